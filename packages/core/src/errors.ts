@@ -1,0 +1,78 @@
+/**
+ * Coded errors. Every failure that crosses a package boundary is a BmsError with a stable
+ * code from ERROR_CODES. Codes are never reused or renamed; docs/errors.md lists them all
+ * (a test keeps the two in step).
+ */
+
+export const ERROR_CODES = {
+  // Framing and decoding
+  FRAME_CHECKSUM: 'A frame arrived whole but its checksum or CRC does not match its bytes.',
+  FRAME_TRUNCATED: 'A frame is shorter than its header or length field says it must be.',
+  FRAME_MALFORMED:
+    'A frame has the right length and checksum but a field that its protocol forbids (bad marker, length byte, non-hex ASCII...).',
+  FRAME_NO_START: 'Bytes that do not begin any frame of the protocol (garbage between frames).',
+  FRAME_TOO_LONG: 'A length field claims more bytes than any frame of the protocol can hold.',
+  FRAME_UNEXPECTED:
+    'A valid frame that does not answer the request that was sent (other command, other address).',
+  DECODE_UNSUPPORTED: 'The frame is valid but its command or record type has no decoder.',
+  DECODE_CONTEXT_MISSING:
+    'The reply cannot be decoded without out-of-band facts (the request, a cell count, a record variant).',
+  DEVICE_ERROR_REPLY:
+    'The device answered with an error code (Modbus exception, Pylontech RTN, JBD status) instead of data.',
+  // Encoding and protocol lookup
+  PROTOCOL_UNKNOWN: 'No protocol family has this id or alias.',
+  COMMAND_UNSUPPORTED: 'The protocol family cannot encode this command.',
+  VARIANT_UNKNOWN: 'The record variant (e.g. JK02_24S / JK02_32S) is not one the family knows.',
+  INVALID_ARGUMENT: 'An argument to an encoder or command is missing, malformed or out of its type range.',
+  // Transport
+  TRANSPORT_OPEN_FAILED: 'The serial port or TCP endpoint could not be opened.',
+  TRANSPORT_CLOSED: 'The link closed while a transaction was in progress.',
+  TRANSPORT_TIMEOUT: 'The device did not answer (completely) within the timeout after every retry.',
+  TRANSPORT_WRITE_FAILED: 'Writing the request to the link failed.',
+  // Parameters and safety
+  PARAM_UNKNOWN: 'No parameter with this id exists in the catalog.',
+  PARAM_OUT_OF_RANGE: "A parameter value lies outside the parameter's own min..max range.",
+  PARAM_STEP: "A parameter value is not a multiple of the parameter's step.",
+  PARAM_UNSAFE_FOR_CHEMISTRY:
+    "A parameter value lies outside the cell chemistry's safe limits (LiFePO4, NMC).",
+  PARAM_INCONSISTENT:
+    'A set of parameters breaks a consistency rule (recovery beyond protection, level 2 below level 1...).',
+  // Configuration and CLI
+  CONFIG_INVALID: 'A configuration value or command-line option is invalid; the message names it.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+export class BmsError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'BmsError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { error: string; code: ErrorCode; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { error: this.message, code: this.code }
+      : { error: this.message, code: this.code, details: this.details };
+  }
+}
+
+/** Guard used by every decoder before it reads: check first, then parse. */
+export function ensure(
+  condition: unknown,
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): asserts condition {
+  if (!condition) throw new BmsError(code, message, details);
+}
+
+export function isBmsError(e: unknown): e is BmsError {
+  return e instanceof BmsError;
+}

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './alarms.js';
+export * from './metrics.js';
+export * from './snapshot.js';
+export * from './parameters.js';

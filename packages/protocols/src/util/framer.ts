@@ -88,7 +88,14 @@ export function createFramer(rule: FrameRule): Framer {
         drop(1, p.code, p.reason);
         continue;
       }
-      // Incomplete candidate.
+      // Incomplete candidate. If a whole valid frame starts further on, this candidate was
+      // a false start (garbage that looks like a header, or a frame cut short): drop it now
+      // instead of holding the real frame back until maxLength bytes have piled up.
+      const later = findLaterFrame(rule, buf, head + 1, tail);
+      if (later >= 0) {
+        drop(later - head, 'FRAME_TRUNCATED', 'frame start whose rest never came');
+        continue;
+      }
       if (tail - head > rule.maxLength) {
         drop(1, 'FRAME_TOO_LONG', `no complete frame within ${rule.maxLength} bytes`);
         continue;
@@ -130,4 +137,11 @@ export function createFramer(rule: FrameRule): Framer {
       runStart = -1;
     },
   };
+}
+
+function findLaterFrame(rule: FrameRule, buf: Uint8Array, from: number, end: number): number {
+  for (let j = from; j < end; j++) {
+    if (rule.isStart(buf, j, end) && rule.probe(buf, j, end).kind === 'frame') return j;
+  }
+  return -1;
 }

@@ -1,0 +1,188 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROTOCOLS } from '@openbms/protocols';
+import { loadVectors, lookup, matches, vectorOptions } from '../../protocols/src/testing/vectors.js';
+import {
+  ScriptedDevice,
+  loadSession,
+  servePty,
+  serveTcp,
+  type Fault,
+} from '@openbms/transport';
+import { run } from './main.js';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const sessionPath = (id: string): string =>
+  fileURLToPath(new URL(`../../protocols/src/${id}/fixtures/session.json`, import.meta.url));
+
+async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await run(args, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    stdin: () => Promise.resolve(stdin),
+  });
+  return { code, out, err };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function device(id: string, kind: 'tcp' | 'pty', faults: Fault[] = []): Promise<string> {
+  const dev = new ScriptedDevice(loadSession(sessionPath(id)), faults, 3);
+  if (kind === 'tcp') {
+    const s = await serveTcp(dev);
+    cleanups.push(s.close);
+    return s.url;
+  }
+  const s = await servePty(dev);
+  cleanups.push(s.close);
+  return s.path;
+}
+
+describe('openbms protocols', () => {
+  it('lists every family with its description and link defaults', async () => {
+    const { code, out } = await cli(['protocols']);
+    expect(code).toBe(0);
+    for (const p of PROTOCOLS) {
+      expect(out).toContain(p.id);
+      expect(out).toContain(p.title);
+      expect(out).toContain(`${p.link.baud} 8`);
+    }
+  });
+});
+
+describe('openbms decode', () => {
+  it('decodes a 16S DALY 0x95 reply to 16 cell voltages', async () => {
+    const v = loadVectors('daly').vectors.find((x) => x.id === 'daly_a5_95_mpp83_16_frames')!;
+    const { code, out } = await cli(['decode', '--protocol', 'daly', '--cells', '16', v.response_hex]);
+    expect(code).toBe(0);
+    const json = JSON.parse(out) as { cell_mv: number[]; protocol: string };
+    expect(json.protocol).toBe('daly');
+    expect(json.cell_mv).toHaveLength(16);
+    expect(json.cell_mv).toEqual(v.expected.cell_mv);
+  });
+
+  // Every family: each recorded reply with cell voltages decodes through the CLI with the
+  // vector's own context given as flags, and prints them.
+  const cellVectors = PROTOCOLS.flatMap((p) =>
+    loadVectors(p.id)
+      .vectors.filter((v) => Object.keys(v.expected).some((k) => /(^|_)cell_mv$/.test(k)))
+      .map((v) => [p.id, v.id, v] as const),
+  );
+  it.each(cellVectors)('%s %s prints its cell voltages', async (id, _vid, v) => {
+    const opts = vectorOptions(v);
+    const args = ['decode', '--protocol', id];
+    if (opts.request) args.push('--request', Buffer.from(opts.request).toString('hex'));
+    if (opts.variant) args.push('--variant', opts.variant);
+    if (opts.cells) args.push('--cells', String(opts.cells));
+    const { code, out } = await cli([...args, v.response_hex]);
+    expect(code, out).toBe(0);
+    const json = JSON.parse(out) as Record<string, unknown>;
+    for (const [k, want] of Object.entries(v.expected).filter(([k]) => /(^|_)cell_mv$/.test(k))) {
+      const [, got] = lookup(json, k);
+      expect(matches(got, want), `${k}: ${JSON.stringify(got)}`).toBe(true);
+    }
+  });
+
+  it('accepts the vector files names as aliases and hex on standard input', async () => {
+    const v = loadVectors('daly').vectors[0]!;
+    const { code, out } = await cli(['decode', '--protocol', 'daly-uart'], `${v.response_hex}\n`);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ protocol: 'daly', voltage_v: v.expected.pack_voltage_v });
+  });
+
+  it('prints a coded JSON error and exits 1 on bad input', async () => {
+    const bad = loadVectors('daly').vectors.find((x) => x.expected.error === true)!;
+    let r = await cli(['decode', '--protocol', 'daly', bad.response_hex]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toEqual({ error: expect.any(String), code: 'FRAME_CHECKSUM' });
+    r = await cli(['decode', '--protocol', 'daly', 'zz12']);
+    expect(JSON.parse(r.out).code).toBe('INVALID_ARGUMENT');
+    r = await cli(['decode', '--protocol', 'nope', 'a5']);
+    expect(JSON.parse(r.out).code).toBe('PROTOCOL_UNKNOWN');
+    r = await cli(['decode', '--protocol', 'daly', '--cells', 'many', 'a5']);
+    expect(JSON.parse(r.out)).toMatchObject({ code: 'CONFIG_INVALID', error: expect.stringContaining('--cells') });
+    r = await cli(['decode', '--protocol', 'daly', '--bogus', 'a5']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).error).toContain('bogus');
+    r = await cli(['decode', '--protocol', 'daly']);
+    expect(JSON.parse(r.out).code).toBe('CONFIG_INVALID');
+  });
+});
+
+describe('openbms read', () => {
+  it.each(PROTOCOLS.map((p) => p.id))('%s over TCP prints the canonical JSON snapshot', async (id) => {
+    const fixture = loadSession(sessionPath(id));
+    const url = await device(id, 'tcp');
+    const args = ['read', '--port', url, '--protocol', id, '--json', '--timeout', '300'];
+    if (fixture.options.address !== undefined) args.push('--address', String(fixture.options.address));
+    if (fixture.options.variant) args.push('--variant', fixture.options.variant);
+    const { code, out, err } = await cli(args);
+    expect(code, err + out).toBe(0);
+    const json = JSON.parse(out) as Record<string, unknown>;
+    const bad = Object.entries(fixture.expected).filter(([k, want]) => !matches(lookup(json, k)[1], want));
+    expect(bad).toEqual([]);
+  });
+
+  it('prints a readable table with min and max cells marked, MOS states and alarms in words', async () => {
+    const fixture = loadSession(sessionPath('daly'));
+    const path = await device('daly', 'pty', ['garbage']);
+    const args = ['read', '--port', path, '--protocol', 'daly'];
+    if (fixture.options.address !== undefined) args.push('--address', String(fixture.options.address));
+    const { code, out, err } = await cli(args);
+    expect(code, err).toBe(0);
+    expect(out).toMatch(/▲max/);
+    expect(out).toMatch(/▼min/);
+    expect(out).toMatch(/MOSFETs\s+charge (ON|off)\s+discharge (ON|off)/);
+    expect(out).toMatch(/Alarms\s+/);
+    expect(out).toMatch(/Link\s+\d+ requests/);
+  });
+
+  it('says which address did not answer, where, after how many tries', async () => {
+    const path = await device('daly', 'pty', ['silent']);
+    const { code, err } = await cli(['read', '--port', path, '--protocol', 'daly', '--address', '0x40', '--timeout', '50', '--retries', '2']);
+    expect(code).toBe(1);
+    expect(err).toBe(`error [TRANSPORT_TIMEOUT]: no answer from address 64 on ${path} after 3 tries (timeout 50 ms)\n`);
+  });
+
+  it('rejects missing and invalid options with CONFIG_INVALID', async () => {
+    let r = await cli(['read', '--protocol', 'daly']);
+    expect(r.err).toContain('--port is required');
+    r = await cli(['read', '--port', 'tcp://127.0.0.1:99999', '--protocol', 'daly']);
+    expect(r.err).toContain('CONFIG_INVALID');
+    r = await cli(['read', '--port', '/dev/null', '--protocol', 'daly', '--address', '300']);
+    expect(r.err).toContain('--address must be an integer 0..255');
+  });
+});
+
+describe('the installed openbms binary', () => {
+  it('runs `read --json` over a pseudo-terminal as a separate process', async () => {
+    const fixture = loadSession(sessionPath('pylontech'));
+    const path = await device('pylontech', 'pty');
+    const args = [BIN, 'read', '--port', path, '--protocol', 'pylontech', '--json'];
+    if (fixture.options.address !== undefined) args.push('--address', String(fixture.options.address));
+    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 20_000 });
+    const json = JSON.parse(stdout) as Record<string, unknown>;
+    expect(json.protocol).toBe('pylontech');
+    const bad = Object.entries(fixture.expected).filter(([k, want]) => !matches(lookup(json, k)[1], want));
+    expect(bad).toEqual([]);
+  });
+});
+
+describe('openbms demo', () => {
+  it('reads every battery family from recorded frames over local TCP links', async () => {
+    const { code, out, err } = await cli(['demo']);
+    expect(code, err).toBe(0);
+    for (const p of PROTOCOLS.filter((x) => x.metrics.includes('cell_mv'))) {
+      expect(out).toContain(`${p.id} — ${p.title}`);
+    }
+    expect(out).not.toContain('modbus-rtu —');
+    expect(out.match(/^Cells\s+\d+ cells/gm)?.length).toBeGreaterThanOrEqual(5);
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { BmsError } from './errors.js';
+import {
+  CHEMISTRY_LIMITS,
+  PARAMETERS,
+  checkConsistency,
+  parameter,
+  validateParameterValue,
+  validateParameterWrite,
+} from './parameters.js';
+
+const codeOf = (fn: () => void): string | undefined => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as BmsError).code;
+  }
+  return undefined;
+};
+
+describe('parameter catalog', () => {
+  it('has unique ids, sane ranges and the four groups', () => {
+    const ids = PARAMETERS.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const p of PARAMETERS) {
+      expect(p.min, p.id).toBeLessThanOrEqual(p.max);
+      expect(p.step, p.id).toBeGreaterThan(0);
+    }
+    expect(new Set(PARAMETERS.map((p) => p.group))).toEqual(
+      new Set(['voltage', 'temperature', 'current', 'function']),
+    );
+  });
+
+  it('gives every protection three levels with threshold, recovery (or recovery delay) and delay', () => {
+    for (const level of [1, 2, 3]) {
+      expect(parameter(`cell_ov_l${level}_mv`)?.kind).toBe('threshold');
+      expect(parameter(`cell_ov_l${level}_recover_mv`)?.kind).toBe('recovery');
+      expect(parameter(`cell_ov_l${level}_delay_s`)?.kind).toBe('delay');
+      expect(parameter(`dsg_oc_l${level}_recover_delay_s`)?.kind).toBe('recovery_delay');
+    }
+  });
+});
+
+describe('validateParameterValue', () => {
+  it('accepts a LiFePO4 over-voltage protection at 3650 mV', () => {
+    expect(() => validateParameterValue('cell_ov_l2_mv', 3650, { chemistry: 'lfp' })).not.toThrow();
+  });
+
+  it('refuses a LiFePO4 cell over-voltage threshold that NMC would allow', () => {
+    expect(codeOf(() => validateParameterValue('cell_ov_l2_mv', 4200, { chemistry: 'lfp' }))).toBe(
+      'PARAM_UNSAFE_FOR_CHEMISTRY',
+    );
+    expect(codeOf(() => validateParameterValue('cell_ov_l2_mv', 4200, { chemistry: 'nmc' }))).toBeUndefined();
+  });
+
+  it('holds pack voltages to cells x chemistry limit when the cell count is known', () => {
+    const limit = (CHEMISTRY_LIMITS.lfp.cell_mv_high * 16) / 1000; // 60 V
+    expect(codeOf(() => validateParameterValue('pack_ov_l2_v', limit + 0.01, { chemistry: 'lfp', cellCount: 16 }))).toBe(
+      'PARAM_UNSAFE_FOR_CHEMISTRY',
+    );
+    expect(codeOf(() => validateParameterValue('pack_ov_l2_v', 58.4, { chemistry: 'lfp', cellCount: 16 }))).toBeUndefined();
+  });
+
+  it('refuses charging protections that would allow charging below the chemistry limit', () => {
+    expect(codeOf(() => validateParameterValue('chg_ut_l2_c', -20, { chemistry: 'lfp' }))).toBe(
+      'PARAM_UNSAFE_FOR_CHEMISTRY',
+    );
+  });
+
+  it('checks range, step, finiteness and unknown ids', () => {
+    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', 5000, { chemistry: 'nmc' }))).toBe('PARAM_OUT_OF_RANGE');
+    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', 3400.5, { chemistry: 'lfp' }))).toBe('PARAM_STEP');
+    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', Number.NaN, { chemistry: 'lfp' }))).toBe('PARAM_OUT_OF_RANGE');
+    expect(codeOf(() => validateParameterValue('nope', 1, { chemistry: 'lfp' }))).toBe('PARAM_UNKNOWN');
+  });
+});
+
+describe('consistency rules', () => {
+  it('wants over-voltage recovery below its threshold and under-voltage recovery above', () => {
+    expect(checkConsistency({ cell_ov_l2_mv: 3650, cell_ov_l2_recover_mv: 3400 })).toEqual([]);
+    expect(checkConsistency({ cell_ov_l2_mv: 3650, cell_ov_l2_recover_mv: 3700 })).toHaveLength(1);
+    expect(checkConsistency({ cell_uv_l2_mv: 2500, cell_uv_l2_recover_mv: 2900 })).toEqual([]);
+    expect(checkConsistency({ cell_uv_l2_mv: 2500, cell_uv_l2_recover_mv: 2400 })).toHaveLength(1);
+  });
+
+  it('wants a higher level at least as extreme as the lower one', () => {
+    expect(checkConsistency({ chg_oc_l1_a: 100, chg_oc_l2_a: 150, chg_oc_l3_a: 200 })).toEqual([]);
+    expect(checkConsistency({ chg_oc_l1_a: 100, chg_oc_l2_a: 90 })[0]?.ids).toEqual(['chg_oc_l1_a', 'chg_oc_l2_a']);
+    expect(checkConsistency({ dsg_ut_l1_c: -10, dsg_ut_l2_c: -5 })).toHaveLength(1);
+  });
+
+  it('validateParameterWrite judges the change against what the device holds', () => {
+    const current = { cell_ov_l2_mv: 3650, cell_ov_l2_recover_mv: 3400 };
+    expect(() => validateParameterWrite({ cell_ov_l2_recover_mv: 3450 }, current, { chemistry: 'lfp' })).not.toThrow();
+    expect(codeOf(() => validateParameterWrite({ cell_ov_l2_mv: 3350 }, current, { chemistry: 'lfp' }))).toBe(
+      'PARAM_INCONSISTENT',
+    );
+  });
+});

@@ -1,0 +1,83 @@
+// `npm run bench`: decode throughput per protocol family on one core, from the recorded
+// vectors (fixtures). Prints one line per figure and, as the last line, one JSON object of
+// named figures that later work extends. Figures are rates; compare ratios between runs
+// (the machine is shared and absolute times wander).
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { PROTOCOLS, hexToBytes } from '@openbms/protocols';
+
+const MIN_MS = Number(process.env.OPENBMS_BENCH_MS ?? 1000);
+
+function optionsOf(v) {
+  const o = {};
+  if (v.request_hex) o.request = hexToBytes(v.request_hex);
+  else if (typeof v.context?.request_cid2 === 'string') {
+    o.request = hexToBytes(v.context.request_cid2 + (v.context.request_info_hex ?? ''));
+  }
+  if (v.variant) o.variant = v.variant;
+  if (typeof v.context?.cell_count === 'number') o.cells = v.context.cell_count;
+  if (typeof v.context?.temp_sensor_count === 'number') o.tempSensors = v.context.temp_sensor_count;
+  return o;
+}
+
+/** Frames per second decoding `cases` round-robin for at least MIN_MS. */
+function rate(def, cases) {
+  let frames = 0;
+  let sink = 0;
+  // Warm-up so the JIT has compiled the decoders before timing.
+  for (let i = 0; i < 20_000; i++) sink += Object.keys(def.decode(cases[i % cases.length].bytes, cases[i % cases.length].opts)).length;
+  const start = performance.now();
+  let now = start;
+  while (now - start < MIN_MS) {
+    for (let i = 0; i < 5_000; i++) {
+      const c = cases[i % cases.length];
+      sink += Object.keys(def.decode(c.bytes, c.opts)).length;
+    }
+    frames += 5_000;
+    now = performance.now();
+  }
+  if (sink < 0) console.log(sink);
+  return Math.round((frames * 1000) / (now - start));
+}
+
+/** Bytes per second through the stream framer, the replies fed in 64-byte chunks. */
+function framerRate(def, cases) {
+  const stream = Buffer.concat(cases.map((c) => c.bytes));
+  const framer = def.createFramer();
+  let bytes = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < MIN_MS / 2) {
+    for (let o = 0; o < stream.length; o += 64) framer.push(stream.subarray(o, o + 64));
+    framer.end();
+    bytes += stream.length;
+    now = performance.now();
+  }
+  return Math.round((bytes * 1000) / (now - start));
+}
+
+const figures = {};
+for (const def of PROTOCOLS) {
+  const file = JSON.parse(
+    readFileSync(new URL(`../packages/protocols/src/${def.id}/fixtures/vectors.json`, import.meta.url), 'utf8'),
+  );
+  const all = file.vectors
+    .filter((v) => v.expected.error !== true)
+    .map((v) => ({ id: v.id, bytes: hexToBytes(v.response_hex), opts: optionsOf(v) }));
+  // JK: the 300-byte 55AA records are the figure the targets name; others separately.
+  const groups =
+    def.id === 'jk'
+      ? { jk: all.filter((c) => c.bytes.length >= 300 && c.bytes[0] === 0x55), jk_4e57: all.filter((c) => c.bytes[0] === 0x4e) }
+      : { [def.id.replace(/-/g, '_')]: all };
+  for (const [name, cases] of Object.entries(groups)) {
+    if (!cases.length) continue;
+    const avg = Math.round(cases.reduce((n, c) => n + c.bytes.length, 0) / cases.length);
+    const fps = rate(def, cases);
+    figures[`decode_${name}_fps`] = fps;
+    console.log(`decode ${name.padEnd(12)} ${String(fps).padStart(9)} frames/s  (${cases.length} recorded replies, avg ${avg} bytes)`);
+  }
+  const bps = framerRate(def, all);
+  figures[`framer_${def.id.replace(/-/g, '_')}_mbps`] = Math.round(bps / 1e4) / 100;
+  console.log(`framer ${def.id.padEnd(12)} ${(bps / 1e6).toFixed(2).padStart(9)} MB/s`);
+}
+console.log(JSON.stringify(figures));

@@ -39,6 +39,7 @@ export const ALARM_CODES: readonly AlarmCodeInfo[] = [
   def('temp_diff', 'Temperature difference too large', 'warning', 'temperature'),
   def('soc_low', 'SOC low', 'warning', 'state'),
   def('soc_high', 'SOC high', 'warning', 'state'),
+  def('chg_timeout', 'Charge time-out', 'protection', 'state'),
   def('insulation', 'Insulation resistance low', 'fault', 'hardware'),
   def('comm_lost', 'Communication lost', 'fault', 'communication'),
   def('internal_comm', 'Internal communication fault', 'fault', 'communication'),

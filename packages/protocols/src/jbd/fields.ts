@@ -61,7 +61,7 @@ export const PROTECTION_BITS: readonly { id: string; alarm: string | undefined }
   // The host switched a MOSFET off with 0xE1: a state, not a fault.
   { id: 'mos_software_lock', alarm: undefined },
   // Charger cut after a charge timeout (esphome-jbd-bms; "reserved" in the V4 doc).
-  { id: 'charge_timeout', alarm: 'fault_other' },
+  { id: 'charge_timeout', alarm: 'chg_timeout' },
   { id: 'reserved_14', alarm: 'fault_other' },
   { id: 'reserved_15', alarm: 'fault_other' },
 ];

@@ -111,7 +111,7 @@ describe('jbd decode 0x03', () => {
       { code: 'dsg_oc', severity: 'protection', source: 'dsg_oc' },
       { code: 'short_circuit', severity: 'protection', source: 'short_circuit' },
       { code: 'afe_fault', severity: 'fault', source: 'afe_fault' },
-      { code: 'fault_other', severity: 'fault', source: 'charge_timeout' },
+      { code: 'chg_timeout', severity: 'protection', source: 'charge_timeout' },
     ]);
     const temps = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7);
     const t = definition.decode(basicWith({ 17: temps }));

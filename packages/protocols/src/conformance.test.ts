@@ -34,7 +34,7 @@ describe.each(FAMILY_DIRS)('conformance: %s', (family) => {
     const r = def.decode(bytes, opts);
     const failures: string[] = [];
     for (const [key, want] of Object.entries(v.expected)) {
-      const [loc, got] = lookup(r, key);
+      const [loc, got] = lookup(r, key, family);
       if (!matches(got, want)) {
         failures.push(`${key} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
       }

@@ -101,7 +101,12 @@ function checkCrc(bytes: Uint8Array): void {
   const n = bytes.length;
   const want = crc16Modbus(bytes, 0, n - 2);
   const got = bytes[n - 2]! | (bytes[n - 1]! << 8);
-  ensure(want === got, 'FRAME_CHECKSUM', `Modbus CRC mismatch: frame has 0x${got.toString(16).padStart(4, '0')}, computed 0x${want.toString(16).padStart(4, '0')}`);
+  if (want !== got) {
+    throw new BmsError(
+      'FRAME_CHECKSUM',
+      `Modbus CRC mismatch: frame has 0x${got.toString(16).padStart(4, '0')}, computed 0x${want.toString(16).padStart(4, '0')}`,
+    );
+  }
 }
 
 /** Expected length of a request starting at buf[i], or undefined when it cannot be known yet. */
@@ -147,11 +152,14 @@ export function createModbusFramer(
 
 /** Validates (length, CRC) and decodes one Modbus reply frame. */
 export function parseModbusReply(bytes: Uint8Array): ModbusReply {
-  ensure(bytes.length >= 5, 'FRAME_TRUNCATED', `Modbus reply of ${bytes.length} bytes is too short`);
+  // Messages are built only on failure: this runs for every Modbus reply of every family.
+  if (bytes.length < 5) throw new BmsError('FRAME_TRUNCATED', `Modbus reply of ${bytes.length} bytes is too short`);
   const len = replyLength(bytes, 0, bytes.length);
-  ensure(len !== 'bad', 'FRAME_MALFORMED', `0x${bytes[1]!.toString(16)} is not a Modbus function code`);
-  ensure(len !== undefined && bytes.length >= len, 'FRAME_TRUNCATED', `Modbus reply needs ${String(len)} bytes, has ${bytes.length}`);
-  ensure(bytes.length === len, 'FRAME_MALFORMED', `Modbus reply has ${bytes.length - len} bytes after its CRC`);
+  if (len === 'bad') throw new BmsError('FRAME_MALFORMED', `0x${bytes[1]!.toString(16)} is not a Modbus function code`);
+  if (len === undefined || bytes.length < len) {
+    throw new BmsError('FRAME_TRUNCATED', `Modbus reply needs ${String(len)} bytes, has ${bytes.length}`);
+  }
+  if (bytes.length !== len) throw new BmsError('FRAME_MALFORMED', `Modbus reply has ${bytes.length - len} bytes after its CRC`);
   checkCrc(bytes);
   const unit = bytes[0]!;
   const fn = bytes[1]!;

@@ -51,8 +51,17 @@ const ALIASES: Record<string, string> = {
 /** Keys that name lists of the protocol's own identifiers: compared with `raw`. */
 const PROTOCOL_LISTS = new Set(['alarms', 'faults']);
 
+/**
+ * Vector keys that share a canonical metric's name but mean a device register with another
+ * convention; they are compared with `raw`, and the canonical value is tested by the
+ * family's own tests. daly-modbus `power_w`: the register is a magnitude (the protocol doc),
+ * canonical power_w is signed like current_a (see docs/adr/0003).
+ */
+const RAW_OVERRIDES: Record<string, readonly string[]> = { 'daly-modbus': ['power_w'] };
+
 /** Where a vector key's value is found in a Reading: [location label, value]. */
-export function lookup(r: Reading, key: string): [string, unknown] {
+export function lookup(r: Reading, key: string, family?: string): [string, unknown] {
+  if (family && RAW_OVERRIDES[family]?.includes(key)) return [`raw.${key}`, r.raw?.[key]];
   const mod = /^module(\d+)_(.+)$/.exec(key);
   if (mod && key !== 'module_count') {
     const pack = r.packs?.[Number(mod[1]) - 1];

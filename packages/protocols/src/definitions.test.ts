@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { BmsError} from '@openbms/core';
 import { isMetric, parameter } from '@openbms/core';
 import { frameAll, shapeProblems } from './testing/checks.js';
-import { FAMILY_DIRS, loadVectors, matches, vectorOptions, lookup } from './testing/vectors.js';
+import { FAMILY_DIRS, loadVectors, matches, vectorOptions, lookupCanonical } from './testing/vectors.js';
 import { PROTOCOLS, getProtocol } from './registry.js';
 import { bytesToHex, concatBytes, hexToBytes } from './util/bytes.js';
 
@@ -151,7 +151,7 @@ describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('definition %s', (id, de
     const r = rs.result();
     expect(shapeProblems(r)).toEqual([]);
     const failures = Object.entries(session.expected)
-      .map(([k, want]) => [k, want, lookup(r, k)] as const)
+      .map(([k, want]) => [k, want, lookupCanonical(r, k)] as const)
       .filter(([, want, [, got]]) => !matches(got, want))
       .map(([k, want, [loc, got]]) => `${k} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
     expect(failures).toEqual([]);

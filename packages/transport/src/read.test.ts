@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BmsError } from '@openbms/core';
 import { PROTOCOLS, getProtocol, type ProtocolDefinition } from '@openbms/protocols';
-import { lookup, matches } from '../../protocols/src/testing/vectors.js';
+import { lookupCanonical, matches } from '../../protocols/src/testing/vectors.js';
 import { Exchanger, readPack } from './exchange.js';
 import { createTransport } from './open.js';
 import { ScriptedDevice, loadSession, servePty, serveTcp, type Fault, type SessionFixture } from './replay.js';
@@ -25,7 +25,7 @@ afterEach(async () => {
 
 function mismatches(reading: Record<string, unknown>, expected: Record<string, unknown>): string[] {
   return Object.entries(expected)
-    .map(([k, want]) => [k, want, lookup(reading, k)] as const)
+    .map(([k, want]) => [k, want, lookupCanonical(reading, k)] as const)
     .filter(([, want, [, got]]) => !matches(got, want))
     .map(([k, want, [loc, got]]) => `${k} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
 }

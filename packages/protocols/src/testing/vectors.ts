@@ -76,6 +76,16 @@ export function lookup(r: Reading, key: string, family?: string): [string, unkno
   return [`raw.${key}`, r.raw?.[key]];
 }
 
+/**
+ * Lookup for a session fixture's `expected` (written in canonical terms): `raw` is the raw
+ * object (compared key by key), `alarms` the canonical list, aliases as for vectors.
+ */
+export function lookupCanonical(r: Reading, key: string): [string, unknown] {
+  if (key === 'raw') return ['raw', r.raw];
+  if (key === 'alarms') return ['alarms', r.alarms ?? []];
+  return lookup(r, key);
+}
+
 function decimals(x: number): number {
   const s = String(x);
   const i = s.indexOf('.');

@@ -7,8 +7,20 @@ import tseslint from 'typescript-eslint';
 
 const PURE_FORBIDDEN = {
   patterns: [
-    { group: ['node:*'], message: 'core and protocols are pure: no Node built-ins (I/O belongs in transport).' },
-    { group: ['@openbms/transport', '@openbms/gateway', '@openbms/server', '@openbms/cli', '@openbms/storage*'], message: 'core and protocols must not depend on outer packages.' },
+    {
+      group: ['node:*'],
+      message: 'core and protocols are pure: no Node built-ins (I/O belongs in transport).',
+    },
+    {
+      group: [
+        '@openbms/transport',
+        '@openbms/gateway',
+        '@openbms/server',
+        '@openbms/cli',
+        '@openbms/storage*',
+      ],
+      message: 'core and protocols must not depend on outer packages.',
+    },
     { group: ['serialport', '@serialport/*'], message: 'serial I/O belongs in transport.' },
   ],
 };
@@ -20,7 +32,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'error',
     },
@@ -39,7 +54,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [...PURE_FORBIDDEN.patterns, { group: ['@openbms/protocols'], message: 'core depends on nothing.' }] },
+        {
+          patterns: [
+            ...PURE_FORBIDDEN.patterns,
+            { group: ['@openbms/protocols'], message: 'core depends on nothing.' },
+          ],
+        },
       ],
     },
   },
@@ -48,7 +68,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@openbms/cli', '@openbms/gateway', '@openbms/server'], message: 'transport must not depend on outer packages.' }] },
+        {
+          patterns: [
+            {
+              group: ['@openbms/cli', '@openbms/gateway', '@openbms/server'],
+              message: 'transport must not depend on outer packages.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -25,7 +25,10 @@ function rate(def, cases) {
   let frames = 0;
   let sink = 0;
   // Warm-up so the JIT has compiled the decoders before timing.
-  for (let i = 0; i < 20_000; i++) sink += Object.keys(def.decode(cases[i % cases.length].bytes, cases[i % cases.length].opts)).length;
+  for (let i = 0; i < 20_000; i++)
+    sink += Object.keys(
+      def.decode(cases[i % cases.length].bytes, cases[i % cases.length].opts),
+    ).length;
   const start = performance.now();
   let now = start;
   while (now - start < MIN_MS) {
@@ -59,7 +62,10 @@ function framerRate(def, cases) {
 const figures = {};
 for (const def of PROTOCOLS) {
   const file = JSON.parse(
-    readFileSync(new URL(`../packages/protocols/src/${def.id}/fixtures/vectors.json`, import.meta.url), 'utf8'),
+    readFileSync(
+      new URL(`../packages/protocols/src/${def.id}/fixtures/vectors.json`, import.meta.url),
+      'utf8',
+    ),
   );
   const all = file.vectors
     .filter((v) => v.expected.error !== true)
@@ -67,14 +73,19 @@ for (const def of PROTOCOLS) {
   // JK: the 300-byte 55AA records are the figure the targets name; others separately.
   const groups =
     def.id === 'jk'
-      ? { jk: all.filter((c) => c.bytes.length >= 300 && c.bytes[0] === 0x55), jk_4e57: all.filter((c) => c.bytes[0] === 0x4e) }
+      ? {
+          jk: all.filter((c) => c.bytes.length >= 300 && c.bytes[0] === 0x55),
+          jk_4e57: all.filter((c) => c.bytes[0] === 0x4e),
+        }
       : { [def.id.replace(/-/g, '_')]: all };
   for (const [name, cases] of Object.entries(groups)) {
     if (!cases.length) continue;
     const avg = Math.round(cases.reduce((n, c) => n + c.bytes.length, 0) / cases.length);
     const fps = rate(def, cases);
     figures[`decode_${name}_fps`] = fps;
-    console.log(`decode ${name.padEnd(12)} ${String(fps).padStart(9)} frames/s  (${cases.length} recorded replies, avg ${avg} bytes)`);
+    console.log(
+      `decode ${name.padEnd(12)} ${String(fps).padStart(9)} frames/s  (${cases.length} recorded replies, avg ${avg} bytes)`,
+    );
   }
   const bps = framerRate(def, all);
   figures[`framer_${def.id.replace(/-/g, '_')}_mbps`] = Math.round(bps / 1e4) / 100;

@@ -22,7 +22,9 @@ if (missing.length) {
     run('apt-get', ['update', '-qq']);
     run('apt-get', ['install', '-y', '-qq', ...names]);
   } else {
-    console.error(`pretest: the tests need ${names.join(', ')}; install with: sudo apt-get install -y ${names.join(' ')}`);
+    console.error(
+      `pretest: the tests need ${names.join(', ')}; install with: sudo apt-get install -y ${names.join(' ')}`,
+    );
     process.exit(1);
   }
 }

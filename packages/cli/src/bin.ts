@@ -27,7 +27,9 @@ run(process.argv.slice(2), io).then(
     process.stdout.write('', () => process.exit(code));
   },
   (e: unknown) => {
-    process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(
+      `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
     process.exit(2);
   },
 );

@@ -3,21 +3,24 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOLS } from '@openbms/protocols';
-import { loadVectors, lookup, lookupCanonical, matches, vectorOptions } from '../../protocols/src/testing/vectors.js';
 import {
-  ScriptedDevice,
-  loadSession,
-  servePty,
-  serveTcp,
-  type Fault,
-} from '@openbms/transport';
+  loadVectors,
+  lookup,
+  lookupCanonical,
+  matches,
+  vectorOptions,
+} from '../../protocols/src/testing/vectors.js';
+import { ScriptedDevice, loadSession, servePty, serveTcp, type Fault } from '@openbms/transport';
 import { run } from './main.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const sessionPath = (id: string): string =>
   fileURLToPath(new URL(`../../protocols/src/${id}/fixtures/session.json`, import.meta.url));
 
-async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  args: string[],
+  stdin = '',
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const code = await run(args, {
@@ -60,7 +63,14 @@ describe('openbms protocols', () => {
 describe('openbms decode', () => {
   it('decodes a 16S DALY 0x95 reply to 16 cell voltages', async () => {
     const v = loadVectors('daly').vectors.find((x) => x.id === 'daly_a5_95_mpp83_16_frames')!;
-    const { code, out } = await cli(['decode', '--protocol', 'daly', '--cells', '16', v.response_hex]);
+    const { code, out } = await cli([
+      'decode',
+      '--protocol',
+      'daly',
+      '--cells',
+      '16',
+      v.response_hex,
+    ]);
     expect(code).toBe(0);
     const json = JSON.parse(out) as { cell_mv: number[]; protocol: string };
     expect(json.protocol).toBe('daly');
@@ -94,7 +104,10 @@ describe('openbms decode', () => {
     const v = loadVectors('daly').vectors[0]!;
     const { code, out } = await cli(['decode', '--protocol', 'daly-uart'], `${v.response_hex}\n`);
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ protocol: 'daly', voltage_v: v.expected.pack_voltage_v });
+    expect(JSON.parse(out)).toMatchObject({
+      protocol: 'daly',
+      voltage_v: v.expected.pack_voltage_v,
+    });
   });
 
   it('prints a coded JSON error and exits 1 on bad input', async () => {
@@ -107,7 +120,10 @@ describe('openbms decode', () => {
     r = await cli(['decode', '--protocol', 'nope', 'a5']);
     expect(JSON.parse(r.out).code).toBe('PROTOCOL_UNKNOWN');
     r = await cli(['decode', '--protocol', 'daly', '--cells', 'many', 'a5']);
-    expect(JSON.parse(r.out)).toMatchObject({ code: 'CONFIG_INVALID', error: expect.stringContaining('--cells') });
+    expect(JSON.parse(r.out)).toMatchObject({
+      code: 'CONFIG_INVALID',
+      error: expect.stringContaining('--cells'),
+    });
     r = await cli(['decode', '--protocol', 'daly', '--bogus', 'a5']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out).error).toContain('bogus');
@@ -117,24 +133,31 @@ describe('openbms decode', () => {
 });
 
 describe('openbms read', () => {
-  it.each(PROTOCOLS.map((p) => p.id))('%s over TCP prints the canonical JSON snapshot', async (id) => {
-    const fixture = loadSession(sessionPath(id));
-    const url = await device(id, 'tcp');
-    const args = ['read', '--port', url, '--protocol', id, '--json', '--timeout', '300'];
-    if (fixture.options.address !== undefined) args.push('--address', String(fixture.options.address));
-    if (fixture.options.variant) args.push('--variant', fixture.options.variant);
-    const { code, out, err } = await cli(args);
-    expect(code, err + out).toBe(0);
-    const json = JSON.parse(out) as Record<string, unknown>;
-    const bad = Object.entries(fixture.expected).filter(([k, want]) => !matches(lookupCanonical(json, k)[1], want));
-    expect(bad).toEqual([]);
-  });
+  it.each(PROTOCOLS.map((p) => p.id))(
+    '%s over TCP prints the canonical JSON snapshot',
+    async (id) => {
+      const fixture = loadSession(sessionPath(id));
+      const url = await device(id, 'tcp');
+      const args = ['read', '--port', url, '--protocol', id, '--json', '--timeout', '300'];
+      if (fixture.options.address !== undefined)
+        args.push('--address', String(fixture.options.address));
+      if (fixture.options.variant) args.push('--variant', fixture.options.variant);
+      const { code, out, err } = await cli(args);
+      expect(code, err + out).toBe(0);
+      const json = JSON.parse(out) as Record<string, unknown>;
+      const bad = Object.entries(fixture.expected).filter(
+        ([k, want]) => !matches(lookupCanonical(json, k)[1], want),
+      );
+      expect(bad).toEqual([]);
+    },
+  );
 
   it('prints a readable table with min and max cells marked, MOS states and alarms in words', async () => {
     const fixture = loadSession(sessionPath('daly'));
     const path = await device('daly', 'pty', ['garbage']);
     const args = ['read', '--port', path, '--protocol', 'daly'];
-    if (fixture.options.address !== undefined) args.push('--address', String(fixture.options.address));
+    if (fixture.options.address !== undefined)
+      args.push('--address', String(fixture.options.address));
     const { code, out, err } = await cli(args);
     expect(code, err).toBe(0);
     expect(out).toMatch(/▲max/);
@@ -146,9 +169,23 @@ describe('openbms read', () => {
 
   it('says which address did not answer, where, after how many tries', async () => {
     const path = await device('daly', 'pty', ['silent']);
-    const { code, err } = await cli(['read', '--port', path, '--protocol', 'daly', '--address', '0x40', '--timeout', '50', '--retries', '2']);
+    const { code, err } = await cli([
+      'read',
+      '--port',
+      path,
+      '--protocol',
+      'daly',
+      '--address',
+      '0x40',
+      '--timeout',
+      '50',
+      '--retries',
+      '2',
+    ]);
     expect(code).toBe(1);
-    expect(err).toBe(`error [TRANSPORT_TIMEOUT]: no answer from address 64 on ${path} after 3 tries (timeout 50 ms)\n`);
+    expect(err).toBe(
+      `error [TRANSPORT_TIMEOUT]: no answer from address 64 on ${path} after 3 tries (timeout 50 ms)\n`,
+    );
   });
 
   it('rejects missing and invalid options with CONFIG_INVALID', async () => {
@@ -166,11 +203,14 @@ describe('the installed openbms binary', () => {
     const fixture = loadSession(sessionPath('pylontech'));
     const path = await device('pylontech', 'pty');
     const args = [BIN, 'read', '--port', path, '--protocol', 'pylontech', '--json'];
-    if (fixture.options.address !== undefined) args.push('--address', String(fixture.options.address));
+    if (fixture.options.address !== undefined)
+      args.push('--address', String(fixture.options.address));
     const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 20_000 });
     const json = JSON.parse(stdout) as Record<string, unknown>;
     expect(json.protocol).toBe('pylontech');
-    const bad = Object.entries(fixture.expected).filter(([k, want]) => !matches(lookupCanonical(json, k)[1], want));
+    const bad = Object.entries(fixture.expected).filter(
+      ([k, want]) => !matches(lookupCanonical(json, k)[1], want),
+    );
     expect(bad).toEqual([]);
   });
 });

@@ -9,7 +9,8 @@ const onOff = (v: boolean | undefined): string => (v === undefined ? '-' : v ? '
 /** Renders a snapshot as the readable table of `openbms read` (no colours: pipes stay clean). */
 export function renderReading(r: Reading, title?: string): string {
   const lines: string[] = [];
-  const head = title ?? `${r.protocol ?? ''} pack${r.address !== undefined ? ` @ address ${r.address}` : ''}`;
+  const head =
+    title ?? `${r.protocol ?? ''} pack${r.address !== undefined ? ` @ address ${r.address}` : ''}`;
   lines.push(head.trim(), '='.repeat(Math.max(20, head.trim().length)));
   const info = r.info ?? {};
   const infoParts = [
@@ -59,7 +60,8 @@ export function renderReading(r: Reading, title?: string): string {
     ['charge', r.charge_current_limit_a, 'A'],
     ['discharge', r.discharge_current_limit_a, 'A'],
   ].filter(([, v]) => v !== undefined) as [string, number, string][];
-  if (limits.length) lines.push(`Limits      ${limits.map(([n, v, u]) => `${n} ${v} ${u}`).join('   ')}`);
+  if (limits.length)
+    lines.push(`Limits      ${limits.map(([n, v, u]) => `${n} ${v} ${u}`).join('   ')}`);
   const alarms = r.alarms ?? [];
   if (alarms.length === 0) lines.push('Alarms      none');
   else {

@@ -2,13 +2,19 @@ import { parseArgs } from 'node:util';
 import { BmsError, isBmsError } from '@openbms/core';
 import {
   PROTOCOLS,
-
   getProtocol,
   hexToBytes,
   type DecodeOptions,
   type ProtocolDefinition,
 } from '@openbms/protocols';
-import { Exchanger, ScriptedDevice, createTransport, loadSession, readPack, serveTcp } from '@openbms/transport';
+import {
+  Exchanger,
+  ScriptedDevice,
+  createTransport,
+  loadSession,
+  readPack,
+  serveTcp,
+} from '@openbms/transport';
 import { renderReading, renderStats } from './format.js';
 
 /** Where the CLI writes; tests pass their own to capture output. */
@@ -52,9 +58,18 @@ function usageError(message: string): BmsError {
   return new BmsError('CONFIG_INVALID', message);
 }
 
-function parseIntOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+function parseIntOption(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
-  const n = /^0x[0-9a-f]+$/i.test(value) ? parseInt(value, 16) : /^\d+$/.test(value) ? Number(value) : NaN;
+  const n = /^0x[0-9a-f]+$/i.test(value)
+    ? parseInt(value, 16)
+    : /^\d+$/.test(value)
+      ? Number(value)
+      : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw usageError(`--${name} must be an integer ${min}..${max} (got "${value}")`);
   }
@@ -172,7 +187,8 @@ async function cmdRead(io: Io, args: string[]): Promise<number> {
     });
     json = values.json ?? false;
     const def = requireProtocol(values.protocol);
-    if (!values.port) throw usageError('--port is required (a serial device path or tcp://host:port)');
+    if (!values.port)
+      throw usageError('--port is required (a serial device path or tcp://host:port)');
     const address = parseIntOption('address', values.address, 0, 255) ?? def.link.defaultAddress;
     const baud = parseIntOption('baud', values.baud, 300, 4_000_000) ?? def.link.baud;
     const timeoutMs = parseIntOption('timeout', values.timeout, 10, 60_000) ?? def.link.timeoutMs;
@@ -181,7 +197,10 @@ async function cmdRead(io: Io, args: string[]): Promise<number> {
     if (watchS !== undefined && !(watchS > 0 && watchS <= 86_400)) {
       throw usageError(`--watch must be a number of seconds > 0 (got "${values.watch}")`);
     }
-    if (values.variant && !def.variants.some((v) => v.toLowerCase() === values.variant!.toLowerCase())) {
+    if (
+      values.variant &&
+      !def.variants.some((v) => v.toLowerCase() === values.variant!.toLowerCase())
+    ) {
       throw new BmsError(
         'VARIANT_UNKNOWN',
         `unknown variant "${values.variant}" for ${def.id}; known: ${def.variants.join(', ') || 'none'}`,
@@ -209,12 +228,17 @@ async function cmdRead(io: Io, args: string[]): Promise<number> {
           const { reading, stats } = await readPack(
             transport,
             def,
-            { address, ...(variant ? { variant } : {}), ...(values['invert-current'] ? { invertCurrent: true } : {}) },
+            {
+              address,
+              ...(variant ? { variant } : {}),
+              ...(values['invert-current'] ? { invertCurrent: true } : {}),
+            },
             { timeoutMs, retries, gapMs, address },
             exchanger,
           );
           if (json) io.out(JSON.stringify(reading) + '\n');
-          else io.out(renderReading(reading) + '\n' + renderStats(stats, Date.now() - started) + '\n');
+          else
+            io.out(renderReading(reading) + '\n' + renderStats(stats, Date.now() - started) + '\n');
         } catch (e) {
           if (watchS === undefined) throw e;
           failures++;
@@ -245,8 +269,14 @@ function sessionFixture(id: string): string {
 
 async function cmdDemo(io: Io, args: string[]): Promise<number> {
   try {
-    const { values } = parseArgs({ args, strict: true, options: { protocol: { type: 'string', short: 'p' } } });
-    const defs = values.protocol ? [getProtocol(values.protocol)] : PROTOCOLS.filter((p) => p.metrics.includes('cell_mv'));
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: { protocol: { type: 'string', short: 'p' } },
+    });
+    const defs = values.protocol
+      ? [getProtocol(values.protocol)]
+      : PROTOCOLS.filter((p) => p.metrics.includes('cell_mv'));
     io.out(
       'OpenBMS demo: each family below is read over a local TCP link from a replay device that\n' +
         'answers with frames recorded from real BMSes (see each fixtures/session.json for provenance).\n\n',
@@ -306,5 +336,3 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 1;
   }
 }
-
-

@@ -19,7 +19,11 @@ describe('error codes', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(BmsError);
       expect((e as BmsError).code).toBe('FRAME_TRUNCATED');
-      expect((e as BmsError).toJSON()).toEqual({ error: 'too short', code: 'FRAME_TRUNCATED', details: { n: 3 } });
+      expect((e as BmsError).toJSON()).toEqual({
+        error: 'too short',
+        code: 'FRAME_TRUNCATED',
+        details: { n: 3 },
+      });
     }
   });
 });

@@ -23,7 +23,8 @@ export const ERROR_CODES = {
   PROTOCOL_UNKNOWN: 'No protocol family has this id or alias.',
   COMMAND_UNSUPPORTED: 'The protocol family cannot encode this command.',
   VARIANT_UNKNOWN: 'The record variant (e.g. JK02_24S / JK02_32S) is not one the family knows.',
-  INVALID_ARGUMENT: 'An argument to an encoder or command is missing, malformed or out of its type range.',
+  INVALID_ARGUMENT:
+    'An argument to an encoder or command is missing, malformed or out of its type range.',
   // Transport
   TRANSPORT_OPEN_FAILED: 'The serial port or TCP endpoint could not be opened.',
   TRANSPORT_CLOSED: 'The link closed while a transaction was in progress.',

@@ -123,7 +123,12 @@ export const METRICS: readonly MetricDef[] = [
   m('charge_voltage_limit_v', 'number', 'Requested charge voltage limit', 'V'),
   m('discharge_voltage_limit_v', 'number', 'Requested discharge voltage limit', 'V'),
   m('charge_current_limit_a', 'number', 'Requested charge current limit', 'A'),
-  m('discharge_current_limit_a', 'number', 'Requested discharge current limit (negative: the discharge direction, as current_a)', 'A'),
+  m(
+    'discharge_current_limit_a',
+    'number',
+    'Requested discharge current limit (negative: the discharge direction, as current_a)',
+    'A',
+  ),
   // Alarms, identity, parallel systems
   m('alarms', 'alarms', 'Active alarms'),
   m('info', 'info', 'Device information'),

@@ -50,15 +50,23 @@ describe('validateParameterValue', () => {
     expect(codeOf(() => validateParameterValue('cell_ov_l2_mv', 4200, { chemistry: 'lfp' }))).toBe(
       'PARAM_UNSAFE_FOR_CHEMISTRY',
     );
-    expect(codeOf(() => validateParameterValue('cell_ov_l2_mv', 4200, { chemistry: 'nmc' }))).toBeUndefined();
+    expect(
+      codeOf(() => validateParameterValue('cell_ov_l2_mv', 4200, { chemistry: 'nmc' })),
+    ).toBeUndefined();
   });
 
   it('holds pack voltages to cells x chemistry limit when the cell count is known', () => {
     const limit = (CHEMISTRY_LIMITS.lfp.cell_mv_high * 16) / 1000; // 60 V
-    expect(codeOf(() => validateParameterValue('pack_ov_l2_v', limit + 0.01, { chemistry: 'lfp', cellCount: 16 }))).toBe(
-      'PARAM_UNSAFE_FOR_CHEMISTRY',
-    );
-    expect(codeOf(() => validateParameterValue('pack_ov_l2_v', 58.4, { chemistry: 'lfp', cellCount: 16 }))).toBeUndefined();
+    expect(
+      codeOf(() =>
+        validateParameterValue('pack_ov_l2_v', limit + 0.01, { chemistry: 'lfp', cellCount: 16 }),
+      ),
+    ).toBe('PARAM_UNSAFE_FOR_CHEMISTRY');
+    expect(
+      codeOf(() =>
+        validateParameterValue('pack_ov_l2_v', 58.4, { chemistry: 'lfp', cellCount: 16 }),
+      ),
+    ).toBeUndefined();
   });
 
   it('refuses charging protections that would allow charging below the chemistry limit', () => {
@@ -68,10 +76,18 @@ describe('validateParameterValue', () => {
   });
 
   it('checks range, step, finiteness and unknown ids', () => {
-    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', 5000, { chemistry: 'nmc' }))).toBe('PARAM_OUT_OF_RANGE');
-    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', 3400.5, { chemistry: 'lfp' }))).toBe('PARAM_STEP');
-    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', Number.NaN, { chemistry: 'lfp' }))).toBe('PARAM_OUT_OF_RANGE');
-    expect(codeOf(() => validateParameterValue('nope', 1, { chemistry: 'lfp' }))).toBe('PARAM_UNKNOWN');
+    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', 5000, { chemistry: 'nmc' }))).toBe(
+      'PARAM_OUT_OF_RANGE',
+    );
+    expect(
+      codeOf(() => validateParameterValue('cell_ov_l1_mv', 3400.5, { chemistry: 'lfp' })),
+    ).toBe('PARAM_STEP');
+    expect(
+      codeOf(() => validateParameterValue('cell_ov_l1_mv', Number.NaN, { chemistry: 'lfp' })),
+    ).toBe('PARAM_OUT_OF_RANGE');
+    expect(codeOf(() => validateParameterValue('nope', 1, { chemistry: 'lfp' }))).toBe(
+      'PARAM_UNKNOWN',
+    );
   });
 });
 
@@ -85,15 +101,20 @@ describe('consistency rules', () => {
 
   it('wants a higher level at least as extreme as the lower one', () => {
     expect(checkConsistency({ chg_oc_l1_a: 100, chg_oc_l2_a: 150, chg_oc_l3_a: 200 })).toEqual([]);
-    expect(checkConsistency({ chg_oc_l1_a: 100, chg_oc_l2_a: 90 })[0]?.ids).toEqual(['chg_oc_l1_a', 'chg_oc_l2_a']);
+    expect(checkConsistency({ chg_oc_l1_a: 100, chg_oc_l2_a: 90 })[0]?.ids).toEqual([
+      'chg_oc_l1_a',
+      'chg_oc_l2_a',
+    ]);
     expect(checkConsistency({ dsg_ut_l1_c: -10, dsg_ut_l2_c: -5 })).toHaveLength(1);
   });
 
   it('validateParameterWrite judges the change against what the device holds', () => {
     const current = { cell_ov_l2_mv: 3650, cell_ov_l2_recover_mv: 3400 };
-    expect(() => validateParameterWrite({ cell_ov_l2_recover_mv: 3450 }, current, { chemistry: 'lfp' })).not.toThrow();
-    expect(codeOf(() => validateParameterWrite({ cell_ov_l2_mv: 3350 }, current, { chemistry: 'lfp' }))).toBe(
-      'PARAM_INCONSISTENT',
-    );
+    expect(() =>
+      validateParameterWrite({ cell_ov_l2_recover_mv: 3450 }, current, { chemistry: 'lfp' }),
+    ).not.toThrow();
+    expect(
+      codeOf(() => validateParameterWrite({ cell_ov_l2_mv: 3350 }, current, { chemistry: 'lfp' })),
+    ).toBe('PARAM_INCONSISTENT');
   });
 });

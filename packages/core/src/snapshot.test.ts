@@ -5,7 +5,11 @@ import { completeSnapshot, round, type BatterySnapshot } from './snapshot.js';
 
 describe('completeSnapshot', () => {
   it('derives power and cell statistics from reported values', () => {
-    const s = completeSnapshot<BatterySnapshot>({ voltage_v: 52, current_a: -10, cell_mv: [3300, 3310, 3290, 3305] });
+    const s = completeSnapshot<BatterySnapshot>({
+      voltage_v: 52,
+      current_a: -10,
+      cell_mv: [3300, 3310, 3290, 3305],
+    });
     expect(s.power_w).toBe(-520);
     expect(s).toMatchObject({
       cell_count: 4,
@@ -33,7 +37,26 @@ describe('alarm taxonomy and metric catalog', () => {
   it('has unique alarm codes including those the architecture names', () => {
     const codes = ALARM_CODES.map((a) => a.code);
     expect(new Set(codes).size).toBe(codes.length);
-    for (const c of ['cell_ov', 'cell_uv', 'pack_ov', 'pack_uv', 'chg_oc', 'dsg_oc', 'short_circuit', 'chg_ot', 'chg_ut', 'dsg_ot', 'dsg_ut', 'mos_ot', 'env_ot', 'env_ut', 'cell_diff', 'soc_low', 'insulation', 'comm_lost']) {
+    for (const c of [
+      'cell_ov',
+      'cell_uv',
+      'pack_ov',
+      'pack_uv',
+      'chg_oc',
+      'dsg_oc',
+      'short_circuit',
+      'chg_ot',
+      'chg_ut',
+      'dsg_ot',
+      'dsg_ut',
+      'mos_ot',
+      'env_ot',
+      'env_ut',
+      'cell_diff',
+      'soc_low',
+      'insulation',
+      'comm_lost',
+    ]) {
       expect(codes).toContain(c);
     }
   });

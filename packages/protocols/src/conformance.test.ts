@@ -36,7 +36,9 @@ describe.each(FAMILY_DIRS)('conformance: %s', (family) => {
     for (const [key, want] of Object.entries(v.expected)) {
       const [loc, got] = lookup(r, key, family);
       if (!matches(got, want)) {
-        failures.push(`${key} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+        failures.push(
+          `${key} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`,
+        );
       }
     }
     expect(failures).toEqual([]);

@@ -6,10 +6,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { BmsError} from '@openbms/core';
+import type { BmsError } from '@openbms/core';
 import { isMetric, parameter } from '@openbms/core';
 import { frameAll, shapeProblems } from './testing/checks.js';
-import { FAMILY_DIRS, loadVectors, matches, vectorOptions, lookupCanonical } from './testing/vectors.js';
+import {
+  FAMILY_DIRS,
+  loadVectors,
+  matches,
+  vectorOptions,
+  lookupCanonical,
+} from './testing/vectors.js';
 import { PROTOCOLS, getProtocol } from './registry.js';
 import { bytesToHex, concatBytes, hexToBytes } from './util/bytes.js';
 
@@ -43,7 +49,9 @@ describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('definition %s', (id, de
     expect(existsSync(join(here, id, 'README.md'))).toBe(true);
     expect(vectors.length).toBeGreaterThan(0);
     for (const v of vectors) expect(v.source, v.id).toBeTruthy();
-    const session = JSON.parse(readFileSync(join(here, id, 'fixtures', 'session.json'), 'utf8')) as {
+    const session = JSON.parse(
+      readFileSync(join(here, id, 'fixtures', 'session.json'), 'utf8'),
+    ) as {
       provenance: string;
       exchanges: unknown[];
     };
@@ -94,13 +102,15 @@ describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('definition %s', (id, de
 
   it('frames every recorded reply from a stream split anywhere and wrapped in garbage', () => {
     let seed = 7;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (const v of vectors.filter((x) => x.expected.error !== true)) {
       const reply = hexToBytes(v.response_hex);
       for (const chunk of [1, 2, 7, 64, 1000]) {
         const junk = Uint8Array.of(0x00, 0x13, 0x37, 0xfe);
         const stream = concatBytes([junk, reply, junk, reply]);
-        const events = frameAll(def, stream, () => (chunk === 7 ? 1 + Math.floor(rand() * 13) : chunk));
+        const events = frameAll(def, stream, () =>
+          chunk === 7 ? 1 + Math.floor(rand() * 13) : chunk,
+        );
         const frames = events.filter((e) => e.type === 'frame').map((e) => e.bytes);
         const discarded = events.filter((e) => e.type === 'discard');
         // Nothing lost, nothing invented: every byte comes out once, as frame or discard.
@@ -119,13 +129,21 @@ describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('definition %s', (id, de
   it('reports a corrupted frame as a discarded run with a checksum reason', () => {
     for (const v of vectors.filter((x) => x.expected.error === true)) {
       const events = frameAll(def, hexToBytes(v.response_hex), () => 5);
-      expect(events.some((e) => e.type === 'frame'), v.id).toBe(false);
-      expect(events.every((e) => e.type === 'discard' && e.code.startsWith('FRAME_')), v.id).toBe(true);
+      expect(
+        events.some((e) => e.type === 'frame'),
+        v.id,
+      ).toBe(false);
+      expect(
+        events.every((e) => e.type === 'discard' && e.code.startsWith('FRAME_')),
+        v.id,
+      ).toBe(true);
     }
   });
 
   it('runs its read cycle over the scripted session and gets the expected snapshot', () => {
-    const session = JSON.parse(readFileSync(join(here, id, 'fixtures', 'session.json'), 'utf8')) as {
+    const session = JSON.parse(
+      readFileSync(join(here, id, 'fixtures', 'session.json'), 'utf8'),
+    ) as {
       options: { address?: number; variant?: string };
       exchanges: { step: string; request_hex: string; response_hex: string }[];
       expected: Record<string, unknown>;
@@ -137,7 +155,9 @@ describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('definition %s', (id, de
       sent.push(req);
       const ex = session.exchanges.find((e) => e.request_hex.toLowerCase() === req);
       if (!ex) {
-        expect(step.optional, `no scripted answer for required step ${step.name} (${req})`).toBe(true);
+        expect(step.optional, `no scripted answer for required step ${step.name} (${req})`).toBe(
+          true,
+        );
         continue;
       }
       const events = frameAll(def, hexToBytes(ex.response_hex), () => 16);
@@ -147,13 +167,18 @@ describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('definition %s', (id, de
       expect(step.complete(mine), `${step.name} complete`).toBe(true);
       rs.accept(step, mine);
     }
-    expect(sent).toEqual(session.exchanges.map((e) => e.request_hex.toLowerCase()).filter((r) => sent.includes(r)));
+    expect(sent).toEqual(
+      session.exchanges.map((e) => e.request_hex.toLowerCase()).filter((r) => sent.includes(r)),
+    );
     const r = rs.result();
     expect(shapeProblems(r)).toEqual([]);
     const failures = Object.entries(session.expected)
       .map(([k, want]) => [k, want, lookupCanonical(r, k)] as const)
       .filter(([, want, [, got]]) => !matches(got, want))
-      .map(([k, want, [loc, got]]) => `${k} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+      .map(
+        ([k, want, [loc, got]]) =>
+          `${k} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`,
+      );
     expect(failures).toEqual([]);
   });
 });

@@ -66,14 +66,17 @@ function mutate(src: Uint8Array, rand: () => number, ascii: boolean): Uint8Array
     const flips = 1 + Math.floor(rand() * 4);
     for (let k = 0; k < flips; k++) {
       const i = Math.floor(rand() * b.length);
-      b[i] = ascii && i > 0 && i < b.length - 1
-        ? HEXCHARS.charCodeAt(Math.floor(rand() * 16))
-        : Math.floor(rand() * 256);
+      b[i] =
+        ascii && i > 0 && i < b.length - 1
+          ? HEXCHARS.charCodeAt(Math.floor(rand() * 16))
+          : Math.floor(rand() * 256);
     }
   } else if (r < 0.55) {
     b = src.slice(0, Math.floor(rand() * src.length)); // truncation
   } else if (r < 0.7) {
-    const extra = Uint8Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256));
+    const extra = Uint8Array.from({ length: 1 + Math.floor(rand() * 40) }, () =>
+      Math.floor(rand() * 256),
+    );
     const at = Math.floor(rand() * src.length);
     b = new Uint8Array(src.length + extra.length);
     b.set(src.subarray(0, at));
@@ -98,7 +101,10 @@ function deepSize(v: unknown): number {
 describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('fuzz %s', (id, def) => {
   it(`survives ${ITERATIONS} random and mutated frames`, () => {
     const vectors = loadVectors(id).vectors;
-    const seeds = vectors.map((v) => ({ bytes: hexToBytes(v.response_hex), opts: vectorOptions(v) }));
+    const seeds = vectors.map((v) => ({
+      bytes: hexToBytes(v.response_hex),
+      opts: vectorOptions(v),
+    }));
     const optionSets: DecodeOptions[] = [
       {},
       ...seeds.map((s) => s.opts),
@@ -120,13 +126,16 @@ describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('fuzz %s', (id, def) => 
         const r = def.decode(input, opts);
         decoded++;
         const problems = shapeProblems(r);
-        if (problems.length && bad.length < 5) bad.push(`${Buffer.from(input).toString('hex')}: ${problems.join('; ')}`);
+        if (problems.length && bad.length < 5)
+          bad.push(`${Buffer.from(input).toString('hex')}: ${problems.join('; ')}`);
         if (deepSize(r) > 64 * 1024 + input.length * 64 && bad.length < 5) {
           bad.push(`${Buffer.from(input).toString('hex')}: output of ${deepSize(r)} chars`);
         }
       } catch (e) {
         if (!isBmsError(e) && foreign.length < 5) {
-          foreign.push(`${Buffer.from(input).toString('hex')}: ${e instanceof Error ? e.stack : String(e)}`);
+          foreign.push(
+            `${Buffer.from(input).toString('hex')}: ${e instanceof Error ? e.stack : String(e)}`,
+          );
         }
       }
       // The same bytes through the stream framer, in two pieces.

@@ -1,5 +1,11 @@
 import { BmsError, isBmsError, type ErrorCode, type Reading } from '@openbms/core';
-import type { Framer, FramerEvent, ProtocolDefinition, ReadOptions, ReadStep } from '@openbms/protocols';
+import type {
+  Framer,
+  FramerEvent,
+  ProtocolDefinition,
+  ReadOptions,
+  ReadStep,
+} from '@openbms/protocols';
 import type { Transport } from './transport.js';
 
 export interface ExchangeOptions {
@@ -127,7 +133,12 @@ export class Exchanger {
       const arm = (): void => {
         clearTimeout(timer);
         timer = setTimeout(
-          () => finish({ ok: false, kind: 'timeout', partial: frames.length > 0 || this.framer.pending > 0 }),
+          () =>
+            finish({
+              ok: false,
+              kind: 'timeout',
+              partial: frames.length > 0 || this.framer.pending > 0,
+            }),
           timeoutMs,
         );
       };
@@ -211,9 +222,13 @@ export class Exchanger {
         );
       }
       if (checksumFailures === tries) {
-        throw new BmsError('FRAME_CHECKSUM', `every answer to ${step.name} from ${who} had a bad checksum ${trySuffix}`, {
-          step: step.name,
-        });
+        throw new BmsError(
+          'FRAME_CHECKSUM',
+          `every answer to ${step.name} from ${who} had a bad checksum ${trySuffix}`,
+          {
+            step: step.name,
+          },
+        );
       }
       throw new BmsError(
         'TRANSPORT_TIMEOUT',

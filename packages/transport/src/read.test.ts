@@ -12,7 +12,14 @@ import { PROTOCOLS, getProtocol, type ProtocolDefinition } from '@openbms/protoc
 import { lookupCanonical, matches } from '../../protocols/src/testing/vectors.js';
 import { Exchanger, readPack } from './exchange.js';
 import { createTransport } from './open.js';
-import { ScriptedDevice, loadSession, servePty, serveTcp, type Fault, type SessionFixture } from './replay.js';
+import {
+  ScriptedDevice,
+  loadSession,
+  servePty,
+  serveTcp,
+  type Fault,
+  type SessionFixture,
+} from './replay.js';
 import type { Transport } from './transport.js';
 
 const fixturesOf = (id: string): string =>
@@ -27,7 +34,10 @@ function mismatches(reading: Record<string, unknown>, expected: Record<string, u
   return Object.entries(expected)
     .map(([k, want]) => [k, want, lookupCanonical(reading, k)] as const)
     .filter(([, want, [, got]]) => !matches(got, want))
-    .map(([k, want, [loc, got]]) => `${k} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+    .map(
+      ([k, want, [loc, got]]) =>
+        `${k} -> ${loc}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`,
+    );
 }
 
 async function link(
@@ -67,14 +77,17 @@ describe('read through a misbehaving device', () => {
     PROTOCOLS.some((p) => p.id === id),
   );
 
-  it.each(cases)('%s: survives garbage between frames and replies split into pieces', async (id) => {
-    const def = getProtocol(id);
-    const fixture = loadSession(fixturesOf(id));
-    const { transport } = await link(def, fixture, 'tcp', ['garbage', 'split']);
-    const { reading, stats } = await readPack(transport, def, fixture.options, exOpts(def));
-    expect(mismatches(reading as Record<string, unknown>, fixture.expected)).toEqual([]);
-    expect(stats.discarded_bytes).toBeGreaterThan(0);
-  });
+  it.each(cases)(
+    '%s: survives garbage between frames and replies split into pieces',
+    async (id) => {
+      const def = getProtocol(id);
+      const fixture = loadSession(fixturesOf(id));
+      const { transport } = await link(def, fixture, 'tcp', ['garbage', 'split']);
+      const { reading, stats } = await readPack(transport, def, fixture.options, exOpts(def));
+      expect(mismatches(reading as Record<string, unknown>, fixture.expected)).toEqual([]);
+      expect(stats.discarded_bytes).toBeGreaterThan(0);
+    },
+  );
 
   it.each(cases)('%s: retries a corrupt first answer and counts the bad checksum', async (id) => {
     const def = getProtocol(id);
@@ -99,9 +112,12 @@ describe('read through a misbehaving device', () => {
     const def = getProtocol('daly');
     const fixture = loadSession(fixturesOf('daly'));
     const { transport, device } = await link(def, fixture, 'pty', ['silent']);
-    const err = await readPack(transport, def, { address: 2 }, { timeoutMs: 60, retries: 2, address: 2 }).catch(
-      (e: unknown) => e,
-    );
+    const err = await readPack(
+      transport,
+      def,
+      { address: 2 },
+      { timeoutMs: 60, retries: 2, address: 2 },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BmsError);
     expect((err as BmsError).code).toBe('TRANSPORT_TIMEOUT');
     expect((err as BmsError).message).toBe(

@@ -79,7 +79,10 @@ export class ScriptedDevice {
   }
 
   private garbage(n: number): Uint8Array {
-    return Uint8Array.from({ length: n }, () => this.garbageBytes[Math.floor(this.rand() * this.garbageBytes.length)]!);
+    return Uint8Array.from(
+      { length: n },
+      () => this.garbageBytes[Math.floor(this.rand() * this.garbageBytes.length)]!,
+    );
   }
 
   /** Feeds bytes received from the host; answers when they end with a known request. */
@@ -102,14 +105,17 @@ export class ScriptedDevice {
     this.answered.add(req);
     if (first && this.faults.includes('corrupt-once')) {
       reply = reply.slice();
-      const i = reply.length - (reply[reply.length - 1] === 0x0d || reply[reply.length - 1] === 0x77 ? 2 : 1);
+      const i =
+        reply.length -
+        (reply[reply.length - 1] === 0x0d || reply[reply.length - 1] === 0x77 ? 2 : 1);
       reply[i] = reply[i]! ^ 0x01;
     }
-    if (first && this.faults.includes('truncate-once')) reply = reply.slice(0, Math.ceil(reply.length / 2));
+    if (first && this.faults.includes('truncate-once'))
+      reply = reply.slice(0, Math.ceil(reply.length / 2));
     const pieces: Uint8Array[] = [];
     if (this.faults.includes('garbage')) pieces.push(this.garbage(3 + Math.floor(this.rand() * 6)));
     if (this.faults.includes('split')) {
-      for (let i = 0; i < reply.length; ) {
+      for (let i = 0; i < reply.length;) {
         const n = 1 + Math.floor(this.rand() * 3);
         pieces.push(reply.subarray(i, i + n));
         i += n;
@@ -120,13 +126,17 @@ export class ScriptedDevice {
 }
 
 /** Serves a scripted device on a TCP port on 127.0.0.1 (port 0 = any free port). */
-export async function serveTcp(device: ScriptedDevice): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveTcp(
+  device: ScriptedDevice,
+): Promise<{ url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.on('data', (chunk) => device.receive(new Uint8Array(chunk), { write: (b) => socket.write(b) }));
+    socket.on('data', (chunk) =>
+      device.receive(new Uint8Array(chunk), { write: (b) => socket.write(b) }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
@@ -156,7 +166,9 @@ export async function ptyPair(): Promise<{ host: string; device: string; close()
   );
   await new Promise<void>((resolve, reject) => {
     let log = '';
-    child.once('error', (e) => reject(new Error(`cannot start socat (is it installed?): ${e.message}`)));
+    child.once('error', (e) =>
+      reject(new Error(`cannot start socat (is it installed?): ${e.message}`)),
+    );
     child.once('exit', (code) => reject(new Error(`socat exited with ${code}: ${log}`)));
     child.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
@@ -190,7 +202,9 @@ export async function servePty(
   const pair = await ptyPair();
   const port = new SerialPort({ path: pair.device, baudRate: baud, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-  port.on('data', (chunk: Buffer) => device.receive(new Uint8Array(chunk), { write: (b) => port.write(Buffer.from(b)) }));
+  port.on('data', (chunk: Buffer) =>
+    device.receive(new Uint8Array(chunk), { write: (b) => port.write(Buffer.from(b)) }),
+  );
   return {
     path: pair.host,
     close: async () => {

@@ -52,7 +52,9 @@ export class SerialTransport implements Transport {
     return new Promise((resolve, reject) => {
       port.write(Buffer.from(bytes), (err) => {
         if (err) {
-          reject(new BmsError('TRANSPORT_WRITE_FAILED', `write to ${this.path} failed: ${err.message}`));
+          reject(
+            new BmsError('TRANSPORT_WRITE_FAILED', `write to ${this.path} failed: ${err.message}`),
+          );
           return;
         }
         port.drain(() => resolve());

@@ -27,7 +27,10 @@ export class TcpTransport implements Transport {
       const fail = (err: Error): void => {
         socket.destroy();
         reject(
-          new BmsError('TRANSPORT_OPEN_FAILED', `cannot connect to ${this.endpoint}: ${err.message}`),
+          new BmsError(
+            'TRANSPORT_OPEN_FAILED',
+            `cannot connect to ${this.endpoint}: ${err.message}`,
+          ),
         );
       };
       socket.setTimeout(this.connectTimeoutMs, () => fail(new Error('connect timed out')));
@@ -55,7 +58,12 @@ export class TcpTransport implements Transport {
     return new Promise((resolve, reject) => {
       socket.write(bytes, (err) =>
         err
-          ? reject(new BmsError('TRANSPORT_WRITE_FAILED', `write to ${this.endpoint} failed: ${err.message}`))
+          ? reject(
+              new BmsError(
+                'TRANSPORT_WRITE_FAILED',
+                `write to ${this.endpoint} failed: ${err.message}`,
+              ),
+            )
           : resolve(),
       );
     });

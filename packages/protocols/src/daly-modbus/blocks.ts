@@ -42,7 +42,11 @@ export function isP81Reply(unit: number): boolean {
 /** Variant of a request unit id: 0xD2 = d2, 0x81..0x8F = p81. */
 export function variantOfUnit(unit: number): Variant {
   if (isD2(unit)) return 'd2';
-  ensure(isP81Request(unit), 'INVALID_ARGUMENT', `DALY Modbus unit must be 0xD2 (BLE) or 0x80 + board 1..15 (got 0x${unit.toString(16)})`);
+  ensure(
+    isP81Request(unit),
+    'INVALID_ARGUMENT',
+    `DALY Modbus unit must be 0xD2 (BLE) or 0x80 + board 1..15 (got 0x${unit.toString(16)})`,
+  );
   return 'p81';
 }
 

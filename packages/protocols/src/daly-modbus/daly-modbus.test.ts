@@ -73,7 +73,8 @@ describe('daly-modbus framer', () => {
     for (const chunk of [1, 3, 7, 20, 64]) {
       const framer = definition.createFramer();
       const events: FramerEvent[] = [];
-      for (let i = 0; i < stream.length; i += chunk) events.push(...framer.push(stream.subarray(i, i + chunk)));
+      for (let i = 0; i < stream.length; i += chunk)
+        events.push(...framer.push(stream.subarray(i, i + chunk)));
       events.push(...framer.end());
       const got = events.filter((e) => e.type === 'frame').map((e) => bytesToHex(e.bytes));
       expect(got).toEqual(frames.map(bytesToHex));
@@ -82,7 +83,13 @@ describe('daly-modbus framer', () => {
       for (const d of discards) {
         if (d.type !== 'discard') continue;
         expect(d.reason.length).toBeGreaterThan(0);
-        expect(['FRAME_NO_START', 'FRAME_MALFORMED', 'FRAME_CHECKSUM', 'FRAME_TRUNCATED', 'FRAME_TOO_LONG']).toContain(d.code);
+        expect([
+          'FRAME_NO_START',
+          'FRAME_MALFORMED',
+          'FRAME_CHECKSUM',
+          'FRAME_TRUNCATED',
+          'FRAME_TOO_LONG',
+        ]).toContain(d.code);
       }
       const discarded = discards.reduce((n, d) => n + d.bytes.length, 0);
       expect(discarded).toBe(stream.length - frames.reduce((n, f) => n + f.length, 0));
@@ -91,7 +98,10 @@ describe('daly-modbus framer', () => {
 
   it('drops a frame with a bad CRC as a coded discard', () => {
     const framer = definition.createFramer();
-    const events = [...framer.push(hexToBytes(vec('d2_bad_crc_derived').response_hex)), ...framer.end()];
+    const events = [
+      ...framer.push(hexToBytes(vec('d2_bad_crc_derived').response_hex)),
+      ...framer.end(),
+    ];
     expect(events.some((e) => e.type === 'frame')).toBe(false);
     expect(events.some((e) => e.type === 'discard' && e.code === 'FRAME_CHECKSUM')).toBe(true);
   });
@@ -109,8 +119,16 @@ describe('daly-modbus framer', () => {
 
 describe('daly-modbus decode', () => {
   it('rejects trailing and leading garbage and two concatenated replies', () => {
-    expect(codeOf(() => definition.decode(concatBytes([STATUS62, hexToBytes('00')]), { request: REQ62 }))).toBe('FRAME_MALFORMED');
-    expect(codeOf(() => definition.decode(concatBytes([hexToBytes('00'), STATUS62]), { request: REQ62 }))).toBe('FRAME_MALFORMED');
+    expect(
+      codeOf(() =>
+        definition.decode(concatBytes([STATUS62, hexToBytes('00')]), { request: REQ62 }),
+      ),
+    ).toBe('FRAME_MALFORMED');
+    expect(
+      codeOf(() =>
+        definition.decode(concatBytes([hexToBytes('00'), STATUS62]), { request: REQ62 }),
+      ),
+    ).toBe('FRAME_MALFORMED');
     expect(codeOf(() => definition.decode(concatBytes([STATUS62, STATUS62])))).toBeDefined();
     expect(codeOf(() => definition.decode(STATUS62.subarray(0, 40)))).toBe('FRAME_TRUNCATED');
   });
@@ -122,7 +140,9 @@ describe('daly-modbus decode', () => {
     expect(definition.decode(STATUS62).cell_mv).toHaveLength(8);
     // Wrong count, wrong unit.
     expect(codeOf(() => definition.decode(partial, { request: REQ62 }))).toBe('FRAME_UNEXPECTED');
-    expect(codeOf(() => definition.decode(STATUS62, { request: hexToBytes('8103000000405bfa') }))).toBe('FRAME_UNEXPECTED');
+    expect(
+      codeOf(() => definition.decode(STATUS62, { request: hexToBytes('8103000000405bfa') })),
+    ).toBe('FRAME_UNEXPECTED');
   });
 
   it('reports current + = charging, power signed like the current, and honours invertCurrent', () => {
@@ -132,7 +152,10 @@ describe('daly-modbus decode', () => {
     expect(r.power_w).toBe(-131);
     expect(r.raw?.power_w).toBe(131);
     expect(r.state).toBe('discharging');
-    const inv = definition.decode(f, { request: hexToBytes('d203000000505655'), invertCurrent: true });
+    const inv = definition.decode(f, {
+      request: hexToBytes('d203000000505655'),
+      invertCurrent: true,
+    });
     expect(inv.current_a).toBe(2.5);
     expect(inv.power_w).toBe(131);
     // Charging: raw 30123 -> +12.3 A, power positive.
@@ -155,18 +178,27 @@ describe('daly-modbus decode', () => {
     };
     const ov = withAlarm(0, 0x0001);
     expect(ov.raw?.faults).toEqual(['cell_ov_l1']);
-    expect(ov.alarms).toEqual([{ code: 'cell_ov', severity: 'warning', level: 1, source: 'cell_ov_l1' }]);
+    expect(ov.alarms).toEqual([
+      { code: 'cell_ov', severity: 'warning', level: 1, source: 'cell_ov_l1' },
+    ]);
     expect(withAlarm(0, 0x0100).raw?.faults).toEqual(['chg_ot_l1']);
     const lvl2 = withAlarm(1, 0x0002);
     expect(lvl2.raw?.faults).toEqual(['chg_oc_l2']);
     expect(lvl2.alarms?.[0]).toMatchObject({ code: 'chg_oc', severity: 'protection', level: 2 });
     expect(withAlarm(1, 0x0c00).raw?.faults).toEqual(['temp_diff_l1', 'temp_diff_l2']);
-    expect(withAlarm(2, 0x0100).alarms).toEqual([{ code: 'afe_fault', severity: 'fault', source: 'afe_fault' }]);
-    expect(withAlarm(2, 0x0001).alarms?.[0]).toMatchObject({ code: 'mos_ot', source: 'chg_mos_ot' });
+    expect(withAlarm(2, 0x0100).alarms).toEqual([
+      { code: 'afe_fault', severity: 'fault', source: 'afe_fault' },
+    ]);
+    expect(withAlarm(2, 0x0001).alarms?.[0]).toMatchObject({
+      code: 'mos_ot',
+      source: 'chg_mos_ot',
+    });
     expect(withAlarm(3, 0x0008).raw?.faults).toEqual(['low_voltage_no_charge']);
     const code = withAlarm(3, 0x0700);
     expect(code.raw?.fault_code).toBe(7);
-    expect(code.alarms).toEqual([{ code: 'fault_other', severity: 'fault', source: 'fault_code_7' }]);
+    expect(code.alarms).toEqual([
+      { code: 'fault_other', severity: 'fault', source: 'fault_code_7' },
+    ]);
     // Bit order across bytes: byte 0 bit 0 first.
     expect(withAlarm(0, 0x0181).raw?.faults).toEqual(['cell_ov_l1', 'pack_uv_l2', 'chg_ot_l1']);
     expect(definition.decode(STATUS62).alarms).toEqual([]);
@@ -174,7 +206,9 @@ describe('daly-modbus decode', () => {
 
   it('decodes a partial read by its start register (0x3E x 9: MOS temperature)', () => {
     const v = vec('d2_partial_0x3e_9regs_mos_29c');
-    const r = definition.decode(hexToBytes(v.response_hex), { request: hexToBytes(v.request_hex!) });
+    const r = definition.decode(hexToBytes(v.response_hex), {
+      request: hexToBytes(v.request_hex!),
+    });
     expect(r.mos_temp_c).toBe(29);
     expect(r.board_temp_c).toBeUndefined(); // 0xFFFF = not supported
     expect(r.cell_mv).toBeUndefined();
@@ -183,7 +217,9 @@ describe('daly-modbus decode', () => {
 
   it('decodes the settings block into raw keys and canonical parameter ids', () => {
     const v = vec('d2_settings_0x80_41regs');
-    const r = definition.decode(hexToBytes(v.response_hex), { request: hexToBytes(v.request_hex!) });
+    const r = definition.decode(hexToBytes(v.response_hex), {
+      request: hexToBytes(v.request_hex!),
+    });
     expect(r.design_ah).toBe(105);
     expect(r.raw?.battery_type).toBe('lfp');
     expect(r.raw?.chg_ut_warn_c).toBe(0);
@@ -206,16 +242,34 @@ describe('daly-modbus decode', () => {
 
   it('reads the version strings of both field widths', () => {
     const data = new Uint8Array(64);
-    data.set([...'401012'].map((c) => c.charCodeAt(0)), 0);
-    data.set([...'SH39F003'].map((c) => c.charCodeAt(0)), 32);
+    data.set(
+      [...'401012'].map((c) => c.charCodeAt(0)),
+      0,
+    );
+    data.set(
+      [...'SH39F003'].map((c) => c.charCodeAt(0)),
+      32,
+    );
     const regs = Array.from({ length: 32 }, (_, i) => (data[2 * i]! << 8) | data[2 * i + 1]!);
     const req = definition.encode({ command: 'read_version', address: 0xd2 });
-    expect(definition.decode(reply(0xd2, regs), { request: req }).info).toEqual({ sw_version: '401012', hw_version: 'SH39F003' });
+    expect(definition.decode(reply(0xd2, regs), { request: req }).info).toEqual({
+      sw_version: '401012',
+      hw_version: 'SH39F003',
+    });
     const narrow = new Uint8Array(64);
-    narrow.set([...'V1.2'].map((c) => c.charCodeAt(0)), 0);
-    narrow.set([...'HW7'].map((c) => c.charCodeAt(0)), 16);
+    narrow.set(
+      [...'V1.2'].map((c) => c.charCodeAt(0)),
+      0,
+    );
+    narrow.set(
+      [...'HW7'].map((c) => c.charCodeAt(0)),
+      16,
+    );
     const regs2 = Array.from({ length: 32 }, (_, i) => (narrow[2 * i]! << 8) | narrow[2 * i + 1]!);
-    expect(definition.decode(reply(0xd2, regs2), { request: req }).info).toEqual({ sw_version: 'V1.2', hw_version: 'HW7' });
+    expect(definition.decode(reply(0xd2, regs2), { request: req }).info).toEqual({
+      sw_version: 'V1.2',
+      hw_version: 'HW7',
+    });
   });
 
   it('decodes the p81 layout (reply unit 0x51 answers request unit 0x81)', () => {
@@ -239,7 +293,14 @@ describe('daly-modbus decode', () => {
     at(0x5a, 65);
     const req = definition.encode({ command: 'read_status_ext', address: 0x81 });
     const b = definition.decode(reply(0x51, regs), { request: req });
-    expect(b).toMatchObject({ state: 'discharging', remaining_ah: 123.4, cycles: 17, charge_mos: true, heater: false, mos_temp_c: 25 });
+    expect(b).toMatchObject({
+      state: 'discharging',
+      remaining_ah: 123.4,
+      cycles: 17,
+      charge_mos: true,
+      heater: false,
+      mos_temp_c: 25,
+    });
     expect(b.raw?.power_w).toBe(470);
     expect(b.power_w).toBeUndefined(); // no current in this window: sign unknown
   });
@@ -256,7 +317,10 @@ describe('daly-modbus decode', () => {
     for (const v of vectors.vectors) {
       let r: Reading;
       try {
-        r = definition.decode(hexToBytes(v.response_hex), v.request_hex ? { request: hexToBytes(v.request_hex) } : {});
+        r = definition.decode(
+          hexToBytes(v.response_hex),
+          v.request_hex ? { request: hexToBytes(v.request_hex) } : {},
+        );
       } catch {
         continue;
       }
@@ -268,38 +332,79 @@ describe('daly-modbus decode', () => {
 
 describe('daly-modbus requests', () => {
   it('encodes the doc examples', () => {
-    expect(bytesToHex(definition.encode({ command: 'read_status', address: 0xd2 }))).toBe('d2030000003ed7b9');
-    expect(bytesToHex(definition.encode({ command: 'read_status', address: 0x81 }))).toBe('8103000000405bfa');
-    expect(bytesToHex(definition.encode({ command: 'read_balancer_switch' }))).toBe('d20300cf0001a796');
-    expect(bytesToHex(definition.encode({ command: 'set_charge_mos', address: 0xd2, args: { on: true } }))).toMatch(/^d20600a50001/);
-    expect(bytesToHex(definition.encode({ command: 'set_soc', address: 0xd2, args: { soc_pct: 68 } }))).toMatch(/^d20600a702a8/);
-    expect(bytesToHex(definition.encode({ command: 'set_discharge_mos', address: 0x81, args: { on: false } }))).toMatch(/^810601220000/);
+    expect(bytesToHex(definition.encode({ command: 'read_status', address: 0xd2 }))).toBe(
+      'd2030000003ed7b9',
+    );
+    expect(bytesToHex(definition.encode({ command: 'read_status', address: 0x81 }))).toBe(
+      '8103000000405bfa',
+    );
+    expect(bytesToHex(definition.encode({ command: 'read_balancer_switch' }))).toBe(
+      'd20300cf0001a796',
+    );
+    expect(
+      bytesToHex(
+        definition.encode({ command: 'set_charge_mos', address: 0xd2, args: { on: true } }),
+      ),
+    ).toMatch(/^d20600a50001/);
+    expect(
+      bytesToHex(definition.encode({ command: 'set_soc', address: 0xd2, args: { soc_pct: 68 } })),
+    ).toMatch(/^d20600a702a8/);
+    expect(
+      bytesToHex(
+        definition.encode({ command: 'set_discharge_mos', address: 0x81, args: { on: false } }),
+      ),
+    ).toMatch(/^810601220000/);
   });
 
   it('parses the vendor FC 0x10 example without byte count and re-encodes it', () => {
     const x = hexToBytes('d210000c0002000100027d65');
     const r = definition.parseRequest(x);
-    expect(r).toEqual({ command: 'write_registers', address: 0xd2, args: { start: 12, values: [1, 2], byte_count_field: false } });
+    expect(r).toEqual({
+      command: 'write_registers',
+      address: 0xd2,
+      args: { start: 12, values: [1, 2], byte_count_field: false },
+    });
     expect(bytesToHex(definition.encode(r))).toBe('d210000c0002000100027d65');
   });
 
   it('round-trips every vector request and every example', () => {
     for (const v of vectors.vectors) {
       if (!v.request_hex) continue;
-      expect(bytesToHex(definition.encode(definition.parseRequest(hexToBytes(v.request_hex)))), v.id).toBe(v.request_hex);
+      expect(
+        bytesToHex(definition.encode(definition.parseRequest(hexToBytes(v.request_hex)))),
+        v.id,
+      ).toBe(v.request_hex);
     }
-    for (const r of definition.requestExamples) expect(definition.parseRequest(definition.encode(r))).toEqual(r);
+    for (const r of definition.requestExamples)
+      expect(definition.parseRequest(definition.encode(r))).toEqual(r);
     const cmds = new Set(definition.requestExamples.map((r) => r.command));
     for (const c of definition.commands) expect(cmds, c.id).toContain(c.id);
   });
 
   it('refuses bad arguments and units with coded errors', () => {
-    expect(codeOf(() => definition.encode({ command: 'read_status', address: 0x01 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => definition.encode({ command: 'set_soc', args: { soc_pct: 120 } }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => definition.encode({ command: 'write_parameter', args: { id: 'chg_oc_l1_a', value: 10 } }))).toBe('COMMAND_UNSUPPORTED');
-    expect(codeOf(() => definition.encode({ command: 'write_parameter', args: { id: 'cell_ov_l1_mv', value: 3550.5 } }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => definition.encode({ command: 'read_status', address: 0x01 }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(codeOf(() => definition.encode({ command: 'set_soc', args: { soc_pct: 120 } }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(
+      codeOf(() =>
+        definition.encode({ command: 'write_parameter', args: { id: 'chg_oc_l1_a', value: 10 } }),
+      ),
+    ).toBe('COMMAND_UNSUPPORTED');
+    expect(
+      codeOf(() =>
+        definition.encode({
+          command: 'write_parameter',
+          args: { id: 'cell_ov_l1_mv', value: 3550.5 },
+        }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => definition.encode({ command: 'nope' }))).toBe('COMMAND_UNSUPPORTED');
-    expect(codeOf(() => definition.parseRequest(hexToBytes('d2030000003ed7b8')))).toBe('FRAME_CHECKSUM');
+    expect(codeOf(() => definition.parseRequest(hexToBytes('d2030000003ed7b8')))).toBe(
+      'FRAME_CHECKSUM',
+    );
   });
 });
 
@@ -311,9 +416,13 @@ function runSession(s: ReadSession, replies: Map<string, string>): Reading {
     const frames: Uint8Array[] = [];
     // Deliver in BLE-sized chunks, with a stale frame of another read in front.
     const stale = hexToBytes(vec('d2_balancer_switch_on').response_hex);
-    const bytes = concatBytes([step.name === 'balancer_switch' ? new Uint8Array(0) : stale, hexToBytes(resp!)]);
+    const bytes = concatBytes([
+      step.name === 'balancer_switch' ? new Uint8Array(0) : stale,
+      hexToBytes(resp!),
+    ]);
     for (let i = 0; i < bytes.length && !step.complete(frames); i += 20) {
-      for (const e of framer.push(bytes.subarray(i, i + 20))) if (e.type === 'frame' && step.accepts(e.bytes)) frames.push(e.bytes);
+      for (const e of framer.push(bytes.subarray(i, i + 20)))
+        if (e.type === 'frame' && step.accepts(e.bytes)) frames.push(e.bytes);
     }
     expect(step.complete(frames), step.name).toBe(true);
     s.accept(step, frames);
@@ -359,6 +468,8 @@ describe('daly-modbus read session', () => {
     expect(p.accepts(hexToBytes(vec('p81_cells_ess_dl_16s').response_hex))).toBe(true);
     expect(p.accepts(STATUS62)).toBe(false);
     expect(codeOf(() => definition.readSession({ variant: 'x' }))).toBe('VARIANT_UNKNOWN');
-    expect(codeOf(() => definition.readSession({ address: 0xd2, variant: 'p81' }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => definition.readSession({ address: 0xd2, variant: 'p81' }))).toBe(
+      'INVALID_ARGUMENT',
+    );
   });
 });

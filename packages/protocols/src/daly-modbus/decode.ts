@@ -4,7 +4,16 @@ import type { DecodeOptions } from '../types.js';
 import { parseModbusReply } from '../modbus-rtu/codec.js';
 import { parseModbusRequestLoose } from '../modbus-rtu/requests.js';
 import { isD2, isP81Reply, P81_REPLY_OFFSET } from './blocks.js';
-import { FAULT_BITS, MAPS, P81_FAULT_WORDS, VARIANTS, type Conv, type Field, type StatusMap, type Variant } from './registers.js';
+import {
+  FAULT_BITS,
+  MAPS,
+  P81_FAULT_WORDS,
+  VARIANTS,
+  type Conv,
+  type Field,
+  type StatusMap,
+  type Variant,
+} from './registers.js';
 
 export const SOURCE = 'daly-modbus';
 const STATES: readonly RunState[] = ['idle', 'charging', 'discharging'];
@@ -66,7 +75,12 @@ function decodeFaults(regs: readonly number[], i: number, raw: Record<string, un
         continue;
       }
       faults.push(def[0]);
-      alarms.push(makeAlarm(def[1], def[2] === undefined ? { source: def[0] } : { level: def[2], source: def[0] }));
+      alarms.push(
+        makeAlarm(
+          def[1],
+          def[2] === undefined ? { source: def[0] } : { level: def[2], source: def[0] },
+        ),
+      );
     }
   }
   const code = regs[i + 3]! >> 8;
@@ -142,25 +156,46 @@ export function decodeWindow(
   }
 
   // Cells and temperatures: counts from the count registers (or the caller), never guessed.
-  const cellCount = within(map.cellCountReg, start, end) ? regs[map.cellCountReg - start]! : opts.cells;
-  if (cellCount !== undefined && cellCount >= 1 && cellCount <= map.cellSlots && within(map.cellBase, start, end) && within(map.cellBase + cellCount - 1, start, end)) {
+  const cellCount = within(map.cellCountReg, start, end)
+    ? regs[map.cellCountReg - start]!
+    : opts.cells;
+  if (
+    cellCount !== undefined &&
+    cellCount >= 1 &&
+    cellCount <= map.cellSlots &&
+    within(map.cellBase, start, end) &&
+    within(map.cellBase + cellCount - 1, start, end)
+  ) {
     const cells = new Array<number>(cellCount);
     for (let i = 0; i < cellCount; i++) cells[i] = regs[map.cellBase + i - start]!;
     r.cell_mv = cells;
   }
-  const tempCount = within(map.tempCountReg, start, end) ? regs[map.tempCountReg - start]! : opts.tempSensors;
-  if (tempCount !== undefined && tempCount >= 1 && tempCount <= map.tempSlots && within(map.tempBase, start, end) && within(map.tempBase + tempCount - 1, start, end)) {
+  const tempCount = within(map.tempCountReg, start, end)
+    ? regs[map.tempCountReg - start]!
+    : opts.tempSensors;
+  if (
+    tempCount !== undefined &&
+    tempCount >= 1 &&
+    tempCount <= map.tempSlots &&
+    within(map.tempBase, start, end) &&
+    within(map.tempBase + tempCount - 1, start, end)
+  ) {
     const temps = new Array<number>(tempCount);
     for (let i = 0; i < tempCount; i++) temps[i] = regs[map.tempBase + i - start]! - 40;
     r.temps_c = temps;
   }
 
-  if (map.alarmReg !== undefined && within(map.alarmReg, start, end) && within(map.alarmReg + 3, start, end)) {
+  if (
+    map.alarmReg !== undefined &&
+    within(map.alarmReg, start, end) &&
+    within(map.alarmReg + 3, start, end)
+  ) {
     r.alarms = decodeFaults(regs, map.alarmReg - start, raw);
   }
   if (variant === 'p81') {
     for (const w of P81_FAULT_WORDS) {
-      if (within(w.reg, start, end) && within(w.reg + w.count - 1, start, end)) raw[w.key] = hexWords(regs, w.reg - start, w.count);
+      if (within(w.reg, start, end) && within(w.reg + w.count - 1, start, end))
+        raw[w.key] = hexWords(regs, w.reg - start, w.count);
     }
   }
 
@@ -199,7 +234,16 @@ export function decodeWindow(
   return r;
 }
 
-function fail(code: 'FRAME_MALFORMED' | 'FRAME_UNEXPECTED' | 'FRAME_TRUNCATED' | 'DECODE_CONTEXT_MISSING' | 'DECODE_UNSUPPORTED' | 'VARIANT_UNKNOWN', message: string): never {
+function fail(
+  code:
+    | 'FRAME_MALFORMED'
+    | 'FRAME_UNEXPECTED'
+    | 'FRAME_TRUNCATED'
+    | 'DECODE_CONTEXT_MISSING'
+    | 'DECODE_UNSUPPORTED'
+    | 'VARIANT_UNKNOWN',
+  message: string,
+): never {
   throw new BmsError(code, message);
 }
 
@@ -208,28 +252,49 @@ const hx = (n: number): string => `0x${n.toString(16)}`;
 /** Validates one reply frame and decodes it. Exceptions throw DEVICE_ERROR_REPLY. */
 export function decodeDalyModbus(bytes: Uint8Array, opts: DecodeOptions = {}): Reading {
   // Checks are written as `if (!ok) fail(...)` so no message string is built on the hot path.
-  if (bytes.length < 5) fail('FRAME_TRUNCATED', `DALY Modbus reply of ${bytes.length} bytes is too short`);
+  if (bytes.length < 5)
+    fail('FRAME_TRUNCATED', `DALY Modbus reply of ${bytes.length} bytes is too short`);
   const unit = bytes[0]!;
-  if (!isD2(unit) && !isP81Reply(unit)) fail('FRAME_MALFORMED', `${hx(unit)} is not a DALY reply unit (0xD2 or 0x51..0x5F)`);
+  if (!isD2(unit) && !isP81Reply(unit))
+    fail('FRAME_MALFORMED', `${hx(unit)} is not a DALY reply unit (0xD2 or 0x51..0x5F)`);
   const rep = parseModbusReply(bytes);
   let variant: Variant = isD2(unit) ? 'd2' : 'p81';
   if (opts.variant !== undefined) {
-    if (opts.variant !== 'd2' && opts.variant !== 'p81') fail('VARIANT_UNKNOWN', `unknown DALY Modbus variant "${opts.variant}" (${VARIANTS.join(', ')})`);
+    if (opts.variant !== 'd2' && opts.variant !== 'p81')
+      fail(
+        'VARIANT_UNKNOWN',
+        `unknown DALY Modbus variant "${opts.variant}" (${VARIANTS.join(', ')})`,
+      );
     variant = opts.variant;
   }
   const address = isD2(unit) ? unit : unit + P81_REPLY_OFFSET;
   if (rep.kind === 'exception') {
-    throw new BmsError('DEVICE_ERROR_REPLY', `DALY BMS ${hx(address)} answered function ${hx(rep.fn)} with Modbus exception ${rep.exceptionCode} (${rep.exception})`, {
-      exception_code: rep.exceptionCode,
-    });
+    throw new BmsError(
+      'DEVICE_ERROR_REPLY',
+      `DALY BMS ${hx(address)} answered function ${hx(rep.fn)} with Modbus exception ${rep.exceptionCode} (${rep.exception})`,
+      {
+        exception_code: rep.exceptionCode,
+      },
+    );
   }
   let reqStart: number | undefined;
   if (opts.request) {
     const req = parseModbusRequestLoose(opts.request);
-    if (req.unit !== address) fail('FRAME_UNEXPECTED', `reply from unit ${hx(unit)} does not answer a request to ${hx(req.unit)}`);
-    if (req.fn !== rep.fn) fail('FRAME_UNEXPECTED', `reply function ${hx(rep.fn)} does not answer function ${hx(req.fn)}`);
+    if (req.unit !== address)
+      fail(
+        'FRAME_UNEXPECTED',
+        `reply from unit ${hx(unit)} does not answer a request to ${hx(req.unit)}`,
+      );
+    if (req.fn !== rep.fn)
+      fail(
+        'FRAME_UNEXPECTED',
+        `reply function ${hx(rep.fn)} does not answer function ${hx(req.fn)}`,
+      );
     if (rep.kind === 'registers' && req.count !== rep.registers.length) {
-      fail('FRAME_UNEXPECTED', `reply has ${rep.registers.length} registers, the request asked for ${String(req.count)}`);
+      fail(
+        'FRAME_UNEXPECTED',
+        `reply has ${rep.registers.length} registers, the request asked for ${String(req.count)}`,
+      );
     }
     reqStart = req.start;
   }
@@ -237,15 +302,24 @@ export function decodeDalyModbus(bytes: Uint8Array, opts: DecodeOptions = {}): R
     return { address, raw: { write_ack: true, register_start: rep.start, value: rep.value } };
   }
   if (rep.kind === 'write_multiple') {
-    return { address, raw: { write_ack: true, register_start: rep.start, register_count: rep.count } };
+    return {
+      address,
+      raw: { write_ack: true, register_start: rep.start, register_count: rep.count },
+    };
   }
-  if (rep.fn !== 0x03) fail('DECODE_UNSUPPORTED', `DALY replies use function 0x03, not ${hx(rep.fn)}`);
-  if (rep.byteCount % 2 !== 0) fail('FRAME_MALFORMED', `register reply byte count ${rep.byteCount} is odd`);
+  if (rep.fn !== 0x03)
+    fail('DECODE_UNSUPPORTED', `DALY replies use function 0x03, not ${hx(rep.fn)}`);
+  if (rep.byteCount % 2 !== 0)
+    fail('FRAME_MALFORMED', `register reply byte count ${rep.byteCount} is odd`);
   let start = reqStart;
   if (start === undefined) {
     const n = rep.registers.length;
     const full = variant === 'd2' ? n === 62 || n === 80 : n === 64;
-    if (!full) fail('DECODE_CONTEXT_MISSING', `a ${n}-register DALY reply needs the request to know its start register`);
+    if (!full)
+      fail(
+        'DECODE_CONTEXT_MISSING',
+        `a ${n}-register DALY reply needs the request to know its start register`,
+      );
     start = 0;
   }
   const r = decodeWindow(variant, start, rep.registers, rep.data, opts);

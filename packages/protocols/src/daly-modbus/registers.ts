@@ -233,10 +233,28 @@ export const FAULT_BITS: readonly ([string, string, number?] | undefined)[] = ((
       t[byte * 8 + i * 2 + 1] = [`${name}_l2`, code, 2];
     });
   };
-  lv(0, [['cell_ov', 'cell_ov'], ['cell_uv', 'cell_uv'], ['pack_ov', 'pack_ov'], ['pack_uv', 'pack_uv']]);
-  lv(1, [['chg_ot', 'chg_ot'], ['chg_ut', 'chg_ut'], ['dsg_ot', 'dsg_ot'], ['dsg_ut', 'dsg_ut']]);
-  lv(2, [['chg_oc', 'chg_oc'], ['dsg_oc', 'dsg_oc'], ['soc_high', 'soc_high'], ['soc_low', 'soc_low']]);
-  lv(3, [['cell_diff', 'cell_diff'], ['temp_diff', 'temp_diff']]);
+  lv(0, [
+    ['cell_ov', 'cell_ov'],
+    ['cell_uv', 'cell_uv'],
+    ['pack_ov', 'pack_ov'],
+    ['pack_uv', 'pack_uv'],
+  ]);
+  lv(1, [
+    ['chg_ot', 'chg_ot'],
+    ['chg_ut', 'chg_ut'],
+    ['dsg_ot', 'dsg_ot'],
+    ['dsg_ut', 'dsg_ut'],
+  ]);
+  lv(2, [
+    ['chg_oc', 'chg_oc'],
+    ['dsg_oc', 'dsg_oc'],
+    ['soc_high', 'soc_high'],
+    ['soc_low', 'soc_low'],
+  ]);
+  lv(3, [
+    ['cell_diff', 'cell_diff'],
+    ['temp_diff', 'temp_diff'],
+  ]);
   const single: [number, string, string][] = [
     [32, 'chg_mos_ot', 'mos_ot'],
     [33, 'dsg_mos_ot', 'mos_ot'],
@@ -277,7 +295,13 @@ export interface ParamMap {
 }
 
 export const PARAM_MAP: readonly ParamMap[] = [
-  { id: 'design_capacity_ah', offset: 0x00, rawKey: 'rated_capacity_ah', conv: 'x10', writable: true },
+  {
+    id: 'design_capacity_ah',
+    offset: 0x00,
+    rawKey: 'rated_capacity_ah',
+    conv: 'x10',
+    writable: true,
+  },
   { id: 'sleep_delay_s', offset: 0x0a, rawKey: 'sleep_wait_s', conv: 'u', writable: true },
   { id: 'cell_ov_l1_mv', offset: 0x0b, rawKey: 'cell_ov_warn_mv', conv: 'u', writable: true },
   { id: 'cell_ov_l2_mv', offset: 0x0c, rawKey: 'cell_ov_alarm_mv', conv: 'u', writable: true },
@@ -307,7 +331,10 @@ export const PARAM_MAP: readonly ParamMap[] = [
 ];
 
 /** Switch registers (FC 0x06, 0 = off, 1 = on) per variant. */
-export const SWITCH_REGS: Record<Variant, { charge: number; discharge: number; balancer: number; soc: number }> = {
+export const SWITCH_REGS: Record<
+  Variant,
+  { charge: number; discharge: number; balancer: number; soc: number }
+> = {
   d2: { charge: 0xa5, discharge: 0xa6, balancer: BALANCER_SWITCH_REG, soc: 0xa7 },
   p81: { charge: 0x121, discharge: 0x122, balancer: BALANCER_SWITCH_REG, soc: 0x127 },
 };

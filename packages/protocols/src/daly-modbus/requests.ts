@@ -11,7 +11,14 @@ import {
   type LooseModbusRequest,
 } from '../modbus-rtu/requests.js';
 import { blockAt, blockByCommand, D2_UNIT, variantOfUnit } from './blocks.js';
-import { MAPS, PARAM_MAP, SWITCH_REGS, type Conv, type ParamMap, type Variant } from './registers.js';
+import {
+  MAPS,
+  PARAM_MAP,
+  SWITCH_REGS,
+  type Conv,
+  type ParamMap,
+  type Variant,
+} from './registers.js';
 
 export const DEFAULT_UNIT = D2_UNIT;
 
@@ -37,8 +44,16 @@ function toWire(value: number, conv: Conv): number {
       throw new BmsError('COMMAND_UNSUPPORTED', 'this parameter has no established write encoding');
   }
   const rounded = Math.round(raw);
-  ensure(Number.isFinite(raw) && Math.abs(raw - rounded) < 1e-6, 'INVALID_ARGUMENT', `${value} is not a multiple of the register's step`);
-  ensure(rounded >= 0 && rounded <= 0xffff, 'INVALID_ARGUMENT', `${value} does not fit the register`);
+  ensure(
+    Number.isFinite(raw) && Math.abs(raw - rounded) < 1e-6,
+    'INVALID_ARGUMENT',
+    `${value} is not a multiple of the register's step`,
+  );
+  ensure(
+    rounded >= 0 && rounded <= 0xffff,
+    'INVALID_ARGUMENT',
+    `${value} does not fit the register`,
+  );
   return rounded;
 }
 
@@ -67,17 +82,38 @@ export function encodeDaly(req: Request): Uint8Array {
   const a = req.args;
   const sw = SWITCH_REGS[variant];
   const block = blockByCommand(variant, req.command);
-  if (block) return encodeModbusRequestLoose({ unit, fn: FC.READ_HOLDING, start: block.start, count: block.count });
+  if (block)
+    return encodeModbusRequestLoose({
+      unit,
+      fn: FC.READ_HOLDING,
+      start: block.start,
+      count: block.count,
+    });
   switch (req.command) {
     case 'read_registers':
-      return encodeModbusRequestLoose({ unit, fn: FC.READ_HOLDING, start: u16Arg(a, 'start'), count: u16Arg(a, 'count') });
+      return encodeModbusRequestLoose({
+        unit,
+        fn: FC.READ_HOLDING,
+        start: u16Arg(a, 'start'),
+        count: u16Arg(a, 'count'),
+      });
     case 'write_register':
       return single(unit, u16Arg(a, 'register'), u16Arg(a, 'value'));
     case 'write_registers': {
       const values = valuesArg(a);
       const flag = a?.byte_count_field;
-      ensure(flag === undefined || typeof flag === 'boolean', 'INVALID_ARGUMENT', 'byte_count_field must be a boolean');
-      const r: LooseModbusRequest = { unit, fn: FC.WRITE_MULTIPLE, start: u16Arg(a, 'start'), count: values.length, values };
+      ensure(
+        flag === undefined || typeof flag === 'boolean',
+        'INVALID_ARGUMENT',
+        'byte_count_field must be a boolean',
+      );
+      const r: LooseModbusRequest = {
+        unit,
+        fn: FC.WRITE_MULTIPLE,
+        start: u16Arg(a, 'start'),
+        count: values.length,
+        values,
+      };
       if (flag === false) r.byteCountField = false;
       return encodeModbusRequestLoose(r);
     }
@@ -89,16 +125,28 @@ export function encodeDaly(req: Request): Uint8Array {
       return single(unit, sw.balancer, boolArg(a, 'on') ? 1 : 0);
     case 'set_soc': {
       const soc = a?.soc_pct;
-      ensure(typeof soc === 'number' && soc >= 0 && soc <= 100, 'INVALID_ARGUMENT', 'soc_pct must be a number 0..100');
+      ensure(
+        typeof soc === 'number' && soc >= 0 && soc <= 100,
+        'INVALID_ARGUMENT',
+        'soc_pct must be a number 0..100',
+      );
       return single(unit, sw.soc, toWire(soc, 'x10'));
     }
     case 'write_parameter': {
       const id = a?.id;
       const value = a?.value;
       ensure(typeof id === 'string', 'INVALID_ARGUMENT', 'write_parameter needs a parameter id');
-      ensure(typeof value === 'number', 'INVALID_ARGUMENT', 'write_parameter needs a numeric value');
+      ensure(
+        typeof value === 'number',
+        'INVALID_ARGUMENT',
+        'write_parameter needs a numeric value',
+      );
       const p = paramById(id);
-      ensure(p.writable, 'COMMAND_UNSUPPORTED', `${id} is read-only here: its wire sign convention is not established`);
+      ensure(
+        p.writable,
+        'COMMAND_UNSUPPORTED',
+        `${id} is read-only here: its wire sign convention is not established`,
+      );
       return single(unit, paramRegister(variant, p), toWire(value, p.conv));
     }
     default:
@@ -110,38 +158,60 @@ export function encodeDaly(req: Request): Uint8Array {
 export function parseDalyRequest(bytes: Uint8Array): Request {
   const m = parseModbusRequestLoose(bytes);
   const unit = m.unit;
-  ensure(unit === D2_UNIT || (unit >= 0x81 && unit <= 0x8f), 'FRAME_MALFORMED', `0x${unit.toString(16)} is not a DALY request unit (0xD2 or 0x81..0x8F)`);
+  ensure(
+    unit === D2_UNIT || (unit >= 0x81 && unit <= 0x8f),
+    'FRAME_MALFORMED',
+    `0x${unit.toString(16)} is not a DALY request unit (0xD2 or 0x81..0x8F)`,
+  );
   const variant = variantOfUnit(unit);
   switch (m.fn) {
     case FC.READ_HOLDING: {
       const b = blockAt(variant, m.start, m.count!);
       if (b) return { command: b.command, address: unit };
-      return { command: 'read_registers', address: unit, args: { start: m.start, count: m.count! } };
+      return {
+        command: 'read_registers',
+        address: unit,
+        args: { start: m.start, count: m.count! },
+      };
     }
     case FC.WRITE_SINGLE: {
       const reg = m.start;
       const v = m.value!;
       const sw = SWITCH_REGS[variant];
       if (v <= 1) {
-        if (reg === sw.charge) return { command: 'set_charge_mos', address: unit, args: { on: v === 1 } };
-        if (reg === sw.discharge) return { command: 'set_discharge_mos', address: unit, args: { on: v === 1 } };
-        if (reg === sw.balancer) return { command: 'set_balancer', address: unit, args: { on: v === 1 } };
+        if (reg === sw.charge)
+          return { command: 'set_charge_mos', address: unit, args: { on: v === 1 } };
+        if (reg === sw.discharge)
+          return { command: 'set_discharge_mos', address: unit, args: { on: v === 1 } };
+        if (reg === sw.balancer)
+          return { command: 'set_balancer', address: unit, args: { on: v === 1 } };
       }
-      if (reg === sw.soc && v <= 1000) return { command: 'set_soc', address: unit, args: { soc_pct: v / 10 } };
+      if (reg === sw.soc && v <= 1000)
+        return { command: 'set_soc', address: unit, args: { soc_pct: v / 10 } };
       for (const p of PARAM_MAP) {
         if (p.writable && paramRegister(variant, p) === reg) {
-          return { command: 'write_parameter', address: unit, args: { id: p.id, value: fromWire(v, p.conv) } };
+          return {
+            command: 'write_parameter',
+            address: unit,
+            args: { id: p.id, value: fromWire(v, p.conv) },
+          };
         }
       }
       return { command: 'write_register', address: unit, args: { register: reg, value: v } };
     }
     case FC.WRITE_MULTIPLE: {
-      const args: Record<string, number | number[] | boolean> = { start: m.start, values: m.values! };
+      const args: Record<string, number | number[] | boolean> = {
+        start: m.start,
+        values: m.values!,
+      };
       if (m.byteCountField === false) args.byte_count_field = false;
       return { command: 'write_registers', address: unit, args };
     }
     default:
-      throw new BmsError('COMMAND_UNSUPPORTED', `DALY Modbus does not use function 0x${m.fn.toString(16)}`);
+      throw new BmsError(
+        'COMMAND_UNSUPPORTED',
+        `DALY Modbus does not use function 0x${m.fn.toString(16)}`,
+      );
   }
 }
 

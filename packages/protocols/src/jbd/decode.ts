@@ -3,7 +3,15 @@ import { BmsError, ensure, makeAlarm, type Alarm, type Reading } from '@openbms/
 import { ByteReader, bytesToHex } from '../util/bytes.js';
 import type { DecodeOptions } from '../types.js';
 import { checkFrame, READ, START, STATUS_OK, WRITE } from './frame.js';
-import { BALANCE_BITS, BASIC, ERROR_COUNTERS, MAX_CELLS, MAX_NTC, PROTECTION_BITS, REG } from './fields.js';
+import {
+  BALANCE_BITS,
+  BASIC,
+  ERROR_COUNTERS,
+  MAX_CELLS,
+  MAX_NTC,
+  PROTECTION_BITS,
+  REG,
+} from './fields.js';
 
 const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
 const pad2 = (v: number): string => (v < 10 ? '0' : '') + v;
@@ -13,7 +21,11 @@ export function decodeReply(bytes: Uint8Array, opts: DecodeOptions = {}): Readin
   const len = checkFrame(bytes, 'reply');
   const register = bytes[1]!;
   const status = bytes[2]!;
-  ensure(register !== READ && register !== WRITE, 'FRAME_MALFORMED', 'this is a JBD request (0xa5/0x5a), not a reply');
+  ensure(
+    register !== READ && register !== WRITE,
+    'FRAME_MALFORMED',
+    'this is a JBD request (0xa5/0x5a), not a reply',
+  );
   const req = opts.request;
   if (req && req.length >= 4 && req[0] === START && (req[1] === READ || req[1] === WRITE)) {
     ensure(
@@ -23,10 +35,14 @@ export function decodeReply(bytes: Uint8Array, opts: DecodeOptions = {}): Readin
     );
   }
   if (status !== STATUS_OK) {
-    throw new BmsError('DEVICE_ERROR_REPLY', `JBD device refused register 0x${hex2(register)} (status 0x${hex2(status)})`, {
-      register,
-      status,
-    });
+    throw new BmsError(
+      'DEVICE_ERROR_REPLY',
+      `JBD device refused register 0x${hex2(register)} (status 0x${hex2(status)})`,
+      {
+        register,
+        status,
+      },
+    );
   }
   const data = new ByteReader(bytes.subarray(4, 4 + len));
   switch (register) {
@@ -43,7 +59,9 @@ export function decodeReply(bytes: Uint8Array, opts: DecodeOptions = {}): Readin
     case REG.FACTORY_EXIT:
       return { raw: { status, register, payload_hex: bytesToHex(data.bytes) } };
     default:
-      throw new BmsError('DECODE_UNSUPPORTED', `JBD register 0x${hex2(register)} has no decoder`, { register });
+      throw new BmsError('DECODE_UNSUPPORTED', `JBD register 0x${hex2(register)} has no decoder`, {
+        register,
+      });
   }
 }
 
@@ -52,7 +70,10 @@ export function formatDate(word: number): { text: string; valid: boolean } {
   const day = word & 0x1f;
   const month = (word >> 5) & 0x0f;
   const year = 2000 + (word >> 9);
-  return { text: `${year}-${pad2(month)}-${pad2(day)}`, valid: month >= 1 && month <= 12 && day >= 1 };
+  return {
+    text: `${year}-${pad2(month)}-${pad2(day)}`,
+    valid: month >= 1 && month <= 12 && day >= 1,
+  };
 }
 
 /** Protection bits -> protocol identifiers (bit order) and taxonomy alarms. */
@@ -76,7 +97,11 @@ function decodeBasicInfo(d: ByteReader, opts: DecodeOptions): Reading {
   );
   const cells = d.u8(BASIC.cells);
   const ntc = d.u8(BASIC.ntcCount);
-  ensure(cells <= MAX_CELLS, 'FRAME_MALFORMED', `JBD 0x03 cell count ${cells} exceeds ${MAX_CELLS}`);
+  ensure(
+    cells <= MAX_CELLS,
+    'FRAME_MALFORMED',
+    `JBD 0x03 cell count ${cells} exceeds ${MAX_CELLS}`,
+  );
   ensure(ntc <= MAX_NTC, 'FRAME_MALFORMED', `JBD 0x03 NTC count ${ntc} exceeds ${MAX_NTC}`);
   const tempsEnd = BASIC.temps + 2 * ntc;
   ensure(
@@ -149,7 +174,11 @@ function decodeBasicInfo(d: ByteReader, opts: DecodeOptions): Reading {
 function decodeCellVoltages(d: ByteReader, opts: DecodeOptions): Reading {
   ensure(d.length % 2 === 0, 'FRAME_MALFORMED', `JBD 0x04 record has an odd length (${d.length})`);
   let count = d.length / 2;
-  ensure(count <= MAX_CELLS, 'FRAME_MALFORMED', `JBD 0x04 record carries ${count} cells, more than ${MAX_CELLS}`);
+  ensure(
+    count <= MAX_CELLS,
+    'FRAME_MALFORMED',
+    `JBD 0x04 record carries ${count} cells, more than ${MAX_CELLS}`,
+  );
   // Unconnected cells read 0: the count of record 0x03 decides, when known.
   if (opts.cells !== undefined && opts.cells >= 0 && opts.cells < count) count = opts.cells;
   const cells: number[] = new Array<number>(count);
@@ -167,7 +196,11 @@ function decodeHardwareVersion(d: ByteReader): Reading {
 
 function decodeErrorCounters(d: ByteReader): Reading {
   const need = 2 * ERROR_COUNTERS.length;
-  ensure(d.length >= need, 'FRAME_TRUNCATED', `JBD 0xAA record of ${d.length} bytes is shorter than ${need}`);
+  ensure(
+    d.length >= need,
+    'FRAME_TRUNCATED',
+    `JBD 0xAA record of ${d.length} bytes is shorter than ${need}`,
+  );
   const counters: number[] = [];
   const byName: Record<string, number> = {};
   for (let i = 0; i < ERROR_COUNTERS.length; i++) {

@@ -55,17 +55,36 @@ const hex4 = (v: number): string => v.toString(16).padStart(4, '0');
  */
 export function checkFrame(bytes: Uint8Array, what: string): number {
   const n = bytes.length;
-  ensure(n >= OVERHEAD, 'FRAME_TRUNCATED', `JBD ${what} of ${n} bytes is shorter than the ${OVERHEAD}-byte minimum`);
-  ensure(bytes[0] === START, 'FRAME_MALFORMED', `JBD ${what} must start with 0xdd (got 0x${hex2(bytes[0]!)})`);
+  ensure(
+    n >= OVERHEAD,
+    'FRAME_TRUNCATED',
+    `JBD ${what} of ${n} bytes is shorter than the ${OVERHEAD}-byte minimum`,
+  );
+  ensure(
+    bytes[0] === START,
+    'FRAME_MALFORMED',
+    `JBD ${what} must start with 0xdd (got 0x${hex2(bytes[0]!)})`,
+  );
   const len = bytes[3]!;
   const total = OVERHEAD + len;
   ensure(n >= total, 'FRAME_TRUNCATED', `JBD ${what} length byte says ${total} bytes, have ${n}`);
-  ensure(n === total, 'FRAME_MALFORMED', `JBD ${what} has ${n - total} bytes after the ${total}-byte frame`);
-  ensure(bytes[n - 1] === END, 'FRAME_MALFORMED', `JBD ${what} must end with 0x77 (got 0x${hex2(bytes[n - 1]!)})`);
+  ensure(
+    n === total,
+    'FRAME_MALFORMED',
+    `JBD ${what} has ${n - total} bytes after the ${total}-byte frame`,
+  );
+  ensure(
+    bytes[n - 1] === END,
+    'FRAME_MALFORMED',
+    `JBD ${what} must end with 0x77 (got 0x${hex2(bytes[n - 1]!)})`,
+  );
   const want = jbdChecksum(bytes, 2, 4 + len);
   const got = (bytes[4 + len]! << 8) | bytes[5 + len]!;
   if (want !== got) {
-    throw new BmsError('FRAME_CHECKSUM', `JBD checksum mismatch: frame has 0x${hex4(got)}, computed 0x${hex4(want)}`);
+    throw new BmsError(
+      'FRAME_CHECKSUM',
+      `JBD checksum mismatch: frame has 0x${hex4(got)}, computed 0x${hex4(want)}`,
+    );
   }
   return len;
 }
@@ -87,11 +106,16 @@ function probeWith(header: (b1: number, b2: number) => string | undefined) {
     const total = OVERHEAD + len;
     if (have < total) return { kind: 'more' };
     if (buf[start + total - 1] !== END) {
-      return { kind: 'reject', code: 'FRAME_MALFORMED', reason: 'no 0x77 end byte where the length byte puts it' };
+      return {
+        kind: 'reject',
+        code: 'FRAME_MALFORMED',
+        reason: 'no 0x77 end byte where the length byte puts it',
+      };
     }
     const want = jbdChecksum(buf, start + 2, start + 4 + len);
     const got = (buf[start + 4 + len]! << 8) | buf[start + 5 + len]!;
-    if (want !== got) return { kind: 'reject', code: 'FRAME_CHECKSUM', reason: 'JBD checksum mismatch' };
+    if (want !== got)
+      return { kind: 'reject', code: 'FRAME_CHECKSUM', reason: 'JBD checksum mismatch' };
     return { kind: 'frame', length: total };
   };
 }
@@ -100,7 +124,8 @@ const isStart = (buf: Uint8Array, i: number): boolean => buf[i] === START;
 
 const replyHeader = (b1: number, b2: number): string | undefined => {
   if (b1 === READ || b1 === WRITE) return 'a request (0xa5/0x5a), not a reply';
-  if (b2 !== STATUS_OK && b2 !== STATUS_ERROR) return `status byte 0x${hex2(b2)} is neither 0x00 nor 0x80`;
+  if (b2 !== STATUS_OK && b2 !== STATUS_ERROR)
+    return `status byte 0x${hex2(b2)} is neither 0x00 nor 0x80`;
   return undefined;
 };
 

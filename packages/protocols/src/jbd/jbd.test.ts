@@ -9,9 +9,15 @@ import { buildFrame, createRequestFramer, definition, jbdChecksum } from './inde
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(readFileSync(join(here, 'fixtures', 'vectors.json'), 'utf8')) as {
-  vectors: { id: string; request_hex: string | null; response_hex: string; expected: Record<string, unknown> }[];
+  vectors: {
+    id: string;
+    request_hex: string | null;
+    response_hex: string;
+    expected: Record<string, unknown>;
+  }[];
 };
-const vec = (id: string): Uint8Array => hexToBytes(vectors.vectors.find((v) => v.id === id)!.response_hex);
+const vec = (id: string): Uint8Array =>
+  hexToBytes(vectors.vectors.find((v) => v.id === id)!.response_hex);
 
 const BASIC_4S = vec('jbd_03_sp04s034_4s_a');
 const CELLS_4S = vec('jbd_04_sp04s034_cells_a');
@@ -43,7 +49,11 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 /** Pushes `stream` in chunks of the given sizes (cycled) and collects every event. */
-function feed(stream: Uint8Array, sizes: number[], framer = definition.createFramer()): FramerEvent[] {
+function feed(
+  stream: Uint8Array,
+  sizes: number[],
+  framer = definition.createFramer(),
+): FramerEvent[] {
   const events: FramerEvent[] = [];
   let o = 0;
   for (let i = 0; o < stream.length; i++) {
@@ -105,7 +115,14 @@ describe('jbd decode 0x03', () => {
     const bits = (1 << 0) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13);
     const r = definition.decode(basicWith({ 16: bits >> 8, 17: bits & 0xff }));
     expect(r.raw?.protection_bits).toBe(bits);
-    expect(r.raw?.alarms).toEqual(['cell_ov', 'dsg_oc', 'short_circuit', 'afe_fault', 'mos_software_lock', 'charge_timeout']);
+    expect(r.raw?.alarms).toEqual([
+      'cell_ov',
+      'dsg_oc',
+      'short_circuit',
+      'afe_fault',
+      'mos_software_lock',
+      'charge_timeout',
+    ]);
     expect(r.alarms).toEqual([
       { code: 'cell_ov', severity: 'protection', source: 'cell_ov' },
       { code: 'dsg_oc', severity: 'protection', source: 'dsg_oc' },
@@ -127,8 +144,15 @@ describe('jbd decode 0x03', () => {
   });
 
   it('decodes the FET bits independently', () => {
-    expect(definition.decode(basicWith({ 20: 0x02 }))).toMatchObject({ charge_mos: false, discharge_mos: true });
-    expect(definition.decode(NO_NTC)).toMatchObject({ charge_mos: true, discharge_mos: false, temps_c: [] });
+    expect(definition.decode(basicWith({ 20: 0x02 }))).toMatchObject({
+      charge_mos: false,
+      discharge_mos: true,
+    });
+    expect(definition.decode(NO_NTC)).toMatchObject({
+      charge_mos: true,
+      discharge_mos: false,
+      temps_c: [],
+    });
   });
 
   it('keeps the bytes after the temperatures of newer firmware as opaque hex', () => {
@@ -141,7 +165,9 @@ describe('jbd decode 0x03', () => {
   it('rejects records too short for their NTC count or with absurd counts', () => {
     expect(codeOf(() => definition.decode(basicWith({ 22: 4 })))).toBe('FRAME_TRUNCATED');
     expect(codeOf(() => definition.decode(basicWith({ 21: 200 })))).toBe('FRAME_MALFORMED');
-    expect(codeOf(() => definition.decode(buildFrame(0x03, 0x00, dataOf(BASIC_4S).slice(0, 20))))).toBe('FRAME_TRUNCATED');
+    expect(
+      codeOf(() => definition.decode(buildFrame(0x03, 0x00, dataOf(BASIC_4S).slice(0, 20)))),
+    ).toBe('FRAME_TRUNCATED');
   });
 
   it('does not report an impossible production date in info', () => {
@@ -156,12 +182,17 @@ describe('jbd decode other registers', () => {
     expect(definition.decode(CELLS_4S).cell_mv).toEqual([3909, 3901, 3895, 3901]);
     expect(definition.decode(CELLS_4S, { cells: 3 }).cell_mv).toEqual([3909, 3901, 3895]);
     expect(definition.decode(CELLS_4S).cell_count).toBeUndefined();
-    expect(codeOf(() => definition.decode(buildFrame(0x04, 0x00, [0x0f, 0x45, 0x0f])))).toBe('FRAME_MALFORMED');
+    expect(codeOf(() => definition.decode(buildFrame(0x04, 0x00, [0x0f, 0x45, 0x0f])))).toBe(
+      'FRAME_MALFORMED',
+    );
   });
 
   it('0x05: model string into info', () => {
     const r = definition.decode(HWVER);
-    expect(r.info).toEqual({ model: 'JBD-SP04S034-L4S-200A-B-U', hw_version: 'JBD-SP04S034-L4S-200A-B-U' });
+    expect(r.info).toEqual({
+      model: 'JBD-SP04S034-L4S-200A-B-U',
+      hw_version: 'JBD-SP04S034-L4S-200A-B-U',
+    });
     expect(r.raw?.hardware_version).toBe('JBD-SP04S034-L4S-200A-B-U');
   });
 
@@ -173,7 +204,9 @@ describe('jbd decode other registers', () => {
   });
 
   it('write acknowledgements decode to raw status only', () => {
-    expect(definition.decode(MOS_ACK)).toEqual({ raw: { status: 0, register: 0xe1, payload_hex: '' } });
+    expect(definition.decode(MOS_ACK)).toEqual({
+      raw: { status: 0, register: 0xe1, payload_hex: '' },
+    });
     expect(definition.decode(hexToBytes('dd0100000000' + '77')).raw?.register).toBe(0x01);
   });
 
@@ -186,7 +219,9 @@ describe('jbd decode other registers', () => {
   it('rejects garbage around the frame, bad markers, checksums and unknown registers', () => {
     const withTail = concatBytes([CELLS_4S, new Uint8Array([0x00])]);
     expect(codeOf(() => definition.decode(withTail))).toBe('FRAME_MALFORMED');
-    expect(codeOf(() => definition.decode(concatBytes([new Uint8Array([0x00]), CELLS_4S])))).toBe('FRAME_MALFORMED');
+    expect(codeOf(() => definition.decode(concatBytes([new Uint8Array([0x00]), CELLS_4S])))).toBe(
+      'FRAME_MALFORMED',
+    );
     expect(codeOf(() => definition.decode(CELLS_4S.subarray(0, 10)))).toBe('FRAME_TRUNCATED');
     const badEnd = CELLS_4S.slice();
     badEnd[badEnd.length - 1] = 0x78;
@@ -194,7 +229,9 @@ describe('jbd decode other registers', () => {
     const badSum = CELLS_4S.slice();
     badSum[5] = badSum[5]! ^ 1;
     expect(codeOf(() => definition.decode(badSum))).toBe('FRAME_CHECKSUM');
-    expect(codeOf(() => definition.decode(buildFrame(0x20, 0x00, [0, 1])))).toBe('DECODE_UNSUPPORTED');
+    expect(codeOf(() => definition.decode(buildFrame(0x20, 0x00, [0, 1])))).toBe(
+      'DECODE_UNSUPPORTED',
+    );
     expect(codeOf(() => definition.decode(hexToBytes('dda50300fffd77')))).toBe('FRAME_MALFORMED');
   });
 
@@ -229,7 +266,16 @@ describe('jbd framer', () => {
   const garbage = hexToBytes('00ff77dd'); // ends with a false start marker
   const echo = hexToBytes('dda50300fffd77'); // our own request echoed by a half-duplex adapter
   const corrupt = vec('jbd_bad_checksum_derived');
-  const stream = concatBytes([garbage, BASIC_4S, echo, CELLS_4S, corrupt, HWVER, hexToBytes('1234'), MOS_ACK]);
+  const stream = concatBytes([
+    garbage,
+    BASIC_4S,
+    echo,
+    CELLS_4S,
+    corrupt,
+    HWVER,
+    hexToBytes('1234'),
+    MOS_ACK,
+  ]);
 
   for (const sizes of [[1], [2, 5], [3, 20, 1], [stream.length]]) {
     it(`finds every valid frame in chunks of ${sizes.join('/')}`, () => {
@@ -241,7 +287,8 @@ describe('jbd framer', () => {
       expect(codes.has('FRAME_NO_START')).toBe(true);
       expect(codes.has('FRAME_MALFORMED')).toBe(true); // the echoed request, the false dd
       expect(codes.has('FRAME_CHECKSUM')).toBe(true); // the corrupted 0x03 reply
-      for (const d of discards) if (d.type === 'discard') expect(d.reason.length).toBeGreaterThan(0);
+      for (const d of discards)
+        if (d.type === 'discard') expect(d.reason.length).toBeGreaterThan(0);
       // Every byte is accounted for.
       const total = events.reduce((n, e) => n + e.bytes.length, 0);
       expect(total).toBe(stream.length);
@@ -258,9 +305,17 @@ describe('jbd framer', () => {
   });
 
   it('the request framer finds requests and rejects replies', () => {
-    const reqs = concatBytes([hexToBytes('dd'), definition.encode({ command: 'read_cell_voltages' }), CELLS_4S, hexToBytes('dd5ae1020001ff1c77')]);
+    const reqs = concatBytes([
+      hexToBytes('dd'),
+      definition.encode({ command: 'read_cell_voltages' }),
+      CELLS_4S,
+      hexToBytes('dd5ae1020001ff1c77'),
+    ]);
     const events = feed(reqs, [3], createRequestFramer());
-    expect(events.filter((e) => e.type === 'frame').map((e) => bytesToHex(e.bytes))).toEqual(['dda50400fffc77', 'dd5ae1020001ff1c77']);
+    expect(events.filter((e) => e.type === 'frame').map((e) => bytesToHex(e.bytes))).toEqual([
+      'dda50400fffc77',
+      'dd5ae1020001ff1c77',
+    ]);
   });
 });
 
@@ -272,9 +327,13 @@ describe('jbd requests', () => {
     expect(hex({ command: 'read_hardware_version' })).toBe('dda50500fffb77');
     expect(hex({ command: 'read_error_counters' })).toBe('dda5aa00ff5677');
     // V4 doc: discharge off
-    expect(hex({ command: 'mos_control', args: { charge: true, discharge: false } })).toBe('dd5ae1020002ff1b77');
+    expect(hex({ command: 'mos_control', args: { charge: true, discharge: false } })).toBe(
+      'dd5ae1020002ff1b77',
+    );
     // captured: charge off
-    expect(hex({ command: 'mos_control', args: { charge: false, discharge: true } })).toBe('dd5ae1020001ff1c77');
+    expect(hex({ command: 'mos_control', args: { charge: false, discharge: true } })).toBe(
+      'dd5ae1020001ff1c77',
+    );
     // captured: exit factory mode without saving
     expect(hex({ command: 'factory_mode_exit', args: { save: false } })).toBe('dd5a01020000fffd77');
     // the widely published enter-factory frame
@@ -282,10 +341,13 @@ describe('jbd requests', () => {
   });
 
   it('round-trips every request example and every vector request', () => {
-    for (const r of definition.requestExamples) expect(definition.parseRequest(definition.encode(r))).toEqual(r);
+    for (const r of definition.requestExamples)
+      expect(definition.parseRequest(definition.encode(r))).toEqual(r);
     for (const v of vectors.vectors) {
       if (!v.request_hex) continue;
-      expect(bytesToHex(definition.encode(definition.parseRequest(hexToBytes(v.request_hex))))).toBe(v.request_hex);
+      expect(
+        bytesToHex(definition.encode(definition.parseRequest(hexToBytes(v.request_hex)))),
+      ).toBe(v.request_hex);
     }
     const ids = new Set(definition.requestExamples.map((r) => r.command));
     expect([...ids].sort()).toEqual(definition.commands.map((c) => c.id).sort());
@@ -293,11 +355,19 @@ describe('jbd requests', () => {
 
   it('rejects bad requests and arguments with coded errors', () => {
     expect(codeOf(() => definition.encode({ command: 'set_soc' }))).toBe('COMMAND_UNSUPPORTED');
-    expect(codeOf(() => definition.encode({ command: 'mos_control', args: { charge: true } }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => definition.parseRequest(hexToBytes('dda51000fff077')))).toBe('COMMAND_UNSUPPORTED');
-    expect(codeOf(() => definition.parseRequest(hexToBytes('dd5ae1020004ff1977')))).toBe('FRAME_MALFORMED');
+    expect(
+      codeOf(() => definition.encode({ command: 'mos_control', args: { charge: true } })),
+    ).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => definition.parseRequest(hexToBytes('dda51000fff077')))).toBe(
+      'COMMAND_UNSUPPORTED',
+    );
+    expect(codeOf(() => definition.parseRequest(hexToBytes('dd5ae1020004ff1977')))).toBe(
+      'FRAME_MALFORMED',
+    );
     expect(codeOf(() => definition.parseRequest(CELLS_4S))).toBe('FRAME_MALFORMED');
-    expect(codeOf(() => definition.parseRequest(hexToBytes('dda50300fffc77')))).toBe('FRAME_CHECKSUM');
+    expect(codeOf(() => definition.parseRequest(hexToBytes('dda50300fffc77')))).toBe(
+      'FRAME_CHECKSUM',
+    );
   });
 });
 
@@ -331,7 +401,8 @@ describe('jbd read session', () => {
 
   it('merges the recorded cycle into the expected snapshot', () => {
     const r = run();
-    for (const [k, v] of Object.entries(session.expected)) expect((r as Record<string, unknown>)[k], k).toEqual(v);
+    for (const [k, v] of Object.entries(session.expected))
+      expect((r as Record<string, unknown>)[k], k).toEqual(v);
     expect(r.address).toBeUndefined();
   });
 

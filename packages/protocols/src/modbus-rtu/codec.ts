@@ -45,7 +45,14 @@ export interface ModbusRequest {
 }
 
 export type ModbusReply =
-  | { unit: number; fn: number; kind: 'registers'; registers: number[]; byteCount: number; data: Uint8Array }
+  | {
+      unit: number;
+      fn: number;
+      kind: 'registers';
+      registers: number[];
+      byteCount: number;
+      data: Uint8Array;
+    }
   | { unit: number; fn: number; kind: 'write_single'; start: number; value: number }
   | { unit: number; fn: number; kind: 'write_multiple'; start: number; count: number }
   | { unit: number; fn: number; kind: 'exception'; exceptionCode: number; exception: string };
@@ -71,7 +78,11 @@ function checkU16(name: string, v: number | undefined): number {
 }
 
 export function encodeModbusRequest(r: ModbusRequest): Uint8Array {
-  ensure(Number.isInteger(r.unit) && r.unit >= 0 && r.unit <= 255, 'INVALID_ARGUMENT', `unit id must be 0..255 (got ${r.unit})`);
+  ensure(
+    Number.isInteger(r.unit) && r.unit >= 0 && r.unit <= 255,
+    'INVALID_ARGUMENT',
+    `unit id must be 0..255 (got ${r.unit})`,
+  );
   const start = checkU16('start register', r.start);
   switch (r.fn) {
     case FC.READ_COILS:
@@ -79,25 +90,40 @@ export function encodeModbusRequest(r: ModbusRequest): Uint8Array {
     case FC.READ_HOLDING:
     case FC.READ_INPUT: {
       const count = checkU16('register count', r.count);
-      ensure(count >= 1 && count <= 125, 'INVALID_ARGUMENT', `register count must be 1..125 (got ${count})`);
+      ensure(
+        count >= 1 && count <= 125,
+        'INVALID_ARGUMENT',
+        `register count must be 1..125 (got ${count})`,
+      );
       return withCrc([r.unit, r.fn, ...u16(start), ...u16(count)]);
     }
     case FC.WRITE_SINGLE:
       return withCrc([r.unit, r.fn, ...u16(start), ...u16(checkU16('value', r.value))]);
     case FC.WRITE_MULTIPLE: {
       const values = r.values ?? [];
-      ensure(values.length >= 1 && values.length <= 123, 'INVALID_ARGUMENT', 'FC 0x10 needs 1..123 values');
+      ensure(
+        values.length >= 1 && values.length <= 123,
+        'INVALID_ARGUMENT',
+        'FC 0x10 needs 1..123 values',
+      );
       const body = [r.unit, r.fn, ...u16(start), ...u16(values.length), values.length * 2];
       for (const v of values) body.push(...u16(checkU16('value', v)));
       return withCrc(body);
     }
     default:
-      throw new BmsError('COMMAND_UNSUPPORTED', `Modbus function 0x${r.fn.toString(16)} is not supported`);
+      throw new BmsError(
+        'COMMAND_UNSUPPORTED',
+        `Modbus function 0x${r.fn.toString(16)} is not supported`,
+      );
   }
 }
 
 function checkCrc(bytes: Uint8Array): void {
-  ensure(bytes.length >= 4, 'FRAME_TRUNCATED', `Modbus frame of ${bytes.length} bytes is too short`);
+  ensure(
+    bytes.length >= 4,
+    'FRAME_TRUNCATED',
+    `Modbus frame of ${bytes.length} bytes is too short`,
+  );
   const n = bytes.length;
   const want = crc16Modbus(bytes, 0, n - 2);
   const got = bytes[n - 2]! | (bytes[n - 1]! << 8);
@@ -140,11 +166,13 @@ export function createModbusFramer(
     isStart: (buf, i) => (units ? units.has(buf[i]!) : true),
     probe(buf, start, end): Probe {
       const len = lengthOf(buf, start, end);
-      if (len === 'bad') return { kind: 'reject', code: 'FRAME_MALFORMED', reason: 'not a Modbus function code' };
+      if (len === 'bad')
+        return { kind: 'reject', code: 'FRAME_MALFORMED', reason: 'not a Modbus function code' };
       if (len === undefined || end - start < len) return { kind: 'more' };
       const want = crc16Modbus(buf, start, start + len - 2);
       const got = buf[start + len - 2]! | (buf[start + len - 1]! << 8);
-      if (want !== got) return { kind: 'reject', code: 'FRAME_CHECKSUM', reason: 'Modbus CRC mismatch' };
+      if (want !== got)
+        return { kind: 'reject', code: 'FRAME_CHECKSUM', reason: 'Modbus CRC mismatch' };
       return { kind: 'frame', length: len };
     },
   });
@@ -153,25 +181,55 @@ export function createModbusFramer(
 /** Validates (length, CRC) and decodes one Modbus reply frame. */
 export function parseModbusReply(bytes: Uint8Array): ModbusReply {
   // Messages are built only on failure: this runs for every Modbus reply of every family.
-  if (bytes.length < 5) throw new BmsError('FRAME_TRUNCATED', `Modbus reply of ${bytes.length} bytes is too short`);
+  if (bytes.length < 5)
+    throw new BmsError('FRAME_TRUNCATED', `Modbus reply of ${bytes.length} bytes is too short`);
   const len = replyLength(bytes, 0, bytes.length);
-  if (len === 'bad') throw new BmsError('FRAME_MALFORMED', `0x${bytes[1]!.toString(16)} is not a Modbus function code`);
+  if (len === 'bad')
+    throw new BmsError(
+      'FRAME_MALFORMED',
+      `0x${bytes[1]!.toString(16)} is not a Modbus function code`,
+    );
   if (len === undefined || bytes.length < len) {
-    throw new BmsError('FRAME_TRUNCATED', `Modbus reply needs ${String(len)} bytes, has ${bytes.length}`);
+    throw new BmsError(
+      'FRAME_TRUNCATED',
+      `Modbus reply needs ${String(len)} bytes, has ${bytes.length}`,
+    );
   }
-  if (bytes.length !== len) throw new BmsError('FRAME_MALFORMED', `Modbus reply has ${bytes.length - len} bytes after its CRC`);
+  if (bytes.length !== len)
+    throw new BmsError(
+      'FRAME_MALFORMED',
+      `Modbus reply has ${bytes.length - len} bytes after its CRC`,
+    );
   checkCrc(bytes);
   const unit = bytes[0]!;
   const fn = bytes[1]!;
   if (fn & 0x80) {
     const exceptionCode = bytes[2]!;
-    return { unit, fn: fn & 0x7f, kind: 'exception', exceptionCode, exception: EXCEPTION_NAMES[exceptionCode] ?? 'unknown' };
+    return {
+      unit,
+      fn: fn & 0x7f,
+      kind: 'exception',
+      exceptionCode,
+      exception: EXCEPTION_NAMES[exceptionCode] ?? 'unknown',
+    };
   }
   if (fn === FC.WRITE_SINGLE) {
-    return { unit, fn, kind: 'write_single', start: (bytes[2]! << 8) | bytes[3]!, value: (bytes[4]! << 8) | bytes[5]! };
+    return {
+      unit,
+      fn,
+      kind: 'write_single',
+      start: (bytes[2]! << 8) | bytes[3]!,
+      value: (bytes[4]! << 8) | bytes[5]!,
+    };
   }
   if (fn === FC.WRITE_MULTIPLE) {
-    return { unit, fn, kind: 'write_multiple', start: (bytes[2]! << 8) | bytes[3]!, count: (bytes[4]! << 8) | bytes[5]! };
+    return {
+      unit,
+      fn,
+      kind: 'write_multiple',
+      start: (bytes[2]! << 8) | bytes[3]!,
+      count: (bytes[4]! << 8) | bytes[5]!,
+    };
   }
   const byteCount = bytes[2]!;
   const data = bytes.subarray(3, 3 + byteCount);
@@ -184,7 +242,11 @@ export function parseModbusReply(bytes: Uint8Array): ModbusReply {
 export function parseModbusRequest(bytes: Uint8Array): ModbusRequest {
   const len = requestLength(bytes, 0, bytes.length);
   ensure(len !== 'bad', 'FRAME_MALFORMED', 'not a Modbus request function code');
-  ensure(len !== undefined && bytes.length >= len, 'FRAME_TRUNCATED', 'Modbus request is too short');
+  ensure(
+    len !== undefined && bytes.length >= len,
+    'FRAME_TRUNCATED',
+    'Modbus request is too short',
+  );
   ensure(bytes.length === len, 'FRAME_MALFORMED', 'Modbus request has bytes after its CRC');
   checkCrc(bytes);
   const unit = bytes[0]!;
@@ -193,7 +255,11 @@ export function parseModbusRequest(bytes: Uint8Array): ModbusRequest {
   const word = (bytes[4]! << 8) | bytes[5]!;
   if (fn === FC.WRITE_SINGLE) return { unit, fn, start, value: word };
   if (fn === FC.WRITE_MULTIPLE) {
-    ensure(bytes[6] === word * 2, 'FRAME_MALFORMED', `FC 0x10 byte count ${bytes[6]} does not match ${word} registers`);
+    ensure(
+      bytes[6] === word * 2,
+      'FRAME_MALFORMED',
+      `FC 0x10 byte count ${bytes[6]} does not match ${word} registers`,
+    );
     const values: number[] = [];
     for (let i = 0; i < word; i++) values.push((bytes[7 + i * 2]! << 8) | bytes[8 + i * 2]!);
     return { unit, fn, start, count: word, values };

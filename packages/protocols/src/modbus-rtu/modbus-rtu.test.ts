@@ -10,7 +10,12 @@ import { parseModbusRequestLoose } from './requests.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(readFileSync(join(here, 'fixtures/vectors.json'), 'utf8')) as {
-  vectors: { id: string; request_hex: string | null; response_hex: string; expected_request?: Record<string, unknown> }[];
+  vectors: {
+    id: string;
+    request_hex: string | null;
+    response_hex: string;
+    expected_request?: Record<string, unknown>;
+  }[];
 };
 const vec = (id: string) => vectors.vectors.find((v) => v.id === id)!;
 const session = JSON.parse(readFileSync(join(here, 'fixtures/session.json'), 'utf8')) as {
@@ -48,47 +53,97 @@ describe('modbus-rtu', () => {
   it('round-trips vector requests and examples', () => {
     for (const v of vectors.vectors) {
       if (!v.request_hex) continue;
-      expect(bytesToHex(definition.encode(definition.parseRequest(hexToBytes(v.request_hex)))), v.id).toBe(v.request_hex);
+      expect(
+        bytesToHex(definition.encode(definition.parseRequest(hexToBytes(v.request_hex)))),
+        v.id,
+      ).toBe(v.request_hex);
     }
-    for (const r of definition.requestExamples) expect(definition.parseRequest(definition.encode(r))).toEqual(r);
-    expect(bytesToHex(definition.encode({ command: 'read_holding', address: 1, args: { start: 0x1016, count: 13 } }))).toBe('01031016000d610b');
+    for (const r of definition.requestExamples)
+      expect(definition.parseRequest(definition.encode(r))).toEqual(r);
+    expect(
+      bytesToHex(
+        definition.encode({
+          command: 'read_holding',
+          address: 1,
+          args: { start: 0x1016, count: 13 },
+        }),
+      ),
+    ).toBe('01031016000d610b');
   });
 
   it('reports exceptions as decoded values, with the function code as sent', () => {
     const r = definition.decode(hexToBytes(vec('mb_exception_illegal_address').response_hex));
     expect(r.address).toBe(1);
-    expect(r.raw).toMatchObject({ function: 0x83, exception: true, exception_code: 2, exception_name: 'illegal_data_address' });
+    expect(r.raw).toMatchObject({
+      function: 0x83,
+      exception: true,
+      exception_code: 2,
+      exception_name: 'illegal_data_address',
+    });
     expect(r.voltage_v).toBeUndefined();
   });
 
   it('uses the request for the start register and refuses a reply that does not answer it', () => {
     const v = vec('mb_fc03_pylontech_rt_main');
-    const r = definition.decode(hexToBytes(v.response_hex), { request: hexToBytes(v.request_hex!) });
+    const r = definition.decode(hexToBytes(v.response_hex), {
+      request: hexToBytes(v.request_hex!),
+    });
     expect(r.raw).toMatchObject({ start_register: 0x1016, register_count: 13 });
     expect(definition.decode(hexToBytes(v.response_hex)).raw?.start_register).toBeUndefined();
-    const other = definition.encode({ command: 'read_holding', address: 1, args: { start: 0, count: 2 } });
-    expect(codeOf(() => definition.decode(hexToBytes(v.response_hex), { request: other }))).toBe('FRAME_UNEXPECTED');
-    const otherUnit = definition.encode({ command: 'read_holding', address: 2, args: { start: 0x1016, count: 13 } });
-    expect(codeOf(() => definition.decode(hexToBytes(v.response_hex), { request: otherUnit }))).toBe('FRAME_UNEXPECTED');
+    const other = definition.encode({
+      command: 'read_holding',
+      address: 1,
+      args: { start: 0, count: 2 },
+    });
+    expect(codeOf(() => definition.decode(hexToBytes(v.response_hex), { request: other }))).toBe(
+      'FRAME_UNEXPECTED',
+    );
+    const otherUnit = definition.encode({
+      command: 'read_holding',
+      address: 2,
+      args: { start: 0x1016, count: 13 },
+    });
+    expect(
+      codeOf(() => definition.decode(hexToBytes(v.response_hex), { request: otherUnit })),
+    ).toBe('FRAME_UNEXPECTED');
   });
 
   it('rejects bad CRC, truncation and trailing bytes', () => {
     const good = hexToBytes(vec('mb_fc03_pylontech_rt_main').response_hex);
-    expect(codeOf(() => definition.decode(hexToBytes(vec('mb_bad_crc_derived').response_hex)))).toBe('FRAME_CHECKSUM');
+    expect(
+      codeOf(() => definition.decode(hexToBytes(vec('mb_bad_crc_derived').response_hex))),
+    ).toBe('FRAME_CHECKSUM');
     expect(codeOf(() => definition.decode(good.subarray(0, 10)))).toBe('FRAME_TRUNCATED');
-    expect(codeOf(() => definition.decode(concatBytes([good, hexToBytes('00')])))).toBe('FRAME_MALFORMED');
-    expect(codeOf(() => definition.parseRequest(hexToBytes('d210000c0003000100027d65')))).toBeDefined();
+    expect(codeOf(() => definition.decode(concatBytes([good, hexToBytes('00')])))).toBe(
+      'FRAME_MALFORMED',
+    );
+    expect(
+      codeOf(() => definition.parseRequest(hexToBytes('d210000c0003000100027d65'))),
+    ).toBeDefined();
   });
 
   it('frames replies from a chunked stream with garbage', () => {
-    const frames = ['mb_fc03_pylontech_rt_main', 'mb_fc10_jkpb_trigger_ack', 'mb_exception_illegal_address'].map((id) => hexToBytes(vec(id).response_hex));
-    const stream = concatBytes([hexToBytes('00ff'), frames[0]!, hexToBytes('aa'), frames[1]!, frames[2]!]);
+    const frames = [
+      'mb_fc03_pylontech_rt_main',
+      'mb_fc10_jkpb_trigger_ack',
+      'mb_exception_illegal_address',
+    ].map((id) => hexToBytes(vec(id).response_hex));
+    const stream = concatBytes([
+      hexToBytes('00ff'),
+      frames[0]!,
+      hexToBytes('aa'),
+      frames[1]!,
+      frames[2]!,
+    ]);
     for (const chunk of [1, 5, 13]) {
       const framer = definition.createFramer();
       const events: FramerEvent[] = [];
-      for (let i = 0; i < stream.length; i += chunk) events.push(...framer.push(stream.subarray(i, i + chunk)));
+      for (let i = 0; i < stream.length; i += chunk)
+        events.push(...framer.push(stream.subarray(i, i + chunk)));
       events.push(...framer.end());
-      expect(events.filter((e) => e.type === 'frame').map((e) => bytesToHex(e.bytes))).toEqual(frames.map(bytesToHex));
+      expect(events.filter((e) => e.type === 'frame').map((e) => bytesToHex(e.bytes))).toEqual(
+        frames.map(bytesToHex),
+      );
       const d = events.filter((e) => e.type === 'discard');
       expect(d.reduce((n, e) => n + e.bytes.length, 0)).toBe(3);
       for (const e of d) if (e.type === 'discard') expect(e.reason).not.toBe('');

@@ -23,11 +23,19 @@ function crcOk(bytes: Uint8Array): boolean {
  * codec.ts. Throws BmsError.
  */
 export function parseModbusRequestLoose(bytes: Uint8Array): LooseModbusRequest {
-  ensure(bytes.length >= 8, 'FRAME_TRUNCATED', `Modbus request of ${bytes.length} bytes is too short`);
+  ensure(
+    bytes.length >= 8,
+    'FRAME_TRUNCATED',
+    `Modbus request of ${bytes.length} bytes is too short`,
+  );
   if (bytes[1] !== FC.WRITE_MULTIPLE) return parseModbusRequest(bytes);
   const len = bytes.length;
   const count = (bytes[4]! << 8) | bytes[5]!;
-  ensure(count >= 1 && count <= 123, 'FRAME_MALFORMED', `FC 0x10 register count ${count} is outside 1..123`);
+  ensure(
+    count >= 1 && count <= 123,
+    'FRAME_MALFORMED',
+    `FC 0x10 register count ${count} is outside 1..123`,
+  );
   ensure(crcOk(bytes), 'FRAME_CHECKSUM', 'Modbus request CRC mismatch');
   const start = (bytes[2]! << 8) | bytes[3]!;
   let first: number;
@@ -39,10 +47,14 @@ export function parseModbusRequestLoose(bytes: Uint8Array): LooseModbusRequest {
     first = 6;
     byteCountField = false;
   } else {
-    throw new BmsError('FRAME_MALFORMED', `FC 0x10 request of ${len} bytes does not fit ${count} registers`);
+    throw new BmsError(
+      'FRAME_MALFORMED',
+      `FC 0x10 request of ${len} bytes does not fit ${count} registers`,
+    );
   }
   const values: number[] = new Array<number>(count);
-  for (let i = 0; i < count; i++) values[i] = (bytes[first + i * 2]! << 8) | bytes[first + 1 + i * 2]!;
+  for (let i = 0; i < count; i++)
+    values[i] = (bytes[first + i * 2]! << 8) | bytes[first + 1 + i * 2]!;
   const out: LooseModbusRequest = { unit: bytes[0]!, fn: FC.WRITE_MULTIPLE, start, count, values };
   if (!byteCountField) out.byteCountField = false;
   return out;
@@ -76,9 +88,17 @@ export function u16Arg(args: Record<string, unknown> | undefined, name: string):
 /** Reads a list of register values 0..65535 (1..123 of them). */
 export function valuesArg(args: Record<string, unknown> | undefined, name = 'values'): number[] {
   const v = args?.[name];
-  ensure(Array.isArray(v) && v.length >= 1 && v.length <= 123, 'INVALID_ARGUMENT', `argument "${name}" must be a list of 1..123 register values`);
+  ensure(
+    Array.isArray(v) && v.length >= 1 && v.length <= 123,
+    'INVALID_ARGUMENT',
+    `argument "${name}" must be a list of 1..123 register values`,
+  );
   for (const x of v) {
-    ensure(typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffff, 'INVALID_ARGUMENT', `register value ${JSON.stringify(x)} is not 0..65535`);
+    ensure(
+      typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffff,
+      'INVALID_ARGUMENT',
+      `register value ${JSON.stringify(x)} is not 0..65535`,
+    );
   }
   return v as number[];
 }
@@ -86,6 +106,10 @@ export function valuesArg(args: Record<string, unknown> | undefined, name = 'val
 /** Reads the unit id of a request (Request.address), with a default. */
 export function unitArg(address: number | undefined, fallback: number): number {
   const u = address ?? fallback;
-  ensure(Number.isInteger(u) && u >= 0 && u <= 255, 'INVALID_ARGUMENT', `unit id must be 0..255 (got ${u})`);
+  ensure(
+    Number.isInteger(u) && u >= 0 && u <= 255,
+    'INVALID_ARGUMENT',
+    `unit id must be 0..255 (got ${u})`,
+  );
   return u;
 }

@@ -43,14 +43,16 @@ export function shapeProblems(r: Reading, path = ''): string[] {
         }
         break;
       case 'boolean[]':
-        if (!Array.isArray(v) || !v.every((x) => typeof x === 'boolean')) out.push(`${at} is not boolean[]`);
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'boolean'))
+          out.push(`${at} is not boolean[]`);
         break;
       case 'alarms':
         if (!Array.isArray(v)) out.push(`${at} is not an array`);
         else {
           for (const a of v as { code: string; severity: string }[]) {
             if (!isAlarmCode(a.code)) out.push(`${at}: unknown alarm code ${a.code}`);
-            if (!['warning', 'protection', 'fault'].includes(a.severity)) out.push(`${at}: bad severity`);
+            if (!['warning', 'protection', 'fault'].includes(a.severity))
+              out.push(`${at}: bad severity`);
           }
         }
         break;
@@ -71,7 +73,11 @@ export function shapeProblems(r: Reading, path = ''): string[] {
 }
 
 /** Feeds bytes to a framer in pieces; returns all events including the end-of-stream flush. */
-export function frameAll(def: ProtocolDefinition, bytes: Uint8Array, piece: (i: number) => number): FramerEvent[] {
+export function frameAll(
+  def: ProtocolDefinition,
+  bytes: Uint8Array,
+  piece: (i: number) => number,
+): FramerEvent[] {
   const f = def.createFramer();
   const events: FramerEvent[] = [];
   for (let i = 0, k = 0; i < bytes.length; k++) {
@@ -82,4 +88,3 @@ export function frameAll(def: ProtocolDefinition, bytes: Uint8Array, piece: (i: 
   events.push(...f.end());
   return events;
 }
-

@@ -125,7 +125,8 @@ export function vectorOptions(v: Vector): DecodeOptions {
   }
   if (v.variant) opts.variant = v.variant;
   if (typeof v.context?.cell_count === 'number') opts.cells = v.context.cell_count;
-  if (typeof v.context?.temp_sensor_count === 'number') opts.tempSensors = v.context.temp_sensor_count;
+  if (typeof v.context?.temp_sensor_count === 'number')
+    opts.tempSensors = v.context.temp_sensor_count;
   return opts;
 }
 
@@ -133,4 +134,3 @@ export async function loadDefinition(family: string): Promise<ProtocolDefinition
   const mod = (await import(`../${family}/index.ts`)) as { definition: ProtocolDefinition };
   return mod.definition;
 }
-

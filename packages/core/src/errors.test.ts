@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BmsError, ERROR_CODE_LIST, ensure } from './errors.js';
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
-const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+const documented = [...doc.matchAll(/^\|\s*`([A-Z_]+)`\s*\|/gm)].map((m) => m[1]);
 
 describe('error codes', () => {
   it('are each documented once in docs/errors.md, and the doc lists no other code', () => {

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { run, type Io } from './main.js';
 
 const readStdin = async (): Promise<string> => {

@@ -13,7 +13,7 @@ import {
 import { ScriptedDevice, loadSession, servePty, serveTcp, type Fault } from '@openbms/transport';
 import { run } from './main.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
 const sessionPath = (id: string): string =>
   fileURLToPath(new URL(`../../protocols/src/${id}/fixtures/session.json`, import.meta.url));
 

@@ -34,6 +34,15 @@ export function renderReading(r: Reading, title?: string): string {
   if (cells.length) {
     const max = Math.max(...cells);
     const min = Math.min(...cells);
+    // Mark one cell each: the device's own max/min index where it reports one.
+    const maxAt =
+      r.max_cell_index !== undefined && cells[r.max_cell_index - 1] === max
+        ? r.max_cell_index - 1
+        : cells.indexOf(max);
+    const minAt =
+      r.min_cell_index !== undefined && cells[r.min_cell_index - 1] === min
+        ? r.min_cell_index - 1
+        : cells.indexOf(min);
     lines.push(
       `Cells       ${cells.length} cells   max ${max} mV   min ${min} mV   delta ${max - min} mV${r.avg_cell_mv !== undefined ? `   avg ${r.avg_cell_mv} mV` : ''}`,
     );
@@ -41,7 +50,7 @@ export function renderReading(r: Reading, title?: string): string {
     for (let i = 0; i < cells.length; i += cols) {
       const row = cells.slice(i, i + cols).map((v, j) => {
         const n = i + j + 1;
-        const mark = v === max && max !== min ? ' ▲max' : v === min && max !== min ? ' ▼min' : '';
+        const mark = max === min ? '' : i + j === maxAt ? ' ▲max' : i + j === minAt ? ' ▼min' : '';
         const bal = r.cell_balancing?.[i + j] ? ' ~bal' : '';
         return `#${String(n).padStart(2)} ${String(v).padStart(5)} mV${mark}${bal}`.padEnd(26);
       });
@@ -95,3 +104,11 @@ export function renderStats(s: LinkStats, ms: number): string {
 
 /** Metric label lookup for help texts. */
 export const label = (key: string): string => metric(key)?.label ?? key;
+
+/** JSON with two-space indentation, but arrays of plain values kept on one line. */
+export function prettyJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /\[\n\s+([^[\]{}]*?)\n\s*\]/g,
+    (_m, body: string) => `[${body.split(/,\n\s*/).join(', ')}]`,
+  );
+}

@@ -15,7 +15,7 @@ import {
   readPack,
   serveTcp,
 } from '@openbms/transport';
-import { renderReading, renderStats } from './format.js';
+import { prettyJson, renderReading, renderStats } from './format.js';
 
 /** Where the CLI writes; tests pass their own to capture output. */
 export interface Io {
@@ -112,7 +112,11 @@ function cmdProtocols(io: Io, args: string[]): number {
   }
   const rows = PROTOCOLS.map((p) => {
     const l = p.link;
-    const link = `${l.baud} ${l.dataBits}${l.parity[0]!.toUpperCase()}${l.stopBits}, addr ${l.defaultAddress}, timeout ${l.timeoutMs} ms`;
+    const addr =
+      l.defaultAddress > 9
+        ? `${l.defaultAddress} (0x${l.defaultAddress.toString(16)})`
+        : String(l.defaultAddress);
+    const link = `${l.baud} ${l.dataBits}${l.parity[0]!.toUpperCase()}${l.stopBits}, address ${addr}, timeout ${l.timeoutMs} ms`;
     const extra = [
       p.aliases.length ? `aliases: ${p.aliases.join(', ')}` : '',
       p.variants.length ? `variants: ${p.variants.join(', ')}` : '',
@@ -159,7 +163,7 @@ async function cmdDecode(io: Io, args: string[]): Promise<number> {
     if (sensors !== undefined) opts.tempSensors = sensors;
     if (values['invert-current']) opts.invertCurrent = true;
     const reading = def.decode(hexToBytes(hex), opts);
-    io.out(JSON.stringify({ protocol: def.id, ...reading }, null, 2) + '\n');
+    io.out(prettyJson({ protocol: def.id, ...reading }) + '\n');
     return 0;
   } catch (e) {
     return printError(io, e, true);

@@ -34,6 +34,10 @@ export const ALARM_CODES: readonly AlarmCodeInfo[] = [
   def('dsg_ot', 'Discharge over-temperature', 'protection', 'temperature'),
   def('dsg_ut', 'Discharge under-temperature', 'protection', 'temperature'),
   def('mos_ot', 'MOSFET over-temperature', 'protection', 'temperature'),
+  // When a device does not say whether the charge or discharge limit was crossed.
+  def('cell_ot', 'Battery (cell) over-temperature', 'protection', 'temperature'),
+  def('cell_ut', 'Battery (cell) under-temperature', 'protection', 'temperature'),
+  def('box_ot', 'Enclosure over-temperature', 'protection', 'temperature'),
   def('env_ot', 'Ambient over-temperature', 'warning', 'temperature'),
   def('env_ut', 'Ambient under-temperature', 'warning', 'temperature'),
   def('temp_diff', 'Temperature difference too large', 'warning', 'temperature'),

@@ -193,15 +193,14 @@ export function parseAlarmBlock(r: ByteReader, o: number): Block {
     );
   }
   for (let i = 0; i < n; i++) {
-    // No taxonomy code for "a temperature is beyond its limit" without knowing whether the
-    // charge or discharge limit applies: high/low stay in raw.alarms only.
+    // The reply does not say whether the charge or discharge limit was crossed.
     pushState(
       ids,
       alarms,
       `temp${i + 1}`,
       tempStates[i]!,
-      undefined,
-      undefined,
+      'cell_ut',
+      'cell_ot',
       'temp_sensor_fault',
     );
   }

@@ -304,6 +304,8 @@ describe('pylontech decode', () => {
       { code: 'cell_uv', severity: 'warning', level: 1, source: 'cell3_voltage_low' },
       { code: 'cell_ov', severity: 'warning', level: 1, source: 'cell5_voltage_high' },
       { code: 'temp_sensor_fault', severity: 'fault', source: 'temp1_other' },
+      { code: 'cell_ot', severity: 'warning', level: 1, source: 'temp2_high' },
+      { code: 'cell_ut', severity: 'warning', level: 1, source: 'temp5_low' },
       { code: 'chg_oc', severity: 'warning', level: 1, source: 'charge_current_high' },
       { code: 'pack_ov', severity: 'protection', level: 2, source: 'module_over_voltage' },
       { code: 'chg_ot', severity: 'protection', level: 2, source: 'charge_over_temperature' },

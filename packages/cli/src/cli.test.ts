@@ -167,6 +167,32 @@ describe('openbms read', () => {
     expect(out).toMatch(/Link\s+\d+ requests/);
   });
 
+  it('--watch repeats the read cycle until stopped, one JSON line per cycle', async () => {
+    const fixture = loadSession(sessionPath('jbd'));
+    const url = await device('jbd', 'tcp');
+    let stop!: () => void;
+    const stopSignal = new Promise<void>((r) => (stop = r));
+    const lines: string[] = [];
+    const code = await run(
+      ['read', '--port', url, '--protocol', 'jbd', '--json', '--watch', '0.05'],
+      {
+        out: (t) => {
+          lines.push(t);
+          if (lines.length === 3) stop();
+        },
+        err: (t) => lines.push(`ERR ${t}`),
+        stdin: () => Promise.resolve(''),
+        stopSignal,
+      },
+    );
+    expect(code).toBe(0);
+    expect(lines).toHaveLength(3);
+    for (const l of lines) {
+      const json = JSON.parse(l) as Record<string, unknown>;
+      expect(json.voltage_v).toBe(fixture.expected.voltage_v);
+    }
+  });
+
   it('says which address did not answer, where, after how many tries', async () => {
     const path = await device('daly', 'pty', ['silent']);
     const { code, err } = await cli([

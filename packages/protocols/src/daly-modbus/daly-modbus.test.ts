@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BmsError, isMetric, parameter, type Reading } from '@openbms/core';
+import { isMetric, parameter, type Reading } from '@openbms/core';
 import { bytesToHex, concatBytes, hexToBytes } from '../util/bytes.js';
 import { crc16Modbus } from '../util/checksum.js';
 import type { FramerEvent, ReadSession } from '../types.js';
 import { definition } from './index.js';
 import { parametersFromReading } from './requests.js';
+import { codeOf } from '../testing/checks.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(readFileSync(join(here, 'fixtures/vectors.json'), 'utf8')) as {
@@ -39,16 +40,6 @@ function reply(unit: number, regs: number[]): Uint8Array {
 function regsOf(frame: Uint8Array): number[] {
   const n = frame[2]! / 2;
   return Array.from({ length: n }, (_, i) => (frame[3 + i * 2]! << 8) | frame[4 + i * 2]!);
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BmsError);
-    return (e as BmsError).code;
-  }
-  return undefined;
 }
 
 const STATUS62 = hexToBytes(vec('d2_status62_8s_no_alarms').response_hex);

@@ -7,8 +7,7 @@ import {
   parseModbusRequestLoose,
   u16Arg,
   unitArg,
-  valuesArg,
-  type LooseModbusRequest,
+  encodeWriteMultipleArgs,
 } from '../modbus-rtu/requests.js';
 import { blockAt, blockByCommand, D2_UNIT, variantOfUnit } from './blocks.js';
 import {
@@ -99,24 +98,8 @@ export function encodeDaly(req: Request): Uint8Array {
       });
     case 'write_register':
       return single(unit, u16Arg(a, 'register'), u16Arg(a, 'value'));
-    case 'write_registers': {
-      const values = valuesArg(a);
-      const flag = a?.byte_count_field;
-      ensure(
-        flag === undefined || typeof flag === 'boolean',
-        'INVALID_ARGUMENT',
-        'byte_count_field must be a boolean',
-      );
-      const r: LooseModbusRequest = {
-        unit,
-        fn: FC.WRITE_MULTIPLE,
-        start: u16Arg(a, 'start'),
-        count: values.length,
-        values,
-      };
-      if (flag === false) r.byteCountField = false;
-      return encodeModbusRequestLoose(r);
-    }
+    case 'write_registers':
+      return encodeWriteMultipleArgs(unit, a);
     case 'set_charge_mos':
       return single(unit, sw.charge, boolArg(a, 'on') ? 1 : 0);
     case 'set_discharge_mos':

@@ -7,6 +7,7 @@ import { bytesToHex, concatBytes, hexToBytes } from '../util/bytes.js';
 import type { FramerEvent, ReadStep } from '../types.js';
 import { lookupCanonical, matches } from '../testing/vectors.js';
 import { buildFrame, definition } from './index.js';
+import { codeOf } from '../testing/checks.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(readFileSync(join(here, 'fixtures', 'vectors.json'), 'utf8')) as {
@@ -16,16 +17,6 @@ const vec = (id: string): Uint8Array =>
   hexToBytes(vectors.vectors.find((v) => v.id === id)!.response_hex);
 const MPP83_CELLS = vec('daly_a5_95_mpp83_16_frames');
 const TOMA_90 = vec('daly_a5_90_toma_discharging_50a');
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BmsError);
-    return (e as BmsError).code;
-  }
-  return undefined;
-}
 
 function errorOf(fn: () => unknown): BmsError {
   try {

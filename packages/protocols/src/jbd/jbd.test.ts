@@ -6,6 +6,7 @@ import { BmsError, isMetric, type Reading } from '@openbms/core';
 import { bytesToHex, concatBytes, hexToBytes } from '../util/bytes.js';
 import type { FramerEvent, Request } from '../types.js';
 import { buildFrame, createRequestFramer, definition, jbdChecksum } from './index.js';
+import { codeOf } from '../testing/checks.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(readFileSync(join(here, 'fixtures', 'vectors.json'), 'utf8')) as {
@@ -36,16 +37,6 @@ function basicWith(patch: Record<number, number>): Uint8Array {
   const d = dataOf(BASIC_4S);
   for (const [o, v] of Object.entries(patch)) d[Number(o)] = v;
   return buildFrame(0x03, 0x00, d);
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BmsError);
-    return (e as BmsError).code;
-  }
-  return undefined;
 }
 
 /** Pushes `stream` in chunks of the given sizes (cycled) and collects every event. */

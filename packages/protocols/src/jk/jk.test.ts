@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BmsError, isMetric, parameter, type Reading } from '@openbms/core';
+import { isMetric, parameter, type Reading } from '@openbms/core';
 import type { FramerEvent, ReadSession, Request } from '../types.js';
 import { bytesToHex, concatBytes, hexToBytes } from '../util/bytes.js';
 import { crc16Modbus, sum16, sum8 } from '../util/checksum.js';
 import { definition } from './index.js';
+import { codeOf } from '../testing/checks.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -64,16 +65,6 @@ const frames = (ev: FramerEvent[]): Uint8Array[] =>
   ev.flatMap((e) => (e.type === 'frame' ? [e.bytes] : []));
 const discards = (ev: FramerEvent[]): Extract<FramerEvent, { type: 'discard' }>[] =>
   ev.flatMap((e) => (e.type === 'discard' ? [e] : []));
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BmsError);
-    return (e as BmsError).code;
-  }
-  return undefined;
-}
 
 /** A copy of a 55AA record with patched bytes and a fixed-up sum8. */
 function patchRecord(rec: Uint8Array, patch: (b: Uint8Array, dv: DataView) => void): Uint8Array {

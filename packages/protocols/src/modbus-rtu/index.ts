@@ -18,7 +18,7 @@ import {
   parseModbusRequestLoose,
   u16Arg,
   unitArg,
-  valuesArg,
+  encodeWriteMultipleArgs,
   type LooseModbusRequest,
 } from './requests.js';
 
@@ -117,24 +117,8 @@ export function encodeModbusRtu(req: Request): Uint8Array {
         start: u16Arg(a, 'start'),
         value: u16Arg(a, 'value'),
       });
-    case 'write_multiple': {
-      const values = valuesArg(a);
-      const flag = a?.byte_count_field;
-      ensure(
-        flag === undefined || typeof flag === 'boolean',
-        'INVALID_ARGUMENT',
-        'byte_count_field must be a boolean',
-      );
-      const r: LooseModbusRequest = {
-        unit,
-        fn: FC.WRITE_MULTIPLE,
-        start: u16Arg(a, 'start'),
-        count: values.length,
-        values,
-      };
-      if (flag === false) r.byteCountField = false;
-      return encodeModbusRequestLoose(r);
-    }
+    case 'write_multiple':
+      return encodeWriteMultipleArgs(unit, a);
     default:
       throw new BmsError('COMMAND_UNSUPPORTED', `modbus-rtu has no command "${req.command}"`);
   }

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BmsError } from '@openbms/core';
 import { bytesToHex, concatBytes, hexToBytes } from '../util/bytes.js';
 import type { FramerEvent } from '../types.js';
 import { definition } from './index.js';
 import { parseModbusRequestLoose } from './requests.js';
+import { codeOf } from '../testing/checks.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(readFileSync(join(here, 'fixtures/vectors.json'), 'utf8')) as {
@@ -23,16 +23,6 @@ const session = JSON.parse(readFileSync(join(here, 'fixtures/session.json'), 'ut
   exchanges: { step: string; request_hex: string; response_hex: string }[];
   expected: Record<string, unknown>;
 };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BmsError);
-    return (e as BmsError).code;
-  }
-  return undefined;
-}
 
 describe('modbus-rtu', () => {
   it('decodes the request side of every vector as expected_request says', () => {

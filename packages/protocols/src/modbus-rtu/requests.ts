@@ -113,3 +113,29 @@ export function unitArg(address: number | undefined, fallback: number): number {
   );
   return u;
 }
+
+/**
+ * FC 0x10 from request args `{start, values, byte_count_field?}`; `byte_count_field: false`
+ * builds the vendor form without the byte-count byte (DALY's documented example).
+ */
+export function encodeWriteMultipleArgs(
+  unit: number,
+  a: Record<string, unknown> | undefined,
+): Uint8Array {
+  const values = valuesArg(a);
+  const flag = a?.byte_count_field;
+  ensure(
+    flag === undefined || typeof flag === 'boolean',
+    'INVALID_ARGUMENT',
+    'byte_count_field must be a boolean',
+  );
+  const r: LooseModbusRequest = {
+    unit,
+    fn: FC.WRITE_MULTIPLE,
+    start: u16Arg(a, 'start'),
+    count: values.length,
+    values,
+  };
+  if (flag === false) r.byteCountField = false;
+  return encodeModbusRequestLoose(r);
+}

@@ -7,6 +7,7 @@ import type { FramerEvent } from '../types.js';
 import { bytesToHex, concatBytes, hexToBytes } from '../util/bytes.js';
 import { definition } from './index.js';
 import { buildFrame, frameChecksum, lengthChecksum } from './frame.js';
+import { codeOf } from '../testing/checks.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(readFileSync(join(here, 'fixtures', 'vectors.json'), 'utf8')) as {
@@ -27,16 +28,6 @@ const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
 const text = (b: Uint8Array): string => String.fromCharCode(...b);
 const vec = (id: string) => vectors.vectors.find((v) => v.id === id)!;
 const frameOf = (id: string): Uint8Array => hexToBytes(vec(id).response_hex);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BmsError);
-    return (e as BmsError).code;
-  }
-  return undefined;
-}
 
 /** Deterministic PRNG so chunking is reproducible. */
 function rng(seed: number): () => number {

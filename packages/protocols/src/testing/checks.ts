@@ -1,5 +1,5 @@
 /** Test support: shape checks shared by the definition walk and the fuzz test. */
-import { isAlarmCode, metric, type Reading } from '@openbms/core';
+import { isBmsError, isAlarmCode, metric, type Reading } from '@openbms/core';
 import type { FramerEvent, ProtocolDefinition } from '../types.js';
 
 const INFO_KEYS = new Set([
@@ -87,4 +87,15 @@ export function frameAll(
   }
   events.push(...f.end());
   return events;
+}
+
+/** The BmsError code `fn` throws, or undefined when it does not throw; anything else rethrows. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (!isBmsError(e)) throw e;
+    return e.code;
+  }
+  return undefined;
 }

@@ -110,6 +110,18 @@ describe('openbms decode', () => {
     });
   });
 
+  it('takes a Pylontech frame pasted as ASCII text', async () => {
+    const v = loadVectors('pylontech').vectors.find((x) => x.id === 'pylon_92_us2000')!;
+    const text = Buffer.from(v.response_hex, 'hex').toString('latin1').trim();
+    expect(text.startsWith('~')).toBe(true);
+    const { code, out } = await cli(['decode', '--protocol', 'pylontech', '--request', '92', text]);
+    expect(code, out).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({
+      charge_voltage_limit_v: 53.25,
+      discharge_current_limit_a: -25,
+    });
+  });
+
   it('prints a coded JSON error and exits 1 on bad input', async () => {
     const bad = loadVectors('daly').vectors.find((x) => x.expected.error === true)!;
     let r = await cli(['decode', '--protocol', 'daly', bad.response_hex]);

@@ -32,7 +32,8 @@ const USAGE = `openbms — monitor and manage lithium battery packs through thei
 Usage:
   openbms protocols                      list protocol families and their link defaults
   openbms decode --protocol <id> [options] <hex>
-                                         decode captured bytes (or hex on stdin) to JSON
+                                         decode captured bytes (hex, or on stdin) to JSON;
+                                         ASCII frames starting with ~ may be given as text
       --request <hex>     the request the reply answers (Pylontech: full frame, or CID2[+INFO])
       --variant <name>    record layout (JK: JK02_24S, JK02_32S)
       --cells <n>         cell count known from an earlier reply (DALY 0x94)
@@ -162,7 +163,11 @@ async function cmdDecode(io: Io, args: string[]): Promise<number> {
     const sensors = parseIntOption('temp-sensors', values['temp-sensors'], 0, 32);
     if (sensors !== undefined) opts.tempSensors = sensors;
     if (values['invert-current']) opts.invertCurrent = true;
-    const reading = def.decode(hexToBytes(hex), opts);
+    // Pylontech-style ASCII frames may be pasted as text: "~2002...F92D" (CR optional).
+    const bytes = hex.startsWith('~')
+      ? new TextEncoder().encode(hex.endsWith('\r') ? hex : `${hex}\r`)
+      : hexToBytes(hex);
+    const reading = def.decode(bytes, opts);
     io.out(prettyJson({ protocol: def.id, ...reading }) + '\n');
     return 0;
   } catch (e) {

@@ -7,11 +7,18 @@ const src = (pkg: string): string =>
 // Tests run against the TypeScript sources, so a change is tested without a rebuild.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@openbms/core': src('core'),
-      '@openbms/protocols': src('protocols'),
-      '@openbms/transport': src('transport'),
-    },
+    alias: [
+      {
+        find: /^@openbms\/protocols\/(.+)$/,
+        replacement: fileURLToPath(
+          new URL('./packages/protocols/src/$1/index.ts', import.meta.url),
+        ),
+      },
+      { find: '@openbms/core', replacement: src('core') },
+      { find: '@openbms/protocols', replacement: src('protocols') },
+      { find: '@openbms/transport', replacement: src('transport') },
+      { find: '@openbms/simulator', replacement: src('simulator') },
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],

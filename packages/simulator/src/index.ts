@@ -1,1 +1,12 @@
 export * from './types.js';
+export * from './clock.js';
+export * from './chemistry.js';
+export * from './physics.js';
+export * from './firmware.js';
+export * from './profiles.js';
+export * from './pack.js';
+export * from './bus.js';
+export * from './serve.js';
+export * from './simulation.js';
+export * from './control.js';
+export { DEVICES, deviceFor } from './devices/index.js';

@@ -63,7 +63,7 @@ export interface SimPackApi {
   restoreDefaults(): void;
   /** User MOS switch. Refused while the opposite current flows (seed 004 interlock). */
   setMos(which: 'charge' | 'discharge', on: boolean): CommandResult;
-  /** Sets the SOC (coulomb counter) of every cell. */
+  /** Sets the BMS's SOC estimate (its coulomb counter); the cells' charge is unchanged. */
   setSoc(pct: number): CommandResult;
   /** The BMS real-time clock, ms since the epoch. */
   clock(): number;

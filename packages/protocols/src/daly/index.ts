@@ -10,7 +10,9 @@ import { DEFAULT_HOST_ADDRESS, encodeDaly, parseDalyRequest } from './encode.js'
 import { createDalyFramer } from './frame.js';
 import { readDalySession } from './session.js';
 
-export { createDalyFramer, FRAME_RULE, buildFrame } from './frame.js';
+export { createDalyFramer, FRAME_RULE, buildFrame, BMS_ADDRESS, FRAME_LEN } from './frame.js';
+export { ID } from './commands.js';
+export { MAX_CELLS, MAX_TEMPS, CELLS_PER_FRAME, TEMPS_PER_FRAME } from './decode.js';
 export { decodeDaly } from './decode.js';
 export { encodeDaly, parseDalyRequest, DEFAULT_HOST_ADDRESS } from './encode.js';
 export { FAULT_BITS } from './faults.js';

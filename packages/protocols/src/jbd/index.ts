@@ -11,6 +11,17 @@ import { jbdReadSession } from './session.js';
 export { createReplyFramer, createRequestFramer, jbdChecksum, buildFrame } from './frame.js';
 export { decodeReply } from './decode.js';
 export { encodeRequest, parseRequest } from './encode.js';
+export { FACTORY_UNLOCK, FACTORY_EXIT_SAVE, FACTORY_EXIT_DISCARD } from './encode.js';
+export { START, END, READ, WRITE, STATUS_OK, STATUS_ERROR } from './frame.js';
+export {
+  REG,
+  BASIC,
+  BALANCE_BITS,
+  MAX_CELLS,
+  MAX_NTC,
+  PROTECTION_BITS,
+  ERROR_COUNTERS,
+} from './fields.js';
 
 export const definition: ProtocolDefinition = {
   id: 'jbd',

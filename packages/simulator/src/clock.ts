@@ -1,0 +1,54 @@
+/** Simulated time in ms since the epoch. Everything in the simulator reads time from here. */
+export interface Clock {
+  now(): number;
+}
+
+/** A clock that moves only when told: tests advance it instead of sleeping. */
+export class ManualClock implements Clock {
+  constructor(private t = Date.UTC(2026, 5, 21, 6, 0, 0)) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  set(t: number): void {
+    this.t = t;
+  }
+}
+
+/**
+ * Real time scaled by `speed` from a start instant: at speed 60 one real second is one
+ * simulated minute. Speed 0 freezes the simulation (useful to compare two reads).
+ */
+export class ScaledClock implements Clock {
+  private readonly realStart: number;
+  constructor(
+    private readonly speed: number,
+    private readonly start: number = Date.now(),
+    private readonly real: () => number = Date.now,
+  ) {
+    this.realStart = real();
+  }
+  now(): number {
+    return this.start + Math.floor((this.real() - this.realStart) * this.speed);
+  }
+}
+
+/** Seeded PRNG (mulberry32): the same seed gives the same run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal sample from a uniform PRNG (Box-Muller). */
+export function gaussian(rand: () => number): number {
+  const u = Math.max(rand(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { PROTOCOLS, hexToBytes } from '@openbms/protocols';
+import { DEVICES, ManualClock, createSimulation } from '@openbms/simulator';
 
 const MIN_MS = Number(process.env.OPENBMS_BENCH_MS ?? 1000);
 
@@ -90,5 +91,78 @@ for (const def of PROTOCOLS) {
   const bps = framerRate(def, all);
   figures[`framer_${def.id.replace(/-/g, '_')}_mbps`] = Math.round(bps / 1e4) / 100;
   console.log(`framer ${def.id.padEnd(12)} ${(bps / 1e6).toFixed(2).padStart(9)} MB/s`);
+}
+
+// Simulator: how many packs one process can serve at 1 poll per pack per second. One
+// simulated second = one physics step per pack plus one full read cycle answered per pack
+// (request framing and reply building; the reader's side is not the simulator's cost).
+/** The requests of one full read cycle of each pack (the reader runs it once here). */
+function cycleRequests(def, sim) {
+  return sim.packs.map((pack) => {
+    const requests = [];
+    const session = def.readSession({ address: pack.address });
+    for (let step = session.next(); step; step = session.next()) {
+      requests.push(step.request);
+      const r = sim.bus.respond(step.request);
+      if (!r) continue;
+      const f = def.createFramer();
+      const frames = r.pieces
+        .flatMap((p) => f.push(p))
+        .filter((ev) => ev.type === 'frame')
+        .map((ev) => ev.bytes);
+      session.accept(
+        step,
+        frames.filter((x) => step.accepts(x)),
+      );
+    }
+    return requests;
+  });
+}
+function simRound(sim, requests) {
+  sim.clock.advance(1000);
+  for (const perPack of requests) for (const req of perPack) sim.bus.respond(req);
+}
+let worst = Infinity;
+for (const device of DEVICES) {
+  const def = PROTOCOLS.find((p) => p.id === device.id);
+  const packs = device.id === 'jbd' ? 1 : 16;
+  const sim = createSimulation({
+    protocol: device.id,
+    packs,
+    clock: new ManualClock(),
+    profile: 'solar',
+    turnaroundMs: 0,
+  });
+  const requests = cycleRequests(def, sim);
+  for (let i = 0; i < 20; i++) simRound(sim, requests);
+  const start = performance.now();
+  let rounds = 0;
+  while (performance.now() - start < MIN_MS / 2) {
+    simRound(sim, requests);
+    rounds++;
+  }
+  const perPackMs = (performance.now() - start) / rounds / packs;
+  const perCore = Math.floor(1000 / perPackMs);
+  worst = Math.min(worst, perCore);
+  figures[`sim_${device.id.replace(/-/g, '_')}_packs_per_core`] = perCore;
+  console.log(
+    `sim    ${device.id.padEnd(12)} ${String(perCore).padStart(9)} packs/core at 1 poll/s (${(perPackMs * 1000).toFixed(0)} µs per pack-second)`,
+  );
+}
+figures.sim_packs_per_core = worst;
+if (globalThis.gc) {
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed;
+  const sims = [];
+  for (let i = 0; i < 32; i++)
+    sims.push(createSimulation({ protocol: 'pylontech', packs: 16, clock: new ManualClock() }));
+  for (const s of sims) s.bus.advance();
+  globalThis.gc();
+  const perPack = (process.memoryUsage().heapUsed - before) / (32 * 16);
+  figures.sim_memory_per_pack_kb = Math.round(perPack / 102.4) / 10;
+  console.log(
+    `sim    memory       ${figures.sim_memory_per_pack_kb.toFixed(1).padStart(9)} kB per simulated 16S pack`,
+  );
+  if (sims.length < 0) console.log(sims);
 }
 console.log(JSON.stringify(figures));

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { run, type Io } from './main.js';
 
 const readStdin = async (): Promise<string> => {
@@ -17,6 +18,7 @@ const io: Io = {
   err: (t) => process.stderr.write(t),
   stdin: readStdin,
   stopSignal,
+  lines: () => createInterface({ input: process.stdin, terminal: false }),
 };
 
 run(process.argv.slice(2), io).then(

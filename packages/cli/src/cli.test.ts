@@ -1,8 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROTOCOLS } from '@openbms/protocols';
+import type { Reading } from '@openbms/core';
+import { PROTOCOLS, getProtocol } from '@openbms/protocols';
+import { differences } from '../../simulator/src/testing/compare.js';
 import {
   loadVectors,
   lookup,
@@ -262,5 +265,61 @@ describe('openbms demo', () => {
     }
     expect(out).not.toContain('modbus-rtu —');
     expect(out.match(/^Cells\s+\d+ cells/gm)?.length).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('openbms sim + openbms read, as separate processes', () => {
+  // `--speed 0` freezes simulated time, so the state the simulator prints on its control
+  // console ("status") is the state the reader saw.
+  it.each(['daly', 'daly-modbus', 'jk', 'pylontech', 'jbd'])(
+    '%s: read --json over the pty equals the simulator state',
+    async (id) => {
+      const sim = spawn(
+        process.execPath,
+        [BIN, 'sim', '--protocol', id, '--pty', '--speed', '0', '--seed', '5'],
+        {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            if (sim.exitCode !== null) return resolve();
+            sim.once('exit', () => resolve());
+            sim.kill('SIGINT');
+          }),
+      );
+      const lines = createInterface({ input: sim.stdout! })[Symbol.asyncIterator]();
+      const nextLine = async (): Promise<string> => {
+        const r = await lines.next();
+        if (r.done) throw new Error('simulator exited');
+        return r.value;
+      };
+      const first = await nextLine();
+      const m = /^listening on (.+)$/.exec(first);
+      expect(m, first).not.toBeNull();
+      const address =
+        /addresses: (\d+)/.exec(await nextLine()) ?? /addresses: (\d+)/.exec(await nextLine());
+      expect(address).not.toBeNull();
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [BIN, 'read', '--port', m![1]!, '--protocol', id, '--address', address![1]!, '--json'],
+        { timeout: 20_000 },
+      );
+      const reading = JSON.parse(stdout) as Reading;
+      sim.stdin!.write('status\n');
+      let status = await nextLine();
+      while (!status.startsWith('[')) status = await nextLine();
+      const truth = (JSON.parse(status) as Reading[])[0]!;
+      expect(differences(reading, truth, getProtocol(id).metrics)).toEqual([]);
+    },
+  );
+
+  it('rejects bad options with a clear message', async () => {
+    const r = await cli(['sim', '--protocol', 'daly', '--packs', '17']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('--packs must be 1..16');
+    const f = await cli(['sim', '--protocol', 'daly', '--faults', 'explode']);
+    expect(f.err).toContain('bad fault "explode"');
   });
 });

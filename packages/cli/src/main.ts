@@ -16,6 +16,7 @@ import {
   serveTcp,
 } from '@openbms/transport';
 import { prettyJson, renderReading, renderStats } from './format.js';
+import { SIM_USAGE, cmdSim } from './sim.js';
 
 /** Where the CLI writes; tests pass their own to capture output. */
 export interface Io {
@@ -23,8 +24,10 @@ export interface Io {
   err(text: string): void;
   /** Reads all of standard input (decode with no hex argument). */
   stdin(): Promise<string>;
-  /** Resolves when the user asks to stop (Ctrl-C) — ends --watch. */
+  /** Resolves when the user asks to stop (Ctrl-C) — ends --watch and sim. */
   stopSignal?: Promise<void>;
+  /** Lines typed on standard input (the simulator's control console). */
+  lines?(): AsyncIterable<string>;
 }
 
 const USAGE = `openbms — monitor and manage lithium battery packs through their BMS
@@ -48,6 +51,7 @@ Usage:
       --variant <name>    record / link layout (see openbms protocols)
       --json              print the canonical JSON snapshot instead of a table
       --watch <s>         repeat every <s> seconds until Ctrl-C
+${SIM_USAGE}
   openbms demo [--protocol <id>]         replay frames recorded from real packs over local TCP
                                          links and read them back (no hardware needed)
   openbms help | --help                  this text
@@ -330,6 +334,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return cmdRead(io, rest);
     case 'demo':
       return cmdDemo(io, rest);
+    case 'sim':
+      return cmdSim(io, rest, (e) => printError(io, e, false));
     case undefined:
     case 'help':
     case '--help':

@@ -1,5 +1,6 @@
 /** Serving a simulated bus on a TCP port or a new pseudo-terminal. */
 import { createServer, type Socket } from 'node:net';
+import { BmsError } from '@openbms/core';
 import { createTransport, ptyPair, parseTcpUrl } from '@openbms/transport';
 import type { SimBus } from './bus.js';
 
@@ -11,7 +12,9 @@ export interface Listening {
 
 /** Listens on `tcp://host:port` (port 0 picks a free one); every connection sees the bus. */
 export async function serveTcp(bus: SimBus, url = 'tcp://127.0.0.1:0'): Promise<Listening> {
-  const addr = parseTcpUrl(url) ?? { host: '127.0.0.1', port: 0 };
+  const addr = parseTcpUrl(url, { listen: true });
+  if (!addr)
+    throw new BmsError('CONFIG_INVALID', `--listen must be tcp://host:port (got "${url}")`);
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);

@@ -10,6 +10,8 @@ import { profileByName, type LoadProfile } from './profiles.js';
 
 export interface SimulationOptions {
   protocol: string;
+  /** Device layout where a family has several (JK: JK02_32S default, JK02_24S). */
+  variant?: string;
   packs?: number;
   cells?: number;
   chemistry?: Chemistry;
@@ -44,7 +46,7 @@ function check(cond: boolean, message: string): void {
 }
 
 export function createSimulation(o: SimulationOptions): Simulation {
-  const device = deviceFor(o.protocol);
+  const device = deviceFor(o.protocol, o.variant);
   const def = getProtocol(o.protocol);
   const n = o.packs ?? 1;
   const cells = o.cells ?? 16;
@@ -85,6 +87,7 @@ export function createSimulation(o: SimulationOptions): Simulation {
         start: clock.now(),
         ...(o.initialSocPct !== undefined ? { initialSocPct: o.initialSocPct } : {}),
         ...(o.ambientC !== undefined ? { ambientC: o.ambientC } : {}),
+        ...(device.tempSensors !== undefined ? { tempSensors: device.tempSensors } : {}),
         ...(o.stepMs !== undefined ? { stepMs: o.stepMs } : {}),
         ...(o.recordIntervalS !== undefined ? { recordIntervalS: o.recordIntervalS } : {}),
       }),

@@ -106,6 +106,8 @@ export interface DeviceProtocol {
    * with the protocol's error reply if it has one, else stays silent).
    */
   handle(request: Uint8Array, pack: SimPackApi, bus: BusView): Uint8Array | undefined;
+  /** Temperature sensors the family's hardware reports for the cells (JK: T1, T2). */
+  tempSensors?: number;
   /** Optional error reply for a request the device could not handle (Modbus exception, RTN). */
   errorReply?(request: Uint8Array, err: unknown): Uint8Array | undefined;
 }

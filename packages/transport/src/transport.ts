@@ -43,15 +43,18 @@ export interface TcpAddress {
   port: number;
 }
 
-/** Parses `tcp://host:port`; returns undefined for anything else (a serial path). */
-export function parseTcpUrl(url: string): TcpAddress | undefined {
+/**
+ * Parses `tcp://host:port`; returns undefined for anything else (a serial path). Port 0
+ * ("any free port") is accepted only for listening.
+ */
+export function parseTcpUrl(url: string, opts: { listen?: boolean } = {}): TcpAddress | undefined {
   if (!/^tcp:\/\//i.test(url)) return undefined;
   const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/i.exec(url);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 1 || port > 65535) {
+  if (!m || !Number.isInteger(port) || port < (opts.listen ? 0 : 1) || port > 65535) {
     throw new BmsError(
       'CONFIG_INVALID',
-      `"${url}" is not a valid TCP endpoint; use tcp://host:port (port 1-65535)`,
+      `"${url}" is not a valid TCP endpoint; use tcp://host:port (port ${opts.listen ? 0 : 1}-65535)`,
     );
   }
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };

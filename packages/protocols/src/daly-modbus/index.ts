@@ -277,3 +277,19 @@ export const definition: ProtocolDefinition = {
     });
   },
 };
+
+// Register maps and request parsing, for the simulator's device side (packages/simulator).
+export { BLOCKS, D2_UNIT, isP81Request, replyUnitOf, variantOfUnit } from './blocks.js';
+export {
+  BALANCER_SWITCH_REG,
+  FAULT_BITS,
+  MAPS,
+  PARAM_MAP,
+  SWITCH_REGS,
+  type Conv,
+  type ParamMap,
+  type StatusMap,
+  type Variant,
+} from './registers.js';
+export { paramRegister } from './requests.js';
+export { parseModbusRequestLoose, type LooseModbusRequest } from '../modbus-rtu/requests.js';

@@ -12,8 +12,13 @@ import { decodeRecord, isRecordHeader } from './record.js';
 import { encodeRequest, parseRequest } from './requests.js';
 import { createReadSession } from './session.js';
 
+// Field tables and frame helpers, for the simulator's device side (no behaviour here).
+export * from './fields.js';
+export { isNwStart, nwLength, nwProblem } from './nw.js';
+export { COMMAND_LENGTH } from './requests.js';
+
 /** 4E57 data items that hold a catalog parameter (same scaling as the catalog unit). */
-const NW_PARAMS: readonly (readonly [number, string])[] = [
+export const NW_PARAMS: readonly (readonly [number, string])[] = [
   [0x8e, 'pack_ov_l2_v'],
   [0x8f, 'pack_uv_l2_v'],
   [0x90, 'cell_ov_l2_mv'],

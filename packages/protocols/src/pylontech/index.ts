@@ -109,3 +109,30 @@ export const definition: ProtocolDefinition = {
   requestExamples,
   readSession: createReadSession,
 };
+
+// Building blocks for the device side (the simulator builds replies with the family's own
+// envelope and field tables).
+export {
+  CID1_BATTERY,
+  DEFAULT_VER,
+  ENVELOPE_CHARS,
+  EOI,
+  HEADER_CHARS,
+  MAX_FRAME_CHARS,
+  SOI,
+  buildFrame,
+  frameChecksum,
+  hexByteAt,
+  lengthChecksum,
+} from './frame.js';
+export {
+  MANAGEMENT_FIELDS,
+  STATE_HIGH,
+  STATE_LOW,
+  STATE_NORMAL,
+  STATE_OTHER,
+  STATUS1_BITS,
+  SYSTEM_PARAMETER_FIELDS,
+  type Field16,
+} from './fields.js';
+export { MAX_CELLS, MAX_MODULES, MAX_TEMPS } from './decode.js';

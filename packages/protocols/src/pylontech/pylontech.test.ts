@@ -501,10 +501,8 @@ describe('pylontech read session', () => {
   it('rejects frames from another address and turns an error reply into DEVICE_ERROR_REPLY', () => {
     const s = definition.readSession({ address: 3 });
     const step = s.next()!;
-    expect(step.optional).toBe(true);
-    expect(text(step.request)).toBe(
-      text(definition.encode({ command: 'protocol_version', address: 3 })),
-    );
+    expect(step.optional).toBeFalsy();
+    expect(text(step.request)).toBe(text(definition.encode({ command: 'analog', address: 3 })));
     expect(step.accepts(buildFrame(0x20, 2, 0x46, 0, []))).toBe(false);
     const errReply = buildFrame(0x20, 3, 0x46, 0x04, []);
     expect(step.accepts(errReply)).toBe(true);

@@ -1,6 +1,6 @@
 /**
- * The read cycle of one pack at ADR: 0x4F, 0x51, 0x93 (optional identity), 0x42, 0x44, 0x92,
- * then 0x47 (optional). Replies do not echo the command, so a step accepts a frame only if
+ * The read cycle of one pack at ADR: 0x42, 0x44, 0x92, then 0x4F, 0x51, 0x93 (optional
+ * identity) and 0x47 (optional). Replies do not echo the command, so a step accepts a frame only if
  * it comes from ADR, is a reply (not a request echo) and has the shape of its command's reply.
  */
 import { BmsError, ensure, round, type Reading } from '@openbms/core';
@@ -103,12 +103,14 @@ export function createReadSession(opts: ReadOptions): ReadSession {
   const invertCurrent = opts.invertCurrent === true;
   return sequentialSession({
     steps: [
-      step('protocol_version', adr, true),
-      step('manufacturer_info', adr, true),
-      step('serial_number', adr, true),
+      // The values first: a silent pack then fails after one step's tries, not after
+      // every optional identity step has timed out too.
       step('analog', adr, false),
       step('alarm', adr, false),
       step('management_info', adr, false),
+      step('protocol_version', adr, true),
+      step('manufacturer_info', adr, true),
+      step('serial_number', adr, true),
       step('system_parameters', adr, true),
     ],
     decode(s, bytes): Reading {

@@ -3,16 +3,20 @@ import { getProtocol } from '@openbms/protocols';
 import type { DeviceProtocol } from '../types.js';
 import { device as daly } from './daly/index.js';
 import { device as dalyModbus } from './daly-modbus/index.js';
-import { device as jk } from './jk/index.js';
+import { device as jk, deviceJk02_24s } from './jk/index.js';
 import { device as pylontech } from './pylontech/index.js';
 import { device as jbd } from './jbd/index.js';
 
 /** The families the simulator can speak, by protocol id. */
 export const DEVICES: readonly DeviceProtocol[] = [daly, dalyModbus, jk, pylontech, jbd];
 
-/** Device side of a family by id or alias; names the families the simulator serves. */
-export function deviceFor(name: string): DeviceProtocol {
+/**
+ * Device side of a family by id or alias (and record variant where the family has several
+ * device layouts: JK02_24S units are older JK boards); names the families it serves.
+ */
+export function deviceFor(name: string, variant?: string): DeviceProtocol {
   const id = getProtocol(name).id;
+  if (id === 'jk' && variant?.toUpperCase() === 'JK02_24S') return deviceJk02_24s;
   const d = DEVICES.find((x) => x.id === id);
   if (!d) {
     throw new BmsError(

@@ -17,6 +17,7 @@ import {
 } from '@openbms/transport';
 import { prettyJson, renderReading, renderStats } from './format.js';
 import { SIM_USAGE, cmdSim } from './sim.js';
+import { cmdDemo } from './demo.js';
 
 /** Where the CLI writes; tests pass their own to capture output. */
 export interface Io {
@@ -52,8 +53,10 @@ Usage:
       --json              print the canonical JSON snapshot instead of a table
       --watch <s>         repeat every <s> seconds until Ctrl-C
 ${SIM_USAGE}
-  openbms demo [--protocol <id>]         replay frames recorded from real packs over local TCP
-                                         links and read them back (no hardware needed)
+  openbms demo [--speed <x>] [--interval <s>] [--once]
+                                         the demo site: 4 Pylontech-compatible packs in parallel,
+                                         a JK and a DALY pack, simulated through a solar day at
+                                         60x speed and read live over local TCP links
   openbms help | --help                  this text
   openbms --version
 
@@ -275,50 +278,6 @@ async function cmdRead(io: Io, args: string[]): Promise<number> {
   }
 }
 
-/** Where a family's recorded read cycle lives (fixtures ship with the protocols package). */
-function sessionFixture(id: string): string {
-  return new URL(`../../protocols/src/${id}/fixtures/session.json`, import.meta.url).pathname;
-}
-
-async function cmdDemo(io: Io, args: string[]): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args,
-      strict: true,
-      options: { protocol: { type: 'string', short: 'p' } },
-    });
-    const defs = values.protocol
-      ? [getProtocol(values.protocol)]
-      : PROTOCOLS.filter((p) => p.metrics.includes('cell_mv'));
-    io.out(
-      'OpenBMS demo: each family below is read over a local TCP link from a replay device that\n' +
-        'answers with frames recorded from real BMSes (see each fixtures/session.json for provenance).\n\n',
-    );
-    for (const def of defs) {
-      const fixture = loadSession(sessionFixture(def.id));
-      const served = await serveTcp(new ScriptedDevice(fixture));
-      const transport = createTransport(served.url, { baud: def.link.baud });
-      try {
-        await transport.open();
-        const started = Date.now();
-        const { reading, stats } = await readPack(transport, def, fixture.options, {
-          timeoutMs: def.link.timeoutMs,
-          retries: 2,
-        });
-        io.out(renderReading(reading, `${def.id} — ${def.title} (${served.url})`) + '\n');
-        io.out(renderStats(stats, Date.now() - started) + '\n\n');
-      } finally {
-        await transport.close();
-        await served.close();
-      }
-    }
-    io.out('Next: `openbms read --port /dev/ttyUSB0 --protocol <id>` reads a real pack.\n');
-    return 0;
-  } catch (e) {
-    return printError(io, e, false);
-  }
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -333,7 +292,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     case 'read':
       return cmdRead(io, rest);
     case 'demo':
-      return cmdDemo(io, rest);
+      return cmdDemo(io, rest, (e) => printError(io, e, false));
     case 'sim':
       return cmdSim(io, rest, (e) => printError(io, e, false));
     case undefined:

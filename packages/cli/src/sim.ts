@@ -14,6 +14,7 @@ import {
 import type { Io } from './main.js';
 
 export const SIM_USAGE = `  openbms sim --protocol <id> [options]   simulated packs speaking a protocol on TCP or a pty
+      --variant <name>      device layout where a family has several (jk: JK02_32S, JK02_24S)
       --packs <n>           packs on the bus, 1..16 (a parallel system; default 1)
       --cells <n>           cells in series, 4..32 (default 16)
       --chemistry lfp|nmc   cell chemistry (default lfp)
@@ -49,6 +50,7 @@ export async function cmdSim(
       strict: true,
       options: {
         protocol: { type: 'string', short: 'p' },
+        variant: { type: 'string' },
         packs: { type: 'string' },
         cells: { type: 'string' },
         chemistry: { type: 'string' },
@@ -94,6 +96,7 @@ export async function cmdSim(
         }
       },
       faults: values.faults ? values.faults.split(',').filter(Boolean) : [],
+      ...(values.variant ? { variant: values.variant } : {}),
       ...(values.profile ? { profile: values.profile } : {}),
       ...(start !== undefined ? { start } : {}),
     } as Parameters<typeof createSimulation>[0];

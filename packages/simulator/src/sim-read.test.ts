@@ -276,3 +276,27 @@ describe('injected faults: a clear error, counted retries, recovery when cleared
     expect(later.discharge_mos).toBe(true);
   });
 });
+
+describe('link timing', () => {
+  it('a reply takes at least the time its bytes need at the configured baud rate, plus turnaround', async () => {
+    const sim = simulate({ protocol: 'jk', baud: 9600, turnaroundMs: 20 });
+    const def = getProtocol('jk');
+    const l = await serve(sim, 'tcp');
+    const t = await open(l.endpoint, 9600);
+    const session = def.readSession({ address: sim.packs[0]!.address });
+    const step = session.next()!;
+    const expected = sim.bus.respond(step.request)!;
+    const bytes = expected.pieces.reduce((n, p) => n + p.length, 0);
+    const minMs = 20 + (bytes * 10 * 1000) / 9600; // 300-byte record: over 300 ms at 9600 baud
+    const started = performance.now();
+    const received = await new Promise<number>((resolve) => {
+      let n = 0;
+      t.onData((chunk) => {
+        n += chunk.length;
+        if (n >= bytes) resolve(performance.now() - started);
+      });
+      void t.write(step.request);
+    });
+    expect(received).toBeGreaterThanOrEqual(minMs - 1);
+  });
+});

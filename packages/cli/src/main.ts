@@ -7,14 +7,7 @@ import {
   type DecodeOptions,
   type ProtocolDefinition,
 } from '@openbms/protocols';
-import {
-  Exchanger,
-  ScriptedDevice,
-  createTransport,
-  loadSession,
-  readPack,
-  serveTcp,
-} from '@openbms/transport';
+import { Exchanger, createTransport, readPack } from '@openbms/transport';
 import { prettyJson, renderReading, renderStats } from './format.js';
 import { SIM_USAGE, cmdSim } from './sim.js';
 import { cmdDemo } from './demo.js';

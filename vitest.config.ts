@@ -18,6 +18,10 @@ export default defineConfig({
       { find: '@openbms/protocols', replacement: src('protocols') },
       { find: '@openbms/transport', replacement: src('transport') },
       { find: '@openbms/simulator', replacement: src('simulator') },
+      { find: '@openbms/storage-sqlite', replacement: src('storage-sqlite') },
+      { find: '@openbms/storage', replacement: src('storage') },
+      { find: '@openbms/gateway', replacement: src('gateway') },
+      { find: '@openbms/server', replacement: src('server') },
     ],
   },
   test: {

@@ -40,6 +40,20 @@ export const ERROR_CODES = {
     'A set of parameters breaks a consistency rule (recovery beyond protection, level 2 below level 1...).',
   // Configuration and CLI
   CONFIG_INVALID: 'A configuration value or command-line option is invalid; the message names it.',
+  // Storage
+  STORAGE_READ_ONLY: 'The data directory or database cannot be written (read-only file system or permissions).',
+  STORAGE_FULL: 'The disk holding the database is full; nothing was written, nothing stored is lost.',
+  STORAGE_FAILED: 'The database failed for another reason (corrupt file, locked by another process).',
+  // API and control
+  AUTH_REQUIRED: 'The request has no valid session or API token.',
+  AUTH_INVALID: 'Wrong user name or password.',
+  FORBIDDEN: "The caller's role does not allow this operation on this data.",
+  RATE_LIMITED: 'Too many attempts (e.g. logins) in a short time; try again later.',
+  NOT_FOUND: 'No such pack, bus, site, alarm, user or resource.',
+  REQUEST_INVALID: 'A malformed API request (schema violation); the message names the field.',
+  CAPABILITY_MISSING: 'The protocol family of this pack cannot do the requested operation.',
+  COMMAND_REFUSED: 'The device or an interlock refused the command; the message gives the reason.',
+  READBACK_MISMATCH: 'A value was written but reading it back gave a different value.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,183 @@
+/**
+ * The storage port: what the gateway and the server need from a database, with no database
+ * in it. Adapters (storage-sqlite embedded by default; storage-postgres later) implement
+ * these interfaces and pass the shared contract suite (`contract.ts`).
+ *
+ * Times are ms since the epoch (UTC). Pack ids are stable strings chosen by the gateway
+ * (`<site>/<bus>/<address>`), never display names.
+ */
+import type { Alarm, Reading } from '@openbms/core';
+
+// ---------------------------------------------------------------- telemetry
+
+/** One poll result of one pack. */
+export interface Sample {
+  packId: string;
+  ts: number;
+  snapshot: Reading;
+}
+
+/** Resolution tiers: raw samples and rollups with min/max/avg. */
+export type Tier = 'raw' | '1m' | '15m' | '1h';
+
+export interface RetentionPolicy {
+  /** Days to keep per tier; Infinity keeps forever. Defaults: raw 30, 1m 365, 15m 365*2, 1h forever. */
+  raw: number;
+  '1m': number;
+  '15m': number;
+  '1h': number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = { raw: 30, '1m': 365, '15m': 730, '1h': Infinity };
+
+/**
+ * Series names: every numeric scalar metric of the snapshot (`voltage_v`, `current_a`,
+ * `power_w`, `soc_pct`, `soh_pct`, `remaining_ah`, `full_ah`, `cycles`, `max_cell_mv`,
+ * `min_cell_mv`, `delta_cell_mv`, `avg_cell_mv`, `max_temp_c`, `min_temp_c`, `mos_temp_c`,
+ * `board_temp_c`, `env_temp_c`, booleans `charge_mos`/`discharge_mos`/`balancing` as 0/1)
+ * plus array elements as `cell_mv.<i>` and `temps_c.<i>` (0-based).
+ */
+export type Field = string;
+
+export interface HistoryQuery {
+  packId: string;
+  from: number;
+  to: number;
+  fields: readonly Field[];
+  /** `auto` (default) picks the coarsest tier that still gives about maxPoints points. */
+  resolution?: Tier | 'auto';
+  /** Upper bound of points per series (default 2000): min/max-preserving downsampling. */
+  maxPoints?: number;
+}
+
+/** One series: parallel arrays; for raw points min = max = avg. */
+export interface Series {
+  t: number[];
+  avg: number[];
+  min: number[];
+  max: number[];
+}
+
+export interface HistoryResult {
+  packId: string;
+  resolution: Tier;
+  from: number;
+  to: number;
+  series: Record<Field, Series>;
+}
+
+/** A day of one pack's samples as a CSV file (seed 001's daily files / file manager). */
+export interface DailyFile {
+  packId: string;
+  /** YYYY-MM-DD (UTC). */
+  date: string;
+  samples: number;
+  /** Size of the CSV the file would have, bytes (estimate is fine, within 10 %). */
+  bytes: number;
+}
+
+export interface TelemetryStore {
+  /** Writes samples in one transaction. Throws BmsError STORAGE_* on disk full / read-only. */
+  writeSamples(samples: readonly Sample[]): void;
+  /** Folds raw samples up to `now` into the 1m/15m/1h rollups (idempotent, incremental). */
+  rollup(now: number): void;
+  /** Deletes what is older than each tier's retention. */
+  applyRetention(now: number, policy?: RetentionPolicy): void;
+  history(q: HistoryQuery): HistoryResult;
+  /** The most recent sample of a pack. */
+  latest(packId: string): Sample | undefined;
+  dailyFiles(packId?: string): DailyFile[];
+  deleteDay(packId: string, date: string): number;
+  /** CSV (header + one row per raw sample) for a pack and range, chosen fields (default all). */
+  exportCsv(packId: string, from: number, to: number, fields?: readonly Field[]): string;
+  /** Bytes the raw tier takes on disk per stored sample (for the bench). */
+  rawBytesPerSample(): number;
+}
+
+// ---------------------------------------------------------------- events, audit, accounts
+
+export interface AlarmEvent {
+  id: number;
+  packId: string;
+  code: string;
+  severity: Alarm['severity'];
+  level?: number;
+  /** Where it came from: the BMS flags, a user rule (its id), or the gateway (comm_lost). */
+  origin: 'bms' | 'rule' | 'gateway';
+  ruleId?: string;
+  raisedAt: number;
+  clearedAt?: number;
+  acknowledgedAt?: number;
+  acknowledgedBy?: string;
+  /** The value that raised it, when there is one. */
+  value?: number;
+  message: string;
+}
+
+export interface AlarmQuery {
+  packId?: string;
+  active?: boolean;
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
+export interface AlarmStore {
+  /** Records a raised alarm; returns its id. */
+  raise(e: Omit<AlarmEvent, 'id' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'>): number;
+  clear(id: number, at: number): void;
+  acknowledge(id: number, by: string, at: number): boolean;
+  list(q?: AlarmQuery): AlarmEvent[];
+  /** Protection events per alarm code (seed 003 Stats), optionally for one pack. */
+  counts(packId?: string): Record<string, number>;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  user: string;
+  packId?: string;
+  /** e.g. `parameter.write`, `mos.charge`, `soc.set`, `user.add`, `login`. */
+  action: string;
+  old?: unknown;
+  new?: unknown;
+  result: 'ok' | 'refused' | 'failed';
+  detail?: string;
+}
+
+export interface AuditStore {
+  append(e: Omit<AuditEntry, 'id'>): number;
+  list(q?: { packId?: string; user?: string; limit?: number }): AuditEntry[];
+}
+
+export type Role = 'admin' | 'operator' | 'viewer';
+
+export interface User {
+  username: string;
+  role: Role;
+  createdAt: number;
+}
+
+export interface UserStore {
+  /** Stores a user with an already hashed password (the server hashes with scrypt). */
+  create(user: User, passwordHash: string): void;
+  get(username: string): (User & { passwordHash: string }) | undefined;
+  list(): User[];
+  setPassword(username: string, passwordHash: string): void;
+  setRole(username: string, role: Role): void;
+  delete(username: string): void;
+  count(): number;
+  /** Sessions and API tokens are stored hashed (sha256 of the secret). */
+  createToken(t: { hash: string; username: string; kind: 'session' | 'api'; name?: string; createdAt: number; expiresAt?: number }): void;
+  findToken(hash: string): { username: string; kind: 'session' | 'api'; expiresAt?: number } | undefined;
+  deleteToken(hash: string): void;
+}
+
+/** Everything one storage backend provides. */
+export interface Storage {
+  telemetry: TelemetryStore;
+  alarms: AlarmStore;
+  audit: AuditStore;
+  users: UserStore;
+  close(): void;
+}

@@ -11,6 +11,7 @@ import { Exchanger, createTransport, readPack } from '@openbms/transport';
 import { prettyJson, renderReading, renderStats } from './format.js';
 import { SIM_USAGE, cmdSim } from './sim.js';
 import { cmdDemo } from './demo.js';
+import { START_USAGE, cmdScan, cmdStart, cmdUser } from './start.js';
 
 /** Where the CLI writes; tests pass their own to capture output. */
 export interface Io {
@@ -45,6 +46,7 @@ Usage:
       --variant <name>    record / link layout (see openbms protocols)
       --json              print the canonical JSON snapshot instead of a table
       --watch <s>         repeat every <s> seconds until Ctrl-C
+${START_USAGE}
 ${SIM_USAGE}
   openbms demo [--speed <x>] [--interval <s>] [--once]
                                          the demo site: 4 Pylontech-compatible packs in parallel,
@@ -271,6 +273,8 @@ async function cmdRead(io: Io, args: string[]): Promise<number> {
   }
 }
 
+const args = (rest: string[]): { json: boolean } => ({ json: rest.includes('--json') });
+
 export async function run(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -288,6 +292,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return cmdDemo(io, rest, (e) => printError(io, e, false));
     case 'sim':
       return cmdSim(io, rest, (e) => printError(io, e, false));
+    case 'start':
+      return cmdStart(io, rest, (e) => printError(io, e, false));
+    case 'scan':
+      return cmdScan(io, rest, (e) => printError(io, e, args(rest).json));
+    case 'user':
+      return cmdUser(io, rest, (e) => printError(io, e, false));
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,263 @@
+/**
+ * `openbms start` (gateway + HTTP/WebSocket API on SQLite), `openbms scan` (find the pack
+ * addresses on a bus) and `openbms user add` (accounts, e.g. the first admin).
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { BmsError } from '@openbms/core';
+import {
+  Gateway,
+  defaultConfig,
+  defaultScanAddresses,
+  loadConfig,
+  scanBus,
+  type Config,
+} from '@openbms/gateway';
+import { getProtocol } from '@openbms/protocols';
+import { buildServer, hashPassword } from '@openbms/server';
+import type { Role, Storage } from '@openbms/storage';
+import { openSqliteStorage } from '@openbms/storage-sqlite';
+import { createTransport } from '@openbms/transport';
+import type { Io } from './main.js';
+
+export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
+                                         gateway + API; with no config file (and no ./openbms.yaml)
+                                         it runs the demo site on the simulator. Data in
+                                         --data-dir (default ./.openbms-data), SQLite.
+  openbms scan --port <path | tcp://host:port> --protocol <id> [--addresses 2-17] [--baud <b>]
+                                         find the packs answering on a bus
+  openbms user add <name> [--role admin|operator|viewer] [--data-dir <dir>]
+                                         create an account; the password comes from
+                                         OPENBMS_PASSWORD or the first line of standard input`;
+
+const DEFAULT_DATA_DIR = '.openbms-data';
+
+function chooseConfig(path: string | undefined, io: Io): Config {
+  if (path) return loadConfig(path);
+  if (existsSync('openbms.yaml')) {
+    io.out('config: ./openbms.yaml\n');
+    return loadConfig('openbms.yaml');
+  }
+  io.out(
+    'config: none found (no --config, no ./openbms.yaml): running the demo site on the simulator\n',
+  );
+  return defaultConfig();
+}
+
+async function ensureAdmin(storage: Storage, io: Io): Promise<void> {
+  if (storage.users.count() > 0) return;
+  const user = process.env.OPENBMS_ADMIN_USER;
+  const password = process.env.OPENBMS_ADMIN_PASSWORD;
+  if (user && password) {
+    if (password.length < 8)
+      throw new BmsError(
+        'CONFIG_INVALID',
+        'OPENBMS_ADMIN_PASSWORD must have at least 8 characters',
+      );
+    storage.users.create(
+      { username: user, role: 'admin', createdAt: Date.now() },
+      await hashPassword(password),
+    );
+    io.out(`created the admin "${user}" from OPENBMS_ADMIN_USER / OPENBMS_ADMIN_PASSWORD\n`);
+    return;
+  }
+  io.out(
+    'no account yet: create the admin with POST /api/v1/setup {"username","password"},\n' +
+      '  or `openbms user add <name> --role admin`, or set OPENBMS_ADMIN_USER and OPENBMS_ADMIN_PASSWORD\n',
+  );
+}
+
+export async function cmdStart(
+  io: Io,
+  args: string[],
+  printError: (e: unknown) => number,
+): Promise<number> {
+  let storage: Storage | undefined;
+  let gateway: Gateway | undefined;
+  let server: Awaited<ReturnType<typeof buildServer>> | undefined;
+  try {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+      },
+    });
+    const config = chooseConfig(values.config, io);
+    if (values.port !== undefined) {
+      const port = Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new BmsError('CONFIG_INVALID', `--port must be 0..65535 (got "${values.port}")`);
+      config.http.port = port;
+    }
+    if (values.host) config.http.host = values.host;
+    const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+    storage = openSqliteStorage({ dataDir });
+    io.out(`data: ${dataDir}/openbms.sqlite\n`);
+    await ensureAdmin(storage, io);
+    gateway = new Gateway({
+      config,
+      storage,
+      log: (level, message) =>
+        level === 'info' ? io.out(`${message}\n`) : io.err(`${level}: ${message}\n`),
+    });
+    await gateway.start();
+    server = await buildServer({ storage, gateway });
+    const address = await server.listen({ host: config.http.host, port: config.http.port });
+    io.out(
+      `OpenBMS listening on ${address} (API ${address}/api/v1, docs ${address}/api/docs); Ctrl-C stops\n`,
+    );
+    await (io.stopSignal ?? new Promise(() => undefined));
+    io.out('stopping\n');
+    return 0;
+  } catch (e) {
+    return printError(e);
+  } finally {
+    await server?.close();
+    await gateway?.stop();
+    storage?.close();
+  }
+}
+
+function parseAddresses(spec: string): number[] {
+  const out: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^(0x[0-9a-f]+|\d+)(?:-(0x[0-9a-f]+|\d+))?$/i.exec(part.trim());
+    if (!m)
+      throw new BmsError(
+        'CONFIG_INVALID',
+        `--addresses: "${part}" is not an address or a range like 2-17`,
+      );
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (!(a >= 0 && b <= 255 && a <= b))
+      throw new BmsError('CONFIG_INVALID', `--addresses: "${part}" must lie within 0..255`);
+    for (let x = a; x <= b; x++) out.push(x);
+  }
+  return out;
+}
+
+export async function cmdScan(
+  io: Io,
+  args: string[],
+  printError: (e: unknown) => number,
+): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        protocol: { type: 'string', short: 'p' },
+        addresses: { type: 'string' },
+        baud: { type: 'string' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
+    if (!values.port)
+      throw new BmsError(
+        'CONFIG_INVALID',
+        '--port is required (a serial device path or tcp://host:port)',
+      );
+    if (!values.protocol) throw new BmsError('CONFIG_INVALID', '--protocol is required');
+    const def = getProtocol(values.protocol);
+    const addresses = values.addresses
+      ? parseAddresses(values.addresses)
+      : defaultScanAddresses(def);
+    const baud = values.baud ? Number(values.baud) : def.link.baud;
+    const transport = createTransport(values.port, {
+      baud,
+      dataBits: def.link.dataBits,
+      parity: def.link.parity,
+      stopBits: def.link.stopBits,
+    });
+    await transport.open();
+    try {
+      if (!values.json)
+        io.out(`scanning ${addresses.length} address(es) on ${values.port} (${def.id})\n`);
+      const hits = await scanBus(transport, def, addresses, {
+        link: { baud },
+        ...(values.timeout ? { timeoutMs: Number(values.timeout) } : {}),
+      });
+      if (values.json)
+        io.out(JSON.stringify(hits.map((h) => ({ address: h.address, ...h.reading }))) + '\n');
+      else {
+        for (const h of hits) {
+          const r = h.reading;
+          io.out(
+            `  address ${h.address}${h.address > 9 ? ` (0x${h.address.toString(16)})` : ''}: ${r.voltage_v ?? '?'} V${r.soc_pct !== undefined ? `, SOC ${r.soc_pct} %` : ''}${r.cell_mv ? `, ${r.cell_mv.length} cells` : ''}\n`,
+          );
+        }
+        io.out(`${hits.length} pack(s) found\n`);
+      }
+      return 0;
+    } finally {
+      await transport.close();
+    }
+  } catch (e) {
+    return printError(e);
+  }
+}
+
+export async function cmdUser(
+  io: Io,
+  args: string[],
+  printError: (e: unknown) => number,
+): Promise<number> {
+  try {
+    const [sub, ...rest] = args;
+    if (sub !== 'add')
+      throw new BmsError(
+        'CONFIG_INVALID',
+        'usage: openbms user add <name> [--role admin|operator|viewer]',
+      );
+    const { values, positionals } = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        role: { type: 'string' },
+        admin: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+      },
+    });
+    const name = positionals[0];
+    if (!name) throw new BmsError('CONFIG_INVALID', 'give the user name: openbms user add <name>');
+    const role = (values.admin ? 'admin' : (values.role ?? 'viewer')) as Role;
+    if (!['admin', 'operator', 'viewer'].includes(role))
+      throw new BmsError(
+        'CONFIG_INVALID',
+        `--role must be admin, operator or viewer (got "${role}")`,
+      );
+    const password = process.env.OPENBMS_PASSWORD ?? (await io.stdin()).split(/\r?\n/)[0] ?? '';
+    if (password.length < 8)
+      throw new BmsError(
+        'CONFIG_INVALID',
+        'the password (OPENBMS_PASSWORD or the first line of stdin) needs at least 8 characters',
+      );
+    const storage = openSqliteStorage({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR });
+    try {
+      storage.users.create(
+        { username: name, role, createdAt: Date.now() },
+        await hashPassword(password),
+      );
+      storage.audit.append({
+        at: Date.now(),
+        user: 'cli',
+        action: 'user.add',
+        new: { username: name, role },
+        result: 'ok',
+      });
+    } finally {
+      storage.close();
+    }
+    io.out(`user "${name}" (${role}) created\n`);
+    return 0;
+  } catch (e) {
+    return printError(e);
+  }
+}

@@ -1,0 +1,128 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BmsError } from '@openbms/core';
+import { defaultConfig, loadConfig, packsOf, validateConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'openbms-config-'));
+const file = (name: string, text: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const errorOf = (fn: () => unknown): BmsError => {
+  try {
+    fn();
+  } catch (e) {
+    return e as BmsError;
+  }
+  throw new Error('no error');
+};
+
+describe('config', () => {
+  it('loads a site with a serial bus and a TCP bus, with defaults filled in', () => {
+    const c = loadConfig(
+      file(
+        'ok.yaml',
+        `version: 1
+sites:
+  - id: home
+    buses:
+      - id: rs485
+        port: /dev/ttyUSB0
+        protocol: pylontech
+        packs:
+          - { address: 2, name: Master }
+          - { address: 3 }
+      - id: jk-tcp
+        port: tcp://192.168.1.50:8899
+        protocol: jk
+        poll_interval_s: 10
+        packs: [{ address: 1, chemistry: nmc, variant: JK02_24S }]
+`,
+      ),
+    );
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.demo).toBe(false);
+    expect(c.sites[0]!.buses[0]!.poll_interval_s).toBe(5);
+    expect(packsOf(c).map((p) => [p.id, p.name, p.chemistry])).toEqual([
+      ['home/rs485/2', 'Master', 'lfp'],
+      ['home/rs485/3', 'rs485 3', 'lfp'],
+      ['home/jk-tcp/1', 'jk-tcp 1', 'nmc'],
+    ]);
+  });
+
+  it('defaults to the demo site: 4 Pylontech packs in parallel, a JK and a DALY pack', () => {
+    const packs = packsOf(defaultConfig());
+    expect(packs.map((p) => p.protocol)).toEqual([
+      'pylontech',
+      'pylontech',
+      'pylontech',
+      'pylontech',
+      'jk',
+      'daly',
+    ]);
+    expect(new Set(packs.map((p) => p.id)).size).toBe(6);
+  });
+
+  it('names the bad key and the accepted values', () => {
+    const e = errorOf(() =>
+      validateConfig({
+        version: 1,
+        sites: [
+          {
+            id: 'home',
+            buses: [
+              {
+                id: 'b',
+                port: '/dev/ttyUSB0',
+                protocol: 'pylonteck',
+                packs: [{ address: 2, chemistry: 'lead' }],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain(
+      'sites[0].buses[0].protocol: unknown protocol "pylonteck"; accepted: daly, daly-modbus, jk, pylontech, jbd, modbus-rtu',
+    );
+    expect(e.message).toMatch(
+      /sites\[0\]\.buses\[0\]\.packs\[0\]\.chemistry: invalid value; accepted: lfp, nmc/,
+    );
+  });
+
+  it('rejects unknown keys, duplicate addresses, a missing version and broken YAML', () => {
+    expect(errorOf(() => validateConfig({ version: 1, sitez: [] })).message).toContain(
+      '(top level): unknown key "sitez"',
+    );
+    const dup = errorOf(() =>
+      validateConfig({
+        version: 1,
+        sites: [
+          {
+            id: 's',
+            buses: [
+              { id: 'b', port: 'x', protocol: 'jk', packs: [{ address: 1 }, { address: 1 }] },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(dup.message).toContain(
+      'sites[0].buses[0].packs[1].address: address 1 is used twice on bus b',
+    );
+    expect(errorOf(() => loadConfig(file('nov.yaml', 'demo: true\n'))).message).toContain(
+      '"version: 1" is required',
+    );
+    expect(errorOf(() => loadConfig(file('bad.yaml', 'version: 1\nsites: [\n'))).message).toMatch(
+      /is not valid YAML \(line \d+\)/,
+    );
+    expect(errorOf(() => loadConfig(join(dir, 'missing.yaml'))).message).toContain(
+      'cannot read config file',
+    );
+    expect(errorOf(() => validateConfig({ version: 2 })).message).toContain('version');
+  });
+});

@@ -1,0 +1,288 @@
+/**
+ * The gateway's configuration: one YAML file, versioned, checked against one schema (zod)
+ * that the CLI, the gateway and (later) the web settings share. Errors name the bad key
+ * and, where there is a list, the accepted values. Unknown keys are errors (a typo must not
+ * be silently ignored on a battery system).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { BmsError } from '@openbms/core';
+import { PROTOCOLS, getProtocol } from '@openbms/protocols';
+import type { PackRef } from './types.js';
+
+export const CONFIG_VERSION = 1;
+
+const id = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,31}$/i,
+    'must be 1-32 letters, digits, "-" or "_", starting with a letter or digit',
+  );
+
+const protocolId = z
+  .string()
+  .refine((p) => PROTOCOLS.some((d) => d.id === p || d.aliases.includes(p)), {
+    error: (iss) =>
+      `unknown protocol "${String(iss.input)}"; accepted: ${PROTOCOLS.map((d) => d.id).join(', ')}`,
+  });
+
+const packSchema = z
+  .object({
+    address: z.number().int().min(0).max(255),
+    name: z.string().min(1).max(64).optional(),
+    chemistry: z.enum(['lfp', 'nmc']).default('lfp'),
+    variant: z.string().optional(),
+  })
+  .strict();
+
+/** A simulated bus (`port: sim`): the simulator serves it on a local TCP port. */
+const simulatorSchema = z
+  .object({
+    profile: z.string().default('solar'),
+    speed: z.number().min(0).max(100_000).default(60),
+    seed: z.number().int().default(1),
+    soc_pct: z.number().min(0).max(100).default(60),
+    cells: z.number().int().min(4).max(32).default(16),
+    capacity_ah: z.number().positive().max(2000).default(100),
+    faults: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const busSchema = z
+  .object({
+    id,
+    /** A serial device path, `tcp://host:port`, or `sim` for a simulated bus. */
+    port: z.string().min(1),
+    protocol: protocolId,
+    baud: z.number().int().min(300).max(4_000_000).optional(),
+    poll_interval_s: z.number().min(0.2).max(3600).default(5),
+    timeout_ms: z.number().int().min(10).max(60_000).optional(),
+    retries: z.number().int().min(0).max(10).default(2),
+    simulator: simulatorSchema.optional(),
+    packs: z.array(packSchema).min(1).max(16),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const seen = new Set<number>();
+    b.packs.forEach((p, i) => {
+      if (seen.has(p.address)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['packs', i, 'address'],
+          message: `address ${p.address} is used twice on bus ${b.id}`,
+        });
+      }
+      seen.add(p.address);
+      const def = getProtocol(b.protocol);
+      if (p.variant !== undefined && !def.variants.includes(p.variant)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['packs', i, 'variant'],
+          message: `unknown variant "${p.variant}"; accepted: ${def.variants.join(', ') || 'none'}`,
+        });
+      }
+    });
+    if (b.simulator && b.port !== 'sim') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['simulator'],
+        message: 'simulator options need port: sim',
+      });
+    }
+  });
+
+const siteSchema = z
+  .object({
+    id,
+    name: z.string().min(1).max(64).optional(),
+    buses: z.array(busSchema).default([]),
+  })
+  .strict();
+
+const days = z.union([z.number().positive(), z.literal('forever')]);
+
+export const configSchema = z
+  .object({
+    version: z.literal(CONFIG_VERSION),
+    /** Adds the demo site (simulated packs); the default when there is no config file. */
+    demo: z.boolean().default(false),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(8080),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    storage: z
+      .object({
+        retention_days: z
+          .object({
+            raw: days.optional(),
+            '1m': days.optional(),
+            '15m': days.optional(),
+            '1h': days.optional(),
+          })
+          .strict()
+          .default({}),
+        /** How often buffered samples are written (ms); a kill -9 loses at most this much. */
+        batch_ms: z.number().int().min(100).max(2000).default(1000),
+      })
+      .strict()
+      .default({ retention_days: {}, batch_ms: 1000 }),
+    sites: z.array(siteSchema).default([]),
+    /** User alarm rules (validated by the alarm engine's schema). */
+    alarm_rules: z.array(z.unknown()).default([]),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const sites = new Set<string>();
+    c.sites.forEach((s, i) => {
+      if (sites.has(s.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sites', i, 'id'],
+          message: `site id "${s.id}" is used twice`,
+        });
+      sites.add(s.id);
+      const buses = new Set<string>();
+      s.buses.forEach((b, j) => {
+        if (buses.has(b.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sites', i, 'buses', j, 'id'],
+            message: `bus id "${b.id}" is used twice in site ${s.id}`,
+          });
+        }
+        buses.add(b.id);
+      });
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type SiteConfig = Config['sites'][number];
+export type BusConfig = SiteConfig['buses'][number];
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)),
+    '',
+  );
+}
+
+/** Checks a parsed object; throws CONFIG_INVALID naming every bad key. */
+export function validateConfig(raw: unknown, source = 'config'): Config {
+  const r = configSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    let msg = i.message;
+    if (i.code === 'unrecognized_keys')
+      msg = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'invalid_value' && 'values' in i)
+      msg = `invalid value; accepted: ${(i.values as unknown[]).map(String).join(', ')}`;
+    return `${pathOf(i.path) || '(top level)'}: ${msg}`;
+  });
+  throw new BmsError('CONFIG_INVALID', `${source} is invalid:\n  ${lines.join('\n  ')}`, {
+    issues: lines,
+  });
+}
+
+/** Reads and checks a YAML config file. */
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new BmsError(
+      'CONFIG_INVALID',
+      `cannot read config file ${path}: ${(e as Error).message}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
+    throw new BmsError(
+      'CONFIG_INVALID',
+      `${path} is not valid YAML${where}: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw === 'object' && raw !== null && !('version' in raw)) {
+    throw new BmsError(
+      'CONFIG_INVALID',
+      `${path}: "version: ${CONFIG_VERSION}" is required at the top`,
+    );
+  }
+  return validateConfig(raw, path);
+}
+
+/** The demo site: 4 Pylontech-compatible packs in parallel, one JK, one DALY, solar day at 60x. */
+export function demoSite(): SiteConfig {
+  const sim = (seed: number, soc: number) => ({
+    profile: 'solar',
+    speed: 60,
+    seed,
+    soc_pct: soc,
+    cells: 16,
+    capacity_ah: 100,
+    faults: [],
+  });
+  const bus = (
+    busId: string,
+    protocol: string,
+    addresses: number[],
+    names: string[],
+    seed: number,
+    soc: number,
+  ): BusConfig => ({
+    id: busId,
+    port: 'sim',
+    protocol,
+    poll_interval_s: 2,
+    retries: 2,
+    simulator: sim(seed, soc),
+    packs: addresses.map((address, i) => ({ address, name: names[i]!, chemistry: 'lfp' as const })),
+  });
+  return {
+    id: 'demo',
+    name: 'Demo site (simulated)',
+    buses: [
+      bus('rack', 'pylontech', [2, 3, 4, 5], ['Rack 1', 'Rack 2', 'Rack 3', 'Rack 4'], 1, 55),
+      bus('jk', 'jk', [1], ['JK pack'], 2, 70),
+      bus('daly', 'daly', [0x40], ['DALY pack'], 3, 40),
+    ],
+  };
+}
+
+/** The config used when there is no config file: the demo site only. */
+export function defaultConfig(): Config {
+  return validateConfig({ version: CONFIG_VERSION, demo: true });
+}
+
+/** Every pack of the config (demo site included when `demo: true`), with stable ids. */
+export function packsOf(c: Config): PackRef[] {
+  const sites = c.demo ? [demoSite(), ...c.sites] : c.sites;
+  return sites.flatMap((s) =>
+    s.buses.flatMap((b) =>
+      b.packs.map((p) => {
+        const ref: PackRef = {
+          id: `${s.id}/${b.id}/${p.address}`,
+          name: p.name ?? `${b.id} ${p.address}`,
+          site: s.id,
+          bus: b.id,
+          address: p.address,
+          protocol: getProtocol(b.protocol).id,
+          chemistry: p.chemistry,
+        };
+        if (p.variant !== undefined) ref.variant = p.variant;
+        return ref;
+      }),
+    ),
+  );
+}
+
+export function sitesOf(c: Config): SiteConfig[] {
+  return c.demo ? [demoSite(), ...c.sites] : c.sites;
+}

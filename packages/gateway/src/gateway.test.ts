@@ -1,0 +1,134 @@
+/**
+ * The whole gateway on its demo site: simulated packs served on local TCP ports, polled by
+ * the bus pollers, stored in a real SQLite file, alarms evaluated.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStorage } from '@openbms/storage-sqlite';
+import { defaultConfig, validateConfig } from './config.js';
+import { Gateway } from './gateway.js';
+import type { GatewayEvent } from './types.js';
+
+const stops: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+});
+
+function until(gw: Gateway, pred: (e: GatewayEvent) => boolean): Promise<GatewayEvent> {
+  return new Promise((resolve) => {
+    const off = gw.events.on((e) => {
+      if (pred(e)) {
+        off();
+        resolve(e);
+      }
+    });
+  });
+}
+
+describe('gateway on the demo site', () => {
+  it('polls every demo pack, stores samples, and serves them as live status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openbms-gw-'));
+    const storage = openSqliteStorage({ dataDir: dir });
+    stops.push(() => storage.close());
+    const config = defaultConfig();
+    config.sites = [];
+    const gw = new Gateway({ config, storage });
+    const seen = new Set<string>();
+    const all = new Promise<void>((resolve) => {
+      gw.events.on((e) => {
+        if (e.type === 'snapshot') seen.add(e.packId);
+        if (seen.size === 6) resolve();
+      });
+    });
+    await gw.start();
+    stops.push(() => gw.stop());
+    await all;
+    const packs = gw.packs();
+    expect(packs).toHaveLength(6);
+    const online = packs.filter((p) => p.online);
+    expect(online.length).toBe(6);
+    for (const p of packs) {
+      expect(p.snapshot?.voltage_v, p.id).toBeGreaterThan(40);
+      expect(p.snapshot?.cell_mv, p.id).toHaveLength(16);
+    }
+    expect(gw.writer.flush()).toBe(true);
+    const latest = storage.telemetry.latest('demo/rack/2');
+    expect(latest?.snapshot.cell_mv).toHaveLength(16);
+    expect(gw.sites()).toEqual([{ id: 'demo', name: 'Demo site (simulated)' }]);
+    expect(gw.buses().map((b) => [b.id, b.packs.length])).toEqual([
+      ['rack', 4],
+      ['jk', 1],
+      ['daly', 1],
+    ]);
+  });
+
+  it('marks a pack offline with comm_lost when it leaves the bus, and back when it returns', async () => {
+    const storage = openSqliteStorage({});
+    stops.push(() => storage.close());
+    const config = validateConfig({
+      version: 1,
+      sites: [
+        {
+          id: 's',
+          buses: [
+            {
+              id: 'b',
+              port: 'sim',
+              protocol: 'pylontech',
+              poll_interval_s: 0.2,
+              retries: 0,
+              timeout_ms: 100,
+              simulator: { speed: 1 },
+              packs: [{ address: 2 }, { address: 3 }],
+            },
+          ],
+        },
+      ],
+    });
+    const gw = new Gateway({ config, storage });
+    await gw.start();
+    stops.push(() => gw.stop());
+    await until(gw, (e) => e.type === 'snapshot' && e.packId === 's/b/3');
+    const sim = gw.simulations()[0]!;
+    // The alarm follows the online event synchronously: listen for both before the fault.
+    const offP = until(gw, (e) => e.type === 'online' && e.packId === 's/b/3' && !e.online);
+    const alarmP = until(gw, (e) => e.type === 'alarm' && e.event.code === 'comm_lost');
+    sim.bus.addFault({ kind: 'offline', address: 3 });
+    const off = await offP;
+    expect(off.type === 'online' && off.reason).toMatch(/no answer from address 3/);
+    const alarm = await alarmP;
+    expect(alarm.type === 'alarm' && alarm.event.packId).toBe('s/b/3');
+    expect(gw.pack('s/b/2')?.online).toBe(true);
+    const backP = until(gw, (e) => e.type === 'online' && e.packId === 's/b/3' && e.online);
+    const clearedP = until(
+      gw,
+      (e) => e.type === 'alarm' && e.state === 'cleared' && e.event.code === 'comm_lost',
+    );
+    sim.bus.clearFaults();
+    await backP;
+    await clearedP;
+    expect(gw.activeAlarms('s/b/3').filter((a) => a.code === 'comm_lost')).toEqual([]);
+  });
+
+  it('refuses a simulated bus whose configured addresses the simulator does not answer', async () => {
+    const storage = openSqliteStorage({});
+    stops.push(() => storage.close());
+    const config = validateConfig({
+      version: 1,
+      sites: [
+        {
+          id: 's',
+          buses: [{ id: 'b', port: 'sim', protocol: 'pylontech', packs: [{ address: 9 }] }],
+        },
+      ],
+    });
+    const gw = new Gateway({ config, storage });
+    stops.push(() => gw.stop());
+    await expect(gw.start()).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('answer at 2'),
+    });
+  });
+});

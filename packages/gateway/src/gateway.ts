@@ -1,0 +1,227 @@
+/**
+ * The gateway: one poller per bus (simulated buses are served by the simulator on a local
+ * TCP port and polled over it like any RS485-to-Ethernet converter), the sample writer, the
+ * alarm engine, rollups and retention on timers, and the read API the server uses.
+ */
+import { BmsError, isBmsError } from '@openbms/core';
+import { createSimulation, serveTcp, type Listening, type Simulation } from '@openbms/simulator';
+import {
+  DEFAULT_RETENTION,
+  type AlarmEvent,
+  type RetentionPolicy,
+  type Storage,
+} from '@openbms/storage';
+import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
+import { packsOf, sitesOf, type BusConfig, type Config } from './config.js';
+import { BusPoller } from './scheduler/index.js';
+import { EventBus, type PackRef, type PackStatus } from './types.js';
+import { SampleWriter, type WriterStatus } from './writer.js';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface GatewayOptions {
+  config: Config;
+  storage: Storage;
+  clock?: { now(): number };
+  log?: LogFn;
+}
+
+interface RunningBus {
+  site: string;
+  config: BusConfig;
+  endpoint: string;
+  poller: BusPoller;
+  sim?: { simulation: Simulation; listening: Listening };
+}
+
+const DAY_MS = 86_400_000;
+
+export function retentionOf(c: Config): RetentionPolicy {
+  const r = c.storage.retention_days;
+  const days = (v: number | 'forever' | undefined, d: number): number =>
+    v === undefined ? d : v === 'forever' ? Infinity : v;
+  return {
+    raw: days(r.raw, DEFAULT_RETENTION.raw),
+    '1m': days(r['1m'], DEFAULT_RETENTION['1m']),
+    '15m': days(r['15m'], DEFAULT_RETENTION['15m']),
+    '1h': days(r['1h'], DEFAULT_RETENTION['1h']),
+  };
+}
+
+export class Gateway {
+  readonly events: EventBus;
+  readonly alarms: AlarmEngine;
+  readonly writer: SampleWriter;
+  private readonly running: RunningBus[] = [];
+  private readonly refs: PackRef[];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly clock: { now(): number };
+  private readonly log: LogFn;
+  private started = false;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.clock = opts.clock ?? { now: () => Date.now() };
+    this.log = opts.log ?? (() => undefined);
+    this.events = new EventBus((err) => this.log('error', `event listener failed: ${String(err)}`));
+    this.refs = packsOf(opts.config);
+    this.writer = new SampleWriter(opts.storage.telemetry, this.events, {
+      batchMs: opts.config.storage.batch_ms,
+      onError: (m) => this.log('error', `storing samples failed (they stay buffered): ${m}`),
+    });
+    this.alarms = new AlarmEngine({
+      bus: this.events,
+      store: opts.storage.alarms,
+      rules: parseAlarmRules(opts.config.alarm_rules, { source: 'alarm_rules' }),
+      now: () => this.clock.now(),
+      onError: (e) => this.log('error', `alarm store failed: ${String(e)}`),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.alarms.start();
+    this.writer.start();
+    for (const site of sitesOf(this.opts.config)) {
+      for (const bus of site.buses) await this.startBus(site.id, bus);
+    }
+    const policy = retentionOf(this.opts.config);
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(() => {
+        try {
+          fn();
+        } catch (e) {
+          this.log('error', String(e instanceof Error ? e.message : e));
+        }
+      }, ms);
+      t.unref?.();
+      this.timers.push(t);
+    };
+    every(60_000, () => this.opts.storage.telemetry.rollup(this.clock.now()));
+    every(3_600_000, () => this.opts.storage.telemetry.applyRetention(this.clock.now(), policy));
+  }
+
+  private async startBus(site: string, bus: BusConfig): Promise<void> {
+    const packs = this.refs.filter((p) => p.site === site && p.bus === bus.id);
+    let endpoint = bus.port;
+    let sim: RunningBus['sim'];
+    if (bus.port === 'sim') {
+      const s = bus.simulator;
+      const simulation = createSimulation({
+        protocol: bus.protocol,
+        packs: packs.length,
+        ...(packs[0]?.variant ? { variant: packs[0].variant } : {}),
+        profile: s?.profile ?? 'solar',
+        speed: s?.speed ?? 60,
+        seed: s?.seed ?? 1,
+        initialSocPct: s?.soc_pct ?? 60,
+        cells: s?.cells ?? 16,
+        capacityAh: s?.capacity_ah ?? 100,
+        faults: s?.faults ?? [],
+        chemistry: packs[0]?.chemistry ?? 'lfp',
+        // The simulated day starts at dawn so the demo shows the sun arriving.
+        start: Math.floor(this.clock.now() / DAY_MS) * DAY_MS + 6 * 3_600_000,
+        ...(bus.baud ? { baud: bus.baud } : {}),
+      });
+      const answering = simulation.packs.map((p) => p.address);
+      const configured = packs.map((p) => p.address);
+      if (answering.join() !== configured.join()) {
+        throw new BmsError(
+          'CONFIG_INVALID',
+          `bus ${site}/${bus.id}: simulated ${bus.protocol} packs answer at ${answering.join(', ')}; set the packs' addresses to these`,
+        );
+      }
+      const listening = await serveTcp(simulation.bus);
+      endpoint = listening.endpoint;
+      sim = { simulation, listening };
+    }
+    const poller = new BusPoller({
+      endpoint,
+      packs,
+      events: this.events,
+      bus: bus.id,
+      protocol: bus.protocol,
+      pollIntervalMs: bus.poll_interval_s * 1000,
+      retries: bus.retries,
+      ...(bus.baud ? { link: { baud: bus.baud } } : {}),
+      ...(bus.timeout_ms ? { timeoutMs: bus.timeout_ms } : {}),
+      clock: this.clock,
+      onError: (e) => this.log('error', `bus ${site}/${bus.id}: ${String(e)}`),
+    });
+    this.running.push({ site, config: bus, endpoint, poller, ...(sim ? { sim } : {}) });
+    poller.start();
+    this.log(
+      'info',
+      `bus ${site}/${bus.id}: ${bus.protocol}, ${packs.length} pack(s) on ${bus.port === 'sim' ? `simulator ${endpoint}` : endpoint}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    for (const b of this.running) {
+      await b.poller.stop();
+      await b.sim?.listening.close();
+    }
+    this.running.length = 0;
+    this.writer.stop();
+    this.alarms.stop();
+    this.started = false;
+  }
+
+  // ------------------------------------------------------------------ read API (server)
+
+  packs(): PackStatus[] {
+    return this.running.flatMap((b) => b.poller.status());
+  }
+
+  pack(id: string): PackStatus | undefined {
+    for (const b of this.running) {
+      const s = b.poller.statusOf(id);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  sites(): { id: string; name: string }[] {
+    return sitesOf(this.opts.config).map((s) => ({ id: s.id, name: s.name ?? s.id }));
+  }
+
+  buses(): { id: string; site: string; port: string; protocol: string; packs: string[] }[] {
+    return this.running.map((b) => ({
+      id: b.config.id,
+      site: b.site,
+      port: b.config.port === 'sim' ? `sim (${b.endpoint})` : b.config.port,
+      protocol: b.config.protocol,
+      packs: this.refs.filter((p) => p.site === b.site && p.bus === b.config.id).map((p) => p.id),
+    }));
+  }
+
+  /** False when there is no such event; acknowledging twice keeps the first. */
+  acknowledgeAlarm(id: number, user: string): boolean {
+    try {
+      this.alarms.acknowledge(id, user);
+      return true;
+    } catch (e) {
+      if (isBmsError(e) && e.code === 'NOT_FOUND') return false;
+      throw e;
+    }
+  }
+
+  activeAlarms(packId?: string): AlarmEvent[] {
+    return this.alarms.active(packId);
+  }
+
+  alarmCounts(packId?: string): Record<string, number> {
+    return this.alarms.counts(packId);
+  }
+
+  writerStatus(): WriterStatus {
+    return { ...this.writer.status };
+  }
+
+  /** The simulations behind `port: sim` buses (tests and the demo use them). */
+  simulations(): Simulation[] {
+    return this.running.flatMap((b) => (b.sim ? [b.sim.simulation] : []));
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * One faulty pack never delays the others by more than its timeout: a 16-pack bus with a
+ * dead pack, polled at a fixed interval.
+ */
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nextRounds, polledBus } from './simbus.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const TIMEOUT = 150;
+const INTERVAL = 800;
+const SLACK = 100;
+
+describe('a 16-pack bus with one dead pack', () => {
+  it('the live packs keep their interval; the dead one costs one timeout per attempt', async () => {
+    const p = await polledBus(
+      { protocol: 'pylontech', packs: 16, baud: 460800 },
+      { timeoutMs: TIMEOUT, pollIntervalMs: INTERVAL, retries: 1, offlineAfter: 3 },
+    );
+    cleanups.push(p.close);
+    const dead = p.bus.refs[7]!;
+    p.bus.sim.bus.addFault({ kind: 'offline', address: dead.address });
+    const live = p.bus.refs.filter((r) => r !== dead);
+    const seen = new Map<string, number[]>(live.map((r) => [r.id, []]));
+    p.events.on((e) => {
+      if (e.type === 'snapshot') seen.get(e.packId)?.push(performance.now());
+    });
+    const rounds = nextRounds(p.poller, 6);
+    p.poller.start();
+    const got = await rounds;
+
+    // Every live pack answers exactly once per round, and only the dead pack ever fails.
+    for (const r of got) {
+      const ok = r.polls.filter((x) => x.ok).map((x) => x.packId);
+      expect(ok.sort()).toEqual(live.map((x) => x.id).sort());
+      expect(r.polls.filter((x) => !x.ok).every((x) => x.packId === dead.id)).toBe(true);
+    }
+    // Attempts on the dead pack: every round until it is offline, then backing off.
+    const attempted = got.flatMap((r) =>
+      r.polls.some((x) => x.packId === dead.id) ? [r.round] : [],
+    );
+    expect(attempted).toEqual([1, 2, 3, 5]);
+    // Each attempt costs one timeout (it is probed without retries), not one per try.
+    for (const r of got) {
+      const poll = r.polls.find((x) => x.packId === dead.id);
+      if (!poll) continue;
+      expect(poll.ms).toBeGreaterThanOrEqual(TIMEOUT - 1);
+      expect(poll.ms).toBeLessThan(1.5 * TIMEOUT);
+    }
+    // A round with the dead pack takes at most one extra timeout. The slack covers the
+    // jitter of fifteen other polls on a busy machine, well below a second timeout.
+    // (Round 1 reads device info and settings too: compare the fast rounds 2..6.)
+    const fast = got.slice(1);
+    const without = fast.filter((r) => !attempted.includes(r.round)).map((r) => r.durationMs);
+    const withDead = fast.filter((r) => attempted.includes(r.round)).map((r) => r.durationMs);
+    const base = Math.min(...without);
+    for (const d of withDead) expect(d - base).toBeLessThanOrEqual(TIMEOUT + SLACK);
+    // The fast rounds fit the interval, so each live pack is read once per interval: its
+    // snapshots are INTERVAL apart, give or take the dead pack's one timeout.
+    for (const r of fast) expect(r.durationMs).toBeLessThan(INTERVAL);
+    for (const [id, times] of seen) {
+      expect(times.length, id).toBeGreaterThanOrEqual(6);
+      for (let i = 2; i < 6; i++) {
+        expect(Math.abs(times[i]! - times[i - 1]! - INTERVAL), id).toBeLessThanOrEqual(
+          TIMEOUT + SLACK,
+        );
+      }
+    }
+    // The dead pack went offline after three failed polls, with the reason.
+    const off = p.log.filter((e) => e.type === 'online' && e.packId === dead.id);
+    expect(off).toHaveLength(1);
+    expect(off[0]).toMatchObject({ online: false });
+    expect(off[0]?.type === 'online' && off[0].reason).toMatch(
+      new RegExp(`no answer from address ${dead.address} on tcp://`),
+    );
+    const st = p.poller.statusOf(dead.id)!;
+    expect(st.online).toBe(false);
+    expect(st.lastSeen).toBeUndefined();
+    expect(st.link.timeouts).toBe(st.link.polls);
+    expect(st.link.retries).toBe(0);
+    for (const r of live) expect(p.poller.statusOf(r.id)!.link.failures).toBe(0);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * buildServer: the Fastify app with the REST API under /api/v1, the live WebSocket, the
+ * OpenAPI document and the auth hook. It owns no state besides login rate limiting; every
+ * datum comes from the storage ports and the GatewayApi it is given.
+ */
+import fastifyCookie from '@fastify/cookie';
+import fastifyWebsocket from '@fastify/websocket';
+import type { AlarmStore, AuditStore, TelemetryStore, UserStore } from '@openbms/storage';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
+import type { ServerContext } from './context.js';
+import { installErrorHandlers } from './errors.js';
+import type { GatewayApi } from './gateway-api.js';
+import { loggerOptions, type LoggerOption } from './logging.js';
+import { RouteCollector } from './openapi.js';
+import { DEFAULT_COST, type ScryptCost } from './passwords.js';
+import { FailureLimiter, type RateLimitOptions } from './rate-limit.js';
+import { alarmRoutes } from './routes/alarms.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { docsRoutes } from './routes/docs.js';
+import { exportRoutes } from './routes/exports.js';
+import { healthRoutes } from './routes/health.js';
+import { liveRoutes } from './routes/live.js';
+import { packRoutes } from './routes/packs.js';
+import { setupRoutes } from './routes/setup.js';
+import { siteRoutes } from './routes/sites.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+
+export interface ServerDeps {
+  storage: { alarms: AlarmStore; audit: AuditStore; users: UserStore; telemetry: TelemetryStore };
+  gateway: GatewayApi;
+  /** ms since the epoch; injectable for tests. Default Date.now. */
+  clock?: () => number;
+  /** true: JSON logs on stdout at info; an object picks the level and/or the stream. */
+  logger?: LoggerOption;
+  /** Behind a reverse proxy: take the client IP from X-Forwarded-For (rate limiting). */
+  trustProxy?: boolean;
+  /** Mark the session cookie Secure (set it when the server is reached over HTTPS). */
+  secureCookie?: boolean;
+  /** Session lifetime, ms (default 7 days). */
+  sessionTtlMs?: number;
+  /** scrypt cost for new password hashes (tests lower it). */
+  passwordCost?: ScryptCost;
+  /** Failed logins allowed per IP + user name (default 5 per minute; per IP: 4x that). */
+  loginLimit?: RateLimitOptions;
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const clock = deps.clock ?? Date.now;
+  const limit = deps.loginLimit ?? { max: 5, windowMs: 60_000 };
+  const app = Fastify({
+    logger: loggerOptions(deps.logger),
+    trustProxy: deps.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    // Query strings arrive as text, so scalars are coerced ("5" -> 5); arrays and objects
+    // never are (Fastify's default 'array' mode would turn ["x"] into "x").
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  });
+
+  const ctx: ServerContext = {
+    ...deps.storage,
+    gateway: deps.gateway,
+    clock,
+    startedAt: clock(),
+    sessionTtlMs: deps.sessionTtlMs ?? WEEK_MS,
+    passwordCost: deps.passwordCost ?? DEFAULT_COST,
+    loginLimiter: new FailureLimiter(limit, clock),
+    ipLimiter: new FailureLimiter({ ...limit, max: limit.max * 4 }, clock),
+    secureCookie: deps.secureCookie ?? false,
+    record(e) {
+      try {
+        deps.storage.audit.append({ ...e, at: clock() });
+      } catch (err) {
+        app.log.error({ err, action: e.action }, 'audit append failed');
+      }
+    },
+  };
+
+  const routes = new RouteCollector();
+  app.addHook('onRoute', (r) => routes.add(r));
+  installErrorHandlers(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (req) => {
+    const access = req.routeOptions.config.access;
+    if (access === undefined) return; // unknown route (404) or a plugin's own
+    const inQuery = req.routeOptions.config.tokenInQuery === true;
+    if (access === 'public') {
+      try {
+        req.auth = resolveSecret(ctx, presentedSecret(req, inQuery));
+      } catch {
+        req.auth = null; // a stale cookie must not lock anyone out of login or health
+      }
+      return;
+    }
+    req.auth = resolveSecret(ctx, presentedSecret(req, inQuery));
+    checkAccess(access, req.auth, `${req.method} ${req.routeOptions.url ?? ''}`);
+  });
+
+  await app.register(
+    async (api) => {
+      authRoutes(api, ctx);
+      setupRoutes(api, ctx);
+      userRoutes(api, ctx);
+      tokenRoutes(api, ctx);
+      packRoutes(api, ctx);
+      siteRoutes(api, ctx);
+      alarmRoutes(api, ctx);
+      auditRoutes(api, ctx);
+      exportRoutes(api, ctx);
+      healthRoutes(api, ctx);
+      liveRoutes(api, ctx);
+      // Safe control (commands, parameters, records) registers here: routes/control.ts.
+    },
+    { prefix: '/api/v1' },
+  );
+  docsRoutes(app, routes);
+  return app;
+}

@@ -1,0 +1,30 @@
+/** What every route module receives: the stores, the gateway and the shared services. */
+import type {
+  AlarmStore,
+  AuditEntry,
+  AuditStore,
+  TelemetryStore,
+  UserStore,
+} from '@openbms/storage';
+import type { TokenIssuer } from './auth.js';
+import type { GatewayApi } from './gateway-api.js';
+import type { ScryptCost } from './passwords.js';
+import type { FailureLimiter } from './rate-limit.js';
+
+export interface ServerContext extends TokenIssuer {
+  alarms: AlarmStore;
+  audit: AuditStore;
+  users: UserStore;
+  telemetry: TelemetryStore;
+  gateway: GatewayApi;
+  clock: () => number;
+  startedAt: number;
+  passwordCost: ScryptCost;
+  /** Failed logins per IP + user name. */
+  loginLimiter: FailureLimiter;
+  /** Failed logins per IP, whatever the user name (stops spraying many names). */
+  ipLimiter: FailureLimiter;
+  secureCookie: boolean;
+  /** Appends to the audit log; an audit failure is logged, never fails the request. */
+  record(e: Omit<AuditEntry, 'id' | 'at'>): void;
+}

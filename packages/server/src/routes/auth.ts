@@ -1,0 +1,191 @@
+/** Login, logout, who am I, change my password. */
+import { BmsError } from '@openbms/core';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { caller, issueToken, SESSION_COOKIE } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import { hashPassword, verifyDummy, verifyPassword } from '../passwords.js';
+import { errorResponses, okSchema, passwordSchema, roleSchema, userSchema } from '../schemas.js';
+
+const credentials = {
+  type: 'object',
+  required: ['username', 'password'],
+  additionalProperties: false,
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 64 },
+    password: { type: 'string', minLength: 1, maxLength: 256 },
+  },
+} as const;
+
+export const sessionSchema = {
+  type: 'object',
+  required: ['token', 'user'],
+  properties: {
+    token: { type: 'string', description: 'The session secret (also set as the cookie).' },
+    expires_at: { type: 'integer' },
+    user: userSchema,
+  },
+} as const;
+
+/** Starts a session: stores its hash, sets the cookie, returns the body of a login reply. */
+export function startSession(
+  ctx: ServerContext,
+  reply: FastifyReply,
+  username: string,
+  role: string,
+) {
+  const s = issueToken(ctx, username, 'session');
+  void reply.setCookie(SESSION_COOKIE, s.secret, {
+    httpOnly: true,
+    sameSite: 'strict',
+    path: '/',
+    secure: ctx.secureCookie,
+    maxAge: Math.floor(ctx.sessionTtlMs / 1000),
+  });
+  return { token: s.secret, expires_at: s.expiresAt, user: { username, role } };
+}
+
+/** Checks a password against the stored hash with per IP + name and per IP rate limits. */
+export async function checkPassword(
+  ctx: ServerContext,
+  ip: string,
+  username: string,
+  password: string,
+  action: string,
+): Promise<boolean> {
+  const key = `${ip}|${username.toLowerCase()}`;
+  const wait = Math.max(ctx.loginLimiter.blockedFor(key), ctx.ipLimiter.blockedFor(ip));
+  if (wait > 0) {
+    ctx.record({ user: username, action, result: 'refused', detail: `rate limited (${ip})` });
+    const s = Math.ceil(wait / 1000);
+    throw new BmsError('RATE_LIMITED', `too many failed attempts; try again in ${s} s`, {
+      retry_after_s: s,
+    });
+  }
+  const user = ctx.users.get(username);
+  const ok = user
+    ? await verifyPassword(password, user.passwordHash)
+    : await verifyDummy(password, ctx.passwordCost);
+  if (ok) {
+    ctx.loginLimiter.reset(key);
+    return true;
+  }
+  ctx.loginLimiter.fail(key);
+  ctx.ipLimiter.fail(ip);
+  ctx.record({
+    user: username,
+    action,
+    result: 'failed',
+    detail: `wrong user name or password (${ip})`,
+  });
+  return false;
+}
+
+export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post<{ Body: { username: string; password: string } }>(
+    '/auth/login',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Log in: sets the session cookie and returns the session token',
+        tags: ['auth'],
+        body: credentials,
+        response: { 200: sessionSchema, ...errorResponses(429) },
+      },
+    },
+    async (req, reply) => {
+      const { username, password } = req.body;
+      if (!(await checkPassword(ctx, req.ip, username, password, 'login'))) {
+        throw new BmsError('AUTH_INVALID', 'wrong user name or password');
+      }
+      const user = ctx.users.get(username);
+      if (!user) throw new BmsError('AUTH_INVALID', 'wrong user name or password');
+      ctx.record({ user: user.username, action: 'login', result: 'ok', detail: req.ip });
+      return startSession(ctx, reply, user.username, user.role);
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'Log out: ends this session and clears the cookie',
+        tags: ['auth'],
+        response: { 200: okSchema, ...errorResponses() },
+      },
+    },
+    async (req, reply) => {
+      const me = caller(req);
+      if (me.kind === 'session') ctx.users.deleteToken(me.tokenId);
+      void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      ctx.record({ user: me.username, action: 'logout', result: 'ok' });
+      return { ok: true };
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'The logged-in user',
+        tags: ['auth'],
+        response: {
+          200: {
+            type: 'object',
+            required: ['username', 'role', 'via'],
+            properties: {
+              username: { type: 'string' },
+              role: roleSchema,
+              via: { type: 'string', enum: ['session', 'api'] },
+            },
+          },
+          ...errorResponses(),
+        },
+      },
+    },
+    async (req) => {
+      const me = caller(req);
+      return { username: me.username, role: me.role, via: me.kind };
+    },
+  );
+
+  app.post<{ Body: { current_password: string; password: string } }>(
+    '/auth/password',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'Change your own password',
+        tags: ['auth'],
+        body: {
+          type: 'object',
+          required: ['current_password', 'password'],
+          additionalProperties: false,
+          properties: {
+            current_password: { type: 'string', minLength: 1, maxLength: 256 },
+            password: passwordSchema,
+          },
+        },
+        response: { 200: okSchema, ...errorResponses(429) },
+      },
+    },
+    async (req) => {
+      const me = caller(req);
+      if (
+        !(await checkPassword(ctx, req.ip, me.username, req.body.current_password, 'user.password'))
+      ) {
+        throw new BmsError('AUTH_INVALID', 'the current password is wrong', {
+          field: 'current_password',
+        });
+      }
+      ctx.users.setPassword(me.username, await hashPassword(req.body.password, ctx.passwordCost));
+      ctx.record({
+        user: me.username,
+        action: 'user.password',
+        new: { username: me.username },
+        result: 'ok',
+      });
+      return { ok: true };
+    },
+  );
+}

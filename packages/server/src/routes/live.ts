@@ -1,0 +1,186 @@
+/**
+ * GET /api/v1/live (WebSocket): live snapshots, online changes and alarm events for the
+ * packs a client subscribes to. Authenticated at the upgrade by the session cookie, a
+ * Bearer header or `?token=` (browsers cannot set headers on a WebSocket).
+ *
+ * Client -> server: `{"subscribe": ["<pack id>", ...] | "*"}`, `{"unsubscribe": [...] | "*"}`.
+ * Server -> client: `{"type":"hello"}`, `{"type":"subscribed", packs, unknown}`, then
+ * `{"type":"snapshot", pack_id, ts, snapshot}`, `{"type":"online", pack_id, ts, online}`,
+ * `{"type":"alarm", state, alarm}`; bad messages get `{"type":"error", error, code}`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { caller, presentedSecret, resolveSecret } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import type { GatewayEvent } from '../gateway-api.js';
+import { alarmView } from '../views.js';
+
+/** The part of a `ws` WebSocket the handler uses. */
+interface LiveSocket {
+  readyState: number;
+  bufferedAmount: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  on(event: 'message', cb: (data: Buffer | string) => void): void;
+  on(event: 'close' | 'error', cb: () => void): void;
+}
+
+const OPEN = 1;
+/** Above this many queued bytes a slow client misses snapshots (alarms still go out). */
+const MAX_BUFFERED = 1024 * 1024;
+const RECHECK_MS = 60_000;
+const MAX_IDS = 1000;
+
+type Message = { subscribe?: unknown; unsubscribe?: unknown };
+
+export function eventMessage(e: GatewayEvent): { packId: string; msg: Record<string, unknown> } {
+  switch (e.type) {
+    case 'snapshot':
+      return {
+        packId: e.packId,
+        msg: { type: 'snapshot', pack_id: e.packId, ts: e.ts, snapshot: e.snapshot },
+      };
+    case 'online':
+      return {
+        packId: e.packId,
+        msg: {
+          type: 'online',
+          pack_id: e.packId,
+          ts: e.ts,
+          online: e.online,
+          ...(e.reason ? { reason: e.reason } : {}),
+        },
+      };
+    case 'alarm':
+      return {
+        packId: e.event.packId,
+        msg: { type: 'alarm', state: e.state, alarm: alarmView(e.event) },
+      };
+  }
+}
+
+function idList(v: unknown): string[] | '*' | undefined {
+  if (v === '*') return '*';
+  if (
+    Array.isArray(v) &&
+    v.length <= MAX_IDS &&
+    v.every((x) => typeof x === 'string' && x.length <= 200)
+  ) {
+    return v as string[];
+  }
+  return undefined;
+}
+
+export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get(
+    '/live',
+    {
+      websocket: true,
+      config: { access: 'viewer', tokenInQuery: true },
+      schema: {
+        summary: 'WebSocket: live snapshots, online changes and alarms of subscribed packs',
+        description:
+          'Send {"subscribe": ["<pack id>"] | "*"}; receive {"type": "snapshot"|"online"|"alarm", ...}. ' +
+          'Auth: session cookie, Bearer header or ?token=.',
+        tags: ['live'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { token: { type: 'string', maxLength: 200 } },
+        },
+      },
+    },
+    (socket: LiveSocket, req) => {
+      const me = caller(req);
+      const secret = presentedSecret(req, true);
+      let all = false;
+      const subs = new Set<string>();
+      let lastCheck = ctx.clock();
+      let dropped = 0;
+
+      const send = (msg: Record<string, unknown>) => {
+        if (socket.readyState === OPEN) socket.send(JSON.stringify(msg));
+      };
+      const stillAllowed = (): boolean => {
+        if (ctx.clock() - lastCheck < RECHECK_MS) return true;
+        lastCheck = ctx.clock();
+        try {
+          resolveSecret(ctx, secret);
+          return true;
+        } catch {
+          socket.close(4401, 'session ended');
+          return false;
+        }
+      };
+
+      const off = ctx.gateway.events.on((e) => {
+        const { packId, msg } = eventMessage(e);
+        if (!all && !subs.has(packId)) return;
+        if (!stillAllowed()) return;
+        if (e.type === 'snapshot' && socket.bufferedAmount > MAX_BUFFERED) {
+          dropped++;
+          return;
+        }
+        send(dropped > 0 && e.type === 'snapshot' ? { ...msg, dropped_before: dropped } : msg);
+        if (e.type === 'snapshot') dropped = 0;
+      });
+      socket.on('close', off);
+      socket.on('error', off);
+
+      socket.on('message', (data) => {
+        let m: Message;
+        try {
+          m = JSON.parse(data.toString()) as Message;
+          if (typeof m !== 'object' || m === null || Array.isArray(m))
+            throw new Error('not an object');
+        } catch {
+          return send({
+            type: 'error',
+            error: 'send JSON like {"subscribe": ["<pack id>"]} or {"subscribe": "*"}',
+            code: 'REQUEST_INVALID',
+          });
+        }
+        const add = m.subscribe !== undefined ? idList(m.subscribe) : undefined;
+        const remove = m.unsubscribe !== undefined ? idList(m.unsubscribe) : undefined;
+        if (
+          (m.subscribe !== undefined && !add) ||
+          (m.unsubscribe !== undefined && !remove) ||
+          (!add && !remove)
+        ) {
+          return send({
+            type: 'error',
+            error: `"subscribe"/"unsubscribe" must be "*" or an array of at most ${MAX_IDS} pack ids`,
+            code: 'REQUEST_INVALID',
+            field: m.subscribe !== undefined ? 'subscribe' : 'unsubscribe',
+          });
+        }
+        if (remove === '*') {
+          all = false;
+          subs.clear();
+        } else if (remove) {
+          for (const id of remove) subs.delete(id);
+        }
+        const known = new Set(ctx.gateway.packs().map((p) => p.id));
+        const unknown = add && add !== '*' ? add.filter((id) => !known.has(id)) : [];
+        if (add === '*') all = true;
+        else if (add) for (const id of add) subs.add(id);
+        send({ type: 'subscribed', packs: all ? '*' : [...subs], unknown });
+        // The current state of newly subscribed packs, so a client draws at once.
+        const fresh = add === '*' ? [...known] : (add ?? []).filter((id) => known.has(id));
+        for (const id of fresh) {
+          const p = ctx.gateway.pack(id);
+          if (p?.snapshot) {
+            send({
+              type: 'snapshot',
+              pack_id: id,
+              ts: p.lastSeen ?? ctx.clock(),
+              snapshot: p.snapshot,
+              online: p.online,
+            });
+          }
+        }
+      });
+
+      send({ type: 'hello', user: me.username, role: me.role });
+    },
+  );
+}

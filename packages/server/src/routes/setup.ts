@@ -1,0 +1,79 @@
+/**
+ * First start: there is no default password. Until a user exists, POST /setup creates the
+ * first admin (and logs them in); afterwards it is refused with 403.
+ */
+import { BmsError } from '@openbms/core';
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { hashPassword } from '../passwords.js';
+import { errorResponses, passwordSchema, usernameSchema } from '../schemas.js';
+import { sessionSchema, startSession } from './auth.js';
+
+export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get(
+    '/setup',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Whether the first admin exists (web onboarding)',
+        tags: ['auth'],
+        response: {
+          200: {
+            type: 'object',
+            required: ['admin_exists', 'needs_setup'],
+            properties: { admin_exists: { type: 'boolean' }, needs_setup: { type: 'boolean' } },
+          },
+        },
+      },
+    },
+    async () => {
+      const exists = ctx.users.count() > 0;
+      return { admin_exists: exists, needs_setup: !exists };
+    },
+  );
+
+  app.post<{ Body: { username: string; password: string } }>(
+    '/setup',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Create the first admin (only while there are no users)',
+        tags: ['auth'],
+        body: {
+          type: 'object',
+          required: ['username', 'password'],
+          additionalProperties: false,
+          properties: { username: usernameSchema, password: passwordSchema },
+        },
+        response: { 201: sessionSchema, ...errorResponses(403) },
+      },
+    },
+    async (req, reply) => {
+      const refuse = (): never => {
+        ctx.record({
+          user: req.body.username,
+          action: 'setup.admin',
+          result: 'refused',
+          detail: req.ip,
+        });
+        throw new BmsError('FORBIDDEN', 'setup is done: an admin exists (log in, or ask an admin)');
+      };
+      if (ctx.users.count() > 0) refuse();
+      const hash = await hashPassword(req.body.password, ctx.passwordCost);
+      // Checked again after the await: two concurrent setups must not make two admins.
+      if (ctx.users.count() > 0) refuse();
+      ctx.users.create(
+        { username: req.body.username, role: 'admin', createdAt: ctx.clock() },
+        hash,
+      );
+      ctx.record({
+        user: req.body.username,
+        action: 'user.add',
+        new: { username: req.body.username, role: 'admin' },
+        result: 'ok',
+        detail: 'first admin (setup)',
+      });
+      return reply.status(201).send(startSession(ctx, reply, req.body.username, 'admin'));
+    },
+  );
+}

@@ -1,0 +1,156 @@
+/** User administration (admin only). The last admin can be neither demoted nor deleted. */
+import { BmsError } from '@openbms/core';
+import type { Role } from '@openbms/storage';
+import type { FastifyInstance } from 'fastify';
+import { caller } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import { hashPassword } from '../passwords.js';
+import {
+  errorResponses,
+  okSchema,
+  passwordSchema,
+  roleSchema,
+  userSchema,
+  usernameSchema,
+} from '../schemas.js';
+import { userView } from '../views.js';
+
+const usernameParams = {
+  type: 'object',
+  required: ['username'],
+  properties: { username: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const mustExist = (username: string) => {
+    const u = ctx.users.get(username);
+    if (!u) throw new BmsError('NOT_FOUND', `no user "${username}"`);
+    return u;
+  };
+  const isLastAdmin = (username: string): boolean => {
+    const admins = ctx.users.list().filter((u) => u.role === 'admin');
+    return admins.length === 1 && admins[0]?.username === username;
+  };
+
+  app.get(
+    '/users',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'List users',
+        tags: ['users'],
+        response: { 200: { type: 'array', items: userSchema }, ...errorResponses(403) },
+      },
+    },
+    async () => ctx.users.list().map(userView),
+  );
+
+  app.post<{ Body: { username: string; password: string; role: Role } }>(
+    '/users',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'Add a user',
+        tags: ['users'],
+        body: {
+          type: 'object',
+          required: ['username', 'password', 'role'],
+          additionalProperties: false,
+          properties: { username: usernameSchema, password: passwordSchema, role: roleSchema },
+        },
+        response: { 201: userSchema, ...errorResponses(403) },
+      },
+    },
+    async (req, reply) => {
+      const me = caller(req);
+      const { username, password, role } = req.body;
+      if (ctx.users.get(username)) {
+        throw new BmsError('REQUEST_INVALID', `body field "username": user "${username}" exists`, {
+          field: 'username',
+        });
+      }
+      const user = { username, role, createdAt: ctx.clock() };
+      ctx.users.create(user, await hashPassword(password, ctx.passwordCost));
+      ctx.record({ user: me.username, action: 'user.add', new: { username, role }, result: 'ok' });
+      return reply.status(201).send(userView(user));
+    },
+  );
+
+  app.patch<{ Params: { username: string }; Body: { role?: Role; password?: string } }>(
+    '/users/:username',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: "Change a user's role and/or password",
+        tags: ['users'],
+        params: usernameParams,
+        body: {
+          type: 'object',
+          minProperties: 1,
+          additionalProperties: false,
+          properties: { role: roleSchema, password: passwordSchema },
+        },
+        response: { 200: userSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (req) => {
+      const me = caller(req);
+      const u = mustExist(req.params.username);
+      const { role, password } = req.body;
+      if (role !== undefined && role !== u.role) {
+        if (u.role === 'admin' && isLastAdmin(u.username)) {
+          throw new BmsError(
+            'FORBIDDEN',
+            `${u.username} is the last admin; make another admin first`,
+          );
+        }
+        ctx.users.setRole(u.username, role);
+        ctx.record({
+          user: me.username,
+          action: 'user.role',
+          old: { role: u.role },
+          new: { username: u.username, role },
+          result: 'ok',
+        });
+      }
+      if (password !== undefined) {
+        ctx.users.setPassword(u.username, await hashPassword(password, ctx.passwordCost));
+        ctx.record({
+          user: me.username,
+          action: 'user.password',
+          new: { username: u.username },
+          result: 'ok',
+        });
+      }
+      return userView({ ...u, role: role ?? u.role });
+    },
+  );
+
+  app.delete<{ Params: { username: string } }>(
+    '/users/:username',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'Delete a user (their sessions and tokens stop working at once)',
+        tags: ['users'],
+        params: usernameParams,
+        response: { 200: okSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (req) => {
+      const me = caller(req);
+      const u = mustExist(req.params.username);
+      if (u.role === 'admin' && isLastAdmin(u.username)) {
+        throw new BmsError('FORBIDDEN', `${u.username} is the last admin and cannot be deleted`);
+      }
+      ctx.users.delete(u.username);
+      ctx.record({
+        user: me.username,
+        action: 'user.delete',
+        old: { username: u.username, role: u.role },
+        result: 'ok',
+      });
+      return { ok: true };
+    },
+  );
+}

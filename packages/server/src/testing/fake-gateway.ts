@@ -1,0 +1,104 @@
+/** A gateway stand-in for the server's tests: packs held in memory, a real event bus shape. */
+import type { AlarmEvent, AlarmStore } from '@openbms/storage';
+import type {
+  BusInfo,
+  GatewayApi,
+  GatewayEvent,
+  GatewayListener,
+  PackStatus,
+  SiteInfo,
+} from '../gateway-api.js';
+
+export function fakePack(id: string, extra: Partial<PackStatus> = {}): PackStatus {
+  const [site = 'home', bus = 'bus1', address = '1'] = id.split('/');
+  return {
+    id,
+    name: `Pack ${address}`,
+    site,
+    bus,
+    address: Number(address),
+    protocol: 'pylontech',
+    chemistry: 'lfp',
+    online: true,
+    lastSeen: 1_000,
+    snapshot: { voltage_v: 52.1, current_a: 3.2, soc_pct: 81, cell_mv: [3300, 3301, 3302, 3299] },
+    link: {
+      requests: 10,
+      replies: 10,
+      retries: 0,
+      timeouts: 0,
+      checksum_errors: 0,
+      polls: 10,
+      failures: 0,
+    },
+    ...extra,
+  };
+}
+
+export class FakeGateway implements GatewayApi {
+  readonly listeners = new Set<GatewayListener>();
+  readonly events = {
+    on: (l: GatewayListener) => {
+      this.listeners.add(l);
+      return () => {
+        this.listeners.delete(l);
+        for (const w of [...this.waiters]) w();
+      };
+    },
+  };
+  private readonly waiters = new Set<() => void>();
+
+  /** Resolves once no listener is left (every WebSocket has let go of the bus). */
+  untilNoListeners(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.listeners.size > 0) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+  constructor(
+    public packList: PackStatus[],
+    private readonly alarms: AlarmStore,
+    private readonly clock: () => number,
+  ) {}
+
+  emit(e: GatewayEvent): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+
+  packs(): PackStatus[] {
+    return this.packList;
+  }
+  pack(id: string): PackStatus | undefined {
+    return this.packList.find((p) => p.id === id);
+  }
+  sites(): SiteInfo[] {
+    return [...new Set(this.packList.map((p) => p.site))].map((id) => ({ id, name: `Site ${id}` }));
+  }
+  buses(): BusInfo[] {
+    const ids = [...new Set(this.packList.map((p) => `${p.site}/${p.bus}`))];
+    return ids.map((key) => {
+      const packs = this.packList.filter((p) => `${p.site}/${p.bus}` === key);
+      return {
+        id: packs[0]?.bus ?? key,
+        site: packs[0]?.site ?? '',
+        port: 'tcp://127.0.0.1:9000',
+        protocol: 'pylontech',
+        packs: packs.map((p) => p.id),
+      };
+    });
+  }
+  acknowledgeAlarm(id: number, user: string): boolean {
+    return this.alarms.acknowledge(id, user, this.clock());
+  }
+  activeAlarms(packId?: string): AlarmEvent[] {
+    return this.alarms.list({ active: true, ...(packId ? { packId } : {}) });
+  }
+  alarmCounts(packId?: string): Record<string, number> {
+    return this.alarms.counts(packId);
+  }
+}

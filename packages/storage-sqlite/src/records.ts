@@ -1,0 +1,8 @@
+/**
+ * The records module of the SQLite adapter: alarm events, the audit log, users and tokens.
+ * One file per store; this one gathers them and their migrations.
+ */
+export { RECORDS_MIGRATIONS } from './records-migrations.js';
+export { SqliteAlarms } from './records-alarms.js';
+export { SqliteAudit } from './records-audit.js';
+export { SqliteUsers, type TokenInfo } from './records-users.js';

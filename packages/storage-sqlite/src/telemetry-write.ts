@@ -1,0 +1,95 @@
+/**
+ * writeSamples: one transaction per batch. Each sample becomes one raw row (interned pack,
+ * ts, compact blob); a sample already stored (same pack and ts) is skipped, so a batch
+ * retried after a failure is harmless. The per-day counters of the daily-file list, the
+ * latest snapshot per pack and the rollup watermarks (for late samples) change in the same
+ * transaction.
+ */
+import { BmsError } from '@openbms/core';
+import type { Sample } from '@openbms/storage';
+import type { TelemetryCtx } from './telemetry-context.js';
+import { extract } from './telemetry-fields.js';
+import { encodeRaw } from './telemetry-rows.js';
+import { DAY } from './telemetry-schema.js';
+
+interface DayCount {
+  pack: number;
+  day: number;
+  samples: number;
+  chars: number;
+  layout: number;
+  cols: number;
+}
+
+export function checkSamples(samples: readonly Sample[]): void {
+  if (!Array.isArray(samples)) throw new BmsError('REQUEST_INVALID', 'samples must be an array');
+  samples.forEach((s, i) => {
+    if (typeof s !== 'object' || s === null) throw new BmsError('REQUEST_INVALID', `sample ${i} is not an object`);
+    if (typeof s.packId !== 'string' || s.packId.length === 0 || s.packId.length > 200) {
+      throw new BmsError('REQUEST_INVALID', `sample ${i}: packId must be a non-empty string (at most 200 characters)`);
+    }
+    if (!Number.isSafeInteger(s.ts) || s.ts < 0) {
+      throw new BmsError('REQUEST_INVALID', `sample ${i}: ts must be a whole number of ms since 1970, got ${String(s.ts)}`);
+    }
+    if (typeof s.snapshot !== 'object' || s.snapshot === null) {
+      throw new BmsError('REQUEST_INVALID', `sample ${i}: snapshot must be an object`);
+    }
+  });
+}
+
+export function writeSamples(ctx: TelemetryCtx, samples: readonly Sample[]): void {
+  checkSamples(samples);
+  if (samples.length === 0) return;
+  ctx.write('cannot write samples', () => {
+    const insert = ctx.stmt('INSERT OR IGNORE INTO telemetry_raw (pack, ts, data) VALUES (?, ?, ?)');
+    const values: number[] = [];
+    const present: boolean[] = [];
+    const days = new Map<string, DayCount>();
+    const latest = new Map<number, Sample>();
+    for (const s of samples) {
+      const pack = ctx.packId(s.packId, true);
+      const { key, count } = extract(s.snapshot, values, present);
+      const layout = ctx.layoutForKey(key, present);
+      if (insert.run(pack, s.ts, encodeRaw(ctx.w, layout, values)).changes === 0) continue;
+      let chars = 0;
+      for (let i = 0; i < count; i++) chars += String(values[i]).length;
+      const day = Math.floor(s.ts / DAY);
+      const dk = `${pack}:${day}`;
+      const d = days.get(dk);
+      if (!d) days.set(dk, { pack, day, samples: 1, chars, layout: layout.id, cols: count });
+      else {
+        d.samples++;
+        d.chars += chars;
+        if (count > d.cols) {
+          d.cols = count;
+          d.layout = layout.id;
+        }
+      }
+      const last = latest.get(pack);
+      if (!last || s.ts >= last.ts) latest.set(pack, s);
+      ctx.lowerWatermarks(pack, s.ts);
+    }
+    const upDay = ctx.stmt(`
+      INSERT INTO telemetry_days (pack, day, samples, chars, layout, cols) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (pack, day) DO UPDATE SET samples = samples + excluded.samples, chars = chars + excluded.chars,
+        layout = CASE WHEN excluded.cols > cols THEN excluded.layout ELSE layout END,
+        cols = max(cols, excluded.cols)`);
+    for (const d of days.values()) upDay.run(d.pack, d.day, d.samples, d.chars, d.layout, d.cols);
+    const upLatest = ctx.stmt(`
+      INSERT INTO telemetry_latest (pack, ts, snapshot) VALUES (?, ?, ?)
+      ON CONFLICT (pack) DO UPDATE SET ts = excluded.ts, snapshot = excluded.snapshot
+      WHERE excluded.ts >= telemetry_latest.ts`);
+    for (const [pack, s] of latest) upLatest.run(pack, s.ts, JSON.stringify(s.snapshot));
+  });
+}
+
+export function latest(ctx: TelemetryCtx, packId: string): Sample | undefined {
+  return ctx.read('cannot read the latest sample', () => {
+    const row = ctx
+      .stmt(
+        'SELECT l.ts, l.snapshot FROM telemetry_latest l JOIN telemetry_packs p ON p.id = l.pack WHERE p.name = ?',
+      )
+      .get(packId) as { ts: number; snapshot: string } | undefined;
+    return row ? { packId, ts: row.ts, snapshot: JSON.parse(row.snapshot) as Sample['snapshot'] } : undefined;
+  });
+}

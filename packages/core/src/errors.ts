@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   CAPABILITY_MISSING: 'The protocol family of this pack cannot do the requested operation.',
   COMMAND_REFUSED: 'The device or an interlock refused the command; the message gives the reason.',
   READBACK_MISMATCH: 'A value was written but reading it back gave a different value.',
+  INTERNAL: 'An unexpected failure inside OpenBMS (a bug); the server logs it, the caller gets no details.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

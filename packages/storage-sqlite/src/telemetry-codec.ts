@@ -160,5 +160,8 @@ export class ByteReader {
 }
 
 function corrupt(): never {
-  throw new BmsError('STORAGE_FAILED', 'corrupt telemetry row (value runs past the end of its blob)');
+  throw new BmsError(
+    'STORAGE_FAILED',
+    'corrupt telemetry row (value runs past the end of its blob)',
+  );
 }

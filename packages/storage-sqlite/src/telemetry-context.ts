@@ -100,23 +100,30 @@ export class TelemetryCtx {
   packId(name: string, create: boolean): number | undefined {
     let id = this.packIds.get(name);
     if (id !== undefined) return id;
-    const row = this.stmt('SELECT id FROM telemetry_packs WHERE name = ?').get(name) as { id: number } | undefined;
+    const row = this.stmt('SELECT id FROM telemetry_packs WHERE name = ?').get(name) as
+      { id: number } | undefined;
     if (row) id = row.id;
     else if (create) {
-      id = Number(this.stmt('INSERT INTO telemetry_packs (name) VALUES (?)').run(name).lastInsertRowid);
+      id = Number(
+        this.stmt('INSERT INTO telemetry_packs (name) VALUES (?)').run(name).lastInsertRowid,
+      );
     } else return undefined;
     this.packIds.set(name, id);
     return id;
   }
 
   packs(): { id: number; name: string }[] {
-    return this.stmt('SELECT id, name FROM telemetry_packs ORDER BY id').all() as { id: number; name: string }[];
+    return this.stmt('SELECT id, name FROM telemetry_packs ORDER BY id').all() as {
+      id: number;
+      name: string;
+    }[];
   }
 
   layout(id: number): Layout {
     let l = this.layoutsById.get(id);
     if (l) return l;
-    const row = this.stmt('SELECT fields FROM telemetry_layouts WHERE id = ?').get(id) as { fields: string } | undefined;
+    const row = this.stmt('SELECT fields FROM telemetry_layouts WHERE id = ?').get(id) as
+      { fields: string } | undefined;
     if (!row) throw new BmsError('STORAGE_FAILED', `corrupt telemetry row: unknown layout ${id}`);
     l = new Layout(id, JSON.parse(row.fields) as string[]);
     this.layoutsById.set(id, l);
@@ -128,8 +135,13 @@ export class TelemetryCtx {
     const json = JSON.stringify(fields);
     let l = this.layoutsByFields.get(json);
     if (l) return l;
-    const row = this.stmt('SELECT id FROM telemetry_layouts WHERE fields = ?').get(json) as { id: number } | undefined;
-    const id = row ? row.id : Number(this.stmt('INSERT INTO telemetry_layouts (fields) VALUES (?)').run(json).lastInsertRowid);
+    const row = this.stmt('SELECT id FROM telemetry_layouts WHERE fields = ?').get(json) as
+      { id: number } | undefined;
+    const id = row
+      ? row.id
+      : Number(
+          this.stmt('INSERT INTO telemetry_layouts (fields) VALUES (?)').run(json).lastInsertRowid,
+        );
     l = this.layout(id);
     this.layoutsByFields.set(json, l);
     return l;
@@ -149,7 +161,9 @@ export class TelemetryCtx {
   watermarks(pack: number): Watermarks | null {
     let m = this.marks.get(pack);
     if (m !== undefined) return m;
-    const rows = this.stmt('SELECT tier, done_until FROM telemetry_rollup_state WHERE pack = ?').all(pack) as {
+    const rows = this.stmt(
+      'SELECT tier, done_until FROM telemetry_rollup_state WHERE pack = ?',
+    ).all(pack) as {
       tier: RollupTier;
       done_until: number;
     }[];
@@ -163,11 +177,9 @@ export class TelemetryCtx {
   }
 
   setWatermark(pack: number, tier: RollupTier, until: number): void {
-    this.stmt('INSERT OR REPLACE INTO telemetry_rollup_state (pack, tier, done_until) VALUES (?, ?, ?)').run(
-      pack,
-      tier,
-      until,
-    );
+    this.stmt(
+      'INSERT OR REPLACE INTO telemetry_rollup_state (pack, tier, done_until) VALUES (?, ?, ?)',
+    ).run(pack, tier, until);
     const m = this.watermarks(pack) ?? { '1m': -Infinity, '15m': -Infinity, '1h': -Infinity };
     m[tier] = until;
     this.marks.set(pack, m);

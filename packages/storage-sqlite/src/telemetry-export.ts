@@ -23,13 +23,24 @@ export function dailyFiles(ctx: TelemetryCtx, packId?: string): DailyFile[] {
         `SELECT p.name, d.day, d.samples, d.chars, d.layout, d.cols FROM telemetry_days d
          JOIN telemetry_packs p ON p.id = d.pack WHERE @pack IS NULL OR p.name = @pack ORDER BY p.name, d.day`,
       )
-      .all({ pack: packId ?? null }) as { name: string; day: number; samples: number; chars: number; layout: number; cols: number }[];
+      .all({ pack: packId ?? null }) as {
+      name: string;
+      day: number;
+      samples: number;
+      chars: number;
+      layout: number;
+      cols: number;
+    }[];
     return rows.map((r) => ({
       packId: r.name,
       date: new Date(r.day * DAY).toISOString().slice(0, 10),
       samples: r.samples,
       // header + newline, then per row: time, one comma per column, the values, newline
-      bytes: header(ctx.layout(r.layout).fields).length + 1 + r.samples * (ISO_LEN + r.cols + 1) + r.chars,
+      bytes:
+        header(ctx.layout(r.layout).fields).length +
+        1 +
+        r.samples * (ISO_LEN + r.cols + 1) +
+        r.chars,
     }));
   });
 }
@@ -38,7 +49,11 @@ export function dailyFiles(ctx: TelemetryCtx, packId?: string): DailyFile[] {
 export function parseDate(date: string): number {
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(String(date)) ? Date.parse(`${date}T00:00:00Z`) : NaN;
   if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
-    throw new BmsError('REQUEST_INVALID', `date must be a day as YYYY-MM-DD, got "${String(date)}"`, { field: 'date' });
+    throw new BmsError(
+      'REQUEST_INVALID',
+      `date must be a day as YYYY-MM-DD, got "${String(date)}"`,
+      { field: 'date' },
+    );
   }
   return ms / DAY;
 }
@@ -57,12 +72,22 @@ export function deleteDay(ctx: TelemetryCtx, packId: string, date: string): numb
   });
 }
 
-export function exportCsv(ctx: TelemetryCtx, packId: string, from: number, to: number, fields?: readonly Field[]): string {
+export function exportCsv(
+  ctx: TelemetryCtx,
+  packId: string,
+  from: number,
+  to: number,
+  fields?: readonly Field[],
+): string {
   if (!Number.isFinite(from) || !Number.isFinite(to) || from > to) {
-    throw new BmsError('REQUEST_INVALID', `export range must be two times in ms with from <= to, got ${from}..${to}`);
+    throw new BmsError(
+      'REQUEST_INVALID',
+      `export range must be two times in ms with from <= to, got ${from}..${to}`,
+    );
   }
   if (fields !== undefined) {
-    if (!Array.isArray(fields)) throw new BmsError('REQUEST_INVALID', 'fields must be an array of series names');
+    if (!Array.isArray(fields))
+      throw new BmsError('REQUEST_INVALID', 'fields must be an array of series names');
     checkFields(fields);
   }
   return ctx.read('cannot export CSV', () => {
@@ -103,12 +128,16 @@ export function rawBytesPerSample(ctx: TelemetryCtx): number {
     try {
       bytes = (
         ctx
-          .stmt("SELECT sum(pgsize) AS b FROM dbstat WHERE name IN ('telemetry_raw', 'telemetry_raw_pack_ts')")
+          .stmt(
+            "SELECT sum(pgsize) AS b FROM dbstat WHERE name IN ('telemetry_raw', 'telemetry_raw_pack_ts')",
+          )
           .get() as { b: number }
       ).b;
     } catch {
       // No dbstat: the blobs plus an estimate of row and index overhead.
-      bytes = (ctx.stmt('SELECT sum(length(data)) AS b FROM telemetry_raw').get() as { b: number }).b + n * 30;
+      bytes =
+        (ctx.stmt('SELECT sum(length(data)) AS b FROM telemetry_raw').get() as { b: number }).b +
+        n * 30;
     }
     return bytes / n;
   });

@@ -10,7 +10,14 @@ import { BmsError } from '@openbms/core';
 import type { Field, HistoryQuery, HistoryResult, Series, Tier } from '@openbms/storage';
 import type { TelemetryCtx } from './telemetry-context.js';
 import { checkFields, sortFields } from './telemetry-fields.js';
-import { Aggregator, decodeRaw, decodeRollup, type Layout, type RollupValue, seriesId } from './telemetry-rows.js';
+import {
+  Aggregator,
+  decodeRaw,
+  decodeRollup,
+  type Layout,
+  type RollupValue,
+  seriesId,
+} from './telemetry-rows.js';
 import { STEP, TABLE, TIERS, type RollupTier } from './telemetry-schema.js';
 
 export const DEFAULT_MAX_POINTS = 2000;
@@ -93,13 +100,17 @@ class Collector {
 }
 
 export function checkQuery(q: HistoryQuery): void {
-  if (typeof q !== 'object' || q === null) throw new BmsError('REQUEST_INVALID', 'history query must be an object');
-  if (typeof q.packId !== 'string') throw new BmsError('REQUEST_INVALID', 'packId must be a string');
+  if (typeof q !== 'object' || q === null)
+    throw new BmsError('REQUEST_INVALID', 'history query must be an object');
+  if (typeof q.packId !== 'string')
+    throw new BmsError('REQUEST_INVALID', 'packId must be a string');
   if (!Number.isFinite(q.from) || !Number.isFinite(q.to)) {
     throw new BmsError('REQUEST_INVALID', 'from and to must be times in ms since 1970');
   }
-  if (q.from > q.to) throw new BmsError('REQUEST_INVALID', `from (${q.from}) is after to (${q.to})`);
-  if (!Array.isArray(q.fields)) throw new BmsError('REQUEST_INVALID', 'fields must be an array of series names');
+  if (q.from > q.to)
+    throw new BmsError('REQUEST_INVALID', `from (${q.from}) is after to (${q.to})`);
+  if (!Array.isArray(q.fields))
+    throw new BmsError('REQUEST_INVALID', 'fields must be an array of series names');
   checkFields(q.fields);
   if (q.resolution !== undefined && q.resolution !== 'auto' && !TIERS.includes(q.resolution)) {
     throw new BmsError('REQUEST_INVALID', `resolution must be one of auto, ${TIERS.join(', ')}`, {
@@ -108,7 +119,9 @@ export function checkQuery(q: HistoryQuery): void {
   }
   const mp = q.maxPoints;
   if (mp !== undefined && (!Number.isInteger(mp) || mp < 1 || mp > 1_000_000)) {
-    throw new BmsError('REQUEST_INVALID', 'maxPoints must be a whole number from 1 to 1000000', { field: 'maxPoints' });
+    throw new BmsError('REQUEST_INVALID', 'maxPoints must be a whole number from 1 to 1000000', {
+      field: 'maxPoints',
+    });
   }
 }
 
@@ -145,10 +158,18 @@ export function tierForRange(from: number, to: number, maxPoints: number): Tier 
   return pick;
 }
 
-function chooseTier(ctx: TelemetryCtx, pack: number, from: number, to: number, maxPoints: number): Tier {
+function chooseTier(
+  ctx: TelemetryCtx,
+  pack: number,
+  from: number,
+  to: number,
+  maxPoints: number,
+): Tier {
   const first = TIERS.indexOf(tierForRange(from, to, maxPoints));
   const earliest = (t: Tier): number => {
-    const row = ctx.stmt(`SELECT min(ts) AS ts FROM ${TABLE[t]} WHERE pack = ?`).get(pack) as { ts: number | null };
+    const row = ctx.stmt(`SELECT min(ts) AS ts FROM ${TABLE[t]} WHERE pack = ?`).get(pack) as {
+      ts: number | null;
+    };
     return row.ts ?? Infinity;
   };
   const raw = earliest('raw');
@@ -193,7 +214,14 @@ function readRaw(ctx: TelemetryCtx, pack: number, from: number, to: number, col:
   }
 }
 
-function readRollup(ctx: TelemetryCtx, pack: number, tier: RollupTier, from: number, to: number, col: Collector): void {
+function readRollup(
+  ctx: TelemetryCtx,
+  pack: number,
+  tier: RollupTier,
+  from: number,
+  to: number,
+  col: Collector,
+): void {
   const step = STEP[tier];
   const start = Math.floor(from / step) * step;
   const marks = ctx.watermarks(pack);
@@ -206,7 +234,8 @@ function readRollup(ctx: TelemetryCtx, pack: number, tier: RollupTier, from: num
     const upTo = new Map<number, number>();
     let ts = 0;
     let m: (Points | undefined)[] = [];
-    const each = (i: number, _l: Layout, v: RollupValue): void => m[i]?.push(ts, v.min, v.max, v.avg, v.n);
+    const each = (i: number, _l: Layout, v: RollupValue): void =>
+      m[i]?.push(ts, v.min, v.max, v.avg, v.n);
     for (const t of times) {
       const start = r.pos;
       const id = r.varint();
@@ -222,7 +251,14 @@ function readRollup(ctx: TelemetryCtx, pack: number, tier: RollupTier, from: num
 }
 
 /** Raw rows past the tier's watermark, folded into the tier's buckets in memory. */
-function foldRawTail(ctx: TelemetryCtx, pack: number, step: number, from: number, to: number, col: Collector): void {
+function foldRawTail(
+  ctx: TelemetryCtx,
+  pack: number,
+  step: number,
+  from: number,
+  to: number,
+  col: Collector,
+): void {
   const agg = new Aggregator();
   const values: number[] = [];
   const wanted = new Map<string, number>();
@@ -254,7 +290,8 @@ function foldRawTail(ctx: TelemetryCtx, pack: number, step: number, from: number
 export function downsample(p: Points, from: number, to: number, maxPoints: number): Series {
   const len = p.len;
   const list = (a: Float64Array): number[] => Array.from(a.subarray(0, len));
-  if (len <= maxPoints) return { t: list(p.t), avg: list(p.avg), min: list(p.min), max: list(p.max) };
+  if (len <= maxPoints)
+    return { t: list(p.t), avg: list(p.avg), min: list(p.min), max: list(p.max) };
   const out: Series = { t: [], avg: [], min: [], max: [] };
   const span = to - from + 1;
   let cur = -1;
@@ -269,7 +306,10 @@ export function downsample(p: Points, from: number, to: number, maxPoints: numbe
     out.avg.push(round3(sum / n));
   };
   for (let i = 0; i < len; i++) {
-    const k = Math.min(maxPoints - 1, Math.max(0, Math.floor(((p.t[i]! - from) * maxPoints) / span)));
+    const k = Math.min(
+      maxPoints - 1,
+      Math.max(0, Math.floor(((p.t[i]! - from) * maxPoints) / span)),
+    );
     if (k !== cur) {
       close();
       cur = k;

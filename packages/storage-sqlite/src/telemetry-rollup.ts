@@ -17,7 +17,8 @@ const SOURCE: Record<RollupTier, Tier> = { '1m': 'raw', '15m': '1m', '1h': '15m'
 const CHUNK: Record<RollupTier, number> = { '1m': 60 * 60_000, '15m': DAY, '1h': 7 * DAY };
 
 export function rollup(ctx: TelemetryCtx, now: number): void {
-  if (!Number.isFinite(now)) throw new BmsError('REQUEST_INVALID', `rollup: now must be a time in ms, got ${now}`);
+  if (!Number.isFinite(now))
+    throw new BmsError('REQUEST_INVALID', `rollup: now must be a time in ms, got ${now}`);
   const packs = ctx.read('cannot list packs', () => ctx.packs());
   for (const { id } of packs) {
     ctx.write('cannot roll up telemetry', () => {
@@ -40,15 +41,22 @@ function rollupTier(ctx: TelemetryCtx, pack: number, tier: RollupTier, now: numb
   const agg = new Aggregator();
   const values: number[] = [];
   const layoutOf = (id: number): Layout => ctx.layout(id);
+  const layouts = new Map<string, Layout>();
   let bucket = 0;
   const flush = (): void => {
     if (agg.empty) return;
-    upsert.run(pack, bucket, agg.encode(ctx.w, ctx.layoutFor(agg.fields())));
+    const key = agg.key();
+    let layout = layouts.get(key);
+    if (!layout) layouts.set(key, (layout = ctx.layoutFor(agg.fields())));
+    upsert.run(pack, bucket, agg.encode(ctx.w, layout));
     agg.reset();
   };
   while (t < end) {
-    const next = (nextTs.get(pack, Number.isFinite(t) ? t : Number.MIN_SAFE_INTEGER, end) as { ts: number | null })
-      .ts;
+    const next = (
+      nextTs.get(pack, Number.isFinite(t) ? t : Number.MIN_SAFE_INTEGER, end) as {
+        ts: number | null;
+      }
+    ).ts;
     if (next === null) break;
     const c0 = Math.floor(next / step) * step;
     const c1 = Math.min(end, c0 + CHUNK[tier]);
@@ -57,7 +65,10 @@ function rollupTier(ctx: TelemetryCtx, pack: number, tier: RollupTier, now: numb
       if (b !== bucket) flush();
       bucket = b;
       if (src === TABLE.raw) agg.addRaw(decodeRaw(ctx.r, layoutOf, values), values);
-      else decodeRollup(ctx.r, layoutOf, (i, layout, v) => agg.add(layout.gid[i]!, v.n, v.min, v.max, v.avg * v.n));
+      else
+        decodeRollup(ctx.r, layoutOf, (i, layout, v) =>
+          agg.add(layout.gid[i]!, v.n, v.min, v.max, v.avg * v.n),
+        );
     }
     flush();
     t = c1;
@@ -78,16 +89,23 @@ export function checkPolicy(policy: RetentionPolicy): void {
   }
 }
 
-export function applyRetention(ctx: TelemetryCtx, now: number, policy: RetentionPolicy = DEFAULT_RETENTION): void {
+export function applyRetention(
+  ctx: TelemetryCtx,
+  now: number,
+  policy: RetentionPolicy = DEFAULT_RETENTION,
+): void {
   checkPolicy(policy);
-  if (!Number.isFinite(now)) throw new BmsError('REQUEST_INVALID', `retention: now must be a time in ms, got ${now}`);
+  if (!Number.isFinite(now))
+    throw new BmsError('REQUEST_INVALID', `retention: now must be a time in ms, got ${now}`);
   const packs = ctx.read('cannot list packs', () => ctx.packs());
   for (const { id } of packs) {
     ctx.write('cannot apply retention', () => {
       for (const tier of TIERS) {
         if (!Number.isFinite(policy[tier])) continue;
         const cutoff = now - policy[tier] * DAY;
-        const gone = ctx.stmt(`DELETE FROM ${TABLE[tier]} WHERE pack = ? AND ts < ?`).run(id, cutoff).changes;
+        const gone = ctx
+          .stmt(`DELETE FROM ${TABLE[tier]} WHERE pack = ? AND ts < ?`)
+          .run(id, cutoff).changes;
         if (tier === 'raw' && gone > 0) trimDays(ctx, id, cutoff);
       }
     });

@@ -5,7 +5,7 @@
  * values of many rows into per-series n/min/max/sum by a process-wide series number, so
  * folding costs array writes, not map lookups.
  */
-import { ByteReader, ByteWriter } from './telemetry-codec.js';
+import type { ByteReader, ByteWriter } from './telemetry-codec.js';
 import { relativeFlags, sortFields } from './telemetry-fields.js';
 
 const GLOBAL = new Map<string, number>();
@@ -114,6 +114,11 @@ export class Aggregator {
     }
   }
 
+  /** Identifies the set of series folded so far (same rows, same key). */
+  key(): string {
+    return this.touched.join(',');
+  }
+
   /** The series folded so far, in canonical order. */
   fields(): string[] {
     return sortFields(this.touched.map((g) => NAMES[g]!));
@@ -131,7 +136,10 @@ export class Aggregator {
     for (const g of layout.gid) {
       const n = this.n[g]!;
       const min = this.min[g]!;
-      const avg = Math.min(this.max[g]!, Math.max(min, Math.round((this.sum[g]! / n) * 1000) / 1000));
+      const avg = Math.min(
+        this.max[g]!,
+        Math.max(min, Math.round((this.sum[g]! / n) * 1000) / 1000),
+      );
       w.varint(n);
       const d = w.abs(min);
       w.rel(this.max[g]!, min, d);

@@ -16,7 +16,12 @@ export const MINUTE = 60_000;
 export const DAY = 86_400_000;
 
 /** Bucket width of each tier (raw: none, ms). */
-export const STEP: Record<Tier, number> = { raw: 0, '1m': MINUTE, '15m': 15 * MINUTE, '1h': 60 * MINUTE };
+export const STEP: Record<Tier, number> = {
+  raw: 0,
+  '1m': MINUTE,
+  '15m': 15 * MINUTE,
+  '1h': 60 * MINUTE,
+};
 export const ROLLUP_TIERS: readonly RollupTier[] = ['1m', '15m', '1h'];
 export const TIERS: readonly Tier[] = ['raw', ...ROLLUP_TIERS];
 export const TABLE: Record<Tier, string> = {

@@ -24,12 +24,19 @@ interface DayCount {
 export function checkSamples(samples: readonly Sample[]): void {
   if (!Array.isArray(samples)) throw new BmsError('REQUEST_INVALID', 'samples must be an array');
   samples.forEach((s, i) => {
-    if (typeof s !== 'object' || s === null) throw new BmsError('REQUEST_INVALID', `sample ${i} is not an object`);
+    if (typeof s !== 'object' || s === null)
+      throw new BmsError('REQUEST_INVALID', `sample ${i} is not an object`);
     if (typeof s.packId !== 'string' || s.packId.length === 0 || s.packId.length > 200) {
-      throw new BmsError('REQUEST_INVALID', `sample ${i}: packId must be a non-empty string (at most 200 characters)`);
+      throw new BmsError(
+        'REQUEST_INVALID',
+        `sample ${i}: packId must be a non-empty string (at most 200 characters)`,
+      );
     }
     if (!Number.isSafeInteger(s.ts) || s.ts < 0) {
-      throw new BmsError('REQUEST_INVALID', `sample ${i}: ts must be a whole number of ms since 1970, got ${String(s.ts)}`);
+      throw new BmsError(
+        'REQUEST_INVALID',
+        `sample ${i}: ts must be a whole number of ms since 1970, got ${String(s.ts)}`,
+      );
     }
     if (typeof s.snapshot !== 'object' || s.snapshot === null) {
       throw new BmsError('REQUEST_INVALID', `sample ${i}: snapshot must be an object`);
@@ -41,7 +48,9 @@ export function writeSamples(ctx: TelemetryCtx, samples: readonly Sample[]): voi
   checkSamples(samples);
   if (samples.length === 0) return;
   ctx.write('cannot write samples', () => {
-    const insert = ctx.stmt('INSERT OR IGNORE INTO telemetry_raw (pack, ts, data) VALUES (?, ?, ?)');
+    const insert = ctx.stmt(
+      'INSERT OR IGNORE INTO telemetry_raw (pack, ts, data) VALUES (?, ?, ?)',
+    );
     const values: number[] = [];
     const present: boolean[] = [];
     const days = new Map<string, DayCount>();
@@ -90,6 +99,8 @@ export function latest(ctx: TelemetryCtx, packId: string): Sample | undefined {
         'SELECT l.ts, l.snapshot FROM telemetry_latest l JOIN telemetry_packs p ON p.id = l.pack WHERE p.name = ?',
       )
       .get(packId) as { ts: number; snapshot: string } | undefined;
-    return row ? { packId, ts: row.ts, snapshot: JSON.parse(row.snapshot) as Sample['snapshot'] } : undefined;
+    return row
+      ? { packId, ts: row.ts, snapshot: JSON.parse(row.snapshot) as Sample['snapshot'] }
+      : undefined;
   });
 }

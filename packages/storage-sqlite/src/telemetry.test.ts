@@ -28,7 +28,11 @@ telemetryContract('sqlite', () => {
 
 const T0 = Date.UTC(2024, 0, 10);
 const batch = (packId: string, from: number, n: number, every = 5000): Sample[] =>
-  Array.from({ length: n }, (_, i) => ({ packId, ts: from + i * every, snapshot: contractSnapshot(i) }));
+  Array.from({ length: n }, (_, i) => ({
+    packId,
+    ts: from + i * every,
+    snapshot: contractSnapshot(i),
+  }));
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -60,7 +64,10 @@ describe('SqliteTelemetry on a real database file', () => {
     const t = new SqliteTelemetry(ro);
     expect(codeOf(() => t.writeSamples(batch('p', T0 + 60_000, 5)))).toBe('STORAGE_READ_ONLY');
     expect(codeOf(() => t.writeSamples(batch('new-pack', T0, 5)))).toBe('STORAGE_READ_ONLY');
-    expect(t.history({ packId: 'p', from: T0, to: T0 + 3_600_000, fields: ['soc_pct'] }).series.soc_pct!.t).toHaveLength(10);
+    expect(
+      t.history({ packId: 'p', from: T0, to: T0 + 3_600_000, fields: ['soc_pct'] }).series.soc_pct!
+        .t,
+    ).toHaveLength(10);
     expect(t.latest('p')?.ts).toBe(T0 + 45_000);
     ro.close();
   });
@@ -98,10 +105,13 @@ describe('SqliteTelemetry on a real database file', () => {
     const { db } = tempDb();
     const t = new SqliteTelemetry(db);
     t.writeSamples(batch('p', T0, 3));
-    db.prepare('UPDATE telemetry_raw SET data = ? WHERE ts = ?').run(Buffer.from([1, 0xff, 0xff]), T0 + 5000);
-    expect(codeOf(() => t.history({ packId: 'p', from: T0, to: T0 + 60_000, fields: ['cell_mv.3'] }))).toBe(
-      'STORAGE_FAILED',
+    db.prepare('UPDATE telemetry_raw SET data = ? WHERE ts = ?').run(
+      Buffer.from([1, 0xff, 0xff]),
+      T0 + 5000,
     );
+    expect(
+      codeOf(() => t.history({ packId: 'p', from: T0, to: T0 + 60_000, fields: ['cell_mv.3'] })),
+    ).toBe('STORAGE_FAILED');
     db.prepare('UPDATE telemetry_raw SET data = ? WHERE ts = ?').run(Buffer.from([99]), T0 + 5000);
     expect(codeOf(() => t.exportCsv('p', T0, T0 + 60_000))).toBe('STORAGE_FAILED');
     db.close();
@@ -110,7 +120,9 @@ describe('SqliteTelemetry on a real database file', () => {
   it('applies its migrations once', () => {
     const { db } = tempDb();
     migrate(db, TELEMETRY_MIGRATIONS);
-    const ids = db.prepare("SELECT id FROM schema_migrations WHERE id LIKE 'telemetry/%'").all() as { id: string }[];
+    const ids = db
+      .prepare("SELECT id FROM schema_migrations WHERE id LIKE 'telemetry/%'")
+      .all() as { id: string }[];
     expect(ids.map((r) => r.id)).toEqual(['telemetry/001']);
     db.close();
   });

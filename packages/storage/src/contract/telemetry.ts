@@ -5,7 +5,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '@openbms/core';
-import type { HistoryResult, RetentionPolicy, Sample, Series, TelemetryStore, Tier } from '../index.js';
+import type {
+  HistoryResult,
+  RetentionPolicy,
+  Sample,
+  Series,
+  TelemetryStore,
+  Tier,
+} from '../index.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -17,7 +24,10 @@ const CELLS = Array.from({ length: 16 }, (_, i) => `cell_mv.${i}`);
 
 /** A full snapshot whose values follow `i` (16 cells, 4 temperatures, scalars, booleans). */
 export function contractSnapshot(i: number): Reading {
-  const cells = Array.from({ length: 16 }, (_, c) => 3300 + ((i + c * 7) % 23) - (c === 5 ? 40 : 0));
+  const cells = Array.from(
+    { length: 16 },
+    (_, c) => 3300 + ((i + c * 7) % 23) - (c === 5 ? 40 : 0),
+  );
   return {
     voltage_v: Math.round((51.2 + (i % 50) / 100) * 100) / 100,
     current_a: Math.round((((i % 41) - 20) / 4) * 100) / 100,
@@ -38,7 +48,11 @@ export function contractSnapshot(i: number): Reading {
   };
 }
 
-const sample = (packId: string, ts: number, snapshot: Reading): Sample => ({ packId, ts, snapshot });
+const sample = (packId: string, ts: number, snapshot: Reading): Sample => ({
+  packId,
+  ts,
+  snapshot,
+});
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -55,7 +69,10 @@ const series = (r: HistoryResult, f: string): Series => {
   return s!;
 };
 
-export function telemetryContract(name: string, open: () => { telemetry: TelemetryStore; close(): void }): void {
+export function telemetryContract(
+  name: string,
+  open: () => { telemetry: TelemetryStore; close(): void },
+): void {
   describe(`TelemetryStore contract (${name})`, () => {
     let handle: { telemetry: TelemetryStore; close(): void };
     let store: TelemetryStore;
@@ -65,17 +82,46 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
     });
     afterEach(() => handle.close());
 
-    const writeSeries = (packId: string, from: number, n: number, every: number, at = (i: number) => i): Sample[] => {
-      const batch = Array.from({ length: n }, (_, i) => sample(packId, from + i * every, contractSnapshot(at(i))));
+    const writeSeries = (
+      packId: string,
+      from: number,
+      n: number,
+      every: number,
+      at = (i: number) => i,
+    ): Sample[] => {
+      const batch = Array.from({ length: n }, (_, i) =>
+        sample(packId, from + i * every, contractSnapshot(at(i))),
+      );
       store.writeSamples(batch);
       return batch;
     };
-    const raw = (packId: string, from: number, to: number, fields: string[], maxPoints?: number): HistoryResult =>
-      store.history({ packId, from, to, fields, resolution: 'raw', ...(maxPoints ? { maxPoints } : {}) });
+    const raw = (
+      packId: string,
+      from: number,
+      to: number,
+      fields: string[],
+      maxPoints?: number,
+    ): HistoryResult =>
+      store.history({
+        packId,
+        from,
+        to,
+        fields,
+        resolution: 'raw',
+        ...(maxPoints ? { maxPoints } : {}),
+      });
 
     it('reads back every series of written samples exactly at raw resolution', () => {
       const batch = writeSeries('s/b/1', T0, 10, 5 * SEC);
-      const fields = ['voltage_v', 'current_a', 'soc_pct', 'charge_mos', ...CELLS, 'temps_c.0', 'temps_c.3'];
+      const fields = [
+        'voltage_v',
+        'current_a',
+        'soc_pct',
+        'charge_mos',
+        ...CELLS,
+        'temps_c.0',
+        'temps_c.3',
+      ];
       const r = raw('s/b/1', T0, T0 + HOUR, fields);
       expect(r.resolution).toBe('raw');
       const get = (s: Sample, f: string): number => {
@@ -98,7 +144,11 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
       writeSeries('s/b/1', T0, 5, 5 * SEC);
       writeSeries('s/b/2', T0, 3, 5 * SEC, (i) => i + 100);
       expect(series(raw('s/b/1', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').t).toHaveLength(5);
-      expect(series(raw('s/b/2', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').avg).toEqual([40 + 100 % 60, 41 + 100 % 60, 42 + 100 % 60]);
+      expect(series(raw('s/b/2', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').avg).toEqual([
+        40 + (100 % 60),
+        41 + (100 % 60),
+        42 + (100 % 60),
+      ]);
       expect(series(raw('nope', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').t).toEqual([]);
       expect(store.dailyFiles('s/b/1')[0]!.samples).toBe(5);
     });
@@ -121,8 +171,18 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
           avg: v.reduce((a, b) => a + b, 0) / v.length,
         }));
       };
-      for (const [tier, step] of [['1m', MIN], ['15m', 15 * MIN], ['1h', HOUR]] as [Tier, number][]) {
-        const r = store.history({ packId: 'p', from: T0, to: T0 + 2 * HOUR - 1, fields: ['soc_pct', 'cell_mv.5'], resolution: tier });
+      for (const [tier, step] of [
+        ['1m', MIN],
+        ['15m', 15 * MIN],
+        ['1h', HOUR],
+      ] as [Tier, number][]) {
+        const r = store.history({
+          packId: 'p',
+          from: T0,
+          to: T0 + 2 * HOUR - 1,
+          fields: ['soc_pct', 'cell_mv.5'],
+          resolution: tier,
+        });
         expect(r.resolution).toBe(tier);
         const s = series(r, 'soc_pct');
         const e = expected(step);
@@ -133,18 +193,44 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
         expect(series(r, 'cell_mv.5').t).toHaveLength(e.length);
       }
       // A late sample with a spike lands in an already folded bucket: the next rollup refolds it.
-      store.writeSamples([sample('p', T0 + 30 * MIN + 5 * SEC, { ...contractSnapshot(0), soc_pct: 100 })]);
+      store.writeSamples([
+        sample('p', T0 + 30 * MIN + 5 * SEC, { ...contractSnapshot(0), soc_pct: 100 }),
+      ]);
       store.rollup(T0 + 2 * HOUR);
-      const h = store.history({ packId: 'p', from: T0, to: T0 + 2 * HOUR - 1, fields: ['soc_pct'], resolution: '1h' });
+      const h = store.history({
+        packId: 'p',
+        from: T0,
+        to: T0 + 2 * HOUR - 1,
+        fields: ['soc_pct'],
+        resolution: '1h',
+      });
       expect(series(h, 'soc_pct').max).toEqual([100, 99]);
-      const m = store.history({ packId: 'p', from: T0 + 30 * MIN, to: T0 + 31 * MIN - 1, fields: ['soc_pct'], resolution: '1m' });
+      const m = store.history({
+        packId: 'p',
+        from: T0 + 30 * MIN,
+        to: T0 + 31 * MIN - 1,
+        fields: ['soc_pct'],
+        resolution: '1m',
+      });
       expect(series(m, 'soc_pct').max).toEqual([100]);
     });
 
     it('shows samples newer than the last rollup in rollup tiers', () => {
       writeSeries('p', T0, 30, 10 * SEC); // 5 minutes, never rolled up
-      const r = store.history({ packId: 'p', from: T0, to: T0 + 5 * MIN, fields: ['soc_pct'], resolution: '1m' });
-      expect(series(r, 'soc_pct').t).toEqual([T0, T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN, T0 + 4 * MIN]);
+      const r = store.history({
+        packId: 'p',
+        from: T0,
+        to: T0 + 5 * MIN,
+        fields: ['soc_pct'],
+        resolution: '1m',
+      });
+      expect(series(r, 'soc_pct').t).toEqual([
+        T0,
+        T0 + MIN,
+        T0 + 2 * MIN,
+        T0 + 3 * MIN,
+        T0 + 4 * MIN,
+      ]);
       expect(series(r, 'soc_pct').min[0]).toBe(40);
       expect(series(r, 'soc_pct').max[0]).toBe(45);
     });
@@ -188,7 +274,14 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
       expect(series(r, 'cell_mv.0').t.length).toBeLessThanOrEqual(100);
       // Rollup tiers are bounded too.
       store.rollup(T0 + 5000 * SEC);
-      const m = store.history({ packId: 'p', from: T0, to: T0 + 5000 * SEC, fields: ['voltage_v'], resolution: '1m', maxPoints: 10 });
+      const m = store.history({
+        packId: 'p',
+        from: T0,
+        to: T0 + 5000 * SEC,
+        fields: ['voltage_v'],
+        resolution: '1m',
+        maxPoints: 10,
+      });
       expect(series(m, 'voltage_v').t.length).toBeLessThanOrEqual(10);
       expect(Math.max(...series(m, 'voltage_v').max)).toBe(58.4);
     });
@@ -202,8 +295,16 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
       store.applyRetention(now, policy);
       store.applyRetention(now, policy);
       const kept = (tier: Tier): number =>
-        series(store.history({ packId: 'p', from: now - 5 * DAY, to: now, fields: ['soc_pct'], resolution: tier }), 'soc_pct').t
-          .length;
+        series(
+          store.history({
+            packId: 'p',
+            from: now - 5 * DAY,
+            to: now,
+            fields: ['soc_pct'],
+            resolution: tier,
+          }),
+          'soc_pct',
+        ).t.length;
       expect(kept('raw')).toBe(1);
       expect(kept('1m')).toBe(2);
       expect(kept('15m')).toBe(3);
@@ -212,7 +313,9 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
       store.applyRetention(now + 1000 * DAY);
       expect(kept('1h')).toBe(4);
       expect(kept('raw')).toBe(0);
-      expect(codeOf(() => store.applyRetention(now, { ...policy, raw: -1 }))).toBe('CONFIG_INVALID');
+      expect(codeOf(() => store.applyRetention(now, { ...policy, raw: -1 }))).toBe(
+        'CONFIG_INVALID',
+      );
     });
 
     it('returns the latest full snapshot of a pack', () => {
@@ -256,10 +359,15 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
         '2024-01-10T00:00:10.000Z,51.22,3274,1',
         '2024-01-10T00:00:15.000Z,50.5,,',
       ]);
-      const all = store.exportCsv('p', T0, T0 + MIN).trimEnd().split('\n');
+      const all = store
+        .exportCsv('p', T0, T0 + MIN)
+        .trimEnd()
+        .split('\n');
       const head = all[0]!.split(',');
       expect(head[0]).toBe('time');
-      expect(head).toEqual(expect.arrayContaining(['voltage_v', 'soc_pct', 'charge_mos', ...CELLS, 'temps_c.3']));
+      expect(head).toEqual(
+        expect.arrayContaining(['voltage_v', 'soc_pct', 'charge_mos', ...CELLS, 'temps_c.3']),
+      );
       expect(all).toHaveLength(5);
       expect(all.slice(1).every((l) => l.split(',').length === head.length)).toBe(true);
       expect(store.exportCsv('p', T0 + HOUR, T0 + 2 * HOUR, ['soc_pct'])).toBe('time,soc_pct\n');
@@ -270,9 +378,16 @@ export function telemetryContract(name: string, open: () => { telemetry: Telemet
       expect(codeOf(() => store.history({ ...q, fields: ['bogus'] }))).toBe('REQUEST_INVALID');
       expect(codeOf(() => store.history({ ...q, from: T0 + 2 * HOUR }))).toBe('REQUEST_INVALID');
       expect(codeOf(() => store.history({ ...q, maxPoints: 0 }))).toBe('REQUEST_INVALID');
-      expect(codeOf(() => store.history({ ...q, resolution: '5m' as Tier }))).toBe('REQUEST_INVALID');
-      expect(codeOf(() => store.exportCsv('p', T0, T0 + HOUR, ['cell_mv.x']))).toBe('REQUEST_INVALID');
-      const bad = [sample('p', T0, contractSnapshot(0)), sample('p', Number.NaN, contractSnapshot(1))];
+      expect(codeOf(() => store.history({ ...q, resolution: '5m' as Tier }))).toBe(
+        'REQUEST_INVALID',
+      );
+      expect(codeOf(() => store.exportCsv('p', T0, T0 + HOUR, ['cell_mv.x']))).toBe(
+        'REQUEST_INVALID',
+      );
+      const bad = [
+        sample('p', T0, contractSnapshot(0)),
+        sample('p', Number.NaN, contractSnapshot(1)),
+      ];
       expect(codeOf(() => store.writeSamples(bad))).toBe('REQUEST_INVALID');
       expect(store.latest('p')).toBeUndefined();
     });

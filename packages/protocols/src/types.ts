@@ -139,4 +139,56 @@ export interface ProtocolDefinition {
   /** Requests the definition test round-trips through encode/parseRequest. */
   requestExamples: readonly Request[];
   readSession(opts: ReadOptions): ReadSession;
+  /**
+   * Control and parameter operations the family's wire protocol really has. Absent members
+   * mean the family cannot do that (the gateway reports CAPABILITY_MISSING, never pretends).
+   */
+  control?: ControlOps;
+}
+
+/** Where a control operation is sent (pack address and record variant). */
+export interface ControlTarget {
+  address: number;
+  variant?: string;
+}
+
+/**
+ * One control transaction: a request step plus how to read its reply. `result` decodes the
+ * complete reply frames; it throws BmsError COMMAND_REFUSED when the device said no (NAK,
+ * Modbus exception, RTN, an echo of the unchanged state) and other codes for invalid replies.
+ */
+export interface ControlStep extends ReadStep {
+  result(frames: Uint8Array[]): ControlOutcome;
+}
+
+export interface ControlOutcome {
+  /** What the device's reply says, when it says anything (e.g. the echoed MOS state). */
+  reading?: Reading;
+}
+
+/**
+ * Pure builders of control transactions (no I/O): the gateway runs the steps through its
+ * bus scheduler, then reads back (a fresh read cycle or readParameters) and compares.
+ * Parameter ids and units are the core catalog's (PARAMETERS); each family maps them to its
+ * wire fields and scaling, and throws PARAM_UNKNOWN for an id it cannot write.
+ */
+export interface ControlOps {
+  /** Steps that switch the charge or discharge MOSFET. */
+  setMos?(t: ControlTarget, which: 'charge' | 'discharge', on: boolean): ControlStep[];
+  /** Steps that set the state of charge (the BMS's coulomb counter), %. */
+  setSoc?(t: ControlTarget, pct: number): ControlStep[];
+  /** Steps that set the BMS clock to `ms` (UTC). */
+  setClock?(t: ControlTarget, ms: number): ControlStep[];
+  /**
+   * A read session whose result() carries the parameter values as
+   * `raw.parameters: Record<catalog id, number>` (in catalog units).
+   */
+  readParameters?(t: ControlTarget): ReadSession;
+  /** Catalog ids this family can write (a subset of definition.parameters with access rw). */
+  writableParameters?: readonly string[];
+  /** Steps that write catalog parameters (values already validated by the gateway). */
+  writeParameters?(t: ControlTarget, values: Record<string, number>): ControlStep[];
+  restoreDefaults?(t: ControlTarget): ControlStep[];
+  restart?(t: ControlTarget): ControlStep[];
+  factoryReset?(t: ControlTarget): ControlStep[];
 }

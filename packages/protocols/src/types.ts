@@ -150,6 +150,11 @@ export interface ProtocolDefinition {
 export interface ControlTarget {
   address: number;
   variant?: string;
+  /**
+   * The pack's latest snapshot, for requests that must also carry what they do not change
+   * (JBD 0xE1 sets both MOSFETs at once).
+   */
+  snapshot?: Reading;
 }
 
 /**

@@ -94,7 +94,7 @@ export function exportCsv(
     const pack = ctx.packId(packId, false);
     const layoutOf = (id: number): Layout => ctx.layout(id);
     const values: number[] = [];
-    const ts = pack === undefined ? [] : ctx.scan('telemetry_raw', pack, from, to + 1);
+    const ts = pack === undefined ? [] : ctx.scan('telemetry_raw', pack, from, Math.floor(to) + 1);
     let cols = fields && fields.length > 0 ? [...fields] : undefined;
     if (!cols) {
       // Every series met in the range: a first pass reads only the layouts.

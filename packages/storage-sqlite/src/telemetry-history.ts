@@ -194,7 +194,7 @@ function readRaw(ctx: TelemetryCtx, pack: number, from: number, to: number, col:
   const upTo = new Map<number, number>();
   const needs = new Map<number, Uint8Array>();
   const r = ctx.r;
-  const times = ctx.scan(TABLE.raw, pack, from, to + 1);
+  const times = ctx.scan(TABLE.raw, pack, from, Math.floor(to) + 1);
   for (const p of col.byField.values()) p.reserve(times.length);
   for (const ts of times) {
     const start = r.pos;
@@ -228,7 +228,7 @@ function readRollup(
   const done = marks ? Math.max(start, marks[tier]) : start;
   const layoutOf = (id: number): Layout => ctx.layout(id);
   if (marks && done > start) {
-    const times = ctx.scan(TABLE[tier], pack, start, Math.min(done, to + 1));
+    const times = ctx.scan(TABLE[tier], pack, start, Math.min(done, Math.floor(to) + 1));
     for (const p of col.byField.values()) p.reserve(times.length);
     const r = ctx.r;
     const upTo = new Map<number, number>();
@@ -277,7 +277,7 @@ function foldRawTail(
     agg.reset();
   };
   const layoutOf = (id: number): Layout => ctx.layout(id);
-  for (const ts of ctx.scan(TABLE.raw, pack, from, to + 1)) {
+  for (const ts of ctx.scan(TABLE.raw, pack, from, Math.floor(to) + 1)) {
     const b = Math.floor(ts / step) * step;
     if (b !== bucket) flush();
     bucket = b;

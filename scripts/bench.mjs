@@ -2,7 +2,11 @@
 // vectors (fixtures). Prints one line per figure and, as the last line, one JSON object of
 // named figures that later work extends. Figures are rates; compare ratios between runs
 // (the machine is shared and absolute times wander).
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { PROTOCOLS, hexToBytes } from '@openbms/protocols';
 import { DEVICES, ManualClock, createSimulation } from '@openbms/simulator';
@@ -165,4 +169,55 @@ if (globalThis.gc) {
   );
   if (sims.length < 0) console.log(sims);
 }
+
+// Gateway: the bus scheduler's poll cycle against bytes on the wire (16 packs, 9600 baud).
+const { bench: schedulerBench } = await import('../packages/gateway/dist/scheduler/bench.js');
+Object.assign(figures, await schedulerBench());
+console.log(
+  `gateway poll/wire  ${figures.poll_wire_ratio.toFixed(3).padStart(9)} (poll-cycle time / bytes-on-wire time, 16 packs at 9600 baud)`,
+);
+
+// Storage: ingest rate, history query times, bytes per raw sample (SQLite file in a temp dir).
+const { bench: storageBench } = await import('../packages/storage-sqlite/dist/bench.js');
+const storage = await storageBench(mkdtempSync(join(tmpdir(), 'openbms-bench-')));
+Object.assign(figures, storage);
+for (const [k, v] of Object.entries(storage))
+  console.log(`storage ${k.padEnd(24)} ${String(v).padStart(9)}`);
+
+// Gateway RSS: `openbms start` with 16 simulated packs on one bus, measured after a minute of
+// simulated polling (the process's own resident set, from /proc).
+async function gatewayRss() {
+  const dir = mkdtempSync(join(tmpdir(), 'openbms-rss-'));
+  const config = join(dir, 'openbms.yaml');
+  const packs = Array.from({ length: 16 }, (_, i) => `          - { address: ${2 + i} }`).join(
+    '\n',
+  );
+  writeFileSync(
+    config,
+    `version: 1\nsites:\n  - id: bench\n    buses:\n      - id: rack\n        port: sim\n        protocol: pylontech\n        poll_interval_s: 1\n        simulator: { speed: 60 }\n        packs:\n${packs}\n`,
+  );
+  const child = spawn(
+    process.execPath,
+    ['packages/cli/bin/openbms.js', 'start', '--config', config, '--data-dir', dir, '--port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        OPENBMS_ADMIN_USER: 'bench',
+        OPENBMS_ADMIN_PASSWORD: 'bench-password',
+      },
+    },
+  );
+  for await (const line of createInterface({ input: child.stdout }))
+    if (line.startsWith('OpenBMS listening')) break;
+  await new Promise((r) => setTimeout(r, Number(process.env.OPENBMS_BENCH_RSS_S ?? 20) * 1000));
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  child.kill('SIGTERM');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return Math.round(kb / 102.4) / 10;
+}
+figures.gateway_rss_mb_16_packs = await gatewayRss();
+console.log(
+  `gateway rss        ${String(figures.gateway_rss_mb_16_packs).padStart(9)} MB with 16 packs polled`,
+);
 console.log(JSON.stringify(figures));

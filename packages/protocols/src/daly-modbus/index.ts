@@ -14,6 +14,7 @@ import type {
 import { sequentialSession, type StepPlan } from '../util/session.js';
 import { createModbusFramer } from '../modbus-rtu/codec.js';
 import { BLOCKS, D2_UNIT, isD2, replyUnitOf, variantOfUnit } from './blocks.js';
+import { control } from './control.js';
 import { decodeDalyModbus } from './decode.js';
 import { DEFAULT_UNIT, encodeDaly, paramRegister, parseDalyRequest } from './requests.js';
 import { PARAM_MAP, SWITCH_REGS, VARIANTS, type Variant } from './registers.js';
@@ -48,15 +49,16 @@ const PARAMETERS: ProtocolParameter[] = [
     ),
     access: p.writable ? ('rw' as const) : ('r' as const),
   })),
+  // The MOS switch registers are written by control.setMos (interlocked), not as parameters.
   {
     id: 'charge_enabled',
-    wire: `holding ${hex4(SWITCH_REGS.d2.charge)} (p81 ${hex4(SWITCH_REGS.p81.charge)}) 0/1 -> raw.charge_mos_switch`,
-    access: 'rw',
+    wire: `holding ${hex4(SWITCH_REGS.d2.charge)} (p81 ${hex4(SWITCH_REGS.p81.charge)}) 0/1 -> raw.charge_mos_switch (write: setMos)`,
+    access: 'r',
   },
   {
     id: 'discharge_enabled',
-    wire: `holding ${hex4(SWITCH_REGS.d2.discharge)} (p81 ${hex4(SWITCH_REGS.p81.discharge)}) 0/1 -> raw.discharge_mos_switch`,
-    access: 'rw',
+    wire: `holding ${hex4(SWITCH_REGS.d2.discharge)} (p81 ${hex4(SWITCH_REGS.p81.discharge)}) 0/1 -> raw.discharge_mos_switch (write: setMos)`,
+    access: 'r',
   },
   {
     id: 'balance_enabled',
@@ -276,6 +278,7 @@ export const definition: ProtocolDefinition = {
       },
     });
   },
+  control,
 };
 
 // Register maps and request parsing, for the simulator's device side (packages/simulator).

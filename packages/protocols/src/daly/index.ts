@@ -5,6 +5,7 @@
  */
 import type { ProtocolDefinition, Request } from '../types.js';
 import { COMMANDS } from './commands.js';
+import { control } from './control.js';
 import { decodeDaly } from './decode.js';
 import { DEFAULT_HOST_ADDRESS, encodeDaly, parseDalyRequest } from './encode.js';
 import { createDalyFramer } from './frame.js';
@@ -16,6 +17,7 @@ export { MAX_CELLS, MAX_TEMPS, CELLS_PER_FRAME, TEMPS_PER_FRAME } from './decode
 export { decodeDaly } from './decode.js';
 export { encodeDaly, parseDalyRequest, DEFAULT_HOST_ADDRESS } from './encode.js';
 export { FAULT_BITS } from './faults.js';
+export { control } from './control.js';
 
 const H = DEFAULT_HOST_ADDRESS;
 
@@ -50,7 +52,8 @@ export const definition: ProtocolDefinition = {
   },
   variants: [],
   commands: COMMANDS.map(({ id, description, kind }) => ({ id, description, kind })),
-  // The parameter ids of the PC tool (0x5A.. 0x63) are not publicly documented.
+  // The parameter ids of the PC tool (0x5A.. 0x63) are not publicly documented: no
+  // parameter can be read or written.
   parameters: [],
   metrics: [
     'voltage_v',
@@ -85,8 +88,8 @@ export const definition: ProtocolDefinition = {
     setSoc: true,
     parameterRead: false,
     parameterWrite: false,
-    // 0x21 carries the RTC (year..second) together with the SOC.
-    setClock: true,
+    // 0x21 carries the RTC only together with a SOC: there is no clock-only write.
+    setClock: false,
     records: false,
     multiDrop: false,
   },
@@ -96,4 +99,5 @@ export const definition: ProtocolDefinition = {
   parseRequest: parseDalyRequest,
   requestExamples,
   readSession: readDalySession,
+  control,
 };

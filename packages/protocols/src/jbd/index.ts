@@ -3,6 +3,7 @@
  * and BLE. Wire format and sources: README.md in this folder.
  */
 import type { ProtocolDefinition } from '../types.js';
+import { control } from './control.js';
 import { decodeReply } from './decode.js';
 import { COMMANDS, encodeRequest, parseRequest, REQUEST_EXAMPLES } from './encode.js';
 import { createReplyFramer } from './frame.js';
@@ -10,6 +11,7 @@ import { jbdReadSession } from './session.js';
 
 export { createReplyFramer, createRequestFramer, jbdChecksum, buildFrame } from './frame.js';
 export { decodeReply } from './decode.js';
+export { control } from './control.js';
 export { encodeRequest, parseRequest } from './encode.js';
 export { FACTORY_UNLOCK, FACTORY_EXIT_SAVE, FACTORY_EXIT_DISCARD } from './encode.js';
 export { START, END, READ, WRITE, STATUS_OK, STATUS_ERROR } from './frame.js';
@@ -67,6 +69,7 @@ export const definition: ProtocolDefinition = {
     'alarms',
     'info',
   ],
+  // Only 0xE1 (MOSFETs): no SOC, clock or parameter writes (README "Control and parameters").
   capabilities: {
     mosControl: true,
     setSoc: false,
@@ -82,4 +85,5 @@ export const definition: ProtocolDefinition = {
   parseRequest,
   requestExamples: REQUEST_EXAMPLES,
   readSession: jbdReadSession,
+  control,
 };

@@ -5,16 +5,35 @@
  */
 import type { ProtocolDefinition, ProtocolParameter, Request } from '../types.js';
 import { COMMANDS, encodeRequest, parseRequest } from './commands.js';
+import { control } from './control.js';
 import { decodeReply } from './decode.js';
 import { SYSTEM_PARAMETER_FIELDS } from './fields.js';
 import { createPylonFramer } from './frame.js';
 import { createReadSession } from './session.js';
 
-const parameters: ProtocolParameter[] = SYSTEM_PARAMETER_FIELDS.filter((f) => f.param).map((f) => ({
-  id: f.param!,
-  wire: `0x47 INFO offset ${f.offset} (${f.key})`,
-  access: 'r' as const,
-}));
+const parameters: ProtocolParameter[] = [
+  ...SYSTEM_PARAMETER_FIELDS.filter((f) => f.param).map((f) => ({
+    id: f.param!,
+    wire: `0x47 INFO offset ${f.offset} (${f.key})`,
+    access: 'r' as const,
+  })),
+  // What the pack requests from the inverter: read in 0x92, written with 0x94 (same layout).
+  {
+    id: 'charge_voltage_limit_v',
+    wire: '0x92 / 0x94 INFO offset 1 (uint16 mV)',
+    access: 'rw',
+  },
+  {
+    id: 'charge_current_limit_a',
+    wire: '0x92 / 0x94 INFO offset 5 (int16 0.1 A)',
+    access: 'rw',
+  },
+  {
+    id: 'discharge_current_limit_a',
+    wire: '0x92 / 0x94 INFO offset 7 (int16 0.1 A, negative on the wire)',
+    access: 'rw',
+  },
+];
 
 const requestExamples: Request[] = [
   { command: 'protocol_version', address: 2 },
@@ -97,7 +116,7 @@ export const definition: ProtocolDefinition = {
     mosControl: false,
     setSoc: false,
     parameterRead: true,
-    parameterWrite: false,
+    parameterWrite: true,
     setClock: false,
     records: false,
     multiDrop: true,
@@ -108,6 +127,7 @@ export const definition: ProtocolDefinition = {
   parseRequest,
   requestExamples,
   readSession: createReadSession,
+  control,
 };
 
 // Building blocks for the device side (the simulator builds replies with the family's own

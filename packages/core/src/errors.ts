@@ -41,9 +41,12 @@ export const ERROR_CODES = {
   // Configuration and CLI
   CONFIG_INVALID: 'A configuration value or command-line option is invalid; the message names it.',
   // Storage
-  STORAGE_READ_ONLY: 'The data directory or database cannot be written (read-only file system or permissions).',
-  STORAGE_FULL: 'The disk holding the database is full; nothing was written, nothing stored is lost.',
-  STORAGE_FAILED: 'The database failed for another reason (corrupt file, locked by another process).',
+  STORAGE_READ_ONLY:
+    'The data directory or database cannot be written (read-only file system or permissions).',
+  STORAGE_FULL:
+    'The disk holding the database is full; nothing was written, nothing stored is lost.',
+  STORAGE_FAILED:
+    'The database failed for another reason (corrupt file, locked by another process).',
   // API and control
   AUTH_REQUIRED: 'The request has no valid session or API token.',
   AUTH_INVALID: 'Wrong user name or password.',
@@ -54,7 +57,8 @@ export const ERROR_CODES = {
   CAPABILITY_MISSING: 'The protocol family of this pack cannot do the requested operation.',
   COMMAND_REFUSED: 'The device or an interlock refused the command; the message gives the reason.',
   READBACK_MISMATCH: 'A value was written but reading it back gave a different value.',
-  INTERNAL: 'An unexpected failure inside OpenBMS (a bug); the server logs it, the caller gets no details.',
+  INTERNAL:
+    'An unexpected failure inside OpenBMS (a bug); the server logs it, the caller gets no details.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

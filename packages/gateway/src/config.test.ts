@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BmsError } from '@openbms/core';
+import type { BmsError } from '@openbms/core';
 import { defaultConfig, loadConfig, packsOf, validateConfig } from './config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'openbms-config-'));

@@ -12,6 +12,7 @@ import {
   type Storage,
 } from '@openbms/storage';
 import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
+import { ControlService } from './control/index.js';
 import { packsOf, sitesOf, type BusConfig, type Config } from './config.js';
 import { BusPoller } from './scheduler/index.js';
 import { EventBus, type PackRef, type PackStatus } from './types.js';
@@ -52,6 +53,8 @@ export class Gateway {
   readonly events: EventBus;
   readonly alarms: AlarmEngine;
   readonly writer: SampleWriter;
+  /** Safe control and parameters: validation, interlocks, exclusive slot, read-back, audit. */
+  readonly control: ControlService;
   private readonly running: RunningBus[] = [];
   private readonly refs: PackRef[];
   private readonly timers: NodeJS.Timeout[] = [];
@@ -67,6 +70,19 @@ export class Gateway {
     this.writer = new SampleWriter(opts.storage.telemetry, this.events, {
       batchMs: opts.config.storage.batch_ms,
       onError: (m) => this.log('error', `storing samples failed (they stay buffered): ${m}`),
+    });
+    this.control = new ControlService({
+      resolve: (id) => {
+        const ref = this.refs.find((p) => p.id === id);
+        const bus = ref && this.running.find((b) => b.site === ref.site && b.config.id === ref.bus);
+        if (!ref || !bus) return undefined;
+        const snapshot = bus.poller.statusOf(id)?.snapshot;
+        return { ref, def: bus.poller.def, poller: bus.poller, ...(snapshot ? { snapshot } : {}) };
+      },
+      audit: opts.storage.audit,
+      events: this.events,
+      clock: this.clock,
+      onError: (e) => this.log('error', `control audit failed: ${String(e)}`),
     });
     this.alarms = new AlarmEngine({
       bus: this.events,

@@ -57,6 +57,14 @@ export class SampleWriter {
       this.store.writeSamples(batch);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
+      if (isBmsError(e) && e.code === 'REQUEST_INVALID') {
+        // A malformed sample would be refused forever: drop the batch, keep polling.
+        this.opts.onError?.(`dropped ${batch.length} sample(s) the store refused: ${message}`);
+        this.status.dropped += batch.length;
+        this.buffer = [];
+        this.status.buffered = 0;
+        return false;
+      }
       if (this.status.lastError !== message) this.opts.onError?.(message);
       this.status.lastError = message;
       if (isBmsError(e)) this.status.lastErrorCode = e.code;

@@ -18,6 +18,7 @@ import { FailureLimiter, type RateLimitOptions } from './rate-limit.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { controlRoutes } from './routes/control.js';
 import { docsRoutes } from './routes/docs.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
@@ -116,7 +117,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       exportRoutes(api, ctx);
       healthRoutes(api, ctx);
       liveRoutes(api, ctx);
-      // Safe control (commands, parameters, records) registers here: routes/control.ts.
+      controlRoutes(api, ctx); // only when ctx.gateway.control is present
     },
     { prefix: '/api/v1' },
   );

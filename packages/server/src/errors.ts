@@ -13,7 +13,23 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
   REQUEST_INVALID: 400,
+  // Safe control (routes/control.ts; see the README's "Control" section).
+  PARAM_UNKNOWN: 422,
+  PARAM_OUT_OF_RANGE: 422,
+  PARAM_STEP: 422,
+  PARAM_UNSAFE_FOR_CHEMISTRY: 422,
+  PARAM_INCONSISTENT: 422,
+  COMMAND_REFUSED: 409,
+  CAPABILITY_MISSING: 501,
+  READBACK_MISMATCH: 502,
+  TRANSPORT_OPEN_FAILED: 503,
+  TRANSPORT_CLOSED: 503,
+  TRANSPORT_WRITE_FAILED: 503,
+  TRANSPORT_TIMEOUT: 504,
 };
+
+/** Statuses >= 500 that are answers about the device, not failures of the server: not logged as errors. */
+const EXPECTED = new Set<ErrorCode>(['CAPABILITY_MISSING']);
 
 export function statusOf(code: ErrorCode): number {
   return STATUS[code] ?? 500;
@@ -52,7 +68,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     if (isBmsError(err)) {
       const status = statusOf(err.code);
-      if (status >= 500) req.log.error({ err }, 'request failed');
+      if (status >= 500 && !EXPECTED.has(err.code)) req.log.error({ err }, 'request failed');
       const field = err.details?.['field'];
       const retry = err.details?.['retry_after_s'];
       if (typeof retry === 'number') void reply.header('retry-after', String(retry));

@@ -40,7 +40,121 @@ export interface GatewayApi {
   acknowledgeAlarm(id: number, user: string): boolean;
   activeAlarms(packId?: string): AlarmEvent[];
   alarmCounts(packId?: string): Record<string, number>;
-  // Commands and parameters (safe control) come in the next step: they will be added here
-  // as optional members (e.g. `control?: ControlApi`) and served by routes/control.ts,
-  // registered in app.ts next to the other route modules with `access: 'operator'`.
+  /** Safe control (parameters, commands); its routes exist only when this is present. */
+  control?: ControlApi;
+}
+
+// ---------------------------------------------------------------- safe control
+
+/**
+ * What the control routes need: the gateway's ControlService
+ * (packages/gateway/src/control) satisfies it as is. Every method that changes a pack
+ * validates, sends through the bus's exclusive slot, reads back and audits by itself; the
+ * routes only translate HTTP. Errors are BmsErrors (COMMAND_REFUSED, PARAM_*,
+ * CAPABILITY_MISSING, READBACK_MISMATCH, NOT_FOUND, REQUEST_INVALID, TRANSPORT_*).
+ */
+export interface ControlApi {
+  capabilities(packId: string): ControlCapabilities;
+  readParameters(packId: string): Promise<{ values: Record<string, number> }>;
+  writeParameters(
+    packId: string,
+    values: Record<string, number>,
+    user: string,
+    opts?: { dryRun?: boolean },
+  ): Promise<ControlWriteResult>;
+  exportParameters(packId: string): Promise<ControlParameterFile>;
+  diffParameters(packId: string, file: unknown): Promise<ControlParameterDiff>;
+  setMos(
+    packId: string,
+    which: 'charge' | 'discharge',
+    on: boolean,
+    user: string,
+  ): Promise<ControlCommandOutcome>;
+  setSoc(packId: string, pct: number, user: string): Promise<ControlCommandOutcome>;
+  setClock(packId: string, ms: number | undefined, user: string): Promise<ControlCommandOutcome>;
+  restoreDefaults(
+    packId: string,
+    confirm: string | undefined,
+    user: string,
+  ): Promise<ControlCommandOutcome>;
+  restart(
+    packId: string,
+    confirm: string | undefined,
+    user: string,
+  ): Promise<ControlCommandOutcome>;
+  factoryReset(
+    packId: string,
+    confirm: string | undefined,
+    user: string,
+  ): Promise<ControlCommandOutcome>;
+  /** On-board data and alarm records: throws CAPABILITY_MISSING (no family exposes them). */
+  records(packId: string): unknown;
+  /** The last command statuses, newest first. */
+  commands(packId?: string): ControlCommandStatus[];
+}
+
+export interface ControlParameterInfo {
+  id: string;
+  label: string;
+  unit: string;
+  min: number;
+  max: number;
+  step: number;
+  group: string;
+  kind: string;
+  level?: number;
+  safeMin?: number;
+  safeMax?: number;
+}
+
+export interface ControlCapabilities {
+  packId: string;
+  protocol: string;
+  chemistry: string;
+  operations: Record<string, boolean>;
+  parameters: ControlParameterInfo[];
+}
+
+export interface ControlWriteResult {
+  dryRun: boolean;
+  changed: string[];
+  results: {
+    id: string;
+    old: number | undefined;
+    requested: number;
+    readback: number | undefined;
+    ok: boolean;
+  }[];
+}
+
+export interface ControlCommandStatus {
+  id: number;
+  packId: string;
+  action: string;
+  user: string;
+  at: number;
+  status: 'done' | 'refused' | 'failed';
+  detail: string;
+}
+
+export interface ControlCommandOutcome {
+  command: ControlCommandStatus;
+  readback?: Record<string, unknown>;
+}
+
+export interface ControlParameterFile {
+  format: 'openbms-parameters';
+  version: 1;
+  pack: { id: string; name: string; protocol: string; chemistry: string };
+  exported_at: number;
+  values: Record<string, number>;
+}
+
+export interface ControlParameterDiff {
+  valid: boolean;
+  errors: { ids: string[]; code: string; message: string }[];
+  warnings: string[];
+  changed: { id: string; current: number | undefined; file: number }[];
+  unchanged: string[];
+  unknown: { id: string; reason: string }[];
 }

@@ -23,7 +23,11 @@ export function storageError(e: unknown, what: string): BmsError {
   if (code === 'SQLITE_FULL' || /ENOSPC|disk is full|database or disk is full/i.test(msg)) {
     return new BmsError('STORAGE_FULL', msg);
   }
-  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY') || /EROFS|EACCES|readonly|read-only/i.test(msg)) {
+  if (
+    code === 'SQLITE_READONLY' ||
+    code.startsWith('SQLITE_READONLY') ||
+    /EROFS|EACCES|readonly|read-only/i.test(msg)
+  ) {
     return new BmsError('STORAGE_READ_ONLY', msg);
   }
   return new BmsError('STORAGE_FAILED', msg);
@@ -44,7 +48,9 @@ export function openDb(path: string): Db {
 
 export function migrate(db: Db, migrations: readonly Migration[]): void {
   try {
-    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
     const done = new Set(
       (db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id),
     );

@@ -13,7 +13,10 @@ export { SqliteTelemetry } from './telemetry.js';
 export { SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
 
 /** Opens (creating if needed) `<dataDir>/openbms.sqlite`, or `:memory:` for tests. */
-export function openSqliteStorage(opts: { dataDir?: string; path?: string }): Storage & { path: string } {
+export function openSqliteStorage(opts: {
+  dataDir?: string;
+  path?: string;
+}): Storage & { path: string } {
   let path = opts.path ?? ':memory:';
   if (opts.dataDir) {
     try {

@@ -115,6 +115,11 @@ export class ByteReader {
   }
 
   varint(): number {
+    const first = this.buf[this.pos];
+    if (first !== undefined && first < 128) {
+      this.pos++;
+      return first;
+    }
     let v = 0;
     let mul = 1;
     for (;;) {

@@ -48,6 +48,15 @@ export class Points {
     this.n = grow(this.n);
   }
 
+  /** Raw points carry one value (min = max = avg, n = 1): only `t` and `avg` are filled. */
+  raw = false;
+
+  pushRaw(t: number, v: number): void {
+    if (this.len === this.t.length) this.reserve(1);
+    this.t[this.len] = t;
+    this.avg[this.len++] = v;
+  }
+
   push(t: number, min: number, max: number, avg: number, n: number): void {
     if (this.len === this.t.length) this.reserve(1);
     const i = this.len++;
@@ -109,9 +118,10 @@ export function checkQuery(q: HistoryQuery): void {
   }
   if (q.from > q.to)
     throw new BmsError('REQUEST_INVALID', `from (${q.from}) is after to (${q.to})`);
-  if (!Array.isArray(q.fields))
+  if (q.fields !== undefined && !Array.isArray(q.fields)) {
     throw new BmsError('REQUEST_INVALID', 'fields must be an array of series names');
-  checkFields(q.fields);
+  }
+  checkFields(q.fields ?? []);
   if (q.resolution !== undefined && q.resolution !== 'auto' && !TIERS.includes(q.resolution)) {
     throw new BmsError('REQUEST_INVALID', `resolution must be one of auto, ${TIERS.join(', ')}`, {
       field: 'resolution',
@@ -136,8 +146,9 @@ export function history(ctx: TelemetryCtx, q: HistoryQuery): HistoryResult {
         : pack === undefined
           ? tierForRange(q.from, q.to, maxPoints)
           : chooseTier(ctx, pack, q.from, q.to, maxPoints);
-    const col = new Collector(q.fields.length === 0);
-    for (const f of q.fields) col.byField.set(f, new Points());
+    const fields = q.fields ?? [];
+    const col = new Collector(fields.length === 0);
+    for (const f of fields) col.byField.set(f, new Points());
     if (pack !== undefined) {
       if (resolution === 'raw') readRaw(ctx, pack, q.from, q.to, col);
       else readRollup(ctx, pack, resolution, q.from, q.to, col);
@@ -195,21 +206,31 @@ function readRaw(ctx: TelemetryCtx, pack: number, from: number, to: number, col:
   const needs = new Map<number, Uint8Array>();
   const r = ctx.r;
   const times = ctx.scan(TABLE.raw, pack, from, Math.floor(to) + 1);
-  for (const p of col.byField.values()) p.reserve(times.length);
+  for (const p of col.byField.values()) {
+    p.reserve(times.length);
+    p.raw = true;
+  }
+  let lastId = -1;
+  let u = 0;
+  let need: Uint8Array | undefined;
+  let m: (Points | undefined)[] = [];
   for (const ts of times) {
     const start = r.pos;
     const id = r.varint();
     r.pos = start;
-    let u = upTo.get(id);
-    if (u === undefined) {
-      upTo.set(id, (u = col.upTo(layoutOf(id))));
-      needs.set(id, col.need(layoutOf(id)));
+    if (id !== lastId) {
+      lastId = id;
+      const layout = layoutOf(id);
+      u = upTo.get(id) ?? col.upTo(layout);
+      upTo.set(id, u);
+      need = needs.get(id) ?? col.need(layout);
+      needs.set(id, need);
+      m = col.of(layout);
     }
-    const layout = decodeRaw(r, layoutOf, values, u, needs.get(id));
-    const m = col.of(layout);
+    decodeRaw(r, layoutOf, values, u, need);
     for (let i = 0; i < u; i++) {
       const p = m[i];
-      if (p) p.push(ts, values[i]!, values[i]!, values[i]!, 1);
+      if (p) p.pushRaw(ts, values[i]!);
     }
   }
 }
@@ -290,6 +311,11 @@ function foldRawTail(
 export function downsample(p: Points, from: number, to: number, maxPoints: number): Series {
   const len = p.len;
   const list = (a: Float64Array): number[] => Array.from(a.subarray(0, len));
+  if (p.raw) {
+    p.min = p.avg;
+    p.max = p.avg;
+    p.n = new Float64Array(len).fill(1);
+  }
   if (len <= maxPoints)
     return { t: list(p.t), avg: list(p.avg), min: list(p.min), max: list(p.max) };
   const out: Series = { t: [], avg: [], min: [], max: [] };
@@ -305,23 +331,25 @@ export function downsample(p: Points, from: number, to: number, maxPoints: numbe
     out.max.push(hi);
     out.avg.push(round3(sum / n));
   };
+  // Bucket k covers [from + k * span / maxPoints, from + (k + 1) * span / maxPoints).
+  let next = -Infinity;
   for (let i = 0; i < len; i++) {
-    const k = Math.min(
-      maxPoints - 1,
-      Math.max(0, Math.floor(((p.t[i]! - from) * maxPoints) / span)),
-    );
-    if (k !== cur) {
-      close();
-      cur = k;
-      out.t.push(p.t[i]!);
-      lo = p.min[i]!;
-      hi = p.max[i]!;
-      sum = 0;
-      n = 0;
-    } else {
-      if (p.min[i]! < lo) lo = p.min[i]!;
-      if (p.max[i]! > hi) hi = p.max[i]!;
+    const t = p.t[i]!;
+    if (t >= next) {
+      const k = Math.min(maxPoints - 1, Math.max(0, Math.floor(((t - from) * maxPoints) / span)));
+      if (k !== cur) {
+        close();
+        cur = k;
+        next = k === maxPoints - 1 ? Infinity : from + ((k + 1) * span) / maxPoints;
+        out.t.push(t);
+        lo = p.min[i]!;
+        hi = p.max[i]!;
+        sum = 0;
+        n = 0;
+      }
     }
+    if (p.min[i]! < lo) lo = p.min[i]!;
+    if (p.max[i]! > hi) hi = p.max[i]!;
     sum += p.avg[i]! * p.n[i]!;
     n += p.n[i]!;
   }

@@ -28,7 +28,12 @@ export interface RetentionPolicy {
   '1h': number;
 }
 
-export const DEFAULT_RETENTION: RetentionPolicy = { raw: 30, '1m': 365, '15m': 730, '1h': Infinity };
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  raw: 30,
+  '1m': 365,
+  '15m': 730,
+  '1h': Infinity,
+};
 
 /**
  * Series names: every numeric scalar metric of the snapshot (`voltage_v`, `current_a`,
@@ -168,8 +173,17 @@ export interface UserStore {
   delete(username: string): void;
   count(): number;
   /** Sessions and API tokens are stored hashed (sha256 of the secret). */
-  createToken(t: { hash: string; username: string; kind: 'session' | 'api'; name?: string; createdAt: number; expiresAt?: number }): void;
-  findToken(hash: string): { username: string; kind: 'session' | 'api'; expiresAt?: number } | undefined;
+  createToken(t: {
+    hash: string;
+    username: string;
+    kind: 'session' | 'api';
+    name?: string;
+    createdAt: number;
+    expiresAt?: number;
+  }): void;
+  findToken(
+    hash: string,
+  ): { username: string; kind: 'session' | 'api'; expiresAt?: number } | undefined;
   deleteToken(hash: string): void;
 }
 

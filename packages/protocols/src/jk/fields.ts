@@ -614,6 +614,40 @@ export const NW_ITEMS: ReadonlyMap<number, NwItem> = new Map<number, NwItem>([
   [0xc0, { size: 1, key: 'protocol_version', kind: 'u' }],
 ]);
 
+/** 4E57 data items that hold a catalog parameter (decoded value = catalog unit; 0x8E / 0x8F are sent in 0.01 V). */
+export const NW_PARAMS: readonly (readonly [number, string])[] = [
+  [0x8e, 'pack_ov_l2_v'],
+  [0x8f, 'pack_uv_l2_v'],
+  [0x90, 'cell_ov_l2_mv'],
+  [0x91, 'cell_ov_l2_recover_mv'],
+  [0x92, 'cell_ov_l2_delay_s'],
+  [0x93, 'cell_uv_l2_mv'],
+  [0x94, 'cell_uv_l2_recover_mv'],
+  [0x95, 'cell_uv_l2_delay_s'],
+  [0x96, 'cell_diff_l2_mv'],
+  [0x97, 'dsg_oc_l2_a'],
+  [0x98, 'dsg_oc_l2_delay_s'],
+  [0x99, 'chg_oc_l2_a'],
+  [0x9a, 'chg_oc_l2_delay_s'],
+  [0x9b, 'balance_start_mv'],
+  [0x9c, 'balance_delta_mv'],
+  [0x9d, 'balance_enabled'],
+  [0x9e, 'mos_ot_l2_c'],
+  [0x9f, 'mos_ot_l2_recover_c'],
+  [0xa3, 'chg_ot_l2_c'],
+  [0xa4, 'dsg_ot_l2_c'],
+  [0xa5, 'chg_ut_l2_c'],
+  [0xa6, 'chg_ut_l2_recover_c'],
+  [0xa7, 'dsg_ut_l2_c'],
+  [0xa8, 'dsg_ut_l2_recover_c'],
+  [0xa9, 'cell_count'],
+  [0xaa, 'design_capacity_ah'],
+  [0xab, 'charge_enabled'],
+  [0xac, 'discharge_enabled'],
+  [0xb0, 'sleep_delay_s'],
+  [0xb1, 'soc_low_alarm_pct'],
+];
+
 /** 4E57 warning bits (item 0x8B): [identifier, taxonomy code or '']. */
 export const NW_ALARM_BITS: readonly (readonly [string, string])[] = [
   ['low_capacity', 'soc_low'],

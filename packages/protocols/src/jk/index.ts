@@ -5,72 +5,55 @@
 import { BmsError, type Reading } from '@openbms/core';
 import type { DecodeOptions, ProtocolDefinition, ProtocolParameter } from '../types.js';
 import { parseModbusReply } from '../modbus-rtu/codec.js';
-import { BALANCE_START_REG, LAYOUTS, NW_VARIANT, SETTINGS } from './fields.js';
+import { BALANCE_START_REG, LAYOUTS, NW_PARAMS, NW_VARIANT, SETTINGS } from './fields.js';
 import { createJkFramer } from './framer.js';
 import { decodeNw, isNwStart } from './nw.js';
 import { decodeRecord, isRecordHeader } from './record.js';
 import { encodeRequest, parseRequest } from './requests.js';
 import { createReadSession } from './session.js';
+import { control } from './control.js';
 
 // Field tables and frame helpers, for the simulator's device side (no behaviour here).
 export * from './fields.js';
 export { isNwStart, nwLength, nwProblem } from './nw.js';
 export { COMMAND_LENGTH } from './requests.js';
 
-/** 4E57 data items that hold a catalog parameter (same scaling as the catalog unit). */
-export const NW_PARAMS: readonly (readonly [number, string])[] = [
-  [0x8e, 'pack_ov_l2_v'],
-  [0x8f, 'pack_uv_l2_v'],
-  [0x90, 'cell_ov_l2_mv'],
-  [0x91, 'cell_ov_l2_recover_mv'],
-  [0x92, 'cell_ov_l2_delay_s'],
-  [0x93, 'cell_uv_l2_mv'],
-  [0x94, 'cell_uv_l2_recover_mv'],
-  [0x95, 'cell_uv_l2_delay_s'],
-  [0x96, 'cell_diff_l2_mv'],
-  [0x97, 'dsg_oc_l2_a'],
-  [0x98, 'dsg_oc_l2_delay_s'],
-  [0x99, 'chg_oc_l2_a'],
-  [0x9a, 'chg_oc_l2_delay_s'],
-  [0x9b, 'balance_start_mv'],
-  [0x9c, 'balance_delta_mv'],
-  [0x9d, 'balance_enabled'],
-  [0x9e, 'mos_ot_l2_c'],
-  [0x9f, 'mos_ot_l2_recover_c'],
-  [0xa3, 'chg_ot_l2_c'],
-  [0xa4, 'dsg_ot_l2_c'],
-  [0xa5, 'chg_ut_l2_c'],
-  [0xa6, 'chg_ut_l2_recover_c'],
-  [0xa7, 'dsg_ut_l2_c'],
-  [0xa8, 'dsg_ut_l2_recover_c'],
-  [0xa9, 'cell_count'],
-  [0xaa, 'design_capacity_ah'],
-  [0xab, 'charge_enabled'],
-  [0xac, 'discharge_enabled'],
-  [0xb0, 'sleep_delay_s'],
-  [0xb1, 'soc_low_alarm_pct'],
-];
-
+/**
+ * The catalog parameters of both links. Access is 'rw' exactly for control.writableParameters
+ * (JK-PB: FC 0x10 to the settings block; 4E57: item writes). The 55AA BLE write registers
+ * are listed for reference; control does not use the BLE link.
+ */
 function buildParameters(): ProtocolParameter[] {
-  const byId = new Map<string, { wire: string[]; rw: boolean }>();
-  const add = (id: string, wire: string, rw: boolean): void => {
-    const cur = byId.get(id) ?? { wire: [], rw: false };
-    cur.wire.push(wire);
-    cur.rw ||= rw;
-    byId.set(id, cur);
+  const wires = new Map<string, string[]>();
+  const add = (id: string, wire: string): void => {
+    wires.set(id, [...(wires.get(id) ?? []), wire]);
   };
+  const writable = new Set(control.writableParameters);
   for (const f of SETTINGS) {
     if (!f.param) continue;
-    let reg = f.reg === undefined ? '' : `, write reg 0x${f.reg.toString(16).padStart(2, '0')}`;
-    if (f.param === 'balance_start_mv') {
-      reg = `, write reg 0x${BALANCE_START_REG.JK02_32S.toString(16)} (32S) / 0x${BALANCE_START_REG.JK02_24S.toString(16)} (24S)`;
+    const parts: string[] = [];
+    if (f.only32) parts.push('JK02_32S');
+    if (f.kind === 'u8' || f.kind === 'i8') parts.push('no JK-PB write');
+    if (writable.has(f.param) && !f.only32 && f.kind !== 'u8' && f.kind !== 'i8') {
+      parts.push(`JK-PB write reg 0x${(0x1000 + f.offset - 6).toString(16)} (FC 0x10, 2 regs BE)`);
     }
-    const only = f.only32 ? ' (JK02_32S)' : '';
-    add(f.param, `55AA settings record @${f.offset} ${f.kind}${only}${reg}`, reg !== '');
+    if (f.param === 'balance_start_mv') {
+      parts.push(
+        `BLE reg 0x${BALANCE_START_REG.JK02_32S.toString(16)} (32S) / 0x${BALANCE_START_REG.JK02_24S.toString(16)} (24S)`,
+      );
+    } else if (f.reg !== undefined) {
+      parts.push(`BLE reg 0x${f.reg.toString(16).padStart(2, '0')}`);
+    }
+    const extra = parts.length > 0 ? ` (${parts.join('; ')})` : '';
+    add(f.param, `55AA settings record @${f.offset} ${f.kind}${extra}`);
   }
-  add('heater_enabled', '55AA settings record @282 bit0 (JK02_32S)', false);
-  for (const [item, id] of NW_PARAMS) add(id, `4E57 item 0x${item.toString(16)}`, true);
-  return [...byId].map(([id, p]) => ({ id, wire: p.wire.join('; '), access: p.rw ? 'rw' : 'r' }));
+  add('heater_enabled', '55AA settings record @282 bit0 (JK02_32S)');
+  for (const [item, id] of NW_PARAMS) add(id, `4E57 item 0x${item.toString(16)}`);
+  return [...wires].map(([id, wire]) => ({
+    id,
+    wire: wire.join('; '),
+    access: writable.has(id) ? 'rw' : 'r',
+  }));
 }
 
 function decodeModbus(bytes: Uint8Array): Reading {
@@ -277,4 +260,5 @@ export const definition: ProtocolDefinition = {
     { command: 'nw_write', args: { item: 0xa5, value: -5 } },
   ],
   readSession: createReadSession,
+  control,
 };

@@ -59,7 +59,12 @@ export function pbReply(bytes: Uint8Array, unit: number): Uint8Array {
   );
 }
 
-function pbStep(name: string, command: PbTrigger, unit: number, optional: boolean): ReadStep {
+export function pbStep(
+  name: string,
+  command: PbTrigger,
+  unit: number,
+  optional: boolean,
+): ReadStep {
   const trig = PB_TRIGGERS[command];
   const step: ReadStep = {
     name,
@@ -77,7 +82,7 @@ function pbStep(name: string, command: PbTrigger, unit: number, optional: boolea
   return step;
 }
 
-function nwStep(): ReadStep {
+export function nwStep(): ReadStep {
   return {
     name: 'read_all',
     request: encodeRequest({ command: 'nw_read_all' }),

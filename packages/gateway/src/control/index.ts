@@ -1,0 +1,16 @@
+export { ControlService } from './service.js';
+export { CommandLog, COMMANDS_KEPT } from './commands.js';
+export {
+  INTERLOCK_THRESHOLD_A,
+  MOS_INTERLOCKS,
+  mosInterlock,
+  type MosInterlock,
+} from './interlocks.js';
+export {
+  diffParameters,
+  parameterFile,
+  parameterInfo,
+  readParameterFile,
+  sameValue,
+} from './parameters.js';
+export * from './types.js';

@@ -1,0 +1,147 @@
+/**
+ * Shapes of the safe control service: what it is given (how to find a pack, its family and
+ * its bus), what it answers (capabilities, per-parameter write results, parameter files and
+ * their diff) and the command statuses it keeps.
+ */
+import type { ParameterGroup, ParameterKind, Reading } from '@openbms/core';
+import type { ProtocolDefinition } from '@openbms/protocols';
+import type { AuditStore } from '@openbms/storage';
+import type { BusPoller, Clock } from '../scheduler/poller.js';
+import type { EventBus, PackRef } from '../types.js';
+
+/** Everything the service needs to reach one pack. */
+export interface ResolvedPack {
+  ref: PackRef;
+  def: ProtocolDefinition;
+  /** The poller that owns the pack's bus: every transaction goes through its exclusive slot. */
+  poller: BusPoller;
+  /** The latest snapshot (interlocks, cell count for pack-voltage limits). */
+  snapshot?: Reading;
+}
+
+export interface ControlServiceOptions {
+  /** Finds a pack by id; undefined for an unknown pack (NOT_FOUND). */
+  resolve(packId: string): ResolvedPack | undefined;
+  audit: AuditStore;
+  /**
+   * The gateway's event bus. GatewayEvent has no command member yet, so nothing is emitted
+   * on it today; command statuses go to `onCommand` listeners and `commands()`.
+   */
+  events?: EventBus;
+  clock?: Clock;
+  /** Audit write failures (the command's own result is not changed by them). */
+  onError?: (err: unknown) => void;
+  /** Retries of a read transaction (default 1). Writes are retried once too (they are absolute). */
+  retries?: number;
+}
+
+/** Operation names as the API and the audit log spell them. */
+export type ControlOperation =
+  | 'set_mos'
+  | 'set_soc'
+  | 'set_clock'
+  | 'read_parameters'
+  | 'write_parameters'
+  | 'restore_defaults'
+  | 'restart'
+  | 'factory_reset'
+  | 'records';
+
+/** A writable parameter as the web parameter table shows it: the catalog definition. */
+export interface ParameterInfo {
+  id: string;
+  label: string;
+  unit: string;
+  min: number;
+  max: number;
+  step: number;
+  group: ParameterGroup;
+  kind: ParameterKind;
+  level?: 1 | 2 | 3;
+  /** The tighter of min and the chemistry's safe lower limit, when the parameter has one. */
+  safeMin?: number;
+  /** The tighter of max and the chemistry's safe upper limit, when the parameter has one. */
+  safeMax?: number;
+}
+
+export interface ControlCapabilities {
+  packId: string;
+  protocol: string;
+  chemistry: string;
+  /** What the family's wire protocol really has (records: never, see the README). */
+  operations: Record<ControlOperation, boolean>;
+  /** Writable parameters (empty when the family cannot write parameters). */
+  parameters: ParameterInfo[];
+}
+
+export interface ParameterValues {
+  values: Record<string, number>;
+}
+
+/** One parameter of a write: what it was, what was asked, what reading back gave. */
+export interface ParameterResult {
+  id: string;
+  old: number | undefined;
+  requested: number;
+  /** Undefined on a dry run, or when the read-back did not report the parameter. */
+  readback: number | undefined;
+  ok: boolean;
+}
+
+export interface WriteResult {
+  dryRun: boolean;
+  results: ParameterResult[];
+  /** Ids whose value differs from the current one (the only ones sent). */
+  changed: string[];
+}
+
+export type CommandState = 'done' | 'refused' | 'failed';
+
+/** A control command as the API lists it (the last 200 are kept in memory). */
+export interface CommandStatus {
+  id: number;
+  packId: string;
+  action: string;
+  user: string;
+  at: number;
+  status: CommandState;
+  detail: string;
+}
+
+/** The result of a command other than a parameter write. */
+export interface CommandOutcome {
+  command: CommandStatus;
+  /** What reading back showed (e.g. `{charge_mos: false}`), when something was read back. */
+  readback?: Record<string, unknown>;
+}
+
+/** Seed 004's parameter export, versioned. */
+export interface ParameterFile {
+  format: 'openbms-parameters';
+  version: 1;
+  pack: { id: string; name: string; protocol: string; chemistry: string };
+  /** ms since the epoch. */
+  exported_at: number;
+  values: Record<string, number>;
+}
+
+export interface DiffIssue {
+  /** Parameter ids at fault (empty for a problem with the file itself). */
+  ids: string[];
+  code: string;
+  message: string;
+}
+
+export interface ParameterDiff {
+  /** True when writing `changed` would pass every check. */
+  valid: boolean;
+  errors: DiffIssue[];
+  /** Things worth knowing that do not block (other protocol or chemistry in the file). */
+  warnings: string[];
+  changed: { id: string; current: number | undefined; file: number }[];
+  unchanged: string[];
+  /** Ids the catalog does not know, or whose value differs and the family cannot write. */
+  unknown: { id: string; reason: string }[];
+}
+
+export type CommandListener = (c: CommandStatus) => void;

@@ -285,6 +285,18 @@ describe('exports', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.field).toBe('pack');
   });
+
+  it('exports the same range as an Excel workbook', async () => {
+    const r = await h.call('GET', `/api/v1/exports/xlsx?pack=${P1}&from=0&to=1000`, {
+      token: viewer,
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+    expect(r.headers.get('content-disposition')).toMatch(/filename=".*\.xlsx"/);
+    expect((await h.call('GET', '/api/v1/exports/xlsx', { token: viewer })).status).toBe(400);
+  });
 });
 
 describe('health and malformed requests', () => {

@@ -61,3 +61,28 @@ describe('openbms scan', () => {
     expect(r.err).toContain('--addresses: "5-x" is not an address or a range like 2-17');
   });
 });
+
+describe('openbms start with an unusable data directory', () => {
+  it('stops with a clear storage error and touches nothing', async () => {
+    const r = await cli(['start', '--data-dir', '/dev/null/openbms', '--port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^error \[STORAGE_(FAILED|READ_ONLY)\]: cannot create data directory \/dev\/null\/openbms/m,
+    );
+  });
+
+  it('rejects a corrupt config naming the key before starting anything', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'openbms-cfg-'));
+    const file = join(dir, 'openbms.yaml');
+    writeFileSync(
+      file,
+      'version: 1\nsites:\n  - id: home\n    buses:\n      - { id: b, port: /dev/ttyUSB0, protocol: pylontech, baud: fast, packs: [{ address: 2 }] }\n',
+    );
+    const r = await cli(['start', '--config', file, '--data-dir', dir, '--port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('sites[0].buses[0].baud');
+  });
+});

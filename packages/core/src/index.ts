@@ -3,3 +3,4 @@ export * from './alarms.js';
 export * from './metrics.js';
 export * from './snapshot.js';
 export * from './parameters.js';
+export * from './random.js';

@@ -8,7 +8,7 @@
  * field decoders with hostile lengths, counts and values.
  */
 import { describe, expect, it } from 'vitest';
-import { isBmsError } from '@openbms/core';
+import { isBmsError, prng } from '@openbms/core';
 import { PROTOCOLS } from './registry.js';
 import { shapeProblems } from './testing/checks.js';
 import { loadVectors, vectorOptions } from './testing/vectors.js';
@@ -17,17 +17,6 @@ import { hexToBytes } from './util/bytes.js';
 import { crc16Modbus, sum16, sum8 } from './util/checksum.js';
 
 const ITERATIONS = Number(process.env.OPENBMS_FUZZ_ITERATIONS ?? 100_000);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEXCHARS = '0123456789ABCDEF';
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAlarms } from '../../storage/src/memory.js';
 import type {
   ControlApi,
+  ControlCapabilities,
   ControlCommandOutcome,
   ControlCommandStatus,
   ControlParameterFile,
@@ -30,13 +31,23 @@ class FakeControl implements ControlApi {
     return { id: ++this.seq, packId, action, user, at: 1000, status: 'done', detail: 'ok' };
   }
 
-  capabilities(packId: string) {
+  capabilities(packId: string): ControlCapabilities {
     this.known(packId);
     return {
       packId,
       protocol: 'daly-modbus',
       chemistry: 'lfp',
-      operations: { set_mos: true, set_clock: false, records: false },
+      operations: {
+        set_mos: true,
+        set_soc: false,
+        set_clock: false,
+        read_parameters: true,
+        write_parameters: true,
+        restore_defaults: false,
+        restart: false,
+        factory_reset: false,
+        records: false,
+      },
       parameters: [
         {
           id: 'cell_ov_l1_mv',
@@ -45,9 +56,9 @@ class FakeControl implements ControlApi {
           min: 2000,
           max: 4500,
           step: 1,
-          group: 'voltage',
-          kind: 'threshold',
-          level: 1,
+          group: 'voltage' as const,
+          kind: 'threshold' as const,
+          level: 1 as const,
           safeMax: 3750,
         },
       ],

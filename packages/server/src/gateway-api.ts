@@ -6,6 +6,14 @@
 import type { AlarmEvent } from '@openbms/storage';
 // Every other server file takes the gateway's types from here.
 import type { GatewayEvent, GatewayListener, PackStatus } from '@openbms/gateway';
+import type {
+  CommandOutcome as ControlCommandOutcome,
+  CommandStatus as ControlCommandStatus,
+  ControlCapabilities,
+  ParameterDiff as ControlParameterDiff,
+  ParameterFile as ControlParameterFile,
+  WriteResult as ControlWriteResult,
+} from '@openbms/gateway';
 
 export type { GatewayEvent, GatewayListener, PackStatus };
 
@@ -93,68 +101,13 @@ export interface ControlApi {
   commands(packId?: string): ControlCommandStatus[];
 }
 
-export interface ControlParameterInfo {
-  id: string;
-  label: string;
-  unit: string;
-  min: number;
-  max: number;
-  step: number;
-  group: string;
-  kind: string;
-  level?: number;
-  safeMin?: number;
-  safeMax?: number;
-}
-
-export interface ControlCapabilities {
-  packId: string;
-  protocol: string;
-  chemistry: string;
-  operations: Record<string, boolean>;
-  parameters: ControlParameterInfo[];
-}
-
-export interface ControlWriteResult {
-  dryRun: boolean;
-  changed: string[];
-  results: {
-    id: string;
-    old: number | undefined;
-    requested: number;
-    readback: number | undefined;
-    ok: boolean;
-  }[];
-}
-
-export interface ControlCommandStatus {
-  id: number;
-  packId: string;
-  action: string;
-  user: string;
-  at: number;
-  status: 'done' | 'refused' | 'failed';
-  detail: string;
-}
-
-export interface ControlCommandOutcome {
-  command: ControlCommandStatus;
-  readback?: Record<string, unknown>;
-}
-
-export interface ControlParameterFile {
-  format: 'openbms-parameters';
-  version: 1;
-  pack: { id: string; name: string; protocol: string; chemistry: string };
-  exported_at: number;
-  values: Record<string, number>;
-}
-
-export interface ControlParameterDiff {
-  valid: boolean;
-  errors: { ids: string[]; code: string; message: string }[];
-  warnings: string[];
-  changed: { id: string; current: number | undefined; file: number }[];
-  unchanged: string[];
-  unknown: { id: string; reason: string }[];
-}
+// The control shapes are the gateway's own (one definition, no structural copy).
+export type {
+  ParameterInfo as ControlParameterInfo,
+  ControlCapabilities,
+  WriteResult as ControlWriteResult,
+  CommandStatus as ControlCommandStatus,
+  CommandOutcome as ControlCommandOutcome,
+  ParameterFile as ControlParameterFile,
+  ParameterDiff as ControlParameterDiff,
+} from '@openbms/gateway';

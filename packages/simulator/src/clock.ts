@@ -1,3 +1,7 @@
+import { prng } from '@openbms/core';
+
+export { prng };
+
 /** Simulated time in ms since the epoch. Everything in the simulator reads time from here. */
 export interface Clock {
   now(): number;
@@ -33,18 +37,6 @@ export class ScaledClock implements Clock {
   now(): number {
     return this.start + Math.floor((this.real() - this.realStart) * this.speed);
   }
-}
-
-/** Seeded PRNG (mulberry32): the same seed gives the same run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal sample from a uniform PRNG (Box-Muller). */

@@ -12,7 +12,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { completeSnapshot, type Reading } from '@openbms/core';
+import { completeSnapshot, type Reading, prng } from '@openbms/core';
 import type { Sample } from '@openbms/storage';
 import { migrate, openDb } from './db.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS } from './telemetry.js';
@@ -26,17 +26,7 @@ const BATCH = 256;
 const POOL = 1024;
 const CELLS = Array.from({ length: 16 }, (_, i) => `cell_mv.${i}`);
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 /** A random walk of plausible 16S LiFePO4 snapshots. */
 function snapshots(seed: number, n: number): Reading[] {

@@ -11,6 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
+import { prng } from '@openbms/core';
 
 export interface Exchange {
   step: string;
@@ -43,18 +44,6 @@ export type Fault = 'silent' | 'garbage' | 'corrupt-once' | 'truncate-once' | 's
 
 interface Sink {
   write(bytes: Uint8Array): void;
-}
-
-/** Seeded PRNG so fault patterns are reproducible (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -151,84 +151,55 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
   );
 
-  app.get<{ Querystring: { pack: string; from?: string; to?: string; fields?: string } }>(
-    '/exports/csv',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        summary: 'CSV of raw samples of a pack for a range (default: the last 24 h, all fields)',
-        tags: ['exports'],
-        querystring: {
-          type: 'object',
-          required: ['pack'],
-          additionalProperties: false,
-          properties: {
-            pack: { type: 'string', minLength: 1, maxLength: 200 },
-            from: timeSchema,
-            to: timeSchema,
-            fields: { type: 'string', minLength: 1, maxLength: 4000 },
+  // Any range of a pack, as CSV or as an Excel workbook (seed 004's export): one route
+  // shape, two encodings of the same rows.
+  const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  for (const format of ['csv', 'xlsx'] as const) {
+    app.get<{ Querystring: { pack: string; from?: string; to?: string; fields?: string } }>(
+      `/exports/${format}`,
+      {
+        config: { access: 'viewer' },
+        schema: {
+          summary: `${format === 'csv' ? 'CSV' : 'Excel (.xlsx)'} of raw samples of a pack for a range (default: the last 24 h, all fields)`,
+          tags: ['exports'],
+          querystring: {
+            type: 'object',
+            required: ['pack'],
+            additionalProperties: false,
+            properties: {
+              pack: { type: 'string', minLength: 1, maxLength: 200 },
+              from: timeSchema,
+              to: timeSchema,
+              fields: { type: 'string', minLength: 1, maxLength: 4000 },
+            },
           },
+          produces: [format === 'csv' ? 'text/csv' : XLSX_TYPE],
+          response: errorResponses(404),
         },
-        produces: ['text/csv'],
-        response: errorResponses(404),
       },
-    },
-    async (req, reply) => {
-      const { pack } = req.query;
-      const latest = ctx.gateway.pack(pack)?.snapshot ?? ctx.telemetry.latest(pack)?.snapshot;
-      if (!ctx.gateway.pack(pack) && !latest) throw new BmsError('NOT_FOUND', `no pack "${pack}"`);
-      const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
-      const fields =
-        req.query.fields !== undefined ? parseFields(req.query.fields, latest) : undefined;
-      const csv = ctx.telemetry.exportCsv(pack, from, to, fields);
-      const name = fileName(
-        pack,
-        `${new Date(from).toISOString().slice(0, 10)}_${new Date(to).toISOString().slice(0, 10)}`,
-      );
-      return sendCsv(reply, name, csv);
-    },
-  );
-
-  app.get<{ Querystring: { pack: string; from?: string; to?: string; fields?: string } }>(
-    '/exports/xlsx',
-    {
-      config: { access: 'viewer' },
-      schema: {
-        summary:
-          'Excel (.xlsx) of raw samples of a pack for a range (default: the last 24 h, all fields)',
-        tags: ['exports'],
-        querystring: {
-          type: 'object',
-          required: ['pack'],
-          additionalProperties: false,
-          properties: {
-            pack: { type: 'string', minLength: 1, maxLength: 200 },
-            from: timeSchema,
-            to: timeSchema,
-            fields: { type: 'string', minLength: 1, maxLength: 4000 },
-          },
-        },
-        produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
-        response: errorResponses(404),
+      async (req, reply) => {
+        const { pack } = req.query;
+        const latest = ctx.gateway.pack(pack)?.snapshot ?? ctx.telemetry.latest(pack)?.snapshot;
+        if (!ctx.gateway.pack(pack) && !latest) {
+          throw new BmsError('NOT_FOUND', `no pack "${pack}"`);
+        }
+        const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
+        const fields =
+          req.query.fields !== undefined ? parseFields(req.query.fields, latest) : undefined;
+        const csv = ctx.telemetry.exportCsv(pack, from, to, fields);
+        const name = fileName(
+          pack,
+          `${new Date(from).toISOString().slice(0, 10)}_${new Date(to).toISOString().slice(0, 10)}`,
+        );
+        if (format === 'csv') return sendCsv(reply, name, csv);
+        return reply
+          .header('content-type', XLSX_TYPE)
+          .header(
+            'content-disposition',
+            `attachment; filename="${name.replace(/\.csv$/, '.xlsx')}"`,
+          )
+          .send(await csvToXlsx(csv, pack));
       },
-    },
-    async (req, reply) => {
-      const { pack } = req.query;
-      const latest = ctx.gateway.pack(pack)?.snapshot ?? ctx.telemetry.latest(pack)?.snapshot;
-      if (!ctx.gateway.pack(pack) && !latest) throw new BmsError('NOT_FOUND', `no pack "${pack}"`);
-      const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
-      const fields =
-        req.query.fields !== undefined ? parseFields(req.query.fields, latest) : undefined;
-      const csv = ctx.telemetry.exportCsv(pack, from, to, fields);
-      const name = fileName(
-        pack,
-        `${new Date(from).toISOString().slice(0, 10)}_${new Date(to).toISOString().slice(0, 10)}`,
-      );
-      const xlsx = await csvToXlsx(csv, pack);
-      return reply
-        .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-        .header('content-disposition', `attachment; filename="${name.replace(/\.csv$/, '.xlsx')}"`)
-        .send(xlsx);
-    },
-  );
+    );
+  }
 }

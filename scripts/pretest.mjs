@@ -1,11 +1,20 @@
 // Runs before `npm test`: makes sure what the tests need is on this machine, so a fresh
 // machine needs only the README's two commands. Installs Debian packages when run as root
-// (CI, containers); otherwise names the missing package and stops.
+// (CI, containers); otherwise names the missing package and stops. Starts the local MQTT
+// broker (Mosquitto on 127.0.0.1:1883) when it is not running.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 
-const DEBIAN_PACKAGES = [{ bin: 'socat', pkg: 'socat' }]; // pseudo-terminal pairs for serial tests
+const DEBIAN_PACKAGES = [
+  { bin: 'socat', pkg: 'socat' }, // pseudo-terminal pairs for serial tests
+  { bin: 'mbpoll', pkg: 'mbpoll' }, // a second Modbus client for the Modbus TCP server tests
+  { bin: 'mosquitto', pkg: 'mosquitto' }, // the MQTT broker the integration tests use
+];
 
-const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+const has = (bin) =>
+  spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin}`], { stdio: 'ignore' })
+    .status === 0;
 const run = (cmd, args) => {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) {
@@ -29,5 +38,26 @@ if (missing.length) {
   }
 }
 
-// The CLI tests run the built `openbms` binary once; build incrementally.
+const portOpen = (port) =>
+  new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+if (!(await portOpen(1883))) {
+  const conf = '/etc/mosquitto/mosquitto.conf';
+  const bin = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
+  console.log('pretest: starting Mosquitto on 127.0.0.1:1883');
+  run(bin, existsSync(conf) ? ['-d', '-c', conf] : ['-d', '-p', '1883']);
+  // Set-up, not a test: give the daemon up to 5 s to listen.
+  for (let i = 0; i < 50 && !(await portOpen(1883)); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  if (!(await portOpen(1883))) {
+    console.error('pretest: Mosquitto did not start listening on 127.0.0.1:1883');
+    process.exit(1);
+  }
+}
+
+// The CLI tests run the built `openbms` binary; build incrementally.
 run(process.execPath, ['node_modules/typescript/bin/tsc', '-b']);

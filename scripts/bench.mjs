@@ -177,6 +177,27 @@ console.log(
   `gateway poll/wire  ${figures.poll_wire_ratio.toFixed(3).padStart(9)} (poll-cycle time / bytes-on-wire time, 16 packs at 9600 baud)`,
 );
 
+// MQTT: state messages per second delivered through the local Mosquitto (100 packs).
+const { bench: mqttBench } = await import('../packages/gateway/dist/integrations/mqtt/bench.js');
+try {
+  const m = await mqttBench();
+  Object.assign(figures, m);
+  for (const [k, v] of Object.entries(m))
+    console.log(`mqtt    ${k.padEnd(24)} ${String(v).padStart(9)}`);
+} catch (e) {
+  console.log(
+    `mqtt    skipped: ${e instanceof Error ? e.message : e} (is Mosquitto running on 127.0.0.1:1883?)`,
+  );
+}
+
+// Modbus TCP: block reads per second one client gets from the server (16 packs).
+const { bench: modbusBench } =
+  await import('../packages/gateway/dist/integrations/modbus/bench.js');
+const mb = await modbusBench();
+Object.assign(figures, mb);
+for (const [k, v] of Object.entries(mb))
+  console.log(`modbus  ${k.padEnd(24)} ${String(v).padStart(9)}`);
+
 // Storage: ingest rate, history query times, bytes per raw sample (SQLite file in a temp dir).
 const { bench: storageBench } = await import('../packages/storage-sqlite/dist/bench.js');
 const storage = await storageBench(mkdtempSync(join(tmpdir(), 'openbms-bench-')));

@@ -126,3 +126,16 @@ sites:
     expect(errorOf(() => validateConfig({ version: 2 })).message).toContain('version');
   });
 });
+
+describe('config: integrations', () => {
+  it('accepts an mqtt section and names a bad key in it', () => {
+    const c = validateConfig({
+      version: 1,
+      mqtt: { url: 'mqtt://127.0.0.1:1883', base_topic: 'home' },
+    });
+    expect(c.mqtt?.base_topic).toBe('home');
+    const e = errorOf(() => validateConfig({ version: 1, mqtt: { base_topik: 'x' } }));
+    expect(e.message).toContain('mqtt');
+    expect(e.message).toContain('base_topik');
+  });
+});

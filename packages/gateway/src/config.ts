@@ -9,6 +9,9 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { BmsError } from '@openbms/core';
 import { PROTOCOLS, getProtocol } from '@openbms/protocols';
+import { metricsConfigSchema } from './integrations/metrics/schema.js';
+import { modbusClientConfigSchema, modbusTcpConfigSchema } from './integrations/modbus/schema.js';
+import { mqttConfigSchema } from './integrations/mqtt/schema.js';
 import type { PackRef } from './types.js';
 
 export const CONFIG_VERSION = 1;
@@ -133,6 +136,14 @@ export const configSchema = z
     sites: z.array(siteSchema).default([]),
     /** User alarm rules (validated by the alarm engine's schema). */
     alarm_rules: z.array(z.unknown()).default([]),
+    /** MQTT publisher, Home Assistant discovery and MQTT commands. */
+    mqtt: mqttConfigSchema.optional(),
+    /** Modbus TCP server with seed 001's register map (docs/modbus.md). */
+    modbus_tcp: modbusTcpConfigSchema.optional(),
+    /** Modbus TCP client writing chosen values to another server. */
+    modbus_client: modbusClientConfigSchema.optional(),
+    /** Prometheus /metrics. */
+    metrics: metricsConfigSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

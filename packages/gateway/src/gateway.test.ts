@@ -132,3 +132,114 @@ describe('gateway on the demo site', () => {
     });
   });
 });
+
+describe('gateway with MQTT configured', () => {
+  it('publishes availability and pack states to the broker', async () => {
+    const { connectAsync } = await import('mqtt');
+    const base = `obgw-${Math.random().toString(36).slice(2, 8)}`;
+    const storage = openSqliteStorage({});
+    stops.push(() => storage.close());
+    const config = validateConfig({
+      version: 1,
+      mqtt: { base_topic: base, interval_s: 1, homeassistant: { enabled: false } },
+      sites: [
+        {
+          id: 's',
+          buses: [
+            {
+              id: 'b',
+              port: 'sim',
+              protocol: 'daly',
+              poll_interval_s: 0.5,
+              simulator: { speed: 1 },
+              packs: [{ address: 64 }],
+            },
+          ],
+        },
+      ],
+    });
+    const client = await connectAsync('mqtt://127.0.0.1:1883');
+    stops.push(async () => {
+      // Clear what this run left retained on the broker.
+      await client.publishAsync(`${base}/status`, '', { retain: true });
+      await client.endAsync();
+    });
+    const got = new Map<string, string>();
+    const seen = new Promise<void>((resolve) => {
+      client.on('message', (topic, payload) => {
+        got.set(topic, payload.toString());
+        if (
+          got.get(`${base}/status`) === 'online' &&
+          [...got.keys()].some((t) => t.endsWith('/state'))
+        )
+          resolve();
+      });
+    });
+    await client.subscribeAsync(`${base}/#`);
+    const gw = new Gateway({ config, storage });
+    await gw.start();
+    stops.push(() => gw.stop());
+    await seen;
+    const stateTopic = [...got.keys()].find((t) => t.endsWith('/state'))!;
+    const state = JSON.parse(got.get(stateTopic)!) as { voltage_v?: number; cell_mv?: number[] };
+    expect(state.cell_mv).toHaveLength(16);
+    expect(gw.mqtt?.status().connected).toBe(true);
+  });
+});
+
+describe('gateway with Modbus TCP and metrics configured', () => {
+  it('serves the seed 001 register block of each pack and Prometheus metrics', async () => {
+    const { freePort } = await import('./integrations/modbus/testing.js');
+    const ModbusRTU = (await import('modbus-serial')).default;
+    const port = await freePort();
+    const storage = openSqliteStorage({});
+    stops.push(() => storage.close());
+    const config = validateConfig({
+      version: 1,
+      modbus_tcp: { port },
+      sites: [
+        {
+          id: 's',
+          buses: [
+            {
+              id: 'b',
+              port: 'sim',
+              protocol: 'pylontech',
+              poll_interval_s: 0.5,
+              simulator: { speed: 0 },
+              packs: [{ address: 2 }, { address: 3 }],
+            },
+          ],
+        },
+      ],
+    });
+    const gw = new Gateway({ config, storage });
+    const both = new Promise<void>((resolve) => {
+      const seen = new Set<string>();
+      gw.events.on((e) => {
+        if (e.type === 'snapshot') seen.add(e.packId);
+        if (seen.size === 2) resolve();
+      });
+    });
+    await gw.start();
+    stops.push(() => gw.stop());
+    await both;
+    const client = new ModbusRTU();
+    await client.connectTCP('127.0.0.1', { port });
+    stops.push(() => new Promise<void>((r) => client.close(() => r())));
+    for (const [unit, id] of [
+      [1, 's/b/2'],
+      [2, 's/b/3'],
+    ] as const) {
+      client.setID(unit);
+      const { data } = await client.readHoldingRegisters(0, 36);
+      const snap = gw.pack(id)!.snapshot!;
+      expect(data[0]).toBe(Math.round(snap.soc_pct!)); // SOC, %
+      expect(data[35]).toBe(snap.cell_mv!.length); // number of cells
+      expect(data[18]).toBe(snap.cell_mv![0]); // cell 1, mV
+    }
+    const text = gw.metrics!.render();
+    expect(text).toMatch(/^# TYPE /m);
+    expect(text).toContain('pack="s/b/2"');
+  });
+});

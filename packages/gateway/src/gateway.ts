@@ -13,6 +13,9 @@ import {
 } from '@openbms/storage';
 import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
 import { ControlService } from './control/index.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './integrations/metrics/index.js';
+import { ModbusTcpClient, ModbusTcpServer } from './integrations/modbus/index.js';
+import { MqttIntegration } from './integrations/mqtt/index.js';
 import { packsOf, sitesOf, type BusConfig, type Config } from './config.js';
 import { BusPoller } from './scheduler/index.js';
 import { EventBus, type PackRef, type PackStatus } from './types.js';
@@ -56,6 +59,13 @@ export class Gateway {
   /** Safe control and parameters: validation, interlocks, exclusive slot, read-back, audit. */
   readonly control: ControlService;
   private readonly running: RunningBus[] = [];
+  /** The MQTT publisher, when `mqtt:` is configured and enabled. */
+  mqtt: MqttIntegration | undefined;
+  /** The Modbus TCP server and client, when configured and enabled. */
+  modbusServer: ModbusTcpServer | undefined;
+  modbusClient: ModbusTcpClient | undefined;
+  /** Prometheus text for the server's /metrics (absent when `metrics: {enabled: false}`). */
+  readonly metrics: { render(): string; contentType: string; public: boolean } | undefined;
   private readonly refs: PackRef[];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly clock: { now(): number };
@@ -84,6 +94,15 @@ export class Gateway {
       clock: this.clock,
       onError: (e) => this.log('error', `control audit failed: ${String(e)}`),
     });
+    const m = opts.config.metrics;
+    this.metrics =
+      m?.enabled === false
+        ? undefined
+        : {
+            render: () => renderMetrics(this),
+            contentType: METRICS_CONTENT_TYPE,
+            public: m?.auth === false,
+          };
     this.alarms = new AlarmEngine({
       bus: this.events,
       store: opts.storage.alarms,
@@ -100,6 +119,42 @@ export class Gateway {
     this.writer.start();
     for (const site of sitesOf(this.opts.config)) {
       for (const bus of site.buses) await this.startBus(site.id, bus);
+    }
+    const mqtt = this.opts.config.mqtt;
+    if (mqtt && mqtt.enabled !== false) {
+      this.mqtt = new MqttIntegration({
+        config: mqtt,
+        events: this.events,
+        packs: () => this.packs(),
+        control: this.control,
+        log: (level, message) => this.log(level, `mqtt: ${message}`),
+        clock: this.clock,
+      });
+      this.mqtt.start();
+    }
+    const log = (prefix: string) => (level: 'info' | 'warn' | 'error', message: string) =>
+      this.log(level, `${prefix}: ${message}`);
+    const mb = this.opts.config.modbus_tcp;
+    if (mb && mb.enabled !== false) {
+      this.modbusServer = new ModbusTcpServer({
+        config: mb,
+        packs: () => this.packs(),
+        control: this.control,
+        activeAlarms: (id) => this.activeAlarms(id),
+        log: log('modbus'),
+        clock: this.clock,
+      });
+      await this.modbusServer.start();
+    }
+    const mc = this.opts.config.modbus_client;
+    if (mc && mc.enabled !== false) {
+      this.modbusClient = new ModbusTcpClient({
+        config: mc,
+        packs: () => this.packs(),
+        log: log('modbus client'),
+        clock: this.clock,
+      });
+      this.modbusClient.start();
     }
     const policy = retentionOf(this.opts.config);
     const every = (ms: number, fn: () => void): void => {
@@ -173,6 +228,12 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
+    await this.mqtt?.stop();
+    this.mqtt = undefined;
+    await this.modbusServer?.stop();
+    this.modbusServer = undefined;
+    await this.modbusClient?.stop();
+    this.modbusClient = undefined;
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
     for (const b of this.running) {

@@ -22,6 +22,7 @@ import { controlRoutes } from './routes/control.js';
 import { docsRoutes } from './routes/docs.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { liveRoutes } from './routes/live.js';
 import { packRoutes } from './routes/packs.js';
 import { setupRoutes } from './routes/setup.js';
@@ -121,6 +122,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  metricsRoutes(app, ctx);
   docsRoutes(app, routes);
   return app;
 }

@@ -1,0 +1,243 @@
+/**
+ * The Modbus TCP server on a real Gateway (simulated pylontech bus, two packs), read over
+ * real TCP with modbus-serial's client and with mbpoll, compared with gateway.packs().
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Modbus from 'modbus-serial';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../gateway.js';
+import type { PackStatus } from '../../types.js';
+import { EXCEPTION, ModbusTcpServer, modbusTcpConfigSchema } from './index.js';
+import { freePort, simGateway, until } from './testing.js';
+
+const run = promisify(execFile);
+const ModbusRTU = Modbus.default;
+const hasMbpoll = await run('mbpoll', ['-V'])
+  .then(() => true)
+  .catch((e: { code?: unknown }) => e.code !== 'ENOENT');
+
+let gw: Gateway;
+let stopGw: () => Promise<void>;
+let server: ModbusTcpServer;
+let port: number;
+
+beforeAll(async () => {
+  ({ gw, stop: stopGw } = await simGateway('pylontech', [2, 3]));
+  port = await freePort();
+  server = new ModbusTcpServer({
+    config: modbusTcpConfigSchema.parse({ port }),
+    packs: () => gw.packs(),
+    control: gw.control,
+  });
+  expect((await server.start()).state).toBe('listening');
+});
+afterAll(async () => {
+  await server?.stop();
+  await stopGw?.();
+});
+
+async function client(unit: number): Promise<InstanceType<typeof ModbusRTU>> {
+  const c = new ModbusRTU();
+  await c.connectTCP('127.0.0.1', { port });
+  c.setID(unit);
+  c.setTimeout(2000);
+  return c;
+}
+
+/** Word order of docs/modbus.md: low word first, each word big-endian. */
+const float = (lo: number, hi: number): number => {
+  const b = Buffer.alloc(4);
+  b.writeUInt16BE(hi, 0);
+  b.writeUInt16BE(lo, 2);
+  return b.readFloatBE(0);
+};
+const s16 = (w: number): number => (w >= 0x8000 ? w - 0x10000 : w);
+
+/**
+ * Reads right after a fresh snapshot of the pack, and again if a poll landed in between, so
+ * the registers and gateway.packs() describe the same snapshot.
+ */
+async function stable<T>(packId: string, read: () => Promise<T>): Promise<[T, PackStatus]> {
+  for (;;) {
+    await until(gw, (e) => e.type === 'snapshot' && e.packId === packId);
+    const before = gw.pack(packId)!.lastSeen;
+    const r = await read();
+    const p = gw.pack(packId)!;
+    if (p.lastSeen === before) return [r, p];
+  }
+}
+
+/** The checks shared by both readers: registers 0..59 against the API's snapshot. */
+function compare(regs: number[], p: PackStatus): void {
+  const s = p.snapshot!;
+  const avgT = s.temps_c!.reduce((a, b) => a + b, 0) / s.temps_c!.length;
+  expect(regs).toHaveLength(60);
+  expect(regs[0]).toBe(Math.round(s.soc_pct!));
+  expect(regs[1]).toBe(Math.round(s.voltage_v! * 100));
+  expect(s16(regs[2]!)).toBe(Math.round(s.current_a! * 10));
+  expect(s16(regs[3]!)).toBe(Math.round(s.power_w!));
+  expect(regs.slice(4, 8)).toEqual(
+    [s.delta_cell_mv!, s.avg_cell_mv!, s.max_cell_mv!, s.min_cell_mv!].map(Math.round),
+  );
+  expect(float(regs[8]!, regs[9]!)).toBeCloseTo(avgT, 4);
+  expect(float(regs[10]!, regs[11]!)).toBeCloseTo(s.voltage_v!, 4);
+  expect(float(regs[12]!, regs[13]!)).toBeCloseTo(s.current_a!, 4);
+  expect(float(regs[14]!, regs[15]!)).toBeCloseTo(s.power_w!, 3);
+  expect(regs[16]).toBe(s.discharge_mos ? 1 : 0);
+  expect(regs[17]).toBe(s.charge_mos ? 1 : 0);
+  expect(regs.slice(18, 34)).toEqual(s.cell_mv!.slice(0, 16));
+  expect(regs[35]).toBe(s.cell_count ?? s.cell_mv!.length);
+  expect(regs[36]).toBe(p.online ? 1 : 0);
+  expect(regs[40]).toBeGreaterThanOrEqual(Math.round(s.soc_pct!));
+  expect(regs[44]).toBe(Math.round(s.remaining_ah! * 100));
+  expect(regs[45]).toBe((s.alarms ?? []).some((a) => a.severity !== 'warning') ? 1 : 0);
+  expect(regs[50]).toBeGreaterThan(0);
+  expect(regs[52]).toBe(0);
+}
+
+describe('modbus tcp server', () => {
+  it('serves each pack at its unit id with the values of gateway.packs() (modbus-serial client)', async () => {
+    expect(server.status().units).toEqual([
+      { unit: 1, pack: 's/b/2' },
+      { unit: 2, pack: 's/b/3' },
+    ]);
+    for (const [unit, id] of [
+      [1, 's/b/2'],
+      [2, 's/b/3'],
+    ] as const) {
+      const c = await client(unit);
+      try {
+        const [r, p] = await stable(id, () => c.readHoldingRegisters(0, 60));
+        compare(r.data, p);
+        // FC4 serves the same block.
+        const [inp, p2] = await stable(id, () => c.readInputRegisters(0, 60));
+        compare(inp.data, p2);
+      } finally {
+        c.close(() => undefined);
+      }
+    }
+  });
+
+  it.skipIf(!hasMbpoll)(
+    hasMbpoll
+      ? 'gives mbpoll the same values as the API for both packs'
+      : 'SKIPPED, mbpoll is not installed (apt-get install mbpoll): mbpoll reads the API values',
+    async () => {
+      for (const [unit, id] of [
+        [1, 's/b/2'],
+        [2, 's/b/3'],
+      ] as const) {
+        const args = (extra: string[]): string[] => [
+          '-m',
+          'tcp',
+          '-p',
+          String(port),
+          '-a',
+          String(unit),
+          '-0',
+          '-1',
+          ...extra,
+          '127.0.0.1',
+        ];
+        const [[ints, floats], p] = await stable(id, () =>
+          Promise.all([
+            run('mbpoll', args(['-t', '4', '-r', '0', '-c', '60'])),
+            run('mbpoll', args(['-t', '4:float', '-r', '8', '-c', '4'])),
+          ]),
+        );
+        const values = (out: string): Map<number, number> =>
+          new Map(
+            [...out.matchAll(/^\[(\d+)\]:\s+(-?[\d.]+)/gm)].map((m) => [
+              Number(m[1]),
+              Number(m[2]),
+            ]),
+          );
+        const regs = values(ints.stdout);
+        expect(regs.size, ints.stdout).toBe(60);
+        compare(
+          Array.from({ length: 60 }, (_, i) => regs.get(i)!),
+          p,
+        );
+        const f = values(floats.stdout);
+        const s = p.snapshot!;
+        expect(f.get(10)).toBeCloseTo(s.voltage_v!, 2);
+        expect(f.get(12)).toBeCloseTo(s.current_a!, 2);
+        expect(f.get(8)).toBeCloseTo(s.temps_c!.reduce((a, b) => a + b, 0) / s.temps_c!.length, 2);
+      }
+    },
+  );
+
+  it('refuses writes when read-only (exception 1), unknown units (0x0B) and reads past the block (2)', async () => {
+    const c = await client(1);
+    try {
+      const before = gw.pack('s/b/2')!.snapshot!.charge_mos;
+      await expect(c.writeRegister(17, 0)).rejects.toMatchObject({
+        modbusCode: EXCEPTION.ILLEGAL_FUNCTION,
+      });
+      await expect(c.writeRegisters(16, [0, 0])).rejects.toMatchObject({
+        modbusCode: EXCEPTION.ILLEGAL_FUNCTION,
+      });
+      expect(gw.control.commands()).toEqual([]);
+      expect(gw.pack('s/b/2')!.snapshot!.charge_mos).toBe(before);
+      await expect(c.readHoldingRegisters(50, 11)).rejects.toMatchObject({
+        modbusCode: EXCEPTION.ILLEGAL_ADDRESS,
+      });
+      c.setID(7);
+      await expect(c.readHoldingRegisters(0, 1)).rejects.toMatchObject({
+        modbusCode: EXCEPTION.TARGET_FAILED,
+      });
+    } finally {
+      c.close(() => undefined);
+    }
+    expect(server.status().exceptions).toBeGreaterThanOrEqual(4);
+  });
+
+  it('with writes on, a write of the charge MOS register goes through ControlService as "modbus"', async () => {
+    const wport = await freePort();
+    const w = new ModbusTcpServer({
+      config: modbusTcpConfigSchema.parse({ port: wport, writes: true }),
+      packs: () => gw.packs(),
+      control: gw.control,
+    });
+    await w.start();
+    const c = new ModbusRTU();
+    try {
+      await c.connectTCP('127.0.0.1', { port: wport });
+      c.setID(2);
+      c.setTimeout(5000);
+      // Not a MOS register: illegal address; a MOS register with 2: illegal value.
+      await expect(c.writeRegister(0, 1)).rejects.toMatchObject({ modbusCode: 2 });
+      await expect(c.writeRegister(17, 2)).rejects.toMatchObject({ modbusCode: 3 });
+      const r = await c.writeRegister(17, 0).then(
+        () => 'done',
+        (e: { modbusCode?: number }) => `exception ${e.modbusCode}`,
+      );
+      const cmd = gw.control.commands('s/b/3')[0];
+      expect(cmd?.user).toBe('modbus');
+      expect(cmd?.action).toBe('mos.charge');
+      // Pylontech's simulator may not switch MOSFETs; either way the answer follows the command.
+      expect(r).toBe(cmd?.status === 'done' ? 'done' : `exception ${EXCEPTION.DEVICE_FAILURE}`);
+    } finally {
+      c.close(() => undefined);
+      await w.stop();
+    }
+  });
+
+  it('a port already in use is an error in status, retried, never a crash', async () => {
+    const logs: string[] = [];
+    const busy = new ModbusTcpServer({
+      config: modbusTcpConfigSchema.parse({ port }),
+      packs: () => gw.packs(),
+      log: (_l, m) => logs.push(m),
+      backoff: { minMs: 50, maxMs: 100 },
+    });
+    const st = await busy.start();
+    expect(st.state).toBe('error');
+    expect(st.lastError).toMatch(/EADDRINUSE/);
+    expect(st.nextAttemptAt).toBeDefined();
+    await busy.stop();
+    expect(busy.status().state).toBe('stopped');
+    expect(logs.join('\n')).toMatch(/retrying/);
+  });
+});

@@ -1,0 +1,35 @@
+/** A MOS write over Modbus that the pack really performs (DALY on the simulator). */
+import Modbus from 'modbus-serial';
+import { expect, it } from 'vitest';
+import { ModbusTcpServer, modbusTcpConfigSchema } from './index.js';
+import { freePort, simGateway, until } from './testing.js';
+
+const ModbusRTU = Modbus.default;
+
+it('writing 0 to the charge MOS register switches the pack off through ControlService, audited as "modbus"', async () => {
+  const { gw, stop } = await simGateway('daly', [0x40]);
+  const port = await freePort();
+  const server = new ModbusTcpServer({
+    config: modbusTcpConfigSchema.parse({ port, writes: true }),
+    packs: () => gw.packs(),
+    control: gw.control,
+  });
+  await server.start();
+  const c = new ModbusRTU();
+  try {
+    await c.connectTCP('127.0.0.1', { port });
+    c.setID(1);
+    c.setTimeout(10_000);
+    expect((await c.readHoldingRegisters(17, 1)).data).toEqual([1]);
+    await c.writeRegister(17, 0);
+    const cmd = gw.control.commands('s/b/64')[0]!;
+    expect(cmd).toMatchObject({ user: 'modbus', action: 'mos.charge', status: 'done' });
+    await until(gw, (e) => e.type === 'snapshot' && e.packId === 's/b/64');
+    expect((await c.readHoldingRegisters(17, 1)).data).toEqual([0]);
+    expect(server.status().writesDone).toBe(1);
+  } finally {
+    c.close(() => undefined);
+    await server.stop();
+    await stop();
+  }
+});

@@ -1,0 +1,568 @@
+/**
+ * The MQTT integration: publishes each pack's canonical state (and seed 001's payloads when
+ * chosen), keeps Home Assistant discovery in step with the packs, and takes MOS/SOC
+ * commands through the gateway's one safe write path. A broker that is down or goes away
+ * is retried with backoff (1 s doubling to 60 s) and shown in `status()`; nothing here
+ * throws into the gateway.
+ */
+import { readFileSync } from 'node:fs';
+import { freemem } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { DeviceInfo } from '@openbms/core';
+import type { EventBus, GatewayEvent, PackStatus } from '../../types.js';
+import {
+  gatewayDiscovery,
+  packDiscovery,
+  systemDiscovery,
+  systemState,
+  topics,
+  type DiscoveryContext,
+  type DiscoveryMessage,
+} from './discovery.js';
+import {
+  DailyMax,
+  alarmSummary,
+  heartbeatPayload,
+  seedPackPayload,
+  slug,
+  statePayload,
+} from './payloads.js';
+import type { MqttConfig } from './schema.js';
+
+export type MqttLogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** The part of ControlService the commands use (validation, interlocks, audit live there). */
+export interface MqttControl {
+  setMos(
+    packId: string,
+    which: 'charge' | 'discharge',
+    on: boolean,
+    user: string,
+  ): Promise<unknown>;
+  setSoc(packId: string, pct: number, user: string): Promise<unknown>;
+}
+
+export interface MqttIntegrationOptions {
+  config: MqttConfig;
+  events: EventBus;
+  packs(): PackStatus[];
+  control?: MqttControl;
+  log?: MqttLogFn;
+  clock?: { now(): number };
+}
+
+export interface MqttStatus {
+  connected: boolean;
+  lastError?: string;
+  /** Messages handed to the broker connection. */
+  published: number;
+  lastPublishAt?: number;
+  /** Messages not sent because the broker was unreachable (states are not queued). */
+  dropped: number;
+  reconnects: number;
+  commands: number;
+}
+
+export interface CommandResult {
+  command: string;
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+  code?: string;
+}
+
+/** The user commands from MQTT are audited as. */
+export const MQTT_USER = 'mqtt';
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 60_000;
+
+/** `mqtt://user:secret@host` -> `mqtt://user:***@host`: passwords never reach a log. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}
+
+export class MqttIntegration {
+  private client: MqttClient | undefined;
+  private readonly cfg: MqttConfig;
+  private readonly t: ReturnType<typeof topics>;
+  private readonly ctx: DiscoveryContext;
+  private readonly clock: { now(): number };
+  private readonly log: MqttLogFn;
+  private readonly st: MqttStatus = {
+    connected: false,
+    published: 0,
+    dropped: 0,
+    reconnects: 0,
+    commands: 0,
+  };
+  private timer: NodeJS.Timeout | undefined;
+  private off: (() => void) | undefined;
+  private startedAt = 0;
+  private failures = 0;
+  private readonly lastPublish = new Map<string, number>();
+  private readonly info = new Map<string, DeviceInfo>();
+  private readonly daily = new Map<string, DailyMax>();
+  /** Discovery payloads sent, by topic, and the topics of each owner (pack id, system, gateway). */
+  private readonly sent = new Map<string, string>();
+  private readonly owned = new Map<string, Set<string>>();
+  private readonly signature = new Map<string, string>();
+  private indexSeen = false;
+  /** The index is published only once the subscription to it is acknowledged (so the previous one is read first). */
+  private indexReady = false;
+  private lastIndex = '';
+
+  constructor(private readonly o: MqttIntegrationOptions) {
+    this.cfg = o.config;
+    this.clock = o.clock ?? { now: () => Date.now() };
+    this.log = o.log ?? (() => undefined);
+    this.t = topics(this.cfg.base_topic);
+    this.ctx = {
+      base: this.cfg.base_topic,
+      prefix: this.cfg.homeassistant.discovery_prefix,
+      commands: {
+        mos: this.cfg.commands.enabled && this.cfg.commands.mos && !!o.control,
+        soc: this.cfg.commands.enabled && this.cfg.commands.soc && !!o.control,
+      },
+    };
+  }
+
+  status(): MqttStatus {
+    return { ...this.st };
+  }
+
+  /** Starts connecting (it does not wait for the broker) and publishing. */
+  start(): void {
+    if (this.client || !this.cfg.enabled) return;
+    this.startedAt = this.clock.now();
+    let opts: IClientOptions;
+    try {
+      opts = this.clientOptions();
+    } catch (e) {
+      this.error(`MQTT not started: ${msg(e)}`);
+      return;
+    }
+    this.log('info', `MQTT: connecting to ${redactUrl(this.cfg.url)} as ${opts.clientId}`);
+    const client = mqtt.connect(this.cfg.url, opts);
+    this.client = client;
+    client.on('connect', () => this.connected());
+    client.on('message', (topic, payload) => this.message(topic, payload.toString('utf8')));
+    client.on('error', (e) => this.error(`MQTT: ${msg(e)}`));
+    client.on('close', () => {
+      if (this.st.connected) this.log('warn', 'MQTT: connection closed; reconnecting');
+      this.st.connected = false;
+      this.failures++;
+      client.options.reconnectPeriod = Math.min(
+        BACKOFF_MAX_MS,
+        BACKOFF_MIN_MS * 2 ** Math.min(this.failures - 1, 10),
+      );
+    });
+    client.on('reconnect', () => this.st.reconnects++);
+    this.off = this.o.events.on((e) => this.event(e));
+    this.timer = setInterval(() => this.tick(), this.cfg.interval_s * 1000);
+    this.timer.unref?.();
+  }
+
+  /** Publishes `offline` (a clean stop sends no last will) and disconnects. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.off?.();
+    this.off = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    try {
+      if (client.connected) {
+        await client.publishAsync(this.t.status, 'offline', { qos: 1, retain: true });
+      }
+    } catch (e) {
+      this.error(`MQTT: publishing offline failed: ${msg(e)}`);
+    }
+    await client.endAsync(!client.connected).catch(() => undefined);
+    this.st.connected = false;
+  }
+
+  /** Publishes every pack's state now and resolves when the broker connection took it all. */
+  async flush(): Promise<void> {
+    const c = this.client;
+    if (!c?.connected) return;
+    const jobs: Promise<unknown>[] = [];
+    for (const p of this.o.packs()) {
+      if (!p.snapshot) continue;
+      const payload = JSON.stringify(statePayload(p.snapshot, this.cfg.fields));
+      jobs.push(c.publishAsync(this.t.state(p.id), payload, this.stateOpts()));
+      this.count();
+    }
+    await Promise.all(jobs);
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  private clientOptions(): IClientOptions {
+    const c = this.cfg;
+    const opts: IClientOptions = {
+      clientId: c.client_id ?? `openbms-${slug(c.base_topic)}-${randomBytes(4).toString('hex')}`,
+      clean: true,
+      keepalive: 30,
+      connectTimeout: 10_000,
+      reconnectPeriod: BACKOFF_MIN_MS,
+      queueQoSZero: false,
+      will: { topic: this.t.status, payload: Buffer.from('offline'), qos: 1, retain: true },
+    };
+    if (c.username !== undefined) opts.username = c.username;
+    if (c.password !== undefined) opts.password = c.password;
+    if (c.tls) {
+      const read = (what: string, path: string | undefined): Buffer | undefined => {
+        if (path === undefined) return undefined;
+        try {
+          return readFileSync(path);
+        } catch (e) {
+          throw new Error(`cannot read tls.${what} ${path}: ${msg(e)}`);
+        }
+      };
+      const ca = read('ca', c.tls.ca);
+      const cert = read('cert', c.tls.cert);
+      const key = read('key', c.tls.key);
+      if (ca) opts.ca = ca;
+      if (cert) opts.cert = cert;
+      if (key) opts.key = key;
+      opts.rejectUnauthorized = !c.tls.insecure;
+    }
+    return opts;
+  }
+
+  private connected(): void {
+    const c = this.client;
+    if (!c) return;
+    this.st.connected = true;
+    this.indexReady = false;
+    delete this.st.lastError;
+    this.failures = 0;
+    c.options.reconnectPeriod = BACKOFF_MIN_MS;
+    this.log('info', `MQTT: connected to ${redactUrl(this.cfg.url)}`);
+    this.pub(this.t.status, 'online', { qos: 1, retain: true });
+    const subs: string[] = [];
+    if (this.cfg.homeassistant.enabled) subs.push(this.haStatusTopic(), this.t.index);
+    if (this.cfg.commands.enabled) subs.push(`${this.cfg.base_topic}/+/set/+`);
+    if (subs.length) {
+      c.subscribe(subs, { qos: 1 }, (err) => {
+        if (err) this.error(`MQTT: subscribe failed: ${msg(err)}`);
+        this.indexReady = true;
+        this.pubIndex();
+      });
+    }
+    // Everything again: the broker may have restarted without persistence.
+    this.sent.clear();
+    this.signature.clear();
+    for (const p of this.o.packs()) this.pubAvailability(p.id, p.online);
+    this.tick(true);
+  }
+
+  private haStatusTopic(): string {
+    return (
+      this.cfg.homeassistant.status_topic ?? `${this.cfg.homeassistant.discovery_prefix}/status`
+    );
+  }
+
+  private error(m: string): void {
+    this.st.lastError = m;
+    this.log('error', m);
+  }
+
+  private stateOpts(): { qos: 0 | 1 | 2; retain: boolean } {
+    return { qos: this.cfg.qos, retain: this.cfg.retain };
+  }
+
+  private count(): void {
+    this.st.published++;
+    this.st.lastPublishAt = this.clock.now();
+  }
+
+  private pub(topic: string, payload: string, opts: { qos: 0 | 1 | 2; retain: boolean }): void {
+    const c = this.client;
+    if (!c?.connected) {
+      this.st.dropped++;
+      return;
+    }
+    c.publish(topic, payload, opts, (err) => {
+      if (err) this.error(`MQTT: publish to ${topic} failed: ${msg(err)}`);
+    });
+    this.count();
+  }
+
+  // ------------------------------------------------------------------ publishing
+
+  private event(e: GatewayEvent): void {
+    if (e.type === 'snapshot') {
+      if (e.snapshot.info)
+        this.info.set(e.packId, { ...this.info.get(e.packId), ...e.snapshot.info });
+      let d = this.daily.get(e.packId);
+      if (!d) this.daily.set(e.packId, (d = new DailyMax()));
+      d.update(e.snapshot, this.clock.now());
+      const last = this.lastPublish.get(e.packId);
+      if (last !== undefined && this.clock.now() - last < this.cfg.interval_s * 1000) return;
+      const p = this.o.packs().find((x) => x.id === e.packId);
+      if (p) this.publishPack(p);
+    } else if (e.type === 'online') {
+      this.pubAvailability(e.packId, e.online);
+    }
+  }
+
+  private pubAvailability(id: string, online: boolean): void {
+    this.pub(this.t.availability(id), online ? 'online' : 'offline', { qos: 1, retain: true });
+  }
+
+  /** Each interval: every pack not published in the last half interval, systems, heartbeats. */
+  private tick(all = false): void {
+    if (!this.client?.connected) return;
+    const now = this.clock.now();
+    const packs = this.o.packs();
+    if (this.cfg.homeassistant.enabled) this.discoverFixed(packs);
+    for (const p of packs) {
+      const last = this.lastPublish.get(p.id);
+      if (all || last === undefined || now - last >= this.cfg.interval_s * 500) this.publishPack(p);
+      if (this.cfg.compat.heartbeat) {
+        const hb = heartbeatPayload({
+          online: p.online,
+          now,
+          startedAt: this.startedAt,
+          freeMem: freemem(),
+        });
+        this.pub(this.t.compat(p.id, 'heartbeat'), JSON.stringify(hb), this.stateOpts());
+      }
+    }
+    if (this.cfg.homeassistant.enabled) {
+      for (const [key, group] of buses(packs)) {
+        const [site, bus] = key.split('\n') as [string, string];
+        this.pub(this.t.system(site, bus), JSON.stringify(systemState(group)), this.stateOpts());
+      }
+    }
+  }
+
+  private publishPack(p: PackStatus): void {
+    if (!p.snapshot || !this.client?.connected) return;
+    this.lastPublish.set(p.id, this.clock.now());
+    const state = statePayload(p.snapshot, this.cfg.fields);
+    const opts = this.stateOpts();
+    this.pub(this.t.state(p.id), JSON.stringify(state), opts);
+    this.pub(this.t.alarms(p.id), JSON.stringify(alarmSummary(p.snapshot)), opts);
+    const compat = this.cfg.compat;
+    if (compat.pack !== 'off') {
+      this.pub(
+        this.t.compat(p.id, 'pack'),
+        JSON.stringify(seedPackPayload(p.snapshot, compat.pack)),
+        opts,
+      );
+    }
+    if (compat.daily_max) {
+      const d = this.daily.get(p.id)?.payload();
+      if (d) this.pub(this.t.compat(p.id, 'daily_max'), JSON.stringify(d), opts);
+    }
+    if (this.cfg.homeassistant.enabled) this.discoverPack(p, state);
+  }
+
+  // ------------------------------------------------------------------ discovery
+
+  /** The gateway and one device per bus (they do not depend on snapshots). */
+  private discoverFixed(packs: PackStatus[]): void {
+    this.sendOwned('gateway', gatewayDiscovery(this.ctx));
+    for (const key of buses(packs).keys()) {
+      const [site, bus] = key.split('\n') as [string, string];
+      this.sendOwned(`system:${site}/${bus}`, systemDiscovery(site, bus, this.ctx));
+    }
+    this.pubIndex();
+  }
+
+  private discoverPack(p: PackStatus, state: Record<string, unknown>): void {
+    const info = this.info.get(p.id) ?? p.snapshot?.info;
+    const sig = JSON.stringify([
+      p.name,
+      Object.keys(state).map((k) => [
+        k,
+        Array.isArray(state[k]) ? (state[k] as unknown[]).length : 0,
+      ]),
+      info ?? null,
+    ]);
+    if (this.signature.get(p.id) === sig) return;
+    this.signature.set(p.id, sig);
+    this.sendOwned(p.id, packDiscovery(p, state, info, this.ctx));
+    this.pubIndex();
+  }
+
+  /** Sends changed configs of an owner and empties (removes) the ones it no longer has. */
+  private sendOwned(owner: string, msgs: DiscoveryMessage[]): void {
+    const now = new Set<string>();
+    for (const m of msgs) {
+      now.add(m.topic);
+      const json = JSON.stringify(m.payload);
+      if (this.sent.get(m.topic) === json) continue;
+      this.sent.set(m.topic, json);
+      this.pub(m.topic, json, { qos: 1, retain: true });
+    }
+    for (const topic of this.owned.get(owner) ?? []) {
+      if (!now.has(topic)) this.remove(topic);
+    }
+    this.owned.set(owner, now);
+  }
+
+  private remove(topic: string): void {
+    this.sent.delete(topic);
+    this.pub(topic, '', { qos: 1, retain: true });
+  }
+
+  /** The retained list of discovery topics by owner, so a later run can remove stale ones. */
+  private pubIndex(): void {
+    const index: Record<string, string[]> = {};
+    for (const [owner, set] of [...this.owned].sort(([a], [b]) => a.localeCompare(b))) {
+      index[owner] = [...set].sort();
+    }
+    const json = JSON.stringify(index);
+    if (!this.indexReady || json === this.lastIndex) return;
+    this.lastIndex = json;
+    this.pub(this.t.index, json, { qos: 1, retain: true });
+  }
+
+  /** The previous run's index: owners no longer configured lose their entities. */
+  private previousIndex(payload: string): void {
+    if (this.indexSeen) return;
+    this.indexSeen = true;
+    let index: Record<string, unknown>;
+    try {
+      index = JSON.parse(payload) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const packs = this.o.packs();
+    const live = new Set<string>([
+      'gateway',
+      ...packs.map((p) => p.id),
+      ...[...buses(packs).keys()].map((k) => `system:${k.replace('\n', '/')}`),
+    ]);
+    for (const [owner, list] of Object.entries(index ?? {})) {
+      if (!Array.isArray(list)) continue;
+      const topicsOf = list.filter((x): x is string => typeof x === 'string');
+      if (live.has(owner)) {
+        // Kept: merged, so the next discovery of this owner removes what it no longer has.
+        const set = this.owned.get(owner) ?? new Set<string>();
+        for (const t of topicsOf) set.add(t);
+        this.owned.set(owner, set);
+        this.signature.delete(owner);
+      } else {
+        for (const t of topicsOf) this.remove(t);
+        this.log(
+          'info',
+          `MQTT: removed Home Assistant entities of ${owner} (no longer configured)`,
+        );
+      }
+    }
+    this.lastIndex = '';
+    this.tick(true);
+  }
+
+  // ------------------------------------------------------------------ messages and commands
+
+  private message(topic: string, payload: string): void {
+    try {
+      if (topic === this.haStatusTopic()) {
+        if (payload.trim().toLowerCase() === 'online') {
+          this.log('info', 'MQTT: Home Assistant is online; re-sending discovery');
+          this.sent.clear();
+          this.signature.clear();
+          this.tick(true);
+        }
+      } else if (topic === this.t.index) {
+        this.previousIndex(payload);
+      } else if (this.cfg.commands.enabled && topic.startsWith(`${this.cfg.base_topic}/`)) {
+        const rest = topic.slice(this.cfg.base_topic.length + 1).split('/');
+        if (rest.length === 3 && rest[1] === 'set') void this.command(rest[0]!, rest[2]!, payload);
+      }
+    } catch (e) {
+      this.error(`MQTT: message on ${topic} failed: ${msg(e)}`);
+    }
+  }
+
+  private async command(packSlug: string, what: string, payload: string): Promise<void> {
+    this.st.commands++;
+    const pack = this.o.packs().find((p) => slug(p.id) === packSlug);
+    const reply = (r: CommandResult): void => {
+      const topic = `${this.cfg.base_topic}/${packSlug}/result`;
+      this.pub(topic, JSON.stringify(r), { qos: 1, retain: false });
+    };
+    const fail = (code: string, error: string): void =>
+      reply({ command: what, ok: false, error, code });
+    if (!pack) return fail('NOT_FOUND', `no pack ${packSlug}`);
+    const control = this.o.control;
+    const text = payload.trim();
+    try {
+      if (what === 'charge_mos' || what === 'discharge_mos') {
+        if (!this.cfg.commands.mos || !control) {
+          return fail('COMMAND_REFUSED', `MOS commands are disabled (mqtt.commands.mos)`);
+        }
+        const on = onOff(text);
+        if (on === undefined) {
+          return fail('REQUEST_INVALID', `payload must be ON or OFF, got "${text.slice(0, 20)}"`);
+        }
+        await control.setMos(
+          pack.id,
+          what === 'charge_mos' ? 'charge' : 'discharge',
+          on,
+          MQTT_USER,
+        );
+        reply({ command: what, ok: true, value: on ? 'ON' : 'OFF' });
+      } else if (what === 'soc') {
+        if (!this.cfg.commands.soc || !control) {
+          return fail('COMMAND_REFUSED', `SOC commands are disabled (mqtt.commands.soc)`);
+        }
+        const pct = Number(text);
+        if (text === '' || !Number.isFinite(pct)) {
+          return fail(
+            'REQUEST_INVALID',
+            `payload must be a number 0..100, got "${text.slice(0, 20)}"`,
+          );
+        }
+        await control.setSoc(pack.id, pct, MQTT_USER);
+        reply({ command: what, ok: true, value: pct });
+      } else {
+        return fail(
+          'REQUEST_INVALID',
+          `unknown command "${what}"; accepted: charge_mos, discharge_mos, soc`,
+        );
+      }
+      // Show the switched state without waiting for the next interval.
+      const fresh = this.o.packs().find((p) => p.id === pack.id);
+      if (fresh) this.publishPack(fresh);
+    } catch (e) {
+      const code = (e as { code?: unknown })?.code;
+      reply({
+        command: what,
+        ok: false,
+        error: msg(e),
+        ...(typeof code === 'string' ? { code } : {}),
+      });
+    }
+  }
+}
+
+function onOff(s: string): boolean | undefined {
+  const v = s.toLowerCase();
+  if (v === 'on' || v === '1' || v === 'true') return true;
+  if (v === 'off' || v === '0' || v === 'false') return false;
+  return undefined;
+}
+
+function msg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Packs grouped by `site\nbus`. */
+function buses(packs: PackStatus[]): Map<string, PackStatus[]> {
+  const out = new Map<string, PackStatus[]>();
+  for (const p of packs) {
+    const k = `${p.site}\n${p.bus}`;
+    const g = out.get(k);
+    if (g) g.push(p);
+    else out.set(k, [p]);
+  }
+  return out;
+}

@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Modbus from 'modbus-serial';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { defaultConfig, validateConfig } from './config.js';
@@ -190,7 +191,6 @@ describe('gateway with MQTT configured', () => {
 describe('gateway with Modbus TCP and metrics configured', () => {
   it('serves the seed 001 register block of each pack and Prometheus metrics', async () => {
     const { freePort } = await import('./integrations/modbus/testing.js');
-    const ModbusRTU = (await import('modbus-serial')).default;
     const port = await freePort();
     const storage = openSqliteStorage({});
     stops.push(() => storage.close());
@@ -224,7 +224,8 @@ describe('gateway with Modbus TCP and metrics configured', () => {
     await gw.start();
     stops.push(() => gw.stop());
     await both;
-    const client = new ModbusRTU();
+    // modbus-serial is CommonJS: under NodeNext its class is the default export's `default`.
+    const client = new Modbus.default();
     await client.connectTCP('127.0.0.1', { port });
     stops.push(() => new Promise<void>((r) => client.close(() => r())));
     for (const [unit, id] of [

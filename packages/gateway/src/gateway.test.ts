@@ -185,6 +185,8 @@ describe('gateway with MQTT configured', () => {
     const state = JSON.parse(got.get(stateTopic)!) as { voltage_v?: number; cell_mv?: number[] };
     expect(state.cell_mv).toHaveLength(16);
     expect(gw.mqtt?.status().connected).toBe(true);
+    // Seed 001's IoT MQTT Panel dashboard points at the same topics.
+    expect(JSON.stringify(gw.mqttPanel())).toContain(base);
   });
 });
 

@@ -15,7 +15,7 @@ import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
 import { ControlService } from './control/index.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './integrations/metrics/index.js';
 import { ModbusTcpClient, ModbusTcpServer } from './integrations/modbus/index.js';
-import { MqttIntegration } from './integrations/mqtt/index.js';
+import { MqttIntegration, iotMqttPanelDashboard } from './integrations/mqtt/index.js';
 import { packsOf, sitesOf, type BusConfig, type Config } from './config.js';
 import { BusPoller } from './scheduler/index.js';
 import { EventBus, type PackRef, type PackStatus } from './types.js';
@@ -291,6 +291,12 @@ export class Gateway {
 
   alarmCounts(packId?: string): Record<string, number> {
     return this.alarms.counts(packId);
+  }
+
+  /** Seed 001's IoT MQTT Panel dashboard for the configured MQTT topics (undefined without MQTT). */
+  mqttPanel(): unknown {
+    const mqtt = this.opts.config.mqtt;
+    return mqtt ? iotMqttPanelDashboard(this.packs(), mqtt) : undefined;
   }
 
   writerStatus(): WriterStatus {

@@ -22,7 +22,7 @@ import { controlRoutes } from './routes/control.js';
 import { docsRoutes } from './routes/docs.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
-import { metricsRoutes } from './routes/metrics.js';
+import { integrationRoutes, metricsRoutes } from './routes/metrics.js';
 import { liveRoutes } from './routes/live.js';
 import { packRoutes } from './routes/packs.js';
 import { setupRoutes } from './routes/setup.js';
@@ -119,6 +119,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       healthRoutes(api, ctx);
       liveRoutes(api, ctx);
       controlRoutes(api, ctx); // only when ctx.gateway.control is present
+      integrationRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

@@ -48,6 +48,8 @@ export interface GatewayApi {
   acknowledgeAlarm(id: number, user: string): boolean;
   activeAlarms(packId?: string): AlarmEvent[];
   alarmCounts(packId?: string): Record<string, number>;
+  /** IoT MQTT Panel dashboard JSON (seed 001), undefined when MQTT is not configured. */
+  mqttPanel?(): unknown;
   /** Prometheus text exposition, when the gateway exports metrics. */
   metrics?: { render(): string; contentType: string; public: boolean };
   /** Safe control (parameters, commands); its routes exist only when this is present. */

@@ -1,4 +1,5 @@
-/** Prometheus `/metrics` (outside /api/v1, where scrapers look for it). */
+/** Prometheus `/metrics` (outside /api/v1, where scrapers look for it) and integration downloads. */
+import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 
@@ -17,5 +18,28 @@ export function metricsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (_req, reply) => reply.header('content-type', m.contentType).send(m.render()),
+  );
+}
+
+/** Seed 001's "IoT MQTT Panel" dashboard, ready to import into the app. */
+export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get(
+    '/integrations/mqtt/iot-panel.json',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'IoT MQTT Panel dashboard (JSON) for the configured MQTT topics',
+        tags: ['integrations'],
+      },
+    },
+    async (_req, reply) => {
+      const dashboard = ctx.gateway.mqttPanel?.();
+      if (dashboard === undefined) {
+        throw new BmsError('NOT_FOUND', 'MQTT is not configured (no mqtt: section in the config)');
+      }
+      return reply
+        .header('content-disposition', 'attachment; filename="openbms-iot-mqtt-panel.json"')
+        .send(dashboard);
+    },
   );
 }

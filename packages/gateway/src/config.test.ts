@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -137,5 +137,15 @@ describe('config: integrations', () => {
     const e = errorOf(() => validateConfig({ version: 1, mqtt: { base_topik: 'x' } }));
     expect(e.message).toContain('mqtt');
     expect(e.message).toContain('base_topik');
+  });
+});
+
+describe('config: the README example', () => {
+  it('is a valid configuration', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(yaml).toBeTruthy();
+    const c = loadConfig(file('readme.yaml', yaml!));
+    expect(packsOf(c).length).toBeGreaterThan(0);
   });
 });

@@ -12,6 +12,7 @@ import { PROTOCOLS, getProtocol } from '@openbms/protocols';
 import { metricsConfigSchema } from './integrations/metrics/schema.js';
 import { modbusClientConfigSchema, modbusTcpConfigSchema } from './integrations/modbus/schema.js';
 import { mqttConfigSchema } from './integrations/mqtt/schema.js';
+import { tunnelConfigSchema } from './integrations/tunnel/schema.js';
 import type { PackRef } from './types.js';
 
 export const CONFIG_VERSION = 1;
@@ -144,6 +145,8 @@ export const configSchema = z
     modbus_client: modbusClientConfigSchema.optional(),
     /** Prometheus /metrics. */
     metrics: metricsConfigSchema.optional(),
+    /** UART-over-TCP tunnel for vendor PC software (exclusive lease of one bus). */
+    tunnel: tunnelConfigSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -246,3 +246,53 @@ describe('gateway with Modbus TCP and metrics configured', () => {
     expect(text).toContain('pack="s/b/2"');
   });
 });
+
+describe('gateway with the UART tunnel configured', () => {
+  it('lends the bus to a raw TCP client and resumes polling after it leaves', async () => {
+    const { connect } = await import('node:net');
+    const { getProtocol } = await import('@openbms/protocols');
+    const storage = openSqliteStorage({});
+    stops.push(() => storage.close());
+    const config = validateConfig({
+      version: 1,
+      tunnel: { enabled: true, bus: 's/b', port: 0, timeout_s: 30 },
+      sites: [
+        {
+          id: 's',
+          buses: [
+            {
+              id: 'b',
+              port: 'sim',
+              protocol: 'daly',
+              poll_interval_s: 0.3,
+              simulator: { speed: 0 },
+              packs: [{ address: 64 }],
+            },
+          ],
+        },
+      ],
+    });
+    const gw = new Gateway({ config, storage });
+    await gw.start();
+    stops.push(() => gw.stop());
+    await until(gw, (e) => e.type === 'snapshot');
+    const { port } = gw.tunnelStatus()!;
+    const def = getProtocol('daly');
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const reply = new Promise<Uint8Array>((resolve) => {
+      const framer = def.createFramer();
+      socket.on('data', (chunk) => {
+        for (const ev of framer.push(new Uint8Array(chunk)))
+          if (ev.type === 'frame') resolve(ev.bytes);
+      });
+    });
+    socket.write(def.encode({ command: 'pack_status', address: 0x40 }));
+    const r = def.decode(await reply);
+    expect(r.voltage_v).toBeCloseTo(gw.pack('s/b/64')!.snapshot!.voltage_v!, 0);
+    expect(gw.tunnelStatus()!.client?.leased).toBe(true);
+    socket.end();
+    await until(gw, (e) => e.type === 'snapshot'); // polling resumes
+    expect(gw.tunnelStatus()!.client).toBeUndefined();
+  });
+});

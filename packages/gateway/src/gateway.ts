@@ -16,6 +16,7 @@ import { ControlService } from './control/index.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './integrations/metrics/index.js';
 import { ModbusTcpClient, ModbusTcpServer } from './integrations/modbus/index.js';
 import { MqttIntegration, iotMqttPanelDashboard } from './integrations/mqtt/index.js';
+import { UartTunnel, type TunnelStatus } from './integrations/tunnel/index.js';
 import { packsOf, sitesOf, type BusConfig, type Config } from './config.js';
 import { BusPoller } from './scheduler/index.js';
 import { EventBus, type PackRef, type PackStatus } from './types.js';
@@ -64,6 +65,8 @@ export class Gateway {
   /** The Modbus TCP server and client, when configured and enabled. */
   modbusServer: ModbusTcpServer | undefined;
   modbusClient: ModbusTcpClient | undefined;
+  /** The UART-over-TCP tunnel, when configured and enabled. */
+  tunnel: UartTunnel | undefined;
   /** Prometheus text for the server's /metrics (absent when `metrics: {enabled: false}`). */
   readonly metrics: { render(): string; contentType: string; public: boolean } | undefined;
   private readonly refs: PackRef[];
@@ -156,6 +159,24 @@ export class Gateway {
       });
       this.modbusClient.start();
     }
+    const tc = this.opts.config.tunnel;
+    if (tc && tc.enabled) {
+      const [site, bus] = tc.bus.split('/');
+      const running = this.running.find((b) => b.site === site && b.config.id === bus);
+      if (!running) {
+        throw new BmsError(
+          'CONFIG_INVALID',
+          `tunnel.bus: no bus "${tc.bus}"; configured: ${this.running.map((b) => `${b.site}/${b.config.id}`).join(', ')}`,
+        );
+      }
+      this.tunnel = new UartTunnel({
+        config: tc,
+        poller: running.poller,
+        log: log('tunnel'),
+        clock: this.clock,
+      });
+      await this.tunnel.start();
+    }
     const policy = retentionOf(this.opts.config);
     const every = (ms: number, fn: () => void): void => {
       const t = setInterval(() => {
@@ -228,6 +249,9 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
+    // The tunnel holds a bus lease that the poller's stop would wait for: close it first.
+    await this.tunnel?.stop();
+    this.tunnel = undefined;
     await this.mqtt?.stop();
     this.mqtt = undefined;
     await this.modbusServer?.stop();
@@ -297,6 +321,11 @@ export class Gateway {
   mqttPanel(): unknown {
     const mqtt = this.opts.config.mqtt;
     return mqtt ? iotMqttPanelDashboard(this.packs(), mqtt) : undefined;
+  }
+
+  /** The tunnel's status (client, bytes, expiry), undefined when no tunnel is configured. */
+  tunnelStatus(): TunnelStatus | undefined {
+    return this.tunnel?.status();
   }
 
   writerStatus(): WriterStatus {

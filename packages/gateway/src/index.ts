@@ -8,3 +8,4 @@ export * from './control/index.js';
 export * from './integrations/mqtt/index.js';
 export * from './integrations/modbus/index.js';
 export * from './integrations/metrics/index.js';
+export * from './integrations/tunnel/index.js';

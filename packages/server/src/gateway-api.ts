@@ -48,6 +48,8 @@ export interface GatewayApi {
   acknowledgeAlarm(id: number, user: string): boolean;
   activeAlarms(packId?: string): AlarmEvent[];
   alarmCounts(packId?: string): Record<string, number>;
+  /** UART tunnel status (client address, bytes, uptime, expiry), undefined without a tunnel. */
+  tunnelStatus?(): unknown;
   /** IoT MQTT Panel dashboard JSON (seed 001), undefined when MQTT is not configured. */
   mqttPanel?(): unknown;
   /** Prometheus text exposition, when the gateway exports metrics. */

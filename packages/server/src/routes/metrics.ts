@@ -42,4 +42,20 @@ export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): voi
         .send(dashboard);
     },
   );
+  app.get(
+    '/integrations/tunnel',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'UART-over-TCP tunnel: client, bytes in/out, uptime, time to expiry',
+        tags: ['integrations'],
+      },
+    },
+    async () => {
+      const status = ctx.gateway.tunnelStatus?.();
+      if (status === undefined)
+        throw new BmsError('NOT_FOUND', 'no tunnel is configured (tunnel: section)');
+      return status;
+    },
+  );
 }

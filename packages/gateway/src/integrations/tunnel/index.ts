@@ -6,4 +6,10 @@ export {
   type TunnelLog,
 } from './tunnel.js';
 export { tunnelConfigSchema, type TunnelConfig } from './schema.js';
-export { parseCidr, parseIpv4, allowed, cidrContains, type Cidr } from './cidr.js';
+export {
+  parseCidr,
+  parseIpv4,
+  allowed as addressAllowed,
+  cidrContains,
+  type Cidr,
+} from './cidr.js';

@@ -106,7 +106,18 @@ export async function cmdStart(
     });
     await gateway.start();
     server = await buildServer({ storage, gateway });
-    const address = await server.listen({ host: config.http.host, port: config.http.port });
+    let address: string;
+    try {
+      address = await server.listen({ host: config.http.host, port: config.http.port });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new BmsError(
+        'CONFIG_INVALID',
+        code === 'EADDRINUSE'
+          ? `port ${config.http.port} on ${config.http.host} is already in use; choose another with --port or http.port`
+          : `cannot listen on ${config.http.host}:${config.http.port}: ${(e as Error).message}`,
+      );
+    }
     io.out(
       `OpenBMS listening on ${address} (API ${address}/api/v1, docs ${address}/api/docs); Ctrl-C stops\n`,
     );

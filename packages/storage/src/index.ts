@@ -8,6 +8,9 @@
  */
 import type { Alarm, Reading } from '@openbms/core';
 
+/** Input checks every records adapter applies (REQUEST_INVALID naming the field). */
+export * as recordChecks from './validate.js';
+
 // ---------------------------------------------------------------- telemetry
 
 /** One poll result of one pack. */

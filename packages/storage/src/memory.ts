@@ -16,68 +16,23 @@ import type {
   User,
   UserStore,
 } from './index.js';
+import {
+  json as checkJson,
+  oneOf,
+  optInt as checkOptInt,
+  prose,
+  text,
+  time,
+  username,
+} from './validate.js';
 
 // ---------------------------------------------------------------- checks (as the SQLite adapter)
 
-const invalid = (field: string, why: string): BmsError =>
-  new BmsError('REQUEST_INVALID', `${field} ${why}`, { field });
-
-function text(value: unknown, field: string, max = 1000): string {
-  if (typeof value !== 'string' || value.length === 0)
-    throw invalid(field, 'must be a non-empty string');
-  if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value))
-    throw invalid(field, 'must not contain control characters');
-  return value;
-}
-
-function prose(value: unknown, field: string, max = 10_000): string {
-  if (typeof value !== 'string') throw invalid(field, 'must be a string');
-  if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
-  return value;
-}
-
-function time(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw invalid(field, 'must be a finite number (ms since the epoch)');
-  return value;
-}
-
-function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw invalid(
-      field,
-      `must be one of ${allowed.join(', ')} (got ${JSON.stringify(value) ?? String(value)})`,
-    );
-  }
-  return value as T;
-}
-
-function optInt(value: unknown, field: string, min = 0): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
-    throw invalid(field, `must be an integer >= ${min}`);
-  return value;
-}
-
-function username(value: unknown, field = 'username'): string {
-  const name = text(value, field, 64);
-  if (name.trim() !== name) throw invalid(field, 'must not begin or end with spaces');
-  return name;
-}
-
-function json(value: unknown, field: string): string | undefined {
-  if (value === undefined) return undefined;
-  let out: string | undefined;
-  try {
-    out = JSON.stringify(value);
-  } catch (e) {
-    throw invalid(field, `cannot be stored as JSON: ${(e as Error).message}`);
-  }
-  if (out === undefined) throw invalid(field, 'cannot be stored as JSON');
-  return out;
-}
+// The same checks as every adapter (validate.ts); absent values are undefined here.
+const optInt = (value: unknown, field: string): number | undefined =>
+  checkOptInt(value, field) ?? undefined;
+const json = (value: unknown, field: string): string | undefined =>
+  checkJson(value, field) ?? undefined;
 
 /** SQLite's NOCASE: folds ASCII letters only. */
 const fold = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());

@@ -1,0 +1,84 @@
+/**
+ * Input checks of the records stores (alarm events, audit, users), shared by every adapter
+ * so they refuse the same input: anything malformed is REQUEST_INVALID naming the field,
+ * before a database sees it. The contract suites hold each adapter to them.
+ */
+import { BmsError } from '@openbms/core';
+
+export const invalid = (field: string, why: string): BmsError =>
+  new BmsError('REQUEST_INVALID', `${field} ${why}`, { field });
+
+/** A non-empty string without control characters, at most `max` characters. */
+export function text(value: unknown, field: string, max = 1000): string {
+  if (typeof value !== 'string' || value.length === 0)
+    throw invalid(field, 'must be a non-empty string');
+  if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw invalid(field, 'must not contain control characters');
+  return value;
+}
+
+export function optText(value: unknown, field: string, max = 1000): string | null {
+  return value === undefined || value === null ? null : text(value, field, max);
+}
+
+/** Free text (messages, details): any string, newlines allowed. */
+export function prose(value: unknown, field: string, max = 10_000): string {
+  if (typeof value !== 'string') throw invalid(field, 'must be a string');
+  if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
+  return value;
+}
+
+/** A time in ms since the epoch. */
+export function time(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw invalid(field, 'must be a finite number (ms since the epoch)');
+  return value;
+}
+
+export function optTime(value: unknown, field: string): number | null {
+  return value === undefined || value === null ? null : time(value, field);
+}
+
+export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(
+      field,
+      `must be one of ${allowed.join(', ')} (got ${JSON.stringify(value) ?? String(value)})`,
+    );
+  }
+  return value as T;
+}
+
+export function optInt(value: unknown, field: string, min = 0): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw invalid(field, `must be an integer >= ${min}`);
+  return value;
+}
+
+/** A user name: 1-64 characters, no control characters, no surrounding spaces. */
+export function username(value: unknown, field = 'username'): string {
+  const name = text(value, field, 64);
+  if (name.trim() !== name) throw invalid(field, 'must not begin or end with spaces');
+  return name;
+}
+
+/** JSON text of an audit value; undefined stays absent (NULL). */
+export function json(value: unknown, field: string): string | null {
+  if (value === undefined) return null;
+  let out: string | undefined;
+  try {
+    out = JSON.stringify(value);
+  } catch (e) {
+    throw invalid(field, `cannot be stored as JSON: ${(e as Error).message}`);
+  }
+  if (out === undefined) throw invalid(field, 'cannot be stored as JSON');
+  return out;
+}
+
+/** The informative `value` of an alarm: a non-finite number is dropped, not refused. */
+export function measured(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}

@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isBmsError, type Reading } from '@openbms/core';
-import { createSimulation, ManualClock, type Simulation } from '@openbms/simulator';
+import type { Simulation } from '@openbms/simulator';
+import {
+  framesOf as framesOfFamily,
+  runStep,
+  simulated,
+  type TestProfile,
+} from '../testing/control.js';
 import type { ControlOutcome, ControlStep, ControlTarget, ReadSession } from '../types.js';
 import { codeOf } from '../testing/checks.js';
 import { control } from './control.js';
@@ -14,32 +20,11 @@ import { definition, PARAM_MAP, paramRegister } from './index.js';
 const D2: ControlTarget = { address: 0xd2 };
 const P81: ControlTarget = { address: 0x81 };
 
-type Profile = 'idle' | 'constant:-10';
 
-/** One pack answers unit 0xD2 (d2 map); two packs sit at 0x81 / 0x82 (p81 map). */
-function sim(profile: Profile = 'idle', packs = 1): Simulation & { clock: ManualClock } {
-  const clock = new ManualClock();
-  const s = createSimulation({ protocol: 'daly-modbus', clock, profile, packs });
-  clock.advance(5000); // let the profile's current establish itself
-  s.bus.advance();
-  return { ...s, clock };
-}
-
-function framesOf(pieces: readonly Uint8Array[]): Uint8Array[] {
-  const framer = definition.createFramer();
-  const ev = [...pieces.flatMap((p) => framer.push(p)), ...framer.end()];
-  expect(ev.every((e) => e.type === 'frame')).toBe(true);
-  return ev.map((e) => e.bytes);
-}
-
-/** Runs one control step as the gateway's scheduler would. */
-function run(s: Simulation, step: ControlStep): ControlOutcome {
-  const r = s.bus.respond(step.request);
-  expect(r, step.name).toBeDefined();
-  const got = framesOf(r!.pieces).filter((f) => step.accepts(f));
-  expect(step.complete(got), step.name).toBe(true);
-  return step.result(got);
-}
+const sim = (profile: TestProfile = 'idle', packs = 1) => simulated('daly-modbus', profile, packs);
+const framesOf = (pieces: readonly Uint8Array[]): Uint8Array[] =>
+  framesOfFamily(definition, pieces);
+const run = (s: Simulation, step: ControlStep): ControlOutcome => runStep(definition, s, step);
 
 const runAll = (s: Simulation, steps: ControlStep[]): ControlOutcome[] =>
   steps.map((st) => run(s, st));

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { isBmsError, type Reading } from '@openbms/core';
-import { createSimulation, ManualClock, type Simulation } from '@openbms/simulator';
+import type { Simulation } from '@openbms/simulator';
+import {
+  framesOf as framesOfFamily,
+  runStep,
+  simulated,
+  type TestProfile,
+} from '../testing/control.js';
 import type { ControlOutcome, ControlStep, ControlTarget } from '../types.js';
 import { codeOf } from '../testing/checks.js';
 import { buildFrame, BMS_ADDRESS, control, definition, ID } from './index.js';
@@ -8,31 +14,10 @@ import { buildFrame, BMS_ADDRESS, control, definition, ID } from './index.js';
 const HOST = 0x40;
 const T: ControlTarget = { address: HOST };
 
-function sim(profile: 'idle' | 'constant:-10' = 'idle'): Simulation & { clock: ManualClock } {
-  const clock = new ManualClock();
-  const s = createSimulation({ protocol: 'daly', clock, profile });
-  // Let the profile's current establish itself.
-  clock.advance(5000);
-  s.bus.advance();
-  return { ...s, clock };
-}
-
-/** Frames a reply with the family framer; expects only whole frames. */
-function framesOf(pieces: readonly Uint8Array[]): Uint8Array[] {
-  const framer = definition.createFramer();
-  const ev = [...pieces.flatMap((p) => framer.push(p)), ...framer.end()];
-  expect(ev.every((e) => e.type === 'frame')).toBe(true);
-  return ev.map((e) => e.bytes);
-}
-
-/** Runs one control step against the simulated device, as the gateway's scheduler would. */
-function run(s: Simulation, step: ControlStep): ControlOutcome {
-  const r = s.bus.respond(step.request);
-  expect(r, step.name).toBeDefined();
-  const got = framesOf(r!.pieces).filter((f) => step.accepts(f));
-  expect(step.complete(got), step.name).toBe(true);
-  return step.result(got);
-}
+const sim = (profile: TestProfile = 'idle') => simulated('daly', profile);
+const framesOf = (pieces: readonly Uint8Array[]): Uint8Array[] =>
+  framesOfFamily(definition, pieces);
+const run = (s: Simulation, step: ControlStep): ControlOutcome => runStep(definition, s, step);
 
 function runAll(s: Simulation, steps: ControlStep[]): ControlOutcome[] {
   return steps.map((st) => run(s, st));

@@ -20,7 +20,6 @@ import { definition, PARAM_MAP, paramRegister } from './index.js';
 const D2: ControlTarget = { address: 0xd2 };
 const P81: ControlTarget = { address: 0x81 };
 
-
 const sim = (profile: TestProfile = 'idle', packs = 1) => simulated('daly-modbus', profile, packs);
 const framesOf = (pieces: readonly Uint8Array[]): Uint8Array[] =>
   framesOfFamily(definition, pieces);

@@ -184,19 +184,20 @@ function chooseTier(
     return row.ts ?? Infinity;
   };
   const raw = earliest('raw');
-  let best: Tier = TIERS[first]!;
-  let bestTs = Infinity;
-  for (let i = first; i < TIERS.length; i++) {
-    const t = TIERS[i]!;
-    // A rollup tier also shows what raw still holds (folded on the fly past its watermark).
-    const e = t === 'raw' ? raw : Math.min(earliest(t), raw);
-    if (e <= from + STEP[t]) return t;
-    if (e < bestTs) {
-      best = t;
-      bestTs = e;
-    }
-  }
-  return best;
+  // Where each tier's data really starts. A rollup also shows what raw still holds (folded on
+  // the fly past its watermark), and its first bucket is stamped with the bucket's start: a
+  // bucket no older than raw's first sample holds nothing raw lacks, so it starts at raw's.
+  const starts = TIERS.slice(first).map((t): [Tier, number] => {
+    if (t === 'raw') return [t, raw];
+    const e = earliest(t);
+    return [t, e < Math.floor(raw / STEP[t]) * STEP[t] ? e : raw];
+  });
+  const oldest = Math.min(...starts.map(([, e]) => e));
+  if (oldest === Infinity) return TIERS[first]!;
+  // The finest tier that reaches back as far as any can (or to `from`), within one bucket.
+  const target = Math.max(from, oldest);
+  for (const [t, e] of starts) if (e <= target + STEP[t]) return t;
+  return TIERS[first]!;
 }
 
 function readRaw(ctx: TelemetryCtx, pack: number, from: number, to: number, col: Collector): void {

@@ -253,6 +253,18 @@ export function telemetryContract(
       expect(auto(end - 2 * DAY, end - DAY)).toBe('raw');
     });
 
+    it('answers a young store from raw, not from a coarse bucket stamped before its data', () => {
+      // Ten minutes of data, rolled up: an hour or six is still best shown raw.
+      writeSeries('p', T0 + 50 * MIN, 60, 10 * SEC);
+      const end = T0 + HOUR;
+      store.rollup(end);
+      const auto = (from: number, to: number): Tier =>
+        store.history({ packId: 'p', from, to, fields: ['voltage_v'] }).resolution;
+      expect(auto(end - HOUR, end)).toBe('raw');
+      expect(auto(end - 6 * HOUR, end)).toBe('raw');
+      expect(auto(end - 7 * DAY, end)).toBe('1m');
+    });
+
     it('returns at most maxPoints points per series and keeps the extremes', () => {
       const batch = writeSeries('p', T0, 5000, SEC);
       store.writeSamples([

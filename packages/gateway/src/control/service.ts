@@ -15,7 +15,7 @@ import {
   type PackContext,
   type Reading,
 } from '@openbms/core';
-import type { ControlOps, ControlTarget } from '@openbms/protocols';
+import type { ControlOps, ControlStep, ControlTarget } from '@openbms/protocols';
 import type { ExchangeOptions, Exchanger, Transport } from '@openbms/transport';
 import type { Clock } from '../scheduler/poller.js';
 import { CommandLog } from './commands.js';
@@ -217,9 +217,13 @@ export class ControlService {
   ): Promise<WriteResult> {
     const p = this.pack(packId);
     if (opts.dryRun) {
-      const { reading: _r, ...plan } = await p.poller.exclusive((_t, ex) =>
-        this.planWrite(p, values, ex, true),
-      );
+      const { reading: _r, ...plan } = await p.poller.exclusive(async (_t, ex) => {
+        const plan = await this.planWrite(p, values, ex, true);
+        // Build (not send) the family's frames, so a value the family itself refuses (a
+        // parameter this device variant lacks) is refused by the dry run too.
+        if (plan.changed.length > 0) this.writeSteps(p, plan, values);
+        return plan;
+      });
       return plan;
     }
     const { value } = await this.attempt(p, user, 'parameter.write', async (trail) => {
@@ -227,22 +231,11 @@ export class ControlService {
       return p.poller.exclusive(async (_t, ex) => {
         const plan = await this.planWrite(p, values, ex, false, trail);
         const ops = p.def.control!;
-        const { reading, ...result } = plan;
+        const { reading: _reading, ...result } = plan;
         if (plan.changed.length === 0) {
           return { value: result, detail: 'every value already held; nothing sent' };
         }
-        const changes = Object.fromEntries(plan.changed.map((id) => [id, values[id]!]));
-        // The family sees the settings just read (it orders single-register writes so that
-        // every intermediate state stays consistent) on top of the latest snapshot.
-        const latest = this.snapshotOf(p);
-        const snapshot: Reading = {
-          ...latest,
-          ...reading,
-          raw: { ...latest?.raw, ...reading.raw },
-        };
-        const steps = this.build(p, 'write_parameters', () =>
-          ops.writeParameters!(this.target(p, snapshot), changes),
-        );
+        const steps = this.writeSteps(p, plan, values);
         try {
           await runSteps(ex, steps, this.exOpts(p));
         } catch (e) {
@@ -279,6 +272,26 @@ export class ControlService {
       });
     });
     return value;
+  }
+
+  /** The family's frames for the changed values of a planned write (built, not sent). */
+  private writeSteps(
+    p: ResolvedPack,
+    plan: { changed: string[]; reading: Reading },
+    values: Record<string, number>,
+  ): readonly ControlStep[] {
+    const changes = Object.fromEntries(plan.changed.map((id) => [id, values[id]!]));
+    // The family sees the settings just read (it orders single-register writes so that
+    // every intermediate state stays consistent) on top of the latest snapshot.
+    const latest = this.snapshotOf(p);
+    const snapshot: Reading = {
+      ...latest,
+      ...plan.reading,
+      raw: { ...latest?.raw, ...plan.reading.raw },
+    };
+    return this.build(p, 'write_parameters', () =>
+      p.def.control!.writeParameters!(this.target(p, snapshot), changes),
+    );
   }
 
   // ---------------------------------------------------------------- commands

@@ -340,3 +340,17 @@ describe('commands', () => {
     });
   });
 });
+
+describe('dry runs refuse what the write would refuse', () => {
+  it('a parameter this JK link has no field for is refused by the dry run, not only by the write', async () => {
+    const r = await rig('jk');
+    const id = r.refs[0]!.id;
+    const dry = await rejection(
+      r.service.writeParameters(id, { pack_ov_l2_v: 57.6 }, 'otto', { dryRun: true }),
+    );
+    const real = await rejection(r.service.writeParameters(id, { pack_ov_l2_v: 57.6 }, 'otto'));
+    expect(real.code).toBe('PARAM_UNKNOWN');
+    expect(dry).toMatchObject({ code: real.code, message: real.message });
+    expect(r.writes()).toEqual([]);
+  });
+});

@@ -12,8 +12,9 @@ afterEach(async () => {
 });
 
 const TIMEOUT = 150;
-const INTERVAL = 800;
-const SLACK = 100;
+const INTERVAL = 1200;
+// Scheduling jitter allowed on a machine busy with other test files (browsers included).
+const SLACK = 150;
 
 describe('a 16-pack bus with one dead pack', () => {
   it('the live packs keep their interval; the dead one costs one timeout per attempt', async () => {
@@ -44,13 +45,15 @@ describe('a 16-pack bus with one dead pack', () => {
       r.polls.some((x) => x.packId === dead.id) ? [r.round] : [],
     );
     expect(attempted).toEqual([1, 2, 3, 5]);
-    // Each attempt costs one timeout (it is probed without retries), not one per try.
+    // Each attempt costs one timeout (it is probed without retries), not one per try: one
+    // request per attempt, and well under the two timeouts a retry would take.
     for (const r of got) {
       const poll = r.polls.find((x) => x.packId === dead.id);
       if (!poll) continue;
       expect(poll.ms).toBeGreaterThanOrEqual(TIMEOUT - 1);
-      expect(poll.ms).toBeLessThan(1.5 * TIMEOUT);
+      expect(poll.ms).toBeLessThan(2 * TIMEOUT);
     }
+    expect(p.poller.statusOf(dead.id)!.link.requests).toBe(attempted.length);
     // A round with the dead pack takes at most one extra timeout. The slack covers the
     // jitter of fifteen other polls on a busy machine, well below a second timeout.
     // (Round 1 reads device info and settings too: compare the fast rounds 2..6.)

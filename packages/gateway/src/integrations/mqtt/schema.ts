@@ -88,7 +88,13 @@ export const mqttConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  // MQTT sends a password only with a user name: without one the broker (and mqtt.js)
+  // would drop the connection with no reason given.
+  .refine((c) => c.password === undefined || c.password === '' || c.username !== undefined, {
+    path: ['username'],
+    error: 'a password needs a username (MQTT sends no password without one)',
+  });
 
 export type MqttConfig = z.infer<typeof mqttConfigSchema>;
 /** What a config file may hold (defaults not yet applied). */

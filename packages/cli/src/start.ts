@@ -3,9 +3,12 @@
  * addresses on a bus) and `openbms user add` (accounts, e.g. the first admin).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BmsError } from '@openbms/core';
 import {
+  ConfigFile,
   Gateway,
   defaultConfig,
   defaultScanAddresses,
@@ -32,16 +35,27 @@ export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>]
 
 const DEFAULT_DATA_DIR = '.openbms-data';
 
-function chooseConfig(path: string | undefined, io: Io): Config {
-  if (path) return loadConfig(path);
+/** Where the built web console is (packages/web/dist), or undefined when it is not installed. */
+export function webRoot(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@openbms/web/package.json');
+    return join(dirname(pkg), 'dist');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The config and the file the settings page saves to (./openbms.yaml when there is none yet). */
+function chooseConfig(path: string | undefined, io: Io): { config: Config; file: ConfigFile } {
+  if (path) return { config: loadConfig(path), file: new ConfigFile(path) };
   if (existsSync('openbms.yaml')) {
     io.out('config: ./openbms.yaml\n');
-    return loadConfig('openbms.yaml');
+    return { config: loadConfig('openbms.yaml'), file: ConfigFile.locate() };
   }
   io.out(
     'config: none found (no --config, no ./openbms.yaml): running the demo site on the simulator\n',
   );
-  return defaultConfig();
+  return { config: defaultConfig(), file: ConfigFile.locate() };
 }
 
 async function ensureAdmin(storage: Storage, io: Io): Promise<void> {
@@ -86,7 +100,7 @@ export async function cmdStart(
         host: { type: 'string' },
       },
     });
-    const config = chooseConfig(values.config, io);
+    const { config, file: configFile } = chooseConfig(values.config, io);
     if (values.port !== undefined) {
       const port = Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -101,11 +115,13 @@ export async function cmdStart(
     gateway = new Gateway({
       config,
       storage,
+      configFile,
       log: (level, message) =>
         level === 'info' ? io.out(`${message}\n`) : io.err(`${level}: ${message}\n`),
     });
     await gateway.start();
-    server = await buildServer({ storage, gateway });
+    const web = webRoot();
+    server = await buildServer({ storage, gateway, ...(web ? { webRoot: web } : {}) });
     let address: string;
     try {
       address = await server.listen({ host: config.http.host, port: config.http.port });
@@ -119,7 +135,7 @@ export async function cmdStart(
       );
     }
     io.out(
-      `OpenBMS listening on ${address} (API ${address}/api/v1, docs ${address}/api/docs); Ctrl-C stops\n`,
+      `OpenBMS listening on ${address} (web console ${address}/, API ${address}/api/v1, docs ${address}/api/docs); Ctrl-C stops\n`,
     );
     await (io.stopSignal ?? new Promise(() => undefined));
     io.out('stopping\n');

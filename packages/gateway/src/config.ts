@@ -12,6 +12,7 @@ import { PROTOCOLS, getProtocol } from '@openbms/protocols';
 import { metricsConfigSchema } from './integrations/metrics/schema.js';
 import { modbusClientConfigSchema, modbusTcpConfigSchema } from './integrations/modbus/schema.js';
 import { mqttConfigSchema } from './integrations/mqtt/schema.js';
+import { locationSchema, notificationsConfigSchema } from './integrations/notify/schema.js';
 import { tunnelConfigSchema } from './integrations/tunnel/schema.js';
 import type { PackRef } from './types.js';
 
@@ -147,6 +148,10 @@ export const configSchema = z
     metrics: metricsConfigSchema.optional(),
     /** UART-over-TCP tunnel for vendor PC software (exclusive lease of one bus). */
     tunnel: tunnelConfigSchema.optional(),
+    /** Notification channels: ntfy, Pushover, e-mail, webhook (integrations/notify). */
+    notifications: notificationsConfigSchema.optional(),
+    /** Where the site is: sunrise/sunset reports and the quiet hours' time zone. */
+    location: locationSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -16,8 +16,11 @@ import { ControlService } from './control/index.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './integrations/metrics/index.js';
 import { ModbusTcpClient, ModbusTcpServer } from './integrations/modbus/index.js';
 import { MqttIntegration, iotMqttPanelDashboard } from './integrations/mqtt/index.js';
+import { NotificationService } from './integrations/notify/index.js';
 import { UartTunnel, type TunnelStatus } from './integrations/tunnel/index.js';
-import { packsOf, sitesOf, type BusConfig, type Config } from './config.js';
+import { packsOf, sitesOf, validateConfig, type BusConfig, type Config } from './config.js';
+import type { ConfigFile } from './config-file.js';
+import { GatewaySettings } from './settings/index.js';
 import { BusPoller } from './scheduler/index.js';
 import { EventBus, type PackRef, type PackStatus } from './types.js';
 import { SampleWriter, type WriterStatus } from './writer.js';
@@ -29,6 +32,30 @@ export interface GatewayOptions {
   storage: Storage;
   clock?: { now(): number };
   log?: LogFn;
+  /** The config file behind `config`: enables `settings` (web settings, backup, restore). */
+  configFile?: ConfigFile;
+}
+
+/** Config sections `reconfigure()` applies while running. */
+export const LIVE_SECTIONS = [
+  'mqtt',
+  'modbus_tcp',
+  'modbus_client',
+  'tunnel',
+  'metrics',
+  'notifications',
+  'location',
+] as const;
+export type LiveSection = (typeof LIVE_SECTIONS)[number];
+
+export interface ReconfigureResult {
+  section: string;
+  /** The integration runs with the new settings. */
+  running: boolean;
+  /** Why it did not start; it stays stopped (the config is saved all the same). */
+  error?: string;
+  /** Takes effect at the next start only. */
+  restart_required: boolean;
 }
 
 interface RunningBus {
@@ -67,6 +94,9 @@ export class Gateway {
   modbusClient: ModbusTcpClient | undefined;
   /** The UART-over-TCP tunnel, when configured and enabled. */
   tunnel: UartTunnel | undefined;
+  /** Notifications (ntfy, Pushover, e-mail, webhook), when `notifications:` lists channels. */
+  notifications: NotificationService | undefined;
+  private pastDeliveries: NotificationService['deliveries'] | undefined;
   /** Prometheus text for the server's /metrics (absent when `metrics: {enabled: false}`). */
   readonly metrics: { render(): string; contentType: string; public: boolean } | undefined;
   private readonly refs: PackRef[];
@@ -74,10 +104,14 @@ export class Gateway {
   private readonly clock: { now(): number };
   private readonly log: LogFn;
   private started = false;
+  private reconfiguring: Promise<unknown> = Promise.resolve();
+  /** Settings, backup and restore of the config file (present when `configFile` is given). */
+  readonly settings: GatewaySettings | undefined;
 
   constructor(private readonly opts: GatewayOptions) {
     this.clock = opts.clock ?? { now: () => Date.now() };
     this.log = opts.log ?? (() => undefined);
+    this.settings = opts.configFile ? new GatewaySettings(this, opts.configFile) : undefined;
     this.events = new EventBus((err) => this.log('error', `event listener failed: ${String(err)}`));
     this.refs = packsOf(opts.config);
     this.writer = new SampleWriter(opts.storage.telemetry, this.events, {
@@ -123,24 +157,105 @@ export class Gateway {
     for (const site of sitesOf(this.opts.config)) {
       for (const bus of site.buses) await this.startBus(site.id, bus);
     }
-    const mqtt = this.opts.config.mqtt;
-    if (mqtt && mqtt.enabled !== false) {
+    for (const section of [
+      'mqtt',
+      'modbus_tcp',
+      'modbus_client',
+      'tunnel',
+      'notifications',
+    ] as const) {
+      await this.startIntegration(section);
+    }
+    const policy = retentionOf(this.opts.config);
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(() => {
+        try {
+          fn();
+        } catch (e) {
+          this.log('error', String(e instanceof Error ? e.message : e));
+        }
+      }, ms);
+      t.unref?.();
+      this.timers.push(t);
+    };
+    every(60_000, () => this.opts.storage.telemetry.rollup(this.clock.now()));
+    every(3_600_000, () => this.opts.storage.telemetry.applyRetention(this.clock.now(), policy));
+  }
+
+  // ------------------------------------------------------------------ live settings
+
+  /**
+   * Applies a new value of one integration section without a restart (`undefined` removes
+   * it): checks it with the whole config's schema, stops the integration, swaps the section
+   * and starts it again. A start failure (port in use, unreadable TLS file, unknown tunnel
+   * bus) is reported in the result and leaves the integration stopped; the caller has saved
+   * the config already. Calls are applied one after the other.
+   */
+  reconfigure(section: LiveSection, value: unknown): Promise<ReconfigureResult> {
+    const run = this.reconfiguring.then(() => this.applySection(section, value));
+    this.reconfiguring = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The config the gateway runs with (integration sections as last applied). */
+  currentConfig(): Config {
+    return this.opts.config;
+  }
+
+  private async applySection(section: LiveSection, value: unknown): Promise<ReconfigureResult> {
+    if (!LIVE_SECTIONS.includes(section)) {
+      throw new BmsError(
+        'CONFIG_INVALID',
+        `${String(section)} is not applied live (live: ${LIVE_SECTIONS.join(', ')}); restart OpenBMS`,
+      );
+    }
+    const raw: Record<string, unknown> = { ...this.opts.config };
+    if (value === undefined) delete raw[section];
+    else raw[section] = value;
+    const next = validateConfig(raw, 'config');
+    if (section === 'metrics') {
+      // The server mounts /metrics (and picks its access) when it starts.
+      this.opts.config = next;
+      return { section, running: this.metrics !== undefined, restart_required: true };
+    }
+    await this.stopIntegration(section);
+    this.opts.config = next;
+    if (!this.started) return { section, running: false, restart_required: false };
+    let error: string | undefined;
+    try {
+      await this.startIntegration(section);
+      error = this.startFailure(section);
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    if (error !== undefined) {
+      await this.stopIntegration(section);
+      this.log('error', `${section}: not started: ${error}`);
+      return { section, running: false, error, restart_required: false };
+    }
+    return { section, running: this.integrationRunning(section), restart_required: false };
+  }
+
+  private async startIntegration(section: Exclude<LiveSection, 'metrics'>): Promise<void> {
+    // The location drives the notifications' reports and quiet hours.
+    if (section === 'location') section = 'notifications';
+    const log = (prefix: string) => (level: 'info' | 'warn' | 'error', message: string) =>
+      this.log(level, `${prefix}: ${message}`);
+    const c = this.opts.config;
+    if (section === 'mqtt' && c.mqtt && c.mqtt.enabled !== false) {
       this.mqtt = new MqttIntegration({
-        config: mqtt,
+        config: c.mqtt,
         events: this.events,
         packs: () => this.packs(),
         control: this.control,
-        log: (level, message) => this.log(level, `mqtt: ${message}`),
+        log: log('mqtt'),
         clock: this.clock,
       });
       this.mqtt.start();
     }
-    const log = (prefix: string) => (level: 'info' | 'warn' | 'error', message: string) =>
-      this.log(level, `${prefix}: ${message}`);
-    const mb = this.opts.config.modbus_tcp;
-    if (mb && mb.enabled !== false) {
+    if (section === 'modbus_tcp' && c.modbus_tcp && c.modbus_tcp.enabled !== false) {
       this.modbusServer = new ModbusTcpServer({
-        config: mb,
+        config: c.modbus_tcp,
         packs: () => this.packs(),
         control: this.control,
         activeAlarms: (id) => this.activeAlarms(id),
@@ -149,18 +264,17 @@ export class Gateway {
       });
       await this.modbusServer.start();
     }
-    const mc = this.opts.config.modbus_client;
-    if (mc && mc.enabled !== false) {
+    if (section === 'modbus_client' && c.modbus_client && c.modbus_client.enabled !== false) {
       this.modbusClient = new ModbusTcpClient({
-        config: mc,
+        config: c.modbus_client,
         packs: () => this.packs(),
         log: log('modbus client'),
         clock: this.clock,
       });
       this.modbusClient.start();
     }
-    const tc = this.opts.config.tunnel;
-    if (tc && tc.enabled) {
+    const tc = c.tunnel;
+    if (section === 'tunnel' && tc && tc.enabled) {
       const [site, bus] = tc.bus.split('/');
       const running = this.running.find((b) => b.site === site && b.config.id === bus);
       if (!running) {
@@ -177,20 +291,66 @@ export class Gateway {
       });
       await this.tunnel.start();
     }
-    const policy = retentionOf(this.opts.config);
-    const every = (ms: number, fn: () => void): void => {
-      const t = setInterval(() => {
-        try {
-          fn();
-        } catch (e) {
-          this.log('error', String(e instanceof Error ? e.message : e));
-        }
-      }, ms);
-      t.unref?.();
-      this.timers.push(t);
-    };
-    every(60_000, () => this.opts.storage.telemetry.rollup(this.clock.now()));
-    every(3_600_000, () => this.opts.storage.telemetry.applyRetention(this.clock.now(), policy));
+    const nc = c.notifications;
+    if (section === 'notifications' && nc && nc.length > 0) {
+      this.notifications = new NotificationService({
+        config: nc,
+        ...(c.location ? { location: c.location } : {}),
+        events: this.events,
+        packs: () => this.packs(),
+        telemetry: this.opts.storage.telemetry,
+        clock: this.clock,
+        log: log('notifications'),
+        ...(this.pastDeliveries ? { deliveries: this.pastDeliveries } : {}),
+      });
+      this.notifications.start();
+    }
+  }
+
+  private async stopIntegration(section: LiveSection): Promise<void> {
+    if (section === 'mqtt') await this.mqtt?.stop();
+    if (section === 'mqtt') this.mqtt = undefined;
+    if (section === 'modbus_tcp') await this.modbusServer?.stop();
+    if (section === 'modbus_tcp') this.modbusServer = undefined;
+    if (section === 'modbus_client') await this.modbusClient?.stop();
+    if (section === 'modbus_client') this.modbusClient = undefined;
+    if (section === 'tunnel') await this.tunnel?.stop();
+    if (section === 'tunnel') this.tunnel = undefined;
+    if (section === 'notifications' || section === 'location') {
+      await this.notifications?.stop();
+      // The deliveries so far stay visible after a settings change.
+      this.pastDeliveries = this.notifications?.deliveries ?? this.pastDeliveries;
+      this.notifications = undefined;
+    }
+  }
+
+  /** Why a just-started integration is not up (bind failure, unreadable TLS file). */
+  private startFailure(section: LiveSection): string | undefined {
+    if (section === 'mqtt') {
+      const st = this.mqtt?.status();
+      return st && !st.connected && st.lastError?.includes('not started')
+        ? st.lastError
+        : undefined;
+    }
+    if (section === 'modbus_tcp') {
+      const st = this.modbusServer?.status();
+      return st?.state === 'error' ? (st.lastError ?? 'cannot listen') : undefined;
+    }
+    if (section === 'tunnel') {
+      const st = this.tunnel?.status();
+      return st && !st.listening ? (st.lastError ?? 'not listening') : undefined;
+    }
+    return undefined;
+  }
+
+  /** Whether an integration is up (started and, for servers, listening). */
+  integrationRunning(section: LiveSection): boolean {
+    if (section === 'mqtt') return this.mqtt !== undefined;
+    if (section === 'modbus_tcp') return this.modbusServer?.status().state === 'listening';
+    if (section === 'modbus_client') return this.modbusClient !== undefined;
+    if (section === 'tunnel') return this.tunnel?.status().listening === true;
+    if (section === 'notifications' || section === 'location') return !!this.notifications;
+    return this.metrics !== undefined;
   }
 
   private async startBus(site: string, bus: BusConfig): Promise<void> {
@@ -254,6 +414,8 @@ export class Gateway {
     this.tunnel = undefined;
     await this.mqtt?.stop();
     this.mqtt = undefined;
+    await this.notifications?.stop();
+    this.notifications = undefined;
     await this.modbusServer?.stop();
     this.modbusServer = undefined;
     await this.modbusClient?.stop();

@@ -1,5 +1,7 @@
 export * from './types.js';
 export * from './config.js';
+export * from './config-file.js';
+export * from './settings/index.js';
 export * from './writer.js';
 export * from './gateway.js';
 export * from './alarms/index.js';
@@ -9,3 +11,4 @@ export * from './integrations/mqtt/index.js';
 export * from './integrations/modbus/index.js';
 export * from './integrations/metrics/index.js';
 export * from './integrations/tunnel/index.js';
+export * from './integrations/notify/index.js';

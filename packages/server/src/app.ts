@@ -24,11 +24,14 @@ import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes, metricsRoutes } from './routes/metrics.js';
 import { liveRoutes } from './routes/live.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { packRoutes } from './routes/packs.js';
+import { settingsRoutes } from './routes/settings.js';
 import { setupRoutes } from './routes/setup.js';
 import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { webRoutes } from './web.js';
 
 export interface ServerDeps {
   storage: { alarms: AlarmStore; audit: AuditStore; users: UserStore; telemetry: TelemetryStore };
@@ -47,6 +50,8 @@ export interface ServerDeps {
   passwordCost?: ScryptCost;
   /** Failed logins allowed per IP + user name (default 5 per minute; per IP: 4x that). */
   loginLimit?: RateLimitOptions;
+  /** The built web console (packages/web/dist) to serve at /; absent: the API only. */
+  webRoot?: string;
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -84,7 +89,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const routes = new RouteCollector();
   app.addHook('onRoute', (r) => routes.add(r));
-  installErrorHandlers(app);
+  let spa = false;
+  installErrorHandlers(app, { spa: () => spa });
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
@@ -120,10 +126,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       liveRoutes(api, ctx);
       controlRoutes(api, ctx); // only when ctx.gateway.control is present
       integrationRoutes(api, ctx);
+      notificationRoutes(api, ctx);
+      settingsRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );
   metricsRoutes(app, ctx);
   docsRoutes(app, routes);
+  if (deps.webRoot) spa = await webRoutes(app, deps.webRoot);
   return app;
 }

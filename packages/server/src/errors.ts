@@ -48,7 +48,10 @@ function fieldOf(e: AjvLikeError): string {
   return path;
 }
 
-export function installErrorHandlers(app: FastifyInstance): void {
+export function installErrorHandlers(
+  app: FastifyInstance,
+  opts: { spa?: () => boolean } = {},
+): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation && err.validation.length > 0) {
       const first = err.validation[0] as AjvLikeError;
@@ -89,8 +92,16 @@ export function installErrorHandlers(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .status(404)
-      .send({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}`, code: 'NOT_FOUND' });
+    const path = req.url.split('?')[0] ?? '';
+    // The web console's client-side routes (/packs/..., /settings) get its index.html.
+    if (
+      opts.spa?.() &&
+      req.method === 'GET' &&
+      !/^\/(api|assets)\//.test(path) &&
+      path !== '/metrics'
+    ) {
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    return reply.status(404).send({ error: `no route ${req.method} ${path}`, code: 'NOT_FOUND' });
   });
 }

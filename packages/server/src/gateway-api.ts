@@ -4,8 +4,17 @@
  * into the scheduler or the alarm engine directly.
  */
 import type { AlarmEvent } from '@openbms/storage';
+import type { NotificationsStatus, NotifyTestResult } from '@openbms/gateway';
 // Every other server file takes the gateway's types from here.
-import type { GatewayEvent, GatewayListener, PackStatus } from '@openbms/gateway';
+import type {
+  GatewayEvent,
+  GatewayListener,
+  PackStatus,
+  RestoreResult,
+  SettingsTestResult,
+  SettingsUpdate,
+  SettingsView,
+} from '@openbms/gateway';
 import type {
   CommandOutcome as ControlCommandOutcome,
   CommandStatus as ControlCommandStatus,
@@ -56,7 +65,48 @@ export interface GatewayApi {
   metrics?: { render(): string; contentType: string; public: boolean };
   /** Safe control (parameters, commands); its routes exist only when this is present. */
   control?: ControlApi;
+  /** Notification channels, counters and delivery log; absent when none are configured. */
+  notifications?: NotificationsApi;
+  /** Config file settings, backup and restore (routes/settings.ts); absent: those routes answer 404. */
+  settings?: SettingsApi | undefined;
 }
+
+// ---------------------------------------------------------------- settings
+
+/**
+ * What the settings routes need: the gateway's GatewaySettings
+ * (packages/gateway/src/settings) satisfies it as is. Errors are BmsErrors:
+ * CONFIG_INVALID (details.issues: [{path, message}]), NOT_FOUND (unknown section),
+ * STORAGE_READ_ONLY / STORAGE_FULL / STORAGE_FAILED (the file could not be written; the
+ * old one is untouched), CAPABILITY_MISSING (no notification test).
+ */
+export interface SettingsApi {
+  view(): SettingsView;
+  update(section: string, value: unknown): Promise<SettingsUpdate>;
+  test(section: string, req?: { value?: unknown; channel?: string }): Promise<SettingsTestResult>;
+  backup(): string;
+  restore(text: string): Promise<RestoreResult>;
+}
+
+export type {
+  SettingsView,
+  SettingsUpdate,
+  SettingsTestResult,
+  RestoreResult,
+  IntegrationStatus,
+} from '@openbms/gateway';
+
+// ---------------------------------------------------------------- notifications
+
+/** What the notification routes need: the gateway's NotificationService satisfies it. */
+export interface NotificationsApi {
+  /** Channels (secrets only as set / not set), counters, delivery log newest first. */
+  status(): NotificationsStatus;
+  /** Sends a test message through one channel now; NOT_FOUND for an unknown channel. */
+  test(channel: string): Promise<NotifyTestResult>;
+}
+
+export type { NotificationsStatus, NotifyTestResult };
 
 // ---------------------------------------------------------------- safe control
 

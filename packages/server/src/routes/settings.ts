@@ -1,0 +1,395 @@
+/**
+ * The web settings page's backend (admin only): the config file's integration sections
+ * (secrets redacted), saving one section (applied live when it can be), the test buttons,
+ * and the config backup download / restore upload. The gateway's settings service does the
+ * work (`GatewayApi.settings`); these routes translate HTTP and audit.
+ *
+ * Statuses beyond the common ones: 422 CONFIG_INVALID with `issues: [{path, message}]`
+ * (nothing written), 409 STORAGE_READ_ONLY and 507 STORAGE_FULL (the file could not be
+ * written; the old one is untouched), 501 CAPABILITY_MISSING (no notification test).
+ */
+import { BmsError, isBmsError } from '@openbms/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { caller } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import type { SettingsApi } from '../gateway-api.js';
+import { errorResponses, errorSchema } from '../schemas.js';
+
+/** Largest restore upload (a config file is a few kB). */
+export const MAX_RESTORE_BYTES = 256 * 1024;
+const YAML_TYPES = ['text/yaml', 'application/x-yaml', 'application/yaml', 'text/x-yaml'];
+
+const anyObject = { type: 'object', additionalProperties: true } as const;
+
+const statusSchema = {
+  type: 'object',
+  required: ['configured', 'enabled', 'running'],
+  properties: {
+    configured: { type: 'boolean' },
+    enabled: { type: 'boolean' },
+    running: { type: 'boolean', description: 'Up now (started; servers: listening).' },
+    last_error: { type: 'string' },
+    connected: { type: 'boolean', description: 'MQTT broker / Modbus client target.' },
+    listening: { type: 'string', description: 'host:port (Modbus TCP server, tunnel).' },
+    state: { type: 'string' },
+    detail: anyObject,
+  },
+} as const;
+
+const viewSchema = {
+  type: 'object',
+  required: ['path', 'exists', 'writable', 'sections', 'status', 'restart_required'],
+  properties: {
+    path: { type: 'string', description: 'The config file (absolute path).' },
+    exists: { type: 'boolean', description: 'False: running on defaults; a save creates it.' },
+    writable: { type: 'boolean' },
+    writable_reason: { type: 'string' },
+    file_error: {
+      type: 'string',
+      description: 'The file on disk does not check; the sections shown are those running.',
+    },
+    sections: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'Integration sections, secrets as "********"; null when absent.',
+    },
+    location: {},
+    status: { type: 'object', additionalProperties: statusSchema },
+    restart_required: { type: 'boolean' },
+    pending_restart: { type: 'array', items: { type: 'string' } },
+    editable: { type: 'array', items: { type: 'string' } },
+    live: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+const updateSchema = {
+  type: 'object',
+  required: ['section', 'saved', 'applied', 'restart_required'],
+  properties: {
+    section: { type: 'string' },
+    value: { description: 'The saved section (defaults filled in), secrets redacted.' },
+    saved: { type: 'boolean' },
+    applied: { type: 'boolean', description: 'Running with the new settings now.' },
+    error: { type: 'string', description: 'Why the start failed (stopped; config saved).' },
+    restart_required: { type: 'boolean' },
+    status: statusSchema,
+  },
+} as const;
+
+const testSchema = {
+  type: 'object',
+  required: ['section', 'ok', 'message'],
+  properties: {
+    section: { type: 'string' },
+    ok: { type: 'boolean' },
+    message: { type: 'string' },
+    round_trip_ms: { type: 'number' },
+    values: { type: 'array', items: { type: 'integer' } },
+    address: { type: 'string' },
+  },
+} as const;
+
+const restoreSchema = {
+  type: 'object',
+  required: ['saved', 'restart_required', 'applied'],
+  properties: {
+    saved: { type: 'boolean' },
+    restart_required: { type: 'boolean' },
+    applied: { type: 'array', items: { type: 'string' } },
+    failed: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { section: { type: 'string' }, error: { type: 'string' } },
+      },
+    },
+    pending_restart: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+const invalidSchema = {
+  ...errorSchema,
+  description: 'The config does not check (CONFIG_INVALID); `issues` names every key at fault.',
+  properties: {
+    ...errorSchema.properties,
+    issues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+const writeRefused = {
+  409: { ...errorSchema, description: 'The config directory is not writable (STORAGE_READ_ONLY).' },
+  507: { ...errorSchema, description: 'The disk is full (STORAGE_FULL); nothing changed.' },
+};
+
+const sectionParams = {
+  type: 'object',
+  required: ['section'],
+  properties: { section: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,31}$' } },
+} as const;
+
+function settingsOf(ctx: ServerContext): SettingsApi {
+  const s = ctx.gateway.settings;
+  if (!s) {
+    throw new BmsError(
+      'NOT_FOUND',
+      'settings are not available: the gateway was started without a config file',
+    );
+  }
+  return s;
+}
+
+/** Sends config and write refusals with their own status; anything else goes on. */
+function refusal(reply: FastifyReply, e: unknown): FastifyReply | undefined {
+  if (!isBmsError(e)) return undefined;
+  if (e.code === 'CONFIG_INVALID') {
+    const issues = Array.isArray(e.details?.['issues']) ? e.details['issues'] : [];
+    const field = e.details?.['field'];
+    return reply.status(422).send({
+      error: e.message,
+      code: e.code,
+      ...(typeof field === 'string' ? { field } : {}),
+      issues,
+    });
+  }
+  if (e.code === 'STORAGE_READ_ONLY' || e.code === 'STORAGE_FULL') {
+    return reply
+      .status(e.code === 'STORAGE_FULL' ? 507 : 409)
+      .send({ error: e.message, code: e.code });
+  }
+  return undefined;
+}
+
+const issuePaths = (e: unknown): string =>
+  isBmsError(e) && Array.isArray(e.details?.['issues'])
+    ? (e.details['issues'] as { path?: unknown }[]).map((i) => String(i.path)).join(', ')
+    : '';
+
+export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get(
+    '/settings',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'Integration settings (secrets redacted), config file path and live status',
+        tags: ['settings'],
+        response: { 200: viewSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async () => settingsOf(ctx).view(),
+  );
+
+  app.put<{ Params: { section: string }; Body: unknown }>(
+    '/settings/:section',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'Save one config section and apply it live when it can be',
+        description:
+          'Body: the section value as in the config file (null removes the section). ' +
+          'Secrets sent back as "********" keep their saved value. Integration sections ' +
+          '(mqtt, modbus_tcp, modbus_client, tunnel) are applied at once; others answer ' +
+          'restart_required: true.',
+        tags: ['settings'],
+        params: sectionParams,
+        response: {
+          200: updateSchema,
+          422: invalidSchema,
+          ...writeRefused,
+          ...errorResponses(403, 404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const me = caller(req);
+      const { section } = req.params;
+      const api = settingsOf(ctx);
+      if (req.body === undefined) {
+        throw new BmsError(
+          'REQUEST_INVALID',
+          'body: send the section as JSON (null removes the section)',
+          { field: section },
+        );
+      }
+      try {
+        const r = await api.update(section, req.body);
+        ctx.record({
+          user: me.username,
+          action: 'settings.update',
+          new: { section, value: r.value },
+          result: r.error === undefined ? 'ok' : 'failed',
+          detail:
+            r.error ??
+            (r.restart_required ? 'saved; takes effect at the next start' : 'saved and applied'),
+        });
+        return r;
+      } catch (e) {
+        if (isBmsError(e) && e.code !== 'NOT_FOUND') {
+          ctx.record({
+            user: me.username,
+            action: 'settings.update',
+            new: { section },
+            result: e.code === 'CONFIG_INVALID' ? 'refused' : 'failed',
+            detail: e.code === 'CONFIG_INVALID' ? `invalid: ${issuePaths(e)}` : e.code,
+          });
+        }
+        const sent = refusal(reply, e);
+        if (sent) return sent;
+        throw e;
+      }
+    },
+  );
+
+  app.post<{
+    Params: { section: string };
+    Body: { value?: unknown; channel?: string } | undefined;
+  }>(
+    '/settings/:section/test',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'Test an integration with its saved settings or a candidate',
+        description:
+          'mqtt: connect, publish on <base_topic>/test and receive it back (round_trip_ms); ' +
+          'modbus_tcp: read the first registers of unit 1; modbus_client: connect to the ' +
+          'target; tunnel: the bus exists and the port is free or ours; notifications: send ' +
+          'a test message through `channel`. `ok: false` carries the problem in words.',
+        tags: ['settings'],
+        params: sectionParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            value: { description: 'Candidate section (default: the saved one).' },
+            channel: { type: 'string', minLength: 1, maxLength: 64 },
+          },
+        },
+        response: { 200: testSchema, 422: invalidSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (req, reply) => {
+      const api = settingsOf(ctx);
+      const body = req.body ?? {};
+      try {
+        return await api.test(req.params.section, {
+          ...(body.value !== undefined ? { value: body.value } : {}),
+          ...(body.channel !== undefined ? { channel: body.channel } : {}),
+        });
+      } catch (e) {
+        const sent = refusal(reply, e);
+        if (sent) return sent;
+        throw e;
+      }
+    },
+  );
+
+  app.get(
+    '/config/backup',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'Download the config file (YAML, secrets included: keep it safe)',
+        tags: ['settings'],
+        produces: ['application/yaml'],
+        response: errorResponses(403, 404),
+      },
+    },
+    async (req, reply) => {
+      const me = caller(req);
+      const text = settingsOf(ctx).backup();
+      const date = new Date(ctx.clock()).toISOString().slice(0, 10);
+      ctx.record({ user: me.username, action: 'config.backup', result: 'ok' });
+      return reply
+        .header('content-type', 'application/yaml; charset=utf-8')
+        .header('content-disposition', `attachment; filename=openbms-config-${date}.yaml`)
+        .send(text);
+    },
+  );
+
+  // Its own plugin: the YAML body parser applies to this route only.
+  void app.register(async (scoped) => {
+    scoped.addContentTypeParser(
+      YAML_TYPES,
+      { parseAs: 'string', bodyLimit: MAX_RESTORE_BYTES },
+      (_req: FastifyRequest, body: string | Buffer, done) => done(null, String(body)),
+    );
+    scoped.post<{ Body: unknown }>(
+      '/config/restore',
+      {
+        config: { access: 'admin' },
+        schema: {
+          summary: 'Restore a config file (YAML body, or JSON {yaml}); the old one is kept as .bak',
+          description:
+            'Content type text/yaml, application/yaml or application/x-yaml with the file as ' +
+            'the body (at most 256 kB), or application/json {"yaml": "..."}. Checked first: ' +
+            '422 naming the keys and nothing written when it does not check. Integration ' +
+            'sections that changed are applied at once.',
+          tags: ['settings'],
+          response: {
+            200: restoreSchema,
+            422: invalidSchema,
+            ...writeRefused,
+            ...errorResponses(403, 404),
+          },
+        },
+      },
+      async (req, reply) => {
+        const me = caller(req);
+        const api = settingsOf(ctx);
+        const b = req.body;
+        let text: string;
+        if (typeof b === 'string') text = b;
+        else if (
+          b !== null &&
+          typeof b === 'object' &&
+          typeof (b as { yaml?: unknown }).yaml === 'string'
+        ) {
+          text = (b as { yaml: string }).yaml;
+        } else {
+          throw new BmsError(
+            'REQUEST_INVALID',
+            'body: send the YAML file (content-type text/yaml) or JSON {"yaml": "..."}',
+            { field: 'yaml' },
+          );
+        }
+        if (Buffer.byteLength(text, 'utf8') > MAX_RESTORE_BYTES) {
+          throw new BmsError(
+            'REQUEST_INVALID',
+            `body: the config is larger than ${MAX_RESTORE_BYTES / 1024} kB`,
+            { field: 'yaml' },
+          );
+        }
+        try {
+          const r = await api.restore(text);
+          ctx.record({
+            user: me.username,
+            action: 'config.restore',
+            new: { applied: r.applied, restart_required: r.restart_required },
+            result: r.failed.length === 0 ? 'ok' : 'failed',
+            ...(r.failed.length > 0
+              ? { detail: r.failed.map((f) => `${f.section}: ${f.error}`).join('; ') }
+              : {}),
+          });
+          return r;
+        } catch (e) {
+          if (isBmsError(e)) {
+            ctx.record({
+              user: me.username,
+              action: 'config.restore',
+              result: e.code === 'CONFIG_INVALID' ? 'refused' : 'failed',
+              detail: e.code === 'CONFIG_INVALID' ? `invalid: ${issuePaths(e)}` : e.code,
+            });
+          }
+          const sent = refusal(reply, e);
+          if (sent) return sent;
+          throw e;
+        }
+      },
+    );
+  });
+}

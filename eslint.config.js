@@ -3,6 +3,7 @@
 // packages, no transport or gateway); transport knows nothing of the CLI.
 import js from '@eslint/js';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const PURE_FORBIDDEN = {
@@ -80,7 +81,34 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', '**/testing/**', '**/bench/**', 'scripts/**'],
+    // The web console runs in the browser: browser globals, no Node built-ins.
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'warn',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'the web console runs in the browser.' },
+            {
+              group: ['@openbms/*', '!@openbms/core'],
+              message: 'the web console talks to the server over HTTP; only core is shared.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Browser tests and the web bench run code inside the page too.
+    files: ['packages/web/e2e/**', 'scripts/bench-web.mjs', 'scripts/screenshots.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  {
+    files: ['**/*.test.ts', '**/testing/**', '**/bench/**', 'scripts/**', 'packages/web/e2e/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -241,4 +241,11 @@ figures.gateway_rss_mb_16_packs = await gatewayRss();
 console.log(
   `gateway rss        ${String(figures.gateway_rss_mb_16_packs).padStart(9)} MB with 16 packs polled`,
 );
+
+// Web console: initial JS size, live latency to the DOM, history chart render.
+const { webBench } = await import('./bench-web.mjs');
+const web = await webBench();
+Object.assign(figures, web);
+for (const [k, v] of Object.entries(web))
+  console.log(`web ${k.padEnd(28)} ${String(v).padStart(9)}`);
 console.log(JSON.stringify(figures));

@@ -10,6 +10,9 @@ const DEBIAN_PACKAGES = [
   { bin: 'socat', pkg: 'socat' }, // pseudo-terminal pairs for serial tests
   { bin: 'mbpoll', pkg: 'mbpoll' }, // a second Modbus client for the Modbus TCP server tests
   { bin: 'mosquitto', pkg: 'mosquitto' }, // the MQTT broker the integration tests use
+  { bin: 'chromium', pkg: 'chromium' }, // the browser the web console tests drive (playwright-core)
+  // CJK glyphs, so the Chinese pages render (and screenshot) as text, not boxes.
+  { file: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', pkg: 'fonts-noto-cjk' },
 ];
 
 const has = (bin) =>
@@ -23,7 +26,7 @@ const run = (cmd, args) => {
   }
 };
 
-const missing = DEBIAN_PACKAGES.filter((p) => !has(p.bin));
+const missing = DEBIAN_PACKAGES.filter((p) => (p.file ? !existsSync(p.file) : !has(p.bin)));
 if (missing.length) {
   const names = missing.map((p) => p.pkg);
   if (process.getuid?.() === 0 && has('apt-get')) {
@@ -59,5 +62,7 @@ if (!(await portOpen(1883))) {
   }
 }
 
-// The CLI tests run the built `openbms` binary; build incrementally.
+// The CLI and browser tests run the built `openbms` binary and web console; build both
+// (tsc incrementally; Vite takes a few seconds).
 run(process.execPath, ['node_modules/typescript/bin/tsc', '-b']);
+run('npm', ['run', '--silent', 'build', '-w', '@openbms/web']);

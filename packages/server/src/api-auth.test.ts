@@ -12,6 +12,7 @@ describe('first start', () => {
     expect((await h.call('GET', '/api/v1/setup')).body).toEqual({
       admin_exists: false,
       needs_setup: true,
+      user: null,
     });
     expect(
       (
@@ -34,6 +35,12 @@ describe('first start', () => {
     expect((await h.call('GET', '/api/v1/setup')).body).toEqual({
       admin_exists: true,
       needs_setup: false,
+      user: null,
+    });
+    // With a session it also says whose it is (the web console's start, without a 401).
+    expect((await h.call('GET', '/api/v1/setup', { token: r.body.token })).body.user).toEqual({
+      username: 'ada',
+      role: 'admin',
     });
 
     const again = await h.call('POST', '/api/v1/setup', {

@@ -15,20 +15,30 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { access: 'public' },
       schema: {
-        summary: 'Whether the first admin exists (web onboarding)',
+        summary: 'Whether the first admin exists, and who is logged in (web onboarding)',
         tags: ['auth'],
         response: {
           200: {
             type: 'object',
             required: ['admin_exists', 'needs_setup'],
-            properties: { admin_exists: { type: 'boolean' }, needs_setup: { type: 'boolean' } },
+            properties: {
+              admin_exists: { type: 'boolean' },
+              needs_setup: { type: 'boolean' },
+              // The caller's session, so the web console can tell "log in" from "logged in"
+              // without a 401 in the browser's console.
+              user: {
+                type: ['object', 'null'],
+                properties: { username: { type: 'string' }, role: { type: 'string' } },
+              },
+            },
           },
         },
       },
     },
-    async () => {
+    async (req) => {
       const exists = ctx.users.count() > 0;
-      return { admin_exists: exists, needs_setup: !exists };
+      const user = req.auth ? { username: req.auth.username, role: req.auth.role } : null;
+      return { admin_exists: exists, needs_setup: !exists, user };
     },
   );
 

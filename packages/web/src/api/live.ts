@@ -1,0 +1,148 @@
+/**
+ * The live store: the pack list from GET /packs, then kept current by one WebSocket
+ * (/api/v1/live, subscribed to every pack) — no page polls. Components read it through
+ * usePacks()/usePack(), which re-render only when a message arrives. On a dropped socket it
+ * reconnects with backoff and reloads the list (so nothing missed while away stays stale).
+ */
+import { useSyncExternalStore } from 'react';
+import { api } from './client';
+import type { AlarmView, PackView, Snapshot } from './types';
+
+export type LiveState = 'connecting' | 'open' | 'closed';
+
+type Msg =
+  | { type: 'hello' | 'subscribed' }
+  | { type: 'snapshot'; pack_id: string; ts: number; snapshot: Snapshot }
+  | { type: 'online'; pack_id: string; ts: number; online: boolean; reason?: string }
+  | { type: 'alarm'; state: 'raised' | 'cleared' | 'acknowledged'; alarm: AlarmView }
+  | { type: 'error'; error: string };
+
+class LiveStore {
+  private map = new Map<string, PackView>();
+  private list: PackView[] = [];
+  private listeners = new Set<() => void>();
+  private alarmListeners = new Set<(state: string, a: AlarmView) => void>();
+  private ws: WebSocket | undefined;
+  private retryMs = 500;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private started = false;
+  state: LiveState = 'closed';
+  loaded = false;
+
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  packs = (): PackView[] => this.list;
+  pack = (id: string): PackView | undefined => this.map.get(id);
+
+  onAlarm(l: (state: string, a: AlarmView) => void): () => void {
+    this.alarmListeners.add(l);
+    return () => this.alarmListeners.delete(l);
+  }
+
+  private changed(): void {
+    this.list = [...this.map.values()];
+    for (const l of this.listeners) l();
+  }
+
+  private setState(s: LiveState): void {
+    this.state = s;
+    for (const l of this.listeners) l();
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.connect();
+  }
+
+  stop(): void {
+    this.started = false;
+    clearTimeout(this.timer);
+    this.ws?.close();
+    this.ws = undefined;
+    this.map.clear();
+    this.loaded = false;
+    this.changed();
+  }
+
+  async reload(): Promise<void> {
+    const packs = await api<PackView[]>('/packs');
+    this.map = new Map(packs.map((p) => [p.id, p]));
+    this.loaded = true;
+    this.changed();
+  }
+
+  private connect(): void {
+    if (!this.started) return;
+    this.setState('connecting');
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/api/v1/live`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retryMs = 500;
+      ws.send(JSON.stringify({ subscribe: '*' }));
+      this.setState('open');
+      this.reload().catch(() => undefined);
+    };
+    ws.onmessage = (ev) => {
+      let m: Msg;
+      try {
+        m = JSON.parse(String(ev.data)) as Msg;
+      } catch {
+        return;
+      }
+      this.handle(m);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.setState('closed');
+      if (!this.started) return;
+      this.timer = setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 15_000);
+    };
+  }
+
+  private handle(m: Msg): void {
+    switch (m.type) {
+      case 'snapshot': {
+        const p = this.map.get(m.pack_id);
+        if (!p) return;
+        this.map.set(m.pack_id, { ...p, snapshot: m.snapshot, online: true, last_seen: m.ts });
+        this.changed();
+        return;
+      }
+      case 'online': {
+        const p = this.map.get(m.pack_id);
+        if (!p) return;
+        this.map.set(m.pack_id, { ...p, online: m.online });
+        this.changed();
+        return;
+      }
+      case 'alarm':
+        for (const l of this.alarmListeners) l(m.state, m.alarm);
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+export const live = new LiveStore();
+
+export function usePacks(): PackView[] {
+  return useSyncExternalStore(live.subscribe, live.packs);
+}
+
+export function usePack(id: string): PackView | undefined {
+  return useSyncExternalStore(live.subscribe, () => live.pack(id));
+}
+
+export function useLiveState(): { state: LiveState; loaded: boolean } {
+  const state = useSyncExternalStore(live.subscribe, () => live.state);
+  const loaded = useSyncExternalStore(live.subscribe, () => live.loaded);
+  return { state, loaded };
+}

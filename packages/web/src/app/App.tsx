@@ -1,0 +1,73 @@
+/** Routes. Pages other than the overview load on demand (smaller first download). */
+import { lazy, Suspense, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Route, Switch } from 'wouter';
+import { OverviewPage } from '../features/overview/OverviewPage';
+import { Spinner } from '../ui';
+import { AccountPage, AuthGate } from './auth';
+import { PrefsBar, Shell } from './Shell';
+
+const PackPage = lazy(() => import('../features/pack/PackPage'));
+const AlarmsPage = lazy(() => import('../features/alarms/AlarmsPage'));
+const ParallelPage = lazy(() => import('../features/parallel/ParallelPage'));
+const WallPage = lazy(() => import('../features/wall/WallPage'));
+const FilesPage = lazy(() => import('../features/files/FilesPage'));
+const SettingsPage = lazy(() => import('../features/settings/SettingsPage'));
+
+/** A route parameter as the id it encodes (pack ids hold slashes: "demo/rack/2"). */
+export function decodeParam(s: string | undefined): string {
+  if (s === undefined) return '';
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function NotFound(): ReactNode {
+  const { t } = useTranslation();
+  return (
+    <div className="page">
+      <p>{t('notFound')}</p>
+      <Link href="/">{t('backHome')}</Link>
+    </div>
+  );
+}
+
+export function App(): ReactNode {
+  return (
+    <AuthGate header={<PrefsBar standalone />}>
+      <Switch>
+        <Route path="/wall/:site?">
+          {(p) => (
+            <Suspense fallback={<Spinner />}>
+              <WallPage site={p.site ? decodeParam(p.site) : undefined} />
+            </Suspense>
+          )}
+        </Route>
+        <Route>
+          <Shell>
+            <Suspense fallback={<Spinner />}>
+              <Switch>
+                <Route path="/" component={OverviewPage} />
+                <Route path="/packs/:id/:tab?">
+                  {(p) => <PackPage id={decodeParam(p.id)} tab={p.tab} />}
+                </Route>
+                <Route path="/parallel/:site/:bus">
+                  {(p) => <ParallelPage site={decodeParam(p.site)} bus={decodeParam(p.bus)} />}
+                </Route>
+                <Route path="/alarms" component={AlarmsPage} />
+                <Route path="/files" component={FilesPage} />
+                <Route path="/settings/:section?">
+                  {(p) => <SettingsPage section={p.section} />}
+                </Route>
+                <Route path="/account" component={AccountPage} />
+                <Route component={NotFound} />
+              </Switch>
+            </Suspense>
+          </Shell>
+        </Route>
+      </Switch>
+    </AuthGate>
+  );
+}

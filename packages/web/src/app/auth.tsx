@@ -1,0 +1,278 @@
+/** Who is logged in; the onboarding / login / logout / password flows. */
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, setUnauthorisedHandler, type ApiError } from '../api/client';
+import { live } from '../api/live';
+import type { Me, Role } from '../api/types';
+import { ErrorBox } from '../ui';
+
+interface AuthState {
+  me: Me | undefined;
+  logout: () => Promise<void>;
+  /** True when the user's role is at least `r`. */
+  can: (r: Role) => boolean;
+}
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+const AuthContext = createContext<AuthState>({
+  me: undefined,
+  logout: async () => undefined,
+  can: () => false,
+});
+
+export const useAuth = (): AuthState => useContext(AuthContext);
+
+type Phase = 'checking' | 'setup' | 'login' | 'in';
+
+export function AuthGate(props: { children: ReactNode; header: ReactNode }): ReactNode {
+  const [phase, setPhase] = useState<Phase>('checking');
+  const [me, setMe] = useState<Me | undefined>(undefined);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [fatal, setFatal] = useState<ApiError | undefined>(undefined);
+
+  const check = useCallback(async () => {
+    try {
+      // GET /setup also says who the session belongs to: no 401 when simply logged out.
+      const s = await api<{ needs_setup: boolean; user: Omit<Me, 'via'> | null }>('/setup');
+      if (s.needs_setup) return setPhase('setup');
+      if (!s.user) return setPhase('login');
+      setMe({ ...s.user, via: 'session' });
+      setPhase('in');
+    } catch (e) {
+      setFatal(e as ApiError);
+    }
+  }, []);
+
+  useEffect(() => {
+    setUnauthorisedHandler(() => {
+      live.stop();
+      setMe(undefined);
+      setPhase('login');
+    });
+    void check();
+  }, [check]);
+
+  useEffect(() => {
+    if (phase === 'in') live.start();
+  }, [phase]);
+
+  const logout = useCallback(async () => {
+    try {
+      await api('/auth/logout', { method: 'POST' });
+    } finally {
+      live.stop();
+      setMe(undefined);
+      setPhase('login');
+    }
+  }, []);
+
+  if (fatal)
+    return (
+      <main className="auth-page">
+        <ErrorBox error={fatal} />
+      </main>
+    );
+  if (phase === 'checking') return null;
+  if (phase === 'setup')
+    return (
+      <main className="auth-page">
+        {props.header}
+        <SetupForm
+          onDone={(msg) => {
+            setNotice(msg);
+            setPhase('login');
+          }}
+        />
+      </main>
+    );
+  if (phase === 'login')
+    return (
+      <main className="auth-page">
+        {props.header}
+        <LoginForm notice={notice} onDone={check} />
+      </main>
+    );
+  return (
+    <AuthContext.Provider value={{ me, logout, can: (r) => !!me && RANK[me.role] >= RANK[r] }}>
+      {props.children}
+    </AuthContext.Provider>
+  );
+}
+
+function LoginForm(props: { notice?: string; onDone: () => void }): ReactNode {
+  const { t } = useTranslation();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      className="card auth-card"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(undefined);
+        try {
+          await api('/auth/login', { body: { username, password } });
+          props.onDone();
+        } catch (err) {
+          setError(err as ApiError);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <h1>{t('auth.login')}</h1>
+      {props.notice && <p className="notice">{props.notice}</p>}
+      <label className="field">
+        <span>{t('auth.username')}</span>
+        <input
+          name="username"
+          autoComplete="username"
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          required
+          autoFocus
+        />
+      </label>
+      <label className="field">
+        <span>{t('auth.password')}</span>
+        <input
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+        />
+      </label>
+      <ErrorBox error={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        {t('auth.login')}
+      </button>
+    </form>
+  );
+}
+
+function SetupForm(props: { onDone: (msg: string) => void }): ReactNode {
+  const { t } = useTranslation();
+  const [username, setUsername] = useState('admin');
+  const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [error, setError] = useState<ApiError | string | undefined>(undefined);
+  return (
+    <form
+      className="card auth-card"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (password.length < 8) return setError(t('auth.tooShort'));
+        if (password !== repeat) return setError(t('auth.mismatch'));
+        try {
+          await api('/setup', { body: { username, password } });
+          props.onDone(t('auth.setupDone'));
+        } catch (err) {
+          setError(err as ApiError);
+        }
+      }}
+    >
+      <h1>{t('auth.setupTitle')}</h1>
+      <p>{t('auth.setupHelp')}</p>
+      <label className="field">
+        <span>{t('auth.username')}</span>
+        <input
+          name="username"
+          autoComplete="username"
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          required
+        />
+      </label>
+      <label className="field">
+        <span>{t('auth.password')}</span>
+        <input
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+        />
+      </label>
+      <label className="field">
+        <span>{t('auth.repeat')}</span>
+        <input
+          name="repeat"
+          type="password"
+          autoComplete="new-password"
+          value={repeat}
+          onChange={(e) => setRepeat(e.target.value)}
+          required
+        />
+      </label>
+      <ErrorBox error={error} />
+      <button type="submit" className="primary">
+        {t('auth.create')}
+      </button>
+    </form>
+  );
+}
+
+export function AccountPage(): ReactNode {
+  const { t } = useTranslation();
+  const { me } = useAuth();
+  const [current, setCurrent] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<ApiError | string | undefined>(undefined);
+  const [done, setDone] = useState(false);
+  return (
+    <div className="page narrow">
+      <form
+        className="card"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setDone(false);
+          if (password.length < 8) return setError(t('auth.tooShort'));
+          try {
+            await api('/auth/password', { body: { current_password: current, password } });
+            setError(undefined);
+            setDone(true);
+            setCurrent('');
+            setPassword('');
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <h1>{t('auth.changePassword')}</h1>
+        {me && <p>{t('auth.loggedInAs', { user: me.username, role: t(`role.${me.role}`) })}</p>}
+        <label className="field">
+          <span>{t('auth.current')}</span>
+          <input
+            type="password"
+            name="current"
+            autoComplete="current-password"
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+            required
+          />
+        </label>
+        <label className="field">
+          <span>{t('auth.newPassword')}</span>
+          <input
+            type="password"
+            name="new"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
+        </label>
+        <ErrorBox error={error} />
+        {done && <p className="notice">{t('auth.changed')}</p>}
+        <button type="submit" className="primary">
+          {t('save')}
+        </button>
+      </form>
+    </div>
+  );
+}

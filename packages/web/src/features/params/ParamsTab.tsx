@@ -1,0 +1,553 @@
+/**
+ * The Settings tab (seeds 002/004): the pack's parameters read from the device, edited,
+ * checked in the browser with core's rules and by the server (dry run) before anything is
+ * sent, written after a confirmation naming the pack, with the read-back per parameter.
+ * Import (diff, then the same write path), export, restore defaults.
+ */
+import { useMemo, useRef, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { validateParameterWrite } from '@openbms/core';
+import { api, packPath, type ApiError } from '../../api/client';
+import { useApi } from '../../api/hooks';
+import { useAuth } from '../../app/auth';
+import { useFmt } from '../../i18n/format';
+import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
+import type { TabProps } from '../pack/PackPage';
+import { ImportDiff, type ImportState } from './ImportDiff';
+import { ParamTable } from './ParamTable';
+import { WriteResults } from './WriteResults';
+import { useParamLabel } from './labels';
+import {
+  buildRows,
+  decimalsOf,
+  exportFileName,
+  packContext,
+  parseInput,
+  rowOfMessage,
+  sameValue,
+  validateChanges,
+  type Capabilities,
+  type CommandOutcome,
+  type Issue,
+  type ParamDiff,
+  type ParamFile,
+  type ParamResult,
+  type WriteResult,
+} from './model';
+import './params.css';
+
+interface Plan {
+  changes: Record<string, number>;
+  dry: WriteResult;
+}
+
+type Phase = 'idle' | 'checking' | 'confirm' | 'writing';
+
+const pick = (o: Record<string, number>, ids: Iterable<string>): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const id of ids) if (id in o) out[id] = o[id]!;
+  return out;
+};
+
+function mergeIssues(...maps: ReadonlyMap<string, Issue[]>[]): Map<string, Issue[]> {
+  const out = new Map<string, Issue[]>();
+  for (const m of maps) {
+    for (const [id, list] of m) {
+      const have = out.get(id) ?? [];
+      const keys = new Set(have.map((i) => JSON.stringify(i)));
+      out.set(id, [...have, ...list.filter((i) => !keys.has(JSON.stringify(i)))]);
+    }
+  }
+  return out;
+}
+
+export default function ParamsTab(props: TabProps): ReactNode {
+  const { pack } = props;
+  const { t } = useTranslation('params');
+  const fmt = useFmt();
+  const label = useParamLabel();
+  const { can } = useAuth();
+  const base = packPath(pack.id);
+  const caps = useApi<Capabilities>(`${base}/capabilities`);
+
+  const [values, setValues] = useState<Record<string, number> | undefined>(undefined);
+  const [readAt, setReadAt] = useState<number | undefined>(undefined);
+  const [reading, setReading] = useState(false);
+  const [readError, setReadError] = useState<ApiError | undefined>(undefined);
+  const [edits, setEdits] = useState<Record<string, string>>({});
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [serverIssues, setServerIssues] = useState<Map<string, Issue[]>>(new Map());
+  const [phase, setPhase] = useState<Phase>('idle');
+  const [plan, setPlan] = useState<Plan | undefined>(undefined);
+  const [writeError, setWriteError] = useState<ApiError | string | undefined>(undefined);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [results, setResults] = useState<{ rows: ParamResult[]; reread: boolean } | undefined>(
+    undefined,
+  );
+  const [imported, setImported] = useState<ImportState | undefined>(undefined);
+  const [restoreOpen, setRestoreOpen] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const c = caps.data;
+  const rows = useMemo(() => (c ? buildRows(c, values) : []), [c, values]);
+  const rowById = useMemo(() => new Map(rows.map((r) => [r.id, r])), [rows]);
+  const ctx = packContext(c?.chemistry ?? pack.chemistry, pack.snapshot?.cell_count);
+  const operator = can('operator');
+  const canWrite = operator && c?.operations.write_parameters === true;
+  const busy = phase !== 'idle' || reading;
+
+  // What the user typed, parsed; only rows that can be written and that the device reported.
+  const parsed = useMemo(() => {
+    const out: Record<string, number> = {};
+    for (const [id, text] of Object.entries(edits)) {
+      const row = rowById.get(id);
+      if (!row?.writable || (values !== undefined && values[id] === undefined)) continue;
+      const v = parseInput(text);
+      if (v !== undefined) out[id] = v;
+    }
+    return out;
+  }, [edits, rowById, values]);
+  const changedIds = Object.keys(parsed).filter((id) => {
+    const cur = values?.[id];
+    const v = parsed[id]!;
+    return Number.isNaN(v) || cur === undefined || !sameValue(rowById.get(id)!.info.step, cur, v);
+  });
+  const selectedIds = Object.keys(parsed).filter((id) => selected.has(id));
+  const current = values ?? {};
+  const allIssues = validateChanges(pick(parsed, changedIds), current, ctx);
+  const selIssues = validateChanges(pick(parsed, selectedIds), current, ctx);
+  const issues = mergeIssues(allIssues, selIssues, serverIssues);
+
+  const blockedReason = (ids: string[], own: ReadonlyMap<string, Issue[]>): string | undefined => {
+    if (values === undefined) return t('blocked.notRead');
+    if (ids.length === 0) return t('blocked.none');
+    const bad = ids.filter((id) => own.has(id) || serverIssues.has(id));
+    if (bad.length > 0) return t('blocked.errors', { count: bad.length });
+    return undefined;
+  };
+  const selBlocked = blockedReason(selectedIds, selIssues);
+  const allBlocked = blockedReason(changedIds, allIssues);
+
+  const read = async (): Promise<void> => {
+    setReading(true);
+    setReadError(undefined);
+    try {
+      const r = await api<{ values: Record<string, number> }>(`${base}/parameters`);
+      setValues(r.values);
+      setReadAt(Date.now());
+    } catch (e) {
+      setReadError(e as ApiError);
+    } finally {
+      setReading(false);
+    }
+  };
+
+  const edit = (id: string, text: string): void => {
+    setEdits((e) => ({ ...e, [id]: text }));
+    setSelected((s) => {
+      const next = new Set(s);
+      if (text.trim() === '') next.delete(id);
+      else next.add(id);
+      return next;
+    });
+    if (serverIssues.has(id)) {
+      const next = new Map(serverIssues);
+      next.delete(id);
+      setServerIssues(next);
+    }
+  };
+
+  const select = (id: string, on: boolean): void => {
+    setSelected((s) => {
+      const next = new Set(s);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  };
+
+  /** Step 1: the browser's checks, then the server's (dry run); opens the confirmation. */
+  const prepare = async (changes: Record<string, number>): Promise<void> => {
+    if (!values) return;
+    setWriteError(undefined);
+    setNotice(undefined);
+    setResults(undefined);
+    // The last browser-side gate: core's own check of the whole set, as the server runs it.
+    try {
+      validateParameterWrite(changes, values, ctx);
+    } catch (e) {
+      setWriteError((e as Error).message);
+      return;
+    }
+    setPhase('checking');
+    try {
+      const dry = await api<WriteResult>(`${base}/parameters`, {
+        method: 'PUT',
+        body: { values: changes, dry_run: true },
+      });
+      setServerIssues(new Map());
+      if (dry.changed.length === 0) {
+        setNotice(t('nothingToWrite'));
+        setPhase('idle');
+        return;
+      }
+      setPlan({ changes, dry });
+      setPhase('confirm');
+    } catch (e) {
+      const err = e as ApiError;
+      const id = rowOfMessage(err.message, rows);
+      if (id && err.status === 422) {
+        setServerIssues(new Map([[id, [{ kind: 'server', message: err.message }]]]));
+      }
+      setWriteError(err);
+      setPhase('idle');
+    }
+  };
+
+  /** Step 2, confirmed: write, then show the read-back and refresh the current values. */
+  const commit = async (): Promise<void> => {
+    if (!plan) return;
+    const changes = pick(plan.changes, plan.dry.changed);
+    setPhase('writing');
+    try {
+      const r = await api<WriteResult>(`${base}/parameters`, {
+        method: 'PUT',
+        body: { values: changes },
+      });
+      setResults({ rows: r.results, reread: false });
+      const written = new Set(r.results.map((x) => x.id));
+      setEdits((e) => Object.fromEntries(Object.entries(e).filter(([id]) => !written.has(id))));
+      setSelected((s) => new Set([...s].filter((id) => !written.has(id))));
+    } catch (e) {
+      const err = e as ApiError;
+      setWriteError(err);
+      if (err.status === 422) {
+        const id = rowOfMessage(err.message, rows);
+        if (id) setServerIssues(new Map([[id, [{ kind: 'server', message: err.message }]]]));
+      }
+      // Whatever happened on the wire, show what the device holds now, per parameter.
+      if (err.status >= 500) {
+        try {
+          const now = await api<{ values: Record<string, number> }>(`${base}/parameters`);
+          setResults({
+            reread: true,
+            rows: Object.entries(changes).map(([id, requested]) => {
+              const back = now.values[id];
+              return {
+                id,
+                old: values?.[id] ?? null,
+                requested,
+                readback: back ?? null,
+                ok: back !== undefined && sameValue(rowById.get(id)!.info.step, back, requested),
+              };
+            }),
+          });
+        } catch {
+          // The read error is already implied by the write error shown.
+        }
+      }
+    } finally {
+      setPlan(undefined);
+      setPhase('idle');
+    }
+    await read();
+  };
+
+  const doExport = async (): Promise<void> => {
+    setReadError(undefined);
+    try {
+      const file = await api<ParamFile>(`${base}/parameters/export`);
+      setValues(file.values);
+      setReadAt(file.exported_at);
+      const url = URL.createObjectURL(
+        new Blob([`${JSON.stringify(file, null, 2)}\n`], { type: 'application/json' }),
+      );
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = exportFileName(pack.id);
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setReadError(e as ApiError);
+    }
+  };
+
+  const doImport = async (f: File): Promise<void> => {
+    setImported({ fileName: f.name });
+    let file: unknown;
+    try {
+      file = JSON.parse(await f.text());
+    } catch (e) {
+      setImported({
+        fileName: f.name,
+        error: t('diff.notJson', { message: (e as Error).message }),
+      });
+      return;
+    }
+    try {
+      // The table shows the current values next to the diff: read them first when needed.
+      if (values === undefined) await read();
+      const diff = await api<ParamDiff>(`${base}/parameters/diff`, { body: { file } });
+      setImported({ fileName: f.name, file: file as ParamFile, diff });
+    } catch (e) {
+      setImported({ fileName: f.name, error: e as ApiError });
+    }
+  };
+
+  const applyImport = (changes: Record<string, number>): void => {
+    const ids = Object.keys(changes);
+    setEdits((e) => ({ ...e, ...Object.fromEntries(ids.map((id) => [id, String(changes[id])])) }));
+    setSelected(new Set(ids));
+    setImported(undefined);
+    void prepare(changes);
+  };
+
+  const restore = async (): Promise<void> => {
+    setRestoreOpen(false);
+    setWriteError(undefined);
+    setNotice(undefined);
+    setPhase('writing');
+    try {
+      const r = await api<CommandOutcome>(`${base}/commands/restore-defaults`, {
+        body: { confirm: pack.name },
+      });
+      const after = r.readback?.['parameters'];
+      if (after && typeof after === 'object') {
+        setValues(after as Record<string, number>);
+        setReadAt(Date.now());
+      }
+      setNotice(t('restored', { detail: r.command.detail }));
+    } catch (e) {
+      setWriteError(e as ApiError);
+    } finally {
+      setPhase('idle');
+    }
+  };
+
+  if (caps.error) return <ErrorBox error={caps.error} />;
+  if (!c) return <Spinner />;
+  const ops = c.operations;
+  if (!ops.read_parameters) {
+    return (
+      <Card title={t('title')} testId="params-unsupported">
+        <p>{t('noParams', { protocol: c.protocol })}</p>
+      </Card>
+    );
+  }
+  const unsupported = t('notSupported', { protocol: c.protocol });
+  const planIds = plan ? plan.dry.changed : [];
+  const held = plan ? Object.keys(plan.changes).filter((id) => !plan.dry.changed.includes(id)) : [];
+
+  return (
+    <div className="params" data-testid="params-tab">
+      <Card
+        title={t('title')}
+        actions={
+          <>
+            <button
+              type="button"
+              className={values ? '' : 'primary'}
+              onClick={() => void read()}
+              disabled={busy}
+              data-testid="params-read"
+            >
+              {reading ? t('reading') : t('read')}
+            </button>
+            <button
+              type="button"
+              onClick={() => void doExport()}
+              disabled={busy}
+              data-testid="params-export"
+            >
+              {t('export')}
+            </button>
+            {canWrite && (
+              <>
+                <button
+                  type="button"
+                  onClick={() => fileInput.current?.click()}
+                  disabled={busy}
+                  data-testid="params-import"
+                >
+                  {t('import')}
+                </button>
+                <input
+                  ref={fileInput}
+                  type="file"
+                  accept="application/json,.json"
+                  className="sr-only"
+                  tabIndex={-1}
+                  aria-hidden="true"
+                  data-testid="params-import-input"
+                  onChange={(e) => {
+                    const f = e.target.files?.[0];
+                    e.target.value = '';
+                    if (f) void doImport(f);
+                  }}
+                />
+              </>
+            )}
+            {operator && (
+              <span className="pop">
+                <button
+                  type="button"
+                  className="danger-outline"
+                  disabled={busy || !ops.restore_defaults}
+                  onClick={() => setRestoreOpen(true)}
+                  data-testid="params-restore"
+                  aria-describedby={ops.restore_defaults ? undefined : 'restore-why'}
+                >
+                  {t('restore')}
+                </button>
+                {!ops.restore_defaults && (
+                  <span id="restore-why" className="muted small">
+                    {unsupported}
+                  </span>
+                )}
+              </span>
+            )}
+          </>
+        }
+      >
+        <p className="muted" data-testid="params-read-at">
+          {readAt !== undefined ? t('readAt', { time: fmt.dateTime(readAt) }) : t('notRead')}
+        </p>
+        {!operator && <p className="muted">{t('viewerNote')}</p>}
+        <ErrorBox error={readError} />
+        <ParamTable
+          rows={rows}
+          chemistry={c.chemistry}
+          values={values}
+          editable={canWrite}
+          edits={edits}
+          selected={selected}
+          issues={issues}
+          busy={busy}
+          onEdit={edit}
+          onSelect={select}
+        />
+        {canWrite && (
+          <div className="pactions">
+            <div className="toolbar">
+              <button
+                type="button"
+                className="primary"
+                disabled={busy || selBlocked !== undefined}
+                aria-describedby="write-why"
+                onClick={() => void prepare(pick(parsed, selectedIds))}
+                data-testid="params-write-selected"
+              >
+                {t('writeSelected', { count: selectedIds.length })}
+              </button>
+              <button
+                type="button"
+                disabled={busy || allBlocked !== undefined}
+                aria-describedby="write-why"
+                onClick={() => void prepare(pick(parsed, changedIds))}
+                data-testid="params-write-changed"
+              >
+                {t('writeChanged', { count: changedIds.length })}
+              </button>
+              <button
+                type="button"
+                disabled={busy || Object.keys(edits).length === 0}
+                onClick={() => {
+                  setEdits({});
+                  setSelected(new Set());
+                  setServerIssues(new Map());
+                }}
+              >
+                {t('clearEdits')}
+              </button>
+            </div>
+            <p id="write-why" className="muted small" data-testid="params-blocked" role="status">
+              {phase === 'checking'
+                ? t('checking')
+                : phase === 'writing'
+                  ? t('writing')
+                  : (selBlocked ?? '')}
+            </p>
+          </div>
+        )}
+        {notice && (
+          <p className="notice" role="status" data-testid="params-notice">
+            {notice}
+          </p>
+        )}
+        <ErrorBox error={writeError} />
+      </Card>
+
+      {results && (
+        <WriteResults
+          results={results.rows}
+          rows={rowById}
+          reread={results.reread}
+          onClose={() => setResults(undefined)}
+        />
+      )}
+
+      {imported && (
+        <ImportDiff
+          key={imported.diff ? 'diff' : 'loading'}
+          state={imported}
+          rows={rowById}
+          busy={busy}
+          onApply={applyImport}
+          onClose={() => setImported(undefined)}
+        />
+      )}
+
+      <Confirm
+        open={phase === 'confirm' && plan !== undefined}
+        title={t('confirmTitle', { count: planIds.length, pack: pack.name })}
+        confirmLabel={t('confirmWrite')}
+        onConfirm={() => void commit()}
+        onCancel={() => {
+          setPlan(undefined);
+          setPhase('idle');
+        }}
+      >
+        <p>{t('confirmBody')}</p>
+        <ul className="pplan" data-testid="write-plan">
+          {plan?.dry.results
+            .filter((r) => planIds.includes(r.id))
+            .map((r) => {
+              const info = rowById.get(r.id)?.info;
+              const show = (v: number | null): string =>
+                v === null
+                  ? fmt.num(undefined)
+                  : info?.kind === 'switch'
+                    ? t(v ? 'on' : 'off')
+                    : fmt.num(v, decimalsOf(info?.step ?? 1));
+              return (
+                <li key={r.id} data-testid={`plan-${r.id}`}>
+                  <strong>{label(r.id, info?.label)}</strong>
+                  {t('colon')}
+                  {show(r.old)} → {show(r.requested)} {info?.unit}
+                </li>
+              );
+            })}
+        </ul>
+        {held.length > 0 && (
+          <p className="muted">
+            {t('alreadyHeld', { names: held.map((id) => label(id)).join(', ') })}
+          </p>
+        )}
+      </Confirm>
+
+      <Confirm
+        open={restoreOpen}
+        danger
+        title={t('restoreTitle', { pack: pack.name })}
+        confirmLabel={t('restore')}
+        typeToConfirm={pack.name}
+        onConfirm={() => void restore()}
+        onCancel={() => setRestoreOpen(false)}
+      >
+        <p>{t('restoreBody')}</p>
+      </Confirm>
+    </div>
+  );
+}

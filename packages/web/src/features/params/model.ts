@@ -1,0 +1,261 @@
+/**
+ * The parameter table's logic, free of React: the API shapes, the rows (writable parameters
+ * from the capabilities plus read-only values the device reports), and the browser-side
+ * validation with the same core rules the server applies (range, step, chemistry safe
+ * limits, consistency of the merged set), broken down per row so every problem shows where
+ * it is.
+ */
+import {
+  PARAMETERS,
+  checkConsistency,
+  isBmsError,
+  parameter,
+  validateParameterValue,
+  type Chemistry,
+  type PackContext,
+  type ParameterGroup,
+  type ParameterKind,
+} from '@openbms/core';
+
+/** A writable parameter as GET /packs/{id}/capabilities lists it. */
+export interface ParamInfo {
+  id: string;
+  label: string;
+  unit: string;
+  min: number;
+  max: number;
+  step: number;
+  group: ParameterGroup;
+  kind: ParameterKind;
+  level?: number;
+  safe_min?: number;
+  safe_max?: number;
+}
+
+export interface Capabilities {
+  pack_id: string;
+  protocol: string;
+  chemistry: string;
+  operations: Record<string, boolean>;
+  parameters: ParamInfo[];
+}
+
+export interface ParamResult {
+  id: string;
+  old: number | null;
+  requested: number;
+  readback: number | null;
+  ok: boolean;
+}
+
+export interface WriteResult {
+  dry_run: boolean;
+  changed: string[];
+  results: ParamResult[];
+}
+
+export interface ParamFile {
+  format: 'openbms-parameters';
+  version: number;
+  pack: { id?: string; name?: string; protocol?: string; chemistry?: string };
+  exported_at: number;
+  values: Record<string, number>;
+}
+
+export interface ParamDiff {
+  valid: boolean;
+  errors: { ids: string[]; code: string; message: string }[];
+  warnings: string[];
+  changed: { id: string; current: number | null; file: number }[];
+  unchanged: string[];
+  unknown: { id: string; reason: string }[];
+}
+
+export interface CommandView {
+  id: number;
+  pack_id: string;
+  action: string;
+  user: string;
+  at: number;
+  status: 'done' | 'refused' | 'failed';
+  detail: string;
+}
+
+export interface CommandOutcome {
+  command: CommandView;
+  readback?: Record<string, unknown>;
+}
+
+export const GROUPS: readonly ParameterGroup[] = ['voltage', 'temperature', 'current', 'function'];
+
+export interface Row {
+  id: string;
+  info: ParamInfo;
+  /** The family can write it (it is in the capabilities). */
+  writable: boolean;
+}
+
+const ORDER = new Map(PARAMETERS.map((p, i) => [p.id, i]));
+
+/** Info for a value the device reports but the family cannot write (from the core catalog). */
+function readOnlyInfo(id: string): ParamInfo | undefined {
+  const def = parameter(id);
+  if (!def) return undefined;
+  return {
+    id,
+    label: def.label,
+    unit: def.unit,
+    min: def.min,
+    max: def.max,
+    step: def.step,
+    group: def.group,
+    kind: def.kind,
+    ...(def.level !== undefined ? { level: def.level } : {}),
+  };
+}
+
+/** Every row of the table: writable parameters, then read-only values the device reported. */
+export function buildRows(caps: Capabilities, values: Record<string, number> | undefined): Row[] {
+  const rows: Row[] = caps.parameters.map((info) => ({ id: info.id, info, writable: true }));
+  const seen = new Set(rows.map((r) => r.id));
+  for (const id of Object.keys(values ?? {})) {
+    if (seen.has(id)) continue;
+    const info = readOnlyInfo(id);
+    if (info) rows.push({ id, info, writable: false });
+  }
+  return rows.sort((a, b) => (ORDER.get(a.id) ?? 1e9) - (ORDER.get(b.id) ?? 1e9));
+}
+
+/** Decimals a value of this step shows (0.01 -> 2). */
+export function decimalsOf(step: number): number {
+  if (!(step > 0) || step >= 1) return 0;
+  return Math.min(6, Math.max(0, Math.round(-Math.log10(step))));
+}
+
+/** What the user typed, as a number: '' -> undefined (no change), junk -> NaN. */
+export function parseInput(s: string): number | undefined {
+  const t = s.trim().replace(',', '.');
+  if (t === '') return undefined;
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)$/.test(t)) return NaN;
+  return Number(t);
+}
+
+/** Two values of a parameter are the same within half its step (as the server compares). */
+export function sameValue(step: number, a: number, b: number): boolean {
+  return Math.abs(a - b) <= step / 2 + 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+/** One problem of one row, localised by the component. */
+export type Issue =
+  | { kind: 'nan' }
+  | { kind: 'range'; min: number; max: number }
+  | { kind: 'step'; step: number }
+  | { kind: 'unsafe'; limit: number; chemistry: string; high: boolean }
+  | { kind: 'cells' }
+  | {
+      kind: 'relation';
+      /** The other parameter of the rule and its value in the merged set. */
+      other: string;
+      value: number;
+      /** below / above: strictly; notBelow / notAbove: or equal. */
+      must: 'below' | 'above' | 'notBelow' | 'notAbove';
+    }
+  | { kind: 'server'; message: string };
+
+export function packContext(chemistry: string, cellCount: number | undefined): PackContext {
+  const chem: Chemistry = chemistry === 'nmc' ? 'nmc' : 'lfp';
+  return cellCount !== undefined ? { chemistry: chem, cellCount } : { chemistry: chem };
+}
+
+function valueIssue(id: string, v: number, ctx: PackContext): Issue | undefined {
+  if (Number.isNaN(v)) return { kind: 'nan' };
+  const def = parameter(id);
+  if (def?.bound?.startsWith('pack_v') && ctx.cellCount === undefined) return { kind: 'cells' };
+  try {
+    validateParameterValue(id, v, ctx);
+    return undefined;
+  } catch (e) {
+    if (!isBmsError(e)) throw e;
+    const d = e.details ?? {};
+    switch (e.code) {
+      case 'PARAM_OUT_OF_RANGE':
+        return typeof d['min'] === 'number' && typeof d['max'] === 'number'
+          ? { kind: 'range', min: d['min'], max: d['max'] }
+          : { kind: 'nan' };
+      case 'PARAM_STEP':
+        return { kind: 'step', step: Number(d['step']) };
+      case 'PARAM_UNSAFE_FOR_CHEMISTRY':
+        return {
+          kind: 'unsafe',
+          limit: Math.round(Number(d['limit']) * 1000) / 1000,
+          chemistry: String(d['chemistry'] ?? ctx.chemistry),
+          high: def?.bound?.endsWith('_high') ?? true,
+        };
+      default:
+        return { kind: 'server', message: e.message };
+    }
+  }
+}
+
+/**
+ * Validates a set of changes against the device's current values, per row: each value on
+ * its own first, then the consistency rules over the merged set (a rule that involves a
+ * changed value marks every changed row of it, naming the other parameter).
+ */
+export function validateChanges(
+  changes: Record<string, number>,
+  current: Record<string, number>,
+  ctx: PackContext,
+): Map<string, Issue[]> {
+  const out = new Map<string, Issue[]>();
+  const add = (id: string, i: Issue) => out.set(id, [...(out.get(id) ?? []), i]);
+  const good: Record<string, number> = {};
+  for (const [id, v] of Object.entries(changes)) {
+    const issue = valueIssue(id, v, ctx);
+    if (issue) add(id, issue);
+    else good[id] = v;
+  }
+  const merged = { ...current, ...good };
+  for (const c of checkConsistency(merged)) {
+    const [a, b] = c.ids as [string, string];
+    if (!(a in good) && !(b in good)) continue;
+    const high = parameter(a)?.direction !== 'low';
+    const recovery = b.includes('_recover');
+    // a is the threshold (recovery rule) or the lower level (level rule).
+    if (a in good) {
+      add(a, {
+        kind: 'relation',
+        other: b,
+        value: merged[b]!,
+        must: recovery ? (high ? 'above' : 'below') : high ? 'notAbove' : 'notBelow',
+      });
+    }
+    if (b in good) {
+      add(b, {
+        kind: 'relation',
+        other: a,
+        value: merged[a]!,
+        must: recovery ? (high ? 'below' : 'above') : high ? 'notBelow' : 'notAbove',
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Finds the row a server validation message is about: core messages start with the
+ * parameter's English label ("Cell over-voltage level 2: ..."); the longest match wins.
+ */
+export function rowOfMessage(message: string, rows: readonly Row[]): string | undefined {
+  let best: Row | undefined;
+  for (const r of rows) {
+    if (message.startsWith(`${r.info.label}:`)) {
+      if (!best || r.info.label.length > best.info.label.length) best = r;
+    }
+  }
+  return best?.id;
+}
+
+/** The export's file name, as the server names it. */
+export const exportFileName = (packId: string): string =>
+  `${packId.replace(/[^A-Za-z0-9_.-]+/g, '-')}-parameters.json`;

@@ -1,0 +1,370 @@
+/** MQTT publisher, Home Assistant discovery and MQTT commands (config section `mqtt`). */
+import { METRICS } from '@openbms/core';
+import { useEffect, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { download } from '../../api/client';
+import { useFmt } from '../../i18n/format';
+import { Card } from '../../ui';
+import { SectionActions, StatusPanel, useSettings } from './common';
+import {
+  CheckField,
+  GroupIssue,
+  NumberField,
+  OtherIssues,
+  SecretField,
+  SelectField,
+  SettingsForm,
+  TextField,
+  useDraft,
+  useFormSet,
+  useFormValue,
+  useReadOnly,
+} from './form';
+import type { Obj } from './types';
+
+export const MQTT_DEFAULTS: Obj = {
+  enabled: true,
+  url: 'mqtt://127.0.0.1:1883',
+  base_topic: 'openbms',
+  qos: 0,
+  retain: false,
+  interval_s: 5,
+  compat: { heartbeat: false, daily_max: false, pack: 'off' },
+  homeassistant: { enabled: true, discovery_prefix: 'homeassistant' },
+  commands: { enabled: false, mos: true, soc: false },
+};
+
+/** Keys a user may choose to publish (the metric catalog plus the family's raw extras). */
+const FIELDS = [...METRICS.map((m) => m.key), 'raw'];
+
+const URL_RE = /^(mqtt|mqtts|tcp|ssl|ws|wss):\/\/[^\s]+$/;
+const URL_PARTS =
+  /^(mqtt|mqtts|tcp|ssl|ws|wss):\/\/(?:([^@/\s]*)@)?(\[[^\]]*\]|[^:/\s]*)(?::(\d*))?(\/\S*)?$/;
+
+/** Checks an MQTT topic level as the server does: no wildcards, no leading/trailing "/". */
+export function topicProblem(v: unknown, msg: string): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  return v.length > 128 || /[#+\0]/.test(v) || v.startsWith('/') || v.endsWith('/')
+    ? msg
+    : undefined;
+}
+
+/** The JSON sent: optional parts left empty are dropped. */
+function clean(v: Obj): Obj {
+  const out = { ...v };
+  const tls = out.tls as Obj | undefined;
+  if (tls && !tls.ca && !tls.cert && !tls.key && !tls.insecure) delete out.tls;
+  if (Array.isArray(out.fields) && out.fields.length === 0) delete out.fields;
+  return out;
+}
+
+/** Scheme, host and port as separate inputs, kept in step with the URL field. */
+function UrlParts(): ReactNode {
+  const { t } = useTranslation('settings');
+  const url = useFormValue('url');
+  const set = useFormSet();
+  const readOnly = useReadOnly();
+  const m = typeof url === 'string' ? URL_PARTS.exec(url) : null;
+  const parts = {
+    scheme: m?.[1] ?? 'mqtt',
+    user: m?.[2],
+    host: m?.[3] ?? '',
+    port: m?.[4] ?? '',
+    path: m?.[5] ?? '',
+  };
+  const build = (p: Partial<typeof parts>): void => {
+    const n = { ...parts, ...p };
+    set(
+      'url',
+      `${n.scheme}://${n.user !== undefined ? `${n.user}@` : ''}${n.host}${n.port ? `:${n.port}` : ''}${n.path}`,
+    );
+  };
+  return (
+    <div className="url-parts">
+      <div className="field">
+        <label htmlFor="mqtt-scheme">{t('mqtt.scheme')}</label>
+        <select
+          id="mqtt-scheme"
+          data-testid="mqtt-scheme"
+          value={parts.scheme}
+          disabled={readOnly}
+          onChange={(e) => {
+            const scheme = e.target.value;
+            const defPort = { mqtt: '1883', mqtts: '8883', ws: '80', wss: '443' }[scheme];
+            const known = ['1883', '8883', '80', '443', ''];
+            build({
+              scheme,
+              port: known.includes(parts.port) ? (defPort ?? parts.port) : parts.port,
+            });
+          }}
+        >
+          <option value="mqtt">{t('mqtt.schemes.mqtt')}</option>
+          <option value="mqtts">{t('mqtt.schemes.mqtts')}</option>
+          <option value="ws">{t('mqtt.schemes.ws')}</option>
+          <option value="wss">{t('mqtt.schemes.wss')}</option>
+          {!['mqtt', 'mqtts', 'ws', 'wss'].includes(parts.scheme) && (
+            <option value={parts.scheme}>{parts.scheme}</option>
+          )}
+        </select>
+      </div>
+      <div className="field grow">
+        <label htmlFor="mqtt-host">{t('mqtt.host')}</label>
+        <input
+          id="mqtt-host"
+          data-testid="mqtt-host"
+          value={parts.host}
+          disabled={readOnly}
+          spellCheck={false}
+          autoComplete="off"
+          onChange={(e) => build({ host: e.target.value.trim() })}
+        />
+      </div>
+      <div className="field port">
+        <label htmlFor="mqtt-port">{t('mqtt.port')}</label>
+        <input
+          id="mqtt-port"
+          data-testid="mqtt-port"
+          inputMode="numeric"
+          className="num-input"
+          value={parts.port}
+          disabled={readOnly}
+          autoComplete="off"
+          onChange={(e) => build({ port: e.target.value.replace(/\D/g, '').slice(0, 5) })}
+        />
+      </div>
+    </div>
+  );
+}
+
+function FieldsChooser(): ReactNode {
+  const { t } = useTranslation('settings');
+  const value = useFormValue('fields');
+  const set = useFormSet();
+  const readOnly = useReadOnly();
+  const chosen = Array.isArray(value) ? (value as string[]) : undefined;
+  return (
+    <fieldset className="subgroup" data-testid="mqtt-fields">
+      <legend>{t('mqtt.fields')}</legend>
+      <label className="check">
+        <input
+          type="radio"
+          name="mqtt-fields-mode"
+          checked={chosen === undefined}
+          disabled={readOnly}
+          onChange={() => set('fields', undefined)}
+        />
+        <span>{t('mqtt.fieldsAll')}</span>
+      </label>
+      <label className="check">
+        <input
+          type="radio"
+          name="mqtt-fields-mode"
+          checked={chosen !== undefined}
+          disabled={readOnly}
+          onChange={() =>
+            set('fields', ['voltage_v', 'current_a', 'power_w', 'soc_pct', 'cell_mv', 'alarms'])
+          }
+        />
+        <span>{t('mqtt.fieldsChosen')}</span>
+      </label>
+      {chosen !== undefined && (
+        <div className="check-grid">
+          {FIELDS.map((f) => (
+            <label key={f} className="check">
+              <input
+                type="checkbox"
+                checked={chosen.includes(f)}
+                disabled={readOnly}
+                onChange={(e) =>
+                  set('fields', e.target.checked ? [...chosen, f] : chosen.filter((x) => x !== f))
+                }
+              />
+              <code>{f}</code>
+            </label>
+          ))}
+        </div>
+      )}
+      {chosen !== undefined && chosen.length === 0 && (
+        <p className="field-error">{t('mqtt.fieldsNone')}</p>
+      )}
+      <GroupIssue path="fields" />
+    </fieldset>
+  );
+}
+
+export function MqttSection(): ReactNode {
+  const { t } = useTranslation('settings');
+  const fmt = useFmt();
+  const { view, reload } = useSettings();
+  const saved = (view?.sections.mqtt ?? null) as Obj | null;
+  const draft = useDraft<Obj>(saved ?? MQTT_DEFAULTS);
+  const status = view?.status.mqtt;
+  // The broker connection is not on the WebSocket: while it is being made, ask again.
+  const connecting = !!status?.enabled && status.running && !status.connected && !status.last_error;
+  useEffect(() => {
+    if (!connecting) return;
+    const id = setInterval(reload, 3000);
+    return () => clearInterval(id);
+  }, [connecting, reload]);
+  const detail = status?.detail as
+    { published?: number; dropped?: number; reconnects?: number } | undefined;
+  const topicMsg = t('v.topic');
+  return (
+    <div className="section-body" data-testid="section-mqtt">
+      <Card title={t('mqtt.title')}>
+        <p className="muted">{t('mqtt.intro')}</p>
+        <StatusPanel status={status} kind="broker">
+          {detail && (
+            <p className="muted small">
+              {t('mqtt.counters', {
+                published: fmt.num(detail.published),
+                dropped: fmt.num(detail.dropped),
+                reconnects: fmt.num(detail.reconnects),
+              })}
+            </p>
+          )}
+        </StatusPanel>
+        <SettingsForm draft={draft} prefix="mqtt" testId="mqtt-form">
+          <fieldset className="group">
+            <legend>{t('mqtt.connection')}</legend>
+            <CheckField path="enabled" label={t('mqtt.enabled')} def />
+            <TextField
+              path="url"
+              label={t('mqtt.url')}
+              hint={t('mqtt.urlHint')}
+              required
+              pattern={URL_RE}
+              patternMsg={t('v.mqttUrl')}
+              mono
+            />
+            <UrlParts />
+            <div className="row2">
+              <TextField path="username" label={t('mqtt.username')} autoComplete="off" />
+              <SecretField path="password" label={t('mqtt.password')} />
+            </div>
+            <TextField
+              path="client_id"
+              label={t('mqtt.clientId')}
+              hint={t('mqtt.clientIdHint')}
+              validate={(v) =>
+                typeof v === 'string' && v.length > 128 ? t('v.maxLen', { max: 128 }) : undefined
+              }
+            />
+          </fieldset>
+          <fieldset className="group">
+            <legend>{t('mqtt.tls')}</legend>
+            <p className="muted small">{t('mqtt.tlsHint')}</p>
+            <TextField path="tls.ca" label={t('mqtt.ca')} placeholder="/etc/ssl/ca.pem" mono />
+            <div className="row2">
+              <TextField
+                path="tls.cert"
+                label={t('mqtt.cert')}
+                placeholder="/etc/openbms/client.crt"
+                mono
+              />
+              <SecretField path="tls.key" label={t('mqtt.key')} plain />
+            </div>
+            <CheckField
+              path="tls.insecure"
+              label={t('mqtt.insecure')}
+              hint={t('mqtt.insecureHint')}
+            />
+            <GroupIssue path="tls" />
+          </fieldset>
+          <fieldset className="group">
+            <legend>{t('mqtt.publishing')}</legend>
+            <div className="row3">
+              <TextField
+                path="base_topic"
+                label={t('mqtt.baseTopic')}
+                required
+                validate={(v) => topicProblem(v, topicMsg)}
+                mono
+              />
+              <NumberField
+                path="interval_s"
+                label={t('mqtt.interval')}
+                unit="s"
+                required
+                min={0.2}
+                max={86400}
+              />
+              <SelectField
+                path="qos"
+                label={t('mqtt.qos')}
+                options={[
+                  { value: 0, label: t('mqtt.qos0') },
+                  { value: 1, label: t('mqtt.qos1') },
+                  { value: 2, label: t('mqtt.qos2') },
+                ]}
+              />
+            </div>
+            <CheckField path="retain" label={t('mqtt.retain')} hint={t('mqtt.retainHint')} />
+            <FieldsChooser />
+          </fieldset>
+          <fieldset className="group">
+            <legend>{t('mqtt.compat')}</legend>
+            <p className="muted small">{t('mqtt.compatHint')}</p>
+            <CheckField path="compat.heartbeat" label={t('mqtt.heartbeat')} />
+            <CheckField path="compat.daily_max" label={t('mqtt.dailyMax')} />
+            <SelectField
+              path="compat.pack"
+              label={t('mqtt.compatPack')}
+              className="narrow-field wide"
+              options={[
+                { value: 'off', label: t('mqtt.compatPackOff') },
+                { value: 'bat', label: t('mqtt.compatPackBat') },
+                { value: 'b0', label: t('mqtt.compatPackB0') },
+              ]}
+            />
+          </fieldset>
+          <fieldset className="group">
+            <legend>{t('mqtt.ha')}</legend>
+            <CheckField path="homeassistant.enabled" label={t('mqtt.haEnabled')} def />
+            <div className="row2">
+              <TextField
+                path="homeassistant.discovery_prefix"
+                label={t('mqtt.haPrefix')}
+                required
+                validate={(v) => topicProblem(v, topicMsg)}
+                mono
+              />
+              <TextField
+                path="homeassistant.status_topic"
+                label={t('mqtt.haStatus')}
+                placeholder="homeassistant/status"
+                validate={(v) => topicProblem(v, topicMsg)}
+                mono
+              />
+            </div>
+          </fieldset>
+          <fieldset className="group">
+            <legend>{t('mqtt.commands')}</legend>
+            <p className="muted small">{t('mqtt.commandsHint')}</p>
+            <CheckField path="commands.enabled" label={t('mqtt.commandsEnabled')} />
+            <CheckField path="commands.mos" label={t('mqtt.commandsMos')} def />
+            <CheckField path="commands.soc" label={t('mqtt.commandsSoc')} />
+          </fieldset>
+          <OtherIssues />
+          <SectionActions
+            section="mqtt"
+            draft={draft}
+            value={() => clean(draft.value)}
+            configured={saved !== null}
+            extra={
+              saved !== null ? (
+                <button
+                  type="button"
+                  data-testid="iot-panel"
+                  onClick={() => download('/integrations/mqtt/iot-panel.json')}
+                >
+                  {t('mqtt.iotPanel')}
+                </button>
+              ) : undefined
+            }
+          />
+        </SettingsForm>
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,33 @@
+/**
+ * Every namespace of strings. Each feature keeps its own file next to its code
+ * (features/<name>/i18n.ts); this list only gathers them. Use them as
+ * `useTranslation('overview')` then `t('title')`, or `t('common:save')` across namespaces.
+ */
+import alarmNames from './alarms';
+import common from './common';
+import alarms from '../features/alarms/i18n';
+import control from '../features/control/i18n';
+import files from '../features/files/i18n';
+import history from '../features/history/i18n';
+import overview from '../features/overview/i18n';
+import pack from '../features/pack/i18n';
+import parallel from '../features/parallel/i18n';
+import params from '../features/params/i18n';
+import settings from '../features/settings/i18n';
+import wall from '../features/wall/i18n';
+import type { Strings } from './types';
+
+export const NAMESPACES: Record<string, Strings> = {
+  common,
+  alarmNames,
+  alarms,
+  control,
+  files,
+  history,
+  overview,
+  pack,
+  parallel,
+  params,
+  settings,
+  wall,
+};

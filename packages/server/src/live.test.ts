@@ -75,6 +75,7 @@ describe('WebSocket /api/v1/live', () => {
       type: 'snapshot',
       pack_id: 'home/bus1/2',
       ts: h.clock.now(),
+      sent_at: h.clock.now(),
       snapshot: { soc_pct: 51 },
     });
     expect(await c.next()).toEqual({ type: 'online', pack_id: 'home/bus1/2', ts: 6, online: true });

@@ -5,7 +5,7 @@
  *
  * Client -> server: `{"subscribe": ["<pack id>", ...] | "*"}`, `{"unsubscribe": [...] | "*"}`.
  * Server -> client: `{"type":"hello"}`, `{"type":"subscribed", packs, unknown}`, then
- * `{"type":"snapshot", pack_id, ts, snapshot}`, `{"type":"online", pack_id, ts, online}`,
+ * `{"type":"snapshot", pack_id, ts, sent_at, snapshot}` (ts: read from the pack; sent_at: sent), `{"type":"online", pack_id, ts, online}`,
  * `{"type":"alarm", state, alarm}`; bad messages get `{"type":"error", error, code}`.
  */
 import type { FastifyInstance } from 'fastify';
@@ -120,7 +120,10 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
           dropped++;
           return;
         }
-        send(dropped > 0 && e.type === 'snapshot' ? { ...msg, dropped_before: dropped } : msg);
+        // sent_at: when the snapshot left the gateway (ts is when the pack was read), so a
+        // client can measure its own delay.
+        const out = e.type === 'snapshot' ? { ...msg, sent_at: ctx.clock() } : msg;
+        send(dropped > 0 && e.type === 'snapshot' ? { ...out, dropped_before: dropped } : out);
         if (e.type === 'snapshot') dropped = 0;
       });
       socket.on('close', off);

@@ -12,7 +12,7 @@ export type LiveState = 'connecting' | 'open' | 'closed';
 
 type Msg =
   | { type: 'hello' | 'subscribed' }
-  | { type: 'snapshot'; pack_id: string; ts: number; snapshot: Snapshot }
+  | { type: 'snapshot'; pack_id: string; ts: number; sent_at?: number; snapshot: Snapshot }
   | { type: 'online'; pack_id: string; ts: number; online: boolean; reason?: string }
   | { type: 'alarm'; state: 'raised' | 'cleared' | 'acknowledged'; alarm: AlarmView }
   | { type: 'error'; error: string };
@@ -113,6 +113,13 @@ class LiveStore {
         if (!p) return;
         this.map.set(m.pack_id, { ...p, snapshot: m.snapshot, online: true, last_seen: m.ts });
         this.changed();
+        // `npm run bench` measures gateway -> DOM: React commits the re-render in a microtask,
+        // so a timer callback runs after the DOM shows this snapshot.
+        const probe = (window as { __openbmsLatency?: number[] }).__openbmsLatency;
+        if (probe && m.sent_at !== undefined) {
+          const sent = m.sent_at;
+          setTimeout(() => probe.push(Date.now() - sent), 0);
+        }
         return;
       }
       case 'online': {

@@ -67,7 +67,9 @@ export function Shell(props: { children: ReactNode }): ReactNode {
     { href: '/wall', label: t('nav.wall') },
   ];
   const active = (href: string) =>
-    href === '/' ? location === '/' || location.startsWith('/packs') : location.startsWith(href);
+    href === '/'
+      ? location === '/' || location.startsWith('/packs') || location.startsWith('/parallel')
+      : location.startsWith(href);
   return (
     <div className="shell">
       <a href="#main" className="skip">

@@ -72,17 +72,27 @@ export function Stat(props: {
   );
 }
 
-/** Keyboard-accessible tabs (arrow keys move between them, as WAI-ARIA describes). */
+/**
+ * Keyboard-accessible tabs (arrow keys, Home and End move between them, as WAI-ARIA
+ * describes). With `panelId`, each tab is `<panelId>-tab-<id>` and controls that panel, which
+ * should carry `aria-labelledby` = the selected tab's id.
+ */
 export function Tabs<K extends string>(props: {
   tabs: { id: K; label: ReactNode }[];
   value: K;
   onChange: (k: K) => void;
   label: string;
+  panelId?: string;
 }): ReactNode {
   const refs = useRef<(HTMLButtonElement | null)[]>([]);
   const idx = props.tabs.findIndex((t) => t.id === props.value);
-  const move = (d: number) => {
-    const n = (idx + d + props.tabs.length) % props.tabs.length;
+  // On a phone the tab row scrolls sideways: keep the selected tab in view (a deep link to
+  // /records would otherwise show a row where no tab looks selected).
+  useEffect(() => {
+    refs.current[idx]?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [idx]);
+  const move = (d: number, to?: number) => {
+    const n = to ?? (idx + d + props.tabs.length) % props.tabs.length;
     props.onChange(props.tabs[n]!.id);
     refs.current[n]?.focus();
   };
@@ -96,6 +106,8 @@ export function Tabs<K extends string>(props: {
           }}
           role="tab"
           type="button"
+          id={props.panelId ? `${props.panelId}-tab-${t.id}` : undefined}
+          aria-controls={props.panelId && t.id === props.value ? props.panelId : undefined}
           aria-selected={t.id === props.value}
           tabIndex={t.id === props.value ? 0 : -1}
           className={t.id === props.value ? 'tab active' : 'tab'}
@@ -103,6 +115,10 @@ export function Tabs<K extends string>(props: {
           onKeyDown={(e) => {
             if (e.key === 'ArrowRight') move(1);
             else if (e.key === 'ArrowLeft') move(-1);
+            else if (e.key === 'Home') move(0, 0);
+            else if (e.key === 'End') move(0, props.tabs.length - 1);
+            else return;
+            e.preventDefault();
           }}
         >
           {t.label}

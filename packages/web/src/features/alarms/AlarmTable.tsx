@@ -21,9 +21,19 @@ export function AlarmTable(props: {
   testId: string;
   onAck: (id: number, user: string) => Promise<ApiError | undefined>;
 }): ReactNode {
-  const { t } = useTranslation('alarms');
+  const { t, i18n } = useTranslation('alarms');
   const fmt = useFmt();
   const { can, me } = useAuth();
+  /** A built-in rule's stock message (English from the server) in the page's language; a
+   *  message the user wrote in the config stays as written. */
+  const ruleMessage = (a: AlarmView): string => {
+    const key = `alarmNames:${a.rule_id ?? ''}`;
+    return a.rule_id !== undefined &&
+      i18n.exists(key, { lng: 'en' }) &&
+      a.message === t(key, { lng: 'en' })
+      ? t(key)
+      : a.message;
+  };
   const [pending, setPending] = useState<Set<number>>(() => new Set());
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const canAck = can('operator');
@@ -78,13 +88,13 @@ export function AlarmTable(props: {
                     {t(`common:severity.${a.severity}`)}
                   </Badge>
                 </td>
-                <td data-label={t('alarm')} title={a.message}>
+                <td data-label={t('alarm')} title={ruleMessage(a)}>
                   <div>
                     <span className={`alarm-name tone-${severityTone(a.severity)}`}>{name}</span>
                     <span className="muted small alarm-meta">
                       {t(`origin.${a.origin}`)}
                       {a.level !== undefined && ` · ${t('level', { level: a.level })}`}
-                      {a.origin === 'rule' && ` · ${a.message}`}
+                      {a.origin === 'rule' && ` · ${ruleMessage(a)}`}
                     </span>
                   </div>
                 </td>

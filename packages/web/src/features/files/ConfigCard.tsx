@@ -77,11 +77,23 @@ export function ConfigCard(): ReactNode {
         </section>
         <section>
           <h3>{t('config.restore')}</h3>
-          <label className="field">
-            <span>{t('config.choose')}</span>
+          {/* A button of ours opens the hidden picker: the native one's "Choose File / No file
+              chosen" is in the browser's language, not the page's. */}
+          <p>
+            <button
+              type="button"
+              onClick={() => input.current?.click()}
+              disabled={restore.pending}
+              data-testid="config-choose"
+            >
+              {t('config.choose')}
+            </button>
             <input
               ref={input}
               type="file"
+              className="sr-only"
+              tabIndex={-1}
+              aria-hidden="true"
               accept=".yaml,.yml,text/yaml,application/yaml,application/x-yaml"
               data-testid="config-file"
               onChange={async (e) => {
@@ -98,7 +110,7 @@ export function ConfigCard(): ReactNode {
                 setConfirming(true);
               }}
             />
-          </label>
+          </p>
           <ErrorBox error={pickError} />
         </section>
       </div>

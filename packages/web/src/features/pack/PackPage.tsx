@@ -67,8 +67,14 @@ export default function PackPage(props: { id: string; tab: string | undefined })
         tabs={TABS.map((x) => ({ id: x.id, label: t(`tabs.${x.id}`) }))}
         value={tab.id}
         onChange={(id) => navigate(`${base}/${id}`)}
+        panelId="pack-tabpanel"
       />
-      <div role="tabpanel" className="tabpanel">
+      <div
+        role="tabpanel"
+        id="pack-tabpanel"
+        aria-labelledby={`pack-tabpanel-tab-${tab.id}`}
+        className="tabpanel"
+      >
         <Suspense fallback={<Spinner />}>
           <Tab pack={pack} />
         </Suspense>

@@ -313,7 +313,7 @@ function GroupAlarms(props: { alarms: AlarmView[]; rows: PackRow[]; loaded: bool
               {props.alarms.map((a) => (
                 <tr key={a.id} data-testid="group-alarm">
                   <td className="pl-nowrap">{fmt.dateTime(a.raised_at)}</td>
-                  <td>
+                  <td className="pl-nowrap">
                     <Link href={packPath(a.pack_id)}>{names.get(a.pack_id) ?? a.pack_id}</Link>
                   </td>
                   <td>
@@ -325,7 +325,7 @@ function GroupAlarms(props: { alarms: AlarmView[]; rows: PackRow[]; loaded: bool
                       <span className="muted"> · {t('alarms.acknowledged')}</span>
                     )}
                   </td>
-                  <td>
+                  <td className="pl-nowrap">
                     <Badge tone={severityTone(a.severity)}>
                       {t(`common:severity.${a.severity}`)}
                     </Badge>

@@ -75,11 +75,12 @@ export function Shell(props: { children: ReactNode }): ReactNode {
       <a href="#main" className="skip">
         {t('skipToContent')}
       </a>
-      <header className="topbar">
+      <header className={open ? 'topbar open' : 'topbar'}>
         <Link href="/" className="brand">
           <span className="logo" aria-hidden="true" />
           OpenBMS
         </Link>
+        <LiveDot />
         <button
           type="button"
           className="menu-button"
@@ -89,7 +90,7 @@ export function Shell(props: { children: ReactNode }): ReactNode {
         >
           {t('nav.menu')}
         </button>
-        <nav id="mainnav" className={open ? 'nav open' : 'nav'} aria-label={t('nav.menu')}>
+        <nav id="mainnav" className="nav" aria-label={t('nav.menu')}>
           {nav.map((n) => (
             <Link
               key={n.href}
@@ -103,7 +104,6 @@ export function Shell(props: { children: ReactNode }): ReactNode {
           ))}
         </nav>
         <div className="topbar-right">
-          <LiveDot />
           <PrefsBar />
           {me && (
             <Link href="/account" className="user" title={t(`role.${me.role}`)}>

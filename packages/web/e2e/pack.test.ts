@@ -316,6 +316,26 @@ describe('pack detail', () => {
     await context.close();
   }, 60_000);
 
+  it('Status tab: "Today" shows the highest SOC since midnight, at least the SOC now (seed 001)', async () => {
+    const { page, context, errors } = await openPage(browser, server.url);
+    await page.goto(packUrl(DEMO.jk, 'status'));
+    const max = page.getByTestId('today-max-soc');
+    await max.waitFor();
+    const shown = async (): Promise<number> =>
+      Number(/([\d.]+)\s*%/.exec((await max.textContent()) ?? '')?.[1] ?? NaN);
+    const now = (await getPack(DEMO.jk)).snapshot?.soc_pct ?? NaN;
+    await expect.poll(shown).toBeGreaterThanOrEqual(Math.floor(now) - 1);
+    // The stored history agrees: the highest SOC since midnight is what the card shows.
+    const from = await page.evaluate(() => new Date().setHours(0, 0, 0, 0));
+    const h = await get<{ series: { soc_pct?: { max: number[] } } }>(
+      `/packs/${encodeURIComponent(DEMO.jk)}/history?from=${from}&fields=soc_pct`,
+    );
+    const stored = Math.max(...(h.series.soc_pct?.max ?? [0]));
+    expect(await shown()).toBeGreaterThanOrEqual(Math.round(stored) - 1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('System tab: the serial and the link counters the API reports', async () => {
     const { page, context, errors } = await openPage(browser, server.url);
     const id = DEMO.rack[0]!;

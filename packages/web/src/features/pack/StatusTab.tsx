@@ -3,14 +3,17 @@
  * figures, capacities, temperatures by sensor, switches and running state, the BMS's own
  * protection and fault flags in words. Only what the pack reports is shown.
  */
-import type { ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Alarm } from '@openbms/core';
-import type { Snapshot } from '../../api/types';
+import { packPath } from '../../api/client';
+import { useApi } from '../../api/hooks';
+import type { HistoryView, PackView, Snapshot } from '../../api/types';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, SocGauge, Stat, severityTone, type Tone } from '../../ui';
 import type { TabProps } from './PackPage';
 import { rawBool, runState, snapshotTime, temperatureSensors } from './readings';
+import { foldSnapshot, localMidnight, todayFromHistory, type Today } from './today';
 import { useNow } from './useNow';
 import './pack.css';
 
@@ -33,6 +36,7 @@ export function StatusTab(props: TabProps): ReactNode {
         <Switches s={s} />
         <Temperatures s={s} />
         <Limits s={s} />
+        <TodayCard pack={props.pack} />
       </div>
       <Times s={s} lastSeen={props.pack.last_seen} />
     </div>
@@ -263,5 +267,44 @@ function Times(props: { s: Snapshot; lastSeen: number | null }): ReactNode {
         })}
       </span>
     </p>
+  );
+}
+
+/** Seed 001's "max SOC today" with its time, plus the day's energy and worst cell delta. */
+function TodayCard({ pack }: { pack: PackView }): ReactNode {
+  const { t } = useTranslation('pack');
+  const fmt = useFmt();
+  const from = useMemo(() => localMidnight(Date.now()), []);
+  const h = useApi<HistoryView>(
+    `${packPath(pack.id)}/history?from=${from}&fields=soc_pct,power_w,delta_cell_mv`,
+  );
+  const [day, setDay] = useState<Today | undefined>(undefined);
+  useEffect(() => {
+    if (h.data) setDay(todayFromHistory(h.data));
+  }, [h.data]);
+  const { snapshot, last_seen: at } = pack;
+  useEffect(() => {
+    if (snapshot && at) setDay((d) => (d ? foldSnapshot(d, snapshot, at) : d));
+  }, [snapshot, at]);
+  if (!day) return null;
+  return (
+    <Card title={t('today.title')} testId="status-today">
+      <div className="stats">
+        <Stat
+          label={t('today.maxSoc')}
+          value={fmt.pct(day.maxSoc?.pct, 0)}
+          sub={day.maxSoc ? fmt.time(day.maxSoc.at) : undefined}
+          testId="today-max-soc"
+        />
+        <Stat
+          label={t('today.minSoc')}
+          value={fmt.pct(day.minSoc?.pct, 0)}
+          sub={day.minSoc ? fmt.time(day.minSoc.at) : undefined}
+        />
+        <Stat label={t('today.charged')} value={fmt.unit(day.chargedKwh, 'kWh', 2)} />
+        <Stat label={t('today.discharged')} value={fmt.unit(day.dischargedKwh, 'kWh', 2)} />
+        <Stat label={t('today.worstDelta')} value={fmt.unit(day.worstDeltaMv, 'mV', 0)} />
+      </div>
+    </Card>
   );
 }

@@ -5,6 +5,14 @@ const strings: Strings = {
     address: 'address',
     unknownPack: 'There is no pack “{{id}}”.',
     noData: 'No reading from this pack yet.',
+    today: {
+      title: 'Today',
+      maxSoc: 'Highest SOC',
+      minSoc: 'Lowest SOC',
+      charged: 'Charged',
+      discharged: 'Discharged',
+      worstDelta: 'Largest cell difference',
+    },
     status: {
       battery: 'Battery',
       soc: 'State of charge',
@@ -139,6 +147,14 @@ const strings: Strings = {
     address: '地址',
     unknownPack: '没有电池包“{{id}}”。',
     noData: '尚未读到该电池包的数据。',
+    today: {
+      title: '今日',
+      maxSoc: '最高 SOC',
+      minSoc: '最低 SOC',
+      charged: '充电量',
+      discharged: '放电量',
+      worstDelta: '最大压差',
+    },
     status: {
       battery: '电池',
       soc: '剩余电量 SOC',

@@ -121,7 +121,7 @@ export async function cmdStart(
     });
     await gateway.start();
     const web = webRoot();
-    server = await buildServer({ storage, gateway, ...(web ? { webRoot: web } : {}) });
+    server = await buildServer({ storage, gateway, dataDir, ...(web ? { webRoot: web } : {}) });
     let address: string;
     try {
       address = await server.listen({ host: config.http.host, port: config.http.port });

@@ -52,6 +52,8 @@ export interface ServerDeps {
   loginLimit?: RateLimitOptions;
   /** The built web console (packages/web/dist) to serve at /; absent: the API only. */
   webRoot?: string;
+  /** The directory holding the database (its free space is shown); absent: not reported. */
+  dataDir?: string;
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -78,6 +80,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     loginLimiter: new FailureLimiter(limit, clock),
     ipLimiter: new FailureLimiter({ ...limit, max: limit.max * 4 }, clock),
     secureCookie: deps.secureCookie ?? false,
+    ...(deps.dataDir !== undefined ? { dataDir: deps.dataDir } : {}),
     record(e) {
       try {
         deps.storage.audit.append({ ...e, at: clock() });

@@ -25,6 +25,8 @@ export interface ServerContext extends TokenIssuer {
   /** Failed logins per IP, whatever the user name (stops spraying many names). */
   ipLimiter: FailureLimiter;
   secureCookie: boolean;
+  /** The directory holding the database, when the store is a local file (disk space). */
+  dataDir?: string;
   /** Appends to the audit log; an audit failure is logged, never fails the request. */
   record(e: Omit<AuditEntry, 'id' | 'at'>): void;
 }

@@ -2,10 +2,12 @@
  * Exports & files on the live demo site: a CSV export of chosen fields and range checked
  * row by row against the API's raw history, the Excel variant, the daily file list with
  * download and a confirmed delete, the config backup (YAML) and restore (422 with the keys
- * at fault, then a valid file saved to disk), and what a viewer sees.
+ * at fault, then a valid file saved to disk), what a viewer sees, and the file manager's
+ * bulk side: the data disk's free space, every shown file as one zip, delete all shown.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, launchBrowser, openPage, startConsole, type Console } from './harness';
@@ -280,6 +282,169 @@ describe('exports and files page', () => {
     ).json()) as DailyFile[];
     const del = await context.request.delete(files[0]!.url);
     expect(del.status()).toBe(403);
+
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the free space, zips every file shown and deletes them all after a typed confirmation', async () => {
+    const { page, context, errors } = await openPage(browser, server.url);
+    const packs: Record<string, string> = {
+      [DEMO.rack[0]!]: 'Rack 1',
+      [DEMO.rack[1]!]: 'Rack 2',
+      [DEMO.rack[2]!]: 'Rack 3',
+      [DEMO.rack[3]!]: 'Rack 4',
+      [DEMO.jk]: 'JK pack',
+      [DEMO.daly]: 'DALY pack',
+    };
+    for (const id of Object.keys(packs)) await waitForSamples(page, id, 5);
+    await page.goto('/files');
+    const card = page.getByTestId('daily');
+
+    // Free space: the API's figure, which is the file system holding the data directory.
+    const disk = (await (await context.request.get('/api/v1/exports/disk')).json()) as {
+      available: boolean;
+      free_bytes: number;
+      total_bytes: number;
+    };
+    expect(disk.available).toBe(true);
+    const fsInfo = statfsSync(server.dataDir);
+    expect(disk.total_bytes).toBe(fsInfo.blocks * fsInfo.bsize);
+    expect(disk.free_bytes).toBeGreaterThan(0);
+    expect(disk.free_bytes).toBeLessThanOrEqual(disk.total_bytes);
+    const shownDisk = card.getByTestId('disk-free');
+    await expect.poll(() => shownDisk.getAttribute('data-total')).toBe(String(disk.total_bytes));
+    const free = Number(await shownDisk.getAttribute('data-free'));
+    // Samples keep being written: the free figure moves a little between two reads.
+    expect(Math.abs(free - disk.free_bytes)).toBeLessThan(disk.total_bytes * 0.001);
+    expect(await shownDisk.getAttribute('data-low')).toBe(String(free / disk.total_bytes < 0.1));
+    const m = /^Free space: ([\d.,]+) ([kMGT]?B) of ([\d.,]+) ([kMGT]?B) \(([\d.]+) %\)/.exec(
+      (await shownDisk.textContent())!,
+    );
+    expect(m, 'free space text').not.toBeNull();
+    const unit = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 } as Record<string, number>;
+    const shownFree = Number(m![1]!.replace(/,/g, '')) * unit[m![2]!]!;
+    const shownTotal = Number(m![3]!.replace(/,/g, '')) * unit[m![4]!]!;
+    expect(Math.abs(shownTotal - disk.total_bytes) / disk.total_bytes).toBeLessThan(0.01);
+    expect(Math.abs(shownFree - free) / free).toBeLessThan(0.01);
+    expect(Math.abs(Number(m![5]) - (100 * free) / disk.total_bytes)).toBeLessThan(1);
+
+    // Download all shown: one zip whose entries are the rows listed, each that day's CSV.
+    const rows = card.getByTestId('daily-row');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(6);
+    const listed = await rows.evaluateAll((els) =>
+      els.map((e) => ({
+        pack: (e as HTMLElement).dataset.pack!,
+        date: (e as HTMLElement).dataset.date!,
+        rows: Number(e.querySelectorAll('td')[2]!.textContent!.replace(/\D/g, '')),
+      })),
+    );
+    const entryName = (pack: string, date: string) =>
+      `${pack.replace(/[^A-Za-z0-9._-]+/g, '_')}_${date}.csv`;
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      card.getByTestId('daily-download-all').click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(
+      /^openbms_daily_all_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.zip$/,
+    );
+    const zip = unzipSync(readFileSync((await download.path())!));
+    expect(Object.keys(zip).sort()).toEqual(listed.map((f) => entryName(f.pack, f.date)).sort());
+    for (const f of listed) {
+      const csv = parseCsv(Buffer.from(zip[entryName(f.pack, f.date)]!).toString('utf8'));
+      expect(csv.header[0]).toBe('time');
+      expect(csv.header).toContain('voltage_v');
+      // Made after the list was read: at least the rows it showed (samples keep coming).
+      expect(csv.rows.length).toBeGreaterThanOrEqual(f.rows);
+      for (const r of csv.rows) expect(r[0]!.slice(0, 10)).toBe(f.date);
+    }
+
+    // Filtered to one pack, the zip follows the filter.
+    await card.getByTestId('daily-pack').selectOption(DEMO.jk);
+    await expect.poll(() => rows.count()).toBe(listed.filter((f) => f.pack === DEMO.jk).length);
+    const [one] = await Promise.all([
+      page.waitForEvent('download'),
+      card.getByTestId('daily-download-all').click(),
+    ]);
+    expect(one.suggestedFilename()).toMatch(/^openbms_daily_demo_jk_1_/);
+    expect(Object.keys(unzipSync(readFileSync((await one.path())!))).sort()).toEqual(
+      listed
+        .filter((f) => f.pack === DEMO.jk)
+        .map((f) => entryName(f.pack, f.date))
+        .sort(),
+    );
+    await card.getByTestId('daily-pack').selectOption('');
+    await expect.poll(() => rows.count()).toBe(listed.length);
+
+    // Delete all shown: the dialog names every pack, the files and the day, and wants the
+    // number of files typed before it deletes anything.
+    const n = listed.length;
+    const lastAudit = (
+      (await (await context.request.get('/api/v1/audit?limit=1')).json()) as { id: number }[]
+    )[0]!.id;
+    await card.getByTestId('daily-delete-all').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    const body = (await dialog.getByTestId('bulk-delete-text').textContent())!;
+    for (const name of Object.values(packs)) expect(body).toContain(name);
+    expect(body).toContain(`${n} files`);
+    for (const d of new Set(listed.map((f) => f.date))) expect(body).toContain(d);
+    const confirm = dialog.getByRole('button', { name: `Delete ${n} files` });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByRole('textbox').fill(String(n + 1));
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(await rows.count()).toBe(n);
+
+    // Watch the progress bar while the files go.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+      new MutationObserver(() => {
+        const p = document.querySelector<HTMLProgressElement>(
+          '[data-testid="bulk-progress"] progress',
+        );
+        if (p) seen.push(`${p.value}/${p.max}`);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await card.getByTestId('daily-delete-all').click();
+    await dialog.waitFor();
+    await dialog.getByRole('textbox').fill(String(n));
+    await confirm.click();
+    const notice = card.getByTestId('daily-notice');
+    await expect
+      .poll(() => notice.textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`^Deleted ${n} of ${n} files: [\\d,]+ samples removed\\.$`));
+    const removed = Number(
+      /: ([\d,]+) samples/.exec((await notice.textContent())!)![1]!.replace(/,/g, ''),
+    );
+    const seen = await page.evaluate(
+      () => (window as unknown as { progressSeen: string[] }).progressSeen,
+    );
+    expect(seen.length).toBeGreaterThan(0);
+    for (const s of seen) expect(s).toMatch(new RegExp(`^\\d+/${n}$`));
+
+    // The server deleted (and audited) exactly the files shown, as many samples as reported.
+    const audit = (
+      (await (await context.request.get('/api/v1/audit?user=admin&limit=100')).json()) as {
+        id: number;
+        action: string;
+        pack_id: string;
+        old: { date: string; samples: number };
+      }[]
+    ).filter((e) => e.id > lastAudit && e.action === 'export.delete');
+    expect(audit.map((e) => `${e.pack_id} ${e.old.date}`).sort()).toEqual(
+      listed.map((f) => `${f.pack} ${f.date}`).sort(),
+    );
+    expect(audit.reduce((s, e) => s + e.old.samples, 0)).toBe(removed);
+    expect(removed).toBeGreaterThanOrEqual(listed.reduce((s, f) => s + f.rows, 0));
+    // What is left of those days is only what arrived after the delete.
+    const after = await daily(page);
+    for (const e of audit) {
+      const left = after.find((f) => f.pack_id === e.pack_id && f.date === e.old.date);
+      expect(left?.samples ?? 0, e.pack_id).toBeLessThan(e.old.samples);
+    }
 
     expect(errors).toEqual([]);
     await context.close();

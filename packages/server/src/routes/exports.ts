@@ -1,11 +1,14 @@
 /**
- * Exports: the per-pack daily CSV files (seed 001's file manager: list, download, delete)
- * and a CSV for any range. Files are produced from the telemetry store on request.
+ * Exports: the per-pack daily CSV files (seed 001's file manager: list, download, delete,
+ * all files of a filter as one zip, the free space of the data directory) and a CSV for
+ * any range. Files are produced from the telemetry store on request.
  */
+import { statfsSync } from 'node:fs';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import { uniqueNames, zipStream } from '../daily-zip.js';
 import { parseFields } from '../fields.js';
 import { errorResponses, okSchema, timeSchema } from '../schemas.js';
 import { parseRange } from '../time.js';
@@ -13,27 +16,41 @@ import { csvToXlsx } from '../xlsx.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** Most files one zip may hold (a year of one pack); a wider filter gets a 400. */
+export const ZIP_MAX_FILES = 366;
+
+const dateSchema = {
+  type: 'string',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+  description: 'YYYY-MM-DD (UTC)',
+} as const;
+
 const dayParams = {
   type: 'object',
   required: ['pack', 'date'],
   properties: {
     pack: { type: 'string', minLength: 1, maxLength: 200 },
-    date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' },
+    date: dateSchema,
   },
 } as const;
 
-function dayStart(date: string): number {
+function dayStart(date: string, where = 'params', field = 'date'): number {
   const t = Date.parse(`${date}T00:00:00Z`);
   if (!Number.isFinite(t) || new Date(t).toISOString().slice(0, 10) !== date) {
-    throw new BmsError('REQUEST_INVALID', `params field "date": "${date}" is not a calendar date`, {
-      field: 'date',
-    });
+    throw new BmsError(
+      'REQUEST_INVALID',
+      `${where} field "${field}": "${date}" is not a calendar date`,
+      { field },
+    );
   }
   return t;
 }
 
+/** A pack id as a file-name part ("demo/jk/1" -> "demo_jk_1"). */
+const safeName = (pack: string): string => pack.replace(/[^A-Za-z0-9._-]+/g, '_');
+
 function fileName(pack: string, suffix: string): string {
-  return `${pack.replace(/[^A-Za-z0-9._-]+/g, '_')}_${suffix}.csv`;
+  return `${safeName(pack)}_${suffix}.csv`;
 }
 
 function sendCsv(reply: FastifyReply, name: string, csv: string): FastifyReply {
@@ -148,6 +165,137 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
         result: 'ok',
       });
       return { ok: true, deleted };
+    },
+  );
+
+  // Seed 001's "Download all .CSV": the daily files of a filter (pack and/or days) as one
+  // zip, each entry byte for byte the file the single download gives.
+  app.get<{ Querystring: { pack?: string; from?: string; to?: string } }>(
+    '/exports/daily.zip',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'The daily CSV files of a pack and/or a range of days, as one zip',
+        description:
+          `Entries are named as the single downloads (\`<pack>_<date>.csv\`) and hold the same bytes. ` +
+          `400 when no file matches or when more than ${ZIP_MAX_FILES} files match (narrow the filter).`,
+        tags: ['exports'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            pack: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 200,
+              description: 'One pack id; absent: every pack.',
+            },
+            from: { ...dateSchema, description: 'First day (UTC, inclusive); absent: the oldest.' },
+            to: { ...dateSchema, description: 'Last day (UTC, inclusive); absent: the newest.' },
+          },
+        },
+        produces: ['application/zip'],
+        response: errorResponses(),
+      },
+    },
+    async (req, reply) => {
+      const { pack, from, to } = req.query;
+      if (from !== undefined) dayStart(from, 'querystring', 'from');
+      if (to !== undefined) dayStart(to, 'querystring', 'to');
+      if (from !== undefined && to !== undefined && from > to) {
+        throw new BmsError('REQUEST_INVALID', `"to" (${to}) is before "from" (${from})`, {
+          field: 'to',
+        });
+      }
+      const files = ctx.telemetry
+        .dailyFiles(pack)
+        .filter(
+          (f) =>
+            (pack === undefined || f.packId === pack) &&
+            (from === undefined || f.date >= from) &&
+            (to === undefined || f.date <= to),
+        )
+        .sort((a, b) => a.packId.localeCompare(b.packId) || a.date.localeCompare(b.date));
+      const which = [
+        pack !== undefined ? `pack "${pack}"` : 'any pack',
+        from !== undefined || to !== undefined ? `days ${from ?? '…'} to ${to ?? '…'}` : '',
+      ]
+        .filter((s) => s !== '')
+        .join(', ');
+      if (files.length === 0) {
+        throw new BmsError('REQUEST_INVALID', `no daily file matches (${which})`, {
+          field: pack !== undefined ? 'pack' : 'from',
+        });
+      }
+      if (files.length > ZIP_MAX_FILES) {
+        throw new BmsError(
+          'REQUEST_INVALID',
+          `${files.length} daily files match (${which}); one zip holds at most ${ZIP_MAX_FILES}: choose a pack or fewer days`,
+          { field: 'from' },
+        );
+      }
+      const names = uniqueNames(files.map((f) => fileName(f.packId, f.date)));
+      const entries = files.map((f, i) => ({
+        name: names[i]!,
+        content: () => {
+          const start = dayStart(f.date);
+          return ctx.telemetry.exportCsv(f.packId, start, start + DAY_MS - 1);
+        },
+      }));
+      const first = files.reduce((m, f) => (f.date < m ? f.date : m), files[0]!.date);
+      const last = files.reduce((m, f) => (f.date > m ? f.date : m), files[0]!.date);
+      const zipName = `${pack !== undefined ? safeName(pack) : 'all'}_${first}_${last}`;
+      return reply
+        .header('content-type', 'application/zip')
+        .header('content-disposition', `attachment; filename="openbms_daily_${zipName}.zip"`)
+        .header('x-file-count', String(files.length))
+        .send(zipStream(entries, new Date(ctx.clock())));
+    },
+  );
+
+  // Seed 001's file manager shows the storage's free space ("80 KBytes Free"): here the file
+  // system holding the database. A separate route, so /exports/daily stays a plain array.
+  app.get(
+    '/exports/disk',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'Free and total space of the file system holding the data directory',
+        tags: ['exports'],
+        response: {
+          200: {
+            type: 'object',
+            required: ['available'],
+            properties: {
+              available: {
+                type: 'boolean',
+                description:
+                  'false: the store is not a local file, or the directory cannot be read.',
+              },
+              free_bytes: {
+                type: 'integer',
+                description: 'Bytes OpenBMS can still write (what an unprivileged user may use).',
+              },
+              total_bytes: { type: 'integer', description: 'Size of the file system, bytes.' },
+            },
+          },
+          ...errorResponses(),
+        },
+      },
+    },
+    async (req) => {
+      if (ctx.dataDir === undefined) return { available: false };
+      try {
+        const s = statfsSync(ctx.dataDir);
+        return {
+          available: true,
+          free_bytes: s.bavail * s.bsize,
+          total_bytes: s.blocks * s.bsize,
+        };
+      } catch (err) {
+        req.log.warn({ err }, 'cannot read the free space of the data directory');
+        return { available: false };
+      }
     },
   );
 

@@ -1,17 +1,21 @@
 /**
  * Seed 001's file manager: one CSV per pack and UTC day, shown a month at a time, with
  * download (any role) and delete (operator and up, as the API demands; the confirmation
- * names the pack and the day).
+ * names the pack and the day), the free space of the data disk, and the bulk actions on
+ * what the filter shows: one zip of every file, and delete all (typed confirmation).
  */
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api } from '../../api/client';
+import { api, apiPath } from '../../api/client';
 import { useAction, useApi } from '../../api/hooks';
 import { usePacks } from '../../api/live';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
+import { deletePath, useBulkDelete, type BulkState } from './bulk';
+import { DiskFree, type DiskView } from './DiskFree';
 import { DownloadLink } from './ExportCard';
+import { sizeText } from './size';
 
 export interface DailyFile {
   pack_id: string;
@@ -21,14 +25,25 @@ export interface DailyFile {
   url: string;
 }
 
-const API_PREFIX = '/api/v1';
+/** Most files one zip may hold (the server's cap on GET /exports/daily.zip). */
+export const ZIP_MAX_FILES = 366;
 
-/** "12.3 kB" / "1.2 MB" in the reader's number format. */
-export function sizeText(fmt: ReturnType<typeof useFmt>, bytes: number): string {
-  if (bytes < 1000) return fmt.unit(bytes, 'B');
-  if (bytes < 1e6) return fmt.unit(bytes / 1000, 'kB', 1);
-  if (bytes < 1e9) return fmt.unit(bytes / 1e6, 'MB', 1);
-  return fmt.unit(bytes / 1e9, 'GB', 2);
+/** Last day of a `YYYY-MM` month, as `YYYY-MM-DD`. */
+function monthEnd(m: string): string {
+  const [y, mo] = m.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, mo, 0)).toISOString().slice(0, 10);
+}
+
+/** The zip of exactly the files a filter shows (pack: '' = all, month: '' = all). */
+export function zipPath(pack: string, month: string): string {
+  const q = new URLSearchParams();
+  if (pack !== '') q.set('pack', pack);
+  if (month !== '') {
+    q.set('from', `${month}-01`);
+    q.set('to', monthEnd(month));
+  }
+  const s = q.toString();
+  return apiPath(`/exports/daily.zip${s ? `?${s}` : ''}`);
 }
 
 export function DailyFiles(): ReactNode {
@@ -37,13 +52,20 @@ export function DailyFiles(): ReactNode {
   const { can } = useAuth();
   const packs = usePacks();
   const list = useApi<DailyFile[]>('/exports/daily');
+  const disk = useApi<DiskView>('/exports/disk');
   const [packFilter, setPackFilter] = useState('');
   const [month, setMonth] = useState<string | undefined>(undefined);
   const [victim, setVictim] = useState<DailyFile | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const del = useAction((f: DailyFile) =>
-    api<{ ok: boolean; deleted: number }>(f.url.slice(API_PREFIX.length), { method: 'DELETE' }),
+    api<{ ok: boolean; deleted: number }>(deletePath(f), { method: 'DELETE' }),
   );
+  const bulk = useBulkDelete();
+  const [bulkVictims, setBulkVictims] = useState<DailyFile[] | undefined>(undefined);
+  const reload = () => {
+    list.reload();
+    disk.reload();
+  };
 
   const name = (id: string) => packs.find((p) => p.id === id)?.name ?? id;
   const files = useMemo(() => list.data ?? [], [list.data]);
@@ -66,18 +88,40 @@ export function DailyFiles(): ReactNode {
       Date.parse(`${m}-01T00:00:00Z`),
     );
   const label = (f: DailyFile) => ({ pack: name(f.pack_id), date: f.date });
+  const busy = bulk.state.running || del.pending;
+  const tooMany = shown.length > ZIP_MAX_FILES;
+  const bulkText = (files: readonly DailyFile[]): BulkSummary => {
+    const ids = [...new Set(files.map((f) => f.pack_id))];
+    const dates = [...new Set(files.map((f) => f.date))].sort();
+    return {
+      ids,
+      packs: new Intl.ListFormat(fmt.locale, { type: 'conjunction' }).format(ids.map(name)),
+      n: fmt.num(files.length),
+      days: fmt.num(dates.length),
+      first: dates[0] ?? '',
+      last: dates[dates.length - 1] ?? '',
+      rows: fmt.num(files.reduce((s, f) => s + f.samples, 0)),
+    };
+  };
+  const bulkResult = (s: BulkState): string =>
+    t(s.stopped ? 'bulk.stopped' : 'bulk.done', {
+      deleted: fmt.num(s.deleted),
+      total: fmt.num(s.total),
+      rows: fmt.num(s.removed),
+    });
 
   return (
     <Card
       title={t('daily.title')}
       testId="daily"
       actions={
-        <button type="button" onClick={list.reload} disabled={list.loading}>
+        <button type="button" onClick={reload} disabled={list.loading || busy}>
           {t('common:refresh')}
         </button>
       }
     >
       <p className="muted">{t('daily.help')}</p>
+      <DiskFree disk={disk} />
       <div className="f-row">
         <label className="field">
           <span>{t('daily.pack')}</span>
@@ -111,10 +155,42 @@ export function DailyFiles(): ReactNode {
         </label>
       </div>
       <ErrorBox error={list.error} />
-      {notice && (
-        <p className="notice" role="status">
-          {notice}
-        </p>
+      {bulk.state.running ? (
+        <div className="f-progress" role="status" data-testid="bulk-progress">
+          <label>
+            <span>
+              {t('bulk.progress', {
+                done: fmt.num(bulk.state.done),
+                total: fmt.num(bulk.state.total),
+                file: bulk.state.current
+                  ? `${name(bulk.state.current.pack_id)} ${bulk.state.current.date}`
+                  : '',
+              })}
+            </span>
+            <progress max={bulk.state.total} value={bulk.state.done} />
+          </label>
+          <button type="button" onClick={bulk.stop} data-testid="bulk-stop">
+            {t('bulk.stop')}
+          </button>
+        </div>
+      ) : (
+        notice && (
+          <p className="notice" role="status" data-testid="daily-notice">
+            {notice}
+          </p>
+        )
+      )}
+      {!bulk.state.running && bulk.state.failed.length > 0 && (
+        <div className="error-box" role="alert" data-testid="bulk-failed">
+          <p>{t('bulk.failed', { n: fmt.num(bulk.state.failed.length) })}</p>
+          <ul className="f-issues">
+            {bulk.state.failed.map(({ file, message }) => (
+              <li key={`${file.pack_id}/${file.date}`}>
+                {name(file.pack_id)} {file.date}: {message}
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
       {list.loading && !list.data ? (
         <Spinner />
@@ -122,9 +198,42 @@ export function DailyFiles(): ReactNode {
         <p className="muted">{t('daily.none')}</p>
       ) : (
         <>
-          <p className="muted" data-testid="daily-summary">
-            {t('daily.summary', { n: fmt.num(shown.length), size: sizeText(fmt, total) })}
-          </p>
+          <div className="f-bulk">
+            <p className="muted" data-testid="daily-summary">
+              {t('daily.summary', { n: fmt.num(shown.length), size: sizeText(fmt, total) })}
+            </p>
+            <div className="f-actions">
+              <DownloadLink
+                href={tooMany || busy ? undefined : zipPath(packFilter, shownMonth)}
+                testId="daily-download-all"
+                label={t('bulk.downloadLabel', { n: fmt.num(shown.length) })}
+              >
+                {t('bulk.download')}
+              </DownloadLink>
+              {can('operator') && (
+                <button
+                  type="button"
+                  className="f-delete"
+                  data-testid="daily-delete-all"
+                  disabled={busy}
+                  aria-label={t('bulk.deleteLabel', { n: fmt.num(shown.length) })}
+                  onClick={() => {
+                    setNotice(undefined);
+                    del.reset();
+                    bulk.reset();
+                    setBulkVictims(shown);
+                  }}
+                >
+                  {t('bulk.delete')}
+                </button>
+              )}
+            </div>
+          </div>
+          {tooMany && (
+            <p className="muted f-note" data-testid="zip-cap">
+              {t('bulk.zipCap', { max: fmt.num(ZIP_MAX_FILES) })}
+            </p>
+          )}
           <div className="table-wrap">
             <table className="f-table">
               <thead>
@@ -175,10 +284,12 @@ export function DailyFiles(): ReactNode {
                             type="button"
                             className="f-delete"
                             data-testid="daily-delete"
+                            disabled={busy}
                             aria-label={t('daily.deleteLabel', label(f))}
                             onClick={() => {
                               setNotice(undefined);
                               del.reset();
+                              bulk.reset();
                               setVictim(f);
                             }}
                           >
@@ -208,7 +319,7 @@ export function DailyFiles(): ReactNode {
           if (!f) return;
           const r = await del.run(f);
           if (r) setNotice(t('daily.deleted', { ...label(f), n: fmt.num(r.deleted) }));
-          list.reload();
+          reload();
         }}
       >
         {victim && (
@@ -217,6 +328,74 @@ export function DailyFiles(): ReactNode {
           </p>
         )}
       </Confirm>
+      <BulkConfirm
+        files={bulkVictims}
+        text={bulkText}
+        name={name}
+        onCancel={() => setBulkVictims(undefined)}
+        onConfirm={async () => {
+          const files = bulkVictims;
+          setBulkVictims(undefined);
+          if (!files) return;
+          const s = await bulk.run(files);
+          setNotice(bulkResult(s));
+          reload();
+        }}
+      />
     </Card>
+  );
+}
+
+/** What a bulk delete covers, formatted for the reader. */
+interface BulkSummary {
+  ids: string[];
+  /** The pack names as a list ("Rack 1, Rack 2 and JK pack"). */
+  packs: string;
+  n: string;
+  days: string;
+  first: string;
+  last: string;
+  rows: string;
+}
+
+/**
+ * The confirmation of "Delete all shown": it names the pack(s), the number of days and
+ * files and the date span; the pack's name (one pack) or the number of files (several)
+ * must be typed.
+ */
+function BulkConfirm(props: {
+  files: DailyFile[] | undefined;
+  text: (files: readonly DailyFile[]) => BulkSummary;
+  name: (id: string) => string;
+  onCancel: () => void;
+  onConfirm: () => void;
+}): ReactNode {
+  const { t } = useTranslation('files');
+  const f = props.files;
+  const x = f ? props.text(f) : undefined;
+  const one = x !== undefined && x.ids.length === 1;
+  return (
+    <Confirm
+      open={f !== undefined}
+      danger
+      title={t('bulk.title', { n: x?.n ?? '' })}
+      confirmLabel={t('bulk.confirm', { n: x?.n ?? '' })}
+      typeToConfirm={x === undefined ? undefined : one ? props.name(x.ids[0]!) : String(f!.length)}
+      onCancel={props.onCancel}
+      onConfirm={props.onConfirm}
+    >
+      {x && (
+        <p data-testid="bulk-delete-text">
+          {t(x.first === x.last ? 'bulk.bodyOneDay' : 'bulk.body', {
+            packs: x.packs,
+            n: x.n,
+            days: x.days,
+            first: x.first,
+            last: x.last,
+            rows: x.rows,
+          })}
+        </p>
+      )}
+    </Confirm>
   );
 }

@@ -1,0 +1,277 @@
+/**
+ * The daily files as one zip and the data directory's free space, against a real SQLite
+ * store in a temp directory holding a few days of samples of three packs: the archive holds
+ * exactly the files of the filter, byte for byte the single downloads; who may fetch it;
+ * the 400s (nothing matches, bad range) and the cap on files per archive.
+ */
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStorage } from '@openbms/storage-sqlite';
+import type { Sample } from '@openbms/storage';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueNames } from './daily-zip.js';
+import { ZIP_MAX_FILES } from './routes/exports.js';
+import { startHarness, type Harness } from './testing/harness.js';
+
+const DAY = 24 * 3600 * 1000;
+const T0 = Date.UTC(2030, 0, 1);
+const P1 = 'home/bus1/1';
+const P2 = 'home/bus1/2';
+// Two ids that make the same file name once their slashes are replaced.
+const P3 = 'x/y';
+const P4 = 'x_y';
+
+let dir: string;
+let storage: ReturnType<typeof openSqliteStorage>;
+let h: Harness;
+let viewer: string;
+let operator: string;
+
+interface DailyFile {
+  pack_id: string;
+  date: string;
+  samples: number;
+  bytes: number;
+  url: string;
+}
+
+/** `n` samples of a pack during one day, values varying with the time. */
+function day(packId: string, d: number, n: number, extra = false): Sample[] {
+  return Array.from({ length: n }, (_, i) => {
+    // The first at midnight exactly: it belongs to this day's file, not the previous one.
+    const ts = T0 + d * DAY + i * 7 * 60_000;
+    return {
+      packId,
+      ts,
+      snapshot: {
+        voltage_v: 52 + i / 100,
+        current_a: i % 2 === 0 ? 3.5 : -1.25,
+        soc_pct: 50 + d + i,
+        cell_mv: [3300 + i, 3301, 3299 - d, 3302],
+        ...(extra ? { mos_temp_c: 30 + i } : {}),
+      },
+    };
+  });
+}
+
+async function get(path: string, token?: string): Promise<Response> {
+  return fetch(h.url + path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+}
+
+async function bytes(path: string, token: string): Promise<Uint8Array> {
+  const r = await get(path, token);
+  expect(r.status, path).toBe(200);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function list(query = ''): Promise<DailyFile[]> {
+  return (await h.call('GET', `/api/v1/exports/daily${query}`, { token: viewer }))
+    .body as DailyFile[];
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'openbms-zip-'));
+  storage = openSqliteStorage({ dataDir: dir });
+  storage.telemetry.writeSamples([
+    ...day(P1, 0, 5),
+    ...day(P1, 1, 7, true),
+    ...day(P1, 2, 3),
+    ...day(P1, 3, 9),
+    ...day(P2, 1, 4),
+    ...day(P2, 2, 6),
+    ...day(P3, 0, 2),
+    ...day(P4, 0, 3),
+  ]);
+  const { alarms, audit, users, telemetry } = storage;
+  h = await startHarness({ storage: { alarms, audit, users, telemetry }, dataDir: dir });
+  const admin = await h.setupAdmin();
+  viewer = await h.addUser(admin, 'vera', 'viewer');
+  operator = await h.addUser(admin, 'otto', 'operator');
+});
+
+afterAll(async () => {
+  await h?.close();
+  storage?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('GET /exports/daily.zip', () => {
+  it('holds exactly the files of one pack and range, each the same bytes as its single download', async () => {
+    const q = `pack=${encodeURIComponent(P1)}&from=2030-01-02&to=2030-01-03`;
+    const r = await get(`/api/v1/exports/daily.zip?${q}`, viewer);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/zip');
+    expect(r.headers.get('content-disposition')).toBe(
+      'attachment; filename="openbms_daily_home_bus1_1_2030-01-02_2030-01-03.zip"',
+    );
+    expect(r.headers.get('x-file-count')).toBe('2');
+    const zip = unzipSync(new Uint8Array(await r.arrayBuffer()));
+    expect(Object.keys(zip).sort()).toEqual([
+      'home_bus1_1_2030-01-02.csv',
+      'home_bus1_1_2030-01-03.csv',
+    ]);
+    const files = (await list(`?pack=${encodeURIComponent(P1)}`)).filter(
+      (f) => f.date === '2030-01-02' || f.date === '2030-01-03',
+    );
+    expect(files).toHaveLength(2);
+    for (const f of files) {
+      const single = await bytes(f.url, viewer);
+      const entry = zip[`home_bus1_1_${f.date}.csv`]!;
+      expect(Buffer.from(entry).equals(Buffer.from(single))).toBe(true);
+      // Real content: the header and one row per stored sample of that day.
+      const lines = Buffer.from(entry).toString('utf8').trim().split('\n');
+      expect(lines[0]!.startsWith('time,')).toBe(true);
+      expect(lines).toHaveLength(f.samples + 1);
+      for (const line of lines.slice(1)) expect(line.slice(0, 10)).toBe(f.date);
+    }
+    // The day with the extra sensor has its column; the other does not.
+    expect(Buffer.from(zip['home_bus1_1_2030-01-02.csv']!).toString()).toContain('mos_temp_c');
+    expect(Buffer.from(zip['home_bus1_1_2030-01-03.csv']!).toString()).not.toContain('mos_temp_c');
+  });
+
+  it('without a filter holds every listed file once, names kept apart when two packs collide', async () => {
+    const zip = unzipSync(await bytes('/api/v1/exports/daily.zip', operator));
+    const all = await list();
+    expect(all).toHaveLength(8);
+    expect(Object.keys(zip)).toHaveLength(all.length);
+    // x/y and x_y both make "x_y_2030-01-01.csv": the later one gets a suffix.
+    expect(Object.keys(zip)).toEqual(
+      expect.arrayContaining(['x_y_2030-01-01.csv', 'x_y_2030-01-01-2.csv']),
+    );
+    const contents = Object.values(zip).map((u) => Buffer.from(u).toString('utf8'));
+    for (const f of all) {
+      const single = Buffer.from(await bytes(f.url, viewer)).toString('utf8');
+      expect(
+        contents.filter((c) => c === single),
+        `${f.pack_id} ${f.date}`,
+      ).toHaveLength(1);
+    }
+  });
+
+  it('an open-ended range takes every day on its side', async () => {
+    const from = unzipSync(await bytes('/api/v1/exports/daily.zip?from=2030-01-03', viewer));
+    expect(Object.keys(from).sort()).toEqual([
+      'home_bus1_1_2030-01-03.csv',
+      'home_bus1_1_2030-01-04.csv',
+      'home_bus1_2_2030-01-03.csv',
+    ]);
+    const to = unzipSync(
+      await bytes(`/api/v1/exports/daily.zip?pack=${encodeURIComponent(P2)}&to=2030-01-02`, viewer),
+    );
+    expect(Object.keys(to)).toEqual(['home_bus1_2_2030-01-02.csv']);
+  });
+
+  it('needs a login: 401 without or with a bad token, any role may download', async () => {
+    const none = await get('/api/v1/exports/daily.zip');
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { code: string }).code).toBe('AUTH_REQUIRED');
+    expect((await get('/api/v1/exports/daily.zip', 'not-a-token')).status).toBe(401);
+    expect((await get('/api/v1/exports/daily.zip?to=2030-01-01', viewer)).status).toBe(200);
+  });
+
+  it('answers a clear 400 when nothing matches or the request is malformed', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['pack=nope', 'pack', /no daily file matches \(pack "nope"\)/],
+      ['from=2031-01-01', 'from', /no daily file matches \(any pack, days 2031-01-01 to …\)/],
+      [
+        `pack=${encodeURIComponent(P2)}&from=2030-01-04&to=2030-01-04`,
+        'pack',
+        /no daily file matches/,
+      ],
+      ['from=2030-01-03&to=2030-01-02', 'to', /"to" \(2030-01-02\) is before "from"/],
+      ['from=2030-02-30', 'from', /"2030-02-30" is not a calendar date/],
+      ['to=yesterday', 'to', /to/],
+      ['month=2030-01', 'month', /month/],
+    ];
+    for (const [q, field, message] of cases) {
+      const r = await h.call('GET', `/api/v1/exports/daily.zip?${q}`, { token: viewer });
+      expect(r.status, q).toBe(400);
+      expect(r.body.code, q).toBe('REQUEST_INVALID');
+      expect(r.body.field, q).toBe(field);
+      expect(r.body.error, q).toMatch(message);
+    }
+  });
+
+  it(`refuses more than ${ZIP_MAX_FILES} files with a clear 400, takes exactly that many`, async () => {
+    const many = 'cap/bus/1';
+    storage.telemetry.writeSamples(
+      Array.from({ length: ZIP_MAX_FILES + 1 }, (_, d) => day(many, d, 1)).flat(),
+    );
+    const pack = `pack=${encodeURIComponent(many)}`;
+    const r = await h.call('GET', `/api/v1/exports/daily.zip?${pack}`, { token: viewer });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('REQUEST_INVALID');
+    expect(r.body.error).toBe(
+      `${ZIP_MAX_FILES + 1} daily files match (pack "cap/bus/1"); one zip holds at most ${ZIP_MAX_FILES}: choose a pack or fewer days`,
+    );
+    const last = new Date(T0 + (ZIP_MAX_FILES - 1) * DAY).toISOString().slice(0, 10);
+    const zip = unzipSync(await bytes(`/api/v1/exports/daily.zip?${pack}&to=${last}`, viewer));
+    const names = Object.keys(zip);
+    expect(names).toHaveLength(ZIP_MAX_FILES);
+    expect(names).toContain(`cap_bus_1_${last}.csv`);
+    expect(names).not.toContain(
+      `cap_bus_1_${new Date(T0 + ZIP_MAX_FILES * DAY).toISOString().slice(0, 10)}.csv`,
+    );
+  });
+});
+
+describe('GET /exports/disk', () => {
+  it('gives the free and total bytes of the data directory', async () => {
+    const r = await h.call('GET', '/api/v1/exports/disk', { token: viewer });
+    expect(r.status).toBe(200);
+    expect(r.body.available).toBe(true);
+    const { free_bytes: free, total_bytes: total } = r.body as {
+      free_bytes: number;
+      total_bytes: number;
+    };
+    expect(Number.isInteger(free)).toBe(true);
+    expect(free).toBeGreaterThan(0);
+    expect(total).toBeGreaterThanOrEqual(free);
+    // The file system the database is on, as the test sees it.
+    const fsInfo = statfsSync(dir);
+    expect(total).toBe(fsInfo.blocks * fsInfo.bsize);
+    expect(total).toBeGreaterThan(1024 * 1024);
+    expect((await get('/api/v1/exports/disk')).status).toBe(401);
+  });
+
+  it('says "not available" when the server was not given a data directory', async () => {
+    const bare = await startHarness();
+    try {
+      const token = await bare.setupAdmin();
+      const r = await bare.call('GET', '/api/v1/exports/disk', { token });
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ available: false });
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('says "not available" when the directory cannot be read', async () => {
+    const gone = mkdtempSync(join(tmpdir(), 'openbms-gone-'));
+    rmSync(gone, { recursive: true });
+    const other = await startHarness({ dataDir: gone });
+    try {
+      const token = await other.setupAdmin();
+      const r = await other.call('GET', '/api/v1/exports/disk', { token });
+      expect(r.body).toEqual({ available: false });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('uniqueNames', () => {
+  it('suffixes repeats before the extension and keeps the first as is', () => {
+    expect(uniqueNames(['a.csv', 'a.csv', 'b', 'a.csv', 'b', 'v1.5_x.csv', 'v1.5_x.csv'])).toEqual([
+      'a.csv',
+      'a-2.csv',
+      'b',
+      'a-3.csv',
+      'b-2',
+      'v1.5_x.csv',
+      'v1.5_x-2.csv',
+    ]);
+  });
+});

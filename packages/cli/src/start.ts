@@ -76,7 +76,7 @@ async function ensureAdmin(storage: Storage, io: Io): Promise<void> {
     return;
   }
   io.out(
-    'no account yet: create the admin with POST /api/v1/setup {"username","password"},\n' +
+    'no account yet: open the web console (address below) to create the admin, or POST /api/v1/setup {"username","password"},\n' +
       '  or `openbms user add <name> --role admin`, or set OPENBMS_ADMIN_USER and OPENBMS_ADMIN_PASSWORD\n',
   );
 }

@@ -1,5 +1,13 @@
 /** Who is logged in; the onboarding / login / logout / password flows. */
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useState,
+  type InputHTMLAttributes,
+  type ReactNode,
+} from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, setUnauthorisedHandler, type ApiError } from '../api/client';
 import { live } from '../api/live';
@@ -124,28 +132,24 @@ function LoginForm(props: { notice?: string; onDone: () => void }): ReactNode {
     >
       <h1>{t('auth.login')}</h1>
       {props.notice && <p className="notice">{props.notice}</p>}
-      <label className="field">
-        <span>{t('auth.username')}</span>
-        <input
-          name="username"
-          autoComplete="username"
-          value={username}
-          onChange={(e) => setUsername(e.target.value)}
-          required
-          autoFocus
-        />
-      </label>
-      <label className="field">
-        <span>{t('auth.password')}</span>
-        <input
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          required
-        />
-      </label>
+      <Input
+        label={t('auth.username')}
+        name="username"
+        autoComplete="username"
+        value={username}
+        onChange={(e) => setUsername(e.target.value)}
+        required
+        autoFocus
+      />
+      <Input
+        label={t('auth.password')}
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        required
+      />
       <ErrorBox error={error} />
       <button type="submit" className="primary" disabled={busy}>
         {t('auth.login')}
@@ -177,43 +181,48 @@ function SetupForm(props: { onDone: (msg: string) => void }): ReactNode {
     >
       <h1>{t('auth.setupTitle')}</h1>
       <p>{t('auth.setupHelp')}</p>
-      <label className="field">
-        <span>{t('auth.username')}</span>
-        <input
-          name="username"
-          autoComplete="username"
-          value={username}
-          onChange={(e) => setUsername(e.target.value)}
-          required
-        />
-      </label>
-      <label className="field">
-        <span>{t('auth.password')}</span>
-        <input
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          required
-        />
-      </label>
-      <label className="field">
-        <span>{t('auth.repeat')}</span>
-        <input
-          name="repeat"
-          type="password"
-          autoComplete="new-password"
-          value={repeat}
-          onChange={(e) => setRepeat(e.target.value)}
-          required
-        />
-      </label>
+      <Input
+        label={t('auth.username')}
+        name="username"
+        autoComplete="username"
+        value={username}
+        onChange={(e) => setUsername(e.target.value)}
+        required
+      />
+      <Input
+        label={t('auth.password')}
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        required
+      />
+      <Input
+        label={t('auth.repeat')}
+        name="repeat"
+        type="password"
+        autoComplete="new-password"
+        value={repeat}
+        onChange={(e) => setRepeat(e.target.value)}
+        required
+      />
       <ErrorBox error={error} />
       <button type="submit" className="primary">
         {t('auth.create')}
       </button>
     </form>
+  );
+}
+
+/** A labelled input (the forms here are all text and password fields). */
+function Input(props: { label: string } & InputHTMLAttributes<HTMLInputElement>): ReactNode {
+  const { label, ...input } = props;
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input {...input} />
+    </label>
   );
 }
 
@@ -245,28 +254,24 @@ export function AccountPage(): ReactNode {
       >
         <h1>{t('auth.changePassword')}</h1>
         {me && <p>{t('auth.loggedInAs', { user: me.username, role: t(`role.${me.role}`) })}</p>}
-        <label className="field">
-          <span>{t('auth.current')}</span>
-          <input
-            type="password"
-            name="current"
-            autoComplete="current-password"
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-            required
-          />
-        </label>
-        <label className="field">
-          <span>{t('auth.newPassword')}</span>
-          <input
-            type="password"
-            name="new"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            required
-          />
-        </label>
+        <Input
+          label={t('auth.current')}
+          type="password"
+          name="current"
+          autoComplete="current-password"
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          required
+        />
+        <Input
+          label={t('auth.newPassword')}
+          type="password"
+          name="new"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+        />
         <ErrorBox error={error} />
         {done && <p className="notice">{t('auth.changed')}</p>}
         <button type="submit" className="primary">

@@ -9,7 +9,7 @@ import { memo, useLayoutEffect, useRef, useState, type ReactNode, type RefObject
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import { packPath } from '../../api/client';
-import type { Fmt } from '../../i18n/format';
+import { useFmt, type Fmt } from '../../i18n/format';
 import {
   AlarmBadge,
   OnlineBadge,
@@ -18,7 +18,6 @@ import {
   fmtPower,
   fmtTempCompact,
   fmtTempRange,
-  useSharedFmt,
 } from './bits';
 import type { PackRow, SortDir, SortKey } from './model';
 
@@ -68,7 +67,7 @@ function lastSeenText(fmt: Fmt, t: (k: string) => string, r: PackRow, now: numbe
 
 export const PackCard = memo(function PackCard(props: { row: PackRow; now: number }): ReactNode {
   const { t } = useTranslation('overview');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const r = props.row;
   const p = r.pack;
   return (
@@ -183,7 +182,7 @@ export function VirtualCards(props: { rows: PackRow[]; now: number }): ReactNode
 
 const ListRow = memo(function ListRow(props: { row: PackRow; now: number }): ReactNode {
   const { t } = useTranslation('overview');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const r = props.row;
   const p = r.pack;
   return (

@@ -1,22 +1,15 @@
 /** The site summary and the parallel-system cards of the overview. */
+import { useFmt } from '../../i18n/format';
 import { memo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import { Card, severityTone, Stat } from '../../ui';
-import {
-  AlarmBadge,
-  SocBar,
-  StateBadge,
-  fmtPower,
-  fmtTempRange,
-  socTone,
-  useSharedFmt,
-} from './bits';
+import { AlarmBadge, SocBar, StateBadge, fmtPower, fmtTempRange, socTone } from './bits';
 import { parallelPath, type SystemRow, type Totals } from './model';
 
 export function SiteSummary(props: { totals: Totals; alarmsLoaded: boolean }): ReactNode {
   const { t } = useTranslation('overview');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const s = props.totals;
   const offline = s.packs - s.online;
   const dir =
@@ -72,7 +65,7 @@ export const powerClass = (w: number | undefined): string =>
 
 export const SystemCard = memo(function SystemCard(props: { system: SystemRow }): ReactNode {
   const { t } = useTranslation('overview');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const s = props.system;
   const tot = s.totals;
   return (

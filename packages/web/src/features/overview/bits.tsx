@@ -1,12 +1,9 @@
 /** Small pieces the overview, the parallel view and the large screen draw the same way. */
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useFmt, type Fmt } from '../../i18n/format';
+import type { Fmt } from '../../i18n/format';
 import { Badge, severityTone, type Tone } from '../../ui';
 import type { AlarmSummary, RunState } from './model';
-
-/** useFmt() (its formatters are cached per language for every component). */
-export const useSharedFmt = useFmt;
 
 /** Power in W below 10 kW, in kW above ("-1 234 W", "12.4 kW"). */
 export function fmtPower(fmt: Fmt, w: number | undefined): string {

@@ -4,6 +4,7 @@
  * every pack by address with its role, and the group's active alarms. Live from the
  * WebSocket store; any bus opens here, even with one pack.
  */
+import { useFmt } from '../../i18n/format';
 import { useMemo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
@@ -18,7 +19,6 @@ import {
   StateBadge,
   fmtPower,
   fmtTempRange,
-  useSharedFmt,
 } from '../overview/bits';
 import { useSiteModel } from '../overview/hooks';
 import { hasMasterByAddress, systemOf, type PackRow, type SystemRow } from '../overview/model';
@@ -76,7 +76,7 @@ export default function ParallelPage(props: { site: string; bus: string }): Reac
 
 function SystemCard(props: { system: SystemRow }): ReactNode {
   const { t } = useTranslation('parallel');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const s = props.system;
   const tot = s.totals;
   const on = s.rows.filter((r) => r.online);
@@ -177,7 +177,7 @@ function MasterCard(props: { system: SystemRow }): ReactNode {
 
 function PackTable(props: { system: SystemRow }): ReactNode {
   const { t } = useTranslation('parallel');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const s = props.system;
   const roles = hasMasterByAddress(s.protocol);
   const role = (r: PackRow) =>
@@ -286,7 +286,7 @@ function PackTable(props: { system: SystemRow }): ReactNode {
 
 function GroupAlarms(props: { alarms: AlarmView[]; rows: PackRow[]; loaded: boolean }): ReactNode {
   const { t } = useTranslation('parallel');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const names = new Map(props.rows.map((r) => [r.pack.id, r.pack.name]));
   return (
     <Card

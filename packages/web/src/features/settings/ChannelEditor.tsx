@@ -11,6 +11,7 @@ import {
   SecretField,
   SelectField,
   SettingsForm,
+  SubsetField,
   TextField,
   useFormSet,
   useFormValue,
@@ -54,61 +55,6 @@ export function httpUrlProblem(v: unknown, msg: string): string | undefined {
   } catch {
     return msg;
   }
-}
-
-function EventsChooser(): ReactNode {
-  const { t } = useTranslation('settings');
-  const value = useFormValue('events');
-  const set = useFormSet();
-  const readOnly = useReadOnly();
-  const chosen = Array.isArray(value) ? (value as string[]) : undefined;
-  return (
-    <fieldset className="subgroup" data-testid="channel-events">
-      <legend>{t('notify.events')}</legend>
-      <label className="check">
-        <input
-          type="radio"
-          name="events-mode"
-          checked={chosen === undefined}
-          disabled={readOnly}
-          onChange={() => set('events', undefined)}
-        />
-        <span>{t('notify.eventsAll')}</span>
-      </label>
-      <label className="check">
-        <input
-          type="radio"
-          name="events-mode"
-          checked={chosen !== undefined}
-          disabled={readOnly}
-          onChange={() => set('events', ['alarm_raised', 'alarm_cleared', 'offline', 'online'])}
-        />
-        <span>{t('notify.eventsChosen')}</span>
-      </label>
-      {chosen !== undefined && (
-        <div className="check-grid wide">
-          {NOTIFY_EVENTS.map((ev) => (
-            <label key={ev} className="check">
-              <input
-                type="checkbox"
-                checked={chosen.includes(ev)}
-                disabled={readOnly}
-                data-invalid={chosen.length === 0 ? 'true' : undefined}
-                onChange={(e) =>
-                  set('events', e.target.checked ? [...chosen, ev] : chosen.filter((x) => x !== ev))
-                }
-              />
-              <span>{t(`notify.event.${ev}`)}</span>
-            </label>
-          ))}
-        </div>
-      )}
-      {chosen !== undefined && chosen.length === 0 && (
-        <p className="field-error">{t('notify.eventsNone')}</p>
-      )}
-      <GroupIssue path="events" />
-    </fieldset>
-  );
 }
 
 function QuietHours(): ReactNode {
@@ -487,7 +433,18 @@ export function ChannelEditor(props: {
           <CheckField path="enabled" label={t('notify.enabled')} def />
         </div>
         <TypeFields type={type} />
-        <EventsChooser />
+        <SubsetField
+          path="events"
+          legend={t('notify.events')}
+          allLabel={t('notify.eventsAll')}
+          chosenLabel={t('notify.eventsChosen')}
+          noneLabel={t('notify.eventsNone')}
+          initial={['alarm_raised', 'alarm_cleared', 'offline', 'online']}
+          options={NOTIFY_EVENTS}
+          label={(ev) => <span>{t(`notify.event.${ev}`)}</span>}
+          testId="channel-events"
+          wide
+        />
         <SelectField
           path="min_severity"
           label={t('notify.minSeverity')}

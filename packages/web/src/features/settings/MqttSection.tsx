@@ -14,6 +14,7 @@ import {
   SecretField,
   SelectField,
   SettingsForm,
+  SubsetField,
   TextField,
   useDraft,
   useFormSet,
@@ -136,62 +137,6 @@ function UrlParts(): ReactNode {
   );
 }
 
-function FieldsChooser(): ReactNode {
-  const { t } = useTranslation('settings');
-  const value = useFormValue('fields');
-  const set = useFormSet();
-  const readOnly = useReadOnly();
-  const chosen = Array.isArray(value) ? (value as string[]) : undefined;
-  return (
-    <fieldset className="subgroup" data-testid="mqtt-fields">
-      <legend>{t('mqtt.fields')}</legend>
-      <label className="check">
-        <input
-          type="radio"
-          name="mqtt-fields-mode"
-          checked={chosen === undefined}
-          disabled={readOnly}
-          onChange={() => set('fields', undefined)}
-        />
-        <span>{t('mqtt.fieldsAll')}</span>
-      </label>
-      <label className="check">
-        <input
-          type="radio"
-          name="mqtt-fields-mode"
-          checked={chosen !== undefined}
-          disabled={readOnly}
-          onChange={() =>
-            set('fields', ['voltage_v', 'current_a', 'power_w', 'soc_pct', 'cell_mv', 'alarms'])
-          }
-        />
-        <span>{t('mqtt.fieldsChosen')}</span>
-      </label>
-      {chosen !== undefined && (
-        <div className="check-grid">
-          {FIELDS.map((f) => (
-            <label key={f} className="check">
-              <input
-                type="checkbox"
-                checked={chosen.includes(f)}
-                disabled={readOnly}
-                onChange={(e) =>
-                  set('fields', e.target.checked ? [...chosen, f] : chosen.filter((x) => x !== f))
-                }
-              />
-              <code>{f}</code>
-            </label>
-          ))}
-        </div>
-      )}
-      {chosen !== undefined && chosen.length === 0 && (
-        <p className="field-error">{t('mqtt.fieldsNone')}</p>
-      )}
-      <GroupIssue path="fields" />
-    </fieldset>
-  );
-}
-
 export function MqttSection(): ReactNode {
   const { t } = useTranslation('settings');
   const fmt = useFmt();
@@ -300,7 +245,17 @@ export function MqttSection(): ReactNode {
               />
             </div>
             <CheckField path="retain" label={t('mqtt.retain')} hint={t('mqtt.retainHint')} />
-            <FieldsChooser />
+            <SubsetField
+              path="fields"
+              legend={t('mqtt.fields')}
+              allLabel={t('mqtt.fieldsAll')}
+              chosenLabel={t('mqtt.fieldsChosen')}
+              noneLabel={t('mqtt.fieldsNone')}
+              initial={['voltage_v', 'current_a', 'power_w', 'soc_pct', 'cell_mv', 'alarms']}
+              options={FIELDS}
+              label={(f) => <code>{f}</code>}
+              testId="mqtt-fields"
+            />
           </fieldset>
           <fieldset className="group">
             <legend>{t('mqtt.compat')}</legend>

@@ -680,6 +680,77 @@ const split = (text: string): string[] =>
     .filter((x) => x !== '');
 
 /** The server's issue for a group of fields (e.g. "mqtt.tls: cert and key go together"). */
+/**
+ * A list setting that is either "all" (the key left out) or a chosen subset: two radios, then
+ * one checkbox per option; an empty subset is flagged.
+ */
+export function SubsetField(props: {
+  path: string;
+  legend: ReactNode;
+  allLabel: ReactNode;
+  chosenLabel: ReactNode;
+  noneLabel: ReactNode;
+  /** What "chosen" starts with. */
+  initial: readonly string[];
+  options: readonly string[];
+  label: (option: string) => ReactNode;
+  testId?: string;
+  wide?: boolean;
+}): ReactNode {
+  const value = useFormValue(props.path);
+  const set = useFormSet();
+  const readOnly = useReadOnly();
+  const chosen = Array.isArray(value) ? (value as string[]) : undefined;
+  const radios = `${props.path}-mode`;
+  return (
+    <fieldset className="subgroup" data-testid={props.testId}>
+      <legend>{props.legend}</legend>
+      <label className="check">
+        <input
+          type="radio"
+          name={radios}
+          checked={chosen === undefined}
+          disabled={readOnly}
+          onChange={() => set(props.path, undefined)}
+        />
+        <span>{props.allLabel}</span>
+      </label>
+      <label className="check">
+        <input
+          type="radio"
+          name={radios}
+          checked={chosen !== undefined}
+          disabled={readOnly}
+          onChange={() => set(props.path, [...props.initial])}
+        />
+        <span>{props.chosenLabel}</span>
+      </label>
+      {chosen !== undefined && (
+        <div className={props.wide ? 'check-grid wide' : 'check-grid'}>
+          {props.options.map((o) => (
+            <label key={o} className="check">
+              <input
+                type="checkbox"
+                checked={chosen.includes(o)}
+                disabled={readOnly}
+                data-invalid={chosen.length === 0 ? 'true' : undefined}
+                onChange={(e) =>
+                  set(props.path, e.target.checked ? [...chosen, o] : chosen.filter((x) => x !== o))
+                }
+              />
+              {props.label(o)}
+            </label>
+          ))}
+        </div>
+      )}
+      {chosen !== undefined && chosen.length === 0 && (
+        <p className="field-error">{props.noneLabel}</p>
+      )}
+      <GroupIssue path={props.path} />
+    </fieldset>
+  );
+}
+
 export function GroupIssue(props: { path: string }): ReactNode {
   const f = useFormApi();
   const full = joinPath(f.prefix, props.path);

@@ -5,6 +5,7 @@
  * alarms, with a clock. Live from the WebSocket store; up to 16 packs fit 1920×1080
  * without scrolling (the tiles shrink to fit; more than that scroll inside their panel).
  */
+import { useFmt } from '../../i18n/format';
 import { memo, useMemo, type CSSProperties, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
@@ -19,7 +20,6 @@ import {
   fmtTempRange,
   socTone,
   useNow,
-  useSharedFmt,
 } from '../overview/bits';
 import { useSiteModel } from '../overview/hooks';
 import {
@@ -116,7 +116,7 @@ export default function WallPage(props: { site: string | undefined }): ReactNode
 }
 
 function Clock(): ReactNode {
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const now = useNow(1000);
   return (
     <div className="wall-clock" data-testid="wall-clock">
@@ -128,7 +128,7 @@ function Clock(): ReactNode {
 
 function PowerFlow(props: { totals: Totals; systems: SystemRow[] }): ReactNode {
   const { t } = useTranslation('wall');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const p = props.totals.power;
   const dir = p === undefined || Math.abs(p) < 1 ? 'idle' : p > 0 ? 'charging' : 'discharging';
   return (
@@ -181,7 +181,7 @@ function PowerFlow(props: { totals: Totals; systems: SystemRow[] }): ReactNode {
 
 function SocPanel(props: { totals: Totals; rows: PackRow[] }): ReactNode {
   const { t } = useTranslation('wall');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const tot = props.totals;
   const energy = props.rows
     .filter((r) => r.online)
@@ -250,7 +250,7 @@ function Tiles(props: { rows: PackRow[] }): ReactNode {
 
 const Tile = memo(function Tile(props: { row: PackRow }): ReactNode {
   const { t } = useTranslation('overview');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const r = props.row;
   return (
     <article
@@ -289,7 +289,7 @@ const Tile = memo(function Tile(props: { row: PackRow }): ReactNode {
 
 function AlarmPanel(props: { alarms: AlarmView[]; rows: PackRow[] }): ReactNode {
   const { t } = useTranslation('wall');
-  const fmt = useSharedFmt();
+  const fmt = useFmt();
   const names = new Map(props.rows.map((r) => [r.pack.id, r.pack.name]));
   const shown = props.alarms.slice(0, MAX_ALARMS);
   const more = props.alarms.length - shown.length;

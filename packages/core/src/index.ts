@@ -4,3 +4,4 @@ export * from './metrics.js';
 export * from './snapshot.js';
 export * from './parameters.js';
 export * from './random.js';
+export * from './parameter-rules.js';

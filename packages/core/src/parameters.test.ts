@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BmsError } from './errors.js';
-import {
-  CHEMISTRY_LIMITS,
-  PARAMETERS,
-  checkConsistency,
-  parameter,
-  validateParameterValue,
-  validateParameterWrite,
-} from './parameters.js';
+import { CHEMISTRY_LIMITS, PARAMETERS, parameter, validateParameterValue } from './parameters.js';
 
 const codeOf = (fn: () => void): string | undefined => {
   try {
@@ -88,33 +81,5 @@ describe('validateParameterValue', () => {
     expect(codeOf(() => validateParameterValue('nope', 1, { chemistry: 'lfp' }))).toBe(
       'PARAM_UNKNOWN',
     );
-  });
-});
-
-describe('consistency rules', () => {
-  it('wants over-voltage recovery below its threshold and under-voltage recovery above', () => {
-    expect(checkConsistency({ cell_ov_l2_mv: 3650, cell_ov_l2_recover_mv: 3400 })).toEqual([]);
-    expect(checkConsistency({ cell_ov_l2_mv: 3650, cell_ov_l2_recover_mv: 3700 })).toHaveLength(1);
-    expect(checkConsistency({ cell_uv_l2_mv: 2500, cell_uv_l2_recover_mv: 2900 })).toEqual([]);
-    expect(checkConsistency({ cell_uv_l2_mv: 2500, cell_uv_l2_recover_mv: 2400 })).toHaveLength(1);
-  });
-
-  it('wants a higher level at least as extreme as the lower one', () => {
-    expect(checkConsistency({ chg_oc_l1_a: 100, chg_oc_l2_a: 150, chg_oc_l3_a: 200 })).toEqual([]);
-    expect(checkConsistency({ chg_oc_l1_a: 100, chg_oc_l2_a: 90 })[0]?.ids).toEqual([
-      'chg_oc_l1_a',
-      'chg_oc_l2_a',
-    ]);
-    expect(checkConsistency({ dsg_ut_l1_c: -10, dsg_ut_l2_c: -5 })).toHaveLength(1);
-  });
-
-  it('validateParameterWrite judges the change against what the device holds', () => {
-    const current = { cell_ov_l2_mv: 3650, cell_ov_l2_recover_mv: 3400 };
-    expect(() =>
-      validateParameterWrite({ cell_ov_l2_recover_mv: 3450 }, current, { chemistry: 'lfp' }),
-    ).not.toThrow();
-    expect(
-      codeOf(() => validateParameterWrite({ cell_ov_l2_mv: 3350 }, current, { chemistry: 'lfp' })),
-    ).toBe('PARAM_INCONSISTENT');
   });
 });

@@ -25,7 +25,9 @@ export type SafeBound =
   | 'charge_temp_high'
   | 'charge_temp_low'
   | 'discharge_temp_high'
-  | 'discharge_temp_low';
+  | 'discharge_temp_low'
+  | 'charge_pack_v_high'
+  | 'mos_temp_high';
 
 export interface ParameterDef {
   id: string;
@@ -43,6 +45,11 @@ export interface ParameterDef {
   direction?: 'high' | 'low';
   /** Chemistry bound the value must respect. */
   bound?: SafeBound;
+  /**
+   * A current the pack lets flow before it acts (an over-current threshold, a current limit
+   * requested from the inverter): held to a C-rate of the design capacity on this side.
+   */
+  currentSide?: 'charge' | 'discharge';
 }
 
 export interface ChemistryLimits {
@@ -55,6 +62,10 @@ export interface ChemistryLimits {
   charge_temp_low: number;
   discharge_temp_high: number;
   discharge_temp_low: number;
+  /** The highest cell voltage a charger may be asked to hold (CV setpoint), mV. */
+  charge_cell_mv_max: number;
+  /** MOSFET / board over-temperature protections may not sit above this, °C. */
+  mos_temp_high: number;
 }
 
 /**
@@ -62,7 +73,11 @@ export interface ChemistryLimits {
  * parameter's own range allows. Sources: cell makers' datasheets (LiFePO4 3.65 V charge,
  * 2.5 V discharge cut-off; NMC 4.2 V, 2.75 V) with the margins the seeds' own defaults
  * use (seed 003's ternary pack protects at 4250 mV / 2750 mV; its charge under-temperature
- * protection sits at -5 °C).
+ * protection sits at -5 °C). The charge setpoint is the datasheets' end-of-charge voltage
+ * (3.65 V LiFePO4, 4.2 V NMC): the protection may sit a little above it, the charger never.
+ * MOSFETs: the BMS makers' own ceilings for their power-stage protection (JK and DALY
+ * accept at most 100 °C on the board sensor; the silicon's 150-175 °C junction limit is far
+ * hotter than the sensor reads).
  */
 export const CHEMISTRY_LIMITS: Record<Chemistry, ChemistryLimits> = {
   lfp: {
@@ -74,6 +89,8 @@ export const CHEMISTRY_LIMITS: Record<Chemistry, ChemistryLimits> = {
     charge_temp_low: -5,
     discharge_temp_high: 75,
     discharge_temp_low: -30,
+    charge_cell_mv_max: 3650,
+    mos_temp_high: 100,
   },
   nmc: {
     label: 'NMC (ternary)',
@@ -84,8 +101,14 @@ export const CHEMISTRY_LIMITS: Record<Chemistry, ChemistryLimits> = {
     charge_temp_low: -5,
     discharge_temp_high: 75,
     discharge_temp_low: -30,
+    charge_cell_mv_max: 4200,
+    mos_temp_high: 100,
   },
 };
+
+/** Default C-rate ceilings for current parameters (config can change them per pack). */
+export const DEFAULT_MAX_CHARGE_C = 1;
+export const DEFAULT_MAX_DISCHARGE_C = 2;
 
 interface ProtectionSpec {
   key: string;
@@ -100,6 +123,8 @@ interface ProtectionSpec {
   bound?: SafeBound;
   /** Over-current protections release after a delay rather than at a value. */
   recoveryDelay?: boolean;
+  /** Over-current thresholds: the side whose C-rate ceiling holds them. */
+  currentSide?: 'charge' | 'discharge';
 }
 
 const PROTECTIONS: ProtectionSpec[] = [
@@ -173,6 +198,7 @@ const PROTECTIONS: ProtectionSpec[] = [
     direction: 'high',
     protects: 'chg_oc',
     recoveryDelay: true,
+    currentSide: 'charge',
   },
   {
     key: 'dsg_oc',
@@ -185,6 +211,7 @@ const PROTECTIONS: ProtectionSpec[] = [
     direction: 'high',
     protects: 'dsg_oc',
     recoveryDelay: true,
+    currentSide: 'discharge',
   },
   {
     key: 'chg_ot',
@@ -244,6 +271,7 @@ const PROTECTIONS: ProtectionSpec[] = [
     step: 1,
     direction: 'high',
     protects: 'mos_ot',
+    bound: 'mos_temp_high',
   },
   {
     key: 'env_ot',
@@ -255,6 +283,7 @@ const PROTECTIONS: ProtectionSpec[] = [
     step: 1,
     direction: 'high',
     protects: 'env_ot',
+    bound: 'discharge_temp_high',
   },
   {
     key: 'env_ut',
@@ -266,12 +295,16 @@ const PROTECTIONS: ProtectionSpec[] = [
     step: 1,
     direction: 'low',
     protects: 'env_ut',
+    bound: 'discharge_temp_low',
   },
 ];
 
+const unitSuffix = (unit: string): string =>
+  unit === 'mV' ? '_mv' : unit === 'V' ? '_v' : unit === 'A' ? '_a' : '_c';
+
 function protectionParams(p: ProtectionSpec): ParameterDef[] {
   const out: ParameterDef[] = [];
-  const suffix = p.unit === 'mV' ? '_mv' : p.unit === 'V' ? '_v' : p.unit === 'A' ? '_a' : '_c';
+  const suffix = unitSuffix(p.unit);
   for (const level of [1, 2, 3] as const) {
     const base = `${p.key}_l${level}`;
     const name = `${p.label} level ${level}`;
@@ -287,6 +320,7 @@ function protectionParams(p: ProtectionSpec): ParameterDef[] {
       step: p.step,
       ...common,
       ...bound,
+      ...(p.currentSide ? { currentSide: p.currentSide } : {}),
     });
     if (p.recoveryDelay) {
       out.push({
@@ -462,7 +496,7 @@ const FUNCTION_PARAMS: ParameterDef[] = [
     min: 5,
     max: 150,
     step: 0.01,
-    bound: 'pack_v_high',
+    bound: 'charge_pack_v_high',
   },
   {
     id: 'charge_current_limit_a',
@@ -473,6 +507,7 @@ const FUNCTION_PARAMS: ParameterDef[] = [
     min: 0,
     max: 1000,
     step: 0.1,
+    currentSide: 'charge',
   },
   {
     id: 'discharge_current_limit_a',
@@ -483,6 +518,7 @@ const FUNCTION_PARAMS: ParameterDef[] = [
     min: 0,
     max: 2000,
     step: 0.1,
+    currentSide: 'discharge',
   },
   {
     id: 'sleep_delay_s',
@@ -517,37 +553,53 @@ export interface PackContext {
   chemistry: Chemistry;
   /** Needed to hold pack-voltage parameters to the chemistry's per-cell limits. */
   cellCount?: number;
+  /** Design capacity, Ah: current parameters are held to a C-rate of it. */
+  designAh?: number;
+  /** C-rate ceiling of charge currents (default DEFAULT_MAX_CHARGE_C). */
+  maxChargeC?: number;
+  /** C-rate ceiling of discharge currents (default DEFAULT_MAX_DISCHARGE_C). */
+  maxDischargeC?: number;
 }
 
-function boundValue(bound: SafeBound, pack: PackContext): number | undefined {
+/**
+ * The chemistry's limit for a bound, in the parameter's unit; undefined when it depends on
+ * the cell count and that is not known.
+ */
+export function boundLimit(bound: SafeBound, pack: PackContext): number | undefined {
   const lim = CHEMISTRY_LIMITS[pack.chemistry];
+  const perPack = (mv: number): number | undefined =>
+    pack.cellCount ? (mv * pack.cellCount) / 1000 : undefined;
   switch (bound) {
-    case 'cell_mv_high':
-      return lim.cell_mv_high;
-    case 'cell_mv_low':
-      return lim.cell_mv_low;
     case 'pack_v_high':
-      return pack.cellCount ? (lim.cell_mv_high * pack.cellCount) / 1000 : undefined;
+      return perPack(lim.cell_mv_high);
     case 'pack_v_low':
-      return pack.cellCount ? (lim.cell_mv_low * pack.cellCount) / 1000 : undefined;
-    case 'charge_temp_high':
-      return lim.charge_temp_high;
-    case 'charge_temp_low':
-      return lim.charge_temp_low;
-    case 'discharge_temp_high':
-      return lim.discharge_temp_high;
-    case 'discharge_temp_low':
-      return lim.discharge_temp_low;
+      return perPack(lim.cell_mv_low);
+    case 'charge_pack_v_high':
+      return perPack(lim.charge_cell_mv_max);
+    default:
+      return lim[bound];
   }
 }
 
-const isHighBound = (b: SafeBound): boolean => b.endsWith('_high');
+/** True for bounds that cap a value from above. */
+export const isHighBound = (b: SafeBound): boolean => b.endsWith('_high');
 
-/** Checks one value against its range, step and the chemistry's safe limits. Throws BmsError. */
+/** True for bounds that need the cell count. */
+export const needsCellCount = (b: SafeBound): boolean =>
+  b === 'pack_v_high' || b === 'pack_v_low' || b === 'charge_pack_v_high';
+
+/**
+ * Checks one value against its range, step and the chemistry's safe limits (a pack-voltage
+ * limit needs the cell count: without it the value is refused). Throws BmsError.
+ */
 export function validateParameterValue(id: string, value: number, pack: PackContext): void {
   const def = requireParameter(id);
-  if (!Number.isFinite(value)) {
-    throw new BmsError('PARAM_OUT_OF_RANGE', `${def.label}: ${value} is not a number`, { id });
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new BmsError(
+      'PARAM_OUT_OF_RANGE',
+      `${def.label}: ${String(value)} is not a finite number`,
+      { id },
+    );
   }
   if (value < def.min || value > def.max) {
     throw new BmsError(
@@ -565,14 +617,21 @@ export function validateParameterValue(id: string, value: number, pack: PackCont
     });
   }
   if (def.bound) {
-    const limit = boundValue(def.bound, pack);
+    const limit = boundLimit(def.bound, pack);
+    if (limit === undefined && needsCellCount(def.bound)) {
+      throw new BmsError(
+        'PARAM_UNSAFE_FOR_CHEMISTRY',
+        `${def.label}: the pack's cell count is not known (no snapshot yet), so the ${CHEMISTRY_LIMITS[pack.chemistry].label} pack-voltage limit cannot be checked`,
+        { id },
+      );
+    }
     if (limit !== undefined) {
-      const bad = isHighBound(def.bound) ? value > limit : value < limit;
-      if (bad) {
+      const high = isHighBound(def.bound);
+      if (high ? value > limit : value < limit) {
         const chem = CHEMISTRY_LIMITS[pack.chemistry].label;
         throw new BmsError(
           'PARAM_UNSAFE_FOR_CHEMISTRY',
-          `${def.label}: ${value} ${def.unit} is ${isHighBound(def.bound) ? 'above' : 'below'} the ${chem} safe limit ${round3(limit)} ${def.unit}`,
+          `${def.label}: ${value} ${def.unit} is ${high ? 'above' : 'below'} the ${chem} safe limit ${round3(limit)} ${def.unit}`,
           { id, value, limit, chemistry: pack.chemistry },
         );
       }
@@ -580,66 +639,29 @@ export function validateParameterValue(id: string, value: number, pack: PackCont
   }
 }
 
-const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
-export interface ConsistencyIssue {
-  ids: string[];
-  message: string;
+/** One protection of the catalog with its per-level parameter ids. */
+export interface ProtectionGroup {
+  key: string;
+  label: string;
+  unit: string;
+  direction: 'high' | 'low';
+  levels: { level: 1 | 2 | 3; threshold: string; recovery?: string }[];
 }
 
-/**
- * Consistency rules over a whole parameter set (what the device holds merged with what is
- * about to be written): a protection releases on the safe side of its threshold, and a
- * higher level is at least as extreme as a lower one.
- */
-export function checkConsistency(values: Record<string, number>): ConsistencyIssue[] {
-  const issues: ConsistencyIssue[] = [];
-  for (const p of PROTECTIONS) {
-    const suffix = p.unit === 'mV' ? '_mv' : p.unit === 'V' ? '_v' : p.unit === 'A' ? '_a' : '_c';
-    let prev: { id: string; v: number } | undefined;
-    for (const level of [1, 2, 3]) {
-      const tId = `${p.key}_l${level}${suffix}`;
-      const rId = `${p.key}_l${level}_recover${suffix}`;
-      const t = values[tId];
-      const r = values[rId];
-      if (t !== undefined && r !== undefined) {
-        const ok = p.direction === 'high' ? r < t : r > t;
-        if (!ok) {
-          issues.push({
-            ids: [tId, rId],
-            message: `${p.label} level ${level}: recovery ${r} must be ${p.direction === 'high' ? 'below' : 'above'} the threshold ${t} ${p.unit}`,
-          });
-        }
-      }
-      if (t !== undefined) {
-        if (prev) {
-          const ok = p.direction === 'high' ? t >= prev.v : t <= prev.v;
-          if (!ok) {
-            issues.push({
-              ids: [prev.id, tId],
-              message: `${p.label}: level ${level} (${t} ${p.unit}) must be at least as ${p.direction === 'high' ? 'high' : 'low'} as level ${level - 1} (${prev.v} ${p.unit})`,
-            });
-          }
-        }
-        prev = { id: tId, v: t };
-      }
-    }
-  }
-  return issues;
-}
-
-/** Validates a write of several values against a device's current set. Throws on the first problem. */
-export function validateParameterWrite(
-  changes: Record<string, number>,
-  current: Record<string, number>,
-  pack: PackContext,
-): void {
-  for (const [id, v] of Object.entries(changes)) validateParameterValue(id, v, pack);
-  const issues = checkConsistency({ ...current, ...changes }).filter((i) =>
-    i.ids.some((id) => id in changes),
-  );
-  const first = issues[0];
-  if (first) {
-    throw new BmsError('PARAM_INCONSISTENT', first.message, { ids: first.ids, issues });
-  }
-}
+/** The protections (cell_ov, chg_ut, ...) with their threshold and recovery ids per level. */
+export const PROTECTION_GROUPS: readonly ProtectionGroup[] = PROTECTIONS.map((p) => {
+  const suffix = unitSuffix(p.unit);
+  return {
+    key: p.key,
+    label: p.label,
+    unit: p.unit,
+    direction: p.direction,
+    levels: ([1, 2, 3] as const).map((level) => ({
+      level,
+      threshold: `${p.key}_l${level}${suffix}`,
+      ...(p.recoveryDelay ? {} : { recovery: `${p.key}_l${level}_recover${suffix}` }),
+    })),
+  };
+});

@@ -38,6 +38,11 @@ const packSchema = z
     name: z.string().min(1).max(64).optional(),
     chemistry: z.enum(['lfp', 'nmc']).default('lfp'),
     variant: z.string().optional(),
+    /** Design capacity, Ah, when the pack does not report it (C-rate limits of writes). */
+    design_ah: z.number().positive().max(10_000).optional(),
+    /** C-rate ceilings of charge / discharge current parameters (default 1 and 2). */
+    max_charge_c: z.number().positive().max(10).optional(),
+    max_discharge_c: z.number().positive().max(20).optional(),
   })
   .strict();
 
@@ -296,6 +301,12 @@ export function packsOf(c: Config): PackRef[] {
           chemistry: p.chemistry,
         };
         if (p.variant !== undefined) ref.variant = p.variant;
+        const limits = {
+          ...(p.design_ah !== undefined ? { designAh: p.design_ah } : {}),
+          ...(p.max_charge_c !== undefined ? { maxChargeC: p.max_charge_c } : {}),
+          ...(p.max_discharge_c !== undefined ? { maxDischargeC: p.max_discharge_c } : {}),
+        };
+        if (Object.keys(limits).length > 0) ref.limits = limits;
         return ref;
       }),
     ),

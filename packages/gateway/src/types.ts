@@ -16,6 +16,12 @@ export interface PackRef {
   protocol: string;
   chemistry: Chemistry;
   variant?: string;
+  /**
+   * What parameter writes are held to beyond the chemistry (config `design_ah`,
+   * `max_charge_c`, `max_discharge_c`); absent members take the pack's own design capacity
+   * and the default ceilings (1 C charge, 2 C discharge).
+   */
+  limits?: { designAh?: number; maxChargeC?: number; maxDischargeC?: number };
 }
 
 /** Live status of a pack, as the API lists it. */

@@ -3,10 +3,11 @@
  * OpenAPI document and the auth hook. It owns no state besides login rate limiting; every
  * datum comes from the storage ports and the GatewayApi it is given.
  */
+import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
 import type { AlarmStore, AuditStore, TelemetryStore, UserStore } from '@openbms/storage';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
 import type { ServerContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
@@ -58,6 +59,37 @@ export interface ServerDeps {
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
+/**
+ * Query strings and path parameters arrive as text, so their scalars are coerced ("5" -> 5);
+ * arrays and objects never are (Fastify's default 'array' mode would turn ["x"] into "x").
+ */
+const TEXT_PARTS = {
+  removeAdditional: false,
+  coerceTypes: true,
+  allErrors: false,
+  strictNumbers: true,
+};
+/**
+ * JSON bodies are typed already: nothing is converted. A body can reach a battery, and
+ * coercion turned `{"on": null}` into false and `{"pct": null}` into 0; `strictNumbers`
+ * refuses NaN and Infinity (`1e309`). Defaults of optional fields still apply.
+ */
+const BODY = { removeAdditional: false, coerceTypes: false, allErrors: false, strictNumbers: true };
+
+/** One Ajv instance for bodies and one for the text parts, picked per schema part. */
+function validators(): FastifyServerOptions['schemaController'] {
+  const pool = AjvCompiler();
+  const buildValidator: typeof pool = (external) => {
+    const text = pool(external, { customOptions: TEXT_PARTS });
+    const body = pool(external, { customOptions: BODY });
+    // Fastify calls the compiler with {schema, method, url, httpPart} (the library's type
+    // names only the schema).
+    return (route) =>
+      (route as { httpPart?: string }).httpPart === 'body' ? body(route) : text(route);
+  };
+  return { compilersFactory: { buildValidator } };
+}
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? Date.now;
   const limit = deps.loginLimit ?? { max: 5, windowMs: 60_000 };
@@ -65,9 +97,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger: loggerOptions(deps.logger),
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
-    // Query strings arrive as text, so scalars are coerced ("5" -> 5); arrays and objects
-    // never are (Fastify's default 'array' mode would turn ["x"] into "x").
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    schemaController: validators(),
   });
 
   const ctx: ServerContext = {

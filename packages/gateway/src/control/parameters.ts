@@ -6,28 +6,30 @@
 import {
   BmsError,
   CHEMISTRY_LIMITS,
-  checkConsistency,
-  isBmsError,
+  boundLimit,
   parameter,
-  validateParameterValue,
+  writeProblems,
   type Chemistry,
   type PackContext,
   type ParameterDef,
+  type Reading,
 } from '@openbms/core';
+import type { PackRef } from '../types.js';
 import type { DiffIssue, ParameterDiff, ParameterFile, ParameterInfo } from './types.js';
 
-/** The chemistry limit of a bound parameter (pack voltages need the cell count). */
-function safeLimit(def: ParameterDef, pack: PackContext): number | undefined {
-  if (!def.bound) return undefined;
-  const lim = CHEMISTRY_LIMITS[pack.chemistry];
-  switch (def.bound) {
-    case 'pack_v_high':
-      return pack.cellCount ? (lim.cell_mv_high * pack.cellCount) / 1000 : undefined;
-    case 'pack_v_low':
-      return pack.cellCount ? (lim.cell_mv_low * pack.cellCount) / 1000 : undefined;
-    default:
-      return lim[def.bound];
-  }
+/**
+ * What the rules judge a pack by: its chemistry, the cell count and design capacity it
+ * reports (or its config gives), and its C-rate ceilings from the config.
+ */
+export function packContextOf(ref: PackRef, snapshot: Reading | undefined): PackContext {
+  const ctx: PackContext = { chemistry: ref.chemistry };
+  const cells = snapshot?.cell_count;
+  if (cells !== undefined && cells > 0) ctx.cellCount = cells;
+  const design = ref.limits?.designAh ?? snapshot?.design_ah ?? snapshot?.full_ah;
+  if (design !== undefined && design > 0) ctx.designAh = design;
+  if (ref.limits?.maxChargeC !== undefined) ctx.maxChargeC = ref.limits.maxChargeC;
+  if (ref.limits?.maxDischargeC !== undefined) ctx.maxDischargeC = ref.limits.maxDischargeC;
+  return ctx;
 }
 
 export function parameterInfo(def: ParameterDef, pack: PackContext): ParameterInfo {
@@ -42,7 +44,7 @@ export function parameterInfo(def: ParameterDef, pack: PackContext): ParameterIn
     kind: def.kind,
     ...(def.level !== undefined ? { level: def.level } : {}),
   };
-  const limit = safeLimit(def, pack);
+  const limit = def.bound ? boundLimit(def.bound, pack) : undefined;
   if (limit !== undefined && def.bound) {
     if (def.bound.endsWith('_high')) info.safeMax = Math.min(def.max, limit);
     else info.safeMin = Math.max(def.min, limit);
@@ -158,20 +160,11 @@ export function diffParameters(
     out.changed.push({ id, current: cur, file: value });
     changes[id] = value;
   }
-  const errors: DiffIssue[] = [];
-  for (const [id, value] of Object.entries(changes)) {
-    try {
-      validateParameterValue(id, value, pack);
-    } catch (e) {
-      if (!isBmsError(e)) throw e;
-      errors.push({ ids: [id], code: e.code, message: e.message });
-    }
-  }
-  for (const issue of checkConsistency({ ...current, ...changes })) {
-    if (issue.ids.some((id) => id in changes)) {
-      errors.push({ ids: issue.ids, code: 'PARAM_INCONSISTENT', message: issue.message });
-    }
-  }
+  const errors: DiffIssue[] = writeProblems(changes, current, pack).map((p) => ({
+    ids: p.ids,
+    code: p.code,
+    message: p.message,
+  }));
   out.errors = errors;
   out.valid = errors.length === 0;
   return out;

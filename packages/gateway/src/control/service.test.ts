@@ -185,7 +185,9 @@ describe('ControlService failure paths', () => {
     const e = await rejection(service.writeParameters(REF.id, { cell_ov_l1_mv: 3500 }, 'otto'));
     expect(e.code).toBe('READBACK_MISMATCH');
     expect(e.message).toBe(
-      'written but read back differently: cell_ov_l1_mv requested 3500, read 3550',
+      'written but read back differently: cell_ov_l1_mv requested 3500, read 3550; ' +
+        'sent before it stopped: cell_ov_l1_mv; restored to the old values: cell_ov_l1_mv; ' +
+        'the pack now holds cell_ov_l1_mv=3550.',
     );
     expect(audit.list({})[0]).toMatchObject({
       action: 'parameter.write',
@@ -206,7 +208,7 @@ describe('ControlService failure paths', () => {
     expect(service.commands()[0]?.status).toBe('refused');
   });
 
-  it('a write refused half-way says so and reports what the device now holds', async () => {
+  it('a write refused half-way restores what it sent and reports what the device now holds', async () => {
     const { device, service } = setup();
     device.refuse.add('cell_ov_l2_mv');
     const e = await rejection(
@@ -214,9 +216,22 @@ describe('ControlService failure paths', () => {
     );
     expect(e.code).toBe('COMMAND_REFUSED');
     expect(e.message).toMatch(/cell_ov_l2_mv is locked/);
-    expect(e.message).toMatch(/now holds cell_ov_l1_mv=3500, cell_ov_l2_mv=3650/);
-    expect(e.message).toMatch(/step 2 failed after 1 earlier step\(s\) were sent/);
-    // Partly applied: "failed", not "refused".
+    expect(e.message).toMatch(/restored to the old values: cell_ov_l1_mv/);
+    expect(e.message).toMatch(/now holds cell_ov_l1_mv=3550, cell_ov_l2_mv=3650/);
+    expect(e.details).toMatchObject({
+      rolled_back: ['cell_ov_l1_mv'],
+      not_restored: [],
+      parameters: { cell_ov_l1_mv: 3550, cell_ov_l2_mv: 3650 },
+    });
+    // l1 went out, was refused nothing for l2, then l1 was put back.
+    expect(device.received).toEqual([
+      'params',
+      'write:cell_ov_l1_mv',
+      'write:cell_ov_l2_mv',
+      'write:cell_ov_l1_mv',
+      'params',
+    ]);
+    // Something was sent: "failed", not "refused".
     expect(service.commands()[0]?.status).toBe('failed');
   });
 
@@ -232,7 +247,7 @@ describe('ControlService failure paths', () => {
     const { device, service } = setup({ snapshot: undefined });
     const e = await rejection(service.writeParameters(REF.id, { pack_ov_l1_v: 57 }, 'otto'));
     expect(e.code).toBe('PARAM_UNSAFE_FOR_CHEMISTRY');
-    expect(e.message).toMatch(/cell count is not known yet/);
+    expect(e.message).toMatch(/cell count is not known/);
     expect(device.received).toEqual([]);
   });
 

@@ -11,23 +11,34 @@ import {
   parameter,
   validateParameterValue,
   validateParameterWrite,
+  writeOrder,
   type ErrorCode,
   type PackContext,
   type Reading,
 } from '@openbms/core';
-import type { ControlOps, ControlStep, ControlTarget } from '@openbms/protocols';
+import type { ControlOps, ControlTarget } from '@openbms/protocols';
 import type { ExchangeOptions, Exchanger, Transport } from '@openbms/transport';
 import type { Clock } from '../scheduler/poller.js';
 import { CommandLog } from './commands.js';
+import { requireBoolean, requireNumber, requireOneOf, requireValues } from './inputs.js';
 import { mosInterlock } from './interlocks.js';
 import {
   diffParameters,
+  packContextOf,
   parameterFile,
   parameterInfo,
   readParameterFile,
   sameValue,
 } from './parameters.js';
 import { PartialRun, freshRead, parametersOf, runSession, runSteps } from './run.js';
+import {
+  WriteAborted,
+  abortedError,
+  runWrite,
+  writeUnits,
+  type WriteIo,
+  type WritePlan,
+} from './write-run.js';
 import type {
   CommandListener,
   CommandOutcome,
@@ -38,7 +49,6 @@ import type {
   ControlServiceOptions,
   ParameterDiff,
   ParameterFile,
-  ParameterResult,
   ParameterValues,
   ResolvedPack,
   WriteResult,
@@ -48,9 +58,21 @@ import type {
 interface Trail {
   old?: unknown;
   new?: unknown;
+  /** A write that failed part-way: what was put back, and what the pack held after. */
+  rolledBack?: { restored: string[]; not_restored: string[] };
+  holds?: Record<string, number>;
 }
 
 type Done<T> = { value: T; detail: string };
+
+/** A validated write: the answer's rows plus what the write path needs to send it. */
+type Plan = WriteResult & { reading: Reading; write: WritePlan };
+
+const resultOf = (plan: Plan): WriteResult => ({
+  dryRun: plan.dryRun,
+  results: plan.results,
+  changed: plan.changed,
+});
 
 /** Codes that mean "not done, on purpose": validation, capability, interlock, device no. */
 const REFUSALS = new Set<ErrorCode>([
@@ -204,50 +226,45 @@ export class ControlService {
   // ---------------------------------------------------------------- parameter writes
 
   /**
-   * Writes catalog parameters: refuses unknown, unwritable, out-of-range, off-step,
-   * chemistry-unsafe and inconsistent values before anything is sent; sends only the values
-   * that differ; reads everything back and compares. `dryRun` stops after the validation
-   * and returns the diff (it reads the device, writes nothing and is not audited).
+   * Writes catalog parameters. Refuses, before anything is sent: a value that is not a
+   * finite number, an unknown or unwritable id, a value out of range, off-step or beyond the
+   * chemistry's limits, and a resulting set (what the pack holds merged with the changes)
+   * that breaks a rule. Sends only the values that differ, in an order where every
+   * intermediate set is valid, reads everything back and compares; on a failure part-way
+   * the values already sent are restored and read back (see write-run.ts). `dryRun` stops
+   * after the validation and the frame building (it reads the device, writes nothing and
+   * is not audited).
    */
   async writeParameters(
     packId: string,
-    values: Record<string, number>,
+    values: unknown,
     user: string,
     opts: { dryRun?: boolean } = {},
   ): Promise<WriteResult> {
     const p = this.pack(packId);
     if (opts.dryRun) {
-      const { reading: _r, ...plan } = await p.poller.exclusive(async (_t, ex) => {
-        const plan = await this.planWrite(p, values, ex, true);
+      const checked = requireValues(values);
+      return p.poller.exclusive(async (_t, ex) => {
+        const plan = await this.planWrite(p, checked, ex, true);
         // Build (not send) the family's frames, so a value the family itself refuses (a
         // parameter this device variant lacks) is refused by the dry run too.
-        if (plan.changed.length > 0) this.writeSteps(p, plan, values);
-        return plan;
+        if (plan.changed.length > 0) writeUnits(this.writeIo(p, ex, plan.reading), plan.write);
+        return resultOf(plan);
       });
-      return plan;
     }
     const { value } = await this.attempt(p, user, 'parameter.write', async (trail) => {
-      trail.new = { ...values };
+      trail.new = values;
+      const checked = requireValues(values);
       return p.poller.exclusive(async (_t, ex) => {
-        const plan = await this.planWrite(p, values, ex, false, trail);
-        const ops = p.def.control!;
-        const { reading: _reading, ...result } = plan;
+        const plan = await this.planWrite(p, checked, ex, false, trail);
+        const result = resultOf(plan);
         if (plan.changed.length === 0) {
           return { value: result, detail: 'every value already held; nothing sent' };
         }
-        const steps = this.writeSteps(p, plan, values);
-        try {
-          await runSteps(ex, steps, this.exOpts(p));
-        } catch (e) {
-          if (e instanceof PartialRun) {
-            const now = await this.readValues(p, ex, ops.readParameters!).catch(() => undefined);
-            const reads = now ? ` The device now holds ${describe(plan.changed, now)}.` : '';
-            throw withMessage(e, `${e.message}.${reads}`);
-          }
-          throw e;
-        }
-        const back = await this.readValues(p, ex, ops.readParameters!);
-        const results = plan.results.map((r) => {
+        const io = this.writeIo(p, ex, plan.reading);
+        const units = writeUnits(io, plan.write);
+        const back = await runWrite(io, plan.write, units);
+        const results = result.results.map((r) => {
           const readback = back[r.id];
           return {
             ...r,
@@ -255,43 +272,37 @@ export class ControlService {
             ok: readback !== undefined && sameValue(r.id, readback, r.requested),
           };
         });
-        const bad = results.filter((r) => !r.ok);
-        if (bad.length > 0) {
-          throw new BmsError(
-            'READBACK_MISMATCH',
-            `written but read back differently: ${bad
-              .map((r) => `${r.id} requested ${r.requested}, read ${r.readback ?? 'nothing'}`)
-              .join('; ')}`,
-            { results },
-          );
-        }
+        const sent = units.flatMap((u) => u.ids);
         return {
-          value: { dryRun: false, results, changed: plan.changed },
-          detail: `wrote ${plan.changed.map((id) => `${id}=${values[id]}`).join(', ')}; read back equal`,
+          value: { dryRun: false, results, changed: sent },
+          detail: `wrote ${sent.map((id) => `${id}=${checked[id]}`).join(', ')}${units.length > 1 ? ' (in this order)' : ''}; read back equal`,
         };
       });
     });
     return value;
   }
 
-  /** The family's frames for the changed values of a planned write (built, not sent). */
-  private writeSteps(
-    p: ResolvedPack,
-    plan: { changed: string[]; reading: Reading },
-    values: Record<string, number>,
-  ): readonly ControlStep[] {
-    const changes = Object.fromEntries(plan.changed.map((id) => [id, values[id]!]));
-    // The family sees the settings just read (it orders single-register writes so that
-    // every intermediate state stays consistent) on top of the latest snapshot.
+  /** How the write path sends frames on the held link: the family's builder, runSteps, a parameter read. */
+  private writeIo(p: ResolvedPack, ex: Exchanger, settings: Reading): WriteIo {
+    // The family sees the settings just read on top of the latest snapshot (Pylontech's
+    // 0x94 carries values the write does not change; they come from there).
     const latest = this.snapshotOf(p);
-    const snapshot: Reading = {
-      ...latest,
-      ...plan.reading,
-      raw: { ...latest?.raw, ...plan.reading.raw },
+    const snapshot: Reading = { ...latest, ...settings, raw: { ...latest?.raw, ...settings.raw } };
+    const ops = p.def.control!;
+    return {
+      build: (values) =>
+        this.build(p, 'write_parameters', () =>
+          ops.writeParameters!(this.target(p, snapshot), values),
+        ),
+      send: async (steps) => {
+        try {
+          await runSteps(ex, steps, this.exOpts(p));
+        } catch (e) {
+          throw e instanceof PartialRun ? e.error : e;
+        }
+      },
+      read: () => this.readValues(p, ex, ops.readParameters!),
     };
-    return this.build(p, 'write_parameters', () =>
-      p.def.control!.writeParameters!(this.target(p, snapshot), changes),
-    );
   }
 
   // ---------------------------------------------------------------- commands
@@ -299,18 +310,17 @@ export class ControlService {
   /** Switches a MOSFET, honouring the interlocks, then confirms it with a fresh read cycle. */
   async setMos(
     packId: string,
-    which: 'charge' | 'discharge',
-    on: boolean,
+    whichIn: unknown,
+    onIn: unknown,
     user: string,
   ): Promise<CommandOutcome> {
     const p = this.pack(packId);
-    const key = which === 'charge' ? 'charge_mos' : 'discharge_mos';
-    const r = await this.attempt(p, user, `mos.${which}`, async (trail) => {
-      if (which !== 'charge' && which !== 'discharge') {
-        throw new BmsError('REQUEST_INVALID', `which must be "charge" or "discharge"`, {
-          field: 'which',
-        });
-      }
+    const named = whichIn === 'charge' || whichIn === 'discharge' ? whichIn : undefined;
+    const r = await this.attempt(p, user, named ? `mos.${named}` : 'mos', async (trail) => {
+      trail.new = { which: whichIn, on: onIn };
+      const which = requireOneOf(whichIn, 'which', ['charge', 'discharge'] as const);
+      const on = requireBoolean(onIn, 'on');
+      const key = which === 'charge' ? 'charge_mos' : 'discharge_mos';
       const ops = this.need(p, 'set_mos');
       trail.new = { [key]: on };
       const check = (snap: Reading): void => {
@@ -351,12 +361,13 @@ export class ControlService {
   }
 
   /** Sets the BMS's state of charge (its coulomb counter), then reads it back. */
-  async setSoc(packId: string, pct: number, user: string): Promise<CommandOutcome> {
+  async setSoc(packId: string, pctIn: unknown, user: string): Promise<CommandOutcome> {
     const p = this.pack(packId);
     const r = await this.attempt(p, user, 'soc.set', async (trail) => {
+      trail.new = { soc_pct: pctIn };
+      const pct = requireNumber(pctIn, 'pct');
       const ops = this.need(p, 'set_soc');
-      trail.new = { soc_pct: pct };
-      if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0 || pct > 100) {
+      if (pct < 0 || pct > 100) {
         throw new BmsError('PARAM_OUT_OF_RANGE', `SOC ${pct} % is outside 0..100 %`, {
           field: 'pct',
           value: pct,
@@ -382,10 +393,11 @@ export class ControlService {
   }
 
   /** Sets the BMS clock (default: the gateway's now). No family reports its clock back. */
-  async setClock(packId: string, ms: number | undefined, user: string): Promise<CommandOutcome> {
+  async setClock(packId: string, ms: unknown, user: string): Promise<CommandOutcome> {
     const p = this.pack(packId);
-    const at = ms ?? this.clock.now();
     const r = await this.attempt(p, user, 'clock.set', async (trail) => {
+      trail.new = { clock_ms: ms ?? 'now' };
+      const at = ms === undefined ? this.clock.now() : requireNumber(ms, 'ms');
       const ops = this.need(p, 'set_clock');
       trail.new = { clock_ms: at };
       if (!Number.isInteger(at) || at < CLOCK_MIN || at >= CLOCK_MAX) {
@@ -408,11 +420,7 @@ export class ControlService {
   }
 
   /** Restores the factory parameter set; reads the parameters before and after when it can. */
-  async restoreDefaults(
-    packId: string,
-    confirm: string | undefined,
-    user: string,
-  ): Promise<CommandOutcome> {
+  async restoreDefaults(packId: string, confirm: unknown, user: string): Promise<CommandOutcome> {
     const p = this.pack(packId);
     const r = await this.attempt(p, user, 'parameters.restore_defaults', async (trail) => {
       const ops = this.need(p, 'restore_defaults');
@@ -438,19 +446,11 @@ export class ControlService {
     return r.value ? { command: r.command, readback: r.value } : { command: r.command };
   }
 
-  async restart(
-    packId: string,
-    confirm: string | undefined,
-    user: string,
-  ): Promise<CommandOutcome> {
+  async restart(packId: string, confirm: unknown, user: string): Promise<CommandOutcome> {
     return this.oneShot(packId, confirm, user, 'restart', 'pack.restart', 'restart it');
   }
 
-  async factoryReset(
-    packId: string,
-    confirm: string | undefined,
-    user: string,
-  ): Promise<CommandOutcome> {
+  async factoryReset(packId: string, confirm: unknown, user: string): Promise<CommandOutcome> {
     return this.oneShot(
       packId,
       confirm,
@@ -466,7 +466,7 @@ export class ControlService {
   /** Restart and factory reset: confirmed, sent once (never retried), not read back. */
   private async oneShot(
     packId: string,
-    confirm: string | undefined,
+    confirm: unknown,
     user: string,
     op: 'restart' | 'factory_reset',
     action: string,
@@ -508,10 +508,7 @@ export class ControlService {
   }
 
   private context(p: ResolvedPack): PackContext {
-    const cells = this.snapshotOf(p)?.cell_count;
-    return cells !== undefined
-      ? { chemistry: p.ref.chemistry, cellCount: cells }
-      : { chemistry: p.ref.chemistry };
+    return packContextOf(p.ref, this.snapshotOf(p));
   }
 
   private target(p: ResolvedPack, snapshot = this.snapshotOf(p)): ControlTarget {
@@ -566,7 +563,12 @@ export class ControlService {
     }
   }
 
-  private confirmed(p: ResolvedPack, confirm: string | undefined, what: string): void {
+  private confirmed(p: ResolvedPack, confirm: unknown, what: string): void {
+    if (confirm !== undefined && typeof confirm !== 'string') {
+      throw new BmsError('REQUEST_INVALID', `confirm must be the pack's name as text`, {
+        field: 'confirm',
+      });
+    }
     const c = typeof confirm === 'string' ? confirm.trim() : '';
     if (c === '' || (c !== p.ref.name && c !== p.ref.id)) {
       throw new BmsError(
@@ -588,18 +590,14 @@ export class ControlService {
     ex: Exchanger,
     dryRun: boolean,
     trail: Trail = {},
-  ): Promise<WriteResult & { reading: Reading }> {
+  ): Promise<Plan> {
     const ops = p.def.control;
     const read = this.need(p, 'read_parameters');
     if (typeof ops?.writeParameters !== 'function') throw missing(p.def.id, 'write_parameters');
-    const ids = Object.keys(values ?? {});
-    if (ids.length === 0) {
-      throw new BmsError('REQUEST_INVALID', 'values: give at least one parameter', {
-        field: 'values',
-      });
-    }
+    const ids = Object.keys(values);
     const writable = new Set(ops.writableParameters ?? []);
     const ctx = this.context(p);
+    // Each value on its own first: a refused value costs no traffic at all.
     for (const id of ids) {
       const def = parameter(id);
       if (!def) throw new BmsError('PARAM_UNKNOWN', `unknown parameter "${id}"`, { id });
@@ -610,30 +608,35 @@ export class ControlService {
           id,
         });
       }
-      if (def.bound?.startsWith('pack_v') && ctx.cellCount === undefined) {
-        throw new BmsError(
-          'PARAM_UNSAFE_FOR_CHEMISTRY',
-          `${def.label}: the pack's cell count is not known yet (no snapshot), so the ${p.ref.chemistry} pack-voltage limit cannot be checked`,
-          { id },
-        );
-      }
       validateParameterValue(id, values[id]!, ctx);
     }
+    // Then the set the pack would hold: what it holds now, read on the held link, plus the changes.
     const { values: current, reading } = await this.readReading(p, ex, read);
     trail.old = Object.fromEntries(ids.map((id) => [id, current[id] ?? null]));
     validateParameterWrite(values, current, ctx);
-    const results: ParameterResult[] = ids.map((id) => ({
-      id,
-      old: current[id],
-      requested: values[id]!,
-      readback: undefined,
-      ok: true,
-    }));
     const changed = ids.filter((id) => {
       const cur = current[id];
       return cur === undefined || !sameValue(id, cur, values[id]!);
     });
-    return { dryRun, results, changed, reading };
+    const changes = Object.fromEntries(changed.map((id) => [id, values[id]!]));
+    const order = writeOrder(changes, current, ctx);
+    return {
+      dryRun,
+      results: ids.map((id) => ({
+        id,
+        old: current[id],
+        requested: values[id]!,
+        readback: undefined,
+        ok: true,
+      })),
+      changed: order ?? changed,
+      reading,
+      write: {
+        changes,
+        old: Object.fromEntries(changed.map((id) => [id, current[id]])),
+        order,
+      },
+    };
   }
 
   /**
@@ -651,11 +654,15 @@ export class ControlService {
       const { value, detail } = await run(trail);
       return { value, command: this.record(p, user, action, 'done', detail, trail) };
     } catch (e) {
-      const err = e instanceof PartialRun ? unwrap(e) : e;
+      const err =
+        e instanceof PartialRun ? unwrap(e) : e instanceof WriteAborted ? abortedError(e) : e;
+      if (e instanceof WriteAborted) {
+        trail.rolledBack = { restored: e.restored, not_restored: e.notRestored };
+        if (e.holds) trail.holds = e.holds;
+      }
+      const sent = e instanceof PartialRun || (e instanceof WriteAborted && e.written.length > 0);
       const state: CommandState =
-        isBmsError(err) && REFUSALS.has(err.code) && !(e instanceof PartialRun)
-          ? 'refused'
-          : 'failed';
+        isBmsError(err) && REFUSALS.has(err.code) && !sent ? 'refused' : 'failed';
       this.record(p, user, action, state, err instanceof Error ? err.message : String(err), trail);
       throw err;
     }
@@ -688,10 +695,6 @@ export class ControlService {
   }
 }
 
-function describe(ids: readonly string[], values: Record<string, number>): string {
-  return ids.map((id) => `${id}=${values[id] ?? '?'}`).join(', ');
-}
-
 /** A PartialRun's error with the partial-application note. */
 function unwrap(e: PartialRun): unknown {
   const inner = e.error;
@@ -700,10 +703,4 @@ function unwrap(e: PartialRun): unknown {
     return new BmsError(inner.code, `${e.message}${note}`, inner.details);
   }
   return inner;
-}
-
-function withMessage(e: PartialRun, message: string): PartialRun {
-  const inner = e.error;
-  const err = isBmsError(inner) ? new BmsError(inner.code, message, inner.details) : inner;
-  return new PartialRun(err, e.sent);
 }

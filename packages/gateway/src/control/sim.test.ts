@@ -76,7 +76,7 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
     const e = await rejection(r.service.writeParameters(id, { cell_ov_l2_mv: 3500 }, 'otto'));
     expect(e.code).toBe('PARAM_INCONSISTENT');
     expect(e.message).toMatch(
-      /level 2 \(3500 mV\) must be at least as high as level 1 \(3550 mV\)/,
+      /level 2 \(3500 mV\) must be at least Cell over-voltage level 1 \(3550 mV\)/,
     );
     expect(r.writes()).toEqual([]);
     expect(r.sim.packs[0]!.parameters()).toEqual(before);

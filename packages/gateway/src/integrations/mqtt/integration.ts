@@ -501,7 +501,10 @@ export class MqttIntegration {
         }
         const on = onOff(text);
         if (on === undefined) {
-          return fail('REQUEST_INVALID', `payload must be ON or OFF, got "${text.slice(0, 20)}"`);
+          return fail(
+            'REQUEST_INVALID',
+            `payload must be ON or OFF (or true / false), got "${text.slice(0, 20)}"`,
+          );
         }
         await control.setMos(
           pack.id,
@@ -514,11 +517,11 @@ export class MqttIntegration {
         if (!this.cfg.commands.soc || !control) {
           return fail('COMMAND_REFUSED', `SOC commands are disabled (mqtt.commands.soc)`);
         }
-        const pct = Number(text);
-        if (text === '' || !Number.isFinite(pct)) {
+        const pct = decimal(text);
+        if (pct === undefined) {
           return fail(
             'REQUEST_INVALID',
-            `payload must be a number 0..100, got "${text.slice(0, 20)}"`,
+            `payload must be a decimal number 0..100 (like 55 or 55.5), got "${text.slice(0, 20)}"`,
           );
         }
         await control.setSoc(pack.id, pct, MQTT_USER);
@@ -544,11 +547,19 @@ export class MqttIntegration {
   }
 }
 
+/**
+ * A MOS command payload: Home Assistant's (and IoT MQTT Panel's) `ON` / `OFF`, or JSON's
+ * `true` / `false`. Nothing else: `1`, `0`, `null` or `on` are refused, not guessed at.
+ */
 function onOff(s: string): boolean | undefined {
-  const v = s.toLowerCase();
-  if (v === 'on' || v === '1' || v === 'true') return true;
-  if (v === 'off' || v === '0' || v === 'false') return false;
+  if (s === 'ON' || s === 'true') return true;
+  if (s === 'OFF' || s === 'false') return false;
   return undefined;
+}
+
+/** A plain decimal number (`55`, `55.5`, `-1`); no hex, exponent, sign-only or empty text. */
+function decimal(s: string): number | undefined {
+  return /^-?\d{1,6}(\.\d{1,6})?$/.test(s) ? Number(s) : undefined;
 }
 
 function msg(e: unknown): string {

@@ -199,6 +199,36 @@ describe('MQTT with Home Assistant discovery (idle packs)', () => {
     const nf = json((await r.watch.on(`${r.base}/nope/result`, () => true, 5000, from)).payload);
     expect(nf).toMatchObject({ ok: false, code: 'NOT_FOUND' });
   });
+
+  it('refuses payloads that are not exactly a command (1, 0, null, hex, exponent) and leaves the pack alone', async () => {
+    const sim = r.gateway.simulations()[0]!.packs[0]!;
+    const before = sim.snapshot();
+    const cases: [string, string][] = [
+      ...['1', '0', 'null', 'on', 'off', '', ' ', '{}', '[]'].map((p): [string, string] => [
+        'charge_mos',
+        p,
+      ]),
+      ...['0x10', '1e3', 'null', 'true', '', '50%', '--5', 'Infinity'].map(
+        (p): [string, string] => ['soc', p],
+      ),
+    ];
+    for (const [what, payload] of cases) {
+      const from = r.watch.seen.length;
+      await r.watch.publish(`${r.base}/s_b_64/set/${what}`, payload);
+      const res = json(
+        (await r.watch.on(`${r.base}/s_b_64/result`, () => true, 5000, from)).payload,
+      );
+      expect(res, `${what} ${JSON.stringify(payload)}`).toMatchObject({
+        command: what,
+        ok: false,
+        code: 'REQUEST_INVALID',
+      });
+    }
+    const after = sim.snapshot();
+    expect(after.charge_mos).toBe(before.charge_mos);
+    // Not set to 0, 16 or 1000: only the slow drift of simulated time moves it.
+    expect(after.soc_pct).toBeCloseTo(before.soc_pct!, 0);
+  });
 });
 
 describe('MQTT commands under load', () => {

@@ -48,6 +48,22 @@ function fieldOf(e: AjvLikeError): string {
   return path;
 }
 
+/**
+ * What a refused or failed parameter write tells beyond its message: every broken rule, and
+ * after a failure part-way what was put back and what the pack holds now.
+ */
+function writeDetails(d: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!d) return {};
+  const out: Record<string, unknown> = {};
+  if (Array.isArray(d['issues'])) out['issues'] = d['issues'];
+  if (Array.isArray(d['rolled_back'])) out['rolled_back'] = d['rolled_back'];
+  if (Array.isArray(d['not_restored'])) out['not_restored'] = d['not_restored'];
+  if (typeof d['parameters'] === 'object' && d['parameters'] !== null) {
+    out['parameters'] = d['parameters'];
+  }
+  return out;
+}
+
 export function installErrorHandlers(
   app: FastifyInstance,
   opts: { spa?: () => boolean } = {},
@@ -80,6 +96,7 @@ export function installErrorHandlers(
         code: err.code,
         ...(typeof field === 'string' ? { field } : {}),
         ...(typeof retry === 'number' ? { retry_after_s: retry } : {}),
+        ...writeDetails(err.details),
       });
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;

@@ -13,6 +13,34 @@ export const errorSchema = {
     code: { type: 'string', description: 'Stable error code (docs/errors.md).' },
     field: { type: 'string', description: 'The request field at fault (400 only).' },
     retry_after_s: { type: 'integer', description: 'When rate limited: seconds to wait.' },
+    issues: {
+      type: 'array',
+      description: 'A refused parameter write: every problem (rule, parameter ids, message).',
+      items: {
+        type: 'object',
+        properties: {
+          ids: { type: 'array', items: { type: 'string' } },
+          code: { type: 'string' },
+          rule: { type: 'string' },
+          message: { type: 'string' },
+        },
+      },
+    },
+    rolled_back: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'A write that failed part-way: parameters put back to their old values.',
+    },
+    not_restored: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'A write that failed part-way: parameters that could not be put back.',
+    },
+    parameters: {
+      type: 'object',
+      additionalProperties: { type: 'number' },
+      description: 'A write that failed part-way: what the pack holds now (read back).',
+    },
   },
 } as const;
 

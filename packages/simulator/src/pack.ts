@@ -295,7 +295,22 @@ export class SimPack implements SimPackApi {
     return { ...this.factory };
   }
 
+  /**
+   * Parameters the firmware refuses to change (as some BMSs lock settings behind a password
+   * or while charging): a write that touches one is refused whole. Tests use it to make a
+   * device refuse part of a multi-parameter write.
+   */
+  readonly lockedParameters = new Set<string>();
+
   writeParameters(changes: Record<string, number>): CommandResult {
+    const locked = Object.keys(changes).filter((id) => this.lockedParameters.has(id));
+    if (locked.length > 0) {
+      return {
+        ok: false,
+        reason: `${locked.join(', ')} ${locked.length > 1 ? 'are' : 'is'} locked by the BMS`,
+        code: 'COMMAND_REFUSED',
+      };
+    }
     try {
       validateParameterWrite(changes, this.params, {
         chemistry: this.chemistry,

@@ -74,7 +74,7 @@ export function parameterFile(
 }
 
 const invalidFile = (message: string, field: string): BmsError =>
-  new BmsError('REQUEST_INVALID', `parameter file: ${message}`, { field });
+  new BmsError('REQUEST_INVALID', `parameter file, ${field}: ${message}`, { field });
 
 /** Checks the structure of an uploaded file; returns its values. Throws REQUEST_INVALID. */
 export function readParameterFile(file: unknown): {

@@ -45,6 +45,10 @@ export interface RuleOperand {
   value: number;
   /** In words, with the value and unit: "Cell over-voltage level 1 (3550 mV)". */
   label: string;
+  /** A computed limit, for a UI to word it in its own language. */
+  limit?:
+    | { kind: 'c_rate'; c: number; capacityAh: number }
+    | { kind: 'cells_times'; cells: number; id: string; perCell: number };
 }
 
 export interface ConsistencyIssue {
@@ -216,6 +220,7 @@ function functionRules(values: Values, pack: PackContext | undefined, out: Consi
           {
             value: limit,
             label: `${c} C of the ${round3(capacity)} Ah design capacity (${limit} A)`,
+            limit: { kind: 'c_rate', c, capacityAh: round3(capacity) },
           },
           false,
         ),

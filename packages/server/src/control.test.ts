@@ -37,6 +37,7 @@ class FakeControl implements ControlApi {
       packId,
       protocol: 'daly-modbus',
       chemistry: 'lfp',
+      limits: { cellCount: 16, designAh: 100, maxChargeC: 1, maxDischargeC: 2 },
       operations: {
         set_mos: true,
         set_soc: false,
@@ -321,6 +322,7 @@ describe('successes', () => {
       protocol: 'daly-modbus',
       operations: { set_mos: true, set_clock: false },
       parameters: [{ id: 'cell_ov_l1_mv', safe_max: 3750, level: 1 }],
+      limits: { cell_count: 16, design_ah: 100, max_charge_c: 1, max_discharge_c: 2 },
     });
     const cmds = await h.call('GET', `/api/v1/commands?pack=${P}`, { token: viewer });
     expect(cmds.body).toEqual([

@@ -131,6 +131,23 @@ describe('the Settings tab', () => {
     await expect
       .poll(() => row(page, 'balance_current_a').getByTestId('param-error').textContent())
       .toBe('Not a number');
+    // Rules over the whole set, shown before anything is sent: balancing above the cell
+    // over-voltage, and an over-current above 1 C of the design capacity.
+    await input(page, 'balance_start_mv').fill('3720');
+    await expect
+      .poll(() => row(page, 'balance_start_mv').getByTestId('param-error').allTextContents())
+      .toContain(`Must be below Cell over-voltage level 2 (${before['cell_ov_l2_mv']} mV)`);
+    const caps = await getJson<{ limits: { design_ah: number; max_charge_c: number } }>(
+      context.request,
+      `/packs/${enc(DEMO.jk)}/capabilities`,
+    );
+    const ceiling = caps.limits.max_charge_c * caps.limits.design_ah;
+    await input(page, 'chg_oc_l2_a').fill(String(Math.round(ceiling) + 20));
+    await expect
+      .poll(() => row(page, 'chg_oc_l2_a').getByTestId('param-error').allTextContents())
+      .toContain(
+        `Must not be above ${caps.limits.max_charge_c} C of the ${caps.limits.design_ah} Ah design capacity (${ceiling} A)`,
+      );
 
     expect(await page.getByTestId('params-write-selected').isDisabled()).toBe(true);
     expect(await page.getByTestId('params-write-changed').isDisabled()).toBe(true);
@@ -143,6 +160,8 @@ describe('the Settings tab', () => {
     // Fix: only a valid threshold remains.
     await input(page, 'cell_ov_l2_recover_mv').fill('');
     await input(page, 'balance_current_a').fill('');
+    await input(page, 'balance_start_mv').fill('');
+    await input(page, 'chg_oc_l2_a').fill('');
     await input(page, 'cell_ov_l2_mv').fill('3600');
     await expect.poll(() => row(page, 'cell_ov_l2_mv').getByTestId('param-error').count()).toBe(0);
     expect(await input(page, 'cell_ov_l2_mv').getAttribute('aria-invalid')).toBe('false');

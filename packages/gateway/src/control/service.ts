@@ -7,6 +7,7 @@
  */
 import {
   BmsError,
+  cRate,
   isBmsError,
   parameter,
   validateParameterValue,
@@ -158,6 +159,12 @@ export class ControlService {
       packId: p.ref.id,
       protocol: p.def.id,
       chemistry: p.ref.chemistry,
+      limits: {
+        ...(ctx.cellCount !== undefined ? { cellCount: ctx.cellCount } : {}),
+        ...(ctx.designAh !== undefined ? { designAh: ctx.designAh } : {}),
+        maxChargeC: cRate('charge', ctx),
+        maxDischargeC: cRate('discharge', ctx),
+      },
       operations,
       parameters: operations.write_parameters
         ? writable.flatMap((id) => {

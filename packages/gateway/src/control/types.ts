@@ -72,6 +72,8 @@ export interface ControlCapabilities {
   operations: Record<ControlOperation, boolean>;
   /** Writable parameters (empty when the family cannot write parameters). */
   parameters: ParameterInfo[];
+  /** What the whole-set rules judge this pack by (cell count, design capacity, C-rates). */
+  limits: { cellCount?: number; designAh?: number; maxChargeC: number; maxDischargeC: number };
 }
 
 export interface ParameterValues {

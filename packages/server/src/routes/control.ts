@@ -92,11 +92,23 @@ const parameterInfoSchema = {
 
 const capabilitiesSchema = {
   type: 'object',
-  required: ['pack_id', 'protocol', 'chemistry', 'operations', 'parameters'],
+  required: ['pack_id', 'protocol', 'chemistry', 'limits', 'operations', 'parameters'],
   properties: {
     pack_id: { type: 'string' },
     protocol: { type: 'string' },
     chemistry: { type: 'string' },
+    limits: {
+      type: 'object',
+      description:
+        'What writes are judged by beyond each value: the cell count and design capacity (when known) and the C-rate ceilings of charge and discharge currents.',
+      required: ['max_charge_c', 'max_discharge_c'],
+      properties: {
+        cell_count: { type: 'integer' },
+        design_ah: { type: 'number' },
+        max_charge_c: { type: 'number' },
+        max_discharge_c: { type: 'number' },
+      },
+    },
     operations: { type: 'object', additionalProperties: { type: 'boolean' } },
     parameters: { type: 'array', items: parameterInfoSchema },
   },
@@ -219,6 +231,12 @@ const capabilitiesView = (c: ControlCapabilities) => ({
   pack_id: c.packId,
   protocol: c.protocol,
   chemistry: c.chemistry,
+  limits: {
+    ...(c.limits.cellCount !== undefined ? { cell_count: c.limits.cellCount } : {}),
+    ...(c.limits.designAh !== undefined ? { design_ah: c.limits.designAh } : {}),
+    max_charge_c: c.limits.maxChargeC,
+    max_discharge_c: c.limits.maxDischargeC,
+  },
   operations: c.operations,
   parameters: c.parameters.map(({ safeMin, safeMax, ...p }) => ({
     ...p,

@@ -44,8 +44,20 @@ export function useIssueText(): (i: Issue, unit?: string) => string {
         });
       case 'cells':
         return t('issue.cells');
+      case 'capacity':
+        return t('issue.capacity');
       case 'relation':
         return t(`issue.${i.must}`, { other: label(i.other), value: u(i.value) });
+      case 'cRate':
+        return t(`issue.${i.must}`, {
+          other: t('issue.cRate', { c: String(i.c), ah: String(i.capacityAh) }),
+          value: u(i.value),
+        });
+      case 'cellsTimes':
+        return t(`issue.${i.must}`, {
+          other: t('issue.cellsTimes', { cells: String(i.cells), other: label(i.other) }),
+          value: u(i.value),
+        });
       case 'server':
         return t('issue.server', { message: i.message });
     }

@@ -91,7 +91,7 @@ export default function ParamsTab(props: TabProps): ReactNode {
   const c = caps.data;
   const rows = useMemo(() => (c ? buildRows(c, values) : []), [c, values]);
   const rowById = useMemo(() => new Map(rows.map((r) => [r.id, r])), [rows]);
-  const ctx = packContext(c?.chemistry ?? pack.chemistry, pack.snapshot?.cell_count);
+  const ctx = packContext(c?.chemistry ?? pack.chemistry, c?.limits, pack.snapshot?.cell_count);
   const operator = can('operator');
   const canWrite = operator && c?.operations.write_parameters === true;
   const busy = phase !== 'idle' || reading;

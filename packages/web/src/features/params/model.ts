@@ -7,11 +7,14 @@
  */
 import {
   PARAMETERS,
-  checkConsistency,
+  changeIssues,
+  designCapacity,
   isBmsError,
+  needsCellCount,
   parameter,
   validateParameterValue,
   type Chemistry,
+  type ConsistencyIssue,
   type PackContext,
   type ParameterGroup,
   type ParameterKind,
@@ -36,6 +39,13 @@ export interface Capabilities {
   pack_id: string;
   protocol: string;
   chemistry: string;
+  /** What the whole-set rules judge the pack by (as the server checks). */
+  limits?: {
+    cell_count?: number;
+    design_ah?: number;
+    max_charge_c: number;
+    max_discharge_c: number;
+  };
   operations: Record<string, boolean>;
   parameters: ParamInfo[];
 }
@@ -152,25 +162,84 @@ export type Issue =
   | { kind: 'step'; step: number }
   | { kind: 'unsafe'; limit: number; chemistry: string; high: boolean }
   | { kind: 'cells' }
+  | { kind: 'capacity' }
   | {
       kind: 'relation';
       /** The other parameter of the rule and its value in the merged set. */
       other: string;
       value: number;
       /** below / above: strictly; notBelow / notAbove: or equal. */
-      must: 'below' | 'above' | 'notBelow' | 'notAbove';
+      must: Must;
     }
+  | { kind: 'cRate'; must: Must; c: number; capacityAh: number; value: number }
+  | { kind: 'cellsTimes'; must: Must; cells: number; other: string; value: number }
   | { kind: 'server'; message: string };
 
-export function packContext(chemistry: string, cellCount: number | undefined): PackContext {
-  const chem: Chemistry = chemistry === 'nmc' ? 'nmc' : 'lfp';
-  return cellCount !== undefined ? { chemistry: chem, cellCount } : { chemistry: chem };
+type Must = 'below' | 'above' | 'notBelow' | 'notAbove';
+
+/**
+ * What the browser judges a pack by: the chemistry, and the cell count, design capacity and
+ * C-rate ceilings the server's capabilities give (the snapshot's cell count before they load).
+ */
+export function packContext(
+  chemistry: string,
+  limits: Capabilities['limits'],
+  snapshotCells?: number,
+): PackContext {
+  const ctx: PackContext = { chemistry: (chemistry === 'nmc' ? 'nmc' : 'lfp') as Chemistry };
+  const cells = limits?.cell_count ?? snapshotCells;
+  if (cells !== undefined) ctx.cellCount = cells;
+  if (limits?.design_ah !== undefined) ctx.designAh = limits.design_ah;
+  if (limits) {
+    ctx.maxChargeC = limits.max_charge_c;
+    ctx.maxDischargeC = limits.max_discharge_c;
+  }
+  return ctx;
+}
+
+/** A rule broken over the merged set, as the issue of one of its rows. */
+function ruleIssue(c: ConsistencyIssue, row: string): Issue | undefined {
+  const strict = c.strict;
+  if (row === c.lower.id) {
+    const must: Must = strict ? 'below' : 'notAbove';
+    const lim = c.upper.limit;
+    if (lim?.kind === 'c_rate') {
+      return { kind: 'cRate', must, c: lim.c, capacityAh: lim.capacityAh, value: c.upper.value };
+    }
+    if (lim?.kind === 'cells_times') {
+      return { kind: 'cellsTimes', must, cells: lim.cells, other: lim.id, value: c.upper.value };
+    }
+    return c.upper.id !== undefined
+      ? { kind: 'relation', other: c.upper.id, value: c.upper.value, must }
+      : undefined;
+  }
+  if (row === c.upper.id && c.lower.id !== undefined) {
+    return {
+      kind: 'relation',
+      other: c.lower.id,
+      value: c.lower.value,
+      must: strict ? 'above' : 'notBelow',
+    };
+  }
+  // A parameter behind a computed limit (the cell over-voltage behind "cells x OV"): it
+  // must stay above the lower side, per cell.
+  const lim = c.upper.limit;
+  if (lim?.kind === 'cells_times' && lim.id === row && c.lower.id !== undefined) {
+    return {
+      kind: 'relation',
+      other: c.lower.id,
+      value: Math.round((c.lower.value * 1000 * 1000) / lim.cells) / 1000,
+      must: strict ? 'above' : 'notBelow',
+    };
+  }
+  return undefined;
 }
 
 function valueIssue(id: string, v: number, ctx: PackContext): Issue | undefined {
   if (Number.isNaN(v)) return { kind: 'nan' };
   const def = parameter(id);
-  if (def?.bound?.startsWith('pack_v') && ctx.cellCount === undefined) return { kind: 'cells' };
+  if (def?.bound && needsCellCount(def.bound) && ctx.cellCount === undefined)
+    return { kind: 'cells' };
   try {
     validateParameterValue(id, v, ctx);
     return undefined;
@@ -216,27 +285,16 @@ export function validateChanges(
     else good[id] = v;
   }
   const merged = { ...current, ...good };
-  for (const c of checkConsistency(merged)) {
-    const [a, b] = c.ids as [string, string];
-    if (!(a in good) && !(b in good)) continue;
-    const high = parameter(a)?.direction !== 'low';
-    const recovery = b.includes('_recover');
-    // a is the threshold (recovery rule) or the lower level (level rule).
-    if (a in good) {
-      add(a, {
-        kind: 'relation',
-        other: b,
-        value: merged[b]!,
-        must: recovery ? (high ? 'above' : 'below') : high ? 'notAbove' : 'notBelow',
-      });
-    }
-    if (b in good) {
-      add(b, {
-        kind: 'relation',
-        other: a,
-        value: merged[a]!,
-        must: recovery ? (high ? 'below' : 'above') : high ? 'notBelow' : 'notAbove',
-      });
+  for (const id of Object.keys(good)) {
+    const def = parameter(id);
+    if (def?.currentSide && designCapacity(merged, ctx) === undefined)
+      add(id, { kind: 'capacity' });
+  }
+  for (const c of changeIssues(good, current, ctx)) {
+    for (const id of c.ids) {
+      if (!(id in good)) continue;
+      const issue = ruleIssue(c, id);
+      if (issue) add(id, issue);
     }
   }
   return out;

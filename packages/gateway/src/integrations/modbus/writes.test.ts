@@ -33,3 +33,33 @@ it('writing 0 to the charge MOS register switches the pack off through ControlSe
     await stop();
   }
 });
+
+it('a MOS register takes exactly 0 or 1: 2, 255 and 0xFFFF are refused (exception 3) and the pack is untouched', async () => {
+  const { gw, stop } = await simGateway('daly', [0x40]);
+  const port = await freePort();
+  const server = new ModbusTcpServer({
+    config: modbusTcpConfigSchema.parse({ port, writes: true }),
+    packs: () => gw.packs(),
+    control: gw.control,
+  });
+  await server.start();
+  const c = new ModbusRTU();
+  try {
+    await c.connectTCP('127.0.0.1', { port });
+    c.setID(1);
+    c.setTimeout(10_000);
+    const sim = gw.simulations()[0]!.packs[0]!;
+    for (const v of [2, 255, 0xffff]) {
+      await expect(c.writeRegister(17, v)).rejects.toMatchObject({ modbusCode: 3 });
+      await expect(c.writeRegisters(16, [v, v])).rejects.toMatchObject({ modbusCode: 3 });
+    }
+    expect(sim.snapshot().charge_mos).toBe(true);
+    expect(sim.snapshot().discharge_mos).toBe(true);
+    expect(gw.control.commands('s/b/64')).toEqual([]);
+    expect(server.status().writesDone).toBe(0);
+  } finally {
+    c.close(() => undefined);
+    await server.stop();
+    await stop();
+  }
+});

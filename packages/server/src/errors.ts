@@ -82,6 +82,9 @@ function fieldOf(e: AjvLikeError): string {
   return path;
 }
 
+/** Longest path parameter (as sent, %-escapes included); longer: 414. Schemas limit the decoded value. */
+export const MAX_PARAM_LENGTH = 1000;
+
 /** A header value quoted in a message: printable and short. */
 const quoted = (v: unknown): string =>
   JSON.stringify(
@@ -119,9 +122,6 @@ function fastifyClientError(
       return { message: err.message };
   }
 }
-
-/** Longest path parameter (as sent, %-escapes included); longer: 414. Schemas limit the decoded value. */
-export const MAX_PARAM_LENGTH = 1000;
 
 /** The answer for any error a route, a hook, a body parser or Fastify itself raised. */
 export function errorAnswer(err: FastifyError, req: FastifyRequest): ErrorAnswer {

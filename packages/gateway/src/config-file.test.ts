@@ -166,6 +166,12 @@ describe('ConfigFile', () => {
       'version: 1\nmqtt:\n  url: mqtt://127.0.0.1:1883\n  username: &name bms\n  base_topic: *name\n',
     );
     expect(fine.config.mqtt?.base_topic).toBe('bms');
+    // An alias to an anchor never set is a plain YAML error (it was a crash too).
+    const unset = codeOf(() => parseConfigText('version: 1\nmqtt: *nowhere\n'));
+    expect(unset.code).toBe('CONFIG_INVALID');
+    expect(unset.message).toBe(
+      'config is not valid YAML: Unresolved alias (the anchor must be set before the alias): nowhere',
+    );
   });
 
   it(`refuses YAML nested deeper than ${MAX_NESTING} levels, flow or block, naming it`, () => {

@@ -139,15 +139,20 @@ export function parseConfigText(
   try {
     js = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (e) {
-    // yaml throws while expanding aliases once they would resolve to too many nodes.
-    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+    // yaml throws while building the values: once aliases would expand to too many nodes
+    // (its "Excessive alias count" message), and for an alias to an anchor never set.
+    const why = e instanceof Error ? e.message : String(e);
+    if (why.includes('Excessive alias count')) {
       throw refusedDocument(
         source,
         'aliases',
         'its aliases (*name) expand to too much data (a "billion laughs" document); write the values out',
       );
     }
-    throw e;
+    const message = `not valid YAML: ${why.split('\n')[0]}`;
+    throw new BmsError('CONFIG_INVALID', `${source} is ${message}`, {
+      issues: [{ path: '(file)', message }],
+    });
   }
   const problem = shapeProblem(js, MAX_NESTING);
   if (problem) {

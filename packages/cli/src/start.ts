@@ -17,7 +17,7 @@ import {
   type Config,
 } from '@openbms/gateway';
 import { getProtocol } from '@openbms/protocols';
-import { buildServer, hashPassword } from '@openbms/server';
+import { buildServer, hashPassword, logLevel } from '@openbms/server';
 import type { Role, Storage } from '@openbms/storage';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { createTransport } from '@openbms/transport';
@@ -112,16 +112,31 @@ export async function cmdStart(
     storage = openSqliteStorage({ dataDir });
     io.out(`data: ${dataDir}/openbms.sqlite\n`);
     await ensureAdmin(storage, io);
+    const level = logLevel(process.env.OPENBMS_LOG_LEVEL);
+    // Human lines (what starts, what listens) go to stdout; the log proper is pino's JSON
+    // lines on stderr: every request with its reqId, every 5xx with its stack, the gateway's
+    // warnings and errors, secrets redacted (server/src/logging.ts).
+    const sink: { log?: NonNullable<typeof server>['log'] } = {};
     gateway = new Gateway({
       config,
       storage,
       configFile,
-      log: (level, message) =>
-        level === 'info' ? io.out(`${message}\n`) : io.err(`${level}: ${message}\n`),
+      log: (lvl, message) => {
+        if (lvl === 'info') io.out(`${message}\n`);
+        else if (sink.log) sink.log[lvl]({ component: 'gateway' }, message);
+        else io.err(`${lvl}: ${message}\n`);
+      },
     });
-    await gateway.start();
     const web = webRoot();
-    server = await buildServer({ storage, gateway, dataDir, ...(web ? { webRoot: web } : {}) });
+    server = await buildServer({
+      storage,
+      gateway,
+      dataDir,
+      logger: { level, stream: { write: (line: string) => io.err(line) } },
+      ...(web ? { webRoot: web } : {}),
+    });
+    sink.log = server.log;
+    await gateway.start();
     let address: string;
     try {
       address = await server.listen({ host: config.http.host, port: config.http.port });

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './untrusted.js';
 export * from './alarms.js';
 export * from './metrics.js';
 export * from './snapshot.js';

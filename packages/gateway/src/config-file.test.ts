@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBmsError } from '@openbms/core';
+import { BmsError, MAX_NESTING, isBmsError } from '@openbms/core';
 import { defaultConfig, validateConfig } from './config.js';
 import { ConfigFile, SECRET_MARKER, mergeSecrets, parseConfigText, redact } from './config-file.js';
 
@@ -139,6 +139,57 @@ describe('ConfigFile', () => {
       /not valid YAML \(line \d\)/,
     );
     expect(codeOf(() => parseConfigText('demo: true\n')).message).toContain('"version: 1"');
+  });
+
+  it('refuses a YAML alias bomb ("billion laughs") with CONFIG_INVALID, not a crash', () => {
+    // Each level's aliases repeat the one before 9 times: 9^9 strings once expanded.
+    const bomb = ['version: 1', 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    const names = 'abcdefghi';
+    for (let i = 1; i < names.length; i++) {
+      const prev = `*${names[i - 1]}`;
+      bomb.push(`${names[i]}: &${names[i]} [${Array(9).fill(prev).join(',')}]`);
+    }
+    let e: BmsError | undefined;
+    try {
+      parseConfigText(bomb.join('\n'), 'the uploaded config');
+    } catch (x) {
+      e = x as BmsError;
+    }
+    expect(e).toBeInstanceOf(BmsError);
+    expect(e?.code).toBe('CONFIG_INVALID');
+    expect(e?.details?.['refused']).toBe('aliases');
+    expect(e?.message).toMatch(
+      /^the uploaded config is refused: its aliases \(\*name\) expand to too much data/,
+    );
+    // A few aliases, as people write them, still work.
+    const fine = parseConfigText(
+      'version: 1\nmqtt:\n  url: mqtt://127.0.0.1:1883\n  username: &name bms\n  base_topic: *name\n',
+    );
+    expect(fine.config.mqtt?.base_topic).toBe('bms');
+    // An alias to an anchor never set is a plain YAML error (it was a crash too).
+    const unset = codeOf(() => parseConfigText('version: 1\nmqtt: *nowhere\n'));
+    expect(unset.code).toBe('CONFIG_INVALID');
+    expect(unset.message).toBe(
+      'config is not valid YAML: Unresolved alias (the anchor must be set before the alias): nowhere',
+    );
+  });
+
+  it(`refuses YAML nested deeper than ${MAX_NESTING} levels, flow or block, naming it`, () => {
+    const flow = `version: 1\nmqtt: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
+    let block = 'version: 1\n';
+    for (let i = 0; i <= MAX_NESTING; i++) block += `${'  '.repeat(i)}k${i}:\n`;
+    block += `${'  '.repeat(MAX_NESTING + 1)}leaf: 1\n`;
+    for (const text of [flow, block]) {
+      let e: BmsError | undefined;
+      try {
+        parseConfigText(text);
+      } catch (x) {
+        e = x as BmsError;
+      }
+      expect(e?.code).toBe('CONFIG_INVALID');
+      expect(e?.details?.['refused']).toBe('depth');
+      expect(e?.message).toContain(`deeper than ${MAX_NESTING} levels`);
+    }
   });
 
   it('keeps the previous file as .bak (mode 0600) on every save', () => {

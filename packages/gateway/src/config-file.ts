@@ -32,7 +32,7 @@ import {
 import { dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, parseDocument } from 'yaml';
-import { BmsError, isBmsError } from '@openbms/core';
+import { BmsError, MAX_NESTING, isBmsError, shapeProblem } from '@openbms/core';
 import { CONFIG_VERSION, configSchema, defaultConfig, type Config } from './config.js';
 
 /** What a redacted secret reads as; sending it back means "keep the saved value". */
@@ -89,6 +89,27 @@ export function checkConfig(raw: unknown, source = 'config'): Config {
   throw invalidConfig(source, configIssues(raw));
 }
 
+/** Alias expansions yaml may make while building a config (its own default, made explicit). */
+export const MAX_YAML_ALIASES = 100;
+
+/**
+ * A document refused before its content is checked: aliases that expand to too much data, nesting
+ * deeper than MAX_NESTING, a prototype-poisoning key. `details.refused` says which (the API answers
+ * these with 400, as it does for JSON bodies, and 422 for a config that reads but does not check).
+ */
+function refusedDocument(
+  source: string,
+  refused: 'aliases' | 'depth' | 'prototype_key',
+  why: string,
+  line?: number,
+): BmsError {
+  const path = line ? `(line ${line})` : '(file)';
+  return new BmsError('CONFIG_INVALID', `${source} is refused: ${why}`, {
+    issues: [{ path, message: why }],
+    refused,
+  });
+}
+
 /** Parses YAML text into a checked config. Errors name the line or the key. */
 export function parseConfigText(
   text: string,
@@ -105,12 +126,42 @@ export function parseConfigText(
   const err = doc.errors[0];
   if (err) {
     const line = err.linePos?.[0].line;
+    // yaml reports its own stack overflow (brackets nested thousands deep) as a parse error.
+    if (err.message.includes('Maximum call stack size exceeded')) {
+      throw refusedDocument(source, 'depth', `nests deeper than ${MAX_NESTING} levels`, line);
+    }
     const message = `not valid YAML${line ? ` (line ${line})` : ''}: ${err.message.split('\n')[0]}`;
     throw new BmsError('CONFIG_INVALID', `${source} is ${message}`, {
       issues: [{ path: line ? `(line ${line})` : '(file)', message }],
     });
   }
-  const js: unknown = doc.toJS();
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    // yaml throws while building the values: once aliases would expand to too many nodes
+    // (its "Excessive alias count" message), and for an alias to an anchor never set.
+    const why = e instanceof Error ? e.message : String(e);
+    if (why.includes('Excessive alias count')) {
+      throw refusedDocument(
+        source,
+        'aliases',
+        'its aliases (*name) expand to too much data (a "billion laughs" document); write the values out',
+      );
+    }
+    const message = `not valid YAML: ${why.split('\n')[0]}`;
+    throw new BmsError('CONFIG_INVALID', `${source} is ${message}`, {
+      issues: [{ path: '(file)', message }],
+    });
+  }
+  const problem = shapeProblem(js, MAX_NESTING);
+  if (problem) {
+    throw refusedDocument(
+      source,
+      problem.reason,
+      `${problem.path || '(top level)'} ${problem.message}`,
+    );
+  }
   const raw = js === null || js === undefined ? {} : js;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new BmsError('CONFIG_INVALID', `${source}: the top level must be a mapping of keys`, {

@@ -10,7 +10,14 @@ import type { AlarmStore, AuditStore, TelemetryStore, UserStore } from '@openbms
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
 import type { ServerContext } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { installJsonBodyParser } from './body.js';
+import {
+  MAX_PARAM_LENGTH,
+  clientErrorHandler,
+  installErrorHandlers,
+  sendError,
+  wsErrorHandler,
+} from './errors.js';
 import type { GatewayApi } from './gateway-api.js';
 import { loggerOptions, type LoggerOption } from './logging.js';
 import { RouteCollector } from './openapi.js';
@@ -98,6 +105,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     schemaController: validators(),
+    // Errors raised before a route runs get the API's error shape too (errors.ts).
+    clientErrorHandler,
+    frameworkErrors: (err, req, reply) => void sendError(err, req, reply),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
 
   const ctx: ServerContext = {
@@ -124,8 +135,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRoute', (r) => routes.add(r));
   let spa = false;
   installErrorHandlers(app, { spa: () => spa });
+  installJsonBodyParser(app);
   await app.register(fastifyCookie);
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 64 * 1024 },
+    errorHandler: (err, socket, req) => wsErrorHandler(err, socket, req),
+  });
 
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req) => {

@@ -2,7 +2,7 @@
  * The daily files as one zip and the data directory's free space, against a real SQLite
  * store in a temp directory holding a few days of samples of three packs: the archive holds
  * exactly the files of the filter, byte for byte the single downloads; who may fetch it;
- * the 400s (nothing matches, bad range) and the cap on files per archive.
+ * the 400s (nothing matches, bad range) and the cap on the days one archive covers.
  */
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import type { Sample } from '@openbms/storage';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueNames } from './daily-zip.js';
-import { ZIP_MAX_FILES } from './routes/exports.js';
+import { ZIP_MAX_DAYS } from './routes/exports.js';
 import { startHarness, type Harness } from './testing/harness.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -194,26 +194,52 @@ describe('GET /exports/daily.zip', () => {
     }
   });
 
-  it(`refuses more than ${ZIP_MAX_FILES} files with a clear 400, takes exactly that many`, async () => {
+  it(`refuses a range of more than ${ZIP_MAX_DAYS} days, counted in days, not in files`, async () => {
+    // daily.zip?from=1970-01-01&to=2070-01-01 used to answer 200: only 4 files matched.
+    const cases: [string, string][] = [
+      ['from=1970-01-01&to=2070-01-01', '1970-01-01 to 2070-01-01 are 36526 days'],
+      [`pack=${encodeURIComponent(P1)}&from=2029-01-01&to=2030-12-31`, 'are 730 days'],
+      ['from=2030-01-01&to=2031-01-02', `are ${ZIP_MAX_DAYS + 1} days`],
+    ];
+    for (const [q, words] of cases) {
+      const r = await h.call('GET', `/api/v1/exports/daily.zip?${q}`, { token: viewer });
+      expect(r.status, q).toBe(400);
+      expect(r.body, q).toMatchObject({ code: 'REQUEST_INVALID', field: 'to' });
+      expect(r.body.error, q).toContain(words);
+      expect(r.body.error, q).toContain(`at most ${ZIP_MAX_DAYS}`);
+    }
+    // Exactly a leap year's worth of days is accepted.
+    const year = await get(
+      `/api/v1/exports/daily.zip?pack=${encodeURIComponent(P1)}&from=2029-01-02&to=2030-01-02`,
+      viewer,
+    );
+    expect(year.status).toBe(200);
+    expect(Object.keys(unzipSync(new Uint8Array(await year.arrayBuffer())))).toEqual([
+      'home_bus1_1_2030-01-01.csv',
+      'home_bus1_1_2030-01-02.csv',
+    ]);
+  });
+
+  it(`refuses open ranges whose files span more than ${ZIP_MAX_DAYS} days, takes exactly that many`, async () => {
     const many = 'cap/bus/1';
     storage.telemetry.writeSamples(
-      Array.from({ length: ZIP_MAX_FILES + 1 }, (_, d) => day(many, d, 1)).flat(),
+      Array.from({ length: ZIP_MAX_DAYS + 1 }, (_, d) => day(many, d, 1)).flat(),
     );
     const pack = `pack=${encodeURIComponent(many)}`;
     const r = await h.call('GET', `/api/v1/exports/daily.zip?${pack}`, { token: viewer });
     expect(r.status).toBe(400);
     expect(r.body.code).toBe('REQUEST_INVALID');
+    expect(r.body.field).toBe('from');
+    const end = new Date(T0 + ZIP_MAX_DAYS * DAY).toISOString().slice(0, 10);
     expect(r.body.error).toBe(
-      `${ZIP_MAX_FILES + 1} daily files match (pack "cap/bus/1"); one zip holds at most ${ZIP_MAX_FILES}: choose a pack or fewer days`,
+      `the matching daily files (pack "cap/bus/1") span ${ZIP_MAX_DAYS + 1} days, 2030-01-01 to ${end}; one zip covers at most ${ZIP_MAX_DAYS}: give "from" and "to" with fewer days`,
     );
-    const last = new Date(T0 + (ZIP_MAX_FILES - 1) * DAY).toISOString().slice(0, 10);
+    const last = new Date(T0 + (ZIP_MAX_DAYS - 1) * DAY).toISOString().slice(0, 10);
     const zip = unzipSync(await bytes(`/api/v1/exports/daily.zip?${pack}&to=${last}`, viewer));
     const names = Object.keys(zip);
-    expect(names).toHaveLength(ZIP_MAX_FILES);
+    expect(names).toHaveLength(ZIP_MAX_DAYS);
     expect(names).toContain(`cap_bus_1_${last}.csv`);
-    expect(names).not.toContain(
-      `cap_bus_1_${new Date(T0 + ZIP_MAX_FILES * DAY).toISOString().slice(0, 10)}.csv`,
-    );
+    expect(names).not.toContain(`cap_bus_1_${end}.csv`);
   });
 });
 

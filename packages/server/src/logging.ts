@@ -1,16 +1,32 @@
 /**
- * Logger options: Fastify's pino with secrets redacted. Request logs carry the method, the
- * URL with any `token=` query value masked, and the client address; never headers or
- * bodies. Redaction paths also cover objects a handler might log by mistake.
+ * Logger options: Fastify's pino, one JSON line per event, with secrets redacted. Every line
+ * of a request carries its `reqId`; request logs carry the method, the URL with any
+ * `token=` query value masked, and the client address; never headers or bodies. Errors are
+ * logged under `err` with their stack. Redaction paths also cover objects a handler might
+ * log by mistake.
  */
+import { BmsError } from '@openbms/core';
 import type { FastifyServerOptions } from 'fastify';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type LoggerOption =
   | boolean
   | {
-      level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+      level?: LogLevel;
       stream?: { write(line: string): void };
     };
+
+const SECRET_KEYS = [
+  'password',
+  'current_password',
+  'passwordHash',
+  'token',
+  'secret',
+  'authorization',
+  'cookie',
+];
 
 const REDACT = [
   'req.headers.authorization',
@@ -18,16 +34,21 @@ const REDACT = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
-  'password',
-  'current_password',
-  'token',
-  'secret',
-  '*.password',
-  '*.current_password',
-  '*.token',
-  '*.secret',
-  '*.passwordHash',
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((k) => `*.${k}`),
+  ...SECRET_KEYS.map((k) => `*.*.${k}`),
 ];
+
+/** A log level from the environment (OPENBMS_LOG_LEVEL); absent: info. */
+export function logLevel(value: string | undefined, name = 'OPENBMS_LOG_LEVEL'): LogLevel {
+  if (value === undefined || value === '') return 'info';
+  const v = value.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw new BmsError(
+    'CONFIG_INVALID',
+    `${name} must be one of ${LOG_LEVELS.join(', ')} (got "${value}")`,
+  );
+}
 
 /** Masks credential values in a URL's query (`?token=...`). */
 export function redactUrl(url: string): string {

@@ -10,6 +10,11 @@ function realDate(value: string): boolean {
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
 }
 
+/** Earliest and latest times a query accepts: the epoch, and the last instant of year 9999 (ISO 8601's four-digit years). */
+export const TIME_MIN_MS = 0;
+export const TIME_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const ACCEPTED = `accepted: 1970-01-01 to 9999-12-31 (UTC), or ${TIME_MIN_MS} to ${TIME_MAX_MS} ms since the epoch`;
+
 export function parseTime(value: string, field: string): number {
   // A date-time without a zone is UTC here (Date.parse would take the server's local zone).
   const iso =
@@ -17,15 +22,15 @@ export function parseTime(value: string, field: string): number {
       ? `${value.replace(' ', 'T')}Z`
       : value;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(iso);
-  if (!Number.isFinite(ms) || ms < 0 || ms > 8.64e15 || !realDate(value)) {
-    throw new BmsError(
-      'REQUEST_INVALID',
-      `querystring field "${field}": "${value}" is not a valid time`,
-      {
-        field,
-      },
+  const refuse = (why: string): BmsError =>
+    new BmsError('REQUEST_INVALID', `querystring field "${field}": ${why}`, { field });
+  if (!Number.isFinite(ms) || !realDate(value)) {
+    throw refuse(
+      `"${value}" is not a valid time (ms since the epoch, or ISO 8601 such as 2030-01-31T12:00:00Z)`,
     );
   }
+  if (ms < TIME_MIN_MS) throw refuse(`${value} is before 1970-01-01T00:00:00Z; ${ACCEPTED}`);
+  if (ms > TIME_MAX_MS) throw refuse(`${value} is after 9999-12-31T23:59:59.999Z; ${ACCEPTED}`);
   return ms;
 }
 

@@ -16,8 +16,12 @@ import { csvToXlsx } from '../xlsx.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/** Most files one zip may hold (a year of one pack); a wider filter gets a 400. */
-export const ZIP_MAX_FILES = 366;
+/**
+ * Most calendar days one zip may cover (a year, leap day included): the requested range when
+ * both ends are given, else the days from the first to the last matching file. Counted in
+ * days, not files, so that a wide range is refused even where few files exist.
+ */
+export const ZIP_MAX_DAYS = 366;
 
 const dateSchema = {
   type: 'string',
@@ -45,6 +49,10 @@ function dayStart(date: string, where = 'params', field = 'date'): number {
   }
   return t;
 }
+
+/** Calendar days from one day's start to another's, both counted. */
+const spanDays = (firstMs: number, lastMs: number): number =>
+  Math.round((lastMs - firstMs) / DAY_MS) + 1;
 
 /** A pack id as a file-name part ("demo/jk/1" -> "demo_jk_1"). */
 const safeName = (pack: string): string => pack.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -178,7 +186,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: 'The daily CSV files of a pack and/or a range of days, as one zip',
         description:
           `Entries are named as the single downloads (\`<pack>_<date>.csv\`) and hold the same bytes. ` +
-          `400 when no file matches or when more than ${ZIP_MAX_FILES} files match (narrow the filter).`,
+          `400 when no file matches, or when the days asked for (from..to), or else those of the matching files, span more than ${ZIP_MAX_DAYS} days.`,
         tags: ['exports'],
         querystring: {
           type: 'object',
@@ -200,12 +208,22 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const { pack, from, to } = req.query;
-      if (from !== undefined) dayStart(from, 'querystring', 'from');
-      if (to !== undefined) dayStart(to, 'querystring', 'to');
-      if (from !== undefined && to !== undefined && from > to) {
-        throw new BmsError('REQUEST_INVALID', `"to" (${to}) is before "from" (${from})`, {
-          field: 'to',
-        });
+      const fromMs = from !== undefined ? dayStart(from, 'querystring', 'from') : undefined;
+      const toMs = to !== undefined ? dayStart(to, 'querystring', 'to') : undefined;
+      if (fromMs !== undefined && toMs !== undefined) {
+        if (fromMs > toMs) {
+          throw new BmsError('REQUEST_INVALID', `"to" (${to}) is before "from" (${from})`, {
+            field: 'to',
+          });
+        }
+        const days = spanDays(fromMs, toMs);
+        if (days > ZIP_MAX_DAYS) {
+          throw new BmsError(
+            'REQUEST_INVALID',
+            `days ${from} to ${to} are ${days} days; one zip covers at most ${ZIP_MAX_DAYS}: choose fewer days`,
+            { field: 'to' },
+          );
+        }
       }
       const files = ctx.telemetry
         .dailyFiles(pack)
@@ -227,11 +245,14 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           field: pack !== undefined ? 'pack' : 'from',
         });
       }
-      if (files.length > ZIP_MAX_FILES) {
+      const first = files.reduce((m, f) => (f.date < m ? f.date : m), files[0]!.date);
+      const last = files.reduce((m, f) => (f.date > m ? f.date : m), files[0]!.date);
+      const days = spanDays(dayStart(first), dayStart(last));
+      if (days > ZIP_MAX_DAYS) {
         throw new BmsError(
           'REQUEST_INVALID',
-          `${files.length} daily files match (${which}); one zip holds at most ${ZIP_MAX_FILES}: choose a pack or fewer days`,
-          { field: 'from' },
+          `the matching daily files (${which}) span ${days} days, ${first} to ${last}; one zip covers at most ${ZIP_MAX_DAYS}: give "from" and "to" with fewer days`,
+          { field: from === undefined ? 'from' : 'to' },
         );
       }
       const names = uniqueNames(files.map((f) => fileName(f.packId, f.date)));
@@ -242,8 +263,6 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           return ctx.telemetry.exportCsv(f.packId, start, start + DAY_MS - 1);
         },
       }));
-      const first = files.reduce((m, f) => (f.date < m ? f.date : m), files[0]!.date);
-      const last = files.reduce((m, f) => (f.date > m ? f.date : m), files[0]!.date);
       const zipName = `${pack !== undefined ? safeName(pack) : 'all'}_${first}_${last}`;
       return reply
         .header('content-type', 'application/zip')

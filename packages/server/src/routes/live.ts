@@ -11,6 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import { caller, presentedSecret, resolveSecret } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import { wsError } from '../errors.js';
 import type { GatewayEvent } from '../gateway-api.js';
 import { alarmView } from '../views.js';
 
@@ -129,7 +130,7 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
       socket.on('close', off);
       socket.on('error', off);
 
-      socket.on('message', (data) => {
+      const onMessage = (data: Buffer | string): void => {
         let m: Message;
         try {
           m = JSON.parse(data.toString()) as Message;
@@ -180,6 +181,16 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
               online: p.online,
             });
           }
+        }
+      };
+
+      // A failure while answering one message (a store or the gateway throwing) is answered
+      // as an error message; it neither closes the stream nor escapes to the socket.
+      socket.on('message', (data) => {
+        try {
+          onMessage(data);
+        } catch (e) {
+          send({ ...wsError(e, req).message });
         }
       });
 

@@ -5,7 +5,8 @@
  * work (`GatewayApi.settings`); these routes translate HTTP and audit.
  *
  * Statuses beyond the common ones: 422 CONFIG_INVALID with `issues: [{path, message}]`
- * (nothing written), 409 STORAGE_READ_ONLY and 507 STORAGE_FULL (the file could not be
+ * (nothing written; 400 when the YAML is refused before it is checked: aliases that
+ * expand to too much data, nesting too deep), 409 STORAGE_READ_ONLY and 507 STORAGE_FULL (the file could not be
  * written; the old one is untouched), 501 CAPABILITY_MISSING (no notification test).
  */
 import { BmsError, isBmsError } from '@openbms/core';
@@ -144,13 +145,17 @@ function settingsOf(ctx: ServerContext): SettingsApi {
   return s;
 }
 
-/** Sends config and write refusals with their own status; anything else goes on. */
-function refusal(reply: FastifyReply, e: unknown): FastifyReply | undefined {
+/**
+ * Sends config and write refusals with their own status; anything else goes on. A document
+ * refused before it is checked (alias bomb, nesting too deep: `details.refused`) is a 400,
+ * like the same faults in a JSON body; a config that reads but does not check is a 422.
+ */
+function refusal(req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply | undefined {
   if (!isBmsError(e)) return undefined;
   if (e.code === 'CONFIG_INVALID') {
     const issues = Array.isArray(e.details?.['issues']) ? e.details['issues'] : [];
     const field = e.details?.['field'];
-    return reply.status(422).send({
+    return reply.status(e.details?.['refused'] !== undefined ? 400 : 422).send({
       error: e.message,
       code: e.code,
       ...(typeof field === 'string' ? { field } : {}),
@@ -158,6 +163,7 @@ function refusal(reply: FastifyReply, e: unknown): FastifyReply | undefined {
     });
   }
   if (e.code === 'STORAGE_READ_ONLY' || e.code === 'STORAGE_FULL') {
+    if (e.code === 'STORAGE_FULL') req.log.error({ err: e }, 'saving the config failed');
     return reply
       .status(e.code === 'STORAGE_FULL' ? 507 : 409)
       .send({ error: e.message, code: e.code });
@@ -238,7 +244,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
             detail: e.code === 'CONFIG_INVALID' ? `invalid: ${issuePaths(e)}` : e.code,
           });
         }
-        const sent = refusal(reply, e);
+        const sent = refusal(req, reply, e);
         if (sent) return sent;
         throw e;
       }
@@ -281,7 +287,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
           ...(body.channel !== undefined ? { channel: body.channel } : {}),
         });
       } catch (e) {
-        const sent = refusal(reply, e);
+        const sent = refusal(req, reply, e);
         if (sent) return sent;
         throw e;
       }
@@ -322,19 +328,26 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       '/config/restore',
       {
         config: { access: 'admin' },
+        bodyLimit: MAX_RESTORE_BYTES,
         schema: {
           summary: 'Restore a config file (YAML body, or JSON {yaml}); the old one is kept as .bak',
           description:
             'Content type text/yaml, application/yaml or application/x-yaml with the file as ' +
             'the body (at most 256 kB), or application/json {"yaml": "..."}. Checked first: ' +
-            '422 naming the keys and nothing written when it does not check. Integration ' +
-            'sections that changed are applied at once.',
+            '422 naming the keys and nothing written when it does not check; 400 ' +
+            'CONFIG_INVALID when it is refused unread (aliases expanding to too much data, ' +
+            'nesting too deep). Integration sections that changed are applied at once.',
           tags: ['settings'],
           response: {
             200: restoreSchema,
             422: invalidSchema,
             ...writeRefused,
             ...errorResponses(403, 404),
+            400: {
+              ...invalidSchema,
+              description:
+                'Malformed request (REQUEST_INVALID), or YAML refused unread (CONFIG_INVALID).',
+            },
           },
         },
       },
@@ -385,7 +398,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
               detail: e.code === 'CONFIG_INVALID' ? `invalid: ${issuePaths(e)}` : e.code,
             });
           }
-          const sent = refusal(reply, e);
+          const sent = refusal(req, reply, e);
           if (sent) return sent;
           throw e;
         }

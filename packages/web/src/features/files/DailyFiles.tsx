@@ -25,8 +25,20 @@ export interface DailyFile {
   url: string;
 }
 
-/** Most files one zip may hold (the server's cap on GET /exports/daily.zip). */
-export const ZIP_MAX_FILES = 366;
+/** Most calendar days one zip may cover (the server's cap on GET /exports/daily.zip). */
+export const ZIP_MAX_DAYS = 366;
+
+/** Calendar days from the first to the last date of `files`, both counted (0 for none). */
+export function daysSpanned(files: readonly { date: string }[]): number {
+  if (files.length === 0) return 0;
+  let first = files[0]!.date;
+  let last = first;
+  for (const f of files) {
+    if (f.date < first) first = f.date;
+    if (f.date > last) last = f.date;
+  }
+  return Math.round((Date.parse(last) - Date.parse(first)) / 86_400_000) + 1;
+}
 
 /** Last day of a `YYYY-MM` month, as `YYYY-MM-DD`. */
 function monthEnd(m: string): string {
@@ -89,7 +101,7 @@ export function DailyFiles(): ReactNode {
     );
   const label = (f: DailyFile) => ({ pack: name(f.pack_id), date: f.date });
   const busy = bulk.state.running || del.pending;
-  const tooMany = shown.length > ZIP_MAX_FILES;
+  const tooMany = daysSpanned(shown) > ZIP_MAX_DAYS;
   const bulkText = (files: readonly DailyFile[]): BulkSummary => {
     const ids = [...new Set(files.map((f) => f.pack_id))];
     const dates = [...new Set(files.map((f) => f.date))].sort();
@@ -231,7 +243,7 @@ export function DailyFiles(): ReactNode {
           </div>
           {tooMany && (
             <p className="muted f-note" data-testid="zip-cap">
-              {t('bulk.zipCap', { max: fmt.num(ZIP_MAX_FILES) })}
+              {t('bulk.zipCap', { max: fmt.num(ZIP_MAX_DAYS) })}
             </p>
           )}
           <div className="table-wrap">

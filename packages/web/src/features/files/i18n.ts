@@ -63,8 +63,7 @@ const strings: Strings = {
       downloadLabel: 'Download the files shown ({{n}}) as one zip',
       delete: 'Delete all shown',
       deleteLabel: 'Delete the files shown ({{n}})',
-      zipCap:
-        'One zip holds at most {{max}} files: choose a pack or a month to download the files shown.',
+      zipCap: 'One zip covers at most {{max}} days: choose a month to download the files shown.',
       title: 'Delete all the files shown?',
       confirm: 'Delete {{n}} files',
       body: 'The raw samples of {{packs}} on {{days}} days, {{first}} to {{last}}, are removed for good: {{n}} files, {{rows}} rows. The 1-minute, 15-minute and 1-hour rollups stay.',
@@ -199,7 +198,7 @@ const strings: Strings = {
       downloadLabel: '将当前显示的 {{n}} 个文件打包为一个 zip 下载',
       delete: '删除全部显示文件',
       deleteLabel: '删除当前显示的 {{n}} 个文件',
-      zipCap: '一个 zip 最多包含 {{max}} 个文件：请选择电池包或月份后再下载。',
+      zipCap: '一个 zip 最多涵盖 {{max}} 天：请选择月份后再下载。',
       title: '删除全部显示的文件？',
       confirm: '删除 {{n}} 个文件',
       body: '{{packs}} 在 {{first}} 至 {{last}} 共 {{days}} 天的原始采样将被永久删除：{{n}} 个文件，{{rows}} 行。1 分钟、15 分钟和 1 小时汇总数据保留。',

@@ -23,6 +23,7 @@
 import fastifyHelmet from '@fastify/helmet';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 
 type Directives = Record<string, string[]>;
 
@@ -52,14 +53,21 @@ export function cspWith(extra: Directives): {
 
 export const HSTS = 'max-age=31536000';
 
+const OPTIONS = {
+  ...cspWith({}),
+  strictTransportSecurity: false, // per request, below
+  xFrameOptions: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+} satisfies HelmetOptions;
+
 /** Registers the headers; call before any route so every response carries them. */
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyHelmet, {
-    ...cspWith({}),
-    strictTransportSecurity: false, // per request, below
-    xFrameOptions: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
+  // Fastify answers a malformed URL (bad percent-encoding, too long a parameter) before any
+  // hook runs, so the same headers are first put on every raw response here; the plugin's
+  // hook then covers WebSocket upgrades (which bypass 'request') and per-route policies.
+  const raw = helmet(OPTIONS);
+  app.server.prependListener('request', (req, res) => raw(req, res, () => undefined));
+  await app.register(fastifyHelmet, OPTIONS);
   app.addHook('onRequest', async (req, reply) => {
     // On the raw response, as helmet does, so error replies keep it too.
     if (isHttps(req)) reply.raw.setHeader('strict-transport-security', HSTS);

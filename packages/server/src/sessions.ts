@@ -50,15 +50,6 @@ export class LiveRegistry {
     };
   }
 
-  /** How many streams are open (all, or a user's). */
-  count(username?: string): number {
-    let n = 0;
-    for (const set of this.byToken.values()) {
-      for (const c of set) if (username === undefined || c.username === username) n++;
-    }
-    return n;
-  }
-
   /** Closes the streams opened with these tokens; returns how many were closed. */
   closeTokens(tokenIds: Iterable<string>, reason: string): number {
     let n = 0;

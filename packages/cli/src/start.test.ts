@@ -3,13 +3,15 @@
  * and the WebSocket, killed with SIGKILL and started again on the same data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { selfSignedCert } from '../../gateway/src/testing/tls.js';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
 const children: ChildProcess[] = [];
@@ -149,4 +151,76 @@ describe('openbms start (a separate process)', () => {
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
   }, 60_000);
+});
+
+/** Runs `openbms start` with these arguments; resolves at the listening line or the exit. */
+async function startWith(
+  args: string[],
+): Promise<{ child: ChildProcess; url?: string; out: string; err: string; code?: number }> {
+  const child = spawn(process.execPath, [BIN, 'start', '--port', '0', ...args], {
+    env: { ...process.env, OPENBMS_ADMIN_USER: 'admin', OPENBMS_ADMIN_PASSWORD: 'a-long-secret' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number>((r) => child.once('exit', (c) => r(c ?? -1)));
+  for await (const line of createInterface({ input: child.stdout! })) {
+    out += `${line}\n`;
+    const m = /^OpenBMS listening on (\S+) /.exec(line);
+    if (m) return { child, url: m[1]!, out, err };
+  }
+  return { child, out, err, code: await exited };
+}
+
+describe('openbms start with http.tls', () => {
+  it('listens on https with the configured certificate, prints https URLs, sets a Secure cookie; data files are private', async () => {
+    const cert = selfSignedCert();
+    const dir = mkdtempSync(join(tmpdir(), 'openbms-start-tls-'));
+    const config = join(dir, 'openbms.yaml');
+    writeFileSync(
+      config,
+      `version: 1\nhttp:\n  tls: { cert: ${cert.certPath}, key: ${cert.keyPath} }\n`,
+    );
+    const dataDir = join(dir, 'data');
+    const s = await startWith(['--config', config, '--data-dir', dataDir]);
+    expect(s.url, s.out + s.err).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(s.out).toContain(`tls: ${cert.certPath} (CN=localhost, valid until `);
+    expect(s.out).toContain(`web console ${s.url}/, API ${s.url}/api/v1`);
+    const login = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+      const req = request(
+        `${s.url}/api/v1/auth/login`,
+        { method: 'POST', ca: cert.cert, headers: { 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie']) }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ username: 'admin', password: 'a-long-secret' }));
+    });
+    expect(login.status).toBe(200);
+    expect(login.cookie).toMatch(/;\s*Secure/i);
+    expect((statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
+    expect((statSync(join(dataDir, 'openbms.sqlite')).mode & 0o777).toString(8)).toBe('600');
+    s.child.kill('SIGTERM');
+    await new Promise((r) => s.child.once('exit', r));
+  }, 30_000);
+
+  it('refuses to start with an unreadable certificate, naming http.tls.cert', async () => {
+    const cert = selfSignedCert();
+    const dir = mkdtempSync(join(tmpdir(), 'openbms-start-tls-'));
+    const config = join(dir, 'openbms.yaml');
+    writeFileSync(
+      config,
+      `version: 1\nhttp:\n  tls: { cert: ${join(dir, 'missing.pem')}, key: ${cert.keyPath} }\n`,
+    );
+    const s = await startWith(['--config', config, '--data-dir', join(dir, 'data')]);
+    expect(s.url).toBeUndefined();
+    expect(s.code).not.toBe(0);
+    expect(s.err).toContain(`http.tls.cert: cannot read ${join(dir, 'missing.pem')}: no such file`);
+  }, 30_000);
 });

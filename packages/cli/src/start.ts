@@ -13,6 +13,7 @@ import {
   defaultConfig,
   defaultScanAddresses,
   loadConfig,
+  loadHttpTls,
   scanBus,
   type Config,
 } from '@openbms/gateway';
@@ -108,8 +109,16 @@ export async function cmdStart(
       config.http.port = port;
     }
     if (values.host) config.http.host = values.host;
+    // Before anything starts: a wrong certificate path is a config error, not a TLS failure
+    // at the first browser visit.
+    const tls = config.http.tls ? loadHttpTls(config.http.tls) : undefined;
+    if (tls) {
+      const until = new Date(tls.expiresAt).toISOString().slice(0, 10);
+      io.out(`tls: ${config.http.tls?.cert} (${tls.subject}, valid until ${until})\n`);
+      if (tls.expiresAt <= Date.now()) io.err(`warning: the TLS certificate expired on ${until}\n`);
+    }
     const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
-    storage = openSqliteStorage({ dataDir });
+    storage = openSqliteStorage({ dataDir, onWarning: (w) => io.err(`warning: ${w}\n`) });
     io.out(`data: ${dataDir}/openbms.sqlite\n`);
     await ensureAdmin(storage, io);
     const level = logLevel(process.env.OPENBMS_LOG_LEVEL);
@@ -128,12 +137,16 @@ export async function cmdStart(
       },
     });
     const web = webRoot();
+    const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
     server = await buildServer({
       storage,
       gateway,
       dataDir,
       logger: { level, stream: { write: (line: string) => io.err(line) } },
       ...(web ? { webRoot: web } : {}),
+      ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
+      ...(trustProxy !== undefined ? { trustProxy } : {}),
+      ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
     });
     sink.log = server.log;
     await gateway.start();
@@ -281,7 +294,10 @@ export async function cmdUser(
         'CONFIG_INVALID',
         'the password (OPENBMS_PASSWORD or the first line of stdin) needs at least 8 characters',
       );
-    const storage = openSqliteStorage({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR });
+    const storage = openSqliteStorage({
+      dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
+      onWarning: (w) => io.err(`warning: ${w}\n`),
+    });
     try {
       storage.users.create(
         { username: name, role, createdAt: Date.now() },

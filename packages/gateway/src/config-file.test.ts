@@ -206,6 +206,21 @@ describe('ConfigFile', () => {
     expect(readdirSync(join(f.path, '..')).sort()).toEqual(['openbms.yaml', 'openbms.yaml.bak']);
   });
 
+  it('a hand-written config readable by others is saved 0600, its .bak too, whatever the umask', () => {
+    const path = join(dir(), 'openbms.yaml');
+    const old = process.umask(0);
+    try {
+      writeFileSync(path, 'version: 1\ndemo: false\n', { mode: 0o644 });
+      const f = new ConfigFile(path);
+      f.save({ ...f.raw(), demo: true });
+      expect(statSync(f.path).mode & 0o777).toBe(0o600);
+      expect(statSync(f.backupPath).mode & 0o777).toBe(0o600);
+      expect(f.read().demo).toBe(true);
+    } finally {
+      process.umask(old);
+    }
+  });
+
   it('refuses to save under a path that is not a directory, and says so', () => {
     const d = dir();
     writeFileSync(join(d, 'plain-file'), 'x');

@@ -9,6 +9,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { BmsError } from '@openbms/core';
 import { PROTOCOLS, getProtocol } from '@openbms/protocols';
+import { httpConfigSchema } from './http-config.js';
 import { metricsConfigSchema } from './integrations/metrics/schema.js';
 import { modbusClientConfigSchema, modbusTcpConfigSchema } from './integrations/modbus/schema.js';
 import { mqttConfigSchema } from './integrations/mqtt/schema.js';
@@ -117,13 +118,8 @@ export const configSchema = z
     version: z.literal(CONFIG_VERSION),
     /** Adds the demo site (simulated packs); the default when there is no config file. */
     demo: z.boolean().default(false),
-    http: z
-      .object({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65_535).default(8080),
-      })
-      .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
+    /** Listening address, TLS, trusted proxies, WebSocket origins (http-config.ts). */
+    http: httpConfigSchema.default({ host: '127.0.0.1', port: 8080 }),
     storage: z
       .object({
         retention_days: z

@@ -1,5 +1,6 @@
 export * from './types.js';
 export * from './config.js';
+export * from './http-config.js';
 export * from './config-file.js';
 export * from './settings/index.js';
 export * from './writer.js';

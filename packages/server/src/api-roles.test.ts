@@ -77,15 +77,19 @@ describe('roles admin > operator > viewer', () => {
         body: { username: 'walt', password: 'walt-password' },
       })
     ).body.token;
+    const waltApi = (
+      await h.call('POST', '/api/v1/tokens', { token: walt, body: { name: 'script' } })
+    ).body.token;
     expect(
       (await h.call('PATCH', '/api/v1/users/walt', { token: admin, body: { role: 'operator' } }))
         .body.role,
     ).toBe('operator');
-    // The role is read on each request: walt's existing session is an operator now.
-    expect((await h.call('GET', '/api/v1/auth/me', { token: walt })).body.role).toBe('operator');
+    // A role change ends walt's sessions; his API token acts with the new role at once.
+    expect((await h.call('GET', '/api/v1/auth/me', { token: walt })).status).toBe(401);
+    expect((await h.call('GET', '/api/v1/auth/me', { token: waltApi })).body.role).toBe('operator');
 
     expect((await h.call('DELETE', '/api/v1/users/walt', { token: admin })).status).toBe(200);
-    expect((await h.call('GET', '/api/v1/auth/me', { token: walt })).status).toBe(401);
+    expect((await h.call('GET', '/api/v1/auth/me', { token: waltApi })).status).toBe(401);
 
     const last = await h.call('PATCH', '/api/v1/users/admin', {
       token: admin,

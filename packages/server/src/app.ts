@@ -7,6 +7,7 @@ import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
 import type { AlarmStore, AuditStore, TelemetryStore, UserStore } from '@openbms/storage';
+import { BmsError } from '@openbms/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
 import type { ServerContext } from './context.js';
@@ -21,6 +22,8 @@ import {
 import type { GatewayApi } from './gateway-api.js';
 import { loggerOptions, type LoggerOption } from './logging.js';
 import { RouteCollector } from './openapi.js';
+import { checkWebSocketOrigin, normalizeOrigin, registerSecurityHeaders } from './security.js';
+import { LiveRegistry } from './sessions.js';
 import { DEFAULT_COST, type ScryptCost } from './passwords.js';
 import { FailureLimiter, type RateLimitOptions } from './rate-limit.js';
 import { alarmRoutes } from './routes/alarms.js';
@@ -48,10 +51,22 @@ export interface ServerDeps {
   clock?: () => number;
   /** true: JSON logs on stdout at info; an object picks the level and/or the stream. */
   logger?: LoggerOption;
-  /** Behind a reverse proxy: take the client IP from X-Forwarded-For (rate limiting). */
-  trustProxy?: boolean;
-  /** Mark the session cookie Secure (set it when the server is reached over HTTPS). */
+  /**
+   * Which reverse proxies to believe about X-Forwarded-For/-Proto/-Host (client IP for rate
+   * limiting, HTTPS for the Secure cookie and HSTS, host for the WebSocket Origin check):
+   * true (any: only when nothing else can reach the port), addresses or CIDR ranges, or
+   * false (default).
+   */
+  trustProxy?: boolean | string | readonly string[];
+  /** Serve HTTPS with this certificate and key (PEM); the session cookie is then Secure. */
+  https?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Always mark the session cookie Secure. Without it the cookie is Secure on requests that
+   * came over HTTPS (native TLS, or a trusted proxy's X-Forwarded-Proto).
+   */
   secureCookie?: boolean;
+  /** Origins besides the server's own whose pages may open the live WebSocket. */
+  allowedOrigins?: readonly string[];
   /** Session lifetime, ms (default 7 days). */
   sessionTtlMs?: number;
   /** scrypt cost for new password hashes (tests lower it). */
@@ -100,16 +115,20 @@ function validators(): FastifyServerOptions['schemaController'] {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? Date.now;
   const limit = deps.loginLimit ?? { max: 5, windowMs: 60_000 };
+  const allowedOrigins = originSet(deps.allowedOrigins ?? []);
+  const trustProxy = deps.trustProxy ?? false;
+  // Fastify's type follows the server kind (http or https); the routes only need the base.
   const app = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
     logger: loggerOptions(deps.logger),
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: typeof trustProxy === 'object' ? [...trustProxy] : trustProxy,
     bodyLimit: 1024 * 1024,
     schemaController: validators(),
     // Errors raised before a route runs get the API's error shape too (errors.ts).
     clientErrorHandler,
     frameworkErrors: (err, req, reply) => void sendError(err, req, reply),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-  });
+  }) as unknown as FastifyInstance;
 
   const ctx: ServerContext = {
     ...deps.storage,
@@ -121,6 +140,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     loginLimiter: new FailureLimiter(limit, clock),
     ipLimiter: new FailureLimiter({ ...limit, max: limit.max * 4 }, clock),
     secureCookie: deps.secureCookie ?? false,
+    live: new LiveRegistry(),
     ...(deps.dataDir !== undefined ? { dataDir: deps.dataDir } : {}),
     record(e) {
       try {
@@ -136,6 +156,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   let spa = false;
   installErrorHandlers(app, { spa: () => spa });
   installJsonBodyParser(app);
+  await registerSecurityHeaders(app);
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, {
     options: { maxPayload: 64 * 1024 },
@@ -144,6 +165,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req) => {
+    if (req.headers.upgrade?.toLowerCase() === 'websocket')
+      checkWebSocketOrigin(req, allowedOrigins);
     const access = req.routeOptions.config.access;
     if (access === undefined) return; // unknown route (404) or a plugin's own
     const inQuery = req.routeOptions.config.tokenInQuery === true;
@@ -183,4 +206,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   docsRoutes(app, routes);
   if (deps.webRoot) spa = await webRoutes(app, deps.webRoot);
   return app;
+}
+
+/** The allowed origins, normalized; an entry that is no http(s) origin is refused. */
+function originSet(list: readonly string[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  list.forEach((o, i) => {
+    const n = normalizeOrigin(o);
+    if (n === undefined) {
+      throw new BmsError(
+        'CONFIG_INVALID',
+        `allowedOrigins[${i}]: ${JSON.stringify(o)} is not an origin like https://bms.example.com or http://192.168.1.5:8080 (scheme, host, optional port; no path)`,
+        { field: `allowedOrigins[${i}]` },
+      );
+    }
+    out.add(n);
+  });
+  return out;
 }

@@ -10,6 +10,7 @@ import type { TokenIssuer } from './auth.js';
 import type { GatewayApi } from './gateway-api.js';
 import type { ScryptCost } from './passwords.js';
 import type { FailureLimiter } from './rate-limit.js';
+import type { LiveRegistry } from './sessions.js';
 
 export interface ServerContext extends TokenIssuer {
   alarms: AlarmStore;
@@ -24,7 +25,10 @@ export interface ServerContext extends TokenIssuer {
   loginLimiter: FailureLimiter;
   /** Failed logins per IP, whatever the user name (stops spraying many names). */
   ipLimiter: FailureLimiter;
+  /** Always mark the session cookie Secure (it is anyway on requests that came over HTTPS). */
   secureCookie: boolean;
+  /** The open live WebSockets, so ending a session closes its streams at once. */
+  live: LiveRegistry;
   /** The directory holding the database, when the store is a local file (disk space). */
   dataDir?: string;
   /** Appends to the audit log; an audit failure is logged, never fails the request. */

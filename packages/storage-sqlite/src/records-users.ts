@@ -3,23 +3,24 @@
  * and API tokens are stored by the sha256 of their secret, never the secret itself.
  */
 import { BmsError } from '@openbms/core';
-import type { Role, User, UserStore } from '@openbms/storage';
+import type { Role, TokenFilter, TokenInfo, User, UserStore } from '@openbms/storage';
 import { storageError, type Db } from './db.js';
-import { type Stmt, oneOf, optText, optTime, text, time, username } from './records-validate.js';
+import {
+  type Stmt,
+  oneOf,
+  optText,
+  optTime,
+  text,
+  time,
+  tokenFilter,
+  username,
+} from './records-validate.js';
 
 const ROLES = ['admin', 'operator', 'viewer'] as const;
 const KINDS = ['session', 'api'] as const;
 type Kind = (typeof KINDS)[number];
 
-/** A stored token as `listTokens` shows it (the hash identifies it; it is not the secret). */
-export interface TokenInfo {
-  hash: string;
-  username: string;
-  kind: Kind;
-  name?: string;
-  createdAt: number;
-  expiresAt?: number;
-}
+export type { TokenInfo };
 
 interface UserRow {
   username: string;
@@ -48,7 +49,9 @@ const SQL = {
   setRole: 'UPDATE users SET role = ? WHERE username = ?',
   delete: 'DELETE FROM users WHERE username = ?',
   deleteTokensOf: 'DELETE FROM tokens WHERE username = ?',
-  deleteTokensOfKind: 'DELETE FROM tokens WHERE username = ? AND kind = ?',
+  // kind NULL: any kind; except NULL: keep none
+  deleteUserTokens:
+    'DELETE FROM tokens WHERE username = @username AND (@kind IS NULL OR kind = @kind) AND (@except IS NULL OR hash <> @except) RETURNING hash',
   count: 'SELECT COUNT(*) AS n FROM users',
   insertToken:
     'INSERT INTO tokens (hash, username, kind, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -216,8 +219,6 @@ export class SqliteUsers implements UserStore {
     this.run('cannot delete the token', () => this.s.deleteToken.run(hash));
   }
 
-  // ------------------------------------------------------------ beyond the UserStore port
-
   /** A user's tokens, expired ones included, oldest first (for "your API tokens" lists). */
   listTokens(name: string): TokenInfo[] {
     const rows = this.run('cannot read tokens', () => this.s.listTokens.all(name) as TokenRow[]);
@@ -234,15 +235,18 @@ export class SqliteUsers implements UserStore {
     });
   }
 
-  /** Deletes a user's tokens (of one kind, or all), e.g. every session after a password change. Returns how many. */
-  deleteUserTokens(name: string, kind?: Kind): number {
-    const k = kind === undefined ? undefined : oneOf(kind, 'kind', KINDS);
-    return this.run('cannot delete tokens', () =>
-      k === undefined
-        ? this.s.deleteTokensOf.run(name).changes
-        : this.s.deleteTokensOfKind.run(name, k).changes,
+  /** Deletes a user's tokens (of one kind, or all; sparing `except`); returns the hashes deleted. */
+  deleteUserTokens(name: string, filter?: TokenFilter): string[] {
+    const { kind, except } = tokenFilter(filter);
+    if (typeof name !== 'string') return [];
+    const rows = this.run(
+      'cannot delete tokens',
+      () => this.s.deleteUserTokens.all({ kind, except, username: name }) as { hash: string }[],
     );
+    return rows.map((r) => r.hash);
   }
+
+  // ------------------------------------------------------------ beyond the UserStore port
 
   /** Deletes tokens expired at `now`; returns how many. */
   purgeExpiredTokens(now: number): number {

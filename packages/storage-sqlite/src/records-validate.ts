@@ -13,6 +13,7 @@ export const {
   username,
   json,
   measured,
+  tokenFilter,
 } = recordChecks;
 
 /**

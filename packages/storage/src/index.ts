@@ -188,6 +188,33 @@ export interface UserStore {
     hash: string,
   ): { username: string; kind: 'session' | 'api'; expiresAt?: number } | undefined;
   deleteToken(hash: string): void;
+  /** A user's tokens (sessions and API tokens, expired ones included), oldest first. */
+  listTokens(username: string): TokenInfo[];
+  /**
+   * Deletes a user's tokens: all of them, or only those of `kind`, sparing the one whose hash
+   * is `except` (the session making the change). Returns the hashes deleted, so the server
+   * can close what was opened with them. An unknown user has none: `[]`.
+   */
+  deleteUserTokens(username: string, filter?: TokenFilter): string[];
+}
+
+export type TokenKind = 'session' | 'api';
+
+/** A stored token as listed (the hash identifies it; it is not the secret). */
+export interface TokenInfo {
+  hash: string;
+  username: string;
+  kind: TokenKind;
+  name?: string;
+  createdAt: number;
+  expiresAt?: number;
+}
+
+/** Which of a user's tokens `deleteUserTokens` removes. */
+export interface TokenFilter {
+  kind?: TokenKind;
+  /** The hash of a token to keep. */
+  except?: string;
 }
 
 /** Everything one storage backend provides. */

@@ -13,6 +13,8 @@ import type {
   AuditEntry,
   AuditStore,
   Role,
+  TokenFilter,
+  TokenInfo,
   User,
   UserStore,
 } from './index.js';
@@ -23,6 +25,7 @@ import {
   prose,
   text,
   time,
+  tokenFilter,
   username,
 } from './validate.js';
 
@@ -172,15 +175,6 @@ const ROLES = ['admin', 'operator', 'viewer'] as const;
 const KINDS = ['session', 'api'] as const;
 type Kind = (typeof KINDS)[number];
 
-export interface TokenInfo {
-  hash: string;
-  username: string;
-  kind: Kind;
-  name?: string;
-  createdAt: number;
-  expiresAt?: number;
-}
-
 const notFound = (name: string): BmsError =>
   new BmsError('NOT_FOUND', `no user named ${JSON.stringify(name)}`);
 
@@ -300,13 +294,14 @@ export class MemoryUsers implements UserStore {
       .map((t) => ({ ...t }));
   }
 
-  deleteUserTokens(name: string, kind?: Kind): number {
-    const k = kind === undefined ? undefined : oneOf(kind, 'kind', KINDS);
-    let n = 0;
+  deleteUserTokens(name: string, filter?: TokenFilter): string[] {
+    const { kind, except } = tokenFilter(filter);
+    const gone: string[] = [];
     for (const t of this.listTokens(name)) {
-      if (k === undefined || t.kind === k) n += this.tokens.delete(t.hash) ? 1 : 0;
+      if ((kind === null || t.kind === kind) && t.hash !== except && this.tokens.delete(t.hash))
+        gone.push(t.hash);
     }
-    return n;
+    return gone;
   }
 
   purgeExpiredTokens(now: number): number {

@@ -82,3 +82,21 @@ export function json(value: unknown, field: string): string | null {
 export function measured(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
+
+/** `deleteUserTokens`'s filter, checked: absent parts are null. */
+export function tokenFilter(value: unknown): {
+  kind: 'session' | 'api' | null;
+  except: string | null;
+} {
+  if (value === undefined || value === null) return { kind: null, except: null };
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw invalid('filter', 'must be an object like {kind?, except?}');
+  const f = value as Record<string, unknown>;
+  for (const k of Object.keys(f)) {
+    if (k !== 'kind' && k !== 'except') throw invalid(`filter.${k}`, 'is not a known field');
+  }
+  return {
+    kind: f['kind'] === undefined ? null : oneOf(f['kind'], 'kind', ['session', 'api'] as const),
+    except: optText(f['except'], 'except', 200),
+  };
+}

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { caller, issueToken, SESSION_COOKIE } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { hashPassword, verifyDummy, verifyPassword } from '../passwords.js';
+import { endToken, endUserTokens } from '../sessions.js';
 import { errorResponses, okSchema, passwordSchema, roleSchema, userSchema } from '../schemas.js';
 
 const credentials = {
@@ -26,6 +27,16 @@ export const sessionSchema = {
   },
 } as const;
 
+/**
+ * Whether the session cookie gets `Secure`: always when configured so, otherwise when the
+ * request came over HTTPS, directly (native TLS) or through a trusted proxy that says so in
+ * X-Forwarded-Proto (Fastify's `request.protocol` honours the header only from a proxy the
+ * `trustProxy` option trusts).
+ */
+export function cookieSecure(ctx: ServerContext, reply: FastifyReply): boolean {
+  return ctx.secureCookie || reply.request.protocol.toLowerCase() === 'https';
+}
+
 /** Starts a session: stores its hash, sets the cookie, returns the body of a login reply. */
 export function startSession(
   ctx: ServerContext,
@@ -38,7 +49,7 @@ export function startSession(
     httpOnly: true,
     sameSite: 'strict',
     path: '/',
-    secure: ctx.secureCookie,
+    secure: cookieSecure(ctx, reply),
     maxAge: Math.floor(ctx.sessionTtlMs / 1000),
   });
   return { token: s.secret, expires_at: s.expiresAt, user: { username, role } };
@@ -116,8 +127,8 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const me = caller(req);
-      if (me.kind === 'session') ctx.users.deleteToken(me.tokenId);
-      void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      if (me.kind === 'session') endToken(ctx, me.tokenId, 'logged out');
+      void reply.clearCookie(SESSION_COOKIE, { path: '/', secure: cookieSecure(ctx, reply) });
       ctx.record({ user: me.username, action: 'logout', result: 'ok' });
       return { ok: true };
     },
@@ -155,7 +166,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Change your own password',
+        summary: 'Change your own password (your other sessions end; API tokens stay)',
         tags: ['auth'],
         body: {
           type: 'object',
@@ -179,11 +190,19 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
         });
       }
       ctx.users.setPassword(me.username, await hashPassword(req.body.password, ctx.passwordCost));
+      // The session (or token) making the change stays; the user's other sessions end, as
+      // a stolen one must not outlive the password. API tokens stay (revoke them by id).
+      const ended = endUserTokens(ctx, me.username, {
+        kind: 'session',
+        keep: me.tokenId,
+        reason: 'password changed',
+      });
       ctx.record({
         user: me.username,
         action: 'user.password',
         new: { username: me.username },
         result: 'ok',
+        ...(ended > 0 ? { detail: `${ended} other session(s) ended` } : {}),
       });
       return { ok: true };
     },

@@ -3,8 +3,15 @@
  * built from the same route schemas. (@fastify/swagger-ui would give an interactive page;
  * this one needs no extra dependency and works offline.)
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { RouteCollector } from '../openapi.js';
+import { cspWith } from '../security.js';
+
+/** The page's only styling, inline; the CSP allows exactly this text by its hash. */
+const STYLE =
+  'body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}td{padding:.2em .8em;border-bottom:1px solid #ddd}';
+const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
 
 const esc = (s: string) =>
   s.replace(
@@ -28,7 +35,7 @@ function page(doc: Record<string, unknown>): string {
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>OpenBMS API</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}td{padding:.2em .8em;border-bottom:1px solid #ddd}</style>
+<style>${STYLE}</style>
 </head><body><h1>OpenBMS API</h1>
 <p>${esc(String((doc['info'] as { description?: string }).description ?? ''))}</p>
 <p>Machine-readable: <a href="/api/docs/openapi.json">/api/docs/openapi.json</a> (OpenAPI 3.1).</p>
@@ -41,7 +48,10 @@ export function docsRoutes(app: FastifyInstance, routes: RouteCollector): void {
   app.get('/api/docs/openapi.json', { config: { access: 'public' } }, async () =>
     routes.document(),
   );
-  app.get('/api/docs', { config: { access: 'public' } }, async (_req, reply) =>
-    reply.header('content-type', 'text/html; charset=utf-8').send(page(routes.document())),
+  app.get(
+    '/api/docs',
+    { config: { access: 'public' }, helmet: cspWith({ 'style-src': [STYLE_HASH] }) },
+    async (_req, reply) =>
+      reply.header('content-type', 'text/html; charset=utf-8').send(page(routes.document())),
   );
 }

@@ -6,12 +6,19 @@
  * Client -> server: `{"subscribe": ["<pack id>", ...] | "*"}`, `{"unsubscribe": [...] | "*"}`.
  * Server -> client: `{"type":"hello"}`, `{"type":"subscribed", packs, unknown}`, then
  * `{"type":"snapshot", pack_id, ts, sent_at, snapshot}` (ts: read from the pack; sent_at: sent), `{"type":"online", pack_id, ts, online}`,
- * `{"type":"alarm", state, alarm}`; bad messages get `{"type":"error", error, code}`.
+ * `{"type":"alarm", state, alarm}`; bad messages get `{"type":"error", error, code}`;
+ * `{"type":"role", role}` when the user's role changes while the stream stays open.
+ *
+ * The stream is registered in `ctx.live` (sessions.ts): logout, revocation, a password or
+ * role change and deleting the user close it at once with code 4401. A recheck of the
+ * secret at the first event after a minute also catches expiry and changes made outside
+ * this server (another process on the same database).
  */
 import type { FastifyInstance } from 'fastify';
 import { caller, presentedSecret, resolveSecret } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { wsError } from '../errors.js';
+import { CLOSE_SESSION_ENDED } from '../sessions.js';
 import type { GatewayEvent } from '../gateway-api.js';
 import { alarmView } from '../views.js';
 
@@ -93,6 +100,7 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
     (socket: LiveSocket, req) => {
       const me = caller(req);
       const secret = presentedSecret(req, true);
+      let role = me.role;
       let all = false;
       const subs = new Set<string>();
       let lastCheck = ctx.clock();
@@ -101,14 +109,20 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const send = (msg: Record<string, unknown>) => {
         if (socket.readyState === OPEN) socket.send(JSON.stringify(msg));
       };
+      const setRole = (r: typeof role): void => {
+        if (r === role) return;
+        role = r;
+        send({ type: 'role', role: r });
+      };
       const stillAllowed = (): boolean => {
         if (ctx.clock() - lastCheck < RECHECK_MS) return true;
         lastCheck = ctx.clock();
         try {
-          resolveSecret(ctx, secret);
+          const now = resolveSecret(ctx, secret);
+          if (now) setRole(now.role);
           return true;
         } catch {
-          socket.close(4401, 'session ended');
+          socket.close(CLOSE_SESSION_ENDED, 'session ended');
           return false;
         }
       };
@@ -127,8 +141,18 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         send(dropped > 0 && e.type === 'snapshot' ? { ...out, dropped_before: dropped } : out);
         if (e.type === 'snapshot') dropped = 0;
       });
-      socket.on('close', off);
-      socket.on('error', off);
+      const unregister = ctx.live.add({
+        username: me.username,
+        tokenId: me.tokenId,
+        close: (code, reason) => socket.close(code, reason),
+        setRole,
+      });
+      const done = (): void => {
+        off();
+        unregister();
+      };
+      socket.on('close', done);
+      socket.on('error', done);
 
       const onMessage = (data: Buffer | string): void => {
         let m: Message;
@@ -194,7 +218,12 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }
       });
 
-      send({ type: 'hello', user: me.username, role: me.role });
+      // Ended between the upgrade's auth check and the registration above: close now.
+      if (!ctx.users.findToken(me.tokenId)) {
+        socket.close(CLOSE_SESSION_ENDED, 'session ended');
+        return;
+      }
+      send({ type: 'hello', user: me.username, role });
     },
   );
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { caller, issueToken, requireSelfOrAdmin } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { errorResponses, okSchema } from '../schemas.js';
+import { endToken } from '../sessions.js';
 
 export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: { name: string } }>(
@@ -58,7 +59,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Revoke a token (yours; admins: anyone’s)',
+        summary: 'Revoke a token (yours; admins: anyone’s); its WebSockets close at once',
         tags: ['auth'],
         params: {
           type: 'object',
@@ -73,7 +74,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const t = ctx.users.findToken(req.params.id);
       if (!t) throw new BmsError('NOT_FOUND', 'no such token');
       requireSelfOrAdmin(me, t.username, 'revoke this token');
-      ctx.users.deleteToken(req.params.id);
+      endToken(ctx, req.params.id, 'token revoked');
       ctx.record({
         user: me.username,
         action: 'token.delete',

@@ -1,10 +1,16 @@
-/** User administration (admin only). The last admin can be neither demoted nor deleted. */
+/**
+ * User administration (admin only). The last admin can be neither demoted nor deleted.
+ * A role change ends the user's sessions; a password reset ends their sessions and API
+ * tokens; deleting a user ends everything of theirs (sessions.ts). The acting admin's own
+ * session survives a change to their own account.
+ */
 import { BmsError } from '@openbms/core';
 import type { Role } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
 import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { hashPassword } from '../passwords.js';
+import { endUser, endUserTokens } from '../sessions.js';
 import {
   errorResponses,
   okSchema,
@@ -81,7 +87,8 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { access: 'admin' },
       schema: {
-        summary: "Change a user's role and/or password",
+        summary:
+          "Change a user's role (their sessions end) and/or password (their sessions and API tokens end)",
         tags: ['users'],
         params: usernameParams,
         body: {
@@ -97,6 +104,9 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const me = caller(req);
       const u = mustExist(req.params.username);
       const { role, password } = req.body;
+      // An admin changing their own account keeps the session (or token) doing it.
+      const keepOwn = (username: string): { keep?: string } =>
+        username === me.username ? { keep: me.tokenId } : {};
       if (role !== undefined && role !== u.role) {
         if (u.role === 'admin' && isLastAdmin(u.username)) {
           throw new BmsError(
@@ -105,21 +115,38 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
           );
         }
         ctx.users.setRole(u.username, role);
+        // New rights, new sessions; API tokens act with the current role and stay, and
+        // their open streams are told the new role.
+        const ended = endUserTokens(ctx, u.username, {
+          kind: 'session',
+          ...keepOwn(u.username),
+          reason: 'role changed: log in again',
+        });
+        ctx.live.setRole(u.username, role);
         ctx.record({
           user: me.username,
           action: 'user.role',
           old: { role: u.role },
           new: { username: u.username, role },
           result: 'ok',
+          ...(ended > 0 ? { detail: `${ended} session(s) ended` } : {}),
         });
       }
       if (password !== undefined) {
-        ctx.users.setPassword(u.username, await hashPassword(password, ctx.passwordCost));
+        const hash = await hashPassword(password, ctx.passwordCost);
+        ctx.users.setPassword(u.username, hash);
+        // A reset is what an admin does for a compromised account: every session and API
+        // token of the user ends.
+        const ended = endUserTokens(ctx, u.username, {
+          ...keepOwn(u.username),
+          reason: 'password reset by an admin',
+        });
         ctx.record({
           user: me.username,
           action: 'user.password',
           new: { username: u.username },
           result: 'ok',
+          ...(ended > 0 ? { detail: `${ended} session(s) and token(s) ended` } : {}),
         });
       }
       return userView({ ...u, role: role ?? u.role });
@@ -143,7 +170,8 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (u.role === 'admin' && isLastAdmin(u.username)) {
         throw new BmsError('FORBIDDEN', `${u.username} is the last admin and cannot be deleted`);
       }
-      ctx.users.delete(u.username);
+      ctx.users.delete(u.username); // the store deletes their tokens with them
+      endUser(ctx, u.username);
       ctx.record({
         user: me.username,
         action: 'user.delete',

@@ -62,7 +62,8 @@ export async function startHarness(over: Partial<ServerDeps> = {}): Promise<Harn
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
-  const url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : '';
+  const scheme = over.https ? 'https' : 'http';
+  const url = typeof addr === 'object' && addr ? `${scheme}://127.0.0.1:${addr.port}` : '';
 
   const call = async (method: string, path: string, opts: CallOpts = {}): Promise<Res> => {
     const headers: Record<string, string> = { ...opts.headers };

@@ -13,22 +13,13 @@ type Kind = 'session' | 'api';
 
 /**
  * The UserStore with what the adapters add beyond the port: a `now` for findToken (the
- * gateway's clock), listing and bulk deletion of a user's tokens, and purging expired ones.
+ * gateway's clock) and purging expired tokens.
  */
 export interface RecordsUserStore extends UserStore {
   findToken(
     hash: string,
     now?: number,
   ): { username: string; kind: Kind; expiresAt?: number } | undefined;
-  listTokens(username: string): {
-    hash: string;
-    username: string;
-    kind: Kind;
-    name?: string;
-    createdAt: number;
-    expiresAt?: number;
-  }[];
-  deleteUserTokens(username: string, kind?: Kind): number;
   purgeExpiredTokens(now: number): number;
 }
 
@@ -500,10 +491,53 @@ export function userContract(name: string, open: Opener<{ users: RecordsUserStor
         { hash: 'a1', username: 'bob', kind: 'api', name: 'grafana', createdAt: T0 + 2 },
       ]);
       expect(u.purgeExpiredTokens(T0 + MIN)).toBe(1);
-      expect(u.deleteUserTokens('bob', 'session')).toBe(1);
+      expect(u.deleteUserTokens('bob', { kind: 'session' })).toEqual(['s2']);
       expect(u.listTokens('bob').map((t) => t.hash)).toEqual(['a1']);
-      expect(u.deleteUserTokens('bob')).toBe(1);
+      expect(u.deleteUserTokens('bob')).toEqual(['a1']);
       expect(u.listTokens('bob')).toEqual([]);
+    });
+
+    it("ends a user's other sessions: deletes all but the one in use, of a kind or all, and says which", () => {
+      const u = users();
+      u.create(user('bob'), 'h');
+      u.create(user('eve'), 'h');
+      const token = (hash: string, username: string, kind: Kind, at: number) =>
+        u.createToken({ hash, username, kind, createdAt: T0 + at });
+      token('s1', 'bob', 'session', 1);
+      token('s2', 'bob', 'session', 2);
+      token('s3', 'bob', 'session', 3);
+      token('a1', 'bob', 'api', 4);
+      token('e1', 'eve', 'session', 5);
+      // A password change from session s2: the other sessions end, API tokens stay.
+      expect(u.deleteUserTokens('BOB', { kind: 'session', except: 's2' }).sort()).toEqual([
+        's1',
+        's3',
+      ]);
+      expect(u.listTokens('bob').map((t) => t.hash)).toEqual(['s2', 'a1']);
+      // An admin reset: everything of bob's goes, whatever its kind.
+      expect(u.deleteUserTokens('bob', { except: 'not-a-token' }).sort()).toEqual(['a1', 's2']);
+      expect(u.listTokens('bob')).toEqual([]);
+      expect(u.findToken('e1', T0)?.username).toBe('eve');
+      expect(u.deleteUserTokens('bob')).toEqual([]);
+      expect(u.deleteUserTokens('nobody')).toEqual([]);
+    });
+
+    it('refuses a malformed token filter with REQUEST_INVALID naming the field, deleting nothing', () => {
+      const u = users();
+      u.create(user('bob'), 'h');
+      u.createToken({ hash: 's1', username: 'bob', kind: 'session', createdAt: T0 });
+      expectCode(
+        () => u.deleteUserTokens('bob', { kind: 'cookie' as Kind }),
+        'REQUEST_INVALID',
+        'kind',
+      );
+      expectCode(() => u.deleteUserTokens('bob', { except: '' }), 'REQUEST_INVALID', 'except');
+      expectCode(
+        () => u.deleteUserTokens('bob', { kinds: 'api' } as never),
+        'REQUEST_INVALID',
+        'filter.kinds',
+      );
+      expect(u.listTokens('bob').map((t) => t.hash)).toEqual(['s1']);
     });
   });
 }

@@ -22,6 +22,7 @@ import { buildServer, hashPassword, logLevel } from '@openbms/server';
 import type { Role, Storage } from '@openbms/storage';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { createTransport } from '@openbms/transport';
+import { busFactory } from './buses.js';
 import type { Io } from './main.js';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
@@ -130,6 +131,7 @@ export async function cmdStart(
       config,
       storage,
       configFile,
+      busFactory,
       log: (lvl, message) => {
         if (lvl === 'info') io.out(`${message}\n`);
         else if (sink.log) sink.log[lvl]({ component: 'gateway' }, message);

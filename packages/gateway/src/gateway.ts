@@ -1,10 +1,10 @@
 /**
- * The gateway: one poller per bus (simulated buses are served by the simulator on a local
- * TCP port and polled over it like any RS485-to-Ethernet converter), the sample writer, the
- * alarm engine, rollups and retention on timers, and the read API the server uses.
+ * The gateway: one poller per bus (each bus opened by the injected `BusFactory`: real ports
+ * as configured; `port: sim` buses served by the simulator when the composition root passes
+ * a factory that does so), the sample writer, the alarm engine, rollups and retention on
+ * timers, and the read API the server uses.
  */
 import { BmsError, isBmsError } from '@openbms/core';
-import { createSimulation, serveTcp, type Listening, type Simulation } from '@openbms/simulator';
 import {
   DEFAULT_RETENTION,
   type AlarmEvent,
@@ -12,6 +12,7 @@ import {
   type Storage,
 } from '@openbms/storage';
 import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
+import { realBuses, type BusFactory, type OpenedBus } from './buses.js';
 import { ControlService } from './control/index.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './integrations/metrics/index.js';
 import { ModbusTcpClient, ModbusTcpServer } from './integrations/modbus/index.js';
@@ -34,6 +35,11 @@ export interface GatewayOptions {
   log?: LogFn;
   /** The config file behind `config`: enables `settings` (web settings, backup, restore). */
   configFile?: ConfigFile;
+  /**
+   * Opens each bus (default `realBuses`: the configured port as it is; `port: sim` refused).
+   * `openbms start` passes `withSimulatedBuses(...)` so simulated buses are served.
+   */
+  busFactory?: BusFactory;
 }
 
 /** Config sections `reconfigure()` applies while running. */
@@ -63,10 +69,8 @@ interface RunningBus {
   config: BusConfig;
   endpoint: string;
   poller: BusPoller;
-  sim?: { simulation: Simulation; listening: Listening };
+  opened: OpenedBus;
 }
-
-const DAY_MS = 86_400_000;
 
 export function retentionOf(c: Config): RetentionPolicy {
   const r = c.storage.retention_days;
@@ -355,38 +359,9 @@ export class Gateway {
 
   private async startBus(site: string, bus: BusConfig): Promise<void> {
     const packs = this.refs.filter((p) => p.site === site && p.bus === bus.id);
-    let endpoint = bus.port;
-    let sim: RunningBus['sim'];
-    if (bus.port === 'sim') {
-      const s = bus.simulator;
-      const simulation = createSimulation({
-        protocol: bus.protocol,
-        packs: packs.length,
-        ...(packs[0]?.variant ? { variant: packs[0].variant } : {}),
-        profile: s?.profile ?? 'solar',
-        speed: s?.speed ?? 60,
-        seed: s?.seed ?? 1,
-        initialSocPct: s?.soc_pct ?? 60,
-        cells: s?.cells ?? 16,
-        capacityAh: s?.capacity_ah ?? 100,
-        faults: s?.faults ?? [],
-        chemistry: packs[0]?.chemistry ?? 'lfp',
-        // The simulated day starts at dawn so the demo shows the sun arriving.
-        start: Math.floor(this.clock.now() / DAY_MS) * DAY_MS + 6 * 3_600_000,
-        ...(bus.baud ? { baud: bus.baud } : {}),
-      });
-      const answering = simulation.packs.map((p) => p.address);
-      const configured = packs.map((p) => p.address);
-      if (answering.join() !== configured.join()) {
-        throw new BmsError(
-          'CONFIG_INVALID',
-          `bus ${site}/${bus.id}: simulated ${bus.protocol} packs answer at ${answering.join(', ')}; set the packs' addresses to these`,
-        );
-      }
-      const listening = await serveTcp(simulation.bus);
-      endpoint = listening.endpoint;
-      sim = { simulation, listening };
-    }
+    const open = this.opts.busFactory ?? realBuses;
+    const opened = await open({ site, bus, packs, now: this.clock.now() });
+    const endpoint = opened.endpoint;
     const poller = new BusPoller({
       endpoint,
       packs,
@@ -400,7 +375,7 @@ export class Gateway {
       clock: this.clock,
       onError: (e) => this.log('error', `bus ${site}/${bus.id}: ${String(e)}`),
     });
-    this.running.push({ site, config: bus, endpoint, poller, ...(sim ? { sim } : {}) });
+    this.running.push({ site, config: bus, endpoint, poller, opened });
     poller.start();
     this.log(
       'info',
@@ -424,7 +399,7 @@ export class Gateway {
     this.timers.length = 0;
     for (const b of this.running) {
       await b.poller.stop();
-      await b.sim?.listening.close();
+      await b.opened.close();
     }
     this.running.length = 0;
     this.writer.stop();
@@ -492,10 +467,5 @@ export class Gateway {
 
   writerStatus(): WriterStatus {
     return { ...this.writer.status };
-  }
-
-  /** The simulations behind `port: sim` buses (tests and the demo use them). */
-  simulations(): Simulation[] {
-    return this.running.flatMap((b) => (b.sim ? [b.sim.simulation] : []));
   }
 }

@@ -13,3 +13,4 @@ export * from './integrations/modbus/index.js';
 export * from './integrations/metrics/index.js';
 export * from './integrations/tunnel/index.js';
 export * from './integrations/notify/index.js';
+export * from './buses.js';

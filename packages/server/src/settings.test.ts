@@ -15,6 +15,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ConfigFile, Gateway, SECRET_MARKER } from '@openbms/gateway';
+import { simulatedBuses } from '@openbms/gateway/testing';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
@@ -143,7 +144,12 @@ beforeAll(async () => {
   file = new ConfigFile(join(dir, 'openbms.yaml'));
   storage = openSqliteStorage({});
   cleanups.push(() => storage.close());
-  gw = new Gateway({ config: file.read(), storage, configFile: file });
+  gw = new Gateway({
+    config: file.read(),
+    storage,
+    configFile: file,
+    busFactory: simulatedBuses().busFactory,
+  });
   const heard = new Promise<void>((resolve) => {
     const off = gw.events.on((e) => {
       if (e.type === 'snapshot') {

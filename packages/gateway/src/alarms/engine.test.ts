@@ -4,7 +4,7 @@ import type { AlarmEvent } from '@openbms/storage';
 import { EventBus, type GatewayEvent } from '../types.js';
 import { AlarmEngine } from './engine.js';
 import { parseAlarmRules } from './rules.js';
-import { FakeAlarmStore } from './testing.js';
+import { FakeAlarmStore } from '../testing/alarms.js';
 
 const P = 'home/bus1/1';
 const Q = 'home/bus1/2';

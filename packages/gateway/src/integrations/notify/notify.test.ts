@@ -6,11 +6,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../alarms/index.js';
-import { FakeAlarmStore } from '../../alarms/testing.js';
+import { FakeAlarmStore } from '../../testing/alarms.js';
 import { EventBus } from '../../types.js';
 import { channelSchema, type ChannelConfigInput } from './schema.js';
 import { NotificationService, type NotificationServiceOptions } from './service.js';
-import { HttpReceiver, ManualTimers, waitFor } from './testing.js';
+import { HttpReceiver, ManualTimers, waitFor } from '../../testing/notify.js';
 import type { DeliveryEntry, Message } from './types.js';
 
 const PACKS = [

@@ -4,10 +4,10 @@
  * tunnel to a simulated DALY pack at 115200 baud over a real TCP link. Prints nothing.
  */
 import { performance } from 'node:perf_hooks';
-import { nextEvents, polledBus } from '../../scheduler/simbus.js';
-import { tunnelConfigSchema } from './schema.js';
-import { rawClient } from './testing.js';
-import { UartTunnel } from './tunnel.js';
+import { nextEvents, polledBus } from '../simbus.js';
+import { tunnelConfigSchema } from '../../integrations/tunnel/schema.js';
+import { rawClient } from '../tunnel.js';
+import { UartTunnel } from '../../integrations/tunnel/tunnel.js';
 
 export async function bench(): Promise<Record<string, number>> {
   const a = await polledBus({ protocol: 'daly', packs: 1, baud: 115200 }, { timeoutMs: 200 });

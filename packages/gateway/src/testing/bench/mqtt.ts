@@ -4,10 +4,10 @@
  * the alarm topic); the figure shows the headroom.
  */
 import { EventBus, type PackStatus } from '../../types.js';
-import { topics } from './discovery.js';
-import { MqttIntegration } from './integration.js';
-import { parseMqttConfig } from './schema.js';
-import { BROKER, Watcher, namespace } from './testing.js';
+import { topics } from '../../integrations/mqtt/discovery.js';
+import { MqttIntegration } from '../../integrations/mqtt/integration.js';
+import { parseMqttConfig } from '../../integrations/mqtt/schema.js';
+import { BROKER, Watcher, namespace } from '../mqtt.js';
 
 const PACKS = 100;
 const ROUNDS = 50;

@@ -2,9 +2,9 @@
  * Run by the last-will test as a separate process (bundled by esbuild): starts an
  * MqttIntegration on fake packs and waits to be killed.
  */
-import { EventBus, type PackStatus } from '../../types.js';
-import { MqttIntegration } from './integration.js';
-import { parseMqttConfig } from './schema.js';
+import { EventBus, type PackStatus } from '../types.js';
+import { MqttIntegration } from '../integrations/mqtt/integration.js';
+import { parseMqttConfig } from '../integrations/mqtt/schema.js';
 
 const arg = JSON.parse(process.argv[2] ?? '{}') as { url: string; base: string; prefix: string };
 const pack: PackStatus = {

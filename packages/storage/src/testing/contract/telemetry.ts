@@ -12,7 +12,7 @@ import type {
   Series,
   TelemetryStore,
   Tier,
-} from '../index.js';
+} from '../../index.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;

@@ -17,7 +17,7 @@ import type {
   TokenInfo,
   User,
   UserStore,
-} from './index.js';
+} from '../index.js';
 import {
   json as checkJson,
   oneOf,
@@ -27,7 +27,7 @@ import {
   time,
   tokenFilter,
   username,
-} from './validate.js';
+} from '../validate.js';
 
 // ---------------------------------------------------------------- checks (as the SQLite adapter)
 

@@ -1,9 +1,10 @@
 /** Test helpers: a free TCP port, and a gateway on the simulator with two packs. */
 import { createServer } from 'node:net';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
-import { validateConfig } from '../../config.js';
-import { Gateway } from '../../gateway.js';
-import type { GatewayEvent } from '../../types.js';
+import { validateConfig } from '../config.js';
+import { Gateway } from '../gateway.js';
+import type { GatewayEvent } from '../types.js';
+import { simulatedBuses, type SimulatedBuses } from './sim-buses.js';
 
 /** A port the OS just handed out (modbus-serial treats port 0 as 502, so it needs one). */
 export function freePort(): Promise<number> {
@@ -33,7 +34,7 @@ export function until(gw: Gateway, pred: (e: GatewayEvent) => boolean): Promise<
 export async function simGateway(
   protocol: 'pylontech' | 'daly' = 'pylontech',
   addresses: number[] = [2, 3],
-): Promise<{ gw: Gateway; stop: () => Promise<void> }> {
+): Promise<{ gw: Gateway; sims: SimulatedBuses; stop: () => Promise<void> }> {
   const storage = openSqliteStorage({});
   const config = validateConfig({
     version: 1,
@@ -53,7 +54,8 @@ export async function simGateway(
       },
     ],
   });
-  const gw = new Gateway({ config, storage });
+  const sims = simulatedBuses();
+  const gw = new Gateway({ config, storage, busFactory: sims.busFactory });
   const seen = new Set<string>();
   const all = new Promise<void>((resolve) => {
     gw.events.on((e) => {
@@ -65,6 +67,7 @@ export async function simGateway(
   await all;
   return {
     gw,
+    sims,
     stop: async () => {
       await gw.stop();
       storage.close();

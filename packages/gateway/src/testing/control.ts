@@ -7,10 +7,10 @@ import { createSimulation, serveTcp, ManualClock, type Simulation } from '@openb
 import { getProtocol, type ProtocolDefinition } from '@openbms/protocols';
 import type { AuditStore } from '@openbms/storage';
 import { BusPoller } from '../scheduler/poller.js';
-import { SIM_START, nextEvents, packRefs } from '../scheduler/simbus.js';
+import { SIM_START, nextEvents, packRefs } from './simbus.js';
 import { EventBus, type PackRef } from '../types.js';
-import { ControlService } from './service.js';
-import type { ResolvedPack } from './types.js';
+import { ControlService } from '../control/service.js';
+import type { ResolvedPack } from '../control/types.js';
 
 export interface RigOptions {
   protocol: string;

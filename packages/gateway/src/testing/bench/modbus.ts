@@ -8,9 +8,9 @@
 import { createServer } from 'node:net';
 import Modbus from 'modbus-serial';
 import type { PackStatus } from '../../types.js';
-import { BLOCK_SIZE } from './registers.js';
-import { ModbusTcpServer } from './server.js';
-import { modbusTcpConfigSchema } from './schema.js';
+import { BLOCK_SIZE } from '../../integrations/modbus/registers.js';
+import { ModbusTcpServer } from '../../integrations/modbus/server.js';
+import { modbusTcpConfigSchema } from '../../integrations/modbus/schema.js';
 
 const ModbusRTU = Modbus.default;
 

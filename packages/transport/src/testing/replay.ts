@@ -1,17 +1,14 @@
 /**
  * Replay device: answers recorded requests with recorded replies (a family's
  * fixtures/session.json, or any capture in that format) over a real TCP socket or a real
- * pseudo-terminal, optionally misbehaving. Used by the tests of transports and read cycles,
- * and by `openbms demo` to show real recorded frames travelling over real links. The battery
- * simulator (physics and BMS behaviour) is a separate, later package.
+ * pseudo-terminal, optionally misbehaving. Used by the tests of transports, read cycles and
+ * the CLI (test support: not built; the battery simulator is the device for everything else).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { prng } from '@openbms/core';
+import { ptyPair } from '../pty.js';
 
 export interface Exchange {
   step: string;
@@ -136,49 +133,6 @@ export async function serveTcp(
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
-      }),
-  };
-}
-
-/**
- * A pseudo-terminal pair made by socat; resolves once socat reports both ends ready
- * (its "starting data transfer loop" notice), so no test waits on a guessed delay.
- */
-export async function ptyPair(): Promise<{ host: string; device: string; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'openbms-pty-'));
-  const host = join(dir, 'host');
-  const device = join(dir, 'device');
-  const child: ChildProcess = spawn(
-    'socat',
-    ['-d', '-d', `pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${device}`],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    child.once('error', (e) =>
-      reject(new Error(`cannot start socat (is it installed?): ${e.message}`)),
-    );
-    child.once('exit', (code) => reject(new Error(`socat exited with ${code}: ${log}`)));
-    child.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      if (log.includes('starting data transfer loop')) resolve();
-    });
-  });
-  return {
-    host,
-    device,
-    close: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-          return;
-        }
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGTERM');
       }),
   };
 }

@@ -4,7 +4,7 @@
  * the in-memory stores of `../memory.ts` pass the same suites.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlarmEvent, AlarmStore, AuditStore, Role, UserStore } from '../index.js';
+import type { AlarmEvent, AlarmStore, AuditStore, Role, UserStore } from '../../index.js';
 
 type Closer = { close(): unknown };
 type Opener<T> = () => (T & Closer) | Promise<T & Closer>;

@@ -4,7 +4,7 @@
  * or refuse with 400).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { Clock, Timers } from './types.js';
+import type { Clock, Timers } from '../integrations/notify/types.js';
 
 interface ManualTimer {
   at: number;

@@ -12,7 +12,7 @@ import {
   type Simulation,
 } from '@openbms/simulator';
 import { EventBus, type GatewayEvent, type PackRef } from '../types.js';
-import { BusPoller, type BusPollerOptions, type RoundReport } from './poller.js';
+import { BusPoller, type BusPollerOptions, type RoundReport } from '../scheduler/poller.js';
 
 export interface SimBusOptions {
   protocol: string;

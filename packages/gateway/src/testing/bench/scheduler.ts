@@ -7,10 +7,10 @@
  * as a real 9600-baud port would. Prints nothing; scripts/bench.mjs reports the figure.
  */
 import { createTransport, type LinkSettings, type Transport } from '@openbms/transport';
-import { EventBus } from '../types.js';
-import { BusPoller, type RoundReport } from './poller.js';
-import { simulatedBus } from './simbus.js';
-import { wireMs } from './timing.js';
+import { EventBus } from '../../types.js';
+import { BusPoller, type RoundReport } from '../../scheduler/poller.js';
+import { simulatedBus } from '../simbus.js';
+import { wireMs } from '../../scheduler/timing.js';
 
 const BAUD = 9600;
 

@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { completeSnapshot, type Reading, prng } from '@openbms/core';
 import type { Sample } from '@openbms/storage';
-import { migrate, openDb } from './db.js';
-import { SqliteTelemetry, TELEMETRY_MIGRATIONS } from './telemetry.js';
-import { TelemetryCtx } from './telemetry-context.js';
-import { Aggregator, seriesId } from './telemetry-rows.js';
-import { DAY, STEP } from './telemetry-schema.js';
+import { migrate, openDb } from '../db.js';
+import { SqliteTelemetry, TELEMETRY_MIGRATIONS } from '../telemetry.js';
+import { TelemetryCtx } from '../telemetry-context.js';
+import { Aggregator, seriesId } from '../telemetry-rows.js';
+import { DAY, STEP } from '../telemetry-schema.js';
 
 const PACKS = 16;
 const POLL_MS = 5000;

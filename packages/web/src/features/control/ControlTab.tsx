@@ -11,8 +11,9 @@ import { useApi } from '../../api/hooks';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, Confirm, ErrorBox, Spinner } from '../../ui';
-import type { TabProps } from '../pack/PackPage';
-import { parseInput, type Capabilities, type CommandOutcome } from '../params/model';
+import type { TabProps } from '../../app/pack-tab';
+import type { Capabilities, CommandOutcome } from '../../api/capabilities';
+import { parseInput } from '../../ui/input';
 import { CommandList } from './CommandList';
 import './control.css';
 

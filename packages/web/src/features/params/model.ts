@@ -17,38 +17,11 @@ import {
   type ConsistencyIssue,
   type PackContext,
   type ParameterGroup,
-  type ParameterKind,
 } from '@openbms/core';
+import type { Capabilities, ParamInfo } from '../../api/capabilities';
 
-/** A writable parameter as GET /packs/{id}/capabilities lists it. */
-export interface ParamInfo {
-  id: string;
-  label: string;
-  unit: string;
-  min: number;
-  max: number;
-  step: number;
-  group: ParameterGroup;
-  kind: ParameterKind;
-  level?: number;
-  safe_min?: number;
-  safe_max?: number;
-}
-
-export interface Capabilities {
-  pack_id: string;
-  protocol: string;
-  chemistry: string;
-  /** What the whole-set rules judge the pack by (as the server checks). */
-  limits?: {
-    cell_count?: number;
-    design_ah?: number;
-    max_charge_c: number;
-    max_discharge_c: number;
-  };
-  operations: Record<string, boolean>;
-  parameters: ParamInfo[];
-}
+export type { Capabilities, CommandOutcome, CommandView, ParamInfo } from '../../api/capabilities';
+export { parseInput } from '../../ui/input';
 
 export interface ParamResult {
   id: string;
@@ -79,21 +52,6 @@ export interface ParamDiff {
   changed: { id: string; current: number | null; file: number }[];
   unchanged: string[];
   unknown: { id: string; reason: string }[];
-}
-
-export interface CommandView {
-  id: number;
-  pack_id: string;
-  action: string;
-  user: string;
-  at: number;
-  status: 'done' | 'refused' | 'failed';
-  detail: string;
-}
-
-export interface CommandOutcome {
-  command: CommandView;
-  readback?: Record<string, unknown>;
 }
 
 export const GROUPS: readonly ParameterGroup[] = ['voltage', 'temperature', 'current', 'function'];
@@ -140,14 +98,6 @@ export function buildRows(caps: Capabilities, values: Record<string, number> | u
 export function decimalsOf(step: number): number {
   if (!(step > 0) || step >= 1) return 0;
   return Math.min(6, Math.max(0, Math.round(-Math.log10(step))));
-}
-
-/** What the user typed, as a number: '' -> undefined (no change), junk -> NaN. */
-export function parseInput(s: string): number | undefined {
-  const t = s.trim().replace(',', '.');
-  if (t === '') return undefined;
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)$/.test(t)) return NaN;
-  return Number(t);
 }
 
 /** Two values of a parameter are the same within half its step (as the server compares). */

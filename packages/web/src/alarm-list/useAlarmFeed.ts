@@ -4,9 +4,9 @@
  * acknowledged) — no polling. Older history pages in with `to` = the oldest event loaded.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, type ApiError } from '../../api/client';
-import { live } from '../../api/live';
-import type { AlarmView } from '../../api/types';
+import { api, type ApiError } from '../api/client';
+import { live } from '../api/live';
+import type { AlarmView } from '../api/types';
 
 export interface AlarmFeed {
   /** Every loaded event, newest first. */

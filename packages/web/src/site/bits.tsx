@@ -1,8 +1,8 @@
 /** Small pieces the overview, the parallel view and the large screen draw the same way. */
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Fmt } from '../../i18n/format';
-import { Badge, severityTone, type Tone } from '../../ui';
+import type { Fmt } from '../i18n/format';
+import { Badge, severityTone, type Tone } from '../ui';
 import type { AlarmSummary, RunState } from './model';
 
 /** Power in W below 10 kW, in kW above ("-1 234 W", "12.4 kW"). */
@@ -105,3 +105,6 @@ export function useNow(ms: number): number {
   }, [ms]);
   return now;
 }
+
+export const powerClass = (w: number | undefined): string =>
+  w === undefined ? '' : w > 0 ? 'tone-text-ok' : w < 0 ? 'tone-text-info' : '';

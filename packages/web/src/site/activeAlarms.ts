@@ -6,9 +6,9 @@
  * way are applied again on top of its answer, so none is overwritten.
  */
 import { useSyncExternalStore } from 'react';
-import { api, type ApiError } from '../../api/client';
-import { live } from '../../api/live';
-import type { AlarmView } from '../../api/types';
+import { api, type ApiError } from '../api/client';
+import { live } from '../api/live';
+import type { AlarmView } from '../api/types';
 
 type AlarmEvent = [state: string, alarm: AlarmView];
 

@@ -2,22 +2,18 @@
 import { lazy, Suspense, type ComponentType, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'wouter';
-import { usePack, useLiveState } from '../../api/live';
-import type { PackView } from '../../api/types';
-import { Badge, Spinner, Tabs } from '../../ui';
-import { CellsTab } from './CellsTab';
-import { StatusTab } from './StatusTab';
+import { usePack, useLiveState } from '../api/live';
+import { Badge, Spinner, Tabs } from '../ui';
+import { CellsTab } from '../features/pack/CellsTab';
+import { StatusTab } from '../features/pack/StatusTab';
+import type { TabProps } from './pack-tab';
 
-export interface TabProps {
-  pack: PackView;
-}
-
-const HistoryTab = lazy(() => import('../history/HistoryTab'));
-const AlarmsTab = lazy(() => import('./AlarmsTab'));
-const ParamsTab = lazy(() => import('../params/ParamsTab'));
-const ControlTab = lazy(() => import('../control/ControlTab'));
-const RecordsTab = lazy(() => import('../control/RecordsTab'));
-const SystemTab = lazy(() => import('./SystemTab'));
+const HistoryTab = lazy(() => import('../features/history/HistoryTab'));
+const AlarmsTab = lazy(() => import('../features/pack/AlarmsTab'));
+const ParamsTab = lazy(() => import('../features/params/ParamsTab'));
+const ControlTab = lazy(() => import('../features/control/ControlTab'));
+const RecordsTab = lazy(() => import('../features/control/RecordsTab'));
+const SystemTab = lazy(() => import('../features/pack/SystemTab'));
 
 const TABS: { id: string; component: ComponentType<TabProps> }[] = [
   { id: 'status', component: StatusTab },

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { prng } from '@openbms/core';
 import { Gateway, validateConfig } from '@openbms/gateway';
 import { simulatedBuses, type SimulatedBuses } from '@openbms/gateway/testing';
-import { getProtocol, type ControlOps } from '@openbms/protocols';
+import { getProtocol } from '@openbms/protocols';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@ import { freePort, simGateway, until } from '../../testing/modbus.js';
 const ModbusRTU = Modbus.default;
 
 it('writing 0 to the charge MOS register switches the pack off through ControlService, audited as "modbus"', async () => {
-  const { gw, sims, stop } = await simGateway('daly', [0x40]);
+  const { gw, stop } = await simGateway('daly', [0x40]);
   const port = await freePort();
   const server = new ModbusTcpServer({
     config: modbusTcpConfigSchema.parse({ port, writes: true }),

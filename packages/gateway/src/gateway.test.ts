@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { defaultConfig, validateConfig } from './config.js';
 import { Gateway } from './gateway.js';
+import { MQTT_INTEGRATION } from './integrations/mqtt/descriptor.js';
 import type { GatewayEvent } from './types.js';
 
 const stops: (() => Promise<void> | void)[] = [];
@@ -184,7 +185,7 @@ describe('gateway with MQTT configured', () => {
     const stateTopic = [...got.keys()].find((t) => t.endsWith('/state'))!;
     const state = JSON.parse(got.get(stateTopic)!) as { voltage_v?: number; cell_mv?: number[] };
     expect(state.cell_mv).toHaveLength(16);
-    expect(gw.mqtt?.status().connected).toBe(true);
+    expect(gw.integration(MQTT_INTEGRATION)!.publisher()?.status().connected).toBe(true);
     // Seed 001's IoT MQTT Panel dashboard points at the same topics.
     expect(JSON.stringify(gw.mqttPanel())).toContain(base);
   });

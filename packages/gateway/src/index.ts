@@ -8,6 +8,7 @@ export * from './gateway.js';
 export * from './alarms/index.js';
 export * from './scheduler/index.js';
 export * from './control/index.js';
+export * from './integrations/index.js';
 export * from './integrations/mqtt/index.js';
 export * from './integrations/modbus/index.js';
 export * from './integrations/metrics/index.js';

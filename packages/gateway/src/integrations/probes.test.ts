@@ -8,8 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mqttConfigSchema } from '../integrations/mqtt/index.js';
-import { freePort } from '../integrations/modbus/testing.js';
+import { mqttConfigSchema } from './mqtt/index.js';
+import { freePort } from './modbus/testing.js';
 import { probeListen, probeMqtt, probeTcp } from './probes.js';
 
 const has = (cmd: string, args: string[]): boolean => {

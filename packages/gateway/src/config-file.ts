@@ -8,8 +8,10 @@
  *   refused with STORAGE_READ_ONLY / STORAGE_FULL and the old file is untouched.
  * - Comments and the layout of the sections that did not change are kept (yaml's
  *   parseDocument); a changed section is written out anew.
- * - `redact()` hides every secret behind SECRET_MARKER; `mergeSecrets()` puts the saved
- *   secret back wherever a form sends the marker unchanged.
+ * - `redact()` hides every secret of a section behind SECRET_MARKER (the usual names, URL
+ *   passwords and what its integration declares); `mergeSecrets()` puts the saved secret
+ *   back wherever a form sends the marker unchanged.
+ * - The schema is `configSchema` unless given (an integration registry's, with its sections).
  */
 import { randomBytes } from 'node:crypto';
 import {

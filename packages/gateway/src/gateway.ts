@@ -52,8 +52,6 @@ export interface GatewayOptions {
   integrations?: IntegrationRegistry;
 }
 
-export type { ReconfigureResult };
-
 interface RunningBus {
   site: string;
   config: BusConfig;

@@ -67,6 +67,9 @@ type Mode =
   /** The file could not be opened or migrated for lack of space: an empty in-memory stand-in. */
   | 'standby';
 
+/** What kind of write found the disk full: only a write of that kind proves there is room again. */
+type WriteKind = 'telemetry' | 'records' | 'open';
+
 interface Inner extends RecordStores {
   telemetry: SqliteTelemetry;
 }
@@ -128,7 +131,7 @@ export class SqliteStorage implements Storage {
   private mode: Mode = 'normal';
   private readonly clock: () => number;
   private readonly deferred = new DeferredRecords((e) => this.classify(e));
-  private full: StorageProblem | undefined;
+  private full: (StorageProblem & { kind: WriteKind }) | undefined;
   /** A damage found that could not be set aside (the file could not be moved). */
   private stuck: StorageProblem | undefined;
   /** Where the last damaged file went. */
@@ -184,7 +187,7 @@ export class SqliteStorage implements Storage {
       const err = this.classify(e);
       if (err.code === 'STORAGE_CORRUPT') return this.replaceDamaged(undefined, err.message);
       if (err.code !== 'STORAGE_FULL') throw err;
-      this.markFull(err);
+      this.markFull(err, 'open');
       if (this.fileHasData()) {
         try {
           this.mode = 'exclusive';
@@ -200,7 +203,7 @@ export class SqliteStorage implements Storage {
   }
 
   private standby(err: BmsError): Inner {
-    this.markFull(err);
+    this.markFull(err, 'open');
     this.mode = 'standby';
     return bind(this.standIn());
   }
@@ -279,22 +282,47 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  private markFull(err: BmsError): void {
+  private markFull(err: BmsError, kind: WriteKind): void {
     if (this.full) return;
     this.full = {
       code: 'STORAGE_FULL',
       message: `the disk holding ${this.path} is full: ${err.message}`,
       since: this.clock(),
+      kind,
     };
     this.changed();
   }
 
-  /** A write was stored: the disk has room. */
-  private wrote(): void {
+  /**
+   * A write of `kind` was stored. It proves there is room for its own kind only: a small
+   * alarm record may fit in a page while the next batch of samples does not.
+   */
+  private wrote(kind: Exclude<WriteKind, 'open'>): void {
     if (this.mode === 'exclusive') this.reopenNormally();
-    if (this.full && this.mode !== 'standby') {
+    if (
+      this.full &&
+      this.mode !== 'standby' &&
+      (this.full.kind === kind || this.full.kind === 'open')
+    ) {
       this.full = undefined;
       this.changed();
+    }
+  }
+
+  /**
+   * Whether the disk has room again, for when no write of the kind that failed comes by
+   * (no samples while every pack is offline): free space on the file system, and the file
+   * below SQLite's page cap (`max_page_count`).
+   */
+  private roomAgain(): boolean {
+    if (this.freeBytes() < NEARLY_FULL) return false;
+    try {
+      const db = this.inner.db;
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      const cap = db.pragma('max_page_count', { simple: true }) as number;
+      return pages < cap;
+    } catch {
+      return false;
     }
   }
 
@@ -355,7 +383,7 @@ export class SqliteStorage implements Storage {
    * recorded; a damaged file is replaced, then a write is tried once more on the fresh file
    * while a read answers STORAGE_CORRUPT.
    */
-  private run<T>(write: boolean, what: string, fn: (s: Inner) => T): T {
+  private run<T>(write: WriteKind | false, what: string, fn: (s: Inner) => T): T {
     if (this.closed) throw new BmsError('STORAGE_FAILED', `${what}: the storage is closed`);
     if (write) {
       this.recover();
@@ -367,23 +395,24 @@ export class SqliteStorage implements Storage {
       }
       this.flushDeferred();
     }
+    const kind = write === 'open' ? 'records' : write;
     const gen = this.generation;
     try {
       const r = fn(this.inner);
-      if (write) this.wrote();
+      if (kind) this.wrote(kind);
       return r;
     } catch (e) {
-      const err = this.failed(e, gen);
-      if (!(err.code === 'STORAGE_CORRUPT' && write && this.generation !== gen)) throw err;
+      const err = this.failed(e, gen, kind || 'records');
+      if (!(err.code === 'STORAGE_CORRUPT' && kind && this.generation !== gen)) throw err;
       if (this.mode === 'standby') throw this.noRoom(what);
     }
     // The write met a damaged file, now replaced by a fresh one: once more there.
     try {
       const r = fn(this.inner);
-      this.wrote();
+      this.wrote(kind);
       return r;
     } catch (e) {
-      throw this.failed(e, -1);
+      throw this.failed(e, -1, kind);
     }
   }
 
@@ -391,9 +420,9 @@ export class SqliteStorage implements Storage {
    * Classifies a failure of a store call made on connection `gen` and reacts: a full disk
    * is recorded, a damaged file (met on the current connection) replaced.
    */
-  private failed(e: unknown, gen: number): BmsError {
+  private failed(e: unknown, gen: number, kind: WriteKind): BmsError {
     const err = this.classify(e);
-    if (err.code === 'STORAGE_FULL') this.markFull(err);
+    if (err.code === 'STORAGE_FULL') this.markFull(err, kind);
     if (err.code === 'STORAGE_CORRUPT' && this.mode !== 'memory' && gen === this.generation) {
       const detail = err.message;
       this.inner = this.replaceDamaged(this.inner, detail);
@@ -417,8 +446,8 @@ export class SqliteStorage implements Storage {
       } catch (e) {
         err = this.classify(e);
       }
-      if (!err) return this.wrote();
-      this.failed(err, gen);
+      if (!err) return this.wrote('records');
+      this.failed(err, gen, 'records');
       if (this.generation === gen) return;
     }
   }
@@ -435,13 +464,13 @@ export class SqliteStorage implements Storage {
     try {
       r = fn(this.writable());
     } catch (e) {
-      throw this.failed(e, gen);
+      throw this.failed(e, gen, 'records');
     }
     const waited = this.deferred.takeError();
     if (!waited) {
-      if (this.mode !== 'standby') this.wrote();
+      if (this.mode !== 'standby') this.wrote('records');
     } else {
-      this.failed(waited, gen);
+      this.failed(waited, gen, 'records');
       if (this.generation !== gen) this.flushDeferred();
     }
     return r;
@@ -453,7 +482,7 @@ export class SqliteStorage implements Storage {
     const read = <T>(what: string, fn: (t: SqliteTelemetry) => T): T =>
       this.run(false, what, (s) => fn(s.telemetry));
     const write = <T>(what: string, fn: (t: SqliteTelemetry) => T): T =>
-      this.run(true, what, (s) => fn(s.telemetry));
+      this.run('telemetry', what, (s) => fn(s.telemetry));
     return {
       writeSamples: (samples: readonly Sample[]) =>
         write('cannot write samples', (t) => t.writeSamples(samples)),
@@ -559,7 +588,7 @@ export class SqliteStorage implements Storage {
         if (typeof prop === 'string' && prop in own) return own[prop as keyof typeof own];
         return (...args: unknown[]) => {
           const write = !(typeof prop === 'string' && reads.has(prop));
-          const result = this.run(write, `users.${String(prop)}`, (s) => {
+          const result = this.run(write && 'records', `users.${String(prop)}`, (s) => {
             const fn = (s.users as unknown as Record<PropertyKey, unknown>)[prop];
             if (typeof fn !== 'function') {
               throw new BmsError('STORAGE_FAILED', `the user store has no ${String(prop)}`);
@@ -623,10 +652,20 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  /**
+   * Writes what waits, opens the file if it was not open for lack of space, and clears the
+   * full disk when the file system has room again although no write of the failed kind
+   * came by. The gateway calls it after each flush of its sample writer.
+   */
   retry(): void {
     if (this.closed) return;
     this.recover(true);
     this.flushDeferred();
+    if (this.full && this.mode !== 'standby' && this.roomAgain()) {
+      if (this.mode === 'exclusive') this.reopenNormally();
+      this.full = undefined;
+      this.changed();
+    }
   }
 
   /**

@@ -8,6 +8,7 @@
  * `{"type":"snapshot", pack_id, ts, sent_at, snapshot}` (ts: read from the pack; sent_at: sent), `{"type":"online", pack_id, ts, online}`,
  * `{"type":"alarm", state, alarm}`; bad messages get `{"type":"error", error, code}`.
  */
+import { GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import { caller, presentedSecret, resolveSecret } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -114,7 +115,8 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
       const off = ctx.gateway.events.on((e) => {
         const { packId, msg } = eventMessage(e);
-        if (!all && !subs.has(packId)) return;
+        // Gateway alarms (storage) concern every pack: every socket gets them.
+        if (!all && !subs.has(packId) && packId !== GATEWAY_ALARM_SCOPE) return;
         if (!stillAllowed()) return;
         if (e.type === 'snapshot' && socket.bufferedAmount > MAX_BUFFERED) {
           dropped++;

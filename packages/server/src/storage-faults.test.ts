@@ -107,12 +107,10 @@ function dataDir(): string {
   return dir;
 }
 
+type Msg = Awaited<ReturnType<LiveClient['next']>>;
+
 /** WebSocket messages until one matches (the server sends snapshots meanwhile). */
-async function nextMatching(
-  ws: LiveClient,
-  pred: (m: Record<string, any>) => boolean, // eslint-disable-line @typescript-eslint/no-explicit-any
-): Promise<Record<string, any>> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+async function nextMatching(ws: LiveClient, pred: (m: Msg) => boolean): Promise<Msg> {
   for (;;) {
     const m = await ws.next();
     if (pred(m)) return m;

@@ -3,7 +3,7 @@
  * TCP port and polled over it like any RS485-to-Ethernet converter), the sample writer, the
  * alarm engine, rollups and retention on timers, and the read API the server uses.
  */
-import { BmsError, isBmsError } from '@openbms/core';
+import { BmsError, GATEWAY_ALARM_SCOPE, isBmsError } from '@openbms/core';
 import { createSimulation, serveTcp, type Listening, type Simulation } from '@openbms/simulator';
 import {
   DEFAULT_RETENTION,
@@ -261,6 +261,7 @@ export class Gateway {
         events: this.events,
         packs: () => this.packs(),
         control: this.control,
+        gatewayAlarms: () => this.activeAlarms(GATEWAY_ALARM_SCOPE),
         log: log('mqtt'),
         clock: this.clock,
       });

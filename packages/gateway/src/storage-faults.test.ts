@@ -3,7 +3,8 @@
  * real SQLite file. A full disk is `PRAGMA max_page_count` on the gateway's own connection
  * after the file's last pages are filled (the next write that needs a page fails SQLITE_FULL);
  * a damaged file is pages overwritten with random bytes while the gateway runs. The writer's
- * flush is driven directly, so nothing waits on its timer.
+ * flush is driven directly, so nothing waits on its timer. MQTT goes to the local broker
+ * (OPENBMS_TEST_MQTT), Modbus is read with a real client.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GATEWAY_ALARM_SCOPE, prng } from '@openbms/core';
 import type { Storage } from '@openbms/storage';
 import { openSqliteStorage, type Db } from '@openbms/storage-sqlite';
+import Modbus from 'modbus-serial';
 import { parseAlarmRules } from './alarms/index.js';
+import { BROKER, Watcher, namespace } from './integrations/mqtt/testing.js';
+import { freePort } from './integrations/modbus/testing.js';
 import { validateConfig } from './config.js';
 import { Gateway } from './gateway.js';
 import type { GatewayEvent } from './types.js';
@@ -24,9 +28,10 @@ afterEach(async () => {
 
 const PACK = 's/b/2';
 
-function config() {
+function config(extra: Record<string, unknown> = {}) {
   return validateConfig({
     version: 1,
+    ...extra,
     storage: { batch_ms: 2000, integrity_check_h: 0 },
     sites: [
       {
@@ -98,16 +103,30 @@ function fillDisk(storage: Storage, conn: Db): void {
 }
 
 describe('gateway storage faults', () => {
-  it('full disk: polling, live events and alarms go on, storage_full is raised, samples wait in memory and are all written when space returns, then the alarm clears', async () => {
+  it('full disk: polling, live events, alarms, MQTT and Modbus go on, storage_full is raised, samples wait in memory and are all written when space returns, then the alarm clears', async () => {
     let conn: Db | undefined;
     const storage = openSqliteStorage({ dataDir: dataDir(), onOpen: (db) => (conn = db) });
     stops.push(() => storage.close());
-    const gw = new Gateway({ config: config(), storage });
+    const port = await freePort();
+    const { base } = namespace();
+    const watch = await Watcher.open([`${base}/#`]);
+    stops.push(async () => {
+      await watch.clear([`${base}/gateway/alarms`, `${base}/status`]);
+      await watch.close();
+    });
+    const gw = new Gateway({
+      config: config({
+        modbus_tcp: { port },
+        mqtt: { url: BROKER, base_topic: base, interval_s: 0.2, homeassistant: { enabled: false } },
+      }),
+      storage,
+    });
     await gw.start();
     stops.push(() => gw.stop());
     await snapshots(gw, 1);
     expect(gw.writer.flush()).toBe(true);
     expect(gw.storageStatus().status).toBe('ok');
+    await watch.on(`${base}/gateway/alarms`, (p) => JSON.parse(p).active === 0);
 
     const raised = until(
       gw,
@@ -125,6 +144,22 @@ describe('gateway storage faults', () => {
     expect(gw.activeAlarms().map((a) => `${a.packId}:${a.code}`)).toContain('gateway:storage_full');
     expect(gw.storageStatus()).toMatchObject({ status: 'degraded', code: 'STORAGE_FULL' });
     expect(gw.writerStatus()).toMatchObject({ lastErrorCode: 'STORAGE_FULL', dropped: 0 });
+    // MQTT: the gateway's alarm topic says so, and the pack's state keeps coming.
+    const mqttAlarm = await watch.on(`${base}/gateway/alarms`, (p) => JSON.parse(p).active === 1);
+    expect(JSON.parse(mqttAlarm.payload)).toMatchObject({
+      fault: true,
+      alarms: [{ code: 'storage_full', severity: 'fault' }],
+    });
+    const mark = watch.seen.length;
+    await watch.on(`${base}/s_b_2/state`, () => true, 15_000, mark);
+    // Modbus: the pack's register block is served from the live snapshot.
+    const client = new Modbus.default();
+    await client.connectTCP('127.0.0.1', { port });
+    stops.push(() => new Promise<void>((r) => client.close(() => r())));
+    client.setID(1);
+    const { data } = await client.readHoldingRegisters(0, 36);
+    expect(data[0]).toBe(Math.round(gw.pack(PACK)!.snapshot!.soc_pct!));
+    expect(data[35]).toBe(gw.pack(PACK)!.snapshot!.cell_mv!.length);
     // A pack alarm raised now still reaches the bus and the active list.
     const socRule = until(gw, (e) => e.type === 'alarm' && e.event.ruleId === 'any-soc');
     gw.alarms.setRules(
@@ -143,6 +178,7 @@ describe('gateway storage faults', () => {
     await snapshots(gw, 1);
     expect(gw.writer.flush()).toBe(true);
     await cleared;
+    await watch.on(`${base}/gateway/alarms`, (p) => JSON.parse(p).active === 0, 15_000, mark);
     expect(gw.storageStatus()).toMatchObject({ status: 'ok', problems: [], buffered: 0 });
     expect(gw.activeAlarms(GATEWAY_ALARM_SCOPE)).toEqual([]);
     // Every sample polled while the disk was full is stored.

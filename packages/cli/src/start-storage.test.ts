@@ -5,13 +5,14 @@
  * - a database whose middle pages were overwritten with random bytes before the start.
  * Waiting on the other process is a bounded poll with a deadline.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import {
   closeSync,
   existsSync,
   mkdtempSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -234,7 +235,7 @@ describe.skipIf(!ROOT)(
 );
 
 describe('openbms start on a damaged database', () => {
-  it('detects it at start: storage_corrupt, /health degraded, the file kept aside byte for byte, new samples stored, login works', async () => {
+  it('detects it at start (storage_corrupt, /health degraded, the file kept aside byte for byte, new samples stored, login works), and the documented recovery brings the old samples back', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'openbms-corrupt-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     await prepare(dataDir, 6000);
@@ -269,5 +270,37 @@ describe('openbms start on a damaged database', () => {
     await eventually('new samples stored in the fresh file', async () =>
       (await api.rawCount(began, Date.now() + 60_000)) >= 2 ? true : undefined,
     );
+
+    // The recovery the README gives: stop, merge the set-aside file, move it away, start.
+    const stopped = new Promise((r) => app.child.once('exit', r));
+    app.child.kill('SIGTERM');
+    await stopped;
+    const merge = spawnSync(
+      process.execPath,
+      [BIN, 'db', 'merge', aside!, '--data-dir', dataDir, '--json'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(merge.status, merge.stderr).toBe(0);
+    const report = JSON.parse(merge.stdout) as { samples: number; unreadable: { table: string }[] };
+    expect(report.samples).toBeGreaterThan(0);
+    expect(report.samples).toBeLessThan(6000); // the damaged pages' samples are lost...
+    expect(report.unreadable.some((u) => u.table === 'telemetry_raw')).toBe(true); // ...and said so
+    const kept = join(dataDir, '..', `${dataDir.split('/').pop()}-damaged.sqlite`);
+    renameSync(aside!, kept);
+    cleanups.push(() => rmSync(kept, { force: true }));
+    for (const suffix of ['-wal', '-shm']) if (existsSync(aside + suffix)) rmSync(aside + suffix);
+
+    const again = await start(['--data-dir', dataDir]);
+    const api2 = client(again.url);
+    expect((await api2.get('/api/v1/health')).body).toMatchObject({ status: 'ok' });
+    await api2.login();
+    // Every sample the merge read is stored again (the daily files count them).
+    const files = await api2.get(`/api/v1/exports/daily?pack=${encodeURIComponent('demo/old/9')}`);
+    expect(files.body.reduce((n: number, f: Json) => n + f.samples, 0)).toBe(report.samples);
+    expect(
+      (await api2.get('/api/v1/alarms?active=true')).body.map((a: Json) => a.code),
+    ).not.toContain('storage_corrupt');
   });
 });

@@ -70,6 +70,15 @@ export function openDb(path: string, opts: { exclusive?: boolean } = {}): Db {
   }
 }
 
+/** Opens a file read-only (a database to merge from; it is never changed). */
+export function openReadOnly(path: string): Db {
+  try {
+    return new Database(path, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw storageError(e, `cannot open ${path}`);
+  }
+}
+
 export function migrate(db: Db, migrations: readonly Migration[]): void {
   try {
     db.exec(

@@ -8,6 +8,7 @@ export { SqliteTelemetry } from './telemetry.js';
 export { SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage.js';
 export { setAsideFiles } from './integrity.js';
+export type { MergeReport, Unreadable } from './merge.js';
 
 /**
  * Opens (creating if needed) `<dataDir>/openbms.sqlite`, or `:memory:` for tests. A full disk

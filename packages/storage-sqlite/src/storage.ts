@@ -39,7 +39,8 @@ import type {
   StorageProblem,
   TelemetryStore,
 } from '@openbms/storage';
-import { causeOf, migrate, openDb, storageError, type Db } from './db.js';
+import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
+import { mergeDatabase, type MergeReport } from './merge.js';
 import { DeferredRecords, type NewAlarm, type RecordStores } from './deferred.js';
 import { quickCheckInWorker, quickCheckSync, setAside, setAsideFiles } from './integrity.js';
 import { RECORDS_MIGRATIONS, SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
@@ -723,6 +724,29 @@ export class SqliteStorage implements Storage {
     this.inner = this.replaceDamaged(this.inner, detail);
     const aside = this.lastSetAside;
     return { result: 'corrupt', detail, ms: ms(), ...(aside ? { setAside: aside } : {}) };
+  }
+
+  /**
+   * Merges another OpenBMS database (the set-aside damaged file, or a recovered copy) into
+   * this one, then folds the rollups: see merge.ts. Run it with OpenBMS stopped.
+   */
+  merge(sourcePath: string): MergeReport {
+    if (this.closed || this.mode !== 'normal') {
+      throw new BmsError(
+        'STORAGE_FAILED',
+        `cannot merge into ${this.path}: it is not open normally (${this.closed ? 'closed' : 'disk full'})`,
+      );
+    }
+    const src = openReadOnly(sourcePath);
+    try {
+      const report = mergeDatabase(this.inner.db, this.telemetry, src);
+      this.telemetry.rollup(this.clock());
+      return report;
+    } catch (e) {
+      throw storageError(e, `merging ${sourcePath}`);
+    } finally {
+      src.close();
+    }
   }
 
   /** Writes what waits if it can, then closes. */

@@ -11,13 +11,7 @@ export interface AlarmCodeInfo {
   /** Severity when the device gives no level. */
   severity: Severity;
   category:
-    | 'voltage'
-    | 'current'
-    | 'temperature'
-    | 'state'
-    | 'hardware'
-    | 'communication'
-    | 'storage';
+    'voltage' | 'current' | 'temperature' | 'state' | 'hardware' | 'communication' | 'storage';
 }
 
 /**

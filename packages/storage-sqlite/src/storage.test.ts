@@ -359,16 +359,34 @@ describe('recovery: merging the set-aside file back', () => {
     s0.telemetry.rollup(now);
     s0.telemetry.applyRetention(now);
     s0.users.create({ username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
-    const evId = s0.alarms.raise({ packId: 's/b/1', code: 'cell_ov', severity: 'protection', origin: 'bms', raisedAt: now - 5000, message: 'over' });
+    const evId = s0.alarms.raise({
+      packId: 's/b/1',
+      code: 'cell_ov',
+      severity: 'protection',
+      origin: 'bms',
+      raisedAt: now - 5000,
+      message: 'over',
+    });
     s0.audit.append({ at: now - 4000, user: 'ann', action: 'login', result: 'ok' });
     const stored = new Set(
-      s0.telemetry
-        .history({ packId: 's/b/1', from: T0, to: now + 1, fields: ['soc_pct'], resolution: 'raw', maxPoints: 100_000 })
-        .series['soc_pct']!.t,
+      s0.telemetry.history({
+        packId: 's/b/1',
+        from: T0,
+        to: now + 1,
+        fields: ['soc_pct'],
+        resolution: 'raw',
+        maxPoints: 100_000,
+      }).series['soc_pct']!.t,
     );
     const kept = [...hourly.filter((x) => x.ts >= now - 30 * day), ...dense].map((x) => x.ts);
     expect([...stored].sort()).toEqual([...new Set(kept)].sort());
-    const old1h = s0.telemetry.history({ packId: 's/b/1', from: T0, to: T0 + 5 * day - 1, fields: ['soc_pct'], resolution: '1h' });
+    const old1h = s0.telemetry.history({
+      packId: 's/b/1',
+      from: T0,
+      to: T0 + 5 * day - 1,
+      fields: ['soc_pct'],
+      resolution: '1h',
+    });
     expect(old1h.series['soc_pct']!.t.length).toBe(5 * 24);
     s0.close();
     damage(join(dir, 'openbms.sqlite'), 8, 99);
@@ -385,19 +403,33 @@ describe('recovery: merging the set-aside file back', () => {
     const merged = s2.merge(report.setAside!);
     expect(merged.samples).toBeGreaterThan(0);
     const gaps = merged.unreadable.filter((u) => u.table === 'telemetry_raw');
-    const inGap = (ts: number): boolean => gaps.some((g) => ts > g.after && (g.upTo === undefined || ts < g.upTo));
+    const inGap = (ts: number): boolean =>
+      gaps.some((g) => ts > g.after && (g.upTo === undefined || ts < g.upTo));
     const back = new Set(
-      s2.telemetry
-        .history({ packId: 's/b/1', from: T0, to: now + 60_000, fields: ['soc_pct'], resolution: 'raw', maxPoints: 100_000 })
-        .series['soc_pct']!.t,
+      s2.telemetry.history({
+        packId: 's/b/1',
+        from: T0,
+        to: now + 60_000,
+        fields: ['soc_pct'],
+        resolution: 'raw',
+        maxPoints: 100_000,
+      }).series['soc_pct']!.t,
     );
     expect(gaps.length).toBeGreaterThan(0); // the damage hit samples: some are lost, and said so
     expect(back.size).toBeGreaterThan(stored.size / 2);
     for (const ts of stored) if (!inGap(ts)) expect(back.has(ts), `sample ${ts}`).toBe(true);
     for (const x of after) expect(back.has(x.ts)).toBe(true);
-    expect([...back].filter((ts) => !stored.has(ts) && !after.some((x) => x.ts === ts))).toEqual([]);
+    expect([...back].filter((ts) => !stored.has(ts) && !after.some((x) => x.ts === ts))).toEqual(
+      [],
+    );
     // The hourly rollups older than the raw retention are back too (unless on damaged pages).
-    const h1 = s2.telemetry.history({ packId: 's/b/1', from: T0, to: T0 + 5 * day - 1, fields: ['soc_pct'], resolution: '1h' });
+    const h1 = s2.telemetry.history({
+      packId: 's/b/1',
+      from: T0,
+      to: T0 + 5 * day - 1,
+      fields: ['soc_pct'],
+      resolution: '1h',
+    });
     expect(h1.series['soc_pct']!.t.length).toBeGreaterThan(0);
     const lost1h = merged.unreadable.some((u) => u.table === 'telemetry_1h');
     if (!lost1h) expect(h1.series['soc_pct']).toEqual(old1h.series['soc_pct']);
@@ -407,7 +439,14 @@ describe('recovery: merging the set-aside file back', () => {
 
     const again = s2.merge(report.setAside!);
     expect(again).toMatchObject({ alarms: 0, audit: 0, users: 0, tokens: 0, rollups: 0 });
-    const count = s2.telemetry.history({ packId: 's/b/1', from: T0, to: now + 60_000, fields: ['soc_pct'], resolution: 'raw', maxPoints: 100_000 }).series['soc_pct']!.t.length;
+    const count = s2.telemetry.history({
+      packId: 's/b/1',
+      from: T0,
+      to: now + 60_000,
+      fields: ['soc_pct'],
+      resolution: 'raw',
+      maxPoints: 100_000,
+    }).series['soc_pct']!.t.length;
     expect(count).toBe(back.size);
     s2.close();
   });

@@ -132,7 +132,9 @@ export class SqliteStorage implements Storage {
   private mode: Mode = 'normal';
   private readonly clock: () => number;
   private readonly deferred = new DeferredRecords((e) => this.classify(e));
-  private full: (StorageProblem & { kind: WriteKind }) | undefined;
+  private full: StorageProblem | undefined;
+  /** The kinds of write that found the disk full since (each must succeed again). */
+  private readonly fullKinds = new Set<WriteKind>();
   /** A damage found that could not be set aside (the file could not be moved). */
   private stuck: StorageProblem | undefined;
   /** Where the last damaged file went. */
@@ -246,16 +248,27 @@ export class SqliteStorage implements Storage {
     this.flushDeferred();
   }
 
-  /** After the first write that the exclusive connection took: back to a normal one. */
+  /**
+   * After the first write that the exclusive connection took: back to a normal one (or the
+   * exclusive one again, or the stand-in). Never throws: the write it follows is stored.
+   */
   private reopenNormally(): void {
     if (this.mode !== 'exclusive') return;
-    this.inner.db.close();
     try {
-      this.inner = this.connect(this.path, false);
-      this.mode = 'normal';
+      this.inner.db.close();
     } catch {
-      this.inner = this.connect(this.path, true);
+      // closing an exclusive connection checkpoints; if that fails the WAL stays for the next
     }
+    for (const exclusive of [false, true]) {
+      try {
+        this.inner = this.connect(this.path, exclusive);
+        this.mode = exclusive ? 'exclusive' : 'normal';
+        return;
+      } catch {
+        // try the next way
+      }
+    }
+    this.inner = this.standby(new BmsError('STORAGE_FULL', `cannot reopen ${this.path}`));
   }
 
   // ------------------------------------------------------------------ failures
@@ -284,13 +297,20 @@ export class SqliteStorage implements Storage {
   }
 
   private markFull(err: BmsError, kind: WriteKind): void {
+    this.fullKinds.add(kind);
     if (this.full) return;
     this.full = {
       code: 'STORAGE_FULL',
       message: `the disk holding ${this.path} is full: ${err.message}`,
       since: this.clock(),
-      kind,
     };
+    this.changed();
+  }
+
+  private clearFull(): void {
+    this.fullKinds.clear();
+    if (!this.full) return;
+    this.full = undefined;
     this.changed();
   }
 
@@ -300,14 +320,10 @@ export class SqliteStorage implements Storage {
    */
   private wrote(kind: Exclude<WriteKind, 'open'>): void {
     if (this.mode === 'exclusive') this.reopenNormally();
-    if (
-      this.full &&
-      this.mode !== 'standby' &&
-      (this.full.kind === kind || this.full.kind === 'open')
-    ) {
-      this.full = undefined;
-      this.changed();
-    }
+    if (!this.full || this.mode === 'standby') return;
+    this.fullKinds.delete(kind);
+    this.fullKinds.delete('open');
+    if (this.fullKinds.size === 0) this.clearFull();
   }
 
   /**
@@ -664,8 +680,8 @@ export class SqliteStorage implements Storage {
     this.flushDeferred();
     if (this.full && this.mode !== 'standby' && this.roomAgain()) {
       if (this.mode === 'exclusive') this.reopenNormally();
-      this.full = undefined;
-      this.changed();
+      // reopenNormally may have fallen back to the stand-in.
+      if ((this.mode as Mode) !== 'standby') this.clearFull();
     }
   }
 

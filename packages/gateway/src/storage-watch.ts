@@ -45,12 +45,14 @@ export class StorageWatch {
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<unknown> | undefined;
   private lastCodes = '';
+  private stopped = true;
   /** Since when the disk has been full (kept until the samples that waited are written). */
   private fullSince: number | undefined;
 
   constructor(private readonly o: StorageWatchOptions) {}
 
   start(): void {
+    this.stopped = false;
     this.off ??= this.o.storage.onHealth?.(() => this.evaluate());
     if (this.o.checkEveryMs > 0 && this.o.storage.checkIntegrity && !this.timer) {
       this.timer = setInterval(() => void this.check(), this.o.checkEveryMs);
@@ -60,6 +62,7 @@ export class StorageWatch {
   }
 
   stop(): void {
+    this.stopped = true;
     this.off?.();
     this.off = undefined;
     clearInterval(this.timer);
@@ -136,6 +139,7 @@ export class StorageWatch {
 
   /** Raises or clears the storage alarms to match the status now. */
   evaluate(): void {
+    if (this.stopped) return; // a check that ends after the gateway stopped changes nothing
     const s = this.status();
     const at = this.o.clock.now();
     const full = s.problems.find((p) => p.code === 'STORAGE_FULL');

@@ -103,7 +103,7 @@ function fillDisk(storage: Storage, conn: Db): void {
 }
 
 describe('gateway storage faults', () => {
-  it('full disk: polling, live events, alarms, MQTT and Modbus go on, storage_full is raised, samples wait in memory and are all written when space returns, then the alarm clears', async () => {
+  it('full disk: polling, live events, alarms, MQTT and Modbus go on, storage_full is raised once (a small alarm write that fits does not clear it), samples wait in memory and are all written when space returns, then the alarm clears', async () => {
     let conn: Db | undefined;
     const storage = openSqliteStorage({ dataDir: dataDir(), onOpen: (db) => (conn = db) });
     stops.push(() => storage.close());

@@ -38,30 +38,62 @@ const PACK = 'demo/rack/2';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
+  // Every cleanup runs (an unmount must not be skipped because another one failed).
+  let first: unknown;
+  while (cleanups.length) {
+    try {
+      await cleanups.pop()!();
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  if (first) throw first;
 });
 
 interface Started {
   child: ChildProcess;
   url: string;
   out: string[];
-  err: string[];
+  /** The first standard-error line matching `re` (already read or still to come). */
+  errLine(re: RegExp, ms?: number): Promise<string>;
 }
 
 async function start(args: string[]): Promise<Started> {
   const child = spawn(process.execPath, [BIN, 'start', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited; // it holds files on the tmpfs until it is gone
   });
   const out: string[] = [];
   const err: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => err.push(l));
+  const waiting: { re: RegExp; resolve: (l: string) => void }[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => {
+    err.push(l);
+    for (const w of waiting.splice(0)) {
+      if (w.re.test(l)) w.resolve(l);
+      else waiting.push(w);
+    }
+  });
+  // Standard error is a pipe of its own: a line written before "listening" may be read after.
+  const errLine = (re: RegExp, ms = 10_000): Promise<string> => {
+    const seen = err.find((l) => re.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no stderr line ${re} in ${ms} ms: ${err.join('\n')}`)),
+        ms,
+      );
+      waiting.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  };
   for await (const line of createInterface({ input: child.stdout! })) {
     out.push(line);
     const m = /^OpenBMS listening on (http:\/\/[^ ]+) /.exec(line);
-    if (m) return { child, url: m[1]!, out, err };
+    if (m) return { child, url: m[1]!, out, errLine };
   }
   throw new Error(`openbms start exited: ${err.join('\n')}`);
 }
@@ -189,7 +221,7 @@ describe.skipIf(!ROOT)(
 
       const began = Date.now();
       const app = await start(['--data-dir', dataDir, '--config', cfg]);
-      expect(app.err.join('\n')).toMatch(/warning: storage: the disk holding .* is full/);
+      await app.errLine(/warning: storage: the disk holding .* is full/);
       const api = client(app.url);
       const health = await api.get('/api/v1/health');
       expect(health.status).toBe(200);
@@ -252,8 +284,9 @@ describe('openbms start on a damaged database', () => {
 
     const began = Date.now();
     const app = await start(['--data-dir', dataDir]);
-    const said = app.err.join('\n');
-    expect(said).toMatch(/the database is damaged \(quick_check: .*\); it was set aside as /);
+    const said = await app.errLine(
+      /the database is damaged \(quick_check: .*\); it was set aside as /,
+    );
     const aside = /set aside as (\S+) and a fresh one/.exec(said)?.[1];
     expect(aside && existsSync(aside)).toBe(true);
     expect(readFileSync(aside!).equals(damaged)).toBe(true);

@@ -34,6 +34,7 @@ import type { ConfigFile } from './config-file.js';
 import { GatewaySettings } from './settings/index.js';
 import { BusPoller } from './scheduler/index.js';
 import { EventBus, type PackRef, type PackStatus } from './types.js';
+import { StorageWatch, type StorageStatus } from './storage-watch.js';
 import { SampleWriter, type WriterStatus } from './writer.js';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -78,6 +79,8 @@ export class Gateway {
   readonly events: EventBus;
   readonly alarms: AlarmEngine;
   readonly writer: SampleWriter;
+  /** Storage problems as gateway alarms (storage_full, storage_corrupt) and /health status. */
+  readonly storageWatch: StorageWatch;
   /** Safe control and parameters: validation, interlocks, exclusive slot, read-back, audit. */
   readonly control: ControlService;
   private readonly running: RunningBus[] = [];
@@ -99,6 +102,7 @@ export class Gateway {
     this.writer = new SampleWriter(opts.storage.telemetry, this.events, {
       batchMs: opts.config.storage.batch_ms,
       onError: (m) => this.log('error', `storing samples failed (they stay buffered): ${m}`),
+      afterFlush: () => this.storageWatch.tick(),
     });
     this.control = new ControlService({
       resolve: (id) => {
@@ -140,12 +144,21 @@ export class Gateway {
     this.settings = opts.configFile
       ? new GatewaySettings(this.integrations, opts.configFile)
       : undefined;
+    this.storageWatch = new StorageWatch({
+      storage: opts.storage,
+      writer: this.writer,
+      alarms: this.alarms,
+      clock: this.clock,
+      log: this.log,
+      checkEveryMs: opts.config.storage.integrity_check_h * 3_600_000,
+    });
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     this.alarms.start();
+    this.storageWatch.start();
     this.writer.start();
     for (const site of sitesOf(this.opts.config)) {
       for (const bus of site.buses) await this.startBus(site.id, bus);
@@ -272,6 +285,7 @@ export class Gateway {
     }
     this.running.length = 0;
     this.writer.stop();
+    this.storageWatch.stop();
     this.alarms.stop();
     this.started = false;
   }
@@ -331,6 +345,11 @@ export class Gateway {
   /** The tunnel's status (client, bytes, expiry), undefined when no tunnel is configured. */
   tunnelStatus(): TunnelStatus | undefined {
     return this.integration(TUNNEL_INTEGRATION)?.tunnelStatus();
+  }
+
+  /** Whether everything is being stored (`/health`): storage problems and what waits in memory. */
+  storageStatus(): StorageStatus {
+    return this.storageWatch.status();
   }
 
   writerStatus(): WriterStatus {

@@ -4,6 +4,7 @@ export * from './http-config.js';
 export * from './config-file.js';
 export * from './settings/index.js';
 export * from './writer.js';
+export * from './storage-watch.js';
 export * from './gateway.js';
 export * from './alarms/index.js';
 export * from './scheduler/index.js';

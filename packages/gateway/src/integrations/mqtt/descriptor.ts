@@ -1,4 +1,5 @@
 /** The `mqtt:` section as a registered integration: the publisher, its status and test. */
+import { GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import type {
   Integration,
   IntegrationContext,
@@ -24,6 +25,8 @@ export class MqttRuntime implements IntegrationRuntime {
       events: ctx.events,
       packs: () => ctx.packs(),
       control: ctx.control,
+      // The gateway's own alarms (storage) go to <base>/gateway/alarms.
+      gatewayAlarms: () => ctx.activeAlarms(GATEWAY_ALARM_SCOPE),
       log: ctx.log,
       clock: ctx.clock,
     });

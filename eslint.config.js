@@ -104,16 +104,6 @@ export default tseslint.config(
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
   },
-  {
-    // The gateway <-> settings cycle (the settings service builds integrations the gateway
-    // owns) goes with the integration registry of issue 13 part C; drop this block then.
-    files: [
-      'packages/gateway/src/gateway.ts',
-      'packages/gateway/src/settings/index.ts',
-      'packages/gateway/src/settings/service.ts',
-    ],
-    rules: { 'import-x/no-cycle': 'off' },
-  },
   // Every package: only what its own package.json declares. Runtime code gets its
   // `dependencies`; tests and src/testing/ may also use its `devDependencies` and the
   // repository's test tooling (the root package.json's devDependencies: vitest, playwright...).

@@ -12,6 +12,7 @@ import { defaultConfig, validateConfig } from './config.js';
 import type { BusFactory, BusRequest } from './buses.js';
 import { Gateway } from './gateway.js';
 import { simulatedBuses } from './testing/sim-buses.js';
+import { MQTT_INTEGRATION } from './integrations/mqtt/descriptor.js';
 import type { GatewayEvent } from './types.js';
 
 const stops: (() => Promise<void> | void)[] = [];
@@ -255,7 +256,7 @@ describe('gateway with MQTT configured', () => {
     const stateTopic = [...got.keys()].find((t) => t.endsWith('/state'))!;
     const state = JSON.parse(got.get(stateTopic)!) as { voltage_v?: number; cell_mv?: number[] };
     expect(state.cell_mv).toHaveLength(16);
-    expect(gw.mqtt?.status().connected).toBe(true);
+    expect(gw.integration(MQTT_INTEGRATION)!.publisher()?.status().connected).toBe(true);
     // Seed 001's IoT MQTT Panel dashboard points at the same topics.
     expect(JSON.stringify(gw.mqttPanel())).toContain(base);
   });

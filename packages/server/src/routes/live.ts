@@ -14,6 +14,7 @@
  * secret at the first event after a minute also catches expiry and changes made outside
  * this server (another process on the same database).
  */
+import { GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import { caller, presentedSecret, resolveSecret } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -129,7 +130,8 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
       const off = ctx.gateway.events.on((e) => {
         const { packId, msg } = eventMessage(e);
-        if (!all && !subs.has(packId)) return;
+        // Gateway alarms (storage) concern every pack: every socket gets them.
+        if (!all && !subs.has(packId) && packId !== GATEWAY_ALARM_SCOPE) return;
         if (!stillAllowed()) return;
         if (e.type === 'snapshot' && socket.bufferedAmount > MAX_BUFFERED) {
           dropped++;

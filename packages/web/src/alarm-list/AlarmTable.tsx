@@ -4,6 +4,7 @@
  * phone each row becomes a small card (alarms.css), so the page never scrolls sideways.
  */
 import { useState, type ReactNode } from 'react';
+import { GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import type { ApiError } from '../api/client';
@@ -100,9 +101,14 @@ export function AlarmTable(props: {
                 </td>
                 {props.packName && (
                   <td data-label={t('pack')}>
-                    <Link href={`/packs/${encodeURIComponent(a.pack_id)}/alarms`}>
-                      {props.packName(a.pack_id)}
-                    </Link>
+                    {a.pack_id === GATEWAY_ALARM_SCOPE ? (
+                      // The gateway's own alarms (storage full, database damaged): no pack page.
+                      <span>{t('gatewayScope')}</span>
+                    ) : (
+                      <Link href={`/packs/${encodeURIComponent(a.pack_id)}/alarms`}>
+                        {props.packName(a.pack_id)}
+                      </Link>
+                    )}
                   </td>
                 )}
                 <td data-label={t('raised')} className="nowrap">

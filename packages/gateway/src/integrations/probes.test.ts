@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mqttConfigSchema } from '../integrations/mqtt/index.js';
+import { mqttConfigSchema } from './mqtt/index.js';
 import { freePort } from '../testing/modbus.js';
 import { probeListen, probeMqtt, probeTcp } from './probes.js';
 

@@ -8,7 +8,7 @@ import { createConnection, createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import Modbus from 'modbus-serial';
 import mqtt, { type IClientOptions } from 'mqtt';
-import type { MqttConfig } from '../integrations/mqtt/index.js';
+import type { MqttConfig } from './mqtt/index.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -20,6 +20,11 @@ export interface ProbeResult {
   values?: number[];
   /** The address tried, host:port. */
   address?: string;
+}
+
+/** The answer when a test has no settings to test. */
+export function nothingToTest(section: string): ProbeResult {
+  return { ok: false, message: `no ${section} settings saved or given` };
 }
 
 const ModbusRTU = Modbus.default;

@@ -17,6 +17,7 @@ import Modbus from 'modbus-serial';
 import { parseAlarmRules } from './alarms/index.js';
 import { BROKER, Watcher, namespace } from './testing/mqtt.js';
 import { freePort } from './testing/modbus.js';
+import { simulatedBuses } from './testing/sim-buses.js';
 import { validateConfig } from './config.js';
 import { Gateway } from './gateway.js';
 import type { GatewayEvent } from './types.js';
@@ -120,6 +121,7 @@ describe('gateway storage faults', () => {
         mqtt: { url: BROKER, base_topic: base, interval_s: 0.2, homeassistant: { enabled: false } },
       }),
       storage,
+      busFactory: simulatedBuses().busFactory,
     });
     await gw.start();
     stops.push(() => gw.stop());
@@ -211,7 +213,7 @@ describe('gateway storage faults', () => {
     seed.close();
     const storage = openSqliteStorage({ dataDir: dir });
     stops.push(() => storage.close());
-    const gw = new Gateway({ config: config(), storage });
+    const gw = new Gateway({ config: config(), storage, busFactory: simulatedBuses().busFactory });
     await gw.start();
     stops.push(() => gw.stop());
     await snapshots(gw, 1);

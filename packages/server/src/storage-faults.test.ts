@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prng } from '@openbms/core';
 import { Gateway, validateConfig, type GatewayEvent } from '@openbms/gateway';
+import { simulatedBuses } from '@openbms/gateway/testing';
 import { openSqliteStorage, type Db, type SqliteStorage } from '@openbms/storage-sqlite';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
@@ -63,7 +64,7 @@ async function rig(dir: string, onOpen?: (db: Db) => void): Promise<Rig> {
       },
     ],
   });
-  const gw = new Gateway({ config, storage });
+  const gw = new Gateway({ config, storage, busFactory: simulatedBuses().busFactory });
   await gw.start();
   stops.push(() => gw.stop());
   const app = await buildServer({ storage, gateway: gw, passwordCost: TEST_COST });

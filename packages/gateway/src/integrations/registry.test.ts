@@ -16,6 +16,7 @@ import type { AnyIntegration, Integration, IntegrationRuntime } from './integrat
 import { METRICS_INTEGRATION } from './metrics/descriptor.js';
 import { MODBUS_CLIENT_INTEGRATION, MODBUS_TCP_INTEGRATION } from './modbus/descriptor.js';
 import { freePort, until } from '../testing/modbus.js';
+import { simulatedBuses } from '../testing/sim-buses.js';
 import { MQTT_INTEGRATION } from './mqtt/descriptor.js';
 import { NOTIFICATIONS_INTEGRATION } from './notify/descriptor.js';
 import { IntegrationRegistry } from './registry.js';
@@ -139,6 +140,7 @@ describe('built-in runtimes on a real gateway', () => {
     storage = openSqliteStorage({});
     gw = new Gateway({
       storage,
+      busFactory: simulatedBuses().busFactory,
       config: validateConfig({
         version: 1,
         sites: [

@@ -1,8 +1,11 @@
 /**
- * The storage facade on real SQLite files: the contract suites through it, a full disk made
- * with `PRAGMA max_page_count` (the next write that grows the file fails with SQLITE_FULL,
- * as on a full file system), and damaged files made by overwriting pages in the middle with
- * random bytes. The real full file system (tmpfs) is in storage-tmpfs.test.ts.
+ * The storage facade on real SQLite files, in the test's own thread (the class the writer
+ * thread of SqliteStorage runs): the contract suites through it, a full disk made with
+ * `PRAGMA max_page_count` (the next write that grows the file fails with SQLITE_FULL, as on
+ * a full file system; the connection is reached through `onOpen`, which only works in the
+ * same thread), and damaged files made by overwriting pages in the middle with random
+ * bytes. The same through the worker threads is in storage.test.ts; the real full file
+ * system (tmpfs) in storage-tmpfs.test.ts.
  */
 import {
   closeSync,
@@ -18,17 +21,23 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prng } from '@openbms/core';
-import type { Sample } from '@openbms/storage';
+import { localScope, type Sample } from '@openbms/storage';
 import {
+  TEST_ORIGIN,
   alarmContract,
   auditContract,
   expectCode,
+  promised,
   userContract,
   contractSnapshot,
   telemetryContract,
 } from '@openbms/storage/testing';
 import type { Db } from './db.js';
-import { SqliteStorage } from './storage.js';
+import { FileStorage } from './file-storage.js';
+import { inThreadTelemetry } from './testing/in-thread.js';
+
+const O = TEST_ORIGIN;
+const S = localScope(O);
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => Db;
 
@@ -38,10 +47,23 @@ let n = 0;
 const freshDir = (): string => join(root, `d${++n}`);
 
 // The facade must be invisible when nothing fails: every contract passes through it.
-telemetryContract('sqlite facade', () => new SqliteStorage({ dataDir: freshDir() }));
-alarmContract('sqlite facade', () => new SqliteStorage({ dataDir: freshDir() }));
-auditContract('sqlite facade', () => new SqliteStorage({ dataDir: freshDir() }));
-userContract('sqlite facade', () => new SqliteStorage({ dataDir: freshDir() }));
+const opened = (): FileStorage => new FileStorage({ identity: O, dataDir: freshDir() });
+telemetryContract('sqlite facade', () => {
+  const s = opened();
+  return { telemetry: inThreadTelemetry(s.telemetry), close: () => s.close() };
+});
+alarmContract('sqlite facade', () => {
+  const s = opened();
+  return { alarms: promised(s.alarms), close: () => s.close() };
+});
+auditContract('sqlite facade', () => {
+  const s = opened();
+  return { audit: promised(s.audit), close: () => s.close() };
+});
+userContract('sqlite facade', () => {
+  const s = opened();
+  return { users: promised(s.users), close: () => s.close() };
+});
 
 const T0 = Date.UTC(2026, 5, 21, 10, 0, 0);
 const samples = (packId: string, from: number, count: number): Sample[] =>
@@ -52,9 +74,10 @@ const samples = (packId: string, from: number, count: number): Sample[] =>
   }));
 
 /** A storage whose connections the test can cap (max_page_count) at will. */
-function capped(dir: string): { storage: SqliteStorage; fill(): void; free(): void } {
+function capped(dir: string): { storage: FileStorage; fill(): void; free(): void } {
   let conn: Db | undefined;
-  const storage = new SqliteStorage({
+  const storage = new FileStorage({
+    identity: O,
     dataDir: dir,
     clock: () => T0,
     onOpen: (db) => {
@@ -82,16 +105,16 @@ const codeOf = (fn: () => unknown): string | undefined => {
 describe('a full disk (max_page_count)', () => {
   it('refuses samples with STORAGE_FULL, reports the problem, still reads, and takes them again when there is room', () => {
     const { storage, fill, free } = capped(freshDir());
-    storage.telemetry.writeSamples(samples('s/b/1', T0, 10));
-    storage.users.create({ username: 'ann', role: 'admin', createdAt: T0 }, 'hash');
+    storage.telemetry.writeSamples(O, samples('s/b/1', T0, 10));
+    storage.users.create(O, { username: 'ann', role: 'admin', createdAt: T0 }, 'hash');
     fill();
     const batch = samples('s/b/1', T0 + 10_000, 2000);
-    expect(codeOf(() => storage.telemetry.writeSamples(batch))).toBe('STORAGE_FULL');
+    expect(codeOf(() => storage.telemetry.writeSamples(O, batch))).toBe('STORAGE_FULL');
     expect(storage.health().problems.map((p) => p.code)).toEqual(['STORAGE_FULL']);
     // Reads go on: history, latest, the accounts a login needs.
-    expect(storage.telemetry.latest('s/b/1')?.ts).toBe(T0 + 9000);
-    expect(storage.users.get('ann')?.role).toBe('admin');
-    const h = storage.telemetry.history({
+    expect(storage.telemetry.latest(S, 's/b/1')?.ts).toBe(T0 + 9000);
+    expect(storage.users.get(S, 'ann')?.role).toBe('admin');
+    const h = storage.telemetry.history(S, {
       packId: 's/b/1',
       from: T0,
       to: T0 + 60_000,
@@ -100,16 +123,16 @@ describe('a full disk (max_page_count)', () => {
     });
     expect(h.series['soc_pct']?.t).toHaveLength(10);
     free();
-    storage.telemetry.writeSamples(batch);
+    storage.telemetry.writeSamples(O, batch);
     expect(storage.health().problems).toEqual([]);
-    expect(storage.telemetry.latest('s/b/1')?.ts).toBe(batch.at(-1)!.ts);
+    expect(storage.telemetry.latest(S, 's/b/1')?.ts).toBe(batch.at(-1)!.ts);
     storage.close();
   });
 
   it('keeps alarm events, audit entries and logins in memory with their ids, and writes them in order when there is room', () => {
     const dir = freshDir();
     const { storage, fill, free } = capped(dir);
-    storage.users.create({ username: 'ann', role: 'operator', createdAt: T0 }, 'hash');
+    storage.users.create(O, { username: 'ann', role: 'operator', createdAt: T0 }, 'hash');
     fill();
     // max_page_count refuses only writes that need a new page: each table is written until
     // its last page is full and the next write has to wait.
@@ -121,8 +144,8 @@ describe('a full disk (max_page_count)', () => {
       }
       throw new Error('the capped file never refused a write');
     };
-    const waiting = untilWaiting((i) =>
-      storage.alarms.raise({
+    const { id: waiting, localId: waitingNo } = untilWaiting((i) =>
+      storage.alarms.raise(O, {
         packId: 's/b/2',
         code: 'soc_low',
         severity: 'warning',
@@ -133,30 +156,30 @@ describe('a full disk (max_page_count)', () => {
       }),
     );
     expect(storage.health().problems.map((p) => p.code)).toEqual(['STORAGE_FULL']);
-    const listed = storage.alarms.list({ packId: 's/b/2' });
+    const listed = storage.alarms.list(S, { packId: 's/b/2' });
     expect(listed[0]?.id).toBe(waiting); // newest first, the waiting one included
     expect(new Set(listed.map((e) => e.id)).size).toBe(listed.length);
-    expect(listed.slice(1).every((e) => e.id < waiting)).toBe(true);
+    expect(listed.slice(1).every((e) => e.id < waiting && e.localId < waitingNo)).toBe(true);
     // What happens to it while it waits waits behind it, in order.
-    expect(storage.alarms.acknowledge(waiting, 'ann', T0 + 60_000)).toBe(true);
-    expect(storage.alarms.acknowledge(waiting, 'bob', T0 + 60_001)).toBe(false);
-    storage.alarms.clear(waiting, T0 + 70_000);
-    expect(storage.alarms.list({ active: true }).map((e) => e.id)).not.toContain(waiting);
+    expect(storage.alarms.acknowledge(S, waiting, 'ann', T0 + 60_000)).toBe(true);
+    expect(storage.alarms.acknowledge(S, waiting, 'bob', T0 + 60_001)).toBe(false);
+    storage.alarms.clear(S, waiting, T0 + 70_000);
+    expect(storage.alarms.list(S, { active: true }).map((e) => e.id)).not.toContain(waiting);
     let appended = 0;
     const auditId = untilWaiting((i) => {
       appended++;
-      return storage.audit.append({
+      return storage.audit.append(O, {
         at: T0 + i,
         user: 'ann',
         action: 'login',
         result: 'ok',
         detail: 'x'.repeat(200),
-      });
+      }).id;
     });
-    expect(storage.audit.list({ limit: 1 })[0]).toMatchObject({ id: auditId, action: 'login' });
+    expect(storage.audit.list(S, { limit: 1 })[0]).toMatchObject({ id: auditId, action: 'login' });
     const session = untilWaiting((i) => {
       const hash = `session-${i}`;
-      storage.users.createToken({
+      storage.users.createToken(S, {
         hash,
         username: 'ann',
         kind: 'session',
@@ -167,6 +190,8 @@ describe('a full disk (max_page_count)', () => {
     });
     // The login works meanwhile, until its session expires.
     expect(storage.users.findToken(session, T0 + 1000)).toEqual({
+      userId: storage.users.get(S, 'ann')?.id,
+      orgId: O.orgId,
       username: 'ann',
       kind: 'session',
       expiresAt: T0 + 3_600_000,
@@ -189,7 +214,13 @@ describe('a full disk (max_page_count)', () => {
       acknowledged_by: 'ann',
       acknowledged_at: T0 + 60_000,
     });
-    expect(db.prepare('SELECT username FROM tokens WHERE hash = ?').get(session)).toEqual({
+    expect(
+      db
+        .prepare(
+          'SELECT u.username FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?',
+        )
+        .get(session),
+    ).toEqual({
       username: 'ann',
     });
     expect(
@@ -208,7 +239,7 @@ describe('a full disk (max_page_count)', () => {
     fill();
     expectCode(
       () =>
-        storage.alarms.raise({
+        storage.alarms.raise(O, {
           packId: '',
           code: 'cell_ov',
           severity: 'protection',
@@ -242,24 +273,24 @@ function damage(path: string, count = 6, seed = 7): Buffer {
 }
 
 /** A closed database with a pack's samples, a user, an active alarm and a cleared one. */
-function populated(dir: string): { path: string; active: number } {
-  const s = new SqliteStorage({ dataDir: dir, clock: () => T0 });
-  s.telemetry.writeSamples(samples('s/b/1', T0, 6000));
-  s.users.create({ username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
+function populated(dir: string): { path: string; active: string; activeNo: number } {
+  const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 });
+  s.telemetry.writeSamples(O, samples('s/b/1', T0, 6000));
+  s.users.create(O, { username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
   const base = { packId: 's/b/1', severity: 'fault', origin: 'gateway', message: 'lost' } as const;
-  const old = s.alarms.raise({ ...base, code: 'comm_lost', raisedAt: T0 });
-  s.alarms.clear(old, T0 + 1000);
-  const active = s.alarms.raise({ ...base, code: 'comm_lost', raisedAt: T0 + 2000 });
+  const old = s.alarms.raise(O, { ...base, code: 'comm_lost', raisedAt: T0 }).id;
+  s.alarms.clear(S, old, T0 + 1000);
+  const active = s.alarms.raise(O, { ...base, code: 'comm_lost', raisedAt: T0 + 2000 });
   s.close();
-  return { path: s.path, active };
+  return { path: s.path, active: active.id, activeNo: active.localId };
 }
 
 describe('a damaged database', () => {
   it('found by the start check: set aside byte for byte, a fresh file takes new samples, active alarms and accounts carried over', async () => {
     const dir = freshDir();
-    const { path, active } = populated(dir);
+    const { path, active, activeNo } = populated(dir);
     const damaged = damage(path);
-    const s = new SqliteStorage({ dataDir: dir, clock: () => T0 + 10_000 });
+    const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 10_000 });
     const report = await s.checkIntegrity();
     expect(report.result).toBe('corrupt');
     expect(report.detail).toMatch(/^quick_check: /);
@@ -270,9 +301,9 @@ describe('a damaged database', () => {
       expect.objectContaining({ code: 'STORAGE_CORRUPT', files: [report.setAside] }),
     ]);
     // New samples are stored in the fresh file.
-    s.telemetry.writeSamples(samples('s/b/1', T0 + 20_000, 5));
+    s.telemetry.writeSamples(O, samples('s/b/1', T0 + 20_000, 5));
     expect(
-      s.telemetry.history({
+      s.telemetry.history(S, {
         packId: 's/b/1',
         from: T0,
         to: T0 + 60_000,
@@ -281,9 +312,9 @@ describe('a damaged database', () => {
       }).series['soc_pct']?.t,
     ).toHaveLength(5);
     // The active alarm keeps its id, so the engine can clear it; new ids continue after it.
-    expect(s.alarms.list({ active: true }).map((e) => e.id)).toEqual([active]);
-    s.alarms.clear(active, T0 + 30_000);
-    const next = s.alarms.raise({
+    expect(s.alarms.list(S, { active: true }).map((e) => e.id)).toEqual([active]);
+    s.alarms.clear(S, active, T0 + 30_000);
+    const next = s.alarms.raise(O, {
       packId: 's/b/1',
       code: 'cell_ov',
       severity: 'protection',
@@ -291,12 +322,13 @@ describe('a damaged database', () => {
       raisedAt: T0 + 31_000,
       message: 'new',
     });
-    expect(next).toBeGreaterThan(active);
-    expect(s.users.get('ann')?.passwordHash).toBe('scrypt-hash');
+    expect(next.localId).toBeGreaterThan(activeNo);
+    expect(next.id > active).toBe(true);
+    expect(s.users.get(S, 'ann')?.passwordHash).toBe('scrypt-hash');
     expect((await s.checkIntegrity()).result).toBe('ok');
     // The problem lasts while the set-aside file is there.
     s.close();
-    const again = new SqliteStorage({ dataDir: dir });
+    const again = new FileStorage({ identity: O, dataDir: dir });
     expect(again.health().problems.map((p) => p.code)).toEqual(['STORAGE_CORRUPT']);
     rmSync(report.setAside!);
     expect(again.health().problems).toEqual([]);
@@ -307,7 +339,7 @@ describe('a damaged database', () => {
     const dir = freshDir();
     const { path } = populated(dir);
     const damaged = damage(path, 20);
-    const s = new SqliteStorage({ dataDir: dir, clock: () => T0 + 10_000 });
+    const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 10_000 });
     expect(s.health().problems).toEqual([]); // nothing read the damaged pages yet
     const q = {
       packId: 's/b/1',
@@ -316,27 +348,27 @@ describe('a damaged database', () => {
       fields: ['soc_pct'],
       resolution: 'raw' as const,
     };
-    expectCode(() => s.telemetry.history(q), 'STORAGE_CORRUPT');
+    expectCode(() => s.telemetry.history(S, q), 'STORAGE_CORRUPT');
     const [problem] = s.health().problems;
     expect(problem?.code).toBe('STORAGE_CORRUPT');
     expect(readFileSync(problem!.files![0]!).equals(damaged)).toBe(true);
-    expect(s.telemetry.history(q).series['soc_pct']?.t).toEqual([]);
-    s.telemetry.writeSamples(samples('s/b/1', T0 + 20_000, 3));
-    expect(s.telemetry.history(q).series['soc_pct']?.t).toHaveLength(3);
+    expect(s.telemetry.history(S, q).series['soc_pct']?.t).toEqual([]);
+    s.telemetry.writeSamples(O, samples('s/b/1', T0 + 20_000, 3));
+    expect(s.telemetry.history(S, q).series['soc_pct']?.t).toHaveLength(3);
     s.close();
   });
 
   it('found by the periodic check while running: the samples written after it land in the fresh file', async () => {
     const dir = freshDir();
     const { path, active } = populated(dir);
-    const s = new SqliteStorage({ dataDir: dir, clock: () => T0 + 10_000 });
+    const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 10_000 });
     expect((await s.checkIntegrity()).result).toBe('ok');
     damage(path);
     const report = await s.checkIntegrity();
     expect(report.result).toBe('corrupt');
-    s.telemetry.writeSamples(samples('s/b/9', T0 + 50_000, 4));
-    expect(s.telemetry.latest('s/b/9')?.ts).toBe(T0 + 53_000);
-    expect(s.alarms.list({ active: true }).map((e) => e.id)).toEqual([active]);
+    s.telemetry.writeSamples(O, samples('s/b/9', T0 + 50_000, 4));
+    expect(s.telemetry.latest(S, 's/b/9')?.ts).toBe(T0 + 53_000);
+    expect(s.alarms.list(S, { active: true }).map((e) => e.id)).toEqual([active]);
     s.close();
   });
 });
@@ -346,7 +378,7 @@ describe('recovery: merging the set-aside file back', () => {
     const dir = freshDir();
     const day = 86_400_000;
     const now = T0 + 40 * day;
-    const s0 = new SqliteStorage({ dataDir: dir, clock: () => now });
+    const s0 = new FileStorage({ identity: O, dataDir: dir, clock: () => now });
     // 40 days: hourly samples (their raw goes past the 30-day retention, rollups stay),
     // then a dense last day.
     const hourly = Array.from({ length: 40 * 24 }, (_, i) => ({
@@ -355,22 +387,22 @@ describe('recovery: merging the set-aside file back', () => {
       snapshot: contractSnapshot(i),
     }));
     const dense = samples('s/b/1', now - day, 8000);
-    s0.telemetry.writeSamples(hourly);
-    s0.telemetry.writeSamples(dense);
+    s0.telemetry.writeSamples(O, hourly);
+    s0.telemetry.writeSamples(O, dense);
     s0.telemetry.rollup(now);
     s0.telemetry.applyRetention(now);
-    s0.users.create({ username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
-    const evId = s0.alarms.raise({
+    s0.users.create(O, { username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
+    const evId = s0.alarms.raise(O, {
       packId: 's/b/1',
       code: 'cell_ov',
       severity: 'protection',
       origin: 'bms',
       raisedAt: now - 5000,
       message: 'over',
-    });
-    s0.audit.append({ at: now - 4000, user: 'ann', action: 'login', result: 'ok' });
+    }).id;
+    s0.audit.append(O, { at: now - 4000, user: 'ann', action: 'login', result: 'ok' });
     const stored = new Set(
-      s0.telemetry.history({
+      s0.telemetry.history(S, {
         packId: 's/b/1',
         from: T0,
         to: now + 1,
@@ -381,7 +413,7 @@ describe('recovery: merging the set-aside file back', () => {
     );
     const kept = [...hourly.filter((x) => x.ts >= now - 30 * day), ...dense].map((x) => x.ts);
     expect([...stored].sort()).toEqual([...new Set(kept)].sort());
-    const old1h = s0.telemetry.history({
+    const old1h = s0.telemetry.history(S, {
       packId: 's/b/1',
       from: T0,
       to: T0 + 5 * day - 1,
@@ -392,22 +424,22 @@ describe('recovery: merging the set-aside file back', () => {
     s0.close();
     damage(join(dir, 'openbms.sqlite'), 8, 99);
 
-    const s1 = new SqliteStorage({ dataDir: dir, clock: () => now + 1000 });
+    const s1 = new FileStorage({ identity: O, dataDir: dir, clock: () => now + 1000 });
     const report = await s1.checkIntegrity();
     expect(report.result).toBe('corrupt');
     const after = samples('s/b/1', now + 10_000, 3);
-    s1.telemetry.writeSamples(after);
+    s1.telemetry.writeSamples(O, after);
     s1.close();
 
     // The documented step: OpenBMS stopped, merge the set-aside file.
-    const s2 = new SqliteStorage({ dataDir: dir, clock: () => now + 60_000 });
+    const s2 = new FileStorage({ identity: O, dataDir: dir, clock: () => now + 60_000 });
     const merged = s2.merge(report.setAside!);
     expect(merged.samples).toBeGreaterThan(0);
     const gaps = merged.unreadable.filter((u) => u.table === 'telemetry_raw');
     const inGap = (ts: number): boolean =>
       gaps.some((g) => ts > g.after && (g.upTo === undefined || ts < g.upTo));
     const back = new Set(
-      s2.telemetry.history({
+      s2.telemetry.history(S, {
         packId: 's/b/1',
         from: T0,
         to: now + 60_000,
@@ -424,7 +456,7 @@ describe('recovery: merging the set-aside file back', () => {
       [],
     );
     // The hourly rollups older than the raw retention are back too (unless on damaged pages).
-    const h1 = s2.telemetry.history({
+    const h1 = s2.telemetry.history(S, {
       packId: 's/b/1',
       from: T0,
       to: T0 + 5 * day - 1,
@@ -434,13 +466,15 @@ describe('recovery: merging the set-aside file back', () => {
     expect(h1.series['soc_pct']!.t.length).toBeGreaterThan(0);
     const lost1h = merged.unreadable.some((u) => u.table === 'telemetry_1h');
     if (!lost1h) expect(h1.series['soc_pct']).toEqual(old1h.series['soc_pct']);
-    expect(s2.alarms.list({}).some((e) => e.id === evId)).toBe(true);
-    expect(s2.audit.list({}).some((e) => e.action === 'login' && e.at === now - 4000)).toBe(true);
-    expect(s2.users.get('ann')?.passwordHash).toBe('scrypt-hash');
+    expect(s2.alarms.list(S, {}).some((e) => e.id === evId)).toBe(true);
+    expect(s2.audit.list(S, {}).some((e) => e.action === 'login' && e.at === now - 4000)).toBe(
+      true,
+    );
+    expect(s2.users.get(S, 'ann')?.passwordHash).toBe('scrypt-hash');
 
     const again = s2.merge(report.setAside!);
     expect(again).toMatchObject({ alarms: 0, audit: 0, users: 0, tokens: 0, rollups: 0 });
-    const count = s2.telemetry.history({
+    const count = s2.telemetry.history(S, {
       packId: 's/b/1',
       from: T0,
       to: now + 60_000,

@@ -1,6 +1,8 @@
 /**
- * The SQLite storage as the gateway uses it: one file, and what happens when the disk or the
- * file fails (README.md, "Full disk" and "Damaged database").
+ * The SQLite storage on one file, synchronous: what the writer thread of `SqliteStorage` runs
+ * (worker.ts), and what happens when the disk or the file fails (README.md, "Full disk" and
+ * "Damaged database"). Tests also use it in their own thread, where they can reach the
+ * connection (`onOpen`) to stand a full disk in.
  *
  * - **Full disk.** Opening falls back to an exclusive connection (SQLite then keeps the WAL
  *   index in memory, so an existing file is read without growing its `-shm`), and to an
@@ -21,31 +23,50 @@ import { statSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BmsError } from '@openbms/core';
-import type {
-  AlarmEvent,
-  AlarmQuery,
-  AlarmStore,
-  AuditEntry,
-  AuditStore,
-  DailyFile,
-  Field,
-  HistoryQuery,
-  HistoryResult,
-  IntegrityReport,
-  RetentionPolicy,
-  Sample,
-  Storage,
-  StorageHealth,
-  StorageProblem,
-  TelemetryStore,
+import {
+  idFactory,
+  recordChecks,
+  type AlarmEvent,
+  type AlarmQuery,
+  type AuditEntry,
+  type AuditQuery,
+  type DailyFile,
+  type ExportQuery,
+  type FoundToken,
+  type HistoryQuery,
+  type HistoryResult,
+  type IntegrityReport,
+  type NewAlarm,
+  type NewAuditEntry,
+  type NewToken,
+  type NewUser,
+  type Origin,
+  type RecordRef,
+  type RetentionPolicy,
+  type Role,
+  type Sample,
+  type Scope,
+  type StorageHealth,
+  type StorageProblem,
+  type TokenFilter,
+  type TokenInfo,
+  type User,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
+import {
+  IDENTITY_MIGRATIONS,
+  dbIdentity,
+  newIdentity,
+  readIdentityFile,
+  setDbIdentity,
+  writeIdentityFile,
+} from './identity.js';
 import { mergeDatabase, type MergeReport } from './merge.js';
-import { DeferredRecords, type NewAlarm, type RecordStores } from './deferred.js';
+import { DeferredRecords, type RecordStores } from './deferred.js';
 import { prepareDataDir, secureDbFile, secureDbSidecars } from './files.js';
 import { quickCheckInWorker, quickCheckSync, setAside, setAsideFiles } from './integrity.js';
 import { RECORDS_MIGRATIONS, SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
-import { SqliteTelemetry, TELEMETRY_MIGRATIONS } from './telemetry.js';
+import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
 
 export interface SqliteStorageOptions {
   /** The data directory: the file is `<dataDir>/openbms.sqlite`. */
@@ -58,11 +79,16 @@ export interface SqliteStorageOptions {
   onOpen?: (db: Db) => void;
   /** While the file cannot be opened for lack of space, how often a write tries again (ms, default 1000). */
   retryMs?: number;
-  /** File-mode warnings (a data directory open to other users); see files.ts. */
+  /** File-mode and identity warnings (a data directory open to other users...); see files.ts. */
   onWarning?: (message: string) => void;
+  /**
+   * Whose records this storage writes (identity.ts). Absent: the database's own ids, else the
+   * data directory's `identity.json`, else new ones (written to both).
+   */
+  identity?: Origin;
 }
 
-type Mode =
+export type Mode =
   /** `:memory:` (tests): nothing can fail. */
   | 'memory'
   | 'normal'
@@ -79,6 +105,24 @@ interface Inner extends RecordStores {
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
+
+/**
+ * Brings a connection's schema up to date: `meta` first, then whose the file is (its own ids,
+ * else `identity()`'s, written to it), then every module's migrations. Returns the ids.
+ */
+export function migrateSchema(db: Db, identity: () => Origin = newIdentity): Origin {
+  const ids = idFactory();
+  const ctx = (o: Origin) => ({ identity: o, newId: (at: number) => ids(at) });
+  const placeholder = { orgId: '', gatewayId: '' };
+  migrate(db, IDENTITY_MIGRATIONS, ctx(placeholder));
+  let id = dbIdentity(db);
+  if (!id) {
+    id = identity();
+    setDbIdentity(db, id);
+  }
+  migrate(db, MIGRATIONS, ctx(id));
+  return id;
+}
 
 /** Below this many free bytes an I/O error of the file system is taken for a full disk. */
 const NEARLY_FULL = 1024 * 1024;
@@ -123,13 +167,15 @@ function writeAccounts(db: Db, a: { users: Row[]; tokens: Row[] }): void {
   })();
 }
 
-export class SqliteStorage implements Storage {
+export class FileStorage {
   readonly path: string;
-  readonly telemetry: TelemetryStore;
-  readonly alarms: AlarmStore;
-  readonly audit: AuditStore;
-  /** The UserStore, with the SQLite extras (listTokens...), sessions kept in memory while the disk is full. */
-  readonly users: SqliteUsers;
+  readonly telemetry: FileTelemetry;
+  readonly alarms: FileAlarms;
+  readonly audit: FileAudit;
+  /** Users and tokens, sessions kept in memory while the disk is full. */
+  readonly users: FileUsers;
+  /** Whose records this file holds and new ones get (identity.ts). */
+  identity!: Origin;
 
   private inner: Inner;
   private mode: Mode = 'normal';
@@ -142,8 +188,8 @@ export class SqliteStorage implements Storage {
   private stuck: StorageProblem | undefined;
   /** Where the last damaged file went. */
   private lastSetAside: string | undefined;
-  /** Bumped when the connection is replaced by a fresh file. */
-  private generation = 0;
+  /** Bumped when the connection is replaced by a fresh file (readers reopen then). */
+  generation = 0;
   private lastAttempt = -Infinity;
   private readonly listeners = new Set<() => void>();
   private closed = false;
@@ -164,16 +210,59 @@ export class SqliteStorage implements Storage {
     for (const w of warnings) this.opts.onWarning?.(w);
   }
 
+  /** How the storage is open now (`normal`: other connections, the readers, may open the file too). */
+  get openMode(): Mode {
+    return this.mode;
+  }
+
+  /**
+   * The ids records get when the database has none: as given, else the data directory's
+   * `identity.json`, else new ones (made once: later connections reuse them).
+   */
+  private wanted(): Origin {
+    if (this.identity) return this.identity;
+    if (this.opts.identity) return recordChecks.origin(this.opts.identity);
+    const dir = this.opts.dataDir;
+    return (dir ? readIdentityFile(dir) : undefined) ?? newIdentity();
+  }
+
+  /** Takes the identity of an opened file, and keeps the data directory's file in step. */
+  private adoptIdentity(id: Origin): void {
+    const asked = this.identity ?? this.opts.identity;
+    if (asked && (asked.orgId !== id.orgId || asked.gatewayId !== id.gatewayId)) {
+      this.warn([
+        `the database ${this.path} belongs to gateway ${id.gatewayId} of organisation ${id.orgId}, not ${asked.gatewayId}: its ids are used`,
+      ]);
+    }
+    this.identity = id;
+    const dir = this.opts.dataDir;
+    if (!dir) return;
+    try {
+      const file = readIdentityFile(dir);
+      if (file?.orgId === id.orgId && file.gatewayId === id.gatewayId) return;
+      if (file) {
+        this.warn([
+          `${join(dir, 'identity.json')} named gateway ${file.gatewayId}; the database's own ids (gateway ${id.gatewayId}) are used and written there`,
+        ]);
+      }
+      writeIdentityFile(dir, id);
+    } catch (e) {
+      // A full disk or an unreadable file: the database holds the ids; said once.
+      this.warn([`cannot keep the gateway's ids in ${dir}: ${(e as Error).message}`]);
+    }
+  }
+
   private connect(path: string, exclusive: boolean): Inner {
     // Created 0600 before SQLite opens it (files.ts): the umask cannot loosen it.
     if (path !== ':memory:') this.warn(secureDbFile(path));
     const db = openDb(path, { exclusive });
     try {
       if (path !== ':memory:') this.opts.onOpen?.(db);
-      migrate(db, MIGRATIONS);
+      const id = migrateSchema(db, () => this.wanted());
       if (path !== ':memory:') this.warn(secureDbSidecars(path));
+      this.adoptIdentity(id);
       const inner = bind(db);
-      this.deferred.adopt(inner);
+      this.deferred.adopt(inner, id);
       return inner;
     } catch (e) {
       db.close();
@@ -223,7 +312,8 @@ export class SqliteStorage implements Storage {
 
   private standIn(): Db {
     const db = openDb(':memory:');
-    migrate(db, MIGRATIONS);
+    const id = migrateSchema(db, () => this.wanted());
+    this.identity ??= id;
     return db;
   }
 
@@ -462,6 +552,17 @@ export class SqliteStorage implements Storage {
     return err;
   }
 
+  /**
+   * A reader thread met damage in the file of generation `gen`: the file is set aside (once:
+   * later reports of the same generation find it replaced) and a fresh one opened, as when a
+   * call of this connection meets it. Returns the message the read answers with.
+   */
+  damaged(gen: number, detail: string): string {
+    if (this.closed || this.mode === 'memory') return detail;
+    if (gen === this.generation) this.inner = this.replaceDamaged(this.inner, detail);
+    return `${detail}; the damaged file was set aside and a fresh database opened (see the recovery steps in the storage-sqlite README)`;
+  }
+
   /** Writes what waits in memory (twice if the first try met a damaged file, replaced since). */
   private flushDeferred(): void {
     for (let round = 0; round < 2; round++) {
@@ -505,58 +606,78 @@ export class SqliteStorage implements Storage {
 
   // ------------------------------------------------------------------ the stores
 
-  private telemetryFacade(): TelemetryStore {
+  private telemetryFacade(): FileTelemetry {
     const read = <T>(what: string, fn: (t: SqliteTelemetry) => T): T =>
       this.run(false, what, (s) => fn(s.telemetry));
     const write = <T>(what: string, fn: (t: SqliteTelemetry) => T): T =>
       this.run('telemetry', what, (s) => fn(s.telemetry));
     return {
-      writeSamples: (samples: readonly Sample[]) =>
-        write('cannot write samples', (t) => t.writeSamples(samples)),
+      writeSamples: (origin: Origin, samples: readonly Sample[]) =>
+        write('cannot write samples', (t) => t.writeSamples(origin, samples)),
       rollup: (now: number) => write('cannot fold rollups', (t) => t.rollup(now)),
+      packs: () => read('cannot list packs', (t) => t.packs()),
+      rollupPack: (pack: number, now: number) =>
+        write('cannot fold rollups', (t) => t.rollupPack(pack, now)),
       applyRetention: (now: number, policy?: RetentionPolicy) =>
         write('cannot apply retention', (t) => t.applyRetention(now, policy)),
-      history: (q: HistoryQuery): HistoryResult => read('cannot read history', (t) => t.history(q)),
-      latest: (packId: string) => read('cannot read the latest sample', (t) => t.latest(packId)),
-      dailyFiles: (packId?: string): DailyFile[] =>
-        read('cannot list daily files', (t) => t.dailyFiles(packId)),
-      deleteDay: (packId: string, date: string) =>
-        write('cannot delete a day', (t) => t.deleteDay(packId, date)),
-      exportCsv: (packId: string, from: number, to: number, fields?: readonly Field[]) =>
-        read('cannot export CSV', (t) => t.exportCsv(packId, from, to, fields)),
+      history: (scope: Scope, q: HistoryQuery): HistoryResult =>
+        read('cannot read history', (t) => t.history(scope, q)),
+      latest: (scope: Scope, packId: string) =>
+        read('cannot read the latest sample', (t) => t.latest(scope, packId)),
+      dailyFiles: (scope: Scope, packId?: string): DailyFile[] =>
+        read('cannot list daily files', (t) => t.dailyFiles(scope, packId)),
+      deleteDay: (scope: Scope, packId: string, date: string) =>
+        write('cannot delete a day', (t) => t.deleteDay(scope, packId, date)),
+      planExport: (scope: Scope, q: ExportQuery) =>
+        read('cannot export', (t) => t.planExport(scope, q)),
+      startExport: (scope: Scope, q: ExportQuery) =>
+        read('cannot export', (t) => t.startExport(scope, q)),
+      scanLayouts: (plan: ExportPlan, from: number) =>
+        read('cannot export', (t) => t.scanLayouts(plan, from)),
+      csvChunk: (plan: ExportPlan, after: number) =>
+        read('cannot export CSV', (t) => t.csvChunk(plan, after)),
+      rowChunk: (plan: ExportPlan, after: number) =>
+        read('cannot export', (t) => t.rowChunk(plan, after)),
       rawBytesPerSample: () => read('cannot measure', (t) => t.rawBytesPerSample()),
     };
   }
 
-  private alarmFacade(): AlarmStore {
+  private alarmFacade(): FileAlarms {
     const d = this.deferred;
     return {
-      raise: (e: NewAlarm) => this.defer('cannot record an alarm', (s) => d.raise(s, e)),
-      clear: (id: number, at: number) =>
-        this.defer('cannot clear an alarm', (s) => d.clear(s, id, at)),
-      acknowledge: (id: number, by: string, at: number) =>
-        this.defer('cannot acknowledge an alarm', (s) => d.acknowledge(s, id, by, at)),
-      list: (q: AlarmQuery = {}): AlarmEvent[] =>
+      raise: (origin: Origin, e: NewAlarm) =>
+        this.defer('cannot record an alarm', (s) => d.raise(s, origin, e)),
+      clear: (scope: Scope, id: string, at: number) =>
+        this.defer('cannot clear an alarm', (s) => d.clear(s, scope, id, at)),
+      acknowledge: (scope: Scope, id: string, by: string, at: number) =>
+        this.defer('cannot acknowledge an alarm', (s) => d.acknowledge(s, scope, id, by, at)),
+      get: (scope: Scope, ref: RecordRef): AlarmEvent | undefined =>
+        d.waitingEvent(scope, recordChecks.recordRef(ref)) ??
+        this.run(false, 'cannot read alarm events', (s) => s.alarms.get(scope, ref)),
+      list: (scope: Scope, q: AlarmQuery = {}): AlarmEvent[] =>
         d.mergeAlarms(
-          this.run(false, 'cannot list alarm events', (s) => s.alarms.list(q)),
+          this.run(false, 'cannot list alarm events', (s) => s.alarms.list(scope, q)),
+          scope,
           q,
         ),
-      counts: (packId?: string) =>
+      counts: (scope: Scope, packId?: string) =>
         d.mergeCounts(
-          this.run(false, 'cannot count alarm events', (s) => s.alarms.counts(packId)),
+          this.run(false, 'cannot count alarm events', (s) => s.alarms.counts(scope, packId)),
+          scope,
           packId,
         ),
     };
   }
 
-  private auditFacade(): AuditStore {
+  private auditFacade(): FileAudit {
     const d = this.deferred;
     return {
-      append: (e: Omit<AuditEntry, 'id'>) =>
-        this.defer('cannot append to the audit log', (s) => d.append(s, e)),
-      list: (q: { packId?: string; user?: string; limit?: number } = {}) =>
+      append: (origin: Origin, e: NewAuditEntry) =>
+        this.defer('cannot append to the audit log', (s) => d.append(s, origin, e)),
+      list: (scope: Scope, q: AuditQuery = {}) =>
         d.mergeAudit(
-          this.run(false, 'cannot list the audit log', (s) => s.audit.list(q)),
+          this.run(false, 'cannot list the audit log', (s) => s.audit.list(scope, q)),
+          scope,
           q,
         ),
     };
@@ -565,36 +686,82 @@ export class SqliteStorage implements Storage {
   /**
    * Users: reads and account changes go to the file (an account change needs room: it fails
    * with STORAGE_FULL); a login's session and a logout wait in memory when the disk is full.
-   * Any method the SQLite store has is reachable (a Proxy), so methods added there need no
-   * change here; `delete` and `deleteUserTokens` also end the user's memory sessions.
+   * `delete` and `deleteUserTokens` also end the user's memory sessions.
    */
-  private userFacade(): SqliteUsers {
+  private userFacade(): FileUsers {
     const d = this.deferred;
-    const own = {
-      createToken: (t: Parameters<SqliteUsers['createToken']>[0]): void => {
+    const read = <T>(what: string, fn: (u: SqliteUsers) => T): T =>
+      this.run(false, what, (s) => fn(s.users));
+    const write = <T>(what: string, fn: (u: SqliteUsers) => T): T =>
+      this.run('records', what, (s) => fn(s.users));
+    const idOf = (scope: Scope, name: string): string | undefined =>
+      read('cannot read users', (u) => u.get(scope, name)?.id);
+    return {
+      create: (origin: Origin, user: NewUser, hash: string) =>
+        write('cannot create the user', (u) => u.create(origin, user, hash)),
+      get: (scope: Scope, name: string) => read('cannot read users', (u) => u.get(scope, name)),
+      list: (scope: Scope) => read('cannot read users', (u) => u.list(scope)),
+      count: (scope: Scope) => read('cannot count users', (u) => u.count(scope)),
+      setPassword: (scope: Scope, name: string, hash: string) =>
+        write('cannot change the password', (u) => u.setPassword(scope, name, hash)),
+      setRole: (scope: Scope, name: string, role: Role) =>
+        write('cannot change the role', (u) => u.setRole(scope, name, role)),
+      delete: (scope: Scope, name: string) => {
+        const id = idOf(scope, name);
+        write('cannot delete the user', (u) => u.delete(scope, name));
+        if (id) d.dropSessionsOf(id);
+      },
+      listTokens: (scope: Scope, name: string): TokenInfo[] =>
+        read('cannot read tokens', (u) => u.listTokens(scope, name)),
+      deleteUserTokens: (scope: Scope, name: string, filter?: TokenFilter): string[] => {
+        const id = idOf(scope, name);
+        const gone = write('cannot delete tokens', (u) => u.deleteUserTokens(scope, name, filter));
+        const f = recordChecks.tokenFilter(filter);
+        if (!id || f.kind === 'api') return gone;
+        // Sessions that lived in memory end too, and the server closes their streams.
+        return [...new Set([...gone, ...d.dropSessionsOf(id, f.except ?? undefined)])];
+      },
+      purgeExpiredTokens: (now: number) =>
+        write('cannot purge tokens', (u) => u.purgeExpiredTokens(now)),
+      createToken: (scope: Scope, t: NewToken): void => {
         this.defer('cannot store the session', (s) => {
           if (!s) {
             if (t.kind !== 'session') throw this.noRoom('cannot store the token');
-            d.keepSession(this.noRoom('cannot store the session'), { ...t, kind: 'session' });
-            return;
+            throw this.noRoom('cannot store the session (the accounts cannot be read)');
           }
           try {
-            s.users.createToken(t);
+            s.users.createToken(scope, t);
           } catch (err) {
             if (!this.waitable(err) || t.kind !== 'session') throw err;
-            d.keepSession(err, { ...t, kind: 'session' });
+            const user = s.users.get(scope, t.username);
+            if (!user) throw err;
+            d.keepSession(err, {
+              hash: recordChecks.text(t.hash, 'hash', 200),
+              userId: user.id,
+              orgId: user.orgId,
+              username: user.username,
+              kind: 'session',
+              createdAt: t.createdAt,
+              ...(t.name !== undefined ? { name: t.name } : {}),
+              ...(t.expiresAt !== undefined ? { expiresAt: t.expiresAt } : {}),
+            });
           }
         });
       },
-      findToken: (hash: string, now: number = this.clock()) => {
+      findToken: (hash: string, now: number = this.clock()): FoundToken | undefined => {
         if (typeof hash !== 'string' || d.loggedOutHere(hash)) return undefined;
-        const stored = this.run(false, 'cannot read tokens', (s) => s.users.findToken(hash, now));
+        const stored = read('cannot read tokens', (u) => u.findToken(hash, now));
         if (stored) return stored;
         const t = d.session(hash, now);
         if (!t) return undefined;
-        return t.expiresAt === undefined
-          ? { username: t.username, kind: t.kind }
-          : { username: t.username, kind: t.kind, expiresAt: t.expiresAt };
+        const found: FoundToken = {
+          userId: t.userId,
+          orgId: t.orgId,
+          username: t.username,
+          kind: t.kind,
+        };
+        if (t.expiresAt !== undefined) found.expiresAt = t.expiresAt;
+        return found;
       },
       deleteToken: (hash: string): void => {
         if (typeof hash !== 'string' || d.dropSession(hash)) return;
@@ -609,38 +776,6 @@ export class SqliteStorage implements Storage {
         });
       },
     };
-    const reads = new Set(['get', 'list', 'count', 'listTokens']);
-    return new Proxy({} as SqliteUsers, {
-      get: (_t, prop) => {
-        if (typeof prop === 'string' && prop in own) return own[prop as keyof typeof own];
-        return (...args: unknown[]) => {
-          const write = !(typeof prop === 'string' && reads.has(prop));
-          const result = this.run(write && 'records', `users.${String(prop)}`, (s) => {
-            const fn = (s.users as unknown as Record<PropertyKey, unknown>)[prop];
-            if (typeof fn !== 'function') {
-              throw new BmsError('STORAGE_FAILED', `the user store has no ${String(prop)}`);
-            }
-            return (fn as (...a: unknown[]) => unknown).apply(s.users, args);
-          });
-          if ((prop === 'delete' || prop === 'deleteUserTokens') && typeof args[0] === 'string') {
-            const opt = args[1] as { kind?: unknown; except?: unknown } | string | undefined;
-            const kind = typeof opt === 'string' ? opt : opt?.kind;
-            const except = typeof opt === 'object' ? opt?.except : undefined;
-            if (kind !== 'api') {
-              const dropped = d.dropSessionsOf(
-                args[0],
-                typeof except === 'string' ? except : undefined,
-              );
-              // Sessions that lived in memory end too, and the server closes their streams.
-              if (prop === 'deleteUserTokens' && Array.isArray(result)) {
-                return [...new Set([...(result as string[]), ...dropped])];
-              }
-            }
-          }
-          return result;
-        };
-      },
-    });
   }
 
   private waitable(e: unknown): boolean {
@@ -772,7 +907,7 @@ export class SqliteStorage implements Storage {
     }
     const src = openReadOnly(sourcePath);
     try {
-      const report = mergeDatabase(this.inner.db, this.telemetry, src);
+      const report = mergeDatabase(this.inner.db, this.telemetry, src, this.identity);
       this.telemetry.rollup(this.clock());
       return report;
     } catch (e) {
@@ -793,4 +928,58 @@ export class SqliteStorage implements Storage {
     this.closed = true;
     this.inner.db.close();
   }
+}
+
+// ---------------------------------------------------------------- the stores' shapes
+
+/** The telemetry of the file (the port's methods, synchronous) and the steps the storage runs in turn. */
+export interface FileTelemetry {
+  writeSamples(origin: Origin, samples: readonly Sample[]): void;
+  rollup(now: number): void;
+  packs(): number[];
+  rollupPack(pack: number, now: number): void;
+  applyRetention(now: number, policy?: RetentionPolicy): void;
+  history(scope: Scope, q: HistoryQuery): HistoryResult;
+  latest(scope: Scope, packId: string): Sample | undefined;
+  dailyFiles(scope: Scope, packId?: string): DailyFile[];
+  deleteDay(scope: Scope, packId: string, date: string): number;
+  planExport(scope: Scope, q: ExportQuery): ExportPlan;
+  startExport(scope: Scope, q: ExportQuery): { plan: ExportPlan; scanFrom: number | null };
+  scanLayouts(plan: ExportPlan, from: number): { fields: string[]; next: number | null };
+  csvChunk(plan: ExportPlan, after: number): { text: string; next: number | null };
+  rowChunk(
+    plan: ExportPlan,
+    after: number,
+  ): { times: Float64Array; values: Float64Array; next: number | null };
+  rawBytesPerSample(): number;
+}
+
+export interface FileAlarms {
+  raise(origin: Origin, e: NewAlarm): AlarmEvent;
+  clear(scope: Scope, id: string, at: number): void;
+  acknowledge(scope: Scope, id: string, by: string, at: number): boolean;
+  get(scope: Scope, ref: RecordRef): AlarmEvent | undefined;
+  list(scope: Scope, q?: AlarmQuery): AlarmEvent[];
+  counts(scope: Scope, packId?: string): Record<string, number>;
+}
+
+export interface FileAudit {
+  append(origin: Origin, e: NewAuditEntry): AuditEntry;
+  list(scope: Scope, q?: AuditQuery): AuditEntry[];
+}
+
+export interface FileUsers {
+  create(origin: Origin, user: NewUser, passwordHash: string): User;
+  get(scope: Scope, username: string): (User & { passwordHash: string }) | undefined;
+  list(scope: Scope): User[];
+  count(scope: Scope): number;
+  setPassword(scope: Scope, username: string, passwordHash: string): void;
+  setRole(scope: Scope, username: string, role: Role): void;
+  delete(scope: Scope, username: string): void;
+  createToken(scope: Scope, t: NewToken): void;
+  findToken(hash: string, now?: number): FoundToken | undefined;
+  deleteToken(hash: string): void;
+  listTokens(scope: Scope, username: string): TokenInfo[];
+  deleteUserTokens(scope: Scope, username: string, filter?: TokenFilter): string[];
+  purgeExpiredTokens(now: number): number;
 }

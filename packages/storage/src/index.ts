@@ -384,6 +384,11 @@ export interface IntegrityReport {
 
 /** Everything one storage backend provides. */
 export interface Storage {
+  /**
+   * An embedded store's own gateway (the single box: made once and kept, see the adapter);
+   * absent for a store shared by many gateways (the cloud), whose callers say whose records.
+   */
+  readonly identity?: Origin;
   telemetry: TelemetryStore;
   alarms: AlarmStore;
   audit: AuditStore;

@@ -4,8 +4,16 @@
  * from the same plan and chunk steps `SqliteStorage` sends to its threads. For running the
  * contract suite on those classes directly.
  */
-import type { ExportQuery, RowBatch, Scope, TelemetryStore } from '@openbms/storage';
+import type {
+  ExportQuery,
+  Origin,
+  RowBatch,
+  Scope,
+  Storage,
+  TelemetryStore,
+} from '@openbms/storage';
 import { promised } from '@openbms/storage/testing';
+import { FileStorage, type SqliteStorageOptions } from '../file-storage.js';
 import type { ExportPlan } from '../telemetry.js';
 
 interface SyncTelemetry {
@@ -56,4 +64,32 @@ export function inThreadTelemetry(t: SyncTelemetry): TelemetryStore {
       return Reflect.get(target, prop, receiver) as unknown;
     },
   });
+}
+
+/**
+ * The whole storage port over a FileStorage in the test's own thread: what SqliteStorage's
+ * writer thread runs, reachable by the test (`onOpen` gives the connection, e.g. to stand a
+ * full disk in with `max_page_count`). The worker threads themselves are tested in
+ * storage.test.ts; this is for callers' tests of what a failing disk does to them.
+ */
+export function inThreadStorage(opts: SqliteStorageOptions): Storage & {
+  identity: Origin;
+  path: string;
+  file: FileStorage;
+} {
+  const f = new FileStorage(opts);
+  return {
+    identity: f.identity,
+    path: f.path,
+    file: f,
+    telemetry: inThreadTelemetry(f.telemetry),
+    alarms: promised(f.alarms),
+    audit: promised(f.audit),
+    users: promised(f.users),
+    close: async () => f.close(),
+    health: async () => f.health(),
+    onHealth: (l) => f.onHealth(l),
+    checkIntegrity: (o) => f.checkIntegrity(o),
+    retry: async () => f.retry(),
+  };
 }

@@ -1,6 +1,7 @@
 // One lint setup for the whole monorepo. The import-boundary rules keep the dependency
 // direction of docs/architecture.md: core and protocols are pure (no node:*, no I/O
-// packages, no transport or gateway); transport knows nothing of the CLI.
+// packages, no transport or gateway); the contract is browser-safe (no node:*, nothing but
+// core); transport knows nothing of the CLI.
 import js from '@eslint/js';
 import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -62,6 +63,27 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The contract is bundled into the web console: browser-safe, and it knows nothing of the
+    // packages that implement it.
+    files: ['packages/contract/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'the contract runs in the browser: no Node built-ins.' },
+            {
+              group: ['@openbms/*', '!@openbms/core'],
+              message: 'the contract depends on core and zod only.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'Buffer'],
     },
   },
   {

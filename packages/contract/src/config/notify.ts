@@ -4,20 +4,16 @@
  * Strict (unknown keys are errors), defaults filled in, every message says what is accepted.
  */
 import { z } from 'zod';
+import { CHANNEL_TYPES, NOTIFY_EVENTS, SEVERITIES } from './enums.js';
 
-/** The messages a channel can subscribe to (`events:`). */
-export const NOTIFY_EVENTS = [
-  'alarm_raised',
-  'alarm_cleared',
-  'offline',
-  'online',
-  'soc_full',
-  'daily_report',
-] as const;
-export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
-
-export const SEVERITIES = ['warning', 'protection', 'fault'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export {
+  CHANNEL_TYPES,
+  NOTIFY_EVENTS,
+  SEVERITIES,
+  type ChannelType,
+  type NotifyEvent,
+  type Severity,
+} from './enums.js';
 
 /** True when `tz` is an IANA time zone this Node knows (Intl). */
 export function isTimeZone(tz: string): boolean {
@@ -264,15 +260,13 @@ const webhookSchema = z
   })
   .strict();
 
-const TYPES = ['ntfy', 'pushover', 'email', 'webhook'] as const;
-
 export const channelSchema = z.discriminatedUnion(
   'type',
   [ntfySchema, pushoverSchema, emailSchema, webhookSchema],
   {
     error: (iss) =>
       iss.code === 'invalid_union' && 'discriminator' in iss
-        ? `type must be one of ${TYPES.join(', ')}`
+        ? `type must be one of ${CHANNEL_TYPES.join(', ')}`
         : undefined,
   },
 );

@@ -10,7 +10,17 @@ import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { uniqueNames, zipStream } from '../daily-zip.js';
 import { parseFields } from '../fields.js';
-import { errorResponses, okSchema, timeSchema } from '../schemas.js';
+import {
+  dailyFileSchema,
+  dateSchema,
+  dayDeletedSchema,
+  dayParams,
+  diskSchema,
+  errorResponses,
+  timeSchema,
+  type DailyFile,
+  type DiskView,
+} from '@openbms/contract/api';
 import { parseRange } from '../time.js';
 import { csvToXlsx } from '../xlsx.js';
 
@@ -22,21 +32,6 @@ const DAY_MS = 24 * 3600 * 1000;
  * days, not files, so that a wide range is refused even where few files exist.
  */
 export const ZIP_MAX_DAYS = 366;
-
-const dateSchema = {
-  type: 'string',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
-  description: 'YYYY-MM-DD (UTC)',
-} as const;
-
-const dayParams = {
-  type: 'object',
-  required: ['pack', 'date'],
-  properties: {
-    pack: { type: 'string', minLength: 1, maxLength: 200 },
-    date: dateSchema,
-  },
-} as const;
 
 function dayStart(date: string, where = 'params', field = 'date'): number {
   const t = Date.parse(`${date}T00:00:00Z`);
@@ -84,30 +79,11 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           additionalProperties: false,
           properties: { pack: { type: 'string', minLength: 1, maxLength: 200 } },
         },
-        response: {
-          200: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['pack_id', 'date', 'samples', 'bytes', 'url'],
-              properties: {
-                pack_id: { type: 'string' },
-                date: { type: 'string' },
-                samples: { type: 'integer' },
-                bytes: { type: 'integer' },
-                url: {
-                  type: 'string',
-                  description: 'Download path (GET) and delete path (DELETE).',
-                },
-              },
-            },
-          },
-          ...errorResponses(),
-        },
+        response: { 200: { type: 'array', items: dailyFileSchema }, ...errorResponses() },
       },
     },
     async (req) =>
-      ctx.telemetry.dailyFiles(req.query.pack).map((f) => ({
+      ctx.telemetry.dailyFiles(req.query.pack).map((f): DailyFile => ({
         pack_id: f.packId,
         date: f.date,
         samples: f.samples,
@@ -149,13 +125,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: "Delete one day of a pack's raw samples (its daily file)",
         tags: ['exports'],
         params: dayParams,
-        response: {
-          200: {
-            ...okSchema,
-            properties: { ...okSchema.properties, deleted: { type: 'integer' } },
-          },
-          ...errorResponses(403, 404),
-        },
+        response: { 200: dayDeletedSchema, ...errorResponses(403, 404) },
       },
     },
     async (req) => {
@@ -281,28 +251,10 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Free and total space of the file system holding the data directory',
         tags: ['exports'],
-        response: {
-          200: {
-            type: 'object',
-            required: ['available'],
-            properties: {
-              available: {
-                type: 'boolean',
-                description:
-                  'false: the store is not a local file, or the directory cannot be read.',
-              },
-              free_bytes: {
-                type: 'integer',
-                description: 'Bytes OpenBMS can still write (what an unprivileged user may use).',
-              },
-              total_bytes: { type: 'integer', description: 'Size of the file system, bytes.' },
-            },
-          },
-          ...errorResponses(),
-        },
+        response: { 200: diskSchema, ...errorResponses() },
       },
     },
-    async (req) => {
+    async (req): Promise<DiskView> => {
       if (ctx.dataDir === undefined) return { available: false };
       try {
         const s = statfsSync(ctx.dataDir);

@@ -1,4 +1,5 @@
 /** Liveness for monitors and load balancers; no authentication, no secrets. */
+import { healthSchema, type HealthView } from '@openbms/contract/api';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 
@@ -10,21 +11,10 @@ export function healthRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Health: uptime and how many packs are online',
         tags: ['health'],
-        response: {
-          200: {
-            type: 'object',
-            required: ['status', 'uptime_s', 'packs_online', 'packs_total'],
-            properties: {
-              status: { type: 'string', enum: ['ok'] },
-              uptime_s: { type: 'integer' },
-              packs_online: { type: 'integer' },
-              packs_total: { type: 'integer' },
-            },
-          },
-        },
+        response: { 200: healthSchema },
       },
     },
-    async () => {
+    async (): Promise<HealthView> => {
       const packs = ctx.gateway.packs();
       return {
         status: 'ok',

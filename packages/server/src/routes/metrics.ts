@@ -1,4 +1,5 @@
 /** Prometheus `/metrics` (outside /api/v1, where scrapers look for it) and integration downloads. */
+import { errorResponses, tunnelStatusSchema } from '@openbms/contract/api';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
@@ -49,6 +50,7 @@ export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): voi
       schema: {
         summary: 'UART-over-TCP tunnel: client, bytes in/out, uptime, time to expiry',
         tags: ['integrations'],
+        response: { 200: tunnelStatusSchema, ...errorResponses(404) },
       },
     },
     async () => {

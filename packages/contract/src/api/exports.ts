@@ -1,0 +1,61 @@
+/** Exports: the daily CSV files, the free space, CSV/XLSX of a range. */
+import type { FromSchema } from 'json-schema-to-ts';
+
+export const dateSchema = {
+  type: 'string',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+  description: 'YYYY-MM-DD (UTC)',
+} as const;
+
+export const dayParams = {
+  type: 'object',
+  required: ['pack', 'date'],
+  properties: {
+    pack: { type: 'string', minLength: 1, maxLength: 200 },
+    date: dateSchema,
+  },
+} as const;
+
+export const dailyFileSchema = {
+  type: 'object',
+  required: ['pack_id', 'date', 'samples', 'bytes', 'url'],
+  additionalProperties: false,
+  properties: {
+    pack_id: { type: 'string' },
+    date: { type: 'string' },
+    samples: { type: 'integer' },
+    bytes: { type: 'integer' },
+    url: {
+      type: 'string',
+      description: 'Download path (GET) and delete path (DELETE).',
+    },
+  },
+} as const;
+
+export const dayDeletedSchema = {
+  type: 'object',
+  required: ['ok'],
+  additionalProperties: false,
+  properties: { ok: { type: 'boolean' }, deleted: { type: 'integer' } },
+} as const;
+
+export const diskSchema = {
+  type: 'object',
+  required: ['available'],
+  additionalProperties: false,
+  properties: {
+    available: {
+      type: 'boolean',
+      description: 'false: the store is not a local file, or the directory cannot be read.',
+    },
+    free_bytes: {
+      type: 'integer',
+      description: 'Bytes OpenBMS can still write (what an unprivileged user may use).',
+    },
+    total_bytes: { type: 'integer', description: 'Size of the file system, bytes.' },
+  },
+} as const;
+
+export type DailyFile = FromSchema<typeof dailyFileSchema>;
+export type DayDeleted = FromSchema<typeof dayDeletedSchema>;
+export type DiskView = FromSchema<typeof diskSchema>;

@@ -2,8 +2,8 @@
  * Config sections of the Modbus TCP server (`modbus_tcp`) and client (`modbus_client`).
  * Unknown keys are errors; every message names what is accepted.
  */
-import { metric } from '@openbms/core';
 import { z } from 'zod';
+import { fieldProblem } from './checks.js';
 
 const port = z
   .number({ error: 'port must be a number' })
@@ -35,26 +35,20 @@ export const modbusTcpConfigSchema = z
 
 export type ModbusTcpConfig = z.infer<typeof modbusTcpConfigSchema>;
 
-/** Catalog types a client write can carry (booleans go as 0/1). */
-const SCALAR = new Set(['number', 'integer', 'boolean']);
-const ARRAY = new Set(['number[]', 'boolean[]']);
-const FIELD = /^([a-z0-9_]+)(?:\[(\d{1,2})\])?$/;
-
 /** `soc_pct`, or an element of an array metric, 0-based: `cell_mv[0]`, `temps_c[1]`. */
 export function parseField(field: string): { key: string; index?: number } | string {
-  const m = FIELD.exec(field);
-  if (!m) return `"${field}" is not a metric key (e.g. soc_pct, cell_mv[0])`;
-  const key = m[1]!;
-  const def = metric(key);
-  if (!def) return `"${key}" is not in the metric catalog`;
-  if (m[2] === undefined) {
-    return SCALAR.has(def.type)
-      ? { key }
-      : `"${key}" is a ${def.type}; use a number or boolean metric, or an element like ${key}[0]`;
+  const r = fieldProblem(field);
+  if (!('problem' in r)) return r;
+  switch (r.problem) {
+    case 'format':
+      return `"${field}" is not a metric key (e.g. soc_pct, cell_mv[0])`;
+    case 'unknown':
+      return `"${r.key}" is not in the metric catalog`;
+    case 'list':
+      return `"${r.key}" is a ${r.type}; use a number or boolean metric, or an element like ${r.key}[0]`;
+    case 'not_list':
+      return `"${r.key}" is not a list; drop the [${r.index}]`;
   }
-  return ARRAY.has(def.type)
-    ? { key, index: Number(m[2]) }
-    : `"${key}" is not a list; drop the [${m[2]}]`;
 }
 
 export const modbusClientWriteSchema = z

@@ -2,18 +2,13 @@
  * The `mqtt:` section of the config file (zod v4, strict: unknown keys are errors).
  */
 import { z } from 'zod';
-import { METRICS } from '@openbms/core';
+import { isMqttTopic, MQTT_FIELDS } from './checks.js';
 
-/** Catalog keys a user may pick in `fields` (plus `raw`, the family's own extras). */
-export const MQTT_FIELDS: readonly string[] = [...METRICS.map((m) => m.key), 'raw'];
+export { MQTT_FIELDS } from './checks.js';
 
-const topicPart = z
-  .string()
-  .min(1)
-  .max(128)
-  .refine((t) => !/[#+\0]/.test(t) && !t.startsWith('/') && !t.endsWith('/'), {
-    error: 'must be an MQTT topic without wildcards (+, #) and without a leading or trailing "/"',
-  });
+const topicPart = z.string().min(1).max(128).refine(isMqttTopic, {
+  error: 'must be an MQTT topic without wildcards (+, #) and without a leading or trailing "/"',
+});
 
 const tlsSchema = z
   .object({

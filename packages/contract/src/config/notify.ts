@@ -4,6 +4,7 @@
  * Strict (unknown keys are errors), defaults filled in, every message says what is accepted.
  */
 import { z } from 'zod';
+import { isHttpUrl } from './checks.js';
 import { CHANNEL_TYPES, NOTIFY_EVENTS, SEVERITIES } from './enums.js';
 
 export {
@@ -62,17 +63,9 @@ const severity = z.enum(SEVERITIES, {
 });
 
 const httpUrl = (what: string) =>
-  z.string({ error: `${what} must be a URL` }).refine(
-    (u) => {
-      try {
-        const p = new URL(u).protocol;
-        return p === 'http:' || p === 'https:';
-      } catch {
-        return false;
-      }
-    },
-    { error: `${what} must be an http:// or https:// URL` },
-  );
+  z
+    .string({ error: `${what} must be a URL` })
+    .refine(isHttpUrl, { error: `${what} must be an http:// or https:// URL` });
 
 const secret = (what: string) =>
   z.string({ error: `${what} must be a string` }).min(1, `${what} must not be empty`);

@@ -116,8 +116,15 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'the web console runs in the browser.' },
             {
-              group: ['@openbms/*', '!@openbms/core'],
-              message: 'the web console talks to the server over HTTP; only core is shared.',
+              regex: '^@openbms/(?!core$|contract(/|$))',
+              message:
+                'the web console talks to the server over HTTP; only core and the contract are shared.',
+            },
+            {
+              // The contract's root brings zod and every config schema into the bundle.
+              regex: '^@openbms/contract(?!/(api|forms)$)',
+              message:
+                'import @openbms/contract/api (types) or /forms (limits), not the zod schemas.',
             },
           ],
         },

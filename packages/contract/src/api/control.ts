@@ -2,7 +2,28 @@
  * Safe control: capabilities, parameters (read, write with dry run, export, diff of a
  * file), commands and their statuses.
  */
+import type { ParameterGroup, ParameterKind } from '@openbms/core';
 import type { FromSchema } from 'json-schema-to-ts';
+
+/** Core's parameter groups and kinds as lists (a compile error when one is missing). */
+export const PARAMETER_GROUPS = [
+  'voltage',
+  'temperature',
+  'current',
+  'function',
+] as const satisfies readonly ParameterGroup[];
+export const PARAMETER_KINDS = [
+  'threshold',
+  'recovery',
+  'delay',
+  'recovery_delay',
+  'setting',
+  'switch',
+] as const satisfies readonly ParameterKind[];
+const everyGroup: readonly (typeof PARAMETER_GROUPS)[number][] = [] as ParameterGroup[];
+const everyKind: readonly (typeof PARAMETER_KINDS)[number][] = [] as ParameterKind[];
+void everyGroup;
+void everyKind;
 
 export const valuesSchema = {
   type: 'object',
@@ -49,8 +70,8 @@ export const parameterInfoSchema = {
     min: { type: 'number' },
     max: { type: 'number' },
     step: { type: 'number' },
-    group: { type: 'string' },
-    kind: { type: 'string' },
+    group: { type: 'string', enum: PARAMETER_GROUPS },
+    kind: { type: 'string', enum: PARAMETER_KINDS },
     level: { type: 'integer' },
     safe_min: { type: 'number', description: 'Tighter lower bound from the chemistry.' },
     safe_max: { type: 'number', description: 'Tighter upper bound from the chemistry.' },
@@ -141,6 +162,7 @@ export const diffSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
+        required: ['ids', 'code', 'message'],
         properties: {
           ids: { type: 'array', items: { type: 'string' } },
           code: { type: 'string' },
@@ -154,6 +176,7 @@ export const diffSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
+        required: ['id', 'current', 'file'],
         properties: {
           id: { type: 'string' },
           current: { type: ['number', 'null'] },
@@ -167,6 +190,7 @@ export const diffSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
+        required: ['id', 'reason'],
         properties: { id: { type: 'string' }, reason: { type: 'string' } },
       },
     },
@@ -234,6 +258,7 @@ export const clockBody = {
 export const recordsSchema = { type: 'object', additionalProperties: true } as const;
 
 export type CommandView = FromSchema<typeof commandSchema>;
+export type ParamResult = WriteResult['results'][number];
 export type CommandOutcome = FromSchema<typeof outcomeSchema>;
 export type ParamInfo = FromSchema<typeof parameterInfoSchema>;
 export type Capabilities = FromSchema<typeof capabilitiesSchema>;

@@ -6,7 +6,7 @@
  */
 import { useSyncExternalStore } from 'react';
 import { api } from './client';
-import type { AlarmView, PackView, Snapshot } from './types';
+import type { AlarmView, PackView, Snapshot } from '@openbms/contract/api';
 
 export type LiveState = 'connecting' | 'open' | 'closed';
 

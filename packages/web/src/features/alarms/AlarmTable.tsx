@@ -7,7 +7,7 @@ import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import type { ApiError } from '../../api/client';
-import type { AlarmView } from '../../api/types';
+import type { AlarmView } from '@openbms/contract/api';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Badge, ErrorBox, severityTone } from '../../ui';

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, type ApiError } from '../../api/client';
 import { live } from '../../api/live';
-import type { AlarmView } from '../../api/types';
+import type { AlarmView } from '@openbms/contract/api';
 
 export interface AlarmFeed {
   /** Every loaded event, newest first. */

@@ -4,6 +4,7 @@
  * names the pack and the day), the free space of the data disk, and the bulk actions on
  * what the filter shows: one zip of every file, and delete all (typed confirmation).
  */
+import type { DailyFile, DiskView } from '@openbms/contract/api';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, apiPath } from '../../api/client';
@@ -13,17 +14,9 @@ import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import { deletePath, useBulkDelete, type BulkState } from './bulk';
-import { DiskFree, type DiskView } from './DiskFree';
+import { DiskFree } from './DiskFree';
 import { DownloadLink } from './ExportCard';
 import { sizeText } from './size';
-
-export interface DailyFile {
-  pack_id: string;
-  date: string;
-  samples: number;
-  bytes: number;
-  url: string;
-}
 
 /** Most calendar days one zip may cover (the server's cap on GET /exports/daily.zip). */
 export const ZIP_MAX_DAYS = 366;

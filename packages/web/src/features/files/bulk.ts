@@ -5,7 +5,7 @@
  */
 import { useCallback, useRef, useState } from 'react';
 import { api, ApiError } from '../../api/client';
-import type { DailyFile } from './DailyFiles';
+import type { DailyFile } from '@openbms/contract/api';
 
 const API_PREFIX = '/api/v1';
 

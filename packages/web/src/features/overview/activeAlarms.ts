@@ -8,7 +8,7 @@
 import { useSyncExternalStore } from 'react';
 import { api, type ApiError } from '../../api/client';
 import { live } from '../../api/live';
-import type { AlarmView } from '../../api/types';
+import type { AlarmView } from '@openbms/contract/api';
 
 type AlarmEvent = [state: string, alarm: AlarmView];
 

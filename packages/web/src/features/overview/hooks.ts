@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useApi } from '../../api/hooks';
 import { live } from '../../api/live';
-import type { BusView, PackView, SiteView } from '../../api/types';
+import type { BusView, PackView, SiteView } from '@openbms/contract/api';
 import { useActiveAlarms } from './activeAlarms';
 import { packRows, parallelSystems, type PackRow, type SystemRow } from './model';
 

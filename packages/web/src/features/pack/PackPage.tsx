@@ -3,7 +3,7 @@ import { lazy, Suspense, type ComponentType, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'wouter';
 import { usePack, useLiveState } from '../../api/live';
-import type { PackView } from '../../api/types';
+import type { PackView } from '@openbms/contract/api';
 import { Badge, Spinner, Tabs } from '../../ui';
 import { CellsTab } from './CellsTab';
 import { StatusTab } from './StatusTab';

@@ -20,81 +20,19 @@ import {
   type ParameterKind,
 } from '@openbms/core';
 
-/** A writable parameter as GET /packs/{id}/capabilities lists it. */
-export interface ParamInfo {
-  id: string;
-  label: string;
-  unit: string;
-  min: number;
-  max: number;
-  step: number;
-  group: ParameterGroup;
-  kind: ParameterKind;
-  level?: number;
-  safe_min?: number;
-  safe_max?: number;
-}
+import type { Capabilities, ParamInfo } from '@openbms/contract/api';
 
-export interface Capabilities {
-  pack_id: string;
-  protocol: string;
-  chemistry: string;
-  /** What the whole-set rules judge the pack by (as the server checks). */
-  limits?: {
-    cell_count?: number;
-    design_ah?: number;
-    max_charge_c: number;
-    max_discharge_c: number;
-  };
-  operations: Record<string, boolean>;
-  parameters: ParamInfo[];
-}
-
-export interface ParamResult {
-  id: string;
-  old: number | null;
-  requested: number;
-  readback: number | null;
-  ok: boolean;
-}
-
-export interface WriteResult {
-  dry_run: boolean;
-  changed: string[];
-  results: ParamResult[];
-}
-
-export interface ParamFile {
-  format: 'openbms-parameters';
-  version: number;
-  pack: { id?: string; name?: string; protocol?: string; chemistry?: string };
-  exported_at: number;
-  values: Record<string, number>;
-}
-
-export interface ParamDiff {
-  valid: boolean;
-  errors: { ids: string[]; code: string; message: string }[];
-  warnings: string[];
-  changed: { id: string; current: number | null; file: number }[];
-  unchanged: string[];
-  unknown: { id: string; reason: string }[];
-}
-
-export interface CommandView {
-  id: number;
-  pack_id: string;
-  action: string;
-  user: string;
-  at: number;
-  status: 'done' | 'refused' | 'failed';
-  detail: string;
-}
-
-export interface CommandOutcome {
-  command: CommandView;
-  readback?: Record<string, unknown>;
-}
+// The API's shapes of the parameter and command routes (from the contract's JSON schemas).
+export type {
+  Capabilities,
+  CommandOutcome,
+  CommandView,
+  ParamDiff,
+  ParamFile,
+  ParamInfo,
+  ParamResult,
+  WriteResult,
+} from '@openbms/contract/api';
 
 export const GROUPS: readonly ParameterGroup[] = ['voltage', 'temperature', 'current', 'function'];
 
@@ -183,7 +121,7 @@ type Must = 'below' | 'above' | 'notBelow' | 'notAbove';
  */
 export function packContext(
   chemistry: string,
-  limits: Capabilities['limits'],
+  limits: Capabilities['limits'] | undefined,
   snapshotCells?: number,
 ): PackContext {
   const ctx: PackContext = { chemistry: (chemistry === 'nmc' ? 'nmc' : 'lfp') as Chemistry };

@@ -18,7 +18,9 @@ import {
   useReadOnly,
   type Draft,
 } from './form';
-import { NOTIFY_EVENTS, SECRET_MARKER, SEVERITIES, type ChannelType, type Obj } from './types';
+import { SECRET_MARKER } from '@openbms/contract/api';
+import { NOTIFY_EVENTS, SEVERITIES, type ChannelType } from '@openbms/contract/forms';
+import type { Obj } from './types';
 
 const COMMON: Obj = {
   enabled: true,

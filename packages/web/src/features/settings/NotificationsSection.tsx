@@ -31,9 +31,9 @@ import {
   type DeliveryStatus,
   type NotificationsView,
   type NotifyTestResult,
-  type Obj,
   type SettingsUpdate,
-} from './types';
+} from '@openbms/contract/api';
+import type { Obj } from './types';
 
 /** While a delivery is queued or retrying, the log is asked again this often. */
 const RETRY_POLL_MS = 3000;

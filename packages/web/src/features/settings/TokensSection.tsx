@@ -9,7 +9,7 @@ import { api, type ApiError } from '../../api/client';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Card, ErrorBox } from '../../ui';
-import type { TokenCreated } from './types';
+import type { TokenCreated } from '@openbms/contract/api';
 
 const TOKEN_ID = /^[0-9a-f]{64}$/;
 

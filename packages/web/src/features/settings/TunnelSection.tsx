@@ -7,7 +7,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { BusView } from '../../api/types';
+import type { BusView } from '@openbms/contract/api';
 import { useFmt, type Fmt } from '../../i18n/format';
 import { Card, ErrorBox, Stat } from '../../ui';
 import { SectionActions, StatusPanel, useSettings } from './common';
@@ -21,7 +21,8 @@ import {
   TextField,
   useDraft,
 } from './form';
-import type { Obj, TunnelStatusView } from './types';
+import type { TunnelStatusView } from '@openbms/contract/api';
+import type { Obj } from './types';
 
 const POLL_MS = 3000;
 

@@ -3,12 +3,13 @@ import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { Role } from '../../api/types';
+import type { Role } from '@openbms/contract/api';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import { SelectField, SettingsForm, TextField, useDraft } from './form';
-import type { Obj, UserView } from './types';
+import type { UserView } from '@openbms/contract/api';
+import type { Obj } from './types';
 
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/;

@@ -20,7 +20,8 @@ import {
 import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../../api/client';
 import { Badge } from '../../ui';
-import { SECRET_MARKER, type Issue, type Obj } from './types';
+import { SECRET_MARKER, type ConfigIssue } from '@openbms/contract/api';
+import type { Obj } from './types';
 
 // ------------------------------------------------------------------------- paths
 
@@ -80,7 +81,7 @@ export function within(a: string, b: string): boolean {
 export function issuesOf(e: ApiError | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!e || !Array.isArray(e.details)) return out;
-  for (const i of e.details as Partial<Issue>[]) {
+  for (const i of e.details as Partial<ConfigIssue>[]) {
     if (typeof i?.path === 'string' && typeof i.message === 'string' && !(i.path in out)) {
       out[i.path] = i.message;
     }

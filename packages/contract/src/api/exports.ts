@@ -1,6 +1,13 @@
 /** Exports: the daily CSV files, the free space, CSV/XLSX of a range. */
 import type { FromSchema } from 'json-schema-to-ts';
 
+/**
+ * Most calendar days one zip of daily files may cover (a year, leap day included): the
+ * requested range when both ends are given, else the days from the first to the last
+ * matching file. Counted in days, not files, so a wide range is refused where few files exist.
+ */
+export const ZIP_MAX_DAYS = 366;
+
 export const dateSchema = {
   type: 'string',
   pattern: '^\\d{4}-\\d{2}-\\d{2}$',

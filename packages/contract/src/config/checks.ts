@@ -54,3 +54,13 @@ export function fieldProblem(field: string): { key: string; index?: number } | F
     ? { key, index: Number(m[2]) }
     : { problem: 'not_list', key, index: m[2] };
 }
+
+/** True when `tz` is an IANA time zone this runtime (Node or the browser) knows (Intl). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

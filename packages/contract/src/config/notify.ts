@@ -4,7 +4,9 @@
  * Strict (unknown keys are errors), defaults filled in, every message says what is accepted.
  */
 import { z } from 'zod';
-import { isHttpUrl } from './checks.js';
+import { isHttpUrl, isTimeZone } from './checks.js';
+
+export { isTimeZone } from './checks.js';
 import { CHANNEL_TYPES, NOTIFY_EVENTS, SEVERITIES } from './enums.js';
 
 export {
@@ -15,16 +17,6 @@ export {
   type NotifyEvent,
   type Severity,
 } from './enums.js';
-
-/** True when `tz` is an IANA time zone this Node knows (Intl). */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const locationSchema = z
   .object({
@@ -50,7 +42,7 @@ export type LocationConfig = z.infer<typeof locationSchema>;
 const id = z
   .string({ error: 'id must be a string' })
   .regex(
-    /^[a-z0-9][a-z0-9_-]{0,31}$/i,
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/,
     'id must be 1-32 letters, digits, "-" or "_", starting with a letter or digit',
   );
 
@@ -178,7 +170,7 @@ const ntfySchema = z
     /** Access token (tk_...), sent as a Bearer token. */
     token: secret('token').optional(),
     /** Priority of ordinary messages; alarms go higher, reports lower. */
-    priority: ntfyPriority.default(3),
+    priority: ntfyPriority.prefault(3),
   })
   .strict();
 

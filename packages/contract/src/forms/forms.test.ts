@@ -28,6 +28,21 @@ const SECTIONS = {
   location: locationSchema,
 } as const;
 
+/**
+ * JSON Schema's `pattern` has no flags: a zod regex with one (/.../i) would reach the forms
+ * stricter than the gateway checks. Such a schema must spell the cases out instead.
+ */
+function refuseRegexFlags(section: string, schema: unknown): void {
+  const checks = (schema as { _zod: { def: { checks?: { _zod: { def: object } }[] } } })._zod.def
+    .checks;
+  for (const c of checks ?? []) {
+    const pattern = (c._zod.def as { pattern?: unknown }).pattern;
+    if (pattern instanceof RegExp && pattern.flags !== '') {
+      throw new Error(`${section}: regex ${String(pattern)} has flags JSON Schema cannot carry`);
+    }
+  }
+}
+
 async function generated(): Promise<string> {
   const schemas = Object.fromEntries(
     Object.entries(SECTIONS).map(([name, schema]) => {
@@ -35,6 +50,7 @@ async function generated(): Promise<string> {
       const { $schema: _, ...json } = z.toJSONSchema(schema, {
         io: 'input',
         unrepresentable: 'any',
+        override: (ctx) => refuseRegexFlags(name, ctx.zodSchema),
       });
       return [name, json];
     }),
@@ -60,6 +76,13 @@ async function generated(): Promise<string> {
 describe('config sections as JSON Schema for the web forms', () => {
   it('schemas.gen.ts is what z.toJSONSchema makes of the config schemas now', async () => {
     await expect(await generated()).toMatchFileSnapshot('./schemas.gen.ts');
+  });
+
+  it('refuses a regex with flags, which the JSON Schema would silently drop', () => {
+    const schema = z.object({ id: z.string().regex(/^[a-z]+$/i) });
+    expect(() =>
+      z.toJSONSchema(schema, { override: (ctx) => refuseRegexFlags('x', ctx.zodSchema) }),
+    ).toThrow('x: regex /^[a-z]+$/i has flags JSON Schema cannot carry');
   });
 
   it('the MQTT interval limits the form reads are the bounds zod enforces', () => {
@@ -117,6 +140,6 @@ describe('config sections as JSON Schema for the web forms', () => {
       topic: _p,
       ...ntfy
     } = notificationsConfigSchema.parse([{ type: 'ntfy', id: 'n', topic: 't' }])[0]!;
-    expect({ priority: 3, ...defaultsOf(channelSchema('ntfy')) }).toEqual(ntfy);
+    expect(defaultsOf(channelSchema('ntfy'))).toEqual(ntfy);
   });
 });

@@ -23,6 +23,7 @@ export {
   fieldProblem,
   isHttpUrl,
   isMqttTopic,
+  isTimeZone,
   MQTT_FIELDS,
   WRITABLE_METRIC_TYPES,
   type FieldProblem,
@@ -56,7 +57,7 @@ function segments(path: string): (string | number)[] {
 }
 
 /** The branches of a union, or the schema itself. */
-const branches = (s: JsonSchema): JsonSchema[] => s.anyOf ?? s.oneOf ?? [s];
+const branches = (s: JsonSchema): readonly JsonSchema[] => s.anyOf ?? s.oneOf ?? [s];
 
 /** The sub-schema at `path` (object keys and array items; unions searched in order). */
 export function schemaAt(schema: JsonSchema, path: string): JsonSchema | undefined {

@@ -1,13 +1,13 @@
 /** The part of JSON Schema (2020-12) that z.toJSONSchema writes and the forms read. */
 export interface JsonSchema {
-  type?: string | string[];
+  type?: string | readonly string[];
   properties?: Record<string, JsonSchema>;
-  required?: string[];
+  required?: readonly string[];
   additionalProperties?: boolean | JsonSchema;
   propertyNames?: JsonSchema;
   items?: JsonSchema;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
+  anyOf?: readonly JsonSchema[];
+  oneOf?: readonly JsonSchema[];
   enum?: readonly (string | number | boolean | null)[];
   const?: string | number | boolean | null;
   default?: unknown;

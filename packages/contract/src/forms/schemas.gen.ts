@@ -149,7 +149,7 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
           type: 'object',
           properties: {
             type: { type: 'string', const: 'ntfy' },
-            id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
+            id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' },
             enabled: { default: true, type: 'boolean' },
             events: {
               minItems: 1,
@@ -210,6 +210,7 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
             topic: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
             token: { type: 'string', minLength: 1 },
             priority: {
+              default: 3,
               anyOf: [
                 { type: 'integer', minimum: 1, maximum: 5 },
                 { type: 'string', enum: ['min', 'low', 'default', 'high', 'max', 'urgent'] },
@@ -223,7 +224,7 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
           type: 'object',
           properties: {
             type: { type: 'string', const: 'pushover' },
-            id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
+            id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' },
             enabled: { default: true, type: 'boolean' },
             events: {
               minItems: 1,
@@ -292,7 +293,7 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
           type: 'object',
           properties: {
             type: { type: 'string', const: 'email' },
-            id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
+            id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' },
             enabled: { default: true, type: 'boolean' },
             events: {
               minItems: 1,
@@ -379,7 +380,7 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
           type: 'object',
           properties: {
             type: { type: 'string', const: 'webhook' },
-            id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
+            id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' },
             enabled: { default: true, type: 'boolean' },
             events: {
               minItems: 1,

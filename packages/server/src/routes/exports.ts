@@ -20,18 +20,14 @@ import {
   timeSchema,
   type DailyFile,
   type DiskView,
+  ZIP_MAX_DAYS,
 } from '@openbms/contract/api';
 import { parseRange } from '../time.js';
 import { csvToXlsx } from '../xlsx.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/**
- * Most calendar days one zip may cover (a year, leap day included): the requested range when
- * both ends are given, else the days from the first to the last matching file. Counted in
- * days, not files, so that a wide range is refused even where few files exist.
- */
-export const ZIP_MAX_DAYS = 366;
+export { ZIP_MAX_DAYS };
 
 function dayStart(date: string, where = 'params', field = 'date'): number {
   const t = Date.parse(`${date}T00:00:00Z`);

@@ -6,7 +6,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, type ApiError } from '../../api/client';
 import { live } from '../../api/live';
-import type { AlarmView } from '@openbms/contract/api';
+import { alarmsQuery, type AlarmView } from '@openbms/contract/api';
+
+/** The most alarms one request may ask for. */
+const MAX_LIMIT = alarmsQuery.properties.limit.maximum;
 
 export interface AlarmFeed {
   /** Every loaded event, newest first. */
@@ -44,7 +47,7 @@ export function useAlarmFeed(pack: string | undefined, pageSize = 100): AlarmFee
       setMap((prev) => new Map(prev).set(a.id, a));
     });
     Promise.all([
-      api<AlarmView[]>(`/alarms?active=true&limit=1000${query}`),
+      api<AlarmView[]>(`/alarms?active=true&limit=${MAX_LIMIT}${query}`),
       api<AlarmView[]>(`/alarms?limit=${pageSize}${query}`),
     ]).then(
       ([active, history]) => {

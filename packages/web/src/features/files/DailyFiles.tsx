@@ -4,7 +4,7 @@
  * names the pack and the day), the free space of the data disk, and the bulk actions on
  * what the filter shows: one zip of every file, and delete all (typed confirmation).
  */
-import type { DailyFile, DiskView } from '@openbms/contract/api';
+import { ZIP_MAX_DAYS, type DailyFile, type DiskView } from '@openbms/contract/api';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, apiPath } from '../../api/client';
@@ -17,9 +17,6 @@ import { deletePath, useBulkDelete, type BulkState } from './bulk';
 import { DiskFree } from './DiskFree';
 import { DownloadLink } from './ExportCard';
 import { sizeText } from './size';
-
-/** Most calendar days one zip may cover (the server's cap on GET /exports/daily.zip). */
-export const ZIP_MAX_DAYS = 366;
 
 /** Calendar days from the first to the last date of `files`, both counted (0 for none). */
 export function daysSpanned(files: readonly { date: string }[]): number {

@@ -8,7 +8,7 @@
 import { useSyncExternalStore } from 'react';
 import { api, type ApiError } from '../../api/client';
 import { live } from '../../api/live';
-import type { AlarmView } from '@openbms/contract/api';
+import { alarmsQuery, type AlarmView } from '@openbms/contract/api';
 
 type AlarmEvent = [state: string, alarm: AlarmView];
 
@@ -69,7 +69,9 @@ class ActiveAlarms {
     const mine = ++this.request;
     this.pending = [];
     try {
-      const list = await api<AlarmView[]>('/alarms?active=true&limit=1000');
+      const list = await api<AlarmView[]>(
+        `/alarms?active=true&limit=${alarmsQuery.properties.limit.maximum}`,
+      );
       if (mine !== this.request) return;
       this.map = new Map(list.map((a) => [a.id, a]));
       for (const [state, a] of this.pending ?? []) this.apply(state, a);

@@ -17,9 +17,7 @@ import {
   type ConsistencyIssue,
   type PackContext,
   type ParameterGroup,
-  type ParameterKind,
 } from '@openbms/core';
-
 import type { Capabilities, ParamInfo } from '@openbms/contract/api';
 
 // The API's shapes of the parameter and command routes (from the contract's JSON schemas).

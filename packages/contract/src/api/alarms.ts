@@ -24,6 +24,9 @@ export const alarmSchema = {
   },
 } as const;
 
+/** The most alarm events one request may ask for (`limit`). */
+export const ALARMS_MAX_LIMIT = 1000;
+
 export const alarmsQuery = {
   type: 'object',
   additionalProperties: false,
@@ -32,7 +35,7 @@ export const alarmsQuery = {
     active: { type: 'boolean' },
     from: timeSchema,
     to: timeSchema,
-    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    limit: { type: 'integer', minimum: 1, maximum: ALARMS_MAX_LIMIT, default: 100 },
   },
 } as const;
 

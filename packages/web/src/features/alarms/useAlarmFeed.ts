@@ -6,10 +6,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, type ApiError } from '../../api/client';
 import { live } from '../../api/live';
-import { alarmsQuery, type AlarmView } from '@openbms/contract/api';
-
-/** The most alarms one request may ask for. */
-const MAX_LIMIT = alarmsQuery.properties.limit.maximum;
+import { ALARMS_MAX_LIMIT, type AlarmView } from '@openbms/contract/api';
 
 export interface AlarmFeed {
   /** Every loaded event, newest first. */
@@ -47,7 +44,7 @@ export function useAlarmFeed(pack: string | undefined, pageSize = 100): AlarmFee
       setMap((prev) => new Map(prev).set(a.id, a));
     });
     Promise.all([
-      api<AlarmView[]>(`/alarms?active=true&limit=${MAX_LIMIT}${query}`),
+      api<AlarmView[]>(`/alarms?active=true&limit=${ALARMS_MAX_LIMIT}${query}`),
       api<AlarmView[]>(`/alarms?limit=${pageSize}${query}`),
     ]).then(
       ([active, history]) => {

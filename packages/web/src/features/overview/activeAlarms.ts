@@ -8,7 +8,14 @@
 import { useSyncExternalStore } from 'react';
 import { api, type ApiError } from '../../api/client';
 import { live } from '../../api/live';
-import { alarmsQuery, type AlarmView } from '@openbms/contract/api';
+import type { AlarmView, alarmsQuery } from '@openbms/contract/api';
+
+/**
+ * The most alarms one request may ask for: the API's maximum, as a type, so the overview
+ * (first load) does not import the contract's schemas at run time; a change there fails
+ * the type check here.
+ */
+const MAX_LIMIT: (typeof alarmsQuery)['properties']['limit']['maximum'] = 1000;
 
 type AlarmEvent = [state: string, alarm: AlarmView];
 
@@ -69,9 +76,7 @@ class ActiveAlarms {
     const mine = ++this.request;
     this.pending = [];
     try {
-      const list = await api<AlarmView[]>(
-        `/alarms?active=true&limit=${alarmsQuery.properties.limit.maximum}`,
-      );
+      const list = await api<AlarmView[]>(`/alarms?active=true&limit=${MAX_LIMIT}`);
       if (mine !== this.request) return;
       this.map = new Map(list.map((a) => [a.id, a]));
       for (const [state, a] of this.pending ?? []) this.apply(state, a);

@@ -134,12 +134,19 @@ describe('config sections as JSON Schema for the web forms', () => {
     expect(defaultsOf(FORM_SCHEMAS.metrics)).toEqual(metricsConfigSchema.parse({}));
     const { bus: _, ...tunnel } = tunnelConfigSchema.parse({ bus: 'a/b' });
     expect(defaultsOf(FORM_SCHEMAS.tunnel)).toEqual(tunnel);
-    const {
-      type: _t,
-      id: _i,
-      topic: _p,
-      ...ntfy
-    } = notificationsConfigSchema.parse([{ type: 'ntfy', id: 'n', topic: 't' }])[0]!;
-    expect(defaultsOf(channelSchema('ntfy'))).toEqual(ntfy);
+    // Each channel type, given only what it requires: the rest is the defaults.
+    const required: Record<string, Record<string, unknown>> = {
+      ntfy: { topic: 't' },
+      pushover: { token: 'a', user: 'b' },
+      email: { host: 'h', from: 'a@b.cd', to: ['a@b.cd'] },
+      webhook: { url: 'http://x' },
+    };
+    for (const [type, given] of Object.entries(required)) {
+      const parsed = notificationsConfigSchema.parse([{ type, id: 'n', ...given }])[0]!;
+      const filled = Object.fromEntries(
+        Object.entries(parsed).filter(([k]) => !(k in given) && k !== 'type' && k !== 'id'),
+      );
+      expect(defaultsOf(channelSchema(type)), type).toEqual(filled);
+    }
   });
 });

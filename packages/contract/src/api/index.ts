@@ -10,7 +10,7 @@ export * from './control.js';
 export * from './settings.js';
 export * from './notifications.js';
 export * from './exports.js';
-export * from './tunnel.js';
+export * from './integrations.js';
 export {
   CHANNEL_TYPES,
   NOTIFY_EVENTS,

@@ -1,5 +1,12 @@
-/** The UART-over-TCP tunnel's live status (GET /integrations/tunnel). */
+/** Integration downloads and statuses: the IoT MQTT Panel dashboard, the tunnel's status. */
 import type { FromSchema } from 'json-schema-to-ts';
+
+/** Seed 001's IoT MQTT Panel dashboard: the app's own format, passed through as it is. */
+export const iotPanelSchema = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'The dashboard file to import into the IoT MQTT Panel app.',
+} as const;
 
 export const tunnelClientSchema = {
   type: 'object',

@@ -1,5 +1,6 @@
 /** Exports: the daily CSV files, the free space, CSV/XLSX of a range. */
 import type { FromSchema } from 'json-schema-to-ts';
+import { timeSchema } from './common.js';
 
 /**
  * Most calendar days one zip of daily files may cover (a year, leap day included): the
@@ -63,6 +64,37 @@ export const diskSchema = {
   },
 } as const;
 
+/** The daily files of a pack and/or a range of days, as one zip. */
+export const zipQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    pack: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: 'One pack id; absent: every pack.',
+    },
+    from: { ...dateSchema, description: 'First day (UTC, inclusive); absent: the oldest.' },
+    to: { ...dateSchema, description: 'Last day (UTC, inclusive); absent: the newest.' },
+  },
+} as const;
+
+/** A CSV or Excel file of a pack's raw samples over a range. */
+export const rangeExportQuery = {
+  type: 'object',
+  required: ['pack'],
+  additionalProperties: false,
+  properties: {
+    pack: { type: 'string', minLength: 1, maxLength: 200 },
+    from: timeSchema,
+    to: timeSchema,
+    fields: { type: 'string', minLength: 1, maxLength: 4000 },
+  },
+} as const;
+
+export type ZipQuery = FromSchema<typeof zipQuery>;
+export type RangeExportQuery = FromSchema<typeof rangeExportQuery>;
 export type DailyFile = FromSchema<typeof dailyFileSchema>;
 export type DayDeleted = FromSchema<typeof dayDeletedSchema>;
 export type DiskView = FromSchema<typeof diskSchema>;

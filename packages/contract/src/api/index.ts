@@ -19,3 +19,4 @@ export {
   type NotifyEvent,
   type Severity,
 } from '../config/enums.js';
+export * from './live.js';

@@ -12,14 +12,17 @@ import { uniqueNames, zipStream } from '../daily-zip.js';
 import { parseFields } from '../fields.js';
 import {
   dailyFileSchema,
-  dateSchema,
   dayDeletedSchema,
   dayParams,
   diskSchema,
   errorResponses,
-  timeSchema,
+  packQuery,
+  rangeExportQuery,
+  zipQuery,
   type DailyFile,
   type DiskView,
+  type RangeExportQuery,
+  type ZipQuery,
   ZIP_MAX_DAYS,
 } from '@openbms/contract/api';
 import { parseRange } from '../time.js';
@@ -70,11 +73,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Daily CSV files (one per pack per UTC day)',
         tags: ['exports'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { pack: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
+        querystring: packQuery,
         response: { 200: { type: 'array', items: dailyFileSchema }, ...errorResponses() },
       },
     },
@@ -144,7 +143,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   // Seed 001's "Download all .CSV": the daily files of a filter (pack and/or days) as one
   // zip, each entry byte for byte the file the single download gives.
-  app.get<{ Querystring: { pack?: string; from?: string; to?: string } }>(
+  app.get<{ Querystring: ZipQuery }>(
     '/exports/daily.zip',
     {
       config: { access: 'viewer' },
@@ -154,20 +153,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           `Entries are named as the single downloads (\`<pack>_<date>.csv\`) and hold the same bytes. ` +
           `400 when no file matches, or when the days asked for (from..to), or else those of the matching files, span more than ${ZIP_MAX_DAYS} days.`,
         tags: ['exports'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            pack: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 200,
-              description: 'One pack id; absent: every pack.',
-            },
-            from: { ...dateSchema, description: 'First day (UTC, inclusive); absent: the oldest.' },
-            to: { ...dateSchema, description: 'Last day (UTC, inclusive); absent: the newest.' },
-          },
-        },
+        querystring: zipQuery,
         produces: ['application/zip'],
         response: errorResponses(),
       },
@@ -270,24 +256,14 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
   // shape, two encodings of the same rows.
   const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
   for (const format of ['csv', 'xlsx'] as const) {
-    app.get<{ Querystring: { pack: string; from?: string; to?: string; fields?: string } }>(
+    app.get<{ Querystring: RangeExportQuery }>(
       `/exports/${format}`,
       {
         config: { access: 'viewer' },
         schema: {
           summary: `${format === 'csv' ? 'CSV' : 'Excel (.xlsx)'} of raw samples of a pack for a range (default: the last 24 h, all fields)`,
           tags: ['exports'],
-          querystring: {
-            type: 'object',
-            required: ['pack'],
-            additionalProperties: false,
-            properties: {
-              pack: { type: 'string', minLength: 1, maxLength: 200 },
-              from: timeSchema,
-              to: timeSchema,
-              fields: { type: 'string', minLength: 1, maxLength: 4000 },
-            },
-          },
+          querystring: rangeExportQuery,
           produces: [format === 'csv' ? 'text/csv' : XLSX_TYPE],
           response: errorResponses(404),
         },

@@ -42,9 +42,12 @@ export const dailyFileSchema = {
 
 export const dayDeletedSchema = {
   type: 'object',
-  required: ['ok'],
+  required: ['ok', 'deleted'],
   additionalProperties: false,
-  properties: { ok: { type: 'boolean' }, deleted: { type: 'integer' } },
+  properties: {
+    ok: { type: 'boolean' },
+    deleted: { type: 'integer', description: 'Raw samples deleted.' },
+  },
 } as const;
 
 export const diskSchema = {

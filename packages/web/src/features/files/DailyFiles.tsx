@@ -4,7 +4,12 @@
  * names the pack and the day), the free space of the data disk, and the bulk actions on
  * what the filter shows: one zip of every file, and delete all (typed confirmation).
  */
-import { ZIP_MAX_DAYS, type DailyFile, type DiskView } from '@openbms/contract/api';
+import {
+  ZIP_MAX_DAYS,
+  type DailyFile,
+  type DayDeleted,
+  type DiskView,
+} from '@openbms/contract/api';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, apiPath } from '../../api/client';
@@ -59,9 +64,7 @@ export function DailyFiles(): ReactNode {
   const [month, setMonth] = useState<string | undefined>(undefined);
   const [victim, setVictim] = useState<DailyFile | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
-  const del = useAction((f: DailyFile) =>
-    api<{ ok: boolean; deleted: number }>(deletePath(f), { method: 'DELETE' }),
-  );
+  const del = useAction((f: DailyFile) => api<DayDeleted>(deletePath(f), { method: 'DELETE' }));
   const bulk = useBulkDelete();
   const [bulkVictims, setBulkVictims] = useState<DailyFile[] | undefined>(undefined);
   const reload = () => {

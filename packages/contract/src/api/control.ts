@@ -20,10 +20,10 @@ export const PARAMETER_KINDS = [
   'setting',
   'switch',
 ] as const satisfies readonly ParameterKind[];
-const everyGroup: readonly (typeof PARAMETER_GROUPS)[number][] = [] as ParameterGroup[];
-const everyKind: readonly (typeof PARAMETER_KINDS)[number][] = [] as ParameterKind[];
-void everyGroup;
-void everyKind;
+/** Compiles only when `T` is never: here, when no group or kind of core is left out. */
+type NoneMissing<T extends never> = T;
+type _EveryGroup = NoneMissing<Exclude<ParameterGroup, (typeof PARAMETER_GROUPS)[number]>>;
+type _EveryKind = NoneMissing<Exclude<ParameterKind, (typeof PARAMETER_KINDS)[number]>>;
 
 export const valuesSchema = {
   type: 'object',

@@ -8,6 +8,12 @@ const src = (pkg: string): string =>
 export default defineConfig({
   resolve: {
     alias: [
+      // Test helpers one package's tests share with another's (`src/testing/`, never built):
+      // `@openbms/<pkg>/testing` exists for tests only, not in any package's exports.
+      {
+        find: /^@openbms\/([a-z-]+)\/testing$/,
+        replacement: fileURLToPath(new URL('./packages/$1/src/testing/index.ts', import.meta.url)),
+      },
       {
         find: /^@openbms\/protocols\/(.+)$/,
         replacement: fileURLToPath(

@@ -29,7 +29,7 @@ export function initialJsGzipKb() {
 
 /** A year of 16-cell history for the JK demo pack, rolled up (raw ages out; 1h stays). */
 async function seedYear(dataDir, packId) {
-  const { openSqliteStorage } = await import('../packages/storage-sqlite/dist/index.js');
+  const { openSqliteStorage } = await import('@openbms/storage-sqlite');
   const s = openSqliteStorage({ dataDir });
   const now = Date.now();
   const step = 15 * 60_000;

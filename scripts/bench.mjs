@@ -8,10 +8,36 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { PROTOCOLS, hexToBytes } from '@openbms/protocols';
 import { DEVICES, ManualClock, createSimulation } from '@openbms/simulator';
 
 const MIN_MS = Number(process.env.OPENBMS_BENCH_MS ?? 1000);
+
+/**
+ * Loads a package's bench module (`packages/<pkg>/src/testing/bench/*.ts`). Test and bench
+ * code is not part of any package's build (ADR 0008), so the bench bundles its own entry with
+ * esbuild: the module and the package-internal files it reaches, compiled from source; every
+ * other package (`@openbms/*`, npm) stays an import of its built dist, as the product runs it.
+ * The bundle goes under node_modules/.cache so those imports resolve from the repository.
+ */
+const BENCH_OUT = fileURLToPath(new URL('../node_modules/.cache/openbms-bench/', import.meta.url));
+async function benchModule(src) {
+  const entry = fileURLToPath(new URL(`../packages/${src}`, import.meta.url));
+  const outfile = join(BENCH_OUT, `${src.replace(/[^a-z0-9]+/gi, '-')}.mjs`);
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  return import(pathToFileURL(outfile).href);
+}
 
 function optionsOf(v) {
   const o = {};
@@ -171,14 +197,14 @@ if (globalThis.gc) {
 }
 
 // Gateway: the bus scheduler's poll cycle against bytes on the wire (16 packs, 9600 baud).
-const { bench: schedulerBench } = await import('../packages/gateway/dist/scheduler/bench.js');
+const { bench: schedulerBench } = await benchModule('gateway/src/testing/bench/scheduler.ts');
 Object.assign(figures, await schedulerBench());
 console.log(
   `gateway poll/wire  ${figures.poll_wire_ratio.toFixed(3).padStart(9)} (poll-cycle time / bytes-on-wire time, 16 packs at 9600 baud)`,
 );
 
 // MQTT: state messages per second delivered through the local Mosquitto (100 packs).
-const { bench: mqttBench } = await import('../packages/gateway/dist/integrations/mqtt/bench.js');
+const { bench: mqttBench } = await benchModule('gateway/src/testing/bench/mqtt.ts');
 try {
   const m = await mqttBench();
   Object.assign(figures, m);
@@ -191,15 +217,14 @@ try {
 }
 
 // Modbus TCP: block reads per second one client gets from the server (16 packs).
-const { bench: modbusBench } =
-  await import('../packages/gateway/dist/integrations/modbus/bench.js');
+const { bench: modbusBench } = await benchModule('gateway/src/testing/bench/modbus.ts');
 const mb = await modbusBench();
 Object.assign(figures, mb);
 for (const [k, v] of Object.entries(mb))
   console.log(`modbus  ${k.padEnd(24)} ${String(v).padStart(9)}`);
 
 // Storage: ingest rate, history query times, bytes per raw sample (SQLite file in a temp dir).
-const { bench: storageBench } = await import('../packages/storage-sqlite/dist/bench.js');
+const { bench: storageBench } = await benchModule('storage-sqlite/src/testing/bench.ts');
 const storage = await storageBench(mkdtempSync(join(tmpdir(), 'openbms-bench-')));
 Object.assign(figures, storage);
 for (const [k, v] of Object.entries(storage))

@@ -5,15 +5,21 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Reading } from '@openbms/core';
 import { PROTOCOLS, getProtocol } from '@openbms/protocols';
-import { differences } from '../../simulator/src/testing/compare.js';
+import { differences } from '@openbms/simulator/testing';
 import {
   loadVectors,
   lookup,
   lookupCanonical,
   matches,
   vectorOptions,
-} from '../../protocols/src/testing/vectors.js';
-import { ScriptedDevice, loadSession, servePty, serveTcp, type Fault } from '@openbms/transport';
+} from '@openbms/protocols/testing';
+import {
+  ScriptedDevice,
+  loadSession,
+  servePty,
+  serveTcp,
+  type Fault,
+} from '@openbms/transport/testing';
 import { run } from './main.js';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));

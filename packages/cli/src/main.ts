@@ -12,6 +12,7 @@ import { prettyJson, renderReading, renderStats } from './format.js';
 import { SIM_USAGE, cmdSim } from './sim.js';
 import { cmdDemo } from './demo.js';
 import { START_USAGE, cmdScan, cmdStart, cmdUser } from './start.js';
+import { DB_USAGE, cmdDb } from './db.js';
 
 /** Where the CLI writes; tests pass their own to capture output. */
 export interface Io {
@@ -47,6 +48,7 @@ Usage:
       --json              print the canonical JSON snapshot instead of a table
       --watch <s>         repeat every <s> seconds until Ctrl-C
 ${START_USAGE}
+${DB_USAGE}
 ${SIM_USAGE}
   openbms demo [--speed <x>] [--interval <s>] [--once]
                                          the demo site: 4 Pylontech-compatible packs in parallel,
@@ -298,6 +300,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return cmdScan(io, rest, (e) => printError(io, e, args(rest).json));
     case 'user':
       return cmdUser(io, rest, (e) => printError(io, e, false));
+    case 'db':
+      return cmdDb(io, rest, (e) => printError(io, e, args(rest).json));
     case undefined:
     case 'help':
     case '--help':

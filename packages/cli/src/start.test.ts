@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { selfSignedCert } from '../../gateway/src/testing/tls.js';
+import { selfSignedCert } from '@openbms/gateway/testing';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
 const children: ChildProcess[] = [];

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BmsError } from '@openbms/core';
+import { BmsError, isBmsError } from '@openbms/core';
 import {
   ConfigFile,
   Gateway,
@@ -20,8 +20,9 @@ import {
 import { getProtocol } from '@openbms/protocols';
 import { buildServer, hashPassword, logLevel } from '@openbms/server';
 import type { Role, Storage } from '@openbms/storage';
-import { openSqliteStorage } from '@openbms/storage-sqlite';
+import { openSqliteStorage, type SqliteStorage } from '@openbms/storage-sqlite';
 import { createTransport } from '@openbms/transport';
+import { busFactory } from './buses.js';
 import type { Io } from './main.js';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
@@ -59,6 +60,26 @@ function chooseConfig(path: string | undefined, io: Io): { config: Config; file:
   return { config: defaultConfig(), file: ConfigFile.locate() };
 }
 
+/** How long `openbms start` waits for the start-up integrity check of the database. */
+const START_CHECK_MS = 60_000;
+
+/**
+ * The start-up check of the database (quick_check, in a worker): a damaged file is set aside
+ * and a fresh one opened before anything is served. Problems are told, never fatal.
+ */
+async function checkStorage(storage: SqliteStorage, io: Io): Promise<void> {
+  for (const p of storage.health().problems) io.err(`warning: storage: ${p.message}\n`);
+  const r = await storage.checkIntegrity({ timeoutMs: START_CHECK_MS });
+  if (r.result === 'corrupt') {
+    io.err(
+      `error: the database is damaged (${r.detail}); it was set aside as ${r.setAside ?? '(see the data directory)'} ` +
+        'and a fresh one is in use. Recovery: packages/storage-sqlite/README.md, "Damaged database"\n',
+    );
+  } else if (r.result === 'unfinished') {
+    io.err(`warning: database check not finished (${r.detail}); it runs again every hour\n`);
+  } else io.out(`data: integrity check ok (${r.ms} ms)\n`);
+}
+
 async function ensureAdmin(storage: Storage, io: Io): Promise<void> {
   if (storage.users.count() > 0) return;
   const user = process.env.OPENBMS_ADMIN_USER;
@@ -69,10 +90,17 @@ async function ensureAdmin(storage: Storage, io: Io): Promise<void> {
         'CONFIG_INVALID',
         'OPENBMS_ADMIN_PASSWORD must have at least 8 characters',
       );
-    storage.users.create(
-      { username: user, role: 'admin', createdAt: Date.now() },
-      await hashPassword(password),
-    );
+    try {
+      storage.users.create(
+        { username: user, role: 'admin', createdAt: Date.now() },
+        await hashPassword(password),
+      );
+    } catch (e) {
+      // A full disk must not stop the start: the admin is created at the next start.
+      if (!isBmsError(e) || !e.code.startsWith('STORAGE_')) throw e;
+      io.err(`warning: the admin "${user}" could not be created now: ${e.message}\n`);
+      return;
+    }
     io.out(`created the admin "${user}" from OPENBMS_ADMIN_USER / OPENBMS_ADMIN_PASSWORD\n`);
     return;
   }
@@ -87,7 +115,7 @@ export async function cmdStart(
   args: string[],
   printError: (e: unknown) => number,
 ): Promise<number> {
-  let storage: Storage | undefined;
+  let storage: SqliteStorage | undefined;
   let gateway: Gateway | undefined;
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   try {
@@ -120,6 +148,7 @@ export async function cmdStart(
     const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
     storage = openSqliteStorage({ dataDir, onWarning: (w) => io.err(`warning: ${w}\n`) });
     io.out(`data: ${dataDir}/openbms.sqlite\n`);
+    await checkStorage(storage, io);
     await ensureAdmin(storage, io);
     const level = logLevel(process.env.OPENBMS_LOG_LEVEL);
     // Human lines (what starts, what listens) go to stdout; the log proper is pino's JSON
@@ -130,6 +159,7 @@ export async function cmdStart(
       config,
       storage,
       configFile,
+      busFactory,
       log: (lvl, message) => {
         if (lvl === 'info') io.out(`${message}\n`);
         else if (sink.log) sink.log[lvl]({ component: 'gateway' }, message);

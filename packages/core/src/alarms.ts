@@ -10,8 +10,16 @@ export interface AlarmCodeInfo {
   label: string;
   /** Severity when the device gives no level. */
   severity: Severity;
-  category: 'voltage' | 'current' | 'temperature' | 'state' | 'hardware' | 'communication';
+  category:
+    'voltage' | 'current' | 'temperature' | 'state' | 'hardware' | 'communication' | 'storage';
 }
+
+/**
+ * The scope of alarms about the site's gateway rather than one pack (the database is full or
+ * damaged). It stands where a pack id would (`AlarmEvent.packId`, MQTT topic, WebSocket) and
+ * can never be one: pack ids are `<site>/<bus>/<address>`.
+ */
+export const GATEWAY_ALARM_SCOPE = 'gateway';
 
 const def = (
   code: string,
@@ -64,6 +72,9 @@ export const ALARM_CODES: readonly AlarmCodeInfo[] = [
   def('low_voltage_no_charge', 'Voltage too low to charge', 'protection', 'voltage'),
   def('wire_resistance', 'Cell wire resistance too high', 'warning', 'hardware'),
   def('fault_other', 'Other fault reported by the BMS', 'fault', 'hardware'),
+  // Raised by the gateway itself, scope GATEWAY_ALARM_SCOPE.
+  def('storage_full', 'Storage full: history is not being written', 'fault', 'storage'),
+  def('storage_corrupt', 'Database damaged: set aside, a fresh one in use', 'fault', 'storage'),
 ];
 
 export type AlarmCode = (typeof ALARM_CODES)[number]['code'];

@@ -46,7 +46,9 @@ export const ERROR_CODES = {
   STORAGE_FULL:
     'The disk holding the database is full; nothing was written, nothing stored is lost.',
   STORAGE_FAILED:
-    'The database failed for another reason (corrupt file, locked by another process).',
+    'The database failed for another reason (locked by another process, an unexpected I/O error).',
+  STORAGE_CORRUPT:
+    'The database file is damaged (its integrity check failed or a read met a corrupt page); it was set aside and a fresh file opened.',
   // API and control
   AUTH_REQUIRED: 'The request has no valid session or API token.',
   AUTH_INVALID: 'Wrong user name or password.',

@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BmsError, MAX_NESTING, isBmsError } from '@openbms/core';
 import { defaultConfig, validateConfig } from './config.js';
-import { ConfigFile, SECRET_MARKER, mergeSecrets, parseConfigText, redact } from './config-file.js';
+import { ConfigFile, SECRET_MARKER, mergeSecrets, parseConfigText } from './config-file.js';
+import { builtinRegistry } from './integrations/builtin.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'openbms-cfg-'));
 
@@ -313,6 +314,11 @@ describe('ConfigFile on a full or read-only file system (tmpfs)', () => {
 });
 
 describe('secrets', () => {
+  // Each section is redacted with its integration's declared secrets, as the settings page does.
+  const registry = builtinRegistry();
+  const redact = <T extends Record<string, unknown>>(c: T): T =>
+    Object.fromEntries(Object.entries(c).map(([k, v]) => [k, registry.redact(k, v)])) as T;
+
   it('redacts every secret and nothing else', () => {
     const r = redact(SECRETS);
     const text = JSON.stringify(r);

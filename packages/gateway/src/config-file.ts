@@ -8,8 +8,10 @@
  *   refused with STORAGE_READ_ONLY / STORAGE_FULL and the old file is untouched.
  * - Comments and the layout of the sections that did not change are kept (yaml's
  *   parseDocument); a changed section is written out anew.
- * - `redact()` hides every secret behind SECRET_MARKER; `mergeSecrets()` puts the saved
- *   secret back wherever a form sends the marker unchanged.
+ * - `redact()` hides every secret of a section behind SECRET_MARKER (the usual names, URL
+ *   passwords and what its integration declares); `mergeSecrets()` puts the saved secret
+ *   back wherever a form sends the marker unchanged.
+ * - The schema is `configSchema` unless given (an integration registry's, with its sections).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -32,8 +34,15 @@ import {
 import { dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, parseDocument } from 'yaml';
+import type { ZodType } from 'zod';
 import { BmsError, MAX_NESTING, isBmsError, shapeProblem } from '@openbms/core';
 import { CONFIG_VERSION, configSchema, defaultConfig, type Config } from './config.js';
+
+/**
+ * The schema a config is checked with: `configSchema`, or the one an integration registry
+ * composes from it (IntegrationRegistry.configSchema) when it adds sections.
+ */
+export type ConfigSchema = ZodType<Config>;
 
 /** What a redacted secret reads as; sending it back means "keep the saved value". */
 export const SECRET_MARKER = '********';
@@ -58,8 +67,8 @@ function pathOf(path: readonly PropertyKey[]): string {
 }
 
 /** The schema's problems with `raw`, one per bad key (an unknown key is named in the path). */
-export function configIssues(raw: unknown): ConfigIssue[] {
-  const r = configSchema.safeParse(raw);
+export function configIssues(raw: unknown, schema: ConfigSchema = configSchema): ConfigIssue[] {
+  const r = schema.safeParse(raw);
   if (r.success) return [];
   return r.error.issues.flatMap((i): ConfigIssue[] => {
     if (i.code === 'unrecognized_keys') {
@@ -83,10 +92,14 @@ export function invalidConfig(source: string, issues: ConfigIssue[]): BmsError {
 }
 
 /** Validates a parsed config; CONFIG_INVALID with structured issues on failure. */
-export function checkConfig(raw: unknown, source = 'config'): Config {
-  const r = configSchema.safeParse(raw);
+export function checkConfig(
+  raw: unknown,
+  source = 'config',
+  schema: ConfigSchema = configSchema,
+): Config {
+  const r = schema.safeParse(raw);
   if (r.success) return r.data;
-  throw invalidConfig(source, configIssues(raw));
+  throw invalidConfig(source, configIssues(raw, schema));
 }
 
 /** Alias expansions yaml may make while building a config (its own default, made explicit). */
@@ -114,6 +127,7 @@ function refusedDocument(
 export function parseConfigText(
   text: string,
   source = 'config',
+  schema: ConfigSchema = configSchema,
 ): { doc: Document; raw: Record<string, unknown>; config: Config } {
   if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
     throw new BmsError(
@@ -176,42 +190,61 @@ export function parseConfigText(
     );
   }
   const record = raw as Record<string, unknown>;
-  return { doc, raw: record, config: checkConfig(record, source) };
+  return { doc, raw: record, config: checkConfig(record, source, schema) };
 }
 
 // ---------------------------------------------------------------------- secrets
 
+/** Key names that hold a secret in every section (each integration may declare more). */
 const SECRET_KEY =
   /^(password|passwd|pass|token|secret|api_key|apikey|user_key|client_key|private_key|key|auth|authorization)$|_(password|token|secret|key)$/i;
 
-/** Whether `key` (of the object `owner`) holds a secret. */
-export function isSecretKey(key: string, owner: Record<string, unknown>): boolean {
-  if (SECRET_KEY.test(key)) return true;
-  // Pushover's user key; an ntfy topic works as a password on public servers.
-  return (
-    (key === 'user' && owner['type'] === 'pushover') ||
-    (key === 'topic' && owner['type'] === 'ntfy')
-  );
+/**
+ * Which keys of a config section are secrets, beyond the names every section hides
+ * (SECRET_KEY) and passwords inside URLs. Each integration declares its own
+ * (`Integration.secrets`); the settings service redacts its section with it.
+ */
+export interface SecretSpec {
+  /** Keys whose string values are secrets wherever they occur in the section. */
+  keys?: readonly string[];
+  /** Keys holding a map whose every value is a secret (a webhook's headers). */
+  maps?: readonly string[];
+  /** Keys that are secrets only in list items of one `type` (Pushover's user key). */
+  byType?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Whether `key` (of the object `owner`) holds a secret under `spec`. */
+export function isSecretKey(
+  key: string,
+  owner: Record<string, unknown>,
+  spec: SecretSpec = {},
+): boolean {
+  if (SECRET_KEY.test(key) || spec.keys?.includes(key)) return true;
+  const type = owner['type'];
+  return typeof type === 'string' && (spec.byType?.[type]?.includes(key) ?? false);
 }
 
 const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):([^/@\s]*)@/i;
 
-/** A copy of `value` with every secret replaced by SECRET_MARKER (URL passwords too). */
-export function redact<T>(value: T): T {
+/**
+ * A copy of `value` (one config section) with every secret replaced by SECRET_MARKER: the
+ * names every section hides, URL passwords, and what `spec` declares.
+ */
+export function redact<T>(value: T, spec: SecretSpec = {}): T {
   const walk = (v: unknown, key: string | undefined, owner: Record<string, unknown>): unknown => {
     if (Array.isArray(v)) return v.map((x) => walk(x, undefined, {}));
     if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       const out: Record<string, unknown> = {};
+      const secretMap = key !== undefined && (spec.maps?.includes(key) ?? false);
       for (const [k, x] of Object.entries(o)) {
-        // Every value of a webhook's `headers` may carry a credential.
-        if (key === 'headers' && typeof x === 'string') out[k] = x === '' ? x : SECRET_MARKER;
+        if (secretMap && typeof x === 'string') out[k] = x === '' ? x : SECRET_MARKER;
         else out[k] = walk(x, k, o);
       }
       return out;
     }
     if (typeof v === 'string' && key !== undefined) {
-      if (isSecretKey(key, owner)) return v === '' ? v : SECRET_MARKER;
+      if (isSecretKey(key, owner, spec)) return v === '' ? v : SECRET_MARKER;
       if (URL_PASSWORD.test(v)) return v.replace(URL_PASSWORD, `$1:${SECRET_MARKER}@`);
     }
     return v;
@@ -302,8 +335,11 @@ function refusal(path: string, what: string, e: unknown): BmsError {
 export class ConfigFile {
   /** Absolute path. */
   readonly path: string;
+  /** What the file is checked with (an integration registry's schema when it adds sections). */
+  readonly schema: ConfigSchema;
 
-  constructor(path: string) {
+  constructor(path: string, schema: ConfigSchema = configSchema) {
+    this.schema = schema;
     const abs = resolve(path);
     // Follow a symbolic link so that saving replaces the target, not the link.
     let real = abs;
@@ -318,6 +354,11 @@ export class ConfigFile {
   /** The `--config` file, or ./openbms.yaml when the gateway runs without one. */
   static locate(explicit?: string): ConfigFile {
     return new ConfigFile(explicit ?? DEFAULT_CONFIG_FILE);
+  }
+
+  /** The same file, checked with another schema. */
+  withSchema(schema: ConfigSchema): ConfigFile {
+    return schema === this.schema ? this : new ConfigFile(this.path, schema);
   }
 
   get backupPath(): string {
@@ -343,12 +384,14 @@ export class ConfigFile {
 
   /** The file as written (no defaults filled in), checked. */
   raw(): Record<string, unknown> {
-    return parseConfigText(this.text(), this.path).raw;
+    return parseConfigText(this.text(), this.path, this.schema).raw;
   }
 
   /** The checked config (the defaults when there is no file). */
   read(): Config {
-    return this.exists() ? parseConfigText(this.text(), this.path).config : defaultConfig();
+    return this.exists()
+      ? parseConfigText(this.text(), this.path, this.schema).config
+      : defaultConfig();
   }
 
   /** Whether a save can work (directory writable; the disk may still be full). */
@@ -371,12 +414,12 @@ export class ConfigFile {
    */
   save(config: Config | Record<string, unknown>): Config {
     const nextRaw = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
-    const next = checkConfig(nextRaw, this.path);
+    const next = checkConfig(nextRaw, this.path, this.schema);
     let doc: Document | undefined;
     let saved: Config | undefined;
     if (this.exists()) {
       try {
-        const cur = parseConfigText(this.text(), this.path);
+        const cur = parseConfigText(this.text(), this.path, this.schema);
         doc = cur.doc;
         saved = cur.config;
       } catch (e) {
@@ -406,7 +449,7 @@ export class ConfigFile {
 
   /** Checks YAML text (a restore upload) and writes it as is, comments included. */
   saveText(text: string): Config {
-    const { config } = parseConfigText(text, 'the uploaded config');
+    const { config } = parseConfigText(text, 'the uploaded config', this.schema);
     this.write(text.endsWith('\n') ? text : `${text}\n`);
     return config;
   }

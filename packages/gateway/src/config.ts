@@ -138,9 +138,11 @@ export const configSchema = z
           .default({}),
         /** How often buffered samples are written (ms); a kill -9 loses at most this much. */
         batch_ms: z.number().int().min(100).max(2000).default(1000),
+        /** Hours between integrity checks of the database (quick_check, off the event loop); 0: never. */
+        integrity_check_h: z.number().min(0).max(168).default(1),
       })
       .strict()
-      .default({ retention_days: {}, batch_ms: 1000 }),
+      .default({ retention_days: {}, batch_ms: 1000, integrity_check_h: 1 }),
     sites: z.array(siteSchema).default([]),
     /** User alarm rules (validated by the alarm engine's schema). */
     alarm_rules: z.array(z.unknown()).default([]),

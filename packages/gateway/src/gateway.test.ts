@@ -9,7 +9,10 @@ import Modbus from 'modbus-serial';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { defaultConfig, validateConfig } from './config.js';
+import type { BusFactory, BusRequest } from './buses.js';
 import { Gateway } from './gateway.js';
+import { simulatedBuses } from './testing/sim-buses.js';
+import { MQTT_INTEGRATION } from './integrations/mqtt/descriptor.js';
 import type { GatewayEvent } from './types.js';
 
 const stops: (() => Promise<void> | void)[] = [];
@@ -35,7 +38,8 @@ describe('gateway on the demo site', () => {
     stops.push(() => storage.close());
     const config = defaultConfig();
     config.sites = [];
-    const gw = new Gateway({ config, storage });
+    const sims = simulatedBuses();
+    const gw = new Gateway({ config, storage, busFactory: sims.busFactory });
     const seen = new Set<string>();
     const all = new Promise<void>((resolve) => {
       gw.events.on((e) => {
@@ -88,11 +92,12 @@ describe('gateway on the demo site', () => {
         },
       ],
     });
-    const gw = new Gateway({ config, storage });
+    const sims = simulatedBuses();
+    const gw = new Gateway({ config, storage, busFactory: sims.busFactory });
     await gw.start();
     stops.push(() => gw.stop());
     await until(gw, (e) => e.type === 'snapshot' && e.packId === 's/b/3');
-    const sim = gw.simulations()[0]!;
+    const sim = sims.simulations()[0]!;
     // The alarm follows the online event synchronously: listen for both before the fault.
     const offP = until(gw, (e) => e.type === 'online' && e.packId === 's/b/3' && !e.online);
     const alarmP = until(gw, (e) => e.type === 'alarm' && e.event.code === 'comm_lost');
@@ -125,12 +130,78 @@ describe('gateway on the demo site', () => {
         },
       ],
     });
-    const gw = new Gateway({ config, storage });
+    const sims = simulatedBuses();
+    const gw = new Gateway({ config, storage, busFactory: sims.busFactory });
     stops.push(() => gw.stop());
     await expect(gw.start()).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
       message: expect.stringContaining('answer at 2'),
     });
+    // The refused bus's simulator is not left serving.
+    expect(sims.simulations()).toEqual([]);
+  });
+});
+
+describe('gateway bus factory', () => {
+  const simConfig = () =>
+    validateConfig({
+      version: 1,
+      sites: [
+        {
+          id: 's',
+          buses: [
+            {
+              id: 'b',
+              port: 'sim',
+              protocol: 'pylontech',
+              poll_interval_s: 0.2,
+              simulator: { speed: 0 },
+              packs: [{ address: 2 }],
+            },
+          ],
+        },
+      ],
+    });
+
+  it('refuses a port: sim bus when started without a simulator, naming the bus', async () => {
+    const storage = openSqliteStorage({});
+    stops.push(() => storage.close());
+    const gw = new Gateway({ config: simConfig(), storage });
+    stops.push(() => gw.stop());
+    await expect(gw.start()).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('bus s/b: port: sim needs the simulator'),
+    });
+    expect(gw.packs()).toEqual([]);
+  });
+
+  it('polls each bus on the endpoint its factory opened and closes it on stop', async () => {
+    const storage = openSqliteStorage({});
+    stops.push(() => storage.close());
+    const sims = simulatedBuses();
+    const requests: BusRequest[] = [];
+    let closed = 0;
+    const busFactory: BusFactory = async (request) => {
+      requests.push(request);
+      const opened = await sims.busFactory(request);
+      return { endpoint: opened.endpoint, close: () => (closed++, opened.close()) };
+    };
+    const gw = new Gateway({ config: simConfig(), storage, busFactory });
+    stops.push(() => gw.stop());
+    const polled = until(gw, (e) => e.type === 'snapshot' && e.packId === 's/b/2');
+    await gw.start();
+    await polled;
+    expect(requests.map((r) => [r.site, r.bus.id, r.packs.map((p) => p.id)])).toEqual([
+      ['s', 'b', ['s/b/2']],
+    ]);
+    const [bus] = gw.buses();
+    expect(bus?.port).toMatch(/^sim \(tcp:\/\/127\.0\.0\.1:\d+\)$/);
+    // What the poller read is what the served simulation holds (speed 0: frozen).
+    const truth = sims.simulations()[0]!.packs[0]!.snapshot();
+    expect(gw.pack('s/b/2')?.snapshot?.soc_pct).toBeCloseTo(truth.soc_pct!, 0);
+    await gw.stop();
+    expect(closed).toBe(1);
+    expect(sims.simulations()).toEqual([]);
   });
 });
 
@@ -177,14 +248,15 @@ describe('gateway with MQTT configured', () => {
       });
     });
     await client.subscribeAsync(`${base}/#`);
-    const gw = new Gateway({ config, storage });
+    const sims = simulatedBuses();
+    const gw = new Gateway({ config, storage, busFactory: sims.busFactory });
     await gw.start();
     stops.push(() => gw.stop());
     await seen;
     const stateTopic = [...got.keys()].find((t) => t.endsWith('/state'))!;
     const state = JSON.parse(got.get(stateTopic)!) as { voltage_v?: number; cell_mv?: number[] };
     expect(state.cell_mv).toHaveLength(16);
-    expect(gw.mqtt?.status().connected).toBe(true);
+    expect(gw.integration(MQTT_INTEGRATION)!.publisher()?.status().connected).toBe(true);
     // Seed 001's IoT MQTT Panel dashboard points at the same topics.
     expect(JSON.stringify(gw.mqttPanel())).toContain(base);
   });
@@ -192,7 +264,7 @@ describe('gateway with MQTT configured', () => {
 
 describe('gateway with Modbus TCP and metrics configured', () => {
   it('serves the seed 001 register block of each pack and Prometheus metrics', async () => {
-    const { freePort } = await import('./integrations/modbus/testing.js');
+    const { freePort } = await import('./testing/modbus.js');
     const port = await freePort();
     const storage = openSqliteStorage({});
     stops.push(() => storage.close());
@@ -215,7 +287,8 @@ describe('gateway with Modbus TCP and metrics configured', () => {
         },
       ],
     });
-    const gw = new Gateway({ config, storage });
+    const sims = simulatedBuses();
+    const gw = new Gateway({ config, storage, busFactory: sims.busFactory });
     const both = new Promise<void>((resolve) => {
       const seen = new Set<string>();
       gw.events.on((e) => {
@@ -272,7 +345,8 @@ describe('gateway with the UART tunnel configured', () => {
         },
       ],
     });
-    const gw = new Gateway({ config, storage });
+    const sims = simulatedBuses();
+    const gw = new Gateway({ config, storage, busFactory: sims.busFactory });
     await gw.start();
     stops.push(() => gw.stop());
     await until(gw, (e) => e.type === 'snapshot');

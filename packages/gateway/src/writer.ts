@@ -29,6 +29,8 @@ export class SampleWriter {
       batchMs: number;
       maxBuffered?: number;
       onError?: (message: string) => void;
+      /** Called after every flush (also an empty one): the gateway's storage watch looks then. */
+      afterFlush?: (stored: boolean) => void;
     },
   ) {
     this.off = events.on((e) => {
@@ -51,6 +53,12 @@ export class SampleWriter {
 
   /** Writes what is buffered; returns false (keeping the samples) when the store refused. */
   flush(): boolean {
+    const stored = this.write();
+    this.opts.afterFlush?.(stored);
+    return stored;
+  }
+
+  private write(): boolean {
     if (this.buffer.length === 0) return true;
     const batch = this.buffer;
     try {

@@ -5,7 +5,7 @@
  */
 import { BmsError } from '@openbms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAlarms } from '../../storage/src/memory.js';
+import { MemoryAlarms } from '@openbms/storage/testing';
 import type {
   ControlApi,
   ControlCapabilities,

@@ -37,6 +37,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TRANSPORT_CLOSED: 503,
   TRANSPORT_WRITE_FAILED: 503,
   TRANSPORT_TIMEOUT: 504,
+  // Storage (the disk or the database, not the request).
+  STORAGE_FULL: 507,
+  STORAGE_CORRUPT: 503,
 };
 
 /** Statuses >= 500 that are answers about the device, not failures of the server: logged at warn. */

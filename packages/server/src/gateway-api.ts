@@ -4,7 +4,7 @@
  * into the scheduler or the alarm engine directly.
  */
 import type { AlarmEvent } from '@openbms/storage';
-import type { NotificationsStatus, NotifyTestResult } from '@openbms/gateway';
+import type { NotificationsStatus, NotifyTestResult, StorageStatus } from '@openbms/gateway';
 // Every other server file takes the gateway's types from here.
 import type {
   GatewayEvent,
@@ -24,7 +24,7 @@ import type {
   WriteResult as ControlWriteResult,
 } from '@openbms/gateway';
 
-export type { GatewayEvent, GatewayListener, PackStatus };
+export type { GatewayEvent, GatewayListener, PackStatus, StorageStatus };
 
 export interface SiteInfo {
   id: string;
@@ -55,8 +55,11 @@ export interface GatewayApi {
   events: GatewayEvents;
   /** Acknowledges an alarm event; false when it is unknown or already acknowledged. */
   acknowledgeAlarm(id: number, user: string): boolean;
+  /** Active alarms of one pack, of the gateway scope (`gateway`: storage alarms), or all. */
   activeAlarms(packId?: string): AlarmEvent[];
   alarmCounts(packId?: string): Record<string, number>;
+  /** Whether everything is being stored (`/health`); absent: always ok. */
+  storageStatus?(): StorageStatus;
   /** UART tunnel status (client address, bytes, uptime, expiry), undefined without a tunnel. */
   tunnelStatus?(): unknown;
   /** IoT MQTT Panel dashboard JSON (seed 001), undefined when MQTT is not configured. */

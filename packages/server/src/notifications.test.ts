@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus, NotificationService, channelSchema } from '@openbms/gateway';
-import { HttpReceiver } from '../../gateway/src/integrations/notify/testing.js';
+import { HttpReceiver } from '@openbms/gateway/testing';
 import type { GatewayApi } from './gateway-api.js';
 import { startHarness, type Harness } from './testing/harness.js';
 

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryStorage } from '../../storage/src/memory.js';
+import { memoryStorage } from '@openbms/storage/testing';
 import { buildServer } from './app.js';
 import { FakeGateway } from './testing/fake-gateway.js';
 import { FakeTelemetry } from './testing/fake-telemetry.js';

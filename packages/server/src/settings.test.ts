@@ -14,7 +14,8 @@ import Modbus from 'modbus-serial';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { ConfigFile, Gateway, SECRET_MARKER } from '@openbms/gateway';
+import { ConfigFile, Gateway, MQTT_INTEGRATION, SECRET_MARKER } from '@openbms/gateway';
+import { simulatedBuses } from '@openbms/gateway/testing';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
@@ -143,7 +144,12 @@ beforeAll(async () => {
   file = new ConfigFile(join(dir, 'openbms.yaml'));
   storage = openSqliteStorage({});
   cleanups.push(() => storage.close());
-  gw = new Gateway({ config: file.read(), storage, configFile: file });
+  gw = new Gateway({
+    config: file.read(),
+    storage,
+    configFile: file,
+    busFactory: simulatedBuses().busFactory,
+  });
   const heard = new Promise<void>((resolve) => {
     const off = gw.events.on((e) => {
       if (e.type === 'snapshot') {
@@ -223,7 +229,7 @@ describe('settings API', () => {
     expect(r.body.error).toContain('mqtt.bogus_key');
     expect(readFileSync(file.path, 'utf8')).toBe(before);
     expect(existsSync(`${file.path}.bak`)).toBe(false);
-    expect(gw.mqtt).toBeUndefined();
+    expect(gw.integration(MQTT_INTEGRATION)!.publisher()).toBeUndefined();
     // An unknown section is a 404.
     expect((await call('PUT', '/api/v1/settings/nope', { token: admin, json: {} })).status).toBe(
       404,
@@ -485,7 +491,7 @@ describe('settings API', () => {
     });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ saved: true, applied: ['mqtt'] });
-    expect(gw.mqtt).toBeUndefined();
+    expect(gw.integration(MQTT_INTEGRATION)!.publisher()).toBeUndefined();
     expect(readFileSync(file.path, 'utf8')).toBe(edited);
     expect(readFileSync(`${file.path}.bak`, 'utf8')).toBe(b.text);
   });

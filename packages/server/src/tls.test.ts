@@ -5,7 +5,7 @@
  */
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfSignedCert, type TestCert } from '../../gateway/src/testing/tls.js';
+import { selfSignedCert, type TestCert } from '@openbms/gateway/testing';
 import { startHarness, type Harness } from './testing/harness.js';
 import { LiveClient } from './testing/ws-client.js';
 

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prng } from '@openbms/core';
 import { Gateway, validateConfig } from '@openbms/gateway';
-import { getProtocol, type ControlOps } from '@openbms/protocols';
+import { simulatedBuses, type SimulatedBuses } from '@openbms/gateway/testing';
+import { getProtocol } from '@openbms/protocols';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,8 @@ const path = (f: Family, rest: string): string =>
 
 let storage: ReturnType<typeof openSqliteStorage>;
 let gw: Gateway;
+/** The simulated buses the gateway polls (one per family, in FAMILIES order). */
+const buses = simulatedBuses();
 let app: FastifyInstance;
 let url: string;
 let token: string;
@@ -74,8 +77,8 @@ function spy(family: Family): void {
 
 const sims = () =>
   Object.fromEntries(
-    gw.simulations().map((s, i) => [FAMILIES[i]!, s.packs[0]!] as const),
-  ) as Record<Family, ReturnType<Gateway['simulations']>[number]['packs'][number]>;
+    buses.simulations().map((s, i) => [FAMILIES[i]!, s.packs[0]!] as const),
+  ) as Record<Family, ReturnType<SimulatedBuses['simulations']>[number]['packs'][number]>;
 
 /** What the simulated packs hold: parameters, MOSFETs, SOC. */
 function deviceState(): Record<string, unknown> {
@@ -114,7 +117,7 @@ beforeAll(async () => {
       },
     ],
   });
-  gw = new Gateway({ config, storage });
+  gw = new Gateway({ config, storage, busFactory: buses.busFactory });
   const ready = new Promise<void>((resolve) => {
     const seen = new Set<string>();
     const off = gw.events.on((e) => {

@@ -20,29 +20,62 @@ export function storageError(e: unknown, what: string): BmsError {
   const err = e as { code?: string; message?: string };
   const code = err.code ?? '';
   const msg = `${what}: ${err.message ?? String(e)}`;
+  // The driver's code (SQLITE_IOERR_SHMSIZE...) goes along: the storage facade needs it to
+  // tell a full disk behind an I/O error from other failures.
+  const details = code ? { cause: code } : undefined;
   if (code === 'SQLITE_FULL' || /ENOSPC|disk is full|database or disk is full/i.test(msg)) {
-    return new BmsError('STORAGE_FULL', msg);
+    return new BmsError('STORAGE_FULL', msg, details);
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return new BmsError('STORAGE_CORRUPT', msg, details);
   }
   if (
     code === 'SQLITE_READONLY' ||
     code.startsWith('SQLITE_READONLY') ||
     /EROFS|EACCES|readonly|read-only/i.test(msg)
   ) {
-    return new BmsError('STORAGE_READ_ONLY', msg);
+    return new BmsError('STORAGE_READ_ONLY', msg, details);
   }
-  return new BmsError('STORAGE_FAILED', msg);
+  return new BmsError('STORAGE_FAILED', msg, details);
 }
 
-export function openDb(path: string): Db {
+/** The driver code behind a storage error (`SQLITE_IOERR_WRITE`...), if any. */
+export function causeOf(e: unknown): string {
+  const d = isBmsError(e) ? e.details?.['cause'] : (e as { code?: unknown } | null)?.code;
+  return typeof d === 'string' ? d : '';
+}
+
+/**
+ * Opens the file in WAL mode. `exclusive` takes the file for this connection alone: SQLite
+ * then keeps the WAL index in memory instead of the `-shm` file, which is how an existing
+ * database is still read when the disk is too full to grow that file.
+ */
+export function openDb(path: string, opts: { exclusive?: boolean } = {}): Db {
+  let db: Db | undefined;
   try {
-    const db = new Database(path);
+    db = new Database(path);
+    if (opts.exclusive) db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 2000');
     return db;
   } catch (e) {
+    try {
+      db?.close();
+    } catch {
+      // closing a half-opened handle: nothing more to do
+    }
     throw storageError(e, `cannot open database ${path}`);
+  }
+}
+
+/** Opens a file read-only (a database to merge from; it is never changed). */
+export function openReadOnly(path: string): Db {
+  try {
+    return new Database(path, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw storageError(e, `cannot open ${path}`);
   }
 }
 

@@ -63,8 +63,8 @@ export class SqliteAlarms implements AlarmStore {
   constructor(private readonly db: Db) {
     try {
       this.insert = db.prepare(
-        `INSERT INTO alarm_events (pack_id, code, severity, level, origin, rule_id, raised_at, value, message)
-         VALUES (@packId, @code, @severity, @level, @origin, @ruleId, @raisedAt, @value, @message)`,
+        `INSERT INTO alarm_events (id, pack_id, code, severity, level, origin, rule_id, raised_at, value, message)
+         VALUES (@id, @packId, @code, @severity, @level, @origin, @ruleId, @raisedAt, @value, @message)`,
       );
       this.clearStmt = db.prepare(
         'UPDATE alarm_events SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL',
@@ -81,8 +81,17 @@ export class SqliteAlarms implements AlarmStore {
     }
   }
 
-  raise(e: Omit<AlarmEvent, 'id' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'>): number {
+  /**
+   * Records a raised event. `id` (beyond the port) stores it under an id chosen by the caller:
+   * the storage facade hands ids out itself so an event kept in memory while the disk is full
+   * keeps its id when it is written (one process owns the alarm events of a file).
+   */
+  raise(
+    e: Omit<AlarmEvent, 'id' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'>,
+    id?: number,
+  ): number {
     const row = {
+      id: optInt(id, 'id'),
       packId: text(e.packId, 'packId'),
       code: text(e.code, 'code', 100),
       severity: oneOf(e.severity, 'severity', SEVERITIES),

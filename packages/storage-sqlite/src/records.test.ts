@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  alarmContract,
-  auditContract,
-  expectCode,
-  userContract,
-} from '../../storage/src/contract/records.js';
+import { alarmContract, auditContract, expectCode, userContract } from '@openbms/storage/testing';
 import { migrate, openDb, type Db } from './db.js';
 import { RECORDS_MIGRATIONS, SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
 

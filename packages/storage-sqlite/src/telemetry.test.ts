@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '@openbms/storage';
-import { contractSnapshot, telemetryContract } from '../../storage/src/contract/telemetry.js';
+import { contractSnapshot, telemetryContract } from '@openbms/storage/testing';
 import { migrate, openDb, type Db } from './db.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS } from './telemetry.js';
 

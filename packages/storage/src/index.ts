@@ -217,6 +217,36 @@ export interface TokenFilter {
   except?: string;
 }
 
+// ---------------------------------------------------------------- health
+
+/** A storage problem that is present now (the file system is full, the file was damaged...). */
+export interface StorageProblem {
+  code: 'STORAGE_FULL' | 'STORAGE_CORRUPT' | 'STORAGE_READ_ONLY' | 'STORAGE_FAILED';
+  message: string;
+  /** When it was first seen, ms. */
+  since: number;
+  /** STORAGE_CORRUPT: the damaged files kept aside for recovery. */
+  files?: string[];
+}
+
+export interface StorageHealth {
+  /** Empty when every write is being stored; the most serious first. */
+  problems: StorageProblem[];
+  /** Records (alarm events, audit entries, sessions) kept in memory until the store takes them. */
+  deferred: number;
+}
+
+/** Result of an integrity check (`PRAGMA quick_check` for SQLite). */
+export interface IntegrityReport {
+  /** `ok`; `corrupt` (the file was set aside and a fresh one opened); `unfinished` (time budget spent, or the check could not run). */
+  result: 'ok' | 'corrupt' | 'unfinished';
+  /** What the check said (first lines), or why it did not finish. */
+  detail: string;
+  ms: number;
+  /** Where the damaged file was moved, for `corrupt`. */
+  setAside?: string;
+}
+
 /** Everything one storage backend provides. */
 export interface Storage {
   telemetry: TelemetryStore;
@@ -224,4 +254,12 @@ export interface Storage {
   audit: AuditStore;
   users: UserStore;
   close(): void;
+  /** Problems now (absent: the backend never reports any). */
+  health?(): StorageHealth;
+  /** Called (asynchronously) when `health()` may have changed; returns the unsubscribe. */
+  onHealth?(listener: () => void): () => void;
+  /** Checks the database's integrity off the event loop; a damaged file is handled as described in the adapter. */
+  checkIntegrity?(opts?: { timeoutMs?: number }): Promise<IntegrityReport>;
+  /** Tries now to write what was kept in memory (and to reopen a file that could not be opened). */
+  retry?(): void;
 }

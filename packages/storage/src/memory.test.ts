@@ -1,5 +1,5 @@
-import { alarmContract, auditContract, userContract } from './contract/records.js';
-import { MemoryAlarms, MemoryAudit, MemoryUsers, memoryStorage } from './memory.js';
+import { alarmContract, auditContract, userContract } from './testing/contract/records.js';
+import { MemoryAlarms, MemoryAudit, MemoryUsers, memoryStorage } from './testing/memory.js';
 import { describe, expect, it } from 'vitest';
 
 const noop = (): void => undefined;

@@ -3,4 +3,4 @@ export * from './tcp.js';
 export * from './serial.js';
 export * from './exchange.js';
 export * from './open.js';
-export * from './replay.js';
+export * from './pty.js';

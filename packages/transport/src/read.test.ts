@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BmsError } from '@openbms/core';
 import { PROTOCOLS, getProtocol, type ProtocolDefinition } from '@openbms/protocols';
-import { lookupCanonical, matches } from '../../protocols/src/testing/vectors.js';
+import { lookupCanonical, matches } from '@openbms/protocols/testing';
 import { Exchanger, readPack } from './exchange.js';
 import { createTransport } from './open.js';
 import {
@@ -19,7 +19,7 @@ import {
   serveTcp,
   type Fault,
   type SessionFixture,
-} from './replay.js';
+} from './testing/replay.js';
 import type { Transport } from './transport.js';
 
 const fixturesOf = (id: string): string =>

@@ -59,14 +59,23 @@ const ERROR_STATUS = {
   404: 'No such resource (NOT_FOUND).',
   429: 'Too many attempts (RATE_LIMITED).',
   500: 'Server-side failure (e.g. STORAGE_FAILED); no stack trace is sent.',
+  503: 'The database met a damaged page (STORAGE_CORRUPT): it was set aside and a fresh one opened; ask again.',
+  507: 'The disk holding the database is full (STORAGE_FULL): nothing was written.',
 } as const;
 
-/** Error responses for a route, plus the 400/401/500 every route can give. */
+/** Error responses for a route, plus the 400/401/500 and storage 503/507 every route can give. */
 export function errorResponses(
   ...statuses: (keyof typeof ERROR_STATUS)[]
 ): Record<number, typeof errorSchema & { description: string }> {
   const out: Record<number, typeof errorSchema & { description: string }> = {};
-  for (const s of new Set([400, 401, 500, ...statuses] as (keyof typeof ERROR_STATUS)[])) {
+  for (const s of new Set([
+    400,
+    401,
+    500,
+    503,
+    507,
+    ...statuses,
+  ] as (keyof typeof ERROR_STATUS)[])) {
     out[s] = { ...errorSchema, description: ERROR_STATUS[s] };
   }
   return out;

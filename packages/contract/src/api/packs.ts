@@ -121,12 +121,44 @@ export const historyQuery = {
   },
 } as const;
 
+/** The storage problems /health can name, the most serious first. */
+export const STORAGE_CODES = [
+  'STORAGE_FULL',
+  'STORAGE_CORRUPT',
+  'STORAGE_READ_ONLY',
+  'STORAGE_FAILED',
+] as const;
+
 export const healthSchema = {
   type: 'object',
   required: ['status', 'uptime_s', 'packs_online', 'packs_total'],
   additionalProperties: false,
   properties: {
-    status: { type: 'string', enum: ['ok'] },
+    status: { type: 'string', enum: ['ok', 'degraded'] },
+    code: { type: 'string', enum: STORAGE_CODES },
+    message: { type: 'string' },
+    problems: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['code', 'message', 'since'],
+        additionalProperties: false,
+        properties: {
+          code: { type: 'string', enum: STORAGE_CODES },
+          message: { type: 'string' },
+          since: { type: 'integer', description: 'ms since the epoch' },
+          files: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+    samples_waiting: {
+      type: 'integer',
+      description: 'Samples kept in memory until the store takes them.',
+    },
+    records_waiting: {
+      type: 'integer',
+      description: 'Alarm events, audit entries and sessions kept in memory likewise.',
+    },
     uptime_s: { type: 'integer' },
     packs_online: { type: 'integer' },
     packs_total: { type: 'integer' },

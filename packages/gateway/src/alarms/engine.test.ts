@@ -4,7 +4,7 @@ import type { AlarmEvent } from '@openbms/storage';
 import { EventBus, type GatewayEvent } from '../types.js';
 import { AlarmEngine } from './engine.js';
 import { parseAlarmRules } from './rules.js';
-import { FakeAlarmStore } from './testing.js';
+import { FakeAlarmStore } from '../testing/alarms.js';
 
 const P = 'home/bus1/1';
 const Q = 'home/bus1/2';
@@ -393,5 +393,71 @@ describe('store failures', () => {
     r.snap(s(4), alarms());
     expect(r.engine.active(P)).toHaveLength(0);
     expect(store.list({ active: true }).map((e) => e.code)).toEqual(['comm_lost']);
+  });
+});
+
+describe('gateway alarms (scope "gateway": the storage)', () => {
+  it('raises one event per code in the gateway scope, listed with the rest, cleared once', () => {
+    const r = rig();
+    r.engine.setGatewayAlarm('storage_full', true, { at: s(0), message: 'disk full' });
+    r.engine.setGatewayAlarm('storage_full', true, { at: s(1), message: 'disk full' });
+    r.snap(s(2), alarms(makeAlarm('cell_ov')));
+    expect(r.raised().map((e) => `${e.packId}:${e.code}`)).toEqual([
+      'gateway:storage_full',
+      `${P}:cell_ov`,
+    ]);
+    expect(r.raised()[0]).toMatchObject({ origin: 'gateway', severity: 'fault', raisedAt: s(0) });
+    expect(r.engine.active().map((e) => e.code)).toEqual(['cell_ov', 'storage_full']);
+    expect(r.engine.active('gateway').map((e) => e.code)).toEqual(['storage_full']);
+    expect(r.engine.active(P).map((e) => e.code)).toEqual(['cell_ov']);
+    r.engine.setGatewayAlarm('storage_full', false, { at: s(3), message: '' });
+    r.engine.setGatewayAlarm('storage_full', false, { at: s(4), message: '' });
+    expect(r.cleared().map((e) => [e.code, e.clearedAt])).toEqual([['storage_full', s(3)]]);
+    expect(r.store.list({ packId: 'gateway' })[0]).toMatchObject({ clearedAt: s(3) });
+  });
+
+  it('a raise the store refuses is tried again at the next event; an unknown code is refused', () => {
+    const store = new FakeAlarmStore();
+    const errors: unknown[] = [];
+    const r = rig([], store, errors);
+    store.failWrites = true;
+    r.engine.setGatewayAlarm('storage_corrupt', true, { at: s(0), message: 'damaged' });
+    expect(r.engine.active()).toEqual([]);
+    store.failWrites = false;
+    r.snap(s(1), alarms());
+    expect(r.engine.active().map((e) => [e.code, e.raisedAt])).toEqual([['storage_corrupt', s(0)]]);
+    expect(() => r.engine.setGatewayAlarm('disk_on_fire', true, { at: s(2), message: '' })).toThrow(
+      /unknown alarm code/,
+    );
+  });
+
+  it('after a restart adopts an active gateway alarm (cleared by whoever judges it again) and clears a duplicate', () => {
+    const store = new FakeAlarmStore();
+    const ev = {
+      packId: 'gateway',
+      code: 'storage_full',
+      severity: 'fault',
+      origin: 'gateway',
+      message: 'x',
+    } as const;
+    store.raise({ ...ev, raisedAt: s(0) });
+    store.raise({ ...ev, raisedAt: s(1) });
+    const r = rig([], store);
+    expect(r.engine.active('gateway')).toHaveLength(1);
+    expect(store.list({ active: true })).toHaveLength(1);
+    r.engine.setGatewayAlarm('storage_full', false, { at: s(5), message: '' });
+    expect(store.list({ active: true })).toEqual([]);
+  });
+
+  it('starts with nothing adopted, and reports it, when the store cannot be read', () => {
+    const store = new FakeAlarmStore();
+    store.list = () => {
+      throw new Error('unreadable');
+    };
+    const errors: unknown[] = [];
+    const r = rig([], store, errors);
+    expect(errors.map(String)).toEqual(['Error: unreadable']);
+    r.engine.setGatewayAlarm('storage_corrupt', true, { at: s(0), message: 'damaged' });
+    expect(r.engine.active().map((e) => e.code)).toEqual(['storage_corrupt']);
   });
 });

@@ -7,11 +7,20 @@
  * - comm_lost (origin `gateway`, fault): raised when the scheduler says a pack went offline,
  *   cleared when it is back online or a snapshot arrives.
  * - User rules (origin `rule`): thresholds with hysteresis and durations (evaluate.ts).
+ * - Gateway alarms (origin `gateway`, scope GATEWAY_ALARM_SCOPE instead of a pack id): the
+ *   storage's `storage_full` / `storage_corrupt`, set and cleared by `setGatewayAlarm`.
  *
  * Time is the events' `ts`; there are no timers. State changes only after the store
  * accepted them, so a failed write (disk full) is retried at the next snapshot.
  */
-import { BmsError, completeSnapshot, type Alarm, type Reading } from '@openbms/core';
+import {
+  BmsError,
+  GATEWAY_ALARM_SCOPE,
+  alarmInfo,
+  completeSnapshot,
+  type Alarm,
+  type Reading,
+} from '@openbms/core';
 import type { AlarmEvent, AlarmQuery, AlarmStore } from '@openbms/storage';
 import type { EventBus, GatewayEvent } from '../types.js';
 import { bmsMessage, diffBmsAlarms } from './bms.js';
@@ -66,6 +75,9 @@ export class AlarmEngine {
   private rules: readonly AlarmRule[];
   private ruleById = new Map<string, AlarmRule>();
   private readonly packs = new Map<string, PackAlarms>();
+  /** Active gateway alarms by code; `wanted` holds a raise the store refused (retried). */
+  private readonly site = new Map<string, AlarmEvent>();
+  private readonly siteWanted = new Map<string, { at: number; message: string }>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(opts: AlarmEngineOptions) {
@@ -80,7 +92,14 @@ export class AlarmEngine {
   /** Loads the active events from the store (no duplicates after a restart) and subscribes. */
   start(): this {
     if (this.unsubscribe) return this;
-    for (const ev of this.store.list({ active: true })) {
+    let stored: AlarmEvent[] = [];
+    try {
+      stored = this.store.list({ active: true });
+    } catch (err) {
+      // An unreadable store must not stop alarms: start with none adopted.
+      this.onError(err);
+    }
+    for (const ev of stored) {
       if (ev.clearedAt === undefined || ev.clearedAt === null) this.adopt(withoutNulls(ev));
     }
     this.unsubscribe = this.bus.on((e) => this.handle(e));
@@ -102,13 +121,50 @@ export class AlarmEngine {
   handle(e: GatewayEvent): void {
     if (e.type === 'alarm') return;
     this.retryCommLost();
+    this.retrySite();
     if (e.type === 'snapshot') this.onSnapshot(e.packId, e.ts, e.snapshot);
     else this.onOnline(e.packId, e.ts, e.online, e.reason);
   }
 
-  /** Active events, newest first, of one pack or all. */
+  /**
+   * Raises (`on`) or clears a gateway alarm (scope GATEWAY_ALARM_SCOPE, origin `gateway`):
+   * one event per code, severity from the taxonomy. Idempotent; a raise the store refuses is
+   * tried again at the next call or event.
+   */
+  setGatewayAlarm(code: string, on: boolean, o: { at: number; message: string }): void {
+    const info = alarmInfo(code);
+    if (!info) throw new BmsError('INVALID_ARGUMENT', `unknown alarm code ${code}`);
+    const ev = this.site.get(code);
+    if (!on) {
+      this.siteWanted.delete(code);
+      if (ev && this.clear(ev, o.at)) this.site.delete(code);
+      return;
+    }
+    if (ev) return;
+    this.siteWanted.set(code, { at: o.at, message: o.message });
+    this.retrySite();
+  }
+
+  private retrySite(): void {
+    for (const [code, want] of this.siteWanted) {
+      if (this.site.has(code)) continue;
+      const ev = this.raise(GATEWAY_ALARM_SCOPE, {
+        code,
+        severity: alarmInfo(code)?.severity ?? 'fault',
+        origin: 'gateway',
+        raisedAt: want.at,
+        message: want.message,
+      });
+      if (!ev) continue;
+      this.site.set(code, ev);
+      this.siteWanted.delete(code);
+    }
+  }
+
+  /** Active events, newest first, of one pack (or the gateway scope) or all. */
   active(packId?: string): AlarmEvent[] {
     const out: AlarmEvent[] = [];
+    if (packId === undefined || packId === GATEWAY_ALARM_SCOPE) out.push(...this.site.values());
     for (const [id, p] of this.packs) {
       if (packId !== undefined && id !== packId) continue;
       out.push(...p.bms.values(), ...p.orphans);
@@ -308,6 +364,7 @@ export class AlarmEngine {
   }
 
   private findActive(id: number): AlarmEvent | undefined {
+    for (const ev of this.site.values()) if (ev.id === id) return ev;
     for (const p of this.packs.values()) {
       if (p.comm?.id === id) return p.comm;
       for (const ev of p.bms.values()) if (ev.id === id) return ev;
@@ -326,6 +383,12 @@ export class AlarmEngine {
 
   /** Takes over an active event loaded from the store. */
   private adopt(ev: AlarmEvent): void {
+    if (ev.packId === GATEWAY_ALARM_SCOPE) {
+      // Its condition is judged again by whoever sets it (the storage watch, at start).
+      if (!this.site.has(ev.code)) this.site.set(ev.code, ev);
+      else this.clear(ev, this.now());
+      return;
+    }
     const p = this.pack(ev.packId);
     if (ev.origin === 'bms' && !p.bms.has(ev.code)) p.bms.set(ev.code, ev);
     else if (ev.origin === 'gateway' && ev.code === COMM_LOST && !p.comm) p.comm = ev;

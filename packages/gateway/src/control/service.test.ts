@@ -14,7 +14,7 @@ import type {
 } from '@openbms/protocols';
 import { Exchanger, type Transport } from '@openbms/transport';
 import type { AuditStore } from '@openbms/storage';
-import { MemoryAudit } from '../../../storage/src/memory.js';
+import { MemoryAudit } from '@openbms/storage/testing';
 import type { BusPoller } from '../scheduler/poller.js';
 import type { PackRef } from '../types.js';
 import { COMMANDS_KEPT } from './commands.js';

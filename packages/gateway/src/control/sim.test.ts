@@ -4,8 +4,8 @@
  * with the reason, dangerous commands need a confirmation, missing capabilities say so.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryAudit } from '../../../storage/src/memory.js';
-import { controlRig, type Rig } from './testing.js';
+import { MemoryAudit } from '@openbms/storage/testing';
+import { controlRig, type Rig } from '../testing/control.js';
 
 const rigs: Rig[] = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nextRounds, polledBus } from './simbus.js';
+import { nextRounds, polledBus } from '../testing/simbus.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

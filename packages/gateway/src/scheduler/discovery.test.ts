@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getProtocol } from '@openbms/protocols';
 import { createTransport } from '@openbms/transport';
 import { defaultScanAddresses, scanBus, scanPort, type ProbeOutcome } from './discovery.js';
-import { nextEvents, polledBus, simulatedBus } from './simbus.js';
+import { nextEvents, polledBus, simulatedBus } from '../testing/simbus.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

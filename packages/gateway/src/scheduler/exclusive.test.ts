@@ -1,7 +1,7 @@
 /** Exclusive sessions (commands, tunnel, firmware) take a slot between polls. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { readPack } from '@openbms/transport';
-import { nextEvents, polledBus } from './simbus.js';
+import { nextEvents, polledBus } from '../testing/simbus.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

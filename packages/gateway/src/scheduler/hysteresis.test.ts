@@ -1,7 +1,7 @@
 /** Online/offline with hysteresis, and the backoff of a pack that keeps failing. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../types.js';
-import { nextEvents, nextRounds, polledBus } from './simbus.js';
+import { nextEvents, nextRounds, polledBus } from '../testing/simbus.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus, type GatewayEvent } from '../types.js';
 import { BusPoller, type BusPollerOptions } from './poller.js';
-import { nextEvents, nextRounds, simulatedBus, type SimBusSetup } from './simbus.js';
+import { nextEvents, nextRounds, simulatedBus, type SimBusSetup } from '../testing/simbus.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 /** The link drops (a TCP converter reboots): the poller reconnects with backoff. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvents, polledBus } from './simbus.js';
+import { nextEvents, polledBus } from '../testing/simbus.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,18 +1,9 @@
 export {
   GatewaySettings,
-  INTEGRATION_SECTIONS,
   type IntegrationStatus,
   type RestoreResult,
+  type SettingsHost,
   type SettingsTestResult,
   type SettingsUpdate,
   type SettingsView,
 } from './service.js';
-export {
-  dialHost,
-  networkWords,
-  probeListen,
-  probeModbusServer,
-  probeMqtt,
-  probeTcp,
-  type ProbeResult,
-} from './probes.js';

@@ -1,56 +1,41 @@
 /**
  * The settings behind the web console's settings page, backup and restore: reads the
  * config file (secrets redacted), saves one section (secrets the form left as the marker
- * are kept), applies integration sections live through `Gateway.reconfigure`, tests an
- * integration's settings, and restores a whole file. The server's routes only translate HTTP.
+ * are kept), applies integration sections live, tests an integration's settings, and
+ * restores a whole file. The server's routes only translate HTTP.
+ *
+ * Every integration section comes from the registry (its schema, secrets, test, live or
+ * restart); this file names none. It works through a narrow `SettingsHost` (the gateway's
+ * IntegrationRunner), not the Gateway class, so the gateway and the settings do not import
+ * each other.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { BmsError } from '@openbms/core';
-import { configSchema, sitesOf, type Config } from '../config.js';
-import {
-  checkConfig,
-  invalidConfig,
-  mergeSecrets,
-  parseConfigText,
-  redact,
-  type ConfigFile,
-} from '../config-file.js';
-import {
-  LIVE_SECTIONS,
-  type Gateway,
-  type LiveSection,
-  type ReconfigureResult,
-} from '../gateway.js';
-import { probeListen, probeModbusServer, probeMqtt, probeTcp } from './probes.js';
-import type { ProbeResult } from './probes.js';
+import type { Config } from '../config.js';
+import { mergeSecrets, parseConfigText, type ConfigFile } from '../config-file.js';
+import type { ReconfigureResult, RuntimeStatus, TestRequest } from '../integrations/integration.js';
+import type { ProbeResult } from '../integrations/probes.js';
+import type { IntegrationRegistry } from '../integrations/registry.js';
 
-/** The sections the settings page shows as integrations. */
-export const INTEGRATION_SECTIONS = [
-  'mqtt',
-  'modbus_tcp',
-  'modbus_client',
-  'tunnel',
-  'metrics',
-  'notifications',
-] as const;
+/** What the settings need of the running gateway (its IntegrationRunner fits as is). */
+export interface SettingsHost {
+  readonly registry: IntegrationRegistry;
+  /** The config the gateway runs with (integration sections as last applied). */
+  config(): Config;
+  /** Applies one section while running (IntegrationRunner.reconfigure). */
+  reconfigure(section: string, value: unknown): Promise<ReconfigureResult>;
+  /** The live state of an integration section. */
+  status(section: string): RuntimeStatus | undefined;
+  /** Runs an integration's test; REQUEST_INVALID when it has none. */
+  test(section: string, req: TestRequest<unknown>): Promise<ProbeResult>;
+}
 
 /** The live state of one integration. */
-export interface IntegrationStatus {
-  /** The section is in the config. */
+export interface IntegrationStatus extends RuntimeStatus {
+  /** The section is in the config (or the integration runs by default, as metrics). */
   configured: boolean;
-  /** Configured and not `enabled: false`. */
+  /** Configured and turned on (not `enabled: false`, not an empty list). */
   enabled: boolean;
-  /** Up right now (started; for servers: listening). */
-  running: boolean;
-  last_error?: string;
-  /** MQTT: connected to the broker; Modbus client: connected to its target. */
-  connected?: boolean;
-  /** Modbus TCP server, tunnel: host:port listened on. */
-  listening?: string;
-  /** The integration's own state word (listening, backoff, ...). */
-  state?: string;
-  /** Integration-specific details (tunnel client, bytes; counters). */
-  detail?: Record<string, unknown>;
 }
 
 export interface SettingsView {
@@ -104,35 +89,45 @@ export interface RestoreResult {
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class GatewaySettings {
+  /** The config file, checked with the registry's schema. */
+  readonly file: ConfigFile;
+  private readonly registry: IntegrationRegistry;
   /** The config as it was when the gateway started: sections that are not live run with it. */
   private readonly started: Config;
   private readonly failures = new Map<string, string>();
   private readonly pending = new Set<string>();
 
   constructor(
-    private readonly gw: Gateway,
-    readonly file: ConfigFile,
+    private readonly host: SettingsHost,
+    file: ConfigFile,
   ) {
-    this.started = structuredClone(gw.currentConfig());
+    this.registry = host.registry;
+    this.file = file.withSchema(host.registry.configSchema);
+    this.started = structuredClone(host.config());
   }
 
   /** Every top-level key but `version`. */
   sections(): string[] {
-    return Object.keys(configSchema.shape).filter((k) => k !== 'version');
+    return this.registry.configKeys();
   }
 
-  /** Sections applied without a restart. */
+  /** Sections applied without a restart (or answered with "restart required"). */
   liveSections(): string[] {
-    return [...LIVE_SECTIONS];
+    return this.registry.liveSections();
   }
 
-  private isLive(section: string): section is LiveSection {
+  private isLive(section: string): boolean {
     return this.liveSections().includes(section);
   }
 
   private integrations(): string[] {
-    const known = this.sections();
-    return INTEGRATION_SECTIONS.filter((s) => known.includes(s));
+    return this.registry.sections();
+  }
+
+  /** A section's value with its secrets hidden (the integration's own, else the usual names). */
+  private redacted(section: string, value: unknown): unknown {
+    if (value === undefined) return null;
+    return this.registry.redact(section, value);
   }
 
   private assertSection(section: string): void {
@@ -154,13 +149,13 @@ export class GatewaySettings {
     } catch (e) {
       // Edited by hand into something invalid: show what runs, and why the file does not.
       if (!(e instanceof BmsError) || e.code !== 'CONFIG_INVALID') throw e;
-      cfg = this.gw.currentConfig() as Record<string, unknown>;
+      cfg = this.host.config() as Record<string, unknown>;
       fileError = e.message;
     }
     const sections: Record<string, unknown> = {};
     const status: Record<string, IntegrationStatus> = {};
     for (const s of this.integrations()) {
-      sections[s] = cfg[s] === undefined ? null : redact(cfg[s]);
+      sections[s] = this.redacted(s, cfg[s]);
       status[s] = this.status(s);
     }
     const w = this.file.writable();
@@ -171,7 +166,7 @@ export class GatewaySettings {
       ...(w.reason ? { writable_reason: w.reason } : {}),
       ...(fileError ? { file_error: fileError } : {}),
       sections,
-      location: cfg['location'] === undefined ? null : redact(cfg['location']),
+      location: this.redacted('location', cfg['location']),
       status,
       restart_required: this.pending.size > 0,
       pending_restart: [...this.pending],
@@ -182,98 +177,24 @@ export class GatewaySettings {
 
   /** The live state of one integration. */
   status(section: string): IntegrationStatus {
-    const c = this.gw.currentConfig() as Record<string, unknown>;
-    const sec = c[section] as { enabled?: boolean } | unknown[] | undefined;
-    const configured = sec !== undefined;
-    const enabled =
-      configured &&
-      (Array.isArray(sec)
-        ? sec.length > 0
-        : section === 'tunnel'
-          ? sec.enabled === true
-          : sec.enabled !== false);
-    const failure = this.failures.get(section);
-    const out: IntegrationStatus = { configured, enabled, running: false };
-    const withError = (e: string | undefined): void => {
-      const m = failure ?? e;
-      if (m !== undefined) out.last_error = m;
-    };
-    if (section === 'mqtt') {
-      const st = this.gw.mqtt?.status();
-      out.running = this.gw.mqtt !== undefined;
-      out.connected = st?.connected ?? false;
-      if (st)
-        out.detail = { published: st.published, dropped: st.dropped, reconnects: st.reconnects };
-      withError(st?.lastError);
-    } else if (section === 'modbus_tcp') {
-      const st = this.gw.modbusServer?.status();
-      out.running = st?.state === 'listening';
-      if (st) out.state = st.state;
-      if (st?.state === 'listening') out.listening = `${st.host}:${st.port}`;
-      if (st) out.detail = { clients: st.clients, requests: st.requests, units: st.units.length };
-      withError(st?.lastError);
-    } else if (section === 'modbus_client') {
-      const st = this.gw.modbusClient?.status();
-      out.running = st !== undefined;
-      out.connected = st?.state === 'connected';
-      if (st) out.state = st.state;
-      if (st)
-        out.detail = { target: `${st.host}:${st.port}`, writes: st.writes, failures: st.failures };
-      withError(st?.lastError);
-    } else if (section === 'tunnel') {
-      const st = this.gw.tunnelStatus();
-      out.running = st?.listening === true;
-      if (st?.listening) out.listening = `${st.host}:${st.port}`;
-      if (st) out.detail = { ...st };
-      withError(st?.lastError);
-    } else if (section === 'metrics') {
-      out.configured = true; // served by default
-      out.enabled = (sec as { enabled?: boolean } | undefined)?.enabled !== false;
-      out.running = this.gw.metrics !== undefined;
-      if (this.gw.metrics) out.detail = { public: this.gw.metrics.public };
-      withError(undefined);
-    } else if (section === 'notifications') {
-      const st = this.gw.notifications?.status();
-      out.running = st !== undefined;
-      if (st) {
-        // The delivery log has its own route (integrations/notifications); counts here.
-        out.detail = {
-          channels: st.channels.map((c) => ({
-            id: c.id,
-            type: c.type,
-            enabled: c.enabled,
-            counters: c.counters,
-            ...(c.last_error ? { last_error: c.last_error } : {}),
-          })),
-          ...(st.next_report ? { next_report: st.next_report } : {}),
-        };
-      }
-      withError(st?.channels.find((c) => c.last_error)?.last_error);
-    }
+    const integration = this.registry.get(section);
+    const value = (this.host.config() as Record<string, unknown>)[section];
+    const on = integration?.enabled(value) ?? false;
+    // An integration that runs by default (metrics) counts as configured without a section.
+    const configured = value !== undefined || (integration?.enabled(undefined) ?? false);
+    const live = this.host.status(section) ?? { running: false };
+    const out: IntegrationStatus = { configured, enabled: configured && on, ...live };
+    const failure = this.failures.get(section) ?? live.last_error;
+    if (failure !== undefined) out.last_error = failure;
     return out;
   }
 
   // ------------------------------------------------------------------ write
 
-  /** Cross-section checks the schema cannot make (the tunnel's bus must exist). */
-  private checkReferences(c: Config, source: string): void {
-    const t = c.tunnel;
-    if (!t?.enabled) return;
-    const buses = sitesOf(c).flatMap((s) => s.buses.map((b) => `${s.id}/${b.id}`));
-    if (!buses.includes(t.bus)) {
-      throw invalidConfig(source, [
-        {
-          path: 'tunnel.bus',
-          message: `no bus "${t.bus}"; configured: ${buses.join(', ') || 'none'}`,
-        },
-      ]);
-    }
-  }
-
-  /** Gateway.reconfigure, with any failure as a result: the file is saved by then. */
-  private async apply(section: LiveSection, value: unknown): Promise<ReconfigureResult> {
+  /** SettingsHost.reconfigure, with any failure as a result: the file is saved by then. */
+  private async apply(section: string, value: unknown): Promise<ReconfigureResult> {
     try {
-      return await this.gw.reconfigure(section, value);
+      return await this.host.reconfigure(section, value);
     } catch (e) {
       return { section, running: false, error: errMsg(e), restart_required: false };
     }
@@ -298,13 +219,13 @@ export class GatewaySettings {
     const nextRaw: Record<string, unknown> = { ...raw };
     if (value === null || value === undefined) delete nextRaw[section];
     else nextRaw[section] = mergeSecrets(value, saved[section], section);
-    const next = checkConfig(nextRaw, `settings "${section}"`);
-    this.checkReferences(next, `settings "${section}"`);
+    const next = this.registry.validate(nextRaw, `settings "${section}"`);
+    this.registry.checkReferences(next, `settings "${section}"`);
     this.file.save(nextRaw);
     const nextValue = (next as Record<string, unknown>)[section];
     const out: SettingsUpdate = {
       section,
-      value: nextValue === undefined ? null : redact(nextValue),
+      value: this.redacted(section, nextValue),
       saved: true,
       applied: false,
       restart_required: false,
@@ -312,7 +233,7 @@ export class GatewaySettings {
     if (this.isLive(section)) {
       const r = await this.apply(section, nextValue);
       out.applied = r.error === undefined && !r.restart_required;
-      // metrics: only a value other than the one started with needs the restart.
+      // Applied at the next start: only a value other than the one started with needs it.
       out.restart_required = r.restart_required && this.restartNeeded(section, next);
       if (r.error !== undefined) {
         out.error = r.error;
@@ -339,119 +260,14 @@ export class GatewaySettings {
     let cfg = saved as Config;
     if (req.value !== undefined && req.value !== null) {
       const candidate = mergeSecrets(req.value, saved[section], section);
-      cfg = checkConfig({ ...raw, [section]: candidate }, `test of "${section}"`);
+      cfg = this.registry.validate({ ...raw, [section]: candidate }, `test of "${section}"`);
     }
-    const none = (what: string): SettingsTestResult => ({
-      section,
-      ok: false,
-      message: `no ${what} settings saved or given`,
+    const value = (cfg as Record<string, unknown>)[section];
+    const r = await this.host.test(section, {
+      value,
+      ...(req.channel !== undefined ? { channel: req.channel } : {}),
     });
-    const done = (r: ProbeResult): SettingsTestResult => ({ section, ...r });
-    switch (section) {
-      case 'mqtt':
-        return cfg.mqtt ? done(await probeMqtt(cfg.mqtt)) : none('mqtt');
-      case 'modbus_tcp': {
-        const m = cfg.modbus_tcp;
-        if (!m) return none('modbus_tcp');
-        const r = await probeModbusServer(m.host, m.port);
-        if (!r.ok && !this.gw.integrationRunning('modbus_tcp')) {
-          r.message += '; the Modbus TCP server is not running (save with enabled: true first)';
-        }
-        return done(r);
-      }
-      case 'modbus_client': {
-        const m = cfg.modbus_client;
-        return m ? done(await probeTcp(m.host, m.port, m.timeout_ms)) : none('modbus_client');
-      }
-      case 'tunnel':
-        return cfg.tunnel ? done(await this.testTunnel(cfg.tunnel)) : none('tunnel');
-      case 'metrics': {
-        const m = this.gw.metrics;
-        if (!m) return { section, ok: false, message: 'metrics are disabled (enabled: false)' };
-        const lines = m
-          .render()
-          .split('\n')
-          .filter((l) => l && !l.startsWith('#')).length;
-        return {
-          section,
-          ok: true,
-          message: `/metrics renders ${lines} samples (${m.public ? 'public' : 'needs a token'})`,
-        };
-      }
-      case 'notifications':
-        return this.testNotifications(req.channel);
-      default:
-        throw new BmsError(
-          'REQUEST_INVALID',
-          `there is no test for "${section}"; tests exist for ${this.integrations().join(', ')}`,
-          { field: 'section' },
-        );
-    }
-  }
-
-  private async testTunnel(t: NonNullable<Config['tunnel']>): Promise<ProbeResult> {
-    const address = `${t.host}:${t.port}`;
-    const bus = this.gw.buses().find((b) => `${b.site}/${b.id}` === t.bus);
-    if (!bus) {
-      const known = this.gw.buses().map((b) => `${b.site}/${b.id}`);
-      return {
-        ok: false,
-        message: `no running bus "${t.bus}"; running: ${known.join(', ') || 'none'}`,
-        address,
-      };
-    }
-    const st = this.gw.tunnelStatus();
-    const ours =
-      st?.listening === true &&
-      st.host === t.host &&
-      (t.port === 0 || st.port === t.port) &&
-      st.bus === t.bus;
-    if (ours) {
-      return {
-        ok: true,
-        message: `the tunnel of bus ${t.bus} is listening on ${st.host}:${st.port}${st.client ? ` (client ${st.client.address} connected)` : ''}`,
-        address: `${st.host}:${st.port}`,
-      };
-    }
-    if (st?.listening && st.host === t.host && st.port === t.port) {
-      // Ours, for another bus: the port is free once the tunnel is moved.
-      return {
-        ok: true,
-        message: `${address} is used by the tunnel itself (bus ${st.bus})`,
-        address,
-      };
-    }
-    const r = await probeListen(t.host, t.port);
-    return r.ok ? { ...r, message: `bus ${t.bus} exists and ${r.message}` } : r;
-  }
-
-  private async testNotifications(channel: string | undefined): Promise<SettingsTestResult> {
-    const n = this.gw.notifications;
-    if (!channel) {
-      throw new BmsError('REQUEST_INVALID', 'body field "channel": name the channel to test', {
-        field: 'channel',
-      });
-    }
-    if (!n) {
-      throw new BmsError(
-        'NOT_FOUND',
-        'no notification channels are running (add one under notifications and save first)',
-      );
-    }
-    try {
-      // Unknown channel: NOT_FOUND naming the configured ones.
-      const r = await n.test(channel);
-      return {
-        section: 'notifications',
-        ok: r.ok,
-        message: r.ok
-          ? `test message sent through ${channel}`
-          : `test message through ${channel} failed: ${r.error ?? r.status}`,
-      };
-    } catch (e) {
-      if (e instanceof BmsError) throw e;
-      return { section: 'notifications', ok: false, message: errMsg(e) };
-    }
+    return { section, ...r };
   }
 
   // ------------------------------------------------------------------ backup / restore
@@ -466,13 +282,13 @@ export class GatewaySettings {
    * the live sections that changed. CONFIG_INVALID and nothing written when it does not check.
    */
   async restore(text: string): Promise<RestoreResult> {
-    const { config } = parseConfigText(text, 'the uploaded config');
-    this.checkReferences(config, 'the uploaded config');
+    const { config } = parseConfigText(text, 'the uploaded config', this.registry.configSchema);
+    this.registry.checkReferences(config, 'the uploaded config');
     this.file.saveText(text);
     const applied: string[] = [];
     const failed: { section: string; error: string }[] = [];
     let restart = false;
-    const running = this.gw.currentConfig() as Record<string, unknown>;
+    const running = this.host.config() as Record<string, unknown>;
     const next = config as Record<string, unknown>;
     for (const s of this.sections()) {
       if (this.isLive(s)) {

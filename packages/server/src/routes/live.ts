@@ -15,6 +15,7 @@
  * this server (another process on the same database).
  */
 import { liveQuery, type LiveMessage } from '@openbms/contract/api';
+import { GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import { caller, presentedSecret, resolveSecret } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -126,7 +127,8 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
       const off = ctx.gateway.events.on((e) => {
         const { packId, msg } = eventMessage(e);
-        if (!all && !subs.has(packId)) return;
+        // Gateway alarms (storage) concern every pack: every socket gets them.
+        if (!all && !subs.has(packId) && packId !== GATEWAY_ALARM_SCOPE) return;
         if (!stillAllowed()) return;
         if (e.type === 'snapshot' && socket.bufferedAmount > MAX_BUFFERED) {
           dropped++;

@@ -4,7 +4,7 @@
  */
 import { ManualClock } from '@openbms/simulator';
 import type { FastifyInstance } from 'fastify';
-import { memoryStorage } from '../../../storage/src/memory.js';
+import { memoryStorage } from '@openbms/storage/testing';
 import { buildServer, type ServerDeps } from '../app.js';
 import { FakeGateway, fakePack } from './fake-gateway.js';
 import { FakeTelemetry } from './fake-telemetry.js';

@@ -7,7 +7,7 @@ import { Spinner } from '../ui';
 import { AccountPage, AuthGate } from './auth';
 import { PrefsBar, Shell } from './Shell';
 
-const PackPage = lazy(() => import('../features/pack/PackPage'));
+const PackPage = lazy(() => import('./PackPage'));
 const AlarmsPage = lazy(() => import('../features/alarms/AlarmsPage'));
 const ParallelPage = lazy(() => import('../features/parallel/ParallelPage'));
 const WallPage = lazy(() => import('../features/wall/WallPage'));

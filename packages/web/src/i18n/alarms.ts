@@ -48,6 +48,8 @@ const zh: Record<string, string> = {
   low_voltage_no_charge: '电压过低禁止充电',
   wire_resistance: '采集线阻过大',
   fault_other: 'BMS 其他故障',
+  storage_full: '存储已满：历史数据暂未写入',
+  storage_corrupt: '数据库损坏：已另存，正在使用新数据库',
   soc_full: 'SOC 已充满',
 };
 

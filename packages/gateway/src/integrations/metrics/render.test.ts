@@ -1,7 +1,7 @@
 /** /metrics text of a real Gateway (simulated bus, two packs), parsed back. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../gateway.js';
-import { simGateway } from '../modbus/testing.js';
+import { simGateway } from '../../testing/modbus.js';
 import { renderMetrics } from './index.js';
 
 interface Sample {

@@ -6,7 +6,7 @@ import Modbus from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../gateway.js';
 import { ModbusTcpClient, modbusClientConfigSchema } from './index.js';
-import { freePort, simGateway } from './testing.js';
+import { freePort, simGateway } from '../../testing/modbus.js';
 
 const { ServerTCP } = Modbus;
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../gateway.js';
 import type { PackStatus } from '../../types.js';
 import { EXCEPTION, ModbusTcpServer, modbusTcpConfigSchema } from './index.js';
-import { freePort, simGateway, until } from './testing.js';
+import { freePort, simGateway, until } from '../../testing/modbus.js';
 
 const run = promisify(execFile);
 const ModbusRTU = Modbus.default;

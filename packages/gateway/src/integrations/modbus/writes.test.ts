@@ -2,7 +2,7 @@
 import Modbus from 'modbus-serial';
 import { expect, it } from 'vitest';
 import { ModbusTcpServer, modbusTcpConfigSchema } from './index.js';
-import { freePort, simGateway, until } from './testing.js';
+import { freePort, simGateway, until } from '../../testing/modbus.js';
 
 const ModbusRTU = Modbus.default;
 
@@ -35,7 +35,7 @@ it('writing 0 to the charge MOS register switches the pack off through ControlSe
 });
 
 it('a MOS register takes exactly 0 or 1: 2, 255 and 0xFFFF are refused (exception 3) and the pack is untouched', async () => {
-  const { gw, stop } = await simGateway('daly', [0x40]);
+  const { gw, sims, stop } = await simGateway('daly', [0x40]);
   const port = await freePort();
   const server = new ModbusTcpServer({
     config: modbusTcpConfigSchema.parse({ port, writes: true }),
@@ -48,7 +48,7 @@ it('a MOS register takes exactly 0 or 1: 2, 255 and 0xFFFF are refused (exceptio
     await c.connectTCP('127.0.0.1', { port });
     c.setID(1);
     c.setTimeout(10_000);
-    const sim = gw.simulations()[0]!.packs[0]!;
+    const sim = sims.simulations()[0]!.packs[0]!;
     for (const v of [2, 255, 0xffff]) {
       await expect(c.writeRegister(17, v)).rejects.toMatchObject({ modbusCode: 3 });
       await expect(c.writeRegisters(16, [v, v])).rejects.toMatchObject({ modbusCode: 3 });

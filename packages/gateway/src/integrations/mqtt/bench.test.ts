@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { bench } from './bench.js';
+import { bench } from '../../testing/bench/mqtt.js';
 
 it('sustains 100 packs at 1 s with headroom (bench)', async () => {
   const r = await bench();

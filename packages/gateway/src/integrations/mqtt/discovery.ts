@@ -4,7 +4,7 @@
  * unique_ids come from the base topic and the pack's stable id (`site/bus/address`), never
  * from its display name, so a rename never breaks HA.
  */
-import { METRICS, type DeviceInfo, type MetricDef } from '@openbms/core';
+import { GATEWAY_ALARM_SCOPE, METRICS, type DeviceInfo, type MetricDef } from '@openbms/core';
 import type { PackStatus } from '../../types.js';
 import { slug } from './payloads.js';
 
@@ -33,6 +33,8 @@ export function topics(base: string) {
     state: (id: string) => `${base}/${slug(id)}/state`,
     availability: (id: string) => `${base}/${slug(id)}/availability`,
     alarms: (id: string) => `${base}/${slug(id)}/alarms`,
+    /** The gateway's own alarms (storage full, database damaged), summarized like a pack's. */
+    gatewayAlarms: `${base}/${GATEWAY_ALARM_SCOPE}/alarms`,
     set: (id: string, what: string) => `${base}/${slug(id)}/set/${what}`,
     result: (id: string) => `${base}/${slug(id)}/result`,
     compat: (id: string, what: string) => `${base}/${slug(id)}/compat/${what}`,
@@ -55,10 +57,16 @@ function classes(def: MetricDef): Record<string, unknown> {
 
 const label = (def: MetricDef): string => def.label.replace(/\s*\(.*\)$/, '');
 
-/** The gateway device (a connectivity sensor on the availability topic). */
+/** The gateway device: a connectivity sensor on the availability topic, and its own alarms. */
 export function gatewayDiscovery(ctx: DiscoveryContext): DiscoveryMessage[] {
   const t = topics(ctx.base);
   const node = `${slug(ctx.base)}_gateway`;
+  const device = {
+    identifiers: [gatewayIdentifier(ctx.base)],
+    name: `OpenBMS gateway (${ctx.base})`,
+    manufacturer: 'OpenBMS',
+    model: 'Gateway',
+  };
   return [
     {
       topic: `${ctx.prefix}/binary_sensor/${node}/connected/config`,
@@ -70,12 +78,23 @@ export function gatewayDiscovery(ctx: DiscoveryContext): DiscoveryMessage[] {
         payload_off: 'offline',
         device_class: 'connectivity',
         entity_category: 'diagnostic',
-        device: {
-          identifiers: [gatewayIdentifier(ctx.base)],
-          name: `OpenBMS gateway (${ctx.base})`,
-          manufacturer: 'OpenBMS',
-          model: 'Gateway',
-        },
+        device,
+      },
+    },
+    {
+      topic: `${ctx.prefix}/binary_sensor/${node}/alarm/config`,
+      payload: {
+        name: 'Alarm',
+        unique_id: `${gatewayIdentifier(ctx.base)}_alarm`,
+        state_topic: t.gatewayAlarms,
+        value_template: "{{ 'ON' if value_json.active > 0 else 'OFF' }}",
+        payload_on: 'ON',
+        payload_off: 'OFF',
+        device_class: 'problem',
+        json_attributes_topic: t.gatewayAlarms,
+        json_attributes_template:
+          '{{ {"alarms": value_json.alarms, "text": value_json.text} | tojson }}',
+        device,
       },
     },
   ];

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { DeviceInfo } from '@openbms/core';
+import { GATEWAY_ALARM_SCOPE, type DeviceInfo } from '@openbms/core';
+import type { AlarmEvent } from '@openbms/storage';
 import type { EventBus, GatewayEvent, PackStatus } from '../../types.js';
 import {
   gatewayDiscovery,
@@ -23,6 +24,7 @@ import {
 import {
   DailyMax,
   alarmSummary,
+  summarizeAlarms,
   heartbeatPayload,
   seedPackPayload,
   slug,
@@ -48,6 +50,8 @@ export interface MqttIntegrationOptions {
   events: EventBus;
   packs(): PackStatus[];
   control?: MqttControl;
+  /** The gateway's own active alarms (storage), for `<base>/gateway/alarms`. */
+  gatewayAlarms?(): AlarmEvent[];
   log?: MqttLogFn;
   clock?: { now(): number };
 }
@@ -306,7 +310,17 @@ export class MqttIntegration {
       if (p) this.publishPack(p);
     } else if (e.type === 'online') {
       this.pubAvailability(e.packId, e.online);
+    } else if (e.event.packId === GATEWAY_ALARM_SCOPE) {
+      // The engine lists the event as active once its emit has returned.
+      queueMicrotask(() => this.pubGatewayAlarms());
     }
+  }
+
+  /** The gateway's own alarms, summarized like a pack's (retained: a late subscriber sees them). */
+  private pubGatewayAlarms(): void {
+    const list = this.o.gatewayAlarms?.();
+    if (!list) return;
+    this.pub(this.t.gatewayAlarms, JSON.stringify(summarizeAlarms(list)), { qos: 1, retain: true });
   }
 
   private pubAvailability(id: string, online: boolean): void {
@@ -319,6 +333,7 @@ export class MqttIntegration {
     const now = this.clock.now();
     const packs = this.o.packs();
     if (this.cfg.homeassistant.enabled) this.discoverFixed(packs);
+    if (all) this.pubGatewayAlarms();
     for (const p of packs) {
       const last = this.lastPublish.get(p.id);
       if (all || last === undefined || now - last >= this.cfg.interval_s * 500) this.publishPack(p);

@@ -15,13 +15,16 @@ import { build } from 'esbuild';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { validateConfig } from '../../config.js';
 import { Gateway } from '../../gateway.js';
+import { simulatedBuses, type SimulatedBuses } from '../../testing/sim-buses.js';
 import { EventBus, type PackStatus } from '../../types.js';
 import { MqttIntegration } from './integration.js';
 import { parseMqttConfig, type MqttConfigInput } from './schema.js';
-import { BROKER, Watcher, namespace } from './testing.js';
+import { BROKER, Watcher, namespace } from '../../testing/mqtt.js';
 
 interface Rig {
   gateway: Gateway;
+  /** The simulations behind the rig's `port: sim` bus. */
+  sims: SimulatedBuses;
   mqtt: MqttIntegration;
   watch: Watcher;
   base: string;
@@ -50,7 +53,8 @@ async function rig(profile: string, extra: Partial<MqttConfigInput> = {}): Promi
     ],
   });
   const storage = openSqliteStorage({});
-  const gateway = new Gateway({ config, storage });
+  const sims = simulatedBuses();
+  const gateway = new Gateway({ config, storage, busFactory: sims.busFactory });
   const watch = await Watcher.open([`${base}/#`, `${prefix}/#`]);
   await gateway.start();
   const mqtt = new MqttIntegration({
@@ -69,6 +73,7 @@ async function rig(profile: string, extra: Partial<MqttConfigInput> = {}): Promi
   mqtt.start();
   return {
     gateway,
+    sims,
     mqtt,
     watch,
     base,
@@ -176,7 +181,7 @@ describe('MQTT with Home Assistant discovery (idle packs)', () => {
   });
 
   it('switches the discharge MOSFET from MQTT and acknowledges', async () => {
-    const sim = r.gateway.simulations()[0]!.packs[0]!;
+    const sim = r.sims.simulations()[0]!.packs[0]!;
     expect(sim.snapshot().discharge_mos).toBe(true);
     const from = r.watch.seen.length;
     await r.watch.publish(`${r.base}/s_b_64/set/discharge_mos`, 'OFF');
@@ -201,7 +206,7 @@ describe('MQTT with Home Assistant discovery (idle packs)', () => {
   });
 
   it('refuses payloads that are not exactly a command (1, 0, null, hex, exponent) and leaves the pack alone', async () => {
-    const sim = r.gateway.simulations()[0]!.packs[0]!;
+    const sim = r.sims.simulations()[0]!.packs[0]!;
     const before = sim.snapshot();
     const cases: [string, string][] = [
       ...['1', '0', 'null', 'on', 'off', '', ' ', '{}', '[]'].map((p): [string, string] => [
@@ -235,7 +240,7 @@ describe('MQTT commands under load', () => {
   it('refuses charge MOS off while discharging (interlock) with the reason', async () => {
     const r = await rig('constant:-10');
     try {
-      const sim = r.gateway.simulations()[0]!.packs[0]!;
+      const sim = r.sims.simulations()[0]!.packs[0]!;
       // Wait until the gateway has seen the discharge current.
       await r.watch.on(`${r.base}/s_b_64/state`, (p) => (json(p)['current_a'] as number) < -5);
       await r.watch.publish(`${r.base}/s_b_64/set/charge_mos`, 'OFF');
@@ -314,7 +319,7 @@ describe('last will', () => {
     const out = join(dir, 'child.cjs');
     const core = fileURLToPath(new URL('../../../../core/src/index.ts', import.meta.url));
     await build({
-      entryPoints: [fileURLToPath(new URL('./child.ts', import.meta.url))],
+      entryPoints: [fileURLToPath(new URL('../../testing/mqtt-child.ts', import.meta.url))],
       bundle: true,
       platform: 'node',
       format: 'cjs',

@@ -38,7 +38,14 @@ export interface AlarmSummary {
 }
 
 export function alarmSummary(snapshot: Reading): AlarmSummary {
-  const list = (snapshot.alarms ?? []).map((a) => ({
+  return summarizeAlarms(snapshot.alarms ?? []);
+}
+
+/** The summary of a list of alarms (a pack's flags, or the gateway's own alarm events). */
+export function summarizeAlarms(
+  alarms: readonly { code: string; severity: string }[],
+): AlarmSummary {
+  const list = alarms.map((a) => ({
     code: a.code,
     label: alarmInfo(a.code)?.label ?? a.code,
     severity: a.severity,

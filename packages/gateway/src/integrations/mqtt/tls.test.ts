@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../types.js';
 import { MqttIntegration } from './integration.js';
 import { parseMqttConfig, type MqttConfigInput } from './schema.js';
-import { namespace } from './testing.js';
+import { namespace } from '../../testing/mqtt.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 let dir: string;

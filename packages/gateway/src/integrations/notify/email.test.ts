@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../types.js';
 import { channelSchema, type ChannelConfigInput } from './schema.js';
 import { NotificationService } from './service.js';
-import { waitFor } from './testing.js';
+import { waitFor } from '../../testing/notify.js';
 import type { DeliveryEntry, Message } from './types.js';
 
 let dir: string;

@@ -2,6 +2,7 @@
  * The texts: one function per message kind, pure (time zone passed in), so the wording is
  * tested without a channel. Titles are one short line; bodies plain text.
  */
+import { GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import type { AlarmEvent } from '@openbms/storage';
 import type { DailyReport } from './report.js';
 import type { Severity } from './schema.js';
@@ -39,7 +40,9 @@ export function alarmMessage(
   const at = raised ? ev.raisedAt : (ev.clearedAt ?? ev.raisedAt);
   const lines = [
     raised ? `Alarm: ${ev.message}` : `Cleared: ${ev.message}`,
-    `Pack: ${pack.name} (${pack.id})`,
+    pack.id === GATEWAY_ALARM_SCOPE
+      ? `Source: ${pack.name} (storage)`
+      : `Pack: ${pack.name} (${pack.id})`,
     `Code: ${ev.code}, severity ${ev.severity}${ev.level !== undefined ? `, level ${ev.level}` : ''}`,
   ];
   if (ev.value !== undefined) lines.push(`Value: ${ev.value}`);

@@ -6,11 +6,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../alarms/index.js';
-import { FakeAlarmStore } from '../../alarms/testing.js';
+import { FakeAlarmStore } from '../../testing/alarms.js';
 import { EventBus } from '../../types.js';
 import { channelSchema, type ChannelConfigInput } from './schema.js';
 import { NotificationService, type NotificationServiceOptions } from './service.js';
-import { HttpReceiver, ManualTimers, waitFor } from './testing.js';
+import { HttpReceiver, ManualTimers, waitFor } from '../../testing/notify.js';
 import type { DeliveryEntry, Message } from './types.js';
 
 const PACKS = [
@@ -397,6 +397,25 @@ describe('quiet hours', () => {
 });
 
 describe('events from the gateway', () => {
+  it('a storage alarm of the gateway scope is sent naming the gateway, not a pack', async () => {
+    const { bus } = service([
+      { id: 'hook', type: 'webhook', url: `${rx.url}/a`, events: ['alarm_raised'] },
+    ]);
+    const engine = new AlarmEngine({ bus, store: new FakeAlarmStore(), now: () => T0 }).start();
+    engine.setGatewayAlarm('storage_full', true, { at: T0, message: 'Storage full: free space' });
+    await rx.received(1);
+    const m = JSON.parse(rx.requests[0]!.body);
+    expect(m).toMatchObject({
+      event: 'alarm_raised',
+      title: 'OpenBMS gateway: Storage full: free space',
+      severity: 'fault',
+      pack: { id: 'gateway', name: 'OpenBMS gateway' },
+      data: { code: 'storage_full', origin: 'gateway' },
+    });
+    expect(m.message).toContain('Source: OpenBMS gateway (storage)');
+    engine.stop();
+  });
+
   it('routes alarms, offline/online and SOC 100 % per channel from a real AlarmEngine', async () => {
     const alarmsRx = rx;
     const packRx = await new HttpReceiver().start();

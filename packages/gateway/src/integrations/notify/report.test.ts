@@ -14,7 +14,7 @@ import { integrateEnergy } from './report.js';
 import { channelSchema } from './schema.js';
 import { NotificationService } from './service.js';
 import { sunEvents } from './sun.js';
-import { HttpReceiver, ManualTimers, waitFor } from './testing.js';
+import { HttpReceiver, ManualTimers, waitFor } from '../../testing/notify.js';
 
 const BERLIN = { latitude: 52.52, longitude: 13.4, timezone: 'Europe/Berlin' };
 const H = 3_600_000;

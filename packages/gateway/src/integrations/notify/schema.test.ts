@@ -6,7 +6,7 @@ import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../config.js';
 import { Gateway } from '../../gateway.js';
-import { HttpReceiver } from './testing.js';
+import { HttpReceiver } from '../../testing/notify.js';
 
 const cfg = (extra: Record<string, unknown>) => ({ version: 1, ...extra });
 

@@ -5,7 +5,7 @@
  * here (delivery log, counters, a warning in the gateway log): nothing throws into the
  * gateway.
  */
-import { BmsError } from '@openbms/core';
+import { BmsError, GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import type { GatewayListener } from '../../types.js';
 import { Channel } from './channel.js';
 import { emailSender, type MailTransportFactory } from './email.js';
@@ -219,6 +219,7 @@ export class NotificationService {
   }
 
   private packName(id: string): PackName {
+    if (id === GATEWAY_ALARM_SCOPE) return { id, name: 'OpenBMS gateway' };
     const p = this.o.packs().find((x) => x.id === id);
     return { id, name: p?.name ?? id };
   }

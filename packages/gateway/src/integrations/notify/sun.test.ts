@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { SunScheduler } from './scheduler.js';
 import { sunEvents, type SunEvent, type SunKind } from './sun.js';
 import { formatLocal } from './time.js';
-import { ManualTimers } from './testing.js';
+import { ManualTimers } from '../../testing/notify.js';
 
 const TOLERANCE_MS = 2 * 60_000;
 

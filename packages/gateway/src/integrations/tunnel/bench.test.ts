@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { bench } from './bench.js';
+import { bench } from '../../testing/bench/tunnel.js';
 
 it('bench returns the tunnel figures', async () => {
   const r = await bench();

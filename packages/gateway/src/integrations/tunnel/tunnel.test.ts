@@ -1,9 +1,9 @@
 /** The tunnel against a simulated DALY bus on a real TCP port, polled by a real BusPoller. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvents, polledBus, type PolledBus } from '../../scheduler/simbus.js';
+import { nextEvents, polledBus, type PolledBus } from '../../testing/simbus.js';
 import { UartTunnel, type TunnelLog } from './tunnel.js';
 import { tunnelConfigSchema } from './schema.js';
-import { rawClient } from './testing.js';
+import { rawClient } from '../../testing/tunnel.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

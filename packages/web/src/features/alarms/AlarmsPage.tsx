@@ -9,9 +9,9 @@ import { useTranslation } from 'react-i18next';
 import { usePacks } from '../../api/live';
 import type { AlarmView } from '@openbms/contract/api';
 import { Badge, Card, ErrorBox, Spinner, severityTone } from '../../ui';
-import { AlarmTable } from './AlarmTable';
-import { useAlarmFeed } from './useAlarmFeed';
-import './alarms.css';
+import { AlarmTable } from '../../alarm-list/AlarmTable';
+import { useAlarmFeed } from '../../alarm-list/useAlarmFeed';
+import '../../alarm-list/alarms.css';
 
 const SEVERITIES = ['fault', 'protection', 'warning'] as const;
 const STATUSES = ['active', 'cleared', 'acknowledged', 'unacknowledged'] as const;

@@ -33,6 +33,7 @@ const strings: Strings = {
     activeCount: 'Active now: {{count}}',
     bySeverity: '{{severity}}: {{count}}',
     openPack: 'Open {{name}}',
+    gatewayScope: 'Gateway (storage)',
   },
   zh: {
     title: '告警',
@@ -66,6 +67,7 @@ const strings: Strings = {
     activeCount: '当前告警：{{count}} 条',
     bySeverity: '{{severity}}：{{count}}',
     openPack: '打开 {{name}}',
+    gatewayScope: '网关（存储）',
   },
 };
 export default strings;

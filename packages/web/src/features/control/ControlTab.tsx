@@ -4,7 +4,7 @@
  * the pack — and the last commands with their status. What the family's protocol lacks is
  * disabled with the reason; viewers see everything and send nothing.
  */
-import { socBody } from '@openbms/contract/api';
+import { socBody, type Capabilities, type CommandOutcome } from '@openbms/contract/api';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, packPath, type ApiError } from '../../api/client';
@@ -12,8 +12,8 @@ import { useApi } from '../../api/hooks';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, Confirm, ErrorBox, Spinner } from '../../ui';
-import type { TabProps } from '../pack/PackPage';
-import { parseInput, type Capabilities, type CommandOutcome } from '../params/model';
+import type { TabProps } from '../../app/pack-tab';
+import { parseInput } from '../../ui/input';
 import { CommandList } from './CommandList';
 import './control.css';
 

@@ -10,8 +10,8 @@ import { Link } from 'wouter';
 import { packPath } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import { Card, ErrorBox, Spinner } from '../../ui';
-import type { TabProps } from '../pack/PackPage';
-import type { Capabilities } from '../params/model';
+import type { TabProps } from '../../app/pack-tab';
+import type { Capabilities } from '@openbms/contract/api';
 import './control.css';
 
 export default function RecordsTab(props: TabProps): ReactNode {

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { apiPath } from '../../api/client';
 import { usePacks } from '../../api/live';
 import { Card, ErrorBox } from '../../ui';
-import { fromLocalInput, toLocalInput } from '../history/range';
+import { fromLocalInput, toLocalInput } from '../../ui/datetime';
 import {
   allSelection,
   cellKeys,

@@ -21,7 +21,7 @@ import { useApi } from '../../api/hooks';
 import type { HistoryView, Snapshot } from '@openbms/contract/api';
 import { useFmt } from '../../i18n/format';
 import { Badge, ErrorBox } from '../../ui';
-import type { TabProps } from '../pack/PackPage';
+import type { TabProps } from '../../app/pack-tab';
 import {
   align,
   envelope,

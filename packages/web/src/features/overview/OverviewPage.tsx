@@ -8,8 +8,8 @@ import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'wouter';
 import { useLiveState } from '../../api/live';
 import { ErrorBox, Spinner } from '../../ui';
-import { useNow } from './bits';
-import { useSiteModel } from './hooks';
+import { useNow } from '../../site/bits';
+import { useSiteModel } from '../../site/hooks';
 import {
   FILTERS,
   SORTS,
@@ -21,10 +21,10 @@ import {
   totals,
   type SortDir,
   type SortKey,
-} from './model';
+} from '../../site/model';
 import { VirtualCards, VirtualList } from './PackViews';
 import { SiteSummary, SystemCard } from './Summary';
-import './overview.css';
+import '../../site/site.css';
 
 type View = 'cards' | 'list';
 const NARROW = '(max-width: 760px)';

@@ -18,8 +18,8 @@ import {
   fmtPower,
   fmtTempCompact,
   fmtTempRange,
-} from './bits';
-import type { PackRow, SortDir, SortKey } from './model';
+} from '../../site/bits';
+import type { PackRow, SortDir, SortKey } from '../../site/model';
 
 /** Where an element starts in the page, kept current as what is above it changes. */
 function useScrollMargin(ref: RefObject<HTMLElement | null>): number {

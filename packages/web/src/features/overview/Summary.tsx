@@ -4,8 +4,16 @@ import { memo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import { Card, severityTone, Stat } from '../../ui';
-import { AlarmBadge, SocBar, StateBadge, fmtPower, fmtTempRange, socTone } from './bits';
-import { parallelPath, type SystemRow, type Totals } from './model';
+import {
+  AlarmBadge,
+  SocBar,
+  StateBadge,
+  fmtPower,
+  fmtTempRange,
+  powerClass,
+  socTone,
+} from '../../site/bits';
+import { parallelPath, type SystemRow, type Totals } from '../../site/model';
 
 export function SiteSummary(props: { totals: Totals; alarmsLoaded: boolean }): ReactNode {
   const { t } = useTranslation('overview');
@@ -59,9 +67,6 @@ export function SiteSummary(props: { totals: Totals; alarmsLoaded: boolean }): R
     </section>
   );
 }
-
-export const powerClass = (w: number | undefined): string =>
-  w === undefined ? '' : w > 0 ? 'tone-text-ok' : w < 0 ? 'tone-text-info' : '';
 
 export const SystemCard = memo(function SystemCard(props: { system: SystemRow }): ReactNode {
   const { t } = useTranslation('overview');

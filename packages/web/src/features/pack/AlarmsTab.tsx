@@ -9,9 +9,9 @@ import { useApi } from '../../api/hooks';
 import { live } from '../../api/live';
 import { useFmt } from '../../i18n/format';
 import { Card, ErrorBox, Spinner } from '../../ui';
-import { AlarmTable } from '../alarms/AlarmTable';
-import { useAlarmFeed } from '../alarms/useAlarmFeed';
-import type { TabProps } from './PackPage';
+import { AlarmTable } from '../../alarm-list/AlarmTable';
+import { useAlarmFeed } from '../../alarm-list/useAlarmFeed';
+import type { TabProps } from '../../app/pack-tab';
 import './pack.css';
 
 /** The counters seed 003 always lists (0 when never tripped), in its order. */

@@ -8,7 +8,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFmt, type Fmt } from '../../i18n/format';
 import { Badge, Card, Stat } from '../../ui';
-import type { TabProps } from './PackPage';
+import type { TabProps } from '../../app/pack-tab';
 import { cellScale, cellStats } from './readings';
 import './pack.css';
 

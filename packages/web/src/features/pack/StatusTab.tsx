@@ -11,7 +11,7 @@ import { useApi } from '../../api/hooks';
 import type { HistoryView, PackView, Snapshot } from '@openbms/contract/api';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, SocGauge, Stat, severityTone, type Tone } from '../../ui';
-import type { TabProps } from './PackPage';
+import type { TabProps } from '../../app/pack-tab';
 import { rawBool, runState, snapshotTime, temperatureSensors } from './readings';
 import { foldSnapshot, localMidnight, todayFromHistory, type Today } from './today';
 import { useNow } from './useNow';

@@ -12,7 +12,7 @@ import { useApi } from '../../api/hooks';
 import type { PackView, Snapshot } from '@openbms/contract/api';
 import { useFmt } from '../../i18n/format';
 import { Card, ErrorBox } from '../../ui';
-import type { TabProps } from './PackPage';
+import type { TabProps } from '../../app/pack-tab';
 import { useNow } from './useNow';
 import './pack.css';
 

@@ -19,11 +19,11 @@ import {
   StateBadge,
   fmtPower,
   fmtTempRange,
-} from '../overview/bits';
-import { useSiteModel } from '../overview/hooks';
-import { hasMasterByAddress, systemOf, type PackRow, type SystemRow } from '../overview/model';
-import { powerClass } from '../overview/Summary';
-import '../overview/overview.css';
+  powerClass,
+} from '../../site/bits';
+import { useSiteModel } from '../../site/hooks';
+import { hasMasterByAddress, systemOf, type PackRow, type SystemRow } from '../../site/model';
+import '../../site/site.css';
 import './parallel.css';
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`;

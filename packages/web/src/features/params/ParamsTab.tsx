@@ -13,7 +13,7 @@ import { useApi } from '../../api/hooks';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
-import type { TabProps } from '../pack/PackPage';
+import type { TabProps } from '../../app/pack-tab';
 import { ImportDiff, type ImportState } from './ImportDiff';
 import { ParamTable } from './ParamTable';
 import { WriteResults } from './WriteResults';

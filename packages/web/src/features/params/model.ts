@@ -31,6 +31,7 @@ export type {
   ParamResult,
   WriteResult,
 } from '@openbms/contract/api';
+export { parseInput } from '../../ui/input';
 
 export const GROUPS: readonly ParameterGroup[] = ['voltage', 'temperature', 'current', 'function'];
 
@@ -76,14 +77,6 @@ export function buildRows(caps: Capabilities, values: Record<string, number> | u
 export function decimalsOf(step: number): number {
   if (!(step > 0) || step >= 1) return 0;
   return Math.min(6, Math.max(0, Math.round(-Math.log10(step))));
-}
-
-/** What the user typed, as a number: '' -> undefined (no change), junk -> NaN. */
-export function parseInput(s: string): number | undefined {
-  const t = s.trim().replace(',', '.');
-  if (t === '') return undefined;
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)$/.test(t)) return NaN;
-  return Number(t);
 }
 
 /** Two values of a parameter are the same within half its step (as the server compares). */

@@ -20,16 +20,16 @@ import {
   fmtTempRange,
   socTone,
   useNow,
-} from '../overview/bits';
-import { useSiteModel } from '../overview/hooks';
+} from '../../site/bits';
+import { useSiteModel } from '../../site/hooks';
 import {
   parallelSystems,
   totals,
   type PackRow,
   type SystemRow,
   type Totals,
-} from '../overview/model';
-import '../overview/overview.css';
+} from '../../site/model';
+import '../../site/site.css';
 import './wall.css';
 
 /** Columns for n tiles on a wide screen: 4 → 2×2, 6 → 3×2, 16 → 4×4. */

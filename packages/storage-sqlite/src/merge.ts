@@ -1,0 +1,339 @@
+/**
+ * Merging another OpenBMS database into the open one: the way back after a damaged file was
+ * set aside (README.md, "Damaged database"). The source may be the damaged file itself or a
+ * copy recovered with `sqlite3 .recover`; it is opened read-only and never changed.
+ *
+ * Reading salvages what the B-trees still reach: each table is read in key order, and when a
+ * damaged page stops the read, the next readable key is found by probing further and further
+ * ahead (doubling the step), so only the key range on the damaged pages is lost; those ranges
+ * are reported. Raw samples are decoded with the source's layouts and written through the
+ * telemetry store (interning, day counters, latest snapshot and rollup watermarks as for any
+ * late sample, an existing sample is kept); rollup rows older than the source's raw samples
+ * (raw past its retention) are copied with their pack and layout ids mapped; alarm events
+ * and audit entries keep their ids (a fresh file's ids continue above the damaged file's),
+ * users and tokens are added when absent. Nothing present in the target is overwritten.
+ *
+ * Run it with OpenBMS stopped: the gateway caches rollup watermarks and would not refold.
+ */
+import { BmsError } from '@openbms/core';
+import type { Sample, TelemetryStore } from '@openbms/storage';
+import type { Db } from './db.js';
+import { ByteReader, ByteWriter } from './telemetry-codec.js';
+import { Layout, decodeRaw } from './telemetry-rows.js';
+import { ROLLUP_TIERS, STEP, TABLE } from './telemetry-schema.js';
+
+export interface MergeReport {
+  samples: number;
+  rollups: number;
+  alarms: number;
+  audit: number;
+  users: number;
+  tokens: number;
+  /** What could not be read or written: keys `k` with `after < k < upTo` (no upTo: to the end). */
+  unreadable: Unreadable[];
+}
+
+export interface Unreadable {
+  table: string;
+  /** The pack, for telemetry tables (keys are its sample times). */
+  pack?: string;
+  after: number;
+  upTo?: number;
+  reason: string;
+}
+
+type Row = Record<string, unknown>;
+const BATCH = 2000;
+const MAX_PROBE = 2 ** 52;
+
+function isCorrupt(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return (
+    typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+  );
+}
+
+/**
+ * Rows of `sql` (which must select `k` first and take `?` as "key greater than", ordered by
+ * `k`), in key order, stepping over damaged pages. `onSkip(from, to)` reports a gap.
+ */
+function* salvage(
+  src: Db,
+  sql: string,
+  args: unknown[],
+  onSkip: (from: number, to: number | undefined) => void,
+): Generator<Row> {
+  const page = src.prepare(`${sql} LIMIT ${BATCH}`);
+  const first = src.prepare(`SELECT k FROM (${sql}) LIMIT 1`);
+  let after = -Infinity;
+  /** The key the read last resumed at: if nothing past it could be read, it is skipped. */
+  let resumedAt = -Infinity;
+  for (;;) {
+    let n = 0;
+    try {
+      const from = Number.isFinite(after) ? after : Number.MIN_SAFE_INTEGER;
+      for (const row of page.iterate(...args, from) as Iterable<Row>) {
+        n++;
+        after = row['k'] as number;
+        yield row;
+      }
+      if (n < BATCH) return;
+      continue;
+    } catch (e) {
+      if (!isCorrupt(e)) throw e;
+    }
+    // Damage after `after`: probe ahead for the next key that can be reached.
+    const start = Math.max(Number.isFinite(after) ? after : 0, resumedAt);
+    let resumed = false;
+    for (let step = 1; step < MAX_PROBE; step *= 2) {
+      try {
+        const r = first.get(...args, start + step) as { k: number } | undefined;
+        onSkip(start, r?.k);
+        if (!r) return;
+        after = r.k - 1;
+        resumedAt = r.k;
+        resumed = true;
+        break;
+      } catch (e) {
+        if (!isCorrupt(e)) throw e;
+      }
+    }
+    if (!resumed) {
+      onSkip(start, undefined);
+      return;
+    }
+  }
+}
+
+/** The rows of a small table (packs, layouts), or none when it cannot be read. */
+function all(src: Db, sql: string, unreadable: Unreadable[], table: string): Row[] {
+  try {
+    return src.prepare(sql).all() as Row[];
+  } catch (e) {
+    if (!isCorrupt(e)) throw e;
+    unreadable.push({ table, after: -Infinity, reason: (e as Error).message });
+    return [];
+  }
+}
+
+function hasTable(db: Db, name: string): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !==
+    undefined
+  );
+}
+
+/** A snapshot with the values of a raw row (`cell_mv.3` back into `cell_mv[3]`). */
+function readingOf(layout: Layout, values: readonly number[]): Sample['snapshot'] {
+  const out: Record<string, unknown> = {};
+  layout.fields.forEach((f, i) => {
+    const dot = f.indexOf('.');
+    if (dot < 0) out[f] = values[i];
+    else {
+      const key = f.slice(0, dot);
+      const arr = (out[key] ??= []) as number[];
+      arr[Number(f.slice(dot + 1))] = values[i]!;
+    }
+  });
+  return out as Sample['snapshot'];
+}
+
+/** Merges the database `src` into the one of connection `db`, samples through `telemetry`. */
+export function mergeDatabase(db: Db, telemetry: TelemetryStore, src: Db): MergeReport {
+  const report: MergeReport = {
+    samples: 0,
+    rollups: 0,
+    alarms: 0,
+    audit: 0,
+    users: 0,
+    tokens: 0,
+    unreadable: [],
+  };
+  const gap = (table: string, pack?: string) => (after: number, upTo: number | undefined) =>
+    report.unreadable.push({
+      table,
+      ...(pack !== undefined ? { pack } : {}),
+      after,
+      ...(upTo !== undefined ? { upTo } : {}),
+      reason: 'damaged pages',
+    });
+  const one = (table: string, key: number, reason: string, pack?: string): void => {
+    report.unreadable.push({
+      table,
+      ...(pack !== undefined ? { pack } : {}),
+      after: key - 1,
+      upTo: key + 1,
+      reason,
+    });
+  };
+
+  // Records first: the accounts a login needs, then events (ids kept, present ones kept).
+  const copyRows = (table: string, count: 'users' | 'tokens' | 'alarms' | 'audit'): void => {
+    if (!hasTable(src, table) || !hasTable(db, table)) return;
+    const cols = new Set(
+      (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
+    );
+    const rows = salvage(
+      src,
+      `SELECT rowid AS k, * FROM ${table} WHERE rowid > ? ORDER BY rowid`,
+      [],
+      gap(table),
+    );
+    let batch: Row[] = [];
+    const write = (): void => {
+      db.transaction(() => {
+        for (const row of batch) {
+          const names = Object.keys(row).filter((c) => cols.has(c));
+          try {
+            report[count] += db
+              .prepare(
+                `INSERT OR IGNORE INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+              )
+              .run(...names.map((c) => row[c])).changes;
+          } catch (e) {
+            // A token of a user that is not there (foreign key), a value the schema refuses.
+            if (!String((e as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw e;
+            one(table, row['k'] as number, `refused: ${(e as Error).message}`);
+          }
+        }
+      })();
+      batch = [];
+    };
+    for (const row of rows) {
+      batch.push(row);
+      if (batch.length >= BATCH) write();
+    }
+    if (batch.length) write();
+  };
+  copyRows('users', 'users');
+  copyRows('tokens', 'tokens');
+  copyRows('alarm_events', 'alarms');
+  copyRows('audit_log', 'audit');
+
+  // Telemetry.
+  if (!hasTable(src, 'telemetry_packs') || !hasTable(src, 'telemetry_layouts')) return report;
+  const packs = all(
+    src,
+    'SELECT id, name FROM telemetry_packs',
+    report.unreadable,
+    'telemetry_packs',
+  );
+  const layouts = new Map<number, Layout>();
+  for (const r of all(
+    src,
+    'SELECT id, fields FROM telemetry_layouts',
+    report.unreadable,
+    'telemetry_layouts',
+  )) {
+    layouts.set(
+      r['id'] as number,
+      new Layout(r['id'] as number, JSON.parse(r['fields'] as string) as string[]),
+    );
+  }
+  const layoutOf = (id: number): Layout => {
+    const l = layouts.get(id);
+    if (!l) throw new BmsError('STORAGE_CORRUPT', `raw row with unknown layout ${id}`);
+    return l;
+  };
+  const reader = new ByteReader();
+  const values: number[] = [];
+  const firstRaw = new Map<string, number>();
+  for (const p of packs) {
+    const name = p['name'] as string;
+    let batch: Sample[] = [];
+    const rows = salvage(
+      src,
+      'SELECT ts AS k, data FROM telemetry_raw WHERE pack = ? AND ts > ? ORDER BY ts',
+      [p['id']],
+      gap('telemetry_raw', name),
+    );
+    for (const row of rows) {
+      const ts = row['k'] as number;
+      let layout: Layout;
+      try {
+        reader.reset(row['data'] as Uint8Array);
+        values.length = 0;
+        layout = decodeRaw(reader, layoutOf, values);
+      } catch {
+        one('telemetry_raw', ts, 'undecodable row', name);
+        continue;
+      }
+      if (!firstRaw.has(name)) firstRaw.set(name, ts);
+      batch.push({ packId: name, ts, snapshot: readingOf(layout, values) });
+      if (batch.length >= BATCH) {
+        telemetry.writeSamples(batch);
+        report.samples += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length) {
+      telemetry.writeSamples(batch);
+      report.samples += batch.length;
+    }
+  }
+
+  // Rollups older than the source's raw samples (raw already past its retention there).
+  const packId = (name: string): number => {
+    db.prepare('INSERT OR IGNORE INTO telemetry_packs (name) VALUES (?)').run(name);
+    return (db.prepare('SELECT id FROM telemetry_packs WHERE name = ?').get(name) as { id: number })
+      .id;
+  };
+  const layoutIds = new Map<number, number>();
+  const layoutId = (old: number): number => {
+    let id = layoutIds.get(old);
+    if (id === undefined) {
+      const fields = JSON.stringify(layoutOf(old).fields);
+      db.prepare('INSERT OR IGNORE INTO telemetry_layouts (fields) VALUES (?)').run(fields);
+      id = (
+        db.prepare('SELECT id FROM telemetry_layouts WHERE fields = ?').get(fields) as {
+          id: number;
+        }
+      ).id;
+      layoutIds.set(old, id);
+    }
+    return id;
+  };
+  const w = new ByteWriter();
+  for (const tier of ROLLUP_TIERS) {
+    const table = TABLE[tier];
+    if (!hasTable(src, table)) continue;
+    for (const p of packs) {
+      const name = p['name'] as string;
+      const raw0 = firstRaw.get(name);
+      const until = raw0 === undefined ? Infinity : Math.floor(raw0 / STEP[tier]) * STEP[tier];
+      const target = packId(name);
+      const insert = db.prepare(`INSERT OR IGNORE INTO ${table} (pack, ts, data) VALUES (?, ?, ?)`);
+      let pending: [number, Buffer][] = [];
+      const write = (): void => {
+        db.transaction(() => {
+          for (const [ts, data] of pending) report.rollups += insert.run(target, ts, data).changes;
+        })();
+        pending = [];
+      };
+      const rows = salvage(
+        src,
+        `SELECT ts AS k, data FROM ${table} WHERE pack = ? AND ts > ? ORDER BY ts`,
+        [p['id']],
+        gap(table, name),
+      );
+      for (const row of rows) {
+        const ts = row['k'] as number;
+        if (ts >= until) break;
+        const data = row['data'] as Uint8Array;
+        try {
+          reader.reset(data);
+          const old = reader.varint();
+          w.reset();
+          w.varint(layoutId(old));
+          pending.push([ts, Buffer.concat([w.bytes(), data.subarray(reader.pos)])]);
+        } catch {
+          one(table, ts, 'undecodable row', name);
+          continue;
+        }
+        if (pending.length >= BATCH) write();
+      }
+      if (pending.length) write();
+    }
+  }
+  return report;
+}

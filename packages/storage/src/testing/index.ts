@@ -1,0 +1,8 @@
+/**
+ * The storage port's test support, for adapters' and callers' tests
+ * (`@openbms/storage/testing`, resolved by vitest and tsconfig.test.json only; not built):
+ * the contract suites every adapter runs, and the in-memory record stores.
+ */
+export * from './memory.js';
+export * from './contract/records.js';
+export * from './contract/telemetry.js';

@@ -1,11 +1,13 @@
 // One lint setup for the whole monorepo. The import rules keep the dependency direction of
-// docs/architecture.md (ADR 0007):
+// docs/architecture.md (ADR 0008):
 // - every package imports only what its own package.json declares (runtime code: its
 //   `dependencies`; tests and `src/testing/`: `devDependencies` too), never another package's
 //   files by a relative path, and never test or bench code from runtime code;
 // - core, protocols and contract are pure (no node:*, no I/O packages, no outer package, no
-//   timers or process); transport knows nothing of the CLI, gateway or server;
-// - the web console's feature folders import no other feature, only shared modules.
+//   timers or process); the contract, bundled into the web console, depends on core and zod
+//   only (ADR 0009); transport knows nothing of the CLI, gateway or server;
+// - the web console imports only core and the contract's zod-free entry points (`/api`,
+//   `/forms`), and its feature folders import no other feature, only shared modules.
 import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
@@ -168,6 +170,26 @@ export default tseslint.config(
     },
   },
   {
+    // The contract is bundled into the web console: on top of the pure rules, it knows nothing
+    // of the packages that implement it (core is the only package it may import).
+    files: ['packages/contract/src/**/*.ts'],
+    ignores: TEST_FILES,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...PURE_FORBIDDEN.patterns,
+            {
+              group: ['@openbms/*', '!@openbms/core'],
+              message: 'the contract depends on core and zod only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['packages/transport/src/**/*.ts'],
     ignores: TEST_FILES,
     rules: {
@@ -195,7 +217,22 @@ export default tseslint.config(
       'react-hooks/exhaustive-deps': 'warn',
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*'], message: 'the web console runs in the browser.' }] },
+        {
+          patterns: [
+            { group: ['node:*'], message: 'the web console runs in the browser.' },
+            {
+              regex: '^@openbms/(?!core$|contract(/|$))',
+              message:
+                'the web console talks to the server over HTTP; only core and the contract are shared.',
+            },
+            {
+              // The contract's root brings zod and every config schema into the bundle.
+              regex: '^@openbms/contract(?!/(api|forms)$)',
+              message:
+                'import @openbms/contract/api (types) or /forms (limits), not the zod schemas.',
+            },
+          ],
+        },
       ],
       'import-x/no-restricted-paths': ['error', { zones: WEB_FEATURE_ZONES }],
     },

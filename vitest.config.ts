@@ -20,7 +20,12 @@ export default defineConfig({
           new URL('./packages/protocols/src/$1/index.ts', import.meta.url),
         ),
       },
+      {
+        find: /^@openbms\/contract\/(.+)$/,
+        replacement: fileURLToPath(new URL('./packages/contract/src/$1/index.ts', import.meta.url)),
+      },
       { find: '@openbms/core', replacement: src('core') },
+      { find: '@openbms/contract', replacement: src('contract') },
       { find: '@openbms/protocols', replacement: src('protocols') },
       { find: '@openbms/transport', replacement: src('transport') },
       { find: '@openbms/simulator', replacement: src('simulator') },

@@ -17,7 +17,7 @@ const MIN_MS = Number(process.env.OPENBMS_BENCH_MS ?? 1000);
 
 /**
  * Loads a package's bench module (`packages/<pkg>/src/testing/bench/*.ts`). Test and bench
- * code is not part of any package's build (ADR 0007), so the bench bundles its own entry with
+ * code is not part of any package's build (ADR 0008), so the bench bundles its own entry with
  * esbuild: the module and the package-internal files it reaches, compiled from source; every
  * other package (`@openbms/*`, npm) stays an import of its built dist, as the product runs it.
  * The bundle goes under node_modules/.cache so those imports resolve from the repository.

@@ -1,5 +1,5 @@
 /**
- * The import boundaries of ADR 0007, checked by running the repository's own ESLint config
+ * The import boundaries of ADR 0008, checked by running the repository's own ESLint config
  * on small sources placed (virtually) in each package: what a package may not import is
  * reported, and what it may is not. Plus: test and bench code is left out of every build.
  */
@@ -75,6 +75,31 @@ describe('package boundaries (eslint.config.js)', () => {
     expect(await problems('packages/protocols/src/boundary-probe.ts', outer)).toContain(
       'no-restricted-imports',
     );
+  });
+
+  it('the contract imports no OpenBMS package but core (the web bundles it)', async () => {
+    const protocols =
+      "import { PROTOCOLS } from '@openbms/protocols';\nexport const p = PROTOCOLS;\n";
+    expect(await problems('packages/contract/src/boundary-probe.ts', protocols)).toContain(
+      'no-restricted-imports',
+    );
+    const core = "import { PARAMETERS } from '@openbms/core';\nexport const p = PARAMETERS;\n";
+    expect(await problems('packages/contract/src/boundary-probe.ts', core)).toEqual([]);
+  });
+
+  it('the web imports the contract only through its zod-free /api and /forms', async () => {
+    const root =
+      "import { mqttConfigSchema } from '@openbms/contract';\nexport const m = mqttConfigSchema;\n";
+    expect(await problems('packages/web/src/features/settings/BoundaryProbe.tsx', root)).toContain(
+      'no-restricted-imports',
+    );
+    const gateway = "import { Gateway } from '@openbms/gateway';\nexport const g = Gateway;\n";
+    expect(
+      await problems('packages/web/src/features/settings/BoundaryProbe.tsx', gateway),
+    ).toContain('no-restricted-imports');
+    const api =
+      "import { socBody } from '@openbms/contract/api';\nimport { FORM_SCHEMAS } from '@openbms/contract/forms';\nexport const a = [socBody, FORM_SCHEMAS];\n";
+    expect(await problems('packages/web/src/features/settings/BoundaryProbe.tsx', api)).toEqual([]);
   });
 
   it('a web feature imports no other feature, only shared modules', async () => {

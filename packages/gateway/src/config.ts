@@ -1,20 +1,25 @@
 /**
- * The gateway's configuration: one YAML file, versioned, checked against one schema (zod)
- * that the CLI, the gateway and (later) the web settings share. Errors name the bad key
- * and, where there is a list, the accepted values. Unknown keys are errors (a typo must not
- * be silently ignored on a battery system).
+ * The gateway's configuration: one YAML file, versioned, checked against one schema (zod).
+ * The sections' schemas come from the browser-safe `@openbms/contract`, which the web's
+ * settings forms read too; the sites, buses and packs (they need the protocol registry) are
+ * here. Errors name the bad key and, where there is a list, the accepted values. Unknown
+ * keys are errors (a typo must not be silently ignored on a battery system).
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import {
+  httpConfigSchema,
+  locationSchema,
+  metricsConfigSchema,
+  modbusClientConfigSchema,
+  modbusTcpConfigSchema,
+  mqttConfigSchema,
+  notificationsConfigSchema,
+  tunnelConfigSchema,
+} from '@openbms/contract';
 import { BmsError } from '@openbms/core';
 import { PROTOCOLS, getProtocol } from '@openbms/protocols';
-import { httpConfigSchema } from './http-config.js';
-import { metricsConfigSchema } from './integrations/metrics/schema.js';
-import { modbusClientConfigSchema, modbusTcpConfigSchema } from './integrations/modbus/schema.js';
-import { mqttConfigSchema } from './integrations/mqtt/schema.js';
-import { locationSchema, notificationsConfigSchema } from './integrations/notify/schema.js';
-import { tunnelConfigSchema } from './integrations/tunnel/schema.js';
 import type { PackRef } from './types.js';
 
 export const CONFIG_VERSION = 1;

@@ -58,3 +58,25 @@ it('refuses to start when an /api route declares no access', async () => {
   });
   await expect(app2.ready()).rejects.toThrow('route GET /api/v1/oops2 declares no config.access');
 });
+
+it('documents a response body for every route: JSON from the contract, or the file type it sends', async () => {
+  const r = await h.call('GET', '/api/docs/openapi.json');
+  const undocumented: string[] = [];
+  for (const [path, ops] of Object.entries(
+    r.body.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>,
+  )) {
+    for (const [method, op] of Object.entries(ops)) {
+      const ok = Object.entries(op.responses).filter(([s]) => /^(2\d\d|101)$/.test(s));
+      const described = ok.some(
+        ([s, res]) => s === '101' || (res as { content?: object }).content !== undefined,
+      );
+      if (!described) undocumented.push(`${method.toUpperCase()} ${path}`);
+    }
+  }
+  expect(undocumented).toEqual([]);
+  // The tunnel's status, once sent unchecked, now goes through its schema.
+  const tunnel = r.body.paths['/api/v1/integrations/tunnel'].get;
+  expect(tunnel.responses['200'].content['application/json'].schema.required).toContain(
+    'listening',
+  );
+});

@@ -1,13 +1,18 @@
-/** Domain objects -> API JSON (snake_case, times in ms, absent values left out). */
+/**
+ * Domain objects -> API JSON (snake_case, times in ms, absent values left out), typed by the
+ * contract's types, which are derived from the very schemas the responses go through.
+ */
+import type { AlarmView, AuditView, LinkView, PackView, UserView } from '@openbms/contract/api';
 import type { AlarmEvent, AuditEntry, User } from '@openbms/storage';
 import type { PackStatus } from './gateway-api.js';
 
-function defined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+/** `o` without its undefined values. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function packView(p: PackStatus): Record<string, unknown> {
-  return defined({
+export function packView(p: PackStatus): PackView {
+  return defined<PackView>({
     id: p.id,
     name: p.name,
     site: p.site,
@@ -19,7 +24,7 @@ export function packView(p: PackStatus): Record<string, unknown> {
     online: p.online,
     last_seen: p.lastSeen ?? null,
     snapshot: p.snapshot ?? null,
-    link: defined({
+    link: defined<LinkView>({
       requests: p.link.requests,
       replies: p.link.replies,
       retries: p.link.retries,
@@ -32,8 +37,8 @@ export function packView(p: PackStatus): Record<string, unknown> {
   });
 }
 
-export function alarmView(a: AlarmEvent): Record<string, unknown> {
-  return defined({
+export function alarmView(a: AlarmEvent): AlarmView {
+  return defined<AlarmView>({
     id: a.id,
     pack_id: a.packId,
     code: a.code,
@@ -50,8 +55,8 @@ export function alarmView(a: AlarmEvent): Record<string, unknown> {
   });
 }
 
-export function auditView(e: AuditEntry): Record<string, unknown> {
-  return defined({
+export function auditView(e: AuditEntry): AuditView {
+  return defined<AuditView>({
     id: e.id,
     at: e.at,
     user: e.user,
@@ -64,6 +69,6 @@ export function auditView(e: AuditEntry): Record<string, unknown> {
   });
 }
 
-export function userView(u: User): Record<string, unknown> {
+export function userView(u: User): UserView {
   return { username: u.username, role: u.role, created_at: u.createdAt };
 }

@@ -5,6 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mqttConfigSchema } from '@openbms/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { ADMIN, launchBrowser, openPage, startConsole, type Console } from './harness';
@@ -131,6 +132,43 @@ describe('MQTT settings', () => {
     expect(await page.getByTestId('save-result').getAttribute('data-state')).toBe('error');
     expect(await settings(context)).toEqual(before);
     expect(http.some((m) => m.includes('status of 422'))).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("takes its limits from the contract: the interval and client id refused exactly where the gateway's schema refuses them", async () => {
+    const { page, context, errors } = await open();
+    await page.goto('/settings/mqtt');
+    // The bounds of the zod schema the gateway checks the saved file with.
+    const interval = mqttConfigSchema.shape.interval_s.unwrap();
+    const { minValue: min, maxValue: max } = interval;
+    const maxLen = mqttConfigSchema.shape.client_id.unwrap().maxLength;
+    expect(min).not.toBeNull();
+    expect(max).not.toBeNull();
+    expect(maxLen).not.toBeNull();
+    const schemaTakes = (v: Record<string, unknown>) => mqttConfigSchema.safeParse(v).success;
+
+    const field = page.getByLabel('Publish interval (s)');
+    const err = page.getByTestId('error-mqtt.interval_s');
+    for (const v of [min! - 0.01, min!, (min! + max!) / 2, max!, max! + 1]) {
+      await field.fill(String(v));
+      await field.blur();
+      const formTakes = (await field.getAttribute('data-invalid')) !== 'true';
+      expect(formTakes, `interval ${v}`).toBe(schemaTakes({ interval_s: v }));
+      if (!formTakes) expect(await err.textContent()).toBe(`Must be between ${min} and ${max}.`);
+      else expect(await err.count()).toBe(0);
+    }
+
+    const clientId = page.getByLabel('Client ID');
+    for (const v of ['x'.repeat(maxLen!), 'x'.repeat(maxLen! + 1)]) {
+      await clientId.fill(v);
+      await clientId.blur();
+      const formTakes = (await clientId.getAttribute('data-invalid')) !== 'true';
+      expect(formTakes, `client_id of ${v.length}`).toBe(schemaTakes({ client_id: v }));
+    }
+    expect(await page.getByTestId('error-mqtt.client_id').textContent()).toBe(
+      `At most ${maxLen} characters.`,
+    );
     expect(errors).toEqual([]);
     await context.close();
   });

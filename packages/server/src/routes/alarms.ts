@@ -3,20 +3,21 @@ import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
-import { alarmSchema, countsSchema, errorResponses, timeSchema } from '../schemas.js';
+import {
+  ackSchema,
+  alarmIdParams,
+  alarmSchema,
+  alarmsQuery,
+  countsSchema,
+  errorResponses,
+  packQuery,
+  type AlarmsQuery,
+} from '@openbms/contract/api';
 import { parseTime } from '../time.js';
 import { alarmView } from '../views.js';
 
-interface AlarmQs {
-  pack?: string;
-  active?: boolean;
-  from?: string;
-  to?: string;
-  limit?: number;
-}
-
 export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get<{ Querystring: AlarmQs }>(
+  app.get<{ Querystring: AlarmsQuery }>(
     '/alarms',
     {
       config: { access: 'viewer' },
@@ -25,17 +26,7 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
         description:
           'active=true gives the alarms active now (from the gateway); otherwise the stored history.',
         tags: ['alarms'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            pack: { type: 'string', minLength: 1, maxLength: 200 },
-            active: { type: 'boolean' },
-            from: timeSchema,
-            to: timeSchema,
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          },
-        },
+        querystring: alarmsQuery,
         response: { 200: { type: 'array', items: alarmSchema }, ...errorResponses() },
       },
     },
@@ -70,11 +61,7 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Protection events per alarm code (optionally for one pack)',
         tags: ['alarms'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { pack: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
+        querystring: packQuery,
         response: { 200: countsSchema, ...errorResponses() },
       },
     },
@@ -88,19 +75,8 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Acknowledge an alarm event',
         tags: ['alarms'],
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'integer', minimum: 1 } },
-        },
-        response: {
-          200: {
-            type: 'object',
-            required: ['ok', 'id'],
-            properties: { ok: { type: 'boolean' }, id: { type: 'integer' } },
-          },
-          ...errorResponses(403, 404),
-        },
+        params: alarmIdParams,
+        response: { 200: ackSchema, ...errorResponses(403, 404) },
       },
     },
     async (req) => {

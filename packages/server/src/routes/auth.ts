@@ -5,27 +5,19 @@ import { caller, issueToken, SESSION_COOKIE } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { hashPassword, verifyDummy, verifyPassword } from '../passwords.js';
 import { endToken, endUserTokens } from '../sessions.js';
-import { errorResponses, okSchema, passwordSchema, roleSchema, userSchema } from '../schemas.js';
-
-const credentials = {
-  type: 'object',
-  required: ['username', 'password'],
-  additionalProperties: false,
-  properties: {
-    username: { type: 'string', minLength: 1, maxLength: 64 },
-    password: { type: 'string', minLength: 1, maxLength: 256 },
-  },
-} as const;
-
-export const sessionSchema = {
-  type: 'object',
-  required: ['token', 'user'],
-  properties: {
-    token: { type: 'string', description: 'The session secret (also set as the cookie).' },
-    expires_at: { type: 'integer' },
-    user: userSchema,
-  },
-} as const;
+import {
+  credentialsBody,
+  errorResponses,
+  meSchema,
+  okSchema,
+  passwordChangeBody,
+  sessionSchema,
+  type Credentials,
+  type Me,
+  type PasswordChange,
+  type Role,
+  type SessionView,
+} from '@openbms/contract/api';
 
 /**
  * Whether the session cookie gets `Secure`: always when configured so, otherwise when the
@@ -42,8 +34,8 @@ export function startSession(
   ctx: ServerContext,
   reply: FastifyReply,
   username: string,
-  role: string,
-) {
+  role: Role,
+): SessionView {
   const s = issueToken(ctx, username, 'session');
   void reply.setCookie(SESSION_COOKIE, s.secret, {
     httpOnly: true,
@@ -92,14 +84,14 @@ export async function checkPassword(
 }
 
 export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post<{ Body: { username: string; password: string } }>(
+  app.post<{ Body: Credentials }>(
     '/auth/login',
     {
       config: { access: 'public' },
       schema: {
         summary: 'Log in: sets the session cookie and returns the session token',
         tags: ['auth'],
-        body: credentials,
+        body: credentialsBody,
         response: { 200: sessionSchema, ...errorResponses(429) },
       },
     },
@@ -141,42 +133,23 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'The logged-in user',
         tags: ['auth'],
-        response: {
-          200: {
-            type: 'object',
-            required: ['username', 'role', 'via'],
-            properties: {
-              username: { type: 'string' },
-              role: roleSchema,
-              via: { type: 'string', enum: ['session', 'api'] },
-            },
-          },
-          ...errorResponses(),
-        },
+        response: { 200: meSchema, ...errorResponses() },
       },
     },
-    async (req) => {
+    async (req): Promise<Me> => {
       const me = caller(req);
       return { username: me.username, role: me.role, via: me.kind };
     },
   );
 
-  app.post<{ Body: { current_password: string; password: string } }>(
+  app.post<{ Body: PasswordChange }>(
     '/auth/password',
     {
       config: { access: 'viewer' },
       schema: {
         summary: 'Change your own password (your other sessions end; API tokens stay)',
         tags: ['auth'],
-        body: {
-          type: 'object',
-          required: ['current_password', 'password'],
-          additionalProperties: false,
-          properties: {
-            current_password: { type: 'string', minLength: 1, maxLength: 256 },
-            password: passwordSchema,
-          },
-        },
+        body: passwordChangeBody,
         response: { 200: okSchema, ...errorResponses(429) },
       },
     },

@@ -14,7 +14,31 @@ import type {
   ControlParameterDiff,
   ControlWriteResult,
 } from '../gateway-api.js';
-import { errorResponses, errorSchema, packIdParams } from '../schemas.js';
+import {
+  capabilitiesSchema,
+  clockBody,
+  commandSchema,
+  confirmBody,
+  diffBody,
+  diffSchema,
+  errorResponses,
+  errorSchema,
+  fileSchema,
+  mosBody,
+  outcomeSchema,
+  packIdParams,
+  packQuery,
+  readParametersSchema,
+  recordsSchema,
+  socBody,
+  writeBody,
+  writeResultSchema,
+  type Capabilities,
+  type CommandOutcome,
+  type CommandView,
+  type ParamDiff,
+  type WriteResult,
+} from '@openbms/contract/api';
 
 // ---------------------------------------------------------------- schemas
 
@@ -40,179 +64,9 @@ function controlErrors(...statuses: ControlStatus[]): Record<number, unknown> {
 
 const DEVICE: ControlStatus[] = [409, 422, 501, 502, 503, 504];
 
-const valuesSchema = {
-  type: 'object',
-  minProperties: 1,
-  maxProperties: 300,
-  propertyNames: { type: 'string', minLength: 1, maxLength: 100 },
-  additionalProperties: { type: 'number' },
-  description: 'Catalog parameter id -> value in the catalog unit.',
-} as const;
-
-const commandSchema = {
-  type: 'object',
-  required: ['id', 'pack_id', 'action', 'user', 'at', 'status', 'detail'],
-  properties: {
-    id: { type: 'integer' },
-    pack_id: { type: 'string' },
-    action: { type: 'string' },
-    user: { type: 'string' },
-    at: { type: 'integer' },
-    status: { type: 'string', enum: ['done', 'refused', 'failed'] },
-    detail: { type: 'string' },
-  },
-} as const;
-
-const outcomeSchema = {
-  type: 'object',
-  required: ['command'],
-  properties: {
-    command: commandSchema,
-    readback: { type: 'object', additionalProperties: true },
-  },
-} as const;
-
-const parameterInfoSchema = {
-  type: 'object',
-  required: ['id', 'label', 'unit', 'min', 'max', 'step', 'group', 'kind'],
-  properties: {
-    id: { type: 'string' },
-    label: { type: 'string' },
-    unit: { type: 'string' },
-    min: { type: 'number' },
-    max: { type: 'number' },
-    step: { type: 'number' },
-    group: { type: 'string' },
-    kind: { type: 'string' },
-    level: { type: 'integer' },
-    safe_min: { type: 'number', description: 'Tighter lower bound from the chemistry.' },
-    safe_max: { type: 'number', description: 'Tighter upper bound from the chemistry.' },
-  },
-} as const;
-
-const capabilitiesSchema = {
-  type: 'object',
-  required: ['pack_id', 'protocol', 'chemistry', 'limits', 'operations', 'parameters'],
-  properties: {
-    pack_id: { type: 'string' },
-    protocol: { type: 'string' },
-    chemistry: { type: 'string' },
-    limits: {
-      type: 'object',
-      description:
-        'What writes are judged by beyond each value: the cell count and design capacity (when known) and the C-rate ceilings of charge and discharge currents.',
-      required: ['max_charge_c', 'max_discharge_c'],
-      properties: {
-        cell_count: { type: 'integer' },
-        design_ah: { type: 'number' },
-        max_charge_c: { type: 'number' },
-        max_discharge_c: { type: 'number' },
-      },
-    },
-    operations: { type: 'object', additionalProperties: { type: 'boolean' } },
-    parameters: { type: 'array', items: parameterInfoSchema },
-  },
-} as const;
-
-const writeResultSchema = {
-  type: 'object',
-  required: ['dry_run', 'changed', 'results'],
-  properties: {
-    dry_run: { type: 'boolean' },
-    changed: { type: 'array', items: { type: 'string' } },
-    results: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'old', 'requested', 'readback', 'ok'],
-        properties: {
-          id: { type: 'string' },
-          old: { type: ['number', 'null'] },
-          requested: { type: 'number' },
-          readback: { type: ['number', 'null'] },
-          ok: { type: 'boolean' },
-        },
-      },
-    },
-  },
-} as const;
-
-const fileSchema = {
-  type: 'object',
-  required: ['format', 'version', 'pack', 'exported_at', 'values'],
-  properties: {
-    format: { type: 'string', enum: ['openbms-parameters'] },
-    version: { type: 'integer' },
-    pack: {
-      type: 'object',
-      properties: {
-        id: { type: 'string' },
-        name: { type: 'string' },
-        protocol: { type: 'string' },
-        chemistry: { type: 'string' },
-      },
-    },
-    exported_at: { type: 'integer' },
-    values: { type: 'object', additionalProperties: { type: 'number' } },
-  },
-} as const;
-
-const diffSchema = {
-  type: 'object',
-  required: ['valid', 'errors', 'warnings', 'changed', 'unchanged', 'unknown'],
-  properties: {
-    valid: { type: 'boolean' },
-    errors: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          ids: { type: 'array', items: { type: 'string' } },
-          code: { type: 'string' },
-          message: { type: 'string' },
-        },
-      },
-    },
-    warnings: { type: 'array', items: { type: 'string' } },
-    changed: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          current: { type: ['number', 'null'] },
-          file: { type: 'number' },
-        },
-      },
-    },
-    unchanged: { type: 'array', items: { type: 'string' } },
-    unknown: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { id: { type: 'string' }, reason: { type: 'string' } },
-      },
-    },
-  },
-} as const;
-
-const confirmBody = {
-  type: 'object',
-  required: ['confirm'],
-  additionalProperties: false,
-  properties: {
-    confirm: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 200,
-      description: "The pack's name (or id), typed by the user to confirm.",
-    },
-  },
-} as const;
-
 // ---------------------------------------------------------------- views (snake_case)
 
-const commandView = (c: ControlCommandStatus) => ({
+const commandView = (c: ControlCommandStatus): CommandView => ({
   id: c.id,
   pack_id: c.packId,
   action: c.action,
@@ -222,12 +76,12 @@ const commandView = (c: ControlCommandStatus) => ({
   detail: c.detail,
 });
 
-const outcomeView = (o: ControlCommandOutcome) => ({
+const outcomeView = (o: ControlCommandOutcome): CommandOutcome => ({
   command: commandView(o.command),
   ...(o.readback !== undefined ? { readback: o.readback } : {}),
 });
 
-const capabilitiesView = (c: ControlCapabilities) => ({
+const capabilitiesView = (c: ControlCapabilities): Capabilities => ({
   pack_id: c.packId,
   protocol: c.protocol,
   chemistry: c.chemistry,
@@ -245,13 +99,13 @@ const capabilitiesView = (c: ControlCapabilities) => ({
   })),
 });
 
-const writeView = (w: ControlWriteResult) => ({
+const writeView = (w: ControlWriteResult): WriteResult => ({
   dry_run: w.dryRun,
   changed: w.changed,
   results: w.results.map((r) => ({ ...r, old: r.old ?? null, readback: r.readback ?? null })),
 });
 
-const diffView = (d: ControlParameterDiff) => ({
+const diffView = (d: ControlParameterDiff): ParamDiff => ({
   ...d,
   changed: d.changed.map((c) => ({ ...c, current: c.current ?? null })),
 });
@@ -316,14 +170,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: 'Reads the parameters from the device now',
         tags,
         params: packIdParams,
-        response: {
-          200: {
-            type: 'object',
-            required: ['values'],
-            properties: { values: { type: 'object', additionalProperties: { type: 'number' } } },
-          },
-          ...controlErrors(501, 503, 504),
-        },
+        response: { 200: readParametersSchema, ...controlErrors(501, 503, 504) },
       },
     },
     async (req) => control.readParameters(req.params.id),
@@ -341,12 +188,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
           'dry_run=true validates and returns the diff without writing.',
         tags,
         params: packIdParams,
-        body: {
-          type: 'object',
-          required: ['values'],
-          additionalProperties: false,
-          properties: { values: valuesSchema, dry_run: { type: 'boolean' } },
-        },
+        body: writeBody,
         response: { 200: writeResultSchema, ...controlErrors(...DEVICE) },
       },
     },
@@ -386,12 +228,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
           'To import, PUT the `changed` values to /packs/{id}/parameters (after a look at the diff).',
         tags,
         params: packIdParams,
-        body: {
-          type: 'object',
-          required: ['file'],
-          additionalProperties: false,
-          properties: { file: { type: 'object' } },
-        },
+        body: diffBody,
         response: { 200: diffSchema, ...controlErrors(501, 503, 504) },
       },
     },
@@ -406,15 +243,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: 'Switches the charge or discharge MOSFET (interlocked, confirmed by a read)',
         tags,
         params: packIdParams,
-        body: {
-          type: 'object',
-          required: ['which', 'on'],
-          additionalProperties: false,
-          properties: {
-            which: { type: 'string', enum: ['charge', 'discharge'] },
-            on: { type: 'boolean' },
-          },
-        },
+        body: mosBody,
         response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
       },
     },
@@ -432,12 +261,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: "Sets the BMS's state of charge (its coulomb counter), read back",
         tags,
         params: packIdParams,
-        body: {
-          type: 'object',
-          required: ['pct'],
-          additionalProperties: false,
-          properties: { pct: { type: 'number', minimum: 0, maximum: 100 } },
-        },
+        body: socBody,
         response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
       },
     },
@@ -453,11 +277,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: 'Sets the BMS clock (default: the gateway time)',
         tags,
         params: packIdParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { ms: { type: 'integer', description: 'ms since the epoch (UTC).' } },
-        },
+        body: clockBody,
         response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
       },
     },
@@ -483,7 +303,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
           "No supported family's public protocol exposes them: always 501 CAPABILITY_MISSING.",
         tags,
         params: packIdParams,
-        response: { 200: { type: 'object', additionalProperties: true }, ...controlErrors(501) },
+        response: { 200: recordsSchema, ...controlErrors(501) },
       },
     },
     async (req) => control.records(req.params.id) as Record<string, unknown>,
@@ -496,11 +316,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'The last control commands with their status, newest first (in memory, 200)',
         tags,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { pack: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
+        querystring: packQuery,
         response: { 200: { type: 'array', items: commandSchema }, ...errorResponses() },
       },
     },

@@ -10,33 +10,27 @@ import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { uniqueNames, zipStream } from '../daily-zip.js';
 import { parseFields } from '../fields.js';
-import { errorResponses, okSchema, timeSchema } from '../schemas.js';
+import {
+  dailyFileSchema,
+  dayDeletedSchema,
+  dayParams,
+  diskSchema,
+  errorResponses,
+  packQuery,
+  rangeExportQuery,
+  zipQuery,
+  type DailyFile,
+  type DiskView,
+  type RangeExportQuery,
+  type ZipQuery,
+  ZIP_MAX_DAYS,
+} from '@openbms/contract/api';
 import { parseRange } from '../time.js';
 import { csvToXlsx } from '../xlsx.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/**
- * Most calendar days one zip may cover (a year, leap day included): the requested range when
- * both ends are given, else the days from the first to the last matching file. Counted in
- * days, not files, so that a wide range is refused even where few files exist.
- */
-export const ZIP_MAX_DAYS = 366;
-
-const dateSchema = {
-  type: 'string',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
-  description: 'YYYY-MM-DD (UTC)',
-} as const;
-
-const dayParams = {
-  type: 'object',
-  required: ['pack', 'date'],
-  properties: {
-    pack: { type: 'string', minLength: 1, maxLength: 200 },
-    date: dateSchema,
-  },
-} as const;
+export { ZIP_MAX_DAYS };
 
 function dayStart(date: string, where = 'params', field = 'date'): number {
   const t = Date.parse(`${date}T00:00:00Z`);
@@ -79,35 +73,12 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Daily CSV files (one per pack per UTC day)',
         tags: ['exports'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { pack: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
-        response: {
-          200: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['pack_id', 'date', 'samples', 'bytes', 'url'],
-              properties: {
-                pack_id: { type: 'string' },
-                date: { type: 'string' },
-                samples: { type: 'integer' },
-                bytes: { type: 'integer' },
-                url: {
-                  type: 'string',
-                  description: 'Download path (GET) and delete path (DELETE).',
-                },
-              },
-            },
-          },
-          ...errorResponses(),
-        },
+        querystring: packQuery,
+        response: { 200: { type: 'array', items: dailyFileSchema }, ...errorResponses() },
       },
     },
     async (req) =>
-      ctx.telemetry.dailyFiles(req.query.pack).map((f) => ({
+      ctx.telemetry.dailyFiles(req.query.pack).map((f): DailyFile => ({
         pack_id: f.packId,
         date: f.date,
         samples: f.samples,
@@ -149,13 +120,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: "Delete one day of a pack's raw samples (its daily file)",
         tags: ['exports'],
         params: dayParams,
-        response: {
-          200: {
-            ...okSchema,
-            properties: { ...okSchema.properties, deleted: { type: 'integer' } },
-          },
-          ...errorResponses(403, 404),
-        },
+        response: { 200: dayDeletedSchema, ...errorResponses(403, 404) },
       },
     },
     async (req) => {
@@ -178,7 +143,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   // Seed 001's "Download all .CSV": the daily files of a filter (pack and/or days) as one
   // zip, each entry byte for byte the file the single download gives.
-  app.get<{ Querystring: { pack?: string; from?: string; to?: string } }>(
+  app.get<{ Querystring: ZipQuery }>(
     '/exports/daily.zip',
     {
       config: { access: 'viewer' },
@@ -188,20 +153,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           `Entries are named as the single downloads (\`<pack>_<date>.csv\`) and hold the same bytes. ` +
           `400 when no file matches, or when the days asked for (from..to), or else those of the matching files, span more than ${ZIP_MAX_DAYS} days.`,
         tags: ['exports'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            pack: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 200,
-              description: 'One pack id; absent: every pack.',
-            },
-            from: { ...dateSchema, description: 'First day (UTC, inclusive); absent: the oldest.' },
-            to: { ...dateSchema, description: 'Last day (UTC, inclusive); absent: the newest.' },
-          },
-        },
+        querystring: zipQuery,
         produces: ['application/zip'],
         response: errorResponses(),
       },
@@ -281,28 +233,10 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Free and total space of the file system holding the data directory',
         tags: ['exports'],
-        response: {
-          200: {
-            type: 'object',
-            required: ['available'],
-            properties: {
-              available: {
-                type: 'boolean',
-                description:
-                  'false: the store is not a local file, or the directory cannot be read.',
-              },
-              free_bytes: {
-                type: 'integer',
-                description: 'Bytes OpenBMS can still write (what an unprivileged user may use).',
-              },
-              total_bytes: { type: 'integer', description: 'Size of the file system, bytes.' },
-            },
-          },
-          ...errorResponses(),
-        },
+        response: { 200: diskSchema, ...errorResponses() },
       },
     },
-    async (req) => {
+    async (req): Promise<DiskView> => {
       if (ctx.dataDir === undefined) return { available: false };
       try {
         const s = statfsSync(ctx.dataDir);
@@ -322,24 +256,14 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
   // shape, two encodings of the same rows.
   const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
   for (const format of ['csv', 'xlsx'] as const) {
-    app.get<{ Querystring: { pack: string; from?: string; to?: string; fields?: string } }>(
+    app.get<{ Querystring: RangeExportQuery }>(
       `/exports/${format}`,
       {
         config: { access: 'viewer' },
         schema: {
           summary: `${format === 'csv' ? 'CSV' : 'Excel (.xlsx)'} of raw samples of a pack for a range (default: the last 24 h, all fields)`,
           tags: ['exports'],
-          querystring: {
-            type: 'object',
-            required: ['pack'],
-            additionalProperties: false,
-            properties: {
-              pack: { type: 'string', minLength: 1, maxLength: 200 },
-              from: timeSchema,
-              to: timeSchema,
-              fields: { type: 'string', minLength: 1, maxLength: 4000 },
-            },
-          },
+          querystring: rangeExportQuery,
           produces: [format === 'csv' ? 'text/csv' : XLSX_TYPE],
           response: errorResponses(404),
         },

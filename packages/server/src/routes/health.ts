@@ -4,10 +4,9 @@
  * and a code: the gateway is up and monitoring, so a load balancer must not take it out of
  * service, while a monitor that reads the body sees what is wrong.
  */
+import { healthSchema, type HealthView } from '@openbms/contract/api';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
-
-const STORAGE_CODES = ['STORAGE_FULL', 'STORAGE_CORRUPT', 'STORAGE_READ_ONLY', 'STORAGE_FAILED'];
 
 export function healthRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get(
@@ -22,44 +21,10 @@ export function healthRoutes(app: FastifyInstance, ctx: ServerContext): void {
           'STORAGE_CORRUPT, STORAGE_READ_ONLY, STORAGE_FAILED), `message` says what to do, ' +
           '`problems` lists them all. Monitoring, alarms, MQTT and Modbus go on meanwhile.',
         tags: ['health'],
-        response: {
-          200: {
-            type: 'object',
-            required: ['status', 'uptime_s', 'packs_online', 'packs_total'],
-            properties: {
-              status: { type: 'string', enum: ['ok', 'degraded'] },
-              code: { type: 'string', enum: STORAGE_CODES },
-              message: { type: 'string' },
-              problems: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['code', 'message', 'since'],
-                  properties: {
-                    code: { type: 'string', enum: STORAGE_CODES },
-                    message: { type: 'string' },
-                    since: { type: 'integer', description: 'ms since the epoch' },
-                    files: { type: 'array', items: { type: 'string' } },
-                  },
-                },
-              },
-              samples_waiting: {
-                type: 'integer',
-                description: 'Samples kept in memory until the store takes them.',
-              },
-              records_waiting: {
-                type: 'integer',
-                description: 'Alarm events, audit entries and sessions kept in memory likewise.',
-              },
-              uptime_s: { type: 'integer' },
-              packs_online: { type: 'integer' },
-              packs_total: { type: 'integer' },
-            },
-          },
-        },
+        response: { 200: healthSchema },
       },
     },
-    async () => {
+    async (): Promise<HealthView> => {
       const packs = ctx.gateway.packs();
       const st = ctx.gateway.storageStatus?.();
       return {

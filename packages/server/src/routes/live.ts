@@ -14,6 +14,7 @@
  * secret at the first event after a minute also catches expiry and changes made outside
  * this server (another process on the same database).
  */
+import { liveQuery, type LiveMessage } from '@openbms/contract/api';
 import { GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import { caller, presentedSecret, resolveSecret } from '../auth.js';
@@ -41,7 +42,7 @@ const MAX_IDS = 1000;
 
 type Message = { subscribe?: unknown; unsubscribe?: unknown };
 
-export function eventMessage(e: GatewayEvent): { packId: string; msg: Record<string, unknown> } {
+export function eventMessage(e: GatewayEvent): { packId: string; msg: LiveMessage } {
   switch (e.type) {
     case 'snapshot':
       return {
@@ -91,11 +92,7 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
           'Send {"subscribe": ["<pack id>"] | "*"}; receive {"type": "snapshot"|"online"|"alarm", ...}. ' +
           'Auth: session cookie, Bearer header or ?token=.',
         tags: ['live'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { token: { type: 'string', maxLength: 200 } },
-        },
+        querystring: liveQuery,
       },
     },
     (socket: LiveSocket, req) => {
@@ -107,7 +104,7 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
       let lastCheck = ctx.clock();
       let dropped = 0;
 
-      const send = (msg: Record<string, unknown>) => {
+      const send = (msg: LiveMessage) => {
         if (socket.readyState === OPEN) socket.send(JSON.stringify(msg));
       };
       const setRole = (r: typeof role): void => {
@@ -139,8 +136,11 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }
         // sent_at: when the snapshot left the gateway (ts is when the pack was read), so a
         // client can measure its own delay.
-        const out = e.type === 'snapshot' ? { ...msg, sent_at: ctx.clock() } : msg;
-        send(dropped > 0 && e.type === 'snapshot' ? { ...out, dropped_before: dropped } : out);
+        send(
+          msg.type === 'snapshot'
+            ? { ...msg, sent_at: ctx.clock(), ...(dropped > 0 ? { dropped_before: dropped } : {}) }
+            : msg,
+        );
         if (e.type === 'snapshot') dropped = 0;
       });
       const unregister = ctx.live.add({

@@ -1,4 +1,5 @@
 /** Prometheus `/metrics` (outside /api/v1, where scrapers look for it) and integration downloads. */
+import { errorResponses, iotPanelSchema, tunnelStatusSchema } from '@openbms/contract/api';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
@@ -30,6 +31,7 @@ export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): voi
       schema: {
         summary: 'IoT MQTT Panel dashboard (JSON) for the configured MQTT topics',
         tags: ['integrations'],
+        response: { 200: iotPanelSchema, ...errorResponses(404) },
       },
     },
     async (_req, reply) => {
@@ -49,6 +51,7 @@ export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): voi
       schema: {
         summary: 'UART-over-TCP tunnel: client, bytes in/out, uptime, time to expiry',
         tags: ['integrations'],
+        response: { 200: tunnelStatusSchema, ...errorResponses(404) },
       },
     },
     async () => {

@@ -4,7 +4,14 @@ import type { Tier } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { parseFields } from '../fields.js';
-import { errorResponses, historySchema, packIdParams, packSchema, timeSchema } from '../schemas.js';
+import {
+  errorResponses,
+  historyQuery,
+  historySchema,
+  packIdParams,
+  packSchema,
+  type HistoryView,
+} from '@openbms/contract/api';
 import { parseRange } from '../time.js';
 import { packView } from '../views.js';
 
@@ -60,26 +67,11 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
           'resolution = auto (the coarsest tier that still gives about 2,000 points).',
         tags: ['packs'],
         params: packIdParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            from: timeSchema,
-            to: timeSchema,
-            fields: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 4000,
-              description:
-                'Comma-separated series: soc_pct,voltage_v,cell_mv.0 or cell_mv for all cells.',
-            },
-            resolution: { type: 'string', enum: ['auto', 'raw', '1m', '15m', '1h'] },
-          },
-        },
+        querystring: historyQuery,
         response: { 200: historySchema, ...errorResponses(404) },
       },
     },
-    async (req) => {
+    async (req): Promise<HistoryView> => {
       const id = req.params.id;
       const pack = ctx.gateway.pack(id);
       const latest = pack?.snapshot ?? ctx.telemetry.latest(id)?.snapshot;

@@ -14,125 +14,27 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { SettingsApi } from '../gateway-api.js';
-import { errorResponses, errorSchema } from '../schemas.js';
+import {
+  configInvalidSchema,
+  errorResponses,
+  errorSchema,
+  restoreSchema,
+  sectionParams,
+  settingsTestBody,
+  settingsTestSchema,
+  settingsUpdateSchema,
+  settingsViewSchema,
+  type SettingsTestBody,
+} from '@openbms/contract/api';
 
 /** Largest restore upload (a config file is a few kB). */
 export const MAX_RESTORE_BYTES = 256 * 1024;
 const YAML_TYPES = ['text/yaml', 'application/x-yaml', 'application/yaml', 'text/x-yaml'];
 
-const anyObject = { type: 'object', additionalProperties: true } as const;
-
-const statusSchema = {
-  type: 'object',
-  required: ['configured', 'enabled', 'running'],
-  properties: {
-    configured: { type: 'boolean' },
-    enabled: { type: 'boolean' },
-    running: { type: 'boolean', description: 'Up now (started; servers: listening).' },
-    last_error: { type: 'string' },
-    connected: { type: 'boolean', description: 'MQTT broker / Modbus client target.' },
-    listening: { type: 'string', description: 'host:port (Modbus TCP server, tunnel).' },
-    state: { type: 'string' },
-    detail: anyObject,
-  },
-} as const;
-
-const viewSchema = {
-  type: 'object',
-  required: ['path', 'exists', 'writable', 'sections', 'status', 'restart_required'],
-  properties: {
-    path: { type: 'string', description: 'The config file (absolute path).' },
-    exists: { type: 'boolean', description: 'False: running on defaults; a save creates it.' },
-    writable: { type: 'boolean' },
-    writable_reason: { type: 'string' },
-    file_error: {
-      type: 'string',
-      description: 'The file on disk does not check; the sections shown are those running.',
-    },
-    sections: {
-      type: 'object',
-      additionalProperties: true,
-      description: 'Integration sections, secrets as "********"; null when absent.',
-    },
-    location: {},
-    status: { type: 'object', additionalProperties: statusSchema },
-    restart_required: { type: 'boolean' },
-    pending_restart: { type: 'array', items: { type: 'string' } },
-    editable: { type: 'array', items: { type: 'string' } },
-    live: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
-
-const updateSchema = {
-  type: 'object',
-  required: ['section', 'saved', 'applied', 'restart_required'],
-  properties: {
-    section: { type: 'string' },
-    value: { description: 'The saved section (defaults filled in), secrets redacted.' },
-    saved: { type: 'boolean' },
-    applied: { type: 'boolean', description: 'Running with the new settings now.' },
-    error: { type: 'string', description: 'Why the start failed (stopped; config saved).' },
-    restart_required: { type: 'boolean' },
-    status: statusSchema,
-  },
-} as const;
-
-const testSchema = {
-  type: 'object',
-  required: ['section', 'ok', 'message'],
-  properties: {
-    section: { type: 'string' },
-    ok: { type: 'boolean' },
-    message: { type: 'string' },
-    round_trip_ms: { type: 'number' },
-    values: { type: 'array', items: { type: 'integer' } },
-    address: { type: 'string' },
-  },
-} as const;
-
-const restoreSchema = {
-  type: 'object',
-  required: ['saved', 'restart_required', 'applied'],
-  properties: {
-    saved: { type: 'boolean' },
-    restart_required: { type: 'boolean' },
-    applied: { type: 'array', items: { type: 'string' } },
-    failed: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { section: { type: 'string' }, error: { type: 'string' } },
-      },
-    },
-    pending_restart: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
-
-const invalidSchema = {
-  ...errorSchema,
-  description: 'The config does not check (CONFIG_INVALID); `issues` names every key at fault.',
-  properties: {
-    ...errorSchema.properties,
-    issues: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { path: { type: 'string' }, message: { type: 'string' } },
-      },
-    },
-  },
-} as const;
-
 const writeRefused = {
   409: { ...errorSchema, description: 'The config directory is not writable (STORAGE_READ_ONLY).' },
   507: { ...errorSchema, description: 'The disk is full (STORAGE_FULL); nothing changed.' },
 };
-
-const sectionParams = {
-  type: 'object',
-  required: ['section'],
-  properties: { section: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,31}$' } },
-} as const;
 
 function settingsOf(ctx: ServerContext): SettingsApi {
   const s = ctx.gateway.settings;
@@ -184,7 +86,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Integration settings (secrets redacted), config file path and live status',
         tags: ['settings'],
-        response: { 200: viewSchema, ...errorResponses(403, 404) },
+        response: { 200: settingsViewSchema, ...errorResponses(403, 404) },
       },
     },
     async () => settingsOf(ctx).view(),
@@ -204,8 +106,8 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         tags: ['settings'],
         params: sectionParams,
         response: {
-          200: updateSchema,
-          422: invalidSchema,
+          200: settingsUpdateSchema,
+          422: configInvalidSchema,
           ...writeRefused,
           ...errorResponses(403, 404),
         },
@@ -253,7 +155,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.post<{
     Params: { section: string };
-    Body: { value?: unknown; channel?: string } | undefined;
+    Body: SettingsTestBody | undefined;
   }>(
     '/settings/:section/test',
     {
@@ -267,15 +169,12 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
           'a test message through `channel`. `ok: false` carries the problem in words.',
         tags: ['settings'],
         params: sectionParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            value: { description: 'Candidate section (default: the saved one).' },
-            channel: { type: 'string', minLength: 1, maxLength: 64 },
-          },
+        body: settingsTestBody,
+        response: {
+          200: settingsTestSchema,
+          422: configInvalidSchema,
+          ...errorResponses(403, 404),
         },
-        response: { 200: testSchema, 422: invalidSchema, ...errorResponses(403, 404) },
       },
     },
     async (req, reply) => {
@@ -340,11 +239,11 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
           tags: ['settings'],
           response: {
             200: restoreSchema,
-            422: invalidSchema,
+            422: configInvalidSchema,
             ...writeRefused,
             ...errorResponses(403, 404),
             400: {
-              ...invalidSchema,
+              ...configInvalidSchema,
               description:
                 'Malformed request (REQUEST_INVALID), or YAML refused unread (CONFIG_INVALID).',
             },

@@ -6,8 +6,14 @@ import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { hashPassword } from '../passwords.js';
-import { errorResponses, passwordSchema, usernameSchema } from '../schemas.js';
-import { sessionSchema, startSession } from './auth.js';
+import {
+  errorResponses,
+  sessionSchema,
+  setupBody,
+  setupStatusSchema,
+  type SetupStatus,
+} from '@openbms/contract/api';
+import { startSession } from './auth.js';
 
 export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get(
@@ -17,25 +23,10 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Whether the first admin exists, and who is logged in (web onboarding)',
         tags: ['auth'],
-        response: {
-          200: {
-            type: 'object',
-            required: ['admin_exists', 'needs_setup'],
-            properties: {
-              admin_exists: { type: 'boolean' },
-              needs_setup: { type: 'boolean' },
-              // The caller's session, so the web console can tell "log in" from "logged in"
-              // without a 401 in the browser's console.
-              user: {
-                type: ['object', 'null'],
-                properties: { username: { type: 'string' }, role: { type: 'string' } },
-              },
-            },
-          },
-        },
+        response: { 200: setupStatusSchema },
       },
     },
-    async (req) => {
+    async (req): Promise<SetupStatus> => {
       const exists = ctx.users.count() > 0;
       const user = req.auth ? { username: req.auth.username, role: req.auth.role } : null;
       return { admin_exists: exists, needs_setup: !exists, user };
@@ -49,12 +40,7 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Create the first admin (only while there are no users)',
         tags: ['auth'],
-        body: {
-          type: 'object',
-          required: ['username', 'password'],
-          additionalProperties: false,
-          properties: { username: usernameSchema, password: passwordSchema },
-        },
+        body: setupBody,
         response: { 201: sessionSchema, ...errorResponses(403) },
       },
     },

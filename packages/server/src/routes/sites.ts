@@ -1,7 +1,7 @@
 /** Sites and buses as configured. */
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
-import { errorResponses } from '../schemas.js';
+import { busSchema, errorResponses, siteSchema } from '@openbms/contract/api';
 
 export function siteRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get(
@@ -12,14 +12,7 @@ export function siteRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: 'Sites',
         tags: ['packs'],
         response: {
-          200: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['id', 'name'],
-              properties: { id: { type: 'string' }, name: { type: 'string' } },
-            },
-          },
+          200: { type: 'array', items: siteSchema },
           ...errorResponses(),
         },
       },
@@ -35,20 +28,7 @@ export function siteRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: 'Buses (one per physical port) and the packs on each',
         tags: ['packs'],
         response: {
-          200: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['id', 'site', 'port', 'protocol', 'packs'],
-              properties: {
-                id: { type: 'string' },
-                site: { type: 'string' },
-                port: { type: 'string', description: 'Serial path or tcp://host:port.' },
-                protocol: { type: 'string' },
-                packs: { type: 'array', items: { type: 'string' } },
-              },
-            },
-          },
+          200: { type: 'array', items: busSchema },
           ...errorResponses(),
         },
       },

@@ -7,7 +7,13 @@ import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import { caller, issueToken, requireSelfOrAdmin } from '../auth.js';
 import type { ServerContext } from '../context.js';
-import { errorResponses, okSchema } from '../schemas.js';
+import {
+  errorResponses,
+  okSchema,
+  tokenCreateBody,
+  tokenCreatedSchema,
+  tokenIdParams,
+} from '@openbms/contract/api';
 import { endToken } from '../sessions.js';
 
 export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -18,25 +24,8 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Create an API token for yourself (the secret is shown once)',
         tags: ['auth'],
-        body: {
-          type: 'object',
-          required: ['name'],
-          additionalProperties: false,
-          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
-        },
-        response: {
-          201: {
-            type: 'object',
-            required: ['id', 'name', 'token'],
-            properties: {
-              id: { type: 'string', description: 'Use it to revoke the token.' },
-              name: { type: 'string' },
-              token: { type: 'string', description: 'The secret; not retrievable later.' },
-              created_at: { type: 'integer' },
-            },
-          },
-          ...errorResponses(),
-        },
+        body: tokenCreateBody,
+        response: { 201: tokenCreatedSchema, ...errorResponses() },
       },
     },
     async (req, reply) => {
@@ -61,11 +50,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Revoke a token (yours; admins: anyone’s); its WebSockets close at once',
         tags: ['auth'],
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
-        },
+        params: tokenIdParams,
         response: { 200: okSchema, ...errorResponses(403, 404) },
       },
     },

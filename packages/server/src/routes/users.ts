@@ -14,18 +14,12 @@ import { endUser, endUserTokens } from '../sessions.js';
 import {
   errorResponses,
   okSchema,
-  passwordSchema,
-  roleSchema,
+  userCreateBody,
   userSchema,
-  usernameSchema,
-} from '../schemas.js';
+  userUpdateBody,
+  usernameParams,
+} from '@openbms/contract/api';
 import { userView } from '../views.js';
-
-const usernameParams = {
-  type: 'object',
-  required: ['username'],
-  properties: { username: { type: 'string', minLength: 1, maxLength: 64 } },
-} as const;
 
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const mustExist = (username: string) => {
@@ -58,12 +52,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Add a user',
         tags: ['users'],
-        body: {
-          type: 'object',
-          required: ['username', 'password', 'role'],
-          additionalProperties: false,
-          properties: { username: usernameSchema, password: passwordSchema, role: roleSchema },
-        },
+        body: userCreateBody,
         response: { 201: userSchema, ...errorResponses(403) },
       },
     },
@@ -91,12 +80,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
           "Change a user's role (their sessions end) and/or password (their sessions and API tokens end)",
         tags: ['users'],
         params: usernameParams,
-        body: {
-          type: 'object',
-          minProperties: 1,
-          additionalProperties: false,
-          properties: { role: roleSchema, password: passwordSchema },
-        },
+        body: userUpdateBody,
         response: { 200: userSchema, ...errorResponses(403, 404) },
       },
     },

@@ -4,9 +4,9 @@
  * acknowledged) — no polling. Older history pages in with `to` = the oldest event loaded.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ALARMS_MAX_LIMIT, type AlarmView } from '@openbms/contract/api';
 import { api, type ApiError } from '../api/client';
 import { live } from '../api/live';
-import type { AlarmView } from '../api/types';
 
 export interface AlarmFeed {
   /** Every loaded event, newest first. */
@@ -44,7 +44,7 @@ export function useAlarmFeed(pack: string | undefined, pageSize = 100): AlarmFee
       setMap((prev) => new Map(prev).set(a.id, a));
     });
     Promise.all([
-      api<AlarmView[]>(`/alarms?active=true&limit=1000${query}`),
+      api<AlarmView[]>(`/alarms?active=true&limit=${ALARMS_MAX_LIMIT}${query}`),
       api<AlarmView[]>(`/alarms?limit=${pageSize}${query}`),
     ]).then(
       ([active, history]) => {

@@ -6,16 +6,12 @@
  */
 import { useSyncExternalStore } from 'react';
 import { api } from './client';
-import type { AlarmView, PackView, Snapshot } from './types';
+import type { AlarmView, LiveMessage, PackView } from '@openbms/contract/api';
 
 export type LiveState = 'connecting' | 'open' | 'closed';
 
-type Msg =
-  | { type: 'hello' | 'subscribed' }
-  | { type: 'snapshot'; pack_id: string; ts: number; sent_at?: number; snapshot: Snapshot }
-  | { type: 'online'; pack_id: string; ts: number; online: boolean; reason?: string }
-  | { type: 'alarm'; state: 'raised' | 'cleared' | 'acknowledged'; alarm: AlarmView }
-  | { type: 'error'; error: string };
+/** A message of the live socket (the contract's `liveMessageSchema`). */
+type Msg = LiveMessage;
 
 class LiveStore {
   private map = new Map<string, PackView>();

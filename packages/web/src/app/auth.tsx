@@ -11,7 +11,7 @@ import {
 import { useTranslation } from 'react-i18next';
 import { api, setUnauthorisedHandler, type ApiError } from '../api/client';
 import { live } from '../api/live';
-import type { Me, Role } from '../api/types';
+import type { Me, Role, SetupStatus } from '@openbms/contract/api';
 import { ErrorBox } from '../ui';
 
 interface AuthState {
@@ -41,7 +41,7 @@ export function AuthGate(props: { children: ReactNode; header: ReactNode }): Rea
   const check = useCallback(async () => {
     try {
       // GET /setup also says who the session belongs to: no 401 when simply logged out.
-      const s = await api<{ needs_setup: boolean; user: Omit<Me, 'via'> | null }>('/setup');
+      const s = await api<SetupStatus>('/setup');
       if (s.needs_setup) return setPhase('setup');
       if (!s.user) return setPhase('login');
       setMe({ ...s.user, via: 'session' });

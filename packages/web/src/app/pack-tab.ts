@@ -1,4 +1,4 @@
-import type { PackView } from '../api/types';
+import type { PackView } from '@openbms/contract/api';
 
 /** What every tab of the pack page gets (the tabs come from several features; app/PackPage.tsx puts them together). */
 export interface TabProps {

@@ -6,9 +6,16 @@
  * way are applied again on top of its answer, so none is overwritten.
  */
 import { useSyncExternalStore } from 'react';
+import type { AlarmView, alarmsQuery } from '@openbms/contract/api';
 import { api, type ApiError } from '../api/client';
 import { live } from '../api/live';
-import type { AlarmView } from '../api/types';
+
+/**
+ * The most alarms one request may ask for: the API's maximum, as a type, so the overview
+ * (first load) does not import the contract's schemas at run time; a change there fails
+ * the type check here.
+ */
+const MAX_LIMIT: (typeof alarmsQuery)['properties']['limit']['maximum'] = 1000;
 
 type AlarmEvent = [state: string, alarm: AlarmView];
 
@@ -69,7 +76,7 @@ class ActiveAlarms {
     const mine = ++this.request;
     this.pending = [];
     try {
-      const list = await api<AlarmView[]>('/alarms?active=true&limit=1000');
+      const list = await api<AlarmView[]>(`/alarms?active=true&limit=${MAX_LIMIT}`);
       if (mine !== this.request) return;
       this.map = new Map(list.map((a) => [a.id, a]));
       for (const [state, a] of this.pending ?? []) this.apply(state, a);

@@ -1,8 +1,8 @@
 /** Hooks shared by the overview, the parallel view and the large screen. */
 import { useEffect, useMemo, useState } from 'react';
+import type { BusView, PackView, SiteView } from '@openbms/contract/api';
 import { useApi } from '../api/hooks';
 import { live } from '../api/live';
-import type { BusView, PackView, SiteView } from '../api/types';
 import { useActiveAlarms } from './activeAlarms';
 import { packRows, parallelSystems, type PackRow, type SystemRow } from './model';
 

@@ -1,7 +1,7 @@
 // The overview's arithmetic: capacity-weighted SOC, state from current, filters, search,
 // sorting, parallel systems and their master.
 import { describe, expect, it } from 'vitest';
-import type { AlarmView, BusView, PackView, Snapshot } from '../api/types';
+import type { AlarmView, BusView, PackView, Snapshot } from '@openbms/contract/api';
 import {
   capacityAh,
   combinedSoc,

@@ -4,7 +4,7 @@
  * one pack), the site summary, capacity-weighted SOC, filters, search and sorting. The
  * parallel view and the large screen use the same functions, so the three pages agree.
  */
-import type { AlarmView, BusView, PackView, SiteView, Snapshot } from '../api/types';
+import type { AlarmView, BusView, PackView, SiteView, Snapshot } from '@openbms/contract/api';
 
 export type RunState = 'charging' | 'discharging' | 'idle' | 'fault';
 export type Severity = AlarmView['severity'];

@@ -7,7 +7,7 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { usePacks } from '../../api/live';
-import type { AlarmView } from '../../api/types';
+import type { AlarmView } from '@openbms/contract/api';
 import { Badge, Card, ErrorBox, Spinner, severityTone } from '../../ui';
 import { AlarmTable } from '../../alarm-list/AlarmTable';
 import { useAlarmFeed } from '../../alarm-list/useAlarmFeed';

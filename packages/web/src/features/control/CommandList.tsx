@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../../api/client';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, ErrorBox } from '../../ui';
-import type { CommandView } from '../../api/capabilities';
+import type { CommandView } from '@openbms/contract/api';
 
 const TONE = { done: 'ok', refused: 'warn', failed: 'bad' } as const;
 

@@ -4,6 +4,7 @@
  * the pack — and the last commands with their status. What the family's protocol lacks is
  * disabled with the reason; viewers see everything and send nothing.
  */
+import { socBody, type Capabilities, type CommandOutcome } from '@openbms/contract/api';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, packPath, type ApiError } from '../../api/client';
@@ -12,10 +13,12 @@ import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';
-import type { Capabilities, CommandOutcome } from '../../api/capabilities';
 import { parseInput } from '../../ui/input';
 import { CommandList } from './CommandList';
 import './control.css';
+
+/** The SOC a pack can be set to (the API's bounds). */
+const SOC = socBody.properties.pct;
 
 type Which = 'charge' | 'discharge';
 
@@ -121,7 +124,10 @@ export default function ControlTab(props: TabProps): ReactNode {
   const socValue = parseInput(soc);
   const socBad =
     soc.trim() !== '' &&
-    (socValue === undefined || Number.isNaN(socValue) || socValue < 0 || socValue > 100);
+    (socValue === undefined ||
+      Number.isNaN(socValue) ||
+      socValue < SOC.minimum ||
+      socValue > SOC.maximum);
 
   return (
     <div className="control" data-testid="control-tab">

@@ -11,7 +11,7 @@ import { packPath } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import { Card, ErrorBox, Spinner } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';
-import type { Capabilities } from '../../api/capabilities';
+import type { Capabilities } from '@openbms/contract/api';
 import './control.css';
 
 export default function RecordsTab(props: TabProps): ReactNode {

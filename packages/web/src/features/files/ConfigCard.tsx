@@ -3,6 +3,7 @@
  * first and answers 422 with the keys at fault, or what it saved, applied and what waits
  * for a restart). Administrators only, as the API demands.
  */
+import type { RestoreResult, SettingsView } from '@openbms/contract/api';
 import { useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, apiPath, type ApiError } from '../../api/client';
@@ -10,20 +11,8 @@ import { useAction, useApi } from '../../api/hooks';
 import { Card, Confirm, ErrorBox } from '../../ui';
 import { DownloadLink } from './ExportCard';
 
-interface RestoreResult {
-  saved: boolean;
-  restart_required: boolean;
-  applied: string[];
-  failed?: { section: string; error: string }[];
-  pending_restart?: string[];
-}
-
-interface SettingsInfo {
-  path: string;
-  exists: boolean;
-  writable: boolean;
-  writable_reason?: string;
-}
+/** The part of GET /settings this card shows. */
+type SettingsInfo = Pick<SettingsView, 'path' | 'exists' | 'writable' | 'writable_reason'>;
 
 const MAX_BYTES = 256 * 1024;
 

@@ -4,6 +4,12 @@
  * names the pack and the day), the free space of the data disk, and the bulk actions on
  * what the filter shows: one zip of every file, and delete all (typed confirmation).
  */
+import {
+  ZIP_MAX_DAYS,
+  type DailyFile,
+  type DayDeleted,
+  type DiskView,
+} from '@openbms/contract/api';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, apiPath } from '../../api/client';
@@ -13,20 +19,9 @@ import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import { deletePath, useBulkDelete, type BulkState } from './bulk';
-import { DiskFree, type DiskView } from './DiskFree';
+import { DiskFree } from './DiskFree';
 import { DownloadLink } from './ExportCard';
 import { sizeText } from './size';
-
-export interface DailyFile {
-  pack_id: string;
-  date: string;
-  samples: number;
-  bytes: number;
-  url: string;
-}
-
-/** Most calendar days one zip may cover (the server's cap on GET /exports/daily.zip). */
-export const ZIP_MAX_DAYS = 366;
 
 /** Calendar days from the first to the last date of `files`, both counted (0 for none). */
 export function daysSpanned(files: readonly { date: string }[]): number {
@@ -69,9 +64,7 @@ export function DailyFiles(): ReactNode {
   const [month, setMonth] = useState<string | undefined>(undefined);
   const [victim, setVictim] = useState<DailyFile | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
-  const del = useAction((f: DailyFile) =>
-    api<{ ok: boolean; deleted: number }>(deletePath(f), { method: 'DELETE' }),
-  );
+  const del = useAction((f: DailyFile) => api<DayDeleted>(deletePath(f), { method: 'DELETE' }));
   const bulk = useBulkDelete();
   const [bulkVictims, setBulkVictims] = useState<DailyFile[] | undefined>(undefined);
   const reload = () => {

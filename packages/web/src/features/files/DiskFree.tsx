@@ -3,17 +3,12 @@
  * with a bar of the used part; under 10 % free it turns to the warning colour and says what
  * to do.
  */
+import type { DiskView } from '@openbms/contract/api';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Loaded } from '../../api/hooks';
 import { useFmt } from '../../i18n/format';
 import { sizeText } from './size';
-
-export interface DiskView {
-  available: boolean;
-  free_bytes?: number;
-  total_bytes?: number;
-}
 
 /** Below this share of free space the figure is shown as a warning. */
 export const LOW_FREE = 0.1;

@@ -5,7 +5,7 @@
  */
 import { useCallback, useRef, useState } from 'react';
 import { api, ApiError } from '../../api/client';
-import type { DailyFile } from './DailyFiles';
+import type { DailyFile, DayDeleted } from '@openbms/contract/api';
 
 const API_PREFIX = '/api/v1';
 
@@ -56,7 +56,7 @@ export function useBulkDelete(): {
       }
       setState((s = { ...s, current: f }));
       try {
-        const r = await api<{ ok: boolean; deleted: number }>(deletePath(f), {
+        const r = await api<DayDeleted>(deletePath(f), {
           method: 'DELETE',
         });
         s = { ...s, deleted: s.deleted + 1, removed: s.removed + r.deleted };

@@ -4,7 +4,7 @@
  * cell_mv / temps_c. The export form offers those the chosen pack reports.
  */
 import { METRICS, type MetricDef } from '@openbms/core';
-import type { Snapshot } from '../../api/types';
+import type { Snapshot } from '@openbms/contract/api';
 
 export const STORED_SCALARS: readonly MetricDef[] = METRICS.filter(
   (m) => ['number', 'integer', 'boolean'].includes(m.type) && m.key !== 'address',

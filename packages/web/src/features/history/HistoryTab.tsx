@@ -18,7 +18,7 @@ import {
 import { useTranslation } from 'react-i18next';
 import { packPath } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { HistoryView, Snapshot } from '../../api/types';
+import type { HistoryView, Snapshot } from '@openbms/contract/api';
 import { useFmt } from '../../i18n/format';
 import { Badge, ErrorBox } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';

@@ -5,7 +5,7 @@
  * of series (lowest min, highest max) and the power split into charge / discharge areas.
  * No React, no DOM: the unit test runs it directly.
  */
-import type { HistorySeries, HistoryView } from '../../api/types';
+import type { HistorySeries, HistoryView } from '@openbms/contract/api';
 
 export type Values = (number | null)[];
 

@@ -8,7 +8,7 @@ import { useTranslation } from 'react-i18next';
 import type { Alarm } from '@openbms/core';
 import { packPath } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { HistoryView, PackView, Snapshot } from '../../api/types';
+import type { HistoryView, PackView, Snapshot } from '@openbms/contract/api';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, SocGauge, Stat, severityTone, type Tone } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';

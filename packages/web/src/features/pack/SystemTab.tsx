@@ -9,7 +9,7 @@ import { useTranslation } from 'react-i18next';
 import type { DeviceInfo } from '@openbms/core';
 import { packPath } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { PackView, Snapshot } from '../../api/types';
+import type { PackView, Snapshot } from '@openbms/contract/api';
 import { useFmt } from '../../i18n/format';
 import { Card, ErrorBox } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';

@@ -1,7 +1,7 @@
 // Reading a snapshot for the pack tabs: open sensors by each way a family reports them,
 // named temperatures, derived running state, cell extremes and the bar scale.
 import { describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../api/types';
+import type { Snapshot } from '@openbms/contract/api';
 import {
   cellScale,
   cellStats,

@@ -5,7 +5,7 @@
  * protocol id.
  */
 import type { RunState } from '@openbms/core';
-import type { Snapshot } from '../../api/types';
+import type { Snapshot } from '@openbms/contract/api';
 
 /**
  * A sensor the BMS reports at the bottom of its encoding is not connected: DALY and the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryView } from '../../api/types';
+import type { HistoryView } from '@openbms/contract/api';
 import { foldSnapshot, todayFromHistory } from './today';
 
 const MIN = 60_000;

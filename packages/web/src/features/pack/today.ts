@@ -4,7 +4,7 @@
  * from local midnight. The stored history gives the day so far; live snapshots then extend it
  * without asking the server again.
  */
-import type { HistoryView, Snapshot } from '../../api/types';
+import type { HistoryView, Snapshot } from '@openbms/contract/api';
 
 export interface Today {
   maxSoc?: { pct: number; at: number };

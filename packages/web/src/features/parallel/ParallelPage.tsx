@@ -10,7 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import { packPath } from '../../api/client';
 import { useLiveState } from '../../api/live';
-import type { AlarmView } from '../../api/types';
+import type { AlarmView } from '@openbms/contract/api';
 import { Badge, Card, ErrorBox, severityTone, SocGauge, Spinner, Stat } from '../../ui';
 import {
   AlarmBadge,

@@ -4,6 +4,7 @@
  * sent, written after a confirmation naming the pack, with the read-back per parameter.
  * Import (diff, then the same write path), export, restore defaults.
  */
+import type { ReadParameters } from '@openbms/contract/api';
 import { useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { validateParameterWrite } from '@openbms/core';
@@ -132,7 +133,7 @@ export default function ParamsTab(props: TabProps): ReactNode {
     setReading(true);
     setReadError(undefined);
     try {
-      const r = await api<{ values: Record<string, number> }>(`${base}/parameters`);
+      const r = await api<ReadParameters>(`${base}/parameters`);
       setValues(r.values);
       setReadAt(Date.now());
     } catch (e) {
@@ -228,7 +229,7 @@ export default function ParamsTab(props: TabProps): ReactNode {
       // Whatever happened on the wire, show what the device holds now, per parameter.
       if (err.status >= 500) {
         try {
-          const now = await api<{ values: Record<string, number> }>(`${base}/parameters`);
+          const now = await api<ReadParameters>(`${base}/parameters`);
           setResults({
             reread: true,
             rows: Object.entries(changes).map(([id, requested]) => {

@@ -18,41 +18,20 @@ import {
   type PackContext,
   type ParameterGroup,
 } from '@openbms/core';
-import type { Capabilities, ParamInfo } from '../../api/capabilities';
+import type { Capabilities, ParamInfo } from '@openbms/contract/api';
 
-export type { Capabilities, CommandOutcome, CommandView, ParamInfo } from '../../api/capabilities';
+// The API's shapes of the parameter and command routes (from the contract's JSON schemas).
+export type {
+  Capabilities,
+  CommandOutcome,
+  CommandView,
+  ParamDiff,
+  ParamFile,
+  ParamInfo,
+  ParamResult,
+  WriteResult,
+} from '@openbms/contract/api';
 export { parseInput } from '../../ui/input';
-
-export interface ParamResult {
-  id: string;
-  old: number | null;
-  requested: number;
-  readback: number | null;
-  ok: boolean;
-}
-
-export interface WriteResult {
-  dry_run: boolean;
-  changed: string[];
-  results: ParamResult[];
-}
-
-export interface ParamFile {
-  format: 'openbms-parameters';
-  version: number;
-  pack: { id?: string; name?: string; protocol?: string; chemistry?: string };
-  exported_at: number;
-  values: Record<string, number>;
-}
-
-export interface ParamDiff {
-  valid: boolean;
-  errors: { ids: string[]; code: string; message: string }[];
-  warnings: string[];
-  changed: { id: string; current: number | null; file: number }[];
-  unchanged: string[];
-  unknown: { id: string; reason: string }[];
-}
 
 export const GROUPS: readonly ParameterGroup[] = ['voltage', 'temperature', 'current', 'function'];
 
@@ -133,7 +112,7 @@ type Must = 'below' | 'above' | 'notBelow' | 'notAbove';
  */
 export function packContext(
   chemistry: string,
-  limits: Capabilities['limits'],
+  limits: Capabilities['limits'] | undefined,
   snapshotCells?: number,
 ): PackContext {
   const ctx: PackContext = { chemistry: (chemistry === 'nmc' ? 'nmc' : 'lfp') as Chemistry };

@@ -7,7 +7,7 @@ import { useApi } from '../../api/hooks';
 import { usePacks } from '../../api/live';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, ErrorBox, Spinner } from '../../ui';
-import type { AuditView } from './types';
+import type { AuditView } from '@openbms/contract/api';
 
 /** A compact one-line view of an old/new value ({role: "viewer"} -> "role: viewer"). */
 export function compact(v: unknown): string {

@@ -18,43 +18,42 @@ import {
   useReadOnly,
   type Draft,
 } from './form';
-import { NOTIFY_EVENTS, SECRET_MARKER, SEVERITIES, type ChannelType, type Obj } from './types';
-
-const COMMON: Obj = {
-  enabled: true,
-  min_severity: 'warning',
-  rate_limit: { max: 10, per_s: 3600 },
-  retry: { attempts: 5, backoff_s: 5, max_backoff_s: 300 },
-  timeout_s: 10,
-};
+import { SECRET_MARKER } from '@openbms/contract/api';
+import {
+  channelSchema,
+  defaultsOf,
+  isHttpUrl,
+  limitsAt,
+  NOTIFY_EVENTS,
+  schemaAt,
+  SEVERITIES,
+  type ChannelType,
+} from '@openbms/contract/forms';
+import type { Obj } from './types';
 
 /** A new channel of a type, with the schema's defaults and a free id. */
 export function newChannel(type: ChannelType, taken: string[]): Obj {
   let id: string = type;
   for (let n = 2; taken.includes(id); n++) id = `${type}-${n}`;
-  const specific: Record<ChannelType, Obj> = {
-    ntfy: { url: 'https://ntfy.sh', priority: 3 },
-    pushover: { url: 'https://api.pushover.net/1/messages.json' },
-    email: { secure: false, starttls: true, insecure: false },
-    webhook: { method: 'POST' },
-  };
-  return { type, id, ...COMMON, ...specific[type] };
+  return { type, id, ...defaultsOf(channelSchema(type)) };
 }
 
-const ID = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
-const MAILBOX =
-  /^(?:[^<>@\s][^<>@]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/;
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+const EMAIL = channelSchema('email');
+/** An address of the e-mail channel's `to` list, checked as the gateway does. */
+const MAILBOX = limitsAt(EMAIL, 'to[0]').pattern;
+/** A header name of the webhook channel (the schema's pattern for the header keys). */
+const HEADER_NAME = schemaAt(channelSchema('webhook'), 'headers')?.propertyNames?.pattern;
+const headerNameOk = (name: string): boolean =>
+  HEADER_NAME === undefined || new RegExp(HEADER_NAME).test(name);
+
+/** ntfy's priorities as numbers (the schema's range; the names are accepted too). */
+function priorities(): number[] {
+  const { min = 1, max = 5 } = limitsAt(channelSchema('ntfy'), 'priority');
+  return Array.from({ length: max - min + 1 }, (_, i) => min + i);
+}
 
 export function httpUrlProblem(v: unknown, msg: string): string | undefined {
-  if (typeof v !== 'string' || v === '') return undefined;
-  try {
-    const p = new URL(v).protocol;
-    return p === 'http:' || p === 'https:' ? undefined : msg;
-  } catch {
-    return msg;
-  }
+  return typeof v === 'string' && v !== '' && !isHttpUrl(v) ? msg : undefined;
 }
 
 function QuietHours(): ReactNode {
@@ -91,7 +90,6 @@ function QuietHours(): ReactNode {
               type="time"
               label={t('notify.quietFrom')}
               required
-              pattern={HHMM}
               patternMsg={t('v.hhmm')}
             />
             <TextField
@@ -99,7 +97,6 @@ function QuietHours(): ReactNode {
               type="time"
               label={t('notify.quietTo')}
               required
-              pattern={HHMM}
               patternMsg={t('v.hhmm')}
               validate={(v) =>
                 v === (value as Obj | undefined)?.from ? t('v.quietSame') : undefined
@@ -161,7 +158,7 @@ function HeadersEditor(): ReactNode {
       <legend>{t('notify.headers')}</legend>
       <p className="muted small">{t('notify.headersHint')}</p>
       {rows.map((r, i) => {
-        const nameBad = r.name !== '' && !HEADER_NAME.test(r.name);
+        const nameBad = r.name !== '' && !headerNameOk(r.name);
         const valueBad = /[\r\n]/.test(r.value);
         return (
           <div className="header-row" key={i}>
@@ -263,14 +260,13 @@ function TypeFields(props: { type: ChannelType }): ReactNode {
               hint={t('notify.ntfyTopicHint')}
               required
               plain
-              pattern={/^[A-Za-z0-9_-]{1,64}$/}
               patternMsg={t('v.ntfyTopic')}
             />
             <SecretField path="token" label={t('notify.ntfyToken')} />
             <SelectField
               path="priority"
               label={t('notify.priority')}
-              options={[1, 2, 3, 4, 5].map((p) => ({ value: p, label: t(`notify.prio.${p}`) }))}
+              options={priorities().map((p) => ({ value: p, label: t(`notify.prio.${p}`) }))}
             />
           </div>
         </>
@@ -297,28 +293,17 @@ function TypeFields(props: { type: ChannelType }): ReactNode {
         <>
           <div className="row3">
             <TextField path="host" label={t('notify.smtpHost')} required mono />
-            <NumberField
-              path="port"
-              label={t('notify.smtpPort')}
-              hint={t('notify.smtpPortHint')}
-              integer
-              min={1}
-              max={65535}
-            />
-            <TextField
-              path="from"
-              label={t('notify.from')}
-              required
-              pattern={MAILBOX}
-              patternMsg={t('v.mailbox')}
-            />
+            <NumberField path="port" label={t('notify.smtpPort')} hint={t('notify.smtpPortHint')} />
+            <TextField path="from" label={t('notify.from')} required patternMsg={t('v.mailbox')} />
           </div>
           <ListField
             path="to"
             label={t('notify.to')}
             hint={t('notify.toHint')}
             required
-            item={(x) => (MAILBOX.test(x) ? undefined : t('v.mailboxItem', { value: x }))}
+            item={(x) =>
+              MAILBOX?.test(x) === false ? t('v.mailboxItem', { value: x }) : undefined
+            }
           />
           <div className="row2">
             <CheckField path="secure" label={t('notify.secure')} hint={t('notify.secureHint')} />
@@ -407,6 +392,7 @@ export function ChannelEditor(props: {
       <SettingsForm
         draft={props.draft}
         prefix={`notifications[${props.index}]`}
+        schema={channelSchema(type)}
         onSubmit={props.onSave}
       >
         <div className="row3">
@@ -416,7 +402,6 @@ export function ChannelEditor(props: {
               label={t('notify.id')}
               hint={t('notify.idHint')}
               required
-              pattern={ID}
               patternMsg={t('v.id')}
               mono
             />
@@ -456,55 +441,23 @@ export function ChannelEditor(props: {
         <details className="advanced">
           <summary>{t('notify.advanced')}</summary>
           <div className="row3">
-            <NumberField
-              path="rate_limit.max"
-              label={t('notify.rateMax')}
-              required
-              integer
-              min={1}
-              max={1000}
-            />
-            <NumberField
-              path="rate_limit.per_s"
-              label={t('notify.ratePer')}
-              unit="s"
-              required
-              min={1}
-              max={86400}
-            />
-            <NumberField
-              path="timeout_s"
-              label={t('notify.timeout')}
-              unit="s"
-              required
-              min={0.1}
-              max={120}
-            />
+            <NumberField path="rate_limit.max" label={t('notify.rateMax')} required />
+            <NumberField path="rate_limit.per_s" label={t('notify.ratePer')} unit="s" required />
+            <NumberField path="timeout_s" label={t('notify.timeout')} unit="s" required />
           </div>
           <div className="row3">
-            <NumberField
-              path="retry.attempts"
-              label={t('notify.retryAttempts')}
-              required
-              integer
-              min={1}
-              max={20}
-            />
+            <NumberField path="retry.attempts" label={t('notify.retryAttempts')} required />
             <NumberField
               path="retry.backoff_s"
               label={t('notify.retryBackoff')}
               unit="s"
               required
-              min={0.01}
-              max={3600}
             />
             <NumberField
               path="retry.max_backoff_s"
               label={t('notify.retryMax')}
               unit="s"
               required
-              min={0.01}
-              max={86400}
             />
           </div>
         </details>

@@ -1,4 +1,5 @@
 /** Prometheus /metrics (`metrics`): served or not, behind a token or public. */
+import { defaultsOf, FORM_SCHEMAS } from '@openbms/contract/forms';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Card } from '../../ui';
@@ -14,7 +15,7 @@ import {
 } from './form';
 import type { Obj } from './types';
 
-const DEFAULTS: Obj = { enabled: true, auth: true };
+const DEFAULTS: Obj = defaultsOf(FORM_SCHEMAS.metrics);
 
 function AuthChoice(): ReactNode {
   const { t } = useTranslation('settings');
@@ -69,7 +70,7 @@ export function MetricsSection(): ReactNode {
             </p>
           )}
         </StatusPanel>
-        <SettingsForm draft={draft} prefix="metrics">
+        <SettingsForm draft={draft} prefix="metrics" schema={FORM_SCHEMAS.metrics}>
           <CheckField path="enabled" label={t('metrics.enabled')} def />
           <AuthChoice />
           <p className="muted small">{t('metrics.restartHint')}</p>

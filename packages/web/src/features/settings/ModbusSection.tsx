@@ -1,5 +1,12 @@
 /** Modbus TCP server (`modbus_tcp`) and Modbus TCP client (`modbus_client`). */
-import { METRICS, metric } from '@openbms/core';
+import {
+  defaultsOf,
+  fieldProblem,
+  FORM_SCHEMAS,
+  schemaAt,
+  WRITABLE_METRIC_TYPES,
+} from '@openbms/contract/forms';
+import { METRICS } from '@openbms/core';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { usePacks } from '../../api/live';
@@ -10,6 +17,7 @@ import {
   CheckField,
   GroupIssue,
   NumberField,
+  optionsOf,
   OtherIssues,
   SelectField,
   SettingsForm,
@@ -21,29 +29,26 @@ import {
 } from './form';
 import type { Obj } from './types';
 
-export const MODBUS_TCP_DEFAULTS: Obj = {
-  enabled: true,
-  host: '127.0.0.1',
-  port: 5020,
-  writes: false,
-  utc_offset_min: 0,
+const SERVER = FORM_SCHEMAS.modbus_tcp;
+const CLIENT = FORM_SCHEMAS.modbus_client;
+
+/** A new `modbus_tcp:` section: the schema's defaults. */
+export const MODBUS_TCP_DEFAULTS: Obj = defaultsOf(SERVER);
+
+/** A new value to write: a first choice of each required key, the schema's defaults. */
+const NEW_WRITE: Obj = {
+  pack: '',
+  field: 'soc_pct',
+  register: 0,
+  type: 'u16',
+  ...defaultsOf(schemaAt(CLIENT, 'writes[0]') ?? {}),
 };
 
-const NEW_WRITE: Obj = { pack: '', field: 'soc_pct', register: 0, type: 'u16', scale: 1 };
+/** A new `modbus_client:` section: the schema's defaults, a target to fill in, one value. */
+export const MODBUS_CLIENT_DEFAULTS: Obj = { ...defaultsOf(CLIENT), host: '', writes: [NEW_WRITE] };
 
-export const MODBUS_CLIENT_DEFAULTS: Obj = {
-  enabled: true,
-  host: '',
-  port: 502,
-  unit_id: 1,
-  interval_s: 10,
-  timeout_ms: 2000,
-  float_words: 'low_first',
-  writes: [NEW_WRITE],
-};
-
-const SCALAR = new Set(['number', 'integer', 'boolean']);
-const ARRAY = new Set(['number[]', 'boolean[]']);
+const SCALAR: ReadonlySet<string> = new Set(WRITABLE_METRIC_TYPES.scalar);
+const ARRAY: ReadonlySet<string> = new Set(WRITABLE_METRIC_TYPES.list);
 
 /** A metric a client write can carry: `soc_pct`, or an element like `cell_mv[0]`. */
 export function writeFieldProblem(
@@ -51,16 +56,19 @@ export function writeFieldProblem(
   t: (k: string, o?: Record<string, unknown>) => string,
 ): string | undefined {
   if (typeof f !== 'string') return undefined;
-  const m = /^([a-z0-9_]+)(?:\[(\d{1,2})\])?$/.exec(f);
-  if (!m) return t('v.metricField');
-  const def = metric(m[1]!);
-  if (!def) return t('v.metricUnknown', { key: m[1] });
-  if (m[2] === undefined && !SCALAR.has(def.type)) return t('v.metricList', { key: m[1] });
-  if (m[2] !== undefined && !ARRAY.has(def.type)) return t('v.metricNotList', { key: m[1] });
-  return undefined;
+  const r = fieldProblem(f);
+  if (!('problem' in r)) return undefined;
+  switch (r.problem) {
+    case 'format':
+      return t('v.metricField');
+    case 'unknown':
+      return t('v.metricUnknown', { key: r.key });
+    case 'list':
+      return t('v.metricList', { key: r.key });
+    case 'not_list':
+      return t('v.metricNotList', { key: r.key });
+  }
 }
-
-const PORT = { min: 1, max: 65535, integer: true } as const;
 
 function ServerCard(): ReactNode {
   const { t } = useTranslation('settings');
@@ -84,7 +92,7 @@ function ServerCard(): ReactNode {
           </p>
         )}
       </StatusPanel>
-      <SettingsForm draft={draft} prefix="modbus_tcp">
+      <SettingsForm draft={draft} prefix="modbus_tcp" schema={SERVER}>
         <CheckField path="enabled" label={t('modbus.enabled')} def />
         <div className="row3">
           <TextField
@@ -94,13 +102,7 @@ function ServerCard(): ReactNode {
             required
             mono
           />
-          <NumberField
-            path="port"
-            label={t('modbus.port')}
-            hint={t('modbus.portHint')}
-            required
-            {...PORT}
-          />
+          <NumberField path="port" label={t('modbus.port')} hint={t('modbus.portHint')} required />
           <UtcOffsetField />
         </div>
         <CheckField path="writes" label={t('modbus.writes')} hint={t('modbus.writesHint')} />
@@ -124,15 +126,7 @@ function UtcOffsetField(): ReactNode {
   const value = useFormValue('utc_offset_min');
   return (
     <div>
-      <NumberField
-        path="utc_offset_min"
-        label={t('modbus.utcOffset')}
-        unit="min"
-        required
-        integer
-        min={-720}
-        max={840}
-      />
+      <NumberField path="utc_offset_min" label={t('modbus.utcOffset')} unit="min" required />
       {value !== browser && !readOnly && (
         <button
           type="button"
@@ -178,22 +172,11 @@ function WritesEditor(): ReactNode {
             validate={(v) => writeFieldProblem(v, t)}
             mono
           />
-          <NumberField
-            path={`writes[${i}].register`}
-            label={t('modbus.register')}
-            required
-            integer
-            min={0}
-            max={65535}
-          />
+          <NumberField path={`writes[${i}].register`} label={t('modbus.register')} required />
           <SelectField
             path={`writes[${i}].type`}
             label={t('modbus.type')}
-            options={[
-              { value: 'u16', label: 'u16' },
-              { value: 's16', label: 's16' },
-              { value: 'float', label: 'float' },
-            ]}
+            options={optionsOf<string>(CLIENT, 'writes[0].type', (v) => v)}
           />
           <NumberField
             path={`writes[${i}].scale`}
@@ -251,7 +234,7 @@ function ClientCard(): ReactNode {
           </p>
         )}
       </StatusPanel>
-      <SettingsForm draft={draft} prefix="modbus_client">
+      <SettingsForm draft={draft} prefix="modbus_client" schema={CLIENT}>
         <CheckField path="enabled" label={t('modbus.clientEnabled')} def />
         <div className="row3">
           <TextField
@@ -261,41 +244,21 @@ function ClientCard(): ReactNode {
             mono
             placeholder="192.168.1.50"
           />
-          <NumberField path="port" label={t('modbus.port')} required {...PORT} />
-          <NumberField
-            path="unit_id"
-            label={t('modbus.unitId')}
-            required
-            integer
-            min={0}
-            max={255}
-          />
+          <NumberField path="port" label={t('modbus.port')} required />
+          <NumberField path="unit_id" label={t('modbus.unitId')} required />
         </div>
         <div className="row3">
-          <NumberField
-            path="interval_s"
-            label={t('modbus.interval')}
-            unit="s"
-            required
-            min={0.1}
-            max={86400}
-          />
-          <NumberField
-            path="timeout_ms"
-            label={t('modbus.timeout')}
-            unit="ms"
-            required
-            integer
-            min={50}
-            max={60000}
-          />
+          <NumberField path="interval_s" label={t('modbus.interval')} unit="s" required />
+          <NumberField path="timeout_ms" label={t('modbus.timeout')} unit="ms" required />
           <SelectField
             path="float_words"
             label={t('modbus.floatWords')}
-            options={[
-              { value: 'low_first', label: t('modbus.lowFirst') },
-              { value: 'high_first', label: t('modbus.highFirst') },
-            ]}
+            options={optionsOf<string>(
+              CLIENT,
+              'float_words',
+              (v) =>
+                ({ low_first: t('modbus.lowFirst'), high_first: t('modbus.highFirst') })[v] ?? v,
+            )}
           />
         </div>
         <WritesEditor />

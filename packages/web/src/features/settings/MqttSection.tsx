@@ -1,5 +1,5 @@
 /** MQTT publisher, Home Assistant discovery and MQTT commands (config section `mqtt`). */
-import { METRICS } from '@openbms/core';
+import { defaultsOf, FORM_SCHEMAS, isMqttTopic, MQTT_FIELDS } from '@openbms/contract/forms';
 import { useEffect, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { download } from '../../api/client';
@@ -10,6 +10,7 @@ import {
   CheckField,
   GroupIssue,
   NumberField,
+  optionsOf,
   OtherIssues,
   SecretField,
   SelectField,
@@ -23,31 +24,17 @@ import {
 } from './form';
 import type { Obj } from './types';
 
-export const MQTT_DEFAULTS: Obj = {
-  enabled: true,
-  url: 'mqtt://127.0.0.1:1883',
-  base_topic: 'openbms',
-  qos: 0,
-  retain: false,
-  interval_s: 5,
-  compat: { heartbeat: false, daily_max: false, pack: 'off' },
-  homeassistant: { enabled: true, discovery_prefix: 'homeassistant' },
-  commands: { enabled: false, mos: true, soc: false },
-};
+const SCHEMA = FORM_SCHEMAS.mqtt;
 
-/** Keys a user may choose to publish (the metric catalog plus the family's raw extras). */
-const FIELDS = [...METRICS.map((m) => m.key), 'raw'];
+/** A new `mqtt:` section: the schema's defaults. */
+export const MQTT_DEFAULTS: Obj = defaultsOf(SCHEMA);
 
-const URL_RE = /^(mqtt|mqtts|tcp|ssl|ws|wss):\/\/[^\s]+$/;
 const URL_PARTS =
   /^(mqtt|mqtts|tcp|ssl|ws|wss):\/\/(?:([^@/\s]*)@)?(\[[^\]]*\]|[^:/\s]*)(?::(\d*))?(\/\S*)?$/;
 
-/** Checks an MQTT topic level as the server does: no wildcards, no leading/trailing "/". */
+/** Checks an MQTT topic as the server does (the length is the schema's, checked by the field). */
 export function topicProblem(v: unknown, msg: string): string | undefined {
-  if (typeof v !== 'string') return undefined;
-  return v.length > 128 || /[#+\0]/.test(v) || v.startsWith('/') || v.endsWith('/')
-    ? msg
-    : undefined;
+  return typeof v === 'string' && !isMqttTopic(v) ? msg : undefined;
 }
 
 /** The JSON sent: optional parts left empty are dropped. */
@@ -169,7 +156,7 @@ export function MqttSection(): ReactNode {
             </p>
           )}
         </StatusPanel>
-        <SettingsForm draft={draft} prefix="mqtt" testId="mqtt-form">
+        <SettingsForm draft={draft} prefix="mqtt" schema={SCHEMA} testId="mqtt-form">
           <fieldset className="group">
             <legend>{t('mqtt.connection')}</legend>
             <CheckField path="enabled" label={t('mqtt.enabled')} def />
@@ -178,7 +165,6 @@ export function MqttSection(): ReactNode {
               label={t('mqtt.url')}
               hint={t('mqtt.urlHint')}
               required
-              pattern={URL_RE}
               patternMsg={t('v.mqttUrl')}
               mono
             />
@@ -187,14 +173,7 @@ export function MqttSection(): ReactNode {
               <TextField path="username" label={t('mqtt.username')} autoComplete="off" />
               <SecretField path="password" label={t('mqtt.password')} />
             </div>
-            <TextField
-              path="client_id"
-              label={t('mqtt.clientId')}
-              hint={t('mqtt.clientIdHint')}
-              validate={(v) =>
-                typeof v === 'string' && v.length > 128 ? t('v.maxLen', { max: 128 }) : undefined
-              }
-            />
+            <TextField path="client_id" label={t('mqtt.clientId')} hint={t('mqtt.clientIdHint')} />
           </fieldset>
           <fieldset className="group">
             <legend>{t('mqtt.tls')}</legend>
@@ -226,22 +205,15 @@ export function MqttSection(): ReactNode {
                 validate={(v) => topicProblem(v, topicMsg)}
                 mono
               />
-              <NumberField
-                path="interval_s"
-                label={t('mqtt.interval')}
-                unit="s"
-                required
-                min={0.2}
-                max={86400}
-              />
+              <NumberField path="interval_s" label={t('mqtt.interval')} unit="s" required />
               <SelectField
                 path="qos"
                 label={t('mqtt.qos')}
-                options={[
-                  { value: 0, label: t('mqtt.qos0') },
-                  { value: 1, label: t('mqtt.qos1') },
-                  { value: 2, label: t('mqtt.qos2') },
-                ]}
+                options={optionsOf<number>(
+                  SCHEMA,
+                  'qos',
+                  (q) => ({ 0: t('mqtt.qos0'), 1: t('mqtt.qos1'), 2: t('mqtt.qos2') })[q] ?? q,
+                )}
               />
             </div>
             <CheckField path="retain" label={t('mqtt.retain')} hint={t('mqtt.retainHint')} />
@@ -252,7 +224,7 @@ export function MqttSection(): ReactNode {
               chosenLabel={t('mqtt.fieldsChosen')}
               noneLabel={t('mqtt.fieldsNone')}
               initial={['voltage_v', 'current_a', 'power_w', 'soc_pct', 'cell_mv', 'alarms']}
-              options={FIELDS}
+              options={MQTT_FIELDS}
               label={(f) => <code>{f}</code>}
               testId="mqtt-fields"
             />
@@ -266,11 +238,16 @@ export function MqttSection(): ReactNode {
               path="compat.pack"
               label={t('mqtt.compatPack')}
               className="narrow-field wide"
-              options={[
-                { value: 'off', label: t('mqtt.compatPackOff') },
-                { value: 'bat', label: t('mqtt.compatPackBat') },
-                { value: 'b0', label: t('mqtt.compatPackB0') },
-              ]}
+              options={optionsOf<string>(
+                SCHEMA,
+                'compat.pack',
+                (p) =>
+                  ({
+                    off: t('mqtt.compatPackOff'),
+                    bat: t('mqtt.compatPackBat'),
+                    b0: t('mqtt.compatPackB0'),
+                  })[p] ?? p,
+              )}
             />
           </fieldset>
           <fieldset className="group">

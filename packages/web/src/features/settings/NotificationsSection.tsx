@@ -3,6 +3,7 @@
  * log with its retries, and the site location the sunrise/sunset reports are timed by.
  * Operators see the channels and the log; administrators change them.
  */
+import { FORM_SCHEMAS, isTimeZone } from '@openbms/contract/forms';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../../api/client';
@@ -31,9 +32,9 @@ import {
   type DeliveryStatus,
   type NotificationsView,
   type NotifyTestResult,
-  type Obj,
   type SettingsUpdate,
-} from './types';
+} from '@openbms/contract/api';
+import type { Obj } from './types';
 
 /** While a delivery is queued or retrying, the log is asked again this often. */
 const RETRY_POLL_MS = 3000;
@@ -350,15 +351,6 @@ function timeZones(): string[] {
   }
 }
 
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function BrowserZoneButton(): ReactNode {
   const { t } = useTranslation('settings');
   const set = useFormSet();
@@ -394,7 +386,7 @@ function LocationCard(props: {
           })}
         </p>
       )}
-      <SettingsForm draft={draft} prefix="location">
+      <SettingsForm draft={draft} prefix="location" schema={FORM_SCHEMAS.location}>
         <div className="row3">
           <NumberField
             path="latitude"
@@ -402,8 +394,6 @@ function LocationCard(props: {
             hint={t('location.latHint')}
             unit="°"
             required
-            min={-90}
-            max={90}
           />
           <NumberField
             path="longitude"
@@ -411,8 +401,6 @@ function LocationCard(props: {
             hint={t('location.lonHint')}
             unit="°"
             required
-            min={-180}
-            max={180}
           />
           <div>
             <TextField

@@ -7,7 +7,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import { useApi } from '../../api/hooks';
-import type { Role } from '../../api/types';
+import type { Role } from '@openbms/contract/api';
 import { useAuth } from '../../app/auth';
 import { Card, ErrorBox, Spinner } from '../../ui';
 import { AuditSection } from './AuditSection';
@@ -19,7 +19,7 @@ import { NotificationsSection } from './NotificationsSection';
 import { TokensSection } from './TokensSection';
 import { TunnelSection } from './TunnelSection';
 import { UsersSection } from './UsersSection';
-import type { SettingsView } from './types';
+import type { SettingsView } from '@openbms/contract/api';
 import './settings.css';
 
 interface SectionDef {

@@ -9,9 +9,10 @@ import { api, type ApiError } from '../../api/client';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Card, ErrorBox } from '../../ui';
-import type { TokenCreated } from './types';
+import { tokenCreateBody, tokenIdParams, type TokenCreated } from '@openbms/contract/api';
 
-const TOKEN_ID = /^[0-9a-f]{64}$/;
+const TOKEN_ID = new RegExp(tokenIdParams.properties.id.pattern);
+const NAME_MAX = tokenCreateBody.properties.name.maxLength;
 
 function CopyButton(props: { text: string; testId?: string }): ReactNode {
   const { t } = useTranslation('settings');
@@ -55,8 +56,8 @@ export function TokensSection(): ReactNode {
   const nameProblem =
     name.trim() === ''
       ? t('v.required')
-      : name.length > 100
-        ? t('v.maxLen', { max: 100 })
+      : name.length > NAME_MAX
+        ? t('v.maxLen', { max: NAME_MAX })
         : undefined;
   const idProblem = TOKEN_ID.test(revokeId.trim()) ? undefined : t('v.tokenId');
   const revoke = async (id: string) => {

@@ -3,11 +3,12 @@
  * Its live status (client, bytes, uptime, time to expiry) is not on the WebSocket, so this
  * one endpoint is asked every few seconds while the tunnel is enabled and the page is open.
  */
+import { defaultsOf, FORM_SCHEMAS, parseCidr } from '@openbms/contract/forms';
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { BusView } from '../../api/types';
+import type { BusView } from '@openbms/contract/api';
 import { useFmt, type Fmt } from '../../i18n/format';
 import { Card, ErrorBox, Stat } from '../../ui';
 import { SectionActions, StatusPanel, useSettings } from './common';
@@ -21,11 +22,12 @@ import {
   TextField,
   useDraft,
 } from './form';
-import type { Obj, TunnelStatusView } from './types';
+import type { TunnelStatusView } from '@openbms/contract/api';
+import type { Obj } from './types';
 
 const POLL_MS = 3000;
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
+const SCHEMA = FORM_SCHEMAS.tunnel;
 
 export function bytes(fmt: Fmt, n: number | undefined): string {
   if (n === undefined) return fmt.num(undefined);
@@ -122,14 +124,7 @@ export function TunnelSection(): ReactNode {
   const buses = useApi<BusView[]>('/buses');
   const busIds = (buses.data ?? []).map((b) => `${b.site}/${b.id}`);
   const saved = (view?.sections.tunnel ?? null) as Obj | null;
-  const defaults: Obj = {
-    enabled: false,
-    bus: busIds[0] ?? '',
-    host: '127.0.0.1',
-    port: 6790,
-    timeout_s: 120,
-    allow: [],
-  };
+  const defaults: Obj = { ...defaultsOf(SCHEMA), bus: busIds[0] ?? '' };
   const draft = useDraft<Obj>(saved ?? defaults);
   const status = view?.status.tunnel;
   const live = useTunnelStatus(!!status?.enabled);
@@ -141,7 +136,7 @@ export function TunnelSection(): ReactNode {
         <StatusPanel status={status} kind="server">
           <LiveTunnel status={live.status} error={live.error} />
         </StatusPanel>
-        <SettingsForm draft={draft} prefix="tunnel">
+        <SettingsForm draft={draft} prefix="tunnel" schema={SCHEMA}>
           <CheckField path="enabled" label={t('tunnel.enabled')} />
           <div className="row3">
             <SelectField
@@ -165,9 +160,6 @@ export function TunnelSection(): ReactNode {
               label={t('tunnel.port')}
               hint={t('tunnel.portHint')}
               required
-              integer
-              min={0}
-              max={65535}
             />
           </div>
           <NumberField
@@ -176,8 +168,6 @@ export function TunnelSection(): ReactNode {
             hint={t('tunnel.timeoutHint')}
             unit="s"
             required
-            min={1}
-            max={86400}
             className="narrow-field"
           />
           <ListField
@@ -186,7 +176,7 @@ export function TunnelSection(): ReactNode {
             hint={t('tunnel.allowHint')}
             placeholder={'192.168.1.0/24\n10.0.0.5'}
             keepEmpty
-            item={(x) => (IPV4.test(x) ? undefined : t('v.cidr', { value: x }))}
+            item={(x) => (parseCidr(x) ? undefined : t('v.cidr', { value: x }))}
           />
           <ErrorBox error={buses.error} />
           <OtherIssues />

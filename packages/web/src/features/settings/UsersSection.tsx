@@ -3,15 +3,15 @@ import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { Role } from '../../api/types';
+import { passwordSchema, userCreateBody, type Role, type UserView } from '@openbms/contract/api';
 import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import { SelectField, SettingsForm, TextField, useDraft } from './form';
-import type { Obj, UserView } from './types';
+import type { Obj } from './types';
 
-const ROLES: Role[] = ['viewer', 'operator', 'admin'];
-const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/;
+/** The roles, least rights first (the API's list). */
+const ROLES: readonly Role[] = [...userCreateBody.properties.role.enum].reverse();
 const NEW_USER: Obj = { username: '', role: 'viewer', password: '' };
 
 function AddUser(props: { onAdded: (u: UserView) => void }): ReactNode {
@@ -23,6 +23,7 @@ function AddUser(props: { onAdded: (u: UserView) => void }): ReactNode {
     <SettingsForm
       draft={draft}
       prefix=""
+      schema={userCreateBody}
       testId="add-user"
       onSubmit={async () => {
         setBusy(true);
@@ -43,11 +44,7 @@ function AddUser(props: { onAdded: (u: UserView) => void }): ReactNode {
           path="username"
           label={t('users.name')}
           required
-          pattern={USERNAME}
           patternMsg={t('v.username')}
-          validate={(v) =>
-            typeof v === 'string' && v.length > 64 ? t('v.maxLen', { max: 64 }) : undefined
-          }
           keepEmpty
         />
         <SelectField
@@ -75,8 +72,8 @@ function AddUser(props: { onAdded: (u: UserView) => void }): ReactNode {
 
 function passwordProblem(v: unknown, t: (k: string, o?: Record<string, unknown>) => string) {
   if (typeof v !== 'string') return undefined;
-  if (v.length < 8) return t('v.password');
-  if (v.length > 256) return t('v.maxLen', { max: 256 });
+  if (v.length < passwordSchema.minLength) return t('v.password');
+  if (v.length > passwordSchema.maxLength) return t('v.maxLen', { max: passwordSchema.maxLength });
   return undefined;
 }
 

@@ -10,7 +10,13 @@ import { useAction } from '../../api/hooks';
 import { useFmt } from '../../i18n/format';
 import { Badge, ErrorBox } from '../../ui';
 import { issuesOf, useFormCheck, useFormSubmitter, type Draft } from './form';
-import type { IntegrationStatus, Obj, SettingsUpdate, SettingsView, TestResult } from './types';
+import type {
+  IntegrationStatus,
+  SettingsTestResult as TestResult,
+  SettingsUpdate,
+  SettingsView,
+} from '@openbms/contract/api';
+import type { Obj } from './types';
 
 export interface SettingsData {
   view: SettingsView | undefined;

@@ -4,6 +4,12 @@
  * value as the user types (required, range, pattern) and shows the server's 422 issues for
  * its path. Nothing is sent while a field is invalid: the submit and test buttons focus the
  * first bad field instead.
+ *
+ * The limits come from the section's schema: a form is given the section's JSON Schema
+ * (`@openbms/contract/forms`, generated from the zod schema the gateway checks the file
+ * with) and each field reads its minimum, maximum, whole-number rule, length, pattern and
+ * accepted values at its own path. A field states only what the schema cannot (required in
+ * this form, a friendlier message, a check of its own).
  */
 import {
   createContext,
@@ -20,7 +26,9 @@ import {
 import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../../api/client';
 import { Badge } from '../../ui';
-import { SECRET_MARKER, type Issue, type Obj } from './types';
+import { SECRET_MARKER, type ConfigIssue } from '@openbms/contract/api';
+import { limitsAt, type FieldLimits, type JsonSchema } from '@openbms/contract/forms';
+import type { Obj } from './types';
 
 // ------------------------------------------------------------------------- paths
 
@@ -80,7 +88,7 @@ export function within(a: string, b: string): boolean {
 export function issuesOf(e: ApiError | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!e || !Array.isArray(e.details)) return out;
-  for (const i of e.details as Partial<Issue>[]) {
+  for (const i of e.details as Partial<ConfigIssue>[]) {
     if (typeof i?.path === 'string' && typeof i.message === 'string' && !(i.path in out)) {
       out[i.path] = i.message;
     }
@@ -95,6 +103,8 @@ interface FormApi {
   set: (path: string, v: unknown) => void;
   /** Prefix of the server's issue paths for this form ("mqtt", "notifications[2]"). */
   prefix: string;
+  /** The JSON Schema of the value the form edits: where its fields read their limits. */
+  schema: JsonSchema | undefined;
   issues: Record<string, string>;
   /** Show every field's own error (after a submit attempt), not only the touched ones. */
   showAll: boolean;
@@ -169,6 +179,8 @@ export function useDraft<T extends Obj>(initial: T): Draft<T> {
 export function SettingsForm(props: {
   draft: Draft<Obj> | Draft;
   prefix: string;
+  /** The section's schema (FORM_SCHEMAS.mqtt, channelSchema(type)...). */
+  schema?: JsonSchema;
   readOnly?: boolean;
   /** Default: the Save of the form's SectionActions. */
   onSubmit?: () => void;
@@ -186,6 +198,7 @@ export function SettingsForm(props: {
     value: d.value,
     set: d.set,
     prefix: props.prefix,
+    schema: props.schema,
     issues: d.issues,
     showAll: d.showAll,
     readOnly: props.readOnly ?? false,
@@ -272,14 +285,28 @@ export function OtherIssues(): ReactNode {
 
 // ------------------------------------------------------------------------- fields
 
-interface Rules {
+interface Rules extends FieldLimits {
   required?: boolean;
-  min?: number;
-  max?: number;
-  integer?: boolean;
-  pattern?: RegExp;
   patternMsg?: string;
   validate?: (v: unknown) => string | undefined;
+}
+
+/** Select options: the values `schema` accepts at `path`, each with its label. */
+export function optionsOf<V extends string | number>(
+  schema: JsonSchema,
+  path: string,
+  label: (v: V) => ReactNode,
+): { value: V; label: ReactNode }[] {
+  return ((limitsAt(schema, path).values ?? []) as V[]).map((value) => ({
+    value,
+    label: label(value),
+  }));
+}
+
+/** The limits the form's schema sets at `path`. */
+export function useLimits(path: string): FieldLimits {
+  const f = useFormApi();
+  return f.schema ? limitsAt(f.schema, path) : {};
 }
 
 function useRuleCheck(): (v: unknown, r: Rules) => string | undefined {
@@ -296,9 +323,17 @@ function useRuleCheck(): (v: unknown, r: Rules) => string | undefined {
         }
         if (r.min !== undefined && v < r.min) return t('v.min', { min: r.min });
         if (r.max !== undefined && v > r.max) return t('v.max', { max: r.max });
+        if (r.above !== undefined && v <= r.above) return t('v.above', { min: r.above });
+        if (r.below !== undefined && v >= r.below) return t('v.below', { max: r.below });
       }
-      if (typeof v === 'string' && r.pattern && v !== SECRET_MARKER && !r.pattern.test(v)) {
-        return r.patternMsg ?? t('v.format');
+      if (typeof v === 'string' && v !== SECRET_MARKER) {
+        if (r.maxLength !== undefined && v.length > r.maxLength) {
+          return t('v.maxLen', { max: r.maxLength });
+        }
+        if (r.pattern && !r.pattern.test(v)) return r.patternMsg ?? t('v.format');
+      }
+      if (r.values && !r.values.includes(v as string | number | boolean | null)) {
+        return t('v.format');
       }
       return r.validate?.(v);
     },
@@ -329,7 +364,8 @@ function useField(path: string, rules: Rules, hint: boolean): FieldState {
   f.claimed.add(full);
   const [touched, setTouched] = useState(false);
   const value = getIn(f.value, path);
-  const own = useRuleCheck()(value, rules);
+  // The schema's limits, then what the field adds (its own pattern message, required...).
+  const own = useRuleCheck()(value, { ...useLimits(path), ...rules });
   const server = Object.entries(f.issues).find(([k]) => within(k, full))?.[1];
   const error = server ?? (touched || f.showAll ? own : undefined);
   const hintId = `${id}-hint`;

@@ -9,7 +9,7 @@ import { useFmt } from '../../i18n/format';
 import { memo, useMemo, type CSSProperties, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
-import type { AlarmView } from '../../api/types';
+import type { AlarmView } from '@openbms/contract/api';
 import { SocGauge, Spinner, severityTone } from '../../ui';
 import { useLiveState } from '../../api/live';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allowed, parseCidr } from './cidr.js';
-import { tunnelConfigSchema } from './schema.js';
+import { tunnelConfigSchema } from './tunnel.js';
 
 describe('tunnel config', () => {
   it('fills defaults and rejects unknown keys and bad values with clear messages', () => {

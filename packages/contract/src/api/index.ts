@@ -1,0 +1,22 @@
+/**
+ * The API contract: JSON schemas (what the server validates, serializes and documents) and
+ * the TypeScript types derived from them. No zod here: the web bundles only plain objects.
+ */
+export * from './common.js';
+export * from './packs.js';
+export * from './alarms.js';
+export * from './auth.js';
+export * from './control.js';
+export * from './settings.js';
+export * from './notifications.js';
+export * from './exports.js';
+export * from './integrations.js';
+export {
+  CHANNEL_TYPES,
+  NOTIFY_EVENTS,
+  SEVERITIES,
+  type ChannelType,
+  type NotifyEvent,
+  type Severity,
+} from '../config/enums.js';
+export * from './live.js';

@@ -1,0 +1,10 @@
+/**
+ * @openbms/contract — what the gateway, the server and the web console agree on, in one
+ * browser-safe package: the config file's section schemas (zod) and the API's JSON schemas
+ * with the TypeScript types derived from them. No Node built-ins (ESLint enforces it).
+ *
+ * Entry points: `.` (everything), `./api` (JSON schemas and types, no zod) and `./forms`
+ * (the config sections as plain JSON Schema for the web's forms, no zod).
+ */
+export * from './config/index.js';
+export * from './api/index.js';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { Sample } from '@openbms/storage';
 import { unzipSync } from 'fflate';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueNames } from './daily-zip.js';
 import { ZIP_MAX_DAYS } from './routes/exports.js';
@@ -24,7 +25,7 @@ const P3 = 'x/y';
 const P4 = 'x_y';
 
 let dir: string;
-let storage: ReturnType<typeof openSqliteStorage>;
+let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 let h: Harness;
 let viewer: string;
 let operator: string;
@@ -73,8 +74,8 @@ async function list(query = ''): Promise<DailyFile[]> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openbms-zip-'));
-  storage = openSqliteStorage({ dataDir: dir });
-  storage.telemetry.writeSamples([
+  storage = await openSqliteStorage({ dataDir: dir, identity: TEST_ORIGIN });
+  await storage.telemetry.writeSamples(TEST_ORIGIN, [
     ...day(P1, 0, 5),
     ...day(P1, 1, 7, true),
     ...day(P1, 2, 3),
@@ -93,7 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
-  storage?.close();
+  await storage?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -222,7 +223,8 @@ describe('GET /exports/daily.zip', () => {
 
   it(`refuses open ranges whose files span more than ${ZIP_MAX_DAYS} days, takes exactly that many`, async () => {
     const many = 'cap/bus/1';
-    storage.telemetry.writeSamples(
+    await storage.telemetry.writeSamples(
+      TEST_ORIGIN,
       Array.from({ length: ZIP_MAX_DAYS + 1 }, (_, d) => day(many, d, 1)).flat(),
     );
     const pack = `pack=${encodeURIComponent(many)}`;

@@ -6,7 +6,6 @@
  */
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prng } from '@openbms/core';
@@ -14,18 +13,12 @@ import { Gateway, validateConfig, type GatewayEvent } from '@openbms/gateway';
 import { simulatedBuses } from '@openbms/gateway/testing';
 import { localScope } from '@openbms/storage';
 import { openSqliteStorage, type Db, type SqliteStorage } from '@openbms/storage-sqlite';
-import { inThreadStorage } from '@openbms/storage-sqlite/testing';
+import { inThreadStorage, pagesOf } from '@openbms/storage-sqlite/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
 import { hashPassword } from './passwords.js';
 import { TEST_COST } from './testing/harness.js';
 import { LiveClient } from './testing/ws-client.js';
-
-// Loaded untyped (only the read-only open that finds the raw samples' pages needs it).
-const Database = createRequire(import.meta.url)('better-sqlite3') as new (
-  path: string,
-  opts: { readonly: boolean },
-) => Db;
 
 const PACK = 's/b/2';
 const stops: (() => Promise<void> | void)[] = [];
@@ -225,15 +218,7 @@ describe('API on a failing storage', () => {
     const path = join(dir, 'openbms.sqlite');
     // Garbage over pages in the middle of the raw samples (dbstat says which pages they are):
     // the history query below meets the damage, the accounts' pages stay readable.
-    const db = new Database(path, { readonly: true });
-    const raw = (
-      db
-        .prepare("SELECT pageno FROM dbstat WHERE name = 'telemetry_raw' ORDER BY pageno")
-        .all() as {
-        pageno: number;
-      }[]
-    ).map((x) => x.pageno);
-    db.close();
+    const raw = pagesOf(path, 'telemetry_raw');
     expect(raw.length).toBeGreaterThan(30);
     expect(statSync(path).size).toBeGreaterThan(raw.at(-1)! * 4096 - 4096);
     const rnd = prng(5);

@@ -3,3 +3,4 @@
  * built): the storage in the test's own thread, for tests that reach its connection.
  */
 export { inThreadStorage, inThreadTelemetry } from './in-thread.js';
+export { pagesOf } from './pages.js';

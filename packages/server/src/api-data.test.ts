@@ -353,3 +353,15 @@ describe('health and malformed requests', () => {
     expect(r.body.code).toBe('NOT_FOUND');
   });
 });
+
+describe('scope', () => {
+  it("reads every pack's data in the server's own scope (its organisation and gateway)", async () => {
+    const before = h.telemetry.scopes.length;
+    await h.call('GET', `/api/v1/packs/${P1}/history`, { token: viewer });
+    await h.call('GET', '/api/v1/exports/daily', { token: viewer });
+    await h.call('GET', `/api/v1/exports/csv?pack=${P1}`, { token: viewer });
+    const seen = h.telemetry.scopes.slice(before);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (const s of seen) expect(s).toEqual(S);
+  });
+});

@@ -30,7 +30,7 @@ import type { GatewayApi } from './gateway-api.js';
 import { loggerOptions, type LoggerOption } from './logging.js';
 import { RouteCollector } from './openapi.js';
 import { checkWebSocketOrigin, normalizeOrigin, registerSecurityHeaders } from './security.js';
-import { Serial } from './serial.js';
+import { Limiter, Serial } from './serial.js';
 import { LiveRegistry } from './sessions.js';
 import { DEFAULT_COST, type ScryptCost } from './passwords.js';
 import { FailureLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -101,6 +101,9 @@ export interface ServerDeps {
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
+/** History queries and export chunks in flight at once (about the storage's reader threads). */
+const HEAVY_READS = 2;
+
 /**
  * Query strings and path parameters arrive as text, so their scalars are coerced ("5" -> 5);
  * arrays and objects never are (Fastify's default 'array' mode would turn ["x"] into "x").
@@ -165,6 +168,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     origin,
     scope: localScope(origin),
     accounts: new Serial(),
+    reads: new Limiter(HEAVY_READS),
     gateway: deps.gateway,
     clock,
     startedAt: clock(),

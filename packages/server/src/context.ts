@@ -12,7 +12,7 @@ import type { TokenIssuer } from './auth.js';
 import type { GatewayApi } from './gateway-api.js';
 import type { ScryptCost } from './passwords.js';
 import type { FailureLimiter } from './rate-limit.js';
-import type { Serial } from './serial.js';
+import type { Limiter, Serial } from './serial.js';
 import type { LiveRegistry } from './sessions.js';
 
 export interface ServerContext extends TokenIssuer {
@@ -29,6 +29,8 @@ export interface ServerContext extends TokenIssuer {
   scope: Scope;
   /** Account changes (setup, users, passwords) one at a time: a check and its change never interleave. */
   accounts: Serial;
+  /** Heavy reads in flight at once (history, export chunks); see serial.ts. */
+  reads: Limiter;
   gateway: GatewayApi;
   clock: () => number;
   startedAt: number;

@@ -303,3 +303,45 @@ describe('uniqueNames', () => {
     ]);
   });
 });
+
+describe('range exports on the real store (streamed)', () => {
+  const long = 'long/bus/1';
+  const n = 12_000;
+  beforeAll(async () => {
+    const samples: Sample[] = Array.from({ length: n }, (_, i) => ({
+      packId: long,
+      ts: T0 + i * 1000,
+      snapshot: { voltage_v: 52 + (i % 100) / 100, soc_pct: i % 100 },
+    }));
+    for (let i = 0; i < n; i += 4000)
+      await storage.telemetry.writeSamples(TEST_ORIGIN, samples.slice(i, i + 4000));
+  });
+  const range = `pack=${encodeURIComponent(long)}&from=${T0}&to=${T0 + n * 1000}`;
+
+  it('streams a CSV of 12,000 samples: chunked, no length known ahead, every row there', async () => {
+    const r = await get(`/api/v1/exports/csv?${range}&fields=soc_pct,voltage_v`, viewer);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('transfer-encoding')).toBe('chunked');
+    expect(r.headers.get('content-length')).toBeNull();
+    const lines = (await r.text()).trimEnd().split('\n');
+    expect(lines).toHaveLength(n + 1);
+    expect(lines[0]).toBe('time,soc_pct,voltage_v');
+    expect(lines[n]).toBe(`${new Date(T0 + (n - 1) * 1000).toISOString()},${(n - 1) % 100},52.99`);
+  });
+
+  it('streams the XLSX of the same rows; a bad query is a 400 before any byte', async () => {
+    const r = await get(`/api/v1/exports/xlsx?${range}&fields=soc_pct`, viewer);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('transfer-encoding')).toBe('chunked');
+    const files = unzipSync(new Uint8Array(await r.arrayBuffer()));
+    const sheet = new TextDecoder().decode(files['xl/worksheets/sheet1.xml']!);
+    expect(sheet.match(/<row /g)).toHaveLength(n + 1);
+    expect(sheet).toContain(`<row r="${n + 1}">`);
+    const bad = await get(
+      `/api/v1/exports/xlsx?pack=${encodeURIComponent(long)}&fields=nope`,
+      viewer,
+    );
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: string }).code).toBe('REQUEST_INVALID');
+  });
+});

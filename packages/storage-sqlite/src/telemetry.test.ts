@@ -127,6 +127,29 @@ describe('SqliteTelemetry on a real database file', () => {
     db.close();
   });
 
+  it('finds every series of an export without fields, layouts numbered past one byte included', () => {
+    const { db } = tempDb();
+    const t = new SqliteTelemetry(db);
+    // 300 samples with 1, 2, ... 300 cells: 300 layouts, most of them numbered above 127.
+    t.writeSamples(
+      O,
+      Array.from({ length: 300 }, (_, i) => ({
+        packId: 'p',
+        ts: T0 + i * 1000,
+        snapshot: { cell_mv: Array.from({ length: i + 1 }, (_, c) => 3000 + c) },
+      })),
+    );
+    const plan = t.planExport(S, { packId: 'p', from: T0, to: T0 + 300_000 });
+    expect(plan.fields).toEqual(Array.from({ length: 300 }, (_, c) => `cell_mv.${c}`));
+    const last = t
+      .csvChunk(plan, T0 + 299_000)
+      .text.trimEnd()
+      .split(',');
+    expect(last).toHaveLength(301);
+    expect(last[300]).toBe('3299');
+    db.close();
+  });
+
   it('applies its migrations once', () => {
     const { db } = tempDb();
     migrateSchema(db, () => O);

@@ -60,11 +60,16 @@ function fileName(pack: string, suffix: string): string {
   return `${safeName(pack)}_${suffix}.csv`;
 }
 
-function sendCsv(reply: FastifyReply, name: string, csv: AsyncIterable<string>): FastifyReply {
+function sendCsv(
+  ctx: ServerContext,
+  reply: FastifyReply,
+  name: string,
+  csv: AsyncIterable<string>,
+): FastifyReply {
   return reply
     .header('content-type', 'text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${name}"`)
-    .send(Readable.from(csv, { objectMode: false }));
+    .send(Readable.from(ctx.reads.chunks(csv), { objectMode: false }));
 }
 
 export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -112,6 +117,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!(await dayExists(pack, date)))
         throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
       return sendCsv(
+        ctx,
         reply,
         fileName(pack, date),
         await ctx.telemetry.exportCsv(ctx.scope, { packId: pack, from, to: from + DAY_MS - 1 }),
@@ -216,13 +222,14 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const names = uniqueNames(files.map((f) => fileName(f.packId, f.date)));
       const entries = files.map((f, i) => ({
         name: names[i]!,
-        content: () => {
+        content: async () => {
           const start = dayStart(f.date);
-          return ctx.telemetry.exportCsv(ctx.scope, {
+          const csv = await ctx.telemetry.exportCsv(ctx.scope, {
             packId: f.packId,
             from: start,
             to: start + DAY_MS - 1,
           });
+          return ctx.reads.chunks(csv);
         },
       }));
       const zipName = `${pack !== undefined ? safeName(pack) : 'all'}_${first}_${last}`;
@@ -295,7 +302,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           `${new Date(from).toISOString().slice(0, 10)}_${new Date(to).toISOString().slice(0, 10)}`,
         );
         if (format === 'csv')
-          return sendCsv(reply, name, await ctx.telemetry.exportCsv(ctx.scope, q));
+          return sendCsv(ctx, reply, name, await ctx.telemetry.exportCsv(ctx.scope, q));
         const rows = await ctx.telemetry.exportRows(ctx.scope, q);
         return reply
           .header('content-type', XLSX_TYPE)
@@ -303,7 +310,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
             'content-disposition',
             `attachment; filename="${name.replace(/\.csv$/, '.xlsx')}"`,
           )
-          .send(xlsxStream(rows, pack));
+          .send(xlsxStream({ fields: rows.fields, batches: ctx.reads.chunks(rows.batches) }, pack));
       },
     );
   }

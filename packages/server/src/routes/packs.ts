@@ -78,13 +78,15 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!pack && !latest) throw new BmsError('NOT_FOUND', `no pack "${id}"`);
       const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
       const fields = parseFields(req.query.fields, latest);
-      const r = await ctx.telemetry.history(ctx.scope, {
-        packId: id,
-        from,
-        to,
-        fields,
-        resolution: req.query.resolution ?? 'auto',
-      });
+      const r = await ctx.reads.run(() =>
+        ctx.telemetry.history(ctx.scope, {
+          packId: id,
+          from,
+          to,
+          fields,
+          resolution: req.query.resolution ?? 'auto',
+        }),
+      );
       return {
         pack_id: r.packId,
         resolution: r.resolution,

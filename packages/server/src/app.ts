@@ -101,8 +101,8 @@ export interface ServerDeps {
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
-/** History queries and export chunks in flight at once (about the storage's reader threads). */
-const HEAVY_READS = 2;
+/** History queries and export chunks in flight at once (serial.ts says why one). */
+const HEAVY_READS = 1;
 
 /**
  * Query strings and path parameters arrive as text, so their scalars are coerced ("5" -> 5);

@@ -86,8 +86,8 @@ export function sheetName(name: string): string {
 
 /** Rows encoded and deflated at a time (~20 kB of XML). */
 const ROWS_PER_PIECE = 64;
-/** Rows written before the event loop gets a turn (a few ms of work). */
-const ROWS_PER_TURN = 512;
+/** Rows written before the event loop gets a turn (a few ms of work: the pollers' I/O goes between). */
+const ROWS_PER_TURN = 128;
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

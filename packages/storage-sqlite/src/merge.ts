@@ -160,6 +160,7 @@ function legacyRow(
   row: Row,
   identity: Origin,
   newId: (at: number) => string,
+  spare: () => number,
 ): Row | undefined {
   const ids = { org_id: identity.orgId, gateway_id: identity.gatewayId };
   switch (table) {
@@ -172,9 +173,27 @@ function legacyRow(
       return u ? { ...row, ...ids, user_id: u.id } : undefined;
     }
     case 'alarm_events':
-      return { ...row, ...ids, local_id: row['id'], id: newId(row['raised_at'] as number) };
-    case 'audit_log':
-      return { ...row, ...ids, local_id: row['id'], id: newId(row['at'] as number) };
+    case 'audit_log': {
+      const at = (table === 'alarm_events' ? row['raised_at'] : row['at']) as number;
+      // Merged before (its number may have moved, see below): nothing to add.
+      const same =
+        table === 'alarm_events'
+          ? 'SELECT 1 FROM alarm_events WHERE gateway_id = ? AND pack_id = ? AND code = ? AND raised_at = ? AND origin = ? AND message = ?'
+          : 'SELECT 1 FROM audit_log WHERE gateway_id = ? AND action = ? AND user = ? AND at = ? AND result = ? AND new_json IS ?';
+      const key =
+        table === 'alarm_events'
+          ? [row['pack_id'], row['code'], at, row['origin'], row['message']]
+          : [row['action'], row['user'], at, row['result'], row['new_json']];
+      if (db.prepare(same).get(identity.gatewayId, ...key) !== undefined) return undefined;
+      // Its old number, unless a newer event has it (a fresh file numbers from 1 again): then
+      // one above every number of both files.
+      const taken =
+        db
+          .prepare(`SELECT 1 FROM ${table} WHERE gateway_id = ? AND local_id = ?`)
+          .get(identity.gatewayId, row['id']) !== undefined;
+      const localId = taken ? spare() : row['id'];
+      return { ...row, ...ids, local_id: localId, id: newId(at) };
+    }
   }
   return row;
 }
@@ -222,6 +241,29 @@ export function mergeDatabase(
     if (!hasTable(src, table) || !hasTable(db, table)) return;
     const cols = columns(db, table);
     const legacy = !columns(src, table).has('org_id');
+    // Numbers for old events whose number a newer one has: above every number of both files.
+    let next = 0;
+    const spare = (): number => {
+      if (next === 0) {
+        const top = (d: Db, sql: string, ...args: unknown[]): number => {
+          try {
+            return (d.prepare(sql).get(...args) as { n: number | null }).n ?? 0;
+          } catch {
+            return 0; // unreadable (damaged) in the old file: the target's numbers still count
+          }
+        };
+        next =
+          Math.max(
+            top(src, `SELECT max(id) AS n FROM ${table}`),
+            top(
+              db,
+              `SELECT max(local_id) AS n FROM ${table} WHERE gateway_id = ?`,
+              identity.gatewayId,
+            ),
+          ) + 1;
+      }
+      return next++;
+    };
     const rows = salvage(
       src,
       `SELECT rowid AS k, * FROM ${table} WHERE rowid > ? ORDER BY rowid`,
@@ -232,9 +274,11 @@ export function mergeDatabase(
     const write = (): void => {
       db.transaction(() => {
         for (const stored of batch) {
-          const row = legacy ? legacyRow(db, table, stored, identity, newId) : stored;
+          const row = legacy ? legacyRow(db, table, stored, identity, newId, spare) : stored;
           if (!row) {
-            one(table, stored['k'] as number, 'refused: its user is not there');
+            // A token whose user is not there; an event or entry merged before is no gap.
+            if (table === 'tokens')
+              one(table, stored['k'] as number, 'refused: its user is not there');
             continue;
           }
           const names = Object.keys(row).filter((c) => cols.has(c));

@@ -228,4 +228,54 @@ describe('upgrading a database written before the storage was tenant-aware (v0.s
       await again.close();
     }
   });
+
+  it('merges a file from before the identity columns (a set-aside file of the old version) as its migration would', async () => {
+    const dir = mkdtempSync(join(root, 'm'));
+    const s = await SqliteStorage.open({ dataDir: dir, clock: () => T0 + 3 * DAY });
+    try {
+      const S = localScope(s.identity);
+      // The fresh file has numbered an event of its own already: 1 is taken.
+      const mine = await s.alarms.raise(s.identity, {
+        packId: 'home/rack/2',
+        code: 'comm_lost',
+        severity: 'fault',
+        origin: 'gateway',
+        raisedAt: T0 + 2 * DAY,
+        message: 'after the damage',
+      });
+      expect(mine.localId).toBe(1);
+      const old = join(dir, 'old.sqlite');
+      copyFileSync(FIXTURE, old);
+      const report = await s.merge(old);
+      expect(report).toMatchObject({ alarms: 4, audit: 3, users: 3, tokens: 2, unreadable: [] });
+      // Every old event is there: under its old number, or the next free one when it was taken.
+      const events = await s.alarms.list(S);
+      expect(events.map((e) => [e.code, e.localId])).toEqual([
+        ['comm_lost', 1],
+        ['storage_full', 4],
+        ['soc_low', 3],
+        ['comm_lost', 2],
+        ['cell_ov', 5],
+      ]);
+      expect((await s.audit.list(S)).map((e) => [e.localId, e.action])).toEqual([
+        [3, 'mos.charge'],
+        [2, 'parameter.write'],
+        [1, 'user.add'],
+      ]);
+      expect((await s.users.findToken('b'.repeat(64), T0))?.username).toBe('Bob');
+      const h = await s.telemetry.history(S, {
+        packId: 'home/rack/3',
+        from: T0,
+        to: T0 + DAY,
+        fields: ['soc_pct'],
+        resolution: 'raw',
+        maxPoints: 10_000,
+      });
+      expect(h.series['soc_pct']!.t).toHaveLength(288);
+      // Twice: nothing more.
+      expect(await s.merge(old)).toMatchObject({ alarms: 0, audit: 0, users: 0, tokens: 0 });
+    } finally {
+      await s.close();
+    }
+  });
 });

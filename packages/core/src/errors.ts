@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   READBACK_MISMATCH: 'A value was written but reading it back gave a different value.',
   INTERNAL:
     'An unexpected failure inside OpenBMS (a bug); the server logs it, the caller gets no details.',
+  GATEWAY_UNAVAILABLE:
+    'The gateway did not answer in time (offline, or the link to it is down); the outcome of a command sent to it is unknown.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -584,6 +584,7 @@ function checkAlarm(e: NewAlarm): void {
 function checkAudit(e: NewAuditEntry): void {
   recordChecks.time(e.at, 'at');
   recordChecks.text(e.user, 'user', 64);
+  recordChecks.optText(e.userId, 'userId', 64);
   recordChecks.optText(e.packId, 'packId');
   recordChecks.text(e.action, 'action', 100);
   recordChecks.json(e.old, 'old');

@@ -34,6 +34,7 @@ interface Row {
   gateway_id: string;
   at: number;
   user: string;
+  user_id: string | null;
   pack_id: string | null;
   action: string;
   old_json: string | null;
@@ -53,6 +54,7 @@ function toEntry(r: Row): AuditEntry {
     action: r.action,
     result: r.result,
   };
+  if (r.user_id !== null) e.userId = r.user_id;
   if (r.pack_id !== null) e.packId = r.pack_id;
   if (r.old_json !== null) e.old = JSON.parse(r.old_json) as unknown;
   if (r.new_json !== null) e.new = JSON.parse(r.new_json) as unknown;
@@ -66,9 +68,9 @@ export class SqliteAudit {
   constructor(private readonly db: Db) {
     try {
       this.insert = db.prepare(
-        `INSERT INTO audit_log (id, local_id, org_id, gateway_id, at, user, pack_id, action, old_json, new_json, result, detail)
+        `INSERT INTO audit_log (id, local_id, org_id, gateway_id, at, user, user_id, pack_id, action, old_json, new_json, result, detail)
          VALUES (@id, coalesce(@localId, (SELECT coalesce(max(local_id), 0) + 1 FROM audit_log WHERE gateway_id = @gatewayId)),
-                 @orgId, @gatewayId, @at, @user, @packId, @action, @old, @new, @result, @detail)
+                 @orgId, @gatewayId, @at, @user, @userId, @packId, @action, @old, @new, @result, @detail)
          RETURNING *`,
       );
     } catch (e) {
@@ -89,6 +91,7 @@ export class SqliteAudit {
       gatewayId: o.gatewayId,
       at: time(e.at, 'at'),
       user: text(e.user, 'user', 64),
+      userId: optText(e.userId, 'userId', 64),
       packId: optText(e.packId, 'packId'),
       action: text(e.action, 'action', 100),
       old: json(e.old, 'old'),

@@ -9,6 +9,9 @@
  * bookmark or an audit line naming event 42 still finds it. ULIDs of existing rows take their
  * time from the row (raise time, entry time, creation time), in the old order. User names
  * become unique within an organisation; tokens point at their user's id.
+ *
+ * `records/005` adds the acting user's id to the audit log (`user_id`, NULL for entries that
+ * no account made and for those made before).
  */
 import type { Migration } from './db.js';
 
@@ -184,6 +187,14 @@ export const RECORDS_MIGRATIONS: Migration[] = [
         CREATE INDEX tokens_user ON tokens (user_id);
         CREATE INDEX tokens_expires ON tokens (expires_at) WHERE expires_at IS NOT NULL;
       `);
+    },
+  },
+  {
+    id: 'records/005',
+    up(db) {
+      // The audit log records the acting principal (ADR: principal and policy): its user id
+      // beside the name. Entries made before stay without one (NULL); nothing is rebuilt.
+      db.exec('ALTER TABLE audit_log ADD COLUMN user_id TEXT');
     },
   },
 ];

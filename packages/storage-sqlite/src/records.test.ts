@@ -70,6 +70,7 @@ describe('sqlite records', () => {
       'records/002',
       'records/003',
       'records/004',
+      'records/005',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -78,7 +79,13 @@ describe('sqlite records', () => {
         .prepare("SELECT id FROM schema_migrations WHERE id LIKE 'records/%' ORDER BY id")
         .all() as { id: string }[]
     ).map((r) => r.id);
-    expect(ids).toEqual(['records/001', 'records/002', 'records/003', 'records/004']);
+    expect(ids).toEqual([
+      'records/001',
+      'records/002',
+      'records/003',
+      'records/004',
+      'records/005',
+    ]);
     db.close();
   });
 

@@ -240,7 +240,14 @@ export interface AuditEntry {
   orgId: string;
   gatewayId: string;
   at: number;
+  /** Who acted: the user name (or the integration, such as `mqtt`, that acted). */
   user: string;
+  /**
+   * The acting principal's user id (ULID), when an account acted; absent for what no account
+   * did (a failed login under an unknown name, an integration) and for entries made before it
+   * was recorded.
+   */
+  userId?: string;
   packId?: string;
   /** e.g. `parameter.write`, `mos.charge`, `soc.set`, `user.add`, `login`. */
   action: string;

@@ -206,6 +206,7 @@ export class MemoryAudit implements AuditStore {
       action: text(e.action, 'action', 100),
       result: oneOf(e.result, 'result', ['ok', 'refused', 'failed'] as const),
     };
+    if (e.userId !== undefined && e.userId !== null) s.userId = text(e.userId, 'userId', 64);
     if (e.packId !== undefined && e.packId !== null) s.packId = text(e.packId, 'packId');
     const old = json(e.old, 'old');
     const nu = json(e.new, 'new');

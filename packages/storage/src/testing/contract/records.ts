@@ -373,6 +373,19 @@ export function auditContract(name: string, open: Opener<{ audit: AuditStore }>)
       expect(listed).toEqual([e3, e2, e1]);
     });
 
+    it("keeps the acting principal's user id beside the name, absent when none acted", async () => {
+      const a = audit();
+      const userId = '01JD000000000000000000USER';
+      const by = await a.append(O1, entry({ userId, action: 'mos.charge' }));
+      const anon = await a.append(O1, entry({ at: T0 + 1, user: 'mqtt', action: 'soc.set' }));
+      expect(by.userId).toBe(userId);
+      expect('userId' in anon).toBe(false);
+      const listed = await a.list(S1);
+      expect(listed.find((e) => e.id === by.id)).toMatchObject({ user: 'alice', userId });
+      expect(listed.find((e) => e.id === anon.id)).not.toHaveProperty('userId');
+      await expectCode(() => append({ userId: '' }), 'REQUEST_INVALID', 'userId');
+    });
+
     it('lists newest first (ties by id), filtered by pack and user, limited', async () => {
       const a = audit();
       const made = [

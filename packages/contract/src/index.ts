@@ -3,8 +3,10 @@
  * browser-safe package: the config file's section schemas (zod) and the API's JSON schemas
  * with the TypeScript types derived from them. No Node built-ins (ESLint enforces it).
  *
- * Entry points: `.` (everything), `./api` (JSON schemas and types, no zod) and `./forms`
- * (the config sections as plain JSON Schema for the web's forms, no zod).
+ * Entry points: `.` (everything), `./api` (JSON schemas and types, no zod), `./forms`
+ * (the config sections as plain JSON Schema for the web's forms, no zod) and `./gateway` (the
+ * gateway seam's wire messages: event envelope, commands, results; zod).
  */
 export * from './config/index.js';
 export * from './api/index.js';
+export * from './gateway/index.js';

@@ -37,6 +37,8 @@ import type { ConfigFile } from './config-file.js';
 import { GatewaySettings } from './settings/index.js';
 import { BusPoller } from './scheduler/index.js';
 import { EventBus, type PackRef, type PackStatus } from './types.js';
+import { InProcessGateway } from './seam/in-process.js';
+import type { BusInfo, LocalGatewayParts, SiteInfo } from './seam/types.js';
 import { StorageWatch, type StorageStatus } from './storage-watch.js';
 import { SampleWriter, type WriterStatus } from './writer.js';
 
@@ -86,7 +88,7 @@ export function retentionOf(c: Config): RetentionPolicy {
   };
 }
 
-export class Gateway {
+export class Gateway implements LocalGatewayParts {
   readonly events: EventBus;
   readonly alarms: AlarmEngine;
   readonly writer: SampleWriter;
@@ -106,6 +108,11 @@ export class Gateway {
   readonly settings: GatewaySettings | undefined;
   /** Whose records this gateway writes (organisation and gateway ids). */
   readonly identity: Origin;
+  /**
+   * This gateway behind the seam a server reads it through (async reads, numbered events,
+   * commands with transaction ids): the same interface a remote gateway has (seam/README.md).
+   */
+  readonly link: InProcessGateway;
 
   constructor(private readonly opts: GatewayOptions) {
     this.clock = opts.clock ?? { now: () => Date.now() };
@@ -169,6 +176,10 @@ export class Gateway {
     this.settings = opts.configFile
       ? new GatewaySettings(this.integrations, opts.configFile)
       : undefined;
+    this.link = new InProcessGateway(this, {
+      now: () => this.clock.now(),
+      onError: (e) => this.log('error', `gateway seam: ${String(e)}`),
+    });
     this.storageWatch = new StorageWatch({
       storage: opts.storage,
       writer: this.writer,
@@ -303,11 +314,11 @@ export class Gateway {
     return undefined;
   }
 
-  sites(): { id: string; name: string }[] {
+  sites(): SiteInfo[] {
     return sitesOf(this.opts.config).map((s) => ({ id: s.id, name: s.name ?? s.id }));
   }
 
-  buses(): { id: string; site: string; port: string; protocol: string; packs: string[] }[] {
+  buses(): BusInfo[] {
     return this.running.map((b) => ({
       id: b.config.id,
       site: b.site,

@@ -16,3 +16,4 @@ export * from './integrations/metrics/index.js';
 export * from './integrations/tunnel/index.js';
 export * from './integrations/notify/index.js';
 export * from './buses.js';
+export * from './seam/index.js';

@@ -1,4 +1,4 @@
-export { ControlService } from './service.js';
+export { ControlService, commandOfError, isRefusal } from './service.js';
 export { CommandLog, COMMANDS_KEPT } from './commands.js';
 export {
   INTERLOCK_THRESHOLD_A,

@@ -40,19 +40,21 @@ import {
   type WriteIo,
   type WritePlan,
 } from './write-run.js';
-import type {
-  CommandListener,
-  CommandOutcome,
-  CommandState,
-  CommandStatus,
-  ControlCapabilities,
-  ControlOperation,
-  ControlServiceOptions,
-  ParameterDiff,
-  ParameterFile,
-  ParameterValues,
-  ResolvedPack,
-  WriteResult,
+import {
+  actorOf,
+  type Actor,
+  type CommandListener,
+  type CommandOutcome,
+  type CommandState,
+  type CommandStatus,
+  type ControlCapabilities,
+  type ControlOperation,
+  type ControlServiceOptions,
+  type ParameterDiff,
+  type ParameterFile,
+  type ParameterValues,
+  type ResolvedPack,
+  type WriteResult,
 } from './types.js';
 
 /** What an attempt records for the audit log as it goes (kept on failures too). */
@@ -74,6 +76,26 @@ const resultOf = (plan: Plan): WriteResult => ({
   results: plan.results,
   changed: plan.changed,
 });
+
+/**
+ * The command status recorded for an attempt that threw (refused or failed), by its error: a
+ * caller that only has the error (the gateway seam, which turns it into a command result)
+ * finds the status the log and the audit entry got.
+ */
+const statusOfError = new WeakMap<object, CommandStatus>();
+
+/** The command status recorded for this error, when an audited attempt threw it. */
+export function commandOfError(err: unknown): CommandStatus | undefined {
+  return typeof err === 'object' && err !== null ? statusOfError.get(err) : undefined;
+}
+
+/**
+ * Whether an error means "not done, on purpose" (nothing was sent): validation, capability,
+ * interlock, confirmation, device refusal, an unknown pack.
+ */
+export function isRefusal(err: unknown): boolean {
+  return isBmsError(err) && (REFUSALS.has(err.code) || err.code === 'NOT_FOUND');
+}
 
 /** Codes that mean "not done, on purpose": validation, capability, interlock, device no. */
 const REFUSALS = new Set<ErrorCode>([
@@ -245,7 +267,7 @@ export class ControlService {
   async writeParameters(
     packId: string,
     values: unknown,
-    user: string,
+    by: Actor | string,
     opts: { dryRun?: boolean } = {},
   ): Promise<WriteResult> {
     const p = this.pack(packId);
@@ -259,7 +281,7 @@ export class ControlService {
         return resultOf(plan);
       });
     }
-    const { value } = await this.attempt(p, user, 'parameter.write', async (trail) => {
+    const { value, command } = await this.attempt(p, by, 'parameter.write', async (trail) => {
       trail.new = values;
       const checked = requireValues(values);
       return p.poller.exclusive(async (_t, ex) => {
@@ -286,7 +308,7 @@ export class ControlService {
         };
       });
     });
-    return value;
+    return { ...value, command };
   }
 
   /** How the write path sends frames on the held link: the family's builder, runSteps, a parameter read. */
@@ -319,11 +341,11 @@ export class ControlService {
     packId: string,
     whichIn: unknown,
     onIn: unknown,
-    user: string,
+    by: Actor | string,
   ): Promise<CommandOutcome> {
     const p = this.pack(packId);
     const named = whichIn === 'charge' || whichIn === 'discharge' ? whichIn : undefined;
-    const r = await this.attempt(p, user, named ? `mos.${named}` : 'mos', async (trail) => {
+    const r = await this.attempt(p, by, named ? `mos.${named}` : 'mos', async (trail) => {
       trail.new = { which: whichIn, on: onIn };
       const which = requireOneOf(whichIn, 'which', ['charge', 'discharge'] as const);
       const on = requireBoolean(onIn, 'on');
@@ -368,9 +390,9 @@ export class ControlService {
   }
 
   /** Sets the BMS's state of charge (its coulomb counter), then reads it back. */
-  async setSoc(packId: string, pctIn: unknown, user: string): Promise<CommandOutcome> {
+  async setSoc(packId: string, pctIn: unknown, by: Actor | string): Promise<CommandOutcome> {
     const p = this.pack(packId);
-    const r = await this.attempt(p, user, 'soc.set', async (trail) => {
+    const r = await this.attempt(p, by, 'soc.set', async (trail) => {
       trail.new = { soc_pct: pctIn };
       const pct = requireNumber(pctIn, 'pct');
       const ops = this.need(p, 'set_soc');
@@ -400,9 +422,9 @@ export class ControlService {
   }
 
   /** Sets the BMS clock (default: the gateway's now). No family reports its clock back. */
-  async setClock(packId: string, ms: unknown, user: string): Promise<CommandOutcome> {
+  async setClock(packId: string, ms: unknown, by: Actor | string): Promise<CommandOutcome> {
     const p = this.pack(packId);
-    const r = await this.attempt(p, user, 'clock.set', async (trail) => {
+    const r = await this.attempt(p, by, 'clock.set', async (trail) => {
       trail.new = { clock_ms: ms ?? 'now' };
       const at = ms === undefined ? this.clock.now() : requireNumber(ms, 'ms');
       const ops = this.need(p, 'set_clock');
@@ -427,9 +449,13 @@ export class ControlService {
   }
 
   /** Restores the factory parameter set; reads the parameters before and after when it can. */
-  async restoreDefaults(packId: string, confirm: unknown, user: string): Promise<CommandOutcome> {
+  async restoreDefaults(
+    packId: string,
+    confirm: unknown,
+    by: Actor | string,
+  ): Promise<CommandOutcome> {
     const p = this.pack(packId);
-    const r = await this.attempt(p, user, 'parameters.restore_defaults', async (trail) => {
+    const r = await this.attempt(p, by, 'parameters.restore_defaults', async (trail) => {
       const ops = this.need(p, 'restore_defaults');
       this.confirmed(p, confirm, 'restore its default parameters');
       const read = p.def.control?.readParameters;
@@ -453,15 +479,19 @@ export class ControlService {
     return r.value ? { command: r.command, readback: r.value } : { command: r.command };
   }
 
-  async restart(packId: string, confirm: unknown, user: string): Promise<CommandOutcome> {
-    return this.oneShot(packId, confirm, user, 'restart', 'pack.restart', 'restart it');
+  async restart(packId: string, confirm: unknown, by: Actor | string): Promise<CommandOutcome> {
+    return this.oneShot(packId, confirm, by, 'restart', 'pack.restart', 'restart it');
   }
 
-  async factoryReset(packId: string, confirm: unknown, user: string): Promise<CommandOutcome> {
+  async factoryReset(
+    packId: string,
+    confirm: unknown,
+    by: Actor | string,
+  ): Promise<CommandOutcome> {
     return this.oneShot(
       packId,
       confirm,
-      user,
+      by,
       'factory_reset',
       'pack.factory_reset',
       'factory-reset it',
@@ -474,13 +504,13 @@ export class ControlService {
   private async oneShot(
     packId: string,
     confirm: unknown,
-    user: string,
+    by: Actor | string,
     op: 'restart' | 'factory_reset',
     action: string,
     what: string,
   ): Promise<CommandOutcome> {
     const p = this.pack(packId);
-    const r = await this.attempt(p, user, action, async () => {
+    const r = await this.attempt(p, by, action, async () => {
       const ops = this.need(p, op);
       this.confirmed(p, confirm, what);
       const steps = this.build(p, op, () => ops(this.target(p)));
@@ -652,10 +682,11 @@ export class ControlService {
    */
   private async attempt<T>(
     p: ResolvedPack,
-    user: string,
+    by: Actor | string,
     action: string,
     run: (trail: Trail) => Promise<Done<T>>,
   ): Promise<{ value: T; command: CommandStatus }> {
+    const user = actorOf(by);
     const trail: Trail = {};
     try {
       const { value, detail } = await run(trail);
@@ -670,7 +701,7 @@ export class ControlService {
       const sent = e instanceof PartialRun || (e instanceof WriteAborted && e.written.length > 0);
       const state: CommandState =
         isBmsError(err) && REFUSALS.has(err.code) && !sent ? 'refused' : 'failed';
-      await this.record(
+      const command = await this.record(
         p,
         user,
         action,
@@ -678,6 +709,7 @@ export class ControlService {
         err instanceof Error ? err.message : String(err),
         trail,
       );
+      if (typeof err === 'object' && err !== null) statusOfError.set(err, command);
       throw err;
     }
   }
@@ -685,7 +717,7 @@ export class ControlService {
   /** Audits an attempt (an audit failure goes to onError: the command's own result stands). */
   private async record(
     p: ResolvedPack,
-    user: string,
+    user: Actor,
     action: string,
     status: CommandState,
     detail: string,
@@ -695,7 +727,8 @@ export class ControlService {
     try {
       await this.o.audit.append(this.o.origin, {
         at,
-        user,
+        user: user.username,
+        ...(user.userId !== undefined ? { userId: user.userId } : {}),
         packId: p.ref.id,
         action,
         ...(trail.old !== undefined ? { old: trail.old } : {}),
@@ -706,7 +739,15 @@ export class ControlService {
     } catch (e) {
       this.onError(e);
     }
-    return this.log.add({ packId: p.ref.id, action, user, at, status, detail });
+    return this.log.add({
+      packId: p.ref.id,
+      action,
+      user: user.username,
+      ...(user.userId !== undefined ? { userId: user.userId } : {}),
+      at,
+      status,
+      detail,
+    });
   }
 }
 

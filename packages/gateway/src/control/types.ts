@@ -97,16 +97,36 @@ export interface WriteResult {
   results: ParameterResult[];
   /** Ids whose value differs from the current one (the only ones sent). */
   changed: string[];
+  /** The write's command status (absent on a dry run, which is not a command). */
+  command?: CommandStatus;
 }
 
 export type CommandState = 'done' | 'refused' | 'failed';
+
+/**
+ * Who a command runs for: the principal's user name and id, or an integration acting under a
+ * name of its own (`mqtt`, `modbus`: no user id). A bare string is such a name.
+ */
+export interface Actor {
+  username: string;
+  /** The user's id (ULID) when an account acts. */
+  userId?: string;
+}
+
+/** An Actor from what a caller passes (a bare string: a name without an account). */
+export function actorOf(by: Actor | string): Actor {
+  return typeof by === 'string' ? { username: by } : by;
+}
 
 /** A control command as the API lists it (the last 200 are kept in memory). */
 export interface CommandStatus {
   id: number;
   packId: string;
   action: string;
+  /** Who asked (a user name, or `mqtt`, `modbus`). */
   user: string;
+  /** The principal's user id, when an account asked. */
+  userId?: string;
   at: number;
   status: CommandState;
   detail: string;

@@ -6,3 +6,4 @@ export { simulatedBuses, type SimulatedBuses } from './sim-buses.js';
 export { opensslIn, selfSignedCert, type TestCert } from './tls.js';
 export { HttpReceiver } from './notify.js';
 export { BROKER, Watcher, namespace } from './mqtt.js';
+export { JsonWireLink } from './json-wire.js';

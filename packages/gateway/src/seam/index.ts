@@ -1,0 +1,3 @@
+export * from './types.js';
+export { InProcessGateway, type InProcessOptions } from './in-process.js';
+export { StreamCursor, type Arrival, type StreamPosition } from './cursor.js';

@@ -7,7 +7,6 @@ import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
 import {
-  localScope,
   type AlarmStore,
   type AuditStore,
   type Origin,
@@ -17,6 +16,8 @@ import {
 import { BmsError } from '@openbms/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
+import { GatewayRegistry } from './gateways.js';
+import { Policy, requireRole } from './policy.js';
 import type { ServerContext } from './context.js';
 import { installJsonBodyParser } from './body.js';
 import {
@@ -26,7 +27,7 @@ import {
   sendError,
   wsErrorHandler,
 } from './errors.js';
-import type { GatewayApi } from './gateway-api.js';
+import type { BoxGateway, GatewayLink } from './gateway-api.js';
 import { loggerOptions, type LoggerOption } from './logging.js';
 import { RouteCollector } from './openapi.js';
 import { checkWebSocketOrigin, normalizeOrigin, registerSecurityHeaders } from './security.js';
@@ -62,11 +63,21 @@ export interface ServerDeps {
     identity?: Origin;
   };
   /**
-   * Whose records the server writes and sees (the single box: its gateway and organisation;
-   * default `storage.identity`).
+   * The server's own identity (the single box: its gateway and organisation; default
+   * `storage.identity`): whose accounts log in here, whose id its own records carry.
    */
   identity?: Origin;
-  gateway: GatewayApi;
+  /**
+   * The box's gateway: its link (the seam) and the machine's own services (settings, metrics,
+   * notifications, tunnel, MQTT panel). The `Gateway` class satisfies it.
+   */
+  gateway: BoxGateway;
+  /**
+   * Further gateways to serve, by their links (the fleet's collectors; tests' second
+   * organisation). Each belongs to its organisation: the policy shows it to that organisation's
+   * members only.
+   */
+  gateways?: readonly GatewayLink[];
   /** ms since the epoch; injectable for tests. Default Date.now. */
   clock?: () => number;
   /** true: JSON logs on stdout at info; an object picks the level and/or the stream. */
@@ -160,16 +171,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       "the server needs the gateway's identity (organisation and gateway ids): pass `identity`, or a storage that has its own",
     );
   }
+  const gateways = new GatewayRegistry([deps.gateway.link, ...(deps.gateways ?? [])]);
   const ctx: ServerContext = {
     alarms: deps.storage.alarms,
     audit: deps.storage.audit,
     users: deps.storage.users,
     telemetry: deps.storage.telemetry,
     origin,
-    scope: localScope(origin),
+    scope: { orgIds: [origin.orgId] },
+    gateways,
+    policy: new Policy(gateways),
+    box: deps.gateway,
     accounts: new Serial(),
     reads: new Limiter(HEAVY_READS),
-    gateway: deps.gateway,
     clock,
     startedAt: clock(),
     sessionTtlMs: deps.sessionTtlMs ?? WEEK_MS,
@@ -179,9 +193,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     secureCookie: deps.secureCookie ?? false,
     live: new LiveRegistry(),
     ...(deps.dataDir !== undefined ? { dataDir: deps.dataDir } : {}),
-    async record(e) {
+    async record(e, whose = origin) {
       try {
-        await deps.storage.audit.append(origin, { ...e, at: clock() });
+        await deps.storage.audit.append(whose, { ...e, at: clock() });
       } catch (err) {
         app.log.error({ err, action: e.action }, 'audit append failed');
       }
@@ -216,7 +230,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return;
     }
     req.auth = await resolveSecret(ctx, presentedSecret(req, inQuery));
-    checkAccess(access, req.auth, `${req.method} ${req.routeOptions.url ?? ''}`);
+    const what = `${req.method} ${req.routeOptions.url ?? ''}`;
+    checkAccess(access, req.auth, what);
+    if (req.routeOptions.config.box === true && req.auth)
+      requireRole(req.auth, access, origin.orgId, what);
   });
 
   await app.register(
@@ -232,7 +249,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       exportRoutes(api, ctx);
       healthRoutes(api, ctx);
       liveRoutes(api, ctx);
-      controlRoutes(api, ctx); // only when ctx.gateway.control is present
+      controlRoutes(api, ctx); // only when a gateway runs control commands
       integrationRoutes(api, ctx);
       notificationRoutes(api, ctx);
       settingsRoutes(api, ctx);

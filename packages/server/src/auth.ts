@@ -1,49 +1,40 @@
 /**
- * Who is calling and what they may do. Sessions and API tokens are random 32-byte secrets;
- * only their sha256 is stored (UserStore.createToken/findToken), so a copy of the database
- * does not log anyone in. A request is authenticated by `Authorization: Bearer <secret>`
- * or the session cookie (and `?token=` on the WebSocket only, where browsers cannot set a
- * header). The role is read from the user on every request, so a role change or a deleted
- * user takes effect at once.
+ * Who is calling. Sessions and API tokens are random 32-byte secrets; only their sha256 is
+ * stored (UserStore.createToken/findToken), so a copy of the database does not log anyone
+ * in. A request is authenticated by `Authorization: Bearer <secret>` or the session cookie
+ * (and `?token=` on the WebSocket only, where browsers cannot set a header), and resolved
+ * once into a `Principal` (policy.ts): the user, their organisations and their role in each,
+ * read from the store on every request, so a role change or a deleted user takes effect at
+ * once. What the principal may do is the policy's to say.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { BmsError } from '@openbms/core';
-import type { Role, Scope, UserStore } from '@openbms/storage';
+import type { Origin, Scope, User, UserStore } from '@openbms/storage';
 import type { FastifyRequest } from 'fastify';
+import { allows, type Access, type Membership, type Principal } from './policy.js';
 
-/** Who may call a route: anyone (`public`), or a user with at least this role. */
-export type Access = 'public' | Role;
-
-export interface AuthInfo {
-  /** The user's id (ULID) and organisation. */
-  userId: string;
-  orgId: string;
-  username: string;
-  role: Role;
-  kind: 'session' | 'api';
-  /** sha256 (hex) of the secret used: the token's id. */
-  tokenId: string;
-}
+export type { Access, Principal };
+export { checkAccess, roleAtLeast } from './policy.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    auth: AuthInfo | null;
+    /** The caller, resolved once by the onRequest hook; null on public routes without credentials. */
+    auth: Principal | null;
   }
   interface FastifyContextConfig {
     /** Required on every /api route; checked by the onRequest hook of app.ts. */
     access?: Access;
     /** Accept `?token=` as a credential (WebSocket only). */
     tokenInQuery?: boolean;
+    /**
+     * A route about the box the server runs on (its settings, notifications, metrics, tunnel):
+     * `access` is needed in the box's own organisation.
+     */
+    box?: boolean;
   }
 }
 
 export const SESSION_COOKIE = 'openbms_session';
-
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
-
-export function roleAtLeast(role: Role, needed: Role): boolean {
-  return RANK[role] >= RANK[needed];
-}
 
 export function hashToken(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
@@ -51,15 +42,28 @@ export function hashToken(secret: string): string {
 
 export interface TokenIssuer {
   users: UserStore;
-  /** Whose accounts these are (the single box's organisation). */
-  scope: Scope;
   clock: () => number;
   sessionTtlMs: number;
 }
 
-/** Creates a session or API token; returns the secret (shown once) and its id. */
+/** The scope of one organisation's accounts (a user name is unique within one). */
+export function accountScope(orgId: string): Scope {
+  return { orgIds: [orgId] };
+}
+
+/**
+ * A user's organisations and roles. Accounts belong to one organisation today (the single
+ * box's local one), where their role is the one stored with them; memberships of other
+ * organisations come with the fleet's organisations.
+ */
+export function membershipsOf(user: Pick<User, 'orgId' | 'role'>): Membership[] {
+  return [{ orgId: user.orgId, role: user.role }];
+}
+
+/** Creates a session or API token of a user of `orgId`; returns the secret (shown once) and its id. */
 export async function issueToken(
   ctx: TokenIssuer,
+  orgId: string,
   username: string,
   kind: 'session' | 'api',
   name?: string,
@@ -68,7 +72,7 @@ export async function issueToken(
   const id = hashToken(secret);
   const createdAt = ctx.clock();
   const expiresAt = kind === 'session' ? createdAt + ctx.sessionTtlMs : undefined;
-  await ctx.users.createToken(ctx.scope, {
+  await ctx.users.createToken(accountScope(orgId), {
     hash: id,
     username,
     kind,
@@ -98,13 +102,13 @@ export function presentedSecret(req: FastifyRequest, allowQuery: boolean): strin
 }
 
 /**
- * Resolves a presented secret to a user. Returns null when nothing was presented; throws
+ * Resolves a presented secret to a principal. Returns null when nothing was presented; throws
  * AUTH_REQUIRED when a secret was presented but is unknown, expired or its user is gone.
  */
 export async function resolveSecret(
   ctx: TokenIssuer,
   secret: string | undefined,
-): Promise<AuthInfo | null> {
+): Promise<Principal | null> {
   if (secret === undefined) return null;
   const id = hashToken(secret);
   const token = await ctx.users.findToken(id);
@@ -115,42 +119,52 @@ export async function resolveSecret(
     throw new BmsError('AUTH_REQUIRED', 'the session has expired (log in again)');
   }
   // The user in the token's own organisation, read now: a role change or a deletion counts at once.
-  const user = await ctx.users.get({ orgIds: [token.orgId] }, token.username);
+  const user = await ctx.users.get(accountScope(token.orgId), token.username);
   if (!user || user.id !== token.userId)
     throw new BmsError('AUTH_REQUIRED', 'the user of this token no longer exists');
   return {
     userId: user.id,
-    orgId: user.orgId,
     username: user.username,
-    role: user.role,
+    orgId: user.orgId,
+    memberships: membershipsOf(user),
     kind: token.kind,
     tokenId: id,
   };
 }
 
-/** Throws AUTH_REQUIRED / FORBIDDEN unless `auth` satisfies `access`. */
-export function checkAccess(access: Access, auth: AuthInfo | null, what: string): void {
-  if (access === 'public') return;
-  if (!auth)
-    throw new BmsError('AUTH_REQUIRED', `log in (session cookie or Bearer token) to ${what}`);
-  if (!roleAtLeast(auth.role, access)) {
-    throw new BmsError(
-      'FORBIDDEN',
-      `${what} needs the ${access} role; ${auth.username} is ${auth.role}`,
-    );
-  }
-}
-
-/** Throws FORBIDDEN unless the caller is `username` or an admin. */
-export function requireSelfOrAdmin(auth: AuthInfo | null, username: string, what: string): void {
-  if (!auth) throw new BmsError('AUTH_REQUIRED', `log in to ${what}`);
-  if (auth.username !== username && auth.role !== 'admin') {
-    throw new BmsError('FORBIDDEN', `only ${username} or an admin may ${what}`);
-  }
-}
-
 /** The caller, for handlers of routes whose access is not `public`. */
-export function caller(req: FastifyRequest): AuthInfo {
+export function caller(req: FastifyRequest): Principal {
   if (!req.auth) throw new BmsError('AUTH_REQUIRED', 'log in first');
   return req.auth;
+}
+
+/**
+ * Whose an audit entry about a principal's own account is (login, password, tokens): their
+ * organisation, recorded by this server's gateway.
+ */
+export function accountOrigin(server: Origin, p: Pick<Principal, 'orgId'>): Origin {
+  return { orgId: p.orgId, gatewayId: server.gatewayId };
+}
+
+/** How an audit entry names the principal who acted. */
+export function actedBy(p: Principal): { user: string; userId: string } {
+  return { user: p.username, userId: p.userId };
+}
+
+/**
+ * Throws unless the principal may manage this token: their own, or one of an organisation
+ * they are an admin of. A token of an organisation the principal is not a member of is
+ * NOT_FOUND (its existence does not leak).
+ */
+export function requireSelfOrAdmin(
+  p: Principal,
+  token: { userId: string; orgId: string; username: string },
+  what: string,
+): void {
+  if (token.userId === p.userId) return;
+  if (!p.memberships.some((m) => m.orgId === token.orgId))
+    throw new BmsError('NOT_FOUND', 'no such token');
+  if (!allows(p, 'admin', token.orgId)) {
+    throw new BmsError('FORBIDDEN', `only ${token.username} or an admin may ${what}`);
+  }
 }

@@ -1,4 +1,4 @@
-/** What every route module receives: the stores, the gateway and the shared services. */
+/** What every route module receives: the stores, the gateways, the policy and the shared services. */
 import type {
   AlarmStore,
   AuditStore,
@@ -9,8 +9,10 @@ import type {
   UserStore,
 } from '@openbms/storage';
 import type { TokenIssuer } from './auth.js';
-import type { GatewayApi } from './gateway-api.js';
+import type { BoxGateway } from './gateway-api.js';
+import type { GatewayRegistry } from './gateways.js';
 import type { ScryptCost } from './passwords.js';
+import type { Policy } from './policy.js';
 import type { FailureLimiter } from './rate-limit.js';
 import type { Limiter, Serial } from './serial.js';
 import type { LiveRegistry } from './sessions.js';
@@ -21,17 +23,23 @@ export interface ServerContext extends TokenIssuer {
   users: UserStore;
   telemetry: TelemetryStore;
   /**
-   * Whose records this server writes (audit entries, accounts): the single box's gateway and
-   * organisation. Its queries see `scope` (the same gateway); a principal's scope replaces it
-   * when requests carry one.
+   * This server's own identity: the box's organisation (whose accounts log in here, whose
+   * settings the box's admin changes) and the gateway whose id its own records carry (logins,
+   * account changes). What a request may see comes from its principal (policy.ts), not from here.
    */
   origin: Origin;
+  /** The box organisation's accounts (login, setup). */
   scope: Scope;
+  /** Every gateway the server serves, by id (the box's first). */
+  gateways: GatewayRegistry;
+  /** Who may see and do what (principal, organisation, role). */
+  policy: Policy;
+  /** The box's gateway: its link and the machine's own services (settings, metrics...). */
+  box: BoxGateway;
   /** Account changes (setup, users, passwords) one at a time: a check and its change never interleave. */
   accounts: Serial;
   /** Heavy reads in flight at once (history, export chunks); see serial.ts. */
   reads: Limiter;
-  gateway: GatewayApi;
   clock: () => number;
   startedAt: number;
   passwordCost: ScryptCost;
@@ -45,6 +53,9 @@ export interface ServerContext extends TokenIssuer {
   live: LiveRegistry;
   /** The directory holding the database, when the store is a local file (disk space). */
   dataDir?: string;
-  /** Appends to the audit log; an audit failure is logged, never fails the request. */
-  record(e: Omit<NewAuditEntry, 'at'>): Promise<void>;
+  /**
+   * Appends to the audit log as a record of `origin` (default: this server's own); an audit
+   * failure is logged, never fails the request.
+   */
+  record(e: Omit<NewAuditEntry, 'at'>, origin?: Origin): Promise<void>;
 }

@@ -1,13 +1,15 @@
 /**
- * The control routes over a fake ControlApi: roles (a viewer reads, gets 403 on writes),
- * schema errors (400 naming the field), the status of each coded error (409 refused, 422
- * validation, 501 capability, 502 read-back) and the snake_case bodies of successes.
+ * The control routes over a fake control service behind the real in-process seam: roles (a
+ * viewer reads, gets 403 on writes), schema errors (400 naming the field), the status of each
+ * coded error (409 refused, 422 validation, 501 capability, 502 read-back), the snake_case
+ * bodies of successes, and the acting principal (name and user id) reaching the service.
  */
 import { BmsError } from '@openbms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAlarms, TEST_ORIGIN } from '@openbms/storage/testing';
 import type {
-  ControlApi,
+  Actor,
+  ControlPort,
   ControlCapabilities,
   ControlCommandOutcome,
   ControlCommandStatus,
@@ -19,7 +21,7 @@ import { startHarness, type Harness } from './testing/harness.js';
 const PACK = 'home/bus1/1';
 const P = encodeURIComponent(PACK);
 
-class FakeControl implements ControlApi {
+class FakeControl implements ControlPort {
   readonly calls: { op: string; args: unknown[] }[] = [];
   private seq = 0;
 
@@ -27,7 +29,8 @@ class FakeControl implements ControlApi {
     if (packId !== PACK) throw new BmsError('NOT_FOUND', `no pack ${packId}`);
   }
 
-  private done(packId: string, action: string, user: string): ControlCommandStatus {
+  private done(packId: string, action: string, by: Actor | string): ControlCommandStatus {
+    const user = typeof by === 'string' ? by : by.username;
     return { id: ++this.seq, packId, action, user, at: 1000, status: 'done', detail: 'ok' };
   }
 
@@ -72,11 +75,11 @@ class FakeControl implements ControlApi {
   async writeParameters(
     packId: string,
     values: Record<string, number>,
-    user: string,
+    by: Actor,
     opts: { dryRun?: boolean } = {},
   ) {
     this.known(packId);
-    this.calls.push({ op: 'writeParameters', args: [values, user, opts] });
+    this.calls.push({ op: 'writeParameters', args: [values, by, opts] });
     const v = values['cell_ov_l1_mv'];
     if (v !== undefined && v > 4500) {
       throw new BmsError(
@@ -128,7 +131,7 @@ class FakeControl implements ControlApi {
     packId: string,
     which: 'charge' | 'discharge',
     on: boolean,
-    user: string,
+    user: Actor,
   ): Promise<ControlCommandOutcome> {
     this.known(packId);
     this.calls.push({ op: 'setMos', args: [which, on, user] });
@@ -140,7 +143,7 @@ class FakeControl implements ControlApi {
     }
     return { command: this.done(packId, `mos.${which}`, user), readback: { [`${which}_mos`]: on } };
   }
-  async setSoc(packId: string, pct: number, user: string) {
+  async setSoc(packId: string, pct: number, user: Actor) {
     this.known(packId);
     this.calls.push({ op: 'setSoc', args: [pct, user] });
     return { command: this.done(packId, 'soc.set', user), readback: { soc_pct: pct } };
@@ -152,7 +155,7 @@ class FakeControl implements ControlApi {
       'daly-modbus cannot set the BMS clock (its protocol has no such command)',
     );
   }
-  private async confirmed(packId: string, confirm: string | undefined, user: string, a: string) {
+  private async confirmed(packId: string, confirm: string | undefined, user: Actor, a: string) {
     this.known(packId);
     this.calls.push({ op: a, args: [confirm, user] });
     if (confirm !== 'Pack 1') {
@@ -162,13 +165,13 @@ class FakeControl implements ControlApi {
     }
     return { command: this.done(packId, a, user) };
   }
-  restoreDefaults(packId: string, confirm: string | undefined, user: string) {
+  restoreDefaults(packId: string, confirm: string | undefined, user: Actor) {
     return this.confirmed(packId, confirm, user, 'parameters.restore_defaults');
   }
-  restart(packId: string, confirm: string | undefined, user: string) {
+  restart(packId: string, confirm: string | undefined, user: Actor) {
     return this.confirmed(packId, confirm, user, 'pack.restart');
   }
-  factoryReset(packId: string, confirm: string | undefined, user: string) {
+  factoryReset(packId: string, confirm: string | undefined, user: Actor) {
     return this.confirmed(packId, confirm, user, 'pack.factory_reset');
   }
   records(packId: string): never {
@@ -352,9 +355,12 @@ describe('successes', () => {
       changed: ['cell_ov_l1_mv'],
       results: [{ id: 'cell_ov_l1_mv', old: 3550, requested: 3500, readback: 3500, ok: true }],
     });
+    // The acting principal: otto's name and user id, as the store knows them.
+    const otto = await h.stores.users.get({ orgIds: [TEST_ORIGIN.orgId] }, 'otto');
+    expect(otto?.id).toMatch(/^[0-9A-Z]{26}$/);
     expect(control.calls.at(-1)).toEqual({
       op: 'writeParameters',
-      args: [{ cell_ov_l1_mv: 3500 }, 'otto', { dryRun: false }],
+      args: [{ cell_ov_l1_mv: 3500 }, { username: 'otto', userId: otto?.id }, { dryRun: false }],
     });
     const dry = await h.call('PUT', `/api/v1/packs/${P}/parameters`, {
       token: operator,
@@ -410,7 +416,7 @@ describe('successes', () => {
   });
 });
 
-it('without a ControlApi the control routes do not exist', async () => {
+it('without a control service on any gateway the control routes do not exist', async () => {
   const bare = await startHarness();
   try {
     const admin = await bare.setupAdmin();

@@ -1,12 +1,25 @@
 /**
- * What the server needs from the running gateway. The composition root (`openbms start`)
- * passes an object with these methods; tests pass a small fake. The server never reaches
- * into the scheduler or the alarm engine directly.
+ * What the server needs of gateways.
+ *
+ * - **Every gateway it serves** is a `GatewayLink` (the seam, `@openbms/gateway`'s
+ *   `seam/`): an asynchronous read model, a numbered event stream and commands with
+ *   transaction ids, the same whether the gateway runs in this process or across a network.
+ *   The server holds them in a `GatewayRegistry` (gateways.ts) and addresses them by id.
+ * - **The box it runs on** (the single box: `openbms start`) also has what belongs to that
+ *   machine and is not part of the seam: its config file's settings, notification channels,
+ *   Prometheus metrics, the UART tunnel and the MQTT panel export. `BoxGateway` is those, with
+ *   the box's own link. The `Gateway` class satisfies it as is; tests pass a small fake.
  */
-import type { AlarmEvent } from '@openbms/storage';
-import type { NotificationsStatus, NotifyTestResult, StorageStatus } from '@openbms/gateway';
+import type {
+  GatewayLink,
+  MetricsExposure,
+  NotificationsStatus,
+  NotifyTestResult,
+  StorageStatus,
+} from '@openbms/gateway';
 // Every other server file takes the gateway's types from here.
 import type {
+  BusInfo,
   GatewayEvent,
   GatewayListener,
   PackStatus,
@@ -14,62 +27,31 @@ import type {
   SettingsTestResult,
   SettingsUpdate,
   SettingsView,
-} from '@openbms/gateway';
-import type {
-  CommandOutcome as ControlCommandOutcome,
-  CommandStatus as ControlCommandStatus,
-  ControlCapabilities,
-  ParameterDiff as ControlParameterDiff,
-  ParameterFile as ControlParameterFile,
-  WriteResult as ControlWriteResult,
+  SiteInfo,
 } from '@openbms/gateway';
 
-export type { GatewayEvent, GatewayListener, PackStatus, StorageStatus };
+export type {
+  BusInfo,
+  GatewayEvent,
+  GatewayLink,
+  GatewayListener,
+  PackStatus,
+  SiteInfo,
+  StorageStatus,
+};
 
-export interface SiteInfo {
-  id: string;
-  name: string;
-}
-
-export interface BusInfo {
-  id: string;
-  site: string;
-  /** Serial path or `tcp://host:port`. */
-  port: string;
-  protocol: string;
-  /** Ids of the packs on this bus. */
-  packs: string[];
-}
-
-/** The part of the gateway's EventBus the server uses (the WebSocket subscribes to it). */
-export interface GatewayEvents {
-  on(listener: GatewayListener): () => void;
-}
-
-export interface GatewayApi {
-  packs(): PackStatus[];
-  pack(id: string): PackStatus | undefined;
-  sites(): SiteInfo[];
-  buses(): BusInfo[];
-  /** The gateway's EventBus (snapshot, online, alarm events). */
-  events: GatewayEvents;
-  /** Acknowledges an alarm event; false when it is unknown or already acknowledged. */
-  acknowledgeAlarm(id: number, user: string): Promise<boolean>;
-  /** Active alarms of one pack, of the gateway scope (`gateway`: storage alarms), or all. */
-  activeAlarms(packId?: string): AlarmEvent[];
-  alarmCounts(packId?: string): Promise<Record<string, number>>;
-  /** Whether everything is being stored (`/health`); absent: always ok. */
-  storageStatus?(): Promise<StorageStatus>;
+/** The gateway of the box this server runs on: its seam, and the machine's own services. */
+export interface BoxGateway {
+  /** The box's gateway behind the seam (an `InProcessGateway`). */
+  readonly link: GatewayLink;
   /** UART tunnel status (client address, bytes, uptime, expiry), undefined without a tunnel. */
   tunnelStatus?(): unknown;
   /** IoT MQTT Panel dashboard JSON (seed 001), undefined when MQTT is not configured. */
   mqttPanel?(): unknown;
   /** Prometheus text exposition, when the gateway exports metrics. */
-  metrics?: { render(): string; contentType: string; public: boolean };
-  /** Safe control (parameters, commands); its routes exist only when this is present. */
-  control?: ControlApi;
+  metrics?: MetricsExposure | undefined;
   /** Notification channels, counters and delivery log; absent when none are configured. */
-  notifications?: NotificationsApi;
+  notifications?: NotificationsApi | undefined;
   /** Config file settings, backup and restore (routes/settings.ts); absent: those routes answer 404. */
   settings?: SettingsApi | undefined;
 }
@@ -113,55 +95,11 @@ export type { NotificationsStatus, NotifyTestResult };
 
 // ---------------------------------------------------------------- safe control
 
-/**
- * What the control routes need: the gateway's ControlService
- * (packages/gateway/src/control) satisfies it as is. Every method that changes a pack
- * validates, sends through the bus's exclusive slot, reads back and audits by itself; the
- * routes only translate HTTP. Errors are BmsErrors (COMMAND_REFUSED, PARAM_*,
- * CAPABILITY_MISSING, READBACK_MISMATCH, NOT_FOUND, REQUEST_INVALID, TRANSPORT_*).
- */
-export interface ControlApi {
-  capabilities(packId: string): ControlCapabilities;
-  readParameters(packId: string): Promise<{ values: Record<string, number> }>;
-  writeParameters(
-    packId: string,
-    values: Record<string, number>,
-    user: string,
-    opts?: { dryRun?: boolean },
-  ): Promise<ControlWriteResult>;
-  exportParameters(packId: string): Promise<ControlParameterFile>;
-  diffParameters(packId: string, file: unknown): Promise<ControlParameterDiff>;
-  setMos(
-    packId: string,
-    which: 'charge' | 'discharge',
-    on: boolean,
-    user: string,
-  ): Promise<ControlCommandOutcome>;
-  setSoc(packId: string, pct: number, user: string): Promise<ControlCommandOutcome>;
-  setClock(packId: string, ms: number | undefined, user: string): Promise<ControlCommandOutcome>;
-  restoreDefaults(
-    packId: string,
-    confirm: string | undefined,
-    user: string,
-  ): Promise<ControlCommandOutcome>;
-  restart(
-    packId: string,
-    confirm: string | undefined,
-    user: string,
-  ): Promise<ControlCommandOutcome>;
-  factoryReset(
-    packId: string,
-    confirm: string | undefined,
-    user: string,
-  ): Promise<ControlCommandOutcome>;
-  /** On-board data and alarm records: throws CAPABILITY_MISSING (no family exposes them). */
-  records(packId: string): unknown;
-  /** The last command statuses, newest first. */
-  commands(packId?: string): ControlCommandStatus[];
-}
-
-// The control shapes are the gateway's own (one definition, no structural copy).
+// The control shapes are the gateway's own (one definition, no structural copy). Control runs
+// through the seam: reads through `GatewayLink`, changes as commands (`GatewayLink.send`).
 export type {
+  Actor,
+  ControlPort,
   ParameterInfo as ControlParameterInfo,
   ControlCapabilities,
   WriteResult as ControlWriteResult,

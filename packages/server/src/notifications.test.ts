@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus, NotificationService, channelSchema } from '@openbms/gateway';
 import { HttpReceiver } from '@openbms/gateway/testing';
-import type { GatewayApi } from './gateway-api.js';
+import type { BoxGateway } from './gateway-api.js';
 import { startHarness, type Harness } from './testing/harness.js';
 import { localScope } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
@@ -70,7 +70,7 @@ describe('notification routes', () => {
       packs: () => [],
     });
     svc.start();
-    (h.gateway as GatewayApi).notifications = svc;
+    (h.gateway as BoxGateway).notifications = svc;
 
     expect(
       (await h.call('GET', '/api/v1/integrations/notifications', { token: viewer })).status,

@@ -13,27 +13,33 @@
  * - own password change: the user's other sessions (API tokens stay: scripts keep working).
  * - admin password reset: every session and API token of the user (the acting admin's own
  *   session survives when they reset themselves).
- * - role change: the user's other sessions; streams opened with an API token stay open and
- *   are told the new role (a token acts with its user's current role).
+ * - role change: the user's other sessions; streams opened with an API token stay open, act
+ *   with the user's new memberships at once (what they may see is decided per event) and are
+ *   told the new role (a token acts with its user's current role).
  * - user deleted: everything of theirs.
  */
-import type { Role, TokenKind } from '@openbms/storage';
+import type { Scope, TokenKind } from '@openbms/storage';
 import type { ServerContext } from './context.js';
+import type { Membership } from './policy.js';
 
 /** WebSocket close code for a stream whose session or token has ended. */
 export const CLOSE_SESSION_ENDED = 4401;
 
 /** One open live stream, as the registry sees it. */
 export interface LiveConnection {
-  readonly username: string;
+  /** The user's id: names are unique only within an organisation. */
+  readonly userId: string;
   readonly tokenId: string;
   /** Closes the stream (the reason is shown to the client). */
   close(code: number, reason: string): void;
-  /** The user's role changed; the stream acts with the new one from now on. */
-  setRole(role: Role): void;
+  /**
+   * The user's organisations or roles changed: the stream acts with these from now on (what
+   * it may see is decided again for every event).
+   */
+  setMemberships(memberships: readonly Membership[]): void;
 }
 
-/** The open live streams by token id; by user name through their tokens. */
+/** The open live streams by token id; by user through their tokens. */
 export class LiveRegistry {
   private readonly byToken = new Map<string, Set<LiveConnection>>();
 
@@ -66,22 +72,22 @@ export class LiveRegistry {
   }
 
   /** Closes every stream of a user, whatever token opened it. */
-  closeUser(username: string, reason: string): number {
-    return this.closeTokens(this.tokensOf(username), reason);
+  closeUser(userId: string, reason: string): number {
+    return this.closeTokens(this.tokensOf(userId), reason);
   }
 
-  /** Tells the user's remaining streams their new role. */
-  setRole(username: string, role: Role): void {
+  /** Tells the user's remaining streams their new organisations and roles. */
+  setMemberships(userId: string, memberships: readonly Membership[]): void {
     for (const set of this.byToken.values()) {
-      for (const c of set) if (c.username === username) c.setRole(role);
+      for (const c of set) if (c.userId === userId) c.setMemberships(memberships);
     }
   }
 
-  private tokensOf(username: string): string[] {
+  private tokensOf(userId: string): string[] {
     const ids: string[] = [];
     for (const [id, set] of this.byToken) {
       for (const c of set) {
-        if (c.username === username) {
+        if (c.userId === userId) {
           ids.push(id);
           break;
         }
@@ -91,7 +97,7 @@ export class LiveRegistry {
   }
 }
 
-type Ctx = Pick<ServerContext, 'users' | 'live' | 'scope'>;
+type Ctx = Pick<ServerContext, 'users' | 'live'>;
 
 /** Ends one session or API token (logout, revocation) and its streams. */
 export async function endToken(ctx: Ctx, tokenId: string, reason: string): Promise<void> {
@@ -101,14 +107,16 @@ export async function endToken(ctx: Ctx, tokenId: string, reason: string): Promi
 
 /**
  * Ends a user's tokens (all, or of one kind) except `keep` (the caller's own, when the user
- * changes themselves), and closes the streams opened with them. Returns how many tokens ended.
+ * changes themselves), and closes the streams opened with them. `scope` is the user's
+ * organisation. Returns how many tokens ended.
  */
 export async function endUserTokens(
   ctx: Ctx,
+  scope: Scope,
   username: string,
   opts: { kind?: TokenKind; keep?: string; reason: string },
 ): Promise<number> {
-  const gone = await ctx.users.deleteUserTokens(ctx.scope, username, {
+  const gone = await ctx.users.deleteUserTokens(scope, username, {
     ...(opts.kind !== undefined ? { kind: opts.kind } : {}),
     ...(opts.keep !== undefined ? { except: opts.keep } : {}),
   });
@@ -117,6 +125,6 @@ export async function endUserTokens(
 }
 
 /** A deleted user: whatever was still open of theirs closes (the store dropped the tokens). */
-export function endUser(ctx: Ctx, username: string): void {
-  ctx.live.closeUser(username, 'user deleted');
+export function endUser(ctx: Ctx, userId: string): void {
+  ctx.live.closeUser(userId, 'user deleted');
 }

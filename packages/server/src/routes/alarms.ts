@@ -1,7 +1,13 @@
-/** Alarm events: list (history or active), acknowledge (operator), protection counts. */
+/**
+ * Alarm events: list (history or active), acknowledge (operator), protection counts. Lists
+ * read the store in the caller's scope (the database filters); active alarms come from the
+ * gateways the caller may see; an acknowledgement is a command to the event's gateway.
+ */
 import { BmsError } from '@openbms/core';
+import type { AlarmEvent } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
-import { caller } from '../auth.js';
+import { actedBy, caller } from '../auth.js';
+import { sendCommand } from '../commands.js';
 import type { ServerContext } from '../context.js';
 import {
   ackSchema,
@@ -13,8 +19,13 @@ import {
   packQuery,
   type AlarmsQuery,
 } from '@openbms/contract/api';
+import { gatewayOrigin, gatewayScope, requireRole } from '../policy.js';
 import { parseTime } from '../time.js';
 import { alarmView } from '../views.js';
+
+/** Newest first (raise time, then id), as the store and the engine list them. */
+const newestFirst = (a: AlarmEvent, b: AlarmEvent): number =>
+  b.raisedAt - a.raisedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get<{ Querystring: AlarmsQuery }>(
@@ -31,6 +42,7 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) => {
+      const me = caller(req);
       const q = req.query;
       const limit = q.limit ?? 100;
       const from = q.from !== undefined ? parseTime(q.from, 'from') : undefined;
@@ -40,16 +52,25 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
           field: 'to',
         });
       }
-      const events =
-        q.active === true && from === undefined && to === undefined
-          ? ctx.gateway.activeAlarms(q.pack).slice(0, limit)
-          : await ctx.alarms.list(ctx.scope, {
-              ...(q.pack !== undefined ? { packId: q.pack } : {}),
-              ...(q.active !== undefined ? { active: q.active } : {}),
-              ...(from !== undefined ? { from } : {}),
-              ...(to !== undefined ? { to } : {}),
-              limit,
-            });
+      if (q.active === true && from === undefined && to === undefined) {
+        // Active now: from the gateways (the one that has the pack, when one is named).
+        const found =
+          q.pack !== undefined ? await ctx.policy.lookPack(me, q.pack, ctx.telemetry) : undefined;
+        if (q.pack !== undefined && !found) return [];
+        const links = found ? [found.link] : ctx.policy.gateways(me);
+        const active = (await Promise.all(links.map((l) => l.activeAlarms(q.pack)))).flat();
+        if (links.length > 1) active.sort(newestFirst);
+        return active.slice(0, limit).map(alarmView);
+      }
+      const scope = await ctx.policy.listScope(me, q.pack, ctx.telemetry);
+      if (!scope) return [];
+      const events = await ctx.alarms.list(scope, {
+        ...(q.pack !== undefined ? { packId: q.pack } : {}),
+        ...(q.active !== undefined ? { active: q.active } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+        limit,
+      });
       return events.map(alarmView);
     },
   );
@@ -65,7 +86,11 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: countsSchema, ...errorResponses() },
       },
     },
-    async (req) => await ctx.gateway.alarmCounts(req.query.pack),
+    async (req) => {
+      const pack = req.query.pack;
+      const scope = await ctx.policy.listScope(caller(req), pack, ctx.telemetry);
+      return scope ? await ctx.alarms.counts(scope, pack) : {};
+    },
   );
 
   app.post<{ Params: { id: number } }>(
@@ -82,10 +107,28 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req) => {
       const me = caller(req);
       const id = req.params.id;
-      if (!(await ctx.gateway.acknowledgeAlarm(id, me.username))) {
-        throw new BmsError('NOT_FOUND', `no unacknowledged alarm ${id}`);
+      // The event by its gateway's number, among the gateways the caller may see.
+      const found: { link: (typeof links)[number]; event: AlarmEvent }[] = [];
+      const links = ctx.policy.gateways(me);
+      for (const link of links) {
+        const event = await ctx.alarms.get(gatewayScope(link), { localId: id });
+        if (event) found.push({ link, event });
       }
-      await ctx.record({ user: me.username, action: 'alarm.ack', new: { id }, result: 'ok' });
+      if (found.length === 0) throw new BmsError('NOT_FOUND', `no unacknowledged alarm ${id}`);
+      if (found.length > 1) {
+        throw new BmsError(
+          'REQUEST_INVALID',
+          `alarm ${id} names events on ${found.length} gateways`,
+          { field: 'id' },
+        );
+      }
+      const { link, event } = found[0]!;
+      requireRole(me, 'operator', link.orgId, 'acknowledging an alarm');
+      await sendCommand(link, me, event.packId, 'alarm.ack', { alarm: id });
+      await ctx.record(
+        { ...actedBy(me), action: 'alarm.ack', new: { id }, result: 'ok' },
+        gatewayOrigin(link),
+      );
       return { ok: true, id };
     },
   );

@@ -1,5 +1,9 @@
-/** The audit log (admin only): logins, user changes, acknowledgements, control actions. */
+/**
+ * The audit log (admin only): logins, user changes, acknowledgements, control actions, of the
+ * organisations the caller is an admin of (the database filters).
+ */
 import type { FastifyInstance } from 'fastify';
+import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { auditQuery, auditSchema, errorResponses, type AuditQuery } from '@openbms/contract/api';
 import { auditView } from '../views.js';
@@ -18,7 +22,9 @@ export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const q = req.query;
-      const entries = await ctx.audit.list(ctx.scope, {
+      const scope = ctx.policy.orgScope(caller(req), 'admin');
+      if (!scope) return [];
+      const entries = await ctx.audit.list(scope, {
         ...(q.pack !== undefined ? { packId: q.pack } : {}),
         ...(q.user !== undefined ? { user: q.user } : {}),
         limit: q.limit ?? 100,

@@ -1,7 +1,16 @@
 /** Login, logout, who am I, change my password. */
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { caller, issueToken, SESSION_COOKIE } from '../auth.js';
+import {
+  accountOrigin,
+  accountScope,
+  actedBy,
+  caller,
+  issueToken,
+  SESSION_COOKIE,
+} from '../auth.js';
+import type { Scope } from '@openbms/storage';
+import { ownRole } from '../policy.js';
 import type { ServerContext } from '../context.js';
 import { hashPassword, verifyDummy, verifyPassword } from '../passwords.js';
 import { endToken, endUserTokens } from '../sessions.js';
@@ -29,14 +38,17 @@ export function cookieSecure(ctx: ServerContext, reply: FastifyReply): boolean {
   return ctx.secureCookie || reply.request.protocol.toLowerCase() === 'https';
 }
 
-/** Starts a session: stores its hash, sets the cookie, returns the body of a login reply. */
+/**
+ * Starts a session of a user of the box's organisation: stores its hash, sets the cookie,
+ * returns the body of a login reply.
+ */
 export async function startSession(
   ctx: ServerContext,
   reply: FastifyReply,
   username: string,
   role: Role,
 ): Promise<SessionView> {
-  const s = await issueToken(ctx, username, 'session');
+  const s = await issueToken(ctx, ctx.origin.orgId, username, 'session');
   void reply.setCookie(SESSION_COOKIE, s.secret, {
     httpOnly: true,
     sameSite: 'strict',
@@ -47,24 +59,33 @@ export async function startSession(
   return { token: s.secret, expires_at: s.expiresAt, user: { username, role } };
 }
 
-/** Checks a password against the stored hash with per IP + name and per IP rate limits. */
+/**
+ * Checks the password of a user of `scope`'s organisation against the stored hash, with per
+ * IP + name and per IP rate limits.
+ */
 export async function checkPassword(
   ctx: ServerContext,
   ip: string,
+  scope: Scope,
   username: string,
   password: string,
   action: string,
 ): Promise<boolean> {
   const key = `${ip}|${username.toLowerCase()}`;
+  // Failures are records of the organisation whose account was tried.
+  const whose = accountOrigin(ctx.origin, { orgId: scope.orgIds[0] ?? ctx.origin.orgId });
   const wait = Math.max(ctx.loginLimiter.blockedFor(key), ctx.ipLimiter.blockedFor(ip));
   if (wait > 0) {
-    await ctx.record({ user: username, action, result: 'refused', detail: `rate limited (${ip})` });
+    await ctx.record(
+      { user: username, action, result: 'refused', detail: `rate limited (${ip})` },
+      whose,
+    );
     const s = Math.ceil(wait / 1000);
     throw new BmsError('RATE_LIMITED', `too many failed attempts; try again in ${s} s`, {
       retry_after_s: s,
     });
   }
-  const user = await ctx.users.get(ctx.scope, username);
+  const user = await ctx.users.get(scope, username);
   const ok = user
     ? await verifyPassword(password, user.passwordHash)
     : await verifyDummy(password, ctx.passwordCost);
@@ -74,12 +95,10 @@ export async function checkPassword(
   }
   ctx.loginLimiter.fail(key);
   ctx.ipLimiter.fail(ip);
-  await ctx.record({
-    user: username,
-    action,
-    result: 'failed',
-    detail: `wrong user name or password (${ip})`,
-  });
+  await ctx.record(
+    { user: username, action, result: 'failed', detail: `wrong user name or password (${ip})` },
+    whose,
+  );
   return false;
 }
 
@@ -97,12 +116,18 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const { username, password } = req.body;
-      if (!(await checkPassword(ctx, req.ip, username, password, 'login'))) {
+      if (!(await checkPassword(ctx, req.ip, ctx.scope, username, password, 'login'))) {
         throw new BmsError('AUTH_INVALID', 'wrong user name or password');
       }
       const user = await ctx.users.get(ctx.scope, username);
       if (!user) throw new BmsError('AUTH_INVALID', 'wrong user name or password');
-      await ctx.record({ user: user.username, action: 'login', result: 'ok', detail: req.ip });
+      await ctx.record({
+        user: user.username,
+        userId: user.id,
+        action: 'login',
+        result: 'ok',
+        detail: req.ip,
+      });
       return startSession(ctx, reply, user.username, user.role);
     },
   );
@@ -121,7 +146,10 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const me = caller(req);
       if (me.kind === 'session') await endToken(ctx, me.tokenId, 'logged out');
       void reply.clearCookie(SESSION_COOKIE, { path: '/', secure: cookieSecure(ctx, reply) });
-      await ctx.record({ user: me.username, action: 'logout', result: 'ok' });
+      await ctx.record(
+        { ...actedBy(me), action: 'logout', result: 'ok' },
+        accountOrigin(ctx.origin, me),
+      );
       return { ok: true };
     },
   );
@@ -138,7 +166,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req): Promise<Me> => {
       const me = caller(req);
-      return { username: me.username, role: me.role, via: me.kind };
+      return { username: me.username, role: ownRole(me), via: me.kind };
     },
   );
 
@@ -155,29 +183,40 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const me = caller(req);
+      const mine = accountScope(me.orgId);
       if (
-        !(await checkPassword(ctx, req.ip, me.username, req.body.current_password, 'user.password'))
+        !(await checkPassword(
+          ctx,
+          req.ip,
+          mine,
+          me.username,
+          req.body.current_password,
+          'user.password',
+        ))
       ) {
         throw new BmsError('AUTH_INVALID', 'the current password is wrong', {
           field: 'current_password',
         });
       }
       const hash = await hashPassword(req.body.password, ctx.passwordCost);
-      await ctx.users.setPassword(ctx.scope, me.username, hash);
+      await ctx.users.setPassword(mine, me.username, hash);
       // The session (or token) making the change stays; the user's other sessions end, as
       // a stolen one must not outlive the password. API tokens stay (revoke them by id).
-      const ended = await endUserTokens(ctx, me.username, {
+      const ended = await endUserTokens(ctx, mine, me.username, {
         kind: 'session',
         keep: me.tokenId,
         reason: 'password changed',
       });
-      await ctx.record({
-        user: me.username,
-        action: 'user.password',
-        new: { username: me.username },
-        result: 'ok',
-        ...(ended > 0 ? { detail: `${ended} other session(s) ended` } : {}),
-      });
+      await ctx.record(
+        {
+          ...actedBy(me),
+          action: 'user.password',
+          new: { username: me.username },
+          result: 'ok',
+          ...(ended > 0 ? { detail: `${ended} other session(s) ended` } : {}),
+        },
+        accountOrigin(ctx.origin, me),
+      );
       return { ok: true };
     },
   );

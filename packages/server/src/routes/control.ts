@@ -1,18 +1,26 @@
 /**
  * Safe control: capabilities, parameters (read, write with dry run, export, diff of a file),
  * commands (MOSFETs, SOC, clock, restore defaults, restart, factory reset), on-board records
- * and the command statuses. Registered only when the gateway has a ControlApi. The service
- * validates, sends, reads back and audits; these routes translate HTTP and nothing else.
+ * and the command statuses. Registered only when a gateway runs control commands. The policy
+ * finds the pack among the gateways the caller may see (another organisation's pack: 404) and
+ * checks the role in its organisation; reads go through the gateway's link, changes as
+ * commands with a transaction id and the principal (commands.ts). The gateway's own control
+ * service validates, sends, reads back and audits; these routes translate HTTP and nothing else.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type {
+  CommandOf,
+  CommandOp,
+  CommandResult,
+  WriteResultWire,
+} from '@openbms/contract/gateway';
 import { caller } from '../auth.js';
+import { sendCommand } from '../commands.js';
 import type { ServerContext } from '../context.js';
 import type {
   ControlCapabilities,
-  ControlCommandOutcome,
   ControlCommandStatus,
   ControlParameterDiff,
-  ControlWriteResult,
 } from '../gateway-api.js';
 import {
   capabilitiesSchema,
@@ -76,10 +84,14 @@ const commandView = (c: ControlCommandStatus): CommandView => ({
   detail: c.detail,
 });
 
-const outcomeView = (o: ControlCommandOutcome): CommandOutcome => ({
-  command: commandView(o.command),
-  ...(o.readback !== undefined ? { readback: o.readback } : {}),
-});
+const outcomeView = (r: CommandResult): CommandOutcome => {
+  // A command other than a write or an acknowledgement always has its status.
+  if (!r.command) throw new Error(`${r.op} (txn ${r.txn}) came back without its command status`);
+  return {
+    command: commandView(r.command),
+    ...(r.readback !== undefined ? { readback: r.readback } : {}),
+  };
+};
 
 const capabilitiesView = (c: ControlCapabilities): Capabilities => ({
   pack_id: c.packId,
@@ -99,11 +111,20 @@ const capabilitiesView = (c: ControlCapabilities): Capabilities => ({
   })),
 });
 
-const writeView = (w: ControlWriteResult): WriteResult => ({
-  dry_run: w.dryRun,
-  changed: w.changed,
-  results: w.results.map((r) => ({ ...r, old: r.old ?? null, readback: r.readback ?? null })),
-});
+const writeView = (w: WriteResultWire | undefined): WriteResult => {
+  if (!w) throw new Error('a parameter write came back without its result');
+  return {
+    dry_run: w.dryRun,
+    changed: w.changed,
+    results: w.results.map((r) => ({
+      id: r.id,
+      old: r.old ?? null,
+      requested: r.requested,
+      readback: r.readback ?? null,
+      ok: r.ok,
+    })),
+  };
+};
 
 const diffView = (d: ControlParameterDiff): ParamDiff => ({
   ...d,
@@ -120,15 +141,24 @@ interface Id {
   Params: { id: string };
 }
 
-/** Registers the control routes when the gateway has a ControlApi (otherwise: 404s). */
+/** Registers the control routes when a gateway runs control commands (otherwise: 404s). */
 export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const control = ctx.gateway.control;
-  if (!control) return;
+  if (!ctx.gateways.controls()) return;
   const tags = ['control'];
+  /** The pack's gateway, for a caller with `needed` in its organisation. */
+  const gatewayOf = async (req: FastifyRequest<Id>, needed: 'viewer' | 'operator') =>
+    (await ctx.policy.findPack(caller(req), req.params.id, needed)).link;
+  /** Sends a command to the pack's gateway for the caller (operator in its organisation). */
+  const command = async <O extends CommandOp>(
+    req: FastifyRequest<Id>,
+    op: O,
+    args: CommandOf<O>['args'],
+  ): Promise<CommandResult> =>
+    sendCommand(await gatewayOf(req, 'operator'), caller(req), req.params.id, op, args);
   const confirmRoute = (
     path: string,
     summary: string,
-    run: (id: string, confirm: string, user: string) => Promise<ControlCommandOutcome>,
+    op: 'parameters.restore_defaults' | 'pack.restart' | 'pack.factory_reset',
   ): void => {
     app.post<Id & { Body: { confirm: string } }>(
       `/packs/:id/commands/${path}`,
@@ -144,7 +174,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
           response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
         },
       },
-      async (req) => outcomeView(await run(req.params.id, req.body.confirm, caller(req).username)),
+      async (req) => outcomeView(await command(req, op, { confirm: req.body.confirm })),
     );
   };
 
@@ -159,7 +189,8 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: capabilitiesSchema, ...controlErrors() },
       },
     },
-    async (req) => capabilitiesView(control.capabilities(req.params.id)),
+    async (req) =>
+      capabilitiesView(await (await gatewayOf(req, 'viewer')).capabilities(req.params.id)),
   );
 
   app.get<Id>(
@@ -173,7 +204,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: readParametersSchema, ...controlErrors(501, 503, 504) },
       },
     },
-    async (req) => control.readParameters(req.params.id),
+    async (req) => (await gatewayOf(req, 'viewer')).readParameters(req.params.id),
   );
 
   app.put<Id & { Body: { values: Record<string, number>; dry_run?: boolean } }>(
@@ -194,9 +225,12 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) =>
       writeView(
-        await control.writeParameters(req.params.id, req.body.values, caller(req).username, {
-          dryRun: req.body.dry_run === true,
-        }),
+        (
+          await command(req, 'parameters.write', {
+            values: req.body.values,
+            dry_run: req.body.dry_run === true,
+          })
+        ).write,
       ),
   );
 
@@ -212,7 +246,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req, reply) => {
-      const file = await control.exportParameters(req.params.id);
+      const file = await (await gatewayOf(req, 'viewer')).exportParameters(req.params.id);
       void reply.header('content-disposition', `attachment; filename="${fileName(file.pack.id)}"`);
       return file;
     },
@@ -232,7 +266,10 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: diffSchema, ...controlErrors(501, 503, 504) },
       },
     },
-    async (req) => diffView(await control.diffParameters(req.params.id, req.body.file)),
+    async (req) =>
+      diffView(
+        await (await gatewayOf(req, 'operator')).diffParameters(req.params.id, req.body.file),
+      ),
   );
 
   app.post<Id & { Body: { which: 'charge' | 'discharge'; on: boolean } }>(
@@ -248,9 +285,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) =>
-      outcomeView(
-        await control.setMos(req.params.id, req.body.which, req.body.on, caller(req).username),
-      ),
+      outcomeView(await command(req, 'mos.set', { which: req.body.which, on: req.body.on })),
   );
 
   app.post<Id & { Body: { pct: number } }>(
@@ -265,8 +300,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
       },
     },
-    async (req) =>
-      outcomeView(await control.setSoc(req.params.id, req.body.pct, caller(req).username)),
+    async (req) => outcomeView(await command(req, 'soc.set', { pct: req.body.pct })),
   );
 
   app.post<Id & { Body: { ms?: number } | undefined }>(
@@ -282,16 +316,18 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) =>
-      outcomeView(await control.setClock(req.params.id, req.body?.ms, caller(req).username)),
+      outcomeView(
+        await command(req, 'clock.set', req.body?.ms !== undefined ? { ms: req.body.ms } : {}),
+      ),
   );
 
-  confirmRoute('restore-defaults', 'Restores the default parameters (confirmed)', (id, c, u) =>
-    control.restoreDefaults(id, c, u),
+  confirmRoute(
+    'restore-defaults',
+    'Restores the default parameters (confirmed)',
+    'parameters.restore_defaults',
   );
-  confirmRoute('restart', 'Restarts the BMS (confirmed)', (id, c, u) => control.restart(id, c, u));
-  confirmRoute('factory-reset', 'Factory-resets the BMS (confirmed)', (id, c, u) =>
-    control.factoryReset(id, c, u),
-  );
+  confirmRoute('restart', 'Restarts the BMS (confirmed)', 'pack.restart');
+  confirmRoute('factory-reset', 'Factory-resets the BMS (confirmed)', 'pack.factory_reset');
 
   app.get<Id>(
     '/packs/:id/records',
@@ -306,7 +342,7 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: recordsSchema, ...controlErrors(501) },
       },
     },
-    async (req) => control.records(req.params.id) as Record<string, unknown>,
+    async (req) => (await gatewayOf(req, 'viewer')).records(req.params.id),
   );
 
   app.get<{ Querystring: { pack?: string } }>(
@@ -320,6 +356,13 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: { type: 'array', items: commandSchema }, ...errorResponses() },
       },
     },
-    async (req) => control.commands(req.query.pack).map(commandView),
+    async (req) => {
+      const links = ctx.policy.gateways(caller(req)).filter((l) => l.controls);
+      const lists = await Promise.all(links.map((l) => l.commands(req.query.pack)));
+      const all = lists.flat();
+      // One gateway's list is newest first already; several are merged by time.
+      if (lists.length > 1) all.sort((a, b) => b.at - a.at);
+      return all.map(commandView);
+    },
   );
 }

@@ -1,7 +1,8 @@
 /**
  * Exports: the per-pack daily CSV files (seed 001's file manager: list, download, delete,
  * all files of a filter as one zip, the free space of the data directory) and a CSV or an
- * Excel workbook for any range. Files are produced from the telemetry store on request and
+ * Excel workbook for any range, of the packs the caller may see (policy.ts: another
+ * organisation's pack is 404; lists are read in the caller's scope). Files are produced from the telemetry store on request and
  * streamed: the store hands them out in chunks, read as the client takes the bytes, so no
  * export is ever held whole in memory. A query the store refuses is answered before the
  * first byte (status and error body as usual); a failure in the middle of a stream can only
@@ -11,7 +12,8 @@ import { statfsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { caller } from '../auth.js';
+import { actedBy, caller, type Principal } from '../auth.js';
+import { gatewayOrigin, requireRole, type FoundPack } from '../policy.js';
 import type { ServerContext } from '../context.js';
 import { uniqueNames, zipStream } from '../daily-zip.js';
 import { parseFields } from '../fields.js';
@@ -73,10 +75,28 @@ function sendCsv(
 }
 
 export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const dayExists = async (pack: string, date: string): Promise<boolean> =>
-    (await ctx.telemetry.dailyFiles(ctx.scope, pack)).some(
+  const dayExists = async (found: FoundPack, pack: string, date: string): Promise<boolean> =>
+    (await ctx.telemetry.dailyFiles(found.scope, pack)).some(
       (f) => f.date === date && f.packId === pack,
     );
+  /** A day's file of a pack the caller may see (with `needed` in its organisation), else 404. */
+  const dayOf = async (
+    me: Principal,
+    pack: string,
+    date: string,
+    needed: 'viewer' | 'operator',
+  ) => {
+    const found = await ctx.policy.lookPack(me, pack, ctx.telemetry);
+    if (!found || !(await dayExists(found, pack, date)))
+      throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
+    requireRole(me, needed, found.link.orgId, `this on the daily files of "${pack}"`);
+    return found;
+  };
+  /** The daily files of one pack or of every pack the caller may see, and the scope read. */
+  const filesOf = async (me: Principal, pack: string | undefined) => {
+    const scope = await ctx.policy.listScope(me, pack, ctx.telemetry);
+    return scope ? { files: await ctx.telemetry.dailyFiles(scope, pack), scope } : undefined;
+  };
 
   app.get<{ Querystring: { pack?: string } }>(
     '/exports/daily',
@@ -90,7 +110,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) =>
-      (await ctx.telemetry.dailyFiles(ctx.scope, req.query.pack)).map((f): DailyFile => ({
+      ((await filesOf(caller(req), req.query.pack))?.files ?? []).map((f): DailyFile => ({
         pack_id: f.packId,
         date: f.date,
         samples: f.samples,
@@ -114,13 +134,12 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req, reply) => {
       const { pack, date } = req.params;
       const from = dayStart(date);
-      if (!(await dayExists(pack, date)))
-        throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
+      const { scope } = await dayOf(caller(req), pack, date, 'viewer');
       return sendCsv(
         ctx,
         reply,
         fileName(pack, date),
-        await ctx.telemetry.exportCsv(ctx.scope, { packId: pack, from, to: from + DAY_MS - 1 }),
+        await ctx.telemetry.exportCsv(scope, { packId: pack, from, to: from + DAY_MS - 1 }),
       );
     },
   );
@@ -140,16 +159,18 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const me = caller(req);
       const { pack, date } = req.params;
       dayStart(date);
-      if (!(await dayExists(pack, date)))
-        throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
-      const deleted = await ctx.telemetry.deleteDay(ctx.scope, pack, date);
-      await ctx.record({
-        user: me.username,
-        packId: pack,
-        action: 'export.delete',
-        old: { date, samples: deleted },
-        result: 'ok',
-      });
+      const { scope, link } = await dayOf(me, pack, date, 'operator');
+      const deleted = await ctx.telemetry.deleteDay(scope, pack, date);
+      await ctx.record(
+        {
+          ...actedBy(me),
+          packId: pack,
+          action: 'export.delete',
+          old: { date, samples: deleted },
+          result: 'ok',
+        },
+        gatewayOrigin(link),
+      );
       return { ok: true, deleted };
     },
   );
@@ -190,7 +211,8 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           );
         }
       }
-      const files = (await ctx.telemetry.dailyFiles(ctx.scope, pack))
+      const listed = await filesOf(caller(req), pack);
+      const files = (listed?.files ?? [])
         .filter(
           (f) =>
             (pack === undefined || f.packId === pack) &&
@@ -224,7 +246,9 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
         name: names[i]!,
         content: async () => {
           const start = dayStart(f.date);
-          const csv = await ctx.telemetry.exportCsv(ctx.scope, {
+          // The file's own gateway, within the organisations the caller may see.
+          const scope = { orgIds: listed!.scope.orgIds, gatewayId: f.gatewayId };
+          const csv = await ctx.telemetry.exportCsv(scope, {
             packId: f.packId,
             from: start,
             to: start + DAY_MS - 1,
@@ -287,12 +311,9 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
       async (req, reply) => {
         const { pack } = req.query;
-        const latest =
-          ctx.gateway.pack(pack)?.snapshot ??
-          (await ctx.telemetry.latest(ctx.scope, pack))?.snapshot;
-        if (!ctx.gateway.pack(pack) && !latest) {
-          throw new BmsError('NOT_FOUND', `no pack "${pack}"`);
-        }
+        const found = await ctx.policy.findPack(caller(req), pack, 'viewer', ctx.telemetry);
+        const scope = found.scope;
+        const latest = found.pack?.snapshot ?? (await ctx.telemetry.latest(scope, pack))?.snapshot;
         const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
         const fields =
           req.query.fields !== undefined ? parseFields(req.query.fields, latest) : undefined;
@@ -302,8 +323,8 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           `${new Date(from).toISOString().slice(0, 10)}_${new Date(to).toISOString().slice(0, 10)}`,
         );
         if (format === 'csv')
-          return sendCsv(ctx, reply, name, await ctx.telemetry.exportCsv(ctx.scope, q));
-        const rows = await ctx.telemetry.exportRows(ctx.scope, q);
+          return sendCsv(ctx, reply, name, await ctx.telemetry.exportCsv(scope, q));
+        const rows = await ctx.telemetry.exportRows(scope, q);
         return reply
           .header('content-type', XLSX_TYPE)
           .header(

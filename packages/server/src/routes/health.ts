@@ -25,8 +25,9 @@ export function healthRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (): Promise<HealthView> => {
-      const packs = ctx.gateway.packs();
-      const st = await ctx.gateway.storageStatus?.();
+      // The box this server runs on (public: nothing of another organisation's gateways).
+      const packs = await ctx.box.link.packs();
+      const st = await ctx.box.link.storageStatus();
       return {
         status: st?.status ?? 'ok',
         ...(st?.code !== undefined ? { code: st.code, message: st.message ?? st.code } : {}),

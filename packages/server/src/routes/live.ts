@@ -9,6 +9,11 @@
  * `{"type":"alarm", state, alarm}`; bad messages get `{"type":"error", error, code}`;
  * `{"type":"role", role}` when the user's role changes while the stream stays open.
  *
+ * A stream gets only what its principal may see (policy.ts): `"*"` means every pack of the
+ * gateways of the principal's organisations, an id of another organisation's pack is
+ * `unknown` like one that does not exist, and every event is checked against the principal's
+ * memberships as they are when it arrives (a role or membership change applies at once).
+ *
  * The stream is registered in `ctx.live` (sessions.ts): logout, revocation, a password or
  * role change and deleting the user close it at once with code 4401. A recheck of the
  * secret at the first event after a minute also catches expiry and changes made outside
@@ -17,11 +22,13 @@
 import { liveQuery, type LiveMessage } from '@openbms/contract/api';
 import { GATEWAY_ALARM_SCOPE } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
+import type { GatewayEnvelope } from '@openbms/contract/gateway';
 import { caller, presentedSecret, resolveSecret } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { wsError } from '../errors.js';
 import { CLOSE_SESSION_ENDED } from '../sessions.js';
-import type { GatewayEvent } from '../gateway-api.js';
+import type { PackStatus } from '../gateway-api.js';
+import { ownRole, type Principal } from '../policy.js';
 import { alarmView } from '../views.js';
 
 /** The part of a `ws` WebSocket the handler uses. */
@@ -42,7 +49,8 @@ const MAX_IDS = 1000;
 
 type Message = { subscribe?: unknown; unsubscribe?: unknown };
 
-export function eventMessage(e: GatewayEvent): { packId: string; msg: LiveMessage } {
+/** An envelope as a live message, with the pack it concerns; undefined: not for the console. */
+export function eventMessage(e: GatewayEnvelope): { packId: string; msg: LiveMessage } | undefined {
   switch (e.type) {
     case 'snapshot':
       return {
@@ -62,9 +70,12 @@ export function eventMessage(e: GatewayEvent): { packId: string; msg: LiveMessag
       };
     case 'alarm':
       return {
-        packId: e.event.packId,
-        msg: { type: 'alarm', state: e.state, alarm: alarmView(e.event) },
+        packId: e.alarm.packId,
+        msg: { type: 'alarm', state: e.state, alarm: alarmView(e.alarm) },
       };
+    case 'command':
+      // Command statuses are not streamed to the console yet (GET /commands polls them).
+      return undefined;
   }
 }
 
@@ -96,9 +107,9 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     (socket: LiveSocket, req) => {
-      const me = caller(req);
+      let me: Principal = caller(req);
       const secret = presentedSecret(req, true);
-      let role = me.role;
+      let role = ownRole(me);
       let all = false;
       const subs = new Set<string>();
       let lastCheck = ctx.clock();
@@ -107,7 +118,10 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const send = (msg: LiveMessage) => {
         if (socket.readyState === OPEN) socket.send(JSON.stringify(msg));
       };
-      const setRole = (r: typeof role): void => {
+      /** New organisations or roles: they apply to the next event; the client hears its role. */
+      const setPrincipal = (p: Principal): void => {
+        me = p;
+        const r = ownRole(p);
         if (r === role) return;
         role = r;
         send({ type: 'role', role: r });
@@ -124,7 +138,7 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         lastCheck = ctx.clock();
         resolveSecret(ctx, secret).then(
           (now) => {
-            if (now) setRole(now.role);
+            if (now) setPrincipal(now);
           },
           () => {
             ended = true;
@@ -134,9 +148,15 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         return true;
       };
 
-      const off = ctx.gateway.events.on((e) => {
-        const { packId, msg } = eventMessage(e);
-        // Gateway alarms (storage) concern every pack: every socket gets them.
+      // Every gateway's stream; each event is shown only if its gateway is visible to the
+      // principal as they are now.
+      const offs: (() => void)[] = [];
+      const onEnvelope = (e: GatewayEnvelope): void => {
+        const m = eventMessage(e);
+        if (!m) return;
+        const { packId, msg } = m;
+        if (!ctx.policy.canSee(me, e.gatewayId)) return;
+        // Gateway alarms (storage) concern every pack of it: every socket that sees it gets them.
         if (!all && !subs.has(packId) && packId !== GATEWAY_ALARM_SCOPE) return;
         if (!stillAllowed()) return;
         if (e.type === 'snapshot' && socket.bufferedAmount > MAX_BUFFERED) {
@@ -151,21 +171,27 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
             : msg,
         );
         if (e.type === 'snapshot') dropped = 0;
-      });
+      };
+      try {
+        for (const link of ctx.gateways.all()) offs.push(link.subscribe(onEnvelope));
+      } catch (e) {
+        for (const off of offs) off();
+        throw e;
+      }
       const unregister = ctx.live.add({
-        username: me.username,
+        userId: me.userId,
         tokenId: me.tokenId,
         close: (code, reason) => socket.close(code, reason),
-        setRole,
+        setMemberships: (memberships) => setPrincipal({ ...me, memberships }),
       });
       const done = (): void => {
-        off();
+        for (const off of offs.splice(0)) off();
         unregister();
       };
       socket.on('close', done);
       socket.on('error', done);
 
-      const onMessage = (data: Buffer | string): void => {
+      const onMessage = async (data: Buffer | string): Promise<void> => {
         let m: Message;
         try {
           m = JSON.parse(data.toString()) as Message;
@@ -192,25 +218,30 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
             field: m.subscribe !== undefined ? 'subscribe' : 'unsubscribe',
           });
         }
+        // The packs the principal may see now, read before anything changes, so the answer
+        // and the subscriptions agree.
+        const visible: PackStatus[] = add
+          ? (await Promise.all(ctx.policy.gateways(me).map((l) => l.packs()))).flat()
+          : [];
         if (remove === '*') {
           all = false;
           subs.clear();
         } else if (remove) {
           for (const id of remove) subs.delete(id);
         }
-        const known = new Set(ctx.gateway.packs().map((p) => p.id));
+        const known = new Set(visible.map((p) => p.id));
         const unknown = add && add !== '*' ? add.filter((id) => !known.has(id)) : [];
         if (add === '*') all = true;
         else if (add) for (const id of add) subs.add(id);
         send({ type: 'subscribed', packs: all ? '*' : [...subs], unknown });
         // The current state of newly subscribed packs, so a client draws at once.
-        const fresh = add === '*' ? [...known] : (add ?? []).filter((id) => known.has(id));
-        for (const id of fresh) {
-          const p = ctx.gateway.pack(id);
-          if (p?.snapshot) {
+        const fresh =
+          add === '*' ? visible : (add ?? []).flatMap((id) => visible.filter((p) => p.id === id));
+        for (const p of fresh) {
+          if (p.snapshot) {
             send({
               type: 'snapshot',
-              pack_id: id,
+              pack_id: p.id,
               ts: p.lastSeen ?? ctx.clock(),
               snapshot: p.snapshot,
               online: p.online,
@@ -219,14 +250,14 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }
       };
 
-      // A failure while answering one message (a store or the gateway throwing) is answered
-      // as an error message; it neither closes the stream nor escapes to the socket.
+      // Messages are answered one at a time, in order. A failure while answering one (a store
+      // or a gateway failing) is answered as an error message; it neither closes the stream nor
+      // escapes to the socket.
+      let queue: Promise<void> = Promise.resolve();
       socket.on('message', (data) => {
-        try {
-          onMessage(data);
-        } catch (e) {
-          send({ ...wsError(e, req).message });
-        }
+        queue = queue.then(() =>
+          onMessage(data).catch((e: unknown) => send({ ...wsError(e, req).message })),
+        );
       });
 
       // Ended between the upgrade's auth check and the registration above: close now.

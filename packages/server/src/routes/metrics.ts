@@ -5,14 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 
 export function metricsRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const m = ctx.gateway.metrics;
+  const m = ctx.box.metrics;
   if (!m) return;
   app.get(
     '/metrics',
     {
       // A scraper authenticates with `Authorization: Bearer <API token>` unless the
       // configuration makes the metrics public (`metrics: {auth: false}`).
-      config: { access: m.public ? 'public' : 'viewer' },
+      config: { access: m.public ? 'public' : 'viewer', box: true },
       schema: {
         summary: 'Prometheus metrics: per-pack gauges and gateway counters',
         tags: ['health'],
@@ -27,7 +27,7 @@ export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): voi
   app.get(
     '/integrations/mqtt/iot-panel.json',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', box: true },
       schema: {
         summary: 'IoT MQTT Panel dashboard (JSON) for the configured MQTT topics',
         tags: ['integrations'],
@@ -35,7 +35,7 @@ export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): voi
       },
     },
     async (_req, reply) => {
-      const dashboard = ctx.gateway.mqttPanel?.();
+      const dashboard = ctx.box.mqttPanel?.();
       if (dashboard === undefined) {
         throw new BmsError('NOT_FOUND', 'MQTT is not configured (no mqtt: section in the config)');
       }
@@ -47,7 +47,7 @@ export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): voi
   app.get(
     '/integrations/tunnel',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', box: true },
       schema: {
         summary: 'UART-over-TCP tunnel: client, bytes in/out, uptime, time to expiry',
         tags: ['integrations'],
@@ -55,7 +55,7 @@ export function integrationRoutes(app: FastifyInstance, ctx: ServerContext): voi
       },
     },
     async () => {
-      const status = ctx.gateway.tunnelStatus?.();
+      const status = ctx.box.tunnelStatus?.();
       if (status === undefined)
         throw new BmsError('NOT_FOUND', 'no tunnel is configured (tunnel: section)');
       return status;

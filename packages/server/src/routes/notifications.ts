@@ -5,7 +5,7 @@
  */
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
-import { caller } from '../auth.js';
+import { actedBy, caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { NotificationsStatus, NotifyTestResult } from '../gateway-api.js';
 import {
@@ -41,7 +41,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.get(
     '/integrations/notifications',
     {
-      config: { access: 'operator' },
+      config: { access: 'operator', box: true },
       schema: {
         summary: 'Notification channels, their counters and the delivery log',
         tags: ['integrations'],
@@ -49,7 +49,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): vo
       },
     },
     async () => {
-      const n = ctx.gateway.notifications;
+      const n = ctx.box.notifications;
       return statusView(n ? n.status() : { channels: [], log: [] });
     },
   );
@@ -57,7 +57,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.post<{ Body: NotifyTestBody }>(
     '/integrations/notifications/test',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', box: true },
       schema: {
         summary: 'Send a test message through one channel now',
         description:
@@ -69,13 +69,13 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): vo
     },
     async (req) => {
       const me = caller(req);
-      const n = ctx.gateway.notifications;
+      const n = ctx.box.notifications;
       if (!n) {
         throw new BmsError('NOT_FOUND', 'no notification channels are configured (notifications:)');
       }
       const r: NotifyTestResult = await n.test(req.body.channel);
       await ctx.record({
-        user: me.username,
+        ...actedBy(me),
         action: 'notifications.test',
         new: { channel: r.channel },
         result: r.ok ? 'ok' : 'failed',

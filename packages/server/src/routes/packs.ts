@@ -1,7 +1,12 @@
-/** Packs: live status from the gateway, history from the telemetry store. */
+/**
+ * Packs: live status from the gateways the caller may see, history from the telemetry store
+ * in the scope of the pack's gateway. Another organisation's pack is 404, as a pack that does
+ * not exist (policy.ts).
+ */
 import { BmsError } from '@openbms/core';
 import type { Tier } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
+import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { parseFields } from '../fields.js';
 import {
@@ -35,7 +40,10 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: { type: 'array', items: packSchema }, ...errorResponses() },
       },
     },
-    async () => ctx.gateway.packs().map(packView),
+    async (req) => {
+      const links = ctx.policy.gateways(caller(req));
+      return (await Promise.all(links.map((l) => l.packs()))).flat().map(packView);
+    },
   );
 
   app.get<{ Params: { id: string } }>(
@@ -50,9 +58,9 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) => {
-      const p = ctx.gateway.pack(req.params.id);
-      if (!p) throw new BmsError('NOT_FOUND', `no pack "${req.params.id}"`);
-      return packView(p);
+      const { pack } = await ctx.policy.findPack(caller(req), req.params.id, 'viewer');
+      if (!pack) throw new BmsError('NOT_FOUND', `no pack "${req.params.id}"`);
+      return packView(pack);
     },
   );
 
@@ -73,13 +81,12 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req): Promise<HistoryView> => {
       const id = req.params.id;
-      const pack = ctx.gateway.pack(id);
-      const latest = pack?.snapshot ?? (await ctx.telemetry.latest(ctx.scope, id))?.snapshot;
-      if (!pack && !latest) throw new BmsError('NOT_FOUND', `no pack "${id}"`);
+      const { pack, scope } = await ctx.policy.findPack(caller(req), id, 'viewer', ctx.telemetry);
+      const latest = pack?.snapshot ?? (await ctx.telemetry.latest(scope, id))?.snapshot;
       const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
       const fields = parseFields(req.query.fields, latest);
       const r = await ctx.reads.run(() =>
-        ctx.telemetry.history(ctx.scope, {
+        ctx.telemetry.history(scope, {
           packId: id,
           from,
           to,

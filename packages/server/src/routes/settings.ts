@@ -11,7 +11,7 @@
  */
 import { BmsError, isBmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { caller } from '../auth.js';
+import { actedBy, caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { SettingsApi } from '../gateway-api.js';
 import {
@@ -37,7 +37,7 @@ const writeRefused = {
 };
 
 function settingsOf(ctx: ServerContext): SettingsApi {
-  const s = ctx.gateway.settings;
+  const s = ctx.box.settings;
   if (!s) {
     throw new BmsError(
       'NOT_FOUND',
@@ -82,7 +82,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get(
     '/settings',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', box: true },
       schema: {
         summary: 'Integration settings (secrets redacted), config file path and live status',
         tags: ['settings'],
@@ -95,7 +95,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.put<{ Params: { section: string }; Body: unknown }>(
     '/settings/:section',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', box: true },
       schema: {
         summary: 'Save one config section and apply it live when it can be',
         description:
@@ -127,7 +127,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       try {
         const r = await api.update(section, req.body);
         await ctx.record({
-          user: me.username,
+          ...actedBy(me),
           action: 'settings.update',
           new: { section, value: r.value },
           result: r.error === undefined ? 'ok' : 'failed',
@@ -139,7 +139,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       } catch (e) {
         if (isBmsError(e) && e.code !== 'NOT_FOUND') {
           await ctx.record({
-            user: me.username,
+            ...actedBy(me),
             action: 'settings.update',
             new: { section },
             result: e.code === 'CONFIG_INVALID' ? 'refused' : 'failed',
@@ -159,7 +159,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
   }>(
     '/settings/:section/test',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', box: true },
       schema: {
         summary: 'Test an integration with its saved settings or a candidate',
         description:
@@ -196,7 +196,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get(
     '/config/backup',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', box: true },
       schema: {
         summary: 'Download the config file (YAML, secrets included: keep it safe)',
         tags: ['settings'],
@@ -208,7 +208,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const me = caller(req);
       const text = settingsOf(ctx).backup();
       const date = new Date(ctx.clock()).toISOString().slice(0, 10);
-      await ctx.record({ user: me.username, action: 'config.backup', result: 'ok' });
+      await ctx.record({ ...actedBy(me), action: 'config.backup', result: 'ok' });
       return reply
         .header('content-type', 'application/yaml; charset=utf-8')
         .header('content-disposition', `attachment; filename=openbms-config-${date}.yaml`)
@@ -226,7 +226,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
     scoped.post<{ Body: unknown }>(
       '/config/restore',
       {
-        config: { access: 'admin' },
+        config: { access: 'admin', box: true },
         bodyLimit: MAX_RESTORE_BYTES,
         schema: {
           summary: 'Restore a config file (YAML body, or JSON {yaml}); the old one is kept as .bak',
@@ -279,7 +279,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         try {
           const r = await api.restore(text);
           await ctx.record({
-            user: me.username,
+            ...actedBy(me),
             action: 'config.restore',
             new: { applied: r.applied, restart_required: r.restart_required },
             result: r.failed.length === 0 ? 'ok' : 'failed',
@@ -291,7 +291,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         } catch (e) {
           if (isBmsError(e)) {
             await ctx.record({
-              user: me.username,
+              ...actedBy(me),
               action: 'config.restore',
               result: e.code === 'CONFIG_INVALID' ? 'refused' : 'failed',
               detail: e.code === 'CONFIG_INVALID' ? `invalid: ${issuePaths(e)}` : e.code,

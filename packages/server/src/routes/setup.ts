@@ -14,6 +14,7 @@ import {
   type SetupStatus,
 } from '@openbms/contract/api';
 import { startSession } from './auth.js';
+import { ownRole } from '../policy.js';
 
 export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get(
@@ -28,7 +29,7 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req): Promise<SetupStatus> => {
       const exists = (await ctx.users.count(ctx.scope)) > 0;
-      const user = req.auth ? { username: req.auth.username, role: req.auth.role } : null;
+      const user = req.auth ? { username: req.auth.username, role: ownRole(req.auth) } : null;
       return { admin_exists: exists, needs_setup: !exists, user };
     },
   );
@@ -58,16 +59,17 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const hash = await hashPassword(req.body.password, ctx.passwordCost);
       // Checked again, with the creation, one setup at a time: two concurrent setups must not
       // make two admins.
-      await ctx.accounts.run(async () => {
+      const admin = await ctx.accounts.run(async () => {
         if ((await ctx.users.count(ctx.scope)) > 0) await refuse();
-        await ctx.users.create(
+        return ctx.users.create(
           ctx.origin,
           { username: req.body.username, role: 'admin', createdAt: ctx.clock() },
           hash,
         );
       });
       await ctx.record({
-        user: req.body.username,
+        user: admin.username,
+        userId: admin.id,
         action: 'user.add',
         new: { username: req.body.username, role: 'admin' },
         result: 'ok',

@@ -1,5 +1,6 @@
-/** Sites and buses as configured. */
+/** Sites and buses as configured, of the gateways the caller may see. */
 import type { FastifyInstance } from 'fastify';
+import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { busSchema, errorResponses, siteSchema } from '@openbms/contract/api';
 
@@ -17,7 +18,8 @@ export function siteRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async () => ctx.gateway.sites(),
+    async (req) =>
+      (await Promise.all(ctx.policy.gateways(caller(req)).map((l) => l.sites()))).flat(),
   );
 
   app.get(
@@ -33,6 +35,7 @@ export function siteRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async () => ctx.gateway.buses(),
+    async (req) =>
+      (await Promise.all(ctx.policy.gateways(caller(req)).map((l) => l.buses()))).flat(),
   );
 }

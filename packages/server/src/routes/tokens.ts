@@ -1,11 +1,12 @@
 /**
  * API tokens for scripts and integrations: `Authorization: Bearer <token>`. The secret is
  * returned once; the token's id is the sha256 of the secret (what the store keeps). A
- * token acts with its user's current role. Users revoke their own; admins anyone's.
+ * token acts with its user's current role. Users revoke their own; admins those of their
+ * organisation (a token of another organisation is not found).
  */
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
-import { caller, issueToken, requireSelfOrAdmin } from '../auth.js';
+import { accountOrigin, actedBy, caller, issueToken, requireSelfOrAdmin } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import {
   errorResponses,
@@ -30,13 +31,16 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const me = caller(req);
-      const t = await issueToken(ctx, me.username, 'api', req.body.name);
-      await ctx.record({
-        user: me.username,
-        action: 'token.create',
-        new: { id: t.id, name: req.body.name },
-        result: 'ok',
-      });
+      const t = await issueToken(ctx, me.orgId, me.username, 'api', req.body.name);
+      await ctx.record(
+        {
+          ...actedBy(me),
+          action: 'token.create',
+          new: { id: t.id, name: req.body.name },
+          result: 'ok',
+        },
+        accountOrigin(ctx.origin, me),
+      );
       return reply
         .status(201)
         .send({ id: t.id, name: req.body.name, token: t.secret, created_at: ctx.clock() });
@@ -58,14 +62,17 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const me = caller(req);
       const t = await ctx.users.findToken(req.params.id);
       if (!t) throw new BmsError('NOT_FOUND', 'no such token');
-      requireSelfOrAdmin(me, t.username, 'revoke this token');
+      requireSelfOrAdmin(me, t, 'revoke this token');
       await endToken(ctx, req.params.id, 'token revoked');
-      await ctx.record({
-        user: me.username,
-        action: 'token.delete',
-        old: { id: req.params.id, owner: t.username },
-        result: 'ok',
-      });
+      await ctx.record(
+        {
+          ...actedBy(me),
+          action: 'token.delete',
+          old: { id: req.params.id, owner: t.username },
+          result: 'ok',
+        },
+        accountOrigin(ctx.origin, t),
+      );
       return { ok: true };
     },
   );

@@ -1,13 +1,23 @@
 /**
- * User administration (admin only). The last admin can be neither demoted nor deleted.
+ * User administration (admin only): an admin manages the accounts of their own organisation
+ * (the single box: the local one); no other organisation's account is ever found here. The
+ * last admin can be neither demoted nor deleted.
  * A role change ends the user's sessions; a password reset ends their sessions and API
  * tokens; deleting a user ends everything of theirs (sessions.ts). The acting admin's own
  * session survives a change to their own account.
  */
 import { BmsError } from '@openbms/core';
-import type { Role } from '@openbms/storage';
+import type { Role, Scope } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
-import { caller } from '../auth.js';
+import {
+  accountOrigin,
+  accountScope,
+  actedBy,
+  caller,
+  membershipsOf,
+  type Principal,
+} from '../auth.js';
+import { requireRole } from '../policy.js';
 import type { ServerContext } from '../context.js';
 import { hashPassword } from '../passwords.js';
 import { endUser, endUserTokens } from '../sessions.js';
@@ -22,13 +32,18 @@ import {
 import { userView } from '../views.js';
 
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const mustExist = async (username: string) => {
-    const u = await ctx.users.get(ctx.scope, username);
+  /** The organisation whose accounts the admin manages: their own (403 unless admin there). */
+  const orgOf = (me: Principal, what: string) => {
+    requireRole(me, 'admin', me.orgId, what);
+    return accountScope(me.orgId);
+  };
+  const mustExist = async (scope: Scope, username: string) => {
+    const u = await ctx.users.get(scope, username);
     if (!u) throw new BmsError('NOT_FOUND', `no user "${username}"`);
     return u;
   };
-  const isLastAdmin = async (username: string): Promise<boolean> => {
-    const admins = (await ctx.users.list(ctx.scope)).filter((u) => u.role === 'admin');
+  const isLastAdmin = async (scope: Scope, username: string): Promise<boolean> => {
+    const admins = (await ctx.users.list(scope)).filter((u) => u.role === 'admin');
     return admins.length === 1 && admins[0]?.username === username;
   };
 
@@ -42,7 +57,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: { type: 'array', items: userSchema }, ...errorResponses(403) },
       },
     },
-    async () => (await ctx.users.list(ctx.scope)).map(userView),
+    async (req) => (await ctx.users.list(orgOf(caller(req), 'listing users'))).map(userView),
   );
 
   app.post<{ Body: { username: string; password: string; role: Role } }>(
@@ -58,20 +73,20 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const me = caller(req);
+      const scope = orgOf(me, 'adding a user');
       const { username, password, role } = req.body;
-      if (await ctx.users.get(ctx.scope, username)) {
+      if (await ctx.users.get(scope, username)) {
         throw new BmsError('REQUEST_INVALID', `body field "username": user "${username}" exists`, {
           field: 'username',
         });
       }
       const user = { username, role, createdAt: ctx.clock() };
-      await ctx.users.create(ctx.origin, user, await hashPassword(password, ctx.passwordCost));
-      await ctx.record({
-        user: me.username,
-        action: 'user.add',
-        new: { username, role },
-        result: 'ok',
-      });
+      const whose = accountOrigin(ctx.origin, me);
+      await ctx.users.create(whose, user, await hashPassword(password, ctx.passwordCost));
+      await ctx.record(
+        { ...actedBy(me), action: 'user.add', new: { username, role }, result: 'ok' },
+        whose,
+      );
       return reply.status(201).send(userView(user));
     },
   );
@@ -91,55 +106,63 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const me = caller(req);
+      const scope = orgOf(me, 'changing a user');
+      const whose = accountOrigin(ctx.origin, me);
       const { role, password } = req.body;
       // Hashed first (slow), then the check and the change without another request between.
       const hash =
         password !== undefined ? await hashPassword(password, ctx.passwordCost) : undefined;
       return ctx.accounts.run(async () => {
-        const u = await mustExist(req.params.username);
+        const u = await mustExist(scope, req.params.username);
         // An admin changing their own account keeps the session (or token) doing it.
-        const keepOwn = (username: string): { keep?: string } =>
-          username === me.username ? { keep: me.tokenId } : {};
+        const keepOwn = (userId: string): { keep?: string } =>
+          userId === me.userId ? { keep: me.tokenId } : {};
         if (role !== undefined && role !== u.role) {
-          if (u.role === 'admin' && (await isLastAdmin(u.username))) {
+          if (u.role === 'admin' && (await isLastAdmin(scope, u.username))) {
             throw new BmsError(
               'FORBIDDEN',
               `${u.username} is the last admin; make another admin first`,
             );
           }
-          await ctx.users.setRole(ctx.scope, u.username, role);
+          await ctx.users.setRole(scope, u.username, role);
           // New rights, new sessions; API tokens act with the current role and stay, and
-          // their open streams are told the new role.
-          const ended = await endUserTokens(ctx, u.username, {
+          // their open streams act with the new memberships at once (and are told the role).
+          const ended = await endUserTokens(ctx, scope, u.username, {
             kind: 'session',
-            ...keepOwn(u.username),
+            ...keepOwn(u.id),
             reason: 'role changed: log in again',
           });
-          ctx.live.setRole(u.username, role);
-          await ctx.record({
-            user: me.username,
-            action: 'user.role',
-            old: { role: u.role },
-            new: { username: u.username, role },
-            result: 'ok',
-            ...(ended > 0 ? { detail: `${ended} session(s) ended` } : {}),
-          });
+          ctx.live.setMemberships(u.id, membershipsOf({ orgId: u.orgId, role }));
+          await ctx.record(
+            {
+              ...actedBy(me),
+              action: 'user.role',
+              old: { role: u.role },
+              new: { username: u.username, role },
+              result: 'ok',
+              ...(ended > 0 ? { detail: `${ended} session(s) ended` } : {}),
+            },
+            whose,
+          );
         }
         if (hash !== undefined) {
-          await ctx.users.setPassword(ctx.scope, u.username, hash);
+          await ctx.users.setPassword(scope, u.username, hash);
           // A reset is what an admin does for a compromised account: every session and API
           // token of the user ends.
-          const ended = await endUserTokens(ctx, u.username, {
-            ...keepOwn(u.username),
+          const ended = await endUserTokens(ctx, scope, u.username, {
+            ...keepOwn(u.id),
             reason: 'password reset by an admin',
           });
-          await ctx.record({
-            user: me.username,
-            action: 'user.password',
-            new: { username: u.username },
-            result: 'ok',
-            ...(ended > 0 ? { detail: `${ended} session(s) and token(s) ended` } : {}),
-          });
+          await ctx.record(
+            {
+              ...actedBy(me),
+              action: 'user.password',
+              new: { username: u.username },
+              result: 'ok',
+              ...(ended > 0 ? { detail: `${ended} session(s) and token(s) ended` } : {}),
+            },
+            whose,
+          );
         }
         return userView({ ...u, role: role ?? u.role });
       });
@@ -160,18 +183,22 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req) =>
       ctx.accounts.run(async () => {
         const me = caller(req);
-        const u = await mustExist(req.params.username);
-        if (u.role === 'admin' && (await isLastAdmin(u.username))) {
+        const scope = orgOf(me, 'deleting a user');
+        const u = await mustExist(scope, req.params.username);
+        if (u.role === 'admin' && (await isLastAdmin(scope, u.username))) {
           throw new BmsError('FORBIDDEN', `${u.username} is the last admin and cannot be deleted`);
         }
-        await ctx.users.delete(ctx.scope, u.username); // the store deletes their tokens with them
-        endUser(ctx, u.username);
-        await ctx.record({
-          user: me.username,
-          action: 'user.delete',
-          old: { username: u.username, role: u.role },
-          result: 'ok',
-        });
+        await ctx.users.delete(scope, u.username); // the store deletes their tokens with them
+        endUser(ctx, u.id);
+        await ctx.record(
+          {
+            ...actedBy(me),
+            action: 'user.delete',
+            old: { username: u.username, role: u.role },
+            result: 'ok',
+          },
+          accountOrigin(ctx.origin, me),
+        );
         return { ok: true };
       }),
   );

@@ -1,8 +1,13 @@
-/** A gateway stand-in for the server's tests: packs held in memory, a real event bus shape. */
+/**
+ * A gateway stand-in for the server's tests: packs held in memory, a real event bus shape,
+ * and the real in-process seam (`InProcessGateway`) in front of it, so the server reads it,
+ * streams its events and sends it commands exactly as it does a real gateway.
+ */
+import { InProcessGateway, type ControlPort, type LocalGatewayParts } from '@openbms/gateway';
 import { localScope, type AlarmEvent, type AlarmStore, type Origin } from '@openbms/storage';
 import type {
+  BoxGateway,
   BusInfo,
-  GatewayApi,
   GatewayEvent,
   GatewayListener,
   PackStatus,
@@ -35,7 +40,11 @@ export function fakePack(id: string, extra: Partial<PackStatus> = {}): PackStatu
   };
 }
 
-export class FakeGateway implements GatewayApi {
+export class FakeGateway implements LocalGatewayParts, BoxGateway {
+  /** The seam the server reads this gateway through (the real in-process implementation). */
+  readonly link: InProcessGateway;
+  /** Safe control, when a test gives the gateway one. */
+  control?: ControlPort;
   readonly listeners = new Set<GatewayListener>();
   readonly events = {
     on: (l: GatewayListener) => {
@@ -68,7 +77,13 @@ export class FakeGateway implements GatewayApi {
     private readonly alarms: AlarmStore,
     private readonly clock: () => number,
     private readonly origin: Origin,
-  ) {}
+  ) {
+    this.link = new InProcessGateway(this, { now: clock });
+  }
+
+  get identity(): Origin {
+    return this.origin;
+  }
 
   emit(e: GatewayEvent): void {
     for (const l of [...this.listeners]) l(e);

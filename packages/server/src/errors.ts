@@ -37,6 +37,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TRANSPORT_CLOSED: 503,
   TRANSPORT_WRITE_FAILED: 503,
   TRANSPORT_TIMEOUT: 504,
+  // A gateway that did not answer in time (a remote one: the outcome of a command is unknown).
+  GATEWAY_UNAVAILABLE: 504,
   // Storage (the disk or the database, not the request).
   STORAGE_FULL: 507,
   STORAGE_CORRUPT: 503,

@@ -39,7 +39,8 @@ export class JsonWireLink implements GatewayLink {
   readonly traffic: string[] = [];
   private losingResults = 0;
   private losingEvents = 0;
-  private readonly timeoutMs: number;
+  /** How long a command's sender waits for its result (ms). */
+  timeoutMs: number;
 
   constructor(
     private readonly far: GatewayLink,

@@ -1,0 +1,123 @@
+/**
+ * The policy on its own: a principal with roles in several organisations (which the fleet's
+ * organisations will give; the single box has one), gateways of three organisations.
+ */
+import type { GatewayLink, PackStatus } from '@openbms/gateway';
+import { describe, expect, it } from 'vitest';
+import { GatewayRegistry } from './gateways.js';
+import {
+  Policy,
+  allows,
+  checkAccess,
+  orgsAllowing,
+  ownRole,
+  requireRole,
+  type Principal,
+} from './policy.js';
+import { fakePack } from './testing/fake-gateway.js';
+
+/** A gateway that only answers `pack` (all the policy asks of it). */
+function link(gatewayId: string, orgId: string, packs: string[]): GatewayLink {
+  return {
+    gatewayId,
+    orgId,
+    controls: false,
+    pack: async (id: string): Promise<PackStatus | undefined> =>
+      packs.includes(id) ? fakePack(id) : undefined,
+  } as unknown as GatewayLink;
+}
+
+const registry = new GatewayRegistry([
+  link('GA', 'A', ['home/b/1', 'a/b/1']),
+  link('GB', 'B', ['home/b/1', 'b/b/1']),
+  link('GB2', 'B', ['b2/b/1']),
+  link('GC', 'C', ['c/b/1']),
+]);
+const policy = new Policy(registry);
+
+/** Viewer in A, operator in B, nothing in C. */
+const pat: Principal = {
+  userId: 'U1',
+  username: 'pat',
+  orgId: 'A',
+  memberships: [
+    { orgId: 'A', role: 'viewer' },
+    { orgId: 'B', role: 'operator' },
+  ],
+  kind: 'session',
+  tokenId: 'T1',
+};
+const only = (orgId: string, role: 'viewer' | 'operator' | 'admin'): Principal => ({
+  ...pat,
+  orgId,
+  memberships: [{ orgId, role }],
+});
+
+describe('roles per organisation', () => {
+  it('ranks roles within each organisation, and none outside', () => {
+    expect(allows(pat, 'viewer', 'A')).toBe(true);
+    expect(allows(pat, 'operator', 'A')).toBe(false);
+    expect(allows(pat, 'operator', 'B')).toBe(true);
+    expect(allows(pat, 'admin', 'B')).toBe(false);
+    expect(allows(pat, 'viewer', 'C')).toBe(false);
+    expect(orgsAllowing(pat, 'viewer')).toEqual(['A', 'B']);
+    expect(orgsAllowing(pat, 'operator')).toEqual(['B']);
+    expect(ownRole(pat)).toBe('viewer');
+  });
+
+  it('the route gate asks for the role in some organisation; the route then asks where', () => {
+    expect(() => checkAccess('operator', pat, 'PUT /x')).not.toThrow();
+    expect(() => checkAccess('admin', pat, 'GET /audit')).toThrow(
+      'GET /audit needs the admin role; pat is operator',
+    );
+    expect(() => checkAccess('viewer', null, 'GET /packs')).toThrow(/log in/);
+    expect(() => requireRole(pat, 'operator', 'A', 'acking')).toThrow(
+      'acking needs the operator role; pat is viewer',
+    );
+    expect(() => requireRole(pat, 'viewer', 'C', 'reading')).toThrow(
+      'reading needs the viewer role; pat is not a member of this organisation',
+    );
+  });
+});
+
+describe('visibility', () => {
+  it('shows the gateways of the organisations the principal is a member of', () => {
+    expect(policy.gateways(pat).map((l) => l.gatewayId)).toEqual(['GA', 'GB', 'GB2']);
+    expect(policy.gateways(pat, 'operator').map((l) => l.gatewayId)).toEqual(['GB', 'GB2']);
+    expect(policy.canSee(pat, 'GC')).toBe(false);
+    expect(policy.canSee(pat, 'GB2')).toBe(true);
+    expect(policy.canSee(pat, 'nowhere')).toBe(false);
+    // Memberships as they are now: without B, B's gateways are gone at once.
+    const demoted = { ...pat, memberships: [{ orgId: 'A', role: 'viewer' as const }] };
+    expect(policy.canSee(demoted, 'GB')).toBe(false);
+  });
+
+  it('list scopes: one gateway narrows to it; several give their organisations; none: undefined', () => {
+    expect(policy.dataScope(only('C', 'viewer'))).toEqual({ orgIds: ['C'], gatewayId: 'GC' });
+    expect(policy.dataScope(pat)).toEqual({ orgIds: ['A', 'B'] });
+    expect(policy.dataScope(pat, 'operator')).toEqual({ orgIds: ['B'] });
+    expect(policy.dataScope(only('Z', 'admin'))).toBeUndefined();
+    expect(policy.orgScope(pat, 'operator')).toEqual({ orgIds: ['B'] });
+    expect(policy.orgScope(pat, 'admin')).toBeUndefined();
+  });
+
+  it("another organisation's pack is NOT_FOUND; seen but not allowed is FORBIDDEN; two gateways' is ambiguous", async () => {
+    await expect(policy.findPack(pat, 'c/b/1', 'viewer')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no pack "c/b/1"',
+    });
+    await expect(policy.findPack(pat, 'a/b/1', 'operator')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    const found = await policy.findPack(pat, 'b2/b/1', 'operator');
+    expect(found.link.gatewayId).toBe('GB2');
+    expect(found.scope).toEqual({ orgIds: ['B'], gatewayId: 'GB2' });
+    await expect(policy.findPack(pat, 'home/b/1', 'viewer')).rejects.toMatchObject({
+      code: 'REQUEST_INVALID',
+    });
+    // Seen from one organisation only, the shared id is that organisation's pack.
+    expect((await policy.findPack(only('A', 'viewer'), 'home/b/1', 'viewer')).link.gatewayId).toBe(
+      'GA',
+    );
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * buildServer: the Fastify app with the REST API under /api/v1, the live WebSocket, the
- * OpenAPI document and the auth hook. It owns no state besides login rate limiting; every
- * datum comes from the storage ports and the GatewayApi it is given.
+ * OpenAPI document and the auth hook (a Principal per request; the policy decides the rest).
+ * It owns no state besides login rate limiting; every datum comes from the storage ports and
+ * the gateways it is given (their links: the seam).
  */
 import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';

@@ -14,7 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import { allows, type Access, type Membership, type Principal } from './policy.js';
 
 export type { Access, Principal };
-export { checkAccess, roleAtLeast } from './policy.js';
+export { checkAccess } from './policy.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

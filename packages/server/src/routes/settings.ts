@@ -2,7 +2,7 @@
  * The web settings page's backend (admin only): the config file's integration sections
  * (secrets redacted), saving one section (applied live when it can be), the test buttons,
  * and the config backup download / restore upload. The gateway's settings service does the
- * work (`GatewayApi.settings`); these routes translate HTTP and audit.
+ * work (`BoxGateway.settings`); these routes translate HTTP and audit.
  *
  * Statuses beyond the common ones: 422 CONFIG_INVALID with `issues: [{path, message}]`
  * (nothing written; 400 when the YAML is refused before it is checked: aliases that

@@ -106,7 +106,8 @@ export const commandResultSchema = z.object({
   txn: idSchema,
   gatewayId: idSchema,
   packId: packIdSchema,
-  op: z.enum(COMMAND_OPS as [CommandOp, ...CommandOp[]]),
+  /** The operation as the command named it (a refused malformed command may name none we know). */
+  op: z.string().min(1).max(100),
   status: z.enum(COMMAND_STATES),
   /** The error code (core's ErrorCode) of a refused or failed command. */
   code: z.string().min(1).max(64).optional(),

@@ -71,6 +71,18 @@ function failureOf(
   };
 }
 
+/**
+ * A command's content as text with its keys sorted, so the same command sent again compares
+ * equal whatever order its sender wrote the keys in (JSON.stringify keeps insertion order).
+ */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}
+
 /** Details as they would arrive over a network (functions, undefined and cycles dropped). */
 function jsonSafe(d: Record<string, unknown>): Record<string, unknown> {
   try {
@@ -277,7 +289,7 @@ export class InProcessGateway implements GatewayLink {
 
   send(command: GatewayCommand): Promise<CommandResult> {
     const txn = typeof command?.txn === 'string' ? command.txn : '';
-    const key = JSON.stringify(command);
+    const key = canonical(command);
     const seen = txn !== '' ? this.results.get(txn) : undefined;
     if (seen) {
       if (seen.key === key) return seen.result;
@@ -285,7 +297,7 @@ export class InProcessGateway implements GatewayLink {
         this.refusal(command, 'REQUEST_INVALID', `txn ${txn} was used for another command`, 'txn'),
       );
     }
-    const result = this.run1(command);
+    const result = this.answer(command);
     if (txn !== '') {
       this.results.set(txn, { key, result });
       if (this.results.size > this.keep) {
@@ -296,7 +308,7 @@ export class InProcessGateway implements GatewayLink {
     return result;
   }
 
-  private async run1(raw: GatewayCommand): Promise<CommandResult> {
+  private async answer(raw: GatewayCommand): Promise<CommandResult> {
     const parsed = gatewayCommandSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -349,7 +361,7 @@ export class InProcessGateway implements GatewayLink {
       txn: str(c.txn, '-'),
       gatewayId: str(c.gatewayId, this.gatewayId),
       packId: str(c.packId, '-'),
-      op: (typeof c.op === 'string' ? c.op : 'mos.set') as GatewayCommand['op'],
+      op: str(c.op, '-'),
       status: 'refused',
       code,
       detail,

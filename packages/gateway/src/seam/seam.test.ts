@@ -240,9 +240,12 @@ describe('commands', () => {
     const c = command('mos.set', { which: 'charge', on: true });
     const [a, b] = await Promise.all([gw.link.send(c), gw.link.send({ ...c })]);
     const again = await gw.link.send(JSON.parse(JSON.stringify(c)) as GatewayCommand);
+    // The same command with its keys written in another order is the same command.
+    const reordered = Object.fromEntries(Object.entries(c).reverse()) as GatewayCommand;
     expect(a.status).toBe('done');
     expect(b).toEqual(a);
     expect(again).toEqual(a);
+    expect(await gw.link.send(reordered)).toEqual(a);
     expect((await storage.audit.list(localScope(storage.identity))).length).toBe(before + 1);
     const reused = await gw.link.send({
       ...c,

@@ -146,6 +146,10 @@ const strings: Strings = {
       charge_current_limit_a: 'Charge current limit requested from the inverter',
       discharge_current_limit_a: 'Discharge current limit requested from the inverter',
       sleep_delay_s: 'Sleep after idle',
+      sleep_cell_mv: 'Sleep (shut-down) cell voltage',
+      full_charge_v: 'Full-charge voltage',
+      full_charge_current_a: 'Full-charge current',
+      charge_limit_start_a: 'Charge current limiter start current',
     },
   },
   zh: {
@@ -288,6 +292,10 @@ const strings: Strings = {
       charge_current_limit_a: '充电限流（请求逆变器）',
       discharge_current_limit_a: '放电限流（请求逆变器）',
       sleep_delay_s: '静置休眠时间',
+      sleep_cell_mv: '单体休眠（关机）电压',
+      full_charge_v: '满充电压',
+      full_charge_current_a: '满充电流',
+      charge_limit_start_a: '充电限流启动电流',
     },
   },
 };

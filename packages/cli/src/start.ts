@@ -160,6 +160,7 @@ export async function cmdStart(
       storage,
       configFile,
       busFactory,
+      profilesDir: join(dataDir, 'profiles'),
       log: (lvl, message) => {
         if (lvl === 'info') io.out(`${message}\n`);
         else if (sink.log) sink.log[lvl]({ component: 'gateway' }, message);

@@ -49,6 +49,12 @@ const packSchema = z
     /** C-rate ceilings of charge / discharge current parameters (default 1 and 2). */
     max_charge_c: z.number().positive().max(10).optional(),
     max_discharge_c: z.number().positive().max(20).optional(),
+    /**
+     * Allows commands whose wire format rests on a single source (the protocol reference
+     * marks them uncertain: PACE calibration, clearing records...). Off by default: such a
+     * command could do something else on a device that differs from the one document.
+     */
+    allow_unverified: z.boolean().default(false),
   })
   .strict();
 
@@ -270,7 +276,12 @@ export function demoSite(): SiteConfig {
     poll_interval_s: 2,
     retries: 2,
     simulator: sim(seed, soc),
-    packs: addresses.map((address, i) => ({ address, name: names[i]!, chemistry: 'lfp' as const })),
+    packs: addresses.map((address, i) => ({
+      address,
+      name: names[i]!,
+      chemistry: 'lfp' as const,
+      allow_unverified: false,
+    })),
   });
   return {
     id: 'demo',
@@ -304,6 +315,7 @@ export function packsOf(c: Config): PackRef[] {
           chemistry: p.chemistry,
         };
         if (p.variant !== undefined) ref.variant = p.variant;
+        if (p.allow_unverified) ref.allowUnverified = true;
         const limits = {
           ...(p.design_ah !== undefined ? { designAh: p.design_ah } : {}),
           ...(p.max_charge_c !== undefined ? { maxChargeC: p.max_charge_c } : {}),

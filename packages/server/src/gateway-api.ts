@@ -16,9 +16,12 @@ import type {
   SettingsView,
 } from '@openbms/gateway';
 import type {
+  ClockView as ControlClockView,
   CommandOutcome as ControlCommandOutcome,
   CommandStatus as ControlCommandStatus,
   ControlCapabilities,
+  InverterProtocolView as ControlInverterProtocolView,
+  RecordsPage as ControlRecordsPage,
   ParameterDiff as ControlParameterDiff,
   ParameterFile as ControlParameterFile,
   WriteResult as ControlWriteResult,
@@ -154,8 +157,43 @@ export interface ControlApi {
     confirm: string | undefined,
     user: string,
   ): Promise<ControlCommandOutcome>;
-  /** On-board data and alarm records: throws CAPABILITY_MISSING (no family exposes them). */
-  records(packId: string): unknown;
+  /** Shuts the BMS down (confirmed, sent once). */
+  shutdown(
+    packId: string,
+    confirm: string | undefined,
+    user: string,
+  ): Promise<ControlCommandOutcome>;
+  /** Writes the pack's saved profile (its last export) back (confirmed). */
+  restoreProfile(
+    packId: string,
+    confirm: string | undefined,
+    user: string,
+  ): Promise<ControlCommandOutcome>;
+  /** The BMS clock now, with its drift from the gateway's. */
+  readClock(packId: string): Promise<ControlClockView>;
+  /** One page of on-board records (seed 004), newest first. */
+  readRecords(packId: string, start: number, count: number): Promise<ControlRecordsPage>;
+  /** Up to `max` records as CSV. */
+  exportRecords(packId: string, max?: number): Promise<{ csv: string; count: number }>;
+  /** Erases the device's records of one kind (confirmed). */
+  clearRecords(
+    packId: string,
+    kind: 'data' | 'alarm' | 'all',
+    confirm: string | undefined,
+    user: string,
+  ): Promise<ControlCommandOutcome>;
+  readInverterProtocol(packId: string): Promise<ControlInverterProtocolView>;
+  setInverterProtocol(
+    packId: string,
+    setting: { can?: number; rs485?: number; mode?: 'auto' | 'manual' },
+    user: string,
+  ): Promise<ControlCommandOutcome>;
+  calibrate(
+    packId: string,
+    kind: string,
+    value: number | undefined,
+    user: string,
+  ): Promise<ControlCommandOutcome>;
   /** The last command statuses, newest first. */
   commands(packId?: string): ControlCommandStatus[];
 }
@@ -169,4 +207,7 @@ export type {
   CommandOutcome as ControlCommandOutcome,
   ParameterFile as ControlParameterFile,
   ParameterDiff as ControlParameterDiff,
+  ClockView as ControlClockView,
+  RecordsPage as ControlRecordsPage,
+  InverterProtocolView as ControlInverterProtocolView,
 } from '@openbms/gateway';

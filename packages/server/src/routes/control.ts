@@ -1,7 +1,8 @@
 /**
  * Safe control: capabilities, parameters (read, write with dry run, export, diff of a file),
- * commands (MOSFETs, SOC, clock, restore defaults, restart, factory reset), on-board records
- * and the command statuses. Registered only when the gateway has a ControlApi. The service
+ * commands (MOSFETs, SOC, clock, inverter protocol, calibration, restore defaults or the saved
+ * profile, restart, shut-down, factory reset), the BMS clock, on-board records (read in pages,
+ * CSV, erase) and the command statuses. Registered only when the gateway has a ControlApi. The service
  * validates, sends, reads back and audits; these routes translate HTTP and nothing else.
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,14 +10,24 @@ import { caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type {
   ControlCapabilities,
+  ControlClockView,
   ControlCommandOutcome,
   ControlCommandStatus,
+  ControlInverterProtocolView,
   ControlParameterDiff,
+  ControlRecordsPage,
   ControlWriteResult,
 } from '../gateway-api.js';
 import {
+  calibrateBody,
   capabilitiesSchema,
   clockBody,
+  clockViewSchema,
+  inverterBody,
+  inverterViewSchema,
+  recordsClearBody,
+  recordsExportQuery,
+  recordsQuery,
   commandSchema,
   confirmBody,
   diffBody,
@@ -34,7 +45,10 @@ import {
   writeBody,
   writeResultSchema,
   type Capabilities,
+  type ClockView,
   type CommandOutcome,
+  type InverterView,
+  type RecordsPageView,
   type CommandView,
   type ParamDiff,
   type WriteResult,
@@ -92,6 +106,29 @@ const capabilitiesView = (c: ControlCapabilities): Capabilities => ({
     max_discharge_c: c.limits.maxDischargeC,
   },
   operations: c.operations,
+  ...(c.variant !== undefined ? { variant: c.variant } : {}),
+  unverified: c.unverified,
+  allow_unverified: c.allowUnverified,
+  ...(c.inverterProtocols
+    ? {
+        inverter_protocols: {
+          ...(c.inverterProtocols.can ? { can: [...c.inverterProtocols.can] } : {}),
+          ...(c.inverterProtocols.rs485 ? { rs485: [...c.inverterProtocols.rs485] } : {}),
+          ...(c.inverterProtocols.auto !== undefined ? { auto: c.inverterProtocols.auto } : {}),
+        },
+      }
+    : {}),
+  calibrations: c.calibrations.map(({ takesValue, ...x }) => ({ ...x, takes_value: takesValue })),
+  ...(c.records
+    ? {
+        records: {
+          kinds: c.records.kinds.filter(
+            (k): k is 'data' | 'alarm' => k === 'data' || k === 'alarm',
+          ),
+          per_read: c.records.perRead,
+        },
+      }
+    : {}),
   parameters: c.parameters.map(({ safeMin, safeMax, ...p }) => ({
     ...p,
     ...(safeMin !== undefined ? { safe_min: safeMin } : {}),
@@ -110,9 +147,31 @@ const diffView = (d: ControlParameterDiff): ParamDiff => ({
   changed: d.changed.map((c) => ({ ...c, current: c.current ?? null })),
 });
 
-/** A file name for the export, from the pack id (`home/bus1/1` -> `home-bus1-1`). */
-const fileName = (packId: string): string =>
-  `${packId.replace(/[^A-Za-z0-9_.-]+/g, '-')}-parameters.json`;
+const clockView = (c: ControlClockView): ClockView => ({
+  bms_time: c.bmsTime,
+  ms: Math.round(c.ms),
+  drift_ms: Math.round(c.driftMs),
+  time_zone: c.timeZone,
+});
+
+const recordsView = (r: ControlRecordsPage): RecordsPageView => ({
+  records: r.records,
+  next: r.next,
+  time_zone: r.timeZone,
+});
+
+const inverterView = (v: ControlInverterProtocolView): InverterView => ({
+  setting: { ...v.setting },
+  list: {
+    ...(v.list.can ? { can: [...v.list.can] } : {}),
+    ...(v.list.rs485 ? { rs485: [...v.list.rs485] } : {}),
+    ...(v.list.auto !== undefined ? { auto: v.list.auto } : {}),
+  },
+});
+
+/** A file name for an export, from the pack id (`home/bus1/1` -> `home-bus1-1`). */
+const fileName = (packId: string, what = 'parameters.json'): string =>
+  `${packId.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${what}`;
 
 // ---------------------------------------------------------------- routes
 
@@ -293,20 +352,147 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
     control.factoryReset(id, c, u),
   );
 
+  confirmRoute('shutdown', 'Shuts the BMS down / puts it to sleep (confirmed)', (id, c, u) =>
+    control.shutdown(id, c, u),
+  );
+  confirmRoute(
+    'restore-profile',
+    "Writes the pack's saved profile (its last parameter export) back (confirmed)",
+    (id, c, u) => control.restoreProfile(id, c, u),
+  );
+
   app.get<Id>(
+    '/packs/:id/clock',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'Reads the BMS clock now, with its drift from the gateway time',
+        tags,
+        params: packIdParams,
+        response: { 200: clockViewSchema, ...controlErrors(409, 501, 503, 504) },
+      },
+    },
+    async (req) => clockView(await control.readClock(req.params.id)),
+  );
+
+  app.get<Id & { Querystring: { start?: number; count?: number } }>(
     '/packs/:id/records',
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'On-board data and alarm records (seed 004)',
+        summary: 'One page of on-board data and alarm records (seed 004), newest first',
         description:
-          "No supported family's public protocol exposes them: always 501 CAPABILITY_MISSING.",
+          'Reads `count` records from position `start` (0 = newest) from the device now. Read ' +
+          'page after page with `next`; stop whenever (seed 004 "stop"). 501 when the family keeps none.',
         tags,
         params: packIdParams,
-        response: { 200: recordsSchema, ...controlErrors(501) },
+        querystring: recordsQuery,
+        response: { 200: recordsSchema, ...controlErrors(409, 501, 503, 504) },
       },
     },
-    async (req) => control.records(req.params.id) as Record<string, unknown>,
+    async (req) =>
+      recordsView(
+        await control.readRecords(req.params.id, req.query.start ?? 0, req.query.count ?? 10),
+      ),
+  );
+
+  app.get<Id & { Querystring: { max?: number } }>(
+    '/packs/:id/records/export',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'On-board records as CSV (read from the device now, newest first)',
+        tags,
+        params: packIdParams,
+        querystring: recordsExportQuery,
+        produces: ['text/csv'],
+        response: {
+          200: { type: 'string', description: 'RFC 4180 CSV, one row per record.' },
+          ...controlErrors(409, 501, 503, 504),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { csv } = await control.exportRecords(req.params.id, req.query.max ?? 500);
+      void reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="${fileName(req.params.id, 'records.csv')}"`,
+        );
+      return csv;
+    },
+  );
+
+  app.post<Id & { Body: { kind: 'data' | 'alarm' | 'all'; confirm: string } }>(
+    '/packs/:id/commands/records-clear',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: "Erases the device's on-board records of one kind (confirmed)",
+        tags,
+        params: packIdParams,
+        body: recordsClearBody,
+        response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
+      },
+    },
+    async (req) =>
+      outcomeView(
+        await control.clearRecords(
+          req.params.id,
+          req.body.kind,
+          req.body.confirm,
+          caller(req).username,
+        ),
+      ),
+  );
+
+  app.get<Id>(
+    '/packs/:id/inverter-protocol',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'The inverter protocols selected now, with the list the family offers',
+        tags,
+        params: packIdParams,
+        response: { 200: inverterViewSchema, ...controlErrors(409, 501, 503, 504) },
+      },
+    },
+    async (req) => inverterView(await control.readInverterProtocol(req.params.id)),
+  );
+
+  app.post<Id & { Body: { can?: number; rs485?: number; mode?: 'auto' | 'manual' } }>(
+    '/packs/:id/commands/inverter-protocol',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Selects inverter protocols (seed 002 §2.5): checked against the list, read back',
+        tags,
+        params: packIdParams,
+        body: inverterBody,
+        response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
+      },
+    },
+    async (req) =>
+      outcomeView(await control.setInverterProtocol(req.params.id, req.body, caller(req).username)),
+  );
+
+  app.post<Id & { Body: { kind: string; value?: number } }>(
+    '/packs/:id/commands/calibrate',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Calibrates a measurement or counter (seed 002 §2.4); the pack is read after',
+        tags,
+        params: packIdParams,
+        body: calibrateBody,
+        response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
+      },
+    },
+    async (req) =>
+      outcomeView(
+        await control.calibrate(req.params.id, req.body.kind, req.body.value, caller(req).username),
+      ),
   );
 
   app.get<{ Querystring: { pack?: string } }>(

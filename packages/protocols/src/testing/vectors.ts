@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { isMetric, type Reading } from '@openbms/core';
 import type { DecodeOptions, ProtocolDefinition } from '../types.js';
 import { hexToBytes } from '../util/bytes.js';
+import { encodeModbusRequest } from '../modbus-rtu/codec.js';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -122,6 +123,21 @@ export function vectorOptions(v: Vector): DecodeOptions {
     // Pylontech: the short form [CID2] or [CID2, INFO] of the request a reply answers.
     const info = v.context.request_info_hex;
     opts.request = hexToBytes(v.context.request_cid2 + (typeof info === 'string' ? info : ''));
+  } else if (
+    typeof v.context?.start_register === 'string' &&
+    typeof v.context.function === 'number'
+  ) {
+    // Modbus: the request a reply answers, rebuilt from the context (unit = the reply's).
+    const unit = hexToBytes(v.response_hex)[0] ?? 0;
+    const count = v.context.register_count ?? v.context.coil_count;
+    if (typeof count === 'number') {
+      opts.request = encodeModbusRequest({
+        unit,
+        fn: v.context.function,
+        start: parseInt(v.context.start_register, 16),
+        count,
+      });
+    }
   }
   if (v.variant) opts.variant = v.variant;
   if (typeof v.context?.cell_count === 'number') opts.cells = v.context.cell_count;

@@ -92,6 +92,14 @@ export interface ReadStep {
   complete(frames: readonly Uint8Array[]): boolean;
   /** Failure of an optional step (e.g. device info on old firmware) does not fail the cycle. */
   optional?: boolean;
+  /**
+   * Steps to send, best effort, when this step or a later one of the same run fails once
+   * this step's request may have gone out: they undo a mode the run entered (JBD: leave
+   * factory mode without saving). The nearest earlier step's list applies to a step that has
+   * none. Every runner honours it (the gateway's control runs, `readPack`); their replies
+   * are taken as they come and their own failures are ignored.
+   */
+  cleanup?: readonly ReadStep[];
 }
 
 /**

@@ -6,6 +6,7 @@ import { definition as jk } from './jk/index.js';
 import { definition as pylontech } from './pylontech/index.js';
 import { definition as jbd } from './jbd/index.js';
 import { definition as modbusRtu } from './modbus-rtu/index.js';
+import { definition as seplos } from './seplos/index.js';
 
 /** Every protocol family, in the order `openbms protocols` lists them. */
 export const PROTOCOLS: readonly ProtocolDefinition[] = [
@@ -14,6 +15,7 @@ export const PROTOCOLS: readonly ProtocolDefinition[] = [
   jk,
   pylontech,
   jbd,
+  seplos,
   modbusRtu,
 ];
 

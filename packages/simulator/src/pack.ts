@@ -35,6 +35,11 @@ export interface PackOptions {
   stepMs?: number;
   /** On-board data record interval, s (default 600). */
   recordIntervalS?: number;
+  /**
+   * The family's own factory settings on top of the generic ones (DeviceProtocol
+   * .factoryDefaults): the values its wire can carry and the parameters only it has.
+   */
+  factory?: (base: Record<string, number>) => Record<string, number>;
 }
 
 /** Faults injected into a pack (the bus-level ones live in the bus). */
@@ -92,7 +97,8 @@ export class SimPack implements SimPackApi {
       },
       this.rand,
     );
-    this.factory = factoryDefaults(o.chemistry, o.cells, o.capacityAh);
+    const base = factoryDefaults(o.chemistry, o.cells, o.capacityAh);
+    this.factory = o.factory ? o.factory(base) : base;
     this.params = { ...this.factory };
     this.firmware = new Firmware(() => this.params);
     this.t = o.start;

@@ -108,6 +108,15 @@ export interface DeviceProtocol {
   handle(request: Uint8Array, pack: SimPackApi, bus: BusView): Uint8Array | undefined;
   /** Temperature sensors the family's hardware reports for the cells (JK: T1, T2). */
   tempSensors?: number;
+  /**
+   * The family's factory parameter set from the generic one (`base`, by catalog id): values
+   * its wire carries only in other steps (Seplos' transient delay in whole ms) and the
+   * parameters only it has (heater thresholds, the capacity model). Absent: the generic set.
+   */
+  factoryDefaults?(
+    base: Record<string, number>,
+    pack: { chemistry: 'lfp' | 'nmc'; cells: number; capacityAh: number },
+  ): Record<string, number>;
   /** Optional error reply for a request the device could not handle (Modbus exception, RTN). */
   errorReply?(request: Uint8Array, err: unknown): Uint8Array | undefined;
 }

@@ -154,6 +154,7 @@ export {
   SIGNAL_CUSTOM_COUNT,
   TELEMETRY_CUSTOM_COUNT,
   blockOffset,
+  type AlarmBit,
   type BlockField,
 } from './fields.js';
 export {

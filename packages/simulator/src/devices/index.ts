@@ -6,17 +6,20 @@ import { device as dalyModbus } from './daly-modbus/index.js';
 import { device as jk, deviceJk02_24s } from './jk/index.js';
 import { device as pylontech } from './pylontech/index.js';
 import { device as jbd } from './jbd/index.js';
+import { device as seplos, deviceV3 as seplosV3 } from './seplos/index.js';
 
 /** The families the simulator can speak, by protocol id. */
-export const DEVICES: readonly DeviceProtocol[] = [daly, dalyModbus, jk, pylontech, jbd];
+export const DEVICES: readonly DeviceProtocol[] = [daly, dalyModbus, jk, pylontech, jbd, seplos];
 
 /**
  * Device side of a family by id or alias (and record variant where the family has several
- * device layouts: JK02_24S units are older JK boards); names the families it serves.
+ * device layouts: JK02_24S units are older JK boards, Seplos v3 speaks Modbus); names the
+ * families it serves.
  */
 export function deviceFor(name: string, variant?: string): DeviceProtocol {
   const id = getProtocol(name).id;
   if (id === 'jk' && variant?.toUpperCase() === 'JK02_24S') return deviceJk02_24s;
+  if (id === 'seplos' && variant?.toLowerCase() === 'v3') return seplosV3;
   const d = DEVICES.find((x) => x.id === id);
   if (!d) {
     throw new BmsError(

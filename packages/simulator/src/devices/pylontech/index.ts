@@ -57,7 +57,8 @@ function probeRequest(buf: Uint8Array, start: number, end: number): Probe {
   return { kind: 'more' };
 }
 
-function createRequestFramer(): Framer {
+/** The ASCII request framer (also used by the Seplos V2 device: same envelope). */
+export function createRequestFramer(): Framer {
   return createFramer({
     maxLength: MAX_FRAME_CHARS,
     isStart: (buf, i) => buf[i] === SOI,

@@ -22,6 +22,10 @@ export interface RigOptions {
   audit: AuditStore;
   /** Start the poller and wait for every pack's first snapshot (default true). */
   poll?: boolean;
+  /** The packs' variant (simulator device and family operations; Seplos v3). */
+  variant?: string;
+  /** The packs' `allow_unverified` setting. */
+  allowUnverified?: boolean;
 }
 
 export interface Rig {
@@ -45,6 +49,7 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
   const def = getProtocol(o.protocol);
   const sim = createSimulation({
     protocol: o.protocol,
+    ...(o.variant !== undefined ? { variant: o.variant } : {}),
     packs: o.packs ?? 1,
     profile: o.profile ?? 'idle',
     chemistry: o.chemistry ?? 'lfp',
@@ -69,7 +74,12 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
     'bus',
     o.protocol,
     sim.packs.map((p) => p.address),
-  ).map((r) => ({ ...r, chemistry: o.chemistry ?? 'lfp' }));
+  ).map((r) => ({
+    ...r,
+    chemistry: o.chemistry ?? 'lfp',
+    ...(o.variant !== undefined ? { variant: o.variant } : {}),
+    ...(o.allowUnverified !== undefined ? { allowUnverified: o.allowUnverified } : {}),
+  }));
   const events = new EventBus();
   const poller = new BusPoller({
     endpoint: listening.endpoint,

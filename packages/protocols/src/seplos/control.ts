@@ -549,6 +549,10 @@ export const controlV3: ControlOps = {
   restoreDefaults: (t) => ack(t, SCA.PARAMETER_RESET, 'parameter reset'),
   shutdown: (t) => ack(t, SCA.POWER_OFF, 'system power off'),
   restart: (t) => ack(t, SCA.SYSTEM_RESET, 'system reset'),
+  // The service gates parameter writes per parameter.
+  unverifiedParameters: Object.fromEntries(
+    [...SPA_WRITABLE.keys()].map((id) => [id, `the FC 10 write to SPA ${XZH_ONLY}`]),
+  ),
   unverified: {
     writeParameters: `the FC 10 write to SPA ${XZH_ONLY}`,
     readClock: `reading the SCA date ${XZH_ONLY}`,

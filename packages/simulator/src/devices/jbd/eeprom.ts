@@ -32,6 +32,8 @@ export interface EepromState {
    */
   faults: {
     enter?: 'refuse' | 'silent';
+    /** Enters to let through before `enter` applies (1: the next session's enter fails). */
+    enterSkip?: number;
     write?: EepromFault;
     read?: 'refuse' | 'silent';
     readBack?: 'refuse' | 'silent';

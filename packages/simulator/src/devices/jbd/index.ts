@@ -93,8 +93,9 @@ function eeprom(req: Request, pack: SimPackApi): Uint8Array | undefined {
 
 function enter(pack: SimPackApi): Uint8Array | undefined {
   const st = eepromOf(pack);
-  if (st.faults.enter === 'silent') return undefined;
-  if (st.faults.enter === 'refuse') return refuseWith(REG.FACTORY_ENTER, STATUS_ERROR);
+  if (st.faults.enter && (st.faults.enterSkip ?? 0) > 0) st.faults.enterSkip!--;
+  else if (st.faults.enter === 'silent') return undefined;
+  else if (st.faults.enter === 'refuse') return refuseWith(REG.FACTORY_ENTER, STATUS_ERROR);
   st.factoryMode = true;
   st.pending.clear();
   return ack(REG.FACTORY_ENTER);

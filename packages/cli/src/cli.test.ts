@@ -320,7 +320,92 @@ describe('openbms sim + openbms read, as separate processes', () => {
     },
   );
 
+  // Seplos has two generations on two wires: each variant served on a pty and on TCP, read
+  // with --variant by the installed binary, compared with the simulator's own state.
+  it.each([
+    ['v2', 'pty'],
+    ['v2', 'tcp'],
+    ['v3', 'pty'],
+    ['v3', 'tcp'],
+  ] as const)(
+    'seplos %s over %s: read --json equals the simulator state',
+    async (variant, link) => {
+      const sim = spawn(
+        process.execPath,
+        [
+          BIN,
+          'sim',
+          '--protocol',
+          'seplos',
+          '--variant',
+          variant,
+          ...(link === 'pty' ? ['--pty'] : []),
+          '--speed',
+          '0',
+          '--seed',
+          '5',
+          '--profile',
+          'constant:-7.5',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            if (sim.exitCode !== null) return resolve();
+            sim.once('exit', () => resolve());
+            sim.kill('SIGINT');
+          }),
+      );
+      const lines = createInterface({ input: sim.stdout! })[Symbol.asyncIterator]();
+      const nextLine = async (): Promise<string> => {
+        const r = await lines.next();
+        if (r.done) throw new Error('simulator exited');
+        return r.value;
+      };
+      const first = await nextLine();
+      const m = /^listening on (.+)$/.exec(first);
+      expect(m, first).not.toBeNull();
+      expect(m![1]!.startsWith(link === 'tcp' ? 'tcp://' : '/')).toBe(true);
+      let hint = await nextLine();
+      while (!hint.startsWith('read it:')) hint = await nextLine();
+      expect(hint).toContain(`--variant ${variant} --address 0`);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          BIN,
+          'read',
+          '--port',
+          m![1]!,
+          '--protocol',
+          'seplos',
+          '--variant',
+          variant,
+          '--address',
+          '0',
+          '--json',
+        ],
+        { timeout: 20_000 },
+      );
+      const reading = JSON.parse(stdout) as Reading;
+      expect(reading.protocol).toBe('seplos');
+      sim.stdin!.write('status\n');
+      let status = await nextLine();
+      while (!status.startsWith('[')) status = await nextLine();
+      const truth = (JSON.parse(status) as Reading[])[0]!;
+      // V3's read cycle has no rated capacity (PIA/PIB/PIC carry none).
+      const metrics = getProtocol('seplos').metrics.filter(
+        (k) => variant === 'v2' || k !== 'design_ah',
+      );
+      expect(differences(reading, truth, metrics)).toEqual([]);
+      expect(reading.state).toBe(truth.state);
+    },
+  );
+
   it('rejects bad options with a clear message', async () => {
+    const v = await cli(['sim', '--protocol', 'seplos', '--variant', 'v9']);
+    expect(v.code).toBe(1);
+    expect(v.err).toContain('unknown variant "v9" for seplos; known: v2, v3');
     const r = await cli(['sim', '--protocol', 'daly', '--packs', '17']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('--packs must be 1..16');

@@ -33,8 +33,9 @@ Usage:
   openbms decode --protocol <id> [options] <hex>
                                          decode captured bytes (hex, or on stdin) to JSON;
                                          ASCII frames starting with ~ may be given as text
-      --request <hex>     the request the reply answers (Pylontech: full frame, or CID2[+INFO])
-      --variant <name>    record layout (JK: JK02_24S, JK02_32S)
+      --request <hex>     the request the reply answers (Pylontech, Seplos V2: full frame, or
+                          CID2[+INFO]; Modbus families: the request frame)
+      --variant <name>    record layout (JK: JK02_24S, JK02_32S; Seplos: v2, v3)
       --cells <n>         cell count known from an earlier reply (DALY 0x94)
       --temp-sensors <n>  temperature sensor count known from an earlier reply (DALY 0x94)
       --invert-current    flip the current sign (firmware that reports it reversed)

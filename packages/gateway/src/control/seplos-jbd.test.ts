@@ -263,3 +263,41 @@ describe('seplos: commands that rest on one source', () => {
     expect(r.sim.packs[0]!.parameters()).toEqual(before);
   });
 });
+
+describe('parameter files and restore', () => {
+  it('jbd: export, diff an edited file, import the change, restore the saved profile', async () => {
+    const r = await rig('jbd');
+    const pack = r.sim.packs[0]!;
+    const file = await r.service.exportParameters(r.id);
+    expect(file.values['cell_ov_l2_mv']).toBe(3650);
+    const edited = { ...file, values: { ...file.values, cell_ov_l2_mv: 3600, cell_count: 15 } };
+    const diff = await r.service.diffParameters(r.id, edited);
+    expect(diff.changed.map((c) => c.id)).toEqual(['cell_ov_l2_mv']);
+    // The cell count is read only: a different value is reported, not applied.
+    expect(diff.unknown.map((u) => u.id)).toEqual(['cell_count']);
+    const changes = Object.fromEntries(diff.changed.map((c) => [c.id, c.file]));
+    await r.service.writeParameters(r.id, changes, 'otto');
+    expect(pack.parameters()['cell_ov_l2_mv']).toBe(3600);
+    // No documented default set on JBD: the saved profile (the export above) restores.
+    const caps = r.service.capabilities(r.id);
+    expect(caps.operations).toMatchObject({ restore_defaults: false, restore_profile: true });
+    await r.service.restoreProfile(r.id, r.refs[0]!.name, 'otto');
+    expect(pack.parameters()['cell_ov_l2_mv']).toBe(3650);
+    expect(jbdInFactoryMode(pack)).toBe(false);
+  });
+
+  it.each(['v2', 'v3'] as const)(
+    'seplos %s restores its defaults (unverified: with allow_unverified) and reads before and after',
+    async (variant) => {
+      const r = await rig('seplos', { variant, allowUnverified: true });
+      const pack = r.sim.packs[0]!;
+      pack.writeParameters({ balance_start_mv: 3390 });
+      const out = await r.service.restoreDefaults(r.id, r.refs[0]!.name, 'otto');
+      expect(out.command.status).toBe('done');
+      expect(pack.parameters()['balance_start_mv']).toBe(pack.defaults()['balance_start_mv']);
+      const entry = r.memory.list({ packId: r.id })[0]!;
+      expect(entry).toMatchObject({ action: 'parameters.restore_defaults', result: 'ok' });
+      expect((entry.old as Record<string, number>)['balance_start_mv']).toBe(3390);
+    },
+  );
+});

@@ -90,6 +90,7 @@ export function createSimulation(o: SimulationOptions): Simulation {
         ...(device.tempSensors !== undefined ? { tempSensors: device.tempSensors } : {}),
         ...(o.stepMs !== undefined ? { stepMs: o.stepMs } : {}),
         ...(o.recordIntervalS !== undefined ? { recordIntervalS: o.recordIntervalS } : {}),
+        ...(device.ownParameters ? { parameterIds: def.parameters.map((p) => p.id) } : {}),
       }),
   );
   const bus = new SimBus(device, packs, clock, {

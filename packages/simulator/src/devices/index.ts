@@ -6,9 +6,10 @@ import { device as dalyModbus } from './daly-modbus/index.js';
 import { device as jk, deviceJk02_24s } from './jk/index.js';
 import { device as pylontech } from './pylontech/index.js';
 import { device as jbd } from './jbd/index.js';
+import { device as pace, deviceEg4 as paceEg4 } from './pace/index.js';
 
 /** The families the simulator can speak, by protocol id. */
-export const DEVICES: readonly DeviceProtocol[] = [daly, dalyModbus, jk, pylontech, jbd];
+export const DEVICES: readonly DeviceProtocol[] = [daly, dalyModbus, jk, pylontech, pace, jbd];
 
 /**
  * Device side of a family by id or alias (and record variant where the family has several
@@ -17,6 +18,7 @@ export const DEVICES: readonly DeviceProtocol[] = [daly, dalyModbus, jk, pylonte
 export function deviceFor(name: string, variant?: string): DeviceProtocol {
   const id = getProtocol(name).id;
   if (id === 'jk' && variant?.toUpperCase() === 'JK02_24S') return deviceJk02_24s;
+  if (id === 'pace' && variant?.toLowerCase() === 'v20-eg4') return paceEg4;
   const d = DEVICES.find((x) => x.id === id);
   if (!d) {
     throw new BmsError(

@@ -28,12 +28,19 @@ const LOCKED = 's/rack/1';
 const OPEN = 's/rack/2';
 const p = (id: string, rest: string): string => `/api/v1/packs/${encodeURIComponent(id)}${rest}`;
 
+interface Res {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  text: string;
+  headers: Record<string, unknown>;
+}
+
 async function call(
   method: 'GET' | 'POST' | 'PUT',
   url: string,
   who: keyof typeof tokens,
   body?: unknown,
-): Promise<{ status: number; body: any; // eslint-disable-line @typescript-eslint/no-explicit-any text: string; headers: Record<string, unknown> }> {
+): Promise<Res> {
   const r = await app.inject({
     method,
     url,

@@ -100,6 +100,7 @@ export function createSimulation(o: SimulationOptions): Simulation {
           : {}),
         ...(o.stepMs !== undefined ? { stepMs: o.stepMs } : {}),
         ...(o.recordIntervalS !== undefined ? { recordIntervalS: o.recordIntervalS } : {}),
+        ...(device.ownParameters ? { parameterIds: def.parameters.map((p) => p.id) } : {}),
       }),
   );
   const bus = new SimBus(device, packs, clock, {

@@ -408,7 +408,7 @@ export class ControlService {
     const r = await this.attempt(p, user, 'records.clear', async (trail) => {
       trail.new = { kind: kindIn };
       const kind = requireOneOf(kindIn, 'kind', ['data', 'alarm', 'all'] as const);
-      const ops = this.need(p, 'clear_records');
+      if (typeof this.ops(p)?.clearRecords !== 'function') throw missing(p.def.id, 'clear_records');
       const kinds = this.ops(p)?.recordKinds ?? [];
       if (kind !== 'all' && !kinds.includes(kind as RecordKind)) {
         throw new BmsError(
@@ -418,6 +418,7 @@ export class ControlService {
         );
       }
       this.confirmed(p, confirm, 'erase its on-board records');
+      const ops = this.need(p, 'clear_records');
       const steps = this.build(p, 'clear_records', () => ops(this.target(p), kind));
       return p.poller.exclusive(async (_t, ex) => {
         await runSteps(ex, steps, this.exOpts(p, 0));
@@ -454,9 +455,12 @@ export class ControlService {
     const p = this.pack(packId);
     const r = await this.attempt(p, user, 'inverter_protocol.set', async (trail) => {
       trail.new = settingIn;
+      if (typeof this.ops(p)?.setInverterProtocol !== 'function') {
+        throw missing(p.def.id, 'set_inverter_protocol');
+      }
+      const setting = this.inverterSetting(p, settingIn);
       const ops = this.need(p, 'set_inverter_protocol');
       const read = this.need(p, 'read_inverter_protocol');
-      const setting = this.inverterSetting(p, settingIn);
       const steps = this.build(p, 'set_inverter_protocol', () => ops(this.target(p), setting));
       return p.poller.exclusive(async (_t, ex) => {
         trail.old = await this.inverterNow(p, ex, read);
@@ -498,7 +502,8 @@ export class ControlService {
       typeof kindIn === 'string' && calibration(kindIn) ? `calibrate.${kindIn}` : 'calibrate';
     const r = await this.attempt(p, user, action, async (trail) => {
       trail.new = { kind: kindIn, value: valueIn };
-      const ops = this.need(p, 'calibrate');
+      if (typeof this.ops(p)?.calibrate !== 'function') throw missing(p.def.id, 'calibrate');
+      // The request itself first (kind, value), then the unverified switch (in need()).
       const specs = this.ops(p)?.calibrations ?? [];
       const kind = requireOneOf(
         kindIn,
@@ -525,6 +530,7 @@ export class ControlService {
           );
         }
       }
+      const ops = this.need(p, 'calibrate');
       const snap = this.snapshotOf(p);
       this.calibrationInterlock(kind, snap);
       const before = snap?.[def.metric as keyof Reading];

@@ -22,10 +22,12 @@ export interface RigOptions {
   audit: AuditStore;
   /** Start the poller and wait for every pack's first snapshot (default true). */
   poll?: boolean;
-  /** The packs' variant (simulator device and family operations; Seplos v3). */
+  /** The packs' record variant (PACE: v25, v20-eg4). */
   variant?: string;
-  /** The packs' `allow_unverified` setting. */
+  /** Config `allow_unverified` of every pack. */
   allowUnverified?: boolean;
+  /** The zone BMS clocks keep (default UTC, so tests do not depend on the host's zone). */
+  timeZone?: string;
 }
 
 export interface Rig {
@@ -58,6 +60,7 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
     clock,
     baud: 115200,
     turnaroundMs: 1,
+    ...(o.variant !== undefined ? { variant: o.variant } : {}),
   });
   // Let the profile's current establish itself; the clock then stays put.
   clock.advance(5000);
@@ -78,7 +81,7 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
     ...r,
     chemistry: o.chemistry ?? 'lfp',
     ...(o.variant !== undefined ? { variant: o.variant } : {}),
-    ...(o.allowUnverified !== undefined ? { allowUnverified: o.allowUnverified } : {}),
+    ...(o.allowUnverified ? { allowUnverified: true } : {}),
   }));
   const events = new EventBus();
   const poller = new BusPoller({
@@ -101,6 +104,7 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
     audit,
     events,
     clock,
+    timeZone: o.timeZone ?? 'UTC',
   });
   if (o.poll ?? true) {
     const first = nextEvents(events, (e) => e.type === 'snapshot', refs.length);

@@ -63,7 +63,7 @@ const RAW_OVERRIDES: Record<string, readonly string[]> = { 'daly-modbus': ['powe
 /** Where a vector key's value is found in a Reading: [location label, value]. */
 export function lookup(r: Reading, key: string, family?: string): [string, unknown] {
   if (family && RAW_OVERRIDES[family]?.includes(key)) return [`raw.${key}`, r.raw?.[key]];
-  const mod = /^module(\d+)_(.+)$/.exec(key);
+  const mod = /^(?:module|pack)(\d+)_(.+)$/.exec(key);
   if (mod && key !== 'module_count') {
     const pack = r.packs?.[Number(mod[1]) - 1];
     if (!pack) return [`packs[${Number(mod[1]) - 1}]`, undefined];

@@ -6,10 +6,19 @@ import { device as dalyModbus } from './daly-modbus/index.js';
 import { device as jk, deviceJk02_24s } from './jk/index.js';
 import { device as pylontech } from './pylontech/index.js';
 import { device as jbd } from './jbd/index.js';
+import { device as pace, deviceEg4 as paceEg4 } from './pace/index.js';
 import { device as seplos, deviceV3 as seplosV3 } from './seplos/index.js';
 
 /** The families the simulator can speak, by protocol id. */
-export const DEVICES: readonly DeviceProtocol[] = [daly, dalyModbus, jk, pylontech, jbd, seplos];
+export const DEVICES: readonly DeviceProtocol[] = [
+  daly,
+  dalyModbus,
+  jk,
+  pylontech,
+  pace,
+  jbd,
+  seplos,
+];
 
 /**
  * Device side of a family by id or alias (and record variant where the family has several
@@ -20,6 +29,7 @@ export function deviceFor(name: string, variant?: string): DeviceProtocol {
   const id = getProtocol(name).id;
   if (id === 'jk' && variant?.toUpperCase() === 'JK02_24S') return deviceJk02_24s;
   if (id === 'seplos' && variant?.toLowerCase() === 'v3') return seplosV3;
+  if (id === 'pace' && variant?.toLowerCase() === 'v20-eg4') return paceEg4;
   const d = DEVICES.find((x) => x.id === id);
   if (!d) {
     throw new BmsError(

@@ -57,7 +57,7 @@ function probeRequest(buf: Uint8Array, start: number, end: number): Probe {
   return { kind: 'more' };
 }
 
-/** The ASCII request framer (also used by the Seplos V2 device: same envelope). */
+/** The request framer of the Pylontech envelope (PACE and Seplos V2 packs share it). */
 export function createRequestFramer(): Framer {
   return createFramer({
     maxLength: MAX_FRAME_CHARS,

@@ -193,6 +193,8 @@ export const device: DeviceProtocol = {
     return Array.from({ length: n }, (_, i) => i);
   },
   factoryDefaults: jbdDefaults,
+  // The BMS has only the parameters its protocol carries (no invisible level-1 set).
+  ownParameters: true,
   handle(request: Uint8Array, pack: SimPackApi, _bus: BusView): Uint8Array | undefined {
     try {
       return reply(request, pack);

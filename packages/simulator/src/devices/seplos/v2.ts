@@ -437,4 +437,6 @@ export const deviceV2: DeviceProtocol = {
   errorReply,
   tempSensors: 4,
   factoryDefaults: seplosDefaults,
+  // The BMS has only the parameters its protocol carries (no invisible level-1 set).
+  ownParameters: true,
 };

@@ -406,4 +406,6 @@ export const deviceV3: DeviceProtocol = {
   },
   tempSensors: 4,
   factoryDefaults: seplosDefaults,
+  // The BMS has only the parameters its protocol carries (no invisible level-1 set).
+  ownParameters: true,
 };

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from './app.js';
 import { TEST_COST } from './testing/harness.js';
 
-const FAMILIES = ['daly', 'daly-modbus', 'jk', 'pylontech', 'pace', 'jbd'] as const;
+const FAMILIES = ['daly', 'daly-modbus', 'jk', 'pylontech', 'pace', 'jbd', 'seplos'] as const;
 type Family = (typeof FAMILIES)[number];
 const ADDRESS: Record<Family, number> = {
   daly: 64,
@@ -28,6 +28,7 @@ const ADDRESS: Record<Family, number> = {
   pylontech: 2,
   pace: 1,
   jbd: 0,
+  seplos: 0,
 };
 const packId = (f: Family): string => `w/${f}/${ADDRESS[f]}`;
 const path = (f: Family, rest: string): string =>

@@ -68,6 +68,34 @@ describe('openbms scan', () => {
     expect(JSON.parse(none.out)).toEqual([]);
   });
 
+  it('finds the PACE packs of a rack at their DIP-switch addresses', async () => {
+    const sim = createSimulation({
+      protocol: 'pace',
+      packs: 3,
+      clock: new ManualClock(),
+      profile: 'idle',
+    });
+    sim.bus.addFault({ kind: 'offline', address: 2 });
+    const l = await serveTcp(sim.bus);
+    cleanups.push(l.close);
+    const r = await cli([
+      'scan',
+      '--port',
+      l.endpoint,
+      '--protocol',
+      'pace',
+      '--addresses',
+      '1-4',
+      '--timeout',
+      '500',
+      '--json',
+    ]);
+    expect(r.code, r.err + r.out).toBe(0);
+    const hits = JSON.parse(r.out) as { address: number; soh_pct?: number }[];
+    expect(hits.map((h) => h.address)).toEqual([1, 3]);
+    expect(hits[0]!.soh_pct).toBeGreaterThan(0);
+  });
+
   it('rejects a bad address range with a clear message', async () => {
     const r = await cli([
       'scan',

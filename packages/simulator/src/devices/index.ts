@@ -28,8 +28,20 @@ export const DEVICES: readonly DeviceProtocol[] = [
 export function deviceFor(name: string, variant?: string): DeviceProtocol {
   const id = getProtocol(name).id;
   if (id === 'jk' && variant?.toUpperCase() === 'JK02_24S') return deviceJk02_24s;
-  if (id === 'seplos' && variant?.toLowerCase() === 'v3') return seplosV3;
-  if (id === 'pace' && variant?.toLowerCase() === 'v20-eg4') return paceEg4;
+  if (id === 'seplos' && variant !== undefined) {
+    const v = variant.toLowerCase();
+    if (v === 'v3') return seplosV3;
+    if (v !== 'v2') {
+      throw new BmsError('VARIANT_UNKNOWN', `seplos variants: v2, v3 (got "${variant}")`);
+    }
+  }
+  if (id === 'pace' && variant !== undefined) {
+    const v = variant.toLowerCase();
+    if (v === 'v20-eg4') return paceEg4;
+    if (v !== 'v25') {
+      throw new BmsError('VARIANT_UNKNOWN', `pace variants: v25, v20-eg4 (got "${variant}")`);
+    }
+  }
   const d = DEVICES.find((x) => x.id === id);
   if (!d) {
     throw new BmsError(

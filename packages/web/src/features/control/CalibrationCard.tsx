@@ -67,7 +67,7 @@ export function CalibrationCard(props: {
         [c.kind]: {
           ok: true,
           text: t('calibration.done', {
-            value: typeof back === 'number' ? fmt.num(back, decimals(c.step)) : '—',
+            value: typeof back === 'number' ? fmt.num(back, decimals(c.step, c.unit)) : '—',
             unit: c.unit,
           }),
         },
@@ -125,7 +125,7 @@ export function CalibrationCard(props: {
                   </span>
                   <span className="muted small" data-testid="cal-now">
                     {t('calibration.now', {
-                      value: typeof now === 'number' ? fmt.num(now, decimals(c.step)) : '—',
+                      value: typeof now === 'number' ? fmt.num(now, decimals(c.step, c.unit)) : '—',
                       unit: c.unit,
                     })}
                   </span>
@@ -207,8 +207,10 @@ export function CalibrationCard(props: {
   );
 }
 
-function decimals(step: number): number {
+/** Decimals to show a value of a calibration: its step's, at least 2 for volts and amps. */
+function decimals(step: number, unit = ''): number {
   const s = String(step);
   const i = s.indexOf('.');
-  return i < 0 ? 0 : Math.min(3, s.length - i - 1);
+  const own = i < 0 ? 0 : Math.min(3, s.length - i - 1);
+  return unit === 'V' || unit === 'A' ? Math.max(2, own) : own;
 }

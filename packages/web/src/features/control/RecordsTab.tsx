@@ -277,7 +277,7 @@ function Records(props: TabProps & { caps: Capabilities }): ReactNode {
                   </td>
                   <td>
                     <Badge tone={r.kind === 'alarm' ? 'warn' : 'muted'}>
-                      {t(`records.kind.${r.kind}`)}
+                      {t(`records.one.${r.kind}`)}
                     </Badge>
                     {r.event && (
                       <span className="muted small">

@@ -151,6 +151,7 @@ const strings: Strings = {
       empty: 'No records in this list.',
       kinds: 'Record lists',
       kind: { all: 'All', data: 'Data records', alarm: 'Alarm records' },
+      one: { data: 'Data', alarm: 'Alarm' },
       col: {
         time: 'BMS time',
         kind: 'Kind',
@@ -313,6 +314,7 @@ const strings: Strings = {
       empty: '此列表没有记录。',
       kinds: '记录列表',
       kind: { all: '全部', data: '数据记录', alarm: '告警记录' },
+      one: { data: '数据', alarm: '告警' },
       col: {
         time: 'BMS 时间',
         kind: '类型',

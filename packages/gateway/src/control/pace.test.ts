@@ -192,6 +192,19 @@ describe('PACE through the one write path', () => {
     });
   });
 
+  it('reports READBACK_MISMATCH when the BMS acknowledges a clock set but keeps its old time', async () => {
+    const r = await rig();
+    const pack = r.sim.packs[0]!;
+    pack.setClock = () => undefined; // firmware that answers RTN 00 and ignores the fields
+    const e = await rejection(r.service.setClock(r.id, Date.UTC(2030, 4, 6, 7, 8, 9), 'otto'));
+    expect(e.code).toBe('READBACK_MISMATCH');
+    expect(e.message).toContain('clock set to 2030-05-06 07:08:09, but the BMS reads back');
+    expect(r.memory.list({ packId: r.id })[0]).toMatchObject({
+      action: 'clock.set',
+      result: 'failed',
+    });
+  });
+
   it('changes the inverter protocol within the family list and reads it back', async () => {
     const r = await rig();
     const before = await r.service.readInverterProtocol(r.id);

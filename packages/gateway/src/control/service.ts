@@ -152,8 +152,10 @@ const SOC_TOLERANCE_PCT = 0.5;
 /** BMS clocks count from 2000 (DALY's year byte); 2100 is beyond any firmware's range. */
 const CLOCK_MIN = Date.UTC(2000, 0, 1);
 const CLOCK_MAX = Date.UTC(2100, 0, 1);
-/** How far a clock read back may be from the one set (the set, a read, a second tick). */
+/** How far a clock read back may be behind the one set (the set, a read, a second tick). */
 const CLOCK_TOLERANCE_MS = 3000;
+/** How far ahead of the set time (plus the time passed) a clock read back may be. */
+const CLOCK_AHEAD_MS = 10 * 60_000;
 /** Most records one export reads (in pages of the family's size). */
 export const MAX_EXPORT_RECORDS = 2000;
 /** Current, A, under which a pack counts as idle for a zero-point calibration. */
@@ -844,9 +846,12 @@ export class ControlService {
           };
         }
         const back = await this.clockNow(p, ex, read.bind(this.ops(p)));
-        // The BMS clock kept running since it was set: compare with what it should show now.
-        const expected = at + (this.clock.now() - sentAt);
-        if (Math.abs(back.ms - expected) > CLOCK_TOLERANCE_MS) {
+        // The BMS clock kept running since it was set. A clock that took the set shows the set
+        // time plus what has passed; one that ignored it, or wrote other fields (zone, day and
+        // month swapped), is off by hours or days. Forward, allow CLOCK_AHEAD_MS: simulated
+        // packs keep simulated time, which runs faster than ours.
+        const elapsed = this.clock.now() - sentAt;
+        if (back.ms < at - CLOCK_TOLERANCE_MS || back.ms > at + elapsed + CLOCK_AHEAD_MS) {
           throw new BmsError(
             'READBACK_MISMATCH',
             `clock set to ${wallText(wall)}, but the BMS reads back ${back.bmsTime}`,

@@ -36,6 +36,8 @@ export default defineConfig({
     ],
   },
   test: {
+    // The storage's worker script, bundled from the sources (storage-sqlite/src/testing).
+    globalSetup: ['packages/storage-sqlite/src/testing/worker-bundle.ts'],
     include: ['packages/*/src/**/*.test.ts', 'packages/web/e2e/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -223,7 +223,12 @@ Object.assign(figures, mb);
 for (const [k, v] of Object.entries(mb))
   console.log(`modbus  ${k.padEnd(24)} ${String(v).padStart(9)}`);
 
-// Storage: ingest rate, history query times, bytes per raw sample (SQLite file in a temp dir).
+// Storage: ingest rate, history query times, bytes per raw sample (SQLite file in a temp dir),
+// through the port: each call goes to the storage's worker threads, whose script is the built
+// package's (the bundled bench module has none beside it).
+process.env.OPENBMS_SQLITE_WORKER ??= fileURLToPath(
+  new URL('../packages/storage-sqlite/dist/sqlite-worker.js', import.meta.url),
+);
 const { bench: storageBench } = await benchModule('storage-sqlite/src/testing/bench.ts');
 const storage = await storageBench(mkdtempSync(join(tmpdir(), 'openbms-bench-')));
 Object.assign(figures, storage);
@@ -266,6 +271,14 @@ figures.gateway_rss_mb_16_packs = await gatewayRss();
 console.log(
   `gateway rss        ${String(figures.gateway_rss_mb_16_packs).padStart(9)} MB with 16 packs polled`,
 );
+
+// Polling under export load: a 7-day 1 Hz export (XLSX and CSV) and 50 history clients
+// against `openbms start` (scripts/bench-export.mjs).
+const { exportBench } = await import('./bench-export.mjs');
+const ex = await exportBench();
+Object.assign(figures, ex);
+for (const [k, v] of Object.entries(ex))
+  console.log(`export  ${k.padEnd(32)} ${String(v).padStart(9)}`);
 
 // Web console: initial JS size, live latency to the DOM, history chart render.
 const { webBench } = await import('./bench-web.mjs');

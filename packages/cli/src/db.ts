@@ -37,12 +37,12 @@ export async function cmdDb(
       throw new BmsError('CONFIG_INVALID', 'give one database file: openbms db merge <file>');
     }
     if (!existsSync(file)) throw new BmsError('NOT_FOUND', `no file ${file}`);
-    const storage = openSqliteStorage({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR });
+    const storage = await openSqliteStorage({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR });
     try {
       if (storage.path === file) {
         throw new BmsError('CONFIG_INVALID', `${file} is the database itself; give the old file`);
       }
-      const r = storage.merge(file);
+      const r = await storage.merge(file);
       if (values.json) io.out(`${JSON.stringify(r)}\n`);
       else {
         io.out(
@@ -56,7 +56,7 @@ export async function cmdDb(
         }
       }
     } finally {
-      storage.close();
+      await storage.close();
     }
     return 0;
   } catch (e) {

@@ -14,7 +14,6 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -28,6 +27,7 @@ import WebSocket from 'ws';
 import { prng } from '@openbms/core';
 import { hashPassword } from '@openbms/server';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
+import { pagesOf } from '@openbms/storage-sqlite/testing';
 import { BROKER, Watcher, namespace } from '@openbms/gateway/testing';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
@@ -163,14 +163,16 @@ function liveSnapshots(url: string, token: string, n: number): Promise<void> {
 
 /** A data directory with an admin (password a-long-secret) and, optionally, old samples. */
 async function prepare(dataDir: string, samples = 0): Promise<void> {
-  const s = openSqliteStorage({ dataDir });
-  s.users.create(
+  const s = await openSqliteStorage({ dataDir });
+  await s.users.create(
+    s.identity,
     { username: 'admin', role: 'admin', createdAt: Date.now() },
     await hashPassword('a-long-secret', { N: 1024, r: 8, p: 1 }),
   );
   const t0 = Date.now() - 2 * 86_400_000;
   if (samples > 0) {
-    s.telemetry.writeSamples(
+    await s.telemetry.writeSamples(
+      s.identity,
       Array.from({ length: samples }, (_, i) => ({
         packId: 'demo/old/9',
         ts: t0 + i * 1000,
@@ -178,7 +180,7 @@ async function prepare(dataDir: string, samples = 0): Promise<void> {
       })),
     );
   }
-  s.close();
+  await s.close();
 }
 
 describe.skipIf(!ROOT)(
@@ -272,12 +274,15 @@ describe('openbms start on a damaged database', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     await prepare(dataDir, 6000);
     const path = join(dataDir, 'openbms.sqlite');
-    const pages = Math.floor(statSync(path).size / 4096);
+    // Garbage over 8 pages in the middle of the raw samples (the accounts' pages stay readable).
+    const raw = pagesOf(path, 'telemetry_raw');
+    expect(raw.length).toBeGreaterThan(24);
     const rnd = prng(3);
     const fd = openSync(path, 'r+');
-    for (let p = Math.floor(pages / 2); p < Math.floor(pages / 2) + 8; p++) {
+    const mid = Math.floor(raw.length / 2) - 4;
+    for (const p of raw.slice(mid, mid + 8)) {
       const junk = Buffer.from(Array.from({ length: 4096 }, () => Math.floor(rnd() * 256)));
-      writeSync(fd, junk, 0, 4096, p * 4096);
+      writeSync(fd, junk, 0, 4096, (p - 1) * 4096);
     }
     closeSync(fd);
     const damaged = readFileSync(path);

@@ -19,7 +19,7 @@ import {
 } from '@openbms/gateway';
 import { getProtocol } from '@openbms/protocols';
 import { buildServer, hashPassword, logLevel } from '@openbms/server';
-import type { Role, Storage } from '@openbms/storage';
+import { localScope, type Role } from '@openbms/storage';
 import { openSqliteStorage, type SqliteStorage } from '@openbms/storage-sqlite';
 import { createTransport } from '@openbms/transport';
 import { busFactory } from './buses.js';
@@ -68,7 +68,7 @@ const START_CHECK_MS = 60_000;
  * and a fresh one opened before anything is served. Problems are told, never fatal.
  */
 async function checkStorage(storage: SqliteStorage, io: Io): Promise<void> {
-  for (const p of storage.health().problems) io.err(`warning: storage: ${p.message}\n`);
+  for (const p of (await storage.health()).problems) io.err(`warning: storage: ${p.message}\n`);
   const r = await storage.checkIntegrity({ timeoutMs: START_CHECK_MS });
   if (r.result === 'corrupt') {
     io.err(
@@ -80,8 +80,8 @@ async function checkStorage(storage: SqliteStorage, io: Io): Promise<void> {
   } else io.out(`data: integrity check ok (${r.ms} ms)\n`);
 }
 
-async function ensureAdmin(storage: Storage, io: Io): Promise<void> {
-  if (storage.users.count() > 0) return;
+async function ensureAdmin(storage: SqliteStorage, io: Io): Promise<void> {
+  if ((await storage.users.count(localScope(storage.identity))) > 0) return;
   const user = process.env.OPENBMS_ADMIN_USER;
   const password = process.env.OPENBMS_ADMIN_PASSWORD;
   if (user && password) {
@@ -91,7 +91,8 @@ async function ensureAdmin(storage: Storage, io: Io): Promise<void> {
         'OPENBMS_ADMIN_PASSWORD must have at least 8 characters',
       );
     try {
-      storage.users.create(
+      await storage.users.create(
+        storage.identity,
         { username: user, role: 'admin', createdAt: Date.now() },
         await hashPassword(password),
       );
@@ -146,8 +147,8 @@ export async function cmdStart(
       if (tls.expiresAt <= Date.now()) io.err(`warning: the TLS certificate expired on ${until}\n`);
     }
     const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
-    storage = openSqliteStorage({ dataDir, onWarning: (w) => io.err(`warning: ${w}\n`) });
-    io.out(`data: ${dataDir}/openbms.sqlite\n`);
+    storage = await openSqliteStorage({ dataDir, onWarning: (w) => io.err(`warning: ${w}\n`) });
+    io.out(`data: ${dataDir}/openbms.sqlite (gateway ${storage.identity.gatewayId})\n`);
     await checkStorage(storage, io);
     await ensureAdmin(storage, io);
     const level = logLevel(process.env.OPENBMS_LOG_LEVEL);
@@ -158,6 +159,7 @@ export async function cmdStart(
     gateway = new Gateway({
       config,
       storage,
+      identity: storage.identity,
       configFile,
       busFactory,
       profilesDir: join(dataDir, 'profiles'),
@@ -171,6 +173,7 @@ export async function cmdStart(
     const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
     server = await buildServer({
       storage,
+      identity: storage.identity,
       gateway,
       dataDir,
       logger: { level, stream: { write: (line: string) => io.err(line) } },
@@ -204,7 +207,7 @@ export async function cmdStart(
   } finally {
     await server?.close();
     await gateway?.stop();
-    storage?.close();
+    await storage?.close();
   }
 }
 
@@ -337,16 +340,17 @@ export async function cmdUser(
         'CONFIG_INVALID',
         'the password (OPENBMS_PASSWORD or the first line of stdin) needs at least 8 characters',
       );
-    const storage = openSqliteStorage({
+    const storage = await openSqliteStorage({
       dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
       onWarning: (w) => io.err(`warning: ${w}\n`),
     });
     try {
-      storage.users.create(
+      await storage.users.create(
+        storage.identity,
         { username: name, role, createdAt: Date.now() },
         await hashPassword(password),
       );
-      storage.audit.append({
+      await storage.audit.append(storage.identity, {
         at: Date.now(),
         user: 'cli',
         action: 'user.add',
@@ -354,7 +358,7 @@ export async function cmdUser(
         result: 'ok',
       });
     } finally {
-      storage.close();
+      await storage.close();
     }
     io.out(`user "${name}" (${role}) created\n`);
     return 0;

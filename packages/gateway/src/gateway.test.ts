@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Modbus from 'modbus-serial';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localScope } from '@openbms/storage';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { defaultConfig, validateConfig } from './config.js';
 import type { BusFactory, BusRequest } from './buses.js';
@@ -34,7 +35,7 @@ function until(gw: Gateway, pred: (e: GatewayEvent) => boolean): Promise<Gateway
 describe('gateway on the demo site', () => {
   it('polls every demo pack, stores samples, and serves them as live status', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openbms-gw-'));
-    const storage = openSqliteStorage({ dataDir: dir });
+    const storage = await openSqliteStorage({ dataDir: dir });
     stops.push(() => storage.close());
     const config = defaultConfig();
     config.sites = [];
@@ -58,8 +59,8 @@ describe('gateway on the demo site', () => {
       expect(p.snapshot?.voltage_v, p.id).toBeGreaterThan(40);
       expect(p.snapshot?.cell_mv, p.id).toHaveLength(16);
     }
-    expect(gw.writer.flush()).toBe(true);
-    const latest = storage.telemetry.latest('demo/rack/2');
+    expect(await gw.writer.flush()).toBe(true);
+    const latest = await storage.telemetry.latest(localScope(storage.identity), 'demo/rack/2');
     expect(latest?.snapshot.cell_mv).toHaveLength(16);
     expect(gw.sites()).toEqual([{ id: 'demo', name: 'Demo site (simulated)' }]);
     expect(gw.buses().map((b) => [b.id, b.packs.length])).toEqual([
@@ -75,7 +76,7 @@ describe('gateway on the demo site', () => {
   });
 
   it('marks a pack offline with comm_lost when it leaves the bus, and back when it returns', async () => {
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     stops.push(() => storage.close());
     const config = validateConfig({
       version: 1,
@@ -124,7 +125,7 @@ describe('gateway on the demo site', () => {
   });
 
   it('refuses a simulated bus whose configured addresses the simulator does not answer', async () => {
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     stops.push(() => storage.close());
     const config = validateConfig({
       version: 1,
@@ -169,7 +170,7 @@ describe('gateway bus factory', () => {
     });
 
   it('refuses a port: sim bus when started without a simulator, naming the bus', async () => {
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     stops.push(() => storage.close());
     const gw = new Gateway({ config: simConfig(), storage });
     stops.push(() => gw.stop());
@@ -181,7 +182,7 @@ describe('gateway bus factory', () => {
   });
 
   it('polls each bus on the endpoint its factory opened and closes it on stop', async () => {
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     stops.push(() => storage.close());
     const sims = simulatedBuses();
     const requests: BusRequest[] = [];
@@ -214,7 +215,7 @@ describe('gateway with MQTT configured', () => {
   it('publishes availability and pack states to the broker', async () => {
     const { connectAsync } = await import('mqtt');
     const base = `obgw-${Math.random().toString(36).slice(2, 8)}`;
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     stops.push(() => storage.close());
     const config = validateConfig({
       version: 1,
@@ -271,7 +272,7 @@ describe('gateway with Modbus TCP and metrics configured', () => {
   it('serves the seed 001 register block of each pack and Prometheus metrics', async () => {
     const { freePort } = await import('./testing/modbus.js');
     const port = await freePort();
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     stops.push(() => storage.close());
     const config = validateConfig({
       version: 1,
@@ -329,7 +330,7 @@ describe('gateway with the UART tunnel configured', () => {
   it('lends the bus to a raw TCP client and resumes polling after it leaves', async () => {
     const { connect } = await import('node:net');
     const { getProtocol } = await import('@openbms/protocols');
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     stops.push(() => storage.close());
     const config = validateConfig({
       version: 1,

@@ -5,10 +5,12 @@
  * timers, the integrations of a registry (run by an IntegrationRunner; no section is named
  * here), and the read API the server uses.
  */
-import { isBmsError } from '@openbms/core';
+import { BmsError, isBmsError } from '@openbms/core';
 import {
   DEFAULT_RETENTION,
+  localScope,
   type AlarmEvent,
+  type Origin,
   type RetentionPolicy,
   type Storage,
 } from '@openbms/storage';
@@ -43,6 +45,11 @@ export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
 export interface GatewayOptions {
   config: Config;
   storage: Storage;
+  /**
+   * Whose records the gateway writes: its organisation and gateway ids (ADR: identity).
+   * Default: the storage's own (`identity` of an embedded store, such as SqliteStorage).
+   */
+  identity?: Origin;
   clock?: { now(): number };
   log?: LogFn;
   /** The config file behind `config`: enables `settings` (web settings, backup, restore). */
@@ -102,16 +109,28 @@ export class Gateway {
   private started = false;
   /** Settings, backup and restore of the config file (present when `configFile` is given). */
   readonly settings: GatewaySettings | undefined;
+  /** Whose records this gateway writes (organisation and gateway ids). */
+  readonly identity: Origin;
 
   constructor(private readonly opts: GatewayOptions) {
     this.clock = opts.clock ?? { now: () => Date.now() };
     this.log = opts.log ?? (() => undefined);
+    const identity = opts.identity ?? opts.storage.identity;
+    if (!identity) {
+      throw new BmsError(
+        'CONFIG_INVALID',
+        'the gateway needs its identity (organisation and gateway ids): pass `identity`, or a storage that has its own',
+      );
+    }
+    this.identity = identity;
+    const scope = localScope(identity);
     this.events = new EventBus((err) => this.log('error', `event listener failed: ${String(err)}`));
     this.refs = packsOf(opts.config);
     this.writer = new SampleWriter(opts.storage.telemetry, this.events, {
+      origin: identity,
       batchMs: opts.config.storage.batch_ms,
       onError: (m) => this.log('error', `storing samples failed (they stay buffered): ${m}`),
-      afterFlush: () => this.storageWatch.tick(),
+      afterFlush: () => void this.storageWatch.tick(),
     });
     this.control = new ControlService({
       resolve: (id) => {
@@ -122,6 +141,7 @@ export class Gateway {
         return { ref, def: bus.poller.def, poller: bus.poller, ...(snapshot ? { snapshot } : {}) };
       },
       audit: opts.storage.audit,
+      origin: identity,
       events: this.events,
       clock: this.clock,
       onError: (e) => this.log('error', `control audit failed: ${String(e)}`),
@@ -132,6 +152,7 @@ export class Gateway {
     this.alarms = new AlarmEngine({
       bus: this.events,
       store: opts.storage.alarms,
+      origin: identity,
       rules: parseAlarmRules(opts.config.alarm_rules, { source: 'alarm_rules' }),
       now: () => this.clock.now(),
       onError: (e) => this.log('error', `alarm store failed: ${String(e)}`),
@@ -146,7 +167,7 @@ export class Gateway {
         control: this.control,
         activeAlarms: (packId) => this.activeAlarms(packId),
         writerStatus: () => this.writerStatus(),
-        telemetry: opts.storage.telemetry,
+        telemetry: { history: (q) => opts.storage.telemetry.history(scope, q) },
         bus: (name) => this.running.find((b) => `${b.site}/${b.config.id}` === name)?.poller,
         buses: () => this.running.map((b) => `${b.site}/${b.config.id}`),
         clock: this.clock,
@@ -169,21 +190,23 @@ export class Gateway {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.alarms.start();
-    this.storageWatch.start();
+    await this.alarms.start();
+    await this.storageWatch.start();
     this.writer.start();
     for (const site of sitesOf(this.opts.config)) {
       for (const bus of site.buses) await this.startBus(site.id, bus);
     }
     await this.integrations.start();
     const policy = retentionOf(this.opts.config);
-    const every = (ms: number, fn: () => void): void => {
+    /** A periodic job; a run still going when the next is due is not started twice. */
+    const every = (ms: number, fn: () => Promise<void>): void => {
+      let running = false;
       const t = setInterval(() => {
-        try {
-          fn();
-        } catch (e) {
-          this.log('error', String(e instanceof Error ? e.message : e));
-        }
+        if (running) return;
+        running = true;
+        fn()
+          .catch((e: unknown) => this.log('error', String(e instanceof Error ? e.message : e)))
+          .finally(() => (running = false));
       }, ms);
       t.unref?.();
       this.timers.push(t);
@@ -267,9 +290,10 @@ export class Gateway {
       await b.opened.close();
     }
     this.running.length = 0;
-    this.writer.stop();
+    await this.writer.stop();
     this.storageWatch.stop();
     this.alarms.stop();
+    await this.alarms.settled();
     this.started = false;
   }
 
@@ -301,10 +325,13 @@ export class Gateway {
     }));
   }
 
-  /** False when there is no such event; acknowledging twice keeps the first. */
-  acknowledgeAlarm(id: number, user: string): boolean {
+  /**
+   * Acknowledges an event by the gateway's number for it (the API's alarm id). False when
+   * there is no such event; acknowledging twice keeps the first.
+   */
+  async acknowledgeAlarm(localId: number, user: string): Promise<boolean> {
     try {
-      this.alarms.acknowledge(id, user);
+      await this.alarms.acknowledge(localId, user);
       return true;
     } catch (e) {
       if (isBmsError(e) && e.code === 'NOT_FOUND') return false;
@@ -316,7 +343,7 @@ export class Gateway {
     return this.alarms.active(packId);
   }
 
-  alarmCounts(packId?: string): Record<string, number> {
+  alarmCounts(packId?: string): Promise<Record<string, number>> {
     return this.alarms.counts(packId);
   }
 
@@ -331,7 +358,7 @@ export class Gateway {
   }
 
   /** Whether everything is being stored (`/health`): storage problems and what waits in memory. */
-  storageStatus(): StorageStatus {
+  storageStatus(): Promise<StorageStatus> {
     return this.storageWatch.status();
   }
 

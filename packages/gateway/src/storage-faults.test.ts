@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GATEWAY_ALARM_SCOPE, prng } from '@openbms/core';
-import type { Storage } from '@openbms/storage';
+import { localScope } from '@openbms/storage';
 import { openSqliteStorage, type Db } from '@openbms/storage-sqlite';
+import { inThreadStorage } from '@openbms/storage-sqlite/testing';
 import Modbus from 'modbus-serial';
 import { parseAlarmRules } from './alarms/index.js';
 import { BROKER, Watcher, namespace } from './testing/mqtt.js';
@@ -85,29 +86,40 @@ function dataDir(): string {
 }
 
 /**
- * Caps the file at its size, then writes samples of the pack a day ahead (so they sort right
- * after the live ones, on the same pages) until one is refused: the pages where the next
- * live samples go are full.
+ * Caps the file at its size, then fills the pages where the next live samples of the pack
+ * go: samples a day ahead until one is refused (this also uses up the free pages the
+ * migrations left, which a split could otherwise take), then samples ten minutes ahead,
+ * which sort right after the live ones, until one is refused again.
  */
-function fillDisk(storage: Storage, conn: Db): void {
+function fillDisk(storage: ReturnType<typeof inThreadStorage>, conn: Db): void {
   conn.pragma(`max_page_count = ${conn.pragma('page_count', { simple: true })}`);
-  const ahead = Date.now() + 86_400_000;
-  for (let i = 0; i < 100_000; i++) {
-    try {
-      storage.telemetry.writeSamples([{ packId: PACK, ts: ahead + i, snapshot: { soc_pct: 1 } }]);
-    } catch (e) {
-      expect((e as { code?: string }).code).toBe('STORAGE_FULL');
-      return;
+  // On the file's own (synchronous) class: nothing else writes until the pages are full.
+  const fillFrom = (start: number): void => {
+    for (let i = 0; i < 100_000; i++) {
+      try {
+        storage.file.telemetry.writeSamples(storage.identity, [
+          { packId: PACK, ts: start + i, snapshot: { soc_pct: 1 } },
+        ]);
+      } catch (e) {
+        expect((e as { code?: string }).code).toBe('STORAGE_FULL');
+        return;
+      }
     }
-  }
-  throw new Error('the capped file never filled');
+    throw new Error('the capped file never filled');
+  };
+  fillFrom(Date.now() + 86_400_000);
+  fillFrom(Date.now() + 600_000);
 }
 
 describe('gateway storage faults', () => {
   it('full disk: polling, live events, alarms, MQTT and Modbus go on, storage_full is raised once (a small alarm write that fits does not clear it), samples wait in memory and are all written when space returns, then the alarm clears', async () => {
+    // In the test's thread (the writer thread's own class), so the test reaches the
+    // connection and caps the file: a full disk (the worker threads on a real full file
+    // system: storage-sqlite's storage-tmpfs.test.ts).
     let conn: Db | undefined;
-    const storage = openSqliteStorage({ dataDir: dataDir(), onOpen: (db) => (conn = db) });
+    const storage = inThreadStorage({ dataDir: dataDir(), onOpen: (db) => (conn = db) });
     stops.push(() => storage.close());
+    const scope = localScope(storage.identity);
     const port = await freePort();
     const { base } = namespace();
     const watch = await Watcher.open([`${base}/#`]);
@@ -126,8 +138,8 @@ describe('gateway storage faults', () => {
     await gw.start();
     stops.push(() => gw.stop());
     await snapshots(gw, 1);
-    expect(gw.writer.flush()).toBe(true);
-    expect(gw.storageStatus().status).toBe('ok');
+    expect(await gw.writer.flush()).toBe(true);
+    expect((await gw.storageStatus()).status).toBe('ok');
     await watch.on(`${base}/gateway/alarms`, (p) => JSON.parse(p).active === 0);
 
     const raised = until(
@@ -136,7 +148,8 @@ describe('gateway storage faults', () => {
     );
     fillDisk(storage, conn!);
     const during = await snapshots(gw, 3); // polling and live events go on
-    expect(gw.writer.flush()).toBe(false);
+
+    expect(await gw.writer.flush()).toBe(false);
     const alarm = await raised;
     expect(alarm.type === 'alarm' && alarm.event).toMatchObject({
       packId: GATEWAY_ALARM_SCOPE,
@@ -144,7 +157,7 @@ describe('gateway storage faults', () => {
       severity: 'fault',
     });
     expect(gw.activeAlarms().map((a) => `${a.packId}:${a.code}`)).toContain('gateway:storage_full');
-    expect(gw.storageStatus()).toMatchObject({ status: 'degraded', code: 'STORAGE_FULL' });
+    expect(await gw.storageStatus()).toMatchObject({ status: 'degraded', code: 'STORAGE_FULL' });
     expect(gw.writerStatus()).toMatchObject({ lastErrorCode: 'STORAGE_FULL', dropped: 0 });
     // MQTT: the gateway's alarm topic says so, and the pack's state keeps coming.
     const mqttAlarm = await watch.on(`${base}/gateway/alarms`, (p) => JSON.parse(p).active === 1);
@@ -178,13 +191,13 @@ describe('gateway storage faults', () => {
     );
     conn!.pragma('max_page_count = 1073741823');
     await snapshots(gw, 1);
-    expect(gw.writer.flush()).toBe(true);
+    expect(await gw.writer.flush()).toBe(true);
     await cleared;
     await watch.on(`${base}/gateway/alarms`, (p) => JSON.parse(p).active === 0, 15_000, mark);
-    expect(gw.storageStatus()).toMatchObject({ status: 'ok', problems: [], buffered: 0 });
+    expect(await gw.storageStatus()).toMatchObject({ status: 'ok', problems: [], buffered: 0 });
     expect(gw.activeAlarms(GATEWAY_ALARM_SCOPE)).toEqual([]);
     // Every sample polled while the disk was full is stored.
-    const h = storage.telemetry.history({
+    const h = await storage.telemetry.history(scope, {
       packId: PACK,
       from: during[0]!,
       to: during.at(-1)! + 1,
@@ -193,31 +206,33 @@ describe('gateway storage faults', () => {
     });
     for (const ts of during) expect(h.series['soc_pct']?.t).toContain(ts);
     // And the alarm events of the episode are in the history under their ids.
-    const stored = storage.alarms.list({ packId: GATEWAY_ALARM_SCOPE });
+    const stored = await storage.alarms.list(scope, { packId: GATEWAY_ALARM_SCOPE });
     expect(stored.map((e) => [e.id, e.code, e.clearedAt !== undefined])).toEqual([
-      [alarm.type === 'alarm' ? alarm.event.id : -1, 'storage_full', true],
+      [alarm.type === 'alarm' ? alarm.event.id : '', 'storage_full', true],
     ]);
   });
 
   it('database damaged while running: the periodic check raises storage_corrupt, the file is set aside, and new samples are stored in a fresh one', async () => {
     const dir = dataDir();
-    const seed = openSqliteStorage({ dataDir: dir });
+    const seed = await openSqliteStorage({ dataDir: dir });
     const old = Date.now() - 86_400_000;
-    seed.telemetry.writeSamples(
+    await seed.telemetry.writeSamples(
+      seed.identity,
       Array.from({ length: 6000 }, (_, i) => ({
         packId: 's/old/1',
         ts: old + i * 1000,
         snapshot: { soc_pct: i % 100, voltage_v: 52.1, cell_mv: [3300, 3301, 3302, 3303] },
       })),
     );
-    seed.close();
-    const storage = openSqliteStorage({ dataDir: dir });
+    await seed.close();
+    const storage = await openSqliteStorage({ dataDir: dir });
+    const scope = localScope(storage.identity);
     stops.push(() => storage.close());
     const gw = new Gateway({ config: config(), storage, busFactory: simulatedBuses().busFactory });
     await gw.start();
     stops.push(() => gw.stop());
     await snapshots(gw, 1);
-    expect(gw.writer.flush()).toBe(true);
+    expect(await gw.writer.flush()).toBe(true);
 
     // Garbage over pages in the middle of the file, behind SQLite's back.
     const path = join(dir, 'openbms.sqlite');
@@ -236,14 +251,16 @@ describe('gateway storage faults', () => {
     );
     await gw.storageWatch.check();
     await raised;
-    const st = gw.storageStatus();
+    const st = await gw.storageStatus();
     expect(st).toMatchObject({ status: 'degraded', code: 'STORAGE_CORRUPT' });
     expect(st.problems[0]?.files?.[0]).toMatch(/openbms\.sqlite\.corrupt-\d{8}T\d{6}Z$/);
     const after = await snapshots(gw, 2);
-    expect(gw.writer.flush()).toBe(true);
-    expect(storage.telemetry.latest(PACK)?.ts).toBe(after[1]);
+    expect(await gw.writer.flush()).toBe(true);
+    expect((await storage.telemetry.latest(scope, PACK))?.ts).toBe(after[1]);
     // The alarm is stored in the fresh file, under the id the engine handed out.
     const active = gw.activeAlarms(GATEWAY_ALARM_SCOPE);
-    expect(storage.alarms.list({ active: true }).map((e) => e.id)).toEqual(active.map((e) => e.id));
+    expect((await storage.alarms.list(scope, { active: true })).map((e) => e.id)).toEqual(
+      active.map((e) => e.id),
+    );
   });
 });

@@ -11,7 +11,8 @@
  *
  * It looks after every writer flush (once per `batch_ms`), when the store says its health
  * changed, and after each integrity check (every `storage.integrity_check_h`, off the event
- * loop: the SQLite adapter runs quick_check in a worker thread).
+ * loop: the SQLite adapter runs quick_check in a worker thread). Looks run one at a time, and
+ * the last status is kept for `/health` (`current()`).
  */
 import type { Storage, StorageProblem } from '@openbms/storage';
 import type { AlarmEngine } from './alarms/index.js';
@@ -46,19 +47,22 @@ export class StorageWatch {
   private checking: Promise<unknown> | undefined;
   private lastCodes = '';
   private stopped = true;
+  /** The look in progress: looks run one after the other. */
+  private looking: Promise<void> = Promise.resolve();
   /** Since when the disk has been full (kept until the samples that waited are written). */
   private fullSince: number | undefined;
 
   constructor(private readonly o: StorageWatchOptions) {}
 
-  start(): void {
+  /** Starts watching; resolves after the first look. */
+  start(): Promise<void> {
     this.stopped = false;
-    this.off ??= this.o.storage.onHealth?.(() => this.evaluate());
+    this.off ??= this.o.storage.onHealth?.(() => void this.evaluate());
     if (this.o.checkEveryMs > 0 && this.o.storage.checkIntegrity && !this.timer) {
       this.timer = setInterval(() => void this.check(), this.o.checkEveryMs);
       this.timer.unref?.();
     }
-    this.evaluate();
+    return this.evaluate();
   }
 
   stop(): void {
@@ -70,13 +74,13 @@ export class StorageWatch {
   }
 
   /** After a writer flush: retries what the store keeps in memory, then looks. */
-  tick(): void {
+  async tick(): Promise<void> {
     try {
-      this.o.storage.retry?.();
+      await this.o.storage.retry?.();
     } catch (e) {
       this.o.log('error', `storage retry failed: ${e instanceof Error ? e.message : String(e)}`);
     }
-    this.evaluate();
+    await this.evaluate();
   }
 
   /** Runs the integrity check now (one at a time); a damaged file raises storage_corrupt. */
@@ -100,14 +104,23 @@ export class StorageWatch {
       )
       .finally(() => {
         this.checking = undefined;
-        this.evaluate();
-      });
+      })
+      .then(() => this.evaluate());
     this.checking = p;
     await p;
   }
 
-  status(): StorageStatus {
-    const health = this.o.storage.health?.() ?? { problems: [], deferred: 0 };
+  /** The status now: asks the store. */
+  async status(): Promise<StorageStatus> {
+    let health = { problems: [] as StorageProblem[], deferred: 0 };
+    try {
+      health = (await this.o.storage.health?.()) ?? health;
+    } catch (e) {
+      this.o.log(
+        'error',
+        `storage health unreadable: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
     const problems = [...health.problems];
     const w = this.o.writer.status;
     const has = (code: string): boolean => problems.some((p) => p.code === code);
@@ -137,21 +150,30 @@ export class StorageWatch {
     };
   }
 
-  /** Raises or clears the storage alarms to match the status now. */
-  evaluate(): void {
+  /** Raises or clears the storage alarms to match the status now (one look at a time). */
+  evaluate(): Promise<void> {
+    const next = this.looking.then(() => this.look());
+    this.looking = next.catch((e: unknown) =>
+      this.o.log('error', `storage watch failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+    return this.looking;
+  }
+
+  private async look(): Promise<void> {
     if (this.stopped) return; // a check that ends after the gateway stopped changes nothing
-    const s = this.status();
+    const s = await this.status();
+    if (this.stopped) return;
     const at = this.o.clock.now();
     const full = s.problems.find((p) => p.code === 'STORAGE_FULL');
     const corrupt = s.problems.find((p) => p.code === 'STORAGE_CORRUPT');
     this.fullSince = full ? (this.fullSince ?? full.since) : undefined;
-    this.o.alarms.setGatewayAlarm('storage_full', !!full, {
+    await this.o.alarms.setGatewayAlarm('storage_full', !!full, {
       at,
       message: full
         ? `Storage full: history is not being written (${s.buffered} sample(s) wait in memory); free space on the data disk`
         : '',
     });
-    this.o.alarms.setGatewayAlarm('storage_corrupt', !!corrupt, {
+    await this.o.alarms.setGatewayAlarm('storage_corrupt', !!corrupt, {
       at,
       message: corrupt
         ? `Database damaged and set aside (${corrupt.files?.join(', ') ?? 'see the log'}); a fresh one is in use`

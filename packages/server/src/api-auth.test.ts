@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './testing/harness.js';
+import { localScope } from '@openbms/storage';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
+
+const S = localScope(TEST_ORIGIN);
 
 let h: Harness;
 beforeEach(async () => {
@@ -48,7 +52,7 @@ describe('first start', () => {
     });
     expect(again.status).toBe(403);
     expect(again.body.code).toBe('FORBIDDEN');
-    expect(h.stores.users.get('eve')).toBeUndefined();
+    expect(await h.stores.users.get(S, 'eve')).toBeUndefined();
   });
 
   it('refuses a short setup password naming the field', async () => {
@@ -91,7 +95,7 @@ describe('login, cookie and tokens', () => {
     expect((await h.call('GET', '/api/v1/packs', { token: r.body.token })).status).toBe(200);
 
     // Only the hash is stored.
-    expect(h.stores.users.findToken(r.body.token)).toBeUndefined();
+    expect(await h.stores.users.findToken(r.body.token)).toBeUndefined();
 
     const out = await h.call('POST', '/api/v1/auth/logout', { cookie });
     expect(out.status).toBe(200);
@@ -110,7 +114,7 @@ describe('login, cookie and tokens', () => {
       expect(r.status).toBe(401);
       expect(r.body).toEqual({ error: 'wrong user name or password', code: 'AUTH_INVALID' });
     }
-    const log = h.stores.audit.list({ user: 'ada' });
+    const log = await h.stores.audit.list(S, { user: 'ada' });
     expect(log.some((e) => e.action === 'login' && e.result === 'failed')).toBe(true);
   });
 
@@ -125,9 +129,9 @@ describe('login, cookie and tokens', () => {
     expect(limited.body.code).toBe('RATE_LIMITED');
     expect(limited.headers.get('retry-after')).toBe('60');
     expect(
-      h.stores.audit
-        .list({ user: 'ada' })
-        .some((e) => e.action === 'login' && e.result === 'refused'),
+      (await h.stores.audit.list(S, { user: 'ada' })).some(
+        (e) => e.action === 'login' && e.result === 'refused',
+      ),
     ).toBe(true);
 
     h.clock.advance(60_000);
@@ -136,7 +140,9 @@ describe('login, cookie and tokens', () => {
     });
     expect(ok.status).toBe(200);
     expect(
-      h.stores.audit.list({ user: 'ada' }).some((e) => e.action === 'login' && e.result === 'ok'),
+      (await h.stores.audit.list(S, { user: 'ada' })).some(
+        (e) => e.action === 'login' && e.result === 'ok',
+      ),
     ).toBe(true);
   });
 

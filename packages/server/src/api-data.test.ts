@@ -1,6 +1,10 @@
 import { BmsError } from '@openbms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './testing/harness.js';
+import { localScope } from '@openbms/storage';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
+
+const S = localScope(TEST_ORIGIN);
 
 let h: Harness;
 let viewer: string;
@@ -161,7 +165,7 @@ describe('history', () => {
 describe('alarms', () => {
   it('lists stored events, active ones, counts; validates the query', async () => {
     const t = h.clock.now();
-    const a = h.stores.alarms.raise({
+    const a = await h.gateway.raise({
       packId: 'home/bus1/1',
       code: 'cell_ov',
       severity: 'protection',
@@ -170,7 +174,7 @@ describe('alarms', () => {
       raisedAt: t - 5000,
       message: 'cell over-voltage',
     });
-    const b = h.stores.alarms.raise({
+    const b = await h.gateway.raise({
       packId: 'home/bus1/2',
       code: 'comm_lost',
       severity: 'fault',
@@ -178,11 +182,12 @@ describe('alarms', () => {
       raisedAt: t - 4000,
       message: 'no answer',
     });
-    h.stores.alarms.clear(a, t - 1000);
+    await h.gateway.clear(a, t - 1000);
 
     const all = (await h.call('GET', '/api/v1/alarms', { token: viewer })).body;
-    expect(all.map((x: { id: number }) => x.id).sort()).toEqual([a, b].sort());
-    expect(all.find((x: { id: number }) => x.id === a)).toMatchObject({
+    // The API names events by their gateway's number, as it always did.
+    expect(all.map((x: { id: number }) => x.id).sort()).toEqual([a.localId, b.localId].sort());
+    expect(all.find((x: { id: number }) => x.id === a.localId)).toMatchObject({
       pack_id: 'home/bus1/1',
       code: 'cell_ov',
       level: 2,
@@ -192,12 +197,12 @@ describe('alarms', () => {
     });
 
     const active = (await h.call('GET', '/api/v1/alarms?active=true', { token: viewer })).body;
-    expect(active.map((x: { id: number }) => x.id)).toEqual([b]);
+    expect(active.map((x: { id: number }) => x.id)).toEqual([b.localId]);
     const forPack = (await h.call('GET', `/api/v1/alarms?pack=${P1}`, { token: viewer })).body;
-    expect(forPack.map((x: { id: number }) => x.id)).toEqual([a]);
+    expect(forPack.map((x: { id: number }) => x.id)).toEqual([a.localId]);
 
     const counts = await h.call('GET', '/api/v1/alarms/counts', { token: viewer });
-    expect(counts.body).toEqual(h.stores.alarms.counts());
+    expect(counts.body).toEqual(await h.stores.alarms.counts(S));
     expect(counts.body.cell_ov).toBe(1);
 
     const bad = await h.call('GET', '/api/v1/alarms?limit=0', { token: viewer });
@@ -212,8 +217,20 @@ describe('alarms', () => {
 describe('exports', () => {
   beforeAll(() => {
     h.telemetry.files = [
-      { packId: 'home/bus1/1', date: '2029-12-31', samples: 8640, bytes: 900_000 },
-      { packId: 'home/bus1/2', date: '2029-12-31', samples: 10, bytes: 1000 },
+      {
+        gatewayId: TEST_ORIGIN.gatewayId,
+        packId: 'home/bus1/1',
+        date: '2029-12-31',
+        samples: 8640,
+        bytes: 900_000,
+      },
+      {
+        gatewayId: TEST_ORIGIN.gatewayId,
+        packId: 'home/bus1/2',
+        date: '2029-12-31',
+        samples: 10,
+        bytes: 1000,
+      },
     ];
   });
 
@@ -262,9 +279,9 @@ describe('exports', () => {
     expect(r.body).toEqual({ ok: true, deleted: 10 });
     expect(h.telemetry.deleted).toEqual([{ packId: 'home/bus1/2', date: '2029-12-31' }]);
     expect(
-      h.stores.audit
-        .list({ user: 'otto' })
-        .some((e) => e.action === 'export.delete' && e.packId === 'home/bus1/2'),
+      (await h.stores.audit.list(S, { user: 'otto' })).some(
+        (e) => e.action === 'export.delete' && e.packId === 'home/bus1/2',
+      ),
     ).toBe(true);
   });
 
@@ -334,5 +351,17 @@ describe('health and malformed requests', () => {
     const r = await h.call('GET', '/api/v1/nothing-here', { token: viewer });
     expect(r.status).toBe(404);
     expect(r.body.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('scope', () => {
+  it("reads every pack's data in the server's own scope (its organisation and gateway)", async () => {
+    const before = h.telemetry.scopes.length;
+    await h.call('GET', `/api/v1/packs/${P1}/history`, { token: viewer });
+    await h.call('GET', '/api/v1/exports/daily', { token: viewer });
+    await h.call('GET', `/api/v1/exports/csv?pack=${P1}`, { token: viewer });
+    const seen = h.telemetry.scopes.slice(before);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (const s of seen) expect(s).toEqual(S);
   });
 });

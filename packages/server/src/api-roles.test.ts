@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './testing/harness.js';
+import { localScope } from '@openbms/storage';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
+
+const S = localScope(TEST_ORIGIN);
 
 let h: Harness;
 let admin: string;
@@ -12,15 +16,17 @@ beforeAll(async () => {
   admin = await h.setupAdmin();
   operator = await h.addUser(admin, 'otto', 'operator');
   viewer = await h.addUser(admin, 'vera', 'viewer');
-  alarmId = h.stores.alarms.raise({
-    packId: 'home/bus1/1',
-    code: 'cell_ov',
-    severity: 'protection',
-    level: 2,
-    origin: 'bms',
-    raisedAt: h.clock.now(),
-    message: 'cell over-voltage',
-  });
+  alarmId = (
+    await h.gateway.raise({
+      packId: 'home/bus1/1',
+      code: 'cell_ov',
+      severity: 'protection',
+      level: 2,
+      origin: 'bms',
+      raisedAt: h.clock.now(),
+      message: 'cell over-voltage',
+    })
+  ).localId;
 });
 afterAll(() => h.close());
 
@@ -45,14 +51,18 @@ describe('roles admin > operator > viewer', () => {
       const r = await h.call(method, path, { token: viewer, ...(body ? { body } : {}) });
       expect(r.status, `${method} ${path}`).toBe(403);
     }
-    expect(h.stores.users.get('vera')?.role).toBe('viewer');
+    expect((await h.stores.users.get(S, 'vera'))?.role).toBe('viewer');
   });
 
   it('an operator acknowledges (audited) but cannot manage users', async () => {
     const r = await h.call('POST', `/api/v1/alarms/${alarmId}/ack`, { token: operator });
     expect(r.status).toBe(200);
-    expect(h.stores.alarms.list({}).find((a) => a.id === alarmId)?.acknowledgedBy).toBe('otto');
-    expect(h.stores.audit.list({ user: 'otto' }).some((e) => e.action === 'alarm.ack')).toBe(true);
+    expect((await h.stores.alarms.list(S)).find((a) => a.localId === alarmId)?.acknowledgedBy).toBe(
+      'otto',
+    );
+    expect(
+      (await h.stores.audit.list(S, { user: 'otto' })).some((e) => e.action === 'alarm.ack'),
+    ).toBe(true);
     expect(
       (await h.call('POST', `/api/v1/alarms/${alarmId}/ack`, { token: operator })).status,
     ).toBe(404);
@@ -99,7 +109,7 @@ describe('roles admin > operator > viewer', () => {
     expect((await h.call('DELETE', '/api/v1/users/admin', { token: admin })).status).toBe(403);
     expect((await h.call('DELETE', '/api/v1/users/nobody', { token: admin })).status).toBe(404);
 
-    const actions = h.stores.audit.list({ user: 'admin' }).map((e) => e.action);
+    const actions = (await h.stores.audit.list(S, { user: 'admin' })).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['user.add', 'user.role', 'user.delete']));
     const audit = await h.call('GET', '/api/v1/audit?user=admin&limit=50', { token: admin });
     expect(audit.status).toBe(200);

@@ -6,7 +6,14 @@
 import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
-import type { AlarmStore, AuditStore, TelemetryStore, UserStore } from '@openbms/storage';
+import {
+  localScope,
+  type AlarmStore,
+  type AuditStore,
+  type Origin,
+  type TelemetryStore,
+  type UserStore,
+} from '@openbms/storage';
 import { BmsError } from '@openbms/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
@@ -23,6 +30,7 @@ import type { GatewayApi } from './gateway-api.js';
 import { loggerOptions, type LoggerOption } from './logging.js';
 import { RouteCollector } from './openapi.js';
 import { checkWebSocketOrigin, normalizeOrigin, registerSecurityHeaders } from './security.js';
+import { Limiter, Serial } from './serial.js';
 import { LiveRegistry } from './sessions.js';
 import { DEFAULT_COST, type ScryptCost } from './passwords.js';
 import { FailureLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -45,7 +53,19 @@ import { userRoutes } from './routes/users.js';
 import { webRoutes } from './web.js';
 
 export interface ServerDeps {
-  storage: { alarms: AlarmStore; audit: AuditStore; users: UserStore; telemetry: TelemetryStore };
+  storage: {
+    alarms: AlarmStore;
+    audit: AuditStore;
+    users: UserStore;
+    telemetry: TelemetryStore;
+    /** An embedded store's own gateway (SqliteStorage has it). */
+    identity?: Origin;
+  };
+  /**
+   * Whose records the server writes and sees (the single box: its gateway and organisation;
+   * default `storage.identity`).
+   */
+  identity?: Origin;
   gateway: GatewayApi;
   /** ms since the epoch; injectable for tests. Default Date.now. */
   clock?: () => number;
@@ -80,6 +100,9 @@ export interface ServerDeps {
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+/** History queries and export chunks in flight at once (serial.ts says why one). */
+const HEAVY_READS = 1;
 
 /**
  * Query strings and path parameters arrive as text, so their scalars are coerced ("5" -> 5);
@@ -130,8 +153,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   }) as unknown as FastifyInstance;
 
+  const origin = deps.identity ?? deps.storage.identity;
+  if (!origin) {
+    throw new BmsError(
+      'CONFIG_INVALID',
+      "the server needs the gateway's identity (organisation and gateway ids): pass `identity`, or a storage that has its own",
+    );
+  }
   const ctx: ServerContext = {
-    ...deps.storage,
+    alarms: deps.storage.alarms,
+    audit: deps.storage.audit,
+    users: deps.storage.users,
+    telemetry: deps.storage.telemetry,
+    origin,
+    scope: localScope(origin),
+    accounts: new Serial(),
+    reads: new Limiter(HEAVY_READS),
     gateway: deps.gateway,
     clock,
     startedAt: clock(),
@@ -142,9 +179,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     secureCookie: deps.secureCookie ?? false,
     live: new LiveRegistry(),
     ...(deps.dataDir !== undefined ? { dataDir: deps.dataDir } : {}),
-    record(e) {
+    async record(e) {
       try {
-        deps.storage.audit.append({ ...e, at: clock() });
+        await deps.storage.audit.append(origin, { ...e, at: clock() });
       } catch (err) {
         app.log.error({ err, action: e.action }, 'audit append failed');
       }
@@ -172,13 +209,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const inQuery = req.routeOptions.config.tokenInQuery === true;
     if (access === 'public') {
       try {
-        req.auth = resolveSecret(ctx, presentedSecret(req, inQuery));
+        req.auth = await resolveSecret(ctx, presentedSecret(req, inQuery));
       } catch {
         req.auth = null; // a stale cookie must not lock anyone out of login or health
       }
       return;
     }
-    req.auth = resolveSecret(ctx, presentedSecret(req, inQuery));
+    req.auth = await resolveSecret(ctx, presentedSecret(req, inQuery));
     checkAccess(access, req.auth, `${req.method} ${req.routeOptions.url ?? ''}`);
   });
 

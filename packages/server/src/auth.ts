@@ -8,13 +8,16 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { BmsError } from '@openbms/core';
-import type { Role, UserStore } from '@openbms/storage';
+import type { Role, Scope, UserStore } from '@openbms/storage';
 import type { FastifyRequest } from 'fastify';
 
 /** Who may call a route: anyone (`public`), or a user with at least this role. */
 export type Access = 'public' | Role;
 
 export interface AuthInfo {
+  /** The user's id (ULID) and organisation. */
+  userId: string;
+  orgId: string;
   username: string;
   role: Role;
   kind: 'session' | 'api';
@@ -48,22 +51,24 @@ export function hashToken(secret: string): string {
 
 export interface TokenIssuer {
   users: UserStore;
+  /** Whose accounts these are (the single box's organisation). */
+  scope: Scope;
   clock: () => number;
   sessionTtlMs: number;
 }
 
 /** Creates a session or API token; returns the secret (shown once) and its id. */
-export function issueToken(
+export async function issueToken(
   ctx: TokenIssuer,
   username: string,
   kind: 'session' | 'api',
   name?: string,
-): { secret: string; id: string; expiresAt?: number } {
+): Promise<{ secret: string; id: string; expiresAt?: number }> {
   const secret = randomBytes(32).toString('base64url');
   const id = hashToken(secret);
   const createdAt = ctx.clock();
   const expiresAt = kind === 'session' ? createdAt + ctx.sessionTtlMs : undefined;
-  ctx.users.createToken({
+  await ctx.users.createToken(ctx.scope, {
     hash: id,
     username,
     kind,
@@ -96,19 +101,31 @@ export function presentedSecret(req: FastifyRequest, allowQuery: boolean): strin
  * Resolves a presented secret to a user. Returns null when nothing was presented; throws
  * AUTH_REQUIRED when a secret was presented but is unknown, expired or its user is gone.
  */
-export function resolveSecret(ctx: TokenIssuer, secret: string | undefined): AuthInfo | null {
+export async function resolveSecret(
+  ctx: TokenIssuer,
+  secret: string | undefined,
+): Promise<AuthInfo | null> {
   if (secret === undefined) return null;
   const id = hashToken(secret);
-  const token = ctx.users.findToken(id);
+  const token = await ctx.users.findToken(id);
   if (!token)
     throw new BmsError('AUTH_REQUIRED', 'the session or API token is not valid (log in again)');
   if (token.expiresAt !== undefined && token.expiresAt <= ctx.clock()) {
-    ctx.users.deleteToken(id);
+    await ctx.users.deleteToken(id);
     throw new BmsError('AUTH_REQUIRED', 'the session has expired (log in again)');
   }
-  const user = ctx.users.get(token.username);
-  if (!user) throw new BmsError('AUTH_REQUIRED', 'the user of this token no longer exists');
-  return { username: user.username, role: user.role, kind: token.kind, tokenId: id };
+  // The user in the token's own organisation, read now: a role change or a deletion counts at once.
+  const user = await ctx.users.get({ orgIds: [token.orgId] }, token.username);
+  if (!user || user.id !== token.userId)
+    throw new BmsError('AUTH_REQUIRED', 'the user of this token no longer exists');
+  return {
+    userId: user.id,
+    orgId: user.orgId,
+    username: user.username,
+    role: user.role,
+    kind: token.kind,
+    tokenId: id,
+  };
 }
 
 /** Throws AUTH_REQUIRED / FORBIDDEN unless `auth` satisfies `access`. */

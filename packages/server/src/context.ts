@@ -1,8 +1,10 @@
 /** What every route module receives: the stores, the gateway and the shared services. */
 import type {
   AlarmStore,
-  AuditEntry,
   AuditStore,
+  NewAuditEntry,
+  Origin,
+  Scope,
   TelemetryStore,
   UserStore,
 } from '@openbms/storage';
@@ -10,6 +12,7 @@ import type { TokenIssuer } from './auth.js';
 import type { GatewayApi } from './gateway-api.js';
 import type { ScryptCost } from './passwords.js';
 import type { FailureLimiter } from './rate-limit.js';
+import type { Limiter, Serial } from './serial.js';
 import type { LiveRegistry } from './sessions.js';
 
 export interface ServerContext extends TokenIssuer {
@@ -17,6 +20,17 @@ export interface ServerContext extends TokenIssuer {
   audit: AuditStore;
   users: UserStore;
   telemetry: TelemetryStore;
+  /**
+   * Whose records this server writes (audit entries, accounts): the single box's gateway and
+   * organisation. Its queries see `scope` (the same gateway); a principal's scope replaces it
+   * when requests carry one.
+   */
+  origin: Origin;
+  scope: Scope;
+  /** Account changes (setup, users, passwords) one at a time: a check and its change never interleave. */
+  accounts: Serial;
+  /** Heavy reads in flight at once (history, export chunks); see serial.ts. */
+  reads: Limiter;
   gateway: GatewayApi;
   clock: () => number;
   startedAt: number;
@@ -32,5 +46,5 @@ export interface ServerContext extends TokenIssuer {
   /** The directory holding the database, when the store is a local file (disk space). */
   dataDir?: string;
   /** Appends to the audit log; an audit failure is logged, never fails the request. */
-  record(e: Omit<AuditEntry, 'id' | 'at'>): void;
+  record(e: Omit<NewAuditEntry, 'at'>): Promise<void>;
 }

@@ -5,7 +5,7 @@
  */
 import { BmsError } from '@openbms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAlarms } from '@openbms/storage/testing';
+import { MemoryAlarms, TEST_ORIGIN } from '@openbms/storage/testing';
 import type {
   ControlApi,
   ControlCapabilities,
@@ -228,9 +228,12 @@ let viewer: string;
 
 beforeAll(async () => {
   control = new FakeControl();
-  const gateway = Object.assign(new FakeGateway([fakePack(PACK)], new MemoryAlarms(), () => 0), {
-    control,
-  });
+  const gateway = Object.assign(
+    new FakeGateway([fakePack(PACK)], new MemoryAlarms(), () => 0, TEST_ORIGIN),
+    {
+      control,
+    },
+  );
   h = await startHarness({ gateway });
   const admin = await h.setupAdmin();
   operator = await h.addUser(admin, 'otto', 'operator');

@@ -1,7 +1,8 @@
 /**
- * A zip archive of daily CSV files, streamed: one file is rendered and deflated at a time
- * and its bytes leave before the next is read, so a year of files never sits in memory
- * and other requests are served between files. Built with fflate's streaming Zip.
+ * A zip archive of daily CSV files, streamed: each file is read from the store chunk by
+ * chunk, deflated, and its bytes leave before the next chunk is read, so a year of files
+ * never sits in memory and other requests are served between chunks. Built with fflate's
+ * streaming Zip.
  */
 import { Readable } from 'node:stream';
 import { Zip, ZipDeflate } from 'fflate';
@@ -9,8 +10,8 @@ import { Zip, ZipDeflate } from 'fflate';
 export interface ZipEntry {
   /** Name inside the archive (unique; see uniqueNames). */
   name: string;
-  /** Renders the file's contents when its turn comes. */
-  content: () => string;
+  /** The file's contents, asked for when its turn comes and read chunk by chunk. */
+  content: () => Promise<AsyncIterable<string>>;
 }
 
 /**
@@ -44,7 +45,11 @@ async function* zipChunks(entries: readonly ZipEntry[], mtime: Date): AsyncGener
     const file = new ZipDeflate(entry.name, { level: 6 });
     file.mtime = mtime;
     zip.add(file);
-    file.push(Buffer.from(entry.content(), 'utf8'), true);
+    for await (const chunk of await entry.content()) {
+      file.push(Buffer.from(chunk, 'utf8'));
+      yield* drain();
+    }
+    file.push(new Uint8Array(0), true);
     yield* drain();
     await nextTurn();
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { Sample } from '@openbms/storage';
 import { unzipSync } from 'fflate';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueNames } from './daily-zip.js';
 import { ZIP_MAX_DAYS } from './routes/exports.js';
@@ -24,7 +25,7 @@ const P3 = 'x/y';
 const P4 = 'x_y';
 
 let dir: string;
-let storage: ReturnType<typeof openSqliteStorage>;
+let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 let h: Harness;
 let viewer: string;
 let operator: string;
@@ -73,8 +74,8 @@ async function list(query = ''): Promise<DailyFile[]> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openbms-zip-'));
-  storage = openSqliteStorage({ dataDir: dir });
-  storage.telemetry.writeSamples([
+  storage = await openSqliteStorage({ dataDir: dir, identity: TEST_ORIGIN });
+  await storage.telemetry.writeSamples(TEST_ORIGIN, [
     ...day(P1, 0, 5),
     ...day(P1, 1, 7, true),
     ...day(P1, 2, 3),
@@ -93,7 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
-  storage?.close();
+  await storage?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -222,7 +223,8 @@ describe('GET /exports/daily.zip', () => {
 
   it(`refuses open ranges whose files span more than ${ZIP_MAX_DAYS} days, takes exactly that many`, async () => {
     const many = 'cap/bus/1';
-    storage.telemetry.writeSamples(
+    await storage.telemetry.writeSamples(
+      TEST_ORIGIN,
       Array.from({ length: ZIP_MAX_DAYS + 1 }, (_, d) => day(many, d, 1)).flat(),
     );
     const pack = `pack=${encodeURIComponent(many)}`;
@@ -299,5 +301,47 @@ describe('uniqueNames', () => {
       'v1.5_x.csv',
       'v1.5_x-2.csv',
     ]);
+  });
+});
+
+describe('range exports on the real store (streamed)', () => {
+  const long = 'long/bus/1';
+  const n = 12_000;
+  beforeAll(async () => {
+    const samples: Sample[] = Array.from({ length: n }, (_, i) => ({
+      packId: long,
+      ts: T0 + i * 1000,
+      snapshot: { voltage_v: 52 + (i % 100) / 100, soc_pct: i % 100 },
+    }));
+    for (let i = 0; i < n; i += 4000)
+      await storage.telemetry.writeSamples(TEST_ORIGIN, samples.slice(i, i + 4000));
+  });
+  const range = `pack=${encodeURIComponent(long)}&from=${T0}&to=${T0 + n * 1000}`;
+
+  it('streams a CSV of 12,000 samples: chunked, no length known ahead, every row there', async () => {
+    const r = await get(`/api/v1/exports/csv?${range}&fields=soc_pct,voltage_v`, viewer);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('transfer-encoding')).toBe('chunked');
+    expect(r.headers.get('content-length')).toBeNull();
+    const lines = (await r.text()).trimEnd().split('\n');
+    expect(lines).toHaveLength(n + 1);
+    expect(lines[0]).toBe('time,soc_pct,voltage_v');
+    expect(lines[n]).toBe(`${new Date(T0 + (n - 1) * 1000).toISOString()},${(n - 1) % 100},52.99`);
+  });
+
+  it('streams the XLSX of the same rows; a bad query is a 400 before any byte', async () => {
+    const r = await get(`/api/v1/exports/xlsx?${range}&fields=soc_pct`, viewer);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('transfer-encoding')).toBe('chunked');
+    const files = unzipSync(new Uint8Array(await r.arrayBuffer()));
+    const sheet = new TextDecoder().decode(files['xl/worksheets/sheet1.xml']!);
+    expect(sheet.match(/<row /g)).toHaveLength(n + 1);
+    expect(sheet).toContain(`<row r="${n + 1}">`);
+    const bad = await get(
+      `/api/v1/exports/xlsx?pack=${encodeURIComponent(long)}&fields=nope`,
+      viewer,
+    );
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: string }).code).toBe('REQUEST_INVALID');
   });
 });

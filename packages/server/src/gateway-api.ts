@@ -57,12 +57,12 @@ export interface GatewayApi {
   /** The gateway's EventBus (snapshot, online, alarm events). */
   events: GatewayEvents;
   /** Acknowledges an alarm event; false when it is unknown or already acknowledged. */
-  acknowledgeAlarm(id: number, user: string): boolean;
+  acknowledgeAlarm(id: number, user: string): Promise<boolean>;
   /** Active alarms of one pack, of the gateway scope (`gateway`: storage alarms), or all. */
   activeAlarms(packId?: string): AlarmEvent[];
-  alarmCounts(packId?: string): Record<string, number>;
+  alarmCounts(packId?: string): Promise<Record<string, number>>;
   /** Whether everything is being stored (`/health`); absent: always ok. */
-  storageStatus?(): StorageStatus;
+  storageStatus?(): Promise<StorageStatus>;
   /** UART tunnel status (client address, bytes, uptime, expiry), undefined without a tunnel. */
   tunnelStatus?(): unknown;
   /** IoT MQTT Panel dashboard JSON (seed 001), undefined when MQTT is not configured. */

@@ -1,3 +1,4 @@
+import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveClient } from './testing/ws-client.js';
 import { startHarness, type Harness } from './testing/harness.js';
@@ -60,7 +61,10 @@ describe('WebSocket /api/v1/live', () => {
       type: 'alarm',
       state: 'raised',
       event: {
-        id: 7,
+        id: '01JD0000000000000000000007',
+        localId: 7,
+        orgId: TEST_ORIGIN.orgId,
+        gatewayId: TEST_ORIGIN.gatewayId,
         packId: 'home/bus1/2',
         code: 'soc_low',
         severity: 'warning',

@@ -8,6 +8,10 @@ import { EventBus, NotificationService, channelSchema } from '@openbms/gateway';
 import { HttpReceiver } from '@openbms/gateway/testing';
 import type { GatewayApi } from './gateway-api.js';
 import { startHarness, type Harness } from './testing/harness.js';
+import { localScope } from '@openbms/storage';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
+
+const S = localScope(TEST_ORIGIN);
 
 let h: Harness;
 let rx: HttpReceiver;
@@ -157,7 +161,7 @@ describe('notification routes', () => {
     });
     expect(typeof r.body.log[0].updated_at).toBe('number');
 
-    const audit = h.stores.audit.list({ user: 'admin' });
+    const audit = await h.stores.audit.list(S, { user: 'admin' });
     expect(audit.filter((a) => a.action === 'notifications.test').map((a) => a.result)).toEqual([
       'failed',
       'ok',

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryStorage } from '@openbms/storage/testing';
+import { TEST_ORIGIN, memoryStorage } from '@openbms/storage/testing';
 import { buildServer } from './app.js';
 import { FakeGateway } from './testing/fake-gateway.js';
 import { FakeTelemetry } from './testing/fake-telemetry.js';
@@ -217,7 +217,8 @@ describe('WebSocket Origin', () => {
     await expect(
       buildServer({
         storage: { ...stores, telemetry: new FakeTelemetry() },
-        gateway: new FakeGateway([], stores.alarms, () => 0),
+        identity: TEST_ORIGIN,
+        gateway: new FakeGateway([], stores.alarms, () => 0, TEST_ORIGIN),
         allowedOrigins: ['https://ok.example', 'https://bms.example.com/console'],
       }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'allowedOrigins[1]' } });

@@ -7,6 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LiveClient } from './testing/ws-client.js';
 import { startHarness, type Harness } from './testing/harness.js';
+import { localScope } from '@openbms/storage';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
+
+const S = localScope(TEST_ORIGIN);
 
 let h: Harness;
 let admin: string;
@@ -129,7 +133,7 @@ describe('ending a session closes its WebSockets within 1 s', () => {
     expect((await h.call('GET', '/api/v1/auth/me', { token: t.token })).status).toBe(200);
     await stillOpen(hereStream);
     await stillOpen(tokenStream);
-    expect(h.stores.audit.list({ user: 'vera' })[0]).toMatchObject({
+    expect((await h.stores.audit.list(S, { user: 'vera' }))[0]).toMatchObject({
       action: 'user.password',
       detail: '2 other session(s) ended', // `elsewhere` and addUser's login
     });
@@ -158,7 +162,7 @@ describe('ending a session closes its WebSockets within 1 s', () => {
     for (const tok of [s1, s2, t.token]) {
       expect((await h.call('GET', '/api/v1/auth/me', { token: tok })).status).toBe(401);
     }
-    expect(h.stores.users.listTokens('vera')).toEqual([]);
+    expect(await h.stores.users.listTokens(S, 'vera')).toEqual([]);
     await stillOpen(adminStream);
     // The new password works.
     await login('vera', 'reset by the admin');
@@ -232,7 +236,7 @@ describe('ending a session closes its WebSockets within 1 s', () => {
     c.send({ subscribe: '*' });
     await c.next();
     // Another process on the same database (here: the store directly) ends the session.
-    h.stores.users.deleteUserTokens('vera');
+    await h.stores.users.deleteUserTokens(S, 'vera');
     h.clock.advance(61_000);
     h.gateway.emit({
       type: 'snapshot',

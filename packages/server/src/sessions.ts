@@ -91,11 +91,11 @@ export class LiveRegistry {
   }
 }
 
-type Ctx = Pick<ServerContext, 'users' | 'live'>;
+type Ctx = Pick<ServerContext, 'users' | 'live' | 'scope'>;
 
 /** Ends one session or API token (logout, revocation) and its streams. */
-export function endToken(ctx: Ctx, tokenId: string, reason: string): void {
-  ctx.users.deleteToken(tokenId);
+export async function endToken(ctx: Ctx, tokenId: string, reason: string): Promise<void> {
+  await ctx.users.deleteToken(tokenId);
   ctx.live.closeTokens([tokenId], reason);
 }
 
@@ -103,12 +103,12 @@ export function endToken(ctx: Ctx, tokenId: string, reason: string): void {
  * Ends a user's tokens (all, or of one kind) except `keep` (the caller's own, when the user
  * changes themselves), and closes the streams opened with them. Returns how many tokens ended.
  */
-export function endUserTokens(
+export async function endUserTokens(
   ctx: Ctx,
   username: string,
   opts: { kind?: TokenKind; keep?: string; reason: string },
-): number {
-  const gone = ctx.users.deleteUserTokens(username, {
+): Promise<number> {
+  const gone = await ctx.users.deleteUserTokens(ctx.scope, username, {
     ...(opts.kind !== undefined ? { kind: opts.kind } : {}),
     ...(opts.keep !== undefined ? { except: opts.keep } : {}),
   });

@@ -29,7 +29,7 @@ mqtt:
 const lines: string[] = [];
 let dir: string;
 let file: ConfigFile;
-let storage: ReturnType<typeof openSqliteStorage>;
+let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 let gw: Gateway;
 let app: FastifyInstance;
 let url: string;
@@ -83,7 +83,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openbms-refusals-'));
   writeFileSync(join(dir, 'openbms.yaml'), CONFIG, { mode: 0o600 });
   file = new ConfigFile(join(dir, 'openbms.yaml'));
-  storage = openSqliteStorage({});
+  storage = await openSqliteStorage({});
   gw = new Gateway({ config: file.read(), storage, configFile: file });
   await gw.start();
   app = await buildServer({

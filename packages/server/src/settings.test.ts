@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Modbus from 'modbus-serial';
 import mqtt, { type MqttClient } from 'mqtt';
+import { localScope } from '@openbms/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ConfigFile, Gateway, MQTT_INTEGRATION, SECRET_MARKER } from '@openbms/gateway';
@@ -65,7 +66,7 @@ let file: ConfigFile;
 let gw: Gateway;
 let app: FastifyInstance;
 let url: string;
-let storage: ReturnType<typeof openSqliteStorage>;
+let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 let admin: string;
 let operator: string;
 let viewer: string;
@@ -142,7 +143,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openbms-settings-'));
   writeFileSync(join(dir, 'openbms.yaml'), CONFIG, { mode: 0o600 });
   file = new ConfigFile(join(dir, 'openbms.yaml'));
-  storage = openSqliteStorage({});
+  storage = await openSqliteStorage({});
   cleanups.push(() => storage.close());
   gw = new Gateway({
     config: file.read(),
@@ -257,7 +258,7 @@ describe('settings API', () => {
     expect(readFileSync(`${file.path}.bak`, 'utf8')).toBe(CONFIG);
     expect(readFileSync(file.path, 'utf8')).toContain('# a one-pack test site');
     // Audited without the secret.
-    const audit = storage.audit.list({ user: 'admin' });
+    const audit = await storage.audit.list(localScope(storage.identity), { user: 'admin' });
     const entry = audit.find((e) => e.action === 'settings.update' && e.result === 'ok');
     expect(entry?.detail).toBe('saved and applied');
     expect(JSON.stringify(audit)).not.toContain(SECRET);
@@ -472,9 +473,11 @@ describe('settings API', () => {
     expect(doc['version']).toBe(1);
     expect(doc['mqtt'].password).toBe(SECRET); // a backup is complete
     expect(b.text).toBe(readFileSync(file.path, 'utf8'));
-    expect(storage.audit.list({ user: 'admin' }).some((e) => e.action === 'config.backup')).toBe(
-      true,
-    );
+    expect(
+      (await storage.audit.list(localScope(storage.identity), { user: 'admin' })).some(
+        (e) => e.action === 'config.backup',
+      ),
+    ).toBe(true);
 
     // The same file back: nothing to apply.
     const same = await call('POST', '/api/v1/config/restore', { token: admin, text: b.text });

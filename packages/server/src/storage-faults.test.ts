@@ -11,7 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { prng } from '@openbms/core';
 import { Gateway, validateConfig, type GatewayEvent } from '@openbms/gateway';
 import { simulatedBuses } from '@openbms/gateway/testing';
+import { localScope } from '@openbms/storage';
 import { openSqliteStorage, type Db, type SqliteStorage } from '@openbms/storage-sqlite';
+import { inThreadStorage, pagesOf } from '@openbms/storage-sqlite/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
 import { hashPassword } from './passwords.js';
@@ -28,17 +30,26 @@ interface Rig {
   gw: Gateway;
   app: FastifyInstance;
   url: string;
-  storage: SqliteStorage;
+  storage: SqliteStorage | ReturnType<typeof inThreadStorage>;
   get(path: string, token?: string): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   login(): Promise<string>;
   until(pred: (e: GatewayEvent) => boolean): Promise<GatewayEvent>;
 }
 
+/**
+ * `onOpen` (the test reaches the connection, to stand a full disk in): the storage runs in the
+ * test's own thread (storage-sqlite's inThreadStorage, the writer thread's own class); else
+ * the storage with its worker threads, as `openbms start` runs it.
+ */
 async function rig(dir: string, onOpen?: (db: Db) => void): Promise<Rig> {
-  const storage = openSqliteStorage({ dataDir: dir, ...(onOpen ? { onOpen } : {}) });
+  const storage = onOpen
+    ? inThreadStorage({ dataDir: dir, onOpen })
+    : await openSqliteStorage({ dataDir: dir });
   stops.push(() => storage.close());
-  if (storage.users.count() === 0) {
-    storage.users.create(
+  const scope = localScope(storage.identity);
+  if ((await storage.users.count(scope)) === 0) {
+    await storage.users.create(
+      storage.identity,
       { username: 'ann', role: 'operator', createdAt: Date.now() },
       await hashPassword('a-long-secret', TEST_COST),
     );
@@ -123,7 +134,7 @@ describe('API on a failing storage', () => {
     let conn: Db | undefined;
     const r = await rig(dataDir(), (db) => (conn = db));
     await snapshot(r);
-    expect(r.gw.writer.flush()).toBe(true);
+    expect(await r.gw.writer.flush()).toBe(true);
     expect((await r.get('/api/v1/health')).body).toMatchObject({ status: 'ok' });
     const token = await r.login();
     const ws = await LiveClient.connect(
@@ -132,19 +143,25 @@ describe('API on a failing storage', () => {
     stops.push(() => ws.close());
     ws.send({ subscribe: [PACK] }); // not the gateway scope: its alarms come all the same
 
-    // Fill: cap the file, then fill the pages the next live samples go to (a day ahead).
+    // Fill: cap the file, then fill the pages the next live samples go to: a day ahead
+    // (which also uses up the free pages the migrations left), then ten minutes ahead (right
+    // after the live samples). On the file's own class: nothing else writes meanwhile.
     conn!.pragma(`max_page_count = ${conn!.pragma('page_count', { simple: true })}`);
-    for (let i = 0; ; i++) {
-      try {
-        r.storage.telemetry.writeSamples([
-          { packId: PACK, ts: Date.now() + 86_400_000 + i, snapshot: { soc_pct: 1 } },
-        ]);
-      } catch {
-        break;
+    const file = (r.storage as ReturnType<typeof inThreadStorage>).file;
+    for (const ahead of [86_400_000, 600_000]) {
+      const start = Date.now() + ahead;
+      for (let i = 0; ; i++) {
+        try {
+          file.telemetry.writeSamples(r.storage.identity, [
+            { packId: PACK, ts: start + i, snapshot: { soc_pct: 1 } },
+          ]);
+        } catch {
+          break;
+        }
       }
     }
     await snapshot(r);
-    expect(r.gw.writer.flush()).toBe(false);
+    expect(await r.gw.writer.flush()).toBe(false);
     const raised = await nextMatching(
       ws,
       (m) => m.type === 'alarm' && m.alarm.code === 'storage_full',
@@ -173,7 +190,7 @@ describe('API on a failing storage', () => {
 
     conn!.pragma('max_page_count = 1073741823');
     await snapshot(r);
-    expect(r.gw.writer.flush()).toBe(true);
+    expect(await r.gw.writer.flush()).toBe(true);
     await nextMatching(
       ws,
       (m) => m.type === 'alarm' && m.state === 'cleared' && m.alarm.code === 'storage_full',
@@ -187,27 +204,33 @@ describe('API on a failing storage', () => {
 
   it('a damaged database: history answers 503 STORAGE_CORRUPT instead of a bare 500, /health is degraded with storage_corrupt active, and the next query answers from the fresh file', async () => {
     const dir = dataDir();
-    const seed = openSqliteStorage({ dataDir: dir });
+    const seed = await openSqliteStorage({ dataDir: dir });
     const t0 = Date.now() - 86_400_000;
-    seed.telemetry.writeSamples(
+    await seed.telemetry.writeSamples(
+      seed.identity,
       Array.from({ length: 6000 }, (_, i) => ({
         packId: 's/old/1',
         ts: t0 + i * 1000,
         snapshot: { soc_pct: i % 100, cell_mv: [3300, 3301, 3302, 3303] },
       })),
     );
-    seed.close();
+    await seed.close();
     const path = join(dir, 'openbms.sqlite');
-    const pages = Math.floor(statSync(path).size / 4096);
+    // Garbage over pages in the middle of the raw samples (dbstat says which pages they are):
+    // the history query below meets the damage, the accounts' pages stay readable.
+    const raw = pagesOf(path, 'telemetry_raw');
+    expect(raw.length).toBeGreaterThan(30);
+    expect(statSync(path).size).toBeGreaterThan(raw.at(-1)! * 4096 - 4096);
     const rnd = prng(5);
     const fd = openSync(path, 'r+');
-    for (let p = Math.floor(pages / 2); p < Math.floor(pages / 2) + 20; p++) {
+    const mid = Math.floor(raw.length / 2) - 10;
+    for (const p of raw.slice(mid, mid + 20)) {
       writeSync(
         fd,
         Buffer.from(Array.from({ length: 4096 }, () => Math.floor(rnd() * 256))),
         0,
         4096,
-        p * 4096,
+        (p - 1) * 4096,
       );
     }
     closeSync(fd);

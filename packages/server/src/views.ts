@@ -37,9 +37,13 @@ export function packView(p: PackStatus): PackView {
   });
 }
 
+/**
+ * The v1 API names an alarm event and an audit entry by their gateway's number (`localId`),
+ * the integer id it always had; the fleet-wide ULID stays inside.
+ */
 export function alarmView(a: AlarmEvent): AlarmView {
   return defined<AlarmView>({
-    id: a.id,
+    id: a.localId,
     pack_id: a.packId,
     code: a.code,
     severity: a.severity,
@@ -57,7 +61,7 @@ export function alarmView(a: AlarmEvent): AlarmView {
 
 export function auditView(e: AuditEntry): AuditView {
   return defined<AuditView>({
-    id: e.id,
+    id: e.localId,
     at: e.at,
     user: e.user,
     pack_id: e.packId,
@@ -69,6 +73,6 @@ export function auditView(e: AuditEntry): AuditView {
   });
 }
 
-export function userView(u: User): UserView {
+export function userView(u: Pick<User, 'username' | 'role' | 'createdAt'>): UserView {
   return { username: u.username, role: u.role, created_at: u.createdAt };
 }

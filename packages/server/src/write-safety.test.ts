@@ -15,6 +15,7 @@ import { simulatedBuses, type SimulatedBuses } from '@openbms/gateway/testing';
 import { getProtocol } from '@openbms/protocols';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { FastifyInstance } from 'fastify';
+import { localScope } from '@openbms/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from './app.js';
 import { TEST_COST } from './testing/harness.js';
@@ -34,7 +35,7 @@ const packId = (f: Family): string => `w/${f}/${ADDRESS[f]}`;
 const path = (f: Family, rest: string): string =>
   `/api/v1/packs/${encodeURIComponent(packId(f))}${rest}`;
 
-let storage: ReturnType<typeof openSqliteStorage>;
+let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 let gw: Gateway;
 /** The simulated buses the gateway polls (one per family, in FAMILIES order). */
 const buses = simulatedBuses();
@@ -102,7 +103,7 @@ function deviceState(): Record<string, unknown> {
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'obt-write-'));
-  storage = openSqliteStorage({ dataDir: dir });
+  storage = await openSqliteStorage({ dataDir: dir });
   const config = validateConfig({
     version: 1,
     sites: [
@@ -377,7 +378,7 @@ describe('a write is exactly what the user sent: no coercion on any write route'
     expect(reached).toEqual([]);
     expect(deviceState()).toEqual(before);
     // Each refusal is audited as refused, with what was sent.
-    const last = storage.audit.list({ packId: id })[0];
+    const last = (await storage.audit.list(localScope(storage.identity), { packId: id }))[0];
     expect(last).toMatchObject({ action: 'parameter.write', result: 'refused' });
   });
 });
@@ -489,7 +490,9 @@ describe('the whole resulting set must be safe', () => {
         cell_ov_l2_mv: from['cell_ov_l2_mv'],
       });
       expect(pack.parameters()).toEqual(from);
-      const audit = storage.audit.list({ packId: packId('jk') })[0];
+      const audit = (
+        await storage.audit.list(localScope(storage.identity), { packId: packId('jk') })
+      )[0];
       expect(audit).toMatchObject({ action: 'parameter.write', result: 'failed' });
       expect(audit?.detail).toMatch(/restored to the old values: balance_start_mv/);
     } finally {

@@ -1,22 +1,64 @@
+import { Readable } from 'node:stream';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { csvToXlsx } from './xlsx.js';
+import type { RowBatch, RowExport } from '@openbms/storage';
+import { xlsxStream } from './xlsx.js';
+
+async function bytes(r: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of r) parts.push(Buffer.from(c as Uint8Array));
+  return Buffer.concat(parts);
+}
+
+const T = Date.UTC(2026, 5, 21, 10);
 
 describe('Excel export', () => {
-  it('writes the CSV rows as a workbook with dates and numbers', async () => {
-    const csv =
-      'time,voltage_v,soc_pct,cell_mv.0\n2026-06-21T10:00:00.000Z,52.61,63.4,3288\n2026-06-21T10:00:05.000Z,52.6,,3287\n';
-    const buf = await csvToXlsx(csv, 'demo/rack/2');
+  it('writes the rows as a workbook with dates and numbers (an absent value: an empty cell)', async () => {
+    const rows: RowExport = {
+      fields: ['voltage_v', 'soc_pct', 'cell_mv.0'],
+      batches: Readable.from([
+        {
+          times: Float64Array.from([T, T + 5000]),
+          values: Float64Array.from([52.61, 63.4, 3288, 52.6, Number.NaN, 3287]),
+        } satisfies RowBatch,
+      ]),
+    };
+    const buf = await bytes(xlsxStream(rows, 'demo/rack/2'));
     expect(buf.subarray(0, 2).toString()).toBe('PK'); // a zip container
     const files = unzipSync(new Uint8Array(buf));
     const sheet = strFromU8(files['xl/worksheets/sheet1.xml']!);
     expect(sheet).toContain('<v>52.61</v>');
     expect(sheet).toContain('<v>3287</v>');
+    expect(sheet).toContain(
+      '<row r="3"><c r="A3" s="2"><v>46194.41672453703</v></c><c r="B3"><v>52.6</v></c><c r="D3"><v>3287</v></c></row>',
+    );
     const workbook = strFromU8(files['xl/workbook.xml']!);
     expect(workbook).toContain('name="demo_rack_2"'); // "/" is not allowed in sheet names
-    const strings = strFromU8(files['xl/sharedStrings.xml'] ?? new Uint8Array()) + sheet;
-    expect(strings).toContain('cell_mv.0');
+    expect(sheet).toContain('<t>cell_mv.0</t>');
     // Dates are numbers with a date format (Excel serial days), not text.
     expect(sheet).toMatch(/<v>46194\.41666/);
+    expect(strFromU8(files['xl/styles.xml']!)).toContain('formatCode="yyyy-mm-dd hh:mm:ss"');
+    for (const name of Object.keys(files))
+      expect(strFromU8(files[name]!).startsWith('<?xml')).toBe(true);
+  });
+
+  it('reads the row batches as the bytes are taken, not all before', async () => {
+    let read = 0;
+    async function* batches(): AsyncGenerator<RowBatch> {
+      for (let b = 0; b < 50; b++) {
+        read++;
+        yield {
+          times: Float64Array.from({ length: 1000 }, (_, i) => T + (b * 1000 + i) * 1000),
+          values: Float64Array.from({ length: 1000 }, (_, i) => i),
+        };
+      }
+    }
+    const it = xlsxStream({ fields: ['soc_pct'], batches: batches() }, 'p')[Symbol.asyncIterator]();
+    await it.next();
+    expect(read).toBeLessThan(5);
+    let rest = 0;
+    for (let r = await it.next(); !r.done; r = await it.next()) rest++;
+    expect(read).toBe(50);
+    expect(rest).toBeGreaterThan(0);
   });
 });

@@ -5,13 +5,22 @@
  */
 import Database from 'better-sqlite3';
 import { BmsError, isBmsError } from '@openbms/core';
+import type { Origin } from '@openbms/storage';
 
 export type Db = Database.Database;
+
+/** What a schema step may need besides the connection: whose records the file holds, and ids. */
+export interface MigrationContext {
+  /** The organisation and gateway existing rows are given (the file's identity). */
+  identity: Origin;
+  /** A new ULID whose time part is `at` (ms), monotonic within the migration. */
+  newId(at: number): string;
+}
 
 /** A schema step: `id` is unique and ordered within its module (e.g. `telemetry/001`). */
 export interface Migration {
   id: string;
-  up(db: Db): void;
+  up(db: Db, ctx: MigrationContext): void;
 }
 
 /** Translates SQLite / file-system failures into the storage error codes. */
@@ -79,7 +88,8 @@ export function openReadOnly(path: string): Db {
   }
 }
 
-export function migrate(db: Db, migrations: readonly Migration[]): void {
+/** Applies the migrations not applied yet, in order, each in its own transaction. */
+export function migrate(db: Db, migrations: readonly Migration[], ctx: MigrationContext): void {
   try {
     db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
@@ -91,7 +101,7 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
     for (const m of migrations) {
       if (done.has(m.id)) continue;
       db.transaction(() => {
-        m.up(db);
+        m.up(db, ctx);
         mark.run(m.id, Date.now());
       })();
     }

@@ -4,10 +4,12 @@
  * They are written in the order they happened as soon as a write succeeds again. Reads merge
  * them in, so the alarm history, the audit log and the session check see them meanwhile.
  *
- * Alarm event ids are handed out here, not by SQLite's AUTOINCREMENT: an event raised while
- * the disk is full gets its final id at once, so the engine, the WebSocket clients and the
- * later history all name it alike. The active events are remembered, so a fresh database that
- * replaces a damaged one gets them back under the same ids.
+ * The ids of alarm events and audit entries are handed out here, not by SQLite: an event
+ * raised while the disk is full gets its final ids at once (its ULID and its gateway's local
+ * number), so the engine, the WebSocket clients and the later history all name it alike.
+ * Local numbers continue from the highest in the file and from the counter kept in `meta`, so
+ * a fresh file that replaces a damaged one never gives out a number again. The active events
+ * are remembered, so a fresh database gets them back under the same ids.
  *
  * At most MAX_DEFERRED operations wait; beyond that the caller gets the storage error, as
  * without this layer (the alarm engine then retries at its next event, the audit failure is
@@ -15,19 +17,30 @@
  * token hash is what is stored, as always.
  */
 import { BmsError } from '@openbms/core';
-import { recordChecks, type AlarmEvent, type AuditEntry } from '@openbms/storage';
+import {
+  idFactory,
+  recordChecks,
+  type AlarmEvent,
+  type AlarmQuery,
+  type AuditEntry,
+  type AuditQuery,
+  type NewAlarm,
+  type NewAuditEntry,
+  type Origin,
+  type Scope,
+} from '@openbms/storage';
 import type { Db } from './db.js';
+import { metaNumber, setMetaNumber } from './identity.js';
 import type { SqliteAlarms } from './records-alarms.js';
 import type { SqliteAudit } from './records-audit.js';
 import type { SqliteUsers } from './records-users.js';
 
 export const MAX_DEFERRED = 10_000;
 
-export type NewAlarm = Omit<AlarmEvent, 'id' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'>;
-type NewAudit = Omit<AuditEntry, 'id'>;
-
 export interface SessionToken {
   hash: string;
+  userId: string;
+  orgId: string;
   username: string;
   kind: 'session';
   name?: string;
@@ -37,8 +50,8 @@ export interface SessionToken {
 
 type Op =
   | { kind: 'raise'; ev: AlarmEvent }
-  | { kind: 'clear'; id: number; at: number }
-  | { kind: 'ack'; id: number; by: string; at: number }
+  | { kind: 'clear'; id: string; at: number }
+  | { kind: 'ack'; id: string; by: string; at: number }
   | { kind: 'audit'; entry: AuditEntry }
   | { kind: 'session'; token: SessionToken }
   | { kind: 'logout'; hash: string };
@@ -56,24 +69,45 @@ const WAIT_FOR = new Set(['STORAGE_FULL', 'STORAGE_READ_ONLY', 'STORAGE_CORRUPT'
 
 const copy = (e: AlarmEvent): AlarmEvent => ({ ...e });
 
+/** The scope of one record's own gateway: what writing it back needs. */
+const own = (r: { orgId: string; gatewayId: string }): Scope => ({
+  orgIds: [r.orgId],
+  gatewayId: r.gatewayId,
+});
+
+type Checked = { orgIds: string[]; gatewayId: string | null };
+const inScope = (r: { orgId: string; gatewayId: string }, s: Checked): boolean =>
+  s.orgIds.includes(r.orgId) && (s.gatewayId === null || r.gatewayId === s.gatewayId);
+
+const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The alarm event an operation is about, if any. */
-function alarmIdOf(op: Op): number | undefined {
+function alarmIdOf(op: Op): string | undefined {
   if (op.kind === 'raise') return op.ev.id;
   if (op.kind === 'clear' || op.kind === 'ack') return op.id;
   return undefined;
 }
 
+/** `meta` keys of the local-number counters of a gateway. */
+const SEQ = {
+  alarms: (gw: string) => `seq:alarm_events:${gw}`,
+  audit: (gw: string) => `seq:audit_log:${gw}`,
+};
+
 export class DeferredRecords {
   private queue: Op[] = [];
   /** Alarm events with a queued operation, in their current state (for reads). */
-  private readonly alarmsWaiting = new Map<number, AlarmEvent>();
+  private readonly alarmsWaiting = new Map<string, AlarmEvent>();
   /** Every event not cleared, stored or not (re-inserted into a fresh database). */
-  private readonly active = new Map<number, AlarmEvent>();
+  private readonly active = new Map<string, AlarmEvent>();
   private readonly auditWaiting: AuditEntry[] = [];
   private readonly sessions = new Map<string, SessionToken>();
   private readonly loggedOut = new Set<string>();
-  private nextAlarmId = 1;
-  private nextAuditId = 1;
+  private readonly ids = idFactory();
+  /** Next local numbers per gateway; a gateway not seen yet is read from the file first. */
+  private readonly nextAlarm = new Map<string, number>();
+  private readonly nextAudit = new Map<string, number>();
+  private stores: RecordStores | undefined;
   /** Operations the database refused for good (e.g. an id taken meanwhile), counted. */
   lost = 0;
   /** Why the last operation had to wait (taken by the facade to mark the disk full...). */
@@ -97,34 +131,58 @@ export class DeferredRecords {
     return this.queue.length;
   }
 
-  /** Takes the ids and active events of a newly opened database. */
-  adopt(s: RecordStores): void {
-    const seq = (table: string): number => {
+  /** The highest local number of a table's gateway in the file (and its counter in meta). */
+  private stored(s: RecordStores, table: 'alarm_events' | 'audit_log', gw: string): number {
+    try {
       const row = s.db
-        .prepare(
-          `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), coalesce((SELECT max(id) FROM ${table}), 0)) AS n`,
-        )
-        .get(table) as { n: number };
-      return row.n;
-    };
-    this.nextAlarmId = Math.max(this.nextAlarmId, seq('alarm_events') + 1);
-    this.nextAuditId = Math.max(this.nextAuditId, seq('audit_log') + 1);
-    for (const ev of s.alarms.list({ active: true })) {
+        .prepare(`SELECT coalesce(max(local_id), 0) AS n FROM ${table} WHERE gateway_id = ?`)
+        .get(gw) as { n: number };
+      const key = table === 'alarm_events' ? SEQ.alarms(gw) : SEQ.audit(gw);
+      return Math.max(row.n, metaNumber(s.db, key));
+    } catch {
+      return 0;
+    }
+  }
+
+  private take(kind: 'alarms' | 'audit', gw: string): number {
+    const next = kind === 'alarms' ? this.nextAlarm : this.nextAudit;
+    let n = next.get(gw);
+    if (n === undefined) {
+      const table = kind === 'alarms' ? 'alarm_events' : 'audit_log';
+      n = (this.stores ? this.stored(this.stores, table, gw) : 0) + 1;
+    }
+    next.set(gw, n + 1);
+    return n;
+  }
+
+  /** Takes the counters and the active events of a newly opened database. */
+  adopt(s: RecordStores, identity: Origin): void {
+    this.stores = s;
+    for (const [map, table] of [
+      [this.nextAlarm, 'alarm_events'],
+      [this.nextAudit, 'audit_log'],
+    ] as const) {
+      for (const gw of new Set([...map.keys(), identity.gatewayId])) {
+        map.set(gw, Math.max(map.get(gw) ?? 1, this.stored(s, table, gw) + 1));
+      }
+    }
+    for (const ev of s.alarms.list(own(identity), { active: true })) {
       if (!this.active.has(ev.id)) this.active.set(ev.id, ev);
     }
   }
 
   /**
-   * A fresh database replaced a damaged one: its ids continue after the old ones, and the
-   * active events are written into it again (with their acknowledgement).
+   * A fresh database replaced a damaged one: its local numbers continue after the old ones
+   * (counters written to its meta), and the active events are written into it again (with
+   * their acknowledgement).
    */
   carryOver(s: RecordStores): void {
+    this.stores = s;
     try {
-      const seed = s.db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
-      seed.run('alarm_events', this.nextAlarmId - 1);
-      seed.run('audit_log', this.nextAuditId - 1);
+      for (const [gw, n] of this.nextAlarm) setMetaNumber(s.db, SEQ.alarms(gw), n - 1);
+      for (const [gw, n] of this.nextAudit) setMetaNumber(s.db, SEQ.audit(gw), n - 1);
     } catch {
-      // No room for the seed: the explicit alarm ids below move the sequence anyway.
+      // No room for the counters: the numbers are kept here while the process runs.
     }
     const unstored = new Set(this.queue.flatMap((op) => (op.kind === 'raise' ? [op.ev.id] : [])));
     // Clear/ack operations of events stored in the old file are moot (the active ones are
@@ -147,33 +205,46 @@ export class DeferredRecords {
 
   // ------------------------------------------------------------------ alarms
 
-  raise(s: RecordStores | undefined, e: NewAlarm): number {
-    const id = this.nextAlarmId++;
-    const ev = { ...e, id } as AlarmEvent;
+  raise(s: RecordStores | undefined, origin: Origin, e: NewAlarm): AlarmEvent {
+    const o = recordChecks.origin(origin);
+    checkAlarm(e);
+    const ids = { id: this.ids(), localId: this.take('alarms', o.gatewayId) };
     if (s) {
       try {
-        s.alarms.raise(e, id);
-        this.active.set(id, copy(ev));
-        return id;
+        const ev = s.alarms.raise(o, e, ids);
+        this.active.set(ev.id, copy(ev));
+        return ev;
       } catch (err) {
         if (!this.retryable(err)) throw err;
+        const ev = eventOf(o, e, ids);
         this.enqueue(err, { kind: 'raise', ev: copy(ev) });
+        return this.waiting(ev);
       }
-    } else {
-      checkAlarm(e);
-      this.enqueue(this.standbyError(), { kind: 'raise', ev: copy(ev) });
     }
-    this.alarmsWaiting.set(id, copy(ev));
-    this.active.set(id, copy(ev));
-    return id;
+    const ev = eventOf(o, e, ids);
+    this.enqueue(this.standbyError(), { kind: 'raise', ev: copy(ev) });
+    return this.waiting(ev);
   }
 
-  clear(s: RecordStores | undefined, id: number, at: number): void {
+  private waiting(ev: AlarmEvent): AlarmEvent {
+    this.alarmsWaiting.set(ev.id, copy(ev));
+    this.active.set(ev.id, copy(ev));
+    return ev;
+  }
+
+  /** An event this layer knows (waiting, or active) and the scope may see. */
+  private known(scope: Checked, id: string): AlarmEvent | undefined {
+    const e = this.active.get(id) ?? this.alarmsWaiting.get(id);
+    return e && inScope(e, scope) ? e : undefined;
+  }
+
+  clear(s: RecordStores | undefined, scope: Scope, id: string, at: number): void {
+    const sc = recordChecks.scope(scope);
     recordChecks.time(at, 'at');
-    const known = this.active.get(id) ?? this.alarmsWaiting.get(id);
+    const known = this.known(sc, id);
     if (s && !this.alarmsWaiting.has(id)) {
       try {
-        s.alarms.clear(id, at);
+        s.alarms.clear(scope, id, at);
         this.active.delete(id);
         return;
       } catch (err) {
@@ -192,18 +263,26 @@ export class DeferredRecords {
     this.active.delete(id);
   }
 
-  acknowledge(s: RecordStores | undefined, id: number, by: string, at: number): boolean {
+  acknowledge(
+    s: RecordStores | undefined,
+    scope: Scope,
+    id: string,
+    by: string,
+    at: number,
+  ): boolean {
+    const sc = recordChecks.scope(scope);
     recordChecks.text(by, 'by', 64);
     recordChecks.time(at, 'at');
     const waiting = this.alarmsWaiting.get(id);
+    if (waiting && !inScope(waiting, sc)) return false;
     if (s && !waiting) {
       try {
-        const ok = s.alarms.acknowledge(id, by, at);
+        const ok = s.alarms.acknowledge(scope, id, by, at);
         const a = this.active.get(id);
         if (ok && a) Object.assign(a, { acknowledgedAt: at, acknowledgedBy: by });
         return ok;
       } catch (err) {
-        const a = this.active.get(id);
+        const a = this.known(sc, id);
         if (!this.retryable(err) || !a) throw err;
         if (a.acknowledgedAt !== undefined) return false;
         this.enqueue(err, { kind: 'ack', id, by, at });
@@ -221,32 +300,46 @@ export class DeferredRecords {
     return true;
   }
 
+  /** A waiting event found by id or local number, as the store's `get` would. */
+  waitingEvent(scope: Scope, ref: { id: string } | { localId: number }): AlarmEvent | undefined {
+    const sc = recordChecks.scope(scope);
+    for (const e of this.alarmsWaiting.values()) {
+      if (!inScope(e, sc)) continue;
+      if ('id' in ref ? e.id === ref.id : e.localId === ref.localId) return copy(e);
+    }
+    return undefined;
+  }
+
   /** Stored events with the waiting ones laid over them, filtered and ordered as the store does. */
-  mergeAlarms(
-    stored: AlarmEvent[],
-    q: { packId?: string; active?: boolean; from?: number; to?: number; limit?: number },
-  ): AlarmEvent[] {
+  mergeAlarms(stored: AlarmEvent[], scope: Scope, q: AlarmQuery): AlarmEvent[] {
     if (this.alarmsWaiting.size === 0) return stored;
-    const byId = new Map(stored.map((e) => [e.id, e]));
-    for (const [id, e] of this.alarmsWaiting) byId.set(id, copy(e));
-    return [...byId.values()]
+    const sc = recordChecks.scope(scope);
+    const all = new Map(stored.map((e) => [e.id, e]));
+    for (const [id, e] of this.alarmsWaiting) all.set(id, copy(e));
+    return [...all.values()]
       .filter(
         (e) =>
+          inScope(e, sc) &&
           (q.packId === undefined || e.packId === q.packId) &&
           (q.active === undefined || (e.clearedAt === undefined) === q.active) &&
           (q.from === undefined || e.raisedAt >= q.from) &&
           (q.to === undefined || e.raisedAt <= q.to),
       )
-      .sort((a, b) => b.raisedAt - a.raisedAt || b.id - a.id)
+      .sort((a, b) => b.raisedAt - a.raisedAt || byId(b.id, a.id))
       .slice(0, q.limit ?? Infinity);
   }
 
   /** Protection counts including the waiting events (same rule as the store's). */
-  mergeCounts(stored: Record<string, number>, packId?: string): Record<string, number> {
+  mergeCounts(
+    stored: Record<string, number>,
+    scope: Scope,
+    packId?: string,
+  ): Record<string, number> {
+    const sc = recordChecks.scope(scope);
     const out = { ...stored };
     for (const [id, e] of this.alarmsWaiting) {
       if (!this.queue.some((op) => op.kind === 'raise' && op.ev.id === id)) continue;
-      if (packId !== undefined && e.packId !== packId) continue;
+      if (!inScope(e, sc) || (packId !== undefined && e.packId !== packId)) continue;
       if (!((e.level ?? 0) >= 2 || e.severity !== 'warning')) continue;
       out[e.code] = (out[e.code] ?? 0) + 1;
     }
@@ -255,40 +348,49 @@ export class DeferredRecords {
 
   // ------------------------------------------------------------------ audit
 
-  append(s: RecordStores | undefined, e: NewAudit): number {
+  append(s: RecordStores | undefined, origin: Origin, e: NewAuditEntry): AuditEntry {
+    const o = recordChecks.origin(origin);
+    checkAudit(e);
+    const ids = { id: this.ids(), localId: this.take('audit', o.gatewayId) };
     if (s) {
       try {
-        const id = s.audit.append(e);
-        this.nextAuditId = Math.max(this.nextAuditId, id + 1);
-        return id;
+        return s.audit.append(o, e, ids);
       } catch (err) {
         if (!this.retryable(err)) throw err;
-        return this.queueAudit(err, e);
+        return this.queueAudit(err, o, e, ids);
       }
     }
-    checkAudit(e);
-    return this.queueAudit(this.standbyError(), e);
+    return this.queueAudit(this.standbyError(), o, e, ids);
   }
 
-  private queueAudit(err: unknown, e: NewAudit): number {
-    const entry = { ...e, id: this.nextAuditId++ } as AuditEntry;
+  private queueAudit(
+    err: unknown,
+    o: Origin,
+    e: NewAuditEntry,
+    ids: { id: string; localId: number },
+  ): AuditEntry {
+    const entry: AuditEntry = {
+      ...stripUndefined(e),
+      ...ids,
+      orgId: o.orgId,
+      gatewayId: o.gatewayId,
+    };
     this.enqueue(err, { kind: 'audit', entry });
     this.auditWaiting.push(entry);
-    return entry.id;
+    return { ...entry };
   }
 
-  mergeAudit(
-    stored: AuditEntry[],
-    q: { packId?: string; user?: string; limit?: number },
-  ): AuditEntry[] {
+  mergeAudit(stored: AuditEntry[], scope: Scope, q: AuditQuery): AuditEntry[] {
     if (this.auditWaiting.length === 0) return stored;
+    const sc = recordChecks.scope(scope);
     return [...stored, ...this.auditWaiting.map((e) => ({ ...e }))]
       .filter(
         (e) =>
+          inScope(e, sc) &&
           (q.packId === undefined || e.packId === q.packId) &&
           (q.user === undefined || e.user === q.user),
       )
-      .sort((a, b) => b.at - a.at || b.id - a.id)
+      .sort((a, b) => b.at - a.at || byId(b.id, a.id))
       .slice(0, q.limit ?? Infinity);
   }
 
@@ -328,13 +430,11 @@ export class DeferredRecords {
     this.loggedOut.add(hash);
   }
 
-  /** A user deleted, or their sessions ended: their memory sessions end too (but `except`). */
   /** Ends the user's sessions kept in memory (but `except`); returns their hashes. */
-  dropSessionsOf(username: string, except?: string): string[] {
-    const name = username.toLowerCase();
+  dropSessionsOf(userId: string, except?: string): string[] {
     const dropped: string[] = [];
     for (const [hash, t] of this.sessions) {
-      if (t.username.toLowerCase() === name && hash !== except) {
+      if (t.userId === userId && hash !== except) {
         this.dropSession(hash);
         dropped.push(hash);
       }
@@ -367,30 +467,56 @@ export class DeferredRecords {
     switch (op.kind) {
       case 'raise': {
         // A carried-over event may have been acknowledged already: one transaction for both.
-        const { id, clearedAt, acknowledgedAt, acknowledgedBy, ...fields } = op.ev;
+        const {
+          id,
+          localId,
+          orgId,
+          gatewayId,
+          clearedAt,
+          acknowledgedAt,
+          acknowledgedBy,
+          ...fields
+        } = op.ev;
+        const scope = own({ orgId, gatewayId });
         s.db.transaction(() => {
-          s.alarms.raise(fields, id);
+          s.alarms.raise({ orgId, gatewayId }, fields, { id, localId });
           if (acknowledgedAt !== undefined && acknowledgedBy !== undefined) {
-            s.alarms.acknowledge(id, acknowledgedBy, acknowledgedAt);
+            s.alarms.acknowledge(scope, id, acknowledgedBy, acknowledgedAt);
           }
-          if (clearedAt !== undefined) s.alarms.clear(id, clearedAt);
+          if (clearedAt !== undefined) s.alarms.clear(scope, id, clearedAt);
         })();
         return;
       }
-      case 'clear':
-        s.alarms.clear(op.id, op.at);
-        return;
-      case 'ack':
-        s.alarms.acknowledge(op.id, op.by, op.at);
-        return;
-      case 'audit': {
-        const { id: _stored, ...entry } = op.entry;
-        s.audit.append(entry);
+      case 'clear': {
+        const ev = this.alarmsWaiting.get(op.id) ?? this.active.get(op.id);
+        s.alarms.clear(ev ? own(ev) : { orgIds: [] }, op.id, op.at);
         return;
       }
-      case 'session':
-        s.users.createToken(op.token);
+      case 'ack': {
+        const ev = this.alarmsWaiting.get(op.id) ?? this.active.get(op.id);
+        s.alarms.acknowledge(ev ? own(ev) : { orgIds: [] }, op.id, op.by, op.at);
         return;
+      }
+      case 'audit': {
+        const { id, localId, orgId, gatewayId, ...entry } = op.entry;
+        s.audit.append({ orgId, gatewayId }, entry, { id, localId });
+        return;
+      }
+      case 'session': {
+        const t = op.token;
+        s.users.createToken(
+          { orgIds: [t.orgId] },
+          {
+            hash: t.hash,
+            username: t.username,
+            kind: t.kind,
+            createdAt: t.createdAt,
+            ...(t.name !== undefined ? { name: t.name } : {}),
+            ...(t.expiresAt !== undefined ? { expiresAt: t.expiresAt } : {}),
+          },
+        );
+        return;
+      }
       case 'logout':
         s.users.deleteToken(op.hash);
         return;
@@ -424,6 +550,26 @@ export class DeferredRecords {
   }
 }
 
+function eventOf(o: Origin, e: NewAlarm, ids: { id: string; localId: number }): AlarmEvent {
+  const ev = {
+    ...stripUndefined(e, true),
+    ...ids,
+    orgId: o.orgId,
+    gatewayId: o.gatewayId,
+  } as AlarmEvent;
+  if (typeof ev.value === 'number' && !Number.isFinite(ev.value)) delete ev.value;
+  return ev;
+}
+
+/** A copy without undefined fields (and null ones with `nulls`: SQL NULLs read back absent). */
+function stripUndefined<T extends object>(o: T, nulls = false): T {
+  const out = { ...o } as Record<string, unknown>;
+  for (const k of Object.keys(out)) {
+    if (out[k] === undefined || (nulls && out[k] === null)) delete out[k];
+  }
+  return out as T;
+}
+
 function checkAlarm(e: NewAlarm): void {
   recordChecks.text(e.packId, 'packId');
   recordChecks.text(e.code, 'code', 100);
@@ -435,7 +581,7 @@ function checkAlarm(e: NewAlarm): void {
   recordChecks.prose(e.message, 'message');
 }
 
-function checkAudit(e: NewAudit): void {
+function checkAudit(e: NewAuditEntry): void {
   recordChecks.time(e.at, 'at');
   recordChecks.text(e.user, 'user', 64);
   recordChecks.optText(e.packId, 'packId');

@@ -1,12 +1,15 @@
 /**
- * SQLite storage adapter (the embedded default): one database file in the data directory.
+ * SQLite storage adapter (the embedded default): one database file in the data directory,
+ * its queries in worker threads (storage.ts).
  */
 import { SqliteStorage, type SqliteStorageOptions } from './storage.js';
 
 export { openDb, migrate, storageError, type Db, type Migration } from './db.js';
 export { SqliteTelemetry } from './telemetry.js';
 export { SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
-export { SqliteStorage, type SqliteStorageOptions } from './storage.js';
+export { SqliteStorage, type SqliteStorageOptions, type SqliteUserStore } from './storage.js';
+export { FileStorage } from './file-storage.js';
+export { IDENTITY_FILE, readIdentityFile } from './identity.js';
 export { setAsideFiles } from './integrity.js';
 export type { MergeReport, Unreadable } from './merge.js';
 
@@ -15,6 +18,6 @@ export type { MergeReport, Unreadable } from './merge.js';
  * or a damaged file does not stop it: see `SqliteStorage` and README.md. The data directory
  * is created 0700 and the database files are 0600 (files.ts).
  */
-export function openSqliteStorage(opts: SqliteStorageOptions): SqliteStorage {
-  return new SqliteStorage(opts);
+export function openSqliteStorage(opts: SqliteStorageOptions): Promise<SqliteStorage> {
+  return SqliteStorage.open(opts);
 }

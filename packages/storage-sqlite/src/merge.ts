@@ -16,7 +16,7 @@
  * Run it with OpenBMS stopped: the gateway caches rollup watermarks and would not refold.
  */
 import { BmsError } from '@openbms/core';
-import type { Sample, TelemetryStore } from '@openbms/storage';
+import { idFactory, type Origin, type Sample } from '@openbms/storage';
 import type { Db } from './db.js';
 import { ByteReader, ByteWriter } from './telemetry-codec.js';
 import { Layout, decodeRaw } from './telemetry-rows.js';
@@ -138,8 +138,77 @@ function readingOf(layout: Layout, values: readonly number[]): Sample['snapshot'
   return out as Sample['snapshot'];
 }
 
-/** Merges the database `src` into the one of connection `db`, samples through `telemetry`. */
-export function mergeDatabase(db: Db, telemetry: TelemetryStore, src: Db): MergeReport {
+/** Where merged samples go: the storage's telemetry (day counters, latest snapshot, watermarks). */
+export interface SampleSink {
+  writeSamples(origin: Origin, samples: readonly Sample[]): void;
+}
+
+function columns(db: Db, table: string): Set<string> {
+  return new Set(
+    (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
+  );
+}
+
+/**
+ * A row of a file written before records/004 (no organisation, integer ids), as the current
+ * schema holds it: the target's identity, a ULID from the row's time and the old id as its
+ * local number (what records/004 does to a file it migrates); a token finds its user by name.
+ */
+function legacyRow(
+  db: Db,
+  table: string,
+  row: Row,
+  identity: Origin,
+  newId: (at: number) => string,
+  spare: () => number,
+): Row | undefined {
+  const ids = { org_id: identity.orgId, gateway_id: identity.gatewayId };
+  switch (table) {
+    case 'users':
+      return { ...row, ...ids, id: newId(row['created_at'] as number) };
+    case 'tokens': {
+      const u = db
+        .prepare('SELECT id FROM users WHERE org_id = ? AND username = ?')
+        .get(identity.orgId, row['username']) as { id: string } | undefined;
+      return u ? { ...row, ...ids, user_id: u.id } : undefined;
+    }
+    case 'alarm_events':
+    case 'audit_log': {
+      const at = (table === 'alarm_events' ? row['raised_at'] : row['at']) as number;
+      // Merged before (its number may have moved, see below): nothing to add.
+      const same =
+        table === 'alarm_events'
+          ? 'SELECT 1 FROM alarm_events WHERE gateway_id = ? AND pack_id = ? AND code = ? AND raised_at = ? AND origin = ? AND message = ?'
+          : 'SELECT 1 FROM audit_log WHERE gateway_id = ? AND action = ? AND user = ? AND at = ? AND result = ? AND new_json IS ?';
+      const key =
+        table === 'alarm_events'
+          ? [row['pack_id'], row['code'], at, row['origin'], row['message']]
+          : [row['action'], row['user'], at, row['result'], row['new_json']];
+      if (db.prepare(same).get(identity.gatewayId, ...key) !== undefined) return undefined;
+      // Its old number, unless a newer event has it (a fresh file numbers from 1 again): then
+      // one above every number of both files.
+      const taken =
+        db
+          .prepare(`SELECT 1 FROM ${table} WHERE gateway_id = ? AND local_id = ?`)
+          .get(identity.gatewayId, row['id']) !== undefined;
+      const localId = taken ? spare() : row['id'];
+      return { ...row, ...ids, local_id: localId, id: newId(at) };
+    }
+  }
+  return row;
+}
+
+/**
+ * Merges the database `src` into the one of connection `db`, samples through `telemetry`.
+ * `identity` is the target's: rows of a file from before the organisation columns get it.
+ */
+export function mergeDatabase(
+  db: Db,
+  telemetry: SampleSink,
+  src: Db,
+  identity: Origin,
+): MergeReport {
+  const newId = idFactory();
   const report: MergeReport = {
     samples: 0,
     rollups: 0,
@@ -170,9 +239,31 @@ export function mergeDatabase(db: Db, telemetry: TelemetryStore, src: Db): Merge
   // Records first: the accounts a login needs, then events (ids kept, present ones kept).
   const copyRows = (table: string, count: 'users' | 'tokens' | 'alarms' | 'audit'): void => {
     if (!hasTable(src, table) || !hasTable(db, table)) return;
-    const cols = new Set(
-      (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
-    );
+    const cols = columns(db, table);
+    const legacy = !columns(src, table).has('org_id');
+    // Numbers for old events whose number a newer one has: above every number of both files.
+    let next = 0;
+    const spare = (): number => {
+      if (next === 0) {
+        const top = (d: Db, sql: string, ...args: unknown[]): number => {
+          try {
+            return (d.prepare(sql).get(...args) as { n: number | null }).n ?? 0;
+          } catch {
+            return 0; // unreadable (damaged) in the old file: the target's numbers still count
+          }
+        };
+        next =
+          Math.max(
+            top(src, `SELECT max(id) AS n FROM ${table}`),
+            top(
+              db,
+              `SELECT max(local_id) AS n FROM ${table} WHERE gateway_id = ?`,
+              identity.gatewayId,
+            ),
+          ) + 1;
+      }
+      return next++;
+    };
     const rows = salvage(
       src,
       `SELECT rowid AS k, * FROM ${table} WHERE rowid > ? ORDER BY rowid`,
@@ -182,7 +273,14 @@ export function mergeDatabase(db: Db, telemetry: TelemetryStore, src: Db): Merge
     let batch: Row[] = [];
     const write = (): void => {
       db.transaction(() => {
-        for (const row of batch) {
+        for (const stored of batch) {
+          const row = legacy ? legacyRow(db, table, stored, identity, newId, spare) : stored;
+          if (!row) {
+            // A token whose user is not there; an event or entry merged before is no gap.
+            if (table === 'tokens')
+              one(table, stored['k'] as number, 'refused: its user is not there');
+            continue;
+          }
           const names = Object.keys(row).filter((c) => cols.has(c));
           try {
             report[count] += db
@@ -212,12 +310,7 @@ export function mergeDatabase(db: Db, telemetry: TelemetryStore, src: Db): Merge
 
   // Telemetry.
   if (!hasTable(src, 'telemetry_packs') || !hasTable(src, 'telemetry_layouts')) return report;
-  const packs = all(
-    src,
-    'SELECT id, name FROM telemetry_packs',
-    report.unreadable,
-    'telemetry_packs',
-  );
+  const packs = all(src, 'SELECT * FROM telemetry_packs', report.unreadable, 'telemetry_packs');
   const layouts = new Map<number, Layout>();
   for (const r of all(
     src,
@@ -238,8 +331,14 @@ export function mergeDatabase(db: Db, telemetry: TelemetryStore, src: Db): Merge
   const reader = new ByteReader();
   const values: number[] = [];
   const firstRaw = new Map<string, number>();
+  /** Whose a source pack is (a file from before the organisation columns: the target's). */
+  const originOf = (p: Row): Origin =>
+    typeof p['gateway_id'] === 'string' && typeof p['org_id'] === 'string'
+      ? { orgId: p['org_id'], gatewayId: p['gateway_id'] }
+      : identity;
   for (const p of packs) {
     const name = p['name'] as string;
+    const origin = originOf(p);
     let batch: Sample[] = [];
     const rows = salvage(
       src,
@@ -258,25 +357,31 @@ export function mergeDatabase(db: Db, telemetry: TelemetryStore, src: Db): Merge
         one('telemetry_raw', ts, 'undecodable row', name);
         continue;
       }
-      if (!firstRaw.has(name)) firstRaw.set(name, ts);
+      const key = `${origin.gatewayId}\u0000${name}`;
+      if (!firstRaw.has(key)) firstRaw.set(key, ts);
       batch.push({ packId: name, ts, snapshot: readingOf(layout, values) });
       if (batch.length >= BATCH) {
-        telemetry.writeSamples(batch);
+        telemetry.writeSamples(origin, batch);
         report.samples += batch.length;
         batch = [];
       }
     }
     if (batch.length) {
-      telemetry.writeSamples(batch);
+      telemetry.writeSamples(origin, batch);
       report.samples += batch.length;
     }
   }
 
   // Rollups older than the source's raw samples (raw already past its retention there).
-  const packId = (name: string): number => {
-    db.prepare('INSERT OR IGNORE INTO telemetry_packs (name) VALUES (?)').run(name);
-    return (db.prepare('SELECT id FROM telemetry_packs WHERE name = ?').get(name) as { id: number })
-      .id;
+  const packId = (o: Origin, name: string): number => {
+    db.prepare(
+      'INSERT OR IGNORE INTO telemetry_packs (org_id, gateway_id, name) VALUES (?, ?, ?)',
+    ).run(o.orgId, o.gatewayId, name);
+    return (
+      db
+        .prepare('SELECT id FROM telemetry_packs WHERE gateway_id = ? AND name = ?')
+        .get(o.gatewayId, name) as { id: number }
+    ).id;
   };
   const layoutIds = new Map<number, number>();
   const layoutId = (old: number): number => {
@@ -299,9 +404,9 @@ export function mergeDatabase(db: Db, telemetry: TelemetryStore, src: Db): Merge
     if (!hasTable(src, table)) continue;
     for (const p of packs) {
       const name = p['name'] as string;
-      const raw0 = firstRaw.get(name);
+      const raw0 = firstRaw.get(`${originOf(p).gatewayId}\u0000${name}`);
       const until = raw0 === undefined ? Infinity : Math.floor(raw0 / STEP[tier]) * STEP[tier];
-      const target = packId(name);
+      const target = packId(originOf(p), name);
       const insert = db.prepare(`INSERT OR IGNORE INTO ${table} (pack, ts, data) VALUES (?, ?, ?)`);
       let pending: [number, Buffer][] = [];
       const write = (): void => {

@@ -1,17 +1,30 @@
 /**
- * Alarm events in SQLite: one row per raise, updated in place by clear and acknowledge.
+ * Alarm events in SQLite: one row per raise, updated in place by clear and acknowledge. Each
+ * row carries its organisation and gateway; queries filter by the scope in SQL.
  */
 import { BmsError } from '@openbms/core';
-import type { AlarmEvent, AlarmQuery, AlarmStore } from '@openbms/storage';
+import {
+  newId,
+  type AlarmEvent,
+  type AlarmQuery,
+  type NewAlarm,
+  type Origin,
+  type RecordRef,
+  type Scope,
+} from '@openbms/storage';
 import { storageError, type Db } from './db.js';
 import {
   type Stmt,
+  gatewayScope,
   measured,
   oneOf,
   optInt,
   optText,
   optTime,
+  origin as checkOrigin,
   prose,
+  recordRef,
+  scopeWhere,
   text,
   time,
 } from './records-validate.js';
@@ -20,7 +33,10 @@ const SEVERITIES = ['warning', 'protection', 'fault'] as const;
 const ORIGINS = ['bms', 'rule', 'gateway'] as const;
 
 interface Row {
-  id: number;
+  id: string;
+  local_id: number;
+  org_id: string;
+  gateway_id: string;
   pack_id: string;
   code: string;
   severity: AlarmEvent['severity'];
@@ -38,6 +54,9 @@ interface Row {
 function toEvent(r: Row): AlarmEvent {
   const e: AlarmEvent = {
     id: r.id,
+    localId: r.local_id,
+    orgId: r.org_id,
+    gatewayId: r.gateway_id,
     packId: r.pack_id,
     code: r.code,
     severity: r.severity,
@@ -54,24 +73,22 @@ function toEvent(r: Row): AlarmEvent {
   return e;
 }
 
-export class SqliteAlarms implements AlarmStore {
+/** The ids a new event gets: handed out by the storage facade (deferred.ts), or made here. */
+export interface NewIds {
+  id: string;
+  localId: number;
+}
+
+export class SqliteAlarms {
   private readonly insert: Stmt;
-  private readonly clearStmt: Stmt;
-  private readonly exists: Stmt;
-  private readonly ack: Stmt;
 
   constructor(private readonly db: Db) {
     try {
       this.insert = db.prepare(
-        `INSERT INTO alarm_events (id, pack_id, code, severity, level, origin, rule_id, raised_at, value, message)
-         VALUES (@id, @packId, @code, @severity, @level, @origin, @ruleId, @raisedAt, @value, @message)`,
-      );
-      this.clearStmt = db.prepare(
-        'UPDATE alarm_events SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL',
-      );
-      this.exists = db.prepare('SELECT 1 FROM alarm_events WHERE id = ?');
-      this.ack = db.prepare(
-        'UPDATE alarm_events SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL',
+        `INSERT INTO alarm_events (id, local_id, org_id, gateway_id, pack_id, code, severity, level, origin, rule_id, raised_at, value, message)
+         VALUES (@id, coalesce(@localId, (SELECT coalesce(max(local_id), 0) + 1 FROM alarm_events WHERE gateway_id = @gatewayId)),
+                 @orgId, @gatewayId, @packId, @code, @severity, @level, @origin, @ruleId, @raisedAt, @value, @message)
+         RETURNING *`,
       );
     } catch (e) {
       throw storageError(
@@ -82,16 +99,17 @@ export class SqliteAlarms implements AlarmStore {
   }
 
   /**
-   * Records a raised event. `id` (beyond the port) stores it under an id chosen by the caller:
-   * the storage facade hands ids out itself so an event kept in memory while the disk is full
-   * keeps its id when it is written (one process owns the alarm events of a file).
+   * Records a raised event. `ids` (beyond the port) stores it under ids chosen by the caller:
+   * the storage facade hands them out itself so an event kept in memory while the disk is
+   * full keeps them when it is written (one process owns its gateway's alarm events).
    */
-  raise(
-    e: Omit<AlarmEvent, 'id' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'>,
-    id?: number,
-  ): number {
+  raise(origin: Origin, e: NewAlarm, ids?: NewIds): AlarmEvent {
+    const o = checkOrigin(origin);
     const row = {
-      id: optInt(id, 'id'),
+      id: ids ? text(ids.id, 'id', 64) : newId(),
+      localId: ids ? optInt(ids.localId, 'localId', 1) : null,
+      orgId: o.orgId,
+      gatewayId: o.gatewayId,
       packId: text(e.packId, 'packId'),
       code: text(e.code, 'code', 100),
       severity: oneOf(e.severity, 'severity', SEVERITIES),
@@ -103,39 +121,70 @@ export class SqliteAlarms implements AlarmStore {
       message: prose(e.message, 'message'),
     };
     try {
-      return Number(this.insert.run(row).lastInsertRowid);
+      // all(), not get(): the statement must run to its end, so that a commit the disk refuses
+      // fails here instead of being dropped with the reset after the first row.
+      return toEvent((this.insert.all(row) as Row[])[0]!);
     } catch (err) {
       throw storageError(err, `cannot record alarm ${row.code} of ${row.packId}`);
     }
   }
 
   /** Sets the clear time once; clearing a cleared event keeps the first time. Unknown id: NOT_FOUND. */
-  clear(id: number, at: number): void {
+  clear(scope: Scope, id: string, at: number): void {
+    const w = scopeWhere(scope);
     time(at, 'at');
     try {
-      if (this.clearStmt.run(at, id).changes > 0) return;
-      if (this.exists.get(id) === undefined)
+      const set = this.db.prepare(
+        `UPDATE alarm_events SET cleared_at = ? WHERE id = ? AND ${w.sql} AND cleared_at IS NULL`,
+      );
+      if (set.run(at, id, ...w.args).changes > 0) return;
+      const exists = this.db.prepare(`SELECT 1 FROM alarm_events WHERE id = ? AND ${w.sql}`);
+      if (exists.get(id, ...w.args) === undefined)
         throw new BmsError('NOT_FOUND', `no alarm event with id ${id}`);
     } catch (err) {
       throw storageError(err, `cannot clear alarm event ${id}`);
     }
   }
 
-  /** False when the id is unknown or the event was already acknowledged (the first one stays). */
-  acknowledge(id: number, by: string, at: number): boolean {
+  /** False when the id is unknown (or out of scope) or the event was acknowledged already. */
+  acknowledge(scope: Scope, id: string, by: string, at: number): boolean {
+    const w = scopeWhere(scope);
     text(by, 'by', 64);
     time(at, 'at');
     try {
-      return this.ack.run(at, by, id).changes > 0;
+      return (
+        this.db
+          .prepare(
+            `UPDATE alarm_events SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND ${w.sql} AND acknowledged_at IS NULL`,
+          )
+          .run(at, by, id, ...w.args).changes > 0
+      );
     } catch (err) {
       throw storageError(err, `cannot acknowledge alarm event ${id}`);
     }
   }
 
+  /** One event by its id, or by its gateway's number (then the scope must name the gateway). */
+  get(scope: Scope, ref: RecordRef): AlarmEvent | undefined {
+    const r = recordRef(ref);
+    if ('localId' in r) gatewayScope(scope);
+    const w = scopeWhere(scope);
+    const [col, key] = 'id' in r ? ['id', r.id] : ['local_id', r.localId];
+    try {
+      const row = this.db
+        .prepare(`SELECT * FROM alarm_events WHERE ${col} = ? AND ${w.sql}`)
+        .get(key, ...w.args) as Row | undefined;
+      return row && toEvent(row);
+    } catch (err) {
+      throw storageError(err, 'cannot read alarm events');
+    }
+  }
+
   /** Newest first. `from`/`to` bound the raise time (both inclusive); `active` = not cleared. */
-  list(q: AlarmQuery = {}): AlarmEvent[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
+  list(scope: Scope, q: AlarmQuery = {}): AlarmEvent[] {
+    const w = scopeWhere(scope);
+    const where: string[] = [w.sql];
+    const args: unknown[] = [...w.args];
     if (q.packId !== undefined) {
       where.push('pack_id = ?');
       args.push(text(q.packId, 'packId'));
@@ -154,8 +203,7 @@ export class SqliteAlarms implements AlarmStore {
     }
     const limit = optInt(q.limit, 'limit');
     const sql =
-      'SELECT * FROM alarm_events' +
-      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+      `SELECT * FROM alarm_events WHERE ${where.join(' AND ')}` +
       ' ORDER BY raised_at DESC, id DESC' +
       (limit !== null ? ` LIMIT ${limit}` : '');
     try {
@@ -166,16 +214,17 @@ export class SqliteAlarms implements AlarmStore {
   }
 
   /** Raised events with level >= 2 or severity protection/fault, per code (cleared ones count). */
-  counts(packId?: string): Record<string, number> {
+  counts(scope: Scope, packId?: string): Record<string, number> {
+    const w = scopeWhere(scope);
     const pack = packId === undefined ? null : text(packId, 'packId');
     try {
       const rows = this.db
         .prepare(
           `SELECT code, COUNT(*) AS n FROM alarm_events
-           WHERE (level >= 2 OR severity IN ('protection', 'fault'))${pack !== null ? ' AND pack_id = ?' : ''}
+           WHERE ${w.sql} AND (level >= 2 OR severity IN ('protection', 'fault'))${pack !== null ? ' AND pack_id = ?' : ''}
            GROUP BY code ORDER BY code`,
         )
-        .all(...(pack !== null ? [pack] : [])) as { code: string; n: number }[];
+        .all(...w.args, ...(pack !== null ? [pack] : [])) as { code: string; n: number }[];
       // fromEntries defines own properties, so even a code named `__proto__` is counted.
       return Object.fromEntries(rows.map((r) => [r.code, r.n]));
     } catch (err) {

@@ -1,14 +1,37 @@
 /**
- * The audit log in SQLite: append-only, `old`/`new` kept as JSON text.
+ * The audit log in SQLite: append-only, `old`/`new` kept as JSON text, each entry of one
+ * organisation and gateway.
  */
-import type { AuditEntry, AuditStore } from '@openbms/storage';
+import {
+  newId,
+  type AuditEntry,
+  type AuditQuery,
+  type NewAuditEntry,
+  type Origin,
+  type Scope,
+} from '@openbms/storage';
 import { storageError, type Db } from './db.js';
-import { type Stmt, json, oneOf, optInt, optText, prose, text, time } from './records-validate.js';
+import type { NewIds } from './records-alarms.js';
+import {
+  type Stmt,
+  json,
+  oneOf,
+  optInt,
+  optText,
+  origin as checkOrigin,
+  prose,
+  scopeWhere,
+  text,
+  time,
+} from './records-validate.js';
 
 const RESULTS = ['ok', 'refused', 'failed'] as const;
 
 interface Row {
-  id: number;
+  id: string;
+  local_id: number;
+  org_id: string;
+  gateway_id: string;
   at: number;
   user: string;
   pack_id: string | null;
@@ -20,7 +43,16 @@ interface Row {
 }
 
 function toEntry(r: Row): AuditEntry {
-  const e: AuditEntry = { id: r.id, at: r.at, user: r.user, action: r.action, result: r.result };
+  const e: AuditEntry = {
+    id: r.id,
+    localId: r.local_id,
+    orgId: r.org_id,
+    gatewayId: r.gateway_id,
+    at: r.at,
+    user: r.user,
+    action: r.action,
+    result: r.result,
+  };
   if (r.pack_id !== null) e.packId = r.pack_id;
   if (r.old_json !== null) e.old = JSON.parse(r.old_json) as unknown;
   if (r.new_json !== null) e.new = JSON.parse(r.new_json) as unknown;
@@ -28,14 +60,16 @@ function toEntry(r: Row): AuditEntry {
   return e;
 }
 
-export class SqliteAudit implements AuditStore {
+export class SqliteAudit {
   private readonly insert: Stmt;
 
   constructor(private readonly db: Db) {
     try {
       this.insert = db.prepare(
-        `INSERT INTO audit_log (at, user, pack_id, action, old_json, new_json, result, detail)
-         VALUES (@at, @user, @packId, @action, @old, @new, @result, @detail)`,
+        `INSERT INTO audit_log (id, local_id, org_id, gateway_id, at, user, pack_id, action, old_json, new_json, result, detail)
+         VALUES (@id, coalesce(@localId, (SELECT coalesce(max(local_id), 0) + 1 FROM audit_log WHERE gateway_id = @gatewayId)),
+                 @orgId, @gatewayId, @at, @user, @packId, @action, @old, @new, @result, @detail)
+         RETURNING *`,
       );
     } catch (e) {
       throw storageError(
@@ -45,8 +79,14 @@ export class SqliteAudit implements AuditStore {
     }
   }
 
-  append(e: Omit<AuditEntry, 'id'>): number {
+  /** `ids` (beyond the port): stored under ids the storage facade handed out (see SqliteAlarms.raise). */
+  append(origin: Origin, e: NewAuditEntry, ids?: NewIds): AuditEntry {
+    const o = checkOrigin(origin);
     const row = {
+      id: ids ? text(ids.id, 'id', 64) : newId(),
+      localId: ids ? optInt(ids.localId, 'localId', 1) : null,
+      orgId: o.orgId,
+      gatewayId: o.gatewayId,
       at: time(e.at, 'at'),
       user: text(e.user, 'user', 64),
       packId: optText(e.packId, 'packId'),
@@ -57,16 +97,18 @@ export class SqliteAudit implements AuditStore {
       detail: e.detail === undefined || e.detail === null ? null : prose(e.detail, 'detail'),
     };
     try {
-      return Number(this.insert.run(row).lastInsertRowid);
+      // all(): run to the end, so a refused commit fails here (see SqliteAlarms.raise).
+      return toEntry((this.insert.all(row) as Row[])[0]!);
     } catch (err) {
       throw storageError(err, `cannot append ${row.action} to the audit log`);
     }
   }
 
   /** Newest first (by time, then id). */
-  list(q: { packId?: string; user?: string; limit?: number } = {}): AuditEntry[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
+  list(scope: Scope, q: AuditQuery = {}): AuditEntry[] {
+    const w = scopeWhere(scope);
+    const where: string[] = [w.sql];
+    const args: unknown[] = [...w.args];
     if (q.packId !== undefined) {
       where.push('pack_id = ?');
       args.push(text(q.packId, 'packId'));
@@ -77,8 +119,7 @@ export class SqliteAudit implements AuditStore {
     }
     const limit = optInt(q.limit, 'limit');
     const sql =
-      'SELECT * FROM audit_log' +
-      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+      `SELECT * FROM audit_log WHERE ${where.join(' AND ')}` +
       ' ORDER BY at DESC, id DESC' +
       (limit !== null ? ` LIMIT ${limit}` : '');
     try {

@@ -1,15 +1,31 @@
 /**
  * Users and their tokens in SQLite. Passwords arrive hashed (the server uses scrypt); session
- * and API tokens are stored by the sha256 of their secret, never the secret itself.
+ * and API tokens are stored by the sha256 of their secret, never the secret itself. A user
+ * belongs to one organisation, where the name is unique (ASCII case ignored); a token points
+ * at its user's id.
  */
 import { BmsError } from '@openbms/core';
-import type { Role, TokenFilter, TokenInfo, User, UserStore } from '@openbms/storage';
+import {
+  newId,
+  type FoundToken,
+  type NewToken,
+  type NewUser,
+  type Origin,
+  type Role,
+  type Scope,
+  type TokenFilter,
+  type TokenInfo,
+  type User,
+} from '@openbms/storage';
 import { storageError, type Db } from './db.js';
 import {
   type Stmt,
   oneOf,
   optText,
   optTime,
+  orgScope,
+  origin as checkOrigin,
+  scope as checkScope,
   text,
   time,
   tokenFilter,
@@ -23,6 +39,9 @@ type Kind = (typeof KINDS)[number];
 export type { TokenInfo };
 
 interface UserRow {
+  id: string;
+  org_id: string;
+  gateway_id: string;
   username: string;
   role: Role;
   password_hash: string;
@@ -41,29 +60,40 @@ interface TokenRow {
 const notFound = (name: string): BmsError =>
   new BmsError('NOT_FOUND', `no user named ${JSON.stringify(name)}`);
 
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  orgId: r.org_id,
+  gatewayId: r.gateway_id,
+  username: r.username,
+  role: r.role,
+  createdAt: r.created_at,
+});
+
 const SQL = {
-  insert: 'INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)',
-  get: 'SELECT * FROM users WHERE username = ?',
-  list: 'SELECT * FROM users ORDER BY created_at, username',
-  setPassword: 'UPDATE users SET password_hash = ? WHERE username = ?',
-  setRole: 'UPDATE users SET role = ? WHERE username = ?',
-  delete: 'DELETE FROM users WHERE username = ?',
-  deleteTokensOf: 'DELETE FROM tokens WHERE username = ?',
+  insert:
+    'INSERT INTO users (id, org_id, gateway_id, username, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
+  get: 'SELECT * FROM users WHERE org_id = ? AND username = ?',
+  list: 'SELECT * FROM users WHERE org_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, username',
+  setPassword: 'UPDATE users SET password_hash = ? WHERE org_id = ? AND username = ?',
+  setRole: 'UPDATE users SET role = ? WHERE org_id = ? AND username = ?',
+  delete: 'DELETE FROM users WHERE id = ?',
+  deleteTokensOf: 'DELETE FROM tokens WHERE user_id = ?',
   // kind NULL: any kind; except NULL: keep none
   deleteUserTokens:
-    'DELETE FROM tokens WHERE username = @username AND (@kind IS NULL OR kind = @kind) AND (@except IS NULL OR hash <> @except) RETURNING hash',
-  count: 'SELECT COUNT(*) AS n FROM users',
+    'DELETE FROM tokens WHERE user_id = @user AND (@kind IS NULL OR kind = @kind) AND (@except IS NULL OR hash <> @except) RETURNING hash',
+  count: 'SELECT COUNT(*) AS n FROM users WHERE org_id IN (SELECT value FROM json_each(?))',
   insertToken:
-    'INSERT INTO tokens (hash, username, kind, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO tokens (hash, user_id, org_id, gateway_id, kind, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   hasToken: 'SELECT 1 FROM tokens WHERE hash = ?',
-  findToken:
-    'SELECT username, kind, expires_at FROM tokens WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)',
-  listTokens: 'SELECT * FROM tokens WHERE username = ? ORDER BY created_at, hash',
+  findToken: `SELECT t.user_id AS userId, u.org_id AS orgId, u.username, t.kind, t.expires_at
+    FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)`,
+  listTokens: `SELECT t.hash, u.username, t.kind, t.name, t.created_at, t.expires_at
+    FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.user_id = ? ORDER BY t.created_at, t.hash`,
   deleteToken: 'DELETE FROM tokens WHERE hash = ?',
   purge: 'DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?',
 } as const;
 
-export class SqliteUsers implements UserStore {
+export class SqliteUsers {
   private readonly s: { [K in keyof typeof SQL]: Stmt };
 
   constructor(private readonly db: Db) {
@@ -84,73 +114,88 @@ export class SqliteUsers implements UserStore {
     }
   }
 
-  /** Duplicate names (ASCII case ignored) are refused with REQUEST_INVALID. */
-  create(user: User, passwordHash: string): void {
+  private row(orgId: string, name: string): UserRow | undefined {
+    return this.run('cannot read users', () => this.s.get.get(orgId, name) as UserRow | undefined);
+  }
+
+  /** Duplicate names (ASCII case ignored) within the organisation are refused with REQUEST_INVALID. */
+  create(origin: Origin, user: NewUser, passwordHash: string): User {
+    const o = checkOrigin(origin);
     const name = username(user.username);
     const role = oneOf(user.role, 'role', ROLES);
     const hash = text(passwordHash, 'passwordHash', 1000);
     const createdAt = time(user.createdAt, 'createdAt');
-    this.run(`cannot create user ${name}`, () =>
+    return this.run(`cannot create user ${name}`, () =>
       this.db.transaction(() => {
-        const existing = this.s.get.get(name) as UserRow | undefined;
+        const existing = this.s.get.get(o.orgId, name) as UserRow | undefined;
         if (existing) {
           throw new BmsError(
             'REQUEST_INVALID',
             `username ${JSON.stringify(name)} is taken (by ${JSON.stringify(existing.username)}; names ignore letter case)`,
-            {
-              field: 'username',
-            },
+            { field: 'username' },
           );
         }
-        this.s.insert.run(name, role, hash, createdAt);
+        const [r] = this.s.insert.all(
+          newId(),
+          o.orgId,
+          o.gatewayId,
+          name,
+          role,
+          hash,
+          createdAt,
+        ) as UserRow[];
+        return toUser(r!);
       })(),
     );
   }
 
-  /** Looks the name up ignoring ASCII case; the stored spelling is returned. */
-  get(name: string): (User & { passwordHash: string }) | undefined {
+  /** Looks the name up in the scope's organisation ignoring ASCII case; the stored spelling is returned. */
+  get(scope: Scope, name: string): (User & { passwordHash: string }) | undefined {
+    const { orgId } = orgScope(scope);
     if (typeof name !== 'string' || name.length === 0) return undefined;
-    const r = this.run('cannot read users', () => this.s.get.get(name) as UserRow | undefined);
-    return (
-      r && {
-        username: r.username,
-        role: r.role,
-        createdAt: r.created_at,
-        passwordHash: r.password_hash,
-      }
-    );
+    const r = this.row(orgId, name);
+    return r && { ...toUser(r), passwordHash: r.password_hash };
   }
 
   /** Oldest first. */
-  list(): User[] {
-    const rows = this.run('cannot read users', () => this.s.list.all() as UserRow[]);
-    return rows.map((r) => ({ username: r.username, role: r.role, createdAt: r.created_at }));
+  list(scope: Scope): User[] {
+    const s = checkScope(scope);
+    const rows = this.run(
+      'cannot read users',
+      () => this.s.list.all(JSON.stringify(s.orgIds)) as UserRow[],
+    );
+    return rows.map(toUser);
   }
 
-  setPassword(name: string, passwordHash: string): void {
+  setPassword(scope: Scope, name: string, passwordHash: string): void {
+    const { orgId } = orgScope(scope);
     const hash = text(passwordHash, 'passwordHash', 1000);
     this.update(
       name,
       `cannot change the password of ${name}`,
-      () => this.s.setPassword.run(hash, name).changes,
+      () => this.s.setPassword.run(hash, orgId, name).changes,
     );
   }
 
-  setRole(name: string, role: Role): void {
+  setRole(scope: Scope, name: string, role: Role): void {
+    const { orgId } = orgScope(scope);
     const r = oneOf(role, 'role', ROLES);
     this.update(
       name,
       `cannot change the role of ${name}`,
-      () => this.s.setRole.run(r, name).changes,
+      () => this.s.setRole.run(r, orgId, name).changes,
     );
   }
 
   /** Deletes the user and every token of theirs. Unknown user: NOT_FOUND. */
-  delete(name: string): void {
+  delete(scope: Scope, name: string): void {
+    const { orgId } = orgScope(scope);
     this.update(name, `cannot delete user ${name}`, () =>
       this.db.transaction(() => {
-        this.s.deleteTokensOf.run(name);
-        return this.s.delete.run(name).changes;
+        const u = this.s.get.get(orgId, name) as UserRow | undefined;
+        if (!u) return 0;
+        this.s.deleteTokensOf.run(u.id);
+        return this.s.delete.run(u.id).changes;
       })(),
     );
   }
@@ -160,19 +205,17 @@ export class SqliteUsers implements UserStore {
     if (this.run(what, fn) === 0) throw notFound(name);
   }
 
-  count(): number {
-    return this.run('cannot count users', () => (this.s.count.get() as { n: number }).n);
+  count(scope: Scope): number {
+    const s = checkScope(scope);
+    return this.run(
+      'cannot count users',
+      () => (this.s.count.get(JSON.stringify(s.orgIds)) as { n: number }).n,
+    );
   }
 
-  /** The user must exist (NOT_FOUND otherwise); a hash already stored is REQUEST_INVALID. */
-  createToken(t: {
-    hash: string;
-    username: string;
-    kind: Kind;
-    name?: string;
-    createdAt: number;
-    expiresAt?: number;
-  }): void {
+  /** The user must exist in the scope's organisation (NOT_FOUND otherwise); a hash already stored is REQUEST_INVALID. */
+  createToken(scope: Scope, t: NewToken): void {
+    const { orgId } = orgScope(scope);
     const hash = text(t.hash, 'hash', 200);
     const kind = oneOf(t.kind, 'kind', KINDS);
     const label = optText(t.name, 'name', 200);
@@ -181,12 +224,21 @@ export class SqliteUsers implements UserStore {
     text(t.username, 'username', 64);
     this.run('cannot store the token', () =>
       this.db.transaction(() => {
-        const user = this.s.get.get(t.username) as UserRow | undefined;
+        const user = this.s.get.get(orgId, t.username) as UserRow | undefined;
         if (!user) throw notFound(t.username);
         if (this.s.hasToken.get(hash) !== undefined) {
           throw new BmsError('REQUEST_INVALID', 'token hash is already stored', { field: 'hash' });
         }
-        this.s.insertToken.run(hash, user.username, kind, label, createdAt, expiresAt);
+        this.s.insertToken.run(
+          hash,
+          user.id,
+          user.org_id,
+          user.gateway_id,
+          kind,
+          label,
+          createdAt,
+          expiresAt,
+        );
       })(),
     );
   }
@@ -195,22 +247,24 @@ export class SqliteUsers implements UserStore {
    * The token's owner and kind, or undefined when unknown or expired (`expiresAt <= now`).
    * `now` (ms) defaults to the wall clock; pass the gateway's clock in tests.
    */
-  findToken(
-    hash: string,
-    now: number = Date.now(),
-  ): { username: string; kind: Kind; expiresAt?: number } | undefined {
+  findToken(hash: string, now: number = Date.now()): FoundToken | undefined {
     if (typeof hash !== 'string' || hash.length === 0) return undefined;
     time(now, 'now');
     const r = this.run(
       'cannot read tokens',
       () =>
         this.s.findToken.get(hash, now) as
-          Pick<TokenRow, 'username' | 'kind' | 'expires_at'> | undefined,
+          (Omit<FoundToken, 'expiresAt'> & { expires_at: number | null }) | undefined,
     );
     if (!r) return undefined;
-    return r.expires_at === null
-      ? { username: r.username, kind: r.kind }
-      : { username: r.username, kind: r.kind, expiresAt: r.expires_at };
+    const found: FoundToken = {
+      userId: r.userId,
+      orgId: r.orgId,
+      username: r.username,
+      kind: r.kind,
+    };
+    if (r.expires_at !== null) found.expiresAt = r.expires_at;
+    return found;
   }
 
   /** Deleting an unknown token is not an error (logout twice). */
@@ -220,8 +274,12 @@ export class SqliteUsers implements UserStore {
   }
 
   /** A user's tokens, expired ones included, oldest first (for "your API tokens" lists). */
-  listTokens(name: string): TokenInfo[] {
-    const rows = this.run('cannot read tokens', () => this.s.listTokens.all(name) as TokenRow[]);
+  listTokens(scope: Scope, name: string): TokenInfo[] {
+    const { orgId } = orgScope(scope);
+    if (typeof name !== 'string' || name.length === 0) return [];
+    const u = this.row(orgId, name);
+    if (!u) return [];
+    const rows = this.run('cannot read tokens', () => this.s.listTokens.all(u.id) as TokenRow[]);
     return rows.map((r) => {
       const t: TokenInfo = {
         hash: r.hash,
@@ -236,12 +294,15 @@ export class SqliteUsers implements UserStore {
   }
 
   /** Deletes a user's tokens (of one kind, or all; sparing `except`); returns the hashes deleted. */
-  deleteUserTokens(name: string, filter?: TokenFilter): string[] {
+  deleteUserTokens(scope: Scope, name: string, filter?: TokenFilter): string[] {
+    const { orgId } = orgScope(scope);
     const { kind, except } = tokenFilter(filter);
-    if (typeof name !== 'string') return [];
+    if (typeof name !== 'string' || name.length === 0) return [];
+    const u = this.row(orgId, name);
+    if (!u) return [];
     const rows = this.run(
       'cannot delete tokens',
-      () => this.s.deleteUserTokens.all({ kind, except, username: name }) as { hash: string }[],
+      () => this.s.deleteUserTokens.all({ kind, except, user: u.id }) as { hash: string }[],
     );
     return rows.map((r) => r.hash);
   }

@@ -14,6 +14,11 @@ export const {
   json,
   measured,
   tokenFilter,
+  origin,
+  scope,
+  gatewayScope,
+  orgScope,
+  recordRef,
 } = recordChecks;
 
 /**
@@ -24,4 +29,20 @@ export interface Stmt {
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
+}
+
+/**
+ * The WHERE condition of a scope (columns `org_id`, `gateway_id`), checked: the
+ * organisations as one JSON parameter, so one prepared statement serves any number of them.
+ */
+export function scopeWhere(value: unknown, prefix = ''): { sql: string; args: unknown[] } {
+  const s = scope(value);
+  const sql =
+    `${prefix}org_id IN (SELECT value FROM json_each(?))` +
+    (s.gatewayId === null ? '' : ` AND ${prefix}gateway_id = ?`);
+  return {
+    sql,
+    args:
+      s.gatewayId === null ? [JSON.stringify(s.orgIds)] : [JSON.stringify(s.orgIds), s.gatewayId],
+  };
 }

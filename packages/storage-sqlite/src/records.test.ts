@@ -3,8 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
-import { alarmContract, auditContract, expectCode, userContract } from '@openbms/storage/testing';
-import { migrate, openDb, type Db } from './db.js';
+import { localScope } from '@openbms/storage';
+import {
+  TEST_ORIGIN,
+  alarmContract,
+  auditContract,
+  expectCode,
+  promised,
+  userContract,
+} from '@openbms/storage/testing';
+import { openDb, type Db } from './db.js';
+import { migrateSchema } from './file-storage.js';
 import { RECORDS_MIGRATIONS, SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
 
 // Loaded untyped: the repository has no @types/better-sqlite3 yet (a plain import would not
@@ -17,38 +26,42 @@ const Database = createRequire(import.meta.url)('better-sqlite3') as new (
 const dir = mkdtempSync(join(tmpdir(), 'openbms-records-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const O = TEST_ORIGIN;
+const S = localScope(O);
+
 let n = 0;
-/** A fresh database file with the records schema. */
+/** A fresh database file with the schema, holding TEST_ORIGIN's records. */
 function fresh(): { db: Db; path: string } {
   const path = join(dir, `records-${++n}.sqlite`);
   const db = openDb(path);
-  migrate(db, RECORDS_MIGRATIONS);
+  migrateSchema(db, () => O);
   return { db, path };
 }
 
+// The stores on one connection are synchronous; the contracts see them through promises.
 alarmContract('sqlite', () => {
   const { db } = fresh();
-  return { alarms: new SqliteAlarms(db), close: () => db.close() };
+  return { alarms: promised(new SqliteAlarms(db)), close: () => db.close() };
 });
 auditContract('sqlite', () => {
   const { db } = fresh();
-  return { audit: new SqliteAudit(db), close: () => db.close() };
+  return { audit: promised(new SqliteAudit(db)), close: () => db.close() };
 });
 userContract('sqlite', () => {
   const { db } = fresh();
-  return { users: new SqliteUsers(db), close: () => db.close() };
+  return { users: promised(new SqliteUsers(db)), close: () => db.close() };
 });
 
 const T0 = Date.UTC(2025, 5, 1);
-const raise = (a: SqliteAlarms, packId = 'p/b/1'): number =>
-  a.raise({
+const raise = (a: SqliteAlarms, packId = 'p/b/1'): string =>
+  a.raise(O, {
     packId,
     code: 'cell_ov',
     severity: 'protection',
     origin: 'bms',
     raisedAt: T0,
     message: 'over',
-  });
+  }).id;
 
 describe('sqlite records', () => {
   it('uses ordered migration ids records/NNN, and migrating twice changes nothing', () => {
@@ -56,15 +69,16 @@ describe('sqlite records', () => {
       'records/001',
       'records/002',
       'records/003',
+      'records/004',
     ]);
     const { db } = fresh();
-    migrate(db, RECORDS_MIGRATIONS);
+    migrateSchema(db, () => O);
     const ids = (
       db
         .prepare("SELECT id FROM schema_migrations WHERE id LIKE 'records/%' ORDER BY id")
         .all() as { id: string }[]
     ).map((r) => r.id);
-    expect(ids).toEqual(['records/001', 'records/002', 'records/003']);
+    expect(ids).toEqual(['records/001', 'records/002', 'records/003', 'records/004']);
     db.close();
   });
 
@@ -72,8 +86,8 @@ describe('sqlite records', () => {
     const { db, path } = fresh();
     const alarms = new SqliteAlarms(db);
     const id = raise(alarms);
-    alarms.acknowledge(id, 'alice', T0 + 1);
-    new SqliteAudit(db).append({
+    alarms.acknowledge(S, id, 'alice', T0 + 1);
+    new SqliteAudit(db).append(O, {
       at: T0,
       user: 'alice',
       action: 'mos.charge',
@@ -82,47 +96,49 @@ describe('sqlite records', () => {
       result: 'ok',
     });
     const users = new SqliteUsers(db);
-    users.create({ username: 'alice', role: 'admin', createdAt: T0 }, 'hash');
-    users.createToken({ hash: 'tok', username: 'alice', kind: 'api', createdAt: T0 });
+    users.create(O, { username: 'alice', role: 'admin', createdAt: T0 }, 'hash');
+    users.createToken(S, { hash: 'tok', username: 'alice', kind: 'api', createdAt: T0 });
     db.close();
 
     const again = openDb(path);
-    migrate(again, RECORDS_MIGRATIONS);
-    expect(new SqliteAlarms(again).list()).toMatchObject([{ id, acknowledgedBy: 'alice' }]);
-    expect(new SqliteAudit(again).list()).toMatchObject([
+    migrateSchema(again, () => O);
+    expect(new SqliteAlarms(again).list(S)).toMatchObject([{ id, acknowledgedBy: 'alice' }]);
+    expect(new SqliteAudit(again).list(S)).toMatchObject([
       { action: 'mos.charge', old: true, new: false },
     ]);
     const u = new SqliteUsers(again);
-    expect(u.get('alice')?.role).toBe('admin');
-    expect(u.findToken('tok', T0)).toEqual({ username: 'alice', kind: 'api' });
-    // A new event after reopening never reuses an id.
-    expect(raise(new SqliteAlarms(again))).toBeGreaterThan(id);
+    expect(u.get(S, 'alice')?.role).toBe('admin');
+    expect(u.findToken('tok', T0)).toMatchObject({ username: 'alice', kind: 'api' });
+    // A new event after reopening never reuses a local number.
+    const before = new SqliteAlarms(again).get(S, { id })!.localId;
+    const next = raise(new SqliteAlarms(again));
+    expect(new SqliteAlarms(again).get(S, { id: next })!.localId).toBeGreaterThan(before);
     again.close();
   });
 
-  it('refuses writes to a read-only database with STORAGE_READ_ONLY, and reads still work', () => {
+  it('refuses writes to a read-only database with STORAGE_READ_ONLY, and reads still work', async () => {
     const { db, path } = fresh();
     raise(new SqliteAlarms(db));
-    new SqliteUsers(db).create({ username: 'bob', role: 'viewer', createdAt: T0 }, 'h');
+    new SqliteUsers(db).create(O, { username: 'bob', role: 'viewer', createdAt: T0 }, 'h');
     db.close();
     const ro = new Database(path, { readonly: true });
     const alarms = new SqliteAlarms(ro);
     const users = new SqliteUsers(ro);
-    expectCode(() => raise(alarms), 'STORAGE_READ_ONLY');
-    expectCode(
-      () => new SqliteAudit(ro).append({ at: T0, user: 'bob', action: 'login', result: 'ok' }),
+    await expectCode(() => raise(alarms), 'STORAGE_READ_ONLY');
+    await expectCode(
+      () => new SqliteAudit(ro).append(O, { at: T0, user: 'bob', action: 'login', result: 'ok' }),
       'STORAGE_READ_ONLY',
     );
-    expectCode(
-      () => users.create({ username: 'eve', role: 'viewer', createdAt: T0 }, 'h'),
+    await expectCode(
+      () => users.create(O, { username: 'eve', role: 'viewer', createdAt: T0 }, 'h'),
       'STORAGE_READ_ONLY',
     );
-    expectCode(
-      () => users.createToken({ hash: 't', username: 'bob', kind: 'session', createdAt: T0 }),
+    await expectCode(
+      () => users.createToken(S, { hash: 't', username: 'bob', kind: 'session', createdAt: T0 }),
       'STORAGE_READ_ONLY',
     );
-    expect(alarms.list()).toHaveLength(1);
-    expect(users.count()).toBe(1);
+    expect(alarms.list(S)).toHaveLength(1);
+    expect(users.count(S)).toBe(1);
     ro.close();
   });
 
@@ -136,7 +152,7 @@ describe('sqlite records', () => {
     let error: unknown;
     try {
       for (;;) {
-        audit.append({
+        audit.append(O, {
           at: T0 + stored,
           user: 'alice',
           action: 'parameter.write',
@@ -150,16 +166,16 @@ describe('sqlite records', () => {
     }
     expect((error as { code?: string }).code).toBe('STORAGE_FULL');
     expect(stored).toBeGreaterThan(0);
-    expect(audit.list()).toHaveLength(stored);
+    expect(audit.list(S)).toHaveLength(stored);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
   });
 
-  it('says the migrations are missing instead of failing later', () => {
+  it('says the migrations are missing instead of failing later', async () => {
     const db = openDb(join(dir, `empty-${++n}.sqlite`));
-    expectCode(() => new SqliteAlarms(db), 'STORAGE_FAILED');
-    expectCode(() => new SqliteAudit(db), 'STORAGE_FAILED');
-    expectCode(() => new SqliteUsers(db), 'STORAGE_FAILED');
+    await expectCode(() => new SqliteAlarms(db), 'STORAGE_FAILED');
+    await expectCode(() => new SqliteAudit(db), 'STORAGE_FAILED');
+    await expectCode(() => new SqliteUsers(db), 'STORAGE_FAILED');
     db.close();
   });
 
@@ -167,12 +183,31 @@ describe('sqlite records', () => {
     const { db } = fresh();
     const users = new SqliteUsers(db);
     for (let i = 0; i < 200; i++)
-      users.create({ username: `user${i}`, role: 'viewer', createdAt: T0 + i }, 'h');
-    expect(users.get('USER150')?.username).toBe('user150');
+      users.create(O, { username: `user${i}`, role: 'viewer', createdAt: T0 + i }, 'h');
+    expect(users.get(S, 'USER150')?.username).toBe('user150');
     const plan = db
-      .prepare('EXPLAIN QUERY PLAN SELECT * FROM users WHERE username = ?')
-      .all('x') as { detail: string }[];
+      .prepare('EXPLAIN QUERY PLAN SELECT * FROM users WHERE org_id = ? AND username = ?')
+      .all('o', 'x') as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (INDEX|PRIMARY KEY)/);
+    db.close();
+  });
+
+  it('filters lists by scope in the database, through an index', () => {
+    const { db } = fresh();
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+        .map((p) => p.detail)
+        .join(' ');
+    expect(
+      plan(
+        "SELECT * FROM alarm_events WHERE org_id IN (SELECT value FROM json_each('[]')) AND gateway_id = 'g' AND pack_id = 'p' ORDER BY raised_at DESC",
+      ),
+    ).toMatch(/USING INDEX alarm_events_/);
+    expect(
+      plan(
+        "SELECT * FROM audit_log WHERE org_id IN (SELECT value FROM json_each('[]')) ORDER BY at DESC",
+      ),
+    ).toMatch(/USING INDEX audit_log_/);
     db.close();
   });
 });

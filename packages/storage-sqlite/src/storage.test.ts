@@ -1,11 +1,13 @@
 /**
- * The storage facade on real SQLite files: the contract suites through it, a full disk made
- * with `PRAGMA max_page_count` (the next write that grows the file fails with SQLITE_FULL,
- * as on a full file system), and damaged files made by overwriting pages in the middle with
- * random bytes. The real full file system (tmpfs) is in storage-tmpfs.test.ts.
+ * SqliteStorage, the port with its queries in worker threads, on real files: the contract
+ * suites through the threads, errors keeping their codes across the thread boundary, the
+ * main thread kept free during a long query, a damaged file met by a reader thread, and the
+ * gateway's ids kept in the data directory. (The facade's full-disk and damage handling in
+ * the writer thread's own class: file-storage.test.ts; a real full disk: storage-tmpfs.test.ts.)
  */
 import {
   closeSync,
+  existsSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -15,219 +17,147 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prng } from '@openbms/core';
-import type { Sample } from '@openbms/storage';
+import { isId, localScope, type Sample } from '@openbms/storage';
 import {
+  TEST_ORIGIN,
   alarmContract,
   auditContract,
-  expectCode,
-  userContract,
+  chunksOf,
   contractSnapshot,
+  expectCode,
   telemetryContract,
+  userContract,
 } from '@openbms/storage/testing';
-import type { Db } from './db.js';
 import { SqliteStorage } from './storage.js';
 
-const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => Db;
-
-const root = mkdtempSync(join(tmpdir(), 'openbms-facade-'));
+const root = mkdtempSync(join(tmpdir(), 'openbms-storage-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const freshDir = (): string => join(root, `d${++n}`);
 
-// The facade must be invisible when nothing fails: every contract passes through it.
-telemetryContract('sqlite facade', () => new SqliteStorage({ dataDir: freshDir() }));
-alarmContract('sqlite facade', () => new SqliteStorage({ dataDir: freshDir() }));
-auditContract('sqlite facade', () => new SqliteStorage({ dataDir: freshDir() }));
-userContract('sqlite facade', () => new SqliteStorage({ dataDir: freshDir() }));
-
+const O = TEST_ORIGIN;
+const S = localScope(O);
 const T0 = Date.UTC(2026, 5, 21, 10, 0, 0);
-const samples = (packId: string, from: number, count: number): Sample[] =>
+
+const open = (dataDir = freshDir(), more: Parameters<typeof SqliteStorage.open>[0] = {}) =>
+  SqliteStorage.open({ dataDir, identity: O, ...more });
+
+telemetryContract('sqlite threads', () => open());
+alarmContract('sqlite threads', () => open());
+auditContract('sqlite threads', () => open());
+userContract('sqlite threads', () => open());
+
+const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>
   Array.from({ length: count }, (_, i) => ({
     packId,
-    ts: from + i * 1000,
+    ts: from + i * every,
     snapshot: contractSnapshot(i),
   }));
 
-/** A storage whose connections the test can cap (max_page_count) at will. */
-function capped(dir: string): { storage: SqliteStorage; fill(): void; free(): void } {
-  let conn: Db | undefined;
-  const storage = new SqliteStorage({
-    dataDir: dir,
-    clock: () => T0,
-    onOpen: (db) => {
-      conn = db;
-    },
-  });
-  return {
-    storage,
-    // The file may not grow any more: the next write needing a new page fails SQLITE_FULL.
-    fill: () =>
-      void conn!.pragma(`max_page_count = ${conn!.pragma('page_count', { simple: true })}`),
-    free: () => void conn!.pragma('max_page_count = 1073741823'),
-  };
-}
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-};
-
-describe('a full disk (max_page_count)', () => {
-  it('refuses samples with STORAGE_FULL, reports the problem, still reads, and takes them again when there is room', () => {
-    const { storage, fill, free } = capped(freshDir());
-    storage.telemetry.writeSamples(samples('s/b/1', T0, 10));
-    storage.users.create({ username: 'ann', role: 'admin', createdAt: T0 }, 'hash');
-    fill();
-    const batch = samples('s/b/1', T0 + 10_000, 2000);
-    expect(codeOf(() => storage.telemetry.writeSamples(batch))).toBe('STORAGE_FULL');
-    expect(storage.health().problems.map((p) => p.code)).toEqual(['STORAGE_FULL']);
-    // Reads go on: history, latest, the accounts a login needs.
-    expect(storage.telemetry.latest('s/b/1')?.ts).toBe(T0 + 9000);
-    expect(storage.users.get('ann')?.role).toBe('admin');
-    const h = storage.telemetry.history({
-      packId: 's/b/1',
-      from: T0,
-      to: T0 + 60_000,
-      fields: ['soc_pct'],
-      resolution: 'raw',
-    });
-    expect(h.series['soc_pct']?.t).toHaveLength(10);
-    free();
-    storage.telemetry.writeSamples(batch);
-    expect(storage.health().problems).toEqual([]);
-    expect(storage.telemetry.latest('s/b/1')?.ts).toBe(batch.at(-1)!.ts);
-    storage.close();
+describe('SqliteStorage threads', () => {
+  it('keeps BmsError codes, messages and fields across the thread boundary', async () => {
+    const s = await open();
+    try {
+      await expectCode(
+        () =>
+          s.alarms.raise(O, {
+            packId: 'p',
+            code: 'cell_ov',
+            severity: 'loud' as never,
+            origin: 'bms',
+            raisedAt: T0,
+            message: '',
+          }),
+        'REQUEST_INVALID',
+        'severity',
+      );
+      await expectCode(() => s.users.setRole(S, 'nobody', 'admin'), 'NOT_FOUND');
+      await expectCode(
+        () => s.telemetry.applyRetention(T0, { raw: -1, '1m': 1, '15m': 1, '1h': 1 }),
+        'CONFIG_INVALID',
+      );
+      // A value that cannot even cross to the thread is the caller's input, not a crash.
+      await expectCode(
+        () =>
+          s.telemetry.writeSamples(O, [{ packId: 'p', ts: T0, snapshot: { f: () => 1 } as never }]),
+        'REQUEST_INVALID',
+      );
+      await expectCode(
+        () => s.audit.append(O, { at: T0, user: 'a', action: 'x', result: 'ok', new: () => 1 }),
+        'REQUEST_INVALID',
+        'new',
+      );
+      const err = await s.users.setRole(S, 'nobody', 'admin').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toBe('no user named "nobody"');
+    } finally {
+      await s.close();
+    }
+    await expectCode(() => s.users.count(S), 'STORAGE_FAILED');
   });
 
-  it('keeps alarm events, audit entries and logins in memory with their ids, and writes them in order when there is room', () => {
-    const dir = freshDir();
-    const { storage, fill, free } = capped(dir);
-    storage.users.create({ username: 'ann', role: 'operator', createdAt: T0 }, 'hash');
-    fill();
-    // max_page_count refuses only writes that need a new page: each table is written until
-    // its last page is full and the next write has to wait.
-    const untilWaiting = <T>(write: (i: number) => T): T => {
-      const before = storage.health().deferred;
-      for (let i = 0; i < 10_000; i++) {
-        const r = write(i);
-        if (storage.health().deferred > before) return r;
-      }
-      throw new Error('the capped file never refused a write');
-    };
-    const waiting = untilWaiting((i) =>
-      storage.alarms.raise({
-        packId: 's/b/2',
-        code: 'soc_low',
-        severity: 'warning',
-        origin: 'rule',
-        ruleId: 'low',
-        raisedAt: T0 + i,
-        message: `filler ${i}`,
-      }),
-    );
-    expect(storage.health().problems.map((p) => p.code)).toEqual(['STORAGE_FULL']);
-    const listed = storage.alarms.list({ packId: 's/b/2' });
-    expect(listed[0]?.id).toBe(waiting); // newest first, the waiting one included
-    expect(new Set(listed.map((e) => e.id)).size).toBe(listed.length);
-    expect(listed.slice(1).every((e) => e.id < waiting)).toBe(true);
-    // What happens to it while it waits waits behind it, in order.
-    expect(storage.alarms.acknowledge(waiting, 'ann', T0 + 60_000)).toBe(true);
-    expect(storage.alarms.acknowledge(waiting, 'bob', T0 + 60_001)).toBe(false);
-    storage.alarms.clear(waiting, T0 + 70_000);
-    expect(storage.alarms.list({ active: true }).map((e) => e.id)).not.toContain(waiting);
-    let appended = 0;
-    const auditId = untilWaiting((i) => {
-      appended++;
-      return storage.audit.append({
-        at: T0 + i,
-        user: 'ann',
-        action: 'login',
-        result: 'ok',
-        detail: 'x'.repeat(200),
+  it('keeps the main thread free while a long query runs in a thread', async () => {
+    const s = await open();
+    try {
+      for (let i = 0; i < 6; i++)
+        await s.telemetry.writeSamples(O, samples('p', T0 + i * 10_000_000, 10_000));
+      // The main thread's timer keeps firing while the query runs; a query on the main thread
+      // would hold it for the whole query.
+      let ticks = 0;
+      let last = performance.now();
+      let longest = 0;
+      const timer = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+        ticks++;
+      }, 2);
+      const t0 = performance.now();
+      const r = await s.telemetry.history(S, {
+        packId: 'p',
+        from: T0,
+        to: T0 + 60_000_000,
+        fields: [],
+        resolution: 'raw',
+        maxPoints: 1_000_000,
       });
-    });
-    expect(storage.audit.list({ limit: 1 })[0]).toMatchObject({ id: auditId, action: 'login' });
-    const session = untilWaiting((i) => {
-      const hash = `session-${i}`;
-      storage.users.createToken({
-        hash,
-        username: 'ann',
-        kind: 'session',
-        createdAt: T0,
-        expiresAt: T0 + 3_600_000,
-      });
-      return hash;
-    });
-    // The login works meanwhile, until its session expires.
-    expect(storage.users.findToken(session, T0 + 1000)).toEqual({
-      username: 'ann',
-      kind: 'session',
-      expiresAt: T0 + 3_600_000,
-    });
-    expect(storage.users.findToken(session, T0 + 3_600_000)).toBeUndefined();
-    expect(storage.health().deferred).toBe(5);
-
-    free();
-    storage.retry();
-    expect(storage.health()).toEqual({ problems: [], deferred: 0 });
-    storage.close();
-    // Another connection sees everything written, under the ids handed out.
-    const db = new Database(join(dir, 'openbms.sqlite'));
-    const row = db.prepare('SELECT * FROM alarm_events WHERE id = ?').get(waiting) as Record<
-      string,
-      unknown
-    >;
-    expect(row).toMatchObject({
-      cleared_at: T0 + 70_000,
-      acknowledged_by: 'ann',
-      acknowledged_at: T0 + 60_000,
-    });
-    expect(db.prepare('SELECT username FROM tokens WHERE hash = ?').get(session)).toEqual({
-      username: 'ann',
-    });
-    expect(
-      db
-        .prepare("SELECT count(*) AS n, max(at) AS last FROM audit_log WHERE action = 'login'")
-        .get(),
-    ).toEqual({
-      n: appended,
-      last: T0 + appended - 1,
-    });
-    db.close();
+      const took = performance.now() - t0;
+      clearInterval(timer);
+      expect(r.series['soc_pct']!.t).toHaveLength(60_000);
+      expect(ticks, `the timer fired during a ${took.toFixed(0)} ms query`).toBeGreaterThan(0);
+      expect(longest).toBeLessThan(took);
+    } finally {
+      await s.close();
+    }
   });
 
-  it('still refuses malformed records with REQUEST_INVALID while the disk is full', () => {
-    const { storage, fill } = capped(freshDir());
-    fill();
-    expectCode(
-      () =>
-        storage.alarms.raise({
-          packId: '',
-          code: 'cell_ov',
-          severity: 'protection',
-          origin: 'bms',
-          raisedAt: T0,
-          message: 'x',
-        }),
-      'REQUEST_INVALID',
-      'packId',
-    );
-    expect(storage.health().deferred).toBe(0);
-    storage.close();
+  it('streams an export held by a slow consumer without reading ahead more than a chunk', async () => {
+    const s = await open();
+    try {
+      await s.telemetry.writeSamples(O, samples('p', T0, 30_000));
+      const it = (await s.telemetry.exportCsv(S, { packId: 'p', from: T0, to: T0 + 40_000_000 }))[
+        Symbol.asyncIterator
+      ]();
+      const head = await it.next();
+      expect(head.value).toMatch(/^time,/);
+      // Reads that arrive while the export waits for its consumer are answered at once.
+      const writes = samples('q', T0, 1);
+      await s.telemetry.writeSamples(O, writes);
+      expect((await s.telemetry.latest(S, 'q'))?.ts).toBe(T0);
+      const rest = [];
+      for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
+      expect(rest.join('').split('\n').length - 1).toBe(30_000);
+    } finally {
+      await s.close();
+    }
   });
 });
 
-// ---------------------------------------------------------------- damaged files
+// ---------------------------------------------------------------- damaged file
 
-/** Overwrites `count` pages from the middle of the file with seeded random bytes; returns the damaged bytes. */
-function damage(path: string, count = 6, seed = 7): Buffer {
+function damage(path: string, count: number, seed: number): Buffer {
   const pageSize = 4096;
   const pages = Math.floor(statSync(path).size / pageSize);
   expect(pages, 'file large enough to damage its middle').toBeGreaterThan(count * 3);
@@ -241,214 +171,132 @@ function damage(path: string, count = 6, seed = 7): Buffer {
   return readFileSync(path);
 }
 
-/** A closed database with a pack's samples, a user, an active alarm and a cleared one. */
-function populated(dir: string): { path: string; active: number } {
-  const s = new SqliteStorage({ dataDir: dir, clock: () => T0 });
-  s.telemetry.writeSamples(samples('s/b/1', T0, 6000));
-  s.users.create({ username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
-  const base = { packId: 's/b/1', severity: 'fault', origin: 'gateway', message: 'lost' } as const;
-  const old = s.alarms.raise({ ...base, code: 'comm_lost', raisedAt: T0 });
-  s.alarms.clear(old, T0 + 1000);
-  const active = s.alarms.raise({ ...base, code: 'comm_lost', raisedAt: T0 + 2000 });
-  s.close();
-  return { path: s.path, active };
-}
-
-describe('a damaged database', () => {
-  it('found by the start check: set aside byte for byte, a fresh file takes new samples, active alarms and accounts carried over', async () => {
+describe('a damaged database met by a reader thread', () => {
+  it('answers STORAGE_CORRUPT, has the writer set the file aside (health says so at once), and the next read finds the fresh file', async () => {
     const dir = freshDir();
-    const { path, active } = populated(dir);
-    const damaged = damage(path);
-    const s = new SqliteStorage({ dataDir: dir, clock: () => T0 + 10_000 });
-    const report = await s.checkIntegrity();
-    expect(report.result).toBe('corrupt');
-    expect(report.detail).toMatch(/^quick_check: /);
-    expect(report.setAside).toMatch(/openbms\.sqlite\.corrupt-20260621T100010Z$/);
-    expect(readFileSync(report.setAside!).equals(damaged)).toBe(true);
-    const health = s.health();
-    expect(health.problems).toEqual([
-      expect.objectContaining({ code: 'STORAGE_CORRUPT', files: [report.setAside] }),
-    ]);
-    // New samples are stored in the fresh file.
-    s.telemetry.writeSamples(samples('s/b/1', T0 + 20_000, 5));
-    expect(
-      s.telemetry.history({
+    const first = await open(dir, { clock: () => T0 });
+    await first.telemetry.writeSamples(O, samples('s/b/1', T0, 6000));
+    const alarm = await first.alarms.raise(O, {
+      packId: 's/b/1',
+      code: 'comm_lost',
+      severity: 'fault',
+      origin: 'gateway',
+      raisedAt: T0,
+      message: 'lost',
+    });
+    await first.close();
+    const damaged = damage(join(dir, 'openbms.sqlite'), 20, 7);
+    const s = await open(dir, { clock: () => T0 + 10_000 });
+    try {
+      let told = 0;
+      s.onHealth(() => told++);
+      const q = {
         packId: 's/b/1',
         from: T0,
-        to: T0 + 60_000,
+        to: T0 + 7_000_000,
         fields: ['soc_pct'],
-        resolution: 'raw',
-      }).series['soc_pct']?.t,
-    ).toHaveLength(5);
-    // The active alarm keeps its id, so the engine can clear it; new ids continue after it.
-    expect(s.alarms.list({ active: true }).map((e) => e.id)).toEqual([active]);
-    s.alarms.clear(active, T0 + 30_000);
-    const next = s.alarms.raise({
-      packId: 's/b/1',
-      code: 'cell_ov',
-      severity: 'protection',
-      origin: 'bms',
-      raisedAt: T0 + 31_000,
-      message: 'new',
-    });
-    expect(next).toBeGreaterThan(active);
-    expect(s.users.get('ann')?.passwordHash).toBe('scrypt-hash');
-    expect((await s.checkIntegrity()).result).toBe('ok');
-    // The problem lasts while the set-aside file is there.
-    s.close();
-    const again = new SqliteStorage({ dataDir: dir });
-    expect(again.health().problems.map((p) => p.code)).toEqual(['STORAGE_CORRUPT']);
-    rmSync(report.setAside!);
-    expect(again.health().problems).toEqual([]);
-    again.close();
-  });
-
-  it('met by a history query: answers STORAGE_CORRUPT (not a bare failure), sets the file aside, and goes on with a fresh one', () => {
-    const dir = freshDir();
-    const { path } = populated(dir);
-    const damaged = damage(path, 20);
-    const s = new SqliteStorage({ dataDir: dir, clock: () => T0 + 10_000 });
-    expect(s.health().problems).toEqual([]); // nothing read the damaged pages yet
-    const q = {
-      packId: 's/b/1',
-      from: T0,
-      to: T0 + 7_000_000,
-      fields: ['soc_pct'],
-      resolution: 'raw' as const,
-    };
-    expectCode(() => s.telemetry.history(q), 'STORAGE_CORRUPT');
-    const [problem] = s.health().problems;
-    expect(problem?.code).toBe('STORAGE_CORRUPT');
-    expect(readFileSync(problem!.files![0]!).equals(damaged)).toBe(true);
-    expect(s.telemetry.history(q).series['soc_pct']?.t).toEqual([]);
-    s.telemetry.writeSamples(samples('s/b/1', T0 + 20_000, 3));
-    expect(s.telemetry.history(q).series['soc_pct']?.t).toHaveLength(3);
-    s.close();
-  });
-
-  it('found by the periodic check while running: the samples written after it land in the fresh file', async () => {
-    const dir = freshDir();
-    const { path, active } = populated(dir);
-    const s = new SqliteStorage({ dataDir: dir, clock: () => T0 + 10_000 });
-    expect((await s.checkIntegrity()).result).toBe('ok');
-    damage(path);
-    const report = await s.checkIntegrity();
-    expect(report.result).toBe('corrupt');
-    s.telemetry.writeSamples(samples('s/b/9', T0 + 50_000, 4));
-    expect(s.telemetry.latest('s/b/9')?.ts).toBe(T0 + 53_000);
-    expect(s.alarms.list({ active: true }).map((e) => e.id)).toEqual([active]);
-    s.close();
+        resolution: 'raw' as const,
+      };
+      await expectCode(() => s.telemetry.history(S, q), 'STORAGE_CORRUPT');
+      const [problem] = (await s.health()).problems;
+      expect(problem?.code).toBe('STORAGE_CORRUPT');
+      expect(readFileSync(problem!.files![0]!).equals(damaged)).toBe(true);
+      expect(told).toBeGreaterThan(0);
+      expect((await s.telemetry.history(S, q)).series['soc_pct']?.t).toEqual([]);
+      await s.telemetry.writeSamples(O, samples('s/b/1', T0 + 20_000, 3));
+      expect((await s.telemetry.history(S, q)).series['soc_pct']?.t).toHaveLength(3);
+      // The active alarm came along under its ids.
+      expect((await s.alarms.list(S, { active: true })).map((e) => [e.id, e.localId])).toEqual([
+        [alarm.id, alarm.localId],
+      ]);
+    } finally {
+      await s.close();
+    }
   });
 });
 
-describe('recovery: merging the set-aside file back', () => {
-  it('brings back every sample its pages still hold (the damaged stretches are reported), old rollups, events and accounts; a second merge changes nothing', async () => {
+// ---------------------------------------------------------------- identity
+
+describe("the gateway's ids", () => {
+  it('are made once, kept in the data directory (0600) and the database, and survive a fresh file', async () => {
     const dir = freshDir();
-    const day = 86_400_000;
-    const now = T0 + 40 * day;
-    const s0 = new SqliteStorage({ dataDir: dir, clock: () => now });
-    // 40 days: hourly samples (their raw goes past the 30-day retention, rollups stay),
-    // then a dense last day.
-    const hourly = Array.from({ length: 40 * 24 }, (_, i) => ({
-      packId: 's/b/1',
-      ts: T0 + i * 3_600_000,
-      snapshot: contractSnapshot(i),
-    }));
-    const dense = samples('s/b/1', now - day, 8000);
-    s0.telemetry.writeSamples(hourly);
-    s0.telemetry.writeSamples(dense);
-    s0.telemetry.rollup(now);
-    s0.telemetry.applyRetention(now);
-    s0.users.create({ username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
-    const evId = s0.alarms.raise({
-      packId: 's/b/1',
-      code: 'cell_ov',
-      severity: 'protection',
-      origin: 'bms',
-      raisedAt: now - 5000,
-      message: 'over',
+    const a = await SqliteStorage.open({ dataDir: dir });
+    const id = a.identity;
+    expect(isId(id.orgId) && isId(id.gatewayId)).toBe(true);
+    await a.close();
+    const file = join(dir, 'identity.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      org_id: id.orgId,
+      gateway_id: id.gatewayId,
     });
-    s0.audit.append({ at: now - 4000, user: 'ann', action: 'login', result: 'ok' });
-    const stored = new Set(
-      s0.telemetry.history({
-        packId: 's/b/1',
-        from: T0,
-        to: now + 1,
-        fields: ['soc_pct'],
-        resolution: 'raw',
-        maxPoints: 100_000,
-      }).series['soc_pct']!.t,
-    );
-    const kept = [...hourly.filter((x) => x.ts >= now - 30 * day), ...dense].map((x) => x.ts);
-    expect([...stored].sort()).toEqual([...new Set(kept)].sort());
-    const old1h = s0.telemetry.history({
-      packId: 's/b/1',
-      from: T0,
-      to: T0 + 5 * day - 1,
-      fields: ['soc_pct'],
-      resolution: '1h',
+    const b = await SqliteStorage.open({ dataDir: dir });
+    expect(b.identity).toEqual(id);
+    await b.close();
+    // The database is gone (deleted, or set aside): the fresh one takes the same ids.
+    for (const f of ['openbms.sqlite', 'openbms.sqlite-wal', 'openbms.sqlite-shm'])
+      rmSync(join(dir, f), { force: true });
+    const c = await SqliteStorage.open({ dataDir: dir });
+    expect(c.identity).toEqual(id);
+    await c.close();
+    // The directory's file is lost: the database still knows, and the file is written again.
+    rmSync(file);
+    const d = await SqliteStorage.open({ dataDir: dir });
+    expect(d.identity).toEqual(id);
+    await d.close();
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it("keeps a database's own ids when the directory's file names others, and says so", async () => {
+    const dir = freshDir();
+    const a = await SqliteStorage.open({ dataDir: dir, identity: O });
+    await a.close();
+    rmSync(join(dir, 'identity.json'));
+    const warnings: string[] = [];
+    const other = { orgId: '01JD0000000000000000000RG2', gatewayId: '01JD000000000000000000GW03' };
+    const b = await SqliteStorage.open({
+      dataDir: dir,
+      identity: other,
+      onWarning: (w) => warnings.push(w),
     });
-    expect(old1h.series['soc_pct']!.t.length).toBe(5 * 24);
-    s0.close();
-    damage(join(dir, 'openbms.sqlite'), 8, 99);
+    expect(b.identity).toEqual(O);
+    await b.close();
+    expect(warnings.join('\n')).toContain(`belongs to gateway ${O.gatewayId}`);
+  });
 
-    const s1 = new SqliteStorage({ dataDir: dir, clock: () => now + 1000 });
-    const report = await s1.checkIntegrity();
-    expect(report.result).toBe('corrupt');
-    const after = samples('s/b/1', now + 10_000, 3);
-    s1.telemetry.writeSamples(after);
-    s1.close();
-
-    // The documented step: OpenBMS stopped, merge the set-aside file.
-    const s2 = new SqliteStorage({ dataDir: dir, clock: () => now + 60_000 });
-    const merged = s2.merge(report.setAside!);
-    expect(merged.samples).toBeGreaterThan(0);
-    const gaps = merged.unreadable.filter((u) => u.table === 'telemetry_raw');
-    const inGap = (ts: number): boolean =>
-      gaps.some((g) => ts > g.after && (g.upTo === undefined || ts < g.upTo));
-    const back = new Set(
-      s2.telemetry.history({
-        packId: 's/b/1',
-        from: T0,
-        to: now + 60_000,
-        fields: ['soc_pct'],
-        resolution: 'raw',
-        maxPoints: 100_000,
-      }).series['soc_pct']!.t,
-    );
-    expect(gaps.length).toBeGreaterThan(0); // the damage hit samples: some are lost, and said so
-    expect(back.size).toBeGreaterThan(stored.size / 2);
-    for (const ts of stored) if (!inGap(ts)) expect(back.has(ts), `sample ${ts}`).toBe(true);
-    for (const x of after) expect(back.has(x.ts)).toBe(true);
-    expect([...back].filter((ts) => !stored.has(ts) && !after.some((x) => x.ts === ts))).toEqual(
-      [],
-    );
-    // The hourly rollups older than the raw retention are back too (unless on damaged pages).
-    const h1 = s2.telemetry.history({
-      packId: 's/b/1',
-      from: T0,
-      to: T0 + 5 * day - 1,
-      fields: ['soc_pct'],
-      resolution: '1h',
+  it('refuses an identity file it cannot read, with a coded error naming it', async () => {
+    const dir = freshDir();
+    const a = await SqliteStorage.open({ dataDir: dir });
+    await a.close();
+    rmSync(join(dir, 'openbms.sqlite'));
+    rmSync(join(dir, 'openbms.sqlite-wal'), { force: true });
+    rmSync(join(dir, 'openbms.sqlite-shm'), { force: true });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'identity.json'), '{"org_id": 1}');
+    await expect(SqliteStorage.open({ dataDir: dir })).rejects.toMatchObject({
+      code: 'STORAGE_FAILED',
+      message: expect.stringContaining('identity.json'),
     });
-    expect(h1.series['soc_pct']!.t.length).toBeGreaterThan(0);
-    const lost1h = merged.unreadable.some((u) => u.table === 'telemetry_1h');
-    if (!lost1h) expect(h1.series['soc_pct']).toEqual(old1h.series['soc_pct']);
-    expect(s2.alarms.list({}).some((e) => e.id === evId)).toBe(true);
-    expect(s2.audit.list({}).some((e) => e.action === 'login' && e.at === now - 4000)).toBe(true);
-    expect(s2.users.get('ann')?.passwordHash).toBe('scrypt-hash');
+  });
+});
 
-    const again = s2.merge(report.setAside!);
-    expect(again).toMatchObject({ alarms: 0, audit: 0, users: 0, tokens: 0, rollups: 0 });
-    const count = s2.telemetry.history({
-      packId: 's/b/1',
-      from: T0,
-      to: now + 60_000,
-      fields: ['soc_pct'],
-      resolution: 'raw',
-      maxPoints: 100_000,
-    }).series['soc_pct']!.t.length;
-    expect(count).toBe(back.size);
-    s2.close();
+describe('exports through the threads', () => {
+  it('gives the same rows as CSV and as numbers', async () => {
+    const s = await open();
+    try {
+      await s.telemetry.writeSamples(O, samples('p', T0, 12_000));
+      const q = { packId: 'p', from: T0, to: T0 + 12_000_000, fields: ['soc_pct', 'cell_mv.2'] };
+      const csv = (await chunksOf(s.telemetry.exportCsv(S, q))).join('').trimEnd().split('\n');
+      const rows = await s.telemetry.exportRows(S, q);
+      const batches = await chunksOf(rows.batches);
+      const asCsv = batches.flatMap((b) =>
+        [...b.times].map(
+          (t, r) => `${new Date(t).toISOString()},${b.values[r * 2]},${b.values[r * 2 + 1]}`,
+        ),
+      );
+      expect(csv).toEqual(['time,soc_pct,cell_mv.2', ...asCsv]);
+    } finally {
+      await s.close();
+    }
   });
 });

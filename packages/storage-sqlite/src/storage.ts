@@ -1,677 +1,388 @@
 /**
- * The SQLite storage as the gateway uses it: one file, and what happens when the disk or the
- * file fails (README.md, "Full disk" and "Damaged database").
+ * `SqliteStorage`: the storage port on one SQLite file, with every query off the event loop
+ * (ADR: SQLite worker threads). The main thread only posts calls and awaits answers:
  *
- * - **Full disk.** Opening falls back to an exclusive connection (SQLite then keeps the WAL
- *   index in memory, so an existing file is read without growing its `-shm`), and to an
- *   empty in-memory stand-in when the file cannot be created or migrated at all. Telemetry
- *   writes fail with STORAGE_FULL (the gateway's writer keeps the samples); alarm events,
- *   audit entries and sessions wait in memory (deferred.ts). The first write that succeeds
- *   clears the problem, writes what waited and, after the fallbacks, reopens the file normally.
- * - **Damaged file.** A query that meets a corrupt page, or `checkIntegrity()` (quick_check in
- *   a worker thread), moves the file aside as `<name>.corrupt-<time>` (never deleting it),
- *   opens a fresh one with the active alarm events carried over, and retries the write that
- *   met the damage; a read answers STORAGE_CORRUPT. The problem is reported while a
- *   set-aside file is in the directory, so it ends when the operator has dealt with it.
+ * - one **writer** thread owns the writing connection and everything `FileStorage` does
+ *   (migrations, full disk, damaged file, records kept in memory): every write, the records
+ *   reads (alarm events, audit, accounts: they merge what waits in memory), and every read
+ *   while the file is not open normally (disk full at start, in-memory stand-in);
+ * - **reader** threads (two by default, started at the first read) each with a read-only
+ *   connection, for the telemetry reads: history, latest snapshot, daily files and exports.
+ *   WAL lets them read while the writer writes; a reader that meets a damaged page tells the
+ *   writer, which sets the file aside, and the readers reopen the fresh one.
  *
- * Every store call goes through `run()`, which classifies failures, so the stores below stay
- * plain SQL.
+ * Exports are read in chunks (MAX_EXPORT_CHUNK_ROWS rows, one query each, the next one asked
+ * for when the consumer takes the last), so a long export holds one chunk at a time and
+ * other reads run between its chunks; polling on the main thread never waits for a query.
  */
-import { statSync, statfsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { BmsError } from '@openbms/core';
-import type {
-  AlarmEvent,
-  AlarmQuery,
-  AlarmStore,
-  AuditEntry,
-  AuditStore,
-  DailyFile,
-  Field,
-  HistoryQuery,
-  HistoryResult,
-  IntegrityReport,
-  RetentionPolicy,
-  Sample,
-  Storage,
-  StorageHealth,
-  StorageProblem,
-  TelemetryStore,
+import {
+  recordChecks,
+  type AlarmEvent,
+  type AlarmQuery,
+  type AlarmStore,
+  type AuditEntry,
+  type AuditQuery,
+  type AuditStore,
+  type DailyFile,
+  type ExportQuery,
+  type FoundToken,
+  type HistoryQuery,
+  type HistoryResult,
+  type IntegrityReport,
+  type NewAlarm,
+  type NewAuditEntry,
+  type NewToken,
+  type NewUser,
+  type Origin,
+  type RecordRef,
+  type RetentionPolicy,
+  type Role,
+  type RowBatch,
+  type RowExport,
+  type Sample,
+  type Scope,
+  type Storage,
+  type StorageHealth,
+  type TelemetryStore,
+  type TokenFilter,
+  type TokenInfo,
+  type User,
+  type UserStore,
 } from '@openbms/storage';
-import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
-import { mergeDatabase, type MergeReport } from './merge.js';
-import { DeferredRecords, type NewAlarm, type RecordStores } from './deferred.js';
-import { prepareDataDir, secureDbFile, secureDbSidecars } from './files.js';
-import { quickCheckInWorker, quickCheckSync, setAside, setAsideFiles } from './integrity.js';
-import { RECORDS_MIGRATIONS, SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
-import { SqliteTelemetry, TELEMETRY_MIGRATIONS } from './telemetry.js';
+import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
+import type { MergeReport } from './merge.js';
+import type { WorkerEvent, WriterState } from './sqlite-worker.js';
+import type { ExportPlan } from './telemetry.js';
+import { sortFields } from './telemetry-fields.js';
+import { WorkerClient, fromWire, workerEntry } from './worker-client.js';
 
 export interface SqliteStorageOptions {
   /** The data directory: the file is `<dataDir>/openbms.sqlite`. */
   dataDir?: string;
-  /** Or the file itself; neither: `:memory:` (tests). */
+  /** Or the file itself; neither: `:memory:` (tests; everything runs in the writer thread). */
   path?: string;
-  /** ms since the epoch; injectable for tests. */
+  /** ms since the epoch, sent with every call (the writer's clock); injectable for tests. */
   clock?: () => number;
-  /** Run on every connection opened to the file (tests set `max_page_count` to stand for a full disk). */
-  onOpen?: (db: Db) => void;
   /** While the file cannot be opened for lack of space, how often a write tries again (ms, default 1000). */
   retryMs?: number;
-  /** File-mode warnings (a data directory open to other users); see files.ts. */
+  /** File-mode and identity warnings (a data directory open to other users...). */
   onWarning?: (message: string) => void;
+  /** Whose records these are (default: the database's, else `<dataDir>/identity.json`, else new). */
+  identity?: Origin;
+  /** Reader threads for telemetry reads (default 2; 0: the writer reads too). */
+  readers?: number;
 }
 
-type Mode =
-  /** `:memory:` (tests): nothing can fail. */
-  | 'memory'
-  | 'normal'
-  /** The disk was full at open: one exclusive connection, reopened normally after the first write. */
-  | 'exclusive'
-  /** The file could not be opened or migrated for lack of space: an empty in-memory stand-in. */
-  | 'standby';
-
-/** What kind of write found the disk full: only a write of that kind proves there is room again. */
-type WriteKind = 'telemetry' | 'records' | 'open';
-
-interface Inner extends RecordStores {
-  telemetry: SqliteTelemetry;
+/** The UserStore of this adapter, with what it adds: `now` for findToken, purging tokens. */
+export interface SqliteUserStore extends UserStore {
+  findToken(hash: string, now?: number): Promise<FoundToken | undefined>;
+  purgeExpiredTokens(now: number): Promise<number>;
 }
 
-const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
-
-/** Below this many free bytes an I/O error of the file system is taken for a full disk. */
-const NEARLY_FULL = 1024 * 1024;
-
-function bind(db: Db): Inner {
-  return {
-    db,
-    telemetry: new SqliteTelemetry(db),
-    alarms: new SqliteAlarms(db),
-    audit: new SqliteAudit(db),
-    users: new SqliteUsers(db),
-  };
-}
-
-type Row = Record<string, unknown>;
-
-/**
- * The accounts of a damaged file, when its pages for them still read: carried into the fresh
- * file so nobody is locked out (and the first-admin setup does not open again to anyone).
- */
-function readAccounts(db: Db): { users: Row[]; tokens: Row[] } | undefined {
-  try {
-    return {
-      users: db.prepare('SELECT * FROM users').all() as Row[],
-      tokens: db.prepare('SELECT * FROM tokens').all() as Row[],
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-function writeAccounts(db: Db, a: { users: Row[]; tokens: Row[] }): void {
-  const insert = (table: string, row: Row): void => {
-    const cols = Object.keys(row);
-    db.prepare(
-      `INSERT OR IGNORE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-    ).run(...cols.map((c) => row[c]));
-  };
-  db.transaction(() => {
-    for (const u of a.users) insert('users', u);
-    for (const t of a.tokens) insert('tokens', t);
-  })();
-}
+const header = (fields: readonly string[]): string => `${['time', ...fields].join(',')}\n`;
 
 export class SqliteStorage implements Storage {
-  readonly path: string;
   readonly telemetry: TelemetryStore;
   readonly alarms: AlarmStore;
   readonly audit: AuditStore;
-  /** The UserStore, with the SQLite extras (listTokens...), sessions kept in memory while the disk is full. */
-  readonly users: SqliteUsers;
+  readonly users: SqliteUserStore;
+  /** The database file (`:memory:` in tests). */
+  readonly path: string;
+  /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
+  readonly identity: Origin;
 
-  private inner: Inner;
-  private mode: Mode = 'normal';
-  private readonly clock: () => number;
-  private readonly deferred = new DeferredRecords((e) => this.classify(e));
-  private full: StorageProblem | undefined;
-  /** The kinds of write that found the disk full since (each must succeed again). */
-  private readonly fullKinds = new Set<WriteKind>();
-  /** A damage found that could not be set aside (the file could not be moved). */
-  private stuck: StorageProblem | undefined;
-  /** Where the last damaged file went. */
-  private lastSetAside: string | undefined;
-  /** Bumped when the connection is replaced by a fresh file. */
-  private generation = 0;
-  private lastAttempt = -Infinity;
+  private readonly readers: (WorkerClient | undefined)[];
+  private nextReader = 0;
+  private state: WriterState;
   private readonly listeners = new Set<() => void>();
   private closed = false;
 
-  constructor(private readonly opts: SqliteStorageOptions = {}) {
-    this.clock = opts.clock ?? Date.now;
-    this.path = opts.dataDir ? join(opts.dataDir, 'openbms.sqlite') : (opts.path ?? ':memory:');
-    this.inner = this.open();
-    this.telemetry = this.telemetryFacade();
-    this.alarms = this.alarmFacade();
-    this.audit = this.auditFacade();
-    this.users = this.userFacade();
-  }
-
-  // ------------------------------------------------------------------ opening
-
-  private warn(warnings: string[]): void {
-    for (const w of warnings) this.opts.onWarning?.(w);
-  }
-
-  private connect(path: string, exclusive: boolean): Inner {
-    // Created 0600 before SQLite opens it (files.ts): the umask cannot loosen it.
-    if (path !== ':memory:') this.warn(secureDbFile(path));
-    const db = openDb(path, { exclusive });
-    try {
-      if (path !== ':memory:') this.opts.onOpen?.(db);
-      migrate(db, MIGRATIONS);
-      if (path !== ':memory:') this.warn(secureDbSidecars(path));
-      const inner = bind(db);
-      this.deferred.adopt(inner);
-      return inner;
-    } catch (e) {
-      db.close();
-      throw storageError(e, `cannot open database ${path}`);
-    }
-  }
-
-  private open(): Inner {
-    if (this.path === ':memory:') {
-      this.mode = 'memory';
-      return this.connect(':memory:', false);
-    }
-    try {
-      if (this.opts.dataDir) this.warn(prepareDataDir(this.opts.dataDir));
-    } catch (e) {
-      const err = storageError(e, `cannot create data directory ${this.opts.dataDir}`);
-      if (this.classify(err).code !== 'STORAGE_FULL') throw err;
-      return this.standby(err);
-    }
-    try {
-      this.mode = 'normal';
-      return this.connect(this.path, false);
-    } catch (e) {
-      const err = this.classify(e);
-      if (err.code === 'STORAGE_CORRUPT') return this.replaceDamaged(undefined, err.message);
-      if (err.code !== 'STORAGE_FULL') throw err;
-      this.markFull(err, 'open');
-      if (this.fileHasData()) {
-        try {
-          this.mode = 'exclusive';
-          return this.connect(this.path, true);
-        } catch (e2) {
-          const err2 = this.classify(e2);
-          if (err2.code === 'STORAGE_CORRUPT') return this.replaceDamaged(undefined, err2.message);
-          if (err2.code !== 'STORAGE_FULL') throw err2;
-        }
-      }
-      return this.standby(err);
-    }
-  }
-
-  private standby(err: BmsError): Inner {
-    this.markFull(err, 'open');
-    this.mode = 'standby';
-    return bind(this.standIn());
-  }
-
-  private standIn(): Db {
-    const db = openDb(':memory:');
-    migrate(db, MIGRATIONS);
-    return db;
-  }
-
-  private fileHasData(): boolean {
-    try {
-      return statSync(this.path).size > 0;
-    } catch {
-      return false;
-    }
-  }
-
-  /** While on the stand-in: opens the file when there is room again (throttled). */
-  private recover(force = false): void {
-    if (this.mode !== 'standby' || this.closed) return;
-    const now = this.clock();
-    if (!force && now - this.lastAttempt < (this.opts.retryMs ?? 1000)) return;
-    this.lastAttempt = now;
-    let next: Inner;
-    try {
-      next = this.connect(this.path, false);
-    } catch (e) {
-      const err = this.classify(e);
-      if (err.code === 'STORAGE_CORRUPT') {
-        this.inner.db.close();
-        this.inner = this.replaceDamaged(undefined, err.message);
-      }
-      return;
-    }
-    this.inner.db.close();
-    this.inner = next;
-    this.mode = 'normal';
-    this.flushDeferred();
+  private constructor(
+    private readonly writer: WorkerClient,
+    ready: Extract<WorkerEvent, { event: 'ready' }>,
+    private readonly opts: SqliteStorageOptions,
+    private readonly clock: () => number,
+  ) {
+    this.path = ready.path;
+    this.identity = ready.identity;
+    this.state = ready.state;
+    this.readers = new Array<WorkerClient | undefined>(
+      this.path === ':memory:' ? 0 : Math.max(0, opts.readers ?? 2),
+    );
+    this.telemetry = this.telemetryPort();
+    this.alarms = this.alarmPort();
+    this.audit = this.auditPort();
+    this.users = this.userPort();
   }
 
   /**
-   * After the first write that the exclusive connection took: back to a normal one (or the
-   * exclusive one again, or the stand-in). Never throws: the write it follows is stored.
+   * Opens (creating if needed) the database in its writer thread; rejects with the coded
+   * error when it cannot be opened at all (a data directory that is a file...). A full disk
+   * or a damaged file does not stop it: see README.md.
    */
-  private reopenNormally(): void {
-    if (this.mode !== 'exclusive') return;
-    try {
-      this.inner.db.close();
-    } catch {
-      // closing an exclusive connection checkpoints; if that fails the WAL stays for the next
-    }
-    for (const exclusive of [false, true]) {
-      try {
-        this.inner = this.connect(this.path, exclusive);
-        this.mode = exclusive ? 'exclusive' : 'normal';
-        return;
-      } catch {
-        // try the next way
-      }
-    }
-    this.inner = this.standby(new BmsError('STORAGE_FULL', `cannot reopen ${this.path}`));
-  }
-
-  // ------------------------------------------------------------------ failures
-
-  /** A storage error, with an I/O error on a file system that has no room taken for what it is. */
-  private classify(e: unknown): BmsError {
-    const err = storageError(e, 'database');
-    if (
-      err.code === 'STORAGE_FAILED' &&
-      causeOf(err).startsWith('SQLITE_IOERR') &&
-      this.path !== ':memory:' &&
-      this.freeBytes() < NEARLY_FULL
-    ) {
-      return new BmsError('STORAGE_FULL', err.message, err.details);
-    }
-    return err;
-  }
-
-  private freeBytes(): number {
-    try {
-      const s = statfsSync(dirname(this.path));
-      return s.bavail * s.bsize;
-    } catch {
-      return Infinity;
-    }
-  }
-
-  private markFull(err: BmsError, kind: WriteKind): void {
-    this.fullKinds.add(kind);
-    if (this.full) return;
-    this.full = {
-      code: 'STORAGE_FULL',
-      message: `the disk holding ${this.path} is full: ${err.message}`,
-      since: this.clock(),
-    };
-    this.changed();
-  }
-
-  private clearFull(): void {
-    this.fullKinds.clear();
-    if (!this.full) return;
-    this.full = undefined;
-    this.changed();
-  }
-
-  /**
-   * A write of `kind` was stored. It proves there is room for its own kind only: a small
-   * alarm record may fit in a page while the next batch of samples does not.
-   */
-  private wrote(kind: Exclude<WriteKind, 'open'>): void {
-    if (this.mode === 'exclusive') this.reopenNormally();
-    if (!this.full || this.mode === 'standby') return;
-    this.fullKinds.delete(kind);
-    this.fullKinds.delete('open');
-    if (this.fullKinds.size === 0) this.clearFull();
-  }
-
-  /**
-   * Whether the disk has room again, for when no write of the kind that failed comes by
-   * (no samples while every pack is offline): free space on the file system, and the file
-   * below SQLite's page cap (`max_page_count`).
-   */
-  private roomAgain(): boolean {
-    if (this.freeBytes() < NEARLY_FULL) return false;
-    try {
-      const db = this.inner.db;
-      const pages = db.pragma('page_count', { simple: true }) as number;
-      const cap = db.pragma('max_page_count', { simple: true }) as number;
-      return pages < cap;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * Moves the damaged file aside and opens a fresh one (or the stand-in when there is no
-   * room for one). `old` is the connection to close first, if open.
-   */
-  private replaceDamaged(old: Inner | undefined, detail: string): Inner {
-    const accounts = old ? readAccounts(old.db) : undefined;
-    try {
-      old?.db.close();
-    } catch {
-      // a damaged file may refuse its closing checkpoint: the WAL is moved aside with it
-    }
-    try {
-      this.lastSetAside = setAside(this.path, this.clock());
-    } catch (e) {
-      // Cannot move it (permissions): keep serving what still reads, and say so.
-      this.stuck = {
-        code: 'STORAGE_CORRUPT',
-        message: `the database ${this.path} is damaged (${detail}) and could not be set aside: ${(e as Error).message}`,
-        since: this.clock(),
-      };
-      this.changed();
-      this.mode = 'normal';
-      return this.connect(this.path, false);
-    }
-    this.generation++;
-    let fresh: Inner;
-    try {
-      this.mode = 'normal';
-      fresh = this.connect(this.path, false);
-    } catch (e) {
-      const err = this.classify(e);
-      if (err.code !== 'STORAGE_FULL') throw err;
-      fresh = this.standby(err);
-    }
-    if (accounts && this.mode !== 'standby') {
-      try {
-        writeAccounts(fresh.db, accounts);
-      } catch {
-        // no room for them now: the accounts stay readable in the set-aside file
-      }
-    }
-    this.deferred.carryOver(fresh);
-    this.changed();
-    return fresh;
-  }
-
-  /** The current stores for a write, or undefined on the stand-in (nothing is written there). */
-  private writable(): Inner | undefined {
-    this.recover();
-    return this.mode === 'standby' ? undefined : this.inner;
-  }
-
-  /**
-   * Runs one store call. Writes first flush what waits (order is kept); a full disk is
-   * recorded; a damaged file is replaced, then a write is tried once more on the fresh file
-   * while a read answers STORAGE_CORRUPT.
-   */
-  private run<T>(write: WriteKind | false, what: string, fn: (s: Inner) => T): T {
-    if (this.closed) throw new BmsError('STORAGE_FAILED', `${what}: the storage is closed`);
-    if (write) {
-      this.recover();
-      if (this.mode === 'standby') {
-        throw new BmsError(
-          'STORAGE_FULL',
-          `${what}: the database file cannot be opened (disk full); nothing is written until there is room`,
-        );
-      }
-      this.flushDeferred();
-    }
-    const kind = write === 'open' ? 'records' : write;
-    const gen = this.generation;
-    try {
-      const r = fn(this.inner);
-      if (kind) this.wrote(kind);
-      return r;
-    } catch (e) {
-      const err = this.failed(e, gen, kind || 'records');
-      if (!(err.code === 'STORAGE_CORRUPT' && kind && this.generation !== gen)) throw err;
-      if (this.mode === 'standby') throw this.noRoom(what);
-    }
-    // The write met a damaged file, now replaced by a fresh one: once more there.
-    try {
-      const r = fn(this.inner);
-      this.wrote(kind);
-      return r;
-    } catch (e) {
-      throw this.failed(e, -1, kind);
-    }
-  }
-
-  /**
-   * Classifies a failure of a store call made on connection `gen` and reacts: a full disk
-   * is recorded, a damaged file (met on the current connection) replaced.
-   */
-  private failed(e: unknown, gen: number, kind: WriteKind): BmsError {
-    const err = this.classify(e);
-    if (err.code === 'STORAGE_FULL') this.markFull(err, kind);
-    if (err.code === 'STORAGE_CORRUPT' && this.mode !== 'memory' && gen === this.generation) {
-      const detail = err.message;
-      this.inner = this.replaceDamaged(this.inner, detail);
-      return new BmsError(
-        'STORAGE_CORRUPT',
-        `${detail}; the damaged file was set aside and a fresh database opened (see the recovery steps in the storage-sqlite README)`,
-        err.details,
-      );
-    }
-    return err;
-  }
-
-  /** Writes what waits in memory (twice if the first try met a damaged file, replaced since). */
-  private flushDeferred(): void {
-    for (let round = 0; round < 2; round++) {
-      if (this.deferred.size === 0 || this.mode === 'standby') return;
-      const gen = this.generation;
-      let err: BmsError | undefined;
-      try {
-        err = this.deferred.flush(this.inner);
-      } catch (e) {
-        err = this.classify(e);
-      }
-      if (!err) return this.wrote('records');
-      this.failed(err, gen, 'records');
-      if (this.generation === gen) return;
-    }
-  }
-
-  /**
-   * An operation of the write-behind (deferred.ts): tried on the file, kept in memory when
-   * the storage cannot take it; what made it wait is handled like any failure.
-   */
-  private defer<T>(what: string, fn: (s: Inner | undefined) => T): T {
-    if (this.closed) throw new BmsError('STORAGE_FAILED', `${what}: the storage is closed`);
-    this.flushDeferred();
-    const gen = this.generation;
-    let r: T;
-    try {
-      r = fn(this.writable());
-    } catch (e) {
-      throw this.failed(e, gen, 'records');
-    }
-    const waited = this.deferred.takeError();
-    if (!waited) {
-      if (this.mode !== 'standby') this.wrote('records');
-    } else {
-      this.failed(waited, gen, 'records');
-      if (this.generation !== gen) this.flushDeferred();
-    }
-    return r;
-  }
-
-  // ------------------------------------------------------------------ the stores
-
-  private telemetryFacade(): TelemetryStore {
-    const read = <T>(what: string, fn: (t: SqliteTelemetry) => T): T =>
-      this.run(false, what, (s) => fn(s.telemetry));
-    const write = <T>(what: string, fn: (t: SqliteTelemetry) => T): T =>
-      this.run('telemetry', what, (s) => fn(s.telemetry));
-    return {
-      writeSamples: (samples: readonly Sample[]) =>
-        write('cannot write samples', (t) => t.writeSamples(samples)),
-      rollup: (now: number) => write('cannot fold rollups', (t) => t.rollup(now)),
-      applyRetention: (now: number, policy?: RetentionPolicy) =>
-        write('cannot apply retention', (t) => t.applyRetention(now, policy)),
-      history: (q: HistoryQuery): HistoryResult => read('cannot read history', (t) => t.history(q)),
-      latest: (packId: string) => read('cannot read the latest sample', (t) => t.latest(packId)),
-      dailyFiles: (packId?: string): DailyFile[] =>
-        read('cannot list daily files', (t) => t.dailyFiles(packId)),
-      deleteDay: (packId: string, date: string) =>
-        write('cannot delete a day', (t) => t.deleteDay(packId, date)),
-      exportCsv: (packId: string, from: number, to: number, fields?: readonly Field[]) =>
-        read('cannot export CSV', (t) => t.exportCsv(packId, from, to, fields)),
-      rawBytesPerSample: () => read('cannot measure', (t) => t.rawBytesPerSample()),
-    };
-  }
-
-  private alarmFacade(): AlarmStore {
-    const d = this.deferred;
-    return {
-      raise: (e: NewAlarm) => this.defer('cannot record an alarm', (s) => d.raise(s, e)),
-      clear: (id: number, at: number) =>
-        this.defer('cannot clear an alarm', (s) => d.clear(s, id, at)),
-      acknowledge: (id: number, by: string, at: number) =>
-        this.defer('cannot acknowledge an alarm', (s) => d.acknowledge(s, id, by, at)),
-      list: (q: AlarmQuery = {}): AlarmEvent[] =>
-        d.mergeAlarms(
-          this.run(false, 'cannot list alarm events', (s) => s.alarms.list(q)),
-          q,
-        ),
-      counts: (packId?: string) =>
-        d.mergeCounts(
-          this.run(false, 'cannot count alarm events', (s) => s.alarms.counts(packId)),
-          packId,
-        ),
-    };
-  }
-
-  private auditFacade(): AuditStore {
-    const d = this.deferred;
-    return {
-      append: (e: Omit<AuditEntry, 'id'>) =>
-        this.defer('cannot append to the audit log', (s) => d.append(s, e)),
-      list: (q: { packId?: string; user?: string; limit?: number } = {}) =>
-        d.mergeAudit(
-          this.run(false, 'cannot list the audit log', (s) => s.audit.list(q)),
-          q,
-        ),
-    };
-  }
-
-  /**
-   * Users: reads and account changes go to the file (an account change needs room: it fails
-   * with STORAGE_FULL); a login's session and a logout wait in memory when the disk is full.
-   * Any method the SQLite store has is reachable (a Proxy), so methods added there need no
-   * change here; `delete` and `deleteUserTokens` also end the user's memory sessions.
-   */
-  private userFacade(): SqliteUsers {
-    const d = this.deferred;
-    const own = {
-      createToken: (t: Parameters<SqliteUsers['createToken']>[0]): void => {
-        this.defer('cannot store the session', (s) => {
-          if (!s) {
-            if (t.kind !== 'session') throw this.noRoom('cannot store the token');
-            d.keepSession(this.noRoom('cannot store the session'), { ...t, kind: 'session' });
-            return;
-          }
-          try {
-            s.users.createToken(t);
-          } catch (err) {
-            if (!this.waitable(err) || t.kind !== 'session') throw err;
-            d.keepSession(err, { ...t, kind: 'session' });
-          }
-        });
-      },
-      findToken: (hash: string, now: number = this.clock()) => {
-        if (typeof hash !== 'string' || d.loggedOutHere(hash)) return undefined;
-        const stored = this.run(false, 'cannot read tokens', (s) => s.users.findToken(hash, now));
-        if (stored) return stored;
-        const t = d.session(hash, now);
-        if (!t) return undefined;
-        return t.expiresAt === undefined
-          ? { username: t.username, kind: t.kind }
-          : { username: t.username, kind: t.kind, expiresAt: t.expiresAt };
-      },
-      deleteToken: (hash: string): void => {
-        if (typeof hash !== 'string' || d.dropSession(hash)) return;
-        this.defer('cannot delete the token', (s) => {
-          if (!s) return d.keepLogout(this.noRoom('cannot delete the token'), hash);
-          try {
-            s.users.deleteToken(hash);
-          } catch (err) {
-            if (!this.waitable(err)) throw err;
-            d.keepLogout(err, hash);
-          }
-        });
-      },
-    };
-    const reads = new Set(['get', 'list', 'count', 'listTokens']);
-    return new Proxy({} as SqliteUsers, {
-      get: (_t, prop) => {
-        if (typeof prop === 'string' && prop in own) return own[prop as keyof typeof own];
-        return (...args: unknown[]) => {
-          const write = !(typeof prop === 'string' && reads.has(prop));
-          const result = this.run(write && 'records', `users.${String(prop)}`, (s) => {
-            const fn = (s.users as unknown as Record<PropertyKey, unknown>)[prop];
-            if (typeof fn !== 'function') {
-              throw new BmsError('STORAGE_FAILED', `the user store has no ${String(prop)}`);
-            }
-            return (fn as (...a: unknown[]) => unknown).apply(s.users, args);
-          });
-          if ((prop === 'delete' || prop === 'deleteUserTokens') && typeof args[0] === 'string') {
-            const opt = args[1] as { kind?: unknown; except?: unknown } | string | undefined;
-            const kind = typeof opt === 'string' ? opt : opt?.kind;
-            const except = typeof opt === 'object' ? opt?.except : undefined;
-            if (kind !== 'api') {
-              const dropped = d.dropSessionsOf(
-                args[0],
-                typeof except === 'string' ? except : undefined,
-              );
-              // Sessions that lived in memory end too, and the server closes their streams.
-              if (prop === 'deleteUserTokens' && Array.isArray(result)) {
-                return [...new Set([...(result as string[]), ...dropped])];
-              }
-            }
-          }
-          return result;
-        };
-      },
+  static async open(opts: SqliteStorageOptions = {}): Promise<SqliteStorage> {
+    const clock = opts.clock ?? Date.now;
+    const { clock: _c, onWarning, readers: _r, ...rest } = opts;
+    const fileOpts: Omit<FileOptions, 'clock' | 'onOpen' | 'onWarning'> = rest;
+    // The writer's events before the storage exists (it is made once the writer is ready).
+    const made: { storage?: SqliteStorage } = {};
+    const early: WorkerEvent[] = [];
+    let settle: ((e: WorkerEvent) => void) | undefined;
+    const writer = new WorkerClient(workerEntry(), { role: 'writer', options: fileOpts }, (e) => {
+      if (e.event === 'warning') onWarning?.(e.message);
+      else if (made.storage) made.storage.onWriterEvent(e);
+      else if (e.event === 'ready' || e.event === 'failed') settle?.(e);
+      else early.push(e);
     });
+    const first = await new Promise<WorkerEvent>((resolve) => (settle = resolve));
+    if (first.event !== 'ready') {
+      await writer.terminate();
+      throw first.event === 'failed'
+        ? fromWire(first.error)
+        : new BmsError('STORAGE_FAILED', 'the storage thread did not start');
+    }
+    const storage = new SqliteStorage(writer, first, opts, clock);
+    made.storage = storage;
+    for (const e of early) storage.onWriterEvent(e);
+    return storage;
   }
 
-  private waitable(e: unknown): boolean {
-    const code = this.classify(e).code;
-    return code === 'STORAGE_FULL' || code === 'STORAGE_READ_ONLY' || code === 'STORAGE_CORRUPT';
+  // ------------------------------------------------------------------ threads
+
+  private onWriterEvent(e: WorkerEvent): void {
+    if (e.event === 'state') {
+      const replaced = e.state.generation !== this.state.generation;
+      this.state = e.state;
+      // A fresh file, or not open normally any more: readers let go of the old one.
+      if (replaced || e.state.mode !== 'normal') void this.resetReaders();
+    } else if (e.event === 'health') {
+      for (const l of [...this.listeners]) l();
+    }
   }
 
-  private noRoom(what: string): BmsError {
-    return new BmsError(
-      'STORAGE_FULL',
-      `${what}: the database file cannot be opened (disk full); kept in memory until there is room`,
+  private async resetReaders(): Promise<void> {
+    await Promise.all(
+      this.readers.map((r) =>
+        r?.alive ? r.call('reader.close', [], this.clock()).catch(() => undefined) : undefined,
+      ),
     );
   }
 
-  // ------------------------------------------------------------------ health
+  private write<T>(op: string, ...args: unknown[]): Promise<T> {
+    if (this.closed) return Promise.reject(this.closedError(op));
+    return this.writer.call<T>(op, args, this.clock());
+  }
 
-  health(): StorageHealth {
-    const problems: StorageProblem[] = [];
-    if (this.mode !== 'memory') {
-      const files = setAsideFiles(this.path);
-      if (files.length > 0) {
-        problems.push({
-          code: 'STORAGE_CORRUPT',
-          message: `the database was found damaged and set aside as ${files.map((f) => f.file).join(', ')}; a fresh one is in use. Recover the old data (packages/storage-sqlite README, "Damaged database"), then move or delete the set-aside file to clear this`,
-          since: files[0]!.at,
-          files: files.map((f) => f.file),
-        });
-      } else if (this.stuck) problems.push(this.stuck);
+  /** A reader for a telemetry read: the least busy one, started when first needed. */
+  private reader(): WorkerClient | undefined {
+    if (this.readers.length === 0 || this.state.mode !== 'normal') return undefined;
+    let best = -1;
+    for (let i = 0; i < this.readers.length; i++) {
+      const k = (this.nextReader + i) % this.readers.length;
+      const r = this.readers[k];
+      if (!r || !r.alive) {
+        this.readers[k] = new WorkerClient(workerEntry(), { role: 'reader', path: this.path });
+        best = k;
+        break;
+      }
+      if (best < 0 || r.busy < this.readers[best]!.busy) best = k;
     }
-    if (this.full) problems.push({ ...this.full });
-    return { problems, deferred: this.deferred.size };
+    this.nextReader = (best + 1) % this.readers.length;
+    return this.readers[best];
+  }
+
+  /**
+   * A telemetry read: on a reader while the file is open normally, else on the writer. A
+   * reader that met damage has the writer set the file aside before the read answers
+   * STORAGE_CORRUPT (so health() says so at once), as a read of the writer would.
+   */
+  private async read<T>(op: string, ...args: unknown[]): Promise<T> {
+    if (this.closed) throw this.closedError(op);
+    const r = this.reader();
+    if (!r) return this.writer.call<T>(op, args, this.clock());
+    const generation = this.state.generation;
+    try {
+      return await r.call<T>(op, args, this.clock(), generation);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // A reader that could not read (the file being replaced, locked for a moment): the
+      // writer's connection answers instead.
+      if (code === 'STORAGE_FAILED') return this.writer.call<T>(op, args, this.clock());
+      if (code !== 'STORAGE_CORRUPT') throw e;
+      const message = await this.writer.call<string>(
+        'storage.damaged',
+        [generation, (e as Error).message],
+        this.clock(),
+      );
+      throw new BmsError('STORAGE_CORRUPT', message, (e as BmsError).details);
+    }
+  }
+
+  private closedError(what: string): BmsError {
+    return new BmsError('STORAGE_FAILED', `${what}: the storage is closed`);
+  }
+
+  // ------------------------------------------------------------------ telemetry
+
+  private telemetryPort(): TelemetryStore {
+    return {
+      writeSamples: (origin: Origin, samples: readonly Sample[]) =>
+        this.write<void>('telemetry.writeSamples', origin, samples),
+      // Pack by pack, so other calls to the writer (a login, an alarm) go between them.
+      rollup: async (now: number) => {
+        if (!Number.isFinite(now))
+          throw new BmsError('REQUEST_INVALID', `rollup: now must be a time in ms, got ${now}`);
+        for (const pack of await this.write<number[]>('telemetry.packs'))
+          await this.write<void>('telemetry.rollupPack', pack, now);
+      },
+      applyRetention: (now: number, policy?: RetentionPolicy) =>
+        this.write<void>('telemetry.applyRetention', now, policy),
+      history: (scope: Scope, q: HistoryQuery) =>
+        this.read<HistoryResult>('telemetry.history', scope, q),
+      latest: (scope: Scope, packId: string) =>
+        this.read<Sample | undefined>('telemetry.latest', scope, packId),
+      dailyFiles: (scope: Scope, packId?: string) =>
+        this.read<DailyFile[]>('telemetry.dailyFiles', scope, packId),
+      deleteDay: (scope: Scope, packId: string, date: string) =>
+        this.write<number>('telemetry.deleteDay', scope, packId, date),
+      exportCsv: async (scope: Scope, q: ExportQuery) => {
+        const plan = await this.plan(scope, q);
+        return this.csvChunks(plan);
+      },
+      exportRows: async (scope: Scope, q: ExportQuery): Promise<RowExport> => {
+        const plan = await this.plan(scope, q);
+        return { fields: [...plan.fields], batches: this.rowBatches(plan) };
+      },
+    };
+  }
+
+  /** Checks an export and fixes its columns, step by step (the layouts of a long range in chunks). */
+  private async plan(scope: Scope, q: ExportQuery): Promise<ExportPlan & { generation: number }> {
+    const generation = this.state.generation;
+    const start = await this.read<{ plan: ExportPlan; scanFrom: number | null }>(
+      'telemetry.startExport',
+      scope,
+      q,
+    );
+    if (start.scanFrom === null) return { ...start.plan, generation };
+    const fields = new Set<string>();
+    for (let from: number | null = start.scanFrom; from !== null;) {
+      const step: { fields: string[]; next: number | null } = await this.read(
+        'telemetry.scanLayouts',
+        start.plan,
+        from,
+      );
+      for (const f of step.fields) fields.add(f);
+      from = step.next;
+    }
+    return { ...start.plan, fields: sortFields(fields), generation };
+  }
+
+  /**
+   * The chunks of an export, each asked for one chunk ahead of the consumer (so the next is
+   * being read while the last is written out, and at most two are held).
+   */
+  private async *chunks<T>(
+    plan: ExportPlan & { generation: number },
+    op: string,
+  ): AsyncGenerator<T & { next: number | null }> {
+    const { generation, ...p } = plan;
+    const fetch = (after: number) => this.read<T & { next: number | null }>(op, p, after);
+    let pending: Promise<T & { next: number | null }> | undefined =
+      p.pack === null ? undefined : fetch(p.from);
+    while (pending) {
+      const chunk = await pending;
+      if (this.state.generation !== generation) {
+        throw new BmsError(
+          'STORAGE_CORRUPT',
+          'the database was replaced while it was being exported (it was found damaged); export again',
+        );
+      }
+      pending = chunk.next === null ? undefined : fetch(chunk.next);
+      // Whoever stops reading early leaves the prefetched chunk unread: nothing waits on it.
+      pending?.catch(() => undefined);
+      yield chunk;
+    }
+  }
+
+  private async *csvChunks(plan: ExportPlan & { generation: number }): AsyncGenerator<string> {
+    yield header(plan.fields);
+    for await (const c of this.chunks<{ text: string }>(plan, 'telemetry.csvChunk')) {
+      if (c.text.length > 0) yield c.text;
+    }
+  }
+
+  private async *rowBatches(plan: ExportPlan & { generation: number }): AsyncGenerator<RowBatch> {
+    for await (const c of this.chunks<RowBatch>(plan, 'telemetry.rowChunk')) {
+      if (c.times.length > 0) yield { times: c.times, values: c.values };
+    }
+  }
+
+  // ------------------------------------------------------------------ records
+
+  private alarmPort(): AlarmStore {
+    return {
+      raise: (origin: Origin, e: NewAlarm) => this.write<AlarmEvent>('alarms.raise', origin, e),
+      clear: (scope: Scope, id: string, at: number) =>
+        this.write<void>('alarms.clear', scope, id, at),
+      acknowledge: (scope: Scope, id: string, by: string, at: number) =>
+        this.write<boolean>('alarms.acknowledge', scope, id, by, at),
+      get: (scope: Scope, ref: RecordRef) =>
+        this.write<AlarmEvent | undefined>('alarms.get', scope, ref),
+      list: (scope: Scope, q?: AlarmQuery) => this.write<AlarmEvent[]>('alarms.list', scope, q),
+      counts: (scope: Scope, packId?: string) =>
+        this.write<Record<string, number>>('alarms.counts', scope, packId),
+    };
+  }
+
+  private auditPort(): AuditStore {
+    return {
+      append: async (origin: Origin, e: NewAuditEntry) => {
+        // What JSON cannot hold is refused here, naming the field (a function would not
+        // even cross to the writer thread).
+        if (typeof e === 'object' && e !== null) {
+          recordChecks.json(e.old, 'old');
+          recordChecks.json(e.new, 'new');
+        }
+        return this.write<AuditEntry>('audit.append', origin, e);
+      },
+      list: (scope: Scope, q?: AuditQuery) => this.write<AuditEntry[]>('audit.list', scope, q),
+    };
+  }
+
+  private userPort(): SqliteUserStore {
+    return {
+      create: (origin: Origin, user: NewUser, hash: string) =>
+        this.write<User>('users.create', origin, user, hash),
+      get: (scope: Scope, name: string) =>
+        this.write<(User & { passwordHash: string }) | undefined>('users.get', scope, name),
+      list: (scope: Scope) => this.write<User[]>('users.list', scope),
+      count: (scope: Scope) => this.write<number>('users.count', scope),
+      setPassword: (scope: Scope, name: string, hash: string) =>
+        this.write<void>('users.setPassword', scope, name, hash),
+      setRole: (scope: Scope, name: string, role: Role) =>
+        this.write<void>('users.setRole', scope, name, role),
+      delete: (scope: Scope, name: string) => this.write<void>('users.delete', scope, name),
+      createToken: (scope: Scope, t: NewToken) => this.write<void>('users.createToken', scope, t),
+      findToken: (hash: string, now?: number) =>
+        this.write<FoundToken | undefined>(
+          'users.findToken',
+          ...(now === undefined ? [hash] : [hash, now]),
+        ),
+      deleteToken: (hash: string) => this.write<void>('users.deleteToken', hash),
+      listTokens: (scope: Scope, name: string) =>
+        this.write<TokenInfo[]>('users.listTokens', scope, name),
+      deleteUserTokens: (scope: Scope, name: string, filter?: TokenFilter) =>
+        this.write<string[]>('users.deleteUserTokens', scope, name, filter),
+      purgeExpiredTokens: (now: number) => this.write<number>('users.purgeExpiredTokens', now),
+    };
+  }
+
+  // ------------------------------------------------------------------ health and files
+
+  health(): Promise<StorageHealth> {
+    return this.write<StorageHealth>('storage.health');
   }
 
   onHealth(listener: () => void): () => void {
@@ -679,118 +390,34 @@ export class SqliteStorage implements Storage {
     return () => this.listeners.delete(listener);
   }
 
-  private changed(): void {
-    if (this.listeners.size === 0) return;
-    queueMicrotask(() => {
-      for (const l of [...this.listeners]) l();
-    });
+  /** quick_check (in its own thread, on its own connection); a damaged file is set aside. */
+  checkIntegrity(opts: { timeoutMs?: number } = {}): Promise<IntegrityReport> {
+    return this.write<IntegrityReport>('storage.checkIntegrity', opts);
   }
 
-  /**
-   * Writes what waits, opens the file if it was not open for lack of space, and clears the
-   * full disk when the file system has room again although no write of the failed kind
-   * came by. The gateway calls it after each flush of its sample writer.
-   */
-  retry(): void {
+  retry(): Promise<void> {
+    return this.write<void>('storage.retry');
+  }
+
+  /** Merges a set-aside (or recovered) database into this one (`openbms db merge`; run it with OpenBMS stopped). */
+  merge(sourcePath: string): Promise<MergeReport> {
+    return this.write<MergeReport>('storage.merge', sourcePath);
+  }
+
+  /** On-disk bytes of the raw tier per stored sample (for the bench; not part of the port). */
+  rawBytesPerSample(): Promise<number> {
+    return this.write<number>('telemetry.rawBytesPerSample');
+  }
+
+  /** Writes what waits if it can, closes the file and ends the threads. */
+  async close(): Promise<void> {
     if (this.closed) return;
-    this.recover(true);
-    this.flushDeferred();
-    if (this.full && this.mode !== 'standby' && this.roomAgain()) {
-      if (this.mode === 'exclusive') this.reopenNormally();
-      // reopenNormally may have fallen back to the stand-in.
-      if ((this.mode as Mode) !== 'standby') this.clearFull();
-    }
-  }
-
-  /**
-   * quick_check of the file: in a worker thread on its own read-only connection, or on the
-   * main connection while it is exclusive (disk full). A damaged file is set aside and a
-   * fresh one opened, as when a query meets damage. `timeoutMs` (default 60 s) bounds the
-   * wait: past it the result is `unfinished` and the worker ends on its own.
-   */
-  async checkIntegrity(opts: { timeoutMs?: number } = {}): Promise<IntegrityReport> {
-    const t0 = performance.now();
-    const ms = (): number => Math.round(performance.now() - t0);
-    if (this.closed || this.mode === 'memory' || this.mode === 'standby') {
-      return {
-        result: 'unfinished',
-        detail: this.mode === 'standby' ? 'the file is not open (disk full)' : 'no file',
-        ms: ms(),
-      };
-    }
-    const gen = this.generation;
-    let lines: string[];
-    if (this.mode === 'exclusive') {
-      try {
-        lines = quickCheckSync(this.inner.db);
-      } catch (e) {
-        const err = this.classify(e);
-        if (err.code !== 'STORAGE_CORRUPT')
-          return { result: 'unfinished', detail: err.message, ms: ms() };
-        lines = [err.message];
-      }
-    } else {
-      const r = await quickCheckInWorker(this.path, opts.timeoutMs ?? 60_000);
-      if (r.kind === 'timeout') {
-        return {
-          result: 'unfinished',
-          detail: `not finished in ${opts.timeoutMs ?? 60_000} ms`,
-          ms: ms(),
-        };
-      }
-      if (r.kind === 'error') {
-        const err = storageError(
-          Object.assign(new Error(r.message), { code: r.code }),
-          'quick_check',
-        );
-        if (err.code !== 'STORAGE_CORRUPT')
-          return { result: 'unfinished', detail: err.message, ms: ms() };
-        lines = [r.message];
-      } else lines = r.lines;
-    }
-    if (lines.length === 1 && lines[0] === 'ok') return { result: 'ok', detail: 'ok', ms: ms() };
-    const detail = `quick_check: ${lines.slice(0, 3).join('; ')}`;
-    if (this.closed || gen !== this.generation) {
-      // The file was replaced meanwhile (a query met the damage first).
-      return { result: 'corrupt', detail, ms: ms() };
-    }
-    this.inner = this.replaceDamaged(this.inner, detail);
-    const aside = this.lastSetAside;
-    return { result: 'corrupt', detail, ms: ms(), ...(aside ? { setAside: aside } : {}) };
-  }
-
-  /**
-   * Merges another OpenBMS database (the set-aside damaged file, or a recovered copy) into
-   * this one, then folds the rollups: see merge.ts. Run it with OpenBMS stopped.
-   */
-  merge(sourcePath: string): MergeReport {
-    if (this.closed || this.mode !== 'normal') {
-      throw new BmsError(
-        'STORAGE_FAILED',
-        `cannot merge into ${this.path}: it is not open normally (${this.closed ? 'closed' : 'disk full'})`,
-      );
-    }
-    const src = openReadOnly(sourcePath);
-    try {
-      const report = mergeDatabase(this.inner.db, this.telemetry, src);
-      this.telemetry.rollup(this.clock());
-      return report;
-    } catch (e) {
-      throw storageError(e, `merging ${sourcePath}`);
-    } finally {
-      src.close();
-    }
-  }
-
-  /** Writes what waits if it can, then closes. */
-  close(): void {
-    if (this.closed) return;
-    try {
-      this.retry();
-    } catch {
-      // closing anyway: what could not be written is reported by health() until now
-    }
     this.closed = true;
-    this.inner.db.close();
+    try {
+      await this.writer.call('storage.close', [], this.clock());
+    } catch {
+      // closing anyway: the writer says what it could not write in its health until now
+    }
+    await Promise.all([this.writer, ...this.readers].map((w) => w?.terminate()));
   }
 }

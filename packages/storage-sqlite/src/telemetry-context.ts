@@ -4,6 +4,7 @@
  * rolled-back row survives), the rollup watermarks, and the error mapping of every call.
  */
 import { BmsError } from '@openbms/core';
+import type { Origin } from '@openbms/storage';
 import { storageError, type Db } from './db.js';
 import { ByteReader, ByteWriter } from './telemetry-codec.js';
 import { layoutFields } from './telemetry-fields.js';
@@ -11,6 +12,12 @@ import { Layout } from './telemetry-rows.js';
 import { ROLLUP_TIERS, STEP, type RollupTier } from './telemetry-schema.js';
 
 export type Watermarks = Record<RollupTier, number>;
+
+/** A checked scope that names a gateway (queries naming a pack). */
+export interface GatewayScope {
+  orgIds: readonly string[];
+  gatewayId: string;
+}
 
 /** The part of a better-sqlite3 statement used here (kept local: no library types leak). */
 export interface Statement {
@@ -25,13 +32,21 @@ export class TelemetryCtx {
   readonly w = new ByteWriter();
   readonly r = new ByteReader();
   private readonly stmts = new Map<string, Statement>();
-  private packIds = new Map<string, number>();
+  /** `<gateway>\0<pack name>` -> the interned id and the organisation. */
+  private packIds = new Map<string, { id: number; orgId: string }>();
   private layoutsById = new Map<number, Layout>();
   private layoutsByKey = new Map<string, Layout>();
   private layoutsByFields = new Map<string, Layout>();
   private marks = new Map<number, Watermarks | null>();
 
-  constructor(readonly db: Db) {}
+  /**
+   * `cacheMarks: false` for a reader connection: another connection folds rollups, so the
+   * watermarks are read at each query instead of being kept.
+   */
+  constructor(
+    readonly db: Db,
+    private readonly cacheMarks = true,
+  ) {}
 
   stmt(sql: string): Statement {
     let s = this.stmts.get(sql);
@@ -68,6 +83,30 @@ export class TelemetryCtx {
     return ts;
   }
 
+  /**
+   * At most `limit` rows of a pack with `from <= ts <= to`, in time order, as `scan` gives
+   * them (times returned, blobs end to end in the reader): one chunk of an export.
+   */
+  scanLimit(table: string, pack: number, from: number, to: number, limit: number): number[] {
+    const where = `FROM ${table} WHERE pack = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?`;
+    const row = this.stmt(
+      `SELECT group_concat(ts) AS ts, CAST(group_concat(data, '') AS BLOB) AS data FROM (SELECT ts, data ${where})`,
+    ).get(pack, from, to, limit) as { ts: string | null; data: Buffer | null };
+    let ts = row.ts === null ? [] : row.ts.split(',').map(Number);
+    let blob = row.data;
+    if (!ts.every((t, i) => i === 0 || t > ts[i - 1]!)) {
+      // Should the aggregate ever see the rows out of order: fetch them one by one instead.
+      const rows = this.stmt(`SELECT ts, data ${where}`).all(pack, from, to, limit) as {
+        ts: number;
+        data: Buffer;
+      }[];
+      ts = rows.map((r) => r.ts);
+      blob = Buffer.concat(rows.map((r) => r.data));
+    }
+    this.r.reset(blob ?? new Uint8Array(0));
+    return ts;
+  }
+
   /** Runs `fn` in one transaction; any failure becomes a STORAGE_* (or its own) BmsError. */
   write<T>(what: string, fn: () => T): T {
     try {
@@ -94,22 +133,37 @@ export class TelemetryCtx {
     this.marks = new Map();
   }
 
-  /** The interned id of a pack; with `create`, inserts it (inside a write transaction). */
-  packId(name: string, create: true): number;
-  packId(name: string, create: false): number | undefined;
-  packId(name: string, create: boolean): number | undefined {
-    let id = this.packIds.get(name);
-    if (id !== undefined) return id;
-    const row = this.stmt('SELECT id FROM telemetry_packs WHERE name = ?').get(name) as
-      { id: number } | undefined;
-    if (row) id = row.id;
-    else if (create) {
-      id = Number(
-        this.stmt('INSERT INTO telemetry_packs (name) VALUES (?)').run(name).lastInsertRowid,
-      );
-    } else return undefined;
-    this.packIds.set(name, id);
+  /** A pack of a gateway: its interned id and organisation, or undefined when never written. */
+  pack(gatewayId: string, name: string): { id: number; orgId: string } | undefined {
+    const key = `${gatewayId}\u0000${name}`;
+    const cached = this.packIds.get(key);
+    if (cached) return cached;
+    const row = this.stmt(
+      'SELECT id, org_id AS orgId FROM telemetry_packs WHERE gateway_id = ? AND name = ?',
+    ).get(gatewayId, name) as { id: number; orgId: string } | undefined;
+    if (row) this.packIds.set(key, row);
+    return row;
+  }
+
+  /** The interned id of a pack a write names, inserted for its origin when new (inside a write transaction). */
+  packFor(origin: Origin, name: string): number {
+    const p = this.pack(origin.gatewayId, name);
+    if (p) return p.id;
+    const id = Number(
+      this.stmt('INSERT INTO telemetry_packs (org_id, gateway_id, name) VALUES (?, ?, ?)').run(
+        origin.orgId,
+        origin.gatewayId,
+        name,
+      ).lastInsertRowid,
+    );
+    this.packIds.set(`${origin.gatewayId}\u0000${name}`, { id, orgId: origin.orgId });
     return id;
+  }
+
+  /** A pack as a query of `scope` sees it: undefined when unknown or of an organisation outside it. */
+  scopedPack(scope: GatewayScope, name: string): number | undefined {
+    const p = this.pack(scope.gatewayId, name);
+    return p && scope.orgIds.includes(p.orgId) ? p.id : undefined;
   }
 
   packs(): { id: number; name: string }[] {
@@ -159,7 +213,7 @@ export class TelemetryCtx {
 
   /** Up to where each rollup tier of a pack is folded; null before the first rollup. */
   watermarks(pack: number): Watermarks | null {
-    let m = this.marks.get(pack);
+    let m = this.cacheMarks ? this.marks.get(pack) : undefined;
     if (m !== undefined) return m;
     const rows = this.stmt(
       'SELECT tier, done_until FROM telemetry_rollup_state WHERE pack = ?',

@@ -8,7 +8,7 @@
  */
 import { BmsError } from '@openbms/core';
 import type { Field, HistoryQuery, HistoryResult, Series, Tier } from '@openbms/storage';
-import type { TelemetryCtx } from './telemetry-context.js';
+import type { GatewayScope, TelemetryCtx } from './telemetry-context.js';
 import { checkFields, sortFields } from './telemetry-fields.js';
 import {
   Aggregator,
@@ -135,11 +135,11 @@ export function checkQuery(q: HistoryQuery): void {
   }
 }
 
-export function history(ctx: TelemetryCtx, q: HistoryQuery): HistoryResult {
+export function history(ctx: TelemetryCtx, scope: GatewayScope, q: HistoryQuery): HistoryResult {
   checkQuery(q);
   const maxPoints = q.maxPoints ?? DEFAULT_MAX_POINTS;
   return ctx.read('cannot read history', () => {
-    const pack = ctx.packId(q.packId, false);
+    const pack = ctx.scopedPack(scope, q.packId);
     const resolution =
       q.resolution && q.resolution !== 'auto'
         ? q.resolution

@@ -17,14 +17,22 @@ const SOURCE: Record<RollupTier, Tier> = { '1m': 'raw', '15m': '1m', '1h': '15m'
 const CHUNK: Record<RollupTier, number> = { '1m': 60 * 60_000, '15m': DAY, '1h': 7 * DAY };
 
 export function rollup(ctx: TelemetryCtx, now: number): void {
-  if (!Number.isFinite(now))
-    throw new BmsError('REQUEST_INVALID', `rollup: now must be a time in ms, got ${now}`);
+  checkNow(now, 'rollup');
   const packs = ctx.read('cannot list packs', () => ctx.packs());
-  for (const { id } of packs) {
-    ctx.write('cannot roll up telemetry', () => {
-      for (const tier of ROLLUP_TIERS) rollupTier(ctx, id, tier, now);
-    });
-  }
+  for (const { id } of packs) rollupPack(ctx, id, now);
+}
+
+/** One pack's tiers, in one transaction (the storage runs packs as separate steps). */
+export function rollupPack(ctx: TelemetryCtx, pack: number, now: number): void {
+  checkNow(now, 'rollup');
+  ctx.write('cannot roll up telemetry', () => {
+    for (const tier of ROLLUP_TIERS) rollupTier(ctx, pack, tier, now);
+  });
+}
+
+function checkNow(now: number, what: string): void {
+  if (!Number.isFinite(now))
+    throw new BmsError('REQUEST_INVALID', `${what}: now must be a time in ms, got ${now}`);
 }
 
 function rollupTier(ctx: TelemetryCtx, pack: number, tier: RollupTier, now: number): void {

@@ -1,5 +1,5 @@
 /**
- * Telemetry tables. Pack ids and layouts (the ordered series names a row carries) are
+ * Telemetry tables. Packs (each of one gateway of one organisation) and layouts (the ordered series names a row carries) are
  * interned as small integers so a row holds `(pack, ts, blob)` and nothing else. Raw rows
  * live in a rowid table (appends fill pages completely) with a unique `(pack, ts)` index, so
  * rewriting a sample is a no-op. Rollups have one row per pack and bucket with every series
@@ -54,6 +54,27 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
         CREATE TABLE telemetry_rollup_state (
           pack INTEGER NOT NULL, tier TEXT NOT NULL, done_until INTEGER NOT NULL,
           PRIMARY KEY (pack, tier)) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    // Packs belong to a gateway of an organisation: a pack id is unique within its gateway
+    // (ADR: identity). Existing packs keep their ids (the raw and rollup rows point at them)
+    // and get the file's organisation and gateway.
+    id: 'telemetry/002',
+    up(db, { identity }) {
+      db.exec(`
+        CREATE TABLE telemetry_packs_v2 (
+          id INTEGER PRIMARY KEY, org_id TEXT NOT NULL, gateway_id TEXT NOT NULL, name TEXT NOT NULL,
+          UNIQUE (gateway_id, name));
+      `);
+      db.prepare(
+        'INSERT INTO telemetry_packs_v2 (id, org_id, gateway_id, name) SELECT id, ?, ?, name FROM telemetry_packs',
+      ).run(identity.orgId, identity.gatewayId);
+      db.exec(`
+        DROP TABLE telemetry_packs;
+        ALTER TABLE telemetry_packs_v2 RENAME TO telemetry_packs;
+        CREATE INDEX telemetry_packs_org ON telemetry_packs (org_id, gateway_id);
       `);
     },
   },

@@ -6,8 +6,8 @@
  * transaction.
  */
 import { BmsError } from '@openbms/core';
-import type { Sample } from '@openbms/storage';
-import type { TelemetryCtx } from './telemetry-context.js';
+import type { Origin, Sample } from '@openbms/storage';
+import type { GatewayScope, TelemetryCtx } from './telemetry-context.js';
 import { extract } from './telemetry-fields.js';
 import { encodeRaw } from './telemetry-rows.js';
 import { DAY } from './telemetry-schema.js';
@@ -44,7 +44,8 @@ export function checkSamples(samples: readonly Sample[]): void {
   });
 }
 
-export function writeSamples(ctx: TelemetryCtx, samples: readonly Sample[]): void {
+/** Writes the samples of one gateway (`origin`, checked by the caller). */
+export function writeSamples(ctx: TelemetryCtx, origin: Origin, samples: readonly Sample[]): void {
   checkSamples(samples);
   if (samples.length === 0) return;
   ctx.write('cannot write samples', () => {
@@ -56,7 +57,7 @@ export function writeSamples(ctx: TelemetryCtx, samples: readonly Sample[]): voi
     const days = new Map<string, DayCount>();
     const latest = new Map<number, Sample>();
     for (const s of samples) {
-      const pack = ctx.packId(s.packId, true);
+      const pack = ctx.packFor(origin, s.packId);
       const { key, count } = extract(s.snapshot, values, present);
       const layout = ctx.layoutForKey(key, present);
       if (insert.run(pack, s.ts, encodeRaw(ctx.w, layout, values)).changes === 0) continue;
@@ -92,13 +93,12 @@ export function writeSamples(ctx: TelemetryCtx, samples: readonly Sample[]): voi
   });
 }
 
-export function latest(ctx: TelemetryCtx, packId: string): Sample | undefined {
+export function latest(ctx: TelemetryCtx, scope: GatewayScope, packId: string): Sample | undefined {
   return ctx.read('cannot read the latest sample', () => {
-    const row = ctx
-      .stmt(
-        'SELECT l.ts, l.snapshot FROM telemetry_latest l JOIN telemetry_packs p ON p.id = l.pack WHERE p.name = ?',
-      )
-      .get(packId) as { ts: number; snapshot: string } | undefined;
+    const pack = ctx.scopedPack(scope, packId);
+    if (pack === undefined) return undefined;
+    const row = ctx.stmt('SELECT ts, snapshot FROM telemetry_latest WHERE pack = ?').get(pack) as
+      { ts: number; snapshot: string } | undefined;
     return row
       ? { packId, ts: row.ts, snapshot: JSON.parse(row.snapshot) as Sample['snapshot'] }
       : undefined;

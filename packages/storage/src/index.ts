@@ -1,15 +1,54 @@
 /**
  * The storage port: what the gateway and the server need from a database, with no database
  * in it. Adapters (storage-sqlite embedded by default; storage-postgres later) implement
- * these interfaces and pass the shared contract suite (`contract.ts`).
+ * these interfaces and pass the shared contract suites (`src/testing/contract/`).
+ *
+ * - **Asynchronous.** Every method returns a Promise, so an adapter may answer from another
+ *   thread (SQLite's worker threads) or another machine (PostgreSQL). Exports stream: CSV as
+ *   an async iterable of text chunks, rows for XLSX as an async iterable of row batches, each
+ *   chunk at most MAX_EXPORT_CHUNK_ROWS rows; nothing unbounded is ever one value.
+ * - **Tenant-aware.** Every stored record belongs to an organisation and a gateway (its
+ *   `Origin`). Writes say whose record it is; queries take the `Scope` they may see, which the
+ *   adapter applies in the database (the single box passes its local scope, `localScope`).
+ *   Ids that must be unique across a fleet (alarm events, audit entries, users) are ULIDs;
+ *   alarm events and audit entries also keep the gateway's own number (`localId`), which the
+ *   single box's API shows as their id.
  *
  * Times are ms since the epoch (UTC). Pack ids are stable strings chosen by the gateway
- * (`<site>/<bus>/<address>`), never display names.
+ * (`<site>/<bus>/<address>`), unique within that gateway: the fleet-wide key of a pack is
+ * (gateway id, pack id).
  */
 import type { Alarm, Reading } from '@openbms/core';
 
-/** Input checks every records adapter applies (REQUEST_INVALID naming the field). */
+/** Input checks every adapter applies (REQUEST_INVALID naming the field). */
 export * as recordChecks from './validate.js';
+export { idFactory, isId, newId } from './ids.js';
+
+// ---------------------------------------------------------------- identity
+
+/** Whose a record is: the organisation and the gateway it belongs to (ULIDs). */
+export interface Origin {
+  orgId: string;
+  gatewayId: string;
+}
+
+/**
+ * What a query may see: the records of these organisations (at least one), and of one
+ * gateway when `gatewayId` is given. A query that names a pack needs `gatewayId` (pack ids
+ * are unique within a gateway); a lookup by user name needs exactly one organisation.
+ */
+export interface Scope {
+  orgIds: readonly string[];
+  gatewayId?: string;
+}
+
+/** The scope of one gateway's own records (what the single box passes everywhere). */
+export function localScope(origin: Origin): Scope {
+  return { orgIds: [origin.orgId], gatewayId: origin.gatewayId };
+}
+
+/** A stored record by its fleet-wide id, or by the gateway's own number (needs scope.gatewayId). */
+export type RecordRef = { id: string } | { localId: number };
 
 // ---------------------------------------------------------------- telemetry
 
@@ -76,6 +115,8 @@ export interface HistoryResult {
 
 /** A day of one pack's samples as a CSV file (seed 001's daily files / file manager). */
 export interface DailyFile {
+  /** The gateway whose pack it is. */
+  gatewayId: string;
   packId: string;
   /** YYYY-MM-DD (UTC). */
   date: string;
@@ -84,28 +125,69 @@ export interface DailyFile {
   bytes: number;
 }
 
+/** Raw samples of one pack in [from, to] (both inclusive), as an export reads them. */
+export interface ExportQuery {
+  packId: string;
+  from: number;
+  to: number;
+  /** The series, in column order; absent or empty: every series met in the range, canonically ordered. */
+  fields?: readonly Field[];
+}
+
+/** The most rows one chunk of an export holds (CSV lines or a row batch). */
+export const MAX_EXPORT_CHUNK_ROWS = 5000;
+
+/**
+ * Rows of an export: `times[r]` is row r's time; `values[r * width + c]` the value of column
+ * c (`width` = the export's fields), NaN where the sample lacks that series.
+ */
+export interface RowBatch {
+  times: Float64Array;
+  values: Float64Array;
+}
+
+export interface RowExport {
+  /** The series, in column order (after the time column). */
+  fields: Field[];
+  /** Batches of at most MAX_EXPORT_CHUNK_ROWS rows, in time order; fetched as they are read. */
+  batches: AsyncIterable<RowBatch>;
+}
+
 export interface TelemetryStore {
-  /** Writes samples in one transaction. Throws BmsError STORAGE_* on disk full / read-only. */
-  writeSamples(samples: readonly Sample[]): void;
-  /** Folds raw samples up to `now` into the 1m/15m/1h rollups (idempotent, incremental). */
-  rollup(now: number): void;
-  /** Deletes what is older than each tier's retention. */
-  applyRetention(now: number, policy?: RetentionPolicy): void;
-  history(q: HistoryQuery): HistoryResult;
-  /** The most recent sample of a pack. */
-  latest(packId: string): Sample | undefined;
-  dailyFiles(packId?: string): DailyFile[];
-  deleteDay(packId: string, date: string): number;
-  /** CSV (header + one row per raw sample) for a pack and range, chosen fields (default all). */
-  exportCsv(packId: string, from: number, to: number, fields?: readonly Field[]): string;
-  /** Bytes the raw tier takes on disk per stored sample (for the bench). */
-  rawBytesPerSample(): number;
+  /** Writes the samples of one gateway in one transaction. STORAGE_* on disk full / read-only. */
+  writeSamples(origin: Origin, samples: readonly Sample[]): Promise<void>;
+  /** Folds raw samples up to `now` into the 1m/15m/1h rollups (idempotent, incremental; every gateway). */
+  rollup(now: number): Promise<void>;
+  /** Deletes what is older than each tier's retention (every gateway). */
+  applyRetention(now: number, policy?: RetentionPolicy): Promise<void>;
+  /** Needs `scope.gatewayId`. */
+  history(scope: Scope, q: HistoryQuery): Promise<HistoryResult>;
+  /** The most recent sample of a pack (needs `scope.gatewayId`). */
+  latest(scope: Scope, packId: string): Promise<Sample | undefined>;
+  /** The daily files of the packs in scope, ordered by gateway, pack and date. */
+  dailyFiles(scope: Scope, packId?: string): Promise<DailyFile[]>;
+  /** Deletes one pack's raw samples of one UTC day (needs `scope.gatewayId`); returns how many. */
+  deleteDay(scope: Scope, packId: string, date: string): Promise<number>;
+  /**
+   * CSV of raw samples: `time,<fields>` then one row per sample, ISO 8601 UTC times, values as
+   * JavaScript prints them, empty cells for series a sample lacks. Resolves once the query is
+   * checked (REQUEST_INVALID before anything streams); the text then comes in chunks of at
+   * most MAX_EXPORT_CHUNK_ROWS lines, each read when the consumer asks for it.
+   */
+  exportCsv(scope: Scope, q: ExportQuery): Promise<AsyncIterable<string>>;
+  /** The same rows as numbers, for the XLSX export (or any other encoding). */
+  exportRows(scope: Scope, q: ExportQuery): Promise<RowExport>;
 }
 
 // ---------------------------------------------------------------- events, audit, accounts
 
 export interface AlarmEvent {
-  id: number;
+  /** Fleet-wide id (ULID). */
+  id: string;
+  /** The gateway's own number for the event: unique within the gateway, never reused. */
+  localId: number;
+  orgId: string;
+  gatewayId: string;
   packId: string;
   code: string;
   severity: Alarm['severity'];
@@ -122,6 +204,12 @@ export interface AlarmEvent {
   message: string;
 }
 
+/** What `raise` takes: the event as the engine sees it; ids and origin come from the store. */
+export type NewAlarm = Omit<
+  AlarmEvent,
+  'id' | 'localId' | 'orgId' | 'gatewayId' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'
+>;
+
 export interface AlarmQuery {
   packId?: string;
   active?: boolean;
@@ -131,17 +219,26 @@ export interface AlarmQuery {
 }
 
 export interface AlarmStore {
-  /** Records a raised alarm; returns its id. */
-  raise(e: Omit<AlarmEvent, 'id' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'>): number;
-  clear(id: number, at: number): void;
-  acknowledge(id: number, by: string, at: number): boolean;
-  list(q?: AlarmQuery): AlarmEvent[];
+  /** Records a raised event of the origin's gateway; returns it as stored (ids included). */
+  raise(origin: Origin, e: NewAlarm): Promise<AlarmEvent>;
+  /** Sets the clear time once; an event that is unknown or out of scope is NOT_FOUND. */
+  clear(scope: Scope, id: string, at: number): Promise<void>;
+  /** False for an event unknown, out of scope or acknowledged already (the first one stays). */
+  acknowledge(scope: Scope, id: string, by: string, at: number): Promise<boolean>;
+  get(scope: Scope, ref: RecordRef): Promise<AlarmEvent | undefined>;
+  /** Newest first (raise time, then id); `from`/`to` bound the raise time, both inclusive. */
+  list(scope: Scope, q?: AlarmQuery): Promise<AlarmEvent[]>;
   /** Protection events per alarm code (seed 003 Stats), optionally for one pack. */
-  counts(packId?: string): Record<string, number>;
+  counts(scope: Scope, packId?: string): Promise<Record<string, number>>;
 }
 
 export interface AuditEntry {
-  id: number;
+  /** Fleet-wide id (ULID). */
+  id: string;
+  /** The gateway's own number for the entry. */
+  localId: number;
+  orgId: string;
+  gatewayId: string;
   at: number;
   user: string;
   packId?: string;
@@ -153,52 +250,60 @@ export interface AuditEntry {
   detail?: string;
 }
 
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'localId' | 'orgId' | 'gatewayId'>;
+
+export interface AuditQuery {
+  packId?: string;
+  user?: string;
+  limit?: number;
+}
+
 export interface AuditStore {
-  append(e: Omit<AuditEntry, 'id'>): number;
-  list(q?: { packId?: string; user?: string; limit?: number }): AuditEntry[];
+  append(origin: Origin, e: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first (time, then id). */
+  list(scope: Scope, q?: AuditQuery): Promise<AuditEntry[]>;
 }
 
 export type Role = 'admin' | 'operator' | 'viewer';
 
 export interface User {
+  /** Fleet-wide id (ULID). */
+  id: string;
+  orgId: string;
+  /** The gateway the account was made on. */
+  gatewayId: string;
+  /** Unique within the organisation, ignoring ASCII letter case. */
   username: string;
   role: Role;
   createdAt: number;
 }
 
-export interface UserStore {
-  /** Stores a user with an already hashed password (the server hashes with scrypt). */
-  create(user: User, passwordHash: string): void;
-  get(username: string): (User & { passwordHash: string }) | undefined;
-  list(): User[];
-  setPassword(username: string, passwordHash: string): void;
-  setRole(username: string, role: Role): void;
-  delete(username: string): void;
-  count(): number;
-  /** Sessions and API tokens are stored hashed (sha256 of the secret). */
-  createToken(t: {
-    hash: string;
-    username: string;
-    kind: 'session' | 'api';
-    name?: string;
-    createdAt: number;
-    expiresAt?: number;
-  }): void;
-  findToken(
-    hash: string,
-  ): { username: string; kind: 'session' | 'api'; expiresAt?: number } | undefined;
-  deleteToken(hash: string): void;
-  /** A user's tokens (sessions and API tokens, expired ones included), oldest first. */
-  listTokens(username: string): TokenInfo[];
-  /**
-   * Deletes a user's tokens: all of them, or only those of `kind`, sparing the one whose hash
-   * is `except` (the session making the change). Returns the hashes deleted, so the server
-   * can close what was opened with them. An unknown user has none: `[]`.
-   */
-  deleteUserTokens(username: string, filter?: TokenFilter): string[];
+export interface NewUser {
+  username: string;
+  role: Role;
+  createdAt: number;
 }
 
 export type TokenKind = 'session' | 'api';
+
+export interface NewToken {
+  /** sha256 of the secret (the secret itself is never stored). */
+  hash: string;
+  username: string;
+  kind: TokenKind;
+  name?: string;
+  createdAt: number;
+  expiresAt?: number;
+}
+
+/** Whose a presented token is. */
+export interface FoundToken {
+  userId: string;
+  orgId: string;
+  username: string;
+  kind: TokenKind;
+  expiresAt?: number;
+}
 
 /** A stored token as listed (the hash identifies it; it is not the secret). */
 export interface TokenInfo {
@@ -215,6 +320,36 @@ export interface TokenFilter {
   kind?: TokenKind;
   /** The hash of a token to keep. */
   except?: string;
+}
+
+/**
+ * Accounts. Lookups by name take a scope with exactly one organisation (names are unique
+ * within one). Tokens are found by hash alone: the hash is the credential, and the token
+ * says whose it is (user, organisation) before any scope exists.
+ */
+export interface UserStore {
+  /** Stores a user with an already hashed password (the server hashes with scrypt). */
+  create(origin: Origin, user: NewUser, passwordHash: string): Promise<User>;
+  get(scope: Scope, username: string): Promise<(User & { passwordHash: string }) | undefined>;
+  /** Oldest first. */
+  list(scope: Scope): Promise<User[]>;
+  setPassword(scope: Scope, username: string, passwordHash: string): Promise<void>;
+  setRole(scope: Scope, username: string, role: Role): Promise<void>;
+  /** Deletes the user and every token of theirs. */
+  delete(scope: Scope, username: string): Promise<void>;
+  count(scope: Scope): Promise<number>;
+  /** Sessions and API tokens are stored hashed (sha256 of the secret). */
+  createToken(scope: Scope, t: NewToken): Promise<void>;
+  findToken(hash: string): Promise<FoundToken | undefined>;
+  deleteToken(hash: string): Promise<void>;
+  /** A user's tokens (sessions and API tokens, expired ones included), oldest first. */
+  listTokens(scope: Scope, username: string): Promise<TokenInfo[]>;
+  /**
+   * Deletes a user's tokens: all of them, or only those of `kind`, sparing the one whose hash
+   * is `except` (the session making the change). Returns the hashes deleted, so the server
+   * can close what was opened with them. An unknown user has none: `[]`.
+   */
+  deleteUserTokens(scope: Scope, username: string, filter?: TokenFilter): Promise<string[]>;
 }
 
 // ---------------------------------------------------------------- health
@@ -249,17 +384,23 @@ export interface IntegrityReport {
 
 /** Everything one storage backend provides. */
 export interface Storage {
+  /**
+   * An embedded store's own gateway (the single box: made once and kept, see the adapter);
+   * absent for a store shared by many gateways (the cloud), whose callers say whose records.
+   */
+  readonly identity?: Origin;
   telemetry: TelemetryStore;
   alarms: AlarmStore;
   audit: AuditStore;
   users: UserStore;
-  close(): void;
+  /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */
+  close(): Promise<void>;
   /** Problems now (absent: the backend never reports any). */
-  health?(): StorageHealth;
+  health?(): Promise<StorageHealth>;
   /** Called (asynchronously) when `health()` may have changed; returns the unsubscribe. */
   onHealth?(listener: () => void): () => void;
   /** Checks the database's integrity off the event loop; a damaged file is handled as described in the adapter. */
   checkIntegrity?(opts?: { timeoutMs?: number }): Promise<IntegrityReport>;
   /** Tries now to write what was kept in memory (and to reopen a file that could not be opened). */
-  retry?(): void;
+  retry?(): Promise<void>;
 }

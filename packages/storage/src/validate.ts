@@ -100,3 +100,72 @@ export function tokenFilter(value: unknown): {
     except: optText(f['except'], 'except', 200),
   };
 }
+
+// ---------------------------------------------------------------- identity
+
+/** An organisation or gateway id: a non-empty string of at most 64 characters, no control characters. */
+export function ident(value: unknown, field: string): string {
+  return text(value, field, 64);
+}
+
+/** Whose a written record is: `{orgId, gatewayId}`. */
+export function origin(value: unknown): { orgId: string; gatewayId: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('origin', 'must be an object like {orgId, gatewayId}');
+  const o = value as Record<string, unknown>;
+  return {
+    orgId: ident(o['orgId'], 'origin.orgId'),
+    gatewayId: ident(o['gatewayId'], 'origin.gatewayId'),
+  };
+}
+
+/** What a query may see: `{orgIds: [at least one], gatewayId?}`. */
+export function scope(value: unknown): { orgIds: string[]; gatewayId: string | null } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('scope', 'must be an object like {orgIds, gatewayId?}');
+  const s = value as Record<string, unknown>;
+  const orgs = s['orgIds'];
+  if (!Array.isArray(orgs) || orgs.length === 0)
+    throw invalid('scope.orgIds', 'must be a non-empty array of organisation ids');
+  if (orgs.length > 1000) throw invalid('scope.orgIds', 'must hold at most 1000 ids');
+  return {
+    orgIds: orgs.map((o, i) => ident(o, `scope.orgIds[${i}]`)),
+    gatewayId:
+      s['gatewayId'] === undefined || s['gatewayId'] === null
+        ? null
+        : ident(s['gatewayId'], 'scope.gatewayId'),
+  };
+}
+
+/** A scope that names one gateway: what a query naming a pack (or a local id) needs. */
+export function gatewayScope(value: unknown): { orgIds: string[]; gatewayId: string } {
+  const s = scope(value);
+  if (s.gatewayId === null)
+    throw invalid(
+      'scope.gatewayId',
+      'is needed: pack ids and local ids are unique within a gateway',
+    );
+  return { orgIds: s.orgIds, gatewayId: s.gatewayId };
+}
+
+/** A scope of exactly one organisation: what a lookup by user name needs. */
+export function orgScope(value: unknown): { orgId: string; gatewayId: string | null } {
+  const s = scope(value);
+  if (s.orgIds.length !== 1)
+    throw invalid(
+      'scope.orgIds',
+      'must name exactly one organisation: user names are unique within one',
+    );
+  return { orgId: s.orgIds[0]!, gatewayId: s.gatewayId };
+}
+
+/** A reference to a stored record: `{id}` (a ULID) or `{localId}` (the gateway's number). */
+export function recordRef(value: unknown): { id: string } | { localId: number } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('ref', 'must be an object like {id} or {localId}');
+  const r = value as Record<string, unknown>;
+  if (r['id'] !== undefined) return { id: text(r['id'], 'id', 64) };
+  const n = optInt(r['localId'], 'localId', 1);
+  if (n === null) throw invalid('ref', 'must name an id or a localId');
+  return { localId: n };
+}

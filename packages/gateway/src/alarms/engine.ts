@@ -11,7 +11,10 @@
  *   storage's `storage_full` / `storage_corrupt`, set and cleared by `setGatewayAlarm`.
  *
  * Time is the events' `ts`; there are no timers. State changes only after the store
- * accepted them, so a failed write (disk full) is retried at the next snapshot.
+ * accepted them, so a failed write (disk full) is retried at the next snapshot. The store is
+ * asynchronous: events are handled one at a time, in the order they came (a queue), so an
+ * event never sees the state half way through the one before; `settled()` resolves when
+ * everything queued so far is done. `active()` answers from memory at once.
  */
 import {
   BmsError,
@@ -21,7 +24,15 @@ import {
   type Alarm,
   type Reading,
 } from '@openbms/core';
-import type { AlarmEvent, AlarmQuery, AlarmStore } from '@openbms/storage';
+import {
+  localScope,
+  type AlarmEvent,
+  type AlarmQuery,
+  type AlarmStore,
+  type NewAlarm,
+  type Origin,
+  type Scope,
+} from '@openbms/storage';
 import type { EventBus, GatewayEvent } from '../types.js';
 import { bmsMessage, diffBmsAlarms } from './bms.js';
 import { interruptTrack, stepRule, type RuleTrack } from './evaluate.js';
@@ -30,6 +41,8 @@ import { parseAlarmRules, ruleApplies, type AlarmRule } from './rules.js';
 export interface AlarmEngineOptions {
   bus: EventBus;
   store: AlarmStore;
+  /** Whose events these are (the gateway's identity); the engine reads and writes its own only. */
+  origin: Origin;
   /** Parsed rules (parseAlarmRules); default: the built-ins only. */
   rules?: readonly AlarmRule[];
   /** Clock for acknowledgements (ms); alarms themselves take the events' `ts`. */
@@ -38,10 +51,7 @@ export interface AlarmEngineOptions {
   onError?: (err: unknown) => void;
 }
 
-type NewEvent = Omit<
-  AlarmEvent,
-  'id' | 'packId' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'
->;
+type NewEvent = Omit<NewAlarm, 'packId'>;
 
 interface RuleSlot {
   track: RuleTrack;
@@ -70,6 +80,15 @@ function withoutNulls(ev: AlarmEvent): AlarmEvent {
 export class AlarmEngine {
   private readonly bus: EventBus;
   private readonly store: AlarmStore;
+  private readonly origin: Origin;
+  private readonly scope: Scope;
+  /** The work queued so far: one event (or call) at a time, in order. */
+  private queue: Promise<void> = Promise.resolve();
+  /**
+   * Alarm events to emit once the job that made them is done: a listener sees the engine's
+   * state (active(), the pack's slots) as it is after the change, never half way.
+   */
+  private outbox: GatewayEvent[] = [];
   private readonly now: () => number;
   private readonly onError: (err: unknown) => void;
   private rules: readonly AlarmRule[];
@@ -83,27 +102,58 @@ export class AlarmEngine {
   constructor(opts: AlarmEngineOptions) {
     this.bus = opts.bus;
     this.store = opts.store;
+    this.origin = opts.origin;
+    this.scope = localScope(opts.origin);
     this.now = opts.now ?? Date.now;
     this.onError = opts.onError ?? (() => undefined);
     this.rules = [];
     this.setRules(opts.rules ?? parseAlarmRules([]));
   }
 
-  /** Loads the active events from the store (no duplicates after a restart) and subscribes. */
-  start(): this {
-    if (this.unsubscribe) return this;
-    let stored: AlarmEvent[] = [];
-    try {
-      stored = this.store.list({ active: true });
-    } catch (err) {
-      // An unreadable store must not stop alarms: start with none adopted.
-      this.onError(err);
-    }
-    for (const ev of stored) {
-      if (ev.clearedAt === undefined || ev.clearedAt === null) this.adopt(withoutNulls(ev));
-    }
-    this.unsubscribe = this.bus.on((e) => this.handle(e));
-    return this;
+  /** Runs `fn` after everything queued before it; a failure goes to onError (and the caller). */
+  private enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(async () => {
+      try {
+        return await fn();
+      } finally {
+        const out = this.outbox;
+        this.outbox = [];
+        for (const e of out) this.bus.emit(e);
+      }
+    });
+    this.queue = run.then(
+      () => undefined,
+      (e: unknown) => this.onError(e),
+    );
+    return run;
+  }
+
+  /** Resolves when everything queued so far (events, calls) has been handled. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  /**
+   * Subscribes, and loads the active events from the store (no duplicates after a restart)
+   * before any event is handled; resolves once they are loaded.
+   */
+  start(): Promise<this> {
+    if (this.unsubscribe) return this.settled().then(() => this);
+    // A failure was given to onError by the queue already.
+    this.unsubscribe = this.bus.on((e) => void this.handle(e).catch(() => undefined));
+    return this.enqueue(async () => {
+      let stored: AlarmEvent[] = [];
+      try {
+        stored = await this.store.list(this.scope, { active: true });
+      } catch (err) {
+        // An unreadable store must not stop alarms: start with none adopted.
+        this.onError(err);
+      }
+      for (const ev of stored) {
+        if (ev.clearedAt === undefined || ev.clearedAt === null) await this.adopt(withoutNulls(ev));
+      }
+      return this;
+    });
   }
 
   stop(): void {
@@ -117,13 +167,15 @@ export class AlarmEngine {
     this.ruleById = new Map(rules.map((r) => [r.id, r]));
   }
 
-  /** Feeds one gateway event (the bus does this after start()). */
-  handle(e: GatewayEvent): void {
-    if (e.type === 'alarm') return;
-    this.retryCommLost();
-    this.retrySite();
-    if (e.type === 'snapshot') this.onSnapshot(e.packId, e.ts, e.snapshot);
-    else this.onOnline(e.packId, e.ts, e.online, e.reason);
+  /** Feeds one gateway event (the bus does this after start()); resolves once it is handled. */
+  handle(e: GatewayEvent): Promise<void> {
+    if (e.type === 'alarm') return Promise.resolve();
+    return this.enqueue(async () => {
+      await this.retryCommLost();
+      await this.retrySite();
+      if (e.type === 'snapshot') await this.onSnapshot(e.packId, e.ts, e.snapshot);
+      else await this.onOnline(e.packId, e.ts, e.online, e.reason);
+    });
   }
 
   /**
@@ -131,24 +183,27 @@ export class AlarmEngine {
    * one event per code, severity from the taxonomy. Idempotent; a raise the store refuses is
    * tried again at the next call or event.
    */
-  setGatewayAlarm(code: string, on: boolean, o: { at: number; message: string }): void {
+  setGatewayAlarm(code: string, on: boolean, o: { at: number; message: string }): Promise<void> {
     const info = alarmInfo(code);
-    if (!info) throw new BmsError('INVALID_ARGUMENT', `unknown alarm code ${code}`);
-    const ev = this.site.get(code);
-    if (!on) {
-      this.siteWanted.delete(code);
-      if (ev && this.clear(ev, o.at)) this.site.delete(code);
-      return;
-    }
-    if (ev) return;
-    this.siteWanted.set(code, { at: o.at, message: o.message });
-    this.retrySite();
+    if (!info)
+      return Promise.reject(new BmsError('INVALID_ARGUMENT', `unknown alarm code ${code}`));
+    return this.enqueue(async () => {
+      const ev = this.site.get(code);
+      if (!on) {
+        this.siteWanted.delete(code);
+        if (ev && (await this.clear(ev, o.at))) this.site.delete(code);
+        return;
+      }
+      if (ev) return;
+      this.siteWanted.set(code, { at: o.at, message: o.message });
+      await this.retrySite();
+    });
   }
 
-  private retrySite(): void {
+  private async retrySite(): Promise<void> {
     for (const [code, want] of this.siteWanted) {
       if (this.site.has(code)) continue;
-      const ev = this.raise(GATEWAY_ALARM_SCOPE, {
+      const ev = await this.raise(GATEWAY_ALARM_SCOPE, {
         code,
         severity: alarmInfo(code)?.severity ?? 'fault',
         origin: 'gateway',
@@ -171,71 +226,92 @@ export class AlarmEngine {
       if (p.comm) out.push(p.comm);
       for (const s of p.rules.values()) if (s.event) out.push(s.event);
     }
-    return out.sort((a, b) => b.raisedAt - a.raisedAt || b.id - a.id).map((e) => ({ ...e }));
+    return out
+      .filter((e) => e.clearedAt === undefined)
+      .sort((a, b) => b.raisedAt - a.raisedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .map((e) => ({ ...e }));
   }
 
   /** Events per alarm code (seed 003 protection counters), from the store. */
-  counts(packId?: string): Record<string, number> {
-    return this.store.counts(packId);
+  counts(packId?: string): Promise<Record<string, number>> {
+    return this.store.counts(this.scope, packId);
   }
 
   /** The event history, from the store. */
-  history(q?: AlarmQuery): AlarmEvent[] {
-    return this.store.list(q);
+  history(q?: AlarmQuery): Promise<AlarmEvent[]> {
+    return this.store.list(this.scope, q);
   }
 
-  /** Acknowledges an event (active or not). Acknowledging twice keeps the first. */
-  acknowledge(id: number, user: string): AlarmEvent {
-    if (!Number.isInteger(id) || id <= 0) {
-      throw new BmsError('REQUEST_INVALID', `alarm id must be a positive integer (got ${id})`);
+  /**
+   * Acknowledges an event (active or not) by the gateway's number for it (what the API
+   * shows as its id). Acknowledging twice keeps the first.
+   */
+  acknowledge(localId: number, user: string): Promise<AlarmEvent> {
+    if (!Number.isInteger(localId) || localId <= 0) {
+      return Promise.reject(
+        new BmsError('REQUEST_INVALID', `alarm id must be a positive integer (got ${localId})`),
+      );
     }
     if (typeof user !== 'string' || user.trim() === '') {
-      throw new BmsError('REQUEST_INVALID', 'acknowledging an alarm needs a user name');
+      return Promise.reject(
+        new BmsError('REQUEST_INVALID', 'acknowledging an alarm needs a user name'),
+      );
     }
-    const cached = this.findActive(id);
-    if (cached?.acknowledgedAt !== undefined) return { ...cached };
-    const at = this.now();
-    if (!this.store.acknowledge(id, user, at)) {
-      // The store says no for an unknown id and for one acknowledged before (the first stays).
-      const stored = cached ? undefined : this.lookup(id);
-      if (stored?.acknowledgedAt !== undefined) return stored;
-      throw new BmsError('NOT_FOUND', `no alarm event ${id} to acknowledge`);
-    }
-    let ev = cached;
-    if (ev) {
-      ev.acknowledgedAt = at;
-      ev.acknowledgedBy = user;
-    } else {
-      ev = this.lookup(id);
-      if (!ev) throw new BmsError('NOT_FOUND', `no alarm event ${id}`);
-    }
-    this.bus.emit({ type: 'alarm', state: 'acknowledged', event: { ...ev } });
-    return { ...ev };
+    return this.enqueue(async () => {
+      const cached = this.findActive(localId);
+      if (cached?.acknowledgedAt !== undefined) return { ...cached };
+      const target = cached ?? (await this.lookup(localId));
+      if (!target) throw new BmsError('NOT_FOUND', `no alarm event ${localId} to acknowledge`);
+      const at = this.now();
+      if (!(await this.store.acknowledge(this.scope, target.id, user, at))) {
+        // The store says no for an unknown id and for one acknowledged before (the first stays).
+        const stored = cached ? undefined : await this.lookup(localId);
+        if (stored?.acknowledgedAt !== undefined) return stored;
+        throw new BmsError('NOT_FOUND', `no alarm event ${localId} to acknowledge`);
+      }
+      let ev = cached;
+      if (ev) {
+        ev.acknowledgedAt = at;
+        ev.acknowledgedBy = user;
+      } else {
+        ev = await this.lookup(localId);
+        if (!ev) throw new BmsError('NOT_FOUND', `no alarm event ${localId}`);
+      }
+      this.outbox.push({ type: 'alarm', state: 'acknowledged', event: { ...ev } });
+      return { ...ev };
+    });
   }
 
   // ------------------------------------------------------------ snapshots
 
-  private onSnapshot(packId: string, ts: number, snapshot: Reading): void {
+  private async onSnapshot(packId: string, ts: number, snapshot: Reading): Promise<void> {
     const p = this.pack(packId);
     p.commWanted = undefined;
-    if (p.comm && this.clear(p.comm, ts)) p.comm = undefined;
-    p.orphans = p.orphans.filter((ev) => !this.clear(ev, ts));
-    if (Array.isArray(snapshot.alarms)) this.applyBms(p, packId, ts, snapshot.alarms);
-    this.applyRules(p, packId, ts, snapshot);
+    if (p.comm && (await this.clear(p.comm, ts))) p.comm = undefined;
+    const orphans: AlarmEvent[] = [];
+    for (const ev of p.orphans) if (!(await this.clear(ev, ts))) orphans.push(ev);
+    p.orphans = orphans;
+    if (Array.isArray(snapshot.alarms)) await this.applyBms(p, packId, ts, snapshot.alarms);
+    await this.applyRules(p, packId, ts, snapshot);
   }
 
-  private applyBms(p: PackAlarms, packId: string, ts: number, alarms: readonly Alarm[]): void {
+  private async applyBms(
+    p: PackAlarms,
+    packId: string,
+    ts: number,
+    alarms: readonly Alarm[],
+  ): Promise<void> {
     const active = new Map(
       [...p.bms].map(([code, ev]) => [code, { severity: ev.severity, level: ev.level }]),
     );
     const diff = diffBmsAlarms(active, alarms);
     for (const code of diff.clear) {
       const ev = p.bms.get(code);
-      if (ev && this.clear(ev, ts)) p.bms.delete(code);
+      if (ev && (await this.clear(ev, ts))) p.bms.delete(code);
     }
     for (const a of diff.raise) {
       if (p.bms.has(a.code)) continue; // its old level failed to clear; retried next time
-      const ev = this.raise(packId, {
+      const ev = await this.raise(packId, {
         code: a.code,
         severity: a.severity,
         ...(a.level !== undefined ? { level: a.level } : {}),
@@ -247,7 +323,12 @@ export class AlarmEngine {
     }
   }
 
-  private applyRules(p: PackAlarms, packId: string, ts: number, snapshot: Reading): void {
+  private async applyRules(
+    p: PackAlarms,
+    packId: string,
+    ts: number,
+    snapshot: Reading,
+  ): Promise<void> {
     let completed: Reading | undefined;
     const valueOf = (metric: string): number | undefined => {
       let v = (snapshot as Record<string, unknown>)[metric];
@@ -263,7 +344,7 @@ export class AlarmEngine {
       const value = valueOf(rule.metric);
       const step = stepRule(rule, slot.track, value, ts);
       if (step.action === 'raise' && value !== undefined) {
-        const ev = this.raise(packId, {
+        const ev = await this.raise(packId, {
           code: rule.code,
           severity: rule.severity,
           origin: 'rule',
@@ -276,41 +357,46 @@ export class AlarmEngine {
         if (!ev) continue;
         slot.event = ev;
       } else if (step.action === 'clear' && slot.event) {
-        if (!this.clear(slot.event, ts)) continue;
+        if (!(await this.clear(slot.event, ts))) continue;
         slot.event = undefined;
       }
       slot.track = step.next;
       p.rules.set(rule.id, slot);
     }
     // Rules removed, disabled, or no longer covering this pack: their events end here.
-    for (const [id, slot] of p.rules) {
+    for (const [id, slot] of [...p.rules]) {
       const rule = this.ruleById.get(id);
       if (rule && ruleApplies(rule, packId)) continue;
-      if (slot.event && !this.clear(slot.event, ts)) continue;
+      if (slot.event && !(await this.clear(slot.event, ts))) continue;
       p.rules.delete(id);
     }
   }
 
   // ------------------------------------------------------------ online / offline
 
-  private onOnline(packId: string, ts: number, online: boolean, reason?: string): void {
+  private async onOnline(
+    packId: string,
+    ts: number,
+    online: boolean,
+    reason?: string,
+  ): Promise<void> {
     const p = this.pack(packId);
     if (online) {
       p.commWanted = undefined;
-      if (p.comm && this.clear(p.comm, ts)) p.comm = undefined;
+      if (p.comm && (await this.clear(p.comm, ts))) p.comm = undefined;
       return;
     }
     for (const slot of p.rules.values()) slot.track = interruptTrack(slot.track, ts);
     if (!p.comm) {
       p.commWanted = reason === undefined ? { ts } : { ts, reason };
-      this.raiseCommLost(packId, p);
+      await this.raiseCommLost(packId, p);
     }
   }
 
-  private raiseCommLost(packId: string, p: PackAlarms): void {
+  private async raiseCommLost(packId: string, p: PackAlarms): Promise<void> {
     const want = p.commWanted;
     if (!want) return;
-    const ev = this.raise(packId, {
+    const ev = await this.raise(packId, {
       code: COMM_LOST,
       severity: 'fault',
       origin: 'gateway',
@@ -322,35 +408,37 @@ export class AlarmEngine {
     p.commWanted = undefined;
   }
 
-  private retryCommLost(): void {
-    for (const [id, p] of this.packs) if (p.commWanted && !p.comm) this.raiseCommLost(id, p);
+  private async retryCommLost(): Promise<void> {
+    for (const [id, p] of this.packs) {
+      if (p.commWanted && !p.comm) await this.raiseCommLost(id, p);
+    }
   }
 
   // ------------------------------------------------------------ store + bus
 
-  private raise(packId: string, fields: NewEvent): AlarmEvent | undefined {
-    let id: number;
+  private async raise(packId: string, fields: NewEvent): Promise<AlarmEvent | undefined> {
+    let stored: AlarmEvent;
     try {
-      id = this.store.raise({ packId, ...fields });
+      stored = await this.store.raise(this.origin, { packId, ...fields });
     } catch (err) {
       this.onError(err);
       return undefined;
     }
-    const ev: AlarmEvent = { id, packId, ...fields };
-    this.bus.emit({ type: 'alarm', state: 'raised', event: { ...ev } });
+    const ev = withoutNulls(stored);
+    this.outbox.push({ type: 'alarm', state: 'raised', event: { ...ev } });
     return ev;
   }
 
-  private clear(ev: AlarmEvent, ts: number): boolean {
+  private async clear(ev: AlarmEvent, ts: number): Promise<boolean> {
     const at = Math.max(ts, ev.raisedAt);
     try {
-      this.store.clear(ev.id, at);
+      await this.store.clear(this.scope, ev.id, at);
     } catch (err) {
       this.onError(err);
       return false;
     }
     ev.clearedAt = at;
-    this.bus.emit({ type: 'alarm', state: 'cleared', event: { ...ev } });
+    this.outbox.push({ type: 'alarm', state: 'cleared', event: { ...ev } });
     return true;
   }
 
@@ -363,30 +451,31 @@ export class AlarmEngine {
     return p;
   }
 
-  private findActive(id: number): AlarmEvent | undefined {
-    for (const ev of this.site.values()) if (ev.id === id) return ev;
+  /** An active event by the gateway's number for it. */
+  private findActive(localId: number): AlarmEvent | undefined {
+    for (const ev of this.site.values()) if (ev.localId === localId) return ev;
     for (const p of this.packs.values()) {
-      if (p.comm?.id === id) return p.comm;
-      for (const ev of p.bms.values()) if (ev.id === id) return ev;
-      for (const s of p.rules.values()) if (s.event?.id === id) return s.event;
-      const o = p.orphans.find((ev) => ev.id === id);
+      if (p.comm?.localId === localId) return p.comm;
+      for (const ev of p.bms.values()) if (ev.localId === localId) return ev;
+      for (const s of p.rules.values()) if (s.event?.localId === localId) return s.event;
+      const o = p.orphans.find((ev) => ev.localId === localId);
       if (o) return o;
     }
     return undefined;
   }
 
-  /** An event by id from the store (the port has no get-by-id; this scans the history). */
-  private lookup(id: number): AlarmEvent | undefined {
-    const ev = this.store.list({}).find((x) => x.id === id);
+  /** An event of this gateway by its number, from the store. */
+  private async lookup(localId: number): Promise<AlarmEvent | undefined> {
+    const ev = await this.store.get(this.scope, { localId });
     return ev ? withoutNulls(ev) : undefined;
   }
 
   /** Takes over an active event loaded from the store. */
-  private adopt(ev: AlarmEvent): void {
+  private async adopt(ev: AlarmEvent): Promise<void> {
     if (ev.packId === GATEWAY_ALARM_SCOPE) {
       // Its condition is judged again by whoever sets it (the storage watch, at start).
       if (!this.site.has(ev.code)) this.site.set(ev.code, ev);
-      else this.clear(ev, this.now());
+      else await this.clear(ev, this.now());
       return;
     }
     const p = this.pack(ev.packId);

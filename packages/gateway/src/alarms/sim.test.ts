@@ -40,18 +40,23 @@ it('a real over-current protection is raised once across a restart and cleared o
   const def = getProtocol('daly');
   const packId = 'home/daly/1';
 
-  const start = () => {
-    const storage = openSqliteStorage({ dataDir: dir });
+  const start = async () => {
+    const storage = await openSqliteStorage({ dataDir: dir });
     const bus = new EventBus();
-    const engine = new AlarmEngine({ bus, store: storage.alarms, rules: parseAlarmRules([]) });
-    engine.start();
+    const engine = new AlarmEngine({
+      bus,
+      store: storage.alarms,
+      origin: storage.identity,
+      rules: parseAlarmRules([]),
+    });
+    await engine.start();
     const states: string[] = [];
     bus.on((e) => {
       if (e.type === 'alarm') states.push(`${e.state}:${e.event.code}`);
     });
     return { storage, bus, engine, states };
   };
-  const poll = async (g: ReturnType<typeof start>, advanceS: number) => {
+  const poll = async (g: Awaited<ReturnType<typeof start>>, advanceS: number) => {
     clock.advance(advanceS * 1000);
     sim.bus.advance();
     const { reading } = await readPack(
@@ -65,10 +70,11 @@ it('a real over-current protection is raised once across a restart and cleared o
       },
     );
     g.bus.emit({ type: 'snapshot', packId, ts: clock.now(), snapshot: reading });
+    await g.engine.settled();
     return reading;
   };
 
-  let g = start();
+  let g = await start();
   await poll(g, 60);
   expect(g.engine.active()).toEqual([]);
 
@@ -81,8 +87,8 @@ it('a real over-current protection is raised once across a restart and cleared o
 
   // Restart on the same database file while the protection is still on.
   g.engine.stop();
-  g.storage.close();
-  g = start();
+  await g.storage.close();
+  g = await start();
   expect(g.engine.active().map((e) => e.id)).toEqual(
     expect.arrayContaining(raised.map((e) => e.id)),
   );
@@ -95,7 +101,7 @@ it('a real over-current protection is raised once across a restart and cleared o
   await poll(g, 1);
   expect(g.states).toContain('cleared:dsg_oc');
   expect(g.engine.active().filter((e) => e.code === 'dsg_oc')).toEqual([]);
-  expect(g.engine.counts(packId).dsg_oc).toBeGreaterThan(0);
+  expect((await g.engine.counts(packId)).dsg_oc).toBeGreaterThan(0);
   g.engine.stop();
-  g.storage.close();
+  await g.storage.close();
 });

@@ -13,12 +13,14 @@ import type {
   ReadStep,
 } from '@openbms/protocols';
 import { Exchanger, type Transport } from '@openbms/transport';
-import type { AuditStore } from '@openbms/storage';
-import { MemoryAudit } from '@openbms/storage/testing';
+import { localScope, type AuditStore } from '@openbms/storage';
+import { MemoryAudit, TEST_ORIGIN } from '@openbms/storage/testing';
 import type { BusPoller } from '../scheduler/poller.js';
 import type { PackRef } from '../types.js';
 import { COMMANDS_KEPT } from './commands.js';
 import { ControlService } from './service.js';
+
+const S = localScope(TEST_ORIGIN);
 
 const enc = (x: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(x));
 const dec = (b: Uint8Array): Record<string, unknown> =>
@@ -163,6 +165,7 @@ function setup(o: { snapshot?: Reading; audit?: AuditStore } = {}) {
     resolve: (id) =>
       id === REF.id ? { ref: REF, def, poller, ...(snapshot ? { snapshot } : {}) } : undefined,
     audit,
+    origin: TEST_ORIGIN,
     clock: { now: () => 5000 },
     onError: (e) => errors.push(e),
   });
@@ -189,7 +192,7 @@ describe('ControlService failure paths', () => {
         'sent before it stopped: cell_ov_l1_mv; restored to the old values: cell_ov_l1_mv; ' +
         'the pack now holds cell_ov_l1_mv=3550.',
     );
-    expect(audit.list({})[0]).toMatchObject({
+    expect((await audit.list(S, {}))[0]).toMatchObject({
       action: 'parameter.write',
       result: 'failed',
       old: { cell_ov_l1_mv: 3550 },
@@ -298,7 +301,7 @@ describe('ControlService failure paths', () => {
     expect(out.command).toMatchObject({ status: 'done', action: 'pack.factory_reset' });
     // Sent once: a factory reset is never retried.
     expect(device.received).toEqual(['reset']);
-    expect(audit.list({}).map((e) => e.result)).toEqual(['ok', 'refused']);
+    expect((await audit.list(S, {})).map((e) => e.result)).toEqual(['ok', 'refused']);
   });
 
   it(`keeps the last ${COMMANDS_KEPT} commands, newest first, and tells listeners`, async () => {
@@ -318,10 +321,10 @@ describe('ControlService failure paths', () => {
 
   it('an audit store failure does not change the command result; it goes to onError', async () => {
     const failing: AuditStore = {
-      append: () => {
+      append: async () => {
         throw new BmsError('STORAGE_FULL', 'disk full');
       },
-      list: () => [],
+      list: async () => [],
     };
     const { service, errors } = setup({ audit: failing });
     const out = await service.setMos(REF.id, 'charge', false, 'otto');

@@ -1267,7 +1267,7 @@ export class ControlService {
     const trail: Trail = {};
     try {
       const { value, detail } = await run(trail);
-      return { value, command: this.record(p, user, action, 'done', detail, trail) };
+      return { value, command: await this.record(p, user, action, 'done', detail, trail) };
     } catch (e) {
       const err =
         e instanceof PartialRun ? unwrap(e) : e instanceof WriteAborted ? abortedError(e) : e;
@@ -1278,22 +1278,30 @@ export class ControlService {
       const sent = e instanceof PartialRun || (e instanceof WriteAborted && e.written.length > 0);
       const state: CommandState =
         isBmsError(err) && REFUSALS.has(err.code) && !sent ? 'refused' : 'failed';
-      this.record(p, user, action, state, err instanceof Error ? err.message : String(err), trail);
+      await this.record(
+        p,
+        user,
+        action,
+        state,
+        err instanceof Error ? err.message : String(err),
+        trail,
+      );
       throw err;
     }
   }
 
-  private record(
+  /** Audits an attempt (an audit failure goes to onError: the command's own result stands). */
+  private async record(
     p: ResolvedPack,
     user: string,
     action: string,
     status: CommandState,
     detail: string,
     trail: Trail,
-  ): CommandStatus {
+  ): Promise<CommandStatus> {
     const at = this.clock.now();
     try {
-      this.o.audit.append({
+      await this.o.audit.append(this.o.origin, {
         at,
         user,
         packId: p.ref.id,

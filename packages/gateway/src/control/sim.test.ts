@@ -4,9 +4,11 @@
  * with the reason, dangerous commands need a confirmation, missing capabilities say so.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryAudit } from '@openbms/storage/testing';
+import { localScope } from '@openbms/storage';
+import { MemoryAudit, TEST_ORIGIN } from '@openbms/storage/testing';
 import { controlRig, type Rig } from '../testing/control.js';
 
+const S = localScope(TEST_ORIGIN);
 const rigs: Rig[] = [];
 afterEach(async () => {
   while (rigs.length) await rigs.pop()!.close();
@@ -41,7 +43,7 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
     expect(r.sim.packs[0]!.parameters()).toEqual(before);
     // Range checks need no traffic at all: only the poller's reads went out meanwhile.
     expect(r.requests.length).toBeGreaterThanOrEqual(requestsBefore);
-    const [entry] = r.memory.list({ packId: id });
+    const [entry] = await r.memory.list(S, { packId: id });
     expect(entry).toMatchObject({
       user: 'otto',
       action: 'parameter.write',
@@ -80,7 +82,7 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
     );
     expect(r.writes()).toEqual([]);
     expect(r.sim.packs[0]!.parameters()).toEqual(before);
-    expect(r.memory.list({ packId: id })[0]).toMatchObject({
+    expect((await r.memory.list(S, { packId: id }))[0]).toMatchObject({
       result: 'refused',
       old: { cell_ov_l2_mv: 3650 },
       new: { cell_ov_l2_mv: 3500 },
@@ -108,7 +110,7 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
       pack_ov_l1_v: 56.5,
     });
     expect(r.writes()).toHaveLength(2);
-    const [entry] = r.memory.list({ packId: id });
+    const [entry] = await r.memory.list(S, { packId: id });
     expect(entry).toMatchObject({
       user: 'otto',
       packId: id,
@@ -134,7 +136,7 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
     });
     expect(r.writes()).toEqual([]);
     expect(r.sim.packs[0]!.parameters()['cell_ov_l1_mv']).toBe(3550);
-    expect(r.memory.list({})).toEqual([]);
+    expect(await r.memory.list(S, {})).toEqual([]);
     expect(r.service.commands()).toEqual([]);
   });
 
@@ -240,7 +242,7 @@ describe('MOSFET switching', () => {
     );
     expect(r.writes()).toEqual([]);
     expect(r.sim.packs[0]!.snapshot().charge_mos).toBe(true);
-    expect(r.memory.list({ packId: id })[0]).toMatchObject({
+    expect((await r.memory.list(S, { packId: id }))[0]).toMatchObject({
       action: 'mos.charge',
       result: 'refused',
       old: { charge_mos: true },
@@ -259,7 +261,9 @@ describe('MOSFET switching', () => {
     expect(r.writes()).toEqual(['set_charge_mos']);
     const on = await r.service.setMos(id, 'charge', true, 'otto');
     expect(on.readback).toEqual({ charge_mos: true });
-    expect(r.memory.list({ packId: id }).map((e) => [e.action, e.result, e.new])).toEqual([
+    expect(
+      (await r.memory.list(S, { packId: id })).map((e) => [e.action, e.result, e.new]),
+    ).toEqual([
       ['mos.charge', 'ok', { charge_mos: true }],
       ['mos.charge', 'ok', { charge_mos: false }],
     ]);
@@ -279,7 +283,7 @@ describe('commands', () => {
     const out = await r.service.setSoc(id, 80, 'otto');
     expect(out.readback?.['soc_pct']).toBeCloseTo(80, 0);
     expect(r.sim.packs[0]!.snapshot().soc_pct).toBeCloseTo(80, 0);
-    expect(r.memory.list({ packId: id })[0]).toMatchObject({
+    expect((await r.memory.list(S, { packId: id }))[0]).toMatchObject({
       action: 'soc.set',
       result: 'ok',
       new: { soc_pct: 80 },
@@ -299,7 +303,9 @@ describe('commands', () => {
       );
     }
     expect(r.writes()).toEqual([]);
-    expect(r.memory.list({ packId: ref.id }).every((e) => e.result === 'refused')).toBe(true);
+    expect((await r.memory.list(S, { packId: ref.id })).every((e) => e.result === 'refused')).toBe(
+      true,
+    );
     const out = await r.service.restart(ref.id, ref.name, 'otto');
     expect(out.command).toMatchObject({ status: 'done', action: 'pack.restart' });
     expect(r.writes()).toEqual(['write_register']);
@@ -312,7 +318,7 @@ describe('commands', () => {
     const out = await r.service.restoreDefaults(ref.id, ref.id, 'otto');
     expect(out.command.detail).toMatch(/cell_ov_l1_mv/);
     expect(r.sim.packs[0]!.parameters()['cell_ov_l1_mv']).toBe(3550);
-    const [entry] = r.memory.list({ packId: ref.id });
+    const [entry] = await r.memory.list(S, { packId: ref.id });
     expect(entry).toMatchObject({ action: 'parameters.restore_defaults', result: 'ok' });
     expect((entry!.old as Record<string, number>)['cell_ov_l1_mv']).toBe(3500);
     expect((entry!.new as Record<string, number>)['cell_ov_l1_mv']).toBe(3550);
@@ -332,7 +338,7 @@ describe('commands', () => {
     const records = await rejection(r.service.readRecords(ref.id, 0, 10));
     expect(records.message).toMatch(/^daly-modbus cannot read on-board data/);
     expect(r.writes()).toEqual([]);
-    expect(r.memory.list({ packId: ref.id }).map((e) => [e.action, e.result])).toEqual([
+    expect((await r.memory.list(S, { packId: ref.id })).map((e) => [e.action, e.result])).toEqual([
       ['pack.factory_reset', 'refused'],
       ['clock.set', 'refused'],
     ]);

@@ -9,7 +9,7 @@ import type {
   InverterProtocolSetting,
   ProtocolDefinition,
 } from '@openbms/protocols';
-import type { AuditStore } from '@openbms/storage';
+import type { AuditStore, Origin } from '@openbms/storage';
 import type { BusPoller, Clock } from '../scheduler/poller.js';
 import type { EventBus, PackRef } from '../types.js';
 
@@ -27,6 +27,8 @@ export interface ControlServiceOptions {
   /** Finds a pack by id; undefined for an unknown pack (NOT_FOUND). */
   resolve(packId: string): ResolvedPack | undefined;
   audit: AuditStore;
+  /** Whose audit entries these are (the gateway's identity). */
+  origin: Origin;
   /**
    * The gateway's event bus. GatewayEvent has no command member yet, so nothing is emitted
    * on it today; command statuses go to `onCommand` listeners and `commands()`.

@@ -9,7 +9,7 @@
  * Types only (no runtime code), so every side can depend on it without a cycle.
  */
 import type { ZodType } from 'zod';
-import type { AlarmEvent, Storage } from '@openbms/storage';
+import type { AlarmEvent, HistoryQuery, HistoryResult } from '@openbms/storage';
 import type { Config } from '../config.js';
 import type { SecretSpec } from '../config-file.js';
 import type { ControlService } from '../control/index.js';
@@ -37,7 +37,8 @@ export interface IntegrationContext<S = unknown> {
   control: ControlService;
   activeAlarms(packId?: string): AlarmEvent[];
   writerStatus(): WriterStatus;
-  telemetry: Storage['telemetry'];
+  /** The gateway's own telemetry history (its scope applied), for reports. */
+  telemetry: { history(q: HistoryQuery): Promise<HistoryResult> };
   /** The poller of a running bus named `<site>/<bus>` (the tunnel leases it). */
   bus(name: string): Pick<BusPoller, 'exclusive' | 'bus'> | undefined;
   /** The running buses, as `<site>/<bus>`. */

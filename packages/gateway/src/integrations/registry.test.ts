@@ -115,7 +115,7 @@ describe('the registry refuses a wiring mistake (INTERNAL)', () => {
 
 describe('built-in runtimes on a real gateway', () => {
   let gw: Gateway;
-  let storage: ReturnType<typeof openSqliteStorage>;
+  let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 
   /** Each built-in with what tells its running instance apart (a second start must keep it). */
   const instances: { i: AnyIntegration; of: () => unknown }[] = [
@@ -137,7 +137,7 @@ describe('built-in runtimes on a real gateway', () => {
     // Nothing listens at the MQTT, Modbus client and webhook targets: each keeps retrying
     // in the background, which is all this test needs of them.
     const [modbusPort, closed] = [await freePort(), await freePort()];
-    storage = openSqliteStorage({});
+    storage = await openSqliteStorage({});
     gw = new Gateway({
       storage,
       busFactory: simulatedBuses().busFactory,

@@ -124,7 +124,7 @@ echo:
 
 let dir: string;
 let file: ConfigFile;
-let storage: ReturnType<typeof openSqliteStorage>;
+let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 let gw: Gateway;
 const logs: string[] = [];
 
@@ -147,7 +147,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'openbms.yaml'), CONFIG, { mode: 0o600 });
   const registry = builtinRegistry().with(ECHO);
   file = new ConfigFile(join(dir, 'openbms.yaml'), registry.configSchema);
-  storage = openSqliteStorage({});
+  storage = await openSqliteStorage({});
   gw = new Gateway({
     config: file.read(),
     storage,

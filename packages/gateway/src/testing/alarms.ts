@@ -1,29 +1,45 @@
 /**
  * A tiny in-memory AlarmStore for the engine's tests, with the SQLite adapter's semantics
  * (acknowledge is false for unknown ids and second acknowledgements; counts are protection
- * events). `failWrites` makes raise/clear throw STORAGE_FULL, like a full disk.
+ * events; ULIDs and local numbers). `failWrites` makes raise/clear throw STORAGE_FULL, like a
+ * full disk. Scopes are not checked here (the contract suites hold the real stores to them):
+ * every event is the engine's own.
  */
 import { BmsError } from '@openbms/core';
-import type { AlarmEvent, AlarmQuery, AlarmStore } from '@openbms/storage';
+import {
+  newId,
+  type AlarmEvent,
+  type AlarmQuery,
+  type AlarmStore,
+  type NewAlarm,
+  type Origin,
+  type RecordRef,
+} from '@openbms/storage';
 
 export class FakeAlarmStore implements AlarmStore {
   readonly events: AlarmEvent[] = [];
   failWrites = false;
 
-  raise(e: Omit<AlarmEvent, 'id' | 'clearedAt' | 'acknowledgedAt' | 'acknowledgedBy'>): number {
+  async raise(origin: Origin, e: NewAlarm): Promise<AlarmEvent> {
     this.check();
-    const id = this.events.length + 1;
-    this.events.push({ ...e, id });
-    return id;
+    const ev: AlarmEvent = {
+      ...e,
+      id: newId(),
+      localId: this.events.length + 1,
+      orgId: origin.orgId,
+      gatewayId: origin.gatewayId,
+    };
+    this.events.push(ev);
+    return { ...ev };
   }
 
-  clear(id: number, at: number): void {
+  async clear(_scope: unknown, id: string, at: number): Promise<void> {
     this.check();
     const e = this.events.find((x) => x.id === id);
     if (e && e.clearedAt === undefined) e.clearedAt = at;
   }
 
-  acknowledge(id: number, by: string, at: number): boolean {
+  async acknowledge(_scope: unknown, id: string, by: string, at: number): Promise<boolean> {
     const e = this.events.find((x) => x.id === id);
     if (!e || e.acknowledgedAt !== undefined) return false;
     e.acknowledgedAt = at;
@@ -31,7 +47,12 @@ export class FakeAlarmStore implements AlarmStore {
     return true;
   }
 
-  list(q: AlarmQuery = {}): AlarmEvent[] {
+  async get(_scope: unknown, ref: RecordRef): Promise<AlarmEvent | undefined> {
+    const e = this.events.find((x) => ('id' in ref ? x.id === ref.id : x.localId === ref.localId));
+    return e && { ...e };
+  }
+
+  async list(_scope: unknown, q: AlarmQuery = {}): Promise<AlarmEvent[]> {
     return this.events
       .filter((e) => q.packId === undefined || e.packId === q.packId)
       .filter((e) => q.active === undefined || (e.clearedAt === undefined) === q.active)
@@ -41,7 +62,7 @@ export class FakeAlarmStore implements AlarmStore {
   }
 
   /** Protection events (level >= 2, or severity protection/fault) per code, like SQLite's. */
-  counts(packId?: string): Record<string, number> {
+  async counts(_scope: unknown, packId?: string): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const e of this.events) {
       if (packId !== undefined && e.packId !== packId) continue;

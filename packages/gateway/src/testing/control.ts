@@ -6,6 +6,7 @@
 import { createSimulation, serveTcp, ManualClock, type Simulation } from '@openbms/simulator';
 import { getProtocol, type ProtocolDefinition } from '@openbms/protocols';
 import type { AuditStore } from '@openbms/storage';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { BusPoller } from '../scheduler/poller.js';
 import { SIM_START, nextEvents, packRefs } from './simbus.js';
 import { EventBus, type PackRef } from '../types.js';
@@ -102,6 +103,7 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
       return { ref, def, poller, ...(snapshot ? { snapshot } : {}) };
     },
     audit,
+    origin: TEST_ORIGIN,
     events,
     clock,
     timeZone: o.timeZone ?? 'UTC',

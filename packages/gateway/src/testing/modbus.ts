@@ -35,7 +35,7 @@ export async function simGateway(
   protocol: 'pylontech' | 'daly' = 'pylontech',
   addresses: number[] = [2, 3],
 ): Promise<{ gw: Gateway; sims: SimulatedBuses; stop: () => Promise<void> }> {
-  const storage = openSqliteStorage({});
+  const storage = await openSqliteStorage({});
   const config = validateConfig({
     version: 1,
     sites: [
@@ -70,7 +70,7 @@ export async function simGateway(
     sims,
     stop: async () => {
       await gw.stop();
-      storage.close();
+      await storage.close();
     },
   };
 }

@@ -43,7 +43,7 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const events =
         q.active === true && from === undefined && to === undefined
           ? ctx.gateway.activeAlarms(q.pack).slice(0, limit)
-          : ctx.alarms.list({
+          : await ctx.alarms.list(ctx.scope, {
               ...(q.pack !== undefined ? { packId: q.pack } : {}),
               ...(q.active !== undefined ? { active: q.active } : {}),
               ...(from !== undefined ? { from } : {}),
@@ -65,7 +65,7 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: countsSchema, ...errorResponses() },
       },
     },
-    async (req) => ctx.gateway.alarmCounts(req.query.pack),
+    async (req) => await ctx.gateway.alarmCounts(req.query.pack),
   );
 
   app.post<{ Params: { id: number } }>(
@@ -82,10 +82,10 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req) => {
       const me = caller(req);
       const id = req.params.id;
-      if (!ctx.gateway.acknowledgeAlarm(id, me.username)) {
+      if (!(await ctx.gateway.acknowledgeAlarm(id, me.username))) {
         throw new BmsError('NOT_FOUND', `no unacknowledged alarm ${id}`);
       }
-      ctx.record({ user: me.username, action: 'alarm.ack', new: { id }, result: 'ok' });
+      await ctx.record({ user: me.username, action: 'alarm.ack', new: { id }, result: 'ok' });
       return { ok: true, id };
     },
   );

@@ -18,13 +18,12 @@ export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const q = req.query;
-      return ctx.audit
-        .list({
-          ...(q.pack !== undefined ? { packId: q.pack } : {}),
-          ...(q.user !== undefined ? { user: q.user } : {}),
-          limit: q.limit ?? 100,
-        })
-        .map(auditView);
+      const entries = await ctx.audit.list(ctx.scope, {
+        ...(q.pack !== undefined ? { packId: q.pack } : {}),
+        ...(q.user !== undefined ? { user: q.user } : {}),
+        limit: q.limit ?? 100,
+      });
+      return entries.map(auditView);
     },
   );
 }

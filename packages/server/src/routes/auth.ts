@@ -30,13 +30,13 @@ export function cookieSecure(ctx: ServerContext, reply: FastifyReply): boolean {
 }
 
 /** Starts a session: stores its hash, sets the cookie, returns the body of a login reply. */
-export function startSession(
+export async function startSession(
   ctx: ServerContext,
   reply: FastifyReply,
   username: string,
   role: Role,
-): SessionView {
-  const s = issueToken(ctx, username, 'session');
+): Promise<SessionView> {
+  const s = await issueToken(ctx, username, 'session');
   void reply.setCookie(SESSION_COOKIE, s.secret, {
     httpOnly: true,
     sameSite: 'strict',
@@ -58,13 +58,13 @@ export async function checkPassword(
   const key = `${ip}|${username.toLowerCase()}`;
   const wait = Math.max(ctx.loginLimiter.blockedFor(key), ctx.ipLimiter.blockedFor(ip));
   if (wait > 0) {
-    ctx.record({ user: username, action, result: 'refused', detail: `rate limited (${ip})` });
+    await ctx.record({ user: username, action, result: 'refused', detail: `rate limited (${ip})` });
     const s = Math.ceil(wait / 1000);
     throw new BmsError('RATE_LIMITED', `too many failed attempts; try again in ${s} s`, {
       retry_after_s: s,
     });
   }
-  const user = ctx.users.get(username);
+  const user = await ctx.users.get(ctx.scope, username);
   const ok = user
     ? await verifyPassword(password, user.passwordHash)
     : await verifyDummy(password, ctx.passwordCost);
@@ -74,7 +74,7 @@ export async function checkPassword(
   }
   ctx.loginLimiter.fail(key);
   ctx.ipLimiter.fail(ip);
-  ctx.record({
+  await ctx.record({
     user: username,
     action,
     result: 'failed',
@@ -100,9 +100,9 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!(await checkPassword(ctx, req.ip, username, password, 'login'))) {
         throw new BmsError('AUTH_INVALID', 'wrong user name or password');
       }
-      const user = ctx.users.get(username);
+      const user = await ctx.users.get(ctx.scope, username);
       if (!user) throw new BmsError('AUTH_INVALID', 'wrong user name or password');
-      ctx.record({ user: user.username, action: 'login', result: 'ok', detail: req.ip });
+      await ctx.record({ user: user.username, action: 'login', result: 'ok', detail: req.ip });
       return startSession(ctx, reply, user.username, user.role);
     },
   );
@@ -119,9 +119,9 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const me = caller(req);
-      if (me.kind === 'session') endToken(ctx, me.tokenId, 'logged out');
+      if (me.kind === 'session') await endToken(ctx, me.tokenId, 'logged out');
       void reply.clearCookie(SESSION_COOKIE, { path: '/', secure: cookieSecure(ctx, reply) });
-      ctx.record({ user: me.username, action: 'logout', result: 'ok' });
+      await ctx.record({ user: me.username, action: 'logout', result: 'ok' });
       return { ok: true };
     },
   );
@@ -162,15 +162,16 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
           field: 'current_password',
         });
       }
-      ctx.users.setPassword(me.username, await hashPassword(req.body.password, ctx.passwordCost));
+      const hash = await hashPassword(req.body.password, ctx.passwordCost);
+      await ctx.users.setPassword(ctx.scope, me.username, hash);
       // The session (or token) making the change stays; the user's other sessions end, as
       // a stolen one must not outlive the password. API tokens stay (revoke them by id).
-      const ended = endUserTokens(ctx, me.username, {
+      const ended = await endUserTokens(ctx, me.username, {
         kind: 'session',
         keep: me.tokenId,
         reason: 'password changed',
       });
-      ctx.record({
+      await ctx.record({
         user: me.username,
         action: 'user.password',
         new: { username: me.username },

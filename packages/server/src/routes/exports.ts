@@ -1,9 +1,14 @@
 /**
  * Exports: the per-pack daily CSV files (seed 001's file manager: list, download, delete,
- * all files of a filter as one zip, the free space of the data directory) and a CSV for
- * any range. Files are produced from the telemetry store on request.
+ * all files of a filter as one zip, the free space of the data directory) and a CSV or an
+ * Excel workbook for any range. Files are produced from the telemetry store on request and
+ * streamed: the store hands them out in chunks, read as the client takes the bytes, so no
+ * export is ever held whole in memory. A query the store refuses is answered before the
+ * first byte (status and error body as usual); a failure in the middle of a stream can only
+ * cut the download short (the connection is closed, the error logged).
  */
 import { statfsSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { caller } from '../auth.js';
@@ -26,7 +31,7 @@ import {
   ZIP_MAX_DAYS,
 } from '@openbms/contract/api';
 import { parseRange } from '../time.js';
-import { csvToXlsx } from '../xlsx.js';
+import { xlsxStream } from '../xlsx.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -55,16 +60,23 @@ function fileName(pack: string, suffix: string): string {
   return `${safeName(pack)}_${suffix}.csv`;
 }
 
-function sendCsv(reply: FastifyReply, name: string, csv: string): FastifyReply {
+function sendCsv(
+  ctx: ServerContext,
+  reply: FastifyReply,
+  name: string,
+  csv: AsyncIterable<string>,
+): FastifyReply {
   return reply
     .header('content-type', 'text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${name}"`)
-    .send(csv);
+    .send(Readable.from(ctx.reads.chunks(csv), { objectMode: false }));
 }
 
 export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const dayExists = (pack: string, date: string) =>
-    ctx.telemetry.dailyFiles(pack).some((f) => f.date === date && f.packId === pack);
+  const dayExists = async (pack: string, date: string): Promise<boolean> =>
+    (await ctx.telemetry.dailyFiles(ctx.scope, pack)).some(
+      (f) => f.date === date && f.packId === pack,
+    );
 
   app.get<{ Querystring: { pack?: string } }>(
     '/exports/daily',
@@ -78,7 +90,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) =>
-      ctx.telemetry.dailyFiles(req.query.pack).map((f): DailyFile => ({
+      (await ctx.telemetry.dailyFiles(ctx.scope, req.query.pack)).map((f): DailyFile => ({
         pack_id: f.packId,
         date: f.date,
         samples: f.samples,
@@ -102,12 +114,13 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req, reply) => {
       const { pack, date } = req.params;
       const from = dayStart(date);
-      if (!dayExists(pack, date))
+      if (!(await dayExists(pack, date)))
         throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
       return sendCsv(
+        ctx,
         reply,
         fileName(pack, date),
-        ctx.telemetry.exportCsv(pack, from, from + DAY_MS - 1),
+        await ctx.telemetry.exportCsv(ctx.scope, { packId: pack, from, to: from + DAY_MS - 1 }),
       );
     },
   );
@@ -127,10 +140,10 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const me = caller(req);
       const { pack, date } = req.params;
       dayStart(date);
-      if (!dayExists(pack, date))
+      if (!(await dayExists(pack, date)))
         throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
-      const deleted = ctx.telemetry.deleteDay(pack, date);
-      ctx.record({
+      const deleted = await ctx.telemetry.deleteDay(ctx.scope, pack, date);
+      await ctx.record({
         user: me.username,
         packId: pack,
         action: 'export.delete',
@@ -177,8 +190,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           );
         }
       }
-      const files = ctx.telemetry
-        .dailyFiles(pack)
+      const files = (await ctx.telemetry.dailyFiles(ctx.scope, pack))
         .filter(
           (f) =>
             (pack === undefined || f.packId === pack) &&
@@ -210,9 +222,14 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const names = uniqueNames(files.map((f) => fileName(f.packId, f.date)));
       const entries = files.map((f, i) => ({
         name: names[i]!,
-        content: () => {
+        content: async () => {
           const start = dayStart(f.date);
-          return ctx.telemetry.exportCsv(f.packId, start, start + DAY_MS - 1);
+          const csv = await ctx.telemetry.exportCsv(ctx.scope, {
+            packId: f.packId,
+            from: start,
+            to: start + DAY_MS - 1,
+          });
+          return ctx.reads.chunks(csv);
         },
       }));
       const zipName = `${pack !== undefined ? safeName(pack) : 'all'}_${first}_${last}`;
@@ -270,26 +287,30 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
       async (req, reply) => {
         const { pack } = req.query;
-        const latest = ctx.gateway.pack(pack)?.snapshot ?? ctx.telemetry.latest(pack)?.snapshot;
+        const latest =
+          ctx.gateway.pack(pack)?.snapshot ??
+          (await ctx.telemetry.latest(ctx.scope, pack))?.snapshot;
         if (!ctx.gateway.pack(pack) && !latest) {
           throw new BmsError('NOT_FOUND', `no pack "${pack}"`);
         }
         const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
         const fields =
           req.query.fields !== undefined ? parseFields(req.query.fields, latest) : undefined;
-        const csv = ctx.telemetry.exportCsv(pack, from, to, fields);
+        const q = { packId: pack, from, to, ...(fields !== undefined ? { fields } : {}) };
         const name = fileName(
           pack,
           `${new Date(from).toISOString().slice(0, 10)}_${new Date(to).toISOString().slice(0, 10)}`,
         );
-        if (format === 'csv') return sendCsv(reply, name, csv);
+        if (format === 'csv')
+          return sendCsv(ctx, reply, name, await ctx.telemetry.exportCsv(ctx.scope, q));
+        const rows = await ctx.telemetry.exportRows(ctx.scope, q);
         return reply
           .header('content-type', XLSX_TYPE)
           .header(
             'content-disposition',
             `attachment; filename="${name.replace(/\.csv$/, '.xlsx')}"`,
           )
-          .send(await csvToXlsx(csv, pack));
+          .send(xlsxStream({ fields: rows.fields, batches: ctx.reads.chunks(rows.batches) }, pack));
       },
     );
   }

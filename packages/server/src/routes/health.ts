@@ -26,7 +26,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (): Promise<HealthView> => {
       const packs = ctx.gateway.packs();
-      const st = ctx.gateway.storageStatus?.();
+      const st = await ctx.gateway.storageStatus?.();
       return {
         status: st?.status ?? 'ok',
         ...(st?.code !== undefined ? { code: st.code, message: st.message ?? st.code } : {}),

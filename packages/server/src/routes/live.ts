@@ -112,17 +112,26 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         role = r;
         send({ type: 'role', role: r });
       };
+      let ended = false;
+      /**
+       * False once the secret is known to have ended. At the first event a minute after the
+       * last check, it is checked again in the background (the store answers asynchronously);
+       * the stream closes as soon as that check fails.
+       */
       const stillAllowed = (): boolean => {
+        if (ended) return false;
         if (ctx.clock() - lastCheck < RECHECK_MS) return true;
         lastCheck = ctx.clock();
-        try {
-          const now = resolveSecret(ctx, secret);
-          if (now) setRole(now.role);
-          return true;
-        } catch {
-          socket.close(CLOSE_SESSION_ENDED, 'session ended');
-          return false;
-        }
+        resolveSecret(ctx, secret).then(
+          (now) => {
+            if (now) setRole(now.role);
+          },
+          () => {
+            ended = true;
+            socket.close(CLOSE_SESSION_ENDED, 'session ended');
+          },
+        );
+        return true;
       };
 
       const off = ctx.gateway.events.on((e) => {
@@ -221,11 +230,16 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
       });
 
       // Ended between the upgrade's auth check and the registration above: close now.
-      if (!ctx.users.findToken(me.tokenId)) {
-        socket.close(CLOSE_SESSION_ENDED, 'session ended');
-        return;
-      }
-      send({ type: 'hello', user: me.username, role });
+      void ctx.users.findToken(me.tokenId).then(
+        (t) => {
+          if (!t) return socket.close(CLOSE_SESSION_ENDED, 'session ended');
+          send({ type: 'hello', user: me.username, role });
+        },
+        (e: unknown) => {
+          send({ ...wsError(e, req).message });
+          socket.close(1011, 'storage failed');
+        },
+      );
     },
   );
 }

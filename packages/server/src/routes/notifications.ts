@@ -74,7 +74,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): vo
         throw new BmsError('NOT_FOUND', 'no notification channels are configured (notifications:)');
       }
       const r: NotifyTestResult = await n.test(req.body.channel);
-      ctx.record({
+      await ctx.record({
         user: me.username,
         action: 'notifications.test',
         new: { channel: r.channel },

@@ -74,17 +74,19 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req): Promise<HistoryView> => {
       const id = req.params.id;
       const pack = ctx.gateway.pack(id);
-      const latest = pack?.snapshot ?? ctx.telemetry.latest(id)?.snapshot;
+      const latest = pack?.snapshot ?? (await ctx.telemetry.latest(ctx.scope, id))?.snapshot;
       if (!pack && !latest) throw new BmsError('NOT_FOUND', `no pack "${id}"`);
       const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
       const fields = parseFields(req.query.fields, latest);
-      const r = ctx.telemetry.history({
-        packId: id,
-        from,
-        to,
-        fields,
-        resolution: req.query.resolution ?? 'auto',
-      });
+      const r = await ctx.reads.run(() =>
+        ctx.telemetry.history(ctx.scope, {
+          packId: id,
+          from,
+          to,
+          fields,
+          resolution: req.query.resolution ?? 'auto',
+        }),
+      );
       return {
         pack_id: r.packId,
         resolution: r.resolution,

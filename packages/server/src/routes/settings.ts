@@ -126,7 +126,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       }
       try {
         const r = await api.update(section, req.body);
-        ctx.record({
+        await ctx.record({
           user: me.username,
           action: 'settings.update',
           new: { section, value: r.value },
@@ -138,7 +138,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         return r;
       } catch (e) {
         if (isBmsError(e) && e.code !== 'NOT_FOUND') {
-          ctx.record({
+          await ctx.record({
             user: me.username,
             action: 'settings.update',
             new: { section },
@@ -208,7 +208,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const me = caller(req);
       const text = settingsOf(ctx).backup();
       const date = new Date(ctx.clock()).toISOString().slice(0, 10);
-      ctx.record({ user: me.username, action: 'config.backup', result: 'ok' });
+      await ctx.record({ user: me.username, action: 'config.backup', result: 'ok' });
       return reply
         .header('content-type', 'application/yaml; charset=utf-8')
         .header('content-disposition', `attachment; filename=openbms-config-${date}.yaml`)
@@ -278,7 +278,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }
         try {
           const r = await api.restore(text);
-          ctx.record({
+          await ctx.record({
             user: me.username,
             action: 'config.restore',
             new: { applied: r.applied, restart_required: r.restart_required },
@@ -290,7 +290,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: ServerContext): void {
           return r;
         } catch (e) {
           if (isBmsError(e)) {
-            ctx.record({
+            await ctx.record({
               user: me.username,
               action: 'config.restore',
               result: e.code === 'CONFIG_INVALID' ? 'refused' : 'failed',

@@ -27,7 +27,7 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req): Promise<SetupStatus> => {
-      const exists = ctx.users.count() > 0;
+      const exists = (await ctx.users.count(ctx.scope)) > 0;
       const user = req.auth ? { username: req.auth.username, role: req.auth.role } : null;
       return { admin_exists: exists, needs_setup: !exists, user };
     },
@@ -45,8 +45,8 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req, reply) => {
-      const refuse = (): never => {
-        ctx.record({
+      const refuse = async (): Promise<never> => {
+        await ctx.record({
           user: req.body.username,
           action: 'setup.admin',
           result: 'refused',
@@ -54,22 +54,26 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
         });
         throw new BmsError('FORBIDDEN', 'setup is done: an admin exists (log in, or ask an admin)');
       };
-      if (ctx.users.count() > 0) refuse();
+      if ((await ctx.users.count(ctx.scope)) > 0) await refuse();
       const hash = await hashPassword(req.body.password, ctx.passwordCost);
-      // Checked again after the await: two concurrent setups must not make two admins.
-      if (ctx.users.count() > 0) refuse();
-      ctx.users.create(
-        { username: req.body.username, role: 'admin', createdAt: ctx.clock() },
-        hash,
-      );
-      ctx.record({
+      // Checked again, with the creation, one setup at a time: two concurrent setups must not
+      // make two admins.
+      await ctx.accounts.run(async () => {
+        if ((await ctx.users.count(ctx.scope)) > 0) await refuse();
+        await ctx.users.create(
+          ctx.origin,
+          { username: req.body.username, role: 'admin', createdAt: ctx.clock() },
+          hash,
+        );
+      });
+      await ctx.record({
         user: req.body.username,
         action: 'user.add',
         new: { username: req.body.username, role: 'admin' },
         result: 'ok',
         detail: 'first admin (setup)',
       });
-      return reply.status(201).send(startSession(ctx, reply, req.body.username, 'admin'));
+      return reply.status(201).send(await startSession(ctx, reply, req.body.username, 'admin'));
     },
   );
 }

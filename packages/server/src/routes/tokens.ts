@@ -30,8 +30,8 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const me = caller(req);
-      const t = issueToken(ctx, me.username, 'api', req.body.name);
-      ctx.record({
+      const t = await issueToken(ctx, me.username, 'api', req.body.name);
+      await ctx.record({
         user: me.username,
         action: 'token.create',
         new: { id: t.id, name: req.body.name },
@@ -56,11 +56,11 @@ export function tokenRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const me = caller(req);
-      const t = ctx.users.findToken(req.params.id);
+      const t = await ctx.users.findToken(req.params.id);
       if (!t) throw new BmsError('NOT_FOUND', 'no such token');
       requireSelfOrAdmin(me, t.username, 'revoke this token');
-      endToken(ctx, req.params.id, 'token revoked');
-      ctx.record({
+      await endToken(ctx, req.params.id, 'token revoked');
+      await ctx.record({
         user: me.username,
         action: 'token.delete',
         old: { id: req.params.id, owner: t.username },

@@ -22,13 +22,13 @@ import {
 import { userView } from '../views.js';
 
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const mustExist = (username: string) => {
-    const u = ctx.users.get(username);
+  const mustExist = async (username: string) => {
+    const u = await ctx.users.get(ctx.scope, username);
     if (!u) throw new BmsError('NOT_FOUND', `no user "${username}"`);
     return u;
   };
-  const isLastAdmin = (username: string): boolean => {
-    const admins = ctx.users.list().filter((u) => u.role === 'admin');
+  const isLastAdmin = async (username: string): Promise<boolean> => {
+    const admins = (await ctx.users.list(ctx.scope)).filter((u) => u.role === 'admin');
     return admins.length === 1 && admins[0]?.username === username;
   };
 
@@ -42,7 +42,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: { type: 'array', items: userSchema }, ...errorResponses(403) },
       },
     },
-    async () => ctx.users.list().map(userView),
+    async () => (await ctx.users.list(ctx.scope)).map(userView),
   );
 
   app.post<{ Body: { username: string; password: string; role: Role } }>(
@@ -59,14 +59,19 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req, reply) => {
       const me = caller(req);
       const { username, password, role } = req.body;
-      if (ctx.users.get(username)) {
+      if (await ctx.users.get(ctx.scope, username)) {
         throw new BmsError('REQUEST_INVALID', `body field "username": user "${username}" exists`, {
           field: 'username',
         });
       }
       const user = { username, role, createdAt: ctx.clock() };
-      ctx.users.create(user, await hashPassword(password, ctx.passwordCost));
-      ctx.record({ user: me.username, action: 'user.add', new: { username, role }, result: 'ok' });
+      await ctx.users.create(ctx.origin, user, await hashPassword(password, ctx.passwordCost));
+      await ctx.record({
+        user: me.username,
+        action: 'user.add',
+        new: { username, role },
+        result: 'ok',
+      });
       return reply.status(201).send(userView(user));
     },
   );
@@ -86,54 +91,58 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const me = caller(req);
-      const u = mustExist(req.params.username);
       const { role, password } = req.body;
-      // An admin changing their own account keeps the session (or token) doing it.
-      const keepOwn = (username: string): { keep?: string } =>
-        username === me.username ? { keep: me.tokenId } : {};
-      if (role !== undefined && role !== u.role) {
-        if (u.role === 'admin' && isLastAdmin(u.username)) {
-          throw new BmsError(
-            'FORBIDDEN',
-            `${u.username} is the last admin; make another admin first`,
-          );
+      // Hashed first (slow), then the check and the change without another request between.
+      const hash =
+        password !== undefined ? await hashPassword(password, ctx.passwordCost) : undefined;
+      return ctx.accounts.run(async () => {
+        const u = await mustExist(req.params.username);
+        // An admin changing their own account keeps the session (or token) doing it.
+        const keepOwn = (username: string): { keep?: string } =>
+          username === me.username ? { keep: me.tokenId } : {};
+        if (role !== undefined && role !== u.role) {
+          if (u.role === 'admin' && (await isLastAdmin(u.username))) {
+            throw new BmsError(
+              'FORBIDDEN',
+              `${u.username} is the last admin; make another admin first`,
+            );
+          }
+          await ctx.users.setRole(ctx.scope, u.username, role);
+          // New rights, new sessions; API tokens act with the current role and stay, and
+          // their open streams are told the new role.
+          const ended = await endUserTokens(ctx, u.username, {
+            kind: 'session',
+            ...keepOwn(u.username),
+            reason: 'role changed: log in again',
+          });
+          ctx.live.setRole(u.username, role);
+          await ctx.record({
+            user: me.username,
+            action: 'user.role',
+            old: { role: u.role },
+            new: { username: u.username, role },
+            result: 'ok',
+            ...(ended > 0 ? { detail: `${ended} session(s) ended` } : {}),
+          });
         }
-        ctx.users.setRole(u.username, role);
-        // New rights, new sessions; API tokens act with the current role and stay, and
-        // their open streams are told the new role.
-        const ended = endUserTokens(ctx, u.username, {
-          kind: 'session',
-          ...keepOwn(u.username),
-          reason: 'role changed: log in again',
-        });
-        ctx.live.setRole(u.username, role);
-        ctx.record({
-          user: me.username,
-          action: 'user.role',
-          old: { role: u.role },
-          new: { username: u.username, role },
-          result: 'ok',
-          ...(ended > 0 ? { detail: `${ended} session(s) ended` } : {}),
-        });
-      }
-      if (password !== undefined) {
-        const hash = await hashPassword(password, ctx.passwordCost);
-        ctx.users.setPassword(u.username, hash);
-        // A reset is what an admin does for a compromised account: every session and API
-        // token of the user ends.
-        const ended = endUserTokens(ctx, u.username, {
-          ...keepOwn(u.username),
-          reason: 'password reset by an admin',
-        });
-        ctx.record({
-          user: me.username,
-          action: 'user.password',
-          new: { username: u.username },
-          result: 'ok',
-          ...(ended > 0 ? { detail: `${ended} session(s) and token(s) ended` } : {}),
-        });
-      }
-      return userView({ ...u, role: role ?? u.role });
+        if (hash !== undefined) {
+          await ctx.users.setPassword(ctx.scope, u.username, hash);
+          // A reset is what an admin does for a compromised account: every session and API
+          // token of the user ends.
+          const ended = await endUserTokens(ctx, u.username, {
+            ...keepOwn(u.username),
+            reason: 'password reset by an admin',
+          });
+          await ctx.record({
+            user: me.username,
+            action: 'user.password',
+            new: { username: u.username },
+            result: 'ok',
+            ...(ended > 0 ? { detail: `${ended} session(s) and token(s) ended` } : {}),
+          });
+        }
+        return userView({ ...u, role: role ?? u.role });
+      });
     },
   );
 
@@ -148,21 +157,22 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: okSchema, ...errorResponses(403, 404) },
       },
     },
-    async (req) => {
-      const me = caller(req);
-      const u = mustExist(req.params.username);
-      if (u.role === 'admin' && isLastAdmin(u.username)) {
-        throw new BmsError('FORBIDDEN', `${u.username} is the last admin and cannot be deleted`);
-      }
-      ctx.users.delete(u.username); // the store deletes their tokens with them
-      endUser(ctx, u.username);
-      ctx.record({
-        user: me.username,
-        action: 'user.delete',
-        old: { username: u.username, role: u.role },
-        result: 'ok',
-      });
-      return { ok: true };
-    },
+    async (req) =>
+      ctx.accounts.run(async () => {
+        const me = caller(req);
+        const u = await mustExist(req.params.username);
+        if (u.role === 'admin' && (await isLastAdmin(u.username))) {
+          throw new BmsError('FORBIDDEN', `${u.username} is the last admin and cannot be deleted`);
+        }
+        await ctx.users.delete(ctx.scope, u.username); // the store deletes their tokens with them
+        endUser(ctx, u.username);
+        await ctx.record({
+          user: me.username,
+          action: 'user.delete',
+          old: { username: u.username, role: u.role },
+          result: 'ok',
+        });
+        return { ok: true };
+      }),
   );
 }

@@ -1,5 +1,5 @@
 /** A gateway stand-in for the server's tests: packs held in memory, a real event bus shape. */
-import type { AlarmEvent, AlarmStore } from '@openbms/storage';
+import { localScope, type AlarmEvent, type AlarmStore, type Origin } from '@openbms/storage';
 import type {
   BusInfo,
   GatewayApi,
@@ -60,10 +60,14 @@ export class FakeGateway implements GatewayApi {
       check();
     });
   }
+  /** The alarm events active now, as the gateway's engine keeps them (the API reads them at once). */
+  active: AlarmEvent[] = [];
+
   constructor(
     public packList: PackStatus[],
     private readonly alarms: AlarmStore,
     private readonly clock: () => number,
+    private readonly origin: Origin,
   ) {}
 
   emit(e: GatewayEvent): void {
@@ -92,13 +96,33 @@ export class FakeGateway implements GatewayApi {
       };
     });
   }
-  acknowledgeAlarm(id: number, user: string): boolean {
-    return this.alarms.acknowledge(id, user, this.clock());
+  /** Raises an event in the store and keeps it active (as the engine would). */
+  async raise(e: Parameters<AlarmStore['raise']>[1]): Promise<AlarmEvent> {
+    const ev = await this.alarms.raise(this.origin, e);
+    this.active.push(ev);
+    return ev;
+  }
+  /** Clears an event in the store and in the active list. */
+  async clear(ev: AlarmEvent, at: number): Promise<void> {
+    await this.alarms.clear(localScope(this.origin), ev.id, at);
+    this.active = this.active.filter((x) => x.id !== ev.id);
+  }
+  async acknowledgeAlarm(localId: number, user: string): Promise<boolean> {
+    const scope = localScope(this.origin);
+    const ev = await this.alarms.get(scope, { localId });
+    if (!ev) return false;
+    const ok = await this.alarms.acknowledge(scope, ev.id, user, this.clock());
+    const a = this.active.find((x) => x.id === ev.id);
+    if (ok && a) Object.assign(a, { acknowledgedAt: this.clock(), acknowledgedBy: user });
+    return ok;
   }
   activeAlarms(packId?: string): AlarmEvent[] {
-    return this.alarms.list({ active: true, ...(packId ? { packId } : {}) });
+    return this.active
+      .filter((e) => e.clearedAt === undefined && (packId === undefined || e.packId === packId))
+      .map((e) => ({ ...e }))
+      .reverse();
   }
-  alarmCounts(packId?: string): Record<string, number> {
-    return this.alarms.counts(packId);
+  alarmCounts(packId?: string): Promise<Record<string, number>> {
+    return this.alarms.counts(localScope(this.origin), packId);
   }
 }

@@ -1,23 +1,32 @@
-/** A telemetry store stand-in: records the queries it gets and answers with canned data. */
+/**
+ * A telemetry store stand-in: records the queries it gets (and the scope each came with) and
+ * answers with canned data; exports come in two chunks, as a store streams them.
+ */
 import type {
   DailyFile,
+  ExportQuery,
   HistoryQuery,
   HistoryResult,
+  RowExport,
   Sample,
+  Scope,
   TelemetryStore,
 } from '@openbms/storage';
 
 export class FakeTelemetry implements TelemetryStore {
   readonly queries: HistoryQuery[] = [];
   readonly exports: { packId: string; from: number; to: number; fields?: readonly string[] }[] = [];
+  /** The scope of every query, in order. */
+  readonly scopes: Scope[] = [];
   files: DailyFile[] = [];
   latestSample: Sample | undefined;
   deleted: { packId: string; date: string }[] = [];
 
-  writeSamples(): void {}
-  rollup(): void {}
-  applyRetention(): void {}
-  history(q: HistoryQuery): HistoryResult {
+  async writeSamples(): Promise<void> {}
+  async rollup(): Promise<void> {}
+  async applyRetention(): Promise<void> {}
+  async history(scope: Scope, q: HistoryQuery): Promise<HistoryResult> {
+    this.scopes.push(scope);
     this.queries.push(q);
     const series: HistoryResult['series'] = {};
     for (const f of q.fields)
@@ -30,23 +39,48 @@ export class FakeTelemetry implements TelemetryStore {
       series,
     };
   }
-  latest(packId: string): Sample | undefined {
+  async latest(scope: Scope, packId: string): Promise<Sample | undefined> {
+    this.scopes.push(scope);
     return this.latestSample?.packId === packId ? this.latestSample : undefined;
   }
-  dailyFiles(packId?: string): DailyFile[] {
+  async dailyFiles(scope: Scope, packId?: string): Promise<DailyFile[]> {
+    this.scopes.push(scope);
     return this.files.filter((f) => packId === undefined || f.packId === packId);
   }
-  deleteDay(packId: string, date: string): number {
+  async deleteDay(scope: Scope, packId: string, date: string): Promise<number> {
+    this.scopes.push(scope);
     const f = this.files.find((x) => x.packId === packId && x.date === date);
     this.files = this.files.filter((x) => x !== f);
     this.deleted.push({ packId, date });
     return f?.samples ?? 0;
   }
-  exportCsv(packId: string, from: number, to: number, fields?: readonly string[]): string {
-    this.exports.push({ packId, from, to, ...(fields ? { fields } : {}) });
-    return `ts,${(fields ?? ['voltage_v']).join(',')}\n${from},52.1\n`;
+  private record(scope: Scope, q: ExportQuery): void {
+    this.scopes.push(scope);
+    this.exports.push({
+      packId: q.packId,
+      from: q.from,
+      to: q.to,
+      ...(q.fields ? { fields: q.fields } : {}),
+    });
   }
-  rawBytesPerSample(): number {
-    return 0;
+  async exportCsv(scope: Scope, q: ExportQuery): Promise<AsyncIterable<string>> {
+    this.record(scope, q);
+    const head = `ts,${(q.fields ?? ['voltage_v']).join(',')}\n`;
+    return (async function* () {
+      yield head;
+      yield `${q.from},52.1\n`;
+    })();
+  }
+  async exportRows(scope: Scope, q: ExportQuery): Promise<RowExport> {
+    this.record(scope, q);
+    const fields = [...(q.fields ?? ['voltage_v'])];
+    const values = new Float64Array(fields.length).fill(Number.NaN);
+    values[0] = 52.1;
+    return {
+      fields,
+      batches: (async function* () {
+        yield { times: Float64Array.from([q.from]), values };
+      })(),
+    };
   }
 }

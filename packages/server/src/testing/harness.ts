@@ -4,7 +4,7 @@
  */
 import { ManualClock } from '@openbms/simulator';
 import type { FastifyInstance } from 'fastify';
-import { memoryStorage } from '@openbms/storage/testing';
+import { TEST_ORIGIN, memoryStorage } from '@openbms/storage/testing';
 import { buildServer, type ServerDeps } from '../app.js';
 import { FakeGateway, fakePack } from './fake-gateway.js';
 import { FakeTelemetry } from './fake-telemetry.js';
@@ -52,9 +52,11 @@ export async function startHarness(over: Partial<ServerDeps> = {}): Promise<Harn
     ],
     stores.alarms,
     () => clock.now(),
+    TEST_ORIGIN,
   );
   const app = await buildServer({
     storage: { ...stores, telemetry },
+    identity: TEST_ORIGIN,
     gateway,
     clock: () => clock.now(),
     passwordCost: TEST_COST,

@@ -1,5 +1,6 @@
 /**
- * Telemetry figures for `npm run bench` (scripts/bench.mjs calls `bench(dir)`; prints nothing):
+ * Telemetry figures for `npm run bench` (scripts/bench.mjs calls `bench(dir)`; prints nothing),
+ * measured through the port (SqliteStorage: each call crosses to a worker thread and back):
  * - ingest_snapshots_per_s: 16 packs (16 cells, 4 temperatures, ~18 scalars each), a day at
  *   5 s each, written in batches of 256 samples, one transaction each, into a fresh database
  *   file (smaller batches pay more per commit: about 19,000/s at 64 on a loaded 2-core box);
@@ -13,9 +14,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { completeSnapshot, type Reading, prng } from '@openbms/core';
-import type { Sample } from '@openbms/storage';
-import { migrate, openDb } from '../db.js';
-import { SqliteTelemetry, TELEMETRY_MIGRATIONS } from '../telemetry.js';
+import { localScope, type Origin, type Sample } from '@openbms/storage';
+import { openDb } from '../db.js';
+import { migrateSchema } from '../file-storage.js';
+import { newIdentity } from '../identity.js';
+import { SqliteStorage } from '../storage.js';
 import { TelemetryCtx } from '../telemetry-context.js';
 import { Aggregator, seriesId } from '../telemetry-rows.js';
 import { DAY, STEP } from '../telemetry-schema.js';
@@ -69,24 +72,24 @@ function snapshots(seed: number, n: number): Reading[] {
  * Best of `runs` after one warm-up: interference from other processes only ever adds time,
  * so the minimum is the steadiest estimate of the query's own cost on a shared machine.
  */
-function timed(runs: number, fn: () => void): number {
-  fn();
+async function timed(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn();
   let best = Infinity;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
     best = Math.min(best, performance.now() - t0);
   }
   return Math.round(best * 100) / 100;
 }
 
 /** A year of 15 min rollup rows for one pack, ending where its raw samples begin. */
-function seedRollups(ctx: TelemetryCtx, packId: string, end: number): void {
+function seedRollups(ctx: TelemetryCtx, origin: Origin, packId: string, end: number): void {
   const step = STEP['15m'];
   const pool = snapshots(7, POOL);
   const agg = new Aggregator();
   ctx.write('bench seed', () => {
-    const pack = ctx.packId(packId, true);
+    const pack = ctx.packFor(origin, packId);
     const insert = ctx.stmt('INSERT INTO telemetry_15m (pack, ts, data) VALUES (?, ?, ?)');
     for (let b = end - 365 * DAY, k = 0; b < end; b += step, k++) {
       for (let j = 0; j < 180; j += 15) {
@@ -105,17 +108,23 @@ function seedRollups(ctx: TelemetryCtx, packId: string, end: number): void {
 export async function bench(dir: string): Promise<Record<string, number>> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'bench-telemetry.sqlite');
-  for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+  const files = [path, `${path}-wal`, `${path}-shm`];
+  for (const f of files) rmSync(f, { force: true });
+  const identity = newIdentity();
+  const pools = Array.from({ length: PACKS }, (_, p) => snapshots(p + 1, POOL));
+  const polls = DAY / POLL_MS; // one day per pack: 17,280 polls
+  const end = Date.UTC(2025, 5, 1);
+  const start = end - DAY;
+  // The year of 15 min rows goes in directly, before the storage opens the file.
   const db = openDb(path);
   try {
-    migrate(db, TELEMETRY_MIGRATIONS);
-    const store = new SqliteTelemetry(db);
-    const pools = Array.from({ length: PACKS }, (_, p) => snapshots(p + 1, POOL));
-    const polls = DAY / POLL_MS; // one day per pack: 17,280 polls
-    const end = Date.UTC(2025, 5, 1);
-    const start = end - DAY;
-    seedRollups(new TelemetryCtx(db), 'bench/bus/0', start);
-
+    migrateSchema(db, () => identity);
+    seedRollups(new TelemetryCtx(db), identity, 'bench/bus/0', start);
+  } finally {
+    db.close();
+  }
+  const storage = await SqliteStorage.open({ path, identity });
+  try {
     // Ingest: 16 packs polled round-robin, one transaction per BATCH samples.
     let batch: Sample[] = [];
     let written = 0;
@@ -128,21 +137,26 @@ export async function bench(dir: string): Promise<Record<string, number>> {
           snapshot: pools[p]![i % POOL]!,
         });
         if (batch.length === BATCH) {
-          store.writeSamples(batch);
+          await storage.telemetry.writeSamples(identity, batch);
           written += batch.length;
           batch = [];
         }
       }
     }
-    if (batch.length > 0) store.writeSamples(batch);
+    if (batch.length > 0) await storage.telemetry.writeSamples(identity, batch);
     written += batch.length;
     const ingest = Math.round((written * 1000) / (performance.now() - t0));
-    const bytes = Math.round(store.rawBytesPerSample() * 10) / 10;
+    const bytes = Math.round((await storage.rawBytesPerSample()) * 10) / 10;
 
-    store.rollup(end);
+    await storage.telemetry.rollup(end);
+    const scope = localScope(identity);
     const q = { packId: 'bench/bus/0', to: end, fields: CELLS, maxPoints: 2000 };
-    const h24 = timed(9, () => store.history({ ...q, from: end - DAY, resolution: 'raw' }));
-    const h1y = timed(9, () => store.history({ ...q, from: end - 365 * DAY }));
+    const h24 = await timed(9, () =>
+      storage.telemetry.history(scope, { ...q, from: end - DAY, resolution: 'raw' }),
+    );
+    const h1y = await timed(9, () =>
+      storage.telemetry.history(scope, { ...q, from: end - 365 * DAY }),
+    );
     return {
       ingest_snapshots_per_s: ingest,
       history_24h_ms: h24,
@@ -150,7 +164,7 @@ export async function bench(dir: string): Promise<Record<string, number>> {
       bytes_per_sample: bytes,
     };
   } finally {
-    db.close();
-    for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+    await storage.close();
+    for (const f of files) rmSync(f, { force: true });
   }
 }

@@ -4,5 +4,6 @@
  * the contract suites every adapter runs, and the in-memory record stores.
  */
 export * from './memory.js';
+export * from './promised.js';
 export * from './contract/records.js';
 export * from './contract/telemetry.js';

@@ -52,7 +52,7 @@ async function rig(profile: string, extra: Partial<MqttConfigInput> = {}): Promi
       },
     ],
   });
-  const storage = openSqliteStorage({});
+  const storage = await openSqliteStorage({});
   const sims = simulatedBuses();
   const gateway = new Gateway({ config, storage, busFactory: sims.busFactory });
   const watch = await Watcher.open([`${base}/#`, `${prefix}/#`]);

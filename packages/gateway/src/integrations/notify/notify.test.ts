@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../alarms/index.js';
+import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { FakeAlarmStore } from '../../testing/alarms.js';
 import { EventBus } from '../../types.js';
 import { channelSchema, type ChannelConfigInput } from './schema.js';
@@ -401,8 +402,16 @@ describe('events from the gateway', () => {
     const { bus } = service([
       { id: 'hook', type: 'webhook', url: `${rx.url}/a`, events: ['alarm_raised'] },
     ]);
-    const engine = new AlarmEngine({ bus, store: new FakeAlarmStore(), now: () => T0 }).start();
-    engine.setGatewayAlarm('storage_full', true, { at: T0, message: 'Storage full: free space' });
+    const engine = await new AlarmEngine({
+      bus,
+      store: new FakeAlarmStore(),
+      origin: TEST_ORIGIN,
+      now: () => T0,
+    }).start();
+    await engine.setGatewayAlarm('storage_full', true, {
+      at: T0,
+      message: 'Storage full: free space',
+    });
     await rx.received(1);
     const m = JSON.parse(rx.requests[0]!.body);
     expect(m).toMatchObject({
@@ -435,7 +444,12 @@ describe('events from the gateway', () => {
           events: ['offline', 'online', 'soc_full'],
         },
       ]);
-      const engine = new AlarmEngine({ bus, store: new FakeAlarmStore(), now: () => T0 }).start();
+      const engine = await new AlarmEngine({
+        bus,
+        store: new FakeAlarmStore(),
+        origin: TEST_ORIGIN,
+        now: () => T0,
+      }).start();
       try {
         const id = PACKS[0]!.id;
         let ts = T0;

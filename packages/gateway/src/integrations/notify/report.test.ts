@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '@openbms/core';
-import type { Sample } from '@openbms/storage';
+import { localScope, type HistoryQuery, type Sample } from '@openbms/storage';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { EventBus } from '../../types.js';
 import { dailyReportMessage } from './messages.js';
@@ -50,23 +50,28 @@ function rack2(t: number): Reading {
   return { soc_pct: 60, voltage_v: 50, current_a: h >= 8 && h < 10 ? 10 : 0 };
 }
 
-let storage: ReturnType<typeof openSqliteStorage>;
+let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 let rx: HttpReceiver;
 
 beforeEach(async () => {
-  storage = openSqliteStorage({});
+  storage = await openSqliteStorage({});
   const samples: Sample[] = [];
   for (let t = DAY - 6 * H; t < DAY + 24 * H; t += STEP) {
     samples.push({ packId: PACKS[0]!.id, ts: t, snapshot: rack1(t) });
     samples.push({ packId: PACKS[1]!.id, ts: t, snapshot: rack2(t) });
   }
-  storage.telemetry.writeSamples(samples);
+  await storage.telemetry.writeSamples(storage.identity, samples);
   rx = await new HttpReceiver().start();
 });
 
 afterEach(async () => {
-  storage.close();
+  await storage.close();
   await rx.close();
+});
+
+/** The gateway's own history (its scope applied), as the gateway hands it to integrations. */
+const history = () => ({
+  history: (q: HistoryQuery) => storage.telemetry.history(localScope(storage.identity), q),
 });
 
 function makeService(timers: ManualTimers): NotificationService {
@@ -82,7 +87,7 @@ function makeService(timers: ManualTimers): NotificationService {
     location: BERLIN,
     events: new EventBus(),
     packs: () => PACKS,
-    telemetry: storage.telemetry,
+    telemetry: history(),
     clock: timers,
     timers,
   });
@@ -160,8 +165,8 @@ describe('daily report', () => {
   it('gives the same numbers from the 1-minute rollups once raw samples are gone', async () => {
     const [sunrise, sunset] = sunEvents(DAY, DAY + 24 * H, BERLIN);
     const now = DAY + 24 * H;
-    storage.telemetry.rollup(now);
-    storage.telemetry.applyRetention(now, {
+    await storage.telemetry.rollup(now);
+    await storage.telemetry.applyRetention(now, {
       raw: 1 / 86_400,
       '1m': 365,
       '15m': 730,
@@ -170,7 +175,7 @@ describe('daily report', () => {
     const timers = new ManualTimers(now);
     const svc = makeService(timers);
     try {
-      const r = svc.report('sunset', sunset!.at)!;
+      const r = (await svc.report('sunset', sunset!.at))!;
       expect(r.from).toBe(sunrise!.at);
       const p = r.packs[0]!;
       expect(p.resolution).toBe('1m');
@@ -199,7 +204,7 @@ describe('daily report', () => {
       location: BERLIN,
       events: new EventBus(),
       packs: () => PACKS,
-      telemetry: storage.telemetry,
+      telemetry: history(),
       clock: timers,
       timers,
     });

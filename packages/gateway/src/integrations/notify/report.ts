@@ -9,7 +9,7 @@
  * its width. Power is `power_w` (+ charging), or voltage x current where a pack does not
  * report power.
  */
-import type { HistoryResult, Series, TelemetryStore } from '@openbms/storage';
+import type { HistoryQuery, HistoryResult, Series } from '@openbms/storage';
 import type { SunKind } from './sun.js';
 
 export interface PackReport {
@@ -33,7 +33,10 @@ export interface DailyReport {
   packs: PackReport[];
 }
 
-export type HistorySource = Pick<TelemetryStore, 'history'>;
+/** Where a report reads its numbers: the gateway's own telemetry (its scope applied). */
+export interface HistorySource {
+  history(q: HistoryQuery): Promise<HistoryResult>;
+}
 
 /** A raw gap longer than this is a pack that was away: it adds no energy. */
 export const MAX_GAP_MS = 15 * 60_000;
@@ -116,13 +119,13 @@ export function integrateEnergy(
   return { inWh, outWh };
 }
 
-export function packReport(
+export async function packReport(
   store: HistorySource,
   pack: { id: string; name: string },
   from: number,
   to: number,
-): PackReport {
-  const h = store.history({
+): Promise<PackReport> {
+  const h = await store.history({
     packId: pack.id,
     from,
     to,
@@ -151,12 +154,14 @@ export function packReport(
   return r;
 }
 
-export function dailyReport(
+export async function dailyReport(
   store: HistorySource,
   packs: readonly { id: string; name: string }[],
   kind: SunKind,
   from: number,
   to: number,
-): DailyReport {
-  return { kind, from, to, packs: packs.map((p) => packReport(store, p, from, to)) };
+): Promise<DailyReport> {
+  const out: PackReport[] = [];
+  for (const p of packs) out.push(await packReport(store, p, from, to));
+  return { kind, from, to, packs: out };
 }

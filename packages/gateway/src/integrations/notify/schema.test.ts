@@ -133,7 +133,7 @@ describe('gateway wiring', () => {
 
   it('starts the channels with the gateway, takes its events, and stops with it', async () => {
     rx = await new HttpReceiver().start();
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     const gw = new Gateway({
       config: validateConfig(
         cfg({ notifications: [{ id: 'hook', type: 'webhook', url: `${rx.url}/h` }] }),
@@ -157,7 +157,7 @@ describe('gateway wiring', () => {
   });
 
   it('refuses daily_report without a location, naming the channel', async () => {
-    const storage = openSqliteStorage({});
+    const storage = await openSqliteStorage({});
     const gw = new Gateway({
       config: validateConfig(
         cfg({

@@ -122,7 +122,7 @@ export class NotificationService {
         place: o.location,
         clock: this.clock,
         timers: this.timers,
-        onEvent: (e) => this.report(e.kind, e.at),
+        onEvent: (e) => void this.report(e.kind, e.at),
       });
     }
   }
@@ -195,14 +195,14 @@ export class NotificationService {
    * Builds the report for the period that ends at `at` (since the previous sunrise or
    * sunset, at most 24 h) and hands it to the channels that take reports.
    */
-  report(kind: SunKind, at: number): DailyReport | undefined {
+  async report(kind: SunKind, at: number): Promise<DailyReport | undefined> {
     const store = this.o.telemetry;
     if (!store) return undefined;
     const prev = this.o.location ? previousSunEvent(at, this.o.location) : undefined;
     const from = Math.max(prev?.at ?? at - DAY_MS, at - DAY_MS);
     let r: DailyReport;
     try {
-      r = dailyReport(store, this.o.packs(), kind, from, at);
+      r = await dailyReport(store, this.o.packs(), kind, from, at);
     } catch (e) {
       this.log('error', `${kind} report not made: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;

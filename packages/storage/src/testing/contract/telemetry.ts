@@ -1,18 +1,34 @@
 /**
  * The TelemetryStore contract: behaviour every adapter (SQLite now, PostgreSQL later) must
  * show. An adapter's test calls `telemetryContract('sqlite', open)` where `open` gives a
- * fresh, empty store. Times are fixed instants, so nothing depends on the clock.
+ * fresh, empty store. Times are fixed instants, so nothing depends on the clock. Samples are
+ * written for TEST_ORIGIN and read in its local scope; the identity tests add another gateway
+ * and another organisation. Exports are read chunk by chunk: no chunk may hold more than
+ * MAX_EXPORT_CHUNK_ROWS rows, and a long export must let a write and a small read through
+ * while it is being read.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '@openbms/core';
-import type {
-  HistoryResult,
-  RetentionPolicy,
-  Sample,
-  Series,
-  TelemetryStore,
-  Tier,
+import {
+  MAX_EXPORT_CHUNK_ROWS,
+  localScope,
+  type ExportQuery,
+  type HistoryQuery,
+  type HistoryResult,
+  type Origin,
+  type RetentionPolicy,
+  type Sample,
+  type Scope,
+  type Series,
+  type TelemetryStore,
+  type Tier,
 } from '../../index.js';
+import { TEST_ORIGIN } from '../memory.js';
+
+const O1 = TEST_ORIGIN;
+const S1 = localScope(O1);
+const O2: Origin = { orgId: O1.orgId, gatewayId: '01JD000000000000000000GW02' };
+const O3: Origin = { orgId: '01JD0000000000000000000RG2', gatewayId: '01JD000000000000000000GW03' };
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -54,13 +70,29 @@ const sample = (packId: string, ts: number, snapshot: Reading): Sample => ({
   snapshot,
 });
 
-function codeOf(fn: () => unknown): string | undefined {
+async function codeOf(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return (e as { code?: string }).code ?? 'no code';
   }
   return undefined;
+}
+
+/** The chunks of an export, read one after the other. */
+export async function chunksOf<T>(it: AsyncIterable<T> | Promise<AsyncIterable<T>>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const c of await it) out.push(c);
+  return out;
+}
+
+/** A CSV export as one text (for comparing; the store hands it out in chunks). */
+export async function csvText(
+  store: TelemetryStore,
+  scope: Scope,
+  q: ExportQuery,
+): Promise<string> {
+  return (await chunksOf(store.exportCsv(scope, q))).join('');
 }
 
 const series = (r: HistoryResult, f: string): Series => {
@@ -69,40 +101,46 @@ const series = (r: HistoryResult, f: string): Series => {
   return s!;
 };
 
-export function telemetryContract(
-  name: string,
-  open: () => { telemetry: TelemetryStore; close(): void },
-): void {
+type Handle = { telemetry: TelemetryStore; close(): unknown };
+
+export function telemetryContract(name: string, open: () => Handle | Promise<Handle>): void {
   describe(`TelemetryStore contract (${name})`, () => {
-    let handle: { telemetry: TelemetryStore; close(): void };
+    let handle: Handle;
     let store: TelemetryStore;
-    beforeEach(() => {
-      handle = open();
+    beforeEach(async () => {
+      handle = await open();
       store = handle.telemetry;
     });
-    afterEach(() => handle.close());
+    afterEach(async () => {
+      await handle.close();
+    });
 
-    const writeSeries = (
+    const write = (samples: readonly Sample[], o: Origin = O1): Promise<void> =>
+      store.writeSamples(o, samples);
+    const writeSeries = async (
       packId: string,
       from: number,
       n: number,
       every: number,
       at = (i: number) => i,
-    ): Sample[] => {
+      o: Origin = O1,
+    ): Promise<Sample[]> => {
       const batch = Array.from({ length: n }, (_, i) =>
         sample(packId, from + i * every, contractSnapshot(at(i))),
       );
-      store.writeSamples(batch);
+      await write(batch, o);
       return batch;
     };
+    const history = (q: HistoryQuery, scope: Scope = S1): Promise<HistoryResult> =>
+      store.history(scope, q);
     const raw = (
       packId: string,
       from: number,
       to: number,
       fields: string[],
       maxPoints?: number,
-    ): HistoryResult =>
-      store.history({
+    ): Promise<HistoryResult> =>
+      history({
         packId,
         from,
         to,
@@ -110,9 +148,11 @@ export function telemetryContract(
         resolution: 'raw',
         ...(maxPoints ? { maxPoints } : {}),
       });
+    const csv = (packId: string, from: number, to: number, fields?: string[]): Promise<string> =>
+      csvText(store, S1, { packId, from, to, ...(fields ? { fields } : {}) });
 
-    it('reads back every series of written samples exactly at raw resolution', () => {
-      const batch = writeSeries('s/b/1', T0, 10, 5 * SEC);
+    it('reads back every series of written samples exactly at raw resolution', async () => {
+      const batch = await writeSeries('s/b/1', T0, 10, 5 * SEC);
       const fields = [
         'voltage_v',
         'current_a',
@@ -122,7 +162,7 @@ export function telemetryContract(
         'temps_c.0',
         'temps_c.3',
       ];
-      const r = raw('s/b/1', T0, T0 + HOUR, fields);
+      const r = await raw('s/b/1', T0, T0 + HOUR, fields);
       expect(r.resolution).toBe('raw');
       const get = (s: Sample, f: string): number => {
         const [k, i] = f.split('.');
@@ -139,25 +179,25 @@ export function telemetryContract(
       }
     });
 
-    it('keeps packs apart and ignores a sample written twice', () => {
-      writeSeries('s/b/1', T0, 5, 5 * SEC);
-      writeSeries('s/b/1', T0, 5, 5 * SEC);
-      writeSeries('s/b/2', T0, 3, 5 * SEC, (i) => i + 100);
-      expect(series(raw('s/b/1', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').t).toHaveLength(5);
-      expect(series(raw('s/b/2', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').avg).toEqual([
+    it('keeps packs apart and ignores a sample written twice', async () => {
+      await writeSeries('s/b/1', T0, 5, 5 * SEC);
+      await writeSeries('s/b/1', T0, 5, 5 * SEC);
+      await writeSeries('s/b/2', T0, 3, 5 * SEC, (i) => i + 100);
+      expect(series(await raw('s/b/1', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').t).toHaveLength(5);
+      expect(series(await raw('s/b/2', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').avg).toEqual([
         40 + (100 % 60),
         41 + (100 % 60),
         42 + (100 % 60),
       ]);
-      expect(series(raw('nope', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').t).toEqual([]);
-      expect(store.dailyFiles('s/b/1')[0]!.samples).toBe(5);
+      expect(series(await raw('nope', T0, T0 + HOUR, ['soc_pct']), 'soc_pct').t).toEqual([]);
+      expect((await store.dailyFiles(S1, 's/b/1'))[0]!.samples).toBe(5);
     });
 
-    it('rolls raw samples up into 1m, 15m and 1h buckets with min, max and avg', () => {
+    it('rolls raw samples up into 1m, 15m and 1h buckets with min, max and avg', async () => {
       // Two hours at 10 s; soc_pct = 40 + (i % 60) is a known sawtooth.
-      const batch = writeSeries('p', T0, 720, 10 * SEC);
-      store.rollup(T0 + 2 * HOUR);
-      store.rollup(T0 + 2 * HOUR); // idempotent
+      const batch = await writeSeries('p', T0, 720, 10 * SEC);
+      await store.rollup(T0 + 2 * HOUR);
+      await store.rollup(T0 + 2 * HOUR); // idempotent
       const expected = (step: number) => {
         const buckets = new Map<number, number[]>();
         for (const s of batch) {
@@ -176,7 +216,7 @@ export function telemetryContract(
         ['15m', 15 * MIN],
         ['1h', HOUR],
       ] as [Tier, number][]) {
-        const r = store.history({
+        const r = await history({
           packId: 'p',
           from: T0,
           to: T0 + 2 * HOUR - 1,
@@ -193,11 +233,9 @@ export function telemetryContract(
         expect(series(r, 'cell_mv.5').t).toHaveLength(e.length);
       }
       // A late sample with a spike lands in an already folded bucket: the next rollup refolds it.
-      store.writeSamples([
-        sample('p', T0 + 30 * MIN + 5 * SEC, { ...contractSnapshot(0), soc_pct: 100 }),
-      ]);
-      store.rollup(T0 + 2 * HOUR);
-      const h = store.history({
+      await write([sample('p', T0 + 30 * MIN + 5 * SEC, { ...contractSnapshot(0), soc_pct: 100 })]);
+      await store.rollup(T0 + 2 * HOUR);
+      const h = await history({
         packId: 'p',
         from: T0,
         to: T0 + 2 * HOUR - 1,
@@ -205,7 +243,7 @@ export function telemetryContract(
         resolution: '1h',
       });
       expect(series(h, 'soc_pct').max).toEqual([100, 99]);
-      const m = store.history({
+      const m = await history({
         packId: 'p',
         from: T0 + 30 * MIN,
         to: T0 + 31 * MIN - 1,
@@ -215,9 +253,9 @@ export function telemetryContract(
       expect(series(m, 'soc_pct').max).toEqual([100]);
     });
 
-    it('shows samples newer than the last rollup in rollup tiers', () => {
-      writeSeries('p', T0, 30, 10 * SEC); // 5 minutes, never rolled up
-      const r = store.history({
+    it('shows samples newer than the last rollup in rollup tiers', async () => {
+      await writeSeries('p', T0, 30, 10 * SEC); // 5 minutes, never rolled up
+      const r = await history({
         packId: 'p',
         from: T0,
         to: T0 + 5 * MIN,
@@ -235,43 +273,43 @@ export function telemetryContract(
       expect(series(r, 'soc_pct').max[0]).toBe(45);
     });
 
-    it('picks the tier from the range and falls back when raw is past retention', () => {
+    it('picks the tier from the range and falls back when raw is past retention', async () => {
       // 40 days, one sample every 10 minutes.
       const n = (40 * DAY) / (10 * MIN);
-      writeSeries('p', T0, n, 10 * MIN);
+      await writeSeries('p', T0, n, 10 * MIN);
       const end = T0 + 40 * DAY;
-      store.rollup(end);
-      const auto = (from: number, to: number): Tier =>
-        store.history({ packId: 'p', from, to, fields: ['voltage_v'] }).resolution;
-      expect(auto(end - HOUR, end)).toBe('raw');
-      expect(auto(end - DAY, end)).toBe('raw');
-      expect(auto(end - 3 * DAY, end)).toBe('1m');
-      expect(auto(end - 30 * DAY, end)).toBe('15m');
-      expect(auto(end - 365 * DAY, end)).toBe('1h');
-      store.applyRetention(end, { raw: 30, '1m': 365, '15m': 730, '1h': Infinity });
-      expect(auto(T0 + 2 * DAY, T0 + 3 * DAY)).toBe('1m');
-      expect(auto(end - 2 * DAY, end - DAY)).toBe('raw');
+      await store.rollup(end);
+      const auto = async (from: number, to: number): Promise<Tier> =>
+        (await history({ packId: 'p', from, to, fields: ['voltage_v'] })).resolution;
+      expect(await auto(end - HOUR, end)).toBe('raw');
+      expect(await auto(end - DAY, end)).toBe('raw');
+      expect(await auto(end - 3 * DAY, end)).toBe('1m');
+      expect(await auto(end - 30 * DAY, end)).toBe('15m');
+      expect(await auto(end - 365 * DAY, end)).toBe('1h');
+      await store.applyRetention(end, { raw: 30, '1m': 365, '15m': 730, '1h': Infinity });
+      expect(await auto(T0 + 2 * DAY, T0 + 3 * DAY)).toBe('1m');
+      expect(await auto(end - 2 * DAY, end - DAY)).toBe('raw');
     });
 
-    it('answers a young store from raw, not from a coarse bucket stamped before its data', () => {
+    it('answers a young store from raw, not from a coarse bucket stamped before its data', async () => {
       // Ten minutes of data, rolled up: an hour or six is still best shown raw.
-      writeSeries('p', T0 + 50 * MIN, 60, 10 * SEC);
+      await writeSeries('p', T0 + 50 * MIN, 60, 10 * SEC);
       const end = T0 + HOUR;
-      store.rollup(end);
-      const auto = (from: number, to: number): Tier =>
-        store.history({ packId: 'p', from, to, fields: ['voltage_v'] }).resolution;
-      expect(auto(end - HOUR, end)).toBe('raw');
-      expect(auto(end - 6 * HOUR, end)).toBe('raw');
-      expect(auto(end - 7 * DAY, end)).toBe('1m');
+      await store.rollup(end);
+      const auto = async (from: number, to: number): Promise<Tier> =>
+        (await history({ packId: 'p', from, to, fields: ['voltage_v'] })).resolution;
+      expect(await auto(end - HOUR, end)).toBe('raw');
+      expect(await auto(end - 6 * HOUR, end)).toBe('raw');
+      expect(await auto(end - 7 * DAY, end)).toBe('1m');
     });
 
-    it('returns at most maxPoints points per series and keeps the extremes', () => {
-      const batch = writeSeries('p', T0, 5000, SEC);
-      store.writeSamples([
+    it('returns at most maxPoints points per series and keeps the extremes', async () => {
+      const batch = await writeSeries('p', T0, 5000, SEC);
+      await write([
         sample('p', T0 + 1234 * SEC + 500, { ...contractSnapshot(1), voltage_v: 58.4 }),
         sample('p', T0 + 3210 * SEC + 500, { ...contractSnapshot(1), voltage_v: 40.1 }),
       ]);
-      const r = raw('p', T0, T0 + 5000 * SEC, ['voltage_v', 'cell_mv.0'], 100);
+      const r = await raw('p', T0, T0 + 5000 * SEC, ['voltage_v', 'cell_mv.0'], 100);
       const s = series(r, 'voltage_v');
       expect(s.t.length).toBeLessThanOrEqual(100);
       expect(s.t.length).toBeGreaterThan(90);
@@ -285,8 +323,8 @@ export function telemetryContract(
       for (let i = 1; i < s.t.length; i++) expect(s.t[i]!).toBeGreaterThan(s.t[i - 1]!);
       expect(series(r, 'cell_mv.0').t.length).toBeLessThanOrEqual(100);
       // Rollup tiers are bounded too.
-      store.rollup(T0 + 5000 * SEC);
-      const m = store.history({
+      await store.rollup(T0 + 5000 * SEC);
+      const m = await history({
         packId: 'p',
         from: T0,
         to: T0 + 5000 * SEC,
@@ -298,17 +336,17 @@ export function telemetryContract(
       expect(Math.max(...series(m, 'voltage_v').max)).toBe(58.4);
     });
 
-    it('applies retention per tier and keeps the rest', () => {
+    it('applies retention per tier and keeps the rest', async () => {
       const now = T0 + 10 * DAY;
       const ages = [4 * DAY, 2.5 * DAY, 1.5 * DAY, 0.5 * DAY];
-      store.writeSamples(ages.map((a, i) => sample('p', now - a, contractSnapshot(i))));
-      store.rollup(now);
+      await write(ages.map((a, i) => sample('p', now - a, contractSnapshot(i))));
+      await store.rollup(now);
       const policy: RetentionPolicy = { raw: 1, '1m': 2, '15m': 3, '1h': Infinity };
-      store.applyRetention(now, policy);
-      store.applyRetention(now, policy);
-      const kept = (tier: Tier): number =>
+      await store.applyRetention(now, policy);
+      await store.applyRetention(now, policy);
+      const kept = async (tier: Tier): Promise<number> =>
         series(
-          store.history({
+          await history({
             packId: 'p',
             from: now - 5 * DAY,
             to: now,
@@ -317,64 +355,61 @@ export function telemetryContract(
           }),
           'soc_pct',
         ).t.length;
-      expect(kept('raw')).toBe(1);
-      expect(kept('1m')).toBe(2);
-      expect(kept('15m')).toBe(3);
-      expect(kept('1h')).toBe(4);
-      expect(store.dailyFiles('p').map((f) => f.samples)).toEqual([1]);
-      store.applyRetention(now + 1000 * DAY);
-      expect(kept('1h')).toBe(4);
-      expect(kept('raw')).toBe(0);
-      expect(codeOf(() => store.applyRetention(now, { ...policy, raw: -1 }))).toBe(
+      expect(await kept('raw')).toBe(1);
+      expect(await kept('1m')).toBe(2);
+      expect(await kept('15m')).toBe(3);
+      expect(await kept('1h')).toBe(4);
+      expect((await store.dailyFiles(S1, 'p')).map((f) => f.samples)).toEqual([1]);
+      await store.applyRetention(now + 1000 * DAY);
+      expect(await kept('1h')).toBe(4);
+      expect(await kept('raw')).toBe(0);
+      expect(await codeOf(() => store.applyRetention(now, { ...policy, raw: -1 }))).toBe(
         'CONFIG_INVALID',
       );
     });
 
-    it('returns the latest full snapshot of a pack', () => {
-      expect(store.latest('p')).toBeUndefined();
-      writeSeries('p', T0, 3, 5 * SEC);
-      store.writeSamples([sample('p', T0 - HOUR, contractSnapshot(99))]); // older: not the latest
-      const l = store.latest('p');
+    it('returns the latest full snapshot of a pack', async () => {
+      expect(await store.latest(S1, 'p')).toBeUndefined();
+      await writeSeries('p', T0, 3, 5 * SEC);
+      await write([sample('p', T0 - HOUR, contractSnapshot(99))]); // older: not the latest
+      const l = await store.latest(S1, 'p');
       expect(l).toEqual({ packId: 'p', ts: T0 + 10 * SEC, snapshot: contractSnapshot(2) });
     });
 
-    it('lists daily files per pack and UTC day with their CSV size, and deletes one', () => {
-      writeSeries('a', T0 + DAY - 10 * MIN, 200, 5 * SEC); // spans midnight
-      writeSeries('b', T0, 10, 5 * SEC);
-      const files = store.dailyFiles();
-      expect(files.map((f) => [f.packId, f.date, f.samples])).toEqual([
-        ['a', '2024-01-10', 120],
-        ['a', '2024-01-11', 80],
-        ['b', '2024-01-10', 10],
+    it('lists daily files per pack and UTC day with their CSV size, and deletes one', async () => {
+      await writeSeries('a', T0 + DAY - 10 * MIN, 200, 5 * SEC); // spans midnight
+      await writeSeries('b', T0, 10, 5 * SEC);
+      const files = await store.dailyFiles(S1);
+      expect(files.map((f) => [f.gatewayId, f.packId, f.date, f.samples])).toEqual([
+        [O1.gatewayId, 'a', '2024-01-10', 120],
+        [O1.gatewayId, 'a', '2024-01-11', 80],
+        [O1.gatewayId, 'b', '2024-01-10', 10],
       ]);
       for (const f of files) {
         const from = Date.parse(`${f.date}T00:00:00Z`);
-        const csv = store.exportCsv(f.packId, from, from + DAY - 1);
-        expect(Math.abs(f.bytes - csv.length) / csv.length).toBeLessThan(0.1);
+        const text = await csv(f.packId, from, from + DAY - 1);
+        expect(Math.abs(f.bytes - text.length) / text.length).toBeLessThan(0.1);
       }
-      expect(store.dailyFiles('b')).toHaveLength(1);
-      expect(store.deleteDay('a', '2024-01-10')).toBe(120);
-      expect(store.dailyFiles('a').map((f) => f.date)).toEqual(['2024-01-11']);
-      expect(raw('a', T0, T0 + 2 * DAY, ['soc_pct']).series.soc_pct!.t).toHaveLength(80);
-      expect(store.deleteDay('nope', '2024-01-10')).toBe(0);
-      expect(codeOf(() => store.deleteDay('a', '2024-13-45'))).toBe('REQUEST_INVALID');
+      expect(await store.dailyFiles(S1, 'b')).toHaveLength(1);
+      expect(await store.deleteDay(S1, 'a', '2024-01-10')).toBe(120);
+      expect((await store.dailyFiles(S1, 'a')).map((f) => f.date)).toEqual(['2024-01-11']);
+      expect((await raw('a', T0, T0 + 2 * DAY, ['soc_pct'])).series.soc_pct!.t).toHaveLength(80);
+      expect(await store.deleteDay(S1, 'nope', '2024-01-10')).toBe(0);
+      expect(await codeOf(() => store.deleteDay(S1, 'a', '2024-13-45'))).toBe('REQUEST_INVALID');
     });
 
-    it('exports CSV: header, ISO time, one row per raw sample, chosen or all fields', () => {
-      writeSeries('p', T0, 3, 5 * SEC);
-      store.writeSamples([sample('p', T0 + 15 * SEC, { voltage_v: 50.5, temps_c: [20] })]);
-      const csv = store.exportCsv('p', T0, T0 + MIN, ['voltage_v', 'cell_mv.5', 'charge_mos']);
-      expect(csv.trimEnd().split('\n')).toEqual([
+    it('exports CSV: header, ISO time, one row per raw sample, chosen or all fields', async () => {
+      await writeSeries('p', T0, 3, 5 * SEC);
+      await write([sample('p', T0 + 15 * SEC, { voltage_v: 50.5, temps_c: [20] })]);
+      const text = await csv('p', T0, T0 + MIN, ['voltage_v', 'cell_mv.5', 'charge_mos']);
+      expect(text.trimEnd().split('\n')).toEqual([
         'time,voltage_v,cell_mv.5,charge_mos',
         '2024-01-10T00:00:00.000Z,51.2,3272,1',
         '2024-01-10T00:00:05.000Z,51.21,3273,0',
         '2024-01-10T00:00:10.000Z,51.22,3274,1',
         '2024-01-10T00:00:15.000Z,50.5,,',
       ]);
-      const all = store
-        .exportCsv('p', T0, T0 + MIN)
-        .trimEnd()
-        .split('\n');
+      const all = (await csv('p', T0, T0 + MIN)).trimEnd().split('\n');
       const head = all[0]!.split(',');
       expect(head[0]).toBe('time');
       expect(head).toEqual(
@@ -382,26 +417,155 @@ export function telemetryContract(
       );
       expect(all).toHaveLength(5);
       expect(all.slice(1).every((l) => l.split(',').length === head.length)).toBe(true);
-      expect(store.exportCsv('p', T0 + HOUR, T0 + 2 * HOUR, ['soc_pct'])).toBe('time,soc_pct\n');
+      expect(await csv('p', T0 + HOUR, T0 + 2 * HOUR, ['soc_pct'])).toBe('time,soc_pct\n');
     });
 
-    it('rejects malformed input with REQUEST_INVALID and stores nothing of a bad batch', () => {
+    it('exports the same rows as numbers in batches (NaN where a sample lacks a series)', async () => {
+      await writeSeries('p', T0, 3, 5 * SEC);
+      await write([sample('p', T0 + 15 * SEC, { voltage_v: 50.5, temps_c: [20] })]);
+      const q = { packId: 'p', from: T0, to: T0 + MIN, fields: ['voltage_v', 'cell_mv.5'] };
+      const rows = await store.exportRows(S1, q);
+      expect(rows.fields).toEqual(['voltage_v', 'cell_mv.5']);
+      const batches = await chunksOf(rows.batches);
+      const times = batches.flatMap((b) => [...b.times]);
+      const values = batches.flatMap((b) => [...b.values]);
+      expect(times).toEqual([T0, T0 + 5 * SEC, T0 + 10 * SEC, T0 + 15 * SEC]);
+      expect(values).toEqual([51.2, 3272, 51.21, 3273, 51.22, 3274, 50.5, Number.NaN]);
+      const all = await store.exportRows(S1, { packId: 'p', from: T0, to: T0 + MIN });
+      expect(all.fields).toEqual(
+        (await csv('p', T0, T0 + MIN)).split('\n')[0]!.split(',').slice(1),
+      );
+      expect(
+        await chunksOf((await store.exportRows(S1, { ...q, packId: 'nope' })).batches),
+      ).toEqual([]);
+    });
+
+    it('streams a long export in chunks of at most MAX_EXPORT_CHUNK_ROWS rows, never all at once', async () => {
+      const n = 2 * MAX_EXPORT_CHUNK_ROWS + 1234;
+      const batch: Sample[] = [];
+      for (let i = 0; i < n; i++) batch.push(sample('p', T0 + i * SEC, contractSnapshot(i)));
+      await write(batch);
+      const q = { packId: 'p', from: T0, to: T0 + n * SEC, fields: ['soc_pct', 'cell_mv.3'] };
+      const chunks = await chunksOf(store.exportCsv(S1, q));
+      const lines = chunks.map((c) => c.split('\n').length - 1);
+      expect(chunks.length).toBeGreaterThanOrEqual(3);
+      for (const l of lines) expect(l).toBeLessThanOrEqual(MAX_EXPORT_CHUNK_ROWS);
+      for (const c of chunks) expect(c.endsWith('\n')).toBe(true); // whole lines only
+      expect(lines.reduce((a, b) => a + b, 0)).toBe(n + 1); // the header, then every sample
+      const text = chunks.join('').split('\n');
+      expect(text[1]).toBe(`2024-01-10T00:00:00.000Z,40,${contractSnapshot(0).cell_mv![3]}`);
+      expect(text[n]).toBe(
+        `${new Date(T0 + (n - 1) * SEC).toISOString()},${contractSnapshot(n - 1).soc_pct},${contractSnapshot(n - 1).cell_mv![3]}`,
+      );
+      const batches = await chunksOf((await store.exportRows(S1, q)).batches);
+      expect(batches.length).toBeGreaterThanOrEqual(3);
+      for (const b of batches) {
+        expect(b.times.length).toBeLessThanOrEqual(MAX_EXPORT_CHUNK_ROWS);
+        expect(b.values.length).toBe(b.times.length * 2);
+      }
+      expect(batches.reduce((a, b) => a + b.times.length, 0)).toBe(n);
+    });
+
+    it('lets a write and a small read through while a long export is being read', async () => {
+      const n = 6 * MAX_EXPORT_CHUNK_ROWS;
+      const batch: Sample[] = [];
+      for (let i = 0; i < n; i++) batch.push(sample('p', T0 + i * SEC, contractSnapshot(i)));
+      for (let i = 0; i < n; i += 10_000) await write(batch.slice(i, i + 10_000));
+      const it = (await store.exportCsv(S1, { packId: 'p', from: T0, to: T0 + n * SEC }))[
+        Symbol.asyncIterator
+      ]();
+      expect((await it.next()).done).toBe(false);
+      // The export goes on being read while the write and the read below are made.
+      let chunks = 1;
+      let finished = false;
+      const reading = (async () => {
+        for (let r = await it.next(); !r.done; r = await it.next()) chunks++;
+        finished = true;
+      })();
+      await write([sample('q', T0, contractSnapshot(1))]);
+      const latest = await store.latest(S1, 'q');
+      const seen = { chunks, finished };
+      await reading;
+      expect(latest?.ts).toBe(T0);
+      expect(seen.finished, `the export was read to its end (${chunks} chunks) first`).toBe(false);
+      expect(seen.chunks).toBeLessThan(chunks);
+    });
+
+    it('keeps the same pack id of two gateways apart, and reads only what the scope may see', async () => {
+      await writeSeries('s/b/1', T0, 4, 5 * SEC, (i) => i, O1);
+      await writeSeries('s/b/1', T0, 2, 5 * SEC, (i) => i + 10, O2);
+      await writeSeries('s/b/1', T0, 3, 5 * SEC, (i) => i + 20, O3);
+      const soc = async (o: Origin): Promise<number[]> =>
+        series(
+          await history(
+            { packId: 's/b/1', from: T0, to: T0 + HOUR, fields: ['soc_pct'], resolution: 'raw' },
+            localScope(o),
+          ),
+          'soc_pct',
+        ).avg;
+      expect(await soc(O1)).toEqual([40, 41, 42, 43]);
+      expect(await soc(O2)).toEqual([50, 51]);
+      expect(await soc(O3)).toEqual([60, 61, 62]);
+      expect((await store.latest(localScope(O2), 's/b/1'))?.snapshot).toEqual(contractSnapshot(11));
+      // A gateway of another organisation is not seen, even when named.
+      expect(await store.latest({ orgIds: [O1.orgId], gatewayId: O3.gatewayId }, 's/b/1')).toBe(
+        undefined,
+      );
+      const files = async (s: Scope) =>
+        (await store.dailyFiles(s)).map((f) => [f.gatewayId, f.samples]);
+      expect(await files({ orgIds: [O1.orgId] })).toEqual(
+        [
+          [O1.gatewayId, 4],
+          [O2.gatewayId, 2],
+        ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
+      expect(await files(localScope(O3))).toEqual([[O3.gatewayId, 3]]);
+      expect(await store.deleteDay(localScope(O2), 's/b/1', '2024-01-10')).toBe(2);
+      expect(await soc(O1)).toHaveLength(4);
+      expect(
+        (await csv('s/b/1', T0, T0 + HOUR, ['soc_pct'])).trimEnd().split('\n').slice(1),
+      ).toHaveLength(4);
+      await store.rollup(T0 + DAY);
+      expect(await store.dailyFiles(localScope(O2))).toEqual([]);
+    });
+
+    it('needs a gateway in the scope of a query that names a pack', async () => {
+      await writeSeries('p', T0, 2, SEC);
+      const org = { orgIds: [O1.orgId] };
+      const q = { packId: 'p', from: T0, to: T0 + HOUR, fields: ['soc_pct'] };
+      for (const call of [
+        () => store.history(org, q),
+        () => store.latest(org, 'p'),
+        () => store.deleteDay(org, 'p', '2024-01-10'),
+        () => store.exportCsv(org, q),
+        () => store.exportRows(org, q),
+      ]) {
+        expect(await codeOf(call)).toBe('REQUEST_INVALID');
+      }
+      expect(await codeOf(() => store.writeSamples({ orgId: O1.orgId } as Origin, []))).toBe(
+        'REQUEST_INVALID',
+      );
+      expect(await store.latest(S1, 'p')).toBeDefined();
+    });
+
+    it('rejects malformed input with REQUEST_INVALID and stores nothing of a bad batch', async () => {
       const q = { packId: 'p', from: T0, to: T0 + HOUR, fields: ['voltage_v'] };
-      expect(codeOf(() => store.history({ ...q, fields: ['bogus'] }))).toBe('REQUEST_INVALID');
-      expect(codeOf(() => store.history({ ...q, from: T0 + 2 * HOUR }))).toBe('REQUEST_INVALID');
-      expect(codeOf(() => store.history({ ...q, maxPoints: 0 }))).toBe('REQUEST_INVALID');
-      expect(codeOf(() => store.history({ ...q, resolution: '5m' as Tier }))).toBe(
+      expect(await codeOf(() => history({ ...q, fields: ['bogus'] }))).toBe('REQUEST_INVALID');
+      expect(await codeOf(() => history({ ...q, from: T0 + 2 * HOUR }))).toBe('REQUEST_INVALID');
+      expect(await codeOf(() => history({ ...q, maxPoints: 0 }))).toBe('REQUEST_INVALID');
+      expect(await codeOf(() => history({ ...q, resolution: '5m' as Tier }))).toBe(
         'REQUEST_INVALID',
       );
-      expect(codeOf(() => store.exportCsv('p', T0, T0 + HOUR, ['cell_mv.x']))).toBe(
-        'REQUEST_INVALID',
-      );
+      expect(await codeOf(() => csv('p', T0, T0 + HOUR, ['cell_mv.x']))).toBe('REQUEST_INVALID');
+      expect(
+        await codeOf(() => store.exportRows(S1, { packId: 'p', from: T0 + HOUR, to: T0 })),
+      ).toBe('REQUEST_INVALID');
       const bad = [
         sample('p', T0, contractSnapshot(0)),
         sample('p', Number.NaN, contractSnapshot(1)),
       ];
-      expect(codeOf(() => store.writeSamples(bad))).toBe('REQUEST_INVALID');
-      expect(store.latest('p')).toBeUndefined();
+      expect(await codeOf(() => write(bad))).toBe('REQUEST_INVALID');
+      expect(await store.latest(S1, 'p')).toBeUndefined();
     });
   });
 }

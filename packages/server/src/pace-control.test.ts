@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from './app.js';
 import { TEST_COST } from './testing/harness.js';
 
-let storage: ReturnType<typeof openSqliteStorage>;
+let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
 let gw: Gateway;
 let app: FastifyInstance;
 const buses = simulatedBuses();
@@ -57,7 +57,7 @@ async function call(
 }
 
 beforeAll(async () => {
-  storage = openSqliteStorage({ dataDir: mkdtempSync(join(tmpdir(), 'obt-pace-')) });
+  storage = await openSqliteStorage({ dataDir: mkdtempSync(join(tmpdir(), 'obt-pace-')) });
   const config = validateConfig({
     version: 1,
     location: { latitude: 31.2, longitude: 121.5, timezone: 'Asia/Shanghai' },
@@ -118,7 +118,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await gw?.stop();
-  storage?.close();
+  await storage?.close();
 });
 
 describe('PACE over HTTP', () => {
@@ -222,5 +222,31 @@ describe('PACE over HTTP', () => {
       (await call('POST', p(OPEN, '/commands/calibrate'), 'viewer', { kind: 'cycles', value: 1 }))
         .status,
     ).toBe(403);
+  });
+  it('audits the new commands in the stored log, done and refused, with who and what', async () => {
+    // Every command above went through the async audit store (SQLite on its writer thread).
+    const locked = await call('GET', `/api/v1/audit?pack=${encodeURIComponent(LOCKED)}`, 'admin');
+    expect(locked.status, locked.text).toBe(200);
+    const seen = (locked.body as { action: string; result: string; user: string }[]).map((e) => [
+      e.action,
+      e.result,
+      e.user,
+    ]);
+    expect(seen).toContainEqual(['clock.set', 'ok', 'operator']);
+    expect(seen).toContainEqual(['inverter_protocol.set', 'ok', 'operator']);
+    expect(seen).toContainEqual(['inverter_protocol.set', 'refused', 'operator']);
+    expect(seen).toContainEqual(['calibrate.cycles', 'refused', 'operator']);
+    // A viewer's 403 never reached the service: nothing audited for it.
+    expect(seen.filter(([, , user]) => user === 'viewer')).toEqual([]);
+    const open = await call('GET', `/api/v1/audit?pack=${encodeURIComponent(OPEN)}`, 'admin');
+    expect(open.body).toContainEqual(
+      expect.objectContaining({
+        action: 'calibrate.cycles',
+        result: 'ok',
+        user: 'operator',
+        new: { kind: 'cycles', value: 321 },
+      }),
+    );
+    expect((await call('GET', '/api/v1/audit', 'operator')).status).toBe(403);
   });
 });

@@ -7,10 +7,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { parameter, writeProblems, type PackContext } from '@openbms/core';
-import { MemoryAudit } from '@openbms/storage/testing';
+import { localScope } from '@openbms/storage';
+import { MemoryAudit, TEST_ORIGIN } from '@openbms/storage/testing';
 import { controlRig, type Rig, type RigOptions } from '../testing/control.js';
 import { packContextOf } from './parameters.js';
 
+const S = localScope(TEST_ORIGIN);
 const rigs: Rig[] = [];
 afterEach(async () => {
   while (rigs.length) await rigs.pop()!.close();
@@ -89,7 +91,7 @@ describe('PACE through the one write path', () => {
       done.push(id);
     }
     expect(done).toEqual(writable);
-    expect(r.memory.list({ packId: r.id }).every((e) => e.result === 'ok')).toBe(true);
+    expect((await r.memory.list(S, { packId: r.id })).every((e) => e.result === 'ok')).toBe(true);
   }, 60_000);
 
   it('a write across blocks never puts back a value it already sent (each block carries what the pack holds by then)', async () => {
@@ -151,7 +153,7 @@ describe('PACE through the one write path', () => {
     expect(lines.some((l) => l.includes(',alarm,') && l.includes('dsg_oc:2'))).toBe(true);
     // Reading changes nothing and is not audited.
     expect(r.writes()).toEqual([]);
-    expect(r.memory.list({ packId: r.id })).toEqual([]);
+    expect(await r.memory.list(S, { packId: r.id })).toEqual([]);
     const bad = await rejection(r.service.readRecords(r.id, 0, 11));
     expect(bad).toMatchObject({ code: 'REQUEST_INVALID' });
   });
@@ -185,7 +187,7 @@ describe('PACE through the one write path', () => {
       timeZone: 'Asia/Shanghai',
     });
     expect(clock.driftMs).toBe(at - r.clock.now());
-    expect(r.memory.list({ packId: r.id })[0]).toMatchObject({
+    expect((await r.memory.list(S, { packId: r.id }))[0]).toMatchObject({
       action: 'clock.set',
       result: 'ok',
       new: { clock_ms: at, bms_time: '2026-02-01 04:30:00', time_zone: 'Asia/Shanghai' },
@@ -199,7 +201,7 @@ describe('PACE through the one write path', () => {
     const e = await rejection(r.service.setClock(r.id, Date.UTC(2030, 4, 6, 7, 8, 9), 'otto'));
     expect(e.code).toBe('READBACK_MISMATCH');
     expect(e.message).toContain('clock set to 2030-05-06 07:08:09, but the BMS reads back');
-    expect(r.memory.list({ packId: r.id })[0]).toMatchObject({
+    expect((await r.memory.list(S, { packId: r.id }))[0]).toMatchObject({
       action: 'clock.set',
       result: 'failed',
     });
@@ -223,7 +225,7 @@ describe('PACE through the one write path', () => {
     const typo = await rejection(r.service.setInverterProtocol(r.id, { can: '2' }, 'otto'));
     expect(typo.code).toBe('REQUEST_INVALID');
     expect(r.writes()).toHaveLength(sent);
-    expect(r.memory.list({ packId: r.id }).map((e) => [e.action, e.result])).toEqual([
+    expect((await r.memory.list(S, { packId: r.id })).map((e) => [e.action, e.result])).toEqual([
       ['inverter_protocol.set', 'refused'],
       ['inverter_protocol.set', 'refused'],
       ['inverter_protocol.set', 'ok'],
@@ -244,7 +246,7 @@ describe('calibration and the unverified switch', () => {
     expect(e.message).toContain('allow_unverified is off');
     expect(e.details).toMatchObject({ setting: 'allow_unverified' });
     expect(r.writes()).toEqual([]);
-    expect(r.memory.list({ packId: r.id })[0]).toMatchObject({
+    expect((await r.memory.list(S, { packId: r.id }))[0]).toMatchObject({
       action: 'calibrate.cycles',
       result: 'refused',
     });
@@ -299,7 +301,7 @@ describe('shut-down, restore and the EG4 variant', () => {
     const out = await r.service.shutdown(r.id, r.refs[0]!.name, 'otto');
     expect(out.command.detail).toContain('shut-down sent');
     expect(r.sim.packs[0]!.asleep()).toBe(true);
-    expect(r.memory.list({ packId: r.id })[0]).toMatchObject({
+    expect((await r.memory.list(S, { packId: r.id }))[0]).toMatchObject({
       action: 'pack.shutdown',
       result: 'ok',
     });
@@ -319,7 +321,7 @@ describe('shut-down, restore and the EG4 variant', () => {
       chg_ot_l1_c: file.values['chg_ot_l1_c'],
     });
     expect(r.sim.packs[0]!.parameters()['balance_start_mv']).toBe(file.values['balance_start_mv']);
-    expect(r.memory.list({ packId: r.id }).map((e) => e.action)).toEqual([
+    expect((await r.memory.list(S, { packId: r.id })).map((e) => e.action)).toEqual([
       'parameters.restore_profile',
       'parameter.write',
       'parameter.write',

@@ -14,10 +14,12 @@ import {
   type Reading,
 } from '@openbms/core';
 import { controlOf, type ControlOps, type ReadSession } from '@openbms/protocols';
-import { MemoryAudit } from '@openbms/storage/testing';
+import { localScope } from '@openbms/storage';
+import { MemoryAudit, TEST_ORIGIN } from '@openbms/storage/testing';
 import { jbdEeprom, jbdInFactoryMode, seplosCanProtocol } from '@openbms/simulator/testing';
 import { controlRig, type Rig, type RigOptions } from '../testing/control.js';
 
+const S = localScope(TEST_ORIGIN);
 const rigs: Rig[] = [];
 afterEach(async () => {
   while (rigs.length) await rigs.pop()!.close();
@@ -138,7 +140,7 @@ describe.each([
       expect(result.results.find((x) => x.id === id)?.readback, id).toBeCloseTo(v, 6);
       expect(pack.parameters()[id], id).toBeCloseTo(v, 6);
     }
-    expect(r.memory.list({ packId: r.id })[0]).toMatchObject({
+    expect((await r.memory.list(S, { packId: r.id }))[0]).toMatchObject({
       action: 'parameter.write',
       result: 'ok',
     });
@@ -295,7 +297,7 @@ describe('parameter files and restore', () => {
       const out = await r.service.restoreDefaults(r.id, r.refs[0]!.name, 'otto');
       expect(out.command.status).toBe('done');
       expect(pack.parameters()['balance_start_mv']).toBe(pack.defaults()['balance_start_mv']);
-      const entry = r.memory.list({ packId: r.id })[0]!;
+      const entry = (await r.memory.list(S, { packId: r.id }))[0]!;
       expect(entry).toMatchObject({ action: 'parameters.restore_defaults', result: 'ok' });
       expect((entry.old as Record<string, number>)['balance_start_mv']).toBe(3390);
     },

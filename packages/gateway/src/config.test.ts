@@ -109,7 +109,7 @@ sites:
     );
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.message).toContain(
-      'sites[0].buses[0].protocol: unknown protocol "pylonteck"; accepted: daly, daly-modbus, jk, pylontech, pace, jbd, modbus-rtu',
+      'sites[0].buses[0].protocol: unknown protocol "pylonteck"; accepted: daly, daly-modbus, jk, pylontech, pace, jbd, seplos, modbus-rtu',
     );
     expect(e.message).toMatch(
       /sites\[0\]\.buses\[0\]\.packs\[0\]\.chemistry: invalid value; accepted: lfp, nmc/,

@@ -23,6 +23,11 @@ const PAGES = [
   ['pack-control', pack('demo/jk/1', 'control')],
   ['pack-records', pack('demo/jk/1', 'records')],
   ['pack-system', pack('demo/jk/1', 'system')],
+  // A PACE pack of the rack (seeds 002/004): records read from the BMS, the clock, calibration
+  // (Rack 4 allows unverified commands), the inverter protocol and the unverified switch.
+  ['pace-records', pack('demo/rack/1', 'records'), 'read-records'],
+  ['pace-control', pack('demo/rack/4', 'control')],
+  ['pace-settings', pack('demo/rack/1', 'settings')],
   ['parallel', '/parallel/demo/rack'],
   ['alarms', '/alarms'],
   ['files', '/files'],
@@ -96,9 +101,15 @@ try {
     // Let the demo packs come online and a little history build up.
     await page.goto('/');
     await page.locator('[data-testid="live-state"][data-state="open"]').waitFor();
-    for (const [name, path] of PAGES) {
+    for (const [name, path, action] of PAGES) {
       await page.goto(path);
       await settle(page);
+      if (action === 'read-records') {
+        await page.getByTestId('records-read').click();
+        await page
+          .locator('[data-testid="records-status"][data-done="end"]')
+          .waitFor({ timeout: 60_000 });
+      }
       await page.locator('main, [data-testid="wall"]').first().waitFor();
       await page.screenshot({
         path: join(OUT, `${name}-${vp.width}x${vp.height}.png`),

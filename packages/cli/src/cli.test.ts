@@ -131,6 +131,36 @@ describe('openbms decode', () => {
     });
   });
 
+  it('decodes a PACE reply with the request pasted as ASCII text, as PbmsTools frames are logged', async () => {
+    const { code, out } = await cli([
+      'decode',
+      '--protocol',
+      'pace',
+      '--variant',
+      'v25',
+      '--request',
+      '~250046EB0000FD88',
+      '~25004600A006131400FC6F',
+    ]);
+    expect(code, out).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({
+      protocol: 'pace',
+      raw: { can_protocol_name: 'AFORE', rs485_protocol_name: 'RONGKE', protocol_mode: 'auto' },
+    });
+    const eg4 = loadVectors('pace').vectors.find((x) => x.id === 'pace20_eg4_4d_read_time')!;
+    const r = await cli([
+      'decode',
+      '--protocol',
+      'pace',
+      '--variant',
+      'v20-eg4',
+      '--request',
+      eg4.request_hex!,
+      eg4.response_hex,
+    ]);
+    expect(JSON.parse(r.out).raw.datetime).toBe('2024-09-17T11:59:31');
+  });
+
   it('prints a coded JSON error and exits 1 on bad input', async () => {
     const bad = loadVectors('daly').vectors.find((x) => x.expected.error === true)!;
     let r = await cli(['decode', '--protocol', 'daly', bad.response_hex]);
@@ -263,12 +293,13 @@ describe('the installed openbms binary', () => {
 });
 
 describe('openbms demo', () => {
-  it('reads the simulated demo site live: 4 Pylontech packs in parallel, a JK and a DALY pack', async () => {
+  it('reads the simulated demo site live: 4 PACE packs in parallel, a Pylontech, a JK and a DALY pack', async () => {
     const { code, out, err } = await cli(['demo', '--once']);
     expect(code, err).toBe(0);
-    const rows = out.split('\n').filter((l) => /^(Rack \d|JK|DALY)/.test(l));
-    expect(rows).toHaveLength(6);
-    expect(rows.filter((r) => / pylontech /.test(r))).toHaveLength(4);
+    const rows = out.split('\n').filter((l) => /^(Rack \d|Pylontech|JK|DALY)/.test(l));
+    expect(rows).toHaveLength(7);
+    expect(rows.filter((r) => / pace /.test(r))).toHaveLength(4);
+    expect(rows.filter((r) => / pylontech /.test(r))).toHaveLength(1);
     for (const r of rows) expect(r).toMatch(/\d+\.\d% +\d+\.\d\d /); // SOC and voltage read back
   });
 });
@@ -276,15 +307,88 @@ describe('openbms demo', () => {
 describe('openbms sim + openbms read, as separate processes', () => {
   // `--speed 0` freezes simulated time, so the state the simulator prints on its control
   // console ("status") is the state the reader saw.
-  it.each(['daly', 'daly-modbus', 'jk', 'pylontech', 'jbd'])(
-    '%s: read --json over the pty equals the simulator state',
-    async (id) => {
+  it.each([
+    ['daly'],
+    ['daly-modbus'],
+    ['jk'],
+    ['pylontech'],
+    ['pace', 'v25'],
+    ['pace', 'v20-eg4'],
+    ['jbd'],
+  ])('%s %s: read --json over the pty equals the simulator state', async (id, variant?: string) => {
+    const v = variant ? ['--variant', variant] : [];
+    const sim = spawn(
+      process.execPath,
+      [BIN, 'sim', '--protocol', id, ...v, '--pty', '--speed', '0', '--seed', '5'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          if (sim.exitCode !== null) return resolve();
+          sim.once('exit', () => resolve());
+          sim.kill('SIGINT');
+        }),
+    );
+    const lines = createInterface({ input: sim.stdout! })[Symbol.asyncIterator]();
+    const nextLine = async (): Promise<string> => {
+      const r = await lines.next();
+      if (r.done) throw new Error('simulator exited');
+      return r.value;
+    };
+    const first = await nextLine();
+    const m = /^listening on (.+)$/.exec(first);
+    expect(m, first).not.toBeNull();
+    const address =
+      /addresses: (\d+)/.exec(await nextLine()) ?? /addresses: (\d+)/.exec(await nextLine());
+    expect(address).not.toBeNull();
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'read', '--port', m![1]!, '--protocol', id, ...v, '--address', address![1]!, '--json'],
+      { timeout: 20_000 },
+    );
+    const reading = JSON.parse(stdout) as Reading;
+    sim.stdin!.write('status\n');
+    let status = await nextLine();
+    while (!status.startsWith('[')) status = await nextLine();
+    const truth = (JSON.parse(status) as Reading[])[0]!;
+    // EG4 sends no design capacity.
+    const metrics = getProtocol(id).metrics.filter(
+      (k) => !(variant === 'v20-eg4' && k === 'design_ah'),
+    );
+    expect(differences(reading, truth, metrics)).toEqual([]);
+  });
+
+  // Seplos has two generations on two wires: each variant served on a pty and on TCP, read
+  // with --variant by the installed binary, compared with the simulator's own state.
+  it.each([
+    ['v2', 'pty'],
+    ['v2', 'tcp'],
+    ['v3', 'pty'],
+    ['v3', 'tcp'],
+  ] as const)(
+    'seplos %s over %s: read --json equals the simulator state',
+    async (variant, link) => {
       const sim = spawn(
         process.execPath,
-        [BIN, 'sim', '--protocol', id, '--pty', '--speed', '0', '--seed', '5'],
-        {
-          stdio: ['pipe', 'pipe', 'pipe'],
-        },
+        [
+          BIN,
+          'sim',
+          '--protocol',
+          'seplos',
+          '--variant',
+          variant,
+          ...(link === 'pty' ? ['--pty'] : []),
+          '--speed',
+          '0',
+          '--seed',
+          '5',
+          '--profile',
+          'constant:-7.5',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
       );
       cleanups.push(
         () =>
@@ -303,24 +407,46 @@ describe('openbms sim + openbms read, as separate processes', () => {
       const first = await nextLine();
       const m = /^listening on (.+)$/.exec(first);
       expect(m, first).not.toBeNull();
-      const address =
-        /addresses: (\d+)/.exec(await nextLine()) ?? /addresses: (\d+)/.exec(await nextLine());
-      expect(address).not.toBeNull();
+      expect(m![1]!.startsWith(link === 'tcp' ? 'tcp://' : '/')).toBe(true);
+      let hint = await nextLine();
+      while (!hint.startsWith('read it:')) hint = await nextLine();
+      expect(hint).toContain(`--variant ${variant} --address 0`);
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        [BIN, 'read', '--port', m![1]!, '--protocol', id, '--address', address![1]!, '--json'],
+        [
+          BIN,
+          'read',
+          '--port',
+          m![1]!,
+          '--protocol',
+          'seplos',
+          '--variant',
+          variant,
+          '--address',
+          '0',
+          '--json',
+        ],
         { timeout: 20_000 },
       );
       const reading = JSON.parse(stdout) as Reading;
+      expect(reading.protocol).toBe('seplos');
       sim.stdin!.write('status\n');
       let status = await nextLine();
       while (!status.startsWith('[')) status = await nextLine();
       const truth = (JSON.parse(status) as Reading[])[0]!;
-      expect(differences(reading, truth, getProtocol(id).metrics)).toEqual([]);
+      // V3's read cycle has no rated capacity (PIA/PIB/PIC carry none).
+      const metrics = getProtocol('seplos').metrics.filter(
+        (k) => variant === 'v2' || k !== 'design_ah',
+      );
+      expect(differences(reading, truth, metrics)).toEqual([]);
+      expect(reading.state).toBe(truth.state);
     },
   );
 
   it('rejects bad options with a clear message', async () => {
+    const v = await cli(['sim', '--protocol', 'seplos', '--variant', 'v9']);
+    expect(v.code).toBe(1);
+    expect(v.err).toContain('unknown variant "v9" for seplos; known: v2, v3');
     const r = await cli(['sim', '--protocol', 'daly', '--packs', '17']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('--packs must be 1..16');

@@ -1,8 +1,8 @@
 /**
- * `openbms demo`: the demo site on the simulator — a parallel system of 4 Pylontech-
- * compatible packs on one bus, one JK pack and one DALY pack, moving through a solar day at
- * 60× speed — each served on a local TCP port and read through the same code that reads
- * real hardware, printed as a live table until Ctrl-C.
+ * `openbms demo`: the demo site on the simulator — a parallel system of 4 PACE packs on one
+ * bus, one Pylontech, one JK and one DALY pack, moving through a solar day at 60× speed —
+ * each served on a local TCP port and read through the same code that reads real hardware,
+ * printed as a live table until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
 import { BmsError, type Reading } from '@openbms/core';
@@ -21,7 +21,8 @@ interface DemoBus {
 }
 
 const SITE = [
-  { name: 'Rack', protocol: 'pylontech', packs: 4, soc: 55 },
+  { name: 'Rack', protocol: 'pace', packs: 4, soc: 55 },
+  { name: 'Pylontech', protocol: 'pylontech', packs: 1, soc: 55 },
   { name: 'JK', protocol: 'jk', packs: 1, soc: 70 },
   { name: 'DALY', protocol: 'daly', packs: 1, soc: 40 },
 ] as const;

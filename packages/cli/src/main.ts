@@ -33,8 +33,10 @@ Usage:
   openbms decode --protocol <id> [options] <hex>
                                          decode captured bytes (hex, or on stdin) to JSON;
                                          ASCII frames starting with ~ may be given as text
-      --request <hex>     the request the reply answers (Pylontech: full frame, or CID2[+INFO])
-      --variant <name>    record layout (JK: JK02_24S, JK02_32S)
+      --request <hex>     the request the reply answers (Pylontech, PACE, Seplos V2: the full
+                          frame, as hex or as "~..." text, or CID2[+INFO] in hex; Modbus
+                          families: the request frame)
+      --variant <name>    record layout (JK: JK02_24S, JK02_32S; Seplos: v2, v3)
       --cells <n>         cell count known from an earlier reply (DALY 0x94)
       --temp-sensors <n>  temperature sensor count known from an earlier reply (DALY 0x94)
       --invert-current    flip the current sign (firmware that reports it reversed)
@@ -151,7 +153,7 @@ async function cmdDecode(io: Io, args: string[]): Promise<number> {
     const hex = positionals.length ? positionals.join('') : (await io.stdin()).trim();
     if (!hex) throw usageError('no bytes to decode: give hex as an argument or on standard input');
     const opts: DecodeOptions = {};
-    if (values.request) opts.request = hexToBytes(values.request);
+    if (values.request) opts.request = frameBytes(values.request);
     if (values.variant) {
       const v = def.variants.find((x) => x.toLowerCase() === values.variant!.toLowerCase());
       if (!v) {
@@ -167,16 +169,19 @@ async function cmdDecode(io: Io, args: string[]): Promise<number> {
     const sensors = parseIntOption('temp-sensors', values['temp-sensors'], 0, 32);
     if (sensors !== undefined) opts.tempSensors = sensors;
     if (values['invert-current']) opts.invertCurrent = true;
-    // Pylontech-style ASCII frames may be pasted as text: "~2002...F92D" (CR optional).
-    const bytes = hex.startsWith('~')
-      ? new TextEncoder().encode(hex.endsWith('\r') ? hex : `${hex}\r`)
-      : hexToBytes(hex);
-    const reading = def.decode(bytes, opts);
+    const reading = def.decode(frameBytes(hex), opts);
     io.out(prettyJson({ protocol: def.id, ...reading }) + '\n');
     return 0;
   } catch (e) {
     return printError(io, e, true);
   }
+}
+
+/** Hex, or a Pylontech / PACE ASCII frame pasted as text: "~2002...F92D" (CR optional). */
+function frameBytes(text: string): Uint8Array {
+  return text.startsWith('~')
+    ? new TextEncoder().encode(text.endsWith('\r') ? text : `${text}\r`)
+    : hexToBytes(text);
 }
 
 async function cmdRead(io: Io, args: string[]): Promise<number> {

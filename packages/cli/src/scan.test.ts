@@ -47,6 +47,55 @@ describe('openbms scan', () => {
     expect(hits[0]!.cell_mv).toHaveLength(16);
   });
 
+  it('finds Seplos V3 packs by unit with --variant v3 (Modbus), none with the ASCII default', async () => {
+    const sim = createSimulation({
+      protocol: 'seplos',
+      variant: 'v3',
+      packs: 3,
+      clock: new ManualClock(),
+      profile: 'idle',
+    });
+    const l = await serveTcp(sim.bus);
+    cleanups.push(l.close);
+    const args = ['scan', '--port', l.endpoint, '--protocol', 'seplos', '--addresses', '0-4'];
+    const r = await cli([...args, '--variant', 'v3', '--timeout', '150', '--json']);
+    expect(r.code, r.err + r.out).toBe(0);
+    const hits = JSON.parse(r.out) as { address: number; voltage_v?: number }[];
+    expect(hits.map((h) => h.address)).toEqual([0, 1, 2]);
+    expect(hits[0]!.voltage_v).toBeGreaterThan(40);
+    // The V2 (ASCII) requests get no answer from Modbus boards.
+    const none = await cli([...args, '--timeout', '100', '--json']);
+    expect(JSON.parse(none.out)).toEqual([]);
+  });
+
+  it('finds the PACE packs of a rack at their DIP-switch addresses', async () => {
+    const sim = createSimulation({
+      protocol: 'pace',
+      packs: 3,
+      clock: new ManualClock(),
+      profile: 'idle',
+    });
+    sim.bus.addFault({ kind: 'offline', address: 2 });
+    const l = await serveTcp(sim.bus);
+    cleanups.push(l.close);
+    const r = await cli([
+      'scan',
+      '--port',
+      l.endpoint,
+      '--protocol',
+      'pace',
+      '--addresses',
+      '1-4',
+      '--timeout',
+      '500',
+      '--json',
+    ]);
+    expect(r.code, r.err + r.out).toBe(0);
+    const hits = JSON.parse(r.out) as { address: number; soh_pct?: number }[];
+    expect(hits.map((h) => h.address)).toEqual([1, 3]);
+    expect(hits[0]!.soh_pct).toBeGreaterThan(0);
+  });
+
   it('rejects a bad address range with a clear message', async () => {
     const r = await cli([
       'scan',

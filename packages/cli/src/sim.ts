@@ -14,7 +14,8 @@ import {
 import type { Io } from './main.js';
 
 export const SIM_USAGE = `  openbms sim --protocol <id> [options]   simulated packs speaking a protocol on TCP or a pty
-      --variant <name>      device layout where a family has several (jk: JK02_32S, JK02_24S)
+      --variant <name>      device layout where a family has several (jk: JK02_32S, JK02_24S;
+                            seplos: v2 ASCII, v3 Modbus)
       --packs <n>           packs on the bus, 1..16 (a parallel system; default 1)
       --cells <n>           cells in series, 4..32 (default 16)
       --chemistry lfp|nmc   cell chemistry (default lfp)
@@ -82,6 +83,16 @@ export async function cmdSim(
       );
     }
     const def = getProtocol(values.protocol);
+    const variant =
+      values.variant === undefined
+        ? undefined
+        : def.variants.find((v) => v.toLowerCase() === values.variant!.toLowerCase());
+    if (values.variant !== undefined && variant === undefined) {
+      throw new BmsError(
+        'VARIANT_UNKNOWN',
+        `unknown variant "${values.variant}" for ${def.id}; known: ${def.variants.join(', ') || 'none'}`,
+      );
+    }
     const o = {
       protocol: def.id,
       chemistry,
@@ -96,7 +107,7 @@ export async function cmdSim(
         }
       },
       faults: values.faults ? values.faults.split(',').filter(Boolean) : [],
-      ...(values.variant ? { variant: values.variant } : {}),
+      ...(variant ? { variant } : {}),
       ...(values.profile ? { profile: values.profile } : {}),
       ...(start !== undefined ? { start } : {}),
     } as Parameters<typeof createSimulation>[0];
@@ -126,7 +137,7 @@ export async function cmdSim(
       `addresses: ${addresses.join(', ')}${sim.bus.faults.length ? `; faults: ${sim.bus.faults.map(formatFault).join(' ')}` : ''}\n`,
     );
     io.out(
-      `read it:   openbms read --port ${served.endpoint} --protocol ${def.id} --address ${addresses[0]}\n`,
+      `read it:   openbms read --port ${served.endpoint} --protocol ${def.id}${variant ? ` --variant ${variant}` : ''} --address ${addresses[0]}\n`,
     );
     io.out('type "help" for the control console; Ctrl-C stops\n');
     const control = (async () => {

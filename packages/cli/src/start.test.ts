@@ -117,10 +117,11 @@ describe('openbms start (a separate process)', () => {
       [
         'demo/daly/64',
         'demo/jk/1',
+        'demo/pylon/2',
+        'demo/rack/1',
         'demo/rack/2',
         'demo/rack/3',
         'demo/rack/4',
-        'demo/rack/5',
       ].sort(),
     );
     for (const p of packs.filter((x) => x.online)) expect(p.snapshot?.cell_mv).toHaveLength(16);

@@ -30,7 +30,7 @@ export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>]
                                          it runs the demo site on the simulator. Data in
                                          --data-dir (default ./.openbms-data), SQLite.
   openbms scan --port <path | tcp://host:port> --protocol <id> [--addresses 2-17] [--baud <b>]
-                                         find the packs answering on a bus
+               [--variant <name>]        find the packs answering on a bus
   openbms user add <name> [--role admin|operator|viewer] [--data-dir <dir>]
                                          create an account; the password comes from
                                          OPENBMS_PASSWORD or the first line of standard input`;
@@ -162,6 +162,7 @@ export async function cmdStart(
       identity: storage.identity,
       configFile,
       busFactory,
+      profilesDir: join(dataDir, 'profiles'),
       log: (lvl, message) => {
         if (lvl === 'info') io.out(`${message}\n`);
         else if (sink.log) sink.log[lvl]({ component: 'gateway' }, message);
@@ -243,6 +244,7 @@ export async function cmdScan(
         addresses: { type: 'string' },
         baud: { type: 'string' },
         timeout: { type: 'string' },
+        variant: { type: 'string' },
         json: { type: 'boolean' },
       },
     });
@@ -253,6 +255,16 @@ export async function cmdScan(
       );
     if (!values.protocol) throw new BmsError('CONFIG_INVALID', '--protocol is required');
     const def = getProtocol(values.protocol);
+    const variant =
+      values.variant === undefined
+        ? undefined
+        : def.variants.find((v) => v.toLowerCase() === values.variant!.toLowerCase());
+    if (values.variant !== undefined && variant === undefined) {
+      throw new BmsError(
+        'VARIANT_UNKNOWN',
+        `unknown variant "${values.variant}" for ${def.id}; known: ${def.variants.join(', ') || 'none'}`,
+      );
+    }
     const addresses = values.addresses
       ? parseAddresses(values.addresses)
       : defaultScanAddresses(def);
@@ -270,6 +282,7 @@ export async function cmdScan(
       const hits = await scanBus(transport, def, addresses, {
         link: { baud },
         ...(values.timeout ? { timeoutMs: Number(values.timeout) } : {}),
+        ...(variant ? { variant } : {}),
       });
       if (values.json)
         io.out(JSON.stringify(hits.map((h) => ({ address: h.address, ...h.reading }))) + '\n');

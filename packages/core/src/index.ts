@@ -6,3 +6,5 @@ export * from './snapshot.js';
 export * from './parameters.js';
 export * from './random.js';
 export * from './parameter-rules.js';
+export * from './calibrations.js';
+export * from './records.js';

@@ -152,9 +152,31 @@ describe('rules over the whole set', () => {
       LFP16,
     );
     expect(issues.map((i) => i.message)).toEqual([
-      'Charge voltage limit requested from the inverter (57.6 V) must be below Pack over-voltage level 1 (57.6 V): the charge voltage asked of the inverter stays below the over-voltage protection',
-      'Charge voltage limit requested from the inverter (57.6 V) must be below 16 cells x Cell over-voltage level 1 (3580 mV) = 57.28 V: the charge voltage asked of the inverter stays below the over-voltage protection',
+      'Charge voltage limit requested from the inverter (57.6 V) must be below Pack over-voltage level 1 (57.6 V): a charge (to the inverter limit or to full) stays below the over-voltage protection',
+      'Charge voltage limit requested from the inverter (57.6 V) must be below 16 cells x Cell over-voltage level 1 (3580 mV) = 57.28 V: a charge (to the inverter limit or to full) stays below the over-voltage protection',
     ]);
+  });
+
+  it('keeps the full-charge voltage (PACE AF/AE) below the over-voltage protections and the chemistry', () => {
+    // PbmsTools' captured set: full at 56.0 V, pack OV alarm 57.6 V, cell OV alarm 3.6 V.
+    const held = { ...HELD, pack_ov_l1_v: 57.6, cell_ov_l1_mv: 3600 };
+    expect(writeProblems({ full_charge_v: 56 }, held, LFP16)).toEqual([]);
+    const issues = writeProblems({ full_charge_v: 57.6 }, held, LFP16);
+    expect(issues.map((i) => [i.rule, i.ids])).toEqual([
+      ['charge_voltage_below_ov', ['full_charge_v', 'pack_ov_l1_v']],
+      ['charge_voltage_below_ov', ['full_charge_v', 'cell_ov_l1_mv']],
+    ]);
+    // Lowering the pack OV protection under the full-charge voltage is refused from that side.
+    const lower = writeProblems({ pack_ov_l1_v: 55.5 }, { ...held, full_charge_v: 56 }, LFP16);
+    expect(lower.map((i) => i.message)).toContainEqual(
+      expect.stringContaining(
+        'Pack over-voltage level 1 (55.5 V) must be above Full-charge voltage',
+      ),
+    );
+    // 16 x 3.65 V is the most a LiFePO4 charge may hold.
+    expect(refusal(() => validateParameterWrite({ full_charge_v: 58.5 }, held, LFP16)).code).toBe(
+      'PARAM_UNSAFE_FOR_CHEMISTRY',
+    );
   });
 
   it('refuses a 1000 A charge limit on a 100 Ah pack (1 C); the ceiling is configurable', () => {

@@ -10,8 +10,9 @@
  *   cell and pack voltages and for the charge, discharge and ambient temperatures (an
  *   under-voltage that releases above the over-voltage recovery would make the pair fight);
  * - balance_below_ov: balancing starts below the cell over-voltage protection;
- * - charge_voltage_below_ov: the charge voltage asked of the inverter stays below the pack
- *   over-voltage protection and below cells x the cell over-voltage protection;
+ * - charge_voltage_below_ov: the charge voltage asked of the inverter, and the voltage the
+ *   pack counts as full at, stay below the pack over-voltage protection and below cells x
+ *   the cell over-voltage protection;
  * - c_rate: over-current thresholds and current limits stay within a C-rate of the design
  *   capacity (1 C charge, 2 C discharge unless the pack's config says otherwise).
  *
@@ -68,7 +69,7 @@ const WHY: Record<ConsistencyRule, string> = {
   opposite_sides: 'protection < recovery < opposite recovery < opposite protection',
   balance_below_ov: 'balancing starts below the cell over-voltage protection',
   charge_voltage_below_ov:
-    'the charge voltage asked of the inverter stays below the over-voltage protection',
+    'a charge (to the inverter limit or to full) stays below the over-voltage protection',
   c_rate: 'currents stay within a C-rate of the design capacity',
 };
 
@@ -165,6 +166,8 @@ function protectionRules(values: Values, out: ConsistencyIssue[]): void {
 }
 
 const CELL_OV = GROUP.get('cell_ov')!.levels.map((l) => l.threshold);
+/** Pack voltages a charge is taken to: both stay below the over-voltage protections. */
+const CHARGE_VOLTAGES = ['charge_voltage_limit_v', 'full_charge_v'] as const;
 const PACK_OV = GROUP.get('pack_ov')!.levels.map((l) => l.threshold);
 
 function functionRules(values: Values, pack: PackContext | undefined, out: ConsistencyIssue[]) {
@@ -182,9 +185,10 @@ function functionRules(values: Values, pack: PackContext | undefined, out: Consi
       );
     }
   }
-  const cv = values['charge_voltage_limit_v'];
-  if (cv !== undefined) {
-    const lower = operand('charge_voltage_limit_v', cv);
+  for (const id of CHARGE_VOLTAGES) {
+    const cv = values[id];
+    if (cv === undefined) continue;
+    const lower = operand(id, cv);
     for (const ov of PACK_OV.filter((id) => present(values, id))) {
       push(relation('charge_voltage_below_ov', lower, operand(ov, values[ov]!), true));
     }

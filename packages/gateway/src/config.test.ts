@@ -53,17 +53,39 @@ sites:
     ]);
   });
 
-  it('defaults to the demo site: 4 Pylontech packs in parallel, a JK and a DALY pack', () => {
+  it('defaults to the demo site: 4 PACE packs in parallel, a Pylontech, a JK and a DALY pack', () => {
     const packs = packsOf(defaultConfig());
     expect(packs.map((p) => p.protocol)).toEqual([
-      'pylontech',
-      'pylontech',
-      'pylontech',
+      'pace',
+      'pace',
+      'pace',
+      'pace',
       'pylontech',
       'jk',
       'daly',
     ]);
-    expect(new Set(packs.map((p) => p.id)).size).toBe(6);
+    expect(new Set(packs.map((p) => p.id)).size).toBe(7);
+    // Rack 4 allows unverified commands (calibration on the simulator); the others do not.
+    expect(packs.filter((p) => p.allowUnverified).map((p) => p.name)).toEqual(['Rack 4']);
+  });
+
+  it('reads packs[].allow_unverified: a boolean, false by default, no coercion', () => {
+    const cfg = (extra: Record<string, unknown>) => ({
+      version: 1,
+      sites: [
+        {
+          id: 's',
+          buses: [
+            { id: 'b', port: '/dev/ttyUSB0', protocol: 'pace', packs: [{ address: 1, ...extra }] },
+          ],
+        },
+      ],
+    });
+    expect(packsOf(validateConfig(cfg({})))[0]!.allowUnverified).toBeUndefined();
+    expect(packsOf(validateConfig(cfg({ allow_unverified: true })))[0]!.allowUnverified).toBe(true);
+    expect(errorOf(() => validateConfig(cfg({ allow_unverified: 'yes' }))).message).toContain(
+      'sites[0].buses[0].packs[0].allow_unverified',
+    );
   });
 
   it('names the bad key and the accepted values', () => {
@@ -87,7 +109,7 @@ sites:
     );
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.message).toContain(
-      'sites[0].buses[0].protocol: unknown protocol "pylonteck"; accepted: daly, daly-modbus, jk, pylontech, jbd, modbus-rtu',
+      'sites[0].buses[0].protocol: unknown protocol "pylonteck"; accepted: daly, daly-modbus, jk, pylontech, pace, jbd, seplos, modbus-rtu',
     );
     expect(e.message).toMatch(
       /sites\[0\]\.buses\[0\]\.packs\[0\]\.chemistry: invalid value; accepted: lfp, nmc/,

@@ -49,6 +49,12 @@ const packSchema = z
     /** C-rate ceilings of charge / discharge current parameters (default 1 and 2). */
     max_charge_c: z.number().positive().max(10).optional(),
     max_discharge_c: z.number().positive().max(20).optional(),
+    /**
+     * Allows commands whose wire format rests on a single source (the protocol reference
+     * marks them uncertain: PACE calibration, clearing records...). Off by default: such a
+     * command could do something else on a device that differs from the one document.
+     */
+    allow_unverified: z.boolean().default(false),
   })
   .strict();
 
@@ -245,7 +251,11 @@ export function loadConfig(path: string): Config {
   return validateConfig(raw, path);
 }
 
-/** The demo site: 4 Pylontech-compatible packs in parallel, one JK, one DALY, solar day at 60x. */
+/**
+ * The demo site: a rack of 4 PACE packs in parallel (the wall / rack batteries of seeds 002 and
+ * 004; Rack 4 allows unverified commands, so calibration and the like can be tried on the
+ * simulator), one Pylontech pack on its own bus, one JK, one DALY; a solar day at 60x.
+ */
 export function demoSite(): SiteConfig {
   const sim = (seed: number, soc: number) => ({
     profile: 'solar',
@@ -263,6 +273,7 @@ export function demoSite(): SiteConfig {
     names: string[],
     seed: number,
     soc: number,
+    unverified: readonly number[] = [],
   ): BusConfig => ({
     id: busId,
     port: 'sim',
@@ -270,13 +281,19 @@ export function demoSite(): SiteConfig {
     poll_interval_s: 2,
     retries: 2,
     simulator: sim(seed, soc),
-    packs: addresses.map((address, i) => ({ address, name: names[i]!, chemistry: 'lfp' as const })),
+    packs: addresses.map((address, i) => ({
+      address,
+      name: names[i]!,
+      chemistry: 'lfp' as const,
+      allow_unverified: unverified.includes(address),
+    })),
   });
   return {
     id: 'demo',
     name: 'Demo site (simulated)',
     buses: [
-      bus('rack', 'pylontech', [2, 3, 4, 5], ['Rack 1', 'Rack 2', 'Rack 3', 'Rack 4'], 1, 55),
+      bus('rack', 'pace', [1, 2, 3, 4], ['Rack 1', 'Rack 2', 'Rack 3', 'Rack 4'], 1, 55, [4]),
+      bus('pylon', 'pylontech', [2], ['Pylontech pack'], 4, 55),
       bus('jk', 'jk', [1], ['JK pack'], 2, 70),
       bus('daly', 'daly', [0x40], ['DALY pack'], 3, 40),
     ],
@@ -304,6 +321,7 @@ export function packsOf(c: Config): PackRef[] {
           chemistry: p.chemistry,
         };
         if (p.variant !== undefined) ref.variant = p.variant;
+        if (p.allow_unverified) ref.allowUnverified = true;
         const limits = {
           ...(p.design_ah !== undefined ? { designAh: p.design_ah } : {}),
           ...(p.max_charge_c !== undefined ? { maxChargeC: p.max_charge_c } : {}),

@@ -45,16 +45,16 @@ describe('gateway on the demo site', () => {
     const all = new Promise<void>((resolve) => {
       gw.events.on((e) => {
         if (e.type === 'snapshot') seen.add(e.packId);
-        if (seen.size === 6) resolve();
+        if (seen.size === 7) resolve();
       });
     });
     await gw.start();
     stops.push(() => gw.stop());
     await all;
     const packs = gw.packs();
-    expect(packs).toHaveLength(6);
+    expect(packs).toHaveLength(7);
     const online = packs.filter((p) => p.online);
-    expect(online.length).toBe(6);
+    expect(online.length).toBe(7);
     for (const p of packs) {
       expect(p.snapshot?.voltage_v, p.id).toBeGreaterThan(40);
       expect(p.snapshot?.cell_mv, p.id).toHaveLength(16);
@@ -65,9 +65,14 @@ describe('gateway on the demo site', () => {
     expect(gw.sites()).toEqual([{ id: 'demo', name: 'Demo site (simulated)' }]);
     expect(gw.buses().map((b) => [b.id, b.packs.length])).toEqual([
       ['rack', 4],
+      ['pylon', 1],
       ['jk', 1],
       ['daly', 1],
     ]);
+    // The rack is PACE (SOH on the wire), the kept Pylontech pack on its own bus.
+    expect(packs.find((p) => p.id === 'demo/rack/1')?.protocol).toBe('pace');
+    expect(packs.find((p) => p.id === 'demo/rack/1')?.snapshot?.soh_pct).toBeGreaterThan(0);
+    expect(packs.find((p) => p.id === 'demo/pylon/2')?.protocol).toBe('pylontech');
   });
 
   it('marks a pack offline with comm_lost when it leaves the bus, and back when it returns', async () => {

@@ -16,7 +16,7 @@ import {
 } from '@openbms/storage';
 import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
 import { realBuses, type BusFactory, type OpenedBus } from './buses.js';
-import { ControlService } from './control/index.js';
+import { ControlService, FileProfiles } from './control/index.js';
 import { builtinRegistry } from './integrations/builtin.js';
 import type {
   Integration,
@@ -66,6 +66,11 @@ export interface GatewayOptions {
    * `openbms start` passes `withSimulatedBuses(...)` so simulated buses are served.
    */
   busFactory?: BusFactory;
+  /**
+   * Where each pack's saved parameter profile (its last export) is kept, one JSON file per
+   * pack; default: in memory (lost at a restart). `openbms start`: `<data dir>/profiles`.
+   */
+  profilesDir?: string;
 }
 
 interface RunningBus {
@@ -147,6 +152,9 @@ export class Gateway implements LocalGatewayParts {
       events: this.events,
       clock: this.clock,
       onError: (e) => this.log('error', `control audit failed: ${String(e)}`),
+      ...(opts.profilesDir ? { profiles: new FileProfiles(opts.profilesDir) } : {}),
+      // BMS clocks keep local time: the site's zone, else the gateway's own.
+      ...(opts.config.location?.timezone ? { timeZone: opts.config.location.timezone } : {}),
     });
     this.alarms = new AlarmEngine({
       bus: this.events,

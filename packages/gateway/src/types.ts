@@ -22,6 +22,11 @@ export interface PackRef {
    * and the default ceilings (1 C charge, 2 C discharge).
    */
   limits?: { designAh?: number; maxChargeC?: number; maxDischargeC?: number };
+  /**
+   * Config `allow_unverified`: commands whose wire format rests on one source are sent
+   * (default: refused, see the family's `control.unverified`).
+   */
+  allowUnverified?: boolean;
 }
 
 /** Live status of a pack, as the API lists it. */

@@ -29,6 +29,14 @@ describe.each(FAMILY_DIRS)('conformance: %s', (family) => {
         err = e;
       }
       expect(err, 'an {"error": true} vector must be rejected').toBeInstanceOf(BmsError);
+      if (v.expected.device_error === true) {
+        // A valid frame the device sent to refuse: the error says so, with its status.
+        const e = err as BmsError;
+        expect(e.code).toBe('DEVICE_ERROR_REPLY');
+        for (const k of ['status', 'register'] as const) {
+          if (v.expected[k] !== undefined) expect(e.details?.[k], k).toBe(v.expected[k]);
+        }
+      }
       return;
     }
     const r = def.decode(bytes, opts);

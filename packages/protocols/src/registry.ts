@@ -4,8 +4,10 @@ import { definition as daly } from './daly/index.js';
 import { definition as dalyModbus } from './daly-modbus/index.js';
 import { definition as jk } from './jk/index.js';
 import { definition as pylontech } from './pylontech/index.js';
+import { definition as pace } from './pace/index.js';
 import { definition as jbd } from './jbd/index.js';
 import { definition as modbusRtu } from './modbus-rtu/index.js';
+import { definition as seplos } from './seplos/index.js';
 
 /** Every protocol family, in the order `openbms protocols` lists them. */
 export const PROTOCOLS: readonly ProtocolDefinition[] = [
@@ -13,7 +15,9 @@ export const PROTOCOLS: readonly ProtocolDefinition[] = [
   dalyModbus,
   jk,
   pylontech,
+  pace,
   jbd,
+  seplos,
   modbusRtu,
 ];
 

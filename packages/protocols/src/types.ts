@@ -1,4 +1,4 @@
-import type { ErrorCode, Reading } from '@openbms/core';
+import type { ErrorCode, Reading, RecordKind } from '@openbms/core';
 
 /** Serial link settings a family uses by default (the user can override them). */
 export interface LinkDefaults {
@@ -92,6 +92,14 @@ export interface ReadStep {
   complete(frames: readonly Uint8Array[]): boolean;
   /** Failure of an optional step (e.g. device info on old firmware) does not fail the cycle. */
   optional?: boolean;
+  /**
+   * Steps to send, best effort, when this step or a later one of the same run fails once
+   * this step's request may have gone out: they undo a mode the run entered (JBD: leave
+   * factory mode without saving). The nearest earlier step's list applies to a step that has
+   * none. Every runner honours it (the gateway's control runs, `readPack`); their replies
+   * are taken as they come and their own failures are ignored.
+   */
+  cleanup?: readonly ReadStep[];
 }
 
 /**
@@ -144,6 +152,17 @@ export interface ProtocolDefinition {
    * mean the family cannot do that (the gateway reports CAPABILITY_MISSING, never pretends).
    */
   control?: ControlOps;
+  /**
+   * Control operations of a variant that speaks a different command set (PACE v20-eg4 has
+   * only the clock and shut-down of v25's list): replaces `control` for packs configured with
+   * that variant. Use `controlOf(definition, variant)`.
+   */
+  variantControl?: Readonly<Record<string, ControlOps>>;
+}
+
+/** The control operations of a pack of `def` configured with `variant`. */
+export function controlOf(def: ProtocolDefinition, variant?: string): ControlOps | undefined {
+  return (variant !== undefined ? def.variantControl?.[variant] : undefined) ?? def.control;
 }
 
 /** Where a control operation is sent (pack address and record variant). */
@@ -182,8 +201,15 @@ export interface ControlOps {
   setMos?(t: ControlTarget, which: 'charge' | 'discharge', on: boolean): ControlStep[];
   /** Steps that set the state of charge (the BMS's coulomb counter), %. */
   setSoc?(t: ControlTarget, pct: number): ControlStep[];
-  /** Steps that set the BMS clock to `ms` (UTC). */
-  setClock?(t: ControlTarget, ms: number): ControlStep[];
+  /**
+   * Steps that set the BMS clock. BMS clocks keep a date and a time without a time zone, so
+   * the time is given as `wallMs`: those fields read as UTC (`new Date(wallMs).getUTCHours()`
+   * is the hour the BMS must show). The gateway converts from and to real time with the
+   * site's time zone.
+   */
+  setClock?(t: ControlTarget, wallMs: number): ControlStep[];
+  /** A read session whose result carries the BMS clock as `raw.clock_wall_ms` (see setClock). */
+  readClock?(t: ControlTarget): ReadSession;
   /**
    * A read session whose result() carries the parameter values as
    * `raw.parameters: Record<catalog id, number>` (in catalog units).
@@ -196,4 +222,128 @@ export interface ControlOps {
   restoreDefaults?(t: ControlTarget): ControlStep[];
   restart?(t: ControlTarget): ControlStep[];
   factoryReset?(t: ControlTarget): ControlStep[];
+  /** Puts the BMS to sleep / switches it off (seed 002 "shut down", seed 004 "forced sleep"). */
+  shutdown?(t: ControlTarget): ControlStep[];
+
+  /** Record kinds the device keeps (seed 004: on-board data records and alarm records). */
+  recordKinds?: readonly RecordKind[];
+  /**
+   * Most records one readRecords session may ask for (each may be a transaction of its own,
+   * so a UI reads in pages of at most this many and can stop between pages).
+   */
+  recordsPerRead?: number;
+  /**
+   * A read session for the records at positions `query.start` .. `start + count - 1` (0 =
+   * newest). Its result carries `raw.records: BmsRecord[]` (newest first) and
+   * `raw.records_end: true` when the device holds no record beyond the last one returned.
+   */
+  readRecords?(t: ControlTarget, query: RecordQuery): ReadSession;
+  /** Steps that erase the device's records of one kind (or all). */
+  clearRecords?(t: ControlTarget, kind: RecordKind | 'all'): ControlStep[];
+
+  /** The inverter protocols the pack can speak, per inverter-facing link (seed 002 §2.5). */
+  inverterProtocols?: InverterProtocolList;
+  /** A read session whose result carries `raw.inverter_protocol: InverterProtocolSetting`. */
+  readInverterProtocol?(t: ControlTarget): ReadSession;
+  /** Steps that select inverter protocols (links not named are left as they are). */
+  setInverterProtocol?(t: ControlTarget, s: InverterProtocolSetting): ControlStep[];
+
+  /** What the family can calibrate, with the value range its wire format carries. */
+  calibrations?: readonly CalibrationSpec[];
+  /**
+   * Steps that calibrate one measurement: `value` is the true value the user measured with a
+   * reference meter (in the calibration's unit; ignored by kinds that take none, e.g. the
+   * current zero point).
+   */
+  calibrate?(t: ControlTarget, c: { kind: CalibrationKind; value: number }): ControlStep[];
+
+  /**
+   * Operations (ControlOps member names) whose wire format rests on a single source (marked
+   * uncertain in the protocol reference): the gateway refuses them unless the pack's config
+   * says `allow_unverified: true`. The value says why, in words, for the refusal and the UI.
+   */
+  unverified?: Readonly<Partial<Record<ControlOpName, string>>>;
+  /** Parameter ids whose wire location rests on a single source, with the reason (as above). */
+  unverifiedParameters?: Readonly<Record<string, string>>;
+}
+
+/** Names of the ControlOps members that are operations (not data). */
+export type ControlOpName =
+  | 'setMos'
+  | 'setSoc'
+  | 'setClock'
+  | 'readClock'
+  | 'readParameters'
+  | 'writeParameters'
+  | 'restoreDefaults'
+  | 'restart'
+  | 'factoryReset'
+  | 'shutdown'
+  | 'readRecords'
+  | 'clearRecords'
+  | 'readInverterProtocol'
+  | 'setInverterProtocol'
+  | 'calibrate';
+
+/** Compiles only when every function member of ControlOps is in ControlOpName. */
+type FunctionMembers = {
+  [K in keyof ControlOps]-?: NonNullable<ControlOps[K]> extends (...a: never[]) => unknown
+    ? K
+    : never;
+}[keyof ControlOps];
+type NoneMissing<T extends never> = T;
+type _EveryOp = NoneMissing<Exclude<FunctionMembers, ControlOpName>>;
+
+export type { BmsRecord, RecordKind } from '@openbms/core';
+
+export interface RecordQuery {
+  /** Position of the first record, 0 = the newest. */
+  start: number;
+  /** How many records (at most the family's recordsPerRead). */
+  count: number;
+}
+
+/** An inverter protocol a pack can speak on one link. */
+export interface InverterProtocolOption {
+  code: number;
+  name: string;
+}
+
+/** The inverter protocols of each inverter-facing link the family has. */
+export interface InverterProtocolList {
+  can?: readonly InverterProtocolOption[];
+  rs485?: readonly InverterProtocolOption[];
+  /** Whether the pack can detect the inverter protocol itself (mode `auto`). */
+  auto?: boolean;
+}
+
+/** The selected inverter protocols (codes of InverterProtocolList) and the selection mode. */
+export interface InverterProtocolSetting {
+  can?: number;
+  rs485?: number;
+  mode?: 'auto' | 'manual';
+}
+
+/**
+ * What a BMS can be calibrated for (seed 002 §2.4, seed 004 system configuration): measured
+ * values against a reference meter, and the counters a new or repaired pack is set to.
+ */
+export type CalibrationKind =
+  | 'total_voltage'
+  | 'current_zero'
+  | 'charge_current'
+  | 'discharge_current'
+  | 'temperature'
+  | 'remaining_capacity'
+  | 'full_capacity'
+  | 'design_capacity'
+  | 'soc'
+  | 'cycles';
+
+export interface CalibrationSpec {
+  kind: CalibrationKind;
+  /** The range the wire format carries, in the calibration's unit (core CALIBRATIONS). */
+  min: number;
+  max: number;
+  step: number;
 }

@@ -50,8 +50,18 @@ class FakeControl implements ControlPort {
         restore_defaults: false,
         restart: false,
         factory_reset: false,
+        shutdown: false,
+        read_clock: false,
         records: false,
+        clear_records: false,
+        read_inverter_protocol: false,
+        set_inverter_protocol: false,
+        calibrate: false,
+        restore_profile: false,
       },
+      unverified: {},
+      allowUnverified: false,
+      calibrations: [],
       parameters: [
         {
           id: 'cell_ov_l1_mv',
@@ -174,9 +184,36 @@ class FakeControl implements ControlPort {
   factoryReset(packId: string, confirm: string | undefined, user: Actor) {
     return this.confirmed(packId, confirm, user, 'pack.factory_reset');
   }
-  records(packId: string): never {
+  private missing(packId: string, what: string): never {
     this.known(packId);
-    throw new BmsError('CAPABILITY_MISSING', 'daly-modbus cannot read on-board records');
+    throw new BmsError('CAPABILITY_MISSING', `daly-modbus cannot ${what}`);
+  }
+  readRecords(packId: string): Promise<never> {
+    return Promise.resolve().then(() => this.missing(packId, 'read on-board records'));
+  }
+  exportRecords(packId: string): Promise<never> {
+    return Promise.resolve().then(() => this.missing(packId, 'read on-board records'));
+  }
+  clearRecords(packId: string): Promise<never> {
+    return Promise.resolve().then(() => this.missing(packId, 'erase on-board records'));
+  }
+  readClock(packId: string): Promise<never> {
+    return Promise.resolve().then(() => this.missing(packId, 'read the BMS clock'));
+  }
+  readInverterProtocol(packId: string): Promise<never> {
+    return Promise.resolve().then(() => this.missing(packId, 'read the inverter protocol'));
+  }
+  setInverterProtocol(packId: string): Promise<never> {
+    return Promise.resolve().then(() => this.missing(packId, 'select an inverter protocol'));
+  }
+  calibrate(packId: string): Promise<never> {
+    return Promise.resolve().then(() => this.missing(packId, 'calibrate'));
+  }
+  shutdown(packId: string, confirm: string | undefined, user: Actor) {
+    return this.confirmed(packId, confirm, user, 'pack.shutdown');
+  }
+  restoreProfile(packId: string): Promise<never> {
+    return Promise.resolve().then(() => this.missing(packId, 'restore a saved profile'));
   }
   commands(packId?: string): ControlCommandStatus[] {
     const all = [

@@ -107,4 +107,7 @@ export type {
   CommandOutcome as ControlCommandOutcome,
   ParameterFile as ControlParameterFile,
   ParameterDiff as ControlParameterDiff,
+  ClockView as ControlClockView,
+  RecordsPage as ControlRecordsPage,
+  InverterProtocolView as ControlInverterProtocolView,
 } from '@openbms/gateway';

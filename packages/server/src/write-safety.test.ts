@@ -2,7 +2,7 @@
  * A battery write must be exactly what the user sent, and the set the pack ends with must be
  * safe as a whole (issue: "safety hardening", points 1 and 2). Run against the real server
  * listening on a port, a real Gateway polling simulated packs of every family with a write
- * path (DALY, DALY Modbus, JK, Pylontech, JBD) over TCP, and real SQLite. The simulator's
+ * path (DALY, DALY Modbus, JK, Pylontech, PACE, JBD) over TCP, and real SQLite. The simulator's
  * clock is frozen (speed 0), so a pack's state before and after a request can be compared
  * exactly; every family's ControlOps is wrapped to count what reaches it.
  */
@@ -20,14 +20,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from './app.js';
 import { TEST_COST } from './testing/harness.js';
 
-const FAMILIES = ['daly', 'daly-modbus', 'jk', 'pylontech', 'jbd'] as const;
+const FAMILIES = ['daly', 'daly-modbus', 'jk', 'pylontech', 'pace', 'jbd', 'seplos'] as const;
 type Family = (typeof FAMILIES)[number];
 const ADDRESS: Record<Family, number> = {
   daly: 64,
   'daly-modbus': 210,
   jk: 1,
   pylontech: 2,
+  pace: 1,
   jbd: 0,
+  seplos: 0,
 };
 const packId = (f: Family): string => `w/${f}/${ADDRESS[f]}`;
 const path = (f: Family, rest: string): string =>
@@ -230,6 +232,53 @@ describe('a write is exactly what the user sent: no coercion on any write route'
         if (r.status === 501) continue; // the family has no such command: nothing to confirm
         expect400(r, 'confirm', `${cmd} confirm=${v}`);
       }
+    }
+    expect(reached).toEqual([]);
+    expect(deviceState()).toEqual(before);
+  });
+
+  it('answers 400 naming the field on the clock, records, inverter protocol and calibration routes', async () => {
+    const before = deviceState();
+    const pace = (rest: string): string => path('pace', rest);
+    for (const v of WRONG) {
+      if (!NUMBER_OK.has(v)) {
+        expect400(
+          await send('POST', pace('/commands/calibrate'), `{"kind":"cycles","value":${v}}`),
+          'value',
+          `calibrate value=${v}`,
+        );
+        expect400(
+          await send('POST', pace('/commands/inverter-protocol'), `{"can":${v}}`),
+          'can',
+          `inverter can=${v}`,
+        );
+      }
+      expect400(
+        await send('POST', pace('/commands/calibrate'), `{"kind":${v},"value":1}`),
+        'kind',
+        `calibrate kind=${v}`,
+      );
+      expect400(
+        await send('POST', pace('/commands/records-clear'), `{"kind":${v},"confirm":"x"}`),
+        'kind',
+        `records-clear kind=${v}`,
+      );
+      expect400(
+        await send('POST', pace('/commands/inverter-protocol'), `{"mode":${v}}`),
+        'mode',
+        `inverter mode=${v}`,
+      );
+      for (const cmd of ['shutdown', 'restore-profile']) {
+        const r = await send('POST', pace(`/commands/${cmd}`), `{"confirm":${v}}`);
+        if (r.status === 501) continue; // no saved profile yet: nothing to confirm
+        expect400(r, 'confirm', `${cmd} confirm=${v}`);
+      }
+    }
+    for (const q of ['start=-1', 'count=0', 'count=101', 'start=x', 'count=1.5']) {
+      const r = await fetch(`${url}${pace(`/records?${q}`)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(r.status, q).toBe(400);
     }
     expect(reached).toEqual([]);
     expect(deviceState()).toEqual(before);

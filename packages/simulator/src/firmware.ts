@@ -154,11 +154,16 @@ const RULES: readonly Rule[] = [
   },
 ];
 
-/** Factory parameter set for a chemistry, cell count and capacity (seed 002-004 style). */
+/**
+ * Factory parameter set for a chemistry, cell count and capacity (seed 002-004 style).
+ * `extended` adds the settings only some BMSs have (PACE: level-2 ambient protections,
+ * full-charge, sleep, limiter); a pack keeps them only when its protocol carries them.
+ */
 export function factoryDefaults(
   chem: Chemistry,
   cells: number,
   capacityAh: number,
+  extended = false,
 ): Record<string, number> {
   const lfp = chem === 'lfp';
   const pack = (mv: number): number => Math.round((mv * cells) / 10) / 100;
@@ -261,6 +266,22 @@ export function factoryDefaults(
     cell_count: cells,
     soc_low_alarm_pct: 10,
     sleep_delay_s: 3600,
+    ...(extended
+      ? {
+          // Ambient protections at level 2, full-charge, sleep and limiter settings: what a
+          // PACE board has (PbmsTools' captured set, per cell), the other families do not.
+          env_ot_l2_c: 65,
+          env_ot_l2_recover_c: 60,
+          env_ot_l2_delay_s: 5,
+          env_ut_l2_c: -25,
+          env_ut_l2_recover_c: -20,
+          env_ut_l2_delay_s: 5,
+          full_charge_v: pack(lfp ? 3500 : 4100),
+          full_charge_current_a: Math.round(capacityAh * 2) / 100,
+          sleep_cell_mv: lfp ? 3100 : 3300,
+          charge_limit_start_a: Math.round(capacityAh),
+        }
+      : {}),
   };
 }
 

@@ -35,7 +35,35 @@ export interface PackOptions {
   stepMs?: number;
   /** On-board data record interval, s (default 600). */
   recordIntervalS?: number;
+  /**
+   * The family's own factory settings on top of the generic ones (DeviceProtocol
+   * .factoryDefaults): the values its wire can carry and the parameters only it has.
+   */
+  factory?: (base: Record<string, number>) => Record<string, number>;
+  /**
+   * The parameters the BMS has (catalog ids; default: every one of the factory set). A
+   * family whose BMS has fewer (PACE has no level-1 recoveries) keeps only these, so the
+   * pack never refuses a write for a rule about a parameter its protocol cannot show.
+   */
+  parameterIds?: readonly string[];
 }
+
+/** How long a pack sleeps after a shut-down before its button is "pressed" again, ms. */
+export const SLEEP_MS = 60_000;
+/**
+ * Parameters every firmware keeps whatever its protocol shows (no rule relates them): the
+ * short-circuit current, the balancer and heater switches, the over-current recovery delays
+ * (a BMS releases an over-current protection after a time even when no register shows it).
+ */
+const INTERNAL_PARAMETERS = [
+  'short_circuit_a',
+  'balance_enabled',
+  'balance_current_a',
+  'heater_enabled',
+  'design_capacity_ah',
+  'cell_count',
+  ...['chg_oc', 'dsg_oc'].flatMap((k) => [1, 2, 3].map((l) => `${k}_l${l}_recover_delay_s`)),
+];
 
 /** Faults injected into a pack (the bus-level ones live in the bus). */
 export interface PackFaults {
@@ -74,6 +102,14 @@ export class SimPack implements SimPackApi {
   private readonly records: DataRecord[] = [];
   private nextRecord: number;
   private readonly recordMs: number;
+  /** Calibration: reported = true x gain (+ offset for the current). */
+  private voltageGain = 1;
+  private currentGain = { charge: 1, discharge: 1 };
+  private currentOffset = 0;
+  private cycleOffset = 0;
+  private fullAhSet: number | undefined;
+  private designAhSet: number | undefined;
+  private sleepUntil: number | undefined;
 
   constructor(o: PackOptions) {
     this.address = o.address;
@@ -92,7 +128,12 @@ export class SimPack implements SimPackApi {
       },
       this.rand,
     );
-    this.factory = factoryDefaults(o.chemistry, o.cells, o.capacityAh);
+    const base = factoryDefaults(o.chemistry, o.cells, o.capacityAh, o.parameterIds !== undefined);
+    const all = o.factory ? o.factory(base) : base;
+    const keep = o.parameterIds ? new Set([...o.parameterIds, ...INTERNAL_PARAMETERS]) : undefined;
+    this.factory = keep
+      ? Object.fromEntries(Object.entries(all).filter(([id]) => keep.has(id)))
+      : all;
     this.params = { ...this.factory };
     this.firmware = new Firmware(() => this.params);
     this.t = o.start;
@@ -166,8 +207,13 @@ export class SimPack implements SimPackApi {
     };
   }
 
+  /** The full-charge capacity the BMS counts with (set by a capacity calibration). */
+  private get fullAh(): number {
+    return this.fullAhSet ?? this.physics.fullAh;
+  }
+
   private get socPct(): number {
-    return Math.min(100, Math.max(0, (this.remainingAh / this.physics.fullAh) * 100));
+    return Math.min(100, Math.max(0, (this.remainingAh / this.fullAh) * 100));
   }
 
   private get chargeMos(): boolean {
@@ -180,11 +226,16 @@ export class SimPack implements SimPackApi {
 
   private evaluate(): void {
     const before = this.firmware.cuts();
+    const logged = this.firmware.alarmLog.length;
     this.firmware.evaluate(this.measure(), this.t);
+    // An alarm raised or cleared is written to the history at once (PACE 0xA1 records).
+    for (const rec of this.firmware.alarmLog.slice(logged)) {
+      this.takeRecord(`${rec.code} ${rec.event}`);
+    }
     const after = this.firmware.cuts();
     // Recalibrate the coulomb counter where the cells say where they are.
     if (!before.charge && after.charge && this.firmware.isActive('cell_ov', 2))
-      this.remainingAh = this.physics.fullAh;
+      this.remainingAh = this.fullAh;
     if (!before.discharge && after.discharge && this.firmware.isActive('cell_uv', 2))
       this.remainingAh = 0;
   }
@@ -219,7 +270,7 @@ export class SimPack implements SimPackApi {
     } else this.heater = false;
     p.heaterW = this.heater ? p.designAh : 0;
     p.step(dt, current);
-    this.remainingAh = Math.min(p.fullAh, Math.max(0, this.remainingAh + (current * dt) / 3600));
+    this.remainingAh = Math.min(this.fullAh, Math.max(0, this.remainingAh + (current * dt) / 3600));
     this.t += this.stepMs;
     this.evaluate();
     if (this.t >= this.nextRecord) {
@@ -228,9 +279,9 @@ export class SimPack implements SimPackApi {
     }
   }
 
-  private takeRecord(): void {
+  private takeRecord(event?: string): void {
     const s = this.snapshot();
-    this.records.push({
+    const rec: DataRecord = {
       time: this.clock(),
       voltage_v: s.voltage_v!,
       current_a: s.current_a!,
@@ -240,15 +291,27 @@ export class SimPack implements SimPackApi {
       max_temp_c: s.max_temp_c!,
       min_temp_c: s.min_temp_c!,
       alarms: (s.alarms ?? []).map((a) => a.code),
-    });
+      active: s.alarms ?? [],
+      cell_mv: s.cell_mv!,
+      temps_c: s.temps_c!,
+      remaining_ah: s.remaining_ah!,
+      full_ah: s.full_ah!,
+      cycles: s.cycles!,
+      charge_mos: s.charge_mos!,
+      discharge_mos: s.discharge_mos!,
+    };
+    if (event !== undefined) rec.event = event;
+    this.records.push(rec);
     if (this.records.length > 2000) this.records.splice(0, this.records.length - 2000);
   }
 
   snapshot(): Reading {
     const p = this.physics;
     const cells = p.cells.map((c) => Math.round(p.cellMv(c)));
-    const voltage = cells.reduce((a, b) => a + b, 0) / 1000;
-    const current = round(p.currentA, 2);
+    const voltage = (cells.reduce((a, b) => a + b, 0) / 1000) * this.voltageGain;
+    const trueI = p.currentA;
+    const gain = trueI >= 0 ? this.currentGain.charge : this.currentGain.discharge;
+    const current = round(trueI * gain + this.currentOffset, 2);
     const temps = this.cellTemps().map((t) => round(t, 1));
     const r: Reading = {
       voltage_v: round(voltage, 3),
@@ -257,9 +320,9 @@ export class SimPack implements SimPackApi {
       soc_pct: round(this.socPct, 1),
       soh_pct: round(p.sohPct, 1),
       remaining_ah: round(this.remainingAh, 2),
-      full_ah: round(p.fullAh, 2),
-      design_ah: p.designAh,
-      cycles: p.cycles,
+      full_ah: round(this.fullAh, 2),
+      design_ah: this.designAhSet ?? p.designAh,
+      cycles: p.cycles + this.cycleOffset,
       cell_count: cells.length,
       cell_mv: cells,
       cell_balancing: [...p.balancing],
@@ -353,8 +416,89 @@ export class SimPack implements SimPackApi {
   /** Sets the BMS's state-of-charge estimate (its coulomb counter), as a BMS app does. */
   setSoc(pct: number): CommandResult {
     if (!(pct >= 0 && pct <= 100)) return { ok: false, reason: `SOC ${pct} % is outside 0..100 %` };
-    this.remainingAh = (this.physics.fullAh * pct) / 100;
+    this.remainingAh = (this.fullAh * pct) / 100;
     return { ok: true };
+  }
+
+  calibrate(kind: string, value: number): CommandResult {
+    if (!Number.isFinite(value)) return { ok: false, reason: 'not a number' };
+    const p = this.physics;
+    const trueV = p.cells.reduce((a, c) => a + Math.round(p.cellMv(c)), 0) / 1000;
+    const trueI = p.currentA;
+    const within = (gain: number): boolean => gain >= 0.9 && gain <= 1.1;
+    switch (kind) {
+      case 'total_voltage': {
+        const gain = value / trueV;
+        if (!within(gain))
+          return {
+            ok: false,
+            reason: `${value} V is more than 10 % off the measured ${round(trueV, 3)} V`,
+          };
+        this.voltageGain = gain;
+        return { ok: true };
+      }
+      case 'current_zero':
+        if (Math.abs(trueI) > 0.5)
+          return { ok: false, reason: `${round(trueI, 2)} A flows: no zero point now` };
+        this.currentOffset = -trueI;
+        return { ok: true };
+      case 'charge_current':
+      case 'discharge_current': {
+        const charge = kind === 'charge_current';
+        if (charge ? trueI <= 0.5 : trueI >= -0.5) {
+          return {
+            ok: false,
+            reason: `no ${charge ? 'charge' : 'discharge'} current flows (${round(trueI, 2)} A)`,
+          };
+        }
+        const gain = (charge ? value : -value) / trueI;
+        if (!within(gain))
+          return { ok: false, reason: `${value} A is more than 10 % off the measured current` };
+        this.currentGain = { ...this.currentGain, [charge ? 'charge' : 'discharge']: gain };
+        return { ok: true };
+      }
+      case 'remaining_capacity':
+        if (value < 0 || value > this.fullAh)
+          return {
+            ok: false,
+            reason: `remaining ${value} Ah is outside 0..${round(this.fullAh, 2)} Ah`,
+          };
+        this.remainingAh = value;
+        return { ok: true };
+      case 'full_capacity':
+        if (value <= 0 || value < this.remainingAh)
+          return { ok: false, reason: `full ${value} Ah is below the remaining capacity` };
+        this.fullAhSet = value;
+        return { ok: true };
+      case 'design_capacity':
+        if (value <= 0) return { ok: false, reason: 'the design capacity must be above 0' };
+        this.designAhSet = value;
+        return { ok: true };
+      case 'soc':
+        return this.setSoc(value);
+      case 'cycles':
+        if (!Number.isInteger(value) || value < 0)
+          return { ok: false, reason: 'cycles must be a whole number' };
+        this.cycleOffset = value - p.cycles;
+        return { ok: true };
+      default:
+        return { ok: false, reason: `this BMS cannot calibrate ${kind}` };
+    }
+  }
+
+  shutdown(): CommandResult {
+    // A flowing current restarts the BMS at once (pace.md 7.3).
+    if (Math.abs(this.physics.currentA) > 0.5) return { ok: true };
+    this.sleepUntil = this.t + SLEEP_MS;
+    return { ok: true };
+  }
+
+  asleep(): boolean {
+    if (this.sleepUntil !== undefined && this.t >= this.sleepUntil) {
+      this.sleepUntil = undefined;
+      this.takeRecord('power_on');
+    }
+    return this.sleepUntil !== undefined;
   }
 
   clock(): number {

@@ -88,8 +88,19 @@ export function createSimulation(o: SimulationOptions): Simulation {
         ...(o.initialSocPct !== undefined ? { initialSocPct: o.initialSocPct } : {}),
         ...(o.ambientC !== undefined ? { ambientC: o.ambientC } : {}),
         ...(device.tempSensors !== undefined ? { tempSensors: device.tempSensors } : {}),
+        ...(device.factoryDefaults
+          ? {
+              factory: (base: Record<string, number>) =>
+                device.factoryDefaults!(base, {
+                  chemistry: o.chemistry ?? 'lfp',
+                  cells,
+                  capacityAh,
+                }),
+            }
+          : {}),
         ...(o.stepMs !== undefined ? { stepMs: o.stepMs } : {}),
         ...(o.recordIntervalS !== undefined ? { recordIntervalS: o.recordIntervalS } : {}),
+        ...(device.ownParameters ? { parameterIds: def.parameters.map((p) => p.id) } : {}),
       }),
   );
   const bus = new SimBus(device, packs, clock, {

@@ -17,6 +17,17 @@ export interface DataRecord {
   min_temp_c: number;
   /** Alarm codes active when the record was taken. */
   alarms: string[];
+  /** The alarms with their levels (records the firmware writes since PACE history). */
+  active?: Alarm[];
+  cell_mv?: number[];
+  temps_c?: number[];
+  remaining_ah?: number;
+  full_ah?: number;
+  cycles?: number;
+  charge_mos?: boolean;
+  discharge_mos?: boolean;
+  /** Why it was written: absent = the storage timer; `cell_ov raised`, `power_on`... */
+  event?: string;
 }
 
 /** One on-board alarm record (seed 004 "alarm record"): an alarm raised or cleared. */
@@ -77,6 +88,17 @@ export interface SimPackApi {
   activeAlarms(): Alarm[];
   /** Firmware restart: protections and user switches back to power-on state. */
   restart(): void;
+  /**
+   * Calibrates a measurement or counter (core CALIBRATIONS kinds): the pack reports `value`
+   * afterwards (total voltage, currents against a reference meter; capacities, SOC, cycles
+   * set). Refused when the correction is beyond what a BMS accepts (±10 %), or a current
+   * calibration without that current flowing.
+   */
+  calibrate(kind: string, value: number): CommandResult;
+  /** Shut-down / sleep: the pack stops answering for a while; a flowing current wakes it at once. */
+  shutdown(): CommandResult;
+  /** True while the pack sleeps after a shut-down (it answers nothing). */
+  asleep(): boolean;
 }
 
 /** The packs of one bus, for replies that cover several packs (Pylontech INFO=0xFF). */
@@ -108,6 +130,21 @@ export interface DeviceProtocol {
   handle(request: Uint8Array, pack: SimPackApi, bus: BusView): Uint8Array | undefined;
   /** Temperature sensors the family's hardware reports for the cells (JK: T1, T2). */
   tempSensors?: number;
+  /**
+   * The family's factory parameter set from the generic one (`base`, by catalog id): values
+   * its wire carries only in other steps (Seplos' transient delay in whole ms) and the
+   * parameters only it has (heater thresholds, the capacity model). Absent: the generic set.
+   */
+  factoryDefaults?(
+    base: Record<string, number>,
+    pack: { chemistry: 'lfp' | 'nmc'; cells: number; capacityAh: number },
+  ): Record<string, number>;
+  /**
+   * The BMS has only the parameters its protocol carries (the family definition's
+   * `parameters`): the simulated firmware keeps no others, so it never refuses a write for a
+   * rule about a value the host cannot see (PACE: no level-1 recoveries).
+   */
+  ownParameters?: boolean;
   /** Optional error reply for a request the device could not handle (Modbus exception, RTN). */
   errorReply?(request: Uint8Array, err: unknown): Uint8Array | undefined;
 }

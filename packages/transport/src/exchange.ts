@@ -266,14 +266,24 @@ export async function readPack(
     address: exOpts.address ?? readOpts.address ?? def.link.defaultAddress,
   };
   try {
+    let cleanup: readonly ReadStep[] | undefined;
     for (let step = session.next(); step; step = session.next()) {
       const current = step;
+      cleanup = current.cleanup ?? cleanup;
       try {
         await ex.transact(current, opts, (frames) => session.accept(current, frames));
       } catch (e) {
         if (current.optional && isBmsError(e) && e.code !== 'TRANSPORT_CLOSED') {
           ex.stats.skipped_steps.push(current.name);
           continue;
+        }
+        // Undo a mode the cycle entered (ReadStep.cleanup), best effort, then fail.
+        for (const c of cleanup ?? []) {
+          try {
+            await ex.transact(c, opts, () => undefined);
+          } catch {
+            // the cycle's own error is the one reported
+          }
         }
         throw e;
       }

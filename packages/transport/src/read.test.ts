@@ -126,6 +126,45 @@ describe('read through a misbehaving device', () => {
     expect(device.received.length).toBe(0); // address 2 is not in the script: nothing matched
   });
 
+  it('sends the cleanup steps of a cycle that fails part-way (ReadStep.cleanup), then reports the failure', async () => {
+    const jbd = getProtocol('jbd');
+    const full = loadSession(fixturesOf('jbd'));
+    // The device never answers 0x04 (cell voltages); it does answer the cleanup request.
+    const cellsReq = full.exchanges.find((e) => e.step === 'cell_voltages')!.request_hex;
+    const fixture = {
+      ...full,
+      exchanges: full.exchanges.filter((e) => e.request_hex !== cellsReq),
+    };
+    const cleanupReq = full.exchanges.find((e) => e.step === 'hardware_version')!.request_hex;
+    const cleanup = {
+      name: 'cleanup',
+      request: Uint8Array.from(Buffer.from(cleanupReq, 'hex')),
+      accepts: (f: Uint8Array) => f[1] === 0x05,
+      complete: (f: readonly Uint8Array[]) => f.length > 0,
+    };
+    const def: ProtocolDefinition = {
+      ...jbd,
+      readSession(o) {
+        const inner = jbd.readSession(o);
+        return {
+          // Only the required steps, each carrying the cleanup.
+          next: () => {
+            const s = inner.next();
+            return s && !s.optional ? { ...s, cleanup: [cleanup] } : undefined;
+          },
+          accept: (s, f) => inner.accept(s, f),
+          result: () => inner.result(),
+        };
+      },
+    };
+    const { transport, device } = await link(def, fixture, 'tcp');
+    const err = await readPack(transport, def, {}, { timeoutMs: 60, retries: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as BmsError).code).toBe('TRANSPORT_TIMEOUT');
+    expect(device.received.at(-1)).toBe(cleanupReq);
+  });
+
   it('keeps polling the same link after a failure (one exchanger, next cycle succeeds)', async () => {
     const def = getProtocol('jbd');
     const fixture = loadSession(fixturesOf('jbd'));

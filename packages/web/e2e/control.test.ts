@@ -205,7 +205,7 @@ describe('the Control tab', () => {
     expect(await page.getByTestId('cmd-restart').isDisabled()).toBe(true);
     expect(await page.getByTestId('mos-charge-toggle').isDisabled()).toBe(false);
     // Pylontech: none of it.
-    await page.goto(packUrl(DEMO.rack[0]!, 'control'));
+    await page.goto(packUrl(DEMO.pylon, 'control'));
     await page.getByTestId('mos-card').waitFor();
     expect(await page.getByTestId('mos-charge-toggle').isDisabled()).toBe(true);
     expect(await page.getByTestId('mos-card').textContent()).toContain(

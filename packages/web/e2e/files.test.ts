@@ -294,6 +294,7 @@ describe('exports and files page', () => {
       [DEMO.rack[1]!]: 'Rack 2',
       [DEMO.rack[2]!]: 'Rack 3',
       [DEMO.rack[3]!]: 'Rack 4',
+      [DEMO.pylon]: 'Pylontech pack',
       [DEMO.jk]: 'JK pack',
       [DEMO.daly]: 'DALY pack',
     };

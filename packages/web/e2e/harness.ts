@@ -149,7 +149,9 @@ export async function openPage(
 
 /** The first pack id of a protocol in the demo site. */
 export const DEMO = {
-  rack: ['demo/rack/2', 'demo/rack/3', 'demo/rack/4', 'demo/rack/5'],
+  /** The PACE rack (Rack 4 allows unverified commands). */
+  rack: ['demo/rack/1', 'demo/rack/2', 'demo/rack/3', 'demo/rack/4'],
+  pylon: 'demo/pylon/2',
   jk: 'demo/jk/1',
   daly: 'demo/daly/64',
 };

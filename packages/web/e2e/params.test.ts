@@ -330,12 +330,12 @@ describe('the Settings tab', () => {
       'The daly protocol has no command to read or write parameters',
     );
 
-    await page.goto(packUrl(DEMO.rack[0]!, 'settings'));
+    await page.goto(packUrl(DEMO.pylon, 'settings'));
     await readParameters(page);
-    const values = await deviceValues(context.request, DEMO.rack[0]!);
+    const values = await deviceValues(context.request, DEMO.pylon);
     const caps = await getJson<{ parameters: { id: string }[] }>(
       context.request,
-      `/packs/${enc(DEMO.rack[0]!)}/capabilities`,
+      `/packs/${enc(DEMO.pylon)}/capabilities`,
     );
     const writable = caps.parameters.map((p) => p.id).sort();
     expect(writable).toEqual([

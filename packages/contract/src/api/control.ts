@@ -2,7 +2,7 @@
  * Safe control: capabilities, parameters (read, write with dry run, export, diff of a
  * file), commands and their statuses.
  */
-import type { ParameterGroup, ParameterKind } from '@openbms/core';
+import type { BmsRecord, ParameterGroup, ParameterKind } from '@openbms/core';
 import type { FromSchema } from 'json-schema-to-ts';
 
 /** Core's parameter groups and kinds as lists (a compile error when one is missing). */
@@ -78,10 +78,196 @@ export const parameterInfoSchema = {
   },
 } as const;
 
+const confirmField = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: "The pack's name (or id), typed by the user to confirm.",
+} as const;
+
+const optionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code', 'name'],
+  properties: { code: { type: 'integer' }, name: { type: 'string' } },
+} as const;
+
+/** The inverter protocols of each inverter-facing link (seed 002 §2.5). */
+export const inverterProtocolListSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    can: { type: 'array', items: optionSchema },
+    rs485: { type: 'array', items: optionSchema },
+    auto: { type: 'boolean', description: 'The pack can detect the inverter protocol itself.' },
+  },
+} as const;
+
+export const INVERTER_MODES = ['auto', 'manual'] as const;
+
+/** A selection of inverter protocols: codes of the lists, and the mode. */
+export const inverterSettingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    can: { type: 'integer', minimum: 0, maximum: 255 },
+    rs485: { type: 'integer', minimum: 0, maximum: 255 },
+    mode: { type: 'string', enum: INVERTER_MODES },
+  },
+} as const;
+
+export const inverterBody = { ...inverterSettingSchema, minProperties: 1 } as const;
+
+export const inverterViewSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['setting', 'list'],
+  properties: { setting: inverterSettingSchema, list: inverterProtocolListSchema },
+} as const;
+
+export const calibrationInfoSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'label', 'unit', 'takes_value', 'min', 'max', 'step'],
+  properties: {
+    kind: { type: 'string' },
+    label: { type: 'string' },
+    unit: { type: 'string' },
+    takes_value: { type: 'boolean' },
+    min: { type: 'number' },
+    max: { type: 'number' },
+    step: { type: 'number' },
+  },
+} as const;
+
+export const calibrateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind'],
+  properties: {
+    kind: { type: 'string', minLength: 1, maxLength: 40 },
+    value: {
+      type: 'number',
+      description: "The true value measured with a reference meter, in the calibration's unit.",
+    },
+  },
+} as const;
+
+/** The BMS clock as read now. */
+export const clockViewSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['bms_time', 'ms', 'drift_ms', 'time_zone'],
+  properties: {
+    bms_time: {
+      type: 'string',
+      description: 'The date and time the BMS shows (it keeps no zone): YYYY-MM-DD HH:MM:SS.',
+    },
+    ms: { type: 'integer', description: 'That wall time as an instant in time_zone.' },
+    drift_ms: { type: 'integer', description: 'ms minus the gateway time: + = BMS ahead.' },
+    time_zone: { type: 'string' },
+  },
+} as const;
+
+/** The most records one page of the API may ask for (a family may allow fewer). */
+export const RECORDS_MAX_PAGE = 100;
+/** The most records one CSV export reads. */
+export const RECORDS_MAX_EXPORT = 2000;
+
+export const recordsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    start: { type: 'integer', minimum: 0, maximum: 65535, default: 0 },
+    count: { type: 'integer', minimum: 1, maximum: RECORDS_MAX_PAGE, default: 10 },
+  },
+} as const;
+
+export const recordsExportQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    max: { type: 'integer', minimum: 1, maximum: RECORDS_MAX_EXPORT, default: 500 },
+  },
+} as const;
+
+const alarmRefSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code', 'severity'],
+  properties: {
+    code: { type: 'string' },
+    severity: { type: 'string', enum: ['warning', 'protection', 'fault'] },
+    level: { type: 'integer' },
+    source: { type: 'string' },
+  },
+} as const;
+
+export const recordSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['index', 'kind'],
+  properties: {
+    index: { type: 'integer', description: 'Position on the device (0 = newest).' },
+    kind: { type: 'string', enum: ['data', 'alarm'] },
+    wall_ms: { type: 'integer', description: "The BMS's date and time, read as UTC." },
+    ms: { type: 'integer', description: 'That wall time as an instant in the time zone.' },
+    event: { type: 'string' },
+    voltage_v: { type: 'number' },
+    current_a: { type: 'number' },
+    soc_pct: { type: 'number' },
+    remaining_ah: { type: 'number' },
+    full_ah: { type: 'number' },
+    cycles: { type: 'integer' },
+    cell_mv: { type: 'array', items: { type: 'number' } },
+    temps_c: { type: 'array', items: { type: 'number' } },
+    max_cell_mv: { type: 'number' },
+    min_cell_mv: { type: 'number' },
+    max_temp_c: { type: 'number' },
+    min_temp_c: { type: 'number' },
+    alarms: { type: 'array', items: alarmRefSchema },
+    raw: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export const recordsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['records', 'next', 'time_zone'],
+  properties: {
+    records: { type: 'array', items: recordSchema },
+    next: {
+      type: ['integer', 'null'],
+      description: 'Where the next (older) page starts; null when the device has no more.',
+    },
+    time_zone: { type: 'string' },
+  },
+} as const;
+
+export const recordsClearBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'confirm'],
+  properties: {
+    kind: { type: 'string', enum: ['data', 'alarm', 'all'] },
+    confirm: confirmField,
+  },
+} as const;
+
 export const capabilitiesSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['pack_id', 'protocol', 'chemistry', 'limits', 'operations', 'parameters'],
+  required: [
+    'pack_id',
+    'protocol',
+    'chemistry',
+    'limits',
+    'operations',
+    'unverified',
+    'allow_unverified',
+    'calibrations',
+    'parameters',
+  ],
   properties: {
     pack_id: { type: 'string' },
     protocol: { type: 'string' },
@@ -100,6 +286,28 @@ export const capabilitiesSchema = {
       },
     },
     operations: { type: 'object', additionalProperties: { type: 'boolean' } },
+    variant: { type: 'string' },
+    unverified: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'Operations (and `param:<id>` parameters) whose wire format rests on one source, with why: refused unless allow_unverified.',
+    },
+    allow_unverified: {
+      type: 'boolean',
+      description: 'Config `packs[].allow_unverified`: commands resting on one source are sent.',
+    },
+    inverter_protocols: inverterProtocolListSchema,
+    calibrations: { type: 'array', items: calibrationInfoSchema },
+    records: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kinds', 'per_read'],
+      properties: {
+        kinds: { type: 'array', items: { type: 'string', enum: ['data', 'alarm'] } },
+        per_read: { type: 'integer', description: 'Most records one page may ask for.' },
+      },
+    },
     parameters: { type: 'array', items: parameterInfoSchema },
   },
 } as const;
@@ -201,14 +409,7 @@ export const confirmBody = {
   type: 'object',
   required: ['confirm'],
   additionalProperties: false,
-  properties: {
-    confirm: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 200,
-      description: "The pack's name (or id), typed by the user to confirm.",
-    },
-  },
+  properties: { confirm: confirmField },
 } as const;
 
 export const writeBody = {
@@ -255,8 +456,6 @@ export const clockBody = {
   properties: { ms: { type: 'integer', description: 'ms since the epoch (UTC).' } },
 } as const;
 
-export const recordsSchema = { type: 'object', additionalProperties: true } as const;
-
 export type CommandView = FromSchema<typeof commandSchema>;
 export type ParamResult = WriteResult['results'][number];
 export type CommandOutcome = FromSchema<typeof outcomeSchema>;
@@ -271,3 +470,15 @@ export type ConfirmBody = FromSchema<typeof confirmBody>;
 export type MosBody = FromSchema<typeof mosBody>;
 export type SocBody = FromSchema<typeof socBody>;
 export type ClockBody = FromSchema<typeof clockBody>;
+export type ClockView = FromSchema<typeof clockViewSchema>;
+export type InverterView = FromSchema<typeof inverterViewSchema>;
+export type InverterSetting = FromSchema<typeof inverterSettingSchema>;
+export type InverterProtocolListView = FromSchema<typeof inverterProtocolListSchema>;
+export type CalibrationInfoView = FromSchema<typeof calibrationInfoSchema>;
+export type CalibrateBody = FromSchema<typeof calibrateBody>;
+/** A record as sent: core's BmsRecord with the real instant of its BMS time. */
+export type RecordView = BmsRecord & { ms?: number };
+export type RecordsPageView = Omit<FromSchema<typeof recordsSchema>, 'records'> & {
+  records: RecordView[];
+};
+export type RecordsClearBody = FromSchema<typeof recordsClearBody>;

@@ -14,6 +14,7 @@
  * read-back, audit) runs for every command whatever sends it.
  */
 import { z } from 'zod';
+import { INVERTER_MODES } from '../api/control.js';
 import {
   COMMAND_STATES,
   commandStatusWireSchema,
@@ -67,6 +68,28 @@ export const gatewayCommandSchema = z.discriminatedUnion('op', [
   z.object({ ...head, op: z.literal('parameters.restore_defaults'), args: confirmArgs }),
   z.object({ ...head, op: z.literal('pack.restart'), args: confirmArgs }),
   z.object({ ...head, op: z.literal('pack.factory_reset'), args: confirmArgs }),
+  z.object({ ...head, op: z.literal('parameters.restore_profile'), args: confirmArgs }),
+  z.object({ ...head, op: z.literal('pack.shutdown'), args: confirmArgs }),
+  z.object({
+    ...head,
+    op: z.literal('records.clear'),
+    args: z.object({ kind: z.enum(['data', 'alarm', 'all']), confirm: confirmArgs.shape.confirm }),
+  }),
+  z.object({
+    ...head,
+    op: z.literal('inverter_protocol.set'),
+    args: z.object({
+      can: z.number().int().min(0).max(255).optional(),
+      rs485: z.number().int().min(0).max(255).optional(),
+      mode: z.enum(INVERTER_MODES).optional(),
+    }),
+  }),
+  z.object({
+    ...head,
+    op: z.literal('calibrate'),
+    /** `value`: the true value from a reference meter, for the kinds that take one. */
+    args: z.object({ kind: z.string().min(1).max(40), value: z.number().optional() }),
+  }),
   z.object({
     ...head,
     /** packId: the event's pack (`gateway` for the gateway's own alarms). */

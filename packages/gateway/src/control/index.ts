@@ -1,4 +1,12 @@
-export { ControlService, commandOfError, isRefusal } from './service.js';
+export {
+  ControlService,
+  UNVERIFIED_SETTING,
+  MAX_EXPORT_RECORDS,
+  commandOfError,
+  isRefusal,
+} from './service.js';
+export { FileProfiles, profileFileName } from './profiles.js';
+export { realOf, wallOf } from './clock.js';
 export { CommandLog, COMMANDS_KEPT } from './commands.js';
 export {
   INTERLOCK_THRESHOLD_A,

@@ -10,6 +10,7 @@ import type {
   ControlStep,
   ProtocolDefinition,
   ReadSession,
+  ReadStep,
 } from '@openbms/protocols';
 import { readPack, type ExchangeOptions, type Exchanger, type Transport } from '@openbms/transport';
 
@@ -43,7 +44,9 @@ export async function runSteps(
   opts: ExchangeOptions,
 ): Promise<StepRun> {
   const run: StepRun = { sent: 0, outcomes: [] };
+  let cleanup: readonly ReadStep[] | undefined;
   for (const step of steps) {
+    cleanup = step.cleanup ?? cleanup;
     let attempt: Attempt;
     try {
       attempt = await ex.transact(step, opts, (frames): Attempt => {
@@ -61,13 +64,37 @@ export async function runSteps(
         run.outcomes.push({});
         continue;
       }
+      await runCleanup(ex, cleanup, opts);
       throw run.sent > 0 ? new PartialRun(e, run.sent + 1) : e;
     }
     run.sent++;
-    if (!attempt.ok) throw run.sent > 1 ? new PartialRun(attempt.error, run.sent) : attempt.error;
+    if (!attempt.ok) {
+      await runCleanup(ex, cleanup, opts);
+      throw run.sent > 1 ? new PartialRun(attempt.error, run.sent) : attempt.error;
+    }
     run.outcomes.push(attempt.outcome);
   }
   return run;
+}
+
+/**
+ * Sends a failed run's cleanup steps (ReadStep.cleanup), best effort: each reply is taken
+ * as it comes, and a cleanup step that fails does not stop the next one nor hide the run's
+ * own error (the caller throws that).
+ */
+export async function runCleanup(
+  ex: Exchanger,
+  cleanup: readonly ReadStep[] | undefined,
+  opts: ExchangeOptions,
+): Promise<void> {
+  for (const step of cleanup ?? []) {
+    try {
+      await ex.transact(step, opts, () => undefined);
+    } catch (e) {
+      // A closed link ends the cleanup: nothing more can be sent.
+      if (isBmsError(e) && e.code === 'TRANSPORT_CLOSED') return;
+    }
+  }
 }
 
 /** Runs a read session (the family's readParameters) and returns its result. */
@@ -76,12 +103,15 @@ export async function runSession(
   session: ReadSession,
   opts: ExchangeOptions,
 ): Promise<Reading> {
+  let cleanup: readonly ReadStep[] | undefined;
   for (let step = session.next(); step; step = session.next()) {
     const current = step;
+    cleanup = current.cleanup ?? cleanup;
     try {
       await ex.transact(current, opts, (frames) => session.accept(current, frames));
     } catch (e) {
       if (current.optional && isBmsError(e) && e.code !== 'TRANSPORT_CLOSED') continue;
+      await runCleanup(ex, cleanup, opts);
       throw e;
     }
   }

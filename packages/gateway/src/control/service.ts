@@ -7,19 +7,33 @@
  */
 import {
   BmsError,
+  calibration,
   cRate,
   isBmsError,
   parameter,
+  recordsCsv,
+  wallText,
   validateParameterValue,
   validateParameterWrite,
   writeOrder,
+  type BmsRecord,
   type ErrorCode,
   type PackContext,
   type Reading,
+  type RecordKind,
 } from '@openbms/core';
-import type { ControlOps, ControlTarget } from '@openbms/protocols';
+import {
+  controlOf,
+  type CalibrationKind,
+  type ControlOpName,
+  type ControlOps,
+  type ControlTarget,
+  type InverterProtocolSetting,
+  type ReadSession,
+} from '@openbms/protocols';
 import type { ExchangeOptions, Exchanger, Transport } from '@openbms/transport';
 import type { Clock } from '../scheduler/poller.js';
+import { hostTimeZone, realOf, wallOf } from './clock.js';
 import { CommandLog } from './commands.js';
 import { requireBoolean, requireNumber, requireOneOf, requireValues } from './inputs.js';
 import { mosInterlock } from './interlocks.js';
@@ -43,6 +57,8 @@ import {
 import {
   actorOf,
   type Actor,
+  type CalibrationInfo,
+  type ClockView,
   type CommandListener,
   type CommandOutcome,
   type CommandState,
@@ -50,9 +66,12 @@ import {
   type ControlCapabilities,
   type ControlOperation,
   type ControlServiceOptions,
+  type InverterProtocolView,
   type ParameterDiff,
   type ParameterFile,
   type ParameterValues,
+  type ProfileStore,
+  type RecordsPage,
   type ResolvedPack,
   type WriteResult,
 } from './types.js';
@@ -114,30 +133,66 @@ const OPS = {
   set_mos: 'setMos',
   set_soc: 'setSoc',
   set_clock: 'setClock',
+  read_clock: 'readClock',
   read_parameters: 'readParameters',
   write_parameters: 'writeParameters',
   restore_defaults: 'restoreDefaults',
   restart: 'restart',
   factory_reset: 'factoryReset',
-} as const satisfies Record<Exclude<ControlOperation, 'records'>, keyof ControlOps>;
+  shutdown: 'shutdown',
+  records: 'readRecords',
+  clear_records: 'clearRecords',
+  read_inverter_protocol: 'readInverterProtocol',
+  set_inverter_protocol: 'setInverterProtocol',
+  calibrate: 'calibrate',
+} as const satisfies Record<Exclude<ControlOperation, 'restore_profile'>, ControlOpName>;
 
 const WORDS: Record<ControlOperation, string> = {
   set_mos: 'switch its MOSFETs',
   set_soc: 'set the state of charge',
   set_clock: 'set the BMS clock',
+  read_clock: 'read the BMS clock',
   read_parameters: 'read parameters',
   write_parameters: 'write parameters',
   restore_defaults: 'restore default parameters',
   restart: 'restart the BMS',
   factory_reset: 'factory-reset the BMS',
+  shutdown: 'shut the BMS down',
   records: 'read on-board data or alarm records',
+  clear_records: 'erase its on-board records',
+  read_inverter_protocol: 'read the inverter protocol',
+  set_inverter_protocol: 'select an inverter protocol',
+  calibrate: 'calibrate',
+  restore_profile: 'restore a saved parameter profile',
 };
+
+/** The config key that lets a pack run commands resting on one source. */
+export const UNVERIFIED_SETTING = 'allow_unverified';
 
 /** How close a read-back SOC must be to the one set, %. */
 const SOC_TOLERANCE_PCT = 0.5;
 /** BMS clocks count from 2000 (DALY's year byte); 2100 is beyond any firmware's range. */
 const CLOCK_MIN = Date.UTC(2000, 0, 1);
 const CLOCK_MAX = Date.UTC(2100, 0, 1);
+/** How far a clock read back may be behind the one set (the set, a read, a second tick). */
+const CLOCK_TOLERANCE_MS = 3000;
+/** How far ahead of the set time (plus the time passed) a clock read back may be. */
+const CLOCK_AHEAD_MS = 10 * 60_000;
+/** Most records one export reads (in pages of the family's size). */
+export const MAX_EXPORT_RECORDS = 2000;
+/** Current, A, under which a pack counts as idle for a zero-point calibration. */
+const ZERO_CURRENT_A = 0.5;
+
+/** Profiles kept in memory (a gateway given no store). */
+class MemoryProfiles implements ProfileStore {
+  private readonly files = new Map<string, ParameterFile>();
+  load(packId: string): ParameterFile | undefined {
+    return this.files.get(packId);
+  }
+  save(packId: string, file: ParameterFile): void {
+    this.files.set(packId, file);
+  }
+}
 
 const missing = (family: string, op: ControlOperation): BmsError =>
   new BmsError(
@@ -152,34 +207,75 @@ const missing = (family: string, op: ControlOperation): BmsError =>
 const refused = (message: string, details?: Record<string, unknown>): BmsError =>
   new BmsError('COMMAND_REFUSED', message, details);
 
+/** The refusal of a command whose wire format rests on one source, naming the setting. */
+const unverifiedRefusal = (p: ResolvedPack, what: string, why: string): BmsError =>
+  refused(
+    `${p.def.id} could ${what}, but its wire format rests on a single source (${why}); refused because ${UNVERIFIED_SETTING} is off for ${p.ref.name}. Set ${UNVERIFIED_SETTING}: true on this pack in the config to allow it.`,
+    { setting: UNVERIFIED_SETTING, unverified: why },
+  );
+
 export class ControlService {
   private readonly log: CommandLog;
   private readonly clock: Clock;
   private readonly retries: number;
   private readonly onError: (err: unknown) => void;
+  private readonly tz: string;
+  private readonly profiles: ProfileStore;
 
   constructor(private readonly o: ControlServiceOptions) {
     this.clock = o.clock ?? { now: () => Date.now() };
     this.retries = o.retries ?? 1;
     this.onError = o.onError ?? (() => undefined);
     this.log = new CommandLog(undefined, this.onError);
+    this.tz = o.timeZone ?? hostTimeZone();
+    wallOf(0, this.tz); // an unknown zone fails here, not at the first clock command
+    this.profiles = o.profiles ?? new MemoryProfiles();
   }
 
   // ---------------------------------------------------------------- reads (not audited)
 
   capabilities(packId: string): ControlCapabilities {
     const p = this.pack(packId);
-    const c = p.def.control;
+    const c = this.ops(p);
     const operations = Object.fromEntries(
       Object.entries(OPS).map(([op, member]) => [op, typeof c?.[member] === 'function']),
     ) as Record<ControlOperation, boolean>;
-    operations.records = false;
     const writable = operations.write_parameters ? (c?.writableParameters ?? []) : [];
     operations.write_parameters = writable.length > 0 && operations.read_parameters;
+    operations.restore_profile =
+      operations.write_parameters && this.profiles.load(p.ref.id) !== undefined;
     const ctx = this.context(p);
+    const unverified: Record<string, string> = {};
+    for (const [op, member] of Object.entries(OPS)) {
+      const why = c?.unverified?.[member];
+      if (why !== undefined && operations[op as ControlOperation]) unverified[op] = why;
+    }
+    for (const [id, why] of Object.entries(c?.unverifiedParameters ?? {})) {
+      if (writable.includes(id)) unverified[`param:${id}`] = why;
+    }
+    const calibrations: CalibrationInfo[] = operations.calibrate
+      ? (c?.calibrations ?? []).flatMap((spec) => {
+          const def = calibration(spec.kind);
+          return def
+            ? [
+                {
+                  kind: spec.kind,
+                  label: def.label,
+                  unit: def.unit,
+                  takesValue: def.takesValue,
+                  min: spec.min,
+                  max: spec.max,
+                  step: spec.step,
+                },
+              ]
+            : [];
+        })
+      : [];
+    if (operations.calibrate && calibrations.length === 0) operations.calibrate = false;
     return {
       packId: p.ref.id,
       protocol: p.def.id,
+      ...(p.ref.variant !== undefined ? { variant: p.ref.variant } : {}),
       chemistry: p.ref.chemistry,
       limits: {
         ...(ctx.cellCount !== undefined ? { cellCount: ctx.cellCount } : {}),
@@ -188,6 +284,15 @@ export class ControlService {
         maxDischargeC: cRate('discharge', ctx),
       },
       operations,
+      unverified,
+      allowUnverified: p.ref.allowUnverified === true,
+      ...(operations.read_inverter_protocol && c?.inverterProtocols
+        ? { inverterProtocols: c.inverterProtocols }
+        : {}),
+      calibrations,
+      ...(operations.records
+        ? { records: { kinds: [...(c?.recordKinds ?? [])], perRead: this.perRead(c) } }
+        : {}),
       parameters: operations.write_parameters
         ? writable.flatMap((id) => {
             const def = parameter(id);
@@ -208,11 +313,19 @@ export class ControlService {
   async exportParameters(packId: string): Promise<ParameterFile> {
     const p = this.pack(packId);
     const { values } = await this.readParameters(packId);
-    return parameterFile(
+    const file = parameterFile(
       { id: p.ref.id, name: p.ref.name, protocol: p.def.id, chemistry: p.ref.chemistry },
       values,
       this.clock.now(),
     );
+    // The last export is the pack's saved profile ("restore" where the family has no
+    // documented default set). A store failure does not fail the export.
+    try {
+      this.profiles.save(p.ref.id, file);
+    } catch (e) {
+      this.onError(e);
+    }
+    return file;
   }
 
   /** Validates a parameter file against this pack and diffs it with the device; writes nothing. */
@@ -221,7 +334,7 @@ export class ControlService {
     const read = this.need(p, 'read_parameters');
     const parsed = readParameterFile(file);
     const current = await p.poller.exclusive((_t, ex) => this.readValues(p, ex, read));
-    const c = p.def.control;
+    const c = this.ops(p);
     const writable = new Set(
       typeof c?.writeParameters === 'function' ? (c.writableParameters ?? []) : [],
     );
@@ -234,14 +347,303 @@ export class ControlService {
     );
   }
 
-  /** Seed 004's on-board data and alarm records: no family's public protocol exposes them. */
-  records(packId: string): never {
+  /**
+   * One page of the pack's on-board records (seed 004 data and alarm records, seed 002
+   * history events), newest first: positions `start` .. `start + count - 1`. Not audited (a
+   * read). A UI reads page after page and can stop between them (seed 004 "stop").
+   */
+  async readRecords(packId: string, startIn: unknown, countIn: unknown): Promise<RecordsPage> {
     const p = this.pack(packId);
-    throw new BmsError(
-      'CAPABILITY_MISSING',
-      `${p.def.id} cannot ${WORDS.records}: no public description of its protocol has them`,
-      { protocol: p.def.id, operation: 'records' },
+    const read = this.need(p, 'records');
+    const per = this.perRead(this.ops(p));
+    const start = requireNumber(startIn, 'start');
+    const count = requireNumber(countIn, 'count');
+    if (!Number.isInteger(start) || start < 0 || start > 0xffff) {
+      throw new BmsError(
+        'REQUEST_INVALID',
+        `start must be a whole number 0..65535 (got ${start})`,
+        {
+          field: 'start',
+        },
+      );
+    }
+    if (!Number.isInteger(count) || count < 1 || count > per) {
+      throw new BmsError(
+        'REQUEST_INVALID',
+        `count must be a whole number 1..${per} (${p.def.id} reads at most ${per} records at a time)`,
+        { field: 'count' },
+      );
+    }
+    const reading = await p.poller.exclusive((_t, ex) =>
+      runSession(
+        ex,
+        this.build(p, 'records', () => read(this.target(p), { start, count })),
+        this.exOpts(p),
+      ),
     );
+    const raw = reading.raw ?? {};
+    const records = Array.isArray(raw['records']) ? (raw['records'] as BmsRecord[]) : [];
+    const end = raw['records_end'] === true;
+    return {
+      records: records.map((r) =>
+        r.wall_ms !== undefined ? { ...r, ms: realOf(r.wall_ms, this.tz) } : { ...r },
+      ),
+      next: end || records.length === 0 ? null : start + records.length,
+      timeZone: this.tz,
+    };
+  }
+
+  /** Reads up to `max` records (in pages) and returns them as CSV (core recordsCsv). */
+  async exportRecords(
+    packId: string,
+    maxIn: unknown = MAX_EXPORT_RECORDS,
+  ): Promise<{ csv: string; count: number }> {
+    const p = this.pack(packId);
+    this.need(p, 'records');
+    const max = requireNumber(maxIn, 'max');
+    if (!Number.isInteger(max) || max < 1 || max > MAX_EXPORT_RECORDS) {
+      throw new BmsError('REQUEST_INVALID', `max must be a whole number 1..${MAX_EXPORT_RECORDS}`, {
+        field: 'max',
+      });
+    }
+    const per = this.perRead(this.ops(p));
+    const all: BmsRecord[] = [];
+    let next: number | null = 0;
+    while (next !== null && all.length < max) {
+      const page: RecordsPage = await this.readRecords(
+        packId,
+        next,
+        Math.min(per, max - all.length),
+      );
+      all.push(...page.records);
+      next = page.next;
+    }
+    return { csv: recordsCsv(all), count: all.length };
+  }
+
+  /** Erases the pack's on-board records of one kind (or all); confirmed and audited. */
+  async clearRecords(
+    packId: string,
+    kindIn: unknown,
+    confirm: unknown,
+    by: Actor | string,
+  ): Promise<CommandOutcome> {
+    const p = this.pack(packId);
+    const r = await this.attempt(p, by, 'records.clear', async (trail) => {
+      trail.new = { kind: kindIn };
+      const kind = requireOneOf(kindIn, 'kind', ['data', 'alarm', 'all'] as const);
+      if (typeof this.ops(p)?.clearRecords !== 'function') throw missing(p.def.id, 'clear_records');
+      const kinds = this.ops(p)?.recordKinds ?? [];
+      if (kind !== 'all' && !kinds.includes(kind as RecordKind)) {
+        throw new BmsError(
+          'REQUEST_INVALID',
+          `kind must be one of ${[...kinds, 'all'].join(', ')} (${p.def.id} keeps no ${kind} records)`,
+          { field: 'kind' },
+        );
+      }
+      this.confirmed(p, confirm, 'erase its on-board records');
+      const ops = this.need(p, 'clear_records');
+      const steps = this.build(p, 'clear_records', () => ops(this.target(p), kind));
+      return p.poller.exclusive(async (_t, ex) => {
+        await runSteps(ex, steps, this.exOpts(p, 0));
+        return { value: undefined, detail: `${kind} records erased on the BMS (acknowledged)` };
+      });
+    });
+    return { command: r.command };
+  }
+
+  /** The BMS clock now, with its drift from the gateway's time. Not audited (a read). */
+  async readClock(packId: string): Promise<ClockView> {
+    const p = this.pack(packId);
+    const read = this.need(p, 'read_clock');
+    return p.poller.exclusive((_t, ex) => this.clockNow(p, ex, read));
+  }
+
+  /** The inverter protocols selected now, and the family's list. Not audited (a read). */
+  async readInverterProtocol(packId: string): Promise<InverterProtocolView> {
+    const p = this.pack(packId);
+    const read = this.need(p, 'read_inverter_protocol');
+    const setting = await p.poller.exclusive((_t, ex) => this.inverterNow(p, ex, read));
+    return { setting, list: this.ops(p)?.inverterProtocols ?? {} };
+  }
+
+  /**
+   * Selects inverter protocols (seed 002 §2.5): every code must be in the family's list of
+   * that link; sent in the exclusive slot, read back and compared, audited.
+   */
+  async setInverterProtocol(
+    packId: string,
+    settingIn: unknown,
+    by: Actor | string,
+  ): Promise<CommandOutcome> {
+    const p = this.pack(packId);
+    const r = await this.attempt(p, by, 'inverter_protocol.set', async (trail) => {
+      trail.new = settingIn;
+      if (typeof this.ops(p)?.setInverterProtocol !== 'function') {
+        throw missing(p.def.id, 'set_inverter_protocol');
+      }
+      const setting = this.inverterSetting(p, settingIn);
+      const ops = this.need(p, 'set_inverter_protocol');
+      const read = this.need(p, 'read_inverter_protocol');
+      const steps = this.build(p, 'set_inverter_protocol', () => ops(this.target(p), setting));
+      return p.poller.exclusive(async (_t, ex) => {
+        trail.old = await this.inverterNow(p, ex, read);
+        await runSteps(ex, steps, this.exOpts(p));
+        const back = await this.inverterNow(p, ex, read);
+        const differs = (['can', 'rs485', 'mode'] as const).filter(
+          (k) => setting[k] !== undefined && back[k] !== setting[k],
+        );
+        if (differs.length > 0) {
+          throw new BmsError(
+            'READBACK_MISMATCH',
+            `inverter protocol sent, but the pack reads back ${differs.map((k) => `${k}=${String(back[k])}`).join(', ')}`,
+            { setting: back },
+          );
+        }
+        return {
+          value: { inverter_protocol: back },
+          detail: `inverter protocol set to ${this.inverterText(p, back)}; read back equal`,
+        };
+      });
+    });
+    return { command: r.command, readback: r.value };
+  }
+
+  /**
+   * Calibrates one measurement or counter (seed 002 §2.4, seed 004): the value must be in the
+   * range the family's wire format carries; a zero-point calibration is refused while current
+   * flows, a charge (discharge) current calibration unless the pack charges (discharges).
+   * Afterwards a fresh read shows what the pack reports; counters and capacities must match.
+   */
+  async calibrate(
+    packId: string,
+    kindIn: unknown,
+    valueIn: unknown,
+    by: Actor | string,
+  ): Promise<CommandOutcome> {
+    const p = this.pack(packId);
+    const action =
+      typeof kindIn === 'string' && calibration(kindIn) ? `calibrate.${kindIn}` : 'calibrate';
+    const r = await this.attempt(p, by, action, async (trail) => {
+      trail.new = { kind: kindIn, value: valueIn };
+      if (typeof this.ops(p)?.calibrate !== 'function') throw missing(p.def.id, 'calibrate');
+      // The request itself first (kind, value), then the unverified switch (in need()).
+      const specs = this.ops(p)?.calibrations ?? [];
+      const kind = requireOneOf(
+        kindIn,
+        'kind',
+        specs.map((x) => x.kind),
+      );
+      const spec = specs.find((x) => x.kind === kind)!;
+      const def = calibration(kind)!;
+      const value = def.takesValue ? requireNumber(valueIn, 'value') : 0;
+      if (def.takesValue) {
+        if (value < spec.min || value > spec.max) {
+          throw new BmsError(
+            'PARAM_OUT_OF_RANGE',
+            `${def.label}: ${value} ${def.unit} is outside ${spec.min}..${spec.max} ${def.unit}`,
+            { field: 'value', min: spec.min, max: spec.max },
+          );
+        }
+        const steps = value / spec.step;
+        if (Math.abs(steps - Math.round(steps)) > 1e-6) {
+          throw new BmsError(
+            'PARAM_STEP',
+            `${def.label}: ${value} is not a multiple of ${spec.step} ${def.unit}`,
+            { field: 'value', step: spec.step },
+          );
+        }
+      }
+      const ops = this.need(p, 'calibrate');
+      const snap = this.snapshotOf(p);
+      this.calibrationInterlock(kind, snap);
+      const before = snap?.[def.metric as keyof Reading];
+      if (before !== undefined) trail.old = { [def.metric]: before };
+      const steps = this.build(p, 'calibrate', () =>
+        ops(this.target(p, snap), { kind: kind as CalibrationKind, value }),
+      );
+      return p.poller.exclusive(async (t, ex) => {
+        await runSteps(ex, steps, this.exOpts(p));
+        const after = await this.fresh(p, t, ex);
+        const back = after[def.metric as keyof Reading];
+        const readback = back !== undefined ? { [def.metric]: back } : undefined;
+        const want = kind === 'current_zero' ? 0 : value;
+        if (
+          typeof back === 'number' &&
+          def.tolerance >= 0 &&
+          ['remaining_capacity', 'full_capacity', 'design_capacity', 'cycles', 'soc'].includes(kind)
+        ) {
+          if (Math.abs(back - want) > def.tolerance + 1e-9) {
+            throw new BmsError(
+              'READBACK_MISMATCH',
+              `${def.label} calibrated to ${want} ${def.unit}, but the pack reports ${back} ${def.unit}`,
+              readback,
+            );
+          }
+        }
+        return {
+          value: readback,
+          detail:
+            `${def.label} calibrated${def.takesValue ? ` to ${value} ${def.unit}` : ''}; the pack now reports ${back === undefined ? 'no value' : `${Array.isArray(back) ? back.join('/') : String(back)} ${def.unit}`}`.trim(),
+        };
+      });
+    });
+    return r.value ? { command: r.command, readback: r.value } : { command: r.command };
+  }
+
+  /** Shuts the BMS down / puts it to sleep: confirmed, sent once, not read back. */
+  async shutdown(packId: string, confirm: unknown, by: Actor | string): Promise<CommandOutcome> {
+    return this.oneShot(packId, confirm, by, 'shutdown', 'pack.shutdown', 'shut it down');
+  }
+
+  /**
+   * Writes the pack's saved profile (its last export) back through the one write path, for
+   * families without a documented default set: only the values that differ are sent, with
+   * every check of a write; confirmed and audited as `parameters.restore_profile`.
+   */
+  async restoreProfile(
+    packId: string,
+    confirm: unknown,
+    by: Actor | string,
+  ): Promise<CommandOutcome> {
+    const p = this.pack(packId);
+    const r = await this.attempt(p, by, 'parameters.restore_profile', async (trail) => {
+      const file = this.profiles.load(p.ref.id);
+      if (!file) {
+        throw new BmsError(
+          'CAPABILITY_MISSING',
+          `no saved profile for ${p.ref.name}: export its parameters first (the last export is the profile)`,
+          { operation: 'restore_profile' },
+        );
+      }
+      this.confirmed(p, confirm, 'restore its saved parameter profile');
+      const when = new Date(file.exported_at).toISOString();
+      const diff = await this.diffParameters(packId, file);
+      const first = diff.errors[0];
+      if (first) {
+        throw new BmsError(
+          first.code === 'PARAM_INCONSISTENT' ? 'PARAM_INCONSISTENT' : 'PARAM_OUT_OF_RANGE',
+          `the saved profile of ${when} cannot be written: ${diff.errors.map((e) => e.message).join('; ')}`,
+          { errors: diff.errors },
+        );
+      }
+      const values = Object.fromEntries(diff.changed.map((c) => [c.id, c.file]));
+      if (Object.keys(values).length === 0) {
+        return {
+          value: undefined,
+          detail: `the pack already holds the saved profile of ${when}; nothing sent`,
+        };
+      }
+      trail.new = values;
+      // The one write path: validated, ordered, read back, rolled back on a failure, and
+      // audited as parameter.write on its own.
+      const result = await this.writeParameters(packId, values, by);
+      return {
+        value: Object.fromEntries(result.results.map((x) => [x.id, x.readback])),
+        detail: `saved profile of ${when} restored: ${result.changed.join(', ')}`,
+      };
+    });
+    return r.value ? { command: r.command, readback: r.value } : { command: r.command };
   }
 
   commands(packId?: string): CommandStatus[] {
@@ -317,11 +719,20 @@ export class ControlService {
     // 0x94 carries values the write does not change; they come from there).
     const latest = this.snapshotOf(p);
     const snapshot: Reading = { ...latest, ...settings, raw: { ...latest?.raw, ...settings.raw } };
-    const ops = p.def.control!;
+    const ops = this.ops(p)!;
+    const held = (settings.raw?.['parameters'] ?? {}) as Record<string, number>;
     return {
-      build: (values) =>
+      // `applied`: what this write sent before these frames; a family writing a block carries
+      // its other members at the values the pack holds by then.
+      build: (values, applied = {}) =>
         this.build(p, 'write_parameters', () =>
-          ops.writeParameters!(this.target(p, snapshot), values),
+          ops.writeParameters!(
+            this.target(p, {
+              ...snapshot,
+              raw: { ...snapshot.raw, parameters: { ...held, ...applied } },
+            }),
+            values,
+          ),
         ),
       send: async (steps) => {
         try {
@@ -421,7 +832,10 @@ export class ControlService {
     return { command: r.command, readback: r.value };
   }
 
-  /** Sets the BMS clock (default: the gateway's now). No family reports its clock back. */
+  /**
+   * Sets the BMS clock (default: the gateway's now) to the wall time of the site's time zone;
+   * read back and compared (within 3 s) when the family can read its clock.
+   */
   async setClock(packId: string, ms: unknown, by: Actor | string): Promise<CommandOutcome> {
     const p = this.pack(packId);
     const r = await this.attempt(p, by, 'clock.set', async (trail) => {
@@ -436,16 +850,47 @@ export class ControlService {
           { field: 'ms' },
         );
       }
-      const steps = this.build(p, 'set_clock', () => ops(this.target(p), at));
+      const wall = wallOf(at, this.tz);
+      trail.new = { clock_ms: at, bms_time: wallText(wall), time_zone: this.tz };
+      const steps = this.build(p, 'set_clock', () => ops(this.target(p), wall));
+      const read = this.ops(p)?.readClock;
       return p.poller.exclusive(async (_t, ex) => {
+        // The clock before, for the audit entry (a read failure does not stop the set).
+        if (read && !this.isGated(p, 'read_clock')) {
+          try {
+            trail.old = { bms_time: (await this.clockNow(p, ex, read.bind(this.ops(p)))).bmsTime };
+          } catch {
+            // the set is what was asked
+          }
+        }
+        const sentAt = this.clock.now();
         await runSteps(ex, steps, this.exOpts(p));
+        if (!read || this.isGated(p, 'read_clock')) {
+          return {
+            value: undefined,
+            detail: `clock set to ${wallText(wall)} (${this.tz}; acknowledged; ${p.def.id} cannot read its clock back)`,
+          };
+        }
+        const back = await this.clockNow(p, ex, read.bind(this.ops(p)));
+        // The BMS clock kept running since it was set. A clock that took the set shows the set
+        // time plus what has passed; one that ignored it, or wrote other fields (zone, day and
+        // month swapped), is off by hours or days. Forward, allow CLOCK_AHEAD_MS: simulated
+        // packs keep simulated time, which runs faster than ours.
+        const elapsed = this.clock.now() - sentAt;
+        if (back.ms < at - CLOCK_TOLERANCE_MS || back.ms > at + elapsed + CLOCK_AHEAD_MS) {
+          throw new BmsError(
+            'READBACK_MISMATCH',
+            `clock set to ${wallText(wall)}, but the BMS reads back ${back.bmsTime}`,
+            { bms_time: back.bmsTime },
+          );
+        }
         return {
-          value: undefined,
-          detail: `clock set to ${new Date(at).toISOString()} (acknowledged; ${p.def.id} does not report its clock, so it is not read back)`,
+          value: { bms_time: back.bmsTime, clock_ms: back.ms, drift_ms: back.driftMs },
+          detail: `clock set to ${wallText(wall)} (${this.tz}); read back ${back.bmsTime}`,
         };
       });
     });
-    return { command: r.command };
+    return r.value ? { command: r.command, readback: r.value } : { command: r.command };
   }
 
   /** Restores the factory parameter set; reads the parameters before and after when it can. */
@@ -458,7 +903,7 @@ export class ControlService {
     const r = await this.attempt(p, by, 'parameters.restore_defaults', async (trail) => {
       const ops = this.need(p, 'restore_defaults');
       this.confirmed(p, confirm, 'restore its default parameters');
-      const read = p.def.control?.readParameters;
+      const read = this.ops(p)?.readParameters;
       const steps = this.build(p, 'restore_defaults', () => ops(this.target(p)));
       return p.poller.exclusive(async (_t, ex) => {
         if (read) trail.old = await this.readValues(p, ex, read);
@@ -505,7 +950,7 @@ export class ControlService {
     packId: string,
     confirm: unknown,
     by: Actor | string,
-    op: 'restart' | 'factory_reset',
+    op: 'restart' | 'factory_reset' | 'shutdown',
     action: string,
     what: string,
   ): Promise<CommandOutcome> {
@@ -518,7 +963,10 @@ export class ControlService {
         const run = await runSteps(ex, steps, this.exOpts(p, 0));
         return {
           value: undefined,
-          detail: `${op === 'restart' ? 'restart' : 'factory reset'} sent (${run.sent} step(s)); the next polls show the pack coming back`,
+          detail:
+            op === 'shutdown'
+              ? `shut-down sent (${run.sent} step(s)); the pack stops answering until it is woken (a flowing current restarts it at once)`
+              : `${op === 'restart' ? 'restart' : 'factory reset'} sent (${run.sent} step(s)); the next polls show the pack coming back`,
         };
       });
     });
@@ -531,13 +979,173 @@ export class ControlService {
     return p;
   }
 
+  /** The pack's control operations (its variant's, where the family has several command sets). */
+  private ops(p: ResolvedPack): ControlOps | undefined {
+    return controlOf(p.def, p.ref.variant);
+  }
+
+  /** Records per page: the family's own limit (default 10). */
+  private perRead(c: ControlOps | undefined): number {
+    const n = c?.recordsPerRead;
+    return n !== undefined && Number.isInteger(n) && n > 0 ? n : 10;
+  }
+
+  /** Whether an operation rests on one source and this pack does not allow such commands. */
+  private isGated(p: ResolvedPack, op: keyof typeof OPS): boolean {
+    return this.ops(p)?.unverified?.[OPS[op]] !== undefined && p.ref.allowUnverified !== true;
+  }
+
+  /**
+   * The family's builder for `op`: CAPABILITY_MISSING when it has none, COMMAND_REFUSED
+   * naming the setting when its wire format rests on one source and the pack does not allow
+   * unverified commands.
+   */
   private need<K extends keyof typeof OPS>(
     p: ResolvedPack,
     op: K,
   ): NonNullable<ControlOps[(typeof OPS)[K]]> {
-    const fn = p.def.control?.[OPS[op]];
+    const c = this.ops(p);
+    const fn = c?.[OPS[op]];
     if (typeof fn !== 'function') throw missing(p.def.id, op);
-    return fn.bind(p.def.control) as NonNullable<ControlOps[(typeof OPS)[K]]>;
+    const why = c?.unverified?.[OPS[op]];
+    if (why !== undefined && p.ref.allowUnverified !== true)
+      throw unverifiedRefusal(p, WORDS[op], why);
+    return fn.bind(c) as NonNullable<ControlOps[(typeof OPS)[K]]>;
+  }
+
+  private async clockNow(
+    p: ResolvedPack,
+    ex: Exchanger,
+    read: NonNullable<ControlOps['readClock']>,
+  ): Promise<ClockView> {
+    const session = this.build(p, 'read_clock', () => read(this.target(p)));
+    const reading = await runSession(ex, session, this.exOpts(p));
+    const wall = reading.raw?.['clock_wall_ms'];
+    if (typeof wall !== 'number' || !Number.isFinite(wall)) {
+      throw new BmsError(
+        'DECODE_UNSUPPORTED',
+        `${p.def.id}: the clock read gave no raw.clock_wall_ms (a bug in the family's readClock)`,
+      );
+    }
+    const ms = realOf(wall, this.tz);
+    return { bmsTime: wallText(wall), ms, driftMs: ms - this.clock.now(), timeZone: this.tz };
+  }
+
+  private async inverterNow(
+    p: ResolvedPack,
+    ex: Exchanger,
+    read: (t: ControlTarget) => ReadSession,
+  ): Promise<InverterProtocolSetting> {
+    const session = this.build(p, 'read_inverter_protocol', () => read(this.target(p)));
+    const reading = await runSession(ex, session, this.exOpts(p));
+    const s = reading.raw?.['inverter_protocol'];
+    if (typeof s !== 'object' || s === null) {
+      throw new BmsError(
+        'DECODE_UNSUPPORTED',
+        `${p.def.id}: the inverter protocol read gave no raw.inverter_protocol (a bug in the family)`,
+      );
+    }
+    return s as InverterProtocolSetting;
+  }
+
+  /** Checks a selection against the family's lists; throws REQUEST_INVALID naming the field. */
+  private inverterSetting(p: ResolvedPack, v: unknown): InverterProtocolSetting {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      throw new BmsError('REQUEST_INVALID', 'setting must be an object {can?, rs485?, mode?}', {
+        field: 'setting',
+      });
+    }
+    const list = this.ops(p)?.inverterProtocols ?? {};
+    const o = v as Record<string, unknown>;
+    const out: InverterProtocolSetting = {};
+    for (const key of Object.keys(o)) {
+      if (!['can', 'rs485', 'mode'].includes(key)) {
+        throw new BmsError('REQUEST_INVALID', `setting.${key} is not a link (can, rs485) or mode`, {
+          field: `setting.${key}`,
+        });
+      }
+    }
+    for (const link of ['can', 'rs485'] as const) {
+      if (o[link] === undefined) continue;
+      const code = requireNumber(o[link], `setting.${link}`);
+      const options = list[link];
+      if (!options) {
+        throw new BmsError('REQUEST_INVALID', `${p.def.id} has no ${link} inverter link`, {
+          field: `setting.${link}`,
+        });
+      }
+      if (!options.some((x) => x.code === code)) {
+        throw new BmsError(
+          'REQUEST_INVALID',
+          `setting.${link} ${code} is not one of ${p.def.id}'s ${link} protocols (${options.map((x) => `${x.code} ${x.name}`).join(', ')})`,
+          { field: `setting.${link}` },
+        );
+      }
+      out[link] = code;
+    }
+    if (o['mode'] !== undefined) {
+      out.mode = requireOneOf(o['mode'], 'setting.mode', ['auto', 'manual'] as const);
+      if (out.mode === 'auto' && !list.auto) {
+        throw new BmsError(
+          'REQUEST_INVALID',
+          `${p.def.id} cannot detect the inverter protocol itself`,
+          {
+            field: 'setting.mode',
+          },
+        );
+      }
+    }
+    if (Object.keys(out).length === 0) {
+      throw new BmsError('REQUEST_INVALID', 'setting: give can, rs485 or mode', {
+        field: 'setting',
+      });
+    }
+    return out;
+  }
+
+  private inverterText(p: ResolvedPack, s: InverterProtocolSetting): string {
+    const list = this.ops(p)?.inverterProtocols ?? {};
+    const name = (link: 'can' | 'rs485'): string =>
+      s[link] === undefined
+        ? ''
+        : `${link.toUpperCase()} ${list[link]?.find((x) => x.code === s[link])?.name ?? s[link]}`;
+    return [name('can'), name('rs485'), s.mode ? `mode ${s.mode}` : ''].filter(Boolean).join(', ');
+  }
+
+  /** Calibrating a current needs that current to flow; the zero point needs none. */
+  private calibrationInterlock(kind: string, snap: Reading | undefined): void {
+    if (kind !== 'current_zero' && kind !== 'charge_current' && kind !== 'discharge_current')
+      return;
+    const i = snap?.current_a;
+    if (typeof i !== 'number') {
+      throw refused(`no current reading of the pack yet: a current calibration needs one`, {
+        interlock: 'calibration_current',
+      });
+    }
+    if (kind === 'current_zero' && Math.abs(i) > ZERO_CURRENT_A) {
+      throw refused(
+        `${i} A flows: the current zero point can only be calibrated with no current flowing (at most ${ZERO_CURRENT_A} A)`,
+        { interlock: 'calibration_current', current_a: i },
+      );
+    }
+    if (kind === 'charge_current' && i <= ZERO_CURRENT_A) {
+      throw refused(
+        `the pack is not charging (${i} A): a charge current calibration needs a charge current`,
+        {
+          interlock: 'calibration_current',
+          current_a: i,
+        },
+      );
+    }
+    if (kind === 'discharge_current' && i >= -ZERO_CURRENT_A) {
+      throw refused(
+        `the pack is not discharging (${i} A): a discharge current calibration needs a discharge current`,
+        {
+          interlock: 'calibration_current',
+          current_a: i,
+        },
+      );
+    }
   }
 
   private snapshotOf(p: ResolvedPack): Reading | undefined {
@@ -628,7 +1236,7 @@ export class ControlService {
     dryRun: boolean,
     trail: Trail = {},
   ): Promise<Plan> {
-    const ops = p.def.control;
+    const ops = this.ops(p);
     const read = this.need(p, 'read_parameters');
     if (typeof ops?.writeParameters !== 'function') throw missing(p.def.id, 'write_parameters');
     const ids = Object.keys(values);
@@ -644,6 +1252,10 @@ export class ControlService {
           operation: 'write_parameters',
           id,
         });
+      }
+      const why = ops.unverifiedParameters?.[id];
+      if (why !== undefined && p.ref.allowUnverified !== true) {
+        throw unverifiedRefusal(p, `write ${def.label} (${id})`, why);
       }
       validateParameterValue(id, values[id]!, ctx);
     }

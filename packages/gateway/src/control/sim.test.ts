@@ -201,8 +201,17 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
       restore_defaults: true,
       restart: true,
       factory_reset: false,
+      shutdown: false,
+      read_clock: false,
       records: false,
+      clear_records: false,
+      read_inverter_protocol: false,
+      set_inverter_protocol: false,
+      calibrate: false,
+      restore_profile: false,
     });
+    expect(caps.unverified).toEqual({});
+    expect(caps.calibrations).toEqual([]);
     const ov = caps.parameters.find((p) => p.id === 'cell_ov_l2_mv');
     expect(ov).toEqual({
       id: 'cell_ov_l2_mv',
@@ -326,7 +335,8 @@ describe('commands', () => {
     const reset = await rejection(r.service.factoryReset(ref.id, ref.name, 'otto'));
     expect(reset.code).toBe('CAPABILITY_MISSING');
     expect(reset.message).toMatch(/^daly-modbus cannot factory-reset/);
-    expect(() => r.service.records(ref.id)).toThrow(/daly-modbus cannot read on-board data/);
+    const records = await rejection(r.service.readRecords(ref.id, 0, 10));
+    expect(records.message).toMatch(/^daly-modbus cannot read on-board data/);
     expect(r.writes()).toEqual([]);
     expect((await r.memory.list(S, { packId: ref.id })).map((e) => [e.action, e.result])).toEqual([
       ['pack.factory_reset', 'refused'],

@@ -3,8 +3,12 @@
  * its bus), what it answers (capabilities, per-parameter write results, parameter files and
  * their diff) and the command statuses it keeps.
  */
-import type { ParameterGroup, ParameterKind, Reading } from '@openbms/core';
-import type { ProtocolDefinition } from '@openbms/protocols';
+import type { BmsRecord, ParameterGroup, ParameterKind, Reading } from '@openbms/core';
+import type {
+  InverterProtocolList,
+  InverterProtocolSetting,
+  ProtocolDefinition,
+} from '@openbms/protocols';
 import type { AuditStore, Origin } from '@openbms/storage';
 import type { BusPoller, Clock } from '../scheduler/poller.js';
 import type { EventBus, PackRef } from '../types.js';
@@ -35,6 +39,22 @@ export interface ControlServiceOptions {
   onError?: (err: unknown) => void;
   /** Retries of a read transaction (default 1). Writes are retried once too (they are absolute). */
   retries?: number;
+  /**
+   * The IANA time zone BMS clocks are set in and read from (config `location.timezone`);
+   * default: the zone the gateway runs in. BMS clocks keep local time without a zone.
+   */
+  timeZone?: string;
+  /**
+   * Where each pack's saved parameter profile (its last export) is kept, for "restore" on
+   * families without a documented default set. Default: in memory (lost at a restart).
+   */
+  profiles?: ProfileStore;
+}
+
+/** The saved parameter profile of each pack: the last parameter file exported from it. */
+export interface ProfileStore {
+  load(packId: string): ParameterFile | undefined;
+  save(packId: string, file: ParameterFile): void;
 }
 
 /** Operation names as the API and the audit log spell them. */
@@ -47,7 +67,14 @@ export type ControlOperation =
   | 'restore_defaults'
   | 'restart'
   | 'factory_reset'
-  | 'records';
+  | 'shutdown'
+  | 'read_clock'
+  | 'records'
+  | 'clear_records'
+  | 'read_inverter_protocol'
+  | 'set_inverter_protocol'
+  | 'calibrate'
+  | 'restore_profile';
 
 /** A writable parameter as the web parameter table shows it: the catalog definition. */
 export interface ParameterInfo {
@@ -66,12 +93,39 @@ export interface ParameterInfo {
   safeMax?: number;
 }
 
+/** A calibration the family has, with its catalog label and unit (core CALIBRATIONS). */
+export interface CalibrationInfo {
+  kind: string;
+  label: string;
+  unit: string;
+  takesValue: boolean;
+  min: number;
+  max: number;
+  step: number;
+}
+
 export interface ControlCapabilities {
   packId: string;
   protocol: string;
+  /** The pack's configured variant, when it has one. */
+  variant?: string;
   chemistry: string;
-  /** What the family's wire protocol really has (records: never, see the README). */
+  /**
+   * What the family's wire protocol really has for this pack's variant (restore_profile:
+   * the gateway keeps a saved profile of the pack to write back).
+   */
   operations: Record<ControlOperation, boolean>;
+  /**
+   * Operations (and `param:<id>` parameters) whose wire format rests on one source, with why:
+   * refused unless `allowUnverified` (config `packs[].allow_unverified`).
+   */
+  unverified: Record<string, string>;
+  allowUnverified: boolean;
+  /** Inverter protocols per link (seed 002 §2.5), when the family can select one. */
+  inverterProtocols?: InverterProtocolList;
+  calibrations: CalibrationInfo[];
+  /** Record kinds the device keeps, and how many one page may ask for. */
+  records?: { kinds: string[]; perRead: number };
   /** Writable parameters (empty when the family cannot write parameters). */
   parameters: ParameterInfo[];
   /** What the whole-set rules judge this pack by (cell count, design capacity, C-rates). */
@@ -169,3 +223,28 @@ export interface ParameterDiff {
 }
 
 export type CommandListener = (c: CommandStatus) => void;
+
+/** The BMS clock as read now. */
+export interface ClockView {
+  /** The BMS's date and time as it shows them (no zone): `YYYY-MM-DD HH:MM:SS`. */
+  bmsTime: string;
+  /** That wall time as a real instant in `timeZone`, ms since the epoch. */
+  ms: number;
+  /** `ms` minus the gateway's time when it was read: + = the BMS clock is ahead. */
+  driftMs: number;
+  timeZone: string;
+}
+
+/** One page of on-board records. */
+export interface RecordsPage {
+  records: (BmsRecord & { ms?: number })[];
+  /** Where the next (older) page starts; null when the device has none beyond this page. */
+  next: number | null;
+  timeZone: string;
+}
+
+/** The inverter protocols selected now, with the family's list. */
+export interface InverterProtocolView {
+  setting: InverterProtocolSetting;
+  list: InverterProtocolList;
+}

@@ -18,8 +18,13 @@ import { sameValue } from './parameters.js';
 
 /** What the write needs from the link the caller holds. */
 export interface WriteIo {
-  /** The family's frames for these values (built, not sent). Throws on a refusal. */
-  build(values: Record<string, number>): readonly ControlStep[];
+  /**
+   * The family's frames for these values (built, not sent). Throws on a refusal. `applied`
+   * holds the values this write sends before these frames (a family that writes a block of
+   * several parameters carries the others at the value the pack will hold by then, not at
+   * the value read before the write).
+   */
+  build(values: Record<string, number>, applied?: Record<string, number>): readonly ControlStep[];
   send(steps: readonly ControlStep[]): Promise<unknown>;
   /** Reads the pack's parameters now. */
   read(): Promise<Record<string, number>>;
@@ -71,7 +76,12 @@ export function writeUnits(io: WriteIo, plan: WritePlan): WriteUnit[] {
       { ids },
     );
   }
-  return plan.order.map((id) => ({ ids: [id], steps: io.build({ [id]: plan.changes[id]! }) }));
+  const applied: Record<string, number> = {};
+  return plan.order.map((id) => {
+    const unit = { ids: [id], steps: io.build({ [id]: plan.changes[id]! }, { ...applied }) };
+    applied[id] = plan.changes[id]!;
+    return unit;
+  });
 }
 
 /**
@@ -128,15 +138,24 @@ async function rollback(
   error: unknown,
 ): Promise<WriteAborted> {
   const toRestore = written.filter((id) => plan.old[id] !== undefined).reverse();
-  const put = async (ids: string[]): Promise<void> => {
+  const put = async (ids: string[], applied: Record<string, number>): Promise<void> => {
     const values = Object.fromEntries(ids.map((id) => [id, plan.old[id]!]));
     // A refused or unanswered restore is judged by the read below, like every other.
-    await io.send(io.build(values)).catch(() => undefined);
+    try {
+      await io.send(io.build(values, applied));
+    } catch {
+      // judged by the read below
+    }
   };
   if (atomic) {
-    if (toRestore.length > 0) await put(toRestore);
+    if (toRestore.length > 0) await put(toRestore, {});
   } else {
-    for (const id of toRestore) await put([id]);
+    // Restoring the k-th write in reverse, the pack holds the writes before it (the later
+    // ones are already back at their old values).
+    for (const id of toRestore) {
+      const before = written.slice(0, written.indexOf(id));
+      await put([id], Object.fromEntries(before.map((w) => [w, plan.changes[w]!])));
+    }
   }
   let holds: Record<string, number> | undefined;
   try {

@@ -41,6 +41,7 @@ const SCAN_RANGES: Record<string, () => number[]> = {
   jk: () => range(1, 15),
   daly: () => range(0x40, 0x4f),
   'daly-modbus': () => [...range(0x81, 0x8f), 0xd2],
+  seplos: () => range(0, 15),
 };
 
 function range(from: number, to: number): number[] {

@@ -196,8 +196,20 @@ export class InProcessGateway implements GatewayLink {
     return this.control().diffParameters(packId, file);
   }
 
-  async records(packId: string): Promise<Record<string, unknown>> {
-    return this.control().records(packId) as Record<string, unknown>;
+  readClock(packId: string) {
+    return this.control().readClock(packId);
+  }
+
+  readRecords(packId: string, start: number, count: number) {
+    return this.control().readRecords(packId, start, count);
+  }
+
+  exportRecords(packId: string, max?: number) {
+    return this.control().exportRecords(packId, max);
+  }
+
+  readInverterProtocol(packId: string) {
+    return this.control().readInverterProtocol(packId);
   }
 
   private control(): ControlPort {
@@ -408,6 +420,16 @@ export class InProcessGateway implements GatewayLink {
         return outcome(await this.control().restart(id, cmd.args.confirm, by));
       case 'pack.factory_reset':
         return outcome(await this.control().factoryReset(id, cmd.args.confirm, by));
+      case 'parameters.restore_profile':
+        return outcome(await this.control().restoreProfile(id, cmd.args.confirm, by));
+      case 'pack.shutdown':
+        return outcome(await this.control().shutdown(id, cmd.args.confirm, by));
+      case 'records.clear':
+        return outcome(await this.control().clearRecords(id, cmd.args.kind, cmd.args.confirm, by));
+      case 'inverter_protocol.set':
+        return outcome(await this.control().setInverterProtocol(id, cmd.args, by));
+      case 'calibrate':
+        return outcome(await this.control().calibrate(id, cmd.args.kind, cmd.args.value, by));
       case 'alarm.ack': {
         const n = cmd.args.alarm;
         if (!(await this.parts.acknowledgeAlarm(n, by.username))) {

@@ -182,6 +182,13 @@ describe('commands', () => {
       'pack.restart': await gw.link.send(command('pack.restart', { confirm: 'Pack 1' })),
       'pack.factory_reset': await gw.link.send(command('pack.factory_reset', wrong)),
       'alarm.ack': await gw.link.send(command('alarm.ack', { alarm: 999_999 })),
+      'parameters.restore_profile': await gw.link.send(
+        command('parameters.restore_profile', { confirm: 'Pack 1' }),
+      ),
+      'pack.shutdown': await gw.link.send(command('pack.shutdown', wrong)),
+      'records.clear': await gw.link.send(command('records.clear', { kind: 'all', ...wrong })),
+      'inverter_protocol.set': await gw.link.send(command('inverter_protocol.set', { can: 1 })),
+      calibrate: await gw.link.send(command('calibrate', { kind: 'current_zero' })),
     };
     expect(Object.keys(results).sort()).toEqual([...COMMAND_OPS].sort());
     for (const [op, r] of Object.entries(results)) expect(received(r), op).toEqual(r);
@@ -222,6 +229,18 @@ describe('commands', () => {
       detail: 'no unacknowledged alarm 999999',
     });
 
+    // Whatever the family can do, each is a typed result with the code of what stopped it.
+    for (const op of [
+      'parameters.restore_profile',
+      'pack.shutdown',
+      'records.clear',
+      'inverter_protocol.set',
+      'calibrate',
+    ] as const) {
+      const r = results[op];
+      expect(r.op, op).toBe(op);
+      if (r.status !== 'done') expect(r.code, op).toMatch(/^[A-Z_]+$/);
+    }
     const audit = await storage.audit.list(localScope(storage.identity), { packId: PACK });
     const write = audit.find((e) => e.action === 'parameter.write');
     expect(write).toMatchObject({ user: 'otto', userId: OTTO.userId, result: 'ok' });
@@ -322,7 +341,9 @@ describe('read model', () => {
     }
     expect(reads.pack?.id).toBe(PACK);
     expect(await gw.link.pack('s/b/9')).toBeUndefined();
-    await expect(gw.link.records(PACK)).rejects.toMatchObject({ code: 'CAPABILITY_MISSING' });
+    await expect(gw.link.readRecords(PACK, 0, 10)).rejects.toMatchObject({
+      code: 'CAPABILITY_MISSING',
+    });
     await expect(gw.link.capabilities('s/b/9')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -26,7 +26,10 @@ import type {
 import type { AlarmEvent } from '@openbms/storage';
 import type {
   Actor,
+  ClockView,
   CommandListener,
+  InverterProtocolView,
+  RecordsPage,
   CommandOutcome,
   CommandStatus,
   ControlCapabilities,
@@ -78,8 +81,14 @@ export interface GatewayReadModel {
   exportParameters(packId: string): Promise<ParameterFile>;
   /** Validates a parameter file against the pack and diffs it with the device; writes nothing. */
   diffParameters(packId: string, file: unknown): Promise<ParameterDiff>;
-  /** On-board records: CAPABILITY_MISSING (no supported family exposes them). */
-  records(packId: string): Promise<Record<string, unknown>>;
+  /** The BMS clock now, with its drift from the gateway's. */
+  readClock(packId: string): Promise<ClockView>;
+  /** One page of on-board records (seed 004), newest first, read from the device now. */
+  readRecords(packId: string, start: number, count: number): Promise<RecordsPage>;
+  /** Up to `max` on-board records as CSV. */
+  exportRecords(packId: string, max?: number): Promise<{ csv: string; count: number }>;
+  /** The inverter protocols selected now, with the family's list. */
+  readInverterProtocol(packId: string): Promise<InverterProtocolView>;
 }
 
 /**
@@ -129,7 +138,29 @@ export interface ControlPort {
   restoreDefaults(packId: string, confirm: string, by: Actor): Promise<CommandOutcome>;
   restart(packId: string, confirm: string, by: Actor): Promise<CommandOutcome>;
   factoryReset(packId: string, confirm: string, by: Actor): Promise<CommandOutcome>;
-  records(packId: string): unknown;
+  shutdown(packId: string, confirm: string, by: Actor): Promise<CommandOutcome>;
+  restoreProfile(packId: string, confirm: string, by: Actor): Promise<CommandOutcome>;
+  readClock(packId: string): Promise<ClockView>;
+  readRecords(packId: string, start: number, count: number): Promise<RecordsPage>;
+  exportRecords(packId: string, max?: number): Promise<{ csv: string; count: number }>;
+  clearRecords(
+    packId: string,
+    kind: 'data' | 'alarm' | 'all',
+    confirm: string,
+    by: Actor,
+  ): Promise<CommandOutcome>;
+  readInverterProtocol(packId: string): Promise<InverterProtocolView>;
+  setInverterProtocol(
+    packId: string,
+    setting: { can?: number; rs485?: number; mode?: 'auto' | 'manual' },
+    by: Actor,
+  ): Promise<CommandOutcome>;
+  calibrate(
+    packId: string,
+    kind: string,
+    value: number | undefined,
+    by: Actor,
+  ): Promise<CommandOutcome>;
   commands(packId?: string): CommandStatus[];
   /** Every command status as it is recorded (they go on the event stream). */
   onCommand?(listener: CommandListener): () => void;

@@ -23,6 +23,12 @@ export interface RigOptions {
   audit: AuditStore;
   /** Start the poller and wait for every pack's first snapshot (default true). */
   poll?: boolean;
+  /** The packs' record variant (PACE: v25, v20-eg4). */
+  variant?: string;
+  /** Config `allow_unverified` of every pack. */
+  allowUnverified?: boolean;
+  /** The zone BMS clocks keep (default UTC, so tests do not depend on the host's zone). */
+  timeZone?: string;
 }
 
 export interface Rig {
@@ -46,6 +52,7 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
   const def = getProtocol(o.protocol);
   const sim = createSimulation({
     protocol: o.protocol,
+    ...(o.variant !== undefined ? { variant: o.variant } : {}),
     packs: o.packs ?? 1,
     profile: o.profile ?? 'idle',
     chemistry: o.chemistry ?? 'lfp',
@@ -54,6 +61,7 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
     clock,
     baud: 115200,
     turnaroundMs: 1,
+    ...(o.variant !== undefined ? { variant: o.variant } : {}),
   });
   // Let the profile's current establish itself; the clock then stays put.
   clock.advance(5000);
@@ -70,7 +78,12 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
     'bus',
     o.protocol,
     sim.packs.map((p) => p.address),
-  ).map((r) => ({ ...r, chemistry: o.chemistry ?? 'lfp' }));
+  ).map((r) => ({
+    ...r,
+    chemistry: o.chemistry ?? 'lfp',
+    ...(o.variant !== undefined ? { variant: o.variant } : {}),
+    ...(o.allowUnverified ? { allowUnverified: true } : {}),
+  }));
   const events = new EventBus();
   const poller = new BusPoller({
     endpoint: listening.endpoint,
@@ -93,6 +106,7 @@ export async function controlRig(o: RigOptions): Promise<Rig> {
     origin: TEST_ORIGIN,
     events,
     clock,
+    timeZone: o.timeZone ?? 'UTC',
   });
   if (o.poll ?? true) {
     const first = nextEvents(events, (e) => e.type === 'snapshot', refs.length);

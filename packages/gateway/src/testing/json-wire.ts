@@ -83,7 +83,12 @@ export class JsonWireLink implements GatewayLink {
   exportParameters = (packId: string) => this.read(() => this.far.exportParameters(packId));
   diffParameters = (packId: string, file: unknown) =>
     this.read(() => this.far.diffParameters(packId, wire(file)));
-  records = (packId: string) => this.read(() => this.far.records(packId));
+  readClock = (packId: string) => this.read(() => this.far.readClock(packId));
+  readRecords = (packId: string, start: number, count: number) =>
+    this.read(() => this.far.readRecords(packId, start, count));
+  exportRecords = (packId: string, max?: number) =>
+    this.read(() => this.far.exportRecords(packId, max));
+  readInverterProtocol = (packId: string) => this.read(() => this.far.readInverterProtocol(packId));
 
   subscribe(listener: EnvelopeListener): () => void {
     return this.far.subscribe((e) => {

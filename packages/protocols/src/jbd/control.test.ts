@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '@openbms/core';
 import { createSimulation, ManualClock, type Simulation } from '@openbms/simulator';
-import type { ControlOutcome, ControlStep, ReadStep } from '../types.js';
+import { jbdEeprom, jbdInFactoryMode } from '@openbms/simulator/testing';
+import type { ControlOutcome, ControlStep, ReadSession, ReadStep } from '../types.js';
+import { codeOf } from '../testing/checks.js';
+import { bytesToHex, hexToBytes } from '../util/bytes.js';
+import { encodeRequest } from './encode.js';
 import { control } from './control.js';
 import { buildFrame } from './frame.js';
 import { definition } from './index.js';
@@ -57,22 +61,127 @@ const target = (snapshot?: Reading): { address: number; snapshot?: Reading } =>
   snapshot ? { address: 0, snapshot } : { address: 0 };
 
 describe('jbd control: declared operations', () => {
-  it('has only setMos: no SOC, clock or parameter operations', () => {
+  it('has setMos and the EEPROM parameters; no SOC or clock', () => {
     expect(definition.control).toBe(control);
-    expect(Object.keys(control)).toEqual(['setMos']);
-    expect(control.readParameters).toBeUndefined();
-    expect(control.writeParameters).toBeUndefined();
-    expect(control.writableParameters).toBeUndefined();
+    expect(Object.keys(control).sort()).toEqual(
+      ['readParameters', 'setMos', 'writableParameters', 'writeParameters'].sort(),
+    );
     expect(control.setSoc).toBeUndefined();
     expect(control.setClock).toBeUndefined();
     expect(definition.capabilities).toMatchObject({
       mosControl: true,
       setSoc: false,
       setClock: false,
-      parameterRead: false,
-      parameterWrite: false,
+      parameterRead: true,
+      parameterWrite: true,
     });
-    expect(definition.parameters).toEqual([]);
+    // Every writable id is a declared rw parameter of the family.
+    const rw = definition.parameters.filter((p) => p.access === 'rw').map((p) => p.id);
+    expect([...control.writableParameters!].sort()).toEqual([...rw].sort());
+    expect(control.writableParameters).not.toContain('cell_count');
+  });
+});
+
+/** Runs a read session against the simulated device. */
+function runSession(sim: Simulation, s: ReadSession): Reading {
+  for (let step = s.next(); step; step = s.next()) s.accept(step, exchange(sim, step));
+  return s.result();
+}
+
+describe('jbd control: EEPROM parameters in factory mode', () => {
+  it('enters factory mode, reads 0x2D then 0x10..0x3F, leaves without saving', () => {
+    const sim = simulate('idle');
+    const pack = sim.packs[0]!;
+    const session = control.readParameters!(target());
+    const names: string[] = [];
+    for (let step = session.next(); step; step = session.next()) {
+      names.push(step.name);
+      // Every step after the enter carries the discard exit as its cleanup.
+      if (step.name !== 'factory_mode_enter') {
+        expect(
+          step.cleanup?.map((c) => bytesToHex(c.request)),
+          step.name,
+        ).toEqual(['dd5a01020000fffd77']);
+      }
+      session.accept(step, exchange(sim, step));
+    }
+    expect(names[0]).toBe('factory_mode_enter');
+    expect(names[1]).toBe('read_0x2d');
+    expect(names.at(-1)).toBe('factory_mode_exit_discard');
+    expect(jbdInFactoryMode(pack)).toBe(false);
+    expect(jbdEeprom(pack).exits).toEqual(['discard']);
+    const p = session.result().raw!.parameters as Record<string, number>;
+    const held = pack.parameters();
+    for (const id of control.writableParameters!) expect(p[id], id).toBeCloseTo(held[id]!, 6);
+    expect(p.cell_count).toBe(16);
+  });
+
+  it('writes: enter, write, read back, exit saving; a packed register keeps its other half', () => {
+    const sim = simulate('idle');
+    const pack = sim.packs[0]!;
+    const snapshot = runSession(sim, control.readParameters!(target()));
+    const steps = control.writeParameters!(target(snapshot), { cell_ov_l2_delay_s: 3 });
+    expect(steps.map((s) => s.name)).toEqual([
+      'factory_mode_enter',
+      'write_0x3d',
+      'read_back_0x3d',
+      'factory_mode_exit_save',
+    ]);
+    // 0x3D: byte 0 = cell UV delay (kept), byte 1 = cell OV delay.
+    const uv = pack.parameters().cell_uv_l2_delay_s!;
+    expect(bytesToHex(steps[1]!.request)).toBe(
+      bytesToHex(
+        encodeRequest({
+          command: 'write_register',
+          args: { register: 0x3d, value: (uv << 8) | 3 },
+        }),
+      ),
+    );
+    run(sim, steps);
+    expect(pack.parameters()).toMatchObject({ cell_ov_l2_delay_s: 3, cell_uv_l2_delay_s: uv });
+    expect(jbdEeprom(pack).exits).toEqual(['discard', 'save']);
+    expect(jbdInFactoryMode(pack)).toBe(false);
+  });
+
+  it('refuses what the register cannot carry, and read-only ids', () => {
+    const t = target(runSession(simulate('idle'), control.readParameters!(target())));
+    expect(codeOf(() => control.writeParameters!(t, { cell_ov_l2_delay_s: 2.5 }))).toBe(
+      'PARAM_STEP',
+    );
+    expect(codeOf(() => control.writeParameters!(t, { chg_oc_l2_recover_delay_s: 300 }))).toBe(
+      'PARAM_OUT_OF_RANGE',
+    );
+    expect(codeOf(() => control.writeParameters!(t, { cell_count: 15 }))).toBe('PARAM_UNKNOWN');
+    expect(codeOf(() => control.writeParameters!(t, { cell_ov_l3_delay_s: 2 }))).toBe(
+      'PARAM_UNKNOWN',
+    );
+    // A packed register needs the words read first.
+    expect(codeOf(() => control.writeParameters!(target(), { cell_ov_l2_delay_s: 3 }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+
+  it('turns a write that reads back differently into READBACK_MISMATCH, a refused read into COMMAND_REFUSED', () => {
+    const sim = simulate('idle');
+    const pack = sim.packs[0]!;
+    const snapshot = runSession(sim, control.readParameters!(target()));
+    const steps = control.writeParameters!(target(snapshot), { cell_ov_l2_mv: 3600 });
+    jbdEeprom(pack).faults.write = 'ignore';
+    steps[0]!.result(exchange(sim, steps[0]!));
+    steps[1]!.result(exchange(sim, steps[1]!));
+    expect(codeOf(() => steps[2]!.result(exchange(sim, steps[2]!)))).toBe('READBACK_MISMATCH');
+    jbdEeprom(pack).faults.read = 'refuse';
+    expect(codeOf(() => steps[2]!.result(exchange(sim, steps[2]!)))).toBe('COMMAND_REFUSED');
+  });
+
+  it('reads parameter numbers of the newer 0xFA block (vendor example)', () => {
+    const v = vectors.find((x) => x.id === 'jbd_fa_read_vendor_example')!;
+    const r = definition.decode(hexToBytes(v.response_hex));
+    expect(r.raw).toMatchObject({
+      param_start: 1,
+      param_values: [4000, 4150],
+      cycle_capacity_ah: 40,
+    });
   });
 });
 

@@ -3,6 +3,7 @@ import { BmsError, ensure, makeAlarm, type Alarm, type Reading } from '@openbms/
 import { ByteReader, bytesToHex } from '../util/bytes.js';
 import type { DecodeOptions } from '../types.js';
 import { checkFrame, READ, START, STATUS_OK, WRITE } from './frame.js';
+import { fieldValue, fieldsOf, registerRaw } from './eeprom.js';
 import {
   BALANCE_BITS,
   BASIC,
@@ -54,15 +55,60 @@ export function decodeReply(bytes: Uint8Array, opts: DecodeOptions = {}): Readin
       return decodeHardwareVersion(data);
     case REG.ERROR_COUNTERS:
       return decodeErrorCounters(data);
-    case REG.MOS_CONTROL:
-    case REG.FACTORY_ENTER:
-    case REG.FACTORY_EXIT:
-      return { raw: { status, register, payload_hex: bytesToHex(data.bytes) } };
-    default:
-      throw new BmsError('DECODE_UNSUPPORTED', `JBD register 0x${hex2(register)} has no decoder`, {
-        register,
-      });
+    case REG.PARAM_BLOCK:
+      return decodeParamBlock(data);
   }
+  const raw: Record<string, unknown> = { status, register, payload_hex: bytesToHex(data.bytes) };
+  // Write acknowledgements: an empty OK reply of the register written.
+  if (data.length === 0) return { raw };
+  if (fieldsOf(register).length > 0) {
+    ensure(
+      data.length === 2,
+      'FRAME_MALFORMED',
+      `JBD EEPROM register 0x${hex2(register)} reply carries ${data.length} bytes, not 2`,
+    );
+    Object.assign(raw, registerRaw(register, data.u16be(0)));
+    return { raw };
+  }
+  if (register >= 0xa0 && register <= 0xa2) {
+    // Length-prefixed ASCII; bytes after the string may be stale.
+    const n = Math.min(data.u8(0), data.length - 1);
+    raw.text = data.ascii(1, n);
+    return { raw };
+  }
+  throw new BmsError('DECODE_UNSUPPORTED', `JBD register 0x${hex2(register)} has no decoder`, {
+    register,
+  });
+}
+
+/** 0xFA: start parameter number, count, count x uint16 (numbers 0..39 = registers 0x10..). */
+function decodeParamBlock(d: ByteReader): Reading {
+  const start = d.u16be(0);
+  const count = d.u8(2);
+  const raw: Record<string, unknown> = {
+    status: 0,
+    register: REG.PARAM_BLOCK,
+    param_start: start,
+    param_count: count,
+  };
+  // A write acknowledgement repeats only the number and the count.
+  if (d.length === 3) return { raw };
+  ensure(
+    d.length === 3 + 2 * count,
+    'FRAME_MALFORMED',
+    `JBD 0xFA reply announces ${count} values in ${d.length - 3} bytes`,
+  );
+  const values = Array.from({ length: count }, (_, i) => d.u16be(3 + 2 * i));
+  raw.param_values = values;
+  values.forEach((word, i) => {
+    const n = start + i;
+    // Numbers 0..39 carry the quantities of registers 0x10..0x37 (jbd.md 7.6, uncertain).
+    if (n < 40) {
+      for (const f of fieldsOf(0x10 + n))
+        if (f.kind === 'u16' || f.kind === 'i16') raw[f.key] = fieldValue(f, word);
+    }
+  });
+  return { raw };
 }
 
 /** "YYYY-MM-DD" from the packed date word. */

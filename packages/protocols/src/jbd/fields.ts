@@ -9,6 +9,11 @@ export const REG = {
   HARDWARE_VERSION: 0x05,
   ERROR_COUNTERS: 0xaa,
   MOS_CONTROL: 0xe1,
+  USE_PASSWORD: 0x06,
+  CLEAR_PASSWORD: 0x09,
+  CONTROL: 0x0a,
+  MCU_RESET: 0xe3,
+  PARAM_BLOCK: 0xfa,
 } as const;
 
 /** Data offsets of the 0x03 basic-information record (all big-endian). */

@@ -122,10 +122,13 @@ function probeWith(header: (b1: number, b2: number) => string | undefined) {
 
 const isStart = (buf: Uint8Array, i: number): boolean => buf[i] === START;
 
+/** Error statuses (V11 doc): 0x80 no such register, 0x81 not in factory mode / password, 0x82 checksum, 0x83 pairing. */
+export const STATUS_NOT_FACTORY = 0x81;
+const isStatus = (b: number): boolean => b === STATUS_OK || (b >= STATUS_ERROR && b <= 0x83);
+
 const replyHeader = (b1: number, b2: number): string | undefined => {
   if (b1 === READ || b1 === WRITE) return 'a request (0xa5/0x5a), not a reply';
-  if (b2 !== STATUS_OK && b2 !== STATUS_ERROR)
-    return `status byte 0x${hex2(b2)} is neither 0x00 nor 0x80`;
+  if (!isStatus(b2)) return `status byte 0x${hex2(b2)} is neither 0x00 nor 0x80..0x83`;
   return undefined;
 };
 

@@ -4,6 +4,7 @@
  */
 import type { ProtocolDefinition } from '../types.js';
 import { control } from './control.js';
+import { EEPROM } from './eeprom.js';
 import { decodeReply } from './decode.js';
 import { COMMANDS, encodeRequest, parseRequest, REQUEST_EXAMPLES } from './encode.js';
 import { createReplyFramer } from './frame.js';
@@ -12,9 +13,19 @@ import { jbdReadSession } from './session.js';
 export { createReplyFramer, createRequestFramer, jbdChecksum, buildFrame } from './frame.js';
 export { decodeReply } from './decode.js';
 export { control } from './control.js';
-export { encodeRequest, parseRequest } from './encode.js';
+export { encodeRequest, parseRequest, CLEAR_PASSWORD_TEXT } from './encode.js';
+export {
+  EEPROM,
+  EEPROM_REGISTERS,
+  REG_FUNC_CONFIG,
+  fieldOfParam,
+  fieldsOf,
+  registerValues,
+  registerWord,
+  type EepromField,
+} from './eeprom.js';
 export { FACTORY_UNLOCK, FACTORY_EXIT_SAVE, FACTORY_EXIT_DISCARD } from './encode.js';
-export { START, END, READ, WRITE, STATUS_OK, STATUS_ERROR } from './frame.js';
+export { START, END, READ, WRITE, STATUS_OK, STATUS_ERROR, STATUS_NOT_FACTORY } from './frame.js';
 export {
   REG,
   BASIC,
@@ -40,8 +51,12 @@ export const definition: ProtocolDefinition = {
   },
   variants: [],
   commands: COMMANDS.map(({ id, description, kind }) => ({ id, description, kind })),
-  // EEPROM parameter registers (0x10..) are not documented in our sources.
-  parameters: [],
+  // EEPROM registers 0x10..0x3F, in factory mode (README "Control and parameters").
+  parameters: EEPROM.filter((f) => f.param).map((f) => ({
+    id: f.param!,
+    wire: `EEPROM register 0x${f.reg.toString(16)} ${f.kind === 'hi' ? 'byte 0' : f.kind === 'lo' ? 'byte 1' : f.kind === 'bit' ? `bit ${f.bit}` : f.kind === 'code' ? `bits ${f.shift! + f.bits! - 1}-${f.shift}` : f.kind} (${f.key})`,
+    access: f.readOnly ? ('r' as const) : ('rw' as const),
+  })),
   metrics: [
     'voltage_v',
     'current_a',
@@ -69,12 +84,12 @@ export const definition: ProtocolDefinition = {
     'alarms',
     'info',
   ],
-  // Only 0xE1 (MOSFETs): no SOC, clock or parameter writes (README "Control and parameters").
+  // 0xE1 (MOSFETs) and the EEPROM parameters; no SOC or clock (README "Control and parameters").
   capabilities: {
     mosControl: true,
     setSoc: false,
-    parameterRead: false,
-    parameterWrite: false,
+    parameterRead: true,
+    parameterWrite: true,
     setClock: false,
     records: false,
     multiDrop: false,

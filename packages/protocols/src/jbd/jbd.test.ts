@@ -29,6 +29,10 @@ const NO_NTC = vec('jbd_03_sp25s003_16s_no_ntc');
 const ERRCOUNT = vec('jbd_aa_error_counters');
 const MOS_ACK = vec('jbd_e1_mos_write_ack');
 
+/** A request frame (direction byte, register, data) with its checksum. */
+const buildRequest = (dir: number, register: number, data: number[] = []): Uint8Array =>
+  buildFrame(dir, register, data);
+
 /** The data bytes of a reply frame. */
 const dataOf = (frame: Uint8Array): number[] => Array.from(frame.subarray(4, frame.length - 3));
 
@@ -220,7 +224,8 @@ describe('jbd decode other registers', () => {
     const badSum = CELLS_4S.slice();
     badSum[5] = badSum[5]! ^ 1;
     expect(codeOf(() => definition.decode(badSum))).toBe('FRAME_CHECKSUM');
-    expect(codeOf(() => definition.decode(buildFrame(0x20, 0x00, [0, 1])))).toBe(
+    // 0x20 is an EEPROM register now (pack over-voltage); 0x60 has no decoder.
+    expect(codeOf(() => definition.decode(buildFrame(0x60, 0x00, [0, 1])))).toBe(
       'DECODE_UNSUPPORTED',
     );
     expect(codeOf(() => definition.decode(hexToBytes('dda50300fffd77')))).toBe('FRAME_MALFORMED');
@@ -349,8 +354,9 @@ describe('jbd requests', () => {
     expect(
       codeOf(() => definition.encode({ command: 'mos_control', args: { charge: true } })),
     ).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => definition.parseRequest(hexToBytes('dda51000fff077')))).toBe(
-      'COMMAND_UNSUPPORTED',
+    // A read with data (other than 0xFA's number and count) is not a request.
+    expect(codeOf(() => definition.parseRequest(buildRequest(0xa5, 0x10, [1])))).toBe(
+      'FRAME_MALFORMED',
     );
     expect(codeOf(() => definition.parseRequest(hexToBytes('dd5ae1020004ff1977')))).toBe(
       'FRAME_MALFORMED',

@@ -8,7 +8,7 @@
  */
 import { BmsError, ensure } from '@openbms/core';
 import { crc16Modbus } from '../util/checksum.js';
-import { createFramer, type Probe } from '../util/framer.js';
+import { createFramer, type FrameRule, type Probe } from '../util/framer.js';
 import type { Framer } from '../types.js';
 
 export const FC = {
@@ -90,10 +90,12 @@ export function encodeModbusRequest(r: ModbusRequest): Uint8Array {
     case FC.READ_HOLDING:
     case FC.READ_INPUT: {
       const count = checkU16('register count', r.count);
+      // Bits (coils, discrete inputs) travel packed: up to 2000 in one read (spec 6.1/6.2).
+      const max = r.fn === FC.READ_COILS || r.fn === FC.READ_DISCRETE ? 2000 : 125;
       ensure(
-        count >= 1 && count <= 125,
+        count >= 1 && count <= max,
         'INVALID_ARGUMENT',
-        `register count must be 1..125 (got ${count})`,
+        `${max === 125 ? 'register' : 'coil'} count must be 1..${max} (got ${count})`,
       );
       return withCrc([r.unit, r.fn, ...u16(start), ...u16(count)]);
     }
@@ -154,14 +156,17 @@ function replyLength(buf: Uint8Array, i: number, end: number): number | 'bad' | 
   return 'bad';
 }
 
-/** Framer for a Modbus RTU stream; `direction` says which side's frames are expected. */
-export function createModbusFramer(
+/**
+ * The framing rule of a Modbus RTU stream (length rule + CRC), for createFramer or for a
+ * family that frames Modbus and another envelope on one link (Seplos V2/V3).
+ */
+export function modbusFrameRule(
   direction: 'reply' | 'request' = 'reply',
   opts: { units?: readonly number[] } = {},
-): Framer {
+): FrameRule {
   const lengthOf = direction === 'reply' ? replyLength : requestLength;
   const units = opts.units ? new Set(opts.units) : undefined;
-  return createFramer({
+  return {
     maxLength: 256,
     isStart: (buf, i) => (units ? units.has(buf[i]!) : true),
     probe(buf, start, end): Probe {
@@ -175,7 +180,15 @@ export function createModbusFramer(
         return { kind: 'reject', code: 'FRAME_CHECKSUM', reason: 'Modbus CRC mismatch' };
       return { kind: 'frame', length: len };
     },
-  });
+  };
+}
+
+/** Framer for a Modbus RTU stream; `direction` says which side's frames are expected. */
+export function createModbusFramer(
+  direction: 'reply' | 'request' = 'reply',
+  opts: { units?: readonly number[] } = {},
+): Framer {
+  return createFramer(modbusFrameRule(direction, opts));
 }
 
 /** Validates (length, CRC) and decodes one Modbus reply frame. */

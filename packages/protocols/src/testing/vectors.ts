@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { isMetric, type Reading } from '@openbms/core';
 import type { DecodeOptions, ProtocolDefinition } from '../types.js';
 import { hexToBytes } from '../util/bytes.js';
+import { encodeModbusRequest } from '../modbus-rtu/codec.js';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,7 +63,7 @@ const RAW_OVERRIDES: Record<string, readonly string[]> = { 'daly-modbus': ['powe
 /** Where a vector key's value is found in a Reading: [location label, value]. */
 export function lookup(r: Reading, key: string, family?: string): [string, unknown] {
   if (family && RAW_OVERRIDES[family]?.includes(key)) return [`raw.${key}`, r.raw?.[key]];
-  const mod = /^module(\d+)_(.+)$/.exec(key);
+  const mod = /^(?:module|pack)(\d+)_(.+)$/.exec(key);
   if (mod && key !== 'module_count') {
     const pack = r.packs?.[Number(mod[1]) - 1];
     if (!pack) return [`packs[${Number(mod[1]) - 1}]`, undefined];
@@ -122,6 +123,21 @@ export function vectorOptions(v: Vector): DecodeOptions {
     // Pylontech: the short form [CID2] or [CID2, INFO] of the request a reply answers.
     const info = v.context.request_info_hex;
     opts.request = hexToBytes(v.context.request_cid2 + (typeof info === 'string' ? info : ''));
+  } else if (
+    typeof v.context?.start_register === 'string' &&
+    typeof v.context.function === 'number'
+  ) {
+    // Modbus: the request a reply answers, rebuilt from the context (unit = the reply's).
+    const unit = hexToBytes(v.response_hex)[0] ?? 0;
+    const count = v.context.register_count ?? v.context.coil_count;
+    if (typeof count === 'number') {
+      opts.request = encodeModbusRequest({
+        unit,
+        fn: v.context.function,
+        start: parseInt(v.context.start_register, 16),
+        count,
+      });
+    }
   }
   if (v.variant) opts.variant = v.variant;
   if (typeof v.context?.cell_count === 'number') opts.cells = v.context.cell_count;

@@ -1,9 +1,10 @@
 /**
  * Safe control: capabilities, parameters (read, write with dry run, export, diff of a file),
- * commands (MOSFETs, SOC, clock, restore defaults, restart, factory reset), on-board records
- * and the command statuses. Registered only when a gateway runs control commands. The policy
- * finds the pack among the gateways the caller may see (another organisation's pack: 404) and
- * checks the role in its organisation; reads go through the gateway's link, changes as
+ * commands (MOSFETs, SOC, clock, inverter protocol, calibration, restore defaults or the saved
+ * profile, restart, shut-down, factory reset), the BMS clock, on-board records (read in pages,
+ * CSV, erase) and the command statuses. Registered only when a gateway runs control commands.
+ * The policy finds the pack among the gateways the caller may see (another organisation's pack:
+ * 404) and checks the role in its organisation; reads go through the gateway's link, changes as
  * commands with a transaction id and the principal (commands.ts). The gateway's own control
  * service validates, sends, reads back and audits; these routes translate HTTP and nothing else.
  */
@@ -19,12 +20,22 @@ import { sendCommand } from '../commands.js';
 import type { ServerContext } from '../context.js';
 import type {
   ControlCapabilities,
+  ControlClockView,
   ControlCommandStatus,
+  ControlInverterProtocolView,
   ControlParameterDiff,
+  ControlRecordsPage,
 } from '../gateway-api.js';
 import {
+  calibrateBody,
   capabilitiesSchema,
   clockBody,
+  clockViewSchema,
+  inverterBody,
+  inverterViewSchema,
+  recordsClearBody,
+  recordsExportQuery,
+  recordsQuery,
   commandSchema,
   confirmBody,
   diffBody,
@@ -42,7 +53,10 @@ import {
   writeBody,
   writeResultSchema,
   type Capabilities,
+  type ClockView,
   type CommandOutcome,
+  type InverterView,
+  type RecordsPageView,
   type CommandView,
   type ParamDiff,
   type WriteResult,
@@ -104,6 +118,29 @@ const capabilitiesView = (c: ControlCapabilities): Capabilities => ({
     max_discharge_c: c.limits.maxDischargeC,
   },
   operations: c.operations,
+  ...(c.variant !== undefined ? { variant: c.variant } : {}),
+  unverified: c.unverified,
+  allow_unverified: c.allowUnverified,
+  ...(c.inverterProtocols
+    ? {
+        inverter_protocols: {
+          ...(c.inverterProtocols.can ? { can: [...c.inverterProtocols.can] } : {}),
+          ...(c.inverterProtocols.rs485 ? { rs485: [...c.inverterProtocols.rs485] } : {}),
+          ...(c.inverterProtocols.auto !== undefined ? { auto: c.inverterProtocols.auto } : {}),
+        },
+      }
+    : {}),
+  calibrations: c.calibrations.map(({ takesValue, ...x }) => ({ ...x, takes_value: takesValue })),
+  ...(c.records
+    ? {
+        records: {
+          kinds: c.records.kinds.filter(
+            (k): k is 'data' | 'alarm' => k === 'data' || k === 'alarm',
+          ),
+          per_read: c.records.perRead,
+        },
+      }
+    : {}),
   parameters: c.parameters.map(({ safeMin, safeMax, ...p }) => ({
     ...p,
     ...(safeMin !== undefined ? { safe_min: safeMin } : {}),
@@ -131,9 +168,31 @@ const diffView = (d: ControlParameterDiff): ParamDiff => ({
   changed: d.changed.map((c) => ({ ...c, current: c.current ?? null })),
 });
 
-/** A file name for the export, from the pack id (`home/bus1/1` -> `home-bus1-1`). */
-const fileName = (packId: string): string =>
-  `${packId.replace(/[^A-Za-z0-9_.-]+/g, '-')}-parameters.json`;
+const clockView = (c: ControlClockView): ClockView => ({
+  bms_time: c.bmsTime,
+  ms: Math.round(c.ms),
+  drift_ms: Math.round(c.driftMs),
+  time_zone: c.timeZone,
+});
+
+const recordsView = (r: ControlRecordsPage): RecordsPageView => ({
+  records: r.records,
+  next: r.next,
+  time_zone: r.timeZone,
+});
+
+const inverterView = (v: ControlInverterProtocolView): InverterView => ({
+  setting: { ...v.setting },
+  list: {
+    ...(v.list.can ? { can: [...v.list.can] } : {}),
+    ...(v.list.rs485 ? { rs485: [...v.list.rs485] } : {}),
+    ...(v.list.auto !== undefined ? { auto: v.list.auto } : {}),
+  },
+});
+
+/** A file name for an export, from the pack id (`home/bus1/1` -> `home-bus1-1`). */
+const fileName = (packId: string, what = 'parameters.json'): string =>
+  `${packId.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${what}`;
 
 // ---------------------------------------------------------------- routes
 
@@ -158,7 +217,12 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const confirmRoute = (
     path: string,
     summary: string,
-    op: 'parameters.restore_defaults' | 'pack.restart' | 'pack.factory_reset',
+    op:
+      | 'parameters.restore_defaults'
+      | 'parameters.restore_profile'
+      | 'pack.restart'
+      | 'pack.shutdown'
+      | 'pack.factory_reset',
   ): void => {
     app.post<Id & { Body: { confirm: string } }>(
       `/packs/:id/commands/${path}`,
@@ -329,20 +393,150 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
   confirmRoute('restart', 'Restarts the BMS (confirmed)', 'pack.restart');
   confirmRoute('factory-reset', 'Factory-resets the BMS (confirmed)', 'pack.factory_reset');
 
+  confirmRoute('shutdown', 'Shuts the BMS down / puts it to sleep (confirmed)', 'pack.shutdown');
+  confirmRoute(
+    'restore-profile',
+    "Writes the pack's saved profile (its last parameter export) back (confirmed)",
+    'parameters.restore_profile',
+  );
+
   app.get<Id>(
+    '/packs/:id/clock',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'Reads the BMS clock now, with its drift from the gateway time',
+        tags,
+        params: packIdParams,
+        response: { 200: clockViewSchema, ...controlErrors(409, 501, 503, 504) },
+      },
+    },
+    async (req) => clockView(await (await gatewayOf(req, 'viewer')).readClock(req.params.id)),
+  );
+
+  app.get<Id & { Querystring: { start?: number; count?: number } }>(
     '/packs/:id/records',
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'On-board data and alarm records (seed 004)',
+        summary: 'One page of on-board data and alarm records (seed 004), newest first',
         description:
-          "No supported family's public protocol exposes them: always 501 CAPABILITY_MISSING.",
+          'Reads `count` records from position `start` (0 = newest) from the device now. Read ' +
+          'page after page with `next`; stop whenever (seed 004 "stop"). 501 when the family keeps none.',
         tags,
         params: packIdParams,
-        response: { 200: recordsSchema, ...controlErrors(501) },
+        querystring: recordsQuery,
+        response: { 200: recordsSchema, ...controlErrors(409, 501, 503, 504) },
       },
     },
-    async (req) => (await gatewayOf(req, 'viewer')).records(req.params.id),
+    async (req) =>
+      recordsView(
+        await (
+          await gatewayOf(req, 'viewer')
+        ).readRecords(req.params.id, req.query.start ?? 0, req.query.count ?? 10),
+      ),
+  );
+
+  app.get<Id & { Querystring: { max?: number } }>(
+    '/packs/:id/records/export',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'On-board records as CSV (read from the device now, newest first)',
+        tags,
+        params: packIdParams,
+        querystring: recordsExportQuery,
+        produces: ['text/csv'],
+        response: {
+          200: { type: 'string', description: 'RFC 4180 CSV, one row per record.' },
+          ...controlErrors(409, 501, 503, 504),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { csv } = await (
+        await gatewayOf(req, 'viewer')
+      ).exportRecords(req.params.id, req.query.max ?? 500);
+      void reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="${fileName(req.params.id, 'records.csv')}"`,
+        );
+      return csv;
+    },
+  );
+
+  app.post<Id & { Body: { kind: 'data' | 'alarm' | 'all'; confirm: string } }>(
+    '/packs/:id/commands/records-clear',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: "Erases the device's on-board records of one kind (confirmed)",
+        tags,
+        params: packIdParams,
+        body: recordsClearBody,
+        response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
+      },
+    },
+    async (req) =>
+      outcomeView(
+        await command(req, 'records.clear', { kind: req.body.kind, confirm: req.body.confirm }),
+      ),
+  );
+
+  app.get<Id>(
+    '/packs/:id/inverter-protocol',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'The inverter protocols selected now, with the list the family offers',
+        tags,
+        params: packIdParams,
+        response: { 200: inverterViewSchema, ...controlErrors(409, 501, 503, 504) },
+      },
+    },
+    async (req) =>
+      inverterView(await (await gatewayOf(req, 'viewer')).readInverterProtocol(req.params.id)),
+  );
+
+  app.post<Id & { Body: { can?: number; rs485?: number; mode?: 'auto' | 'manual' } }>(
+    '/packs/:id/commands/inverter-protocol',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Selects inverter protocols (seed 002 §2.5): checked against the list, read back',
+        tags,
+        params: packIdParams,
+        body: inverterBody,
+        response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
+      },
+    },
+    async (req) => outcomeView(await command(req, 'inverter_protocol.set', req.body)),
+  );
+
+  app.post<Id & { Body: { kind: string; value?: number } }>(
+    '/packs/:id/commands/calibrate',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Calibrates a measurement or counter (seed 002 §2.4); the pack is read after',
+        tags,
+        params: packIdParams,
+        body: calibrateBody,
+        response: { 200: outcomeSchema, ...controlErrors(...DEVICE) },
+      },
+    },
+    async (req) =>
+      outcomeView(
+        await command(
+          req,
+          'calibrate',
+          req.body.value !== undefined
+            ? { kind: req.body.kind, value: req.body.value }
+            : { kind: req.body.kind },
+        ),
+      ),
   );
 
   app.get<{ Querystring: { pack?: string } }>(

@@ -44,9 +44,16 @@ export function differences(read: Reading, truth: Reading, metrics: readonly str
     out.push(`cell_mv: ${cells.length} cells, true ${truth.cell_mv!.length}`);
   else cells.forEach((v, i) => near(`cell_mv[${i}]`, v, truth.cell_mv![i], 1));
   if (read.temps_c) {
-    // Pylontech reports its board sensor first (the family's documented order).
+    // Pylontech reports its board sensor first (the family's documented order); PACE its
+    // MOSFET and ambient sensors after the cells' (compared as mos_temp_c / env_temp_c).
+    const n = truth.temps_c!.length;
     const temps =
-      read.temps_c.length === truth.temps_c!.length + 1 ? read.temps_c.slice(1) : read.temps_c;
+      read.temps_c.length === n + 1
+        ? read.temps_c.slice(1)
+        : read.temps_c.length === n + 2 && read.env_temp_c !== undefined
+          ? read.temps_c.slice(0, n)
+          : read.temps_c;
+    if (read.env_temp_c !== undefined) near('env_temp_c', read.env_temp_c, truth.env_temp_c, 1);
     if (temps.length !== truth.temps_c!.length)
       out.push(`temps_c: ${temps.length} sensors, true ${truth.temps_c!.length}`);
     else temps.forEach((v, i) => near(`temps_c[${i}]`, v, truth.temps_c![i], 1));

@@ -219,4 +219,14 @@ export class FakePack implements SimPackApi {
     this.charge_mos = true;
     this.discharge_mos = true;
   }
+  calibrate(kind: string, value: number): CommandResult {
+    if (kind === 'soc') return this.setSoc(value);
+    return { ok: false, reason: `the fake pack cannot calibrate ${kind}` };
+  }
+  shutdown(): CommandResult {
+    return { ok: true };
+  }
+  asleep(): boolean {
+    return false;
+  }
 }

@@ -199,6 +199,19 @@ describe('parallel systems', () => {
     expect(s!.totals.online).toBe(1);
   });
 
+  it('elects the lowest address of a PACE rack as its master (the pack addressed 1)', () => {
+    const pace = packRows(
+      [pack('d/rack/3', 3, { current_a: 1 }), pack('d/rack/1', 1, { current_a: 1 })],
+      [],
+    );
+    const [s] = parallelSystems(
+      [{ ...buses[0]!, protocol: 'pace', packs: ['d/rack/3', 'd/rack/1'] }],
+      [],
+      pace,
+    );
+    expect(s!.master).toBe('d/rack/1');
+  });
+
   it('elects no master for protocols without address-based election', () => {
     const [s] = parallelSystems([{ ...buses[0]!, protocol: 'jk' }], [], rows);
     expect(s!.master).toBeUndefined();

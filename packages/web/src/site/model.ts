@@ -303,11 +303,15 @@ export function sortRows(rows: readonly PackRow[], k: SortKey, dir: SortDir): Pa
 
 /* Parallel systems and the site --------------------------------------------------------- */
 
-const PYLONTECH_FAMILY = new Set(['pylontech', 'pylontech-rs485', 'pylon']);
+/**
+ * Families whose parallel packs have a master set by address: Pylontech (the battery at ADR 2,
+ * slaves above it) and PACE (pace.md: the pack addressed 1 masters the link bus).
+ */
+const MASTER_BY_ADDRESS = new Set(['pylontech', 'pylontech-rs485', 'pylon', 'pace']);
 
 /** Whether packs of this protocol elect their master by the lowest address. */
 export const hasMasterByAddress = (protocol: string): boolean =>
-  PYLONTECH_FAMILY.has(protocol.toLowerCase());
+  MASTER_BY_ADDRESS.has(protocol.toLowerCase());
 
 export interface Totals {
   packs: number;

@@ -43,6 +43,15 @@ export interface MqttControl {
     user: string,
   ): Promise<unknown>;
   setSoc(packId: string, pct: number, user: string): Promise<unknown>;
+  /**
+   * What the pack's family can do: discovery offers a MOS switch or a SOC number only where
+   * the family has the command (and the pack may send it: not behind the unverified switch).
+   */
+  capabilities?(packId: string): {
+    operations: Record<string, boolean>;
+    unverified: Record<string, string>;
+    allowUnverified: boolean;
+  };
 }
 
 export interface MqttIntegrationOptions {
@@ -389,6 +398,27 @@ export class MqttIntegration {
     this.pubIndex();
   }
 
+  /** The discovery context of one pack: its commands only where its family has them. */
+  private packCtx(packId: string): DiscoveryContext {
+    const caps = (() => {
+      try {
+        return this.o.control?.capabilities?.(packId);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (!caps) return this.ctx;
+    const can = (op: string): boolean =>
+      caps.operations[op] === true && (caps.unverified[op] === undefined || caps.allowUnverified);
+    return {
+      ...this.ctx,
+      commands: {
+        mos: this.ctx.commands.mos && can('set_mos'),
+        soc: this.ctx.commands.soc && can('set_soc'),
+      },
+    };
+  }
+
   private discoverPack(p: PackStatus, state: Record<string, unknown>): void {
     const info = this.info.get(p.id) ?? p.snapshot?.info;
     const sig = JSON.stringify([
@@ -401,7 +431,7 @@ export class MqttIntegration {
     ]);
     if (this.signature.get(p.id) === sig) return;
     this.signature.set(p.id, sig);
-    this.sendOwned(p.id, packDiscovery(p, state, info, this.ctx));
+    this.sendOwned(p.id, packDiscovery(p, state, info, this.packCtx(p.id)));
     this.pubIndex();
   }
 

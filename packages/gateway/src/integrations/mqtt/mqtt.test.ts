@@ -312,6 +312,61 @@ describe('entities of removed packs', () => {
   });
 });
 
+describe('entities of commands a family does not have', () => {
+  it('offers a MOS switch and a SOC number only where the family has the command and may send it', async () => {
+    const { base, prefix } = namespace();
+    const watch = await Watcher.open([`${prefix}/#`]);
+    const cfg = parseMqttConfig({
+      url: BROKER,
+      base_topic: base,
+      homeassistant: { discovery_prefix: prefix },
+      commands: { enabled: true, mos: true, soc: true },
+    });
+    const withMos = (id: string): PackStatus => {
+      const p = fakePack(id);
+      p.snapshot = { ...p.snapshot, charge_mos: true, discharge_mos: true };
+      return p;
+    };
+    const packs = [withMos('s/b/1'), withMos('s/b/2')];
+    // Pack 1: a family without MOS or SOC commands (Pylontech); pack 2: MOS, and SOC behind
+    // the unverified switch that is off (PACE).
+    const caps: Record<
+      string,
+      { operations: Record<string, boolean>; unverified: Record<string, string> }
+    > = {
+      's/b/1': { operations: { set_mos: false, set_soc: false }, unverified: {} },
+      's/b/2': {
+        operations: { set_mos: true, set_soc: true },
+        unverified: { set_soc: 'one document' },
+      },
+    };
+    const control = {
+      setMos: () => Promise.resolve(undefined),
+      setSoc: () => Promise.resolve(undefined),
+      capabilities: (id: string) => ({ ...caps[id]!, allowUnverified: false }),
+    };
+    const m = new MqttIntegration({
+      config: cfg,
+      events: new EventBus(),
+      packs: () => packs,
+      control,
+    });
+    m.start();
+    const n1 = `${base}_s_b_1`;
+    const n2 = `${base}_s_b_2`;
+    await watch.on(`${prefix}/binary_sensor/${n1}/charge_mos/config`, (p) => p !== '');
+    await watch.on(`${prefix}/switch/${n2}/charge_mos/config`, (p) => p !== '');
+    await watch.on(`${prefix}/sensor/${n2}/soc_pct/config`, (p) => p !== '');
+    const topics = new Set(watch.seen.filter((x) => x.payload !== '').map((x) => x.topic));
+    expect(topics.has(`${prefix}/switch/${n1}/charge_mos/config`)).toBe(false);
+    expect(topics.has(`${prefix}/number/${n1}/set_soc/config`)).toBe(false);
+    expect(topics.has(`${prefix}/number/${n2}/set_soc/config`)).toBe(false);
+    await m.stop();
+    await watch.clear(new Set(watch.seen.map((x) => x.topic)));
+    await watch.close();
+  });
+});
+
 describe('last will', () => {
   it('goes offline (retained) when the process is killed', async () => {
     const { base, prefix } = namespace();

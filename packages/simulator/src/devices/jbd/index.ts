@@ -14,17 +14,19 @@ import {
   REG,
   START,
   STATUS_ERROR,
+  STATUS_NOT_FACTORY,
   STATUS_OK,
   WRITE,
 } from '@openbms/protocols/jbd';
+import type { Request } from '@openbms/protocols';
+import { eepromOf, readWord, save, SIM_REGISTERS } from './eeprom.js';
 import type { BusView, DeviceProtocol, SimPackApi } from '../../types.js';
 import { basicInfo, cellVoltages, errorCounters, hardwareVersion } from './records.js';
 
-/** Firmware state the pack model does not hold: 0xE1 locks and the factory-mode flag. */
+/** Firmware state the pack model does not hold: the 0xE1 locks (the EEPROM: eeprom.ts). */
 interface JbdState {
   chargeLock: boolean;
   dischargeLock: boolean;
-  factoryMode: boolean;
 }
 
 const states = new WeakMap<SimPackApi, JbdState>();
@@ -32,7 +34,7 @@ const states = new WeakMap<SimPackApi, JbdState>();
 function stateOf(pack: SimPackApi): JbdState {
   let s = states.get(pack);
   if (!s) {
-    s = { chargeLock: false, dischargeLock: false, factoryMode: false };
+    s = { chargeLock: false, dischargeLock: false };
     states.set(pack, s);
   }
   return s;
@@ -40,7 +42,76 @@ function stateOf(pack: SimPackApi): JbdState {
 
 /** True when the factory (parameter) mode was entered with 0x00 and not left yet. */
 export function inFactoryMode(pack: SimPackApi): boolean {
-  return stateOf(pack).factoryMode;
+  return eepromOf(pack).factoryMode;
+}
+
+/** JBD's factory settings beyond the generic ones: the capacity model and the AFE levels. */
+export function jbdDefaults(
+  base: Record<string, number>,
+  pack: { chemistry: 'lfp' | 'nmc'; cells: number; capacityAh: number },
+): Record<string, number> {
+  const lfp = pack.chemistry === 'lfp';
+  return {
+    ...base,
+    cycle_capacity_ah: pack.capacityAh,
+    cell_full_mv: lfp ? 3600 : 4150,
+    cell_empty_mv: lfp ? 2500 : 3000,
+    balance_charge_only: 0,
+    // The AFE's secondary (hardware) cell protection, level 3.
+    cell_ov_l3_mv: lfp ? 3700 : 4250,
+    cell_uv_l3_mv: lfp ? 2000 : 2500,
+    cell_ov_l3_delay_s: 2,
+    cell_uv_l3_delay_s: 4,
+  };
+}
+
+const refuseWith = (register: number, status: number): Uint8Array => buildFrame(register, status);
+
+/** EEPROM reads and writes: factory mode only (status 0x81 outside), a session's writes pending. */
+function eeprom(req: Request, pack: SimPackApi): Uint8Array | undefined {
+  const st = eepromOf(pack);
+  const register = Number(req.args?.register);
+  if (!SIM_REGISTERS.has(register)) return refuseWith(register, STATUS_ERROR);
+  if (!st.factoryMode) return refuseWith(register, STATUS_NOT_FACTORY);
+  if (req.command === 'read_register') {
+    const fault = st.pending.has(register)
+      ? (st.faults.readBack ?? st.faults.read)
+      : st.faults.read;
+    if (fault === 'silent') return undefined;
+    if (fault === 'refuse') return refuseWith(register, STATUS_ERROR);
+    const word = readWord(pack, register)!;
+    return buildFrame(register, STATUS_OK, [word >> 8, word & 0xff]);
+  }
+  if (st.faults.write === 'silent') return undefined;
+  if (st.faults.write === 'refuse') return refuseWith(register, STATUS_ERROR);
+  // The cell count is fixed by the hardware: acknowledged, not stored (reads back unchanged).
+  if (st.faults.write !== 'ignore' && register !== 0x2f) {
+    st.pending.set(register, Number(req.args?.value) & 0xffff);
+  }
+  return ack(register);
+}
+
+function enter(pack: SimPackApi): Uint8Array | undefined {
+  const st = eepromOf(pack);
+  if (st.faults.enter && (st.faults.enterSkip ?? 0) > 0) st.faults.enterSkip!--;
+  else if (st.faults.enter === 'silent') return undefined;
+  else if (st.faults.enter === 'refuse') return refuseWith(REG.FACTORY_ENTER, STATUS_ERROR);
+  st.factoryMode = true;
+  st.pending.clear();
+  return ack(REG.FACTORY_ENTER);
+}
+
+function exit(pack: SimPackApi, saveIt: boolean): Uint8Array | undefined {
+  const st = eepromOf(pack);
+  if (saveIt && st.faults.exitSave === 'silent') return undefined;
+  if (saveIt && st.faults.exitSave === 'refuse') return refuseWith(REG.FACTORY_EXIT, STATUS_ERROR);
+  let refused = false;
+  if (saveIt && st.factoryMode) refused = !save(pack).ok;
+  st.exits.push(saveIt ? (refused ? 'save_refused' : 'save') : 'discard');
+  st.factoryMode = false;
+  st.pending.clear();
+  // A set the firmware will not take: nothing is stored and the BMS says so.
+  return refused ? refuseWith(REG.FACTORY_EXIT, STATUS_ERROR) : ack(REG.FACTORY_EXIT);
 }
 
 const ack = (register: number): Uint8Array => buildFrame(register, STATUS_OK);
@@ -95,12 +166,12 @@ function reply(request: Uint8Array, pack: SimPackApi): Uint8Array | undefined {
     case 'mos_control':
       return mosControl(pack, req.args?.charge === true, req.args?.discharge === true);
     case 'factory_mode_enter':
-      st.factoryMode = true;
-      return ack(REG.FACTORY_ENTER);
+      return enter(pack);
     case 'factory_mode_exit':
-      // No EEPROM register is simulated, so "save" has nothing to write.
-      st.factoryMode = false;
-      return ack(REG.FACTORY_EXIT);
+      return exit(pack, req.args?.save === true);
+    case 'read_register':
+    case 'write_register':
+      return eeprom(req, pack);
     default:
       throw new BmsError('COMMAND_UNSUPPORTED', `JBD device does not handle ${req.command}`);
   }
@@ -121,6 +192,9 @@ export const device: DeviceProtocol = {
     // Link indexes: JBD frames carry no address, each pack has its own link.
     return Array.from({ length: n }, (_, i) => i);
   },
+  factoryDefaults: jbdDefaults,
+  // The BMS has only the parameters its protocol carries (no invisible level-1 set).
+  ownParameters: true,
   handle(request: Uint8Array, pack: SimPackApi, _bus: BusView): Uint8Array | undefined {
     try {
       return reply(request, pack);

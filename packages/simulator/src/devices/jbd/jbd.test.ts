@@ -234,7 +234,7 @@ describe('jbd device: odd input', () => {
 
   it('answers unknown registers with status 0x80 and ignores broken frames', () => {
     for (const req of [
-      buildFrame(0xa5, 0x10), // EEPROM register: not simulated
+      buildFrame(0xa5, 0x60), // a register the board does not have
       buildFrame(0xa5, 0x03, [1]), // read with data
       buildFrame(0x5a, 0xe1, [0x00, 0x07]), // bad MOS bits
       buildFrame(0x5a, 0x00, [0x12, 0x34]), // wrong unlock word
@@ -245,6 +245,8 @@ describe('jbd device: odd input', () => {
       expect(rep![1]).toBe(req[2]);
       expect(rep![2]).toBe(0x80);
     }
+    // An EEPROM register outside factory mode: 0x81, as the V1.3 capture shows.
+    expect(tryHandle(buildFrame(0xa5, 0x24))![2]).toBe(0x81);
     const bad = encodeRequest({ command: 'read_basic_info' });
     bad[5] = bad[5]! ^ 1;
     expect(tryHandle(bad)).toBeUndefined();

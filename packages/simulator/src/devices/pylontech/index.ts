@@ -57,7 +57,8 @@ function probeRequest(buf: Uint8Array, start: number, end: number): Probe {
   return { kind: 'more' };
 }
 
-function createRequestFramer(): Framer {
+/** The request framer of the Pylontech envelope (PACE and Seplos V2 packs share it). */
+export function createRequestFramer(): Framer {
   return createFramer({
     maxLength: MAX_FRAME_CHARS,
     isStart: (buf, i) => buf[i] === SOI,

@@ -117,9 +117,13 @@ export function readHeader(
 /**
  * Checks a request as the pack's firmware does, in order: envelope (not a frame: BmsError
  * FRAME_MALFORMED, the pack stays silent), LCHKSUM (RTN 0x03), length and hex (RTN 0x05),
- * CHKSUM (RTN 0x02), CID1 (RTN 0x04). VER is not checked: packs ignore it.
+ * CHKSUM (RTN 0x02), CID1 (RTN 0x04; `cid1s`: the device types the pack answers). VER is not
+ * checked: packs ignore it.
  */
-export function readRequest(bytes: Uint8Array): PylonRequest {
+export function readRequest(
+  bytes: Uint8Array,
+  cid1s: readonly number[] = [CID1_BATTERY],
+): PylonRequest {
   const h = readHeader(bytes);
   if (!h) throw new BmsError('FRAME_MALFORMED', 'not a Pylontech frame ("~" hex header ... CR)');
   const hi = hexByteAt(bytes, 9);
@@ -146,7 +150,7 @@ export function readRequest(bytes: Uint8Array): PylonRequest {
   if (((chkHi << 8) | chkLo) !== frameChecksum(bytes, 1, end)) {
     throw new RtnError(RTN.CHKSUM, 'CHKSUM mismatch');
   }
-  if (h.cid1 !== CID1_BATTERY) {
+  if (!cid1s.includes(h.cid1)) {
     throw new RtnError(RTN.CID2, `CID1 0x${h.cid1.toString(16)} is not battery data (0x46)`);
   }
   return { ...h, info };

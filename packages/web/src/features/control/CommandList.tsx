@@ -51,7 +51,10 @@ export function CommandList(props: {
                 >
                   <td className="nowrap">{fmt.dateTime(c.at)}</td>
                   <td className="nowrap">
-                    {t(`actions.${c.action.replace(/\./g, '_')}`, { defaultValue: c.action })}
+                    {t(
+                      `actions.${c.action.startsWith('calibrate.') ? 'calibrate' : c.action.replace(/\./g, '_')}`,
+                      { defaultValue: c.action },
+                    )}
                   </td>
                   <td>{c.user}</td>
                   <td>

@@ -1,8 +1,10 @@
 /**
- * The Control tab (seeds 003/004): charge and discharge MOSFETs with the interlock's refusal
- * in words, SOC, BMS clock, restart and factory reset — each behind a confirmation naming
- * the pack — and the last commands with their status. What the family's protocol lacks is
- * disabled with the reason; viewers see everything and send nothing.
+ * The Control tab (seeds 002/003/004): charge and discharge MOSFETs with the interlock's
+ * refusal in words, SOC, the BMS clock (read and set), calibration, restart, shut-down and
+ * factory reset — each behind a confirmation naming the pack — and the last commands with
+ * their status. What the family's protocol lacks is disabled with the reason, and so is what
+ * rests on a single document while the pack's config does not allow unverified commands;
+ * viewers see everything and send nothing.
  */
 import { socBody, type Capabilities, type CommandOutcome } from '@openbms/contract/api';
 import { useState, type ReactNode } from 'react';
@@ -14,6 +16,8 @@ import { useFmt } from '../../i18n/format';
 import { Badge, Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';
 import { parseInput } from '../../ui/input';
+import { CalibrationCard } from './CalibrationCard';
+import { ClockCard } from './ClockCard';
 import { CommandList } from './CommandList';
 import './control.css';
 
@@ -61,13 +65,18 @@ export default function ControlTab(props: TabProps): ReactNode {
   const operator = can('operator');
   const snap = pack.snapshot;
 
-  /** Why a control is disabled (unsupported by the family, or the role), or undefined. */
+  /**
+   * Why a control is disabled (unsupported by the family, the role, or a command resting on
+   * one document while the pack does not allow those), or undefined.
+   */
   const why = (op: string): string | undefined =>
     !ops[op]
       ? t('notSupported', { protocol: c.protocol })
       : !operator
         ? t('needsOperator')
-        : undefined;
+        : c.unverified[op] !== undefined && !c.allow_unverified
+          ? t('unverified', { why: c.unverified[op] })
+          : undefined;
 
   /** Sends a command and keeps its outcome under `key`; the command list reloads. */
   const send = async (
@@ -234,31 +243,37 @@ export default function ControlTab(props: TabProps): ReactNode {
           {outcomes['soc'] && <OutcomeLine o={outcomes['soc']} testId="soc-outcome" />}
         </Card>
 
-        <Card title={t('clock.title')} testId="clock-card">
-          <p>{t('clock.browser', { time: fmt.dateTime(Date.now()) })}</p>
-          <button
-            type="button"
-            disabled={why('set_clock') !== undefined || pending !== undefined}
-            data-testid="clock-set"
-            onClick={() =>
-              setAsk({
-                title: t('clock.confirmTitle', { pack: pack.name }),
-                body: <p>{t('clock.confirmBody')}</p>,
-                confirmLabel: t('clock.set'),
-                run: () => send('clock', 'clock', { ms: Date.now() }, () => t('clock.done')),
-              })
-            }
-          >
-            {pending === 'clock' ? t('running') : t('clock.set')}
-          </button>
-          {why('set_clock') && <p className="muted small">{why('set_clock')}</p>}
-          {outcomes['clock'] && <OutcomeLine o={outcomes['clock']} testId="clock-outcome" />}
-        </Card>
+        <ClockCard
+          base={base}
+          packName={pack.name}
+          canRead={
+            ops['read_clock'] === true &&
+            (c.unverified['read_clock'] === undefined || c.allow_unverified)
+          }
+          setWhy={why('set_clock')}
+          busy={pending !== undefined}
+          onCommand={commands.reload}
+        />
+
+        <CalibrationCard
+          base={base}
+          pack={pack}
+          caps={c}
+          why={why('calibrate')}
+          onCommand={commands.reload}
+        />
 
         <Card title={t('system.title')} testId="system-card">
           {(
             [
               ['restart', 'restart', 'system.restart', 'system.restartTitle', 'system.restartBody'],
+              [
+                'shutdown',
+                'shutdown',
+                'system.shutdown',
+                'system.shutdownTitle',
+                'system.shutdownBody',
+              ],
               [
                 'factory_reset',
                 'factory-reset',

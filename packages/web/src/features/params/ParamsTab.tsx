@@ -15,6 +15,8 @@ import { useFmt } from '../../i18n/format';
 import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';
 import { ImportDiff, type ImportState } from './ImportDiff';
+import { InverterCard } from './InverterCard';
+import { UnverifiedCard } from './UnverifiedCard';
 import { ParamTable } from './ParamTable';
 import { WriteResults } from './WriteResults';
 import { useParamLabel } from './labels';
@@ -62,6 +64,17 @@ function mergeIssues(...maps: ReadonlyMap<string, Issue[]>[]): Map<string, Issue
   return out;
 }
 
+/**
+ * Restore: the family's default set where it has one (and the pack may send it), else the
+ * pack's saved profile (its last export, kept by the gateway); undefined: neither.
+ */
+function restoreModeOf(c: Capabilities): 'defaults' | 'profile' | undefined {
+  const ops = c.operations;
+  const gated = c.unverified['restore_defaults'] !== undefined && !c.allow_unverified;
+  if (ops.restore_defaults && !gated) return 'defaults';
+  return ops.restore_profile ? 'profile' : undefined;
+}
+
 export default function ParamsTab(props: TabProps): ReactNode {
   const { pack } = props;
   const { t } = useTranslation('params');
@@ -90,6 +103,7 @@ export default function ParamsTab(props: TabProps): ReactNode {
   const fileInput = useRef<HTMLInputElement>(null);
 
   const c = caps.data;
+  const restoreMode = c ? restoreModeOf(c) : undefined;
   const rows = useMemo(() => (c ? buildRows(c, values) : []), [c, values]);
   const rowById = useMemo(() => new Map(rows.map((r) => [r.id, r])), [rows]);
   const ctx = packContext(c?.chemistry ?? pack.chemistry, c?.limits, pack.snapshot?.cell_count);
@@ -260,6 +274,8 @@ export default function ParamsTab(props: TabProps): ReactNode {
       const file = await api<ParamFile>(`${base}/parameters/export`);
       setValues(file.values);
       setReadAt(file.exported_at);
+      // The export is now the pack's saved profile: "restore" may offer it.
+      caps.reload();
       const url = URL.createObjectURL(
         new Blob([`${JSON.stringify(file, null, 2)}\n`], { type: 'application/json' }),
       );
@@ -311,14 +327,16 @@ export default function ParamsTab(props: TabProps): ReactNode {
     setNotice(undefined);
     setPhase('writing');
     try {
-      const r = await api<CommandOutcome>(`${base}/commands/restore-defaults`, {
-        body: { confirm: pack.name },
-      });
+      const r = await api<CommandOutcome>(
+        `${base}/commands/${restoreMode === 'profile' ? 'restore-profile' : 'restore-defaults'}`,
+        { body: { confirm: pack.name } },
+      );
       const after = r.readback?.['parameters'];
       if (after && typeof after === 'object') {
         setValues(after as Record<string, number>);
         setReadAt(Date.now());
       }
+      if (restoreMode === 'profile') void read();
       setNotice(t('restored', { detail: r.command.detail }));
     } catch (e) {
       setWriteError(e as ApiError);
@@ -330,14 +348,46 @@ export default function ParamsTab(props: TabProps): ReactNode {
   if (caps.error) return <ErrorBox error={caps.error} />;
   if (!c) return <Spinner />;
   const ops = c.operations;
+  const gated = (op: string): boolean => c.unverified[op] !== undefined && !c.allow_unverified;
+  const extras = (
+    <>
+      {ops.read_inverter_protocol && (
+        <InverterCard
+          base={base}
+          packName={pack.name}
+          caps={c}
+          why={
+            !ops.set_inverter_protocol
+              ? t('notSupported', { protocol: c.protocol })
+              : !operator
+                ? t('viewerShort')
+                : gated('set_inverter_protocol')
+                  ? t('unverifiedWhy', { why: c.unverified['set_inverter_protocol'] })
+                  : undefined
+          }
+        />
+      )}
+      <UnverifiedCard caps={c} />
+    </>
+  );
   if (!ops.read_parameters) {
     return (
-      <Card title={t('title')} testId="params-unsupported">
-        <p>{t('noParams', { protocol: c.protocol })}</p>
-      </Card>
+      <div className="params">
+        <Card title={t('title')} testId="params-unsupported">
+          <p>{t('noParams', { protocol: c.protocol })}</p>
+        </Card>
+        {extras}
+      </div>
     );
   }
   const unsupported = t('notSupported', { protocol: c.protocol });
+  const defaultsGated = ops.restore_defaults && gated('restore_defaults');
+  const restoreWhy =
+    restoreMode !== undefined
+      ? undefined
+      : defaultsGated
+        ? t('unverifiedWhy', { why: c.unverified['restore_defaults'] })
+        : unsupported;
   const planIds = plan ? plan.dry.changed : [];
   const held = plan ? Object.keys(plan.changes).filter((id) => !plan.dry.changed.includes(id)) : [];
 
@@ -395,16 +445,17 @@ export default function ParamsTab(props: TabProps): ReactNode {
                 <button
                   type="button"
                   className="danger-outline"
-                  disabled={busy || !ops.restore_defaults}
+                  disabled={busy || restoreMode === undefined}
                   onClick={() => setRestoreOpen(true)}
                   data-testid="params-restore"
-                  aria-describedby={ops.restore_defaults ? undefined : 'restore-why'}
+                  data-mode={restoreMode ?? ''}
+                  aria-describedby={restoreWhy ? 'restore-why' : undefined}
                 >
-                  {t('restore')}
+                  {restoreMode === 'profile' ? t('restoreProfile') : t('restore')}
                 </button>
-                {!ops.restore_defaults && (
+                {restoreWhy && (
                   <span id="restore-why" className="muted small">
-                    {unsupported}
+                    {restoreWhy}
                   </span>
                 )}
               </span>
@@ -541,14 +592,17 @@ export default function ParamsTab(props: TabProps): ReactNode {
       <Confirm
         open={restoreOpen}
         danger
-        title={t('restoreTitle', { pack: pack.name })}
-        confirmLabel={t('restore')}
+        title={t(restoreMode === 'profile' ? 'restoreProfileTitle' : 'restoreTitle', {
+          pack: pack.name,
+        })}
+        confirmLabel={restoreMode === 'profile' ? t('restoreProfile') : t('restore')}
         typeToConfirm={pack.name}
         onConfirm={() => void restore()}
         onCancel={() => setRestoreOpen(false)}
       >
-        <p>{t('restoreBody')}</p>
+        <p>{restoreMode === 'profile' ? t('restoreProfileBody') : t('restoreBody')}</p>
       </Confirm>
+      {extras}
     </div>
   );
 }

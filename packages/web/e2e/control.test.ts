@@ -67,8 +67,10 @@ const unexpected = (errors: string[]) =>
 describe('the Control tab', () => {
   it('shows the interlock’s refusal when the charge MOS is switched off under discharge', async () => {
     const { page, context, errors } = await openPage(browser, server.url);
+    // The simulated load settles within a few polls; a busy machine needs more than the
+    // default second to see it.
     await expect
-      .poll(async () => (await snapshot(context.request, DSG)).current_a)
+      .poll(async () => (await snapshot(context.request, DSG)).current_a, { timeout: 15_000 })
       .toBeLessThan(-5);
     await page.goto(packUrl(DSG, 'control'));
     const charge = page.getByTestId('mos-charge');

@@ -40,6 +40,8 @@ export function makePool(o: PoolOptions): Pool {
   return pool;
 }
 
+const guarded = new WeakSet<PoolClient>();
+
 /** Runs queries on a pool, mapping errors and reporting whether the server answered. */
 export class PgDb {
   constructor(
@@ -64,13 +66,7 @@ export class PgDb {
 
   /** `fn` in one transaction on one connection (rolled back when it throws). */
   async tx<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      this.fail(e);
-      throw pgError(e, what);
-    }
+    const client = await this.connect(what);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -92,7 +88,15 @@ export class PgDb {
   /** A connection of its own (migrations, partition changes); released by the caller. */
   async connect(what: string): Promise<PoolClient> {
     try {
-      return await this.pool.connect();
+      const client = await this.pool.connect();
+      // A checked-out connection the server drops between two queries says so with an
+      // 'error' event (the pool listens only while it is idle): without a listener of ours
+      // that would be an uncaught exception. The next query on it fails, and is reported.
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        client.on('error', () => undefined);
+      }
+      return client;
     } catch (e) {
       this.fail(e);
       throw pgError(e, what);

@@ -6,7 +6,7 @@ import { PostgresStorage, type PostgresStorageOptions } from './storage.js';
 
 export { PostgresStorage, type PostgresStorageOptions } from './storage.js';
 export type { PgUserStore } from './users.js';
-export { parseStorageUrl, redactUrl, type StorageTarget } from './url.js';
+export { redactUrl } from './url.js';
 export { MIGRATIONS } from './migrations.js';
 
 /** Connects to `opts.url`, migrates the schema and returns the storage (STORAGE_UNAVAILABLE when the server cannot be reached). */

@@ -235,6 +235,17 @@ Object.assign(figures, storage);
 for (const [k, v] of Object.entries(storage))
   console.log(`storage ${k.padEnd(24)} ${String(v).padStart(9)}`);
 
+// PostgreSQL (127.0.0.1:5432, a database of its own, dropped after): sustained ingest in data
+// points (stored values) per second beside SQLite's, and the same history queries.
+const { bench: pgBench } = await benchModule('storage-postgres/src/testing/bench.ts');
+const pgFigures = await pgBench();
+Object.assign(figures, pgFigures);
+for (const [k, v] of Object.entries(pgFigures))
+  console.log(`storage ${k.padEnd(28)} ${String(v).padStart(9)}`);
+console.log(
+  `storage ingest data points/s: PostgreSQL ${figures.pg_ingest_datapoints_per_s}, SQLite ${figures.sqlite_ingest_datapoints_per_s}`,
+);
+
 // Gateway RSS: `openbms start` with 16 simulated packs on one bus, measured after a minute of
 // simulated polling (the process's own resident set, from /proc).
 async function gatewayRss() {

@@ -6,7 +6,7 @@
  * other user of `pg` in the process is affected.
  */
 import pg from 'pg';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryArrayConfig, QueryResultRow } from 'pg';
 import { pgError, isUnavailable } from './errors.js';
 
 const INT8 = 20;
@@ -49,6 +49,10 @@ export class PgDb {
     private readonly outcome: (ok: boolean, error?: unknown) => void,
   ) {}
 
+  async end(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+
   async query<T extends QueryResultRow = QueryResultRow>(
     what: string,
     sql: string,
@@ -56,6 +60,19 @@ export class PgDb {
   ): Promise<T[]> {
     try {
       const r = await this.pool.query<T>(sql, params);
+      this.outcome(true);
+      return r.rows;
+    } catch (e) {
+      this.fail(e);
+      throw pgError(e, what);
+    }
+  }
+
+  /** Rows as arrays of values (no object per row: history answers have many columns). */
+  async arrays(what: string, sql: string, params: unknown[] = []): Promise<unknown[][]> {
+    try {
+      const config: QueryArrayConfig = { text: sql, values: params, rowMode: 'array' };
+      const r = await this.pool.query(config);
       this.outcome(true);
       return r.rows;
     } catch (e) {

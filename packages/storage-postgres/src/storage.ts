@@ -115,7 +115,7 @@ export class PostgresStorage implements Storage {
       holder.s = new PostgresStorage(opts, identity, db);
       return holder.s;
     } catch (e) {
-      await pool.end().catch(() => undefined);
+      await db.end();
       const err = e as BmsError;
       if (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_FAILED')
         err.message = err.message.split(opts.url).join(redactUrl(opts.url));
@@ -160,7 +160,7 @@ export class PostgresStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.db.pool.end().catch(() => undefined);
+    await this.db.end();
   }
 }
 

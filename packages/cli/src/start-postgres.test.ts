@@ -2,7 +2,9 @@
  * `openbms start` (a separate process, the built CLI) with `storage.url` naming a fresh
  * PostgreSQL database (a real one, made for this file and dropped afterwards): the demo
  * site's readings go into PostgreSQL (no SQLite file is made), and history and the CSV
- * export are served from it.
+ * export are served from it; and when PostgreSQL goes away (a TCP relay between them is
+ * cut) polling goes on, /health says STORAGE_UNAVAILABLE, and once it is back the samples
+ * polled meanwhile are written.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@openbms/storage-postgres/testing';
+import WebSocket from 'ws';
+import { PgRelay, createTestDatabase, type TestDatabase } from '@openbms/storage-postgres/testing';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
 const PACK = 'demo/rack/2';
@@ -67,8 +70,8 @@ async function eventually<T>(
   }
 }
 
-async function rows(sql: string): Promise<number> {
-  const c = new pg.Client({ connectionString: db.url });
+async function rows(sql: string, url = db.url): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     return Number((await c.query<{ n: string }>(sql)).rows[0]!.n);
@@ -127,4 +130,64 @@ describe('openbms start on PostgreSQL (storage.url)', () => {
     s.child.kill('SIGTERM');
     await new Promise((r) => s.child.once('exit', r));
   }, 60_000);
+
+  it('goes on polling while PostgreSQL is unreachable, says so in /health, and writes what it polled meanwhile once it is back', async () => {
+    const other = await createTestDatabase();
+    const relay = new PgRelay();
+    await relay.up();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'openbms-pg-'));
+      const config = join(dir, 'openbms.yaml');
+      writeFileSync(config, `version: 1\ndemo: true\nstorage:\n  url: ${relay.url(other.url)}\n`);
+      const s = await start(dir, config);
+      const health = async (): Promise<{ status: string; code?: string }> =>
+        (await fetch(`${s.url}/api/v1/health`)).json() as Promise<{ status: string; code?: string }>;
+      const login = await fetch(`${s.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'a-long-secret' }),
+      });
+      const token = ((await login.json()) as { token: string }).token;
+      const count = (where = 'true'): Promise<number> =>
+        rows(`SELECT count(*) AS n FROM telemetry_raw WHERE ${where}`, other.url);
+      await eventually('first samples', async () => ((await count()) > 0 ? true : undefined));
+      // The live stream, opened while the database answers, counts snapshots during the outage.
+      const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/v1/live?token=${token}`);
+      let snapshots = 0;
+      ws.on('message', (raw: Buffer) => {
+        if ((JSON.parse(raw.toString()) as { type: string }).type === 'snapshot') snapshots++;
+      });
+      await new Promise((r) => ws.once('open', r));
+      ws.send(JSON.stringify({ subscribe: [PACK] }));
+      await eventually('a live snapshot', async () => (snapshots > 0 ? true : undefined));
+
+      await relay.down();
+      const cut = Date.now();
+      const degraded = await eventually('/health degraded', async () => {
+        const h = await health();
+        return h.status === 'degraded' ? h : undefined;
+      });
+      expect(degraded.code).toBe('STORAGE_UNAVAILABLE');
+      const seen = snapshots;
+      await eventually('snapshots while the database is away', async () =>
+        snapshots >= seen + 3 ? true : undefined,
+      );
+      expect(s.child.exitCode).toBeNull();
+
+      await relay.up();
+      const back = Date.now();
+      await eventually('/health ok again', async () =>
+        (await health()).status === 'ok' ? true : undefined,
+      );
+      // Samples polled while the database was away were kept and written.
+      const during = await count(`ts > ${cut + 500} AND ts < ${back - 500}`);
+      expect(during).toBeGreaterThan(0);
+      ws.close();
+      s.child.kill('SIGTERM');
+      await new Promise((r) => s.child.once('exit', r));
+    } finally {
+      await relay.down();
+      await other.drop();
+    }
+  }, 90_000);
 });

@@ -5,12 +5,11 @@
  * fails with STORAGE_UNAVAILABLE (nothing crashes, no error escapes a call), health() says
  * so and listeners hear it; once it is back the next write goes in and health clears.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localScope, type Sample } from '@openbms/storage';
 import { TEST_ORIGIN, contractSnapshot, expectCode } from '@openbms/storage/testing';
 import { PostgresStorage } from './storage.js';
-import { createTestDatabase, type TestDatabase } from './testing/index.js';
+import { PgRelay as Relay, createTestDatabase, type TestDatabase } from './testing/index.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -19,35 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.drop();
 });
-
-/** A TCP relay to 127.0.0.1:5432 that can be cut and restored on the same port. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(5432, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 const S = localScope(TEST_ORIGIN);
 const T0 = Date.UTC(2026, 0, 5);
@@ -62,7 +32,7 @@ describe('PostgresStorage when PostgreSQL goes away', () => {
   it('answers STORAGE_UNAVAILABLE while the server cannot be reached, and writes again once it is back', async () => {
     const relay = new Relay();
     await relay.up();
-    const url = db.url.replace(/:5432\//, `:${relay.port}/`);
+    const url = relay.url(db.url);
     const storage = await PostgresStorage.open({
       url,
       identity: TEST_ORIGIN,

@@ -5,6 +5,7 @@
  * between tests (the schema stays).
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 
 const BASE = process.env['OPENBMS_TEST_PG'] ?? 'postgres://postgres@127.0.0.1:5432';
@@ -56,4 +57,45 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
+}
+
+/**
+ * A TCP relay to the test server on a port of its own (port 0): `down()` cuts every
+ * connection and refuses new ones, `up()` listens again on the same port. A database URL
+ * through it: `relay.url(db.url)`.
+ */
+export class PgRelay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(Number(new URL(BASE).port || 5432), new URL(BASE).hostname);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  /** `url` with its host and port replaced by the relay's. */
+  url(url: string): string {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }

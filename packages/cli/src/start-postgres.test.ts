@@ -141,7 +141,10 @@ describe('openbms start on PostgreSQL (storage.url)', () => {
       writeFileSync(config, `version: 1\ndemo: true\nstorage:\n  url: ${relay.url(other.url)}\n`);
       const s = await start(dir, config);
       const health = async (): Promise<{ status: string; code?: string }> =>
-        (await fetch(`${s.url}/api/v1/health`)).json() as Promise<{ status: string; code?: string }>;
+        (await fetch(`${s.url}/api/v1/health`)).json() as Promise<{
+          status: string;
+          code?: string;
+        }>;
       const login = await fetch(`${s.url}/api/v1/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -65,7 +65,15 @@ export class MqttRuntime implements IntegrationRuntime {
   /** Seed 001's IoT MQTT Panel dashboard for the configured topics (undefined without `mqtt:`). */
   panel(): IotMqttPanelDashboard | undefined {
     const config = this.ctx.value();
-    return config ? iotMqttPanelDashboard(this.ctx.packs(), config) : undefined;
+    if (!config) return undefined;
+    const control = this.ctx.control;
+    return iotMqttPanelDashboard(this.ctx.packs(), config, (id) => {
+      try {
+        return control.capabilities(id);
+      } catch {
+        return undefined; // a pack not (yet) known to control: its switches as configured
+      }
+    });
   }
 }
 

@@ -14,20 +14,23 @@ import type { AlarmEvent } from '@openbms/storage';
 import type { EventBus, GatewayEvent, PackStatus } from '../../types.js';
 import {
   gatewayDiscovery,
+  offeredCommands,
   packDiscovery,
   systemDiscovery,
   systemState,
   topics,
   type DiscoveryContext,
   type DiscoveryMessage,
+  type FamilyCapabilities,
 } from './discovery.js';
+import { EnergyMeter } from './energy.js';
+import { TopicNames, legacyName } from './ids.js';
 import {
   DailyMax,
   alarmSummary,
   summarizeAlarms,
   heartbeatPayload,
   seedPackPayload,
-  slug,
   statePayload,
 } from './payloads.js';
 import type { MqttConfig } from './schema.js';
@@ -47,11 +50,7 @@ export interface MqttControl {
    * What the pack's family can do: discovery offers a MOS switch or a SOC number only where
    * the family has the command (and the pack may send it: not behind the unverified switch).
    */
-  capabilities?(packId: string): {
-    operations: Record<string, boolean>;
-    unverified: Record<string, string>;
-    allowUnverified: boolean;
-  };
+  capabilities?(packId: string): FamilyCapabilities;
 }
 
 export interface MqttIntegrationOptions {
@@ -98,8 +97,11 @@ export function redactUrl(url: string): string {
 export class MqttIntegration {
   private client: MqttClient | undefined;
   private readonly cfg: MqttConfig;
-  private readonly t: ReturnType<typeof topics>;
-  private readonly ctx: DiscoveryContext;
+  /** Topic names of the configured packs (rebuilt when the set of packs changes). */
+  private namesKey = '\0';
+  private t!: ReturnType<typeof topics>;
+  private ctx!: DiscoveryContext;
+  private readonly baseCtx: Omit<DiscoveryContext, 'names'>;
   private readonly clock: { now(): number };
   private readonly log: MqttLogFn;
   private readonly st: MqttStatus = {
@@ -116,6 +118,7 @@ export class MqttIntegration {
   private readonly lastPublish = new Map<string, number>();
   private readonly info = new Map<string, DeviceInfo>();
   private readonly daily = new Map<string, DailyMax>();
+  private readonly energy = new Map<string, EnergyMeter>();
   /** Discovery payloads sent, by topic, and the topics of each owner (pack id, system, gateway). */
   private readonly sent = new Map<string, string>();
   private readonly owned = new Map<string, Set<string>>();
@@ -129,8 +132,7 @@ export class MqttIntegration {
     this.cfg = o.config;
     this.clock = o.clock ?? { now: () => Date.now() };
     this.log = o.log ?? (() => undefined);
-    this.t = topics(this.cfg.base_topic);
-    this.ctx = {
+    this.baseCtx = {
       base: this.cfg.base_topic,
       prefix: this.cfg.homeassistant.discovery_prefix,
       commands: {
@@ -138,6 +140,29 @@ export class MqttIntegration {
         soc: this.cfg.commands.enabled && this.cfg.commands.soc && !!o.control,
       },
     };
+    this.refreshNames();
+  }
+
+  /** Names every configured pack's topics (one name per pack id; see `ids.ts`). */
+  private refreshNames(packs: readonly { id: string }[] = this.o.packs()): void {
+    const key = packs.map((p) => p.id).join('\n');
+    if (key === this.namesKey) return;
+    this.namesKey = key;
+    const names = new TopicNames(packs.map((p) => p.id));
+    this.t = topics(this.cfg.base_topic, names);
+    this.ctx = { ...this.baseCtx, names };
+  }
+
+  /** The state JSON of a pack: its snapshot's fields and the energy meters. */
+  private state(p: PackStatus): Record<string, unknown> {
+    const out = statePayload(p.snapshot ?? {}, this.cfg.fields);
+    const e = this.energy.get(p.id)?.payload();
+    if (e) {
+      for (const [k, v] of Object.entries(e)) {
+        if (!this.cfg.fields || this.cfg.fields.includes(k)) out[k] = v;
+      }
+    }
+    return out;
   }
 
   status(): MqttStatus {
@@ -203,7 +228,7 @@ export class MqttIntegration {
     const jobs: Promise<unknown>[] = [];
     for (const p of this.o.packs()) {
       if (!p.snapshot) continue;
-      const payload = JSON.stringify(statePayload(p.snapshot, this.cfg.fields));
+      const payload = JSON.stringify(this.state(p));
       jobs.push(c.publishAsync(this.t.state(p.id), payload, this.stateOpts()));
       this.count();
     }
@@ -215,7 +240,8 @@ export class MqttIntegration {
   private clientOptions(): IClientOptions {
     const c = this.cfg;
     const opts: IClientOptions = {
-      clientId: c.client_id ?? `openbms-${slug(c.base_topic)}-${randomBytes(4).toString('hex')}`,
+      clientId:
+        c.client_id ?? `openbms-${legacyName(c.base_topic)}-${randomBytes(4).toString('hex')}`,
       clean: true,
       keepalive: 30,
       connectTimeout: 10_000,
@@ -313,6 +339,9 @@ export class MqttIntegration {
       let d = this.daily.get(e.packId);
       if (!d) this.daily.set(e.packId, (d = new DailyMax()));
       d.update(e.snapshot, this.clock.now());
+      let meter = this.energy.get(e.packId);
+      if (!meter) this.energy.set(e.packId, (meter = new EnergyMeter()));
+      meter.update(e.snapshot, this.clock.now());
       const last = this.lastPublish.get(e.packId);
       if (last !== undefined && this.clock.now() - last < this.cfg.interval_s * 1000) return;
       const p = this.o.packs().find((x) => x.id === e.packId);
@@ -341,6 +370,7 @@ export class MqttIntegration {
     if (!this.client?.connected) return;
     const now = this.clock.now();
     const packs = this.o.packs();
+    this.refreshNames(packs);
     if (this.cfg.homeassistant.enabled) this.discoverFixed(packs);
     if (all) this.pubGatewayAlarms();
     for (const p of packs) {
@@ -367,7 +397,8 @@ export class MqttIntegration {
   private publishPack(p: PackStatus): void {
     if (!p.snapshot || !this.client?.connected) return;
     this.lastPublish.set(p.id, this.clock.now());
-    const state = statePayload(p.snapshot, this.cfg.fields);
+    this.refreshNames();
+    const state = this.state(p);
     const opts = this.stateOpts();
     this.pub(this.t.state(p.id), JSON.stringify(state), opts);
     this.pub(this.t.alarms(p.id), JSON.stringify(alarmSummary(p.snapshot)), opts);
@@ -407,21 +438,13 @@ export class MqttIntegration {
         return undefined;
       }
     })();
-    if (!caps) return this.ctx;
-    const can = (op: string): boolean =>
-      caps.operations[op] === true && (caps.unverified[op] === undefined || caps.allowUnverified);
-    return {
-      ...this.ctx,
-      commands: {
-        mos: this.ctx.commands.mos && can('set_mos'),
-        soc: this.ctx.commands.soc && can('set_soc'),
-      },
-    };
+    return { ...this.ctx, commands: offeredCommands(this.ctx.commands, caps) };
   }
 
   private discoverPack(p: PackStatus, state: Record<string, unknown>): void {
     const info = this.info.get(p.id) ?? p.snapshot?.info;
-    const sig = JSON.stringify([
+    const sigBase = JSON.stringify([
+      this.namesKey,
       p.name,
       Object.keys(state).map((k) => [
         k,
@@ -429,9 +452,14 @@ export class MqttIntegration {
       ]),
       info ?? null,
     ]);
+    const serial = info?.serial;
+    const shared =
+      serial !== undefined &&
+      [...this.info].some(([id, other]) => id !== p.id && other.serial === serial);
+    const sig = `${sigBase}\n${shared}`;
     if (this.signature.get(p.id) === sig) return;
     this.signature.set(p.id, sig);
-    this.sendOwned(p.id, packDiscovery(p, state, info, this.packCtx(p.id)));
+    this.sendOwned(p.id, packDiscovery(p, state, info, this.packCtx(p.id), shared));
     this.pubIndex();
   }
 
@@ -529,7 +557,9 @@ export class MqttIntegration {
 
   private async command(packSlug: string, what: string, payload: string): Promise<void> {
     this.st.commands++;
-    const pack = this.o.packs().find((p) => slug(p.id) === packSlug);
+    this.refreshNames();
+    const packId = this.ctx.names.packOf(packSlug);
+    const pack = this.o.packs().find((p) => p.id === packId);
     const reply = (r: CommandResult): void => {
       const topic = `${this.cfg.base_topic}/${packSlug}/result`;
       this.pub(topic, JSON.stringify(r), { qos: 1, retain: false });

@@ -6,7 +6,6 @@ import {
   alarmSummary,
   heartbeatPayload,
   seedPackPayload,
-  slug,
   statePayload,
 } from './payloads.js';
 import { iotMqttPanelDashboard } from './panel.js';
@@ -65,7 +64,6 @@ describe('payloads', () => {
   it('state: canonical keys, no raw unless chosen, fields filter', () => {
     expect(statePayload(snap, undefined)).not.toHaveProperty('raw');
     expect(statePayload(snap, ['soc_pct', 'raw'])).toEqual({ soc_pct: 27, raw: { x: 1 } });
-    expect(slug('Home/rs485-1/2')).toBe('home_rs485-1_2');
   });
   it('alarms in words', () => {
     expect(alarmSummary(snap)).toMatchObject({
@@ -144,5 +142,46 @@ describe('IoT MQTT Panel export', () => {
       type: 'switch',
       topic: 'openbms/s_b_1/set/charge_mos',
     });
+  });
+
+  it('offers MOS switches only to packs whose family has the command', () => {
+    const cfg = parseMqttConfig({ commands: { enabled: true } });
+    const ref = (id: string, protocol: string) => ({
+      id,
+      name: id,
+      site: 's',
+      bus: 'b',
+      address: Number(id.split('/')[2]),
+      protocol,
+      chemistry: 'lfp' as const,
+    });
+    const caps = (mos: boolean) => ({
+      operations: { set_mos: mos },
+      unverified: {},
+      allowUnverified: false,
+    });
+    const d = iotMqttPanelDashboard([ref('s/b/1', 'jk'), ref('s/b/2', 'pylontech')], cfg, (id) =>
+      caps(id === 's/b/1'),
+    );
+    const switches = d.connections[0]!.dashboards.map(
+      (x) => x.panels.filter((p) => p.type === 'switch').length,
+    );
+    expect(switches).toEqual([2, 0]);
+  });
+
+  it('names the topics of look-alike packs apart', () => {
+    const cfg = parseMqttConfig({});
+    const ref = (site: string, bus: string) => ({
+      id: `${site}/${bus}/1`,
+      name: site,
+      site,
+      bus,
+      address: 1,
+      protocol: 'daly',
+      chemistry: 'lfp' as const,
+    });
+    const d = iotMqttPanelDashboard([ref('a_b', 'c'), ref('a', 'b_c')], cfg);
+    const socTopics = d.connections[0]!.dashboards.map((x) => x.panels[0]!.topic);
+    expect(socTopics).toEqual(['openbms/a__b_c_1/state', 'openbms/a_b__c_1/state']);
   });
 });

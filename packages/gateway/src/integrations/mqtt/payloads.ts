@@ -1,13 +1,9 @@
 /**
- * What goes on the wire, as pure functions: topic slugs, the canonical state JSON (with the
- * chosen fields), the alarm summary in words, and seed 001's compatibility payloads.
+ * What goes on the wire, as pure functions: the canonical state JSON (with the chosen
+ * fields), the alarm summary in words, and seed 001's compatibility payloads. Topic names
+ * of packs are in `ids.ts`.
  */
 import { alarmInfo, type Reading } from '@openbms/core';
-
-/** A pack id (`site/bus/address`) as one topic level: `site_bus_address`. Stable across renames. */
-export function slug(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9_-]+/g, '_');
-}
 
 /** The state JSON: the canonical snapshot, restricted to `fields` (no `raw` unless chosen). */
 export function statePayload(

@@ -3,6 +3,7 @@
  * real TCP with modbus-serial's client and with mbpoll, compared with gateway.packs().
  */
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import Modbus from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,63 @@ function compare(regs: number[], p: PackStatus): void {
   expect(regs[52]).toBe(0);
 }
 
+/** One raw Modbus TCP request (MBAP + PDU) over a plain socket; resolves with the reply PDU. */
+function raw(unit: number, pdu: number[], transaction = 0x1234): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    const req = Buffer.alloc(7 + pdu.length);
+    req.writeUInt16BE(transaction, 0);
+    req.writeUInt16BE(0, 2);
+    req.writeUInt16BE(pdu.length + 1, 4);
+    req[6] = unit;
+    Buffer.from(pdu).copy(req, 7);
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => (s.destroy(), reject(new Error('no reply within 3 s'))), 3000);
+    s.on('error', reject);
+    s.on('connect', () => s.write(req));
+    s.on('data', (d) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 6 && got.length >= 6 + got.readUInt16BE(4)) {
+        clearTimeout(timer);
+        s.destroy();
+        expect(got.readUInt16BE(0)).toBe(transaction);
+        expect(got[6]).toBe(unit);
+        resolve([...got.subarray(7, 6 + got.readUInt16BE(4))]);
+      }
+    });
+  });
+}
+
+describe('modbus tcp exceptions (raw TCP client)', () => {
+  it('answers every unsupported function code with exception 1, never silence', async () => {
+    const requests: number[][] = [
+      [0x01, 0, 0, 0, 1], // read coils
+      [0x02, 0, 0, 0, 1], // read discrete inputs
+      [0x05, 0, 0, 0xff, 0], // write single coil
+      [0x0f, 0, 0, 0, 1, 1, 1], // write multiple coils
+      [0x11], // report server id
+      [0x41], // user-defined
+      [0x2b, 0x0e, 1, 0], // read device identification
+      [0x17, 0, 0, 0, 1, 0, 16, 0, 1, 2, 0, 0], // read/write multiple registers
+    ];
+    for (const pdu of requests) {
+      expect(await raw(1, pdu), `function ${pdu[0]}`).toEqual([(pdu[0]! | 0x80) & 0xff, 1]);
+    }
+  });
+
+  it('answers a bad register count with exception 3 and a bad range with 2', async () => {
+    expect(await raw(1, [0x03, 0, 0, 0, 0])).toEqual([0x83, 3]); // 0 registers
+    expect(await raw(1, [0x03, 0, 0, 0, 126])).toEqual([0x83, 3]); // 126 registers
+    expect(await raw(1, [0x04, 0, 0, 0, 126])).toEqual([0x84, 3]);
+    expect(await raw(1, [0x03, 0, 0, 0])).toEqual([0x83, 3]); // truncated PDU
+    expect(await raw(1, [0x10, 0, 16, 0, 2, 2, 0, 0])).toEqual([0x90, 3]); // byte count 2 for 2 regs
+    expect(await raw(1, [0x03, 0, 59, 0, 2])).toEqual([0x83, 2]);
+    const ok = await raw(1, [0x03, 0, 0, 0, 2]);
+    expect(ok.slice(0, 2)).toEqual([0x03, 4]);
+    expect(ok).toHaveLength(6);
+  });
+});
+
 describe('modbus tcp server', () => {
   it('serves each pack at its unit id with the values of gateway.packs() (modbus-serial client)', async () => {
     expect(server.status().units).toEqual([
@@ -164,6 +222,26 @@ describe('modbus tcp server', () => {
         expect(f.get(10)).toBeCloseTo(s.voltage_v!, 2);
         expect(f.get(12)).toBeCloseTo(s.current_a!, 2);
         expect(f.get(8)).toBeCloseTo(s.temps_c!.reduce((a, b) => a + b, 0) / s.temps_c!.length, 2);
+      }
+    },
+  );
+
+  it.skipIf(!hasMbpoll)(
+    'mbpoll gets exception 1 for coils and inputs, not a time-out',
+    async () => {
+      const base = ['-m', 'tcp', '-p', String(port), '-a', '1', '-0', '-1', '-o', '2'];
+      for (const extra of [
+        ['-t', '0', '-r', '0', '-c', '1', '127.0.0.1'], // function 1
+        ['-t', '1', '-r', '0', '-c', '1', '127.0.0.1'], // function 2
+        ['-t', '0', '-r', '0', '127.0.0.1', '1'], // function 5
+        ['-t', '0', '-r', '0', '127.0.0.1', '1', '0'], // function 15
+      ]) {
+        const r = await run('mbpoll', [...base, ...extra]).then(
+          (o) => o.stdout + o.stderr,
+          (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
+        );
+        expect(r, extra.join(' ')).toMatch(/Illegal function/i);
+        expect(r).not.toMatch(/timed out/i);
       }
     },
   );

@@ -35,9 +35,15 @@ export class ModbusException extends Error {
   }
 }
 
+/** A run of registers a unit serves (a request must fall inside one). */
+export interface RegisterBlock {
+  start: number;
+  size: number;
+}
+
 /** What the server does with the registers; each may throw a ModbusException. */
 export interface RegisterHandler {
-  /** Function 3 / 4: `length` registers from `addr` (range already checked against the block). */
+  /** Function 3 / 4: `length` registers from `addr` (inside one of the blocks). */
   read(addr: number, length: number, unit: number): number[];
   /** Function 6, and each register of function 16 in order. */
   write(addr: number, value: number, unit: number): Promise<void>;
@@ -104,10 +110,18 @@ const fail = (code: number, why: string): never => {
 export async function answer(
   pdu: Buffer,
   unit: number,
-  blockSize: number,
+  blocks: readonly RegisterBlock[],
   h: RegisterHandler,
 ): Promise<{ pdu: Buffer; exception?: ModbusException }> {
   const fc = pdu[0] ?? 0;
+  const inside = (addr: number, qty: number): void => {
+    if (!blocks.some((b) => addr >= b.start && addr + qty <= b.start + b.size)) {
+      fail(
+        EXCEPTION.ILLEGAL_ADDRESS,
+        `registers ${addr}..${addr + qty - 1} are outside ${blocks.map((b) => `${b.start}..${b.start + b.size - 1}`).join(' and ')}`,
+      );
+    }
+  };
   try {
     if (fc === 3 || fc === 4) {
       if (pdu.length !== 5) fail(EXCEPTION.ILLEGAL_VALUE, `function ${fc} takes 4 data bytes`);
@@ -115,11 +129,7 @@ export async function answer(
       const qty = pdu.readUInt16BE(3);
       if (qty < 1 || qty > 125)
         fail(EXCEPTION.ILLEGAL_VALUE, `register count ${qty} is outside 1..125`);
-      if (addr + qty > blockSize)
-        fail(
-          EXCEPTION.ILLEGAL_ADDRESS,
-          `registers ${addr}..${addr + qty - 1} are outside the block 0..${blockSize - 1}`,
-        );
+      inside(addr, qty);
       const regs = h.read(addr, qty, unit);
       const out = Buffer.alloc(2 + qty * 2);
       out[0] = fc;
@@ -130,8 +140,7 @@ export async function answer(
     if (fc === 6) {
       if (pdu.length !== 5) fail(EXCEPTION.ILLEGAL_VALUE, 'function 6 takes 4 data bytes');
       const addr = pdu.readUInt16BE(1);
-      if (addr >= blockSize)
-        fail(EXCEPTION.ILLEGAL_ADDRESS, `register ${addr} is outside 0..${blockSize - 1}`);
+      inside(addr, 1);
       await h.write(addr, pdu.readUInt16BE(3), unit);
       return { pdu: Buffer.from(pdu) };
     }
@@ -145,11 +154,7 @@ export async function answer(
           EXCEPTION.ILLEGAL_VALUE,
           `register count ${qty} (1..123) and byte count ${bytes} do not match the request`,
         );
-      if (addr + qty > blockSize)
-        fail(
-          EXCEPTION.ILLEGAL_ADDRESS,
-          `registers ${addr}..${addr + qty - 1} are outside the block 0..${blockSize - 1}`,
-        );
+      inside(addr, qty);
       for (let i = 0; i < qty; i++) await h.write(addr + i, pdu.readUInt16BE(6 + i * 2), unit);
       return { pdu: Buffer.from(pdu.subarray(0, 5)) };
     }

@@ -14,6 +14,13 @@ import { DailyMaxSoc } from './daily.js';
 import { BLOCK_SIZE, MOS_REGISTERS, encodeBlock } from './registers.js';
 import type { ModbusTcpConfig } from './schema.js';
 import { EXCEPTION, ModbusException, answer, frame, takeFrames } from './pdu.js';
+import { SUNSPEC_BASE, SUNSPEC_SIZE, sunspecBlock } from './sunspec.js';
+
+/** Seed 001's block at 0, the SunSpec map at 40000. */
+const BLOCKS = [
+  { start: 0, size: BLOCK_SIZE },
+  { start: SUNSPEC_BASE, size: SUNSPEC_SIZE },
+] as const;
 
 export { EXCEPTION, ModbusException } from './pdu.js';
 
@@ -36,7 +43,7 @@ export interface ModbusTcpServerOptions {
   /** Needed for writes (Gateway.control). */
   control?: MosControl;
   /** Gateway alarms (comm_lost, rules) counted by the failure flag besides the BMS's own. */
-  activeAlarms?(packId: string): Pick<AlarmEvent, 'severity'>[];
+  activeAlarms?(packId: string): Pick<AlarmEvent, 'severity' | 'code'>[];
   log?: ModbusLog;
   clock?: { now(): number };
   /** Bind retry backoff, ms (default 1 s doubling to 60 s). */
@@ -141,8 +148,11 @@ export class ModbusTcpServer {
       buf = rest;
       for (const f of frames) {
         this.st.requests++;
-        void answer(f.pdu, f.unit, BLOCK_SIZE, {
-          read: (addr, length, unit) => this.block(unit).slice(addr, addr + length),
+        void answer(f.pdu, f.unit, BLOCKS, {
+          read: (addr, length, unit) =>
+            addr >= SUNSPEC_BASE
+              ? this.sunspec(unit).slice(addr - SUNSPEC_BASE, addr - SUNSPEC_BASE + length)
+              : this.block(unit).slice(addr, addr + length),
           write: (addr, value, unit) => this.write(addr, value, unit),
         }).then((r) => {
           if (r.exception) this.st.exceptions++;
@@ -209,6 +219,21 @@ export class ModbusTcpServer {
       );
     }
     return p;
+  }
+
+  /** The SunSpec map of a pack for one request (sunspec.ts). */
+  sunspec(unit: number): number[] {
+    const p = this.pack(unit);
+    const snap = p.snapshot;
+    if (!snap) throw new ModbusException(EXCEPTION.TARGET_FAILED, `pack ${p.id} not heard yet`);
+    const packs = this.o.packs();
+    return sunspecBlock({
+      status: p,
+      snap,
+      unit: packs.findIndex((x) => x.id === p.id) + 1,
+      uptimeS: (this.clock.now() - this.startedAt) / 1000,
+      alarms: this.o.activeAlarms?.(p.id) ?? [],
+    });
   }
 
   /** Builds the block of a pack for one request. */

@@ -8,6 +8,18 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { DOCS_PREFIX, openapiInfo, openapiTransform } from '../openapi.js';
+import { CSP_DIRECTIVES } from '../security.js';
+
+/**
+ * The console's policy, but Swagger UI injects one inline <style> at run time (its syntax
+ * highlighter), so its pages allow inline styles; scripts stay 'self' only.
+ */
+const DOCS_CSP = Object.entries({
+  ...CSP_DIRECTIVES,
+  'style-src': [...(CSP_DIRECTIVES['style-src'] ?? []), "'unsafe-inline'"],
+})
+  .map(([k, v]) => `${k} ${v.join(' ')}`)
+  .join('; ');
 
 export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(fastifySwagger, {
@@ -18,6 +30,13 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     routePrefix: DOCS_PREFIX,
     // No call to the public validator service (swagger.io): the page stays on this server.
     uiConfig: { validatorUrl: null, deepLinking: true },
+    uiHooks: {
+      // After helmet's hook: replaces the policy on these pages only.
+      onRequest: (_req, reply, done) => {
+        reply.raw.setHeader('content-security-policy', DOCS_CSP);
+        done();
+      },
+    },
   });
 }
 

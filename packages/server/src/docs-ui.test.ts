@@ -51,11 +51,7 @@ it.skipIf(!hasChromium)(
       if (!u.startsWith(origin) && !u.startsWith('data:')) foreign.push(u);
     });
     await page.goto(`${h.url}/api/docs/`);
-    await page.waitForFunction(
-      (n) => document.querySelectorAll('.opblock').length >= n,
-      operations,
-      { timeout: 30_000 },
-    );
+    await expect.poll(() => page.locator('.opblock').count(), { timeout: 30_000 }).toBe(operations);
     const shown = await page.locator('.opblock').count();
     expect(shown).toBe(operations);
     await expect(page.locator('.info .title').first().textContent()).resolves.toContain(

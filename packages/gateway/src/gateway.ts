@@ -17,6 +17,7 @@ import {
 import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
 import { realBuses, type BusFactory, type OpenedBus } from './buses.js';
 import { ControlService, FileProfiles } from './control/index.js';
+import { hostTimeZone } from './control/clock.js';
 import { builtinRegistry } from './integrations/builtin.js';
 import type {
   Integration,
@@ -237,6 +238,11 @@ export class Gateway implements LocalGatewayParts {
   }
 
   /** The config the gateway runs with (integration sections as last applied). */
+  /** The site's IANA time zone (`location.timezone` as configured now), else the host's. */
+  timeZone(): string {
+    return this.currentConfig().location?.timezone ?? hostTimeZone();
+  }
+
   currentConfig(): Config {
     return this.integrations.config();
   }

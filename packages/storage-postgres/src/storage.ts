@@ -166,24 +166,33 @@ export class PostgresStorage implements Storage {
 
 /** The identity given, else the database's, else new ids stored in it. */
 async function findIdentity(c: PoolClient, given: Origin | undefined): Promise<Origin> {
-  const rows = (
-    await c.query<{ key: string; value: string }>(
-      "SELECT key, value FROM meta WHERE key IN ('org_id', 'gateway_id')",
-    )
-  ).rows;
-  const m = new Map(rows.map((r) => [r.key, r.value]));
-  const stored =
-    m.has('org_id') && m.has('gateway_id')
+  const read = async (): Promise<Origin | undefined> => {
+    const rows = (
+      await c.query<{ key: string; value: string }>(
+        "SELECT key, value FROM meta WHERE key IN ('org_id', 'gateway_id')",
+      )
+    ).rows;
+    const m = new Map(rows.map((r) => [r.key, r.value]));
+    return m.has('org_id') && m.has('gateway_id')
       ? { orgId: m.get('org_id')!, gatewayId: m.get('gateway_id')! }
       : undefined;
-  const identity = given
-    ? recordChecks.origin(given)
-    : (stored ?? { orgId: newId(), gatewayId: newId() });
-  if (!stored) {
-    await c.query(
-      `INSERT INTO meta (key, value) VALUES ('org_id', $1), ('gateway_id', $2) ON CONFLICT (key) DO NOTHING`,
-      [identity.orgId, identity.gatewayId],
-    );
+  };
+  const stored = await read();
+  if (given) {
+    const identity = recordChecks.origin(given);
+    if (!stored) await store(c, identity);
+    return identity;
   }
-  return identity;
+  if (stored) return stored;
+  // Two processes opening a fresh database together both make ids: the first stored wins,
+  // and both answer with what is stored.
+  await store(c, { orgId: newId(), gatewayId: newId() });
+  return (await read())!;
+}
+
+async function store(c: PoolClient, o: Origin): Promise<void> {
+  await c.query(
+    `INSERT INTO meta (key, value) VALUES ('org_id', $1), ('gateway_id', $2) ON CONFLICT (key) DO NOTHING`,
+    [o.orgId, o.gatewayId],
+  );
 }

@@ -200,6 +200,8 @@ const alarmRefSchema = {
     severity: { type: 'string', enum: ['warning', 'protection', 'fault'] },
     level: { type: 'integer' },
     source: { type: 'string' },
+    cell: { type: 'integer' },
+    sensor: { type: 'integer' },
   },
 } as const;
 

@@ -92,7 +92,11 @@ export class GatewaySettings {
   /** The config file, checked with the registry's schema. */
   readonly file: ConfigFile;
   private readonly registry: IntegrationRegistry;
-  /** The config as it was when the gateway started: sections that are not live run with it. */
+  /**
+   * The file's config as it was when the gateway started: a saved section that still equals
+   * it needs no restart. The file's, not the running config: start-up overrides (`--port`,
+   * `--host`) are in the running config only, and a restored unchanged backup is no change.
+   */
   private readonly started: Config;
   private readonly failures = new Map<string, string>();
   private readonly pending = new Set<string>();
@@ -103,7 +107,16 @@ export class GatewaySettings {
   ) {
     this.registry = host.registry;
     this.file = file.withSchema(host.registry.configSchema);
-    this.started = structuredClone(host.config());
+    this.started = structuredClone(this.fileAtStart() ?? host.config());
+  }
+
+  /** The file's config (the defaults when there is none), or undefined when it is invalid. */
+  private fileAtStart(): Config | undefined {
+    try {
+      return this.file.read();
+    } catch {
+      return undefined;
+    }
   }
 
   /** Every top-level key but `version`. */

@@ -36,9 +36,9 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
     const id = r.refs[0]!.id;
     const before = r.sim.packs[0]!.parameters();
     const requestsBefore = r.requests.length;
-    const e = await rejection(r.service.writeParameters(id, { cell_ov_l1_mv: 5000 }, 'otto'));
+    const e = await rejection(r.service.writeParameters(id, { cell_ov_l1_mv: 1000 }, 'otto'));
     expect(e.code).toBe('PARAM_OUT_OF_RANGE');
-    expect(e.message).toBe('Cell over-voltage level 1: 5000 mV is outside 2000..4500 mV');
+    expect(e.message).toBe('Cell over-voltage level 1: 1000 mV is outside 2000..3750 mV');
     expect(r.writes()).toEqual([]);
     expect(r.sim.packs[0]!.parameters()).toEqual(before);
     // Range checks need no traffic at all: only the poller's reads went out meanwhile.
@@ -48,7 +48,7 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
       user: 'otto',
       action: 'parameter.write',
       result: 'refused',
-      new: { cell_ov_l1_mv: 5000 },
+      new: { cell_ov_l1_mv: 1000 },
       detail: e.message,
     });
     expect(r.service.commands(id)[0]).toMatchObject({

@@ -6,6 +6,7 @@
  */
 import type { Alarm, RunState } from '@openbms/core';
 import type { Snapshot } from '@openbms/contract/api';
+import { runState as siteRunState } from '../../site/model';
 
 /**
  * A sensor the BMS reports at the bottom of its encoding is not connected: DALY and the
@@ -66,9 +67,7 @@ export function temperatureSensors(s: Snapshot): TempSensor[] {
 
 /** The running state the BMS reports, else the one the current's sign gives (as the CLI does). */
 export function runState(s: Snapshot): RunState | undefined {
-  if (s.state !== undefined) return s.state;
-  if (s.current_a === undefined) return undefined;
-  return s.current_a > 0.05 ? 'charging' : s.current_a < -0.05 ? 'discharging' : 'idle';
+  return siteRunState(s);
 }
 
 /** A boolean some families report only under `raw` (first key present wins). */

@@ -134,6 +134,34 @@ export function completeSnapshot<T extends BatterySnapshot>(s: T): T {
   return s;
 }
 
+/** Below this current (A, either direction) a pack that reports no state of its own is idle. */
+export const IDLE_CURRENT_A = 0.05;
+
+/**
+ * The running state: the device's own where it reports one, else the current's sign (JK and
+ * others report none). A reported direction the current contradicts gives way to the current
+ * (the state word and the current may come from different frames); a fault always shows.
+ */
+export function runStateOf(s: {
+  state?: RunState | undefined;
+  current_a?: number | undefined;
+}): RunState | undefined {
+  const a = s.current_a;
+  const byCurrent =
+    a === undefined || !Number.isFinite(a)
+      ? undefined
+      : a > IDLE_CURRENT_A
+        ? 'charging'
+        : a < -IDLE_CURRENT_A
+          ? 'discharging'
+          : 'idle';
+  if (s.state === undefined) return byCurrent;
+  const contradicts =
+    (s.state === 'charging' && byCurrent === 'discharging') ||
+    (s.state === 'discharging' && byCurrent === 'charging');
+  return contradicts ? byCurrent : s.state;
+}
+
 /** Rounds to a number of decimals without producing -0. */
 export function round(x: number, decimals: number): number {
   const f = 10 ** decimals;

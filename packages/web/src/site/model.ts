@@ -5,26 +5,20 @@
  * parallel view and the large screen use the same functions, so the three pages agree.
  */
 import type { AlarmView, BusView, PackView, SiteView, Snapshot } from '@openbms/contract/api';
+import { IDLE_CURRENT_A, runStateOf } from '@openbms/core';
 
 export type RunState = 'charging' | 'discharging' | 'idle' | 'fault';
 export type Severity = AlarmView['severity'];
 
-/** Below this current (A, either direction) a pack without its own state is idle. */
-export const IDLE_CURRENT_A = 0.05;
+export { IDLE_CURRENT_A };
 
-/**
- * The pack's running state: its own when it reports one, else from the current's sign. A
- * reported direction the current contradicts (a card said "Charging" at -0.5 A: the state
- * word and the current come from different frames) gives way to the current.
- */
+/** The pack's running state (core's runStateOf: its own, unless the current contradicts it). */
 export function runState(s: Snapshot | null | undefined): RunState | undefined {
-  if (!s) return undefined;
-  const byCurrent = stateOfCurrent(s.current_a);
-  if (s.state === undefined) return byCurrent;
-  const contradicts =
-    (s.state === 'charging' && byCurrent === 'discharging') ||
-    (s.state === 'discharging' && byCurrent === 'charging');
-  return contradicts ? byCurrent : s.state;
+  return s ? runStateOf(s) : undefined;
+}
+
+export function stateOfCurrent(a: number | undefined): RunState | undefined {
+  return runStateOf({ current_a: a });
 }
 
 /**
@@ -47,11 +41,6 @@ export function systemState(
   if (!charging && !discharging) return 'idle';
   if (charging !== discharging) return charging ? 'charging' : 'discharging';
   return current === undefined ? undefined : stateOfCurrent(current / known.length);
-}
-
-export function stateOfCurrent(a: number | undefined): RunState | undefined {
-  if (a === undefined || !Number.isFinite(a)) return undefined;
-  return a > IDLE_CURRENT_A ? 'charging' : a < -IDLE_CURRENT_A ? 'discharging' : 'idle';
 }
 
 /** Power in W (>0 charging): as reported, else V × I. */

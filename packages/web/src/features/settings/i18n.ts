@@ -188,7 +188,7 @@ const strings: Strings = {
       fieldsAll: 'Everything the device reports',
       fieldsChosen: 'Only the chosen values',
       fieldsNone: 'Choose at least one value.',
-      compat: 'Compatibility with the Wi-Fi dongle (seed 001)',
+      compat: 'Messages for dashboards made for the Wi-Fi dongle',
       compatHint:
         'Extra messages in the dongle’s format, so dashboards made for it (IoT MQTT Panel) keep working.',
       heartbeat: 'Heartbeat message (Status, ts, cnt, mem)',
@@ -660,7 +660,7 @@ const strings: Strings = {
       fieldsAll: '设备上报的全部数据',
       fieldsChosen: '仅所选数据项',
       fieldsNone: '请至少选择一项。',
-      compat: '兼容 Wi-Fi 采集器（种子文档 001）',
+      compat: '兼容 Wi-Fi 采集器仪表板的消息',
       compatHint: '额外发布采集器格式的消息，使为其制作的仪表盘（IoT MQTT Panel）继续可用。',
       heartbeat: '心跳消息（Status、ts、cnt、mem）',
       dailyMax: '当日最大值消息（SCM、MIC、MAC、RCP）',

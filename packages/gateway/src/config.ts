@@ -18,7 +18,7 @@ import {
   notificationsConfigSchema,
   tunnelConfigSchema,
 } from '@openbms/contract';
-import { BmsError } from '@openbms/core';
+import { BmsError, DEMO_SITE_NAME } from '@openbms/core';
 import { PROTOCOLS, getProtocol } from '@openbms/protocols';
 import type { PackRef } from './types.js';
 
@@ -290,7 +290,7 @@ export function demoSite(): SiteConfig {
   });
   return {
     id: 'demo',
-    name: 'Demo site (simulated)',
+    name: DEMO_SITE_NAME,
     buses: [
       bus('rack', 'pace', [1, 2, 3, 4], ['Rack 1', 'Rack 2', 'Rack 3', 'Rack 4'], 1, 55, [4]),
       bus('pylon', 'pylontech', [2], ['Pylontech pack'], 4, 55),

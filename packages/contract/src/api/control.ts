@@ -46,6 +46,19 @@ export const commandSchema = {
     at: { type: 'integer' },
     status: { type: 'string', enum: ['done', 'refused', 'failed'] },
     detail: { type: 'string' },
+    text: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['key'],
+      description: 'The detail as a key and parameters, for a console to translate.',
+      properties: {
+        key: { type: 'string' },
+        params: {
+          type: 'object',
+          additionalProperties: { type: ['string', 'number'] },
+        },
+      },
+    },
   },
 } as const;
 

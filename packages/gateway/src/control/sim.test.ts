@@ -249,6 +249,8 @@ describe('MOSFET switching', () => {
       new: { charge_mos: false },
     });
     expect(r.service.commands(id)[0]?.status).toBe('refused');
+    // The refusal as a key the console translates (the Chinese UI showed this in English).
+    expect(r.service.commands(id)[0]?.text).toMatchObject({ key: 'interlock.charge_mos_off' });
   });
 
   it('switches the charge MOSFET off and on, each confirmed by a fresh read cycle', async () => {
@@ -256,7 +258,11 @@ describe('MOSFET switching', () => {
     const id = r.refs[0]!.id;
     const off = await r.service.setMos(id, 'charge', false, 'otto');
     expect(off.readback).toEqual({ charge_mos: false });
-    expect(off.command).toMatchObject({ status: 'done', action: 'mos.charge' });
+    expect(off.command).toMatchObject({
+      status: 'done',
+      action: 'mos.charge',
+      text: { key: 'result.mos_charge_off' },
+    });
     expect(r.sim.packs[0]!.snapshot().charge_mos).toBe(false);
     expect(r.writes()).toEqual(['set_charge_mos']);
     const on = await r.service.setMos(id, 'charge', true, 'otto');

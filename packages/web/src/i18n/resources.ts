@@ -5,6 +5,7 @@
  */
 import alarmNames from './alarms';
 import common from './common';
+import server from './server';
 import alarms from '../features/alarms/i18n';
 import control from '../features/control/i18n';
 import files from '../features/files/i18n';
@@ -28,6 +29,7 @@ export const NAMESPACES: Record<string, Strings> = {
   pack,
   parallel,
   params,
+  server,
   settings,
   wall,
 };

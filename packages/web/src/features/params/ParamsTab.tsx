@@ -7,6 +7,7 @@
 import type { ReadParameters } from '@openbms/contract/api';
 import { useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { serverText } from '../../i18n/server-text';
 import { validateParameterWrite } from '@openbms/core';
 import { api, packPath, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
@@ -77,7 +78,7 @@ function restoreModeOf(c: Capabilities): 'defaults' | 'profile' | undefined {
 
 export default function ParamsTab(props: TabProps): ReactNode {
   const { pack } = props;
-  const { t } = useTranslation('params');
+  const { t, i18n } = useTranslation('params');
   const fmt = useFmt();
   const { can } = useAuth();
   const base = packPath(pack.id);
@@ -338,7 +339,7 @@ export default function ParamsTab(props: TabProps): ReactNode {
         setReadAt(Date.now());
       }
       if (restoreMode === 'profile') void read();
-      setNotice(t('restored', { detail: r.command.detail }));
+      setNotice(t('restored', { detail: serverText(i18n, r.command.text, r.command.detail) }));
     } catch (e) {
       setWriteError(e as ApiError);
     } finally {

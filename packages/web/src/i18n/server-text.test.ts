@@ -55,6 +55,14 @@ describe('server texts', () => {
     );
   });
 
+  it('shows the server’s own sentence in English', async () => {
+    await i18n.changeLanguage('en');
+    expect(serverText(i18n, { key: 'result.mos_charge_on' }, 'charge MOSFET switched on')).toBe(
+      'charge MOSFET switched on',
+    );
+    await i18n.changeLanguage('zh');
+  });
+
   it('shows the demo site by its translated name, other names as given', () => {
     expect(siteName(i18n, DEMO_SITE_NAME)).toBe('演示站点（模拟）');
     expect(siteName(i18n, 'Garage')).toBe('Garage');

@@ -1,7 +1,8 @@
 /**
  * Turns what the server says (a ServerText, an error code with details) into the reader's
  * language. A key this console does not know, or a sentence whose parameters did not all
- * come, shows the server's English sentence instead of a half-filled one.
+ * come, shows the server's English sentence instead of a half-filled one. In English the
+ * server's sentence is shown as it is. The demo site's name is translated in every language.
  */
 import { DEMO_SITE_NAME, type ServerText } from '@openbms/core';
 import type { i18n as I18n } from 'i18next';
@@ -10,7 +11,8 @@ const placeholders = (s: string): string[] =>
   [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!);
 
 export function serverText(i18n: I18n, text: ServerText | undefined, english: string): string {
-  if (!text) return english;
+  // In English the server's own sentence says it best (it carries every figure).
+  if (!text || i18n.language.startsWith('en')) return english;
   const key = `server:${text.key}`;
   if (!i18n.exists(key)) return english;
   const params = text.params ?? {};

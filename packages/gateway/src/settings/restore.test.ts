@@ -57,3 +57,17 @@ describe('restore of an unchanged backup', () => {
     expect(r.restart_required).toBe(true);
   });
 });
+
+describe('the listen address from the settings', () => {
+  it('shows the http section and saves a new listen address for the next start', async () => {
+    const settings = gw.settings!;
+    expect(settings.view().http).toMatchObject({ host: '127.0.0.1' });
+    const r = await settings.update('http', { host: '0.0.0.0', port: 8080 });
+    expect(r).toMatchObject({ saved: true, applied: false, restart_required: true });
+    expect(settings.view().http).toMatchObject({ host: '0.0.0.0', port: 8080 });
+    expect(settings.view().pending_restart).toContain('http');
+    await expect(settings.update('http', { host: '0.0.0.0', port: 70_000 })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+  });
+});

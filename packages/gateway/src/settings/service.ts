@@ -50,6 +50,8 @@ export interface SettingsView {
   /** Every integration section, secrets redacted; null when absent. */
   sections: Record<string, unknown>;
   location: unknown;
+  /** The web server's section (listen address, port, TLS...); applied at the next start. */
+  http: unknown;
   status: Record<string, IntegrationStatus>;
   /** Saved sections that take effect at the next start only. */
   restart_required: boolean;
@@ -180,6 +182,7 @@ export class GatewaySettings {
       ...(fileError ? { file_error: fileError } : {}),
       sections,
       location: this.redacted('location', cfg['location']),
+      http: this.redacted('http', cfg['http']),
       status,
       restart_required: this.pending.size > 0,
       pending_restart: [...this.pending],

@@ -36,7 +36,7 @@ Usage:
       --request <hex>     the request the reply answers (Pylontech, PACE, Seplos V2: the full
                           frame, as hex or as "~..." text, or CID2[+INFO] in hex; Modbus
                           families: the request frame)
-      --variant <name>    record layout (JK: JK02_24S, JK02_32S; Seplos: v2, v3)
+      --variant <name>    record layout (JK: JK02_24S, JK02_32S; PACE: v25, v20-eg4; Seplos: v2, v3)
       --cells <n>         cell count known from an earlier reply (DALY 0x94)
       --temp-sensors <n>  temperature sensor count known from an earlier reply (DALY 0x94)
       --invert-current    flip the current sign (firmware that reports it reversed)
@@ -53,8 +53,8 @@ ${START_USAGE}
 ${DB_USAGE}
 ${SIM_USAGE}
   openbms demo [--speed <x>] [--interval <s>] [--once]
-                                         the demo site: 4 Pylontech-compatible packs in parallel,
-                                         a JK and a DALY pack, simulated through a solar day at
+                                         the demo site: a rack of 4 PACE packs in parallel, a
+                                         Pylontech, a JK and a DALY pack, simulated through a solar day at
                                          60x speed and read live over local TCP links
   openbms help | --help                  this text
   openbms --version

@@ -16,6 +16,7 @@ import {
 } from '@openbms/storage';
 import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
 import { realBuses, type BusFactory, type OpenedBus } from './buses.js';
+import { BusSetup } from './setup/bus-setup.js';
 import { ControlService, FileProfiles } from './control/index.js';
 import { builtinRegistry } from './integrations/builtin.js';
 import type {
@@ -254,6 +255,11 @@ export class Gateway implements LocalGatewayParts {
   integration<R extends IntegrationRuntime>(descriptor: Integration<any, R>): R | undefined {
     return this.integrations.runtime(descriptor);
   }
+
+  /** Serial ports, scans and test reads for the Buses page; a polled port is refused. */
+  readonly busSetup = new BusSetup({
+    busyPorts: () => this.running.filter((b) => b.config.port !== 'sim').map((b) => b.config.port),
+  });
 
   /** Prometheus text for the server's /metrics (absent when `metrics: {enabled: false}`). */
   get metrics(): MetricsExposure | undefined {

@@ -71,6 +71,15 @@ const simulatorSchema = z
   })
   .strict();
 
+/** The family id a protocol name resolves to, or undefined when none does. */
+function getProtocolId(name: string): string | undefined {
+  try {
+    return getProtocol(name).id;
+  } catch {
+    return undefined;
+  }
+}
+
 const busSchema = z
   .object({
     id,
@@ -96,8 +105,9 @@ const busSchema = z
         });
       }
       seen.add(p.address);
-      const def = getProtocol(b.protocol);
-      if (p.variant !== undefined && !def.variants.includes(p.variant)) {
+      // An unknown protocol is reported by its own field; its variants cannot be checked.
+      const def = PROTOCOLS.find((x) => x.id === getProtocolId(b.protocol));
+      if (def && p.variant !== undefined && !def.variants.includes(p.variant)) {
         ctx.addIssue({
           code: 'custom',
           path: ['packs', i, 'variant'],

@@ -73,6 +73,11 @@ beforeAll(async () => {
   viewer = ((await l.json()) as { token: string }).token;
 });
 
+async function packIds(): Promise<string[]> {
+  const r = await call('GET', '/api/v1/packs', admin);
+  return (r.body as { id: string }[]).map((p) => p.id).sort();
+}
+
 afterAll(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -117,4 +122,53 @@ describe('bus setup API', () => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('address');
   });
+
+  it('saves the bus with named packs and polls it at once, no restart; removes it again', async () => {
+    expect(await packIds()).toEqual([]);
+    const bus = {
+      port: pty.endpoint,
+      protocol: 'pylontech',
+      poll_interval_s: 0.5,
+      packs: [
+        { address: 2, name: 'Garage rack 1' },
+        { address: 3, name: 'Garage rack 2' },
+      ],
+    };
+    const viewerSave = await call('PUT', '/api/v1/setup/sites/home/buses/rs485', viewer, { bus });
+    expect(viewerSave.status).toBe(403);
+    const bad = await call('PUT', '/api/v1/setup/sites/home/buses/rs485', admin, {
+      bus: { ...bus, protocol: 'nope' },
+    });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(422);
+    expect(await packIds()).toEqual([]);
+    const r = await call('PUT', '/api/v1/setup/sites/home/buses/rs485', admin, {
+      bus,
+      site_name: 'Home',
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.started).toEqual(['home/rs485']);
+    expect(await packIds()).toEqual(['home/rs485/2', 'home/rs485/3']);
+    // Polled without a restart: a snapshot with the cells arrives.
+    await expect
+      .poll(
+        async () =>
+          (await call('GET', '/api/v1/packs/home%2Frs485%2F3', admin)).body.snapshot?.cell_mv
+            ?.length,
+        { timeout: 10_000 },
+      )
+      .toBe(16);
+    expect((await call('GET', '/api/v1/settings', admin)).body.pending_restart).not.toContain(
+      'sites',
+    );
+    // The polled port is the bus's now: a scan of it is refused.
+    const scan = await call('POST', '/api/v1/setup/scans', admin, {
+      port: pty.endpoint,
+      protocol: 'pylontech',
+    });
+    expect(scan.status).toBe(409);
+    const del = await call('DELETE', '/api/v1/setup/sites/home/buses/rs485', admin);
+    expect(del.status).toBe(200);
+    expect(del.body.stopped).toEqual(['home/rs485']);
+    expect(await packIds()).toEqual([]);
+  }, 30_000);
 });

@@ -56,6 +56,13 @@ export interface BoxGateway {
   settings?: SettingsApi | undefined;
   /** Serial ports, scans and test reads (routes/buses.ts); absent: those routes answer 404. */
   busSetup?: BusSetupApi | undefined;
+  /** Saves one bus (null removes it) to the config file and applies it live. */
+  saveBus?(
+    site: string,
+    bus: string,
+    value: Record<string, unknown> | null,
+    siteName?: string,
+  ): Promise<{ started: string[]; stopped: string[] }>;
 }
 
 /** What the bus setup routes need: the gateway's BusSetup satisfies it. */

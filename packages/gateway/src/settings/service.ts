@@ -263,6 +263,17 @@ export class GatewaySettings {
   }
 
   /**
+   * A section the gateway applied itself after saving it (the sites, by Gateway.saveBus):
+   * what runs is now the file's, so no restart is pending for it.
+   */
+  markApplied(section: string): void {
+    const k = section as keyof Config;
+    const now = this.file.read();
+    (this.started as Record<string, unknown>)[k] = structuredClone(now[k]);
+    this.pending.delete(section);
+  }
+
+  /**
    * Tests an integration with the saved settings or a candidate (secrets left as the marker
    * are taken from the saved ones). Answers ok or the problem in words.
    */

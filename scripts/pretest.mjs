@@ -10,6 +10,9 @@ const DEBIAN_PACKAGES = [
   { bin: 'socat', pkg: 'socat' }, // pseudo-terminal pairs for serial tests
   { bin: 'mbpoll', pkg: 'mbpoll' }, // a second Modbus client for the Modbus TCP server tests
   { bin: 'mosquitto', pkg: 'mosquitto' }, // the MQTT broker the integration tests use
+  { bin: 'promtool', pkg: 'prometheus' }, // Prometheus's linter checks /metrics (promtool check metrics)
+  // openpyxl (Debian's python3) opens the XLSX exports as a spreadsheet user's tools would.
+  { file: '/usr/lib/python3/dist-packages/openpyxl/__init__.py', pkg: 'python3-openpyxl' },
   { bin: 'chromium', pkg: 'chromium' }, // the browser the web console tests drive (playwright-core)
   // CJK glyphs, so the Chinese pages render (and screenshot) as text, not boxes.
   { file: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', pkg: 'fonts-noto-cjk' },

@@ -81,7 +81,8 @@ export const METRICS: readonly MetricDef[] = [
     device_class: 'voltage',
     state_class: MEAS,
   }),
-  m('cell_resistance_mohm', 'number[]', 'Cell wire resistances', 'mΩ'),
+  // Home Assistant has no resistance device class: a measurement with its unit.
+  m('cell_resistance_mohm', 'number[]', 'Cell wire resistances', 'mΩ', { state_class: MEAS }),
   // Temperatures
   m('temp_sensor_count', 'integer', 'Number of temperature sensors'),
   m('temps_c', 'number[]', 'Temperatures in the order the device reports them', '°C', {
@@ -120,19 +121,45 @@ export const METRICS: readonly MetricDef[] = [
   m('charger_connected', 'boolean', 'Charger detected'),
   m('load_connected', 'boolean', 'Load detected'),
   // Limits a pack requests from its inverter (Pylontech 0x92, JK, DALY Modbus)
-  m('charge_voltage_limit_v', 'number', 'Requested charge voltage limit', 'V'),
-  m('discharge_voltage_limit_v', 'number', 'Requested discharge voltage limit', 'V'),
-  m('charge_current_limit_a', 'number', 'Requested charge current limit', 'A'),
+  m('charge_voltage_limit_v', 'number', 'Requested charge voltage limit', 'V', {
+    device_class: 'voltage',
+    state_class: MEAS,
+  }),
+  m('discharge_voltage_limit_v', 'number', 'Requested discharge voltage limit', 'V', {
+    device_class: 'voltage',
+    state_class: MEAS,
+  }),
+  m('charge_current_limit_a', 'number', 'Requested charge current limit', 'A', {
+    device_class: 'current',
+    state_class: MEAS,
+  }),
   m(
     'discharge_current_limit_a',
     'number',
     'Requested discharge current limit (negative: the discharge direction, as current_a)',
     'A',
+    { device_class: 'current', state_class: MEAS },
   ),
   // Alarms, identity, parallel systems
   m('alarms', 'alarms', 'Active alarms'),
   m('info', 'info', 'Device information'),
   m('packs', 'packs', 'Packs of a parallel system (one snapshot each)'),
+];
+
+/**
+ * Metrics the gateway derives (no device reports them): energy through the pack, integrated
+ * from its power since the gateway started. They are meters (`total_increasing`: a restart
+ * starts a new meter cycle, which Home Assistant's Energy dashboard accounts for).
+ */
+export const DERIVED_METRICS: readonly MetricDef[] = [
+  m('energy_charged_kwh', 'number', 'Energy charged', 'kWh', {
+    device_class: 'energy',
+    state_class: 'total_increasing',
+  }),
+  m('energy_discharged_kwh', 'number', 'Energy discharged', 'kWh', {
+    device_class: 'energy',
+    state_class: 'total_increasing',
+  }),
 ];
 
 const BY_KEY = new Map(METRICS.map((d) => [d.key, d]));

@@ -320,7 +320,7 @@ describe('gateway with Modbus TCP and metrics configured', () => {
       expect(data[35]).toBe(snap.cell_mv!.length); // number of cells
       expect(data[18]).toBe(snap.cell_mv![0]); // cell 1, mV
     }
-    const text = gw.metrics!.render();
+    const text = await gw.metrics!.render();
     expect(text).toMatch(/^# TYPE /m);
     expect(text).toContain('pack="s/b/2"');
   });

@@ -19,6 +19,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { realBuses, type BusFactory, type OpenedBus } from './buses.js';
 import { BusSetup } from './setup/bus-setup.js';
 import { ControlService, FileProfiles } from './control/index.js';
+import { hostTimeZone } from './control/clock.js';
 import { builtinRegistry } from './integrations/builtin.js';
 import type {
   Integration,
@@ -239,6 +240,11 @@ export class Gateway implements LocalGatewayParts {
   }
 
   /** The config the gateway runs with (integration sections as last applied). */
+  /** The site's IANA time zone (`location.timezone` as configured now), else the host's. */
+  timeZone(): string {
+    return this.currentConfig().location?.timezone ?? hostTimeZone();
+  }
+
   currentConfig(): Config {
     return this.integrations.config();
   }

@@ -40,7 +40,7 @@ import { alarmRoutes } from './routes/alarms.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { controlRoutes } from './routes/control.js';
-import { docsRoutes } from './routes/docs.js';
+import { docsRoutes, registerDocs } from './routes/docs.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes, metricsRoutes } from './routes/metrics.js';
@@ -211,6 +211,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installJsonBodyParser(app);
   await registerSecurityHeaders(app);
   await app.register(fastifyCookie);
+  await registerDocs(app);
   await app.register(fastifyWebsocket, {
     options: { maxPayload: 64 * 1024 },
     errorHandler: (err, socket, req) => wsErrorHandler(err, socket, req),
@@ -260,7 +261,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
   metricsRoutes(app, ctx);
-  docsRoutes(app, routes);
+  docsRoutes(app);
   if (deps.webRoot) spa = await webRoutes(app, deps.webRoot);
   return app;
 }

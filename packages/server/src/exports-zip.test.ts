@@ -245,6 +245,69 @@ describe('GET /exports/daily.zip', () => {
   });
 });
 
+describe('range exports (CSV, XLSX): dates are whole days of the site zone, cells from 1', () => {
+  const csv = async (q: string): Promise<string[]> => {
+    const r = await get(`/api/v1/exports/csv?pack=${encodeURIComponent(P1)}&${q}`, viewer);
+    expect(r.status, q).toBe(200);
+    return (await r.text()).trim().split('\n');
+  };
+
+  it('from=to=<date> is that one day (UTC without a site zone), its last instant included', async () => {
+    const lines = await csv('from=2030-01-02&to=2030-01-02');
+    expect(lines).toHaveLength(1 + 7);
+    for (const l of lines.slice(1)) expect(l.slice(0, 10)).toBe('2030-01-02');
+    // `to` as a date means the same as the zip's `to`: the whole day.
+    expect(await csv('from=2030-01-02&to=2030-01-03')).toHaveLength(1 + 7 + 3);
+    const xlsx = await get(
+      `/api/v1/exports/xlsx?pack=${encodeURIComponent(P1)}&from=2030-01-02&to=2030-01-02`,
+      viewer,
+    );
+    expect(xlsx.status).toBe(200);
+    expect(xlsx.headers.get('content-disposition')).toContain('home_bus1_1_2030-01-02_2030-01-02');
+    const before = await get(
+      `/api/v1/exports/csv?pack=${encodeURIComponent(P1)}&from=2030-01-03&to=2030-01-02`,
+      viewer,
+    );
+    expect(before.status).toBe(400);
+  });
+
+  it('numbers the cells from 1 in the CSV headings (range and daily files); rows keep ISO 8601 UTC times', async () => {
+    const lines = await csv('from=2030-01-02&to=2030-01-02');
+    const heads = lines[0]!.split(',');
+    expect(heads[0]).toBe('time');
+    expect(heads.filter((c) => c.startsWith('cell_mv.'))).toEqual([
+      'cell_mv.1',
+      'cell_mv.2',
+      'cell_mv.3',
+      'cell_mv.4',
+    ]);
+    expect(lines[0]).toContain('cell_mv.1');
+    expect(lines[0]).not.toContain('cell_mv.0');
+    expect(lines[1]).toMatch(/^2030-01-02T00:00:00\.000Z,/);
+    const daily = await get(
+      `/api/v1/exports/daily/${encodeURIComponent(P1)}/2030-01-02.csv`,
+      viewer,
+    );
+    const head = (await daily.text()).split('\n')[0]!;
+    expect(head).toContain('cell_mv.4');
+    expect(head).not.toContain('cell_mv.0');
+  });
+
+  it("cuts the days in the site's zone when the gateway has one", async () => {
+    const box = h.gateway as { timeZone?: () => string };
+    box.timeZone = () => 'America/New_York';
+    try {
+      // 2030-01-02 in New York is 05:00 UTC that day to 04:59:59.999 UTC the next: the
+      // samples of 2030-01-03 00:00..00:14 UTC (3), none of 2030-01-02 00:00..00:42 UTC.
+      const lines = await csv('from=2030-01-02&to=2030-01-02');
+      expect(lines).toHaveLength(1 + 3);
+      for (const l of lines.slice(1)) expect(l.slice(0, 10)).toBe('2030-01-03');
+    } finally {
+      delete box.timeZone;
+    }
+  });
+});
+
 describe('GET /exports/disk', () => {
   it('gives the free and total bytes of the data directory', async () => {
     const r = await h.call('GET', '/api/v1/exports/disk', { token: viewer });

@@ -48,6 +48,11 @@ export interface BoxGateway {
   tunnelStatus?(): unknown;
   /** IoT MQTT Panel dashboard JSON (seed 001), undefined when MQTT is not configured. */
   mqttPanel?(): unknown;
+  /**
+   * The site's IANA time zone (config `location.timezone`, else the host's): exports show
+   * times and cut days in it. Absent: UTC.
+   */
+  timeZone?(): string;
   /** Prometheus text exposition, when the gateway exports metrics. */
   metrics?: MetricsExposure | undefined;
   /** Notification channels, counters and delivery log; absent when none are configured. */

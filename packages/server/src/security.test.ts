@@ -3,7 +3,6 @@
  * /api/docs actually load, and the Origin check of the live WebSocket. A real server on
  * port 0, real `ws` clients.
  */
-import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -124,16 +123,19 @@ describe('security headers', () => {
     expect(policy.get('connect-src')).toEqual(["'self'"]); // the API and the live WebSocket
   });
 
-  it('let /api/docs style itself: its one inline <style> is allowed by hash, and nothing else inline', async () => {
-    const r = await h.call('GET', '/api/docs');
-    const style = /<style>([^<]*)<\/style>/.exec(r.text)?.[1];
-    expect(style).toBeDefined();
-    const hash = `'sha256-${createHash('sha256').update(style!, 'utf8').digest('base64')}'`;
+  it("serve the API docs (Swagger UI) with scripts from 'self' only; inline styles allowed there alone", async () => {
+    const r = await h.call('GET', '/api/docs/');
+    expect(r.status).toBe(200);
     const policy = directives(r.headers.get('content-security-policy'));
-    expect(policy.get('style-src')).toEqual(["'self'", hash]);
     expect(policy.get('script-src')).toEqual(["'self'"]);
-    expect(r.text).not.toMatch(/<script/i);
-    expect(r.text.match(/<style/g)).toHaveLength(1);
+    // Swagger UI injects one <style> at run time (docs-ui.test.ts sees no violation).
+    expect(policy.get('style-src')).toEqual(["'self'", "'unsafe-inline'"]);
+    // Its files are this server's too: the same policy as the console otherwise.
+    const rest = (await h.call('GET', '/api/docs/static/swagger-ui-bundle.js')).headers;
+    expect(directives(rest.get('content-security-policy')).get('script-src')).toEqual(["'self'"]);
+    const need = pageNeeds(r.text);
+    expect(need.scripts.length).toBeGreaterThan(0);
+    for (const src of [...need.scripts, ...need.styles]) expect(src).not.toMatch(/^(https?:)?\/\//);
   });
 });
 

@@ -1,5 +1,6 @@
 /** Query times: ms since the epoch or ISO 8601, UTC unless a zone is given (the schema checked the shape). */
 import { BmsError } from '@openbms/core';
+import { realOf } from '@openbms/gateway';
 
 /** Date.parse rolls 2030-02-31 over to March; a calendar date must exist as written. */
 function realDate(value: string): boolean {
@@ -49,6 +50,44 @@ export function parseRange(
       {
         field: 'to',
       },
+    );
+  }
+  return { from, to };
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * An export's `from`/`to` (every export route reads them alike): a time as `parseTime`, or a
+ * calendar date meaning the whole day in the site's zone `tz` — `from` its first instant,
+ * `to` its last (inclusive), so `from=to=2030-01-31` is that one day. Defaults as
+ * `parseRange`; the range is inclusive, from <= to.
+ */
+export function parseExportRange(
+  q: { from?: string; to?: string },
+  now: number,
+  defaultSpanMs: number,
+  tz: string,
+): { from: number; to: number } {
+  const start = (date: string, field: string): number => {
+    const ms = parseTime(date, field); // checks the date is real and in range
+    return realOf(ms, tz);
+  };
+  const nextDay = (date: string, field: string): number =>
+    realOf(parseTime(date, field) + 24 * 3600 * 1000, tz);
+  const to =
+    q.to === undefined ? now : DATE.test(q.to) ? nextDay(q.to, 'to') - 1 : parseTime(q.to, 'to');
+  const from =
+    q.from === undefined
+      ? to - defaultSpanMs
+      : DATE.test(q.from)
+        ? start(q.from, 'from')
+        : parseTime(q.from, 'from');
+  if (from > to) {
+    throw new BmsError(
+      'REQUEST_INVALID',
+      `querystring field "to": must not be before "from" (${q.to ?? to} is before ${q.from ?? from})`,
+      { field: 'to' },
     );
   }
   return { from, to };

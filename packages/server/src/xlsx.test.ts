@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
@@ -34,7 +38,10 @@ describe('Excel export', () => {
     );
     const workbook = strFromU8(files['xl/workbook.xml']!);
     expect(workbook).toContain('name="demo_rack_2"'); // "/" is not allowed in sheet names
-    expect(sheet).toContain('<t>cell_mv.0</t>');
+    // Cells numbered from 1 for people; the time column names its zone.
+    expect(sheet).toContain('<t>cell_mv.1</t>');
+    expect(sheet).not.toContain('<t>cell_mv.0</t>');
+    expect(sheet).toContain('<t>time (UTC)</t>');
     // Dates are numbers with a date format (Excel serial days), not text.
     expect(sheet).toMatch(/<v>46194\.41666/);
     expect(strFromU8(files['xl/styles.xml']!)).toContain('formatCode="yyyy-mm-dd hh:mm:ss"');
@@ -61,4 +68,54 @@ describe('Excel export', () => {
     expect(read).toBe(50);
     expect(rest).toBeGreaterThan(0);
   });
+
+  // Debian's python3 with python3-openpyxl (scripts/pretest.mjs installs it).
+  const PY = '/usr/bin/python3';
+  const hasOpenpyxl = spawnSync(PY, ['-c', 'import openpyxl']).status === 0;
+
+  it.skipIf(!hasOpenpyxl)(
+    hasOpenpyxl
+      ? 'opens in openpyxl: headings, local times of the site zone, numbers and empty cells'
+      : 'SKIPPED, python3-openpyxl is not installed: openpyxl reads the workbook',
+    async () => {
+      // 2026-03-29 00:59:59 UTC is 01:59:59 in Berlin (CET); a second later summer time begins:
+      // 2026-03-29 01:00:00 UTC is 03:00:00 CEST.
+      const t0 = Date.UTC(2026, 2, 29, 0, 59, 59);
+      const rows: RowExport = {
+        fields: ['voltage_v', 'cell_mv.0', 'cell_mv.15'],
+        batches: Readable.from([
+          {
+            times: Float64Array.from([t0, t0 + 1000]),
+            values: Float64Array.from([52.5, 3300, 3310, 52.4, Number.NaN, 3311]),
+          } satisfies RowBatch,
+        ]),
+      };
+      const dir = mkdtempSync(join(tmpdir(), 'obt-xlsx-'));
+      try {
+        const file = join(dir, 'x.xlsx');
+        writeFileSync(file, await bytes(xlsxStream(rows, 'demo/rack/2', 'Europe/Berlin')));
+        const script = [
+          'import json, sys, openpyxl',
+          'wb = openpyxl.load_workbook(sys.argv[1])',
+          'ws = wb.active',
+          'out = {"title": ws.title, "rows": []}',
+          'for row in ws.iter_rows(values_only=True):',
+          '    out["rows"].append([v.isoformat() if hasattr(v, "isoformat") else v for v in row])',
+          'print(json.dumps(out))',
+        ].join('\n');
+        const r = spawnSync(PY, ['-c', script, file], { encoding: 'utf8' });
+        expect(r.stderr).toBe('');
+        expect(JSON.parse(r.stdout)).toEqual({
+          title: 'demo_rack_2',
+          rows: [
+            ['time (Europe/Berlin)', 'voltage_v', 'cell_mv.1', 'cell_mv.16'],
+            ['2026-03-29T01:59:59', 52.5, 3300, 3310],
+            ['2026-03-29T03:00:00', 52.4, null, 3311],
+          ],
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -13,8 +13,10 @@
  * (bold header, a date-time format) and the sheet, whose rows this module writes.
  */
 import { Readable } from 'node:stream';
+import { wallOf } from '@openbms/gateway';
 import type { RowExport } from '@openbms/storage';
 import { Zip, ZipDeflate } from 'fflate';
+import { columnHeading } from './columns.js';
 
 const XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 const NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
@@ -67,7 +69,10 @@ function workbook(sheet: string): string {
   );
 }
 
-/** Excel's serial date: days since 1899-12-30 (UTC); time is the fraction of the day. */
+/**
+ * Excel's serial date: days since 1899-12-30; time is the fraction of the day. A cell holds
+ * no zone, so it is the wall time of the site's zone, named in the column heading.
+ */
 const EXCEL_EPOCH_MS = Date.UTC(1899, 11, 30);
 const serial = (ms: number): number => (ms - EXCEL_EPOCH_MS) / 86_400_000;
 
@@ -91,7 +96,7 @@ const ROWS_PER_TURN = 128;
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function* xlsxChunks(rows: RowExport, sheet: string): AsyncGenerator<Uint8Array> {
+async function* xlsxChunks(rows: RowExport, sheet: string, tz: string): AsyncGenerator<Uint8Array> {
   const out: Uint8Array[] = [];
   let failure: Error | null = null;
   const zip = new Zip((err, chunk) => {
@@ -115,6 +120,19 @@ async function* xlsxChunks(rows: RowExport, sheet: string): AsyncGenerator<Uint8
   file('xl/styles.xml', STYLES);
   yield* drain();
 
+  // The zone's offset, looked up once per quarter hour of samples (Intl is slow per row; every
+  // zone changes its offset on a quarter-hour boundary).
+  const QUARTER = 900_000;
+  let bucket = NaN;
+  let offset = 0;
+  const local = (ms: number): number => {
+    const b = Math.floor(ms / QUARTER);
+    if (b !== bucket) {
+      bucket = b;
+      offset = wallOf(b * QUARTER, tz) - b * QUARTER;
+    }
+    return ms + offset;
+  };
   const cols = rows.fields.length + 1;
   const letters = Array.from({ length: cols }, (_, i) => column(i));
   const data = new ZipDeflate('xl/worksheets/sheet1.xml', { level: 6 });
@@ -124,7 +142,7 @@ async function* xlsxChunks(rows: RowExport, sheet: string): AsyncGenerator<Uint8
     '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>' +
     `<cols><col min="1" max="1" width="20" customWidth="1"/>${cols > 1 ? `<col min="2" max="${cols}" width="12" customWidth="1"/>` : ''}</cols>` +
     '<sheetData>' +
-    `<row r="1">${['time', ...rows.fields]
+    `<row r="1">${[`time (${tz})`, ...rows.fields.map(columnHeading)]
       .map((h, i) => `<c r="${letters[i]}1" t="inlineStr" s="1"><is><t>${escape(h)}</t></is></c>`)
       .join('')}</row>`;
   data.push(enc.encode(head));
@@ -134,7 +152,7 @@ async function* xlsxChunks(rows: RowExport, sheet: string): AsyncGenerator<Uint8
     let parts: string[] = [];
     for (let i = 0; i < batch.times.length; i++) {
       r++;
-      let row = `<row r="${r}"><c r="A${r}" s="2"><v>${serial(batch.times[i]!)}</v></c>`;
+      let row = `<row r="${r}"><c r="A${r}" s="2"><v>${serial(local(batch.times[i]!))}</v></c>`;
       for (let c = 0; c < width; c++) {
         const v = batch.values[i * width + c]!;
         // A sample without this series: the cell stays empty (as the CSV's empty cell).
@@ -161,7 +179,10 @@ async function* xlsxChunks(rows: RowExport, sheet: string): AsyncGenerator<Uint8
   yield* drain();
 }
 
-/** The workbook as a byte stream (for reply.send); batches are read as the client takes the bytes. */
-export function xlsxStream(rows: RowExport, sheet: string): Readable {
-  return Readable.from(xlsxChunks(rows, sheet), { objectMode: false });
+/**
+ * The workbook as a byte stream (for reply.send); batches are read as the client takes the
+ * bytes. Times are shown in `tz` (IANA; the heading of the first column names it).
+ */
+export function xlsxStream(rows: RowExport, sheet: string, tz = 'UTC'): Readable {
+  return Readable.from(xlsxChunks(rows, sheet, tz), { objectMode: false });
 }

@@ -93,7 +93,8 @@ describe('exports and files page', () => {
     ]);
     expect(download.suggestedFilename()).toMatch(/^demo_jk_1_.*\.csv$/);
     const csv = parseCsv(readFileSync((await download.path())!, 'utf8'));
-    expect(csv.header).toEqual(['time', 'voltage_v', 'soc_pct', 'cell_mv.0', 'cell_mv.1']);
+    // Headings number cells from 1 as people count them (series cell_mv.0 is cell_mv.1).
+    expect(csv.header).toEqual(['time', 'voltage_v', 'soc_pct', 'cell_mv.1', 'cell_mv.2']);
     expect(csv.rows.length).toBeGreaterThan(0);
 
     // The API's raw samples of the same range: same times, same values.

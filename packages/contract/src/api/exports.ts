@@ -90,8 +90,16 @@ export const rangeExportQuery = {
   additionalProperties: false,
   properties: {
     pack: { type: 'string', minLength: 1, maxLength: 200 },
-    from: timeSchema,
-    to: timeSchema,
+    from: {
+      ...timeSchema,
+      description:
+        "Start: a time (ms since the epoch, or ISO 8601), or a date YYYY-MM-DD = that day's first instant in the site's time zone. Default: 24 h before `to`.",
+    },
+    to: {
+      ...timeSchema,
+      description:
+        "End, inclusive: a time, or a date YYYY-MM-DD = the whole day in the site's time zone (from=to=<date> is one day). Default: now.",
+    },
     fields: { type: 'string', minLength: 1, maxLength: 4000 },
   },
 } as const;

@@ -2,10 +2,14 @@
  * Checks the config schemas make beyond types and ranges, as plain functions (no zod), so
  * the web's forms run the very same ones as the user types.
  */
-import { METRICS, metric } from '@openbms/core';
+import { DERIVED_METRICS, METRICS, metric } from '@openbms/core';
 
 /** Catalog keys a user may pick in the MQTT `fields` (plus `raw`, the family's own extras). */
-export const MQTT_FIELDS: readonly string[] = [...METRICS.map((m) => m.key), 'raw'];
+export const MQTT_FIELDS: readonly string[] = [
+  ...METRICS.map((m) => m.key),
+  ...DERIVED_METRICS.map((m) => m.key),
+  'raw',
+];
 
 /** An MQTT topic (level) we publish under: no wildcards, no NUL, no leading or trailing "/". */
 export function isMqttTopic(t: string): boolean {

@@ -37,6 +37,13 @@ export const mqttConfigSchema = z
     username: z.string().min(1).optional(),
     password: z.string().optional(),
     client_id: z.string().min(1).max(128).optional(),
+    /**
+     * MQTT protocol version: 5 (command results carry the request's correlation data and go
+     * to its response topic too) or 4 (3.1.1, for brokers that do not speak 5).
+     */
+    protocol_version: z
+      .union([z.literal(4), z.literal(5)], { error: 'protocol_version must be 4 or 5' })
+      .default(5),
     base_topic: topicPart.default('openbms'),
     tls: tlsSchema.optional(),
     qos: z

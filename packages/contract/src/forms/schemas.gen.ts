@@ -19,6 +19,13 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
       username: { type: 'string', minLength: 1 },
       password: { type: 'string' },
       client_id: { type: 'string', minLength: 1, maxLength: 128 },
+      protocol_version: {
+        default: 5,
+        anyOf: [
+          { type: 'number', const: 4 },
+          { type: 'number', const: 5 },
+        ],
+      },
       base_topic: { default: 'openbms', type: 'string', minLength: 1, maxLength: 128 },
       tls: {
         type: 'object',

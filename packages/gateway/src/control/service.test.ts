@@ -157,6 +157,7 @@ function setup(o: { snapshot?: Reading; audit?: AuditStore } = {}) {
     timing: { timeoutMs: 40, gapMs: 0, charMs: 1 },
     exclusive: <T>(fn: (t: Transport, e: Exchanger) => Promise<T>) => fn(link, ex),
     statusOf: () => undefined,
+    readBack: () => undefined, // the live status a real poller keeps (writes.test.ts checks it)
   } as unknown as BusPoller;
   const audit = o.audit ?? new MemoryAudit();
   const errors: unknown[] = [];

@@ -817,6 +817,7 @@ export class ControlService {
             { [key]: state },
           );
         }
+        p.poller.readBack(p.ref.id, { [key]: state });
         return {
           value: { [key]: state },
           detail: `${which} MOSFET switched ${on ? 'on' : 'off'}; read back ${state ? 'on' : 'off'}`,
@@ -853,6 +854,7 @@ export class ControlService {
             { soc_pct: soc },
           );
         }
+        p.poller.readBack(p.ref.id, { soc_pct: soc });
         return {
           value: { soc_pct: soc },
           detail: `SOC set to ${pct} %; read back ${soc} %`,

@@ -67,7 +67,7 @@ describe('every registered integration', () => {
     const r = builtinRegistry();
     expect(r.sections()).toEqual(BUILTIN_INTEGRATIONS.map((i) => i.section));
     expect(r.liveSections()).toEqual([...r.sections(), 'location']);
-    expect(r.affectedBy('location')).toEqual([NOTIFICATIONS_INTEGRATION]);
+    expect(r.affectedBy('location')).toEqual([MQTT_INTEGRATION, NOTIFICATIONS_INTEGRATION]);
     expect(r.configKeys()).toEqual(Object.keys(configSchema.shape).filter((k) => k !== 'version'));
     // No section of its own beyond the config's: the built-in registry checks with configSchema.
     expect(r.configSchema).toBe(configSchema);

@@ -6,7 +6,7 @@
  * link drops. Nothing leaves its loop as an exception: failures become status and events.
  */
 import { performance } from 'node:perf_hooks';
-import { BmsError, isBmsError } from '@openbms/core';
+import { BmsError, isBmsError, type Reading } from '@openbms/core';
 import { getProtocol, type ProtocolDefinition } from '@openbms/protocols';
 import {
   Exchanger,
@@ -189,6 +189,17 @@ export class BusPoller {
 
   statusOf(packId: string): PackStatus | undefined {
     return this.status().find((s) => s.id === packId);
+  }
+
+  /**
+   * A value a command has just read back from the pack (a MOSFET, the SOC): the live status
+   * shows it at once, so a read right after the acknowledged write (API, Modbus, MQTT) never
+   * returns the value from before it. The next poll replaces the whole snapshot as usual.
+   */
+  readBack(packId: string, values: Partial<Reading>): void {
+    const p = this.packs.find((x) => x.ref.id === packId);
+    if (!p?.status.snapshot) return;
+    p.status.snapshot = { ...p.status.snapshot, ...values };
   }
 
   /** Subscribes to round reports; returns the unsubscribe function. */

@@ -32,7 +32,9 @@ import {
   type ZipQuery,
   ZIP_MAX_DAYS,
 } from '@openbms/contract/api';
-import { parseRange } from '../time.js';
+import { wallOf } from '@openbms/gateway';
+import { relabelCsv } from '../columns.js';
+import { parseExportRange } from '../time.js';
 import { xlsxStream } from '../xlsx.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -71,7 +73,7 @@ function sendCsv(
   return reply
     .header('content-type', 'text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${name}"`)
-    .send(Readable.from(ctx.reads.chunks(csv), { objectMode: false }));
+    .send(Readable.from(relabelCsv(ctx.reads.chunks(csv)), { objectMode: false }));
 }
 
 export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -253,7 +255,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
             from: start,
             to: start + DAY_MS - 1,
           });
-          return ctx.reads.chunks(csv);
+          return relabelCsv(ctx.reads.chunks(csv));
         },
       }));
       const zipName = `${pack !== undefined ? safeName(pack) : 'all'}_${first}_${last}`;
@@ -314,14 +316,13 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
         const found = await ctx.policy.findPack(caller(req), pack, 'viewer', ctx.telemetry);
         const scope = found.scope;
         const latest = found.pack?.snapshot ?? (await ctx.telemetry.latest(scope, pack))?.snapshot;
-        const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
+        const tz = ctx.box.timeZone?.() ?? 'UTC';
+        const { from, to } = parseExportRange(req.query, ctx.clock(), DAY_MS, tz);
         const fields =
           req.query.fields !== undefined ? parseFields(req.query.fields, latest) : undefined;
         const q = { packId: pack, from, to, ...(fields !== undefined ? { fields } : {}) };
-        const name = fileName(
-          pack,
-          `${new Date(from).toISOString().slice(0, 10)}_${new Date(to).toISOString().slice(0, 10)}`,
-        );
+        const day = (ms: number): string => new Date(wallOf(ms, tz)).toISOString().slice(0, 10);
+        const name = fileName(pack, `${day(from)}_${day(to)}`);
         if (format === 'csv')
           return sendCsv(ctx, reply, name, await ctx.telemetry.exportCsv(scope, q));
         const rows = await ctx.telemetry.exportRows(scope, q);
@@ -331,7 +332,9 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
             'content-disposition',
             `attachment; filename="${name.replace(/\.csv$/, '.xlsx')}"`,
           )
-          .send(xlsxStream({ fields: rows.fields, batches: ctx.reads.chunks(rows.batches) }, pack));
+          .send(
+            xlsxStream({ fields: rows.fields, batches: ctx.reads.chunks(rows.batches) }, pack, tz),
+          );
       },
     );
   }

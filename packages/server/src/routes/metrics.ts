@@ -18,7 +18,7 @@ export function metricsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         tags: ['health'],
       },
     },
-    async (_req, reply) => reply.header('content-type', m.contentType).send(m.render()),
+    async (_req, reply) => reply.header('content-type', m.contentType).send(await m.render()),
   );
 }
 

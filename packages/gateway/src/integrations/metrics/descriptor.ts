@@ -8,36 +8,37 @@ import type {
   IntegrationRuntime,
   RuntimeStatus,
 } from '../integration.js';
-import { METRICS_CONTENT_TYPE, renderMetrics } from './render.js';
+import { GatewayMetrics, METRICS_CONTENT_TYPE } from './render.js';
 import { metricsConfigSchema, type MetricsConfig } from './schema.js';
 
 /** What the server's /metrics route serves. */
 export interface MetricsExposure {
-  render(): string;
+  render(): Promise<string>;
   contentType: string;
   /** Served without a token (`metrics: {auth: false}`). */
   public: boolean;
 }
 
 export class MetricsRuntime implements IntegrationRuntime {
-  private readonly exposed: MetricsExposure | undefined;
+  private readonly exposed: MetricsExposure | undefined = undefined;
 
   /** Decided once from the section as the gateway was created (on unless `enabled: false`). */
   constructor(ctx: IntegrationContext<MetricsConfig>) {
     const m = ctx.value();
-    this.exposed =
-      m?.enabled === false
-        ? undefined
-        : {
-            render: () =>
-              renderMetrics({
-                packs: () => ctx.packs(),
-                writerStatus: () => ctx.writerStatus(),
-                activeAlarms: () => ctx.activeAlarms(),
-              }),
-            contentType: METRICS_CONTENT_TYPE,
-            public: m?.auth === false,
-          };
+    if (m?.enabled === false) return;
+    const metrics = new GatewayMetrics(
+      {
+        packs: () => ctx.packs(),
+        writerStatus: () => ctx.writerStatus(),
+        activeAlarms: () => ctx.activeAlarms(),
+      },
+      { process: true },
+    );
+    this.exposed = {
+      render: () => metrics.render(),
+      contentType: METRICS_CONTENT_TYPE,
+      public: m?.auth === false,
+    };
   }
 
   async start(): Promise<void> {}
@@ -68,10 +69,7 @@ export const METRICS_INTEGRATION: Integration<MetricsConfig, MetricsRuntime> = {
   async test(_req, runtime) {
     const m = runtime.exposure();
     if (!m) return { ok: false, message: 'metrics are disabled (enabled: false)' };
-    const lines = m
-      .render()
-      .split('\n')
-      .filter((l) => l && !l.startsWith('#')).length;
+    const lines = (await m.render()).split('\n').filter((l) => l && !l.startsWith('#')).length;
     return {
       ok: true,
       message: `/metrics renders ${lines} samples (${m.public ? 'public' : 'needs a token'})`,

@@ -1,2 +1,7 @@
-export { renderMetrics, METRICS_CONTENT_TYPE, type MetricsSource } from './render.js';
+export {
+  GatewayMetrics,
+  renderMetrics,
+  METRICS_CONTENT_TYPE,
+  type MetricsSource,
+} from './render.js';
 export { metricsConfigSchema, type MetricsConfig } from './schema.js';

@@ -26,8 +26,8 @@ export interface RegisterContext {
   daily?: { soc: number; at: number };
   /** Any active alarm of severity protection or fault. */
   failure: boolean;
-  /** Free V8 heap, bytes. */
-  freeHeapBytes: number;
+  /** The gateway process's resident memory (RSS), bytes: the MQTT heartbeat's `mem`. */
+  rssBytes: number;
 }
 
 export interface RegisterDef {
@@ -212,12 +212,13 @@ export const REGISTERS: readonly RegisterDef[] = [
   },
   {
     offset: 50,
-    name: 'Free heap memory',
+    name: 'Process memory (RSS)',
     type: 'u16',
     scale: 1 / 1_048_576,
     unit: 'bytes',
-    notes: 'gateway process: V8 heap limit minus used, in MiB (1 count = 1 MiB)',
-    value: (c) => c.freeHeapBytes,
+    notes:
+      "gateway process's resident memory (RSS) in MiB (1 count = 1 MiB); the MQTT heartbeat's mem in bytes",
+    value: (c) => c.rssBytes,
   },
   {
     offset: 51,

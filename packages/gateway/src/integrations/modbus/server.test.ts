@@ -3,12 +3,14 @@
  * real TCP with modbus-serial's client and with mbpoll, compared with gateway.packs().
  */
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import Modbus from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../gateway.js';
 import type { PackStatus } from '../../types.js';
 import { EXCEPTION, ModbusTcpServer, modbusTcpConfigSchema } from './index.js';
+import { SF, SUNSPEC_BASE, SUNSPEC_SIZE } from './sunspec.js';
 import { freePort, simGateway, until } from '../../testing/modbus.js';
 
 const run = promisify(execFile);
@@ -96,6 +98,194 @@ function compare(regs: number[], p: PackStatus): void {
   expect(regs[52]).toBe(0);
 }
 
+/** One raw Modbus TCP request (MBAP + PDU) over a plain socket; resolves with the reply PDU. */
+function raw(unit: number, pdu: number[], transaction = 0x1234): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    const req = Buffer.alloc(7 + pdu.length);
+    req.writeUInt16BE(transaction, 0);
+    req.writeUInt16BE(0, 2);
+    req.writeUInt16BE(pdu.length + 1, 4);
+    req[6] = unit;
+    Buffer.from(pdu).copy(req, 7);
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => (s.destroy(), reject(new Error('no reply within 3 s'))), 3000);
+    s.on('error', reject);
+    s.on('connect', () => s.write(req));
+    s.on('data', (d) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 6 && got.length >= 6 + got.readUInt16BE(4)) {
+        clearTimeout(timer);
+        s.destroy();
+        expect(got.readUInt16BE(0)).toBe(transaction);
+        expect(got[6]).toBe(unit);
+        resolve([...got.subarray(7, 6 + got.readUInt16BE(4))]);
+      }
+    });
+  });
+}
+
+describe('modbus tcp exceptions (raw TCP client)', () => {
+  it('answers every unsupported function code with exception 1, never silence', async () => {
+    const requests: number[][] = [
+      [0x01, 0, 0, 0, 1], // read coils
+      [0x02, 0, 0, 0, 1], // read discrete inputs
+      [0x05, 0, 0, 0xff, 0], // write single coil
+      [0x0f, 0, 0, 0, 1, 1, 1], // write multiple coils
+      [0x11], // report server id
+      [0x41], // user-defined
+      [0x2b, 0x0e, 1, 0], // read device identification
+      [0x17, 0, 0, 0, 1, 0, 16, 0, 1, 2, 0, 0], // read/write multiple registers
+    ];
+    for (const pdu of requests) {
+      expect(await raw(1, pdu), `function ${pdu[0]}`).toEqual([(pdu[0]! | 0x80) & 0xff, 1]);
+    }
+  });
+
+  it('answers a bad register count with exception 3 and a bad range with 2', async () => {
+    expect(await raw(1, [0x03, 0, 0, 0, 0])).toEqual([0x83, 3]); // 0 registers
+    expect(await raw(1, [0x03, 0, 0, 0, 126])).toEqual([0x83, 3]); // 126 registers
+    expect(await raw(1, [0x04, 0, 0, 0, 126])).toEqual([0x84, 3]);
+    expect(await raw(1, [0x03, 0, 0, 0])).toEqual([0x83, 3]); // truncated PDU
+    expect(await raw(1, [0x10, 0, 16, 0, 2, 2, 0, 0])).toEqual([0x90, 3]); // byte count 2 for 2 regs
+    expect(await raw(1, [0x03, 0, 59, 0, 2])).toEqual([0x83, 2]);
+    const ok = await raw(1, [0x03, 0, 0, 0, 2]);
+    expect(ok.slice(0, 2)).toEqual([0x03, 4]);
+    expect(ok).toHaveLength(6);
+  });
+});
+
+/** A SunSpec client's walk: "SunS", then models (ID, L, L registers) up to the end model. */
+function walk(regs: number[]): { id: number; len: number; at: number }[] {
+  expect(
+    Buffer.from(new Uint16Array([regs[0]!, regs[1]!]).buffer)
+      .swap16()
+      .toString('latin1'),
+  ).toBe('SunS');
+  const models: { id: number; len: number; at: number }[] = [];
+  for (let at = 2; at < regs.length;) {
+    const id = regs[at]!;
+    const len = regs[at + 1]!;
+    models.push({ id, len, at });
+    if (id === 0xffff) break;
+    at += 2 + len;
+  }
+  return models;
+}
+
+const text = (regs: number[]): string =>
+  Buffer.from(regs.flatMap((w) => [w >> 8, w & 0xff]))
+    .toString('latin1')
+    .replace(/\0+$/, '');
+
+/** Model 802's points checked against the API's snapshot. */
+function compareSunSpec(regs: number[], p: PackStatus, unit: number): void {
+  const models = walk(regs);
+  expect(models.map((m) => [m.id, m.len])).toEqual([
+    [1, 66],
+    [802, 62],
+    [0xffff, 0],
+  ]);
+  expect(models.at(-1)!.at + 2).toBe(SUNSPEC_SIZE);
+  const c = regs.slice(models[0]!.at + 2);
+  const s = p.snapshot!;
+  expect(text(c.slice(0, 16))).toBe(s.info?.manufacturer ?? 'PYLONTECH BMS');
+  expect(text(c.slice(48, 64))).toBe(s.info?.serial ?? p.id);
+  expect(c[64]).toBe(unit); // DA
+  const b = regs.slice(models[1]!.at + 2);
+  const sf = (i: number): number => s16(b[i]!);
+  // Scale factors as declared, then each value = register x 10^sf.
+  expect([sf(50), sf(54), sf(57), sf(58), sf(59), sf(61)]).toEqual([
+    SF.AHRtg,
+    SF.SoC,
+    SF.V,
+    SF.CellV,
+    SF.A,
+    SF.W,
+  ]);
+  // register = round(value / 10^sf)
+  const reg = (v: number, f: number): number => Math.round(v / 10 ** f) + 0; // no -0
+  expect(b[9]).toBe(reg(s.soc_pct!, sf(54))); // SoC
+  expect(b[32]).toBe(reg(s.voltage_v!, sf(57))); // V
+  expect(b[35]).toBe(reg(s.max_cell_mv! / 1000, sf(58))); // CellVMax
+  expect(b[38]).toBe(reg(s.min_cell_mv! / 1000, sf(58))); // CellVMin
+  // Current and power: + discharging (the storage models' view), canonical + charging.
+  expect(s16(b[42]!)).toBe(reg(-s.current_a!, sf(59)));
+  expect(s16(b[45]!)).toBe(reg(-s.power_w!, sf(61)));
+  expect(b[19]).toBe(4); // Typ: lithium-ion
+  expect(b[20]).toBe(p.online ? 3 : 1); // State: connected
+  expect(b[12]! * 0x10000 + b[13]!).toBe(s.cycles ?? 0xffffffff); // NCyc
+}
+
+describe('SunSpec map at 40000 (models 1, 802, end)', () => {
+  it('walks as a SunSpec client does, with the values of gateway.packs() (modbus-serial client)', async () => {
+    for (const [unit, id] of [
+      [1, 's/b/2'],
+      [2, 's/b/3'],
+    ] as const) {
+      const c = await client(unit);
+      try {
+        const [regs, p] = await stable(id, async () => [
+          ...(await c.readHoldingRegisters(SUNSPEC_BASE, 125)).data,
+          ...(await c.readHoldingRegisters(SUNSPEC_BASE + 125, SUNSPEC_SIZE - 125)).data,
+        ]);
+        compareSunSpec(regs, p, unit);
+      } finally {
+        c.close(() => undefined);
+      }
+    }
+    // Past the end model: exception 2, as past the seed block.
+    expect(await raw(1, [0x03, 0x9c, 0x40, 0, 1])).toEqual([0x03, 2, 0x53, 0x75]); // 40000: "Su"
+    expect(
+      await raw(1, [
+        0x03,
+        (SUNSPEC_BASE + SUNSPEC_SIZE) >> 8,
+        (SUNSPEC_BASE + SUNSPEC_SIZE) & 0xff,
+        0,
+        1,
+      ]),
+    ).toEqual([0x83, 2]);
+  });
+
+  it.skipIf(!hasMbpoll)('mbpoll reads the same map', async () => {
+    const args = (start: number, count: number): string[] => [
+      '-m',
+      'tcp',
+      '-p',
+      String(port),
+      '-a',
+      '1',
+      '-0',
+      '-1',
+      '-t',
+      '4',
+      '-r',
+      String(start),
+      '-c',
+      String(count),
+      '127.0.0.1',
+    ];
+    const values = (out: string): Map<number, number> =>
+      new Map(
+        [...out.matchAll(/^\[(\d+)\]:\s+(-?\d+)/gm)].map((m) => [Number(m[1]), Number(m[2])]),
+      );
+    const [[a, b], p] = await stable('s/b/2', () =>
+      Promise.all([
+        run('mbpoll', args(SUNSPEC_BASE, 100)),
+        run('mbpoll', args(SUNSPEC_BASE + 100, SUNSPEC_SIZE - 100)),
+      ]),
+    );
+    const got = new Map([...values(a.stdout), ...values(b.stdout)]);
+    expect(got.size).toBe(SUNSPEC_SIZE);
+    // mbpoll prints 16-bit registers as signed or unsigned depending on type 4: normalize.
+    const regs = Array.from(
+      { length: SUNSPEC_SIZE },
+      (_, i) => got.get(SUNSPEC_BASE + i)! & 0xffff,
+    );
+    compareSunSpec(regs, p, 1);
+  });
+});
+
 describe('modbus tcp server', () => {
   it('serves each pack at its unit id with the values of gateway.packs() (modbus-serial client)', async () => {
     expect(server.status().units).toEqual([
@@ -164,6 +354,26 @@ describe('modbus tcp server', () => {
         expect(f.get(10)).toBeCloseTo(s.voltage_v!, 2);
         expect(f.get(12)).toBeCloseTo(s.current_a!, 2);
         expect(f.get(8)).toBeCloseTo(s.temps_c!.reduce((a, b) => a + b, 0) / s.temps_c!.length, 2);
+      }
+    },
+  );
+
+  it.skipIf(!hasMbpoll)(
+    'mbpoll gets exception 1 for coils and inputs, not a time-out',
+    async () => {
+      const base = ['-m', 'tcp', '-p', String(port), '-a', '1', '-0', '-1', '-o', '2'];
+      for (const extra of [
+        ['-t', '0', '-r', '0', '-c', '1', '127.0.0.1'], // function 1
+        ['-t', '1', '-r', '0', '-c', '1', '127.0.0.1'], // function 2
+        ['-t', '0', '-r', '0', '127.0.0.1', '1'], // function 5
+        ['-t', '0', '-r', '0', '127.0.0.1', '1', '0'], // function 15
+      ]) {
+        const r = await run('mbpoll', [...base, ...extra]).then(
+          (o) => o.stdout + o.stderr,
+          (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
+        );
+        expect(r, extra.join(' ')).toMatch(/Illegal function/i);
+        expect(r).not.toMatch(/timed out/i);
       }
     },
   );

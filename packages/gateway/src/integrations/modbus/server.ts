@@ -1,18 +1,28 @@
 /**
  * Modbus TCP server (seed 001's map, docs/modbus.md): one 60-register block per pack, unit
- * id = the pack's position in the config (1..N). Framing is modbus-serial's ServerTCP; this
- * file only answers register reads from the latest PackStatus and, when `writes` is on,
+ * id = the pack's position in the config (1..N). Framing and exceptions are `pdu.ts` (why
+ * not modbus-serial's ServerTCP is said there) on a node:net server; this file answers
+ * register reads from the latest PackStatus and, when `writes` is on,
  * turns writes of the two MOS registers into ControlService.setMos (validation,
  * interlocks, read-back, audit) as user "modbus". Nothing here can crash the gateway: a
  * bind failure is logged, shown in status() and retried with backoff.
  */
-import { getHeapStatistics } from 'node:v8';
-import Modbus from 'modbus-serial';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { AlarmEvent } from '@openbms/storage';
 import type { PackStatus } from '../../types.js';
 import { DailyMaxSoc } from './daily.js';
 import { BLOCK_SIZE, MOS_REGISTERS, encodeBlock } from './registers.js';
 import type { ModbusTcpConfig } from './schema.js';
+import { EXCEPTION, ModbusException, answer, frame, takeFrames } from './pdu.js';
+import { SUNSPEC_BASE, SUNSPEC_SIZE, sunspecBlock } from './sunspec.js';
+
+/** Seed 001's block at 0, the SunSpec map at 40000. */
+const BLOCKS = [
+  { start: 0, size: BLOCK_SIZE },
+  { start: SUNSPEC_BASE, size: SUNSPEC_SIZE },
+] as const;
+
+export { EXCEPTION, ModbusException } from './pdu.js';
 
 /** The subset of ControlService the server uses. */
 export interface MosControl {
@@ -33,7 +43,7 @@ export interface ModbusTcpServerOptions {
   /** Needed for writes (Gateway.control). */
   control?: MosControl;
   /** Gateway alarms (comm_lost, rules) counted by the failure flag besides the BMS's own. */
-  activeAlarms?(packId: string): Pick<AlarmEvent, 'severity'>[];
+  activeAlarms?(packId: string): Pick<AlarmEvent, 'severity' | 'code'>[];
   log?: ModbusLog;
   clock?: { now(): number };
   /** Bind retry backoff, ms (default 1 s doubling to 60 s). */
@@ -56,32 +66,11 @@ export interface ModbusTcpServerStatus {
   nextAttemptAt?: number;
 }
 
-/** A Modbus exception answer (modbus-serial reads `modbusErrorCode`). */
-export class ModbusException extends Error {
-  constructor(
-    readonly modbusErrorCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export const EXCEPTION = {
-  ILLEGAL_FUNCTION: 1,
-  ILLEGAL_ADDRESS: 2,
-  ILLEGAL_VALUE: 3,
-  DEVICE_FAILURE: 4,
-  /** Unknown unit id, or a pack not heard yet. */
-  TARGET_FAILED: 0x0b,
-} as const;
-
-// modbus-serial is CommonJS: the default import is module.exports.
-const { ServerTCP } = Modbus;
-type ServerTcpType = InstanceType<typeof ServerTCP>;
 const SEVERE = new Set(['protection', 'fault']);
 
 export class ModbusTcpServer {
-  private server: ServerTcpType | undefined;
+  private server: Server | undefined;
+  private readonly socks = new Set<Socket>();
   private retry: NodeJS.Timeout | undefined;
   private tick: NodeJS.Timeout | undefined;
   private delay: number;
@@ -113,7 +102,7 @@ export class ModbusTcpServer {
   status(): ModbusTcpServerStatus {
     return {
       ...this.st,
-      clients: this.server?.socks.size ?? 0,
+      clients: this.socks.size,
       units: this.o.packs().map((p, i) => ({ unit: i + 1, pack: p.id })),
     };
   }
@@ -143,27 +132,47 @@ export class ModbusTcpServer {
     const s = this.server;
     this.server = undefined;
     if (!s) return Promise.resolve();
+    for (const sock of this.socks) sock.destroy();
+    this.socks.clear();
     return new Promise((resolve) => s.close(() => resolve()));
+  }
+
+  /** One client connection: frames in, one answer per frame (in the order they complete). */
+  private connection(sock: Socket): void {
+    this.socks.add(sock);
+    let buf: Buffer = Buffer.alloc(0);
+    sock.on('close', () => this.socks.delete(sock));
+    sock.on('error', (err) => this.log('warn', `modbus tcp: client socket: ${msg(err)}`));
+    sock.on('data', (data) => {
+      const { frames, rest, bad } = takeFrames(Buffer.concat([buf, data]));
+      buf = rest;
+      for (const f of frames) {
+        this.st.requests++;
+        void answer(f.pdu, f.unit, BLOCKS, {
+          read: (addr, length, unit) =>
+            addr >= SUNSPEC_BASE
+              ? this.sunspec(unit).slice(addr - SUNSPEC_BASE, addr - SUNSPEC_BASE + length)
+              : this.block(unit).slice(addr, addr + length),
+          write: (addr, value, unit) => this.write(addr, value, unit),
+        }).then((r) => {
+          if (r.exception) this.st.exceptions++;
+          if (!sock.destroyed) sock.write(frame(f.transaction, f.unit, r.pdu));
+        });
+      }
+      if (bad) {
+        this.log('warn', `modbus tcp: not Modbus TCP (${bad}); closing the connection`);
+        sock.destroy();
+      }
+    });
   }
 
   private bind(): Promise<void> {
     const { host, port } = this.o.config;
     this.st.state = 'starting';
     return new Promise((resolve) => {
-      const v = (addr: number, length: number, unit: number): number[] =>
-        this.read(addr, length, unit);
-      const server = new ServerTCP(
-        {
-          getMultipleHoldingRegisters: v,
-          getMultipleInputRegisters: v,
-          getHoldingRegister: (addr: number, unit: number) => this.read(addr, 1, unit)[0]!,
-          getInputRegister: (addr: number, unit: number) => this.read(addr, 1, unit)[0]!,
-          setRegister: (addr: number, value: number, unit: number) => this.write(addr, value, unit),
-        },
-        { host, port, unitID: 255 },
-      );
+      const server = createServer((sock) => this.connection(sock));
       this.server = server;
-      server.on('initialized', () => {
+      server.once('listening', () => {
         this.st.state = 'listening';
         delete this.st.lastError;
         delete this.st.nextAttemptAt;
@@ -171,15 +180,11 @@ export class ModbusTcpServer {
         this.log('info', `modbus tcp: serving ${this.o.packs().length} pack(s) on ${host}:${port}`);
         resolve();
       });
-      server.on('serverError', (err: unknown) => {
+      server.on('error', (err: unknown) => {
         this.failed(`cannot listen on ${host}:${port}: ${msg(err)}`);
         resolve();
       });
-      // Without these listeners an emitted 'error' would throw.
-      server.on('socketError', (err: unknown) =>
-        this.log('warn', `modbus tcp: client socket: ${msg(err)}`),
-      );
-      server.on('error', (err: unknown) => this.log('warn', `modbus tcp: ${msg(err)}`));
+      server.listen({ host, port });
     });
   }
 
@@ -216,6 +221,21 @@ export class ModbusTcpServer {
     return p;
   }
 
+  /** The SunSpec map of a pack for one request (sunspec.ts). */
+  sunspec(unit: number): number[] {
+    const p = this.pack(unit);
+    const snap = p.snapshot;
+    if (!snap) throw new ModbusException(EXCEPTION.TARGET_FAILED, `pack ${p.id} not heard yet`);
+    const packs = this.o.packs();
+    return sunspecBlock({
+      status: p,
+      snap,
+      unit: packs.findIndex((x) => x.id === p.id) + 1,
+      uptimeS: (this.clock.now() - this.startedAt) / 1000,
+      alarms: this.o.activeAlarms?.(p.id) ?? [],
+    });
+  }
+
   /** Builds the block of a pack for one request. */
   block(unit: number): number[] {
     const p = this.pack(unit);
@@ -227,7 +247,6 @@ export class ModbusTcpServer {
     const severe =
       (snap.alarms ?? []).some((a) => SEVERE.has(a.severity)) ||
       (this.o.activeAlarms?.(p.id) ?? []).some((a) => SEVERE.has(a.severity));
-    const heap = getHeapStatistics();
     return encodeBlock({
       status: p,
       snap,
@@ -235,29 +254,12 @@ export class ModbusTcpServer {
       uptimeS: (now - this.startedAt) / 1000,
       utcOffsetMin: this.o.config.utc_offset_min,
       failure: severe,
-      freeHeapBytes: heap.heap_size_limit - heap.used_heap_size,
+      rssBytes: process.memoryUsage.rss(),
       ...(daily ? { daily } : {}),
     });
   }
 
-  private read(addr: number, length: number, unit: number): number[] {
-    this.st.requests++;
-    try {
-      if (addr + length > BLOCK_SIZE) {
-        throw new ModbusException(
-          EXCEPTION.ILLEGAL_ADDRESS,
-          `registers ${addr}..${addr + length - 1} are outside the block 0..${BLOCK_SIZE - 1}`,
-        );
-      }
-      return this.block(unit).slice(addr, addr + length);
-    } catch (e) {
-      this.st.exceptions++;
-      throw e;
-    }
-  }
-
   private async write(addr: number, value: number, unit: number): Promise<void> {
-    this.st.requests++;
     try {
       if (!this.o.config.writes || !this.o.control) {
         throw new ModbusException(EXCEPTION.ILLEGAL_FUNCTION, 'the server is read-only');
@@ -288,7 +290,6 @@ export class ModbusTcpServer {
       }
       this.st.writesDone++;
     } catch (e) {
-      this.st.exceptions++;
       if (!(e instanceof ModbusException)) {
         this.log('error', `modbus tcp: write failed: ${msg(e)}`);
         throw new ModbusException(EXCEPTION.DEVICE_FAILURE, msg(e));

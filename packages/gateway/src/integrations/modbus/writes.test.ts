@@ -24,6 +24,11 @@ it('writing 0 to the charge MOS register switches the pack off through ControlSe
     await c.writeRegister(17, 0);
     const cmd = gw.control.commands('s/b/64')[0]!;
     expect(cmd).toMatchObject({ user: 'modbus', action: 'mos.charge', status: 'done' });
+    // Right after the acknowledged write (no poll in between): the read-back value, in the
+    // registers and the API alike (it used to be the old value for about a second).
+    expect((await c.readHoldingRegisters(17, 1)).data).toEqual([0]);
+    expect(gw.pack('s/b/64')!.snapshot!.charge_mos).toBe(false);
+    // And the next poll agrees.
     await until(gw, (e) => e.type === 'snapshot' && e.packId === 's/b/64');
     expect((await c.readHoldingRegisters(17, 1)).data).toEqual([0]);
     expect(server.status().writesDone).toBe(1);

@@ -6,6 +6,7 @@ import type {
   IntegrationRuntime,
   RuntimeStatus,
 } from '../integration.js';
+import { hostTimeZone } from '../../control/clock.js';
 import { nothingToTest, probeMqtt } from '../probes.js';
 import { MqttIntegration } from './integration.js';
 import { iotMqttPanelDashboard, type IotMqttPanelDashboard } from './panel.js';
@@ -29,6 +30,7 @@ export class MqttRuntime implements IntegrationRuntime {
       gatewayAlarms: () => ctx.activeAlarms(GATEWAY_ALARM_SCOPE),
       log: ctx.log,
       clock: ctx.clock,
+      timeZone: ctx.config().location?.timezone ?? hostTimeZone(),
     });
     this.client.start();
   }
@@ -65,7 +67,15 @@ export class MqttRuntime implements IntegrationRuntime {
   /** Seed 001's IoT MQTT Panel dashboard for the configured topics (undefined without `mqtt:`). */
   panel(): IotMqttPanelDashboard | undefined {
     const config = this.ctx.value();
-    return config ? iotMqttPanelDashboard(this.ctx.packs(), config) : undefined;
+    if (!config) return undefined;
+    const control = this.ctx.control;
+    return iotMqttPanelDashboard(this.ctx.packs(), config, (id) => {
+      try {
+        return control.capabilities(id);
+      } catch {
+        return undefined; // a pack not (yet) known to control: its switches as configured
+      }
+    });
   }
 }
 
@@ -74,6 +84,8 @@ export const MQTT_INTEGRATION: Integration<MqttConfig, MqttRuntime> = {
   logName: 'mqtt',
   schema: mqttConfigSchema,
   apply: 'live',
+  // The site's time zone: the heartbeat's time and the daily maxima's day.
+  reads: ['location'],
   // `key` is the path of the client certificate's private key; URL passwords are always hidden.
   secrets: { keys: ['password', 'key'] },
   enabled: (v) => v !== undefined && v.enabled !== false,

@@ -1,12 +1,14 @@
 /**
  * Home Assistant MQTT discovery, derived from the core metric catalog (unit, device_class,
  * state_class): one device per pack, one per parallel system (bus), one for the gateway.
- * unique_ids come from the base topic and the pack's stable id (`site/bus/address`), never
- * from its display name, so a rename never breaks HA.
+ * unique_ids come from the base topic and the pack's stable id (`site/bus/address`, named
+ * by `ids.ts`: one name per id), never from its display name, so a rename never breaks HA.
  */
 import { GATEWAY_ALARM_SCOPE, METRICS, type DeviceInfo, type MetricDef } from '@openbms/core';
 import type { PackStatus } from '../../types.js';
-import { slug } from './payloads.js';
+import { GATEWAY_VERSION } from '../../version.js';
+import { ENERGY_METRICS } from './energy.js';
+import { TopicNames, legacyName } from './ids.js';
 
 export interface DiscoveryMessage {
   topic: string;
@@ -18,7 +20,33 @@ export interface DiscoveryContext {
   prefix: string;
   /** MOS switches and the SOC number are offered only when their commands are enabled. */
   commands: { mos: boolean; soc: boolean };
+  /** The topic level of each pack and system (one per id). */
+  names: TopicNames;
 }
+
+/** What a pack's control capabilities say (the part discovery and the panel export read). */
+export interface FamilyCapabilities {
+  operations: Record<string, boolean>;
+  unverified: Record<string, string>;
+  allowUnverified: boolean;
+}
+
+/**
+ * The commands a pack may be offered: enabled in the config and, when its capabilities are
+ * known, present in its family's protocol and not held behind the unverified switch.
+ */
+export function offeredCommands(
+  enabled: { mos: boolean; soc: boolean },
+  caps: FamilyCapabilities | undefined,
+): { mos: boolean; soc: boolean } {
+  if (!caps) return enabled;
+  const can = (op: string): boolean =>
+    caps.operations[op] === true && (caps.unverified[op] === undefined || caps.allowUnverified);
+  return { mos: enabled.mos && can('set_mos'), soc: enabled.soc && can('set_soc') };
+}
+
+/** Who sent the config (HA shows it in the entity's information and logs). */
+export const ORIGIN = { name: 'OpenBMS', sw_version: GATEWAY_VERSION } as const;
 
 /** Identity metrics that are not worth an entity. */
 const SKIP = new Set(['protocol', 'address', 'ts', 'alarms', 'info', 'packs']);
@@ -26,7 +54,8 @@ const SKIP = new Set(['protocol', 'address', 'ts', 'alarms', 'info', 'packs']);
 const MOS = new Set(['charge_mos', 'discharge_mos']);
 
 /** Topics shared by the integration and the discovery configs. */
-export function topics(base: string) {
+export function topics(base: string, names: TopicNames = new TopicNames([])) {
+  const slug = (id: string): string => names.pack(id);
   return {
     status: `${base}/status`,
     index: `${base}/discovery`,
@@ -38,14 +67,23 @@ export function topics(base: string) {
     set: (id: string, what: string) => `${base}/${slug(id)}/set/${what}`,
     result: (id: string) => `${base}/${slug(id)}/result`,
     compat: (id: string, what: string) => `${base}/${slug(id)}/compat/${what}`,
-    system: (site: string, bus: string) => `${base}/system/${slug(`${site}/${bus}`)}/state`,
+    system: (site: string, bus: string) => `${base}/system/${names.system(site, bus)}/state`,
   };
 }
 
-export const gatewayIdentifier = (base: string): string => `openbms_${slug(base)}_gateway`;
-const packIdentifier = (base: string, id: string): string => `openbms_${slug(base)}_${slug(id)}`;
-const systemIdentifier = (base: string, site: string, bus: string): string =>
-  `openbms_${slug(base)}_system_${slug(`${site}/${bus}`)}`;
+/** The base topic as part of an id (one gateway has one base topic; `/` becomes `_`). */
+const baseName = (base: string): string => legacyName(base);
+export const gatewayIdentifier = (base: string): string => `openbms_${baseName(base)}_gateway`;
+const packIdentifier = (ctx: DiscoveryContext, id: string): string =>
+  `openbms_${baseName(ctx.base)}_${ctx.names.pack(id)}`;
+const systemIdentifier = (ctx: DiscoveryContext, site: string, bus: string): string =>
+  `openbms_${baseName(ctx.base)}_system_${ctx.names.system(site, bus)}`;
+/**
+ * The serial as a device identifier, namespaced by the gateway (two gateways seeing one
+ * serial, or a copied serial, must not merge their devices in HA).
+ */
+const serialIdentifier = (base: string, serial: string): string =>
+  `openbms_${baseName(base)}_serial_${legacyName(serial)}`;
 
 function classes(def: MetricDef): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -59,8 +97,8 @@ const label = (def: MetricDef): string => def.label.replace(/\s*\(.*\)$/, '');
 
 /** The gateway device: a connectivity sensor on the availability topic, and its own alarms. */
 export function gatewayDiscovery(ctx: DiscoveryContext): DiscoveryMessage[] {
-  const t = topics(ctx.base);
-  const node = `${slug(ctx.base)}_gateway`;
+  const t = topics(ctx.base, ctx.names);
+  const node = `${baseName(ctx.base)}_gateway`;
   const device = {
     identifiers: [gatewayIdentifier(ctx.base)],
     name: `OpenBMS gateway (${ctx.base})`,
@@ -79,6 +117,7 @@ export function gatewayDiscovery(ctx: DiscoveryContext): DiscoveryMessage[] {
         device_class: 'connectivity',
         entity_category: 'diagnostic',
         device,
+        origin: ORIGIN,
       },
     },
     {
@@ -95,6 +134,7 @@ export function gatewayDiscovery(ctx: DiscoveryContext): DiscoveryMessage[] {
         json_attributes_template:
           '{{ {"alarms": value_json.alarms, "text": value_json.text} | tojson }}',
         device,
+        origin: ORIGIN,
       },
     },
   ];
@@ -102,19 +142,23 @@ export function gatewayDiscovery(ctx: DiscoveryContext): DiscoveryMessage[] {
 
 /**
  * A pack's entities: every catalog metric in its state (numbers as sensors, arrays as one
- * sensor per element, booleans as binary sensors or MOS switches), alarm sensors.
+ * sensor per element, booleans as binary sensors or MOS switches), the energy meters, alarm
+ * sensors. `serialShared`: another pack of this gateway reports the same serial (then the
+ * serial is no identifier: the two would merge into one device).
  */
 export function packDiscovery(
   pack: PackStatus,
   state: Record<string, unknown>,
   info: DeviceInfo | undefined,
   ctx: DiscoveryContext,
+  serialShared = false,
 ): DiscoveryMessage[] {
-  const t = topics(ctx.base);
-  const uid = packIdentifier(ctx.base, pack.id);
-  const node = `${slug(ctx.base)}_${slug(pack.id)}`;
+  const t = topics(ctx.base, ctx.names);
+  const uid = packIdentifier(ctx, pack.id);
+  const node = `${baseName(ctx.base)}_${ctx.names.pack(pack.id)}`;
   const device: Record<string, unknown> = {
-    identifiers: info?.serial ? [uid, `openbms_serial_${slug(info.serial)}`] : [uid],
+    identifiers:
+      info?.serial && !serialShared ? [uid, serialIdentifier(ctx.base, info.serial)] : [uid],
     name: pack.name,
     manufacturer: info?.manufacturer ?? `${pack.protocol.toUpperCase()} BMS`,
     model: info?.model ?? `${pack.protocol} pack at address ${pack.address}`,
@@ -127,6 +171,7 @@ export function packDiscovery(
     availability: [{ topic: t.status }, { topic: t.availability(pack.id) }],
     availability_mode: 'all',
     device,
+    origin: ORIGIN,
   };
   const out: DiscoveryMessage[] = [];
   const add = (component: string, object: string, payload: Record<string, unknown>): void => {
@@ -135,7 +180,7 @@ export function packDiscovery(
       payload: { ...payload, unique_id: `${uid}_${object}`, ...common },
     });
   };
-  for (const def of METRICS) {
+  for (const def of [...METRICS, ...ENERGY_METRICS]) {
     const v = state[def.key];
     if (v === undefined || SKIP.has(def.key)) continue;
     const base = { state_topic: t.state(pack.id) };
@@ -251,9 +296,9 @@ export function systemDiscovery(
   bus: string,
   ctx: DiscoveryContext,
 ): DiscoveryMessage[] {
-  const t = topics(ctx.base);
-  const uid = systemIdentifier(ctx.base, site, bus);
-  const node = `${slug(ctx.base)}_system_${slug(`${site}/${bus}`)}`;
+  const t = topics(ctx.base, ctx.names);
+  const uid = systemIdentifier(ctx, site, bus);
+  const node = `${baseName(ctx.base)}_system_${ctx.names.system(site, bus)}`;
   const device = {
     identifiers: [uid],
     name: `Battery system ${site}/${bus}`,
@@ -262,7 +307,7 @@ export function systemDiscovery(
     via_device: gatewayIdentifier(ctx.base),
   };
   const state_topic = t.system(site, bus);
-  const common = { state_topic, availability_topic: t.status, device };
+  const common = { state_topic, availability_topic: t.status, device, origin: ORIGIN };
   const out: DiscoveryMessage[] = SYSTEM_METRICS.map((key) => {
     const def = METRICS.find((m) => m.key === key)!;
     return {

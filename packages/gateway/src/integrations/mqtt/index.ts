@@ -14,6 +14,7 @@ export {
   systemDiscovery,
   systemState,
   topics,
+  ORIGIN,
 } from './discovery.js';
 export type { DiscoveryContext, DiscoveryMessage } from './discovery.js';
 export {
@@ -22,9 +23,10 @@ export {
   heartbeatPayload,
   seedPackPayload,
   seedTimestamp,
-  slug,
   statePayload,
 } from './payloads.js';
+export { TopicNames, assignNames, escapedName, legacyName } from './ids.js';
+export { EnergyMeter } from './energy.js';
 export type { AlarmSummary } from './payloads.js';
 export { iotMqttPanelDashboard } from './panel.js';
 export type { IotMqttPanelDashboard, PanelDef } from './panel.js';

@@ -6,28 +6,31 @@
  * throws into the gateway.
  */
 import { readFileSync } from 'node:fs';
-import { freemem } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { hostTimeZone } from '../../control/clock.js';
 import { GATEWAY_ALARM_SCOPE, type DeviceInfo } from '@openbms/core';
 import type { AlarmEvent } from '@openbms/storage';
 import type { EventBus, GatewayEvent, PackStatus } from '../../types.js';
 import {
   gatewayDiscovery,
+  offeredCommands,
   packDiscovery,
   systemDiscovery,
   systemState,
   topics,
   type DiscoveryContext,
   type DiscoveryMessage,
+  type FamilyCapabilities,
 } from './discovery.js';
+import { EnergyMeter } from './energy.js';
+import { TopicNames, legacyName } from './ids.js';
 import {
   DailyMax,
   alarmSummary,
   summarizeAlarms,
   heartbeatPayload,
   seedPackPayload,
-  slug,
   statePayload,
 } from './payloads.js';
 import type { MqttConfig } from './schema.js';
@@ -47,11 +50,7 @@ export interface MqttControl {
    * What the pack's family can do: discovery offers a MOS switch or a SOC number only where
    * the family has the command (and the pack may send it: not behind the unverified switch).
    */
-  capabilities?(packId: string): {
-    operations: Record<string, boolean>;
-    unverified: Record<string, string>;
-    allowUnverified: boolean;
-  };
+  capabilities?(packId: string): FamilyCapabilities;
 }
 
 export interface MqttIntegrationOptions {
@@ -63,6 +62,8 @@ export interface MqttIntegrationOptions {
   gatewayAlarms?(): AlarmEvent[];
   log?: MqttLogFn;
   clock?: { now(): number };
+  /** The site's IANA time zone (heartbeat time, daily maxima); default the host's. */
+  timeZone?: string;
 }
 
 export interface MqttStatus {
@@ -83,6 +84,15 @@ export interface CommandResult {
   value?: unknown;
   error?: string;
   code?: string;
+  /** The request's `id`, when it was sent as JSON `{"value": ..., "id": "..."}`. */
+  id?: string;
+}
+
+/** What a command's reply carries back: the request's `id` and its MQTT 5 correlation. */
+interface Correlation {
+  id?: string;
+  correlationData?: Buffer;
+  responseTopic?: string;
 }
 
 /** The user commands from MQTT are audited as. */
@@ -98,10 +108,14 @@ export function redactUrl(url: string): string {
 export class MqttIntegration {
   private client: MqttClient | undefined;
   private readonly cfg: MqttConfig;
-  private readonly t: ReturnType<typeof topics>;
-  private readonly ctx: DiscoveryContext;
+  /** Topic names of the configured packs (rebuilt when the set of packs changes). */
+  private namesKey = '\0';
+  private t!: ReturnType<typeof topics>;
+  private ctx!: DiscoveryContext;
+  private readonly baseCtx: Omit<DiscoveryContext, 'names'>;
   private readonly clock: { now(): number };
   private readonly log: MqttLogFn;
+  private readonly tz: string;
   private readonly st: MqttStatus = {
     connected: false,
     published: 0,
@@ -116,6 +130,7 @@ export class MqttIntegration {
   private readonly lastPublish = new Map<string, number>();
   private readonly info = new Map<string, DeviceInfo>();
   private readonly daily = new Map<string, DailyMax>();
+  private readonly energy = new Map<string, EnergyMeter>();
   /** Discovery payloads sent, by topic, and the topics of each owner (pack id, system, gateway). */
   private readonly sent = new Map<string, string>();
   private readonly owned = new Map<string, Set<string>>();
@@ -129,8 +144,8 @@ export class MqttIntegration {
     this.cfg = o.config;
     this.clock = o.clock ?? { now: () => Date.now() };
     this.log = o.log ?? (() => undefined);
-    this.t = topics(this.cfg.base_topic);
-    this.ctx = {
+    this.tz = o.timeZone ?? hostTimeZone();
+    this.baseCtx = {
       base: this.cfg.base_topic,
       prefix: this.cfg.homeassistant.discovery_prefix,
       commands: {
@@ -138,6 +153,29 @@ export class MqttIntegration {
         soc: this.cfg.commands.enabled && this.cfg.commands.soc && !!o.control,
       },
     };
+    this.refreshNames();
+  }
+
+  /** Names every configured pack's topics (one name per pack id; see `ids.ts`). */
+  private refreshNames(packs: readonly { id: string }[] = this.o.packs()): void {
+    const key = packs.map((p) => p.id).join('\n');
+    if (key === this.namesKey) return;
+    this.namesKey = key;
+    const names = new TopicNames(packs.map((p) => p.id));
+    this.t = topics(this.cfg.base_topic, names);
+    this.ctx = { ...this.baseCtx, names };
+  }
+
+  /** The state JSON of a pack: its snapshot's fields and the energy meters. */
+  private state(p: PackStatus): Record<string, unknown> {
+    const out = statePayload(p.snapshot ?? {}, this.cfg.fields);
+    const e = this.energy.get(p.id)?.payload();
+    if (e) {
+      for (const [k, v] of Object.entries(e)) {
+        if (!this.cfg.fields || this.cfg.fields.includes(k)) out[k] = v;
+      }
+    }
+    return out;
   }
 
   status(): MqttStatus {
@@ -159,7 +197,9 @@ export class MqttIntegration {
     const client = mqtt.connect(this.cfg.url, opts);
     this.client = client;
     client.on('connect', () => this.connected());
-    client.on('message', (topic, payload) => this.message(topic, payload.toString('utf8')));
+    client.on('message', (topic, payload, packet) =>
+      this.message(topic, payload.toString('utf8'), packet),
+    );
     client.on('error', (e) => this.error(`MQTT: ${msg(e)}`));
     client.on('close', () => {
       if (this.st.connected) this.log('warn', 'MQTT: connection closed; reconnecting');
@@ -203,7 +243,7 @@ export class MqttIntegration {
     const jobs: Promise<unknown>[] = [];
     for (const p of this.o.packs()) {
       if (!p.snapshot) continue;
-      const payload = JSON.stringify(statePayload(p.snapshot, this.cfg.fields));
+      const payload = JSON.stringify(this.state(p));
       jobs.push(c.publishAsync(this.t.state(p.id), payload, this.stateOpts()));
       this.count();
     }
@@ -215,7 +255,9 @@ export class MqttIntegration {
   private clientOptions(): IClientOptions {
     const c = this.cfg;
     const opts: IClientOptions = {
-      clientId: c.client_id ?? `openbms-${slug(c.base_topic)}-${randomBytes(4).toString('hex')}`,
+      clientId:
+        c.client_id ?? `openbms-${legacyName(c.base_topic)}-${randomBytes(4).toString('hex')}`,
+      protocolVersion: c.protocol_version,
       clean: true,
       keepalive: 30,
       connectTimeout: 10_000,
@@ -292,7 +334,15 @@ export class MqttIntegration {
     this.st.lastPublishAt = this.clock.now();
   }
 
-  private pub(topic: string, payload: string, opts: { qos: 0 | 1 | 2; retain: boolean }): void {
+  private pub(
+    topic: string,
+    payload: string,
+    opts: {
+      qos: 0 | 1 | 2;
+      retain: boolean;
+      properties?: { correlationData: Buffer };
+    },
+  ): void {
     const c = this.client;
     if (!c?.connected) {
       this.st.dropped++;
@@ -311,8 +361,11 @@ export class MqttIntegration {
       if (e.snapshot.info)
         this.info.set(e.packId, { ...this.info.get(e.packId), ...e.snapshot.info });
       let d = this.daily.get(e.packId);
-      if (!d) this.daily.set(e.packId, (d = new DailyMax()));
+      if (!d) this.daily.set(e.packId, (d = new DailyMax(this.tz)));
       d.update(e.snapshot, this.clock.now());
+      let meter = this.energy.get(e.packId);
+      if (!meter) this.energy.set(e.packId, (meter = new EnergyMeter()));
+      meter.update(e.snapshot, this.clock.now());
       const last = this.lastPublish.get(e.packId);
       if (last !== undefined && this.clock.now() - last < this.cfg.interval_s * 1000) return;
       const p = this.o.packs().find((x) => x.id === e.packId);
@@ -341,6 +394,7 @@ export class MqttIntegration {
     if (!this.client?.connected) return;
     const now = this.clock.now();
     const packs = this.o.packs();
+    this.refreshNames(packs);
     if (this.cfg.homeassistant.enabled) this.discoverFixed(packs);
     if (all) this.pubGatewayAlarms();
     for (const p of packs) {
@@ -351,7 +405,8 @@ export class MqttIntegration {
           online: p.online,
           now,
           startedAt: this.startedAt,
-          freeMem: freemem(),
+          rssBytes: process.memoryUsage.rss(),
+          timeZone: this.tz,
         });
         this.pub(this.t.compat(p.id, 'heartbeat'), JSON.stringify(hb), this.stateOpts());
       }
@@ -367,7 +422,8 @@ export class MqttIntegration {
   private publishPack(p: PackStatus): void {
     if (!p.snapshot || !this.client?.connected) return;
     this.lastPublish.set(p.id, this.clock.now());
-    const state = statePayload(p.snapshot, this.cfg.fields);
+    this.refreshNames();
+    const state = this.state(p);
     const opts = this.stateOpts();
     this.pub(this.t.state(p.id), JSON.stringify(state), opts);
     this.pub(this.t.alarms(p.id), JSON.stringify(alarmSummary(p.snapshot)), opts);
@@ -407,21 +463,13 @@ export class MqttIntegration {
         return undefined;
       }
     })();
-    if (!caps) return this.ctx;
-    const can = (op: string): boolean =>
-      caps.operations[op] === true && (caps.unverified[op] === undefined || caps.allowUnverified);
-    return {
-      ...this.ctx,
-      commands: {
-        mos: this.ctx.commands.mos && can('set_mos'),
-        soc: this.ctx.commands.soc && can('set_soc'),
-      },
-    };
+    return { ...this.ctx, commands: offeredCommands(this.ctx.commands, caps) };
   }
 
   private discoverPack(p: PackStatus, state: Record<string, unknown>): void {
     const info = this.info.get(p.id) ?? p.snapshot?.info;
-    const sig = JSON.stringify([
+    const sigBase = JSON.stringify([
+      this.namesKey,
       p.name,
       Object.keys(state).map((k) => [
         k,
@@ -429,9 +477,14 @@ export class MqttIntegration {
       ]),
       info ?? null,
     ]);
+    const serial = info?.serial;
+    const shared =
+      serial !== undefined &&
+      [...this.info].some(([id, other]) => id !== p.id && other.serial === serial);
+    const sig = `${sigBase}\n${shared}`;
     if (this.signature.get(p.id) === sig) return;
     this.signature.set(p.id, sig);
-    this.sendOwned(p.id, packDiscovery(p, state, info, this.packCtx(p.id)));
+    this.sendOwned(p.id, packDiscovery(p, state, info, this.packCtx(p.id), shared));
     this.pubIndex();
   }
 
@@ -507,7 +560,7 @@ export class MqttIntegration {
 
   // ------------------------------------------------------------------ messages and commands
 
-  private message(topic: string, payload: string): void {
+  private message(topic: string, payload: string, packet?: IPublishPacket): void {
     try {
       if (topic === this.haStatusTopic()) {
         if (payload.trim().toLowerCase() === 'online') {
@@ -520,25 +573,60 @@ export class MqttIntegration {
         this.previousIndex(payload);
       } else if (this.cfg.commands.enabled && topic.startsWith(`${this.cfg.base_topic}/`)) {
         const rest = topic.slice(this.cfg.base_topic.length + 1).split('/');
-        if (rest.length === 3 && rest[1] === 'set') void this.command(rest[0]!, rest[2]!, payload);
+        if (rest.length === 3 && rest[1] === 'set') {
+          const props = packet?.properties;
+          const corr: Correlation = {};
+          if (props?.correlationData) corr.correlationData = Buffer.from(props.correlationData);
+          if (props?.responseTopic) corr.responseTopic = props.responseTopic;
+          void this.command(rest[0]!, rest[2]!, payload, corr);
+        }
       }
     } catch (e) {
       this.error(`MQTT: message on ${topic} failed: ${msg(e)}`);
     }
   }
 
-  private async command(packSlug: string, what: string, payload: string): Promise<void> {
+  private async command(
+    packSlug: string,
+    what: string,
+    payload: string,
+    corr: Correlation,
+  ): Promise<void> {
     this.st.commands++;
-    const pack = this.o.packs().find((p) => slug(p.id) === packSlug);
+    this.refreshNames();
+    const packId = this.ctx.names.packOf(packSlug);
+    const pack = this.o.packs().find((p) => p.id === packId);
+    let text = payload.trim();
+    let idError: string | undefined;
+    // `{"value": "ON", "id": "req-1"}`: the value as the plain payload would be, and an id the
+    // result echoes (MQTT 3.1.1 has no correlation data).
+    if (text.startsWith('{')) {
+      const req = requestObject(text);
+      if (typeof req === 'string') idError = req;
+      else {
+        text = req.value;
+        if (req.id !== undefined) corr.id = req.id;
+      }
+    }
     const reply = (r: CommandResult): void => {
-      const topic = `${this.cfg.base_topic}/${packSlug}/result`;
-      this.pub(topic, JSON.stringify(r), { qos: 1, retain: false });
+      const out = JSON.stringify(corr.id !== undefined ? { ...r, id: corr.id } : r);
+      const opts = {
+        qos: 1 as const,
+        retain: false,
+        ...(corr.correlationData ? { properties: { correlationData: corr.correlationData } } : {}),
+      };
+      this.pub(`${this.cfg.base_topic}/${packSlug}/result`, out, opts);
+      // MQTT 5 request/response: the reply also goes where the request asked (not to our own
+      // command topics, and never to a wildcard).
+      const rt = corr.responseTopic;
+      if (rt && !/[#+]/.test(rt) && !rt.startsWith(`${this.cfg.base_topic}/`))
+        this.pub(rt, out, opts);
     };
     const fail = (code: string, error: string): void =>
       reply({ command: what, ok: false, error, code });
     if (!pack) return fail('NOT_FOUND', `no pack ${packSlug}`);
+    if (idError !== undefined) return fail('REQUEST_INVALID', idError);
     const control = this.o.control;
-    const text = payload.trim();
     try {
       if (what === 'charge_mos' || what === 'discharge_mos') {
         if (!this.cfg.commands.mos || !control) {
@@ -600,6 +688,32 @@ function onOff(s: string): boolean | undefined {
   if (s === 'ON' || s === 'true') return true;
   if (s === 'OFF' || s === 'false') return false;
   return undefined;
+}
+
+/**
+ * A JSON command `{"value": "ON" | "OFF" | true | false | <number>, "id"?: "<1..64 chars>"}`,
+ * its value as the plain payload's text; or why it is refused (nothing else is accepted).
+ */
+function requestObject(s: string): { value: string; id?: string } | string {
+  let o: unknown;
+  try {
+    o = JSON.parse(s);
+  } catch {
+    return 'payload is neither a plain value nor valid JSON';
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    return 'a JSON payload must be an object {"value": ..., "id": "..."}';
+  const extra = Object.keys(o).filter((k) => k !== 'value' && k !== 'id');
+  if (extra.length) return `unknown key "${extra[0]}" (accepted: value, id)`;
+  const { value, id } = o as { value?: unknown; id?: unknown };
+  if (id !== undefined && (typeof id !== 'string' || id.length < 1 || id.length > 64))
+    return 'id must be a string of 1..64 characters';
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))
+    text = String(value);
+  else return 'value must be "ON", "OFF", true, false or a number';
+  return id !== undefined ? { value: text, id } : { value: text };
 }
 
 /** A plain decimal number (`55`, `55.5`, `-1`); no hex, exponent, sign-only or empty text. */

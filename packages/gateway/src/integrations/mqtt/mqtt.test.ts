@@ -20,6 +20,7 @@ import { EventBus, type PackStatus } from '../../types.js';
 import { MqttIntegration } from './integration.js';
 import { parseMqttConfig, type MqttConfigInput } from './schema.js';
 import { BROKER, Watcher, namespace } from '../../testing/mqtt.js';
+import mqttClient from 'mqtt';
 
 interface Rig {
   gateway: Gateway;
@@ -193,6 +194,60 @@ describe('MQTT with Home Assistant discovery (idle packs)', () => {
     const ack2 = await r.watch.on(`${r.base}/s_b_64/result`, () => true, 15_000, on);
     expect(json(ack2.payload)).toMatchObject({ ok: true, value: 'ON' });
     expect(sim.snapshot().discharge_mos).toBe(true);
+  });
+
+  it('echoes the request id of a JSON command, and MQTT 5 correlation data to the response topic', async () => {
+    const from = r.watch.seen.length;
+    await r.watch.publish(`${r.base}/s_b_64/set/discharge_mos`, '{"value":"ON","id":"req-7"}');
+    const ack = await r.watch.on(
+      `${r.base}/s_b_64/result`,
+      (p) => p.includes('req-7'),
+      15_000,
+      from,
+    );
+    expect(json(ack.payload)).toEqual({
+      command: 'discharge_mos',
+      ok: true,
+      value: 'ON',
+      id: 'req-7',
+    });
+    const bad = r.watch.seen.length;
+    await r.watch.publish(`${r.base}/s_b_64/set/discharge_mos`, '{"value":"ON","id":""}');
+    const refused = await r.watch.on(`${r.base}/s_b_64/result`, () => true, 5000, bad);
+    expect(json(refused.payload)).toMatchObject({ ok: false, code: 'REQUEST_INVALID' });
+
+    // An MQTT 5 client: correlation data and a response topic of its own.
+    const v5 = await mqttClient.connectAsync(BROKER, { protocolVersion: 5, reconnectPeriod: 0 });
+    try {
+      const replyTopic = `${r.base}-replies/${Date.now()}`;
+      await v5.subscribeAsync([replyTopic, `${r.base}/s_b_64/result`], { qos: 1 });
+      const got = new Promise<{ topic: string; payload: string; corr?: string }[]>((resolve) => {
+        const seen: { topic: string; payload: string; corr?: string }[] = [];
+        v5.on('message', (topic, payload, packet) => {
+          const c = packet.properties?.correlationData;
+          seen.push({
+            topic,
+            payload: payload.toString(),
+            ...(c ? { corr: c.toString('hex') } : {}),
+          });
+          if (seen.length === 2) resolve(seen);
+        });
+      });
+      await v5.publishAsync(`${r.base}/s_b_64/set/discharge_mos`, 'ON', {
+        qos: 1,
+        properties: { correlationData: Buffer.from('c0ffee', 'hex'), responseTopic: replyTopic },
+      });
+      const msgs = await got;
+      expect(msgs.map((m) => m.topic).sort()).toEqual(
+        [`${r.base}/s_b_64/result`, replyTopic].sort(),
+      );
+      for (const m of msgs) {
+        expect(m.corr).toBe('c0ffee');
+        expect(json(m.payload)).toMatchObject({ command: 'discharge_mos', ok: true });
+      }
+    } finally {
+      await v5.endAsync();
+    }
   });
 
   it('answers a bad payload and an unknown pack with the reason', async () => {

@@ -4,10 +4,12 @@
  * into the payload, a panel type). This export is deliberately minimal: one connection
  * (broker from the config, no password: the app's backup is plain text and the user types
  * it in), one dashboard per pack with SOC, power, voltage, current, cell delta, one panel
- * per cell, the alarms text and, when MOS commands are enabled, two switches.
+ * per cell, the alarms text and, when MOS commands are enabled and the pack's family has
+ * them (`capabilities`, as Home Assistant discovery), two switches.
  */
 import type { PackRef, PackStatus } from '../../types.js';
-import { topics } from './discovery.js';
+import { offeredCommands, topics, type FamilyCapabilities } from './discovery.js';
+import { TopicNames } from './ids.js';
 import type { MqttConfig } from './schema.js';
 
 export interface PanelDef {
@@ -44,8 +46,9 @@ export interface IotMqttPanelDashboard {
 export function iotMqttPanelDashboard(
   packs: readonly (PackRef | PackStatus)[],
   config: MqttConfig,
+  capabilities?: (packId: string) => FamilyCapabilities | undefined,
 ): IotMqttPanelDashboard {
-  const t = topics(config.base_topic);
+  const t = topics(config.base_topic, new TopicNames(packs.map((p) => p.id)));
   const url = new URL(config.url);
   const tls = url.protocol === 'mqtts:' || url.protocol === 'ssl:' || url.protocol === 'wss:';
   const ws = url.protocol === 'ws:' || url.protocol === 'wss:';
@@ -95,7 +98,7 @@ export function iotMqttPanelDashboard(
       ...Array.from({ length: cells }, (_, i) => text(`b${i + 1}`, state, `$.cell_mv[${i}]`, 'mV')),
       text('Alarms', t.alarms(p.id), '$.text'),
     ];
-    if (mos) {
+    if (mos && offeredCommands({ mos, soc: false }, capabilities?.(p.id)).mos) {
       for (const key of ['charge_mos', 'discharge_mos'] as const) {
         panels.push({
           panelId: id(),

@@ -6,7 +6,6 @@ import {
   alarmSummary,
   heartbeatPayload,
   seedPackPayload,
-  slug,
   statePayload,
 } from './payloads.js';
 import { iotMqttPanelDashboard } from './panel.js';
@@ -65,7 +64,6 @@ describe('payloads', () => {
   it('state: canonical keys, no raw unless chosen, fields filter', () => {
     expect(statePayload(snap, undefined)).not.toHaveProperty('raw');
     expect(statePayload(snap, ['soc_pct', 'raw'])).toEqual({ soc_pct: 27, raw: { x: 1 } });
-    expect(slug('Home/rs485-1/2')).toBe('home_rs485-1_2');
   });
   it('alarms in words', () => {
     expect(alarmSummary(snap)).toMatchObject({
@@ -92,22 +90,35 @@ describe('payloads', () => {
     });
     expect(seedPackPayload(snap, 'b0')).toMatchObject({ b0: 2927, b2: 2957, SOC: 27 });
   });
-  it("seed 001's heartbeat and daily maxima", () => {
-    const now = new Date(2025, 11, 22, 13, 12, 47).getTime();
-    expect(
-      heartbeatPayload({ online: true, now, startedAt: now - 2535_000, freeMem: 11696 }),
-    ).toEqual({
+  it("seed 001's heartbeat (site's local time, process RSS in bytes) and daily maxima", () => {
+    // 2025-12-22 12:12:47 UTC is 13:12:47 in Berlin (CET) and 07:12:47 in New York.
+    const now = Date.UTC(2025, 11, 22, 12, 12, 47);
+    const hb = (timeZone: string) =>
+      heartbeatPayload({
+        online: true,
+        now,
+        startedAt: now - 2535_000,
+        rssBytes: 81_920_000,
+        timeZone,
+      });
+    expect(hb('Europe/Berlin')).toEqual({
       Status: 1,
       ts: '12/22/25 13:12:47',
       cnt: 2535,
-      mem: 11696,
+      mem: 81_920_000,
     });
-    const d = new DailyMax();
+    expect(hb('America/New_York').ts).toBe('12/22/25 07:12:47');
+    const d = new DailyMax('Europe/Berlin');
     d.update(snap, now);
     d.update({ ...snap, soc_pct: 40, min_cell_mv: 2900, max_cell_mv: 2990 }, now + 1000);
     expect(d.payload()).toEqual({ SCM: 40, MIC: 2900, MAC: 2990, RCP: 84 });
     d.update({ soc_pct: 10 }, now + 86_400_000);
     expect(d.payload()).toEqual({ SCM: 10, RCP: 84 });
+    // The day turns at the site's midnight: 23:30 UTC is already tomorrow in Berlin.
+    const late = new DailyMax('Europe/Berlin');
+    late.update({ soc_pct: 90 }, Date.UTC(2025, 11, 22, 22, 30));
+    late.update({ soc_pct: 20 }, Date.UTC(2025, 11, 22, 23, 30));
+    expect(late.payload()).toEqual({ SCM: 20 });
   });
 });
 
@@ -144,5 +155,46 @@ describe('IoT MQTT Panel export', () => {
       type: 'switch',
       topic: 'openbms/s_b_1/set/charge_mos',
     });
+  });
+
+  it('offers MOS switches only to packs whose family has the command', () => {
+    const cfg = parseMqttConfig({ commands: { enabled: true } });
+    const ref = (id: string, protocol: string) => ({
+      id,
+      name: id,
+      site: 's',
+      bus: 'b',
+      address: Number(id.split('/')[2]),
+      protocol,
+      chemistry: 'lfp' as const,
+    });
+    const caps = (mos: boolean) => ({
+      operations: { set_mos: mos },
+      unverified: {},
+      allowUnverified: false,
+    });
+    const d = iotMqttPanelDashboard([ref('s/b/1', 'jk'), ref('s/b/2', 'pylontech')], cfg, (id) =>
+      caps(id === 's/b/1'),
+    );
+    const switches = d.connections[0]!.dashboards.map(
+      (x) => x.panels.filter((p) => p.type === 'switch').length,
+    );
+    expect(switches).toEqual([2, 0]);
+  });
+
+  it('names the topics of look-alike packs apart', () => {
+    const cfg = parseMqttConfig({});
+    const ref = (site: string, bus: string) => ({
+      id: `${site}/${bus}/1`,
+      name: site,
+      site,
+      bus,
+      address: 1,
+      protocol: 'daly',
+      chemistry: 'lfp' as const,
+    });
+    const d = iotMqttPanelDashboard([ref('a_b', 'c'), ref('a', 'b_c')], cfg);
+    const socTopics = d.connections[0]!.dashboards.map((x) => x.panels[0]!.topic);
+    expect(socTopics).toEqual(['openbms/a__b_c_1/state', 'openbms/a_b__c_1/state']);
   });
 });

@@ -1,13 +1,10 @@
 /**
- * What goes on the wire, as pure functions: topic slugs, the canonical state JSON (with the
- * chosen fields), the alarm summary in words, and seed 001's compatibility payloads.
+ * What goes on the wire, as pure functions: the canonical state JSON (with the chosen
+ * fields), the alarm summary in words, and seed 001's compatibility payloads. Topic names
+ * of packs are in `ids.ts`.
  */
 import { alarmInfo, type Reading } from '@openbms/core';
-
-/** A pack id (`site/bus/address`) as one topic level: `site_bus_address`. Stable across renames. */
-export function slug(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9_-]+/g, '_');
-}
+import { wallOf } from '../../control/clock.js';
 
 /** The state JSON: the canonical snapshot, restricted to `fields` (no `raw` unless chosen). */
 export function statePayload(
@@ -67,24 +64,30 @@ export function summarizeAlarms(
 
 const two = (n: number): string => String(n).padStart(2, '0');
 
-/** Seed 001's time stamp, `MM/DD/YY HH:MM:SS` (local time). */
-export function seedTimestamp(ms: number): string {
-  const d = new Date(ms);
-  return `${two(d.getMonth() + 1)}/${two(d.getDate())}/${two(d.getFullYear() % 100)} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+/** Seed 001's time stamp, `MM/DD/YY HH:MM:SS`, the wall time of the site's zone `tz`. */
+export function seedTimestamp(ms: number, tz: string): string {
+  const d = new Date(wallOf(ms, tz));
+  return `${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())}/${two(d.getUTCFullYear() % 100)} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
 }
 
-/** Heartbeat: `Status` 1 when the pack answers, `ts`, `cnt` seconds since start, `mem` free bytes. */
+/**
+ * Heartbeat: `Status` 1 when the pack answers, `ts` (site's local time), `cnt` seconds since
+ * start, `mem` the gateway process's resident memory (RSS) in bytes — seed 001's dongle sends
+ * its free heap there; a Node process has no such figure, and RSS is what grows on a leak.
+ * Modbus register 50 shows the same figure in MiB.
+ */
 export function heartbeatPayload(o: {
   online: boolean;
   now: number;
   startedAt: number;
-  freeMem: number;
+  rssBytes: number;
+  timeZone: string;
 }): { Status: 0 | 1; ts: string; cnt: number; mem: number } {
   return {
     Status: o.online ? 1 : 0,
-    ts: seedTimestamp(o.now),
+    ts: seedTimestamp(o.now, o.timeZone),
     cnt: Math.floor((o.now - o.startedAt) / 1000) % 65_536,
-    mem: Math.round(o.freeMem),
+    mem: Math.round(o.rssBytes),
   };
 }
 
@@ -120,8 +123,13 @@ export function seedPackPayload(s: Reading, cells: 'bat' | 'b0'): Record<string,
   return out;
 }
 
-/** Seed 001's daily maxima: SCM max SOC today, MIC/MAC lowest/highest cell mV today, RCP Ah. */
+/**
+ * Seed 001's daily maxima: SCM max SOC today, MIC/MAC lowest/highest cell mV today, RCP Ah.
+ * "Today" is the day of the site's zone.
+ */
 export class DailyMax {
+  constructor(private readonly tz: string) {}
+
   private day = '';
   private scm: number | undefined;
   private mic: number | undefined;
@@ -129,8 +137,7 @@ export class DailyMax {
   private rcp: number | undefined;
 
   update(s: Reading, now: number): void {
-    const d = new Date(now);
-    const day = `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+    const day = new Date(wallOf(now, this.tz)).toISOString().slice(0, 10);
     if (day !== this.day) {
       this.day = day;
       this.scm = this.mic = this.mac = undefined;

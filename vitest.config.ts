@@ -30,6 +30,7 @@ export default defineConfig({
       { find: '@openbms/transport', replacement: src('transport') },
       { find: '@openbms/simulator', replacement: src('simulator') },
       { find: '@openbms/storage-sqlite', replacement: src('storage-sqlite') },
+      { find: '@openbms/storage-postgres', replacement: src('storage-postgres') },
       { find: '@openbms/storage', replacement: src('storage') },
       { find: '@openbms/gateway', replacement: src('gateway') },
       { find: '@openbms/server', replacement: src('server') },

@@ -30,7 +30,8 @@ export function initialJsGzipKb() {
 /** A year of 16-cell history for the JK demo pack, rolled up (raw ages out; 1h stays). */
 async function seedYear(dataDir, packId) {
   const { openSqliteStorage } = await import('@openbms/storage-sqlite');
-  const s = openSqliteStorage({ dataDir });
+  // The port is asynchronous (ADR 0010): every call is awaited, writes name their origin.
+  const s = await openSqliteStorage({ dataDir });
   const now = Date.now();
   const step = 15 * 60_000;
   const batch = [];
@@ -50,11 +51,11 @@ async function seedYear(dataDir, packId) {
         temps_c: [25, 26],
       },
     });
-    if (batch.length === 5000) s.telemetry.writeSamples(batch.splice(0));
+    if (batch.length === 5000) await s.telemetry.writeSamples(s.identity, batch.splice(0));
   }
-  s.telemetry.writeSamples(batch);
-  s.telemetry.rollup(now);
-  s.close();
+  await s.telemetry.writeSamples(s.identity, batch);
+  await s.telemetry.rollup(now);
+  await s.close();
 }
 
 export async function webBench() {

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { PROTOCOLS, hexToBytes } from '@openbms/protocols';
+import { PROTOCOLS, hexToBytes, modbus } from '@openbms/protocols';
 import { DEVICES, ManualClock, createSimulation } from '@openbms/simulator';
 
 const MIN_MS = Number(process.env.OPENBMS_BENCH_MS ?? 1000);
@@ -44,6 +44,21 @@ function optionsOf(v) {
   if (v.request_hex) o.request = hexToBytes(v.request_hex);
   else if (typeof v.context?.request_cid2 === 'string') {
     o.request = hexToBytes(v.context.request_cid2 + (v.context.request_info_hex ?? ''));
+  } else if (
+    typeof v.context?.start_register === 'string' &&
+    typeof v.context.function === 'number'
+  ) {
+    // Modbus (Seplos V3): the request a reply answers, rebuilt from the context as the
+    // conformance tests do (protocols/src/testing/vectors.ts).
+    const count = v.context.register_count ?? v.context.coil_count;
+    if (typeof count === 'number') {
+      o.request = modbus.encodeModbusRequest({
+        unit: hexToBytes(v.response_hex)[0] ?? 0,
+        fn: v.context.function,
+        start: parseInt(v.context.start_register, 16),
+        count,
+      });
+    }
   }
   if (v.variant) o.variant = v.variant;
   if (typeof v.context?.cell_count === 'number') o.cells = v.context.cell_count;
@@ -234,6 +249,17 @@ const storage = await storageBench(mkdtempSync(join(tmpdir(), 'openbms-bench-'))
 Object.assign(figures, storage);
 for (const [k, v] of Object.entries(storage))
   console.log(`storage ${k.padEnd(24)} ${String(v).padStart(9)}`);
+
+// PostgreSQL (127.0.0.1:5432, a database of its own, dropped after): sustained ingest in data
+// points (stored values) per second beside SQLite's, and the same history queries.
+const { bench: pgBench } = await benchModule('storage-postgres/src/testing/bench.ts');
+const pgFigures = await pgBench();
+Object.assign(figures, pgFigures);
+for (const [k, v] of Object.entries(pgFigures))
+  console.log(`storage ${k.padEnd(28)} ${String(v).padStart(9)}`);
+console.log(
+  `storage ingest data points/s: PostgreSQL ${figures.pg_ingest_datapoints_per_s}, SQLite ${figures.sqlite_ingest_datapoints_per_s}`,
+);
 
 // Gateway RSS: `openbms start` with 16 simulated packs on one bus, measured after a minute of
 // simulated polling (the process's own resident set, from /proc).

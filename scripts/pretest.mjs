@@ -1,15 +1,17 @@
 // Runs before `npm test`: makes sure what the tests need is on this machine, so a fresh
 // machine needs only the README's two commands. Installs Debian packages when run as root
 // (CI, containers); otherwise names the missing package and stops. Starts the local MQTT
-// broker (Mosquitto on 127.0.0.1:1883) when it is not running.
+// broker (Mosquitto on 127.0.0.1:1883) and PostgreSQL (127.0.0.1:5432, the storage-postgres
+// and CLI tests make and drop databases of their own there) when they are not running.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 
 const DEBIAN_PACKAGES = [
   { bin: 'socat', pkg: 'socat' }, // pseudo-terminal pairs for serial tests
   { bin: 'mbpoll', pkg: 'mbpoll' }, // a second Modbus client for the Modbus TCP server tests
   { bin: 'mosquitto', pkg: 'mosquitto' }, // the MQTT broker the integration tests use
+  { bin: 'pg_ctlcluster', pkg: 'postgresql' }, // the PostgreSQL the storage-postgres tests use
   { bin: 'promtool', pkg: 'prometheus' }, // Prometheus's linter checks /metrics (promtool check metrics)
   // openpyxl (Debian's python3) opens the XLSX exports as a spreadsheet user's tools would.
   { file: '/usr/lib/python3/dist-packages/openpyxl/__init__.py', pkg: 'python3-openpyxl' },
@@ -61,6 +63,26 @@ if (!(await portOpen(1883))) {
     await new Promise((r) => setTimeout(r, 100));
   if (!(await portOpen(1883))) {
     console.error('pretest: Mosquitto did not start listening on 127.0.0.1:1883');
+    process.exit(1);
+  }
+}
+
+// PostgreSQL: Debian's cluster (`/etc/postgresql/<version>/main`), started when nothing listens
+// on 5432. The tests connect as postgres (OPENBMS_TEST_PG overrides the server URL).
+if (!(await portOpen(5432))) {
+  const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql') : [];
+  if (versions.length === 0) {
+    console.error(
+      'pretest: no PostgreSQL cluster in /etc/postgresql; install the postgresql package',
+    );
+    process.exit(1);
+  }
+  console.log(`pretest: starting PostgreSQL ${versions[0]} on 127.0.0.1:5432`);
+  run('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0], 'main', 'start']);
+  for (let i = 0; i < 100 && !(await portOpen(5432)); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  if (!(await portOpen(5432))) {
+    console.error('pretest: PostgreSQL did not start listening on 127.0.0.1:5432');
     process.exit(1);
   }
 }

@@ -7,12 +7,14 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BmsError } from '@openbms/core';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
+import { loadConfig } from '@openbms/gateway';
 import type { Io } from './main.js';
+import { sqliteOnly } from './storage.js';
 
-export const DB_USAGE = `  openbms db merge <file> [--data-dir <dir>] [--json]
+export const DB_USAGE = `  openbms db merge <file> [--data-dir <dir>] [--config <file>] [--json]
                                          add what a set-aside (damaged) or recovered database
                                          still holds to the data directory's database; run it
-                                         with openbms start stopped`;
+                                         with openbms start stopped (SQLite only)`;
 
 const DEFAULT_DATA_DIR = '.openbms-data';
 
@@ -30,12 +32,22 @@ export async function cmdDb(
       args: rest,
       strict: true,
       allowPositionals: true,
-      options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
+      options: {
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean' },
+        config: { type: 'string', short: 'c' },
+      },
     });
     const file = positionals[0];
     if (!file || positionals.length > 1) {
       throw new BmsError('CONFIG_INVALID', 'give one database file: openbms db merge <file>');
     }
+    const config = values.config
+      ? loadConfig(values.config)
+      : existsSync('openbms.yaml')
+        ? loadConfig('openbms.yaml')
+        : undefined;
+    if (config) sqliteOnly(config, 'openbms db merge');
     if (!existsSync(file)) throw new BmsError('NOT_FOUND', `no file ${file}`);
     const storage = await openSqliteStorage({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR });
     try {

@@ -1,5 +1,5 @@
 /**
- * `openbms start` (gateway + HTTP/WebSocket API on SQLite), `openbms scan` (find the pack
+ * `openbms start` (gateway + HTTP/WebSocket API on SQLite or PostgreSQL), `openbms scan` (find the pack
  * addresses on a bus) and `openbms user add` (accounts, e.g. the first admin).
  */
 import { existsSync } from 'node:fs';
@@ -20,18 +20,19 @@ import {
 import { getProtocol } from '@openbms/protocols';
 import { buildServer, hashPassword, logLevel } from '@openbms/server';
 import { localScope, type Role } from '@openbms/storage';
-import { openSqliteStorage, type SqliteStorage } from '@openbms/storage-sqlite';
 import { createTransport } from '@openbms/transport';
 import { busFactory } from './buses.js';
 import type { Io } from './main.js';
+import { openBoxStorage, type BoxStorage } from './storage.js';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
                                          gateway + API; with no config file (and no ./openbms.yaml)
                                          it runs the demo site on the simulator. Data in
-                                         --data-dir (default ./.openbms-data), SQLite.
+                                         --data-dir (default ./.openbms-data), SQLite, or the
+                                         PostgreSQL database of the config's storage.url.
   openbms scan --port <path | tcp://host:port> --protocol <id> [--addresses 2-17] [--baud <b>]
                [--variant <name>]        find the packs answering on a bus
-  openbms user add <name> [--role admin|operator|viewer] [--data-dir <dir>]
+  openbms user add <name> [--role admin|operator|viewer] [--data-dir <dir>] [--config <file>]
                                          create an account; the password comes from
                                          OPENBMS_PASSWORD or the first line of standard input`;
 
@@ -67,8 +68,10 @@ const START_CHECK_MS = 60_000;
  * The start-up check of the database (quick_check, in a worker): a damaged file is set aside
  * and a fresh one opened before anything is served. Problems are told, never fatal.
  */
-async function checkStorage(storage: SqliteStorage, io: Io): Promise<void> {
+async function checkStorage(storage: BoxStorage, io: Io): Promise<void> {
   for (const p of (await storage.health()).problems) io.err(`warning: storage: ${p.message}\n`);
+  // PostgreSQL checks its own pages; there is no file to set aside.
+  if (!('checkIntegrity' in storage)) return;
   const r = await storage.checkIntegrity({ timeoutMs: START_CHECK_MS });
   if (r.result === 'corrupt') {
     io.err(
@@ -80,7 +83,7 @@ async function checkStorage(storage: SqliteStorage, io: Io): Promise<void> {
   } else io.out(`data: integrity check ok (${r.ms} ms)\n`);
 }
 
-async function ensureAdmin(storage: SqliteStorage, io: Io): Promise<void> {
+async function ensureAdmin(storage: BoxStorage, io: Io): Promise<void> {
   if ((await storage.users.count(localScope(storage.identity))) > 0) return;
   const user = process.env.OPENBMS_ADMIN_USER;
   const password = process.env.OPENBMS_ADMIN_PASSWORD;
@@ -116,7 +119,7 @@ export async function cmdStart(
   args: string[],
   printError: (e: unknown) => number,
 ): Promise<number> {
-  let storage: SqliteStorage | undefined;
+  let storage: BoxStorage | undefined;
   let gateway: Gateway | undefined;
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   try {
@@ -147,8 +150,9 @@ export async function cmdStart(
       if (tls.expiresAt <= Date.now()) io.err(`warning: the TLS certificate expired on ${until}\n`);
     }
     const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
-    storage = await openSqliteStorage({ dataDir, onWarning: (w) => io.err(`warning: ${w}\n`) });
-    io.out(`data: ${dataDir}/openbms.sqlite (gateway ${storage.identity.gatewayId})\n`);
+    const opened = await openBoxStorage(config, dataDir, (w) => io.err(`warning: ${w}\n`));
+    storage = opened.storage;
+    io.out(`data: ${opened.where} (gateway ${storage.identity.gatewayId})\n`);
     await checkStorage(storage, io);
     await ensureAdmin(storage, io);
     const level = logLevel(process.env.OPENBMS_LOG_LEVEL);
@@ -324,6 +328,7 @@ export async function cmdUser(
         role: { type: 'string' },
         admin: { type: 'boolean' },
         'data-dir': { type: 'string' },
+        config: { type: 'string', short: 'c' },
       },
     });
     const name = positionals[0];
@@ -340,10 +345,15 @@ export async function cmdUser(
         'CONFIG_INVALID',
         'the password (OPENBMS_PASSWORD or the first line of stdin) needs at least 8 characters',
       );
-    const storage = await openSqliteStorage({
-      dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
-      onWarning: (w) => io.err(`warning: ${w}\n`),
-    });
+    const { storage } = await openBoxStorage(
+      values.config
+        ? loadConfig(values.config)
+        : existsSync('openbms.yaml')
+          ? loadConfig('openbms.yaml')
+          : defaultConfig(),
+      values['data-dir'] ?? DEFAULT_DATA_DIR,
+      (w) => io.err(`warning: ${w}\n`),
+    );
     try {
       await storage.users.create(
         storage.identity,

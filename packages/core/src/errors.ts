@@ -49,6 +49,8 @@ export const ERROR_CODES = {
     'The database failed for another reason (locked by another process, an unexpected I/O error).',
   STORAGE_CORRUPT:
     'The database file is damaged (its integrity check failed or a read met a corrupt page); it was set aside and a fresh file opened.',
+  STORAGE_UNAVAILABLE:
+    'The database server (PostgreSQL) cannot be reached or refuses connections; nothing was written, samples wait in memory.',
   // API and control
   AUTH_REQUIRED: 'The request has no valid session or API token.',
   AUTH_INVALID: 'Wrong user name or password.',

@@ -171,3 +171,30 @@ describe('config: the README example', () => {
     expect(packsOf(c).length).toBeGreaterThan(0);
   });
 });
+
+describe('storage.url', () => {
+  it('takes a postgres:// URL or sqlite:PATH, absent is the embedded SQLite', () => {
+    expect(validateConfig({ version: 1 }).storage.url).toBeUndefined();
+    expect(
+      validateConfig({ version: 1, storage: { url: 'postgres://bms@127.0.0.1/openbms' } }).storage
+        .url,
+    ).toBe('postgres://bms@127.0.0.1/openbms');
+    expect(
+      validateConfig({ version: 1, storage: { url: 'sqlite:/tmp/x.sqlite' } }).storage.url,
+    ).toBe('sqlite:/tmp/x.sqlite');
+  });
+
+  it('refuses a URL that is not one, naming storage.url and hiding the password', () => {
+    for (const url of ['mysql://u@h/db', 'postgres://u:hunter2@host', 42, 'sqlite:']) {
+      let caught: { code?: string; message: string } | undefined;
+      try {
+        validateConfig({ version: 1, storage: { url } });
+      } catch (e) {
+        caught = e as typeof caught;
+      }
+      expect(caught?.code).toBe('CONFIG_INVALID');
+      expect(caught?.message).toContain('storage.url');
+      expect(caught?.message).not.toContain('hunter2');
+    }
+  });
+});

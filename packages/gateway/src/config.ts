@@ -16,6 +16,7 @@ import {
   modbusTcpConfigSchema,
   mqttConfigSchema,
   notificationsConfigSchema,
+  parseStorageUrl,
   tunnelConfigSchema,
 } from '@openbms/contract';
 import { BmsError } from '@openbms/core';
@@ -133,6 +134,23 @@ export const configSchema = z
     http: httpConfigSchema.default({ host: '127.0.0.1', port: 8080 }),
     storage: z
       .object({
+        /**
+         * Where records go: absent or `sqlite:PATH` = the embedded SQLite file (the data
+         * directory's by default); `postgres://user@host/db` = a PostgreSQL database.
+         */
+        url: z
+          .string()
+          .optional()
+          .superRefine((v, ctx) => {
+            try {
+              parseStorageUrl(v);
+            } catch (e) {
+              ctx.addIssue({
+                code: 'custom',
+                message: (e as Error).message.replace(/^storage\.url /, ''),
+              });
+            }
+          }),
         retention_days: z
           .object({
             raw: days.optional(),

@@ -42,6 +42,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   // Storage (the disk or the database, not the request).
   STORAGE_FULL: 507,
   STORAGE_CORRUPT: 503,
+  STORAGE_UNAVAILABLE: 503,
 };
 
 /** Statuses >= 500 that are answers about the device, not failures of the server: logged at warn. */

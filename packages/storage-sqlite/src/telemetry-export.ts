@@ -9,15 +9,15 @@
  * read in chunks of at most MAX_EXPORT_CHUNK_ROWS rows, each one query from where the last
  * one ended, so the caller holds one chunk at a time and other queries run in between.
  */
-import { BmsError } from '@openbms/core';
 import {
   MAX_EXPORT_CHUNK_ROWS,
+  telemetryChecks,
   type DailyFile,
   type ExportQuery,
   type Field,
 } from '@openbms/storage';
 import type { GatewayScope, TelemetryCtx } from './telemetry-context.js';
-import { checkFields, sortFields } from './telemetry-fields.js';
+import { sortFields } from './telemetry-fields.js';
 import { decodeRaw, type Layout } from './telemetry-rows.js';
 import { DAY } from './telemetry-schema.js';
 /** Characters of an ISO 8601 time (`2024-01-31T12:00:00.000Z`). */
@@ -68,18 +68,7 @@ export function dailyFiles(
   });
 }
 
-/** Day number of a `YYYY-MM-DD` (UTC) date; REQUEST_INVALID otherwise. */
-export function parseDate(date: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(String(date)) ? Date.parse(`${date}T00:00:00Z`) : NaN;
-  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
-    throw new BmsError(
-      'REQUEST_INVALID',
-      `date must be a day as YYYY-MM-DD, got "${String(date)}"`,
-      { field: 'date' },
-    );
-  }
-  return ms / DAY;
-}
+export const { parseDate } = telemetryChecks;
 
 /** Deletes one pack's raw samples of one UTC day (rollups stay); returns how many. */
 export function deleteDay(
@@ -129,30 +118,9 @@ export function startExport(
   scope: GatewayScope,
   q: ExportQuery,
 ): { plan: ExportPlan; scanFrom: number | null } {
-  if (typeof q !== 'object' || q === null)
-    throw new BmsError('REQUEST_INVALID', 'export query must be an object');
+  const chosen = telemetryChecks.checkExportQuery(q);
   const { from, to } = q;
-  if (typeof q.packId !== 'string' || q.packId.length === 0)
-    throw new BmsError('REQUEST_INVALID', 'packId must be a non-empty string', {
-      field: 'packId',
-    });
-  if (!Number.isFinite(from) || !Number.isFinite(to) || from > to) {
-    throw new BmsError(
-      'REQUEST_INVALID',
-      `export range must be two times in ms with from <= to, got ${from}..${to}`,
-      { field: 'from' },
-    );
-  }
-  const fields = q.fields;
-  if (fields !== undefined) {
-    if (!Array.isArray(fields))
-      throw new BmsError('REQUEST_INVALID', 'fields must be an array of series names', {
-        field: 'fields',
-      });
-    checkFields(fields);
-  }
   const pack = ctx.read('cannot export', () => ctx.scopedPack(scope, q.packId)) ?? null;
-  const chosen = fields && fields.length > 0 ? [...fields] : null;
   return {
     plan: { pack, fields: chosen ?? [], from, to: Math.floor(to) },
     scanFrom: chosen || pack === null ? null : from,

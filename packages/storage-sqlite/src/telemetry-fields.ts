@@ -5,47 +5,11 @@
  * ordered list of the series one sample (or one rollup row) carries; rows store a layout id
  * instead of names.
  */
-import { BmsError, METRICS, type Reading } from '@openbms/core';
+import type { Reading } from '@openbms/core';
+import { telemetryChecks } from '@openbms/storage';
 
-const SCALAR_TYPES = new Set(['number', 'integer', 'boolean']);
-
-/** Scalar series in catalog order (adding a metric to the catalog adds a series). */
-export const SCALAR_FIELDS: readonly string[] = METRICS.filter(
-  (m) => SCALAR_TYPES.has(m.type) && m.key !== 'address',
-).map((m) => m.key);
-
-const SCALAR_RANK = new Map(SCALAR_FIELDS.map((k, i) => [k, i]));
-const ARRAY_FIELD = /^(cell_mv|temps_c)\.(0|[1-9]\d{0,3})$/;
-
-/** Sort key giving the canonical order: scalars (catalog order), cells, temperatures. */
-export function fieldRank(field: string): number {
-  const s = SCALAR_RANK.get(field);
-  if (s !== undefined) return s;
-  const m = ARRAY_FIELD.exec(field);
-  if (!m) return Number.MAX_SAFE_INTEGER;
-  return (m[1] === 'cell_mv' ? 1_000 : 100_000) + Number(m[2]);
-}
-
-export function isField(field: string): boolean {
-  return SCALAR_RANK.has(field) || ARRAY_FIELD.test(field);
-}
-
-/** Throws REQUEST_INVALID naming the first unknown series. */
-export function checkFields(fields: readonly string[]): void {
-  for (const f of fields) {
-    if (typeof f !== 'string' || !isField(f)) {
-      throw new BmsError(
-        'REQUEST_INVALID',
-        `unknown series "${String(f)}": use a numeric metric (e.g. voltage_v, soc_pct), cell_mv.<i> or temps_c.<i>`,
-        { field: f },
-      );
-    }
-  }
-}
-
-export function sortFields(fields: Iterable<string>): string[] {
-  return [...fields].sort((a, b) => fieldRank(a) - fieldRank(b));
-}
+export const { SCALAR_FIELDS, fieldRank, isField, checkFields, sortFields } = telemetryChecks;
+const { ARRAY_FIELD } = telemetryChecks;
 
 /** Whether a value at this position is stored relative to the value before it. */
 export function relativeFlags(fields: readonly string[]): boolean[] {

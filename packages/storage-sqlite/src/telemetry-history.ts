@@ -6,10 +6,16 @@
  * before the next rollup. Every series is then cut to at most maxPoints time buckets keeping
  * the min of mins, max of maxes and the n-weighted average, so a spike survives.
  */
-import { BmsError } from '@openbms/core';
-import type { Field, HistoryQuery, HistoryResult, Series, Tier } from '@openbms/storage';
+import {
+  telemetryChecks,
+  type Field,
+  type HistoryQuery,
+  type HistoryResult,
+  type Series,
+  type Tier,
+} from '@openbms/storage';
 import type { GatewayScope, TelemetryCtx } from './telemetry-context.js';
-import { checkFields, sortFields } from './telemetry-fields.js';
+import { sortFields } from './telemetry-fields.js';
 import {
   Aggregator,
   decodeRaw,
@@ -108,32 +114,7 @@ class Collector {
   }
 }
 
-export function checkQuery(q: HistoryQuery): void {
-  if (typeof q !== 'object' || q === null)
-    throw new BmsError('REQUEST_INVALID', 'history query must be an object');
-  if (typeof q.packId !== 'string')
-    throw new BmsError('REQUEST_INVALID', 'packId must be a string');
-  if (!Number.isFinite(q.from) || !Number.isFinite(q.to)) {
-    throw new BmsError('REQUEST_INVALID', 'from and to must be times in ms since 1970');
-  }
-  if (q.from > q.to)
-    throw new BmsError('REQUEST_INVALID', `from (${q.from}) is after to (${q.to})`);
-  if (q.fields !== undefined && !Array.isArray(q.fields)) {
-    throw new BmsError('REQUEST_INVALID', 'fields must be an array of series names');
-  }
-  checkFields(q.fields ?? []);
-  if (q.resolution !== undefined && q.resolution !== 'auto' && !TIERS.includes(q.resolution)) {
-    throw new BmsError('REQUEST_INVALID', `resolution must be one of auto, ${TIERS.join(', ')}`, {
-      field: 'resolution',
-    });
-  }
-  const mp = q.maxPoints;
-  if (mp !== undefined && (!Number.isInteger(mp) || mp < 1 || mp > 1_000_000)) {
-    throw new BmsError('REQUEST_INVALID', 'maxPoints must be a whole number from 1 to 1000000', {
-      field: 'maxPoints',
-    });
-  }
-}
+export const checkQuery = telemetryChecks.checkHistoryQuery;
 
 export function history(ctx: TelemetryCtx, scope: GatewayScope, q: HistoryQuery): HistoryResult {
   checkQuery(q);

@@ -7,7 +7,12 @@
  * buckets are folded again. Work goes in chunks that skip empty stretches.
  */
 import { BmsError } from '@openbms/core';
-import { DEFAULT_RETENTION, type RetentionPolicy, type Tier } from '@openbms/storage';
+import {
+  DEFAULT_RETENTION,
+  telemetryChecks,
+  type RetentionPolicy,
+  type Tier,
+} from '@openbms/storage';
 import type { TelemetryCtx } from './telemetry-context.js';
 import { Aggregator, decodeRaw, decodeRollup, type Layout } from './telemetry-rows.js';
 import { DAY, ROLLUP_TIERS, STEP, TABLE, TIERS, type RollupTier } from './telemetry-schema.js';
@@ -28,11 +33,6 @@ export function rollupPack(ctx: TelemetryCtx, pack: number, now: number): void {
   ctx.write('cannot roll up telemetry', () => {
     for (const tier of ROLLUP_TIERS) rollupTier(ctx, pack, tier, now);
   });
-}
-
-function checkNow(now: number, what: string): void {
-  if (!Number.isFinite(now))
-    throw new BmsError('REQUEST_INVALID', `${what}: now must be a time in ms, got ${now}`);
 }
 
 function rollupTier(ctx: TelemetryCtx, pack: number, tier: RollupTier, now: number): void {
@@ -84,18 +84,8 @@ function rollupTier(ctx: TelemetryCtx, pack: number, tier: RollupTier, now: numb
   ctx.setWatermark(pack, tier, end);
 }
 
-export function checkPolicy(policy: RetentionPolicy): void {
-  for (const tier of TIERS) {
-    const days = (policy as unknown as Record<string, unknown>)[tier];
-    if (typeof days !== 'number' || Number.isNaN(days) || days < 0) {
-      throw new BmsError(
-        'CONFIG_INVALID',
-        `retention.${tier} must be a number of days >= 0 (or Infinity to keep forever), got ${String(days)}`,
-        { key: `retention.${tier}` },
-      );
-    }
-  }
-}
+export const { checkPolicy } = telemetryChecks;
+const { checkNow } = telemetryChecks;
 
 export function applyRetention(
   ctx: TelemetryCtx,

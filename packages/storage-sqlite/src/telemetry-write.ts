@@ -5,8 +5,7 @@
  * latest snapshot per pack and the rollup watermarks (for late samples) change in the same
  * transaction.
  */
-import { BmsError } from '@openbms/core';
-import type { Origin, Sample } from '@openbms/storage';
+import { telemetryChecks, type Origin, type Sample } from '@openbms/storage';
 import type { GatewayScope, TelemetryCtx } from './telemetry-context.js';
 import { extract } from './telemetry-fields.js';
 import { encodeRaw } from './telemetry-rows.js';
@@ -21,28 +20,7 @@ interface DayCount {
   cols: number;
 }
 
-export function checkSamples(samples: readonly Sample[]): void {
-  if (!Array.isArray(samples)) throw new BmsError('REQUEST_INVALID', 'samples must be an array');
-  samples.forEach((s, i) => {
-    if (typeof s !== 'object' || s === null)
-      throw new BmsError('REQUEST_INVALID', `sample ${i} is not an object`);
-    if (typeof s.packId !== 'string' || s.packId.length === 0 || s.packId.length > 200) {
-      throw new BmsError(
-        'REQUEST_INVALID',
-        `sample ${i}: packId must be a non-empty string (at most 200 characters)`,
-      );
-    }
-    if (!Number.isSafeInteger(s.ts) || s.ts < 0) {
-      throw new BmsError(
-        'REQUEST_INVALID',
-        `sample ${i}: ts must be a whole number of ms since 1970, got ${String(s.ts)}`,
-      );
-    }
-    if (typeof s.snapshot !== 'object' || s.snapshot === null) {
-      throw new BmsError('REQUEST_INVALID', `sample ${i}: snapshot must be an object`);
-    }
-  });
-}
+export const { checkSamples } = telemetryChecks;
 
 /** Writes the samples of one gateway (`origin`, checked by the caller). */
 export function writeSamples(ctx: TelemetryCtx, origin: Origin, samples: readonly Sample[]): void {

@@ -1,6 +1,6 @@
 /**
  * The storage port: what the gateway and the server need from a database, with no database
- * in it. Adapters (storage-sqlite embedded by default; storage-postgres later) implement
+ * in it. Adapters (storage-sqlite embedded by default; storage-postgres for a server database) implement
  * these interfaces and pass the shared contract suites (`src/testing/contract/`).
  *
  * - **Asynchronous.** Every method returns a Promise, so an adapter may answer from another
@@ -22,6 +22,8 @@ import type { Alarm, Reading } from '@openbms/core';
 
 /** Input checks every adapter applies (REQUEST_INVALID naming the field). */
 export * as recordChecks from './validate.js';
+/** Telemetry input checks and series names every adapter applies. */
+export * as telemetryChecks from './telemetry-checks.js';
 export { idFactory, isId, newId } from './ids.js';
 
 // ---------------------------------------------------------------- identity
@@ -363,7 +365,12 @@ export interface UserStore {
 
 /** A storage problem that is present now (the file system is full, the file was damaged...). */
 export interface StorageProblem {
-  code: 'STORAGE_FULL' | 'STORAGE_CORRUPT' | 'STORAGE_READ_ONLY' | 'STORAGE_FAILED';
+  code:
+    | 'STORAGE_FULL'
+    | 'STORAGE_CORRUPT'
+    | 'STORAGE_READ_ONLY'
+    | 'STORAGE_FAILED'
+    | 'STORAGE_UNAVAILABLE';
   message: string;
   /** When it was first seen, ms. */
   since: number;

@@ -59,7 +59,7 @@ const ERROR_STATUS = {
   404: 'No such resource (NOT_FOUND).',
   429: 'Too many attempts (RATE_LIMITED).',
   500: 'Server-side failure (e.g. STORAGE_FAILED); no stack trace is sent.',
-  503: 'The database met a damaged page (STORAGE_CORRUPT): it was set aside and a fresh one opened; ask again.',
+  503: 'The database met a damaged page (STORAGE_CORRUPT): it was set aside and a fresh one opened; or the database server cannot be reached (STORAGE_UNAVAILABLE); ask again.',
   507: 'The disk holding the database is full (STORAGE_FULL): nothing was written.',
 } as const;
 

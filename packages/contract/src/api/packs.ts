@@ -123,6 +123,7 @@ export const historyQuery = {
 
 /** The storage problems /health can name, the most serious first. */
 export const STORAGE_CODES = [
+  'STORAGE_UNAVAILABLE',
   'STORAGE_FULL',
   'STORAGE_CORRUPT',
   'STORAGE_READ_ONLY',

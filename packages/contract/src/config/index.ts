@@ -8,3 +8,4 @@ export * from './modbus.js';
 export * from './mqtt.js';
 export * from './notify.js';
 export * from './tunnel.js';
+export * from './storage-url.js';

@@ -4,6 +4,8 @@
  * - ingest_snapshots_per_s: 16 packs (16 cells, 4 temperatures, ~18 scalars each), a day at
  *   5 s each, written in batches of 256 samples, one transaction each, into a fresh database
  *   file (smaller batches pay more per commit: about 19,000/s at 64 on a loaded 2-core box);
+ * - sqlite_ingest_datapoints_per_s: the same rate in stored values (one value of one series;
+ *   these snapshots hold 41: 16 cells, 4 temperatures, 21 scalars), beside PostgreSQL's;
  * - bytes_per_sample: raw table + index pages on disk (dbstat) per stored sample;
  * - history_24h_ms: one pack's last 24 h at raw resolution (17,280 samples at 5 s) for the 16
  *   cell series, cut to 2,000 points (best of 9 runs);
@@ -20,6 +22,7 @@ import { migrateSchema } from '../file-storage.js';
 import { newIdentity } from '../identity.js';
 import { SqliteStorage } from '../storage.js';
 import { TelemetryCtx } from '../telemetry-context.js';
+import { extract } from '../telemetry-fields.js';
 import { Aggregator, seriesId } from '../telemetry-rows.js';
 import { DAY, STEP } from '../telemetry-schema.js';
 
@@ -145,7 +148,12 @@ export async function bench(dir: string): Promise<Record<string, number>> {
     }
     if (batch.length > 0) await storage.telemetry.writeSamples(identity, batch);
     written += batch.length;
-    const ingest = Math.round((written * 1000) / (performance.now() - t0));
+    const seconds = (performance.now() - t0) / 1000;
+    const ingest = Math.round(written / seconds);
+    const values: number[] = [];
+    let points = 0;
+    for (let i = 0; i < polls; i++)
+      for (let p = 0; p < PACKS; p++) points += extract(pools[p]![i % POOL]!, values, []).count;
     const bytes = Math.round((await storage.rawBytesPerSample()) * 10) / 10;
 
     await storage.telemetry.rollup(end);
@@ -159,6 +167,7 @@ export async function bench(dir: string): Promise<Record<string, number>> {
     );
     return {
       ingest_snapshots_per_s: ingest,
+      sqlite_ingest_datapoints_per_s: Math.round(points / seconds),
       history_24h_ms: h24,
       history_1y_ms: h1y,
       bytes_per_sample: bytes,

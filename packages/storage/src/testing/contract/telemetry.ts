@@ -1,5 +1,5 @@
 /**
- * The TelemetryStore contract: behaviour every adapter (SQLite now, PostgreSQL later) must
+ * The TelemetryStore contract: behaviour every adapter (SQLite, PostgreSQL) must
  * show. An adapter's test calls `telemetryContract('sqlite', open)` where `open` gives a
  * fresh, empty store. Times are fixed instants, so nothing depends on the clock. Samples are
  * written for TEST_ORIGIN and read in its local scope; the identity tests add another gateway

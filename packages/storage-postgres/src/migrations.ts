@@ -1,0 +1,97 @@
+/**
+ * The PostgreSQL schema, as numbered steps (migrate.ts). A step is never edited once
+ * released, only followed by a new one.
+ *
+ * Telemetry: `telemetry_raw` holds one row per sample, `(pack, ts, v)`, where `v` is a
+ * float8 array indexed by series number (`telemetry_series`: a name gets the next number the
+ * first time it is written, and keeps it), NULL where a sample lacks the series; so a series
+ * is the same array element in every row and SQL aggregates it directly. Rollup tiers hold,
+ * per pack and bucket, parallel arrays of count, min, max and sum per series. Raw and rollup
+ * tables are partitioned by range of `ts` (ms since 1970): partitions are created as rows
+ * arrive (telemetry-partitions.ts), a whole partition past retention is dropped, and a BRIN
+ * index on `ts` serves scans across packs. The primary key (pack, ts) makes a sample written
+ * twice a no-op. Times are bigint ms (the port's unit: no conversion, exact).
+ */
+import type { PgMigration } from './migrate.js';
+
+const rollup = (t: string): string => `
+  CREATE TABLE telemetry_${t} (
+    pack int NOT NULL, ts bigint NOT NULL,
+    n int[] NOT NULL, mn float8[] NOT NULL, mx float8[] NOT NULL, sm float8[] NOT NULL,
+    PRIMARY KEY (pack, ts)) PARTITION BY RANGE (ts);
+  CREATE INDEX telemetry_${t}_ts ON telemetry_${t} USING brin (ts);`;
+
+export const MIGRATIONS: PgMigration[] = [
+  {
+    id: '001-identity',
+    sql: `CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);`,
+  },
+  {
+    id: '002-telemetry',
+    sql: `
+      CREATE TABLE telemetry_packs (
+        id serial PRIMARY KEY, org_id text NOT NULL, gateway_id text COLLATE "C" NOT NULL,
+        name text COLLATE "C" NOT NULL,
+        UNIQUE (gateway_id, name));
+      CREATE INDEX telemetry_packs_org ON telemetry_packs (org_id, gateway_id);
+      CREATE TABLE telemetry_series (id serial PRIMARY KEY, name text NOT NULL UNIQUE);
+      CREATE TABLE telemetry_raw (
+        pack int NOT NULL, ts bigint NOT NULL, v float8[] NOT NULL,
+        PRIMARY KEY (pack, ts)) PARTITION BY RANGE (ts);
+      CREATE INDEX telemetry_raw_ts ON telemetry_raw USING brin (ts);
+      ${rollup('1m')}
+      ${rollup('15m')}
+      ${rollup('1h')}
+      CREATE TABLE telemetry_latest (pack int PRIMARY KEY, ts bigint NOT NULL, snapshot json NOT NULL);
+      CREATE TABLE telemetry_days (
+        pack int NOT NULL, day int NOT NULL, samples int NOT NULL, chars bigint NOT NULL,
+        header int NOT NULL, cols int NOT NULL, PRIMARY KEY (pack, day));
+      CREATE TABLE telemetry_rollup_state (
+        pack int NOT NULL, tier text NOT NULL, done_until bigint NOT NULL, PRIMARY KEY (pack, tier));
+    `,
+  },
+  {
+    // Alarm events, the audit log, users and tokens: tenant-aware from the start (ADR 0012).
+    // local_id is the gateway's own number, handed out by local_ids (never reused).
+    id: '003-records',
+    sql: `
+      CREATE TABLE local_ids (gateway_id text NOT NULL, kind text NOT NULL, last bigint NOT NULL,
+        PRIMARY KEY (gateway_id, kind));
+      CREATE TABLE alarm_events (
+        id text COLLATE "C" PRIMARY KEY, local_id bigint NOT NULL, org_id text NOT NULL, gateway_id text NOT NULL,
+        pack_id text NOT NULL, code text NOT NULL,
+        severity text NOT NULL CHECK (severity IN ('warning', 'protection', 'fault')),
+        level int, origin text NOT NULL CHECK (origin IN ('bms', 'rule', 'gateway')), rule_id text,
+        raised_at bigint NOT NULL, cleared_at bigint, acknowledged_at bigint, acknowledged_by text,
+        value float8, message text NOT NULL,
+        UNIQUE (gateway_id, local_id));
+      CREATE INDEX alarm_events_org_raised ON alarm_events (org_id, raised_at);
+      CREATE INDEX alarm_events_pack_raised ON alarm_events (gateway_id, pack_id, raised_at);
+      CREATE INDEX alarm_events_active ON alarm_events (gateway_id, pack_id) WHERE cleared_at IS NULL;
+      CREATE TABLE audit_log (
+        id text COLLATE "C" PRIMARY KEY, local_id bigint NOT NULL, org_id text NOT NULL, gateway_id text NOT NULL,
+        at bigint NOT NULL, user_name text NOT NULL, user_id text, pack_id text, action text NOT NULL,
+        old_json text, new_json text,
+        result text NOT NULL CHECK (result IN ('ok', 'refused', 'failed')), detail text,
+        UNIQUE (gateway_id, local_id));
+      CREATE INDEX audit_log_org_at ON audit_log (org_id, at);
+      CREATE INDEX audit_log_pack_at ON audit_log (gateway_id, pack_id, at);
+      CREATE INDEX audit_log_user_at ON audit_log (gateway_id, user_name, at);
+      -- Names are unique within an organisation ignoring ASCII letter case only (as SQLite's
+      -- NOCASE): lower() would also fold other letters.
+      CREATE TABLE users (
+        id text COLLATE "C" PRIMARY KEY, org_id text NOT NULL, gateway_id text NOT NULL, username text NOT NULL,
+        role text NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+        password_hash text NOT NULL, created_at bigint NOT NULL);
+      CREATE UNIQUE INDEX users_org_name ON users
+        (org_id, translate(username, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'));
+      CREATE TABLE tokens (
+        hash text COLLATE "C" PRIMARY KEY, user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        org_id text NOT NULL, gateway_id text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('session', 'api')), name text,
+        created_at bigint NOT NULL, expires_at bigint);
+      CREATE INDEX tokens_user ON tokens (user_id);
+      CREATE INDEX tokens_expires ON tokens (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
+];

@@ -1,0 +1,120 @@
+/**
+ * What is particular to PostgreSQL: migrations run once when two processes open a fresh
+ * database together (advisory lock), telemetry lands in day partitions made as needed (and
+ * the next day's ahead), retention drops whole partitions, a BRIN index serves time scans,
+ * the identity is kept in the database, the password never shown (storage.url itself is checked
+ * in the contract: config/storage-url.test.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localScope, type Sample } from '@openbms/storage';
+import { TEST_ORIGIN, contractSnapshot } from '@openbms/storage/testing';
+import { MIGRATIONS } from './migrations.js';
+import { PostgresStorage } from './storage.js';
+import { createTestDatabase, type TestDatabase } from './testing/index.js';
+import { redactUrl } from './url.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 2, 1);
+
+describe('PostgreSQL schema', () => {
+  it('migrates once when two processes open a fresh database at the same time, and keeps its identity', async () => {
+    const [a, b] = await Promise.all([
+      PostgresStorage.open({ url: db.url }),
+      PostgresStorage.open({ url: db.url }),
+    ]);
+    try {
+      const rows = await a.db.query<{ id: string }>(
+        't',
+        'SELECT id FROM schema_migrations ORDER BY id',
+      );
+      expect(rows.map((r) => r.id)).toEqual(MIGRATIONS.map((m) => m.id));
+      expect(b.identity).toEqual(a.identity);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    const again = await PostgresStorage.open({ url: db.url });
+    const given = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+    try {
+      expect(again.identity).toEqual(a.identity);
+      expect(given.identity).toEqual(TEST_ORIGIN);
+    } finally {
+      await again.close();
+      await given.close();
+    }
+  });
+
+  it('writes raw samples into day partitions made as needed (the next day ahead) with a BRIN index on time, and drops whole days past retention', async () => {
+    await db.reset();
+    const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+    try {
+      const samples: Sample[] = [0, 1, 2.5].map((d, i) => ({
+        packId: 'p',
+        ts: T0 + d * DAY,
+        snapshot: contractSnapshot(i),
+      }));
+      await s.telemetry.writeSamples(TEST_ORIGIN, samples);
+      const parts = async (): Promise<number[]> =>
+        (
+          await s.db.query<{ relname: string }>(
+            't',
+            `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'telemetry_raw'::regclass`,
+          )
+        )
+          .map((r) => Number(/_p(\d+)$/.exec(r.relname)![1]) - T0 / DAY)
+          .sort((x, y) => x - y);
+      expect(await parts()).toEqual([0, 1, 2, 3]);
+      const brin = await s.db.query<{ indexdef: string }>(
+        't',
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'telemetry_raw' AND indexdef LIKE '%brin%'",
+      );
+      expect(brin[0]?.indexdef).toMatch(/USING brin \(ts\)/);
+      // A query of one day reads one partition.
+      const plan = await s.db.query<{ 'QUERY PLAN': string }>(
+        't',
+        `EXPLAIN SELECT * FROM telemetry_raw WHERE ts >= ${T0 + DAY} AND ts < ${T0 + 2 * DAY}`,
+      );
+      const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toContain(`telemetry_raw_p${T0 / DAY + 1}`);
+      expect(text).not.toContain(`telemetry_raw_p${T0 / DAY + 2}`);
+      await s.telemetry.applyRetention(T0 + 3 * DAY + DAY / 2, {
+        raw: 1.5,
+        '1m': 365,
+        '15m': 730,
+        '1h': Infinity,
+      });
+      expect(await parts()).toEqual([2, 3]);
+      const left = await s.telemetry.history(localScope(TEST_ORIGIN), {
+        packId: 'p',
+        from: T0,
+        to: T0 + 4 * DAY,
+        fields: ['soc_pct'],
+        resolution: 'raw',
+      });
+      expect(left.series['soc_pct']!.t).toEqual([T0 + 2.5 * DAY]);
+      // A sample for a dropped day makes its partition again.
+      await s.telemetry.writeSamples(TEST_ORIGIN, [
+        { packId: 'p', ts: T0, snapshot: contractSnapshot(9) },
+      ]);
+      expect(await parts()).toEqual([0, 1, 2, 3]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides the password of a URL', () => {
+    expect(redactUrl('postgres://bms:hunter2@db/openbms')).toBe('postgres://bms:***@db/openbms');
+    expect(redactUrl('postgres://bms@db/openbms')).toBe('postgres://bms@db/openbms');
+  });
+});

@@ -31,6 +31,7 @@ const PAGES = [
   ['parallel', '/parallel/demo/rack'],
   ['alarms', '/alarms'],
   ['files', '/files'],
+  ['buses', '/buses'],
   ['settings', '/settings'],
   ['account', '/account'],
   ['wall', '/wall'],

@@ -299,6 +299,79 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
         {
           type: 'object',
           properties: {
+            type: { type: 'string', const: 'telegram' },
+            id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' },
+            enabled: { default: true, type: 'boolean' },
+            events: {
+              minItems: 1,
+              type: 'array',
+              items: {
+                type: 'string',
+                enum: [
+                  'alarm_raised',
+                  'alarm_cleared',
+                  'offline',
+                  'online',
+                  'soc_full',
+                  'daily_report',
+                ],
+              },
+            },
+            min_severity: {
+              default: 'warning',
+              type: 'string',
+              enum: ['warning', 'protection', 'fault'],
+            },
+            quiet_hours: {
+              type: 'object',
+              properties: {
+                from: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' },
+                to: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' },
+                mode: { default: 'hold', type: 'string', enum: ['hold', 'drop'] },
+                critical_severity: {
+                  default: 'protection',
+                  type: 'string',
+                  enum: ['warning', 'protection', 'fault'],
+                },
+              },
+              required: ['from', 'to'],
+              additionalProperties: false,
+            },
+            rate_limit: {
+              default: {},
+              type: 'object',
+              properties: {
+                max: { default: 10, type: 'integer', minimum: 1, maximum: 1000 },
+                per_s: { default: 3600, type: 'number', minimum: 1, maximum: 86400 },
+              },
+              additionalProperties: false,
+            },
+            retry: {
+              default: {},
+              type: 'object',
+              properties: {
+                attempts: { default: 5, type: 'integer', minimum: 1, maximum: 20 },
+                backoff_s: { default: 5, type: 'number', minimum: 0.01, maximum: 3600 },
+                max_backoff_s: { default: 300, type: 'number', minimum: 0.01, maximum: 86400 },
+              },
+              additionalProperties: false,
+            },
+            timeout_s: { default: 10, type: 'number', minimum: 0.1, maximum: 120 },
+            token: { type: 'string', pattern: '^\\d{1,20}:[A-Za-z0-9_-]{20,100}$' },
+            chat_id: {
+              anyOf: [
+                { type: 'integer', minimum: -4503599627370496, maximum: 4503599627370496 },
+                { type: 'string', pattern: '^(-?\\d{1,16}|@[A-Za-z][A-Za-z0-9_]{3,31})$' },
+              ],
+            },
+            api_url: { default: 'https://api.telegram.org', type: 'string' },
+          },
+          required: ['type', 'id', 'token', 'chat_id'],
+          additionalProperties: false,
+        },
+        {
+          type: 'object',
+          properties: {
             type: { type: 'string', const: 'email' },
             id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' },
             enabled: { default: true, type: 'boolean' },

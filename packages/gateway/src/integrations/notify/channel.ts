@@ -400,6 +400,7 @@ function secretsOf(c: ChannelConfig): string[] {
   const out: (string | undefined)[] = [];
   if (c.type === 'ntfy') out.push(c.token, c.topic);
   if (c.type === 'pushover') out.push(c.token, c.user);
+  if (c.type === 'telegram') out.push(c.token);
   if (c.type === 'email') out.push(c.password);
   if (c.type === 'webhook') out.push(...Object.values(c.headers ?? {}));
   return out.filter((s): s is string => typeof s === 'string' && s.length >= 4);
@@ -422,6 +423,13 @@ export function targetView(c: ChannelConfig): ChannelView['target'] {
         token: setOrNot(c.token),
         user: setOrNot(c.user),
         ...(c.device ? { device: c.device } : {}),
+      };
+    case 'telegram':
+      // The token is in the request path: only the server's origin is shown.
+      return {
+        server: hostOf(c.api_url),
+        token: setOrNot(c.token),
+        chat_id: String(c.chat_id),
       };
     case 'email':
       return {

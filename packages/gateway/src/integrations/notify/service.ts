@@ -22,7 +22,13 @@ import {
 import { dailyReport, type DailyReport, type HistorySource } from './report.js';
 import type { ChannelConfig, LocationConfig } from './schema.js';
 import { SunScheduler } from './scheduler.js';
-import { ntfySender, pushoverSender, webhookSender, type Sender } from './senders.js';
+import {
+  ntfySender,
+  pushoverSender,
+  telegramSender,
+  webhookSender,
+  type Sender,
+} from './senders.js';
 import { previousSunEvent, type SunKind } from './sun.js';
 import { formatLocal } from './time.js';
 import {
@@ -70,6 +76,8 @@ export function senderFor(c: ChannelConfig, mailer?: MailTransportFactory): Send
       return ntfySender(c);
     case 'pushover':
       return pushoverSender(c);
+    case 'telegram':
+      return telegramSender(c);
     case 'webhook':
       return webhookSender(c);
     case 'email':

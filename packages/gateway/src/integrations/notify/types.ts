@@ -85,7 +85,7 @@ export interface ChannelCounters {
 
 export interface ChannelView {
   id: string;
-  type: 'ntfy' | 'pushover' | 'email' | 'webhook';
+  type: 'ntfy' | 'pushover' | 'telegram' | 'email' | 'webhook';
   enabled: boolean;
   events: NotifyEvent[];
   min_severity: Severity;

@@ -429,6 +429,12 @@ describe('Telegram channel', () => {
     const result = page.getByTestId('test-result-e2e-tg');
     await expect.poll(() => result.getAttribute('data-status')).toBe('sent');
     expect(await page.content()).not.toContain('e2e_tg_secret');
+
+    // "Send the daily report now" to it: this console has no location yet, the page says so.
+    const report = page.getByTestId('report-now');
+    await report.getByTestId('report-now-e2e-tg').check();
+    await report.getByTestId('report-now-send').click();
+    await report.getByRole('alert').filter({ hasText: 'location' }).waitFor();
     const list = sectionsOf(await settings(context)).notifications as Record<string, unknown>[];
     expect(list.find((c) => c.id === 'e2e-tg')).toMatchObject({
       type: 'telegram',

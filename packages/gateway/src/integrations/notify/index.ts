@@ -64,6 +64,7 @@ export type {
   Message as NotifyMessage,
   MessageKind,
   NotificationsStatus,
+  ReportNowResult as NotifyReportNowResult,
   TestResult as NotifyTestResult,
   Timers,
   Urgency,

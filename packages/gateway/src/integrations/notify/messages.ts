@@ -121,11 +121,13 @@ export function socFullMessage(pack: PackName, soc: number, at: number, tz?: str
 
 const kwh = (v: number): string => v.toFixed(2);
 
-export function dailyReportMessage(r: DailyReport, tz?: string): Message {
+/** `preview`: the report of the period still running, sent on request ("so far"). */
+export function dailyReportMessage(r: DailyReport, tz?: string, preview = false): Message {
   const label = r.kind === 'sunrise' ? 'Sunrise' : 'Sunset';
   const period = r.kind === 'sunrise' ? 'night' : 'day';
+  const soFar = preview ? ' so far' : '';
   const lines = [
-    `${label} report: the ${period} ${formatLocal(r.from, tz)} - ${formatClock(r.to, tz)}${tz ? ` (${tz})` : ''}`,
+    `${label} report${soFar}: the ${period} ${formatLocal(r.from, tz)} - ${formatClock(r.to, tz)}${tz ? ` (${tz})` : ''}`,
   ];
   for (const p of r.packs) {
     if (p.samples === 0) {
@@ -145,12 +147,13 @@ export function dailyReportMessage(r: DailyReport, tz?: string): Message {
   if (r.packs.length === 0) lines.push('No packs configured.');
   return {
     event: 'daily_report',
-    title: `OpenBMS ${label.toLowerCase()} report`,
+    title: `OpenBMS ${label.toLowerCase()} report${soFar}`,
     body: lines.join('\n'),
     urgency: 'low',
     at: r.to,
     data: {
       kind: r.kind,
+      ...(preview ? { preview: true } : {}),
       from: r.from,
       to: r.to,
       packs: r.packs,

@@ -119,3 +119,12 @@ export interface TestResult {
   attempts: number;
   error?: string;
 }
+
+/** "Send the daily report now": the period reported and each channel's outcome. */
+export interface ReportNowResult {
+  /** The report the running period leads to (the day ends with the sunset report). */
+  kind: 'sunrise' | 'sunset';
+  from: number;
+  to: number;
+  results: TestResult[];
+}

@@ -311,6 +311,11 @@ const strings: Strings = {
       testing: 'Sending a test message…',
       testSent: 'Test message sent.',
       testFailed: 'Test message not delivered',
+      reportNow: 'Send the daily report now',
+      reportNowHint:
+        'The report of the period running now (since the last sunrise or sunset), sent at once to the chosen channels, quiet hours or not.',
+      reportSend: 'Send the report now',
+      reportSending: 'Sending the report…',
       events: 'Events',
       eventsAll: 'All events (the daily report only when the location is set)',
       eventsAllShort: 'All',
@@ -807,6 +812,11 @@ const strings: Strings = {
       testing: '正在发送测试消息…',
       testSent: '测试消息已发送。',
       testFailed: '测试消息发送失败',
+      reportNow: '立即发送每日报告',
+      reportNowHint:
+        '当前时段（自上次日出或日落起）的报告，立即发送到所选通道，不受免打扰时段限制。',
+      reportSend: '立即发送报告',
+      reportSending: '正在发送报告…',
       events: '事件',
       eventsAll: '全部事件（设置位置后才有每日报告）',
       eventsAllShort: '全部',

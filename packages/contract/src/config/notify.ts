@@ -139,6 +139,16 @@ const common = {
     })
     .strict()
     .prefault({}),
+  /**
+   * Alarms raised within this many seconds of the first go out as one message listing them
+   * (one poll often raises several: over-voltage, imbalance, a protection...). 0: each alarm
+   * alone, at once. Cleared alarms and the other events are never held.
+   */
+  group_s: z
+    .number({ error: 'group_s must be a number of seconds' })
+    .min(0, 'group_s must be 0..300 s')
+    .max(300, 'group_s must be 0..300 s')
+    .default(2),
   /** Per delivery attempt (HTTP request or SMTP session). */
   timeout_s: z
     .number({ error: 'timeout_s must be a number of seconds' })

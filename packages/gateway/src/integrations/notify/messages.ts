@@ -210,3 +210,40 @@ export function testMessage(channel: string, now: number, tz?: string): Message 
     data: { channel },
   };
 }
+
+const URGENCY_RANK: Urgency[] = ['low', 'normal', 'high', 'critical'];
+const SEVERITY_ORDER = ['warning', 'protection', 'fault'] as const;
+
+/**
+ * Several alarms raised close together, as one message: the title counts them (naming the
+ * pack when it is one), the body lists each with its time; it carries the highest urgency
+ * and severity of them so quiet hours and routing treat it as its worst alarm.
+ */
+export function alarmGroupMessage(alarms: readonly Message[], tz?: string): Message {
+  const packs = [...new Set(alarms.map((m) => m.pack?.name ?? ''))];
+  const one = packs.length === 1 && packs[0] ? packs[0] : undefined;
+  const urgency = alarms.reduce<Urgency>(
+    (u, m) => (URGENCY_RANK.indexOf(m.urgency) > URGENCY_RANK.indexOf(u) ? m.urgency : u),
+    'low',
+  );
+  const severity = alarms.reduce<(typeof SEVERITY_ORDER)[number] | undefined>(
+    (s, m) =>
+      m.severity &&
+      (s === undefined || SEVERITY_ORDER.indexOf(m.severity) > SEVERITY_ORDER.indexOf(s))
+        ? m.severity
+        : s,
+    undefined,
+  );
+  const first = alarms[0]!;
+  const samePack = one !== undefined && alarms.every((m) => m.pack?.id === first.pack?.id);
+  return {
+    event: 'alarm_raised',
+    title: `${alarms.length} alarms raised${one ? ` on ${one}` : ''}`,
+    body: alarms.map((m) => `${formatClock(m.at, tz)} ${m.title}`).join('\n'),
+    urgency,
+    at: first.at,
+    ...(severity ? { severity } : {}),
+    ...(samePack && first.pack ? { pack: first.pack } : {}),
+    data: { grouped: alarms.length, alarms: alarms.map((m) => ({ title: m.title, ...m.data })) },
+  };
+}

@@ -43,7 +43,8 @@ function service(
     throw e;
   });
   const svc = new NotificationService({
-    config: channels.map((c) => channelSchema.parse(c)),
+    // Alarm grouping (group_s) is tested on its own; here each alarm goes at once.
+    config: channels.map((c) => channelSchema.parse({ group_s: 0, ...c })),
     events: bus,
     packs: () => PACKS,
     location: { latitude: 52.52, longitude: 13.4, timezone: 'Europe/Berlin' },
@@ -410,6 +411,86 @@ describe('Telegram', () => {
     expect(chat.error!.issues[0]!.message).toMatch(/^chat_id must be a numeric chat id/);
     const ok = channelSchema.parse({ id: 't', type: 'telegram', token: TOKEN, chat_id: '-100123' });
     expect(ok).toMatchObject({ api_url: 'https://api.telegram.org', chat_id: '-100123' });
+  });
+});
+
+describe('alarm grouping', () => {
+  it('alarms raised within group_s go as one message listing them; one alone goes as itself', async () => {
+    const timers = new ManualTimers(T0);
+    const { svc } = service([{ id: 'hook', type: 'webhook', url: `${rx.url}/h`, group_s: 5 }], {
+      timers,
+      clock: timers,
+    });
+    // One poll raises three alarms on one pack; a cleared alarm is never held.
+    svc.dispatch(alarm('warning', 'Rack 1: Cell imbalance'));
+    timers.advance(1000);
+    svc.dispatch({ ...alarm('fault', 'Rack 1: Cell overvoltage'), at: T0 + 1000 });
+    svc.dispatch({ ...alarm('protection', 'Rack 1: Charge overcurrent'), at: T0 + 1000 });
+    svc.dispatch({ ...alarm('warning', 'Rack 1: Cell imbalance'), event: 'alarm_cleared' });
+    await rx.received(1);
+    expect(JSON.parse(rx.requests[0]!.body).event).toBe('alarm_cleared');
+    await waitFor(() => entries(svc)[0]?.status === 'sent', 5000, 'cleared sent');
+    expect(svc.status().channels[0]!.counters.queued).toBe(3);
+    timers.advance(3999);
+    expect(timers.size).toBe(1); // the window opened by the first alarm is still open
+    timers.advance(1);
+    await rx.received(2);
+    const grouped = JSON.parse(rx.requests[1]!.body);
+    expect(grouped).toMatchObject({
+      event: 'alarm_raised',
+      title: '3 alarms raised on Rack 1',
+      urgency: 'critical',
+      severity: 'fault',
+      pack: PACKS[0],
+      data: { grouped: 3 },
+    });
+    expect(grouped.message.split('\n')).toEqual([
+      '10:00 Rack 1: Cell imbalance',
+      '10:00 Rack 1: Cell overvoltage',
+      '10:00 Rack 1: Charge overcurrent',
+    ]);
+    expect(grouped.data.alarms.map((a: { title: string }) => a.title)).toEqual([
+      'Rack 1: Cell imbalance',
+      'Rack 1: Cell overvoltage',
+      'Rack 1: Charge overcurrent',
+    ]);
+
+    // A later alarm opens a new window and, alone in it, goes as itself.
+    svc.dispatch(alarm('protection', 'Rack 1: Cell undervoltage'));
+    timers.advance(5000);
+    await rx.received(3);
+    expect(JSON.parse(rx.requests[2]!.body).title).toBe('Rack 1: Cell undervoltage');
+    await waitFor(() => entries(svc).every((e) => e.status === 'sent'), 5000, 'all sent');
+    expect(entries(svc).map((e) => e.title)).toEqual([
+      'Rack 1: Cell undervoltage',
+      '3 alarms raised on Rack 1',
+      'Rack 1: Cell imbalance',
+    ]);
+  });
+
+  it('alarms of several packs name no pack; group_s 0 sends each at once', async () => {
+    const timers = new ManualTimers(T0);
+    const { svc } = service(
+      [
+        { id: 'grouped', type: 'webhook', url: `${rx.url}/g`, group_s: 2 },
+        { id: 'single', type: 'webhook', url: `${rx.url}/s`, group_s: 0 },
+      ],
+      { timers, clock: timers },
+    );
+    svc.dispatch(alarm('warning', 'Rack 1: Cell imbalance'));
+    svc.dispatch({ ...alarm('warning', 'Rack 2: Cell imbalance'), pack: PACKS[1]! });
+    await rx.received(2);
+    expect(rx.requests.map((r) => r.url)).toEqual(['/s', '/s']);
+    timers.advance(2000);
+    await rx.received(3);
+    const g = JSON.parse(rx.requests[2]!.body);
+    expect(g.title).toBe('2 alarms raised');
+    expect(g.pack).toBeUndefined();
+    expect(channelSchema.parse({ id: 'x', type: 'webhook', url: 'http://a' }).group_s).toBe(2);
+    expect(
+      channelSchema.safeParse({ id: 'x', type: 'webhook', url: 'http://a', group_s: 301 }).error!
+        .issues[0],
+    ).toMatchObject({ path: ['group_s'], message: 'group_s must be 0..300 s' });
   });
 });
 

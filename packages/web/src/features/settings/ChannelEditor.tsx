@@ -484,6 +484,14 @@ export function ChannelEditor(props: {
             <NumberField path="rate_limit.per_s" label={t('notify.ratePer')} unit="s" required />
             <NumberField path="timeout_s" label={t('notify.timeout')} unit="s" required />
           </div>
+          <NumberField
+            path="group_s"
+            label={t('notify.group')}
+            hint={t('notify.groupHint')}
+            unit="s"
+            required
+            className="narrow-field"
+          />
           <div className="row3">
             <NumberField path="retry.attempts" label={t('notify.retryAttempts')} required />
             <NumberField

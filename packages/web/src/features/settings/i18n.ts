@@ -311,6 +311,9 @@ const strings: Strings = {
       testing: 'Sending a test message…',
       testSent: 'Test message sent.',
       testFailed: 'Test message not delivered',
+      group: 'Group alarms within',
+      groupHint:
+        'Alarms raised within this many seconds of the first go out as one message listing them. 0: each alarm alone, at once.',
       reportNow: 'Send the daily report now',
       reportNowHint:
         'The report of the period running now (since the last sunrise or sunset), sent at once to the chosen channels, quiet hours or not.',
@@ -812,6 +815,8 @@ const strings: Strings = {
       testing: '正在发送测试消息…',
       testSent: '测试消息已发送。',
       testFailed: '测试消息发送失败',
+      group: '告警合并时间窗',
+      groupHint: '在首个告警之后这么多秒内产生的告警合并为一条消息列出。0：每个告警单独立即发送。',
       reportNow: '立即发送每日报告',
       reportNowHint:
         '当前时段（自上次日出或日落起）的报告，立即发送到所选通道，不受免打扰时段限制。',

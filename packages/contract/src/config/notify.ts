@@ -33,7 +33,9 @@ export const locationSchema = z
       .refine(isTimeZone, {
         error: (iss) =>
           `unknown time zone "${String(iss.input)}"; use an IANA name such as "Europe/Berlin", "America/New_York" or "UTC"`,
-      }),
+      })
+      // Absent: the gateway fills in the zone at the coordinates (tz lookup, offline).
+      .optional(),
   })
   .strict();
 

@@ -543,7 +543,7 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
       longitude: { type: 'number', minimum: -180, maximum: 180 },
       timezone: { type: 'string' },
     },
-    required: ['latitude', 'longitude', 'timezone'],
+    required: ['latitude', 'longitude'],
     additionalProperties: false,
   },
 };

@@ -477,8 +477,8 @@ function LocationCard(props: {
               path="timezone"
               label={t('location.timezone')}
               placeholder="Europe/Berlin"
+              hint={t('location.timezoneHint')}
               list="tz-list"
-              required
               validate={(v) =>
                 typeof v === 'string' && !isTimeZone(v) ? t('v.timezone') : undefined
               }

@@ -61,6 +61,12 @@ const SECRETS = {
       from: 'bms@example.com',
       to: ['me@example.com'],
     },
+    {
+      id: 'tg',
+      type: 'telegram',
+      token: '123456789:tg-token-1-abcdefghijklmnop',
+      chat_id: -1001234567890,
+    },
   ],
 };
 
@@ -332,6 +338,7 @@ describe('secrets', () => {
       'hook-secret-1',
       'hook-secret-2',
       'mail-pass-1',
+      'tg-token-1',
       '/etc/k.pem',
     ]) {
       expect(text, s).not.toContain(s);
@@ -348,6 +355,7 @@ describe('secrets', () => {
       headers: { Authorization: SECRET_MARKER, 'X-Other': SECRET_MARKER },
     });
     expect(r.notifications[3]).toMatchObject({ username: 'me', host: 'smtp.example.com' });
+    expect(r.notifications[4]).toEqual({ ...SECRETS.notifications[4], token: SECRET_MARKER });
     // The input is not modified.
     expect(SECRETS.mqtt.password).toBe('mqtt-pass-1');
   });
@@ -364,9 +372,10 @@ describe('secrets', () => {
     const merged = mergeSecrets(edited, SECRETS) as typeof SECRETS;
     expect(merged.mqtt.password).toBe('new-pass');
     expect(merged.mqtt.url).toBe(SECRETS.mqtt.url);
-    expect(merged.notifications.map((n) => n.id)).toEqual(['mail', 'hook', 'ntfy', 'phone']);
-    expect(merged.notifications[3]).toEqual(SECRETS.notifications[0]);
-    expect(merged.notifications[1]).toEqual(SECRETS.notifications[2]);
+    expect(merged.notifications.map((n) => n.id)).toEqual(['tg', 'mail', 'hook', 'ntfy', 'phone']);
+    expect(merged.notifications[4]).toEqual(SECRETS.notifications[0]);
+    expect(merged.notifications[2]).toEqual(SECRETS.notifications[2]);
+    expect(merged.notifications[0]).toEqual(SECRETS.notifications[4]);
   });
 
   it('refuses the marker where no secret is saved, naming the key', () => {

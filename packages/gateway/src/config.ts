@@ -6,6 +6,7 @@
  * keys are errors (a typo must not be silently ignored on a battery system).
  */
 import { readFileSync } from 'node:fs';
+import { withZone } from './integrations/notify/zone.js';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import {
@@ -193,7 +194,7 @@ export const configSchema = z
     /** Notification channels: ntfy, Pushover, e-mail, webhook (integrations/notify). */
     notifications: notificationsConfigSchema.optional(),
     /** Where the site is: sunrise/sunset reports and the quiet hours' time zone. */
-    location: locationSchema.optional(),
+    location: locationSchema.transform(withZone).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -15,6 +15,7 @@ import type {
   MetricsExposure,
   NotificationsStatus,
   NotifyTestResult,
+  NotifyReportNowResult,
   StorageStatus,
 } from '@openbms/gateway';
 // Every other server file takes the gateway's types from here.
@@ -111,9 +112,11 @@ export interface NotificationsApi {
   status(): NotificationsStatus;
   /** Sends a test message through one channel now; NOT_FOUND for an unknown channel. */
   test(channel: string): Promise<NotifyTestResult>;
+  /** Sends the report of the period running now through these channels at once. */
+  reportNow(channels: readonly string[]): Promise<NotifyReportNowResult>;
 }
 
-export type { NotificationsStatus, NotifyTestResult };
+export type { NotificationsStatus, NotifyTestResult, NotifyReportNowResult };
 
 // ---------------------------------------------------------------- safe control
 

@@ -8,7 +8,8 @@ import { EventBus, NotificationService, channelSchema } from '@openbms/gateway';
 import { HttpReceiver } from '@openbms/gateway/testing';
 import type { BoxGateway } from './gateway-api.js';
 import { startHarness, type Harness } from './testing/harness.js';
-import { localScope } from '@openbms/storage';
+import { localScope, type HistoryQuery } from '@openbms/storage';
+import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
 
 const S = localScope(TEST_ORIGIN);
@@ -168,6 +169,62 @@ describe('notification routes', () => {
     ]);
   });
 
+  it('sends the daily report so far through chosen channels (operator), audited', async () => {
+    const storage = await openSqliteStorage({});
+    const reporting = new NotificationService({
+      config: [
+        channelSchema.parse({ id: 'day', type: 'webhook', url: `${rx.url}/day` }),
+        channelSchema.parse({ id: 'other', type: 'webhook', url: `${rx.url}/other` }),
+      ],
+      location: { latitude: 52.52, longitude: 13.4, timezone: 'Europe/Berlin' },
+      events: new EventBus(),
+      packs: () => [{ id: 'home/bus1/1', name: 'Rack 1' }],
+      telemetry: {
+        history: (q: HistoryQuery) => storage.telemetry.history(localScope(storage.identity), q),
+      },
+    });
+    reporting.start();
+    const before = svc;
+    (h.gateway as BoxGateway).notifications = reporting;
+    try {
+      const path = '/api/v1/integrations/notifications/report';
+      const body = { channels: ['day'] };
+      expect((await h.call('POST', path, { token: viewer, body })).status).toBe(403);
+      for (const bad of [{}, { channels: [] }, { channels: ['day', 'day'] }, { channels: [7] }]) {
+        const r = await h.call('POST', path, { token: operator, body: bad });
+        expect(r.status, JSON.stringify(bad)).toBe(400);
+        expect(r.body.code).toBe('REQUEST_INVALID');
+      }
+      const unknown = await h.call('POST', path, { token: operator, body: { channels: ['x'] } });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error).toContain('configured: day, other');
+
+      const n = rx.requests.length;
+      const r = await h.call('POST', path, { token: operator, body });
+      expect(r.status).toBe(200);
+      expect(r.body.results).toEqual([{ ok: true, channel: 'day', status: 'sent', attempts: 1 }]);
+      expect(['sunrise', 'sunset']).toContain(r.body.kind);
+      expect(r.body.to).toBeGreaterThan(r.body.from);
+      const sent = rx.requests.slice(n);
+      expect(sent.map((x) => x.url)).toEqual(['/day']);
+      const msg = JSON.parse(sent[0]!.body);
+      expect(msg).toMatchObject({
+        event: 'daily_report',
+        data: { preview: true, kind: r.body.kind },
+      });
+      expect(msg.message).toContain('Rack 1: no data');
+
+      const audit = await h.stores.audit.list(S, { user: 'olga' });
+      expect(audit.find((a) => a.action === 'notifications.report')).toMatchObject({
+        result: 'ok',
+      });
+    } finally {
+      await reporting.stop();
+      await storage.close();
+      (h.gateway as BoxGateway).notifications = before;
+    }
+  });
+
   it('is in the OpenAPI document', async () => {
     const r = await h.call('GET', '/api/docs/openapi.json');
     const get = r.body.paths['/api/v1/integrations/notifications'].get;
@@ -175,5 +232,7 @@ describe('notification routes', () => {
     const post = r.body.paths['/api/v1/integrations/notifications/test'].post;
     expect(post['x-access']).toBe('admin');
     expect(post.requestBody.content['application/json'].schema.required).toEqual(['channel']);
+    const report = r.body.paths['/api/v1/integrations/notifications/report'].post;
+    expect(report['x-access']).toBe('operator');
   });
 });

@@ -403,6 +403,49 @@ describe('notifications', () => {
   });
 });
 
+describe('Telegram channel', () => {
+  it('adds a Telegram channel, its test message reaches the Bot API, the token stays hidden', async () => {
+    const { page, context, errors } = await open();
+    await page.goto('/settings/notifications');
+    await page.getByTestId('add-channel-type').selectOption('telegram');
+    await page.getByTestId('add-channel').click();
+    const editor = page.getByTestId('channel-editor');
+    await editor.getByLabel('Channel id').fill('e2e-tg');
+    await editor.getByLabel('Bot token').fill('123456789:AAE-e2e_tg_secret_0123456789');
+    await editor.getByLabel('Chat id').fill('@no');
+    await editor.getByTestId('channel-save').click();
+    await editor.getByText('A numeric chat id (e.g. 123456789, groups -100…)').waitFor();
+    await editor.getByLabel('Chat id').fill('-1001234567890');
+    await editor.getByLabel('Bot API server').fill(`http://127.0.0.1:${receiverPort}`);
+    await editor.getByTestId('channel-save').click();
+    await page.getByTestId('channel-e2e-tg').waitFor();
+
+    await page.getByTestId('test-e2e-tg').click();
+    const req = await receivedMatching((r) => r.url.endsWith('/sendMessage'));
+    expect(req.url).toBe('/bot123456789:AAE-e2e_tg_secret_0123456789/sendMessage');
+    const body = JSON.parse(req.body) as { chat_id: unknown; text: string };
+    expect(body.chat_id).toBe('-1001234567890');
+    expect(body.text).toMatch(/^OpenBMS test message/);
+    const result = page.getByTestId('test-result-e2e-tg');
+    await expect.poll(() => result.getAttribute('data-status')).toBe('sent');
+    expect(await page.content()).not.toContain('e2e_tg_secret');
+
+    // "Send the daily report now" to it: this console has no location yet, the page says so.
+    const report = page.getByTestId('report-now');
+    await report.getByTestId('report-now-e2e-tg').check();
+    await report.getByTestId('report-now-send').click();
+    await report.getByRole('alert').filter({ hasText: 'location' }).waitFor();
+    const list = sectionsOf(await settings(context)).notifications as Record<string, unknown>[];
+    expect(list.find((c) => c.id === 'e2e-tg')).toMatchObject({
+      type: 'telegram',
+      token: '********',
+      chat_id: '-1001234567890',
+    });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
 describe('UART tunnel', () => {
   it('enables the tunnel on a bus and shows the connected client and its bytes live', async () => {
     const { page, context, errors } = await open();

@@ -140,9 +140,43 @@ export const notifyTestBody = {
   properties: { channel: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
+export const notifyReportBody = {
+  type: 'object',
+  required: ['channels'],
+  additionalProperties: false,
+  properties: {
+    channels: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 32,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 64 },
+      description: 'The channels to send it through (ids), whether or not they take daily_report.',
+    },
+  },
+} as const;
+
+export const notifyReportResultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'from', 'to', 'results'],
+  properties: {
+    kind: {
+      type: 'string',
+      enum: ['sunrise', 'sunset'],
+      description: 'The report the running period leads to (the day ends with the sunset report).',
+    },
+    from: { type: 'integer', description: 'Start of the period: the last sunrise or sunset.' },
+    to: { type: 'integer', description: 'Now.' },
+    results: { type: 'array', items: notifyTestResultSchema },
+  },
+} as const;
+
 export type ChannelStatusView = FromSchema<typeof channelStatusSchema>;
 export type ChannelCounters = ChannelStatusView['counters'];
 export type DeliveryView = FromSchema<typeof deliverySchema>;
 export type NotificationsView = FromSchema<typeof notificationsStatusSchema>;
 export type NotifyTestResult = FromSchema<typeof notifyTestResultSchema>;
 export type NotifyTestBody = FromSchema<typeof notifyTestBody>;
+export type NotifyReportBody = FromSchema<typeof notifyReportBody>;
+export type NotifyReportResult = FromSchema<typeof notifyReportResultSchema>;

@@ -18,5 +18,5 @@ export const SEVERITIES = ['warning', 'protection', 'fault'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** Channel types of the `notifications:` section. */
-export const CHANNEL_TYPES = ['ntfy', 'pushover', 'email', 'webhook'] as const;
+export const CHANNEL_TYPES = ['ntfy', 'pushover', 'telegram', 'email', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];

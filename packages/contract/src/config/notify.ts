@@ -1,5 +1,5 @@
 /**
- * Config sections `notifications:` (a list of channels: ntfy, Pushover, e-mail, webhook) and
+ * Config sections `notifications:` (a list of channels: ntfy, Pushover, Telegram, e-mail, webhook) and
  * `location:` (where the site is, for the sunrise/sunset reports and the quiet hours' clock).
  * Strict (unknown keys are errors), defaults filled in, every message says what is accepted.
  */
@@ -33,7 +33,9 @@ export const locationSchema = z
       .refine(isTimeZone, {
         error: (iss) =>
           `unknown time zone "${String(iss.input)}"; use an IANA name such as "Europe/Berlin", "America/New_York" or "UTC"`,
-      }),
+      })
+      // Absent: the gateway fills in the zone at the coordinates (tz lookup, offline).
+      .optional(),
   })
   .strict();
 
@@ -139,6 +141,16 @@ const common = {
     })
     .strict()
     .prefault({}),
+  /**
+   * Alarms raised within this many seconds of the first go out as one message listing them
+   * (one poll often raises several: over-voltage, imbalance, a protection...). 0: each alarm
+   * alone, at once. Cleared alarms and the other events are never held.
+   */
+  group_s: z
+    .number({ error: 'group_s must be a number of seconds' })
+    .min(0, 'group_s must be 0..300 s')
+    .max(300, 'group_s must be 0..300 s')
+    .default(2),
   /** Per delivery attempt (HTTP request or SMTP session). */
   timeout_s: z
     .number({ error: 'timeout_s must be a number of seconds' })
@@ -185,6 +197,40 @@ const pushoverSchema = z
     device: z.string().min(1).max(64).optional(),
     /** The Pushover API endpoint (changed only for tests or a proxy). */
     url: httpUrl('url').default('https://api.pushover.net/1/messages.json'),
+  })
+  .strict();
+
+const CHAT_ID =
+  'chat_id must be a numeric chat id (e.g. 123456789; groups -100...) or a public channel "@name"';
+
+const telegramSchema = z
+  .object({
+    type: z.literal('telegram'),
+    ...common,
+    /** The bot's token from @BotFather ("123456789:AA..."); it is in every request's path. */
+    token: z
+      .string({ error: 'token must be a string' })
+      .regex(
+        /^\d{1,20}:[A-Za-z0-9_-]{20,100}$/,
+        'token must be a bot token from @BotFather, like "123456789:AAE..." (digits, ":", then letters, digits, "-" or "_")',
+      ),
+    /**
+     * Whom the bot writes to: a numeric chat id (a person, or a group: negative) or a public
+     * channel's "@name". A YAML number is accepted as it is what people paste.
+     */
+    chat_id: z.union(
+      [
+        z
+          .number({ error: CHAT_ID })
+          .int(CHAT_ID)
+          .min(-(2 ** 52), CHAT_ID)
+          .max(2 ** 52, CHAT_ID),
+        z.string({ error: CHAT_ID }).regex(/^(-?\d{1,16}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, CHAT_ID),
+      ],
+      { error: CHAT_ID },
+    ),
+    /** The Bot API server (changed only for a self-hosted Bot API server, a proxy or tests). */
+    api_url: httpUrl('api_url').default('https://api.telegram.org'),
   })
   .strict();
 
@@ -247,7 +293,7 @@ const webhookSchema = z
 
 export const channelSchema = z.discriminatedUnion(
   'type',
-  [ntfySchema, pushoverSchema, emailSchema, webhookSchema],
+  [ntfySchema, pushoverSchema, telegramSchema, emailSchema, webhookSchema],
   {
     error: (iss) =>
       iss.code === 'invalid_union' && 'discriminator' in iss
@@ -273,6 +319,7 @@ export const notificationsConfigSchema = z.array(channelSchema).superRefine((lis
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type NtfyConfig = z.infer<typeof ntfySchema>;
 export type PushoverConfig = z.infer<typeof pushoverSchema>;
+export type TelegramConfig = z.infer<typeof telegramSchema>;
 export type EmailConfig = z.infer<typeof emailSchema>;
 export type WebhookConfig = z.infer<typeof webhookSchema>;
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;

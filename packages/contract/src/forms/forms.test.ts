@@ -138,6 +138,7 @@ describe('config sections as JSON Schema for the web forms', () => {
     const required: Record<string, Record<string, unknown>> = {
       ntfy: { topic: 't' },
       pushover: { token: 'a', user: 'b' },
+      telegram: { token: '1:abcdefghijklmnopqrstuvwxyz', chat_id: 1 },
       email: { host: 'h', from: 'a@b.cd', to: ['a@b.cd'] },
       webhook: { url: 'http://x' },
     };

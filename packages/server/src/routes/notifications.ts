@@ -1,6 +1,7 @@
 /**
  * Notifications: the channels (type, events, quiet hours, rate limit; secrets only as
  * "set" / "not set"), their counters and the delivery log for the UI, and a test send.
+ * "Send the daily report now" (operator): the running period's report through chosen channels.
  * Without configured channels the list is empty and a test answers 404.
  */
 import { BmsError } from '@openbms/core';
@@ -13,7 +14,10 @@ import {
   notificationsStatusSchema,
   notifyTestBody,
   notifyTestResultSchema,
+  notifyReportBody,
+  notifyReportResultSchema,
   type NotificationsView,
+  type NotifyReportBody,
   type NotifyTestBody,
 } from '@openbms/contract/api';
 
@@ -80,6 +84,40 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServerContext): vo
         new: { channel: r.channel },
         result: r.ok ? 'ok' : 'failed',
         ...(r.error !== undefined ? { detail: r.error } : {}),
+      });
+      return r;
+    },
+  );
+
+  app.post<{ Body: NotifyReportBody }>(
+    '/integrations/notifications/report',
+    {
+      config: { access: 'operator', box: true },
+      schema: {
+        summary: 'Send the daily report so far through chosen channels now',
+        description:
+          'The report of the period running now (since the last sunrise or sunset, up to now), one attempt per channel past quiet hours and the rate limit. A delivery failure is not an HTTP error: each result says ok false and why.',
+        tags: ['integrations'],
+        body: notifyReportBody,
+        response: { 200: notifyReportResultSchema, ...errorResponses(400, 403, 404) },
+      },
+    },
+    async (req) => {
+      const me = caller(req);
+      const n = ctx.box.notifications;
+      if (!n) {
+        throw new BmsError('NOT_FOUND', 'no notification channels are configured (notifications:)');
+      }
+      const r = await n.reportNow(req.body.channels);
+      const failed = r.results.filter((x) => !x.ok);
+      await ctx.record({
+        ...actedBy(me),
+        action: 'notifications.report',
+        new: { channels: r.results.map((x) => x.channel), kind: r.kind },
+        result: failed.length === 0 ? 'ok' : 'failed',
+        ...(failed.length
+          ? { detail: failed.map((x) => `${x.channel}: ${x.error ?? x.status}`).join('; ') }
+          : {}),
       });
       return r;
     },

@@ -7,7 +7,7 @@
  */
 import { DeliveryError, hostOf, isDeliveryError } from './http.js';
 import type { DeliveryLog } from './log.js';
-import { digestMessage, rateSummaryMessage } from './messages.js';
+import { alarmGroupMessage, digestMessage, rateSummaryMessage } from './messages.js';
 import { NOTIFY_EVENTS, type ChannelConfig, type NotifyEvent, type Severity } from './schema.js';
 import type { Sender } from './senders.js';
 import { inQuietHours, msUntilLocal } from './time.js';
@@ -67,6 +67,9 @@ export class Channel {
   private busy = false;
   private stopped = false;
   private readonly abort = new AbortController();
+  /** Raised alarms waiting for the group window (group_s) to close. */
+  private group: Message[] = [];
+  private groupTimer: unknown;
   private quietTimer: unknown;
   private summaryTimer: unknown;
   private sleeping: { handle: unknown; wake: () => void } | undefined;
@@ -118,8 +121,30 @@ export class Channel {
     return !!q && inQuietHours(this.o.clock.now(), q.from, q.to, this.o.timezone);
   }
 
-  /** Takes a message this channel wants: holds, drops, rate-limits or queues it. */
+  /**
+   * Takes a message this channel wants. A raised alarm waits group_s seconds for others
+   * (the first one opens the window; the window does not slide, so nothing waits longer):
+   * one alone goes as itself, several as one message listing them.
+   */
   offer(msg: Message): void {
+    if (this.stopped) return;
+    const windowS = this.config.group_s;
+    if (msg.event !== 'alarm_raised' || windowS <= 0) {
+      this.place(msg);
+      return;
+    }
+    this.group.push(msg);
+    if (this.groupTimer !== undefined) return;
+    this.groupTimer = this.o.timers.set(() => {
+      this.groupTimer = undefined;
+      const alarms = this.group.splice(0);
+      if (this.stopped || alarms.length === 0) return;
+      this.place(alarms.length === 1 ? alarms[0]! : alarmGroupMessage(alarms, this.o.timezone));
+    }, windowS * 1000);
+  }
+
+  /** Holds, drops, rate-limits or queues a message. */
+  private place(msg: Message): void {
     if (this.stopped) return;
     const q = this.config.quiet_hours;
     if (q && this.quietNow() && !this.critical(msg)) {
@@ -165,7 +190,7 @@ export class Channel {
   counts(): ChannelCounters {
     return {
       ...this.counters,
-      queued: this.held.length + this.pending.length + (this.busy ? 1 : 0),
+      queued: this.group.length + this.held.length + this.pending.length + (this.busy ? 1 : 0),
     };
   }
 
@@ -194,6 +219,8 @@ export class Channel {
     this.abort.abort();
     this.o.timers.clear(this.quietTimer);
     this.o.timers.clear(this.summaryTimer);
+    this.o.timers.clear(this.groupTimer);
+    for (const m of this.group.splice(0)) this.drop(m, 'the gateway stopped');
     this.sleeping?.wake();
     for (const h of this.held.splice(0)) this.markDropped(h.entry, 'the gateway stopped');
     for (const d of this.pending.splice(0)) {
@@ -400,6 +427,7 @@ function secretsOf(c: ChannelConfig): string[] {
   const out: (string | undefined)[] = [];
   if (c.type === 'ntfy') out.push(c.token, c.topic);
   if (c.type === 'pushover') out.push(c.token, c.user);
+  if (c.type === 'telegram') out.push(c.token);
   if (c.type === 'email') out.push(c.password);
   if (c.type === 'webhook') out.push(...Object.values(c.headers ?? {}));
   return out.filter((s): s is string => typeof s === 'string' && s.length >= 4);
@@ -422,6 +450,13 @@ export function targetView(c: ChannelConfig): ChannelView['target'] {
         token: setOrNot(c.token),
         user: setOrNot(c.user),
         ...(c.device ? { device: c.device } : {}),
+      };
+    case 'telegram':
+      // The token is in the request path: only the server's origin is shown.
+      return {
+        server: hostOf(c.api_url),
+        token: setOrNot(c.token),
+        chat_id: String(c.chat_id),
       };
     case 'email':
       return {

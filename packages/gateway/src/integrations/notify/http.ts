@@ -1,5 +1,5 @@
 /**
- * Delivery failures and the one HTTP call the ntfy, Pushover and webhook channels make
+ * Delivery failures and the one HTTP call the ntfy, Pushover, Telegram and webhook channels make
  * (Node's global fetch with a per-attempt timeout). What is worth retrying: network errors,
  * timeouts, HTTP 5xx and 429 (with its Retry-After). Any other 4xx is permanent: the same
  * request would get the same answer, so it fails at once with the server's reason.
@@ -31,14 +31,30 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isFinite(t) ? Math.max(0, t - now) : undefined;
 }
 
+/**
+ * Telegram's Bot API says how long to wait in the JSON body of a 429
+ * (`{"parameters": {"retry_after": 5}}`), not always in a Retry-After header.
+ */
+export function bodyRetryAfterMs(body: string): number | undefined {
+  try {
+    const j = JSON.parse(body) as { parameters?: { retry_after?: unknown } };
+    const s = j.parameters?.retry_after;
+    return typeof s === 'number' && Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The first line or so of a response body, as a reason (HTML is reduced to its text). */
 export function reasonOf(body: string, max = 200): string {
   let text = body;
   try {
     const j = JSON.parse(body) as Record<string, unknown>;
-    // Pushover: {"errors": [...]}; ntfy: {"error": "...", "code": ...}; others: message.
+    // Pushover: {"errors": [...]}; ntfy: {"error": "...", "code": ...}; Telegram:
+    // {"ok": false, "description": "..."}; others: message.
     if (Array.isArray(j.errors)) text = j.errors.map(String).join('; ');
     else if (typeof j.error === 'string') text = j.error;
+    else if (typeof j.description === 'string') text = j.description;
     else if (typeof j.message === 'string') text = j.message;
   } catch {
     text = body.replace(/<[^>]*>/g, ' ');
@@ -94,7 +110,8 @@ export async function httpDeliver(req: HttpRequest): Promise<void> {
   const reason = reasonOf(text);
   const what = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${reason ? `: ${reason}` : ''}`;
   if (res.status === 429 || res.status >= 500) {
-    throw new DeliveryError(what, false, retryAfterMs(res.headers.get('retry-after')));
+    const wait = retryAfterMs(res.headers.get('retry-after')) ?? bodyRetryAfterMs(text);
+    throw new DeliveryError(what, false, wait);
   }
   throw new DeliveryError(what, true);
 }

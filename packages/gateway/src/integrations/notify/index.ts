@@ -15,6 +15,7 @@ export type {
   NotifyEvent,
   NtfyConfig,
   PushoverConfig,
+  TelegramConfig,
   Severity as NotifySeverity,
   WebhookConfig,
 } from './schema.js';
@@ -31,6 +32,8 @@ export { DeliveryError, httpDeliver, isDeliveryError } from './http.js';
 export {
   ntfySender,
   pushoverSender,
+  telegramRequest,
+  telegramSender,
   webhookSender,
   webhookPayload,
   type Sender,
@@ -61,6 +64,7 @@ export type {
   Message as NotifyMessage,
   MessageKind,
   NotificationsStatus,
+  ReportNowResult as NotifyReportNowResult,
   TestResult as NotifyTestResult,
   Timers,
   Urgency,

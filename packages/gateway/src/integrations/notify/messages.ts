@@ -121,11 +121,13 @@ export function socFullMessage(pack: PackName, soc: number, at: number, tz?: str
 
 const kwh = (v: number): string => v.toFixed(2);
 
-export function dailyReportMessage(r: DailyReport, tz?: string): Message {
+/** `preview`: the report of the period still running, sent on request ("so far"). */
+export function dailyReportMessage(r: DailyReport, tz?: string, preview = false): Message {
   const label = r.kind === 'sunrise' ? 'Sunrise' : 'Sunset';
   const period = r.kind === 'sunrise' ? 'night' : 'day';
+  const soFar = preview ? ' so far' : '';
   const lines = [
-    `${label} report: the ${period} ${formatLocal(r.from, tz)} - ${formatClock(r.to, tz)}${tz ? ` (${tz})` : ''}`,
+    `${label} report${soFar}: the ${period} ${formatLocal(r.from, tz)} - ${formatClock(r.to, tz)}${tz ? ` (${tz})` : ''}`,
   ];
   for (const p of r.packs) {
     if (p.samples === 0) {
@@ -145,12 +147,13 @@ export function dailyReportMessage(r: DailyReport, tz?: string): Message {
   if (r.packs.length === 0) lines.push('No packs configured.');
   return {
     event: 'daily_report',
-    title: `OpenBMS ${label.toLowerCase()} report`,
+    title: `OpenBMS ${label.toLowerCase()} report${soFar}`,
     body: lines.join('\n'),
     urgency: 'low',
     at: r.to,
     data: {
       kind: r.kind,
+      ...(preview ? { preview: true } : {}),
       from: r.from,
       to: r.to,
       packs: r.packs,
@@ -205,5 +208,42 @@ export function testMessage(channel: string, now: number, tz?: string): Message 
     urgency: 'normal',
     at: now,
     data: { channel },
+  };
+}
+
+const URGENCY_RANK: Urgency[] = ['low', 'normal', 'high', 'critical'];
+const SEVERITY_ORDER = ['warning', 'protection', 'fault'] as const;
+
+/**
+ * Several alarms raised close together, as one message: the title counts them (naming the
+ * pack when it is one), the body lists each with its time; it carries the highest urgency
+ * and severity of them so quiet hours and routing treat it as its worst alarm.
+ */
+export function alarmGroupMessage(alarms: readonly Message[], tz?: string): Message {
+  const packs = [...new Set(alarms.map((m) => m.pack?.name ?? ''))];
+  const one = packs.length === 1 && packs[0] ? packs[0] : undefined;
+  const urgency = alarms.reduce<Urgency>(
+    (u, m) => (URGENCY_RANK.indexOf(m.urgency) > URGENCY_RANK.indexOf(u) ? m.urgency : u),
+    'low',
+  );
+  const severity = alarms.reduce<(typeof SEVERITY_ORDER)[number] | undefined>(
+    (s, m) =>
+      m.severity &&
+      (s === undefined || SEVERITY_ORDER.indexOf(m.severity) > SEVERITY_ORDER.indexOf(s))
+        ? m.severity
+        : s,
+    undefined,
+  );
+  const first = alarms[0]!;
+  const samePack = one !== undefined && alarms.every((m) => m.pack?.id === first.pack?.id);
+  return {
+    event: 'alarm_raised',
+    title: `${alarms.length} alarms raised${one ? ` on ${one}` : ''}`,
+    body: alarms.map((m) => `${formatClock(m.at, tz)} ${m.title}`).join('\n'),
+    urgency,
+    at: first.at,
+    ...(severity ? { severity } : {}),
+    ...(samePack && first.pack ? { pack: first.pack } : {}),
+    data: { grouped: alarms.length, alarms: alarms.map((m) => ({ title: m.title, ...m.data })) },
   };
 }

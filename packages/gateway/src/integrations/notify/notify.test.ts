@@ -43,7 +43,8 @@ function service(
     throw e;
   });
   const svc = new NotificationService({
-    config: channels.map((c) => channelSchema.parse(c)),
+    // Alarm grouping (group_s) is tested on its own; here each alarm goes at once.
+    config: channels.map((c) => channelSchema.parse({ group_s: 0, ...c })),
     events: bus,
     packs: () => PACKS,
     location: { latitude: 52.52, longitude: 13.4, timezone: 'Europe/Berlin' },
@@ -276,6 +277,220 @@ describe('delivery', () => {
       ['test', 'failed'],
     ]);
     await expect(svc.test('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('Telegram', () => {
+  const TOKEN = '123456789:AAE-tg_secret_token_0123456789';
+
+  it('sendMessage: JSON to /bot<token>/sendMessage with the chat id and the text; reports are silent', async () => {
+    const { svc } = service([
+      { id: 'tg', type: 'telegram', api_url: `${rx.url}/`, token: TOKEN, chat_id: -1001234567890 },
+    ]);
+    svc.dispatch(alarm('fault', 'Rack 1: Cell overvoltage'));
+    await rx.received(1);
+    const r = rx.requests[0]!;
+    expect(r.method).toBe('POST');
+    expect(r.url).toBe(`/bot${TOKEN}/sendMessage`);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(r.body)).toEqual({
+      chat_id: -1001234567890,
+      text: 'Rack 1: Cell overvoltage\n\nRack 1: Cell overvoltage body',
+      disable_notification: false,
+      link_preview_options: { is_disabled: true },
+    });
+    await waitFor(() => entries(svc)[0]?.status === 'sent', 5000, 'sent');
+    expect(svc.status().channels[0]!.target).toEqual({
+      server: rx.url,
+      token: 'set',
+      chat_id: '-1001234567890',
+    });
+    expect(JSON.stringify(svc.status())).not.toContain('tg_secret_token');
+  });
+
+  it("retries a 429 after the body's retry_after and a 502, then succeeds", async () => {
+    rx.plan.push(
+      {
+        status: 429,
+        body: '{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 0.05","parameters":{"retry_after":0.05}}',
+      },
+      { status: 502, body: '<html><body>Bad Gateway</body></html>' },
+    );
+    const timers = new ManualTimers(T0);
+    const { svc } = service(
+      [
+        {
+          id: 'tg',
+          type: 'telegram',
+          api_url: rx.url,
+          token: TOKEN,
+          chat_id: '@bms_site',
+          // Without the body's retry_after the first wait would be this backoff.
+          retry: { attempts: 5, backoff_s: 60, max_backoff_s: 120 },
+        },
+      ],
+      { timers, clock: timers },
+    );
+    svc.dispatch(alarm('warning'));
+    await rx.received(1);
+    await waitFor(() => entries(svc)[0]?.status === 'retrying', 5000, 'retrying');
+    expect(timers.size).toBe(1);
+    timers.advance(49);
+    expect(timers.size).toBe(1); // 50 ms, as the body said
+    timers.advance(1);
+    await rx.received(2);
+    await waitFor(() => entries(svc)[0]?.attempts === 2 && timers.size === 1, 5000, 'armed');
+    timers.advance(119_999);
+    expect(timers.size).toBe(1); // 60 s doubled, capped at 120 s
+    timers.advance(1);
+    await waitFor(() => entries(svc)[0]?.status === 'sent', 5000, 'sent');
+    expect(rx.requests.map((r) => r.status)).toEqual([429, 502, 200]);
+    expect(JSON.parse(rx.requests[2]!.body).chat_id).toBe('@bms_site');
+    expect(entries(svc)[0]!.attempts).toBe(3);
+  });
+
+  it('a bad token fails at once with the reason; neither errors nor the log show the token', async () => {
+    rx.plan.push({
+      status: 401,
+      body: '{"ok":false,"error_code":401,"description":"Unauthorized"}',
+    });
+    const lines: string[] = [];
+    const { svc } = service(
+      [{ id: 'tg', type: 'telegram', api_url: rx.url, token: TOKEN, chat_id: 42 }],
+      { log: (_l, m) => lines.push(m) },
+    );
+    const bad = await svc.test('tg');
+    expect(bad).toEqual({
+      ok: false,
+      channel: 'tg',
+      status: 'failed',
+      attempts: 1,
+      error: 'HTTP 401 Unauthorized: Unauthorized',
+    });
+    const good = await svc.test('tg');
+    expect(good.ok).toBe(true);
+    expect(JSON.parse(rx.requests[1]!.body).text).toMatch(/^OpenBMS test message/);
+    // An unreachable Bot API server: the error names the origin only, never the path.
+    const dead = await new HttpReceiver().start();
+    const deadUrl = dead.url;
+    await dead.close();
+    const { svc: gone } = service(
+      [
+        {
+          id: 'tg2',
+          type: 'telegram',
+          api_url: deadUrl,
+          token: TOKEN,
+          chat_id: 42,
+          retry: { attempts: 1 },
+        },
+      ],
+      { log: (_l, m) => lines.push(m) },
+    );
+    gone.dispatch(alarm('warning'));
+    await waitFor(() => entries(gone)[0]?.status === 'failed', 5000, 'failed');
+    expect(entries(gone)[0]!.error).toMatch(
+      /^cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/,
+    );
+    expect(lines.some((l) => l.includes('not delivered'))).toBe(true);
+    const all = JSON.stringify([svc.status(), gone.status(), lines]);
+    expect(all).not.toContain('tg_secret_token');
+  });
+
+  it('the schema names the field for a bad token or chat id', () => {
+    const bad = channelSchema.safeParse({ id: 't', type: 'telegram', token: 'abc', chat_id: 1 });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]).toMatchObject({ path: ['token'] });
+    const chat = channelSchema.safeParse({
+      id: 't',
+      type: 'telegram',
+      token: TOKEN,
+      chat_id: 'me',
+    });
+    expect(chat.error!.issues[0]).toMatchObject({ path: ['chat_id'] });
+    expect(chat.error!.issues[0]!.message).toMatch(/^chat_id must be a numeric chat id/);
+    const ok = channelSchema.parse({ id: 't', type: 'telegram', token: TOKEN, chat_id: '-100123' });
+    expect(ok).toMatchObject({ api_url: 'https://api.telegram.org', chat_id: '-100123' });
+  });
+});
+
+describe('alarm grouping', () => {
+  it('alarms raised within group_s go as one message listing them; one alone goes as itself', async () => {
+    const timers = new ManualTimers(T0);
+    const { svc } = service([{ id: 'hook', type: 'webhook', url: `${rx.url}/h`, group_s: 5 }], {
+      timers,
+      clock: timers,
+    });
+    // One poll raises three alarms on one pack; a cleared alarm is never held.
+    svc.dispatch(alarm('warning', 'Rack 1: Cell imbalance'));
+    timers.advance(1000);
+    svc.dispatch({ ...alarm('fault', 'Rack 1: Cell overvoltage'), at: T0 + 1000 });
+    svc.dispatch({ ...alarm('protection', 'Rack 1: Charge overcurrent'), at: T0 + 1000 });
+    svc.dispatch({ ...alarm('warning', 'Rack 1: Cell imbalance'), event: 'alarm_cleared' });
+    await rx.received(1);
+    expect(JSON.parse(rx.requests[0]!.body).event).toBe('alarm_cleared');
+    await waitFor(() => entries(svc)[0]?.status === 'sent', 5000, 'cleared sent');
+    expect(svc.status().channels[0]!.counters.queued).toBe(3);
+    timers.advance(3999);
+    expect(timers.size).toBe(1); // the window opened by the first alarm is still open
+    timers.advance(1);
+    await rx.received(2);
+    const grouped = JSON.parse(rx.requests[1]!.body);
+    expect(grouped).toMatchObject({
+      event: 'alarm_raised',
+      title: '3 alarms raised on Rack 1',
+      urgency: 'critical',
+      severity: 'fault',
+      pack: PACKS[0],
+      data: { grouped: 3 },
+    });
+    expect(grouped.message.split('\n')).toEqual([
+      '10:00 Rack 1: Cell imbalance',
+      '10:00 Rack 1: Cell overvoltage',
+      '10:00 Rack 1: Charge overcurrent',
+    ]);
+    expect(grouped.data.alarms.map((a: { title: string }) => a.title)).toEqual([
+      'Rack 1: Cell imbalance',
+      'Rack 1: Cell overvoltage',
+      'Rack 1: Charge overcurrent',
+    ]);
+
+    // A later alarm opens a new window and, alone in it, goes as itself.
+    svc.dispatch(alarm('protection', 'Rack 1: Cell undervoltage'));
+    timers.advance(5000);
+    await rx.received(3);
+    expect(JSON.parse(rx.requests[2]!.body).title).toBe('Rack 1: Cell undervoltage');
+    await waitFor(() => entries(svc).every((e) => e.status === 'sent'), 5000, 'all sent');
+    expect(entries(svc).map((e) => e.title)).toEqual([
+      'Rack 1: Cell undervoltage',
+      '3 alarms raised on Rack 1',
+      'Rack 1: Cell imbalance',
+    ]);
+  });
+
+  it('alarms of several packs name no pack; group_s 0 sends each at once', async () => {
+    const timers = new ManualTimers(T0);
+    const { svc } = service(
+      [
+        { id: 'grouped', type: 'webhook', url: `${rx.url}/g`, group_s: 2 },
+        { id: 'single', type: 'webhook', url: `${rx.url}/s`, group_s: 0 },
+      ],
+      { timers, clock: timers },
+    );
+    svc.dispatch(alarm('warning', 'Rack 1: Cell imbalance'));
+    svc.dispatch({ ...alarm('warning', 'Rack 2: Cell imbalance'), pack: PACKS[1]! });
+    await rx.received(2);
+    expect(rx.requests.map((r) => r.url)).toEqual(['/s', '/s']);
+    timers.advance(2000);
+    await rx.received(3);
+    const g = JSON.parse(rx.requests[2]!.body);
+    expect(g.title).toBe('2 alarms raised');
+    expect(g.pack).toBeUndefined();
+    expect(channelSchema.parse({ id: 'x', type: 'webhook', url: 'http://a' }).group_s).toBe(2);
+    expect(
+      channelSchema.safeParse({ id: 'x', type: 'webhook', url: 'http://a', group_s: 301 }).error!
+        .issues[0],
+    ).toMatchObject({ path: ['group_s'], message: 'group_s must be 0..300 s' });
   });
 });
 

@@ -215,6 +215,98 @@ describe('daily report', () => {
   });
 });
 
+describe('send the daily report now', () => {
+  it('sends the running period so far through the chosen channels at once, quiet hours or not', async () => {
+    const [sunrise] = sunEvents(DAY, DAY + 24 * H, BERLIN);
+    const prevSunset = sunEvents(DAY - 24 * H, DAY, BERLIN).at(-1)!;
+    const dead = await new HttpReceiver().start();
+    const deadUrl = dead.url;
+    await dead.close();
+    // 03:30 in Berlin, before sunrise. Channel a takes only "offline"; quiet 15:00-17:00.
+    const timers = new ManualTimers(DAY + 1.5 * H);
+    const svc = new NotificationService({
+      config: [
+        channelSchema.parse({
+          id: 'a',
+          type: 'webhook',
+          url: `${rx.url}/a`,
+          events: ['offline'],
+          quiet_hours: { from: '15:00', to: '17:00', mode: 'drop' },
+        }),
+        channelSchema.parse({ id: 'b', type: 'webhook', url: `${deadUrl}/b`, events: ['online'] }),
+      ],
+      location: BERLIN,
+      events: new EventBus(),
+      packs: () => PACKS,
+      telemetry: history(),
+      clock: timers,
+      timers,
+    });
+    svc.start();
+    try {
+      // Before sunrise: the night so far, through both channels; one failing says why.
+      const night = await svc.reportNow(['b', 'a']);
+      expect(night.kind).toBe('sunrise');
+      expect(night.from).toBe(prevSunset.at);
+      expect(night.results.map((x) => [x.channel, x.ok])).toEqual([
+        ['b', false],
+        ['a', true],
+      ]);
+      expect(night.results[0]!.error).toMatch(
+        /^cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED$/,
+      );
+      const sent = JSON.parse(rx.requests.find((x) => x.url === '/a')!.body);
+      expect(sent.title).toBe('OpenBMS sunrise report so far');
+      expect(sent.data.packs[0]).toMatchObject({ energy_in_kwh: 2, worst_delta_mv: 80 });
+
+      // 16:00 in Berlin: the day is running, channel a is in its quiet hours.
+      timers.advanceTo(DAY + 14 * H);
+      expect(svc.status().channels[0]!.quiet_hours?.active).toBe(true);
+      const r = await svc.reportNow(['a']);
+      expect(r).toEqual({
+        kind: 'sunset',
+        from: sunrise!.at,
+        to: DAY + 14 * H,
+        results: [{ ok: true, channel: 'a', status: 'sent', attempts: 1 }],
+      });
+      expect(rx.requests.map((x) => x.url)).toEqual(['/a', '/a']);
+      const day = JSON.parse(rx.requests[1]!.body);
+      expect(day.title).toBe('OpenBMS sunset report so far');
+      expect(day.data).toMatchObject({ kind: 'sunset', preview: true, to: DAY + 14 * H });
+      // 08-12 h: 4 kWh in; the 1 kWh out (14-16 h) has not happened yet.
+      expect(day.data.packs[0]).toMatchObject({
+        soc_min_pct: 40,
+        soc_max_pct: 100,
+        energy_in_kwh: 4,
+        energy_out_kwh: 0,
+      });
+      expect(day.message.split('\n')[0]).toMatch(
+        /^Sunset report so far: the day 2026-06-21 04:4\d - 16:00 \(Europe\/Berlin\)$/,
+      );
+      expect(svc.deliveries.list('a')[0]).toMatchObject({ event: 'daily_report', status: 'sent' });
+
+      await expect(svc.reportNow(['nope'])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(svc.reportNow([])).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
+    } finally {
+      await svc.stop();
+    }
+  });
+
+  it('needs the site location', async () => {
+    const svc = new NotificationService({
+      config: [channelSchema.parse({ id: 'a', type: 'webhook', url: rx.url })],
+      events: new EventBus(),
+      packs: () => PACKS,
+      telemetry: history(),
+    });
+    await expect(svc.reportNow(['a'])).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('location'),
+    });
+    expect(rx.requests).toHaveLength(0);
+  });
+});
+
 describe('energy integration', () => {
   it('holds each raw sample until the next, skips gaps over 15 min, clips to the period', () => {
     const t = [0, 60_000, 120_000, 120_000 + 16 * 60_000, 120_000 + 17 * 60_000];

@@ -85,7 +85,7 @@ describe('config', () => {
       'notifications[0].events[0]: invalid value; accepted: alarm_raised, alarm_cleared, offline, online, soc_full, daily_report',
     );
     expect(errorOf(cfg({ notifications: [{ id: 'a', type: 'sms', topic: 't' }] }))).toContain(
-      'notifications[0].type: type must be one of ntfy, pushover, email, webhook',
+      'notifications[0].type: type must be one of ntfy, pushover, telegram, email, webhook',
     );
     expect(
       errorOf(cfg({ notifications: [{ id: 'a', type: 'ntfy', topic: 't', colour: 'red' }] })),

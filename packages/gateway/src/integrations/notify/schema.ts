@@ -14,6 +14,7 @@ export {
   type NotifyEvent,
   type NtfyConfig,
   type PushoverConfig,
+  type TelegramConfig,
   type Severity,
   type WebhookConfig,
 } from '@openbms/contract';

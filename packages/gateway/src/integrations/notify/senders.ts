@@ -1,9 +1,9 @@
 /**
- * The HTTP channels: how one message becomes one ntfy, Pushover or webhook request. Each
+ * The HTTP channels: how one message becomes one ntfy, Pushover, Telegram or webhook request. Each
  * sender makes exactly one attempt; retries, quiet hours and rate limits live in channel.ts.
  */
 import { httpDeliver } from './http.js';
-import type { NtfyConfig, PushoverConfig, WebhookConfig } from './schema.js';
+import type { NtfyConfig, PushoverConfig, TelegramConfig, WebhookConfig } from './schema.js';
 import type { Message, Urgency } from './types.js';
 
 export interface Sender {
@@ -109,6 +109,45 @@ export function pushoverSender(cfg: PushoverConfig): Sender {
           'user-agent': USER_AGENT,
         },
         body: pushoverForm(cfg, msg).toString(),
+        timeoutMs: cfg.timeout_s * 1000,
+        signal,
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- Telegram
+
+/** Telegram's limit for one message's text. */
+const TELEGRAM_TEXT_MAX = 4096;
+
+/**
+ * The Bot API's sendMessage: plain text (no parse_mode, so nothing needs escaping), title on
+ * the first line. Low-urgency messages (reports) arrive without a sound.
+ */
+export function telegramRequest(cfg: TelegramConfig, msg: Message): { url: string; body: string } {
+  const text = msg.body ? `${msg.title}\n\n${msg.body}` : msg.title;
+  return {
+    url: `${cfg.api_url.replace(/\/+$/, '')}/bot${cfg.token}/sendMessage`,
+    body: JSON.stringify({
+      chat_id: cfg.chat_id,
+      text: clip(text, TELEGRAM_TEXT_MAX),
+      disable_notification: msg.urgency === 'low',
+      link_preview_options: { is_disabled: true },
+    }),
+  };
+}
+
+export function telegramSender(cfg: TelegramConfig): Sender {
+  return {
+    async send(msg, signal) {
+      const r = telegramRequest(cfg, msg);
+      // httpDeliver names only the URL's origin in its errors: the token in the path stays out.
+      await httpDeliver({
+        url: r.url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+        body: r.body,
         timeoutMs: cfg.timeout_s * 1000,
         signal,
       });

@@ -22,7 +22,13 @@ import {
 import { dailyReport, type DailyReport, type HistorySource } from './report.js';
 import type { ChannelConfig, LocationConfig } from './schema.js';
 import { SunScheduler } from './scheduler.js';
-import { ntfySender, pushoverSender, webhookSender, type Sender } from './senders.js';
+import {
+  ntfySender,
+  pushoverSender,
+  telegramSender,
+  webhookSender,
+  type Sender,
+} from './senders.js';
 import { previousSunEvent, type SunKind } from './sun.js';
 import { formatLocal } from './time.js';
 import {
@@ -32,6 +38,7 @@ import {
   type LogFn,
   type Message,
   type NotificationsStatus,
+  type ReportNowResult,
   type TestResult,
   type Timers,
 } from './types.js';
@@ -70,6 +77,8 @@ export function senderFor(c: ChannelConfig, mailer?: MailTransportFactory): Send
       return ntfySender(c);
     case 'pushover':
       return pushoverSender(c);
+    case 'telegram':
+      return telegramSender(c);
     case 'webhook':
       return webhookSender(c);
     case 'email':
@@ -193,6 +202,51 @@ export class NotificationService {
       );
     }
     return c.test(testMessage(c.id, this.clock.now(), this.tz));
+  }
+
+  /**
+   * "Send the daily report now": the report of the period running now (since the last
+   * sunrise or sunset, at most 24 h, up to now) goes at once through the named channels,
+   * one attempt each past quiet hours and the rate limit (like a test), whether or not they
+   * take daily_report. Unknown channel: NOT_FOUND; no location or telemetry: CONFIG_INVALID.
+   */
+  async reportNow(channelIds: readonly string[]): Promise<ReportNowResult> {
+    const chosen = [...new Set(channelIds)].map((id) => {
+      const c = this.channels.find((x) => x.id === id);
+      if (!c) {
+        const ids = this.channels.map((x) => x.id);
+        throw new BmsError(
+          'NOT_FOUND',
+          `no notification channel "${id}"; configured: ${ids.join(', ') || 'none'}`,
+        );
+      }
+      return c;
+    });
+    if (chosen.length === 0) {
+      throw new BmsError('REQUEST_INVALID', 'channels: name at least one channel', {
+        field: 'channels',
+      });
+    }
+    const place = this.o.location;
+    if (!place) {
+      throw new BmsError(
+        'CONFIG_INVALID',
+        "the daily report needs the site's place: set location (latitude, longitude) first",
+      );
+    }
+    const store = this.o.telemetry;
+    if (!store) {
+      throw new BmsError('CONFIG_INVALID', 'the daily report needs the telemetry store');
+    }
+    const now = this.clock.now();
+    const prev = previousSunEvent(now, place);
+    // After sunrise the day runs (ending with the sunset report); after sunset, the night.
+    const kind: SunKind = prev?.kind === 'sunset' ? 'sunrise' : 'sunset';
+    const from = Math.max(prev?.at ?? now - DAY_MS, now - DAY_MS);
+    const r = await dailyReport(store, this.o.packs(), kind, from, now);
+    const msg = dailyReportMessage(r, this.tz, true);
+    const results = await Promise.all(chosen.map((c) => c.test(msg)));
+    return { kind, from, to: now, results };
   }
 
   /**

@@ -85,7 +85,7 @@ export interface ChannelCounters {
 
 export interface ChannelView {
   id: string;
-  type: 'ntfy' | 'pushover' | 'email' | 'webhook';
+  type: 'ntfy' | 'pushover' | 'telegram' | 'email' | 'webhook';
   enabled: boolean;
   events: NotifyEvent[];
   min_severity: Severity;
@@ -118,4 +118,13 @@ export interface TestResult {
   status: DeliveryStatus;
   attempts: number;
   error?: string;
+}
+
+/** "Send the daily report now": the period reported and each channel's outcome. */
+export interface ReportNowResult {
+  /** The report the running period leads to (the day ends with the sunset report). */
+  kind: 'sunrise' | 'sunset';
+  from: number;
+  to: number;
+  results: TestResult[];
 }

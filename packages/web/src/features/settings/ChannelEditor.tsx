@@ -1,4 +1,4 @@
-/** The form of one notification channel (ntfy, Pushover, e-mail, webhook). */
+/** The form of one notification channel (ntfy, Pushover, Telegram, e-mail, webhook). */
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Card } from '../../ui';
@@ -45,6 +45,16 @@ const MAILBOX = limitsAt(EMAIL, 'to[0]').pattern;
 const HEADER_NAME = schemaAt(channelSchema('webhook'), 'headers')?.propertyNames?.pattern;
 const headerNameOk = (name: string): boolean =>
   HEADER_NAME === undefined || new RegExp(HEADER_NAME).test(name);
+
+/** Telegram's chat id as text: the string side of the schema's number-or-string union. */
+const TG_CHAT = schemaAt(channelSchema('telegram'), 'chat_id')?.anyOf?.find(
+  (x) => x.type === 'string',
+)?.pattern;
+const tgChatOk = (v: unknown): boolean =>
+  typeof v === 'number' ||
+  typeof v !== 'string' ||
+  TG_CHAT === undefined ||
+  new RegExp(TG_CHAT).test(v);
 
 /** ntfy's priorities as numbers (the schema's range; the names are accepted too). */
 function priorities(): number[] {
@@ -288,6 +298,35 @@ function TypeFields(props: { type: ChannelType }): ReactNode {
           />
         </>
       );
+    case 'telegram':
+      return (
+        <>
+          <div className="row2">
+            <SecretField
+              path="token"
+              label={t('notify.tgToken')}
+              hint={t('notify.tgTokenHint')}
+              required
+              patternMsg={t('v.tgToken')}
+            />
+            <TextField
+              path="chat_id"
+              label={t('notify.tgChat')}
+              hint={t('notify.tgChatHint')}
+              required
+              validate={(v) => (tgChatOk(v) ? undefined : t('v.tgChat'))}
+              mono
+            />
+          </div>
+          <TextField
+            path="api_url"
+            label={t('notify.tgApiUrl')}
+            required
+            validate={(v) => httpUrlProblem(v, urlMsg)}
+            mono
+          />
+        </>
+      );
     case 'email':
       return (
         <>
@@ -445,6 +484,14 @@ export function ChannelEditor(props: {
             <NumberField path="rate_limit.per_s" label={t('notify.ratePer')} unit="s" required />
             <NumberField path="timeout_s" label={t('notify.timeout')} unit="s" required />
           </div>
+          <NumberField
+            path="group_s"
+            label={t('notify.group')}
+            hint={t('notify.groupHint')}
+            unit="s"
+            required
+            className="narrow-field"
+          />
           <div className="row3">
             <NumberField path="retry.attempts" label={t('notify.retryAttempts')} required />
             <NumberField

@@ -31,6 +31,7 @@ import {
   type ChannelType,
   type DeliveryStatus,
   type NotificationsView,
+  type NotifyReportResult,
   type NotifyTestResult,
   type SettingsUpdate,
 } from '@openbms/contract/api';
@@ -130,6 +131,75 @@ function TargetSummary(props: { target: ChannelStatusView['target'] | undefined 
 }
 
 type TestState = NotifyTestResult | ApiError | 'pending';
+
+/**
+ * "Send the daily report now": the report of the period running now (since the last sunrise
+ * or sunset) through the chosen channels at once, with each channel's outcome.
+ */
+function ReportNow(props: { channels: ChannelStatusView[]; onSent: () => void }): ReactNode {
+  const { t } = useTranslation('settings');
+  const takes = props.channels.filter((c) => c.events.includes('daily_report')).map((c) => c.id);
+  const [chosen, setChosen] = useState<string[] | undefined>(undefined);
+  const picked = (chosen ?? takes).filter((id) => props.channels.some((c) => c.id === id));
+  const [state, setState] = useState<NotifyReportResult | ApiError | 'pending' | undefined>();
+  if (props.channels.length === 0) return null;
+  const send = async (): Promise<void> => {
+    setState('pending');
+    try {
+      setState(
+        await api<NotifyReportResult>('/integrations/notifications/report', {
+          body: { channels: picked },
+        }),
+      );
+    } catch (e) {
+      setState(e as ApiError);
+    }
+    props.onSent();
+  };
+  return (
+    <fieldset className="subgroup" data-testid="report-now">
+      <legend>{t('notify.reportNow')}</legend>
+      <p className="muted small">{t('notify.reportNowHint')}</p>
+      <div className="checks">
+        {props.channels.map((c) => (
+          <label className="check" key={c.id}>
+            <input
+              type="checkbox"
+              checked={picked.includes(c.id)}
+              data-testid={`report-now-${c.id}`}
+              onChange={(e) =>
+                setChosen(e.target.checked ? [...picked, c.id] : picked.filter((x) => x !== c.id))
+              }
+            />
+            <span className="mono">{c.id}</span>
+          </label>
+        ))}
+      </div>
+      <button
+        type="button"
+        disabled={picked.length === 0 || state === 'pending'}
+        data-testid="report-now-send"
+        onClick={() => void send()}
+      >
+        {state === 'pending' ? t('notify.reportSending') : t('notify.reportSend')}
+      </button>
+      {state !== undefined && state !== 'pending' && 'results' in state && (
+        <ul className="plain" role="status" data-testid="report-now-results">
+          {state.results.map((r) => (
+            <li key={r.channel} data-channel={r.channel} data-status={r.status}>
+              <span className="mono">{r.channel}</span>{' '}
+              <Badge tone={deliveryTone(r.status)}>{t(`notify.status.${r.status}`)}</Badge>
+              {!r.ok && ` ${r.error ?? r.status}`}
+            </li>
+          ))}
+        </ul>
+      )}
+      {state !== undefined && state !== 'pending' && !('results' in state) && (
+        <ErrorBox error={state} />
+      )}
+    </fieldset>
+  );
+}
 
 function TestOutcome(props: { id: string; state: TestState | undefined }): ReactNode {
   const { t } = useTranslation('settings');
@@ -407,8 +477,8 @@ function LocationCard(props: {
               path="timezone"
               label={t('location.timezone')}
               placeholder="Europe/Berlin"
+              hint={t('location.timezoneHint')}
               list="tz-list"
-              required
               validate={(v) =>
                 typeof v === 'string' && !isTimeZone(v) ? t('v.timezone') : undefined
               }
@@ -439,6 +509,7 @@ export function NotificationsSection(): ReactNode {
   const { t } = useTranslation('settings');
   const { can } = useAuth();
   const admin = can('admin');
+  const operator = can('operator');
   const { view, reload } = useSettings();
   const status = useApi<NotificationsView>('/integrations/notifications');
   const statusReload = status.reload;
@@ -554,6 +625,7 @@ export function NotificationsSection(): ReactNode {
           </p>
         )}
         <ErrorBox error={error} />
+        {operator && <ReportNow channels={status.data?.channels ?? []} onSent={statusReload} />}
         {admin && view && !editing && (
           <div className="toolbar add-channel">
             <label className="field inline">

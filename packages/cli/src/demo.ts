@@ -5,7 +5,7 @@
  * printed as a live table until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
-import { BmsError, type Reading } from '@openbms/core';
+import { BmsError, runStateOf, type Reading } from '@openbms/core';
 import { getProtocol } from '@openbms/protocols';
 import { createSimulation, serveTcp, type Listening, type Simulation } from '@openbms/simulator';
 import { Exchanger, createTransport, readPack, type Transport } from '@openbms/transport';
@@ -52,14 +52,7 @@ function line(name: string, protocol: string, r: Reading): string {
       r.voltage_v?.toFixed(2) ?? '-',
       signed(r.current_a, 1),
       signed(r.power_w, 0),
-      r.state ??
-        (r.current_a === undefined
-          ? '-'
-          : r.current_a > 0.05
-            ? 'charging'
-            : r.current_a < -0.05
-              ? 'discharging'
-              : 'idle'),
+      runStateOf(r) ?? '-',
       temps,
       r.delta_cell_mv === undefined ? '-' : `${r.delta_cell_mv} mV`,
       alarms || '-',

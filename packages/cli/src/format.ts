@@ -1,4 +1,4 @@
-import { alarmInfo, metric, type Reading } from '@openbms/core';
+import { alarmInfo, metric, runStateOf, type Reading } from '@openbms/core';
 import type { LinkStats } from '@openbms/transport';
 
 const fmt = (v: number | undefined, unit: string, digits = 2): string =>
@@ -22,7 +22,7 @@ export function renderReading(r: Reading, title?: string): string {
   ].filter(Boolean);
   if (infoParts.length) lines.push(`Device      ${infoParts.join(' · ')}`);
   lines.push(
-    `Pack        ${fmt(r.voltage_v, 'V', 3)}   ${fmt(r.current_a, 'A')}   ${fmt(r.power_w, 'W', 1)}   ${r.state ?? ''}`.trimEnd(),
+    `Pack        ${fmt(r.voltage_v, 'V', 3)}   ${fmt(r.current_a, 'A')}   ${fmt(r.power_w, 'W', 1)}   ${runStateOf(r) ?? ''}`.trimEnd(),
   );
   lines.push(
     `Charge      SOC ${fmt(r.soc_pct, '%', 1)}   SOH ${fmt(r.soh_pct, '%', 1)}   remaining ${fmt(r.remaining_ah, 'Ah')}   full ${fmt(r.full_ah, 'Ah')}   design ${fmt(r.design_ah, 'Ah')}   cycles ${r.cycles ?? '-'}`,

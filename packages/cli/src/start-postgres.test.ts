@@ -182,8 +182,12 @@ describe('openbms start on PostgreSQL (storage.url)', () => {
       await eventually('/health ok again', async () =>
         (await health()).status === 'ok' ? true : undefined,
       );
-      // Samples polled while the database was away were kept and written.
-      const during = await count(`ts > ${cut + 500} AND ts < ${back - 500}`);
+      // Samples polled while the database was away were kept and written: by the writer's
+      // next batch, which may come after /health turned ok (a health probe can succeed first).
+      const during = await eventually('the samples held during the outage stored', async () => {
+        const n = await count(`ts > ${cut + 500} AND ts < ${back - 500}`);
+        return n > 0 ? n : undefined;
+      });
       expect(during).toBeGreaterThan(0);
       ws.close();
       s.child.kill('SIGTERM');

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { selfSignedCert } from '@openbms/gateway/testing';
+import { listenAdvice } from './start.js';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
 const children: ChildProcess[] = [];
@@ -157,20 +158,28 @@ describe('openbms start (a separate process)', () => {
 /** Runs `openbms start` with these arguments; resolves at the listening line or the exit. */
 async function startWith(
   args: string[],
+  opts: { cwd?: string; linesAfter?: number } = {},
 ): Promise<{ child: ChildProcess; url?: string; out: string; err: string; code?: number }> {
   const child = spawn(process.execPath, [BIN, 'start', '--port', '0', ...args], {
     env: { ...process.env, OPENBMS_ADMIN_USER: 'admin', OPENBMS_ADMIN_PASSWORD: 'a-long-secret' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   children.push(child);
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number>((r) => child.once('exit', (c) => r(c ?? -1)));
+  let url: string | undefined;
+  let after = 0;
   for await (const line of createInterface({ input: child.stdout! })) {
     out += `${line}\n`;
+    if (url !== undefined && ++after >= (opts.linesAfter ?? 0)) return { child, url, out, err };
     const m = /^OpenBMS listening on (\S+) /.exec(line);
-    if (m) return { child, url: m[1]!, out, err };
+    if (m) {
+      url = m[1]!;
+      if (!opts.linesAfter) return { child, url, out, err };
+    }
   }
   return { child, out, err, code: await exited };
 }
@@ -223,5 +232,51 @@ describe('openbms start with http.tls', () => {
     expect(s.url).toBeUndefined();
     expect(s.code).not.toBe(0);
     expect(s.err).toContain(`http.tls.cert: cannot read ${join(dir, 'missing.pem')}: no such file`);
+  }, 30_000);
+});
+
+describe('openbms start: where the console can be opened, where the config lives', () => {
+  const stop = async (c: ChildProcess) => {
+    c.kill('SIGTERM');
+    await new Promise((r) => c.once('exit', r));
+  };
+
+  it('lists the LAN addresses on 0.0.0.0, and says how to open to the LAN on 127.0.0.1', () => {
+    const nets = {
+      lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+      eth0: [
+        { address: '192.168.1.20', family: 'IPv4', internal: false },
+        { address: 'fe80::1', family: 'IPv6', internal: false },
+      ],
+    } as unknown as Parameters<typeof listenAdvice>[3];
+    expect(listenAdvice('0.0.0.0', 'http://0.0.0.0:8080', 'x.yaml', nets)).toEqual([
+      '  on your network: http://192.168.1.20:8080/',
+    ]);
+    const local = listenAdvice('127.0.0.1', 'http://127.0.0.1:8080', '/d/openbms.yaml', nets);
+    expect(local).toHaveLength(1);
+    expect(local[0]).toMatch(/only this computer can open it/);
+    expect(local[0]).toContain('0.0.0.0');
+    expect(local[0]).toContain('/d/openbms.yaml');
+    expect(listenAdvice('192.168.1.20', 'http://192.168.1.20:8080', 'x', nets)).toEqual([]);
+  });
+
+  it('keeps a new config in the data directory and says so; tells a 127.0.0.1 listener how to open to the LAN', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openbms-start-cfg-'));
+    const s = await startWith(['--data-dir', 'data'], { cwd: dir, linesAfter: 1 });
+    expect(s.url, s.out + s.err).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(s.out).toContain(`the settings page saves to ${join('data', 'openbms.yaml')}`);
+    expect(s.out).toMatch(/only this computer can open it.*0\.0\.0\.0/);
+    await stop(s.child);
+  }, 30_000);
+
+  it('still reads ./openbms.yaml of an earlier install, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openbms-start-cfg-'));
+    writeFileSync(join(dir, 'openbms.yaml'), 'version: 1\nhttp:\n  host: 0.0.0.0\n');
+    const s = await startWith(['--data-dir', 'data'], { cwd: dir, linesAfter: 1 });
+    expect(s.url, s.out + s.err).toMatch(/^http:\/\/[\d.]+:\d+$/);
+    expect(s.out).toContain('config: ./openbms.yaml (the place earlier versions used');
+    // Listening on every interface: the addresses to open from the LAN.
+    expect(s.out).toMatch(/\n {2}on your network: /);
+    await stop(s.child);
   }, 30_000);
 });

@@ -4,11 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BmsError, isBmsError } from '@openbms/core';
 import {
   ConfigFile,
+  DEFAULT_CONFIG_FILE,
   Gateway,
   defaultConfig,
   defaultScanAddresses,
@@ -26,10 +28,11 @@ import type { Io } from './main.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
-                                         gateway + API; with no config file (and no ./openbms.yaml)
-                                         it runs the demo site on the simulator. Data in
-                                         --data-dir (default ./.openbms-data), SQLite, or the
-                                         PostgreSQL database of the config's storage.url.
+                                         gateway + API; data and the config file (openbms.yaml)
+                                         in --data-dir (default ./.openbms-data): SQLite, or the
+                                         PostgreSQL database of the config's storage.url; an older
+                                         ./openbms.yaml is still used; with no config file it runs
+                                         the demo site on the simulator.
   openbms scan --port <path | tcp://host:port> --protocol <id> [--addresses 2-17] [--baud <b>]
                [--variant <name>]        find the packs answering on a bus
   openbms user add <name> [--role admin|operator|viewer] [--data-dir <dir>] [--config <file>]
@@ -48,17 +51,67 @@ export function webRoot(): string | undefined {
   }
 }
 
-/** The config and the file the settings page saves to (./openbms.yaml when there is none yet). */
-function chooseConfig(path: string | undefined, io: Io): { config: Config; file: ConfigFile } {
+/**
+ * The config and the file the settings page saves to: --config; else ./openbms.yaml, where
+ * earlier versions kept it (still used, and said so); else openbms.yaml in the data
+ * directory, where a new install keeps it (none yet: the demo, and the first save creates it).
+ */
+export function chooseConfig(
+  path: string | undefined,
+  dataDir: string,
+  io: Pick<Io, 'out'>,
+): { config: Config; file: ConfigFile } {
   if (path) return { config: loadConfig(path), file: new ConfigFile(path) };
-  if (existsSync('openbms.yaml')) {
-    io.out('config: ./openbms.yaml\n');
-    return { config: loadConfig('openbms.yaml'), file: ConfigFile.locate() };
+  const inDataDir = join(dataDir, DEFAULT_CONFIG_FILE);
+  if (existsSync(DEFAULT_CONFIG_FILE)) {
+    io.out(
+      `config: ./${DEFAULT_CONFIG_FILE} (the place earlier versions used; still read and saved there. ` +
+        `To keep it with the data, move it to ${inDataDir})\n`,
+    );
+    return { config: loadConfig(DEFAULT_CONFIG_FILE), file: new ConfigFile(DEFAULT_CONFIG_FILE) };
+  }
+  if (existsSync(inDataDir)) {
+    io.out(`config: ${inDataDir}\n`);
+    return { config: loadConfig(inDataDir), file: new ConfigFile(inDataDir) };
   }
   io.out(
-    'config: none found (no --config, no ./openbms.yaml): running the demo site on the simulator\n',
+    `config: none found (no --config, no ${inDataDir}): running the demo site on the simulator; ` +
+      `the settings page saves to ${inDataDir}\n`,
   );
-  return { config: defaultConfig(), file: ConfigFile.locate() };
+  return { config: defaultConfig(), file: new ConfigFile(inDataDir) };
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::', '', '[::]']);
+const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+
+/**
+ * What `openbms start` adds to its listening line: the LAN addresses to open when it
+ * listens on every interface, or how to open it to the LAN when only this computer can.
+ * `nets` is os.networkInterfaces()'s answer (a parameter so a test can give another host's).
+ */
+export function listenAdvice(
+  host: string,
+  url: string,
+  configPath: string,
+  nets: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string[] {
+  const u = new URL(url);
+  if (WILDCARD.has(host)) {
+    const ips = Object.values(nets)
+      .flat()
+      .filter((n): n is NetworkInterfaceInfo => !!n && n.family === 'IPv4' && !n.internal)
+      .map((n) => n.address);
+    if (ips.length === 0) return ['  on your network: no network address found on this computer'];
+    return ips.map((ip) => `  on your network: ${u.protocol}//${ip}:${u.port}/`);
+  }
+  if (isLoopback(host)) {
+    return [
+      `  only this computer can open it. To open it from your network, set the listen address to 0.0.0.0 ` +
+        `(Settings > Web server, or http.host in ${configPath}, or --host 0.0.0.0) and restart`,
+    ];
+  }
+  return [];
 }
 
 /** How long `openbms start` waits for the start-up integrity check of the database. */
@@ -133,7 +186,8 @@ export async function cmdStart(
         host: { type: 'string' },
       },
     });
-    const { config, file: configFile } = chooseConfig(values.config, io);
+    const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+    const { config, file: configFile } = chooseConfig(values.config, dataDir, io);
     if (values.port !== undefined) {
       const port = Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -149,7 +203,6 @@ export async function cmdStart(
       io.out(`tls: ${config.http.tls?.cert} (${tls.subject}, valid until ${until})\n`);
       if (tls.expiresAt <= Date.now()) io.err(`warning: the TLS certificate expired on ${until}\n`);
     }
-    const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
     const opened = await openBoxStorage(config, dataDir, (w) => io.err(`warning: ${w}\n`));
     storage = opened.storage;
     io.out(`data: ${opened.where} (gateway ${storage.identity.gatewayId})\n`);
@@ -203,6 +256,8 @@ export async function cmdStart(
     io.out(
       `OpenBMS listening on ${address} (web console ${address}/, API ${address}/api/v1, docs ${address}/api/docs); Ctrl-C stops\n`,
     );
+    for (const line of listenAdvice(config.http.host, address, configFile.path))
+      io.out(`${line}\n`);
     await (io.stopSignal ?? new Promise(() => undefined));
     io.out('stopping\n');
     return 0;
@@ -345,15 +400,10 @@ export async function cmdUser(
         'CONFIG_INVALID',
         'the password (OPENBMS_PASSWORD or the first line of stdin) needs at least 8 characters',
       );
-    const { storage } = await openBoxStorage(
-      values.config
-        ? loadConfig(values.config)
-        : existsSync('openbms.yaml')
-          ? loadConfig('openbms.yaml')
-          : defaultConfig(),
-      values['data-dir'] ?? DEFAULT_DATA_DIR,
-      (w) => io.err(`warning: ${w}\n`),
-    );
+    // The same config `openbms start` would use (its storage.url says where the accounts are).
+    const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+    const { config } = chooseConfig(values.config, dataDir, { out: () => {} });
+    const { storage } = await openBoxStorage(config, dataDir, (w) => io.err(`warning: ${w}\n`));
     try {
       await storage.users.create(
         storage.identity,

@@ -96,6 +96,10 @@ export interface Alarm {
   level?: number;
   /** The brand's own identifier (e.g. `cell_ov_l2`, `battery_over_temp`). */
   source?: string;
+  /** The cell it concerns (1-based), where the device names one. */
+  cell?: number;
+  /** The temperature sensor it concerns (1-based), where the device names one. */
+  sensor?: number;
 }
 
 /**
@@ -103,7 +107,10 @@ export interface Alarm {
  * protections (the packs of seeds 002-004 cut a MOSFET from level 2 on), unless the code
  * itself is a hardware fault.
  */
-export function makeAlarm(code: string, opts: { level?: number; source?: string } = {}): Alarm {
+export function makeAlarm(
+  code: string,
+  opts: { level?: number; source?: string; cell?: number; sensor?: number } = {},
+): Alarm {
   const info = BY_CODE.get(code);
   if (!info) throw new Error(`unknown alarm code ${code}`);
   let severity = info.severity;
@@ -113,5 +120,7 @@ export function makeAlarm(code: string, opts: { level?: number; source?: string 
   const alarm: Alarm = { code, severity };
   if (opts.level !== undefined) alarm.level = opts.level;
   if (opts.source !== undefined) alarm.source = opts.source;
+  if (opts.cell !== undefined) alarm.cell = opts.cell;
+  if (opts.sensor !== undefined) alarm.sensor = opts.sensor;
   return alarm;
 }

@@ -8,3 +8,4 @@ export * from './random.js';
 export * from './parameter-rules.js';
 export * from './calibrations.js';
 export * from './records.js';
+export * from './text.js';

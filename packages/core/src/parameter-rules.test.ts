@@ -228,7 +228,7 @@ describe('rules over the whole set', () => {
     const e = refusal(() =>
       validateParameterWrite({ cell_ov_l1_mv: 9999, cell_uv_l1_mv: 1 }, HELD, LFP16),
     );
-    expect(e.code).toBe('PARAM_OUT_OF_RANGE');
+    expect(e.code).toBe('PARAM_UNSAFE_FOR_CHEMISTRY');
     expect(e.message).toMatch(/Cell over-voltage level 1: 9999.*; Cell under-voltage level 1: 1/);
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { BmsError } from './errors.js';
-import { CHEMISTRY_LIMITS, PARAMETERS, parameter, validateParameterValue } from './parameters.js';
+import {
+  CHEMISTRY_LIMITS,
+  PARAMETERS,
+  parameter,
+  safeRange,
+  validateParameterValue,
+} from './parameters.js';
 
 const codeOf = (fn: () => void): string | undefined => {
   try {
@@ -68,8 +74,32 @@ describe('validateParameterValue', () => {
     );
   });
 
+  it('refuses with the limits the table shows (import said "outside 1500..4000" beside a 2000 minimum)', () => {
+    const lfp = { chemistry: 'lfp' as const };
+    const range = safeRange(parameter('cell_uv_l1_mv')!, lfp);
+    expect(range).toMatchObject({ min: 2000, max: 4000, safeMin: 2000 });
+    const refusal = (v: number) => {
+      try {
+        validateParameterValue('cell_uv_l1_mv', v, lfp);
+      } catch (e) {
+        return e as BmsError;
+      }
+      throw new Error('accepted');
+    };
+    const below = refusal(1400);
+    expect(below.code).toBe('PARAM_UNSAFE_FOR_CHEMISTRY');
+    expect(below.message).toBe(
+      'Cell under-voltage level 1: 1400 mV is below the LiFePO4 safe limit 2000 mV',
+    );
+    expect(below.message).not.toContain('1500');
+    const above = refusal(4100);
+    expect(above.code).toBe('PARAM_OUT_OF_RANGE');
+    expect(above.message).toBe('Cell under-voltage level 1: 4100 mV is outside 2000..4000 mV');
+    expect(above.details).toMatchObject({ min: range.min, max: range.max });
+  });
+
   it('checks range, step, finiteness and unknown ids', () => {
-    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', 5000, { chemistry: 'nmc' }))).toBe(
+    expect(codeOf(() => validateParameterValue('cell_ov_l1_mv', 1000, { chemistry: 'nmc' }))).toBe(
       'PARAM_OUT_OF_RANGE',
     );
     expect(

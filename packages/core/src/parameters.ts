@@ -789,8 +789,31 @@ export const needsCellCount = (b: SafeBound): boolean =>
   b === 'pack_v_high' || b === 'pack_v_low' || b === 'charge_pack_v_high';
 
 /**
+ * A parameter's accepted range for a pack: its catalog range narrowed by the chemistry's
+ * safe limit on the bound side. The one source of limits for the parameter table
+ * (safe_min / safe_max), the import check and the write path.
+ */
+export function safeRange(
+  def: ParameterDef,
+  pack: PackContext,
+): { min: number; max: number; safeMin?: number; safeMax?: number } {
+  const out: { min: number; max: number; safeMin?: number; safeMax?: number } = {
+    min: def.min,
+    max: def.max,
+  };
+  const limit = def.bound ? boundLimit(def.bound, pack) : undefined;
+  if (limit !== undefined && def.bound) {
+    if (isHighBound(def.bound)) out.max = out.safeMax = Math.min(def.max, limit);
+    else out.min = out.safeMin = Math.max(def.min, limit);
+  }
+  return out;
+}
+
+/**
  * Checks one value against its range, step and the chemistry's safe limits (a pack-voltage
- * limit needs the cell count: without it the value is refused). Throws BmsError.
+ * limit needs the cell count: without it the value is refused). Throws BmsError. The
+ * chemistry's limit is checked first: a LiFePO4 cell under-voltage of 1400 mV is refused as
+ * below the 2000 mV safe limit the table shows, not as outside the catalog's 1500..4000.
  */
 export function validateParameterValue(id: string, value: number, pack: PackContext): void {
   const def = requireParameter(id);
@@ -801,21 +824,6 @@ export function validateParameterValue(id: string, value: number, pack: PackCont
       { id },
     );
   }
-  if (value < def.min || value > def.max) {
-    throw new BmsError(
-      'PARAM_OUT_OF_RANGE',
-      `${def.label}: ${value} ${def.unit} is outside ${def.min}..${def.max} ${def.unit}`,
-      { id, value, min: def.min, max: def.max },
-    );
-  }
-  const steps = value / def.step;
-  if (Math.abs(steps - Math.round(steps)) > 1e-6) {
-    throw new BmsError('PARAM_STEP', `${def.label}: ${value} is not a multiple of ${def.step}`, {
-      id,
-      value,
-      step: def.step,
-    });
-  }
   if (def.bound) {
     const limit = boundLimit(def.bound, pack);
     if (limit === undefined && needsCellCount(def.bound)) {
@@ -825,17 +833,35 @@ export function validateParameterValue(id: string, value: number, pack: PackCont
         { id },
       );
     }
-    if (limit !== undefined) {
-      const high = isHighBound(def.bound);
-      if (high ? value > limit : value < limit) {
-        const chem = CHEMISTRY_LIMITS[pack.chemistry].label;
-        throw new BmsError(
-          'PARAM_UNSAFE_FOR_CHEMISTRY',
-          `${def.label}: ${value} ${def.unit} is ${high ? 'above' : 'below'} the ${chem} safe limit ${round3(limit)} ${def.unit}`,
-          { id, value, limit, chemistry: pack.chemistry },
-        );
-      }
+    // Only a limit tighter than the catalog's range speaks for the chemistry.
+    const high = isHighBound(def.bound);
+    const tighter = limit !== undefined && (high ? limit < def.max : limit > def.min);
+    if (tighter && (high ? value > limit : value < limit)) {
+      const chem = CHEMISTRY_LIMITS[pack.chemistry].label;
+      throw new BmsError(
+        'PARAM_UNSAFE_FOR_CHEMISTRY',
+        `${def.label}: ${value} ${def.unit} is ${high ? 'above' : 'below'} the ${chem} safe limit ${round3(limit)} ${def.unit}`,
+        { id, value, limit, chemistry: pack.chemistry },
+      );
     }
+  }
+  const range = safeRange(def, pack);
+  if (value < range.min || value > range.max) {
+    const min = round3(range.min);
+    const max = round3(range.max);
+    throw new BmsError(
+      'PARAM_OUT_OF_RANGE',
+      `${def.label}: ${value} ${def.unit} is outside ${min}..${max} ${def.unit}`,
+      { id, value, min, max },
+    );
+  }
+  const steps = value / def.step;
+  if (Math.abs(steps - Math.round(steps)) > 1e-6) {
+    throw new BmsError('PARAM_STEP', `${def.label}: ${value} is not a multiple of ${def.step}`, {
+      id,
+      value,
+      step: def.step,
+    });
   }
 }
 

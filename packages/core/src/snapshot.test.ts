@@ -23,9 +23,35 @@ describe('completeSnapshot', () => {
   });
 
   it('keeps what the device reported and invents nothing that is missing', () => {
-    const s = completeSnapshot<BatterySnapshot>({ max_cell_mv: 3400, cell_mv: [3300, 3310] });
+    // Only part of the list arrived (2 of 16 cells): the device's own extreme stands.
+    const s = completeSnapshot<BatterySnapshot>({
+      cell_count: 16,
+      max_cell_mv: 3400,
+      cell_mv: [3300, 3310],
+    });
     expect(s.max_cell_mv).toBe(3400);
     expect(completeSnapshot({ voltage_v: 50 })).toEqual({ voltage_v: 50 });
+  });
+
+  it('lowest cell equals the lowest of the cell list (DALY: "Lowest 3.239 V" beside 3.238 V)', () => {
+    // DALY sends its extremes (0x91) and the cell list (0x95) in frames read apart.
+    const s = completeSnapshot<BatterySnapshot>({
+      cell_count: 4,
+      max_cell_mv: 3301,
+      max_cell_index: 1,
+      min_cell_mv: 3239,
+      min_cell_index: 2,
+      delta_cell_mv: 62,
+      cell_mv: [3300, 3240, 3238, 3299],
+    });
+    expect(s.min_cell_mv).toBe(Math.min(...s.cell_mv!));
+    expect(s).toMatchObject({
+      min_cell_mv: 3238,
+      min_cell_index: 3,
+      max_cell_mv: 3300,
+      max_cell_index: 1,
+      delta_cell_mv: 62,
+    });
   });
 
   it('round() never returns -0', () => {

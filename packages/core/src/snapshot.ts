@@ -81,6 +81,8 @@ export interface Reading extends BatterySnapshot {
 /**
  * Fills the values that follow from others (power, cell extremes, delta, average)
  * where the device did not report them itself. Derived values are computed, not invented.
+ * With the whole cell list present, the cell extremes and delta are those of
+ * the list, replacing figures the device sent in another frame (they may be older).
  */
 export function completeSnapshot<T extends BatterySnapshot>(s: T): T {
   if (s.power_w === undefined && s.voltage_v !== undefined && s.current_a !== undefined) {
@@ -105,11 +107,22 @@ export function completeSnapshot<T extends BatterySnapshot>(s: T): T {
       }
     });
     s.cell_count ??= cells.length;
-    s.max_cell_mv ??= max;
-    s.min_cell_mv ??= min;
-    s.max_cell_index ??= maxI + 1;
-    s.min_cell_index ??= minI + 1;
-    s.delta_cell_mv ??= max - min;
+    if (cells.length >= s.cell_count) {
+      // The whole cell list is here: the extremes follow from it, so "lowest 3.239 V"
+      // never sits beside a list whose lowest cell reads 3.238 V. Devices such as DALY
+      // report their extremes in another frame, read at another moment of the cycle.
+      s.max_cell_mv = max;
+      s.min_cell_mv = min;
+      s.max_cell_index = maxI + 1;
+      s.min_cell_index = minI + 1;
+      s.delta_cell_mv = max - min;
+    } else {
+      s.max_cell_mv ??= max;
+      s.min_cell_mv ??= min;
+      s.max_cell_index ??= maxI + 1;
+      s.min_cell_index ??= minI + 1;
+      s.delta_cell_mv ??= max - min;
+    }
     s.avg_cell_mv ??= round(sum / cells.length, 1);
   }
   const temps = s.temps_c;
@@ -119,6 +132,34 @@ export function completeSnapshot<T extends BatterySnapshot>(s: T): T {
     s.min_temp_c ??= Math.min(...temps);
   }
   return s;
+}
+
+/** Below this current (A, either direction) a pack that reports no state of its own is idle. */
+export const IDLE_CURRENT_A = 0.05;
+
+/**
+ * The running state: the device's own where it reports one, else the current's sign (JK and
+ * others report none). A reported direction the current contradicts gives way to the current
+ * (the state word and the current may come from different frames); a fault always shows.
+ */
+export function runStateOf(s: {
+  state?: RunState | undefined;
+  current_a?: number | undefined;
+}): RunState | undefined {
+  const a = s.current_a;
+  const byCurrent =
+    a === undefined || !Number.isFinite(a)
+      ? undefined
+      : a > IDLE_CURRENT_A
+        ? 'charging'
+        : a < -IDLE_CURRENT_A
+          ? 'discharging'
+          : 'idle';
+  if (s.state === undefined) return byCurrent;
+  const contradicts =
+    (s.state === 'charging' && byCurrent === 'discharging') ||
+    (s.state === 'discharging' && byCurrent === 'charging');
+  return contradicts ? byCurrent : s.state;
 }
 
 /** Rounds to a number of decimals without producing -0. */

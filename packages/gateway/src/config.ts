@@ -19,7 +19,7 @@ import {
   parseStorageUrl,
   tunnelConfigSchema,
 } from '@openbms/contract';
-import { BmsError } from '@openbms/core';
+import { BmsError, DEMO_SITE_NAME } from '@openbms/core';
 import { PROTOCOLS, getProtocol } from '@openbms/protocols';
 import type { PackRef } from './types.js';
 
@@ -72,6 +72,15 @@ const simulatorSchema = z
   })
   .strict();
 
+/** The family id a protocol name resolves to, or undefined when none does. */
+function getProtocolId(name: string): string | undefined {
+  try {
+    return getProtocol(name).id;
+  } catch {
+    return undefined;
+  }
+}
+
 const busSchema = z
   .object({
     id,
@@ -97,8 +106,9 @@ const busSchema = z
         });
       }
       seen.add(p.address);
-      const def = getProtocol(b.protocol);
-      if (p.variant !== undefined && !def.variants.includes(p.variant)) {
+      // An unknown protocol is reported by its own field; its variants cannot be checked.
+      const def = PROTOCOLS.find((x) => x.id === getProtocolId(b.protocol));
+      if (def && p.variant !== undefined && !def.variants.includes(p.variant)) {
         ctx.addIssue({
           code: 'custom',
           path: ['packs', i, 'variant'],
@@ -308,7 +318,7 @@ export function demoSite(): SiteConfig {
   });
   return {
     id: 'demo',
-    name: 'Demo site (simulated)',
+    name: DEMO_SITE_NAME,
     buses: [
       bus('rack', 'pace', [1, 2, 3, 4], ['Rack 1', 'Rack 2', 'Rack 3', 'Rack 4'], 1, 55, [4]),
       bus('pylon', 'pylontech', [2], ['Pylontech pack'], 4, 55),

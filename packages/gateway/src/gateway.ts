@@ -15,7 +15,9 @@ import {
   type Storage,
 } from '@openbms/storage';
 import { AlarmEngine, parseAlarmRules } from './alarms/index.js';
+import { isDeepStrictEqual } from 'node:util';
 import { realBuses, type BusFactory, type OpenedBus } from './buses.js';
+import { BusSetup } from './setup/bus-setup.js';
 import { ControlService, FileProfiles } from './control/index.js';
 import { hostTimeZone } from './control/clock.js';
 import { builtinRegistry } from './integrations/builtin.js';
@@ -261,6 +263,11 @@ export class Gateway implements LocalGatewayParts {
     return this.integrations.runtime(descriptor);
   }
 
+  /** Serial ports, scans and test reads for the Buses page; a polled port is refused. */
+  readonly busSetup = new BusSetup({
+    busyPorts: () => this.running.filter((b) => b.config.port !== 'sim').map((b) => b.config.port),
+  });
+
   /** Prometheus text for the server's /metrics (absent when `metrics: {enabled: false}`). */
   get metrics(): MetricsExposure | undefined {
     return this.integration(METRICS_INTEGRATION)?.exposure();
@@ -269,6 +276,89 @@ export class Gateway implements LocalGatewayParts {
   /** Notifications (ntfy, Pushover, e-mail, webhook), while `notifications:` lists channels. */
   get notifications(): NotificationService | undefined {
     return this.integration(NOTIFICATIONS_INTEGRATION)?.service();
+  }
+
+  private siteChange: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Saves one bus of a site (null removes it; the site is made when it is new, and goes when
+   * its last bus does) to the config file, then applies the sites live: a removed or changed
+   * bus stops and frees its port, a new or changed one starts polling, the others go on
+   * untouched. CONFIG_INVALID (details.issues) and nothing saved when it does not check.
+   */
+  saveBus(
+    siteId: string,
+    busId: string,
+    bus: Record<string, unknown> | null,
+    siteName?: string,
+  ): Promise<{ started: string[]; stopped: string[] }> {
+    const run = this.siteChange.then(() => this.saveBusNow(siteId, busId, bus, siteName));
+    this.siteChange = run.catch(() => undefined);
+    return run;
+  }
+
+  private async saveBusNow(
+    siteId: string,
+    busId: string,
+    bus: Record<string, unknown> | null,
+    siteName?: string,
+  ): Promise<{ started: string[]; stopped: string[] }> {
+    const settings = this.settings;
+    if (!settings)
+      throw new BmsError('CAPABILITY_MISSING', 'this gateway has no config file to save buses to');
+    const raw = settings.file.raw() as Record<string, unknown>;
+    const sites = structuredClone((raw['sites'] ?? []) as Record<string, unknown>[]);
+    let site = sites.find((x) => x['id'] === siteId);
+    if (!site) {
+      if (bus === null) throw new BmsError('NOT_FOUND', `no site "${siteId}"`);
+      site = { id: siteId, ...(siteName ? { name: siteName } : {}), buses: [] };
+      sites.push(site);
+    } else if (siteName) site['name'] = siteName;
+    const buses = ((site['buses'] ?? []) as Record<string, unknown>[]).filter(
+      (b) => b['id'] !== busId,
+    );
+    if (bus === null && buses.length === ((site['buses'] ?? []) as unknown[]).length)
+      throw new BmsError('NOT_FOUND', `no bus "${busId}" on site "${siteId}"`);
+    if (bus !== null) buses.push({ ...bus, id: busId });
+    site['buses'] = buses;
+    const next = buses.length === 0 ? sites.filter((x) => x !== site) : sites;
+    await settings.update('sites', next);
+    return this.applySites(settings.file.read().sites);
+  }
+
+  /** Runs the buses of these sites: stops what went or changed, starts what is new. */
+  private async applySites(
+    sites: Config['sites'],
+  ): Promise<{ started: string[]; stopped: string[] }> {
+    const config = this.opts.config;
+    const wanted = new Map<string, { site: string; bus: BusConfig }>();
+    for (const s of sitesOf({ ...config, sites })) {
+      for (const b of s.buses) wanted.set(`${s.id}/${b.id}`, { site: s.id, bus: b });
+    }
+    const stopped: string[] = [];
+    for (const b of [...this.running]) {
+      const key = `${b.site}/${b.config.id}`;
+      const w = wanted.get(key);
+      if (w && isDeepStrictEqual(w.bus, b.config)) {
+        wanted.delete(key);
+        continue;
+      }
+      await b.poller.stop();
+      await b.opened.close();
+      this.running.splice(this.running.indexOf(b), 1);
+      stopped.push(key);
+    }
+    config.sites = sites;
+    this.refs.splice(0, this.refs.length, ...packsOf(config));
+    const started: string[] = [];
+    if (this.started) {
+      for (const [key, w] of wanted) {
+        await this.startBus(w.site, w.bus);
+        started.push(key);
+      }
+    }
+    this.settings?.markApplied('sites');
+    return { started, stopped };
   }
 
   private async startBus(site: string, bus: BusConfig): Promise<void> {

@@ -17,3 +17,4 @@ export * from './integrations/tunnel/index.js';
 export * from './integrations/notify/index.js';
 export * from './buses.js';
 export * from './seam/index.js';
+export * from './setup/bus-setup.js';

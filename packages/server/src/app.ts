@@ -47,6 +47,7 @@ import { integrationRoutes, metricsRoutes } from './routes/metrics.js';
 import { liveRoutes } from './routes/live.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { packRoutes } from './routes/packs.js';
+import { busSetupRoutes } from './routes/buses.js';
 import { settingsRoutes } from './routes/settings.js';
 import { setupRoutes } from './routes/setup.js';
 import { siteRoutes } from './routes/sites.js';
@@ -255,6 +256,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       integrationRoutes(api, ctx);
       notificationRoutes(api, ctx);
       settingsRoutes(api, ctx);
+      busSetupRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

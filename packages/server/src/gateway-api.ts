@@ -59,6 +59,23 @@ export interface BoxGateway {
   notifications?: NotificationsApi | undefined;
   /** Config file settings, backup and restore (routes/settings.ts); absent: those routes answer 404. */
   settings?: SettingsApi | undefined;
+  /** Serial ports, scans and test reads (routes/buses.ts); absent: those routes answer 404. */
+  busSetup?: BusSetupApi | undefined;
+  /** Saves one bus (null removes it) to the config file and applies it live. */
+  saveBus?(
+    site: string,
+    bus: string,
+    value: Record<string, unknown> | null,
+    siteName?: string,
+  ): Promise<{ started: string[]; stopped: string[] }>;
+}
+
+/** What the bus setup routes need: the gateway's BusSetup satisfies it. */
+export interface BusSetupApi {
+  ports(): Promise<unknown[]>;
+  startScan(body: unknown): Promise<unknown>;
+  scan(id: string): unknown;
+  testRead(body: unknown): Promise<unknown>;
 }
 
 // ---------------------------------------------------------------- settings

@@ -438,6 +438,8 @@ describe('settings API', () => {
     });
     expect(noChannel.status).toBe(400);
 
+    const sentBefore = gw.notifications!.status().channels[0]!.counters.sent;
+    expect(sentBefore).toBeGreaterThanOrEqual(1);
     const loc = await call('PUT', '/api/v1/settings/location', {
       token: admin,
       json: { latitude: 52.52, longitude: 13.4, timezone: 'Europe/Berlin' },
@@ -448,6 +450,8 @@ describe('settings API', () => {
     const log = await call('GET', '/api/v1/integrations/notifications', { token: admin });
     expect(JSON.stringify(log.body)).toContain('hook');
     expect(gw.notifications!.deliveries.list().length).toBeGreaterThanOrEqual(1);
+    // ...and the channel's counters (they went back to 0 on every location save).
+    expect(gw.notifications!.status().channels[0]!.counters.sent).toBe(sentBefore);
     const badTz = await call('PUT', '/api/v1/settings/location', {
       token: admin,
       json: { latitude: 52.52, longitude: 13.4, timezone: 'Berlin' },

@@ -77,3 +77,44 @@ export class SerialTransport implements Transport {
     return new Promise((resolve) => port.close(() => resolve()));
   }
 }
+
+/** A serial port of this machine, as `listSerialPorts` gives it. */
+export interface SerialPortInfo {
+  path: string;
+  manufacturer?: string;
+  serialNumber?: string;
+  vendorId?: string;
+  productId?: string;
+  /** The USB bridge chip by its vendor:product id, where it is a common one. */
+  chip?: string;
+}
+
+/**
+ * USB-serial bridges the RS485/UART adapters sold with BMS packs use, by vendor:product id
+ * (the ids are the chip makers' public USB ids). A table because `serialport` reports the
+ * ids and the driver's manufacturer string only, which is often empty or the driver's name.
+ */
+const USB_CHIPS: Record<string, string> = {
+  '1a86:7523': 'QinHeng CH340',
+  '1a86:5523': 'QinHeng CH341',
+  '1a86:55d4': 'QinHeng CH9102',
+  '0403:6001': 'FTDI FT232R',
+  '0403:6015': 'FTDI FT231X',
+  '10c4:ea60': 'Silicon Labs CP210x',
+  '067b:2303': 'Prolific PL2303',
+};
+
+/** The machine's serial ports (serialport's list) with the USB chip named where known. */
+export async function listSerialPorts(): Promise<SerialPortInfo[]> {
+  const ports = await SerialPort.list();
+  return ports.map((p) => {
+    const out: SerialPortInfo = { path: p.path };
+    if (p.manufacturer) out.manufacturer = p.manufacturer;
+    if (p.serialNumber) out.serialNumber = p.serialNumber;
+    if (p.vendorId) out.vendorId = p.vendorId.toLowerCase();
+    if (p.productId) out.productId = p.productId.toLowerCase();
+    const chip = out.vendorId && out.productId && USB_CHIPS[`${out.vendorId}:${out.productId}`];
+    if (chip) out.chip = chip;
+    return out;
+  });
+}

@@ -141,6 +141,8 @@ describe('history tab', () => {
       Number(await pItems.nth(0).getAttribute('data-value')) +
       Number(await pItems.nth(1).getAttribute('data-value'));
     expect(shown).toBeCloseTo(lastP, 6);
+    // The direction is said by the label once: no minus sign beside "Discharging".
+    expect(await pItems.nth(1).locator('.h-value').textContent()).not.toMatch(/[-−]/);
     await page.getByTestId('chart-soc').locator('canvas').first().waitFor();
     await page.getByTestId('chart-temps').locator('canvas').first().waitFor();
 

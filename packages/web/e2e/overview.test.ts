@@ -494,6 +494,36 @@ describe('the large screen', () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it('on a 390×844 phone every tile shows its pack name and its whole alarm badge', async () => {
+    const { page, context, errors } = await openPage(browser, server.url, {
+      width: 390,
+      height: 844,
+    });
+    await allOnline(context, 7);
+    await page.goto('/wall');
+    const tiles = page.getByTestId('wall-tile');
+    await expect.poll(() => tiles.count(), { timeout: 15_000 }).toBe(7);
+    // Pack names had height 0 and the "No alarms" badges were cut at the tile's edge.
+    const problems = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="wall-tile"]')].flatMap((tile) => {
+        const t = tile.getBoundingClientRect();
+        const name = tile.querySelector('.wall-tile-name')!.getBoundingClientRect();
+        const foot = tile.querySelector('.wall-tile-foot')!;
+        const out: string[] = [];
+        if (name.height < 10) out.push(`name height ${name.height}`);
+        for (const e of foot.querySelectorAll('*')) {
+          const r = e.getBoundingClientRect();
+          if (r.bottom > t.bottom + 0.5 || r.right > t.right + 0.5)
+            out.push(`${e.textContent} cut at ${r.bottom}/${t.bottom}`);
+        }
+        return out;
+      }),
+    );
+    expect(problems).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
 
 describe('a site of 64 packs, and one with faults', () => {

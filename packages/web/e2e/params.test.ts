@@ -85,12 +85,12 @@ describe('the Settings tab', () => {
         .poll(() => row(page, id).getByTestId('current').getAttribute('data-value'))
         .toBe(String(v));
     }
-    // Grouped, with the level and the chemistry's tighter limit.
+    // Grouped, with the chemistry's tighter limit; JK has one level, so none is named.
     await expect
-      .poll(() => page.locator('tbody[data-group="voltage"]').first().textContent())
-      .toContain('Cell over-voltage level 2');
+      .poll(() => row(page, 'cell_ov_l2_mv').locator('.pname').textContent())
+      .toBe('Cell over-voltage');
     expect(await row(page, 'cell_ov_l2_mv').locator('.pmax').textContent()).toBe('3,750*');
-    expect(await row(page, 'cell_ov_l2_mv').locator('.plevel').textContent()).toBe('L2');
+    expect(await row(page, 'cell_ov_l2_mv').locator('.plevel').textContent()).toBe('');
     expect(await row(page, 'cell_ov_l2_mv').getByTestId('current').textContent()).toBe(
       (values['cell_ov_l2_mv'] ?? NaN).toLocaleString('en-GB'),
     );
@@ -121,7 +121,7 @@ describe('the Settings tab', () => {
     await input(page, 'cell_ov_l2_recover_mv').fill('3700');
     await expect
       .poll(() => row(page, 'cell_ov_l2_recover_mv').getByTestId('param-error').textContent())
-      .toBe(`Must be below Cell over-voltage level 2 (${before['cell_ov_l2_mv']} mV)`);
+      .toBe(`Must be below Cell over-voltage (${before['cell_ov_l2_mv']} mV)`);
     // Off-step and junk.
     await input(page, 'balance_current_a').fill('0.15');
     await expect
@@ -136,7 +136,7 @@ describe('the Settings tab', () => {
     await input(page, 'balance_start_mv').fill('3720');
     await expect
       .poll(() => row(page, 'balance_start_mv').getByTestId('param-error').allTextContents())
-      .toContain(`Must be below Cell over-voltage level 2 (${before['cell_ov_l2_mv']} mV)`);
+      .toContain(`Must be below Cell over-voltage (${before['cell_ov_l2_mv']} mV)`);
     const caps = await getJson<{ limits: { design_ah: number; max_charge_c: number } }>(
       context.request,
       `/packs/${enc(DEMO.jk)}/capabilities`,
@@ -174,7 +174,7 @@ describe('the Settings tab', () => {
     await dialog.waitFor();
     expect(await dialog.locator('h2').textContent()).toBe('Write 1 parameter(s) to JK pack?');
     expect(await dialog.getByTestId('plan-cell_ov_l2_mv').textContent()).toBe(
-      `Cell over-voltage level 2: ${before['cell_ov_l2_mv']!.toLocaleString('en-GB')} → 3,600 mV`,
+      `Cell over-voltage: ${before['cell_ov_l2_mv']!.toLocaleString('en-GB')} → 3,600 mV`,
     );
     // The server checked it first (dry run), and nothing was written yet.
     expect(puts.map((p) => JSON.parse(p))).toEqual([

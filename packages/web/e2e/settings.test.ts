@@ -453,3 +453,29 @@ describe('UART tunnel', () => {
     await context.close();
   });
 });
+
+describe('web server', () => {
+  it('changes the listen address for the next start: every device on the network', async () => {
+    const { page, context, errors } = await open();
+    await page.goto('/settings/web');
+    await page.getByTestId('section-web').waitFor();
+    expect(await page.getByTestId('http-host-local').isChecked()).toBe(true);
+    await page.getByTestId('http-port').fill('99999');
+    await page.getByTestId('save').click();
+    await page.getByText('A port is a whole number from 1 to 65535.').waitFor();
+    await page.getByTestId('http-port').fill('8080');
+    await page.getByTestId('http-host-all').check();
+    await page.getByTestId('save').click();
+    await expect
+      .poll(() => page.getByTestId('save-result').getAttribute('data-state'))
+      .toBe('restart');
+    const s = await settings(context);
+    expect(s.http).toMatchObject({ host: '0.0.0.0', port: 8080 });
+    expect(s.pending_restart).toContain('http');
+    // The file is in the data directory (no ./openbms.yaml written to the working directory).
+    expect(String(s.path)).toMatch(/openbms\.yaml$/);
+    expect(String(s.path)).toContain(server.dataDir);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

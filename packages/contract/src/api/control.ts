@@ -46,6 +46,19 @@ export const commandSchema = {
     at: { type: 'integer' },
     status: { type: 'string', enum: ['done', 'refused', 'failed'] },
     detail: { type: 'string' },
+    text: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['key'],
+      description: 'The detail as a key and parameters, for a console to translate.',
+      properties: {
+        key: { type: 'string' },
+        params: {
+          type: 'object',
+          additionalProperties: { type: ['string', 'number'] },
+        },
+      },
+    },
   },
 } as const;
 
@@ -200,6 +213,8 @@ const alarmRefSchema = {
     severity: { type: 'string', enum: ['warning', 'protection', 'fault'] },
     level: { type: 'integer' },
     source: { type: 'string' },
+    cell: { type: 'integer' },
+    sensor: { type: 'integer' },
   },
 } as const;
 

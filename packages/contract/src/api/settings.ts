@@ -53,6 +53,7 @@ export const settingsViewSchema = {
       description: 'Integration sections, secrets as "********"; null when absent.',
     },
     location: {},
+    http: { description: 'The web server section (host, port, TLS); applied at the next start.' },
     status: { type: 'object', additionalProperties: integrationStatusSchema },
     restart_required: { type: 'boolean' },
     pending_restart: { type: 'array', items: { type: 'string' } },

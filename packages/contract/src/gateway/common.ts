@@ -59,6 +59,12 @@ export type AlarmEventWire = z.infer<typeof alarmEventWireSchema>;
 export const COMMAND_STATES = ['done', 'refused', 'failed'] as const;
 export type CommandState = (typeof COMMAND_STATES)[number];
 
+/** A sentence as a key and its parameters (core's ServerText). */
+export const serverTextSchema = z.object({
+  key: z.string().min(1).max(100),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
+
 /** A control command's status as the gateway's command log keeps it. */
 export const commandStatusWireSchema = z.object({
   /** The gateway's own number for the command (the API's command id). */
@@ -73,5 +79,7 @@ export const commandStatusWireSchema = z.object({
   at: msSchema,
   status: z.enum(COMMAND_STATES),
   detail: z.string(),
+  /** The detail as a key and parameters, for the console to translate. */
+  text: serverTextSchema.optional(),
 });
 export type CommandStatusWire = z.infer<typeof commandStatusWireSchema>;

@@ -79,13 +79,25 @@ describe('BMS alarms', () => {
       level: 1,
       origin: 'bms',
       raisedAt: s(1),
-      message: 'Cell over-voltage (level 1, cell_ov_l1)',
+      message: 'Cell over-voltage (level 1)',
     });
     expect(r.engine.active(P).map((e) => e.code)).toEqual(['cell_ov']);
     await r.snap(s(3), alarms());
     expect(r.cleared()).toEqual([expect.objectContaining({ code: 'cell_ov', clearedAt: s(3) })]);
     expect(r.engine.active()).toEqual([]);
     expect(await r.store.list(S, { active: true })).toEqual([]);
+  });
+
+  it('eight cells under voltage are one event naming the cells, not the brand ids ("cell4_voltage_low")', async () => {
+    const r = await rig();
+    const uv = (cell: number) =>
+      makeAlarm('cell_uv', { level: 1, source: `cell${cell}_voltage_low`, cell });
+    await r.snap(s(0), alarms(...[4, 1, 2, 3, 5, 6, 7, 8].map(uv)));
+    expect(r.raised()).toHaveLength(1);
+    expect(r.raised()[0]!.message).toBe(
+      'Cell under-voltage, cells 1, 2, 3, 4, 5, 6, 7, 8 (level 1)',
+    );
+    expect(r.raised()[0]!.message).not.toContain('voltage_low');
   });
 
   it('a level change clears the old event and raises the new level', async () => {

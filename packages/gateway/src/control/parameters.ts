@@ -6,7 +6,7 @@
 import {
   BmsError,
   CHEMISTRY_LIMITS,
-  boundLimit,
+  safeRange,
   parameter,
   writeProblems,
   type Chemistry,
@@ -44,11 +44,9 @@ export function parameterInfo(def: ParameterDef, pack: PackContext): ParameterIn
     kind: def.kind,
     ...(def.level !== undefined ? { level: def.level } : {}),
   };
-  const limit = def.bound ? boundLimit(def.bound, pack) : undefined;
-  if (limit !== undefined && def.bound) {
-    if (def.bound.endsWith('_high')) info.safeMax = Math.min(def.max, limit);
-    else info.safeMin = Math.max(def.min, limit);
-  }
+  const range = safeRange(def, pack);
+  if (range.safeMin !== undefined) info.safeMin = range.safeMin;
+  if (range.safeMax !== undefined) info.safeMax = range.safeMax;
   return info;
 }
 

@@ -21,6 +21,8 @@ import {
   type PackContext,
   type Reading,
   type RecordKind,
+  type ResultKey,
+  type ServerText,
 } from '@openbms/core';
 import {
   controlOf,
@@ -85,7 +87,11 @@ interface Trail {
   holds?: Record<string, number>;
 }
 
-type Done<T> = { value: T; detail: string };
+const say = (key: ResultKey, params?: Record<string, string | number>): ServerText =>
+  params ? { key: `result.${key}`, params } : { key: `result.${key}` };
+
+/** A command's value and its result sentence, in English and as a key for the console. */
+type Done<T> = { value: T; detail: string; text?: ServerText };
 
 /** A validated write: the answer's rows plus what the write path needs to send it. */
 type Plan = WriteResult & { reading: Reading; write: WritePlan };
@@ -446,7 +452,11 @@ export class ControlService {
       const steps = this.build(p, 'clear_records', () => ops(this.target(p), kind));
       return p.poller.exclusive(async (_t, ex) => {
         await runSteps(ex, steps, this.exOpts(p, 0));
-        return { value: undefined, detail: `${kind} records erased on the BMS (acknowledged)` };
+        return {
+          value: undefined,
+          detail: `${kind} records erased on the BMS (acknowledged)`,
+          text: say('records_erased', { kind }),
+        };
       });
     });
     return { command: r.command };
@@ -503,6 +513,7 @@ export class ControlService {
         return {
           value: { inverter_protocol: back },
           detail: `inverter protocol set to ${this.inverterText(p, back)}; read back equal`,
+          text: say('inverter_set', { protocol: this.inverterText(p, back) }),
         };
       });
     });
@@ -632,6 +643,7 @@ export class ControlService {
         return {
           value: undefined,
           detail: `the pack already holds the saved profile of ${when}; nothing sent`,
+          text: say('profile_held', { when }),
         };
       }
       trail.new = values;
@@ -641,6 +653,7 @@ export class ControlService {
       return {
         value: Object.fromEntries(result.results.map((x) => [x.id, x.readback])),
         detail: `saved profile of ${when} restored: ${result.changed.join(', ')}`,
+        text: say('profile_restored', { when, ids: result.changed.join(', ') }),
       };
     });
     return r.value ? { command: r.command, readback: r.value } : { command: r.command };
@@ -690,7 +703,11 @@ export class ControlService {
         const plan = await this.planWrite(p, checked, ex, false, trail);
         const result = resultOf(plan);
         if (plan.changed.length === 0) {
-          return { value: result, detail: 'every value already held; nothing sent' };
+          return {
+            value: result,
+            detail: 'every value already held; nothing sent',
+            text: say('params_held'),
+          };
         }
         const io = this.writeIo(p, ex, plan.reading);
         const units = writeUnits(io, plan.write);
@@ -707,6 +724,9 @@ export class ControlService {
         return {
           value: { dryRun: false, results, changed: sent },
           detail: `wrote ${sent.map((id) => `${id}=${checked[id]}`).join(', ')}${units.length > 1 ? ' (in this order)' : ''}; read back equal`,
+          text: say('params_written', {
+            values: sent.map((id) => `${id}=${checked[id]}`).join(', '),
+          }),
         };
       });
     });
@@ -766,7 +786,13 @@ export class ControlService {
       const check = (snap: Reading): void => {
         if (snap[key] !== undefined) trail.old = { [key]: snap[key] };
         const why = mosInterlock(snap, which, on);
-        if (why) throw refused(why, { interlock: `${which}_mos_off`, current_a: snap.current_a });
+        if (why) {
+          const known = typeof snap.current_a === 'number' && Number.isFinite(snap.current_a);
+          throw refused(why, {
+            interlock: known ? `${which}_mos_off` : 'current_unknown',
+            current_a: snap.current_a,
+          });
+        }
       };
       const latest = this.snapshotOf(p);
       if (latest) check(latest);
@@ -795,6 +821,7 @@ export class ControlService {
         return {
           value: { [key]: state },
           detail: `${which} MOSFET switched ${on ? 'on' : 'off'}; read back ${state ? 'on' : 'off'}`,
+          text: say(`mos_${which}_${on ? 'on' : 'off'}`),
         };
       });
     });
@@ -828,7 +855,11 @@ export class ControlService {
           );
         }
         p.poller.readBack(p.ref.id, { soc_pct: soc });
-        return { value: { soc_pct: soc }, detail: `SOC set to ${pct} %; read back ${soc} %` };
+        return {
+          value: { soc_pct: soc },
+          detail: `SOC set to ${pct} %; read back ${soc} %`,
+          text: say('soc_set', { pct, soc }),
+        };
       });
     });
     return { command: r.command, readback: r.value };
@@ -871,6 +902,11 @@ export class ControlService {
           return {
             value: undefined,
             detail: `clock set to ${wallText(wall)} (${this.tz}; acknowledged; ${p.def.id} cannot read its clock back)`,
+            text: say('clock_set_unread', {
+              time: wallText(wall),
+              tz: this.tz,
+              protocol: p.def.id,
+            }),
           };
         }
         const back = await this.clockNow(p, ex, read.bind(this.ops(p)));
@@ -889,6 +925,7 @@ export class ControlService {
         return {
           value: { bms_time: back.bmsTime, clock_ms: back.ms, drift_ms: back.driftMs },
           detail: `clock set to ${wallText(wall)} (${this.tz}); read back ${back.bmsTime}`,
+          text: say('clock_set', { time: wallText(wall), tz: this.tz, back: back.bmsTime }),
         };
       });
     });
@@ -910,7 +947,12 @@ export class ControlService {
       return p.poller.exclusive(async (_t, ex) => {
         if (read) trail.old = await this.readValues(p, ex, read);
         await runSteps(ex, steps, this.exOpts(p));
-        if (!read) return { value: undefined, detail: 'defaults restored (acknowledged)' };
+        if (!read)
+          return {
+            value: undefined,
+            detail: 'defaults restored (acknowledged)',
+            text: say('defaults_acknowledged'),
+          };
         const after = await this.readValues(p, ex, read);
         trail.new = after;
         const before = (trail.old ?? {}) as Record<string, number>;
@@ -920,6 +962,7 @@ export class ControlService {
         return {
           value: { parameters: after },
           detail: `defaults restored; ${changed.length} parameter(s) changed${changed.length ? `: ${changed.join(', ')}` : ''}`,
+          text: say('defaults_restored', { count: changed.length, ids: changed.join(', ') }),
         };
       });
     });
@@ -969,6 +1012,7 @@ export class ControlService {
             op === 'shutdown'
               ? `shut-down sent (${run.sent} step(s)); the pack stops answering until it is woken (a flowing current restarts it at once)`
               : `${op === 'restart' ? 'restart' : 'factory reset'} sent (${run.sent} step(s)); the next polls show the pack coming back`,
+          text: say(`${op}_sent`),
         };
       });
     });
@@ -1303,8 +1347,8 @@ export class ControlService {
     const user = actorOf(by);
     const trail: Trail = {};
     try {
-      const { value, detail } = await run(trail);
-      return { value, command: await this.record(p, user, action, 'done', detail, trail) };
+      const { value, detail, text } = await run(trail);
+      return { value, command: await this.record(p, user, action, 'done', detail, trail, text) };
     } catch (e) {
       const err =
         e instanceof PartialRun ? unwrap(e) : e instanceof WriteAborted ? abortedError(e) : e;
@@ -1322,6 +1366,7 @@ export class ControlService {
         state,
         err instanceof Error ? err.message : String(err),
         trail,
+        isBmsError(err) ? errorText(err) : undefined,
       );
       if (typeof err === 'object' && err !== null) statusOfError.set(err, command);
       throw err;
@@ -1336,6 +1381,7 @@ export class ControlService {
     status: CommandState,
     detail: string,
     trail: Trail,
+    text?: ServerText,
   ): Promise<CommandStatus> {
     const at = this.clock.now();
     try {
@@ -1361,8 +1407,23 @@ export class ControlService {
       at,
       status,
       detail,
+      ...(text ? { text } : {}),
     });
   }
+}
+
+/**
+ * A refusal or failure as a key for the console: `error.<CODE>` with the error's simple
+ * details as parameters, or the interlock's own key when one refused.
+ */
+export function errorText(e: BmsError): ServerText {
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(e.details ?? {})) {
+    if (typeof v === 'string' || typeof v === 'number') params[k] = v;
+  }
+  const interlock = e.details?.['interlock'];
+  const key = typeof interlock === 'string' ? `interlock.${interlock}` : `error.${e.code}`;
+  return Object.keys(params).length > 0 ? { key, params } : { key };
 }
 
 /** A PartialRun's error with the partial-application note. */

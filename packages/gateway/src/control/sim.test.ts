@@ -36,9 +36,9 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
     const id = r.refs[0]!.id;
     const before = r.sim.packs[0]!.parameters();
     const requestsBefore = r.requests.length;
-    const e = await rejection(r.service.writeParameters(id, { cell_ov_l1_mv: 5000 }, 'otto'));
+    const e = await rejection(r.service.writeParameters(id, { cell_ov_l1_mv: 1000 }, 'otto'));
     expect(e.code).toBe('PARAM_OUT_OF_RANGE');
-    expect(e.message).toBe('Cell over-voltage level 1: 5000 mV is outside 2000..4500 mV');
+    expect(e.message).toBe('Cell over-voltage level 1: 1000 mV is outside 2000..3750 mV');
     expect(r.writes()).toEqual([]);
     expect(r.sim.packs[0]!.parameters()).toEqual(before);
     // Range checks need no traffic at all: only the poller's reads went out meanwhile.
@@ -48,7 +48,7 @@ describe('parameter writes (daly-modbus, LiFePO4)', () => {
       user: 'otto',
       action: 'parameter.write',
       result: 'refused',
-      new: { cell_ov_l1_mv: 5000 },
+      new: { cell_ov_l1_mv: 1000 },
       detail: e.message,
     });
     expect(r.service.commands(id)[0]).toMatchObject({
@@ -249,6 +249,8 @@ describe('MOSFET switching', () => {
       new: { charge_mos: false },
     });
     expect(r.service.commands(id)[0]?.status).toBe('refused');
+    // The refusal as a key the console translates (the Chinese UI showed this in English).
+    expect(r.service.commands(id)[0]?.text).toMatchObject({ key: 'interlock.charge_mos_off' });
   });
 
   it('switches the charge MOSFET off and on, each confirmed by a fresh read cycle', async () => {
@@ -256,7 +258,11 @@ describe('MOSFET switching', () => {
     const id = r.refs[0]!.id;
     const off = await r.service.setMos(id, 'charge', false, 'otto');
     expect(off.readback).toEqual({ charge_mos: false });
-    expect(off.command).toMatchObject({ status: 'done', action: 'mos.charge' });
+    expect(off.command).toMatchObject({
+      status: 'done',
+      action: 'mos.charge',
+      text: { key: 'result.mos_charge_off' },
+    });
     expect(r.sim.packs[0]!.snapshot().charge_mos).toBe(false);
     expect(r.writes()).toEqual(['set_charge_mos']);
     const on = await r.service.setMos(id, 'charge', true, 'otto');

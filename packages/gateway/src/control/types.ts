@@ -3,7 +3,7 @@
  * its bus), what it answers (capabilities, per-parameter write results, parameter files and
  * their diff) and the command statuses it keeps.
  */
-import type { BmsRecord, ParameterGroup, ParameterKind, Reading } from '@openbms/core';
+import type { BmsRecord, ParameterGroup, ParameterKind, Reading, ServerText } from '@openbms/core';
 import type {
   InverterProtocolList,
   InverterProtocolSetting,
@@ -184,6 +184,8 @@ export interface CommandStatus {
   at: number;
   status: CommandState;
   detail: string;
+  /** The detail as a key and parameters, for the console to translate. */
+  text?: ServerText;
 }
 
 /** The result of a command other than a parameter write. */

@@ -50,6 +50,8 @@ export interface SettingsView {
   /** Every integration section, secrets redacted; null when absent. */
   sections: Record<string, unknown>;
   location: unknown;
+  /** The web server's section (listen address, port, TLS...); applied at the next start. */
+  http: unknown;
   status: Record<string, IntegrationStatus>;
   /** Saved sections that take effect at the next start only. */
   restart_required: boolean;
@@ -92,7 +94,11 @@ export class GatewaySettings {
   /** The config file, checked with the registry's schema. */
   readonly file: ConfigFile;
   private readonly registry: IntegrationRegistry;
-  /** The config as it was when the gateway started: sections that are not live run with it. */
+  /**
+   * The file's config as it was when the gateway started: a saved section that still equals
+   * it needs no restart. The file's, not the running config: start-up overrides (`--port`,
+   * `--host`) are in the running config only, and a restored unchanged backup is no change.
+   */
   private readonly started: Config;
   private readonly failures = new Map<string, string>();
   private readonly pending = new Set<string>();
@@ -103,7 +109,16 @@ export class GatewaySettings {
   ) {
     this.registry = host.registry;
     this.file = file.withSchema(host.registry.configSchema);
-    this.started = structuredClone(host.config());
+    this.started = structuredClone(this.fileAtStart() ?? host.config());
+  }
+
+  /** The file's config (the defaults when there is none), or undefined when it is invalid. */
+  private fileAtStart(): Config | undefined {
+    try {
+      return this.file.read();
+    } catch {
+      return undefined;
+    }
   }
 
   /** Every top-level key but `version`. */
@@ -167,6 +182,7 @@ export class GatewaySettings {
       ...(fileError ? { file_error: fileError } : {}),
       sections,
       location: this.redacted('location', cfg['location']),
+      http: this.redacted('http', cfg['http']),
       status,
       restart_required: this.pending.size > 0,
       pending_restart: [...this.pending],
@@ -244,6 +260,17 @@ export class GatewaySettings {
     }
     if (this.integrations().includes(section)) out.status = this.status(section);
     return out;
+  }
+
+  /**
+   * A section the gateway applied itself after saving it (the sites, by Gateway.saveBus):
+   * what runs is now the file's, so no restart is pending for it.
+   */
+  markApplied(section: string): void {
+    const k = section as keyof Config;
+    const now = this.file.read();
+    (this.started as Record<string, unknown>)[k] = structuredClone(now[k]);
+    this.pending.delete(section);
   }
 
   /**

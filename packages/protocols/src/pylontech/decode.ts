@@ -129,10 +129,13 @@ function pushAlarm(
   id: string,
   code: string | undefined,
   level: number | undefined,
+  at: { cell?: number; sensor?: number } = {},
 ): void {
   ids.push(id);
   if (code)
-    alarms.push(makeAlarm(code, level === undefined ? { source: id } : { level, source: id }));
+    alarms.push(
+      makeAlarm(code, level === undefined ? { source: id, ...at } : { level, source: id, ...at }),
+    );
 }
 
 /**
@@ -147,11 +150,12 @@ function pushState(
   lowCode: string | undefined,
   highCode: string | undefined,
   otherCode: string,
+  at: { cell?: number; sensor?: number } = {},
 ): void {
   if (state === STATE_NORMAL) return;
-  if (state === STATE_LOW) pushAlarm(ids, alarms, `${name}_low`, lowCode, 1);
-  else if (state === STATE_HIGH) pushAlarm(ids, alarms, `${name}_high`, highCode, 1);
-  else if (state === STATE_OTHER) pushAlarm(ids, alarms, `${name}_other`, otherCode, undefined);
+  if (state === STATE_LOW) pushAlarm(ids, alarms, `${name}_low`, lowCode, 1, at);
+  else if (state === STATE_HIGH) pushAlarm(ids, alarms, `${name}_high`, highCode, 1, at);
+  else if (state === STATE_OTHER) pushAlarm(ids, alarms, `${name}_other`, otherCode, undefined, at);
   else ids.push(`${name}_state_${state.toString(16).padStart(2, '0')}`);
 }
 
@@ -190,6 +194,7 @@ export function parseAlarmBlock(r: ByteReader, o: number): Block {
       'cell_uv',
       'cell_ov',
       'cell_sense_fault',
+      { cell: i + 1 },
     );
   }
   for (let i = 0; i < n; i++) {
@@ -202,6 +207,7 @@ export function parseAlarmBlock(r: ByteReader, o: number): Block {
       'cell_ut',
       'cell_ot',
       'temp_sensor_fault',
+      { sensor: i + 1 },
     );
   }
   pushState(
@@ -237,7 +243,9 @@ export function parseAlarmBlock(r: ByteReader, o: number): Block {
   for (let i = 0; i < 16; i++) {
     const byte = i < 8 ? s4 : s5;
     if (byte & (1 << (i & 7)))
-      pushAlarm(ids, alarms, `cell${i + 1}_voltage_error`, 'cell_sense_fault', undefined);
+      pushAlarm(ids, alarms, `cell${i + 1}_voltage_error`, 'cell_sense_fault', undefined, {
+        cell: i + 1,
+      });
   }
 
   const raw: Record<string, unknown> = {

@@ -292,15 +292,15 @@ describe('pylontech decode', () => {
       'cell2_voltage_error',
     ]);
     expect(r.alarms).toEqual([
-      { code: 'cell_uv', severity: 'warning', level: 1, source: 'cell3_voltage_low' },
-      { code: 'cell_ov', severity: 'warning', level: 1, source: 'cell5_voltage_high' },
-      { code: 'temp_sensor_fault', severity: 'fault', source: 'temp1_other' },
-      { code: 'cell_ot', severity: 'warning', level: 1, source: 'temp2_high' },
-      { code: 'cell_ut', severity: 'warning', level: 1, source: 'temp5_low' },
+      { code: 'cell_uv', severity: 'warning', level: 1, source: 'cell3_voltage_low', cell: 3 },
+      { code: 'cell_ov', severity: 'warning', level: 1, source: 'cell5_voltage_high', cell: 5 },
+      { code: 'temp_sensor_fault', severity: 'fault', source: 'temp1_other', sensor: 1 },
+      { code: 'cell_ot', severity: 'warning', level: 1, source: 'temp2_high', sensor: 2 },
+      { code: 'cell_ut', severity: 'warning', level: 1, source: 'temp5_low', sensor: 5 },
       { code: 'chg_oc', severity: 'warning', level: 1, source: 'charge_current_high' },
       { code: 'pack_ov', severity: 'protection', level: 2, source: 'module_over_voltage' },
       { code: 'chg_ot', severity: 'protection', level: 2, source: 'charge_over_temperature' },
-      { code: 'cell_sense_fault', severity: 'fault', source: 'cell2_voltage_error' },
+      { code: 'cell_sense_fault', severity: 'fault', source: 'cell2_voltage_error', cell: 2 },
     ]);
     expect(r).toMatchObject({ charge_mos: true, discharge_mos: false, state: 'discharging' });
     expect(r.raw).toMatchObject({

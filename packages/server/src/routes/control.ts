@@ -96,6 +96,7 @@ const commandView = (c: ControlCommandStatus): CommandView => ({
   at: c.at,
   status: c.status,
   detail: c.detail,
+  ...(c.text ? { text: c.text } : {}),
 });
 
 const outcomeView = (r: CommandResult): CommandOutcome => {

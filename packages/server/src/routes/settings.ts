@@ -52,7 +52,11 @@ function settingsOf(ctx: ServerContext): SettingsApi {
  * refused before it is checked (alias bomb, nesting too deep: `details.refused`) is a 400,
  * like the same faults in a JSON body; a config that reads but does not check is a 422.
  */
-function refusal(req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply | undefined {
+export function refusal(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  e: unknown,
+): FastifyReply | undefined {
   if (!isBmsError(e)) return undefined;
   if (e.code === 'CONFIG_INVALID') {
     const issues = Array.isArray(e.details?.['issues']) ? e.details['issues'] : [];

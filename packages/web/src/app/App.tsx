@@ -13,6 +13,7 @@ const ParallelPage = lazy(() => import('../features/parallel/ParallelPage'));
 const WallPage = lazy(() => import('../features/wall/WallPage'));
 const FilesPage = lazy(() => import('../features/files/FilesPage'));
 const SettingsPage = lazy(() => import('../features/settings/SettingsPage'));
+const BusesPage = lazy(() => import('../features/buses/BusesPage'));
 
 /** A route parameter as the id it encodes (pack ids hold slashes: "demo/rack/2"). */
 export function decodeParam(s: string | undefined): string {
@@ -61,6 +62,7 @@ export function App(): ReactNode {
                 <Route path="/settings/:section?">
                   {(p) => <SettingsPage section={p.section} />}
                 </Route>
+                <Route path="/buses" component={BusesPage} />
                 <Route path="/account" component={AccountPage} />
                 <Route component={NotFound} />
               </Switch>

@@ -63,6 +63,7 @@ export function Shell(props: { children: ReactNode }): ReactNode {
     { href: '/', label: t('nav.overview') },
     { href: '/alarms', label: t('nav.alarms') },
     { href: '/files', label: t('nav.files') },
+    ...(me?.role === 'admin' ? [{ href: '/buses', label: t('nav.buses') }] : []),
     { href: '/settings', label: t('nav.settings') },
     { href: '/wall', label: t('nav.wall') },
   ];

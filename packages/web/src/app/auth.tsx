@@ -30,6 +30,9 @@ const AuthContext = createContext<AuthState>({
 
 export const useAuth = (): AuthState => useContext(AuthContext);
 
+/** Set when the admin was just created: the overview then offers "Use the demo" / "Add my battery". */
+export const WELCOME_KEY = 'openbms.welcome';
+
 type Phase = 'checking' | 'setup' | 'login' | 'in';
 
 export function AuthGate(props: { children: ReactNode; header: ReactNode }): ReactNode {
@@ -87,6 +90,8 @@ export function AuthGate(props: { children: ReactNode; header: ReactNode }): Rea
         {props.header}
         <SetupForm
           onDone={(msg) => {
+            // The first visit after creating the admin offers the demo or the owner's battery.
+            localStorage.setItem(WELCOME_KEY, '1');
             setNotice(msg);
             setPhase('login');
           }}

@@ -44,6 +44,18 @@ describe('translations', () => {
     });
   }
 
+  it('shows no internal jargon: features are named by what they do ("(seed 001)", 种子文档)', () => {
+    const jargon = /\bseeds?\b|种子|\bADR\b|taxonomy|canonical|snake_case/i;
+    const found: string[] = [];
+    for (const [ns, s] of Object.entries(NAMESPACES)) {
+      for (const lang of ['en', 'zh'] as const) {
+        for (const [k, v] of flatten(s[lang]))
+          if (jargon.test(v)) found.push(`${ns}:${k} (${lang})`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
   it('names every alarm code of the core taxonomy in both languages', () => {
     const names = NAMESPACES.alarmNames!;
     for (const a of ALARM_CODES) {

@@ -5,7 +5,9 @@
  */
 import alarmNames from './alarms';
 import common from './common';
+import server from './server';
 import alarms from '../features/alarms/i18n';
+import buses from '../features/buses/i18n';
 import control from '../features/control/i18n';
 import files from '../features/files/i18n';
 import history from '../features/history/i18n';
@@ -21,6 +23,7 @@ export const NAMESPACES: Record<string, Strings> = {
   common,
   alarmNames,
   alarms,
+  buses,
   control,
   files,
   history,
@@ -28,6 +31,7 @@ export const NAMESPACES: Record<string, Strings> = {
   pack,
   parallel,
   params,
+  server,
   settings,
   wall,
 };

@@ -1,7 +1,9 @@
 /** Hooks shared by the overview, the parallel view and the large screen. */
 import { useEffect, useMemo, useState } from 'react';
 import type { BusView, PackView, SiteView } from '@openbms/contract/api';
+import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/hooks';
+import { siteName } from '../i18n/server-text';
 import { live } from '../api/live';
 import { useActiveAlarms } from './activeAlarms';
 import { packRows, parallelSystems, type PackRow, type SystemRow } from './model';
@@ -41,10 +43,17 @@ export function useTopology(): {
   loaded: boolean;
   error: ReturnType<typeof useApi>['error'];
 } {
+  const { i18n } = useTranslation();
   const sites = useApi<SiteView[]>('/sites');
   const buses = useApi<BusView[]>('/buses');
+  const named = useMemo(
+    () => (sites.data ?? []).map((s) => ({ ...s, name: siteName(i18n, s.name) })),
+    // i18n.language: the demo's name follows a change of language.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [sites.data, i18n, i18n.language],
+  );
   return {
-    sites: sites.data ?? [],
+    sites: named,
     buses: buses.data ?? [],
     loaded: sites.data !== undefined && buses.data !== undefined,
     error: sites.error ?? buses.error,

@@ -13,6 +13,7 @@ import {
   parseAddress,
   runState,
   sortRows,
+  systemState,
   tempRange,
   totals,
 } from './model';
@@ -83,6 +84,28 @@ describe('combined SOC', () => {
 });
 
 describe('pack values', () => {
+  it('does not say "Charging" at -0.5 A: a reported direction the current contradicts gives way', () => {
+    expect(runState({ state: 'charging', current_a: -0.5 })).toBe('discharging');
+    expect(runState({ state: 'discharging', current_a: 3 })).toBe('charging');
+    expect(runState({ state: 'charging', current_a: 0.01 })).toBe('charging');
+    expect(runState({ state: 'fault', current_a: -20 })).toBe('fault');
+  });
+
+  it('a system of idle packs is idle, whatever their small currents add up to', () => {
+    // The parallel page said "System state: Charging" while all 4 packs were Idle.
+    const rows = packRows(
+      [1, 2, 3, 4].map((a) => pack(`d/rack/${a}`, a, { state: 'idle', current_a: 0.04 })),
+      [],
+    );
+    const t = totals(rows);
+    expect(t.current).toBeCloseTo(0.16, 10);
+    expect(t.state).toBe('idle');
+    expect(systemState(['idle', 'charging', 'idle'], 3)).toBe('charging');
+    expect(systemState(['charging', 'discharging'], -4)).toBe('discharging');
+    expect(systemState(['idle', 'fault'], 0)).toBe('fault');
+    expect(systemState([undefined, undefined], 0.08)).toBe('idle');
+  });
+
   it('keeps the reported state and derives one from the current only when absent', () => {
     expect(runState({ state: 'idle', current_a: 10 })).toBe('idle');
     expect(runState({ current_a: 3.2 })).toBe('charging');

@@ -5,23 +5,42 @@
  * parallel view and the large screen use the same functions, so the three pages agree.
  */
 import type { AlarmView, BusView, PackView, SiteView, Snapshot } from '@openbms/contract/api';
+import { IDLE_CURRENT_A, runStateOf } from '@openbms/core';
 
 export type RunState = 'charging' | 'discharging' | 'idle' | 'fault';
 export type Severity = AlarmView['severity'];
 
-/** Below this current (A, either direction) a pack without its own state is idle. */
-export const IDLE_CURRENT_A = 0.05;
+export { IDLE_CURRENT_A };
 
-/** The pack's running state: its own when it reports one, else from the current's sign. */
+/** The pack's running state (core's runStateOf: its own, unless the current contradicts it). */
 export function runState(s: Snapshot | null | undefined): RunState | undefined {
-  if (!s) return undefined;
-  if (s.state !== undefined) return s.state;
-  return stateOfCurrent(s.current_a);
+  return s ? runStateOf(s) : undefined;
 }
 
 export function stateOfCurrent(a: number | undefined): RunState | undefined {
-  if (a === undefined || !Number.isFinite(a)) return undefined;
-  return a > IDLE_CURRENT_A ? 'charging' : a < -IDLE_CURRENT_A ? 'discharging' : 'idle';
+  return runStateOf({ current_a: a });
+}
+
+/**
+ * A system's state from its online packs' states: fault if one is in fault; idle when all
+ * are idle (four idle packs each drawing 0.04 A are not a charging system); one direction
+ * when the others idle; mixed directions by the sign of the summed current, the idle band
+ * widened per pack.
+ */
+export function systemState(
+  states: readonly (RunState | undefined)[],
+  current: number | undefined,
+): RunState | undefined {
+  const known = states.filter((x): x is RunState => x !== undefined);
+  if (known.includes('fault')) return 'fault';
+  if (known.length === 0 || known.length < states.length) {
+    return current === undefined ? undefined : stateOfCurrent(current / Math.max(1, states.length));
+  }
+  const charging = known.includes('charging');
+  const discharging = known.includes('discharging');
+  if (!charging && !discharging) return 'idle';
+  if (charging !== discharging) return charging ? 'charging' : 'discharging';
+  return current === undefined ? undefined : stateOfCurrent(current / known.length);
 }
 
 /** Power in W (>0 charging): as reported, else V × I. */
@@ -366,11 +385,10 @@ export function totals(rows: readonly PackRow[]): Totals {
   if (volts.length > 0) t.voltage = volts.reduce((a, b) => a + b, 0) / volts.length;
   const soc = combinedSoc(on.map((r) => r.pack.snapshot));
   if (soc !== undefined) t.soc = soc;
-  const state = on.some((r) => r.state === 'fault')
-    ? 'fault'
-    : current !== undefined
-      ? stateOfCurrent(current)
-      : undefined;
+  const state = systemState(
+    on.map((r) => r.state),
+    current,
+  );
   if (state !== undefined) t.state = state;
   if (mins.length > 0) t.tmin = Math.min(...mins);
   if (maxs.length > 0) t.tmax = Math.max(...maxs);

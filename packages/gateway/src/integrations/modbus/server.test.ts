@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../gateway.js';
 import type { PackStatus } from '../../types.js';
 import { EXCEPTION, ModbusTcpServer, modbusTcpConfigSchema } from './index.js';
-import { SF, SUNSPEC_BASE, SUNSPEC_SIZE } from './sunspec.js';
+import { SF, SF_STRING, SUNSPEC_BASE, SUNSPEC_SIZE } from './sunspec.js';
 import { freePort, simGateway, until } from '../../testing/modbus.js';
 
 const run = promisify(execFile);
@@ -178,12 +178,13 @@ const text = (regs: number[]): string =>
     .toString('latin1')
     .replace(/\0+$/, '');
 
-/** Model 802's points checked against the API's snapshot. */
+/** Models 802's and 804's points checked against the API's snapshot. */
 function compareSunSpec(regs: number[], p: PackStatus, unit: number): void {
   const models = walk(regs);
   expect(models.map((m) => [m.id, m.len])).toEqual([
     [1, 66],
     [802, 62],
+    [804, 62], // 46 fixed + one module of 16
     [0xffff, 0],
   ]);
   expect(models.at(-1)!.at + 2).toBe(SUNSPEC_SIZE);
@@ -215,9 +216,81 @@ function compareSunSpec(regs: number[], p: PackStatus, unit: number): void {
   expect(b[19]).toBe(4); // Typ: lithium-ion
   expect(b[20]).toBe(p.online ? 3 : 1); // State: connected
   expect(b[12]! * 0x10000 + b[13]!).toBe(s.cycles ?? 0xffffffff); // NCyc
+  expect([b[36], b[37], b[39], b[40]]).toEqual([1, 1, 1, 1]); // CellVMax/Min: string 1, module 1
+
+  // Model 804, lithium-ion string: the pack is string 1 of one module holding every cell.
+  const str = regs.slice(models[2]!.at + 2);
+  const at = {
+    Idx: 0,
+    NMod: 1,
+    St: 2,
+    SoC: 6,
+    NCyc: 8,
+    A: 11,
+    V: 12,
+    CellVMax: 13,
+    CellVMaxMod: 14,
+    CellVMin: 15,
+    CellVAvg: 17,
+    ModTmpMax: 18,
+    ModTmpMin: 20,
+    ModTmpAvg: 22,
+    ConSt: 24,
+    Evt1: 26,
+    SoC_SF: 36,
+    SoH_SF: 37,
+    DoD_SF: 38,
+    A_SF: 39,
+    V_SF: 40,
+    CellV_SF: 41,
+    ModTmp_SF: 42,
+  } as const;
+  const ssf = (k: keyof typeof at): number => s16(str[at[k]]!);
+  expect([ssf('SoC_SF'), ssf('SoH_SF'), ssf('DoD_SF'), ssf('A_SF'), ssf('V_SF')]).toEqual([
+    SF_STRING.SoC,
+    SF_STRING.SoH,
+    SF_STRING.DoD,
+    SF_STRING.A,
+    SF_STRING.V,
+  ]);
+  expect([ssf('CellV_SF'), ssf('ModTmp_SF')]).toEqual([SF_STRING.CellV, SF_STRING.ModTmp]);
+  const u32 = (i: number): number => str[i]! * 0x10000 + str[i + 1]!;
+  expect([str[at.Idx], str[at.NMod]]).toEqual([1, 1]);
+  const closed = s.charge_mos === true && s.discharge_mos === true;
+  expect(u32(at.St)).toBe((p.online ? 1 : 0) | (closed ? 2 : 0)); // enabled, contactors closed
+  expect(u32(at.ConSt)).toBe((s.charge_mos ? 1 : 0) | (s.discharge_mos ? 2 : 0));
+  expect(str[at.SoC]).toBe(reg(s.soc_pct!, ssf('SoC_SF')));
+  expect(u32(at.NCyc)).toBe(s.cycles ?? 0xffffffff);
+  expect(s16(str[at.A]!)).toBe(reg(-s.current_a!, ssf('A_SF')));
+  expect(str[at.V]).toBe(reg(s.voltage_v!, ssf('V_SF')));
+  expect(str[at.CellVMax]).toBe(reg(s.max_cell_mv! / 1000, ssf('CellV_SF')));
+  expect(str[at.CellVMaxMod]).toBe(1);
+  expect(str[at.CellVMin]).toBe(reg(s.min_cell_mv! / 1000, ssf('CellV_SF')));
+  expect(str[at.CellVAvg]).toBe(reg(s.avg_cell_mv! / 1000, ssf('CellV_SF')));
+  const temps = s.temps_c!;
+  expect(s16(str[at.ModTmpMax]!)).toBe(reg(Math.max(...temps), ssf('ModTmp_SF')));
+  expect(s16(str[at.ModTmpMin]!)).toBe(reg(Math.min(...temps), ssf('ModTmp_SF')));
+  const mean = temps.reduce((x, y) => x + y, 0) / temps.length;
+  expect(s16(str[at.ModTmpAvg]!)).toBe(reg(mean, ssf('ModTmp_SF')));
+  expect(u32(at.Evt1)).toBe(b[24]! * 0x10000 + b[25]!); // the same events as 802's Evt1
+  // The module: every cell, and which cell (from 1, as the API's cells are counted) holds
+  // the highest and the lowest voltage.
+  const m = str.slice(46);
+  const cells = s.cell_mv!;
+  expect(m[0]).toBe(cells.length); // ModNCell
+  expect(m[1]).toBe(reg(s.soc_pct!, ssf('SoC_SF'))); // ModSoC
+  expect(m[3]).toBe(reg(s.max_cell_mv! / 1000, ssf('CellV_SF'))); // ModCellVMax
+  expect(m[4]).toBe(s.max_cell_index); // ModCellVMaxCell
+  expect(cells[m[4]! - 1]).toBe(s.max_cell_mv); // ... holds the highest voltage
+  expect(m[5]).toBe(reg(s.min_cell_mv! / 1000, ssf('CellV_SF'))); // ModCellVMin
+  expect(m[6]).toBe(s.min_cell_index); // ModCellVMinCell
+  expect(cells[m[6]! - 1]).toBe(s.min_cell_mv); // ... holds the lowest
+  expect(m[7]).toBe(reg(s.avg_cell_mv! / 1000, ssf('CellV_SF'))); // ModCellVAvg
+  expect(s16(m[8]!)).toBe(reg(Math.max(...temps), ssf('ModTmp_SF'))); // ModCellTmpMax
+  expect(m[9]).toBe(0xffff); // ModCellTmpMaxCell: no sensor-to-cell mapping
 }
 
-describe('SunSpec map at 40000 (models 1, 802, end)', () => {
+describe('SunSpec map at 40000 (models 1, 802, 804, end)', () => {
   it('walks as a SunSpec client does, with the values of gateway.packs() (modbus-serial client)', async () => {
     for (const [unit, id] of [
       [1, 's/b/2'],

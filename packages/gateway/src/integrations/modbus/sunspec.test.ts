@@ -1,6 +1,6 @@
 /** The SunSpec map's encodings on a charging pack with alarms (pure). */
 import { describe, expect, it } from 'vitest';
-import { makeAlarm } from '@openbms/core';
+import { completeSnapshot, makeAlarm } from '@openbms/core';
 import type { PackStatus } from '../../types.js';
 import { SUNSPEC_SIZE, evt1, sunspecBlock } from './sunspec.js';
 
@@ -64,5 +64,56 @@ describe('SunSpec model 802', () => {
     expect(evt1([makeAlarm('cell_ov', { level: 1 })])).toBe(2 ** 10);
     expect(evt1([{ code: 'comm_lost', severity: 'fault' }])).toBe(1);
     expect(evt1([{ code: 'something_new', severity: 'warning' }])).toBe(2 ** 26);
+  });
+});
+
+describe('SunSpec model 804 (lithium-ion string of one module)', () => {
+  const string = (snap: Parameters<typeof sunspecBlock>[0]['snap'], online = true) => {
+    const regs = sunspecBlock({
+      status: { ...pack, online },
+      snap,
+      unit: 1,
+      uptimeS: 0,
+      alarms: [],
+    });
+    const at = 2 + 2 + 66 + 2 + 62;
+    expect(regs.slice(at, at + 2)).toEqual([804, 62]);
+    expect(regs.slice(-2)).toEqual([0xffff, 0]);
+    return regs.slice(at + 2, -2);
+  };
+
+  it('states, contactors, balancing and the extreme cells counted from 1', () => {
+    // As the gateway hands snapshots on: with the values that follow from the cells.
+    const r = string(
+      completeSnapshot({
+        cell_mv: [3301, 3350, 3290, 3350],
+        cell_balancing: [false, true, false, true],
+        temps_c: [20.5, 22, -3.2],
+        charge_mos: false,
+        discharge_mos: true,
+        state: 'fault',
+      }),
+    );
+    expect(r[2]! * 0x10000 + r[3]!).toBe(1); // St: enabled, contactors not all closed
+    expect(r[4]).toBe(8); // ConFail: string fault
+    expect(r[5]).toBe(2); // NCellBal
+    expect(r[24]! * 0x10000 + r[25]!).toBe(2); // ConSt: discharge MOSFET only
+    expect(r[13]).toBe(3350); // CellVMax at sf -3 (derived max)
+    expect(s16(r[20]!)).toBe(-32); // ModTmpMin -3.2 C at sf -1
+    expect(s16(r[22]!)).toBe(131); // ModTmpAvg 13.1 C
+    const m = r.slice(46);
+    expect(m).toHaveLength(16);
+    expect(m[0]).toBe(4); // ModNCell
+    expect(m[4]).toBe(2); // ModCellVMaxCell: the first of the two highest
+    expect(m[6]).toBe(3); // ModCellVMinCell
+  });
+
+  it('an unheard pack with nothing known reads as not implemented', () => {
+    const r = string({}, false);
+    expect([r[2], r[3]]).toEqual([0xffff, 0xffff]); // St
+    expect([r[4], r[5], r[6]]).toEqual([0xffff, 0xffff, 0xffff]); // ConFail, NCellBal, SoC
+    expect(r[11]).toBe(0x8000); // A
+    expect([r[24], r[25]]).toEqual([0xffff, 0xffff]); // ConSt
+    expect(r.slice(46, 47)).toEqual([0xffff]); // ModNCell
   });
 });

@@ -2,10 +2,17 @@
  * A SunSpec map of each pack, beside seed 001's block, so inverters, evcc and SunSpec tools
  * can read it: "SunS" at register 40000, model 1 (common: who made the pack), model 802
  * (battery base: nameplate, SOC, SOH, cycles, state, events, voltage, cell voltages,
- * current, power) and the end model. Layout and lengths are the SunSpec model definitions
- * (sunspec/models `model_1.json`, `model_802.json`): 66 and 62 registers after each model's
- * ID and L. Read-only (the RW points of 802 are not writable here: control goes through the
- * seed block's MOS registers or the API).
+ * current, power), model 804 (lithium-ion string) and the end model. Layout and lengths are
+ * the SunSpec model definitions (sunspec/models `model_1.json`, `model_802.json`,
+ * `model_804.json`): 66, 62 and 46 + 16 x modules registers after each model's ID and L.
+ * Read-only (the RW points are not writable here: control goes through the seed block's MOS
+ * registers or the API).
+ *
+ * Why 804 and not 803: one pack is one BMS over one series string of cells. Model 803
+ * (lithium-ion bank) describes parallel strings, each a repeating block, and would say
+ * nothing 802 does not; 804 describes one string as a series of modules, with the index of
+ * the cell at the extremes per module. A pack is served as a string of one module holding
+ * all its cells (the BMS does not report its cells' grouping into modules).
  *
  * SunSpec encodings: big-endian words, uint32 high word first; a point the pack does not
  * report holds the "not implemented" value (uint16/enum16 0xFFFF, int16 0x8000, uint32 and
@@ -21,8 +28,14 @@ export const SUNSPEC_BASE = 40000;
 
 const COMMON_LEN = 66;
 const BATTERY_LEN = 62;
-/** "SunS", model 1 (ID, L, 66), model 802 (ID, L, 62), end model (0xFFFF, 0). */
-export const SUNSPEC_SIZE = 2 + 2 + COMMON_LEN + 2 + BATTERY_LEN + 2;
+/** Model 804's fixed block and its repeating module block (lithium_ion_string_module). */
+const STRING_FIXED_LEN = 46;
+const STRING_MODULE_LEN = 16;
+/** Modules per string as served: the whole pack is one module. */
+const MODULES = 1;
+const STRING_LEN = STRING_FIXED_LEN + STRING_MODULE_LEN * MODULES;
+/** "SunS", model 1 (ID, L, 66), model 802 (ID, L, 62), model 804 (ID, L, 62), end (0xFFFF, 0). */
+export const SUNSPEC_SIZE = 2 + 2 + COMMON_LEN + 2 + BATTERY_LEN + 2 + STRING_LEN + 2;
 
 const NI16 = 0xffff;
 const NI_S16 = 0x8000;
@@ -40,6 +53,17 @@ export const SF = {
   A: -1,
   AMax: -1,
   W: 0,
+} as const;
+
+/** Scale factors of model 804 (10^sf); ModTmp is every temperature of the model. */
+export const SF_STRING = {
+  SoC: -1,
+  SoH: -1,
+  DoD: -1,
+  A: -1,
+  V: -2,
+  CellV: -3,
+  ModTmp: -1,
 } as const;
 
 export interface SunSpecContext {
@@ -73,6 +97,9 @@ const u32 = (v: number | undefined): number[] => {
   return [Math.floor(n / 0x10000), n % 0x10000];
 };
 const sf = (n: number): number => n & 0xffff;
+const bits32 = (n: number | undefined): number[] =>
+  n === undefined ? [0xffff, 0xffff] : [Math.floor(n / 0x10000), n % 0x10000];
+const mv = (x: number | undefined): number | undefined => (x === undefined ? undefined : x / 1000);
 
 /** Model 802 Evt1 bits, by alarm code: [bit for protection/fault, bit for warning]. */
 const EVT1: Record<string, [number, number]> = {
@@ -152,6 +179,8 @@ export function sunspecBlock(c: SunSpecContext): number[] {
     a !== undefined && v !== undefined ? Math.abs(a) * v : undefined;
   const alarms = [...(s.alarms ?? []), ...c.alarms];
   const out = (x: number | undefined): number | undefined => (x === undefined ? undefined : -x);
+  // The pack is string 1, module 1: where 802 asks which string/module holds an extreme.
+  const inString = (x: number | undefined): number => (x === undefined ? NI16 : 1);
   const battery = [
     u16(ah, SF.AHRtg), // AHRtg
     u16(wh, SF.WHRtg), // WHRtg
@@ -190,11 +219,11 @@ export function sunspecBlock(c: SunSpecContext): number[] {
     NI16, // VMax
     NI16, // VMin
     u16(s.max_cell_mv === undefined ? undefined : s.max_cell_mv / 1000, SF.CellV), // CellVMax
-    NI16, // CellVMaxStr
-    NI16, // CellVMaxMod
+    inString(s.max_cell_mv), // CellVMaxStr
+    inString(s.max_cell_mv), // CellVMaxMod
     u16(s.min_cell_mv === undefined ? undefined : s.min_cell_mv / 1000, SF.CellV), // CellVMin
-    NI16, // CellVMinStr
-    NI16, // CellVMinMod
+    inString(s.min_cell_mv), // CellVMinStr
+    inString(s.min_cell_mv), // CellVMinMod
     u16(s.avg_cell_mv === undefined ? undefined : s.avg_cell_mv / 1000, SF.CellV), // CellVAvg
     s16(out(s.current_a), SF.A), // A: + discharging
     u16(
@@ -228,8 +257,13 @@ export function sunspecBlock(c: SunSpecContext): number[] {
     sf(SF.AMax),
     sf(SF.W),
   ];
-  if (common.length !== COMMON_LEN || battery.length !== BATTERY_LEN) {
-    throw new Error(`SunSpec map miscounted: ${common.length}/${battery.length}`);
+  const string = stringModel(p, s, alarms, inString);
+  if (
+    common.length !== COMMON_LEN ||
+    battery.length !== BATTERY_LEN ||
+    string.length !== STRING_LEN
+  ) {
+    throw new Error(`SunSpec map miscounted: ${common.length}/${battery.length}/${string.length}`);
   }
   return [
     0x5375,
@@ -240,7 +274,106 @@ export function sunspecBlock(c: SunSpecContext): number[] {
     802,
     BATTERY_LEN,
     ...battery,
+    804,
+    STRING_LEN,
+    ...string,
     0xffff,
     0, // end model
   ];
+}
+
+/**
+ * Model 804 of one pack: the string (fixed block) and its one module (repeating block).
+ * Temperatures are the cell sensors (`temps_c`, with the pack's min/max); the BMS does not
+ * say which cell a sensor sits on, so the ...Cell points of temperatures are not implemented.
+ */
+function stringModel(
+  p: PackStatus,
+  s: Reading,
+  alarms: readonly Pick<Alarm, 'code' | 'severity'>[],
+  inString: (x: number | undefined) => number,
+): number[] {
+  const cellCount = s.cell_count ?? s.cell_mv?.length;
+  const temps = s.temps_c?.filter((t) => Number.isFinite(t)) ?? [];
+  const tMax = s.max_temp_c ?? (temps.length ? Math.max(...temps) : undefined);
+  const tMin = s.min_temp_c ?? (temps.length ? Math.min(...temps) : undefined);
+  const tAvg = temps.length ? temps.reduce((a, b) => a + b, 0) / temps.length : undefined;
+  const mosKnown = s.charge_mos !== undefined && s.discharge_mos !== undefined;
+  const closed = s.charge_mos === true && s.discharge_mos === true;
+  // St: bit 0 string enabled (the gateway hears the pack), bit 1 contactor status (every
+  // contactor closed: both MOSFETs on).
+  const st = mosKnown || p.online ? (p.online ? 1 : 0) | (closed ? 2 : 0) : undefined;
+  // ConFail: 8 string fault while a fault is active, 0 while connected, else unknown.
+  const fault = s.state === 'fault' || alarms.some((a) => a.severity === 'fault');
+  const conFail = fault ? 8 : closed ? 0 : NI16;
+  // ConSt: the pack's two "contactors", bit 0 the charge MOSFET, bit 1 the discharge one.
+  const conSt = mosKnown ? (s.charge_mos ? 1 : 0) | (s.discharge_mos ? 2 : 0) : undefined;
+  const balancing = s.cell_balancing?.filter(Boolean).length;
+  const out = (x: number | undefined): number | undefined => (x === undefined ? undefined : -x);
+  const tmp = (t: number | undefined): number => s16(t, SF_STRING.ModTmp);
+  const e = evt1(alarms);
+  const fixed = [
+    1, // Idx: string 1 (indices are 1-based)
+    MODULES, // NMod
+    ...bits32(st), // St
+    conFail, // ConFail
+    balancing ?? NI16, // NCellBal
+    u16(s.soc_pct, SF_STRING.SoC), // SoC
+    u16(s.soc_pct === undefined ? undefined : 100 - s.soc_pct, SF_STRING.DoD), // DoD
+    ...u32(s.cycles), // NCyc
+    u16(s.soh_pct, SF_STRING.SoH), // SoH
+    s16(out(s.current_a), SF_STRING.A), // A: + discharging, as in 802
+    u16(s.voltage_v, SF_STRING.V), // V
+    u16(mv(s.max_cell_mv), SF_STRING.CellV), // CellVMax
+    inString(s.max_cell_mv), // CellVMaxMod
+    u16(mv(s.min_cell_mv), SF_STRING.CellV), // CellVMin
+    inString(s.min_cell_mv), // CellVMinMod
+    u16(mv(s.avg_cell_mv), SF_STRING.CellV), // CellVAvg
+    tmp(tMax), // ModTmpMax
+    inString(tMax), // ModTmpMaxMod
+    tmp(tMin), // ModTmpMin
+    inString(tMin), // ModTmpMinMod
+    tmp(tAvg), // ModTmpAvg
+    NI_S16, // Pad1
+    ...bits32(conSt), // ConSt
+    Math.floor(e / 0x10000), // Evt1 (hi)
+    e % 0x10000, // Evt1 (lo)
+    0, // Evt2 (hi)
+    0, // Evt2 (lo)
+    0, // EvtVnd1 (hi)
+    0, // EvtVnd1 (lo)
+    0, // EvtVnd2 (hi)
+    0, // EvtVnd2 (lo)
+    NI16, // SetEna (RW: not writable here)
+    NI16, // SetCon (RW: not writable here)
+    sf(SF_STRING.SoC),
+    sf(SF_STRING.SoH),
+    sf(SF_STRING.DoD),
+    sf(SF_STRING.A),
+    sf(SF_STRING.V),
+    sf(SF_STRING.CellV),
+    sf(SF_STRING.ModTmp),
+    NI_S16, // Pad2
+    NI_S16, // Pad3
+    NI_S16, // Pad4
+  ];
+  const module = [
+    cellCount ?? NI16, // ModNCell
+    u16(s.soc_pct, SF_STRING.SoC), // ModSoC
+    u16(s.soh_pct, SF_STRING.SoH), // ModSoH
+    u16(mv(s.max_cell_mv), SF_STRING.CellV), // ModCellVMax
+    s.max_cell_index ?? NI16, // ModCellVMaxCell (1-based, as the snapshot counts cells)
+    u16(mv(s.min_cell_mv), SF_STRING.CellV), // ModCellVMin
+    s.min_cell_index ?? NI16, // ModCellVMinCell (1-based)
+    u16(mv(s.avg_cell_mv), SF_STRING.CellV), // ModCellVAvg
+    tmp(tMax), // ModCellTmpMax
+    NI16, // ModCellTmpMaxCell
+    tmp(tMin), // ModCellTmpMin
+    NI16, // ModCellTmpMinCell
+    tmp(tAvg), // ModCellTmpAvg
+    NI_S16, // Pad5
+    NI_S16, // Pad6
+    NI_S16, // Pad7
+  ];
+  return [...fixed, ...module];
 }

@@ -40,6 +40,8 @@ export interface ChannelOptions {
   /** A location is configured, so daily reports exist. */
   reports: boolean;
   logFn: LogFn;
+  /** The counts of this channel before a restart (a settings change), carried on. */
+  counters?: Partial<Pick<ChannelCounters, 'sent' | 'failed' | 'dropped' | 'rate_limited'>>;
 }
 
 interface Delivery {
@@ -76,6 +78,10 @@ export class Channel {
     this.o = o;
     this.config = o.config;
     this.id = o.config.id;
+    for (const k of ['sent', 'failed', 'dropped', 'rate_limited'] as const) {
+      const v = o.counters?.[k];
+      if (typeof v === 'number') this.counters[k] = v;
+    }
     this.events = o.config.events ?? NOTIFY_EVENTS.filter((e) => e !== 'daily_report' || o.reports);
     this.secrets = secretsOf(o.config);
   }

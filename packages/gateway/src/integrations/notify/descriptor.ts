@@ -10,6 +10,7 @@ import type {
   IntegrationRuntime,
   RuntimeStatus,
 } from '../integration.js';
+import type { ChannelCounters } from './types.js';
 import type { DeliveryLog } from './log.js';
 import { notificationsConfigSchema, type NotificationsConfig } from './schema.js';
 import { NotificationService } from './service.js';
@@ -17,6 +18,8 @@ import { NotificationService } from './service.js';
 export class NotificationsRuntime implements IntegrationRuntime {
   private svc: NotificationService | undefined;
   private past: DeliveryLog | undefined;
+  /** Each channel's counters at the last stop: saving the location restarts the service. */
+  private pastCounters: Map<string, ChannelCounters> | undefined;
 
   constructor(private readonly ctx: IntegrationContext<NotificationsConfig>) {}
 
@@ -35,6 +38,7 @@ export class NotificationsRuntime implements IntegrationRuntime {
       clock: ctx.clock,
       log: ctx.log,
       ...(this.past ? { deliveries: this.past } : {}),
+      ...(this.pastCounters ? { counters: this.pastCounters } : {}),
     });
     this.svc.start();
   }
@@ -45,6 +49,7 @@ export class NotificationsRuntime implements IntegrationRuntime {
     await svc?.stop();
     // The deliveries so far stay visible after a settings change.
     this.past = svc?.deliveries ?? this.past;
+    if (svc) this.pastCounters = new Map(svc.status().channels.map((c) => [c.id, c.counters]));
   }
 
   status(): RuntimeStatus {

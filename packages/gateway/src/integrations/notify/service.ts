@@ -27,6 +27,7 @@ import { previousSunEvent, type SunKind } from './sun.js';
 import { formatLocal } from './time.js';
 import {
   realTimers,
+  type ChannelCounters,
   type Clock,
   type LogFn,
   type Message,
@@ -45,6 +46,8 @@ const DAY_MS = 86_400_000;
 export interface NotificationServiceOptions {
   /** The parsed `notifications:` list. */
   config: readonly ChannelConfig[];
+  /** Each channel's counts before a restart, by channel id (they survive a settings save). */
+  counters?: ReadonlyMap<string, ChannelCounters>;
   /** The parsed `location:`; without it there are no sunrise/sunset reports. */
   location?: LocationConfig;
   events: { on(listener: GatewayListener): () => void };
@@ -114,6 +117,7 @@ export class NotificationService {
           ...(this.tz ? { timezone: this.tz } : {}),
           reports: !!o.location,
           logFn: this.log,
+          ...(o.counters?.get(c.id) ? { counters: o.counters.get(c.id)! } : {}),
         }),
     );
     const wantsReports = this.channels.some((c) => c.enabled && c.events.includes('daily_report'));

@@ -8,6 +8,7 @@
 import type { Capabilities, CommandOutcome, PackView } from '@openbms/contract/api';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { errorText } from '../../i18n/server-text';
 import { api, type ApiError } from '../../api/client';
 import { useFmt } from '../../i18n/format';
 import { Card, Confirm } from '../../ui';
@@ -43,7 +44,7 @@ export function CalibrationCard(props: {
   why: string | undefined;
   onCommand: () => void;
 }): ReactNode {
-  const { t } = useTranslation('control');
+  const { t, i18n } = useTranslation('control');
   const fmt = useFmt();
   const [inputs, setInputs] = useState<Record<string, string>>({});
   const [ask, setAsk] = useState<{ c: Calibration; value: number | undefined } | undefined>(
@@ -80,8 +81,8 @@ export function CalibrationCard(props: {
           ok: false,
           text:
             err.code === 'COMMAND_REFUSED'
-              ? t('refused', { message: err.message })
-              : t('failed', { message: err.message }),
+              ? t('refused', { message: errorText(i18n, err) })
+              : t('failed', { message: errorText(i18n, err) }),
           code: err.code,
         },
       }));

@@ -1,6 +1,7 @@
 /** The last control commands of a pack with their status (GET /commands?pack=). */
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { serverText } from '../../i18n/server-text';
 import type { ApiError } from '../../api/client';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, ErrorBox } from '../../ui';
@@ -14,7 +15,7 @@ export function CommandList(props: {
   loading: boolean;
   onRefresh: () => void;
 }): ReactNode {
-  const { t } = useTranslation('control');
+  const { t, i18n } = useTranslation('control');
   const fmt = useFmt();
   const list = props.commands ?? [];
   return (
@@ -60,7 +61,7 @@ export function CommandList(props: {
                   <td>
                     <Badge tone={TONE[c.status]}>{t(`commands.st.${c.status}`)}</Badge>
                   </td>
-                  <td className="cmd-detail">{c.detail}</td>
+                  <td className="cmd-detail">{serverText(i18n, c.text, c.detail)}</td>
                 </tr>
               ))}
             </tbody>

@@ -9,6 +9,7 @@
 import { socBody, type Capabilities, type CommandOutcome } from '@openbms/contract/api';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { errorText, serverText } from '../../i18n/server-text';
 import { api, packPath, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import { useAuth } from '../../app/auth';
@@ -45,7 +46,7 @@ interface Outcome {
 
 export default function ControlTab(props: TabProps): ReactNode {
   const { pack } = props;
-  const { t } = useTranslation('control');
+  const { t, i18n } = useTranslation('control');
   const fmt = useFmt();
   const { can } = useAuth();
   const base = packPath(pack.id);
@@ -94,8 +95,8 @@ export default function ControlTab(props: TabProps): ReactNode {
       const err = e as ApiError;
       const text =
         err.code === 'COMMAND_REFUSED'
-          ? t('refused', { message: err.message })
-          : t('failed', { message: err.message });
+          ? t('refused', { message: errorText(i18n, err) })
+          : t('failed', { message: errorText(i18n, err) });
       setOutcomes((x) => ({ ...x, [key]: { ok: false, text, code: err.code } }));
     } finally {
       setPending(undefined);
@@ -298,7 +299,9 @@ export default function ControlTab(props: TabProps): ReactNode {
                     typeToConfirm: pack.name,
                     run: () =>
                       send(op, path, { confirm: pack.name }, (o) =>
-                        t('system.done', { detail: o.command.detail }),
+                        t('system.done', {
+                          detail: serverText(i18n, o.command.text, o.command.detail),
+                        }),
                       ),
                   })
                 }

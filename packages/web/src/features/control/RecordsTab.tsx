@@ -15,6 +15,7 @@ import type {
 } from '@openbms/contract/api';
 import { useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { serverText } from '../../i18n/server-text';
 import { Link } from 'wouter';
 import { api, packPath, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
@@ -60,7 +61,7 @@ function Unsupported(props: { packId: string; protocol: string }): ReactNode {
 
 function Records(props: TabProps & { caps: Capabilities }): ReactNode {
   const { pack, caps } = props;
-  const { t } = useTranslation('control');
+  const { t, i18n } = useTranslation('control');
   const fmt = useFmt();
   const { can } = useAuth();
   const base = packPath(pack.id);
@@ -140,7 +141,9 @@ function Records(props: TabProps & { caps: Capabilities }): ReactNode {
       });
       setRecords([]);
       setDone(undefined);
-      setNotice(t('records.erased', { detail: o.command.detail }));
+      setNotice(
+        t('records.erased', { detail: serverText(i18n, o.command.text, o.command.detail) }),
+      );
     } catch (e) {
       setError(e as ApiError);
     }

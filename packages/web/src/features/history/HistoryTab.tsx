@@ -219,6 +219,7 @@ export default function HistoryTab(props: TabProps): ReactNode {
           values: discharge,
           fill: 0.3,
           fillTo: 0,
+          magnitude: true,
         },
       ],
       band: bandOf({ ...a, min: a.min.slice(0, 1), max: a.max.slice(0, 1) }, t('band'), '--muted'),

@@ -12,6 +12,7 @@ import 'uplot/dist/uPlot.min.css';
 import { useFmt } from '../../i18n/format';
 import { decimalsFor, timeTicks } from './axis';
 import type { Values } from './data';
+import { legendValue } from './data';
 import type { ChartGroup } from './group';
 import { cssVar, useThemeVersion, withAlpha } from './theme';
 
@@ -26,7 +27,18 @@ export interface Line {
   fill?: number;
   fillTo?: number;
   width?: number;
+  /**
+   * The legend shows the magnitude: the label already says the direction ("Discharging
+   * 231 W", not "Discharging -231 W"); the plot keeps the sign.
+   */
+  magnitude?: boolean;
 }
+
+/**
+ * Room right of the plot: the last time label is centred on the plot's edge, and 12 px cut
+ * the 24 h chart's "09:00" to "09:0(".
+ */
+export const RIGHT_PAD_PX = 28;
 
 export interface ChartSpec {
   x: number[];
@@ -113,7 +125,7 @@ export function TimeChart(props: Props): ReactNode {
       ms: 1,
       pxAlign: 0,
       legend: { show: false },
-      padding: [8, 12, 0, 0],
+      padding: [8, RIGHT_PAD_PX, 0, 0],
       series: [{}, ...bandSeries, ...lineSeries],
       ...(spec.band
         ? { bands: [{ series: [1, 2], fill: withAlpha(cssVar(spec.band.color), 0.18) }] }
@@ -285,7 +297,9 @@ export function TimeChart(props: Props): ReactNode {
                   >
                     <span className="h-swatch" style={{ background: `var(${l.color})` }} />
                     <span className="h-label">{l.label}</span>
-                    <span className="h-value num">{fmt.unit(v, spec.unit, spec.decimals)}</span>
+                    <span className="h-value num">
+                      {fmt.unit(legendValue(l, v), spec.unit, spec.decimals)}
+                    </span>
                   </button>
                 </li>
               );

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { decimalsFor, timeTicks } from './axis';
-import { align, envelope, hasSpread, indexed, powerOf, splitPower, spread } from './data';
+import {
+  align,
+  envelope,
+  hasSpread,
+  indexed,
+  legendValue,
+  powerOf,
+  splitPower,
+  spread,
+} from './data';
 import { fromLocalInput, presetRange, toLocalInput } from './range';
 
 const s = (t: number[], avg: number[], min = avg, max = avg) => ({ t, avg, min, max });
@@ -86,5 +95,13 @@ describe('axis labels and ranges', () => {
     const r = presetRange('1y', 1_000_000_000_500);
     expect(r.to - r.from).toBe(365 * 86400_000);
     expect(r.to).toBe(1_000_000_001_000);
+  });
+});
+
+describe('legend values', () => {
+  it('states the direction once: "Discharging 231 W", not "Discharging -231 W"', () => {
+    expect(legendValue({ magnitude: true }, -231)).toBe(231);
+    expect(legendValue({}, -231)).toBe(-231);
+    expect(legendValue({ magnitude: true }, null)).toBeNull();
   });
 });

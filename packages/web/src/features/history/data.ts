@@ -185,3 +185,14 @@ export function indexed(view: Pick<HistoryView, 'series'>, prefix: string): stri
 export function hasPoints(view: Pick<HistoryView, 'series'>, key: string): boolean {
   return (view.series[key]?.t.length ?? 0) > 0;
 }
+
+/**
+ * The value a legend entry shows for a line at the cursor: the magnitude for a line whose
+ * label states the direction ("Discharging 231 W", never "Discharging -231 W").
+ */
+export function legendValue(
+  line: { magnitude?: boolean },
+  v: number | null | undefined,
+): number | null | undefined {
+  return v === null || v === undefined ? v : line.magnitude ? Math.abs(v) : v;
+}

@@ -5,9 +5,10 @@
  */
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'wouter';
+import { useLocation, useSearchParams } from 'wouter';
+import { WELCOME_KEY, useAuth } from '../../app/auth';
 import { useLiveState } from '../../api/live';
-import { ErrorBox, Spinner } from '../../ui';
+import { Card, ErrorBox, Spinner } from '../../ui';
 import { useNow } from '../../site/bits';
 import { useSiteModel } from '../../site/hooks';
 import {
@@ -102,6 +103,7 @@ export function OverviewPage(): ReactNode {
         <div className="muted">{t('subtitle')}</div>
       </div>
       <ErrorBox error={alarms.error ?? topology.error} />
+      <Welcome />
       <SiteSummary totals={site} alarmsLoaded={alarms.loaded} />
 
       <div className="toolbar ov-toolbar" role="search">
@@ -209,5 +211,39 @@ export function OverviewPage(): ReactNode {
         )}
       </section>
     </div>
+  );
+}
+
+/** The first visit after the admin was created: keep the demo, or add the owner's battery. */
+function Welcome(): ReactNode {
+  const { t } = useTranslation('buses');
+  const [, navigate] = useLocation();
+  const { me } = useAuth();
+  const [open, setOpen] = useState(() => localStorage.getItem(WELCOME_KEY) === '1');
+  if (!open || me?.role !== 'admin') return null;
+  const close = () => {
+    localStorage.removeItem(WELCOME_KEY);
+    setOpen(false);
+  };
+  return (
+    <Card title={t('welcome.title')} testId="welcome">
+      <p>{t('welcome.body')}</p>
+      <div className="form-actions">
+        <button type="button" data-testid="welcome-demo" onClick={close}>
+          {t('welcome.demo')}
+        </button>
+        <button
+          type="button"
+          className="primary"
+          data-testid="welcome-mine"
+          onClick={() => {
+            close();
+            navigate('/buses');
+          }}
+        >
+          {t('welcome.mine')}
+        </button>
+      </div>
+    </Card>
   );
 }

@@ -12,7 +12,7 @@ import type { HistoryView, PackView, Snapshot } from '@openbms/contract/api';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, SocGauge, Stat, severityTone, type Tone } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';
-import { rawBool, runState, snapshotTime, temperatureSensors } from './readings';
+import { alarmLines, rawBool, runState, snapshotTime, temperatureSensors } from './readings';
 import { foldSnapshot, localMidnight, todayFromHistory, type Today } from './today';
 import { useNow } from './useNow';
 import './pack.css';
@@ -104,19 +104,36 @@ function AlarmFlags({ alarms }: { alarms: Alarm[] | undefined }): ReactNode {
   if (alarms === undefined) return null;
   const faults = alarms.filter((a) => a.severity === 'fault');
   const others = alarms.filter((a) => a.severity !== 'fault');
-  const list = (xs: Alarm[], empty: string, testId: string) =>
-    xs.length === 0 ? (
+  const list = (xs: Alarm[], empty: string, testId: string) => {
+    const lines = alarmLines(xs);
+    return lines.length === 0 ? (
       <p data-testid={testId} data-count={0}>
         <Badge tone="ok">{empty}</Badge>
       </p>
     ) : (
-      <ul className="flag-list" data-testid={testId} data-count={xs.length}>
-        {xs.map((a) => (
-          <li key={`${a.code}/${a.source ?? ''}/${a.level ?? ''}`} data-code={a.code}>
+      <ul className="flag-list" data-testid={testId} data-count={lines.length}>
+        {lines.map((a) => (
+          <li key={`${a.code}/${a.severity}/${a.level ?? ''}`} data-code={a.code}>
             <Badge tone={severityTone(a.severity)}>{t(`common:severity.${a.severity}`)}</Badge>{' '}
             <span className={`flag-name tone-${severityTone(a.severity)}`}>
               {t(`alarmNames:${a.code}`, { defaultValue: a.code })}
             </span>
+            {a.cells.length > 0 && (
+              <span data-testid="flag-cells">
+                {' · '}
+                {t(a.cells.length > 1 ? 'status.cells' : 'status.oneCell', {
+                  list: a.cells.join(', '),
+                })}
+              </span>
+            )}
+            {a.sensors.length > 0 && (
+              <span>
+                {' · '}
+                {t(a.sensors.length > 1 ? 'status.sensors' : 'status.oneSensor', {
+                  list: a.sensors.join(', '),
+                })}
+              </span>
+            )}
             {a.level !== undefined && (
               <span className="muted"> · {t('status.level', { level: a.level })}</span>
             )}
@@ -124,6 +141,7 @@ function AlarmFlags({ alarms }: { alarms: Alarm[] | undefined }): ReactNode {
         ))}
       </ul>
     );
+  };
   return (
     <Card title={t('status.protection')} testId="status-flags">
       {list(others, t('status.normal'), 'status-protection')}

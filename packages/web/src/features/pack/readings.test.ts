@@ -2,7 +2,9 @@
 // named temperatures, derived running state, cell extremes and the bar scale.
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '@openbms/contract/api';
+import { makeAlarm } from '@openbms/core';
 import {
+  alarmLines,
   cellScale,
   cellStats,
   isOpenSensor,
@@ -97,5 +99,28 @@ describe('snapshotTime', () => {
     expect(snapshotTime({ ts: '2026-01-02T03:04:05.000Z' })).toBe(Date.UTC(2026, 0, 2, 3, 4, 5));
     expect(snapshotTime({ ts: 'soon' })).toBeUndefined();
     expect(snapshotTime({})).toBeUndefined();
+  });
+});
+
+describe('protection box lines', () => {
+  it('lists "cell under-voltage · level 1" once with its cells, not eight times', () => {
+    const uv = (cell: number) =>
+      makeAlarm('cell_uv', { level: 1, source: `cell${cell}_voltage_low`, cell });
+    const lines = alarmLines([
+      ...[8, 2, 3, 1, 4, 5, 6, 7].map(uv),
+      makeAlarm('cell_ut', { level: 1, sensor: 2 }),
+      makeAlarm('pack_ov', { level: 2 }),
+    ]);
+    expect(lines).toEqual([
+      {
+        code: 'cell_uv',
+        severity: 'warning',
+        level: 1,
+        cells: [1, 2, 3, 4, 5, 6, 7, 8],
+        sensors: [],
+      },
+      { code: 'cell_ut', severity: 'warning', level: 1, cells: [], sensors: [2] },
+      { code: 'pack_ov', severity: 'protection', level: 2, cells: [], sensors: [] },
+    ]);
   });
 });

@@ -4,8 +4,9 @@
  * cell extremes. Everything here works from the canonical snapshot; nothing branches on a
  * protocol id.
  */
-import type { RunState } from '@openbms/core';
+import type { Alarm, RunState } from '@openbms/core';
 import type { Snapshot } from '@openbms/contract/api';
+import { runState as siteRunState } from '../../site/model';
 
 /**
  * A sensor the BMS reports at the bottom of its encoding is not connected: DALY and the
@@ -66,9 +67,7 @@ export function temperatureSensors(s: Snapshot): TempSensor[] {
 
 /** The running state the BMS reports, else the one the current's sign gives (as the CLI does). */
 export function runState(s: Snapshot): RunState | undefined {
-  if (s.state !== undefined) return s.state;
-  if (s.current_a === undefined) return undefined;
-  return s.current_a > 0.05 ? 'charging' : s.current_a < -0.05 ? 'discharging' : 'idle';
+  return siteRunState(s);
 }
 
 /** A boolean some families report only under `raw` (first key present wins). */
@@ -137,4 +136,37 @@ export function snapshotTime(s: Snapshot): number | undefined {
   if (s.ts === undefined) return undefined;
   const t = Date.parse(s.ts);
   return Number.isFinite(t) ? t : undefined;
+}
+
+/** One line of the protection box: an alarm once, with every cell and sensor it names. */
+export interface AlarmLine {
+  code: string;
+  severity: Alarm['severity'];
+  level?: number;
+  cells: number[];
+  sensors: number[];
+}
+
+/**
+ * The snapshot's alarms as lines: entries of one code, severity and level are one line
+ * (a Pylontech pack lists "cell under-voltage" once per cell), in the order first seen.
+ */
+export function alarmLines(alarms: readonly Alarm[]): AlarmLine[] {
+  const lines = new Map<string, AlarmLine>();
+  for (const a of alarms) {
+    const key = `${a.code}/${a.severity}/${a.level ?? ''}`;
+    let line = lines.get(key);
+    if (!line) {
+      line = { code: a.code, severity: a.severity, cells: [], sensors: [] };
+      if (a.level !== undefined) line.level = a.level;
+      lines.set(key, line);
+    }
+    if (a.cell !== undefined && !line.cells.includes(a.cell)) line.cells.push(a.cell);
+    if (a.sensor !== undefined && !line.sensors.includes(a.sensor)) line.sensors.push(a.sensor);
+  }
+  for (const l of lines.values()) {
+    l.cells.sort((x, y) => x - y);
+    l.sensors.sort((x, y) => x - y);
+  }
+  return [...lines.values()];
 }

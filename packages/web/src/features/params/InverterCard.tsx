@@ -7,6 +7,7 @@
 import type { Capabilities, CommandOutcome, InverterView } from '@openbms/contract/api';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { serverText } from '../../i18n/server-text';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
@@ -20,7 +21,7 @@ export function InverterCard(props: {
   /** Why selecting is disabled (role, switch), or undefined. */
   why: string | undefined;
 }): ReactNode {
-  const { t } = useTranslation('params');
+  const { t, i18n } = useTranslation('params');
   const now = useApi<InverterView>(`${props.base}/inverter-protocol`);
   const list = props.caps.inverter_protocols ?? {};
   const links = (['can', 'rs485'] as const).filter((l) => (list[l]?.length ?? 0) > 0);
@@ -42,7 +43,7 @@ export function InverterCard(props: {
     setDone(undefined);
     try {
       const o = await api<CommandOutcome>(`${props.base}/commands/inverter-protocol`, { body });
-      setDone(o.command.detail);
+      setDone(serverText(i18n, o.command.text, o.command.detail));
       now.reload();
     } catch (e) {
       setError(e as ApiError);

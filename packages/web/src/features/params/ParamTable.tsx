@@ -1,10 +1,10 @@
 /** The parameter table: grouped by voltage / temperature / current / function, one row each. */
-import { Fragment, type ReactNode } from 'react';
+import { Fragment, useContext, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CHEMISTRY_LIMITS } from '@openbms/core';
 import { useFmt } from '../../i18n/format';
 import { GROUPS, decimalsOf, type Issue, type Row } from './model';
-import { useParamLabel } from './labels';
+import { SingleLevelContext, protectionOf, useParamLabel } from './labels';
 
 export interface ParamTableProps {
   rows: Row[];
@@ -68,6 +68,7 @@ export function ParamTable(props: ParamTableProps): ReactNode {
   const { t } = useTranslation('params');
   const fmt = useFmt();
   const label = useParamLabel();
+  const single = useContext(SingleLevelContext);
   const issueText = useIssueText();
   const chem = chemLabel(props.chemistry);
   const show = (v: number | undefined, step: number, kind: string): string => {
@@ -149,7 +150,9 @@ export function ParamTable(props: ParamTableProps): ReactNode {
                       {r.writable && unreported && <span className="ptag">{t('unreported')}</span>}
                     </th>
                     <td className="plevel" data-label={t('col.level')}>
-                      {info.level !== undefined ? t('levelN', { level: info.level }) : ''}
+                      {info.level !== undefined && !single.has(protectionOf(info.id) ?? '')
+                        ? t('levelN', { level: info.level })
+                        : ''}
                     </td>
                     <td className="punit" data-label={t('col.unit')}>
                       {info.unit}

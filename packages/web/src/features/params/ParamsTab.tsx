@@ -7,6 +7,7 @@
 import type { ReadParameters } from '@openbms/contract/api';
 import { useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { serverText } from '../../i18n/server-text';
 import { validateParameterWrite } from '@openbms/core';
 import { api, packPath, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
@@ -19,7 +20,7 @@ import { InverterCard } from './InverterCard';
 import { UnverifiedCard } from './UnverifiedCard';
 import { ParamTable } from './ParamTable';
 import { WriteResults } from './WriteResults';
-import { useParamLabel } from './labels';
+import { SingleLevelContext, singleLevelProtections, useParamLabel } from './labels';
 import {
   buildRows,
   decimalsOf,
@@ -77,9 +78,8 @@ function restoreModeOf(c: Capabilities): 'defaults' | 'profile' | undefined {
 
 export default function ParamsTab(props: TabProps): ReactNode {
   const { pack } = props;
-  const { t } = useTranslation('params');
+  const { t, i18n } = useTranslation('params');
   const fmt = useFmt();
-  const label = useParamLabel();
   const { can } = useAuth();
   const base = packPath(pack.id);
   const caps = useApi<Capabilities>(`${base}/capabilities`);
@@ -103,6 +103,8 @@ export default function ParamsTab(props: TabProps): ReactNode {
   const fileInput = useRef<HTMLInputElement>(null);
 
   const c = caps.data;
+  const single = useMemo(() => singleLevelProtections(c ? c.parameters.map((p) => p.id) : []), [c]);
+  const label = useParamLabel(single);
   const restoreMode = c ? restoreModeOf(c) : undefined;
   const rows = useMemo(() => (c ? buildRows(c, values) : []), [c, values]);
   const rowById = useMemo(() => new Map(rows.map((r) => [r.id, r])), [rows]);
@@ -337,7 +339,7 @@ export default function ParamsTab(props: TabProps): ReactNode {
         setReadAt(Date.now());
       }
       if (restoreMode === 'profile') void read();
-      setNotice(t('restored', { detail: r.command.detail }));
+      setNotice(t('restored', { detail: serverText(i18n, r.command.text, r.command.detail) }));
     } catch (e) {
       setWriteError(e as ApiError);
     } finally {
@@ -392,217 +394,219 @@ export default function ParamsTab(props: TabProps): ReactNode {
   const held = plan ? Object.keys(plan.changes).filter((id) => !plan.dry.changed.includes(id)) : [];
 
   return (
-    <div className="params" data-testid="params-tab">
-      <Card
-        title={t('title')}
-        actions={
-          <>
-            <button
-              type="button"
-              className={values ? '' : 'primary'}
-              onClick={() => void read()}
-              disabled={busy}
-              data-testid="params-read"
-            >
-              {reading ? t('reading') : t('read')}
-            </button>
-            <button
-              type="button"
-              onClick={() => void doExport()}
-              disabled={busy}
-              data-testid="params-export"
-            >
-              {t('export')}
-            </button>
-            {canWrite && (
-              <>
+    <SingleLevelContext.Provider value={single}>
+      <div className="params" data-testid="params-tab">
+        <Card
+          title={t('title')}
+          actions={
+            <>
+              <button
+                type="button"
+                className={values ? '' : 'primary'}
+                onClick={() => void read()}
+                disabled={busy}
+                data-testid="params-read"
+              >
+                {reading ? t('reading') : t('read')}
+              </button>
+              <button
+                type="button"
+                onClick={() => void doExport()}
+                disabled={busy}
+                data-testid="params-export"
+              >
+                {t('export')}
+              </button>
+              {canWrite && (
+                <>
+                  <button
+                    type="button"
+                    onClick={() => fileInput.current?.click()}
+                    disabled={busy}
+                    data-testid="params-import"
+                  >
+                    {t('import')}
+                  </button>
+                  <input
+                    ref={fileInput}
+                    type="file"
+                    accept="application/json,.json"
+                    className="sr-only"
+                    tabIndex={-1}
+                    aria-hidden="true"
+                    data-testid="params-import-input"
+                    onChange={(e) => {
+                      const f = e.target.files?.[0];
+                      e.target.value = '';
+                      if (f) void doImport(f);
+                    }}
+                  />
+                </>
+              )}
+              {operator && (
+                <span className="pop">
+                  <button
+                    type="button"
+                    className="danger-outline"
+                    disabled={busy || restoreMode === undefined}
+                    onClick={() => setRestoreOpen(true)}
+                    data-testid="params-restore"
+                    data-mode={restoreMode ?? ''}
+                    aria-describedby={restoreWhy ? 'restore-why' : undefined}
+                  >
+                    {restoreMode === 'profile' ? t('restoreProfile') : t('restore')}
+                  </button>
+                  {restoreWhy && (
+                    <span id="restore-why" className="muted small">
+                      {restoreWhy}
+                    </span>
+                  )}
+                </span>
+              )}
+            </>
+          }
+        >
+          <p className="muted" data-testid="params-read-at">
+            {readAt !== undefined ? t('readAt', { time: fmt.dateTime(readAt) }) : t('notRead')}
+          </p>
+          {!operator && <p className="muted">{t('viewerNote')}</p>}
+          <ErrorBox error={readError} />
+          <ParamTable
+            rows={rows}
+            chemistry={c.chemistry}
+            values={values}
+            editable={canWrite}
+            edits={edits}
+            selected={selected}
+            issues={issues}
+            busy={busy}
+            onEdit={edit}
+            onSelect={select}
+          />
+          {canWrite && (
+            <div className="pactions">
+              <div className="toolbar">
                 <button
                   type="button"
-                  onClick={() => fileInput.current?.click()}
-                  disabled={busy}
-                  data-testid="params-import"
+                  className="primary"
+                  disabled={busy || selBlocked !== undefined}
+                  aria-describedby="write-why"
+                  onClick={() => void prepare(pick(parsed, selectedIds))}
+                  data-testid="params-write-selected"
                 >
-                  {t('import')}
+                  {t('writeSelected', { count: selectedIds.length })}
                 </button>
-                <input
-                  ref={fileInput}
-                  type="file"
-                  accept="application/json,.json"
-                  className="sr-only"
-                  tabIndex={-1}
-                  aria-hidden="true"
-                  data-testid="params-import-input"
-                  onChange={(e) => {
-                    const f = e.target.files?.[0];
-                    e.target.value = '';
-                    if (f) void doImport(f);
+                <button
+                  type="button"
+                  disabled={busy || allBlocked !== undefined}
+                  aria-describedby="write-why"
+                  onClick={() => void prepare(pick(parsed, changedIds))}
+                  data-testid="params-write-changed"
+                >
+                  {t('writeChanged', { count: changedIds.length })}
+                </button>
+                <button
+                  type="button"
+                  disabled={busy || Object.keys(edits).length === 0}
+                  onClick={() => {
+                    setEdits({});
+                    setSelected(new Set());
+                    setServerIssues(new Map());
                   }}
-                />
-              </>
-            )}
-            {operator && (
-              <span className="pop">
-                <button
-                  type="button"
-                  className="danger-outline"
-                  disabled={busy || restoreMode === undefined}
-                  onClick={() => setRestoreOpen(true)}
-                  data-testid="params-restore"
-                  data-mode={restoreMode ?? ''}
-                  aria-describedby={restoreWhy ? 'restore-why' : undefined}
                 >
-                  {restoreMode === 'profile' ? t('restoreProfile') : t('restore')}
+                  {t('clearEdits')}
                 </button>
-                {restoreWhy && (
-                  <span id="restore-why" className="muted small">
-                    {restoreWhy}
-                  </span>
-                )}
-              </span>
-            )}
-          </>
-        }
-      >
-        <p className="muted" data-testid="params-read-at">
-          {readAt !== undefined ? t('readAt', { time: fmt.dateTime(readAt) }) : t('notRead')}
-        </p>
-        {!operator && <p className="muted">{t('viewerNote')}</p>}
-        <ErrorBox error={readError} />
-        <ParamTable
-          rows={rows}
-          chemistry={c.chemistry}
-          values={values}
-          editable={canWrite}
-          edits={edits}
-          selected={selected}
-          issues={issues}
-          busy={busy}
-          onEdit={edit}
-          onSelect={select}
-        />
-        {canWrite && (
-          <div className="pactions">
-            <div className="toolbar">
-              <button
-                type="button"
-                className="primary"
-                disabled={busy || selBlocked !== undefined}
-                aria-describedby="write-why"
-                onClick={() => void prepare(pick(parsed, selectedIds))}
-                data-testid="params-write-selected"
-              >
-                {t('writeSelected', { count: selectedIds.length })}
-              </button>
-              <button
-                type="button"
-                disabled={busy || allBlocked !== undefined}
-                aria-describedby="write-why"
-                onClick={() => void prepare(pick(parsed, changedIds))}
-                data-testid="params-write-changed"
-              >
-                {t('writeChanged', { count: changedIds.length })}
-              </button>
-              <button
-                type="button"
-                disabled={busy || Object.keys(edits).length === 0}
-                onClick={() => {
-                  setEdits({});
-                  setSelected(new Set());
-                  setServerIssues(new Map());
-                }}
-              >
-                {t('clearEdits')}
-              </button>
+              </div>
+              <p id="write-why" className="muted small" data-testid="params-blocked" role="status">
+                {phase === 'checking'
+                  ? t('checking')
+                  : phase === 'writing'
+                    ? t('writing')
+                    : (selBlocked ?? '')}
+              </p>
             </div>
-            <p id="write-why" className="muted small" data-testid="params-blocked" role="status">
-              {phase === 'checking'
-                ? t('checking')
-                : phase === 'writing'
-                  ? t('writing')
-                  : (selBlocked ?? '')}
+          )}
+          {notice && (
+            <p className="notice" role="status" data-testid="params-notice">
+              {notice}
             </p>
-          </div>
+          )}
+          <ErrorBox error={writeError} />
+        </Card>
+
+        {results && (
+          <WriteResults
+            results={results.rows}
+            rows={rowById}
+            reread={results.reread}
+            onClose={() => setResults(undefined)}
+          />
         )}
-        {notice && (
-          <p className="notice" role="status" data-testid="params-notice">
-            {notice}
-          </p>
+
+        {imported && (
+          <ImportDiff
+            key={imported.diff ? 'diff' : 'loading'}
+            state={imported}
+            rows={rowById}
+            busy={busy}
+            onApply={applyImport}
+            onClose={() => setImported(undefined)}
+          />
         )}
-        <ErrorBox error={writeError} />
-      </Card>
 
-      {results && (
-        <WriteResults
-          results={results.rows}
-          rows={rowById}
-          reread={results.reread}
-          onClose={() => setResults(undefined)}
-        />
-      )}
+        <Confirm
+          open={phase === 'confirm' && plan !== undefined}
+          title={t('confirmTitle', { count: planIds.length, pack: pack.name })}
+          confirmLabel={t('confirmWrite')}
+          onConfirm={() => void commit()}
+          onCancel={() => {
+            setPlan(undefined);
+            setPhase('idle');
+          }}
+        >
+          <p>{t('confirmBody')}</p>
+          <ul className="pplan" data-testid="write-plan">
+            {plan?.dry.results
+              .filter((r) => planIds.includes(r.id))
+              .map((r) => {
+                const info = rowById.get(r.id)?.info;
+                const show = (v: number | null): string =>
+                  v === null
+                    ? fmt.num(undefined)
+                    : info?.kind === 'switch'
+                      ? t(v ? 'on' : 'off')
+                      : fmt.num(v, decimalsOf(info?.step ?? 1));
+                return (
+                  <li key={r.id} data-testid={`plan-${r.id}`}>
+                    <strong>{label(r.id, info?.label)}</strong>
+                    {t('colon')}
+                    {show(r.old)} → {show(r.requested)} {info?.unit}
+                  </li>
+                );
+              })}
+          </ul>
+          {held.length > 0 && (
+            <p className="muted">
+              {t('alreadyHeld', { names: held.map((id) => label(id)).join(', ') })}
+            </p>
+          )}
+        </Confirm>
 
-      {imported && (
-        <ImportDiff
-          key={imported.diff ? 'diff' : 'loading'}
-          state={imported}
-          rows={rowById}
-          busy={busy}
-          onApply={applyImport}
-          onClose={() => setImported(undefined)}
-        />
-      )}
-
-      <Confirm
-        open={phase === 'confirm' && plan !== undefined}
-        title={t('confirmTitle', { count: planIds.length, pack: pack.name })}
-        confirmLabel={t('confirmWrite')}
-        onConfirm={() => void commit()}
-        onCancel={() => {
-          setPlan(undefined);
-          setPhase('idle');
-        }}
-      >
-        <p>{t('confirmBody')}</p>
-        <ul className="pplan" data-testid="write-plan">
-          {plan?.dry.results
-            .filter((r) => planIds.includes(r.id))
-            .map((r) => {
-              const info = rowById.get(r.id)?.info;
-              const show = (v: number | null): string =>
-                v === null
-                  ? fmt.num(undefined)
-                  : info?.kind === 'switch'
-                    ? t(v ? 'on' : 'off')
-                    : fmt.num(v, decimalsOf(info?.step ?? 1));
-              return (
-                <li key={r.id} data-testid={`plan-${r.id}`}>
-                  <strong>{label(r.id, info?.label)}</strong>
-                  {t('colon')}
-                  {show(r.old)} → {show(r.requested)} {info?.unit}
-                </li>
-              );
-            })}
-        </ul>
-        {held.length > 0 && (
-          <p className="muted">
-            {t('alreadyHeld', { names: held.map((id) => label(id)).join(', ') })}
-          </p>
-        )}
-      </Confirm>
-
-      <Confirm
-        open={restoreOpen}
-        danger
-        title={t(restoreMode === 'profile' ? 'restoreProfileTitle' : 'restoreTitle', {
-          pack: pack.name,
-        })}
-        confirmLabel={restoreMode === 'profile' ? t('restoreProfile') : t('restore')}
-        typeToConfirm={pack.name}
-        onConfirm={() => void restore()}
-        onCancel={() => setRestoreOpen(false)}
-      >
-        <p>{restoreMode === 'profile' ? t('restoreProfileBody') : t('restoreBody')}</p>
-      </Confirm>
-      {extras}
-    </div>
+        <Confirm
+          open={restoreOpen}
+          danger
+          title={t(restoreMode === 'profile' ? 'restoreProfileTitle' : 'restoreTitle', {
+            pack: pack.name,
+          })}
+          confirmLabel={restoreMode === 'profile' ? t('restoreProfile') : t('restore')}
+          typeToConfirm={pack.name}
+          onConfirm={() => void restore()}
+          onCancel={() => setRestoreOpen(false)}
+        >
+          <p>{restoreMode === 'profile' ? t('restoreProfileBody') : t('restoreBody')}</p>
+        </Confirm>
+        {extras}
+      </div>
+    </SingleLevelContext.Provider>
   );
 }

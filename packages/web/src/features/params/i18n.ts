@@ -170,6 +170,12 @@ const strings: Strings = {
       delay: '{{name}} level {{level}} delay',
       recovery_delay: '{{name}} level {{level}} recovery delay',
     },
+    roleOne: {
+      threshold: '{{name}}',
+      recovery: '{{name}} recovery',
+      delay: '{{name}} delay',
+      recovery_delay: '{{name}} recovery delay',
+    },
     fn: {
       short_circuit_a: 'Short-circuit protection current',
       short_circuit_delay_us: 'Short-circuit protection delay',
@@ -366,6 +372,12 @@ const strings: Strings = {
       recovery: '{{name}}{{level}}级恢复',
       delay: '{{name}}{{level}}级延时',
       recovery_delay: '{{name}}{{level}}级恢复延时',
+    },
+    roleOne: {
+      threshold: '{{name}}保护',
+      recovery: '{{name}}恢复',
+      delay: '{{name}}延时',
+      recovery_delay: '{{name}}恢复延时',
     },
     fn: {
       short_circuit_a: '短路保护电流',

@@ -13,6 +13,7 @@ import { Card, ErrorBox, Spinner } from '../../ui';
 import { AuditSection } from './AuditSection';
 import { ConfigBanner, SettingsContext } from './common';
 import { MetricsSection } from './MetricsSection';
+import { WebServerSection } from './WebServerSection';
 import { ModbusSection } from './ModbusSection';
 import { MqttSection } from './MqttSection';
 import { NotificationsSection } from './NotificationsSection';
@@ -39,6 +40,7 @@ export const SECTIONS: SectionDef[] = [
   { id: 'tunnel', role: 'admin', config: true, render: () => <TunnelSection /> },
   { id: 'notifications', role: 'operator', config: true, render: () => <NotificationsSection /> },
   { id: 'metrics', role: 'admin', config: true, render: () => <MetricsSection /> },
+  { id: 'web', role: 'admin', config: true, render: () => <WebServerSection /> },
   { id: 'audit', role: 'admin', config: false, render: () => <AuditSection /> },
 ];
 

@@ -13,6 +13,7 @@ const strings: Strings = {
       tunnel: 'UART tunnel',
       notifications: 'Notifications',
       metrics: 'Prometheus metrics',
+      web: 'Web server',
       audit: 'Audit log',
     },
     refused: {
@@ -188,7 +189,7 @@ const strings: Strings = {
       fieldsAll: 'Everything the device reports',
       fieldsChosen: 'Only the chosen values',
       fieldsNone: 'Choose at least one value.',
-      compat: 'Compatibility with the Wi-Fi dongle (seed 001)',
+      compat: 'Messages for dashboards made for the Wi-Fi dongle',
       compatHint:
         'Extra messages in the dongle’s format, so dashboards made for it (IoT MQTT Panel) keep working.',
       heartbeat: 'Heartbeat message (Status, ts, cnt, mem)',
@@ -423,6 +424,18 @@ const strings: Strings = {
       sunrise: 'sunrise',
       sunset: 'sunset',
     },
+    web: {
+      title: 'Web server',
+      intro: 'Where OpenBMS listens for the browser and the API.',
+      listen: 'Open the console from',
+      local: 'This computer only (127.0.0.1)',
+      all: 'Every device on the network (0.0.0.0)',
+      other: 'One address of this computer',
+      hostMissing: 'Enter the address.',
+      port: 'Port',
+      portBad: 'A port is a whole number from 1 to 65535.',
+      restartHint: 'Applied when OpenBMS restarts.',
+    },
     metrics: {
       title: 'Prometheus metrics',
       intro:
@@ -487,6 +500,7 @@ const strings: Strings = {
       tunnel: '串口透传隧道',
       notifications: '消息推送',
       metrics: 'Prometheus 指标',
+      web: 'Web 服务',
       audit: '操作日志',
     },
     refused: {
@@ -660,7 +674,7 @@ const strings: Strings = {
       fieldsAll: '设备上报的全部数据',
       fieldsChosen: '仅所选数据项',
       fieldsNone: '请至少选择一项。',
-      compat: '兼容 Wi-Fi 采集器（种子文档 001）',
+      compat: '兼容 Wi-Fi 采集器仪表板的消息',
       compatHint: '额外发布采集器格式的消息，使为其制作的仪表盘（IoT MQTT Panel）继续可用。',
       heartbeat: '心跳消息（Status、ts、cnt、mem）',
       dailyMax: '当日最大值消息（SCM、MIC、MAC、RCP）',
@@ -890,6 +904,18 @@ const strings: Strings = {
       next: '下一次每日报告：{{kind}}，{{at}}',
       sunrise: '日出',
       sunset: '日落',
+    },
+    web: {
+      title: 'Web 服务',
+      intro: 'OpenBMS 为浏览器和 API 监听的地址。',
+      listen: '可从以下位置打开控制台',
+      local: '仅本机（127.0.0.1）',
+      all: '局域网内所有设备（0.0.0.0）',
+      other: '本机的某个地址',
+      hostMissing: '请输入地址。',
+      port: '端口',
+      portBad: '端口须为 1 到 65535 之间的整数。',
+      restartHint: '重启 OpenBMS 后生效。',
     },
     metrics: {
       title: 'Prometheus 指标',

@@ -1,0 +1,255 @@
+/**
+ * Setting up a bus from the console (issue 12): the machine's serial ports, a scan of the
+ * addresses on a port with progress (what answered: model, serial, cell count), and a test
+ * read of one pack. Requests are checked strictly (zod, unknown keys refused). A port a
+ * running bus polls is refused: its scheduler owns it (RS485 is half-duplex).
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { BmsError, type Reading } from '@openbms/core';
+import { PROTOCOLS, getProtocol } from '@openbms/protocols';
+import {
+  createTransport,
+  listSerialPorts,
+  readPack,
+  type SerialPortInfo,
+  type Transport,
+} from '@openbms/transport';
+import { defaultScanAddresses } from '../scheduler/discovery.js';
+
+const BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
+
+/** A serial device path (/dev/ttyUSB0, a pty link, COM3) or tcp://host:port; no spaces. */
+const endpointSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine(
+    (s) =>
+      /^tcp:\/\/[A-Za-z0-9.-]+:\d{1,5}$/.test(s) ||
+      /^\/[A-Za-z0-9._/-]+$/.test(s) ||
+      /^COM\d{1,3}$/.test(s),
+    { message: 'a serial device path (/dev/ttyUSB0, COM3) or tcp://host:port' },
+  );
+
+const linkFields = {
+  port: endpointSchema,
+  protocol: z.enum(PROTOCOLS.map((p) => p.id) as [string, ...string[]]),
+  variant: z.string().min(1).max(40).optional(),
+  baud: z
+    .number()
+    .int()
+    .refine((b) => (BAUDS as readonly number[]).includes(b), {
+      message: `one of ${BAUDS.join(', ')}`,
+    })
+    .optional(),
+  timeout_ms: z.number().int().min(50).max(5000).optional(),
+};
+
+export const scanRequestSchema = z
+  .object({
+    ...linkFields,
+    addresses: z.array(z.number().int().min(0).max(255)).min(1).max(64).optional(),
+  })
+  .strict();
+export const testReadRequestSchema = z
+  .object({ ...linkFields, address: z.number().int().min(0).max(255) })
+  .strict();
+
+export type ScanRequest = z.infer<typeof scanRequestSchema>;
+export type TestReadRequest = z.infer<typeof testReadRequestSchema>;
+
+/** One pack that answered a scan: what a person recognises it by. */
+export interface ScanFound {
+  address: number;
+  model?: string;
+  serial?: string;
+  cell_count?: number;
+  voltage_v?: number;
+  soc_pct?: number;
+}
+
+export interface ScanJob {
+  id: string;
+  port: string;
+  protocol: string;
+  state: 'running' | 'done' | 'failed';
+  /** Addresses to try, tried so far, and those that answered. */
+  total: number;
+  probed: number;
+  found: ScanFound[];
+  error?: string;
+}
+
+function check<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  throw new BmsError(
+    'REQUEST_INVALID',
+    `${what}: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`,
+    { issues },
+  );
+}
+
+function summary(address: number, r: Reading): ScanFound {
+  const f: ScanFound = { address };
+  const model = r.info?.model ?? r.info?.device_name;
+  if (model) f.model = model;
+  if (r.info?.serial) f.serial = r.info.serial;
+  const cells = r.cell_count ?? r.cell_mv?.length;
+  if (cells !== undefined) f.cell_count = cells;
+  if (r.voltage_v !== undefined) f.voltage_v = r.voltage_v;
+  if (r.soc_pct !== undefined) f.soc_pct = r.soc_pct;
+  return f;
+}
+
+export interface BusSetupOptions {
+  /** Ports the running buses poll: refused for a scan or a test read. */
+  busyPorts: () => string[];
+  listPorts?: () => Promise<SerialPortInfo[]>;
+  openTransport?: (endpoint: string, req: { baud: number }) => Transport;
+}
+
+/** Scans and test reads, one at a time per port; jobs are kept until the 20th newer one. */
+export class BusSetup {
+  private readonly jobs = new Map<string, ScanJob>();
+  private readonly runs = new Map<string, Promise<void>>();
+  private readonly portsInUse = new Set<string>();
+
+  constructor(private readonly o: BusSetupOptions) {}
+
+  ports(): Promise<SerialPortInfo[]> {
+    return (this.o.listPorts ?? listSerialPorts)();
+  }
+
+  private claim(port: string): void {
+    if (this.o.busyPorts().includes(port))
+      throw new BmsError(
+        'COMMAND_REFUSED',
+        `${port} is polled by a running bus: its scheduler owns the port (remove or edit that bus first)`,
+        { field: 'port' },
+      );
+    if (this.portsInUse.has(port))
+      throw new BmsError('COMMAND_REFUSED', `a scan or test read is already using ${port}`, {
+        field: 'port',
+      });
+    this.portsInUse.add(port);
+  }
+
+  private async open(req: z.infer<typeof scanRequestSchema>): Promise<Transport> {
+    const def = getProtocol(req.protocol);
+    if (req.variant !== undefined && !def.variants.includes(req.variant))
+      throw new BmsError(
+        'REQUEST_INVALID',
+        `variant: "${req.variant}" is not a ${def.id} variant (${def.variants.join(', ') || 'none'})`,
+        { issues: [{ path: 'variant', message: 'unknown variant' }] },
+      );
+    const baud = req.baud ?? def.link.baud;
+    const t = this.o.openTransport
+      ? this.o.openTransport(req.port, { baud })
+      : createTransport(req.port, {
+          baud,
+          dataBits: def.link.dataBits,
+          parity: def.link.parity,
+          stopBits: def.link.stopBits,
+        });
+    await t.open();
+    return t;
+  }
+
+  /** Starts a scan; its progress is `scan(id)`. Refusals (bad request, busy port) throw. */
+  async startScan(body: unknown): Promise<ScanJob> {
+    const req = check(scanRequestSchema, body, 'scan');
+    const def = getProtocol(req.protocol);
+    const addresses = req.addresses ?? defaultScanAddresses(def);
+    this.claim(req.port);
+    let transport: Transport;
+    try {
+      transport = await this.open(req);
+    } catch (e) {
+      this.portsInUse.delete(req.port);
+      throw e;
+    }
+    const job: ScanJob = {
+      id: randomUUID(),
+      port: req.port,
+      protocol: def.id,
+      state: 'running',
+      total: addresses.length,
+      probed: 0,
+      found: [],
+    };
+    this.jobs.set(job.id, job);
+    while (this.jobs.size > 20) {
+      const old = this.jobs.keys().next().value!;
+      this.jobs.delete(old);
+      this.runs.delete(old);
+    }
+    const run = (async () => {
+      try {
+        for (const address of addresses) {
+          try {
+            const r = await readPack(
+              transport,
+              def,
+              req.variant !== undefined ? { address, variant: req.variant } : { address },
+              { timeoutMs: req.timeout_ms ?? 300, retries: 0 },
+            );
+            job.found.push(summary(address, r.reading));
+          } catch (e) {
+            if (e instanceof BmsError && e.code === 'TRANSPORT_CLOSED') throw e;
+            // silent or garbled: nothing answered there
+          }
+          job.probed++;
+        }
+        job.state = 'done';
+      } catch (e) {
+        job.state = 'failed';
+        job.error = e instanceof Error ? e.message : String(e);
+      } finally {
+        await transport.close().catch(() => undefined);
+        this.portsInUse.delete(req.port);
+      }
+    })();
+    this.runs.set(job.id, run);
+    return { ...job, found: [...job.found] };
+  }
+
+  /** The scan once it has ended (done or failed). */
+  async settled(id: string): Promise<ScanJob> {
+    await this.runs.get(id);
+    return this.scan(id);
+  }
+
+  scan(id: string): ScanJob {
+    const job = this.jobs.get(id);
+    if (!job) throw new BmsError('NOT_FOUND', `no scan ${id}`);
+    return { ...job, found: [...job.found] };
+  }
+
+  /** One full read cycle of one pack: the snapshot, to show its cells before saving. */
+  async testRead(body: unknown): Promise<Reading> {
+    const req = check(testReadRequestSchema, body, 'test read');
+    const def = getProtocol(req.protocol);
+    this.claim(req.port);
+    try {
+      const transport = await this.open(req);
+      try {
+        const r = await readPack(
+          transport,
+          def,
+          req.variant !== undefined
+            ? { address: req.address, variant: req.variant }
+            : { address: req.address },
+          { timeoutMs: req.timeout_ms ?? 500, retries: 1 },
+        );
+        return r.reading;
+      } finally {
+        await transport.close().catch(() => undefined);
+      }
+    } finally {
+      this.portsInUse.delete(req.port);
+    }
+  }
+}

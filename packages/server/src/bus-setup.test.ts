@@ -1,0 +1,174 @@
+/**
+ * The bus setup routes (admin) against a real Gateway and a simulated USB adapter: a socat
+ * pseudo-terminal serving two Pylontech packs. Ports list, scan with progress, test read
+ * with cells; a viewer is refused; a bad body is 400 naming the field.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigFile, Gateway } from '@openbms/gateway';
+import { createSimulation, servePty, type Listening } from '@openbms/simulator';
+import { openSqliteStorage } from '@openbms/storage-sqlite';
+import { buildServer } from './app.js';
+import { TEST_COST } from './testing/harness.js';
+
+let url: string;
+let admin: string;
+let viewer: string;
+let pty: Listening;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+async function call(method: string, path: string, token: string, json?: unknown) {
+  const r = await fetch(url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+  });
+  return { status: r.status, body: (await r.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+beforeAll(async () => {
+  const sim = createSimulation({ protocol: 'pylontech', packs: 2, seed: 9, turnaroundMs: 1 });
+  pty = await servePty(sim.bus);
+  cleanups.push(() => pty.close());
+  const dir = mkdtempSync(join(tmpdir(), 'openbms-bus-setup-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'openbms.yaml'), 'version: 1\n');
+  const file = new ConfigFile(join(dir, 'openbms.yaml'));
+  const storage = await openSqliteStorage({});
+  cleanups.push(() => storage.close());
+  const gw = new Gateway({ config: file.read(), storage, configFile: file, log: () => {} });
+  await gw.start();
+  cleanups.push(() => gw.stop());
+  const app: FastifyInstance = await buildServer({
+    storage,
+    gateway: gw,
+    passwordCost: TEST_COST,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  cleanups.push(() => app.close());
+  const a = app.server.address();
+  url = typeof a === 'object' && a ? `http://127.0.0.1:${a.port}` : '';
+  const s = await fetch(`${url}/api/v1/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'correct horse' }),
+  });
+  admin = ((await s.json()) as { token: string }).token;
+  await call('POST', '/api/v1/users', admin, {
+    username: 'vera',
+    password: 'vera-password',
+    role: 'viewer',
+  });
+  const l = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'vera', password: 'vera-password' }),
+  });
+  viewer = ((await l.json()) as { token: string }).token;
+});
+
+async function packIds(): Promise<string[]> {
+  const r = await call('GET', '/api/v1/packs', admin);
+  return (r.body as { id: string }[]).map((p) => p.id).sort();
+}
+
+afterAll(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+describe('bus setup API', () => {
+  it('lists the serial ports for an admin only', async () => {
+    const r = await call('GET', '/api/v1/setup/serial-ports', admin);
+    expect(r.status).toBe(200);
+    expect(Array.isArray(r.body)).toBe(true);
+    expect((await call('GET', '/api/v1/setup/serial-ports', viewer)).status).toBe(403);
+  });
+
+  it('scans the pty adapter: progress, then the packs that answered with their cell count', async () => {
+    const start = await call('POST', '/api/v1/setup/scans', admin, {
+      port: pty.endpoint,
+      protocol: 'pylontech',
+      addresses: [1, 2, 3],
+    });
+    expect(start.status).toBe(202);
+    expect(start.body).toMatchObject({ state: 'running', total: 3 });
+    await expect
+      .poll(async () => (await call('GET', `/api/v1/setup/scans/${start.body.id}`, admin)).body, {
+        timeout: 10_000,
+      })
+      .toMatchObject({ state: 'done', probed: 3 });
+    const done = (await call('GET', `/api/v1/setup/scans/${start.body.id}`, admin)).body;
+    expect(done.found.map((f: { address: number }) => f.address)).toEqual([2, 3]);
+    expect(done.found[0].cell_count).toBe(16);
+  });
+
+  it('test-reads one pack (cells), refuses a viewer and a bad body naming the field', async () => {
+    const r = await call('POST', '/api/v1/setup/test-read', admin, {
+      port: pty.endpoint,
+      protocol: 'pylontech',
+      address: 2,
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.cell_mv).toHaveLength(16);
+    const body = { port: pty.endpoint, protocol: 'pylontech', address: 2 };
+    expect((await call('POST', '/api/v1/setup/test-read', viewer, body)).status).toBe(403);
+    const bad = await call('POST', '/api/v1/setup/test-read', admin, { ...body, address: 300 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('address');
+  });
+
+  it('saves the bus with named packs and polls it at once, no restart; removes it again', async () => {
+    expect(await packIds()).toEqual([]);
+    const bus = {
+      port: pty.endpoint,
+      protocol: 'pylontech',
+      poll_interval_s: 0.5,
+      packs: [
+        { address: 2, name: 'Garage rack 1' },
+        { address: 3, name: 'Garage rack 2' },
+      ],
+    };
+    const viewerSave = await call('PUT', '/api/v1/setup/sites/home/buses/rs485', viewer, { bus });
+    expect(viewerSave.status).toBe(403);
+    const bad = await call('PUT', '/api/v1/setup/sites/home/buses/rs485', admin, {
+      bus: { ...bus, protocol: 'nope' },
+    });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(422);
+    expect(await packIds()).toEqual([]);
+    const r = await call('PUT', '/api/v1/setup/sites/home/buses/rs485', admin, {
+      bus,
+      site_name: 'Home',
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.started).toEqual(['home/rs485']);
+    expect(await packIds()).toEqual(['home/rs485/2', 'home/rs485/3']);
+    // Polled without a restart: a snapshot with the cells arrives.
+    await expect
+      .poll(
+        async () =>
+          (await call('GET', '/api/v1/packs/home%2Frs485%2F3', admin)).body.snapshot?.cell_mv
+            ?.length,
+        { timeout: 10_000 },
+      )
+      .toBe(16);
+    expect((await call('GET', '/api/v1/settings', admin)).body.pending_restart).not.toContain(
+      'sites',
+    );
+    // The polled port is the bus's now: a scan of it is refused.
+    const scan = await call('POST', '/api/v1/setup/scans', admin, {
+      port: pty.endpoint,
+      protocol: 'pylontech',
+    });
+    expect(scan.status).toBe(409);
+    const del = await call('DELETE', '/api/v1/setup/sites/home/buses/rs485', admin);
+    expect(del.status).toBe(200);
+    expect(del.body.stopped).toEqual(['home/rs485']);
+    expect(await packIds()).toEqual([]);
+  }, 30_000);
+});

@@ -10,6 +10,7 @@ import { localScope, type Sample } from '@openbms/storage';
 import { TEST_ORIGIN, contractSnapshot } from '@openbms/storage/testing';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresStorage } from './storage.js';
+import { CLUSTER_AFTER } from './telemetry-rollup.js';
 import { createTestDatabase, type TestDatabase } from './testing/index.js';
 import { redactUrl } from './url.js';
 
@@ -106,6 +107,77 @@ describe('PostgreSQL schema', () => {
         { packId: 'p', ts: T0, snapshot: contractSnapshot(9) },
       ]);
       expect(await parts()).toEqual([0, 1, 2, 3]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('clusters a raw day partition by (pack, ts) once, after its day ended, and answers the same', async () => {
+    await db.reset();
+    const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+    try {
+      // Two packs written interleaved over two days: the heap order is by time, not by pack.
+      const samples: Sample[] = [];
+      for (let i = 0; i < 2 * 48; i++) {
+        for (const packId of ['a', 'b']) {
+          samples.push({ packId, ts: T0 + i * (DAY / 48), snapshot: contractSnapshot(i) });
+        }
+      }
+      await s.telemetry.writeSamples(TEST_ORIGIN, samples);
+      const k0 = T0 / DAY;
+      const state = async (k: number): Promise<{ clustered: boolean; file: number }> => {
+        const r = await s.db.query<{ clustered: boolean; file: number }>(
+          't',
+          `SELECT x.indisclustered AS clustered, c.relfilenode::int8 AS file
+           FROM pg_class c JOIN pg_index x ON x.indrelid = c.oid AND x.indisprimary
+           WHERE c.relname = $1`,
+          [`telemetry_raw_p${k}`],
+        );
+        return r[0]!;
+      };
+      const history = async (): Promise<unknown[]> =>
+        Promise.all(
+          ['a', 'b'].map((packId) =>
+            s.telemetry.history(localScope(TEST_ORIGIN), {
+              packId,
+              from: T0,
+              to: T0 + 2 * DAY,
+              fields: ['soc_pct', 'cell_mv.0'],
+              resolution: 'raw',
+            }),
+          ),
+        );
+      const before = await history();
+      const heap = async (k: number): Promise<string[]> =>
+        (
+          await s.db.query<{ pack: number; ts: number }>(
+            't',
+            `SELECT pack, ts FROM telemetry_raw_p${k} ORDER BY ctid`,
+          )
+        ).map((r) => `${r.pack}:${r.ts}`);
+      const byKey = (rows: string[]): string[] =>
+        rows
+          .map((r) => r.split(':').map(Number) as [number, number])
+          .sort((x, y) => x[0] - y[0] || x[1] - y[1])
+          .map(([p, t]) => `${p}:${t}`);
+      expect(await heap(k0)).not.toEqual(byKey(await heap(k0)));
+
+      // Within the hour after the day's end: not yet (late samples may still come).
+      await s.telemetry.rollup(T0 + DAY + CLUSTER_AFTER - 1);
+      expect((await state(k0)).clustered).toBe(false);
+
+      await s.telemetry.rollup(T0 + DAY + CLUSTER_AFTER);
+      const first = await state(k0);
+      expect(first.clustered).toBe(true);
+      expect((await state(k0 + 1)).clustered).toBe(false);
+      expect(await heap(k0)).toEqual(byKey(await heap(k0)));
+      expect(await history()).toEqual(before);
+
+      // Done once: a second call leaves the partition's file as it is.
+      await s.telemetry.rollup(T0 + DAY + CLUSTER_AFTER + 60_000);
+      expect(await state(k0)).toEqual(first);
+      expect((await state(k0 + 1)).clustered).toBe(false);
+      expect(await history()).toEqual(before);
     } finally {
       await s.close();
     }

@@ -7,13 +7,17 @@
  */
 import { BmsError } from '@openbms/core';
 import {
+  alarmFromRow,
+  auditFromRow,
   newId,
   recordChecks as c,
   type AlarmEvent,
+  type AlarmRow,
   type AlarmQuery,
   type AlarmStore,
   type AuditEntry,
   type AuditQuery,
+  type AuditRow,
   type AuditStore,
   type NewAlarm,
   type NewAuditEntry,
@@ -43,47 +47,6 @@ const nextLocal = (gw: string, kind: string): string =>
   `(INSERT INTO local_ids (gateway_id, kind, last) VALUES (${gw}, '${kind}', 1)
     ON CONFLICT (gateway_id, kind) DO UPDATE SET last = local_ids.last + 1 RETURNING last)`;
 
-interface AlarmRow {
-  id: string;
-  local_id: number;
-  org_id: string;
-  gateway_id: string;
-  pack_id: string;
-  code: string;
-  severity: AlarmEvent['severity'];
-  level: number | null;
-  origin: AlarmEvent['origin'];
-  rule_id: string | null;
-  raised_at: number;
-  cleared_at: number | null;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  value: number | null;
-  message: string;
-}
-
-function toEvent(r: AlarmRow): AlarmEvent {
-  const e: AlarmEvent = {
-    id: r.id,
-    localId: r.local_id,
-    orgId: r.org_id,
-    gatewayId: r.gateway_id,
-    packId: r.pack_id,
-    code: r.code,
-    severity: r.severity,
-    origin: r.origin,
-    raisedAt: r.raised_at,
-    message: r.message,
-  };
-  if (r.level !== null) e.level = r.level;
-  if (r.rule_id !== null) e.ruleId = r.rule_id;
-  if (r.cleared_at !== null) e.clearedAt = r.cleared_at;
-  if (r.acknowledged_at !== null) e.acknowledgedAt = r.acknowledged_at;
-  if (r.acknowledged_by !== null) e.acknowledgedBy = r.acknowledged_by;
-  if (r.value !== null) e.value = r.value;
-  return e;
-}
-
 export function pgAlarms(db: PgDb): AlarmStore {
   return {
     async raise(origin: Origin, e: NewAlarm): Promise<AlarmEvent> {
@@ -110,7 +73,7 @@ export function pgAlarms(db: PgDb): AlarmStore {
          SELECT $1, n.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM n RETURNING *`,
         row,
       );
-      return toEvent(rows[0]!);
+      return alarmFromRow(rows[0]!);
     },
 
     async clear(scope: Scope, id: string, at: number): Promise<void> {
@@ -149,7 +112,7 @@ export function pgAlarms(db: PgDb): AlarmStore {
         `SELECT * FROM alarm_events WHERE ${col} = $1 AND ${w.sql}`,
         [key, ...w.args],
       );
-      return rows[0] && toEvent(rows[0]);
+      return rows[0] && alarmFromRow(rows[0]);
     },
 
     async list(scope: Scope, q: AlarmQuery = {}): Promise<AlarmEvent[]> {
@@ -174,7 +137,7 @@ export function pgAlarms(db: PgDb): AlarmStore {
           (limit !== null ? ` LIMIT ${limit}` : ''),
         args,
       );
-      return rows.map(toEvent);
+      return rows.map(alarmFromRow);
     },
 
     async counts(scope: Scope, packId?: string): Promise<Record<string, number>> {
@@ -193,40 +156,8 @@ export function pgAlarms(db: PgDb): AlarmStore {
   };
 }
 
-interface AuditRow {
-  id: string;
-  local_id: number;
-  org_id: string;
-  gateway_id: string;
-  at: number;
-  user_name: string;
-  user_id: string | null;
-  pack_id: string | null;
-  action: string;
-  old_json: string | null;
-  new_json: string | null;
-  result: AuditEntry['result'];
-  detail: string | null;
-}
-
-function toEntry(r: AuditRow): AuditEntry {
-  const e: AuditEntry = {
-    id: r.id,
-    localId: r.local_id,
-    orgId: r.org_id,
-    gatewayId: r.gateway_id,
-    at: r.at,
-    user: r.user_name,
-    action: r.action,
-    result: r.result,
-  };
-  if (r.user_id !== null) e.userId = r.user_id;
-  if (r.pack_id !== null) e.packId = r.pack_id;
-  if (r.old_json !== null) e.old = JSON.parse(r.old_json) as unknown;
-  if (r.new_json !== null) e.new = JSON.parse(r.new_json) as unknown;
-  if (r.detail !== null) e.detail = r.detail;
-  return e;
-}
+/** The table's user-name column is `user_name` (`user` is a reserved word in PostgreSQL). */
+type PgAuditRow = AuditRow & { user_name: string };
 
 export function pgAudit(db: PgDb): AuditStore {
   return {
@@ -247,14 +178,14 @@ export function pgAudit(db: PgDb): AuditStore {
         c.oneOf(e.result, 'result', RESULTS),
         e.detail === undefined || e.detail === null ? null : c.prose(e.detail, 'detail'),
       ];
-      const rows = await db.query<AuditRow>(
+      const rows = await db.query<PgAuditRow>(
         `cannot append ${String(row[7])} to the audit log`,
         `WITH n AS ${nextLocal('$3', 'audit')}
          INSERT INTO audit_log (id, local_id, org_id, gateway_id, at, user_name, user_id, pack_id, action, old_json, new_json, result, detail)
          SELECT $1, n.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM n RETURNING *`,
         row,
       );
-      return toEntry(rows[0]!);
+      return auditFromRow(rows[0]!, rows[0]!.user_name);
     },
 
     async list(scope: Scope, q: AuditQuery = {}): Promise<AuditEntry[]> {
@@ -270,13 +201,13 @@ export function pgAudit(db: PgDb): AuditStore {
         where.push(`user_name = $${args.length}`);
       }
       const limit = c.optInt(q.limit, 'limit');
-      const rows = await db.query<AuditRow>(
+      const rows = await db.query<PgAuditRow>(
         'cannot list the audit log',
         `SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC` +
           (limit !== null ? ` LIMIT ${limit}` : ''),
         args,
       );
-      return rows.map(toEntry);
+      return rows.map((r) => auditFromRow(r, r.user_name));
     },
   };
 }

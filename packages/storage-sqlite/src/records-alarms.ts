@@ -4,8 +4,10 @@
  */
 import { BmsError } from '@openbms/core';
 import {
+  alarmFromRow,
   newId,
   type AlarmEvent,
+  type AlarmRow,
   type AlarmQuery,
   type NewAlarm,
   type Origin,
@@ -31,47 +33,6 @@ import {
 
 const SEVERITIES = ['warning', 'protection', 'fault'] as const;
 const ORIGINS = ['bms', 'rule', 'gateway'] as const;
-
-interface Row {
-  id: string;
-  local_id: number;
-  org_id: string;
-  gateway_id: string;
-  pack_id: string;
-  code: string;
-  severity: AlarmEvent['severity'];
-  level: number | null;
-  origin: AlarmEvent['origin'];
-  rule_id: string | null;
-  raised_at: number;
-  cleared_at: number | null;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  value: number | null;
-  message: string;
-}
-
-function toEvent(r: Row): AlarmEvent {
-  const e: AlarmEvent = {
-    id: r.id,
-    localId: r.local_id,
-    orgId: r.org_id,
-    gatewayId: r.gateway_id,
-    packId: r.pack_id,
-    code: r.code,
-    severity: r.severity,
-    origin: r.origin,
-    raisedAt: r.raised_at,
-    message: r.message,
-  };
-  if (r.level !== null) e.level = r.level;
-  if (r.rule_id !== null) e.ruleId = r.rule_id;
-  if (r.cleared_at !== null) e.clearedAt = r.cleared_at;
-  if (r.acknowledged_at !== null) e.acknowledgedAt = r.acknowledged_at;
-  if (r.acknowledged_by !== null) e.acknowledgedBy = r.acknowledged_by;
-  if (r.value !== null) e.value = r.value;
-  return e;
-}
 
 /** The ids a new event gets: handed out by the storage facade (deferred.ts), or made here. */
 export interface NewIds {
@@ -123,7 +84,7 @@ export class SqliteAlarms {
     try {
       // all(), not get(): the statement must run to its end, so that a commit the disk refuses
       // fails here instead of being dropped with the reset after the first row.
-      return toEvent((this.insert.all(row) as Row[])[0]!);
+      return alarmFromRow((this.insert.all(row) as AlarmRow[])[0]!);
     } catch (err) {
       throw storageError(err, `cannot record alarm ${row.code} of ${row.packId}`);
     }
@@ -173,8 +134,8 @@ export class SqliteAlarms {
     try {
       const row = this.db
         .prepare(`SELECT * FROM alarm_events WHERE ${col} = ? AND ${w.sql}`)
-        .get(key, ...w.args) as Row | undefined;
-      return row && toEvent(row);
+        .get(key, ...w.args) as AlarmRow | undefined;
+      return row && alarmFromRow(row);
     } catch (err) {
       throw storageError(err, 'cannot read alarm events');
     }
@@ -207,7 +168,7 @@ export class SqliteAlarms {
       ' ORDER BY raised_at DESC, id DESC' +
       (limit !== null ? ` LIMIT ${limit}` : '');
     try {
-      return (this.db.prepare(sql).all(...args) as Row[]).map(toEvent);
+      return (this.db.prepare(sql).all(...args) as AlarmRow[]).map(alarmFromRow);
     } catch (err) {
       throw storageError(err, 'cannot list alarm events');
     }

@@ -3,8 +3,10 @@
  * organisation and gateway.
  */
 import {
+  auditFromRow,
   newId,
   type AuditEntry,
+  type AuditRow,
   type AuditQuery,
   type NewAuditEntry,
   type Origin,
@@ -27,40 +29,9 @@ import {
 
 const RESULTS = ['ok', 'refused', 'failed'] as const;
 
-interface Row {
-  id: string;
-  local_id: number;
-  org_id: string;
-  gateway_id: string;
-  at: number;
-  user: string;
-  user_id: string | null;
-  pack_id: string | null;
-  action: string;
-  old_json: string | null;
-  new_json: string | null;
-  result: AuditEntry['result'];
-  detail: string | null;
-}
-
-function toEntry(r: Row): AuditEntry {
-  const e: AuditEntry = {
-    id: r.id,
-    localId: r.local_id,
-    orgId: r.org_id,
-    gatewayId: r.gateway_id,
-    at: r.at,
-    user: r.user,
-    action: r.action,
-    result: r.result,
-  };
-  if (r.user_id !== null) e.userId = r.user_id;
-  if (r.pack_id !== null) e.packId = r.pack_id;
-  if (r.old_json !== null) e.old = JSON.parse(r.old_json) as unknown;
-  if (r.new_json !== null) e.new = JSON.parse(r.new_json) as unknown;
-  if (r.detail !== null) e.detail = r.detail;
-  return e;
-}
+/** The table's user-name column is `user`. */
+type Row = AuditRow & { user: string };
+const toEntry = (r: Row): AuditEntry => auditFromRow(r, r.user);
 
 export class SqliteAudit {
   private readonly insert: Stmt;

@@ -25,6 +25,8 @@ export * as recordChecks from './validate.js';
 /** Telemetry input checks and series names every adapter applies. */
 export * as telemetryChecks from './telemetry-checks.js';
 export { idFactory, isId, newId } from './ids.js';
+/** Row shapes of the SQL adapters' alarm and audit tables, and their mapping to records. */
+export { alarmFromRow, auditFromRow, type AlarmRow, type AuditRow } from './rows.js';
 
 // ---------------------------------------------------------------- identity
 

@@ -62,7 +62,14 @@ export const siteSchema = {
   type: 'object',
   required: ['id', 'name'],
   additionalProperties: false,
-  properties: { id: { type: 'string' }, name: { type: 'string' } },
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    time_zone: {
+      type: 'string',
+      description: "The IANA zone the site's times are shown in (location.timezone, else the host's).",
+    },
+  },
 } as const;
 
 export const busSchema = {

@@ -419,7 +419,8 @@ export class Gateway implements LocalGatewayParts {
   }
 
   sites(): SiteInfo[] {
-    return sitesOf(this.opts.config).map((s) => ({ id: s.id, name: s.name ?? s.id }));
+    const tz = this.timeZone();
+    return sitesOf(this.opts.config).map((s) => ({ id: s.id, name: s.name ?? s.id, time_zone: tz }));
   }
 
   buses(): BusInfo[] {

@@ -44,6 +44,8 @@ import type { GatewayListener, PackStatus } from '../types.js';
 export interface SiteInfo {
   id: string;
   name: string;
+  /** The IANA zone the site's times are shown in (`location.timezone`, else the host's). */
+  time_zone: string;
 }
 
 export interface BusInfo {

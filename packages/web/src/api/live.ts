@@ -6,7 +6,7 @@
  */
 import { useSyncExternalStore } from 'react';
 import { api } from './client';
-import type { AlarmView, LiveMessage, PackView } from '@openbms/contract/api';
+import type { AlarmView, LiveMessage, PackView, Snapshot } from '@openbms/contract/api';
 
 export type LiveState = 'connecting' | 'open' | 'closed';
 
@@ -18,6 +18,7 @@ class LiveStore {
   private list: PackView[] = [];
   private listeners = new Set<() => void>();
   private alarmListeners = new Set<(state: string, a: AlarmView) => void>();
+  private snapshotListeners = new Set<(packId: string, ts: number, s: Snapshot) => void>();
   private ws: WebSocket | undefined;
   private retryMs = 500;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -36,6 +37,12 @@ class LiveStore {
   onAlarm(l: (state: string, a: AlarmView) => void): () => void {
     this.alarmListeners.add(l);
     return () => this.alarmListeners.delete(l);
+  }
+
+  /** Every snapshot as it arrives (one per poll of a pack), for logs that keep each one. */
+  onSnapshot(l: (packId: string, ts: number, s: Snapshot) => void): () => void {
+    this.snapshotListeners.add(l);
+    return () => this.snapshotListeners.delete(l);
   }
 
   private changed(): void {
@@ -109,6 +116,7 @@ class LiveStore {
         if (!p) return;
         this.map.set(m.pack_id, { ...p, snapshot: m.snapshot, online: true, last_seen: m.ts });
         this.changed();
+        for (const l of this.snapshotListeners) l(m.pack_id, m.ts, m.snapshot);
         // `npm run bench` measures gateway -> DOM: React commits the re-render in a microtask,
         // so a timer callback runs after the DOM shows this snapshot.
         const probe = (window as { __openbmsLatency?: number[] }).__openbmsLatency;

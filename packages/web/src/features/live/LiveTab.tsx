@@ -100,7 +100,7 @@ export default function LiveTab(props: TabProps): ReactNode {
           >
             {CAPS.map((c) => (
               <option key={c} value={c}>
-                {t('capRows', { count: c, formatted: fmt.num(c) })}
+                {t('capRows', { n: fmt.num(c) })}
               </option>
             ))}
           </select>

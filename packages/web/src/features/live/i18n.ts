@@ -13,7 +13,7 @@ const strings: Strings = {
     saveCsv: 'Save CSV',
     saveXlsx: 'Save Excel (.xlsx)',
     cap: 'Keep at most',
-    capRows: '{{count}} rows',
+    capRows: '{{n}} rows',
     capHint:
       'Only the newest {{cap}} rows are kept, so a page left open for days does not grow; save the table to keep older rows.',
     dropped: '{{count}} older rows were dropped at the limit.',
@@ -73,7 +73,7 @@ const strings: Strings = {
     saveCsv: '保存 CSV',
     saveXlsx: '保存 Excel (.xlsx)',
     cap: '最多保留',
-    capRows: '{{count}} 行',
+    capRows: '{{n}} 行',
     capHint: '只保留最新的 {{cap}} 行，页面开着几天也不会无限增长；如需保留更早的数据，请先保存表格。',
     dropped: '已达上限，较早的 {{count}} 行已删除。',
     shown: '最新的在最上面；表格显示最近 {{shown}} 行（共 {{count}} 行），保存的文件包含全部数据。',

@@ -82,6 +82,9 @@ export const busSchema = {
     port: { type: 'string', description: 'Serial path or tcp://host:port.' },
     protocol: { type: 'string' },
     packs: { type: 'array', items: { type: 'string' } },
+    baud: { type: 'integer', description: "The line's baud rate (configured, else the family's)." },
+    parity: { enum: ['none', 'even', 'odd'] },
+    stop_bits: { enum: [1, 2] },
   },
 } as const;
 

@@ -56,6 +56,10 @@ export interface BusInfo {
   protocol: string;
   /** Ids of the packs on this bus. */
   packs: string[];
+  /** The line it runs with (the config's, else the family's defaults). */
+  baud?: number;
+  parity?: 'none' | 'even' | 'odd';
+  stop_bits?: 1 | 2;
 }
 
 /** Called with every envelope of a gateway's stream, in `seq` order. */

@@ -14,6 +14,7 @@ import { createSimulation, servePty, type Listening } from '@openbms/simulator';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { buildServer } from './app.js';
 import { TEST_COST } from './testing/harness.js';
+import { LiveClient } from './testing/ws-client.js';
 
 let url: string;
 let admin: string;
@@ -265,4 +266,53 @@ describe('bus setup API', () => {
     const del = await call('DELETE', '/api/v1/setup/sites/home/buses/meter', admin);
     expect(del.status).toBe(200);
   }, 30_000);
+
+  it('pushes scan progress on the live socket to admins (address k of n, packs as they answer), not to viewers', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const open = async (token: string): Promise<{ c: LiveClient; got: Record<string, any>[] }> => {
+      const c = await LiveClient.connect(`${url.replace('http', 'ws')}/api/v1/live?token=${token}`);
+      const got = [];
+      for (let m = await c.next(); ; m = await c.next()) {
+        got.push(m);
+        if (m.type === 'hello') return { c, got };
+      }
+    };
+    /** Takes messages until one matches. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const until = async (x: { c: LiveClient; got: Record<string, any>[] }, pred: (m: any) => boolean) => {
+      for (let m = await x.c.next(); ; m = await x.c.next()) {
+        x.got.push(m);
+        if (pred(m)) return;
+      }
+    };
+    const a = await open(admin);
+    const v = await open(viewer);
+    const start = await call('POST', '/api/v1/setup/scans', admin, {
+      port: pty.endpoint,
+      protocol: 'pylontech',
+      addresses: [1, 2, 3],
+    });
+    expect(start.status).toBe(202);
+    const mine = () => a.got.filter((m) => m.type === 'scan' && m.scan.id === start.body.id);
+    await until(a, (m) => m.type === 'scan' && m.scan.id === start.body.id && m.scan.state === 'done');
+    const steps = mine().map((m) => m.scan);
+    // Each address as it is asked (k of n), each pack as it answers, then the end.
+    expect(steps.map((s) => [s.current, s.probed, s.found.length])).toEqual([
+      [1, 0, 0], // asking 1 (silent)
+      [2, 1, 0], // asking 2
+      [2, 1, 1], // 2 answered
+      [3, 2, 1], // asking 3
+      [3, 2, 2], // 3 answered
+      [undefined, 3, 2], // done
+    ]);
+    expect(steps.at(-1)).toMatchObject({ state: 'done', probed: 3, total: 3 });
+    expect(steps.at(-1).current).toBeUndefined();
+    // The viewer's socket answers a later request, so anything sent to it before has arrived.
+    v.c.send({ subscribe: '*' });
+    await until(v, (m) => m.type === 'subscribed');
+    expect(v.got.filter((m) => m.type === 'scan')).toEqual([]);
+    a.c.close();
+    v.c.close();
+  });
 });
+

@@ -103,6 +103,8 @@ export interface ScanJob {
   /** Addresses to try, tried so far, and those that answered. */
   total: number;
   probed: number;
+  /** The address being asked now (while running). */
+  current?: number;
   found: ScanFound[];
   error?: string;
 }
@@ -142,11 +144,33 @@ export class BusSetup {
   private readonly jobs = new Map<string, ScanJob>();
   private readonly runs = new Map<string, Promise<void>>();
   private readonly portsInUse = new Set<string>();
+  private readonly scanListeners = new Set<(job: ScanJob) => void>();
 
   constructor(private readonly o: BusSetupOptions) {}
 
   ports(): Promise<SerialPortInfo[]> {
     return (this.o.listPorts ?? listSerialPorts)();
+  }
+
+  /**
+   * Every change of every scan (started, each address asked and answered, ended), for a push
+   * channel (the server's live socket sends them to admins). A listener that throws breaks no scan
+   * (its error is swallowed).
+   */
+  onScan(l: (job: ScanJob) => void): () => void {
+    this.scanListeners.add(l);
+    return () => this.scanListeners.delete(l);
+  }
+
+  private emit(job: ScanJob): void {
+    const copy = { ...job, found: [...job.found] };
+    for (const l of this.scanListeners) {
+      try {
+        l(copy);
+      } catch {
+        // a listener's failure is its own
+      }
+    }
   }
 
   /** The families a bus can speak, each with its default line and the line choices it allows. */
@@ -241,6 +265,8 @@ export class BusSetup {
     const run = (async () => {
       try {
         for (const address of addresses) {
+          job.current = address;
+          this.emit(job);
           try {
             const r = await readPack(
               transport,
@@ -249,6 +275,7 @@ export class BusSetup {
               { timeoutMs: req.timeout_ms ?? 300, retries: 0 },
             );
             job.found.push(summary(address, r.reading));
+            this.emit(job); // shown as it answers, before the next address is asked
           } catch (e) {
             if (e instanceof BmsError && e.code === 'TRANSPORT_CLOSED') throw e;
             // silent or garbled: nothing answered there
@@ -260,8 +287,10 @@ export class BusSetup {
         job.state = 'failed';
         job.error = e instanceof Error ? e.message : String(e);
       } finally {
+        delete job.current;
         await transport.close().catch(() => undefined);
         this.portsInUse.delete(req.port);
+        this.emit(job);
       }
     })();
     this.runs.set(job.id, run);

@@ -133,7 +133,22 @@ const scanMessage = {
         total: { type: 'integer' },
         probed: { type: 'integer' },
         current: { type: 'integer', description: 'The address being asked now.' },
-        found: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        found: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['address'],
+            additionalProperties: true,
+            properties: {
+              address: { type: 'integer' },
+              model: { type: 'string' },
+              serial: { type: 'string' },
+              cell_count: { type: 'integer' },
+              voltage_v: { type: 'number' },
+              soc_pct: { type: 'number' },
+            },
+          },
+        },
         error: { type: 'string' },
       },
     },

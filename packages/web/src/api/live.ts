@@ -12,12 +12,14 @@ export type LiveState = 'connecting' | 'open' | 'closed';
 
 /** A message of the live socket (the contract's `liveMessageSchema`). */
 type Msg = LiveMessage;
+export type ScanProgress = Extract<LiveMessage, { type: 'scan' }>['scan'];
 
 class LiveStore {
   private map = new Map<string, PackView>();
   private list: PackView[] = [];
   private listeners = new Set<() => void>();
   private alarmListeners = new Set<(state: string, a: AlarmView) => void>();
+  private scanListeners = new Set<(scan: ScanProgress) => void>();
   private snapshotListeners = new Set<(packId: string, ts: number, s: Snapshot) => void>();
   private ws: WebSocket | undefined;
   private retryMs = 500;
@@ -37,6 +39,12 @@ class LiveStore {
   onAlarm(l: (state: string, a: AlarmView) => void): () => void {
     this.alarmListeners.add(l);
     return () => this.alarmListeners.delete(l);
+  }
+
+  /** Bus scan progress (sent to admins only): the address asked, the packs that answered. */
+  onScan(l: (scan: ScanProgress) => void): () => void {
+    this.scanListeners.add(l);
+    return () => this.scanListeners.delete(l);
   }
 
   /** Every snapshot as it arrives (one per poll of a pack), for logs that keep each one. */
@@ -135,6 +143,9 @@ class LiveStore {
       }
       case 'alarm':
         for (const l of this.alarmListeners) l(m.state, m.alarm);
+        return;
+      case 'scan':
+        for (const l of this.scanListeners) l(m.scan);
         return;
       default:
         return;

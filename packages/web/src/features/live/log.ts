@@ -10,7 +10,7 @@
  */
 import type { Snapshot } from '@openbms/contract/api';
 import { live } from '../../api/live';
-import { runState } from '../pack/readings';
+import { runState } from '../../site/model';
 
 /** The fixed columns, in the order seed 004's table shows them; cells and sensors follow. */
 export const FIXED = [

@@ -115,7 +115,10 @@ try {
       }
       if (action === 'live-rows') {
         await page.waitForFunction(
-          () => Number(document.querySelector('[data-testid="live-status"]')?.getAttribute('data-rows')) >= 3,
+          () =>
+            Number(
+              document.querySelector('[data-testid="live-status"]')?.getAttribute('data-rows'),
+            ) >= 3,
           undefined,
           { timeout: 60_000 },
         );

@@ -424,7 +424,11 @@ export class Gateway implements LocalGatewayParts {
 
   sites(): SiteInfo[] {
     const tz = this.timeZone();
-    return sitesOf(this.opts.config).map((s) => ({ id: s.id, name: s.name ?? s.id, time_zone: tz }));
+    return sitesOf(this.opts.config).map((s) => ({
+      id: s.id,
+      name: s.name ?? s.id,
+      time_zone: tz,
+    }));
   }
 
   buses(): BusInfo[] {

@@ -279,7 +279,10 @@ describe('bus setup API', () => {
     };
     /** Takes messages until one matches. */
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const until = async (x: { c: LiveClient; got: Record<string, any>[] }, pred: (m: any) => boolean) => {
+    const until = async (
+      x: { c: LiveClient; got: Record<string, any>[] },
+      pred: (m: any) => boolean,
+    ) => {
       for (let m = await x.c.next(); ; m = await x.c.next()) {
         x.got.push(m);
         if (pred(m)) return;
@@ -294,7 +297,10 @@ describe('bus setup API', () => {
     });
     expect(start.status).toBe(202);
     const mine = () => a.got.filter((m) => m.type === 'scan' && m.scan.id === start.body.id);
-    await until(a, (m) => m.type === 'scan' && m.scan.id === start.body.id && m.scan.state === 'done');
+    await until(
+      a,
+      (m) => m.type === 'scan' && m.scan.id === start.body.id && m.scan.state === 'done',
+    );
     const steps = mine().map((m) => m.scan);
     // Each address as it is asked (k of n), each pack as it answers, then the end.
     expect(steps.map((s) => [s.current, s.probed, s.found.length])).toEqual([
@@ -315,4 +321,3 @@ describe('bus setup API', () => {
     v.c.close();
   });
 });
-

@@ -182,4 +182,3 @@ describe('the Buses page', () => {
     await context.close();
   }, 60_000);
 });
-

@@ -65,10 +65,14 @@ describe('the Live tab', () => {
 
     // Paused: readings keep arriving (seen grows) but no row is added.
     await page.getByTestId('live-pause').click();
-    await expect.poll(() => page.getByTestId('live-status').getAttribute('data-paused')).toBe('true');
+    await expect
+      .poll(() => page.getByTestId('live-status').getAttribute('data-paused'))
+      .toBe('true');
     const rows = await num(page, 'data-rows');
     const seen = await num(page, 'data-seen');
-    await expect.poll(() => num(page, 'data-seen'), { timeout: 10_000 }).toBeGreaterThanOrEqual(seen + 3);
+    await expect
+      .poll(() => num(page, 'data-seen'), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(seen + 3);
     expect(await num(page, 'data-rows')).toBe(rows);
     expect(await page.getByTestId('live-row').count()).toBe(rows);
     expect(await page.getByTestId('live-status').textContent()).toContain('Paused');
@@ -80,7 +84,9 @@ describe('the Live tab', () => {
       page.getByTestId('live-csv').click(),
     ]);
     expect(csvDl.suggestedFilename()).toMatch(/^openbms-live-lab_jk_1-\d{14}\.csv$/);
-    const csv = readFileSync((await csvDl.path())!, 'utf8').replace(/^\uFEFF/, '').trimEnd();
+    const csv = readFileSync((await csvDl.path())!, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trimEnd();
     const lines = csv.split('\r\n');
     expect(lines.length).toBe(rows + 1);
     const header = lines[0]!.split(',');
@@ -142,7 +148,9 @@ describe('the Live tab', () => {
       page.waitForEvent('download'),
       page.getByTestId('live-csv').click(),
     ]);
-    const header = readFileSync((await dl.path())!, 'utf8').replace(/^\uFEFF/, '').split('\r\n')[0]!;
+    const header = readFileSync((await dl.path())!, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .split('\r\n')[0]!;
     expect(header.split(',').slice(0, 3)).toEqual(['time (Asia/Shanghai)', '状态', '总电压 (V)']);
     expect(errors).toEqual([]);
   }, 60_000);

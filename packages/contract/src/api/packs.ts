@@ -67,7 +67,8 @@ export const siteSchema = {
     name: { type: 'string' },
     time_zone: {
       type: 'string',
-      description: "The IANA zone the site's times are shown in (location.timezone, else the host's).",
+      description:
+        "The IANA zone the site's times are shown in (location.timezone, else the host's).",
     },
   },
 } as const;

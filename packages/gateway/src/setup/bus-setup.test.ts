@@ -108,4 +108,3 @@ describe('bus setup', () => {
     expect(lines).toHaveLength(2); // refused before the port is opened
   });
 });
-

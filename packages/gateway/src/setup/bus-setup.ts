@@ -44,7 +44,9 @@ const linkFields = {
     })
     .optional(),
   /** Only where the family allows other than its own (see `protocols()`). */
-  parity: z.enum(['none', 'even', 'odd'], { error: 'parity must be one of none, even, odd' }).optional(),
+  parity: z
+    .enum(['none', 'even', 'odd'], { error: 'parity must be one of none, even, odd' })
+    .optional(),
   stop_bits: z
     .union([z.literal(1), z.literal(2)], { error: 'stop_bits must be the number 1 or 2' })
     .optional(),
@@ -218,9 +220,13 @@ export class BusSetup {
       ...(req.stop_bits !== undefined ? { stopBits: req.stop_bits } : {}),
     });
     if (issues.length > 0)
-      throw new BmsError('REQUEST_INVALID', issues.map((i) => `${i.field}: ${i.message}`).join('; '), {
-        issues: issues.map((i) => ({ path: i.field, message: i.message })),
-      });
+      throw new BmsError(
+        'REQUEST_INVALID',
+        issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+        {
+          issues: issues.map((i) => ({ path: i.field, message: i.message })),
+        },
+      );
     const line = {
       baud: req.baud ?? def.link.baud,
       dataBits: def.link.dataBits,

@@ -299,7 +299,9 @@ export default function BusesPage(): ReactNode {
                 data-testid="bus-parity"
                 onChange={(e) => setParity((e.target.value || undefined) as Parity | undefined)}
               >
-                <option value="">{t('lineDefault', { value: t(`parities.${family.parity}`) })}</option>
+                <option value="">
+                  {t('lineDefault', { value: t(`parities.${family.parity}`) })}
+                </option>
                 {family.parities.map((p) => (
                   <option key={p} value={p}>
                     {t(`parities.${p}`)}
@@ -332,7 +334,11 @@ export default function BusesPage(): ReactNode {
           <p className="muted small" data-testid="bus-line-hint">
             {family.parities.length > 1 || family.stop_bits_choices.length > 1
               ? t('lineChoice', {
-                  line: lineText(family.data_bits, parity ?? family.parity, stopBits ?? family.stop_bits),
+                  line: lineText(
+                    family.data_bits,
+                    parity ?? family.parity,
+                    stopBits ?? family.stop_bits,
+                  ),
                 })
               : t('lineFixed', {
                   line: lineText(family.data_bits, family.parity, family.stop_bits),

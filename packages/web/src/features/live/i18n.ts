@@ -17,7 +17,8 @@ const strings: Strings = {
     capHint:
       'Only the newest {{cap}} rows are kept, so a page left open for days does not grow; save the table to keep older rows.',
     dropped: '{{count}} older rows were dropped at the limit.',
-    shown: 'Newest first; the table shows the latest {{shown}} of {{count}} rows, the saved files hold all of them.',
+    shown:
+      'Newest first; the table shows the latest {{shown}} of {{count}} rows, the saved files hold all of them.',
     empty: 'Waiting for the next reading…',
     zone: 'Times in {{zone}}',
     time: 'Time',
@@ -64,7 +65,8 @@ const strings: Strings = {
   },
   zh: {
     title: '实时数据',
-    intro: '本电池包每读取一次就添加一行。页面打开期间一直记录（切换到其他标签页也继续）；刷新页面后重新开始。',
+    intro:
+      '本电池包每读取一次就添加一行。页面打开期间一直记录（切换到其他标签页也继续）；刷新页面后重新开始。',
     recording: '自 {{since}} 起记录 · {{count}} 行',
     paused: '已暂停：新的读数不再添加（已跳过 {{skipped}} 条）。',
     pause: '暂停',
@@ -74,7 +76,8 @@ const strings: Strings = {
     saveXlsx: '保存 Excel (.xlsx)',
     cap: '最多保留',
     capRows: '{{n}} 行',
-    capHint: '只保留最新的 {{cap}} 行，页面开着几天也不会无限增长；如需保留更早的数据，请先保存表格。',
+    capHint:
+      '只保留最新的 {{cap}} 行，页面开着几天也不会无限增长；如需保留更早的数据，请先保存表格。',
     dropped: '已达上限，较早的 {{count}} 行已删除。',
     shown: '最新的在最上面；表格显示最近 {{shown}} 行（共 {{count}} 行），保存的文件包含全部数据。',
     empty: '等待下一次读数…',

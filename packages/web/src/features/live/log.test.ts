@@ -77,7 +77,9 @@ describe('real-time data log', () => {
     expect(csv[2]).toBe('2026-06-21 18:00:05,,52.6,63,3280,3287,7,3287,3286,3280');
     const files = unzipSync(toXlsx(rows, cols, 'Asia/Shanghai', 'lab/big/64'));
     const sheet = strFromU8(files['xl/worksheets/sheet1.xml']!);
-    expect(sheet).toContain('<c r="A1" t="inlineStr" s="1"><is><t>time (Asia/Shanghai)</t></is></c>');
+    expect(sheet).toContain(
+      '<c r="A1" t="inlineStr" s="1"><is><t>time (Asia/Shanghai)</t></is></c>',
+    );
     // 18:00 on 2026-06-21 as an Excel serial: 46194.75.
     expect(sheet).toContain(
       '<row r="2"><c r="A2" s="2"><v>46194.75</v></c><c r="B2" t="inlineStr"><is><t>IDLE</t></is></c><c r="C2"><v>52.61</v></c>',

@@ -268,21 +268,17 @@ describe('bus setup API', () => {
   }, 30_000);
 
   it('pushes scan progress on the live socket to admins (address k of n, packs as they answer), not to viewers', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const open = async (token: string): Promise<{ c: LiveClient; got: Record<string, any>[] }> => {
+    type Msg = Awaited<ReturnType<LiveClient['next']>>;
+    const open = async (token: string): Promise<{ c: LiveClient; got: Msg[] }> => {
       const c = await LiveClient.connect(`${url.replace('http', 'ws')}/api/v1/live?token=${token}`);
-      const got = [];
+      const got: Msg[] = [];
       for (let m = await c.next(); ; m = await c.next()) {
         got.push(m);
         if (m.type === 'hello') return { c, got };
       }
     };
     /** Takes messages until one matches. */
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const until = async (
-      x: { c: LiveClient; got: Record<string, any>[] },
-      pred: (m: any) => boolean,
-    ) => {
+    const until = async (x: { c: LiveClient; got: Msg[] }, pred: (m: Msg) => boolean) => {
       for (let m = await x.c.next(); ; m = await x.c.next()) {
         x.got.push(m);
         if (pred(m)) return;

@@ -42,7 +42,15 @@ const PAGES = [
 async function start(dataDir, env) {
   const child = spawn(
     process.execPath,
-    ['packages/cli/bin/openbms.js', 'start', '--data-dir', dataDir, '--port', '0'],
+    // SCREENSHOTS_PORT: a fixed port for sessions sharing the machine (else any free one).
+    [
+      'packages/cli/bin/openbms.js',
+      'start',
+      '--data-dir',
+      dataDir,
+      '--port',
+      process.env.SCREENSHOTS_PORT ?? '0',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   );
   for await (const line of createInterface({ input: child.stdout })) {

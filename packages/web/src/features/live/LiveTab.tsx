@@ -122,9 +122,7 @@ export default function LiveTab(props: TabProps): ReactNode {
         {s.paused && (
           <>
             {' '}
-            <strong className="tone-warn">
-              {t('paused', { skipped: s.seen - s.rows.length - s.dropped })}
-            </strong>
+            <strong className="tone-warn">{t('paused', { skipped: s.skipped })}</strong>
           </>
         )}
         {s.dropped > 0 && <> {t('dropped', { count: s.dropped })}</>}

@@ -36,7 +36,7 @@ describe('real-time data log', () => {
     log.add(T, { voltage_v: 50 });
     log.setPaused(true);
     log.add(T + 1000, { voltage_v: 51 });
-    expect(log.state()).toMatchObject({ seen: 2, paused: true });
+    expect(log.state()).toMatchObject({ seen: 2, skipped: 1, paused: true });
     expect(log.state().rows.map((r) => r.num.voltage_v)).toEqual([50]);
     log.setPaused(false);
     log.setCap(2);
@@ -44,7 +44,7 @@ describe('real-time data log', () => {
     expect(log.state().rows.map((r) => r.num.voltage_v)).toEqual([54, 55]);
     expect(log.state().dropped).toBe(3);
     log.clear(T + 9000);
-    expect(log.state()).toMatchObject({ rows: [], dropped: 0, since: T + 9000 });
+    expect(log.state()).toMatchObject({ rows: [], skipped: 0, dropped: 0, since: T + 9000 });
   });
 
   it('shows times as wall time in the site zone', () => {

@@ -98,6 +98,8 @@ export interface LogState {
   cap: number;
   /** Readings that arrived (recorded or not: a paused log counts them too). */
   seen: number;
+  /** Readings not recorded because the log was paused, since the last clear. */
+  skipped: number;
   /** Rows dropped because the cap was reached, since the last clear. */
   dropped: number;
   /** When recording started (the first visit or the last clear), ms. */
@@ -110,7 +112,15 @@ export class PackLog {
   private listeners = new Set<() => void>();
 
   constructor(now: number) {
-    this.s = { rows: [], paused: false, cap: DEFAULT_CAP, seen: 0, dropped: 0, since: now };
+    this.s = {
+      rows: [],
+      paused: false,
+      cap: DEFAULT_CAP,
+      seen: 0,
+      skipped: 0,
+      dropped: 0,
+      since: now,
+    };
   }
 
   subscribe = (l: () => void): (() => void) => {
@@ -125,7 +135,7 @@ export class PackLog {
   }
 
   add(ts: number, snapshot: Snapshot): void {
-    if (this.s.paused) return this.set({ seen: this.s.seen + 1 });
+    if (this.s.paused) return this.set({ seen: this.s.seen + 1, skipped: this.s.skipped + 1 });
     const over = Math.max(0, this.s.rows.length + 1 - this.s.cap);
     const rows = [...this.s.rows.slice(over), rowOf(this.s.seen, ts, snapshot)];
     this.set({ rows, seen: this.s.seen + 1, dropped: this.s.dropped + over });
@@ -141,7 +151,7 @@ export class PackLog {
   }
 
   clear(now: number): void {
-    this.set({ rows: [], dropped: 0, since: now });
+    this.set({ rows: [], skipped: 0, dropped: 0, since: now });
   }
 }
 

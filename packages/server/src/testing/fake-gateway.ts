@@ -96,7 +96,11 @@ export class FakeGateway implements LocalGatewayParts, BoxGateway {
     return this.packList.find((p) => p.id === id);
   }
   sites(): SiteInfo[] {
-    return [...new Set(this.packList.map((p) => p.site))].map((id) => ({ id, name: `Site ${id}` }));
+    return [...new Set(this.packList.map((p) => p.site))].map((id) => ({
+      id,
+      name: `Site ${id}`,
+      time_zone: 'UTC',
+    }));
   }
   buses(): BusInfo[] {
     const ids = [...new Set(this.packList.map((p) => `${p.site}/${p.bus}`))];

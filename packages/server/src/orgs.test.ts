@@ -19,6 +19,7 @@ import { PostgresStorage } from '@openbms/storage-postgres';
 import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './testing/harness.js';
+import { LiveClient } from './testing/ws-client.js';
 
 type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
 
@@ -188,6 +189,22 @@ for (const [adapter, openStore] of ADAPTERS) {
 
     it('PATCH /orgs/:id/members/:user: the manager only; the sibling dealer gets 404', async () => {
       const path = (org: Org, u: string) => `/api/v1/orgs/${org.id}/members/${users[u]!.id}`;
+      // vic has a session and an API token with an open live stream.
+      const session = randomBytes(32).toString('base64url');
+      await storage.users.createToken(
+        { orgIds: [f.d1.id] },
+        {
+          hash: createHash('sha256').update(session).digest('hex'),
+          username: 'vic',
+          kind: 'session',
+          createdAt: T0,
+        },
+      );
+      expect((await h.call('GET', '/api/v1/auth/me', { token: session })).status).toBe(200);
+      const live = await LiveClient.connect(
+        `${h.url.replace('http', 'ws')}/api/v1/live?token=${tok['vic']}`,
+      );
+      expect(await live.next()).toMatchObject({ type: 'hello', user: 'vic', role: 'viewer' });
       const r = await h.call('PATCH', path(f.d1, 'vic'), {
         token: tok['dora'],
         body: { role: 'installer' },
@@ -199,14 +216,21 @@ for (const [adapter, openStore] of ADAPTERS) {
         role: 'installer',
         created_at: users['vic']!.createdAt,
       });
-      // The account's single-box role follows the rank.
+      // The account's single-box role follows the rank; its stream is told, its session ends.
       expect((await storage.users.get({ orgIds: [f.d1.id] }, 'vic'))?.role).toBe('operator');
+      expect(await live.next()).toEqual({ type: 'role', role: 'operator' });
+      live.close();
+      expect((await h.call('GET', '/api/v1/auth/me', { token: session })).status).toBe(401);
+      expect((await h.call('GET', '/api/v1/auth/me', { token: tok['vic'] })).body.role).toBe(
+        'operator',
+      );
       expect(await storage.audit.list({ orgIds: [f.d1.id] })).toMatchObject([
         {
           action: 'member.role',
           user: 'dora',
           old: { role: 'general_user' },
           new: { role: 'installer' },
+          detail: '1 session(s) ended',
         },
       ]);
 

@@ -13,7 +13,14 @@
  * Every change is audited under the organisation it concerns.
  */
 import { BmsError, isBmsError } from '@openbms/core';
-import type { Membership, Org, OrgKind, OrgRole, OrgStore } from '@openbms/storage';
+import {
+  localRole,
+  type Membership,
+  type Org,
+  type OrgKind,
+  type OrgRole,
+  type OrgStore,
+} from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
 import {
   errorResponses,
@@ -27,8 +34,9 @@ import {
   type MemberView,
   type OrgView,
 } from '@openbms/contract/api';
-import { actedBy, caller, type Principal } from '../auth.js';
+import { actedBy, caller, membershipsOf, type Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import { endUserTokens } from '../sessions.js';
 
 const orgView = (o: Org): OrgView => ({
   id: o.id,
@@ -174,6 +182,19 @@ export function orgRoutes(app: FastifyInstance, ctx: ServerContext, orgs: OrgSto
       }
       const before = (await orgs.members(within, id)).find((m) => m.userId === user);
       const changed = await asApi(orgs.setRole(within, id, user, role));
+      // A member of their own organisation: the account's box role follows (the store). A new
+      // rank ends their sessions, as /users does (new rights, new sessions); streams of API
+      // tokens stay and act with the new rank at once.
+      const home = before && (await ctx.users.get({ orgIds: [id] }, before.username));
+      let ended = 0;
+      if (home?.id === user && localRole(before!.role) !== localRole(role)) {
+        ended = await endUserTokens(ctx, { orgIds: [id] }, home.username, {
+          kind: 'session',
+          ...(user === me.userId ? { keep: me.tokenId } : {}),
+          reason: 'role changed: log in again',
+        });
+        ctx.live.setMemberships(user, membershipsOf({ orgId: id, role: localRole(role) }));
+      }
       await ctx.record(
         {
           ...actedBy(me),
@@ -181,6 +202,7 @@ export function orgRoutes(app: FastifyInstance, ctx: ServerContext, orgs: OrgSto
           old: before ? { role: before.role } : undefined,
           new: { user_id: user, role },
           result: 'ok',
+          ...(ended > 0 ? { detail: `${ended} session(s) ended` } : {}),
         },
         whose(id),
       );

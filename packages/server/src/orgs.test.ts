@@ -104,6 +104,24 @@ for (const [adapter, openStore] of ADAPTERS) {
       expect(orgRoleSchema.enum).toEqual([...ORG_ROLES]);
     });
 
+    it('are declared in the OpenAPI document with their bodies and answers', async () => {
+      const doc = (await h.call('GET', '/api/docs/openapi.json')).body;
+      const orgs = doc.paths['/api/v1/orgs'];
+      expect(Object.keys(orgs).sort()).toEqual(['get', 'post']);
+      expect(Object.keys(orgs.post.responses)).toEqual(
+        expect.arrayContaining(['201', '400', '403', '404']),
+      );
+      expect(orgs.post.requestBody.content['application/json'].schema).toMatchObject({
+        required: ['parent_id', 'name', 'kind'],
+        additionalProperties: false,
+      });
+      const patch = doc.paths['/api/v1/orgs/{id}/members/{user}'].patch;
+      expect(patch.requestBody.content['application/json'].schema.properties.role.enum).toEqual([
+        ...ORG_ROLES,
+      ]);
+      expect(doc.paths['/api/v1/orgs/{id}/members'].get).toBeDefined();
+    });
+
     it("GET /orgs: a dealer's users see their subtree, never the sibling dealer's", async () => {
       const r = await h.call('GET', '/api/v1/orgs', { token: tok['vic'] });
       expect(r.status).toBe(200);

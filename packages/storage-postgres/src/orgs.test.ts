@@ -148,3 +148,35 @@ describe('postgres: organisation codes', () => {
     }
   });
 });
+
+describe('postgres: concurrent role changes', () => {
+  it('hands the manager role over twice at once: one waits for the other, one manager at the end', async () => {
+    const [a, b] = await Promise.all([
+      PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN }),
+      PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN }),
+    ]);
+    try {
+      await db.reset();
+      const org = await a.orgs.createRoot({ kind: 'dealer', name: 'D', createdAt: 1 });
+      const origin = { orgId: org.id, gatewayId: TEST_ORIGIN.gatewayId };
+      const made = [];
+      for (const [i, name] of ['boss', 'x', 'y', 'z'].entries())
+        made.push(
+          await a.users.create(origin, { username: name, role: 'admin', createdAt: 10 + i }, 'h'),
+        );
+      for (let round = 0; round < 5; round++) {
+        const [x, y] = [made[1 + (round % 3)]!, made[1 + ((round + 1) % 3)]!];
+        await Promise.all([
+          a.orgs.setRole([org.id], org.id, x.id, 'manager'),
+          b.orgs.setRole([org.id], org.id, y.id, 'manager'),
+        ]);
+        const roles = (await a.orgs.members([org.id], org.id)).map((m) => m.role);
+        expect(roles.filter((r) => r === 'manager')).toHaveLength(1);
+        expect(roles.filter((r) => r === 'administrator')).toHaveLength(3);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

@@ -121,6 +121,13 @@ export const HOME_SQL = {
     AND NOT EXISTS (SELECT 1 FROM memberships WHERE org_id = $1 AND role = 'manager')`,
 } as const;
 
+/**
+ * Membership changes of one organisation one at a time (its row locked for the transaction):
+ * two hand-overs of the manager role at once would otherwise both demote the old manager and
+ * the second would break the one-manager index instead of waiting and handing over again.
+ */
+export const LOCK_ORG = 'SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE';
+
 export const sameRank = (local: 'admin' | 'operator' | 'viewer'): string[] =>
   ORG_ROLES.filter((r) => localRole(r) === local);
 
@@ -236,6 +243,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
       const v = c.membership(m);
       await mustSee(checkedWithin(within), v.orgId);
       return db.tx('cannot add the member', async (t) => {
+        await t.query(LOCK_ORG, [v.orgId]);
         if ((await t.query('SELECT 1 FROM users WHERE id = $1', [v.userId])).rows.length === 0)
           throw new BmsError('NOT_FOUND', `no user ${JSON.stringify(v.userId)}`);
         if (v.role === 'manager')
@@ -270,6 +278,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
       c.ident(userId, 'userId');
       const r = c.orgRole(role);
       return db.tx('cannot change the role', async (t) => {
+        await t.query(LOCK_ORG, [orgId]);
         const m = (
           await t.query<MemberRow>(
             'SELECT * FROM memberships WHERE user_id = $1 AND org_id = $2 FOR UPDATE',

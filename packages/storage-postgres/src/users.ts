@@ -19,7 +19,7 @@ import {
   type UserStore,
 } from '@openbms/storage';
 import type { PgDb } from './db.js';
-import { HOME_SQL, orgRoleOf, sameRank } from './orgs.js';
+import { HOME_SQL, LOCK_ORG, orgRoleOf, sameRank } from './orgs.js';
 
 const ROLES = ['admin', 'operator', 'viewer'] as const;
 const KINDS = ['session', 'api'] as const;
@@ -93,6 +93,7 @@ export function pgUsers(db: PgDb): PgUserStore {
       try {
         // The account joins its organisation (when that is one of ours: orgs.ts).
         const r = await db.tx(`cannot create user ${name}`, async (t) => {
+          await t.query(LOCK_ORG, [o.orgId]);
           const rows = await t.query<UserRow>(
             `INSERT INTO users (id, org_id, gateway_id, username, role, password_hash, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
@@ -154,6 +155,7 @@ export function pgUsers(db: PgDb): PgUserStore {
       c.text(name, 'username', 64);
       // The account's membership of its organisation follows (orgs.ts).
       const found = await db.tx(`cannot change the role of ${name}`, async (t) => {
+        await t.query(LOCK_ORG, [orgId]);
         const u = (
           await t.query<{ id: string }>(
             `UPDATE users SET role = $1 WHERE org_id = $2 AND ${fold('username')} = ${fold('$3')} RETURNING id`,
@@ -174,6 +176,7 @@ export function pgUsers(db: PgDb): PgUserStore {
       // an organisation that lost its manager so gets its oldest administrator as the next.
       c.text(name, 'username', 64);
       const found = await db.tx(`cannot delete user ${name}`, async (t) => {
+        await t.query(LOCK_ORG, [orgId]);
         const gone = await t.query(
           `DELETE FROM users WHERE org_id = $1 AND ${fold('username')} = ${fold('$2')} RETURNING 1`,
           [orgId, name],

@@ -512,3 +512,29 @@ describe('recovery: merging the set-aside file back', () => {
     s2.close();
   });
 });
+
+describe('merging a file with organisations', () => {
+  it('adds its organisations, their tree and its memberships; what the target has stays', () => {
+    const src = freshDir();
+    const { path, orgs, memberships } = populated(src);
+    const dir = freshDir();
+    const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 1000 });
+    try {
+      const ownRoot = s.orgs.subtree([O.orgId]);
+      const report = s.merge(path);
+      expect(report).toMatchObject({ users: 1, unreadable: [] });
+      const [, maker, dealer] = orgs;
+      // The target's own root (same id) keeps its code; the maker's tree comes whole.
+      expect(s.orgs.subtree([O.orgId])).toEqual(ownRoot);
+      expect(s.orgs.subtree([maker!.id])).toEqual([maker, dealer]);
+      expect(s.orgs.subtree([dealer!.id])).toEqual([dealer]);
+      const ann = s.users.get(S, 'ann')!;
+      expect(s.orgs.membershipsOf(ann.id)).toEqual(memberships);
+      // Twice: nothing more.
+      s.merge(path);
+      expect(s.orgs.membershipsOf(ann.id)).toEqual(memberships);
+    } finally {
+      s.close();
+    }
+  });
+});

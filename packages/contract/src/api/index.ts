@@ -20,3 +20,4 @@ export {
   type Severity,
 } from '../config/enums.js';
 export * from './live.js';
+export * from './orgs.js';

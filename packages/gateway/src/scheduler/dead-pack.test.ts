@@ -74,9 +74,7 @@ describe('a 16-pack bus with one dead pack', () => {
     for (const [id, times] of seen) {
       expect(times.length, id).toBeGreaterThanOrEqual(6);
       for (let i = 2; i < 6; i++) {
-        expect(Math.abs(times[i]! - times[i - 1]! - INTERVAL), id).toBeLessThanOrEqual(
-          2 * TIMEOUT,
-        );
+        expect(Math.abs(times[i]! - times[i - 1]! - INTERVAL), id).toBeLessThanOrEqual(2 * TIMEOUT);
       }
     }
     // The dead pack went offline after three failed polls, with the reason.

@@ -307,6 +307,29 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
       });
     },
 
+    async removeMember(within, orgId, userId) {
+      await mustSee(checkedWithin(within), orgId);
+      c.ident(userId, 'userId');
+      return db.tx('cannot remove the member', async (t) => {
+        await t.query(LOCK_ORG, [orgId]);
+        const m = (
+          await t.query<MemberRow & { home: string | null }>(
+            `SELECT m.*, u.org_id AS home FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.user_id = $1 AND m.org_id = $2 FOR UPDATE OF m`,
+            [userId, orgId],
+          )
+        ).rows[0];
+        if (!m) throw c.memberNotFound(userId, orgId);
+        if (m.role === 'manager') throw c.removeManager();
+        if (m.home === orgId) throw c.removeHome();
+        await t.query('DELETE FROM memberships WHERE user_id = $1 AND org_id = $2', [
+          userId,
+          orgId,
+        ]);
+        return toMembership(m);
+      });
+    },
+
     async membershipsOf(userId) {
       c.ident(userId, 'userId');
       const rows = await db.query<MemberRow>(

@@ -820,6 +820,8 @@ export class FileStorage {
       members: (within, orgId) => read('cannot read members', (o) => o.members(within, orgId)),
       setRole: (within, orgId, userId, role) =>
         write('cannot change the role', (o) => o.setRole(within, orgId, userId, role)),
+      removeMember: (within, orgId, userId) =>
+        write('cannot remove the member', (o) => o.removeMember(within, orgId, userId)),
       membershipsOf: (userId) => read('cannot read memberships', (o) => o.membershipsOf(userId)),
     };
   }

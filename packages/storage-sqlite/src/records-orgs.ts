@@ -87,6 +87,7 @@ const SQL = {
   demoteManager:
     "UPDATE memberships SET role = 'administrator' WHERE org_id = ? AND role = 'manager' AND user_id <> ?",
   setLocalRole: 'UPDATE users SET role = ? WHERE id = ? AND org_id = ?',
+  removeMember: 'DELETE FROM memberships WHERE user_id = ? AND org_id = ?',
   membershipsOf: 'SELECT * FROM memberships WHERE user_id = ? ORDER BY created_at, org_id',
 } as const;
 
@@ -273,6 +274,22 @@ export class SqliteOrgs {
         // The account's own organisation: its single-box role follows.
         this.s.setLocalRole.run(localRole(r), userId, orgId);
         return { ...toMembership(m), role: r };
+      })(),
+    );
+  }
+
+  removeMember(within: readonly string[], orgId: string, userId: string): Membership {
+    this.visible(within, orgId);
+    c.ident(userId, 'userId');
+    return this.run('cannot remove the member', () =>
+      this.db.transaction(() => {
+        const m = this.s.member.get(userId, orgId) as MemberRow | undefined;
+        if (!m) throw c.memberNotFound(userId, orgId);
+        if (m.role === 'manager') throw c.removeManager();
+        const home = this.s.userExists.get(userId) as { org_id: string } | undefined;
+        if (home?.org_id === orgId) throw c.removeHome();
+        this.s.removeMember.run(userId, orgId);
+        return toMembership(m);
       })(),
     );
   }

@@ -130,6 +130,7 @@ const WRITER_OPS = new Set([
   'orgs.addMember',
   'orgs.members',
   'orgs.setRole',
+  'orgs.removeMember',
   'orgs.membershipsOf',
   'storage.health',
   'storage.retry',

@@ -369,6 +369,7 @@ export class SqliteStorage implements Storage {
       addMember: call('addMember'),
       members: call('members'),
       setRole: call('setRole'),
+      removeMember: call('removeMember'),
       membershipsOf: call('membershipsOf'),
     };
   }

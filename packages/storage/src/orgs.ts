@@ -122,6 +122,14 @@ export interface OrgStore {
     userId: string,
     role: OrgRole,
   ): Promise<Membership>;
+  /**
+   * Ends a membership of an organisation within; returns it as it was. NOT_FOUND for an
+   * organisation outside or a user who is not a member. Refused with REQUEST_INVALID
+   * (`userId`): the organisation's manager (hand the role over first) and a member of their
+   * own organisation, the account's home (delete the account instead: its single-box role
+   * and that membership stay in step).
+   */
+  removeMember(within: readonly string[], orgId: string, userId: string): Promise<Membership>;
   /** Every membership of a user (for the principal), oldest first. Not scoped: the user's own. */
   membershipsOf(userId: string): Promise<Membership[]>;
 }
@@ -282,6 +290,15 @@ export const orgRole = (value: unknown): OrgRole => oneOf(value, 'role', ORG_ROL
 
 export const keepManager = (): BmsError =>
   invalid('role', 'cannot take the manager role away: make another member manager instead');
+
+export const removeManager = (): BmsError =>
+  invalid('userId', 'is the manager: make another member manager before removing them');
+
+export const removeHome = (): BmsError =>
+  invalid(
+    'userId',
+    "is a member of their own organisation, where the account lives: delete the account instead",
+  );
 
 export const orgNotFound = (id: string): BmsError =>
   new BmsError('NOT_FOUND', `no organisation ${JSON.stringify(id)}`);

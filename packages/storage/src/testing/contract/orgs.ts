@@ -296,6 +296,56 @@ export function orgContract(name: string, open: Opener): void {
       );
     });
 
+    it('removes a member, never the manager nor a member of their own organisation', async () => {
+      const f = await fleet();
+      const boss = await user(f.d1.id, 'boss', 'admin'); // Dealer 1's manager
+      const ann = await user(f.d1.id, 'ann', 'viewer');
+      const sam = await user(f.d2.id, 'sam', 'operator');
+      await s.orgs.addMember([f.d1.id], {
+        userId: sam.id,
+        orgId: f.i1.id,
+        role: 'installer',
+        createdAt: at(),
+      });
+      await s.orgs.addMember([f.d1.id], {
+        userId: ann.id,
+        orgId: f.i1.id,
+        role: 'manager',
+        createdAt: at(),
+      });
+      // The sibling dealer does not see Installer 1: 404 as for what does not exist.
+      await expectCode(() => s.orgs.removeMember([f.d2.id], f.i1.id, sam.id), 'NOT_FOUND');
+      expect(await s.orgs.removeMember([f.d1.id], f.i1.id, sam.id)).toMatchObject({
+        userId: sam.id,
+        orgId: f.i1.id,
+        role: 'installer',
+      });
+      expect((await s.orgs.membershipsOf(sam.id)).map((m) => m.orgId)).toEqual([f.d2.id]);
+      await expectCode(() => s.orgs.removeMember([f.d1.id], f.i1.id, sam.id), 'NOT_FOUND');
+      // The manager stays until the role is handed over; the home membership stays.
+      await expectCode(
+        () => s.orgs.removeMember([f.d1.id], f.i1.id, ann.id),
+        'REQUEST_INVALID',
+        'userId',
+      );
+      await expectCode(
+        () => s.orgs.removeMember([f.d1.id], f.d1.id, ann.id),
+        'REQUEST_INVALID',
+        'userId',
+      );
+      await expectCode(
+        () => s.orgs.removeMember([f.d1.id], f.d1.id, boss.id),
+        'REQUEST_INVALID',
+        'userId',
+      );
+      await expectCode(() => s.orgs.removeMember([f.d1.id], f.d1.id, ''), 'REQUEST_INVALID', 'userId');
+      expect((await s.orgs.members([f.d1.id], f.d1.id)).map((m) => m.username)).toEqual([
+        'boss',
+        'ann',
+      ]);
+      expect((await s.orgs.members([f.d1.id], f.i1.id)).map((m) => m.username)).toEqual(['ann']);
+    });
+
     it("keeps accounts' single-box role changes and deletions in step with their membership", async () => {
       const root = await s.orgs.createRoot({ kind: 'customer', name: 'Home', createdAt: at() });
       const scope = localScope({ orgId: root.id, gatewayId: GW });

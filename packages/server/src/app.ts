@@ -182,6 +182,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     alarms: deps.storage.alarms,
     audit: deps.storage.audit,
     users: deps.storage.users,
+    ...(deps.storage.orgs ? { orgs: deps.storage.orgs } : {}),
     telemetry: deps.storage.telemetry,
     origin,
     scope: { orgIds: [origin.orgId] },

@@ -297,7 +297,7 @@ export const removeManager = (): BmsError =>
 export const removeHome = (): BmsError =>
   invalid(
     'userId',
-    "is a member of their own organisation, where the account lives: delete the account instead",
+    'is a member of their own organisation, where the account lives: delete the account instead',
   );
 
 export const orgNotFound = (id: string): BmsError =>

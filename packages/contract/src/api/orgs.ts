@@ -82,6 +82,24 @@ export const memberRoleBody = {
   properties: { role: orgRoleSchema },
 } as const;
 
+export const memberAddBody = {
+  type: 'object',
+  required: ['role'],
+  additionalProperties: false,
+  description: 'Names the user by exactly one of `user_id` and `username`.',
+  properties: {
+    user_id: { ...idSchema, description: "The user's id (ULID)." },
+    username: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 71,
+      description:
+        "The login name: `name` for an account of the server's own organisation, `name@CODE` for the account `name` of the organisation whose code is CODE.",
+    },
+    role: orgRoleSchema,
+  },
+} as const;
+
 export const memberSchema = {
   type: 'object',
   required: ['user_id', 'org_id', 'role', 'created_at'],
@@ -98,3 +116,4 @@ export const memberSchema = {
 export type OrgView = FromSchema<typeof orgSchema>;
 export type OrgCreate = FromSchema<typeof orgCreateBody>;
 export type MemberView = FromSchema<typeof memberSchema>;
+export type MemberAdd = FromSchema<typeof memberAddBody>;

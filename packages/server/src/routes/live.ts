@@ -193,7 +193,17 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         userId: me.userId,
         tokenId: me.tokenId,
         close: (code, reason) => socket.close(code, reason),
-        setMemberships: (memberships) => setPrincipal({ ...me, memberships }),
+        setMemberships: (standing) => setPrincipal({ ...me, ...standing }),
+        refresh: () =>
+          resolveSecret(ctx, secret).then(
+            (now) => {
+              if (now) setPrincipal(now);
+            },
+            () => {
+              ended = true;
+              socket.close(CLOSE_SESSION_ENDED, 'session ended');
+            },
+          ),
       });
       const done = (): void => {
         for (const off of offs.splice(0)) off();

@@ -9,6 +9,12 @@
  * - `GET /orgs/:id/members`: the member list.
  * - `PATCH /orgs/:id/members/:user {role}`: only the organisation's manager (the person in
  *   charge, seed 000 §9-10) changes roles.
+ * - `POST /orgs/:id/members {user_id | username, role}` and `DELETE /orgs/:id/members/:user`:
+ *   a manager or administrator of the organisation or of one above it adds and removes
+ *   members (making someone manager stays the manager's, unless there is none yet).
+ *
+ * A membership change counts from the member's next request (the principal is read from the
+ * store on every request, auth.ts) and at once on their open live streams.
  *
  * Every change is audited under the organisation it concerns.
  */
@@ -24,6 +30,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import {
   errorResponses,
+  memberAddBody,
   memberRoleBody,
   memberSchema,
   orgCreateBody,
@@ -31,10 +38,11 @@ import {
   orgMemberParams,
   orgParams,
   orgSchema,
+  type MemberAdd,
   type MemberView,
   type OrgView,
 } from '@openbms/contract/api';
-import { actedBy, caller, membershipsOf, type Principal } from '../auth.js';
+import { accountByLogin, actedBy, caller, type Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { endUserTokens } from '../sessions.js';
 
@@ -59,13 +67,13 @@ const memberView = (m: Membership & { username?: string }): MemberView => ({
 /** The store's field names as the API spells them (a refusal names the request's field). */
 const API_FIELDS: Record<string, string> = { parentId: 'parent_id', userId: 'user' };
 
-async function asApi<T>(call: Promise<T>): Promise<T> {
+async function asApi<T>(call: Promise<T>, fields = API_FIELDS): Promise<T> {
   try {
     return await call;
   } catch (e) {
     const field = isBmsError(e) ? e.details?.['field'] : undefined;
-    if (!isBmsError(e) || typeof field !== 'string' || !(field in API_FIELDS)) throw e;
-    const api = API_FIELDS[field]!;
+    if (!isBmsError(e) || typeof field !== 'string' || !(field in fields)) throw e;
+    const api = fields[field]!;
     throw new BmsError(e.code, e.message.replace(field, api), { ...e.details, field: api });
   }
 }
@@ -74,10 +82,29 @@ async function asApi<T>(call: Promise<T>): Promise<T> {
 const MANAGING: readonly OrgRole[] = ['manager', 'administrator'];
 
 export function orgRoutes(app: FastifyInstance, ctx: ServerContext, orgs: OrgStore): void {
-  /** The caller's fleet memberships; `within` = their organisations (empty: sees nothing). */
+  /**
+   * The caller's fleet memberships, read with the principal (auth.ts, the one place);
+   * `within` = their organisations (empty: sees nothing).
+   */
   const standing = async (p: Principal) => {
-    const ms = await orgs.membershipsOf(p.userId);
+    const ms = p.fleet;
     return { ms, within: ms.map((m) => m.orgId) };
+  };
+  /**
+   * The organisation, when the caller sees it, and whether they manage it (manager or
+   * administrator there or above): 404 outside their subtrees, 403 seen but not managed.
+   */
+  const mustManage = async (p: Principal, id: string, what: string) => {
+    const { ms, within } = await standing(p);
+    if (within.length === 0 || !(await orgs.get(within, id))) throw notFound(id);
+    const managed = ms.filter((m) => MANAGING.includes(m.role)).map((m) => m.orgId);
+    if (managed.length === 0 || !(await orgs.get(managed, id))) {
+      throw new BmsError(
+        'FORBIDDEN',
+        `${what} in "${id}" needs the manager or administrator role there or above`,
+      );
+    }
+    return { ms, within };
   };
   const notFound = (id: string) => new BmsError('NOT_FOUND', `no organisation "${id}"`);
   const whose = (orgId: string) => ({ orgId, gatewayId: ctx.origin.gatewayId });
@@ -193,8 +220,8 @@ export function orgRoutes(app: FastifyInstance, ctx: ServerContext, orgs: OrgSto
           ...(user === me.userId ? { keep: me.tokenId } : {}),
           reason: 'role changed: log in again',
         });
-        ctx.live.setMemberships(user, membershipsOf({ orgId: id, role: localRole(role) }));
       }
+      await ctx.live.refreshUser(user);
       await ctx.record(
         {
           ...actedBy(me),
@@ -207,6 +234,100 @@ export function orgRoutes(app: FastifyInstance, ctx: ServerContext, orgs: OrgSto
         whose(id),
       );
       return memberView(changed);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: MemberAdd }>(
+    '/orgs/:id/members',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary:
+          'Add a member (a manager or administrator of the organisation or above); the user by exactly one of user_id and username',
+        tags: ['organisations'],
+        params: orgParams,
+        body: memberAddBody,
+        response: { 201: memberSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (req, reply) => {
+      const me = caller(req);
+      const { id } = req.params;
+      const { user_id: userId, username, role } = req.body;
+      if ((userId === undefined) === (username === undefined)) {
+        throw new BmsError('REQUEST_INVALID', 'give exactly one of user_id and username', {
+          field: userId === undefined ? 'user_id' : 'username',
+        });
+      }
+      const { ms, within } = await mustManage(me, id, 'adding a member');
+      const members = await orgs.members(within, id);
+      // The person in charge hands their role over themselves (PATCH); an organisation that
+      // has none yet gets its first from whoever manages it.
+      if (
+        role === 'manager' &&
+        members.some((m) => m.role === 'manager') &&
+        !ms.some((m) => m.orgId === id && m.role === 'manager')
+      ) {
+        throw new BmsError(
+          'FORBIDDEN',
+          `only the manager of organisation "${id}" (the person in charge) makes another member manager`,
+        );
+      }
+      let target = userId;
+      if (username !== undefined) {
+        const { scope, username: name } = await accountByLogin(ctx, username);
+        const u = await ctx.users.get(scope, name);
+        if (!u) throw new BmsError('NOT_FOUND', `no user "${username}"`, { field: 'username' });
+        target = u.id;
+      }
+      const added = await asApi(
+        orgs.addMember(within, { userId: target!, orgId: id, role, createdAt: ctx.clock() }),
+        { userId: username !== undefined ? 'username' : 'user_id' },
+      );
+      const shown = (await orgs.members(within, id)).find((m) => m.userId === added.userId);
+      await ctx.live.refreshUser(added.userId);
+      await ctx.record(
+        {
+          ...actedBy(me),
+          action: 'member.add',
+          new: { user_id: added.userId, username: shown?.username, role },
+          result: 'ok',
+        },
+        whose(id),
+      );
+      return reply.status(201).send(memberView(shown ?? added));
+    },
+  );
+
+  app.delete<{ Params: { id: string; user: string } }>(
+    '/orgs/:id/members/:user',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary:
+          'Remove a member (a manager or administrator of the organisation or above); not the manager, not from their own organisation',
+        tags: ['organisations'],
+        params: orgMemberParams,
+        response: { 200: memberSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (req) => {
+      const me = caller(req);
+      const { id, user } = req.params;
+      const { within } = await mustManage(me, id, 'removing a member');
+      const before = (await orgs.members(within, id)).find((m) => m.userId === user);
+      const removed = await asApi(orgs.removeMember(within, id, user));
+      await ctx.live.refreshUser(user);
+      await ctx.record(
+        {
+          ...actedBy(me),
+          action: 'member.remove',
+          old: { user_id: user, username: before?.username, role: removed.role },
+          result: 'ok',
+        },
+        whose(id),
+      );
+      return memberView({ ...removed, ...(before ? { username: before.username } : {}) });
     },
   );
 }

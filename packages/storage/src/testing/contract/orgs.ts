@@ -338,7 +338,11 @@ export function orgContract(name: string, open: Opener): void {
         'REQUEST_INVALID',
         'userId',
       );
-      await expectCode(() => s.orgs.removeMember([f.d1.id], f.d1.id, ''), 'REQUEST_INVALID', 'userId');
+      await expectCode(
+        () => s.orgs.removeMember([f.d1.id], f.d1.id, ''),
+        'REQUEST_INVALID',
+        'userId',
+      );
       expect((await s.orgs.members([f.d1.id], f.d1.id)).map((m) => m.username)).toEqual([
         'boss',
         'ann',

@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from './passwords.js';
 import { FakeGateway, fakePack } from './testing/fake-gateway.js';
 import { startHarness, TEST_COST, type Harness } from './testing/harness.js';
+import { LiveClient } from './testing/ws-client.js';
 
 type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
 
@@ -59,6 +60,7 @@ for (const [adapter, openStore] of ADAPTERS) {
     const users: Record<string, User> = {};
     const tok: Record<string, string> = {};
     let made = 0;
+    let fleetGw: FakeGateway;
 
     const get = (who: string, path: string) => h.call('GET', path, { token: tok[who] });
     const ids = (list: { id: string }[]) => list.map((o) => o.id);
@@ -97,7 +99,7 @@ for (const [adapter, openStore] of ADAPTERS) {
       await account(dA, 'alice', 'admin'); // Dealer A's manager
       await account(dA, 'abe', 'viewer'); // a general user of Dealer A
       await account(dB, 'bert', 'admin'); // Dealer B's manager
-      const fleetGw = new FakeGateway([fakePack(FLEET_PACK)], storage.alarms, () => T0, {
+      fleetGw = new FakeGateway([fakePack(FLEET_PACK)], storage.alarms, () => T0, {
         orgId: cA.id,
         gatewayId: newId(),
       });
@@ -338,6 +340,37 @@ for (const [adapter, openStore] of ADAPTERS) {
           result: 'ok',
         },
       ]);
+    });
+
+    it("a member's open live stream follows their memberships at once", async () => {
+      const c = await LiveClient.connect(
+        `${h.url.replace('http', 'ws')}/api/v1/live?token=${tok['bert']}`,
+      );
+      expect(await c.next()).toMatchObject({ type: 'hello', user: 'bert' });
+      c.send({ subscribe: '*' });
+      expect(await c.next()).toEqual({ type: 'subscribed', packs: '*', unknown: [] });
+      // Events are handled when emitted, and messages arrive in order: when the answer to a
+      // later request comes first, the event was not sent.
+      const online = (ts: number) =>
+        fleetGw.emit({ type: 'online', packId: FLEET_PACK, ts, online: true });
+      online(1);
+      c.send({ subscribe: '*' });
+      expect(await c.next()).toEqual({ type: 'subscribed', packs: '*', unknown: [] });
+      const add = await h.call('POST', `/api/v1/orgs/${f.cA.id}/members`, {
+        token: tok['alice'],
+        body: { user_id: users['bert']!.id, role: 'end_user' },
+      });
+      expect(add.status).toBe(201);
+      online(2);
+      expect(await c.next()).toMatchObject({ type: 'online', pack_id: FLEET_PACK });
+      const del = await h.call('DELETE', `/api/v1/orgs/${f.cA.id}/members/${users['bert']!.id}`, {
+        token: tok['alice'],
+      });
+      expect(del.status).toBe(200);
+      online(3);
+      c.send({ subscribe: '*' });
+      expect(await c.next()).toEqual({ type: 'subscribed', packs: '*', unknown: [] });
+      c.close();
     });
 
     it('are declared in the OpenAPI document', async () => {

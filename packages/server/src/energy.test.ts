@@ -94,6 +94,13 @@ describe('GET /packs/:id/energy and /sites/:id/energy', () => {
       ['2029-12', 0, 0],
       ['2030-01', 25.86, 21.55],
     ]);
+    // One bus of the site (a parallel system); a bus it does not have is 404.
+    const bus = await h.call('GET', '/api/v1/sites/home/energy?bus=bus1&count=1', {
+      token: viewer,
+    });
+    expect(bus.body.packs).toHaveLength(2);
+    const nobus = await h.call('GET', '/api/v1/sites/home/energy?bus=bus9', { token: viewer });
+    expect(nobus.body).toEqual({ error: 'no bus "bus9" on site "home"', code: 'NOT_FOUND' });
     const three = await h.call('GET', `/api/v1/packs/${enc(P2)}/energy?count=3`, { token: viewer });
     expect(three.body.total.map((x: Row) => x.period)).toEqual([
       '2030-01-01',

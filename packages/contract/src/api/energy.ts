@@ -21,6 +21,21 @@ export const energyQuery = {
   },
 } as const;
 
+/** A site's energy, optionally of one bus's packs (a parallel system). */
+export const siteEnergyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    bus: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: "Only this bus's packs (a parallel system).",
+    },
+    ...energyQuery.properties,
+  },
+} as const;
+
 export const energyRowSchema = {
   type: 'object',
   required: ['period', 'start', 'charged_kwh', 'discharged_kwh'],
@@ -68,13 +83,14 @@ export const energyExportQuery = {
   additionalProperties: false,
   properties: {
     pack: { type: 'string', minLength: 1, maxLength: 200 },
+    ...siteEnergyQuery.properties,
     site: { type: 'string', minLength: 1, maxLength: 200 },
-    ...energyQuery.properties,
   },
 } as const;
 
 export type EnergyPeriod = (typeof ENERGY_PERIODS)[number];
 export type EnergyQuery = FromSchema<typeof energyQuery>;
+export type SiteEnergyQuery = FromSchema<typeof siteEnergyQuery>;
 export type EnergyRowView = FromSchema<typeof energyRowSchema>;
 export type EnergyView = FromSchema<typeof energySchema>;
 export type EnergyExportQuery = FromSchema<typeof energyExportQuery>;

@@ -18,11 +18,13 @@ import {
   energySchema,
   errorResponses,
   packIdParams,
+  siteEnergyQuery,
   siteIdParams,
   type EnergyExportQuery,
   type EnergyPeriod,
   type EnergyQuery,
   type EnergyView,
+  type SiteEnergyQuery,
 } from '@openbms/contract/api';
 import { caller, type Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -75,15 +77,28 @@ async function packTarget(ctx: ServerContext, p: Principal, id: string): Promise
   return { scope: found.scope, packIds: [id], name: id };
 }
 
-/** A site's packs as its gateway polls them now (NOT_FOUND for a site no visible gateway has). */
-async function siteTarget(ctx: ServerContext, p: Principal, id: string): Promise<Target> {
+/**
+ * A site's packs (of one bus: a parallel system) as its gateway polls them now; NOT_FOUND for
+ * a site no visible gateway has, or a bus it does not have.
+ */
+async function siteTarget(
+  ctx: ServerContext,
+  p: Principal,
+  id: string,
+  bus?: string,
+): Promise<Target> {
   for (const link of ctx.policy.gateways(p, 'viewer')) {
     if (!(await link.sites()).some((s) => s.id === id)) continue;
-    const packIds = (await link.packs()).filter((x) => x.site === id).map((x) => x.id);
+    const packIds = (await link.packs())
+      .filter((x) => x.site === id && (bus === undefined || x.bus === bus))
+      .map((x) => x.id);
     if (packIds.length === 0) break;
-    return { scope: gatewayScope(link), packIds, name: id };
+    return { scope: gatewayScope(link), packIds, name: bus === undefined ? id : `${id}_${bus}` };
   }
-  throw new BmsError('NOT_FOUND', `no site "${id}"`);
+  throw new BmsError(
+    'NOT_FOUND',
+    bus === undefined ? `no site "${id}"` : `no bus "${bus}" on site "${id}"`,
+  );
 }
 
 async function energyOf(ctx: ServerContext, t: Target, q: EnergyQuery): Promise<EnergyResult> {
@@ -170,21 +185,22 @@ export function energyRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: EnergyQuery }>(
+  app.get<{ Params: { id: string }; Querystring: SiteEnergyQuery }>(
     '/sites/:id/energy',
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Daily or monthly energy of a site (its packs, each and in total)',
+        summary:
+          'Daily or monthly energy of a site, or of one bus of it (its packs, each and in total)',
         description,
         tags: ['packs'],
         params: siteIdParams,
-        querystring: energyQuery,
+        querystring: siteEnergyQuery,
         response: { 200: energySchema, ...errorResponses(404) },
       },
     },
     async (req): Promise<EnergyView> => {
-      const t = await siteTarget(ctx, caller(req), req.params.id);
+      const t = await siteTarget(ctx, caller(req), req.params.id, req.query.bus);
       return view(await energyOf(ctx, t, req.query));
     },
   );
@@ -216,7 +232,9 @@ export function energyRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }
         const p = caller(req);
         const t =
-          pack !== undefined ? await packTarget(ctx, p, pack) : await siteTarget(ctx, p, site!);
+          pack !== undefined
+            ? await packTarget(ctx, p, pack)
+            : await siteTarget(ctx, p, site!, req.query.bus);
         const r = await energyOf(ctx, t, req.query);
         const first = r.total[0]?.period ?? '';
         const last = r.total.at(-1)?.period ?? '';

@@ -6,7 +6,7 @@
  * times with the zone's offset) or as an Excel workbook. Access as the history routes: a
  * viewer of the pack's (or site's) organisation; another organisation's pack or site is 404.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { BmsError, realOf, wallOf } from '@openbms/core';
 import type { EnergyResult, RowBatch, Scope } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';

@@ -9,7 +9,7 @@ import server from './server';
 import alarms from '../features/alarms/i18n';
 import buses from '../features/buses/i18n';
 import control from '../features/control/i18n';
-import energy from '../features/energy/i18n';
+import energy from '../energy/i18n';
 import files from '../features/files/i18n';
 import history from '../features/history/i18n';
 import overview from '../features/overview/i18n';

@@ -16,7 +16,7 @@ import { alarmLines, rawBool, runState, snapshotTime, temperatureSensors } from 
 import { foldSnapshot, localMidnight, todayFromHistory, withEnergy, type Today } from './today';
 import { useNow } from './useNow';
 
-const EnergyChart = lazy(() => import('../energy/EnergyChart'));
+const EnergyChart = lazy(() => import('../../energy/EnergyChart'));
 import './pack.css';
 
 const STATE_TONE: Record<string, Tone> = {

@@ -26,7 +26,7 @@ import { hasMasterByAddress, systemOf, type PackRow, type SystemRow } from '../.
 import '../../site/site.css';
 import './parallel.css';
 
-const EnergyChart = lazy(() => import('../energy/EnergyChart'));
+const EnergyChart = lazy(() => import('../../energy/EnergyChart'));
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`;
 

@@ -1,4 +1,4 @@
-import type { Strings } from '../../i18n/types';
+import type { Strings } from '../i18n/types';
 
 const strings: Strings = {
   en: {

@@ -4,20 +4,19 @@
  * stores with every sample, counted in the device's time; days in the site's zone). uPlot
  * draws the bars (the chart library of the history charts); the readout under it gives the
  * hovered period's figures (or the current period's) and the totals, and links download the
- * same figures as CSV or Excel. Loaded lazily with uPlot.
+ * same figures as CSV or Excel. A shared module (the pack page and the parallel page show it),
+ * loaded lazily with uPlot.
  */
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { EnergyPeriod, EnergyView } from '@openbms/contract/api';
-import { apiPath } from '../../api/client';
-import { useApi } from '../../api/hooks';
-import { useFmt } from '../../i18n/format';
-import { ErrorBox } from '../../ui';
-import { DownloadLink } from '../files/ExportCard';
-import { cssVar, useThemeVersion, withAlpha } from '../history/theme';
-import '../history/history.css';
+import { apiPath } from '../api/client';
+import { useApi } from '../api/hooks';
+import { useFmt } from '../i18n/format';
+import { ErrorBox } from '../ui';
+import { cssVar, useThemeVersion, withAlpha } from '../ui/chart-theme';
 import './energy.css';
 
 interface Props {
@@ -168,7 +167,7 @@ export default function EnergyChart(props: Props): ReactNode {
       <header className="card-head">
         <h2>{props.title}</h2>
         <div className="card-actions">
-          <div className="h-segment" role="group" aria-label={t('range')}>
+          <div className="e-segment" role="group" aria-label={t('range')}>
             {(['day', 'month'] as const).map((p) => (
               <button
                 key={p}
@@ -181,25 +180,25 @@ export default function EnergyChart(props: Props): ReactNode {
               </button>
             ))}
           </div>
-          <DownloadLink href={href('csv')} testId="energy-csv">
+          <a className="e-download" href={href('csv')} download data-testid="energy-csv">
             {t('csv')}
-          </DownloadLink>
-          <DownloadLink href={href('xlsx')} testId="energy-xlsx">
+          </a>
+          <a className="e-download" href={href('xlsx')} download data-testid="energy-xlsx">
             {t('xlsx')}
-          </DownloadLink>
+          </a>
         </div>
       </header>
       <ErrorBox error={r.error} />
-      {data && !has && <p className="muted h-empty">{t('empty')}</p>}
+      {data && !has && <p className="muted e-empty">{t('empty')}</p>}
       <div
         ref={wrap}
-        className="h-plot"
+        className="e-plot"
         role="img"
         aria-label={t('describe', { unit: t(period === 'day' ? 'unitDay' : 'unitMonth') })}
       />
       {at && (
-        <div className="h-readout energy-readout" data-testid="energy-readout" aria-live="off">
-          <span className="h-time">{at.period}</span>
+        <div className="e-readout" data-testid="energy-readout" aria-live="off">
+          <span className="e-period">{at.period}</span>
           <span className="energy-up">
             {t('charged')} {fmt.unit(at.charged_kwh, 'kWh', 2)}
           </span>

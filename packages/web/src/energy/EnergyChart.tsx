@@ -112,7 +112,15 @@ export default function EnergyChart(props: Props): ReactNode {
           ...axis,
           space: 34,
           size: 32,
-          splits: () => rows.map((_x, i) => i),
+          // A label per bar where they fit (about 40 px each), always today's / this month's.
+          splits: (u) => {
+            const n = rows.length;
+            const step = Math.max(
+              1,
+              Math.ceil((n * 40) / Math.max(40, u.bbox.width / devicePixelRatio)),
+            );
+            return rows.map((_x, i) => i).filter((i) => (n - 1 - i) % step === 0);
+          },
           values: (_u, ticks) => ticks.map((v) => labels[v] ?? ''),
           grid: { show: false },
         },
@@ -122,7 +130,14 @@ export default function EnergyChart(props: Props): ReactNode {
           labelSize: 18,
           size: (_u, values) =>
             values ? Math.max(36, 12 + 7 * Math.max(...values.map((v) => v.length))) : 40,
-          values: (_u, ticks) => ticks.map((v) => fmt.num(Math.abs(v), Math.abs(v) < 10 ? 1 : 0)),
+          // Discharged bars go down: their ticks read as magnitudes, with the decimals the
+          // tick step needs (0.25 -> 2).
+          values: (_u, ticks) => {
+            const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
+            let d = 0;
+            while (d < 3 && Math.abs(step * 10 ** d - Math.round(step * 10 ** d)) > 1e-6) d++;
+            return ticks.map((v) => fmt.num(Math.abs(v), d));
+          },
         },
       ],
       cursor: { drag: { x: false, y: false }, points: { show: false } },

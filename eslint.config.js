@@ -227,9 +227,9 @@ export default tseslint.config(
             },
             {
               // The contract's root brings zod and every config schema into the bundle.
-              regex: '^@openbms/contract(?!/(api|forms)$)',
+              regex: '^@openbms/contract(?!/(api|forms|xlsx)$)',
               message:
-                'import @openbms/contract/api (types) or /forms (limits), not the zod schemas.',
+                'import @openbms/contract/api (types), /forms (limits) or /xlsx (workbook parts), not the zod schemas.',
             },
           ],
         },

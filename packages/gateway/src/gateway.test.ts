@@ -62,7 +62,9 @@ describe('gateway on the demo site', () => {
     expect(await gw.writer.flush()).toBe(true);
     const latest = await storage.telemetry.latest(localScope(storage.identity), 'demo/rack/2');
     expect(latest?.snapshot.cell_mv).toHaveLength(16);
-    expect(gw.sites()).toEqual([{ id: 'demo', name: 'Demo site (simulated)' }]);
+    expect(gw.sites()).toEqual([
+      { id: 'demo', name: 'Demo site (simulated)', time_zone: gw.timeZone() },
+    ]);
     expect(gw.buses().map((b) => [b.id, b.packs.length])).toEqual([
       ['rack', 4],
       ['pylon', 1],

@@ -378,7 +378,11 @@ export class Gateway implements LocalGatewayParts {
       protocol: bus.protocol,
       pollIntervalMs: bus.poll_interval_s * 1000,
       retries: bus.retries,
-      ...(bus.baud ? { link: { baud: bus.baud } } : {}),
+      link: {
+        ...(bus.baud ? { baud: bus.baud } : {}),
+        ...(bus.parity ? { parity: bus.parity } : {}),
+        ...(bus.stop_bits ? { stopBits: bus.stop_bits } : {}),
+      },
       ...(bus.timeout_ms ? { timeoutMs: bus.timeout_ms } : {}),
       clock: this.clock,
       ...(opened.deviceClock ? { deviceClock: opened.deviceClock } : {}),
@@ -447,7 +451,12 @@ export class Gateway implements LocalGatewayParts {
   }
 
   sites(): SiteInfo[] {
-    return sitesOf(this.opts.config).map((s) => ({ id: s.id, name: s.name ?? s.id }));
+    const tz = this.timeZone();
+    return sitesOf(this.opts.config).map((s) => ({
+      id: s.id,
+      name: s.name ?? s.id,
+      time_zone: tz,
+    }));
   }
 
   buses(): BusInfo[] {
@@ -457,6 +466,9 @@ export class Gateway implements LocalGatewayParts {
       port: b.config.port === 'sim' ? `sim (${b.endpoint})` : b.config.port,
       protocol: b.config.protocol,
       packs: this.refs.filter((p) => p.site === b.site && p.bus === b.config.id).map((p) => p.id),
+      baud: b.poller.link.baud,
+      parity: b.poller.link.parity,
+      stop_bits: b.poller.link.stopBits,
     }));
   }
 

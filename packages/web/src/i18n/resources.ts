@@ -12,6 +12,7 @@ import control from '../features/control/i18n';
 import energy from '../energy/i18n';
 import files from '../features/files/i18n';
 import history from '../features/history/i18n';
+import live from '../features/live/i18n';
 import overview from '../features/overview/i18n';
 import pack from '../features/pack/i18n';
 import parallel from '../features/parallel/i18n';
@@ -29,6 +30,7 @@ export const NAMESPACES: Record<string, Strings> = {
   energy,
   files,
   history,
+  live,
   overview,
   pack,
   parallel,

@@ -2,7 +2,8 @@
  * Daily and monthly energy (issue 12): charged and discharged kWh per day or month of a pack
  * or of every pack of a site, from the energy meters the gateway stores with each sample
  * (counted in the device's time; storage's energy.ts computes the periods). Periods are cut in
- * the site's time zone, the one the exports use. The same figures download as CSV (ISO 8601
+ * the site's time zone (its gateway's `time_zone`: location.timezone, else the host's), the one
+ * the exports use. The same figures download as CSV (ISO 8601
  * times with the zone's offset) or as an Excel workbook. Access as the history routes: a
  * viewer of the pack's (or site's) organisation; another organisation's pack or site is 404.
  */
@@ -28,6 +29,7 @@ import {
 } from '@openbms/contract/api';
 import { caller, type Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import type { GatewayLink } from '../gateway-api.js';
 import { gatewayScope } from '../policy.js';
 import { xlsxStream } from '../xlsx.js';
 
@@ -64,17 +66,26 @@ function countOf(q: EnergyQuery): { period: EnergyPeriod; count: number } {
   return { period, count };
 }
 
-/** What an energy answer is of: packs of one gateway, in its scope. */
+/** What an energy answer is of: packs of one gateway, in its scope, and their site's zone. */
 interface Target {
   scope: Scope;
   packIds: string[];
   /** For file names. */
   name: string;
+  /** The site's IANA zone as its gateway says (absent: the box's, else UTC). */
+  timeZone?: string;
+}
+
+/** The zone of a gateway's site (the seam's `time_zone`: location.timezone, else the host's). */
+async function zoneOf(link: GatewayLink, site: string | undefined): Promise<string | undefined> {
+  if (site === undefined) return undefined;
+  return (await link.sites()).find((s) => s.id === site)?.time_zone;
 }
 
 async function packTarget(ctx: ServerContext, p: Principal, id: string): Promise<Target> {
   const found = await ctx.policy.findPack(p, id, 'viewer', ctx.telemetry);
-  return { scope: found.scope, packIds: [id], name: id };
+  const timeZone = await zoneOf(found.link, found.pack?.site);
+  return { scope: found.scope, packIds: [id], name: id, ...(timeZone ? { timeZone } : {}) };
 }
 
 /**
@@ -88,12 +99,18 @@ async function siteTarget(
   bus?: string,
 ): Promise<Target> {
   for (const link of ctx.policy.gateways(p, 'viewer')) {
-    if (!(await link.sites()).some((s) => s.id === id)) continue;
+    const site = (await link.sites()).find((s) => s.id === id);
+    if (!site) continue;
     const packIds = (await link.packs())
       .filter((x) => x.site === id && (bus === undefined || x.bus === bus))
       .map((x) => x.id);
     if (packIds.length === 0) break;
-    return { scope: gatewayScope(link), packIds, name: bus === undefined ? id : `${id}_${bus}` };
+    return {
+      scope: gatewayScope(link),
+      packIds,
+      name: bus === undefined ? id : `${id}_${bus}`,
+      timeZone: site.time_zone,
+    };
   }
   throw new BmsError(
     'NOT_FOUND',
@@ -103,7 +120,7 @@ async function siteTarget(
 
 async function energyOf(ctx: ServerContext, t: Target, q: EnergyQuery): Promise<EnergyResult> {
   const { period, count } = countOf(q);
-  const timeZone = ctx.box.timeZone?.() ?? 'UTC';
+  const timeZone = t.timeZone ?? ctx.box.timeZone?.() ?? 'UTC';
   const { from, to } = energyRange(ctx.clock(), period, count, timeZone);
   return ctx.reads.run(() =>
     ctx.telemetry.energy(t.scope, { packIds: t.packIds, from, to, period, timeZone }),

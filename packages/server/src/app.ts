@@ -11,6 +11,7 @@ import {
   type AlarmStore,
   type AuditStore,
   type Origin,
+  type OrgStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -54,6 +55,7 @@ import { setupRoutes } from './routes/setup.js';
 import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { orgRoutes } from './routes/orgs.js';
 import { webRoutes } from './web.js';
 
 export interface ServerDeps {
@@ -62,6 +64,8 @@ export interface ServerDeps {
     audit: AuditStore;
     users: UserStore;
     telemetry: TelemetryStore;
+    /** Organisations and members (both adapters have them): the /orgs routes are served with them. */
+    orgs?: OrgStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -259,6 +263,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       notificationRoutes(api, ctx);
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
+      if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs);
     },
     { prefix: '/api/v1' },
   );

@@ -18,6 +18,7 @@ import {
   type AlarmStore,
   type AuditStore,
   type Origin,
+  type OrgStore,
   type Scope,
   type Storage,
   type StorageHealth,
@@ -35,6 +36,7 @@ import { applyRetention, rollup } from './telemetry-rollup.js';
 import { dailyFiles, deleteDay, latest, writeSamples } from './telemetry-write.js';
 import { redactUrl } from './url.js';
 import { pgUsers, type PgUserStore } from './users.js';
+import { ensureRootOrg, pgOrgs } from './orgs.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user[:password]@host[:port]/database[?...]` (checked by parseStorageUrl). */
@@ -54,6 +56,7 @@ export class PostgresStorage implements Storage {
   readonly alarms: AlarmStore;
   readonly audit: AuditStore;
   readonly users: PgUserStore;
+  readonly orgs: OrgStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
   private problem: StorageProblem | undefined;
@@ -91,6 +94,7 @@ export class PostgresStorage implements Storage {
     this.alarms = pgAlarms(db);
     this.audit = pgAudit(db);
     this.users = pgUsers(db);
+    this.orgs = pgOrgs(db);
   }
 
   /**
@@ -114,6 +118,7 @@ export class PostgresStorage implements Storage {
       } finally {
         c.release();
       }
+      await ensureRootOrg(db, identity.orgId, (opts.clock ?? Date.now)());
       holder.s = new PostgresStorage(opts, identity, db);
       return holder.s;
     } catch (e) {

@@ -19,6 +19,7 @@
  * (gateway id, pack id).
  */
 import type { Alarm, Reading } from '@openbms/core';
+import type { OrgStore } from './orgs.js';
 
 /** Input checks every adapter applies (REQUEST_INVALID naming the field). */
 export * as recordChecks from './validate.js';
@@ -40,6 +41,26 @@ export {
   type EnergyRow,
 } from './energy.js';
 import type { EnergyQuery, EnergyResult } from './energy.js';
+/** Organisations and memberships: the port, codes and role mapping (checks under `orgChecks`). */
+export {
+  ORG_KINDS,
+  ORG_ROLES,
+  ORG_CODE_ALPHABET,
+  MAX_ORG_DEPTH,
+  newOrgCode,
+  withFreshCode,
+  localRole,
+  orgRoleOf,
+  type Org,
+  type OrgKind,
+  type OrgRole,
+  type OrgStore,
+  type NewOrg,
+  type NewRootOrg,
+  type Membership,
+  type Member,
+} from './orgs.js';
+export * as orgChecks from './orgs.js';
 
 // ---------------------------------------------------------------- identity
 
@@ -428,6 +449,8 @@ export interface Storage {
   alarms: AlarmStore;
   audit: AuditStore;
   users: UserStore;
+  /** Organisations (a tree) and their members (docs/fleet.md). */
+  orgs: OrgStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */
   close(): Promise<void>;
   /** Problems now (absent: the backend never reports any). */

@@ -21,3 +21,4 @@ export {
   type Severity,
 } from '../config/enums.js';
 export * from './live.js';
+export * from './orgs.js';

@@ -95,6 +95,7 @@ export function inThreadStorage(opts: SqliteStorageOptions): Storage & {
     alarms: promised(f.alarms),
     audit: promised(f.audit),
     users: promised(f.users),
+    orgs: promised(f.orgs) as unknown as Storage['orgs'],
     close: async () => f.close(),
     health: async () => f.health(),
     onHealth: (l) => f.onHealth(l),

@@ -64,10 +64,10 @@ const WEB_FEATURE_ZONES = [
     from: WEB_FEATURES,
     except: [`./${name}`],
     message:
-      'a feature imports no other feature: move what they share to a shared module (api, ui, site, alarm-list...) or compose them in app/.',
+      'a feature imports no other feature: move what they share to a shared module (api, ui, site, alarm-list, energy...) or compose them in app/.',
   })),
   {
-    target: ['api', 'ui', 'site', 'alarm-list'].map((d) => `./packages/web/src/${d}`),
+    target: ['api', 'ui', 'site', 'alarm-list', 'energy'].map((d) => `./packages/web/src/${d}`),
     from: WEB_FEATURES,
     message: 'shared modules import no feature (features build on them, not the other way).',
   },

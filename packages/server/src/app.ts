@@ -42,6 +42,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { controlRoutes } from './routes/control.js';
 import { docsRoutes, registerDocs } from './routes/docs.js';
+import { energyRoutes } from './routes/energy.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes, metricsRoutes } from './routes/metrics.js';
@@ -251,6 +252,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       userRoutes(api, ctx);
       tokenRoutes(api, ctx);
       packRoutes(api, ctx);
+      energyRoutes(api, ctx);
       siteRoutes(api, ctx);
       alarmRoutes(api, ctx);
       auditRoutes(api, ctx);

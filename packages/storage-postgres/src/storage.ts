@@ -12,6 +12,7 @@
 import type { PoolClient } from 'pg';
 import { BmsError } from '@openbms/core';
 import {
+  energyFromHistory,
   newId,
   recordChecks,
   type AlarmStore,
@@ -88,6 +89,7 @@ export class PostgresStorage implements Storage {
         guard(() => deleteDay(ctx, recordChecks.gatewayScope(scope), packId, date)),
       exportCsv: (scope, q) => guard(() => exportCsv(ctx, scope, q)),
       exportRows: (scope, q) => guard(() => exportRows(ctx, scope, q)),
+      energy: (scope, q) => guard(() => energyFromHistory((h) => history(ctx, scope, h), q)),
     };
     this.alarms = pgAlarms(db);
     this.audit = pgAudit(db);

@@ -27,6 +27,8 @@ import {
   type DailyFile,
   type ExportQuery,
   type FoundToken,
+  energyFromHistory,
+  type EnergyQuery,
   type HistoryQuery,
   type HistoryResult,
   type IntegrityReport,
@@ -257,6 +259,8 @@ export class SqliteStorage implements Storage {
         const plan = await this.plan(scope, q);
         return { fields: [...plan.fields], batches: this.rowBatches(plan) };
       },
+      energy: (scope: Scope, q: EnergyQuery) =>
+        energyFromHistory((h) => this.read<HistoryResult>('telemetry.history', scope, h), q),
     };
   }
 

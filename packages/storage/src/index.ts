@@ -28,6 +28,19 @@ export * as telemetryChecks from './telemetry-checks.js';
 export { idFactory, isId, newId } from './ids.js';
 /** Row shapes of the SQL adapters' alarm and audit tables, and their mapping to records. */
 export { alarmFromRow, auditFromRow, type AlarmRow, type AuditRow } from './rows.js';
+/** Daily / monthly energy from the stored meters, one function every adapter answers with. */
+export {
+  checkEnergyQuery,
+  energyFromHistory,
+  energyPeriods,
+  MAX_ENERGY_DAYS,
+  MAX_ENERGY_PACKS,
+  type EnergyPeriod,
+  type EnergyQuery,
+  type EnergyResult,
+  type EnergyRow,
+} from './energy.js';
+import type { EnergyQuery, EnergyResult } from './energy.js';
 /** Organisations and memberships: the port, codes and role mapping (checks under `orgChecks`). */
 export {
   ORG_KINDS,
@@ -202,6 +215,12 @@ export interface TelemetryStore {
   exportCsv(scope: Scope, q: ExportQuery): Promise<AsyncIterable<string>>;
   /** The same rows as numbers, for the XLSX export (or any other encoding). */
   exportRows(scope: Scope, q: ExportQuery): Promise<RowExport>;
+  /**
+   * Charged and discharged kWh per day or month (in `q.timeZone`) of the packs, each and in
+   * total, from the increases of the stored energy meters (needs `scope.gatewayId`; see
+   * energy.ts). REQUEST_INVALID naming the field for a malformed query.
+   */
+  energy(scope: Scope, q: EnergyQuery): Promise<EnergyResult>;
 }
 
 // ---------------------------------------------------------------- events, audit, accounts

@@ -4,6 +4,7 @@
  */
 export * from './common.js';
 export * from './packs.js';
+export * from './energy.js';
 export * from './alarms.js';
 export * from './auth.js';
 export * from './control.js';

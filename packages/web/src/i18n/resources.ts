@@ -9,6 +9,7 @@ import server from './server';
 import alarms from '../features/alarms/i18n';
 import buses from '../features/buses/i18n';
 import control from '../features/control/i18n';
+import energy from '../energy/i18n';
 import files from '../features/files/i18n';
 import history from '../features/history/i18n';
 import live from '../features/live/i18n';
@@ -26,6 +27,7 @@ export const NAMESPACES: Record<string, Strings> = {
   alarms,
   buses,
   control,
+  energy,
   files,
   history,
   live,

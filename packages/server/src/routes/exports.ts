@@ -1,5 +1,5 @@
 /**
- * Exports: the per-pack daily CSV files (seed 001's file manager: list, download, delete,
+ * Exports: the per-pack daily CSV files, one per local day of the site's time zone (seed 001's file manager: list, download, delete,
  * all files of a filter as one zip, the free space of the data directory) and a CSV or an
  * Excel workbook for any range, of the packs the caller may see (policy.ts: another
  * organisation's pack is 404; lists are read in the caller's scope). Files are produced from the telemetry store on request and
@@ -33,6 +33,7 @@ import {
   ZIP_MAX_DAYS,
 } from '@openbms/contract/api';
 import { wallOf } from '@openbms/gateway';
+import { dayZones, type DayOptions } from '@openbms/storage';
 import { relabelCsv } from '../columns.js';
 import { parseExportRange } from '../time.js';
 import { xlsxStream } from '../xlsx.js';
@@ -40,6 +41,15 @@ import { xlsxStream } from '../xlsx.js';
 const DAY_MS = 24 * 3600 * 1000;
 
 export { ZIP_MAX_DAYS };
+
+/**
+ * A daily file's instants in zone `tz`: local midnight to local midnight (dayZones.dayRanges;
+ * where a clock turns back across midnight, from the first instant of the date to the last).
+ */
+function dayRange(date: string, tz: string): { from: number; to: number } {
+  const ranges = dayZones.dayRanges(dayStart(date) / DAY_MS, tz);
+  return { from: ranges[0]![0], to: ranges[ranges.length - 1]![1] - 1 };
+}
 
 function dayStart(date: string, where = 'params', field = 'date'): number {
   const t = Date.parse(`${date}T00:00:00Z`);
@@ -77,8 +87,14 @@ function sendCsv(
 }
 
 export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /**
+   * The zone daily files follow: the site's (config `location.timezone`, else the host's), as
+   * the range exports. The server knows the zone of its own box only, so files of every
+   * gateway it serves are cut in it.
+   */
+  const zone = (): DayOptions => ({ timeZone: ctx.box.timeZone?.() ?? 'UTC' });
   const dayExists = async (found: FoundPack, pack: string, date: string): Promise<boolean> =>
-    (await ctx.telemetry.dailyFiles(found.scope, pack)).some(
+    (await ctx.telemetry.dailyFiles(found.scope, pack, zone())).some(
       (f) => f.date === date && f.packId === pack,
     );
   /** A day's file of a pack the caller may see (with `needed` in its organisation), else 404. */
@@ -97,7 +113,9 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** The daily files of one pack or of every pack the caller may see, and the scope read. */
   const filesOf = async (me: Principal, pack: string | undefined) => {
     const scope = await ctx.policy.listScope(me, pack, ctx.telemetry);
-    return scope ? { files: await ctx.telemetry.dailyFiles(scope, pack), scope } : undefined;
+    return scope
+      ? { files: await ctx.telemetry.dailyFiles(scope, pack, zone()), scope }
+      : undefined;
   };
 
   app.get<{ Querystring: { pack?: string } }>(
@@ -105,7 +123,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Daily CSV files (one per pack per UTC day)',
+        summary: "Daily CSV files (one per pack per local day of the site's time zone)",
         tags: ['exports'],
         querystring: packQuery,
         response: { 200: { type: 'array', items: dailyFileSchema }, ...errorResponses() },
@@ -135,13 +153,13 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const { pack, date } = req.params;
-      const from = dayStart(date);
+      const { from, to } = dayRange(date, zone().timeZone!);
       const { scope } = await dayOf(caller(req), pack, date, 'viewer');
       return sendCsv(
         ctx,
         reply,
         fileName(pack, date),
-        await ctx.telemetry.exportCsv(scope, { packId: pack, from, to: from + DAY_MS - 1 }),
+        await ctx.telemetry.exportCsv(scope, { packId: pack, from, to }),
       );
     },
   );
@@ -162,7 +180,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const { pack, date } = req.params;
       dayStart(date);
       const { scope, link } = await dayOf(me, pack, date, 'operator');
-      const deleted = await ctx.telemetry.deleteDay(scope, pack, date);
+      const deleted = await ctx.telemetry.deleteDay(scope, pack, date, zone());
       await ctx.record(
         {
           ...actedBy(me),
@@ -244,16 +262,15 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
         );
       }
       const names = uniqueNames(files.map((f) => fileName(f.packId, f.date)));
+      const tz = zone().timeZone!;
       const entries = files.map((f, i) => ({
         name: names[i]!,
         content: async () => {
-          const start = dayStart(f.date);
           // The file's own gateway, within the organisations the caller may see.
           const scope = { orgIds: listed!.scope.orgIds, gatewayId: f.gatewayId };
           const csv = await ctx.telemetry.exportCsv(scope, {
             packId: f.packId,
-            from: start,
-            to: start + DAY_MS - 1,
+            ...dayRange(f.date, tz),
           });
           return relabelCsv(ctx.reads.chunks(csv));
         },

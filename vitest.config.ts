@@ -40,6 +40,10 @@ export default defineConfig({
     // The storage's worker script, bundled from the sources (storage-sqlite/src/testing).
     globalSetup: ['packages/storage-sqlite/src/testing/worker-bundle.ts'],
     include: ['packages/*/src/**/*.test.ts', 'packages/web/e2e/**/*.test.ts', 'test/**/*.test.ts'],
+    // Most test time is waiting (browsers, simulated links, timers): three files at once keep
+    // a 2-core machine busy (the default, cores - 1, left it idle half the time: 14.6 min).
+    maxWorkers: 3,
+    minWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

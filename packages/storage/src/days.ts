@@ -104,7 +104,7 @@ export function zoneSpans(from: number, to: number, tz: string): ZoneSpan[] {
   while (at < to) {
     const next = Math.min(at + PROBE, to);
     const o = offsetAt(next, tz);
-    if (o !== offset && next < to) {
+    if (o !== offset) {
       // The first instant in (at, next] with the new offset.
       let lo = at;
       let hi = next;
@@ -119,7 +119,7 @@ export function zoneSpans(from: number, to: number, tz: string): ZoneSpan[] {
     }
     at = next;
   }
-  spans.push({ start, end: to, offset });
+  if (start < to) spans.push({ start, end: to, offset });
   return spans;
 }
 

@@ -64,10 +64,10 @@ const WEB_FEATURE_ZONES = [
     from: WEB_FEATURES,
     except: [`./${name}`],
     message:
-      'a feature imports no other feature: move what they share to a shared module (api, ui, site, alarm-list...) or compose them in app/.',
+      'a feature imports no other feature: move what they share to a shared module (api, ui, site, alarm-list, energy...) or compose them in app/.',
   })),
   {
-    target: ['api', 'ui', 'site', 'alarm-list'].map((d) => `./packages/web/src/${d}`),
+    target: ['api', 'ui', 'site', 'alarm-list', 'energy'].map((d) => `./packages/web/src/${d}`),
     from: WEB_FEATURES,
     message: 'shared modules import no feature (features build on them, not the other way).',
   },
@@ -227,9 +227,9 @@ export default tseslint.config(
             },
             {
               // The contract's root brings zod and every config schema into the bundle.
-              regex: '^@openbms/contract(?!/(api|forms)$)',
+              regex: '^@openbms/contract(?!/(api|forms|xlsx)$)',
               message:
-                'import @openbms/contract/api (types) or /forms (limits), not the zod schemas.',
+                'import @openbms/contract/api (types), /forms (limits) or /xlsx (workbook parts), not the zod schemas.',
             },
           ],
         },

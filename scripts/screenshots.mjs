@@ -17,6 +17,8 @@ const PAGES = [
   ['overview', '/'],
   ['pack-status', pack('demo/jk/1', 'status')],
   ['pack-cells', pack('demo/jk/1', 'cells')],
+  // Seed 004's real-time data table: a few polls' rows first.
+  ['pack-live', pack('demo/jk/1', 'live'), 'live-rows'],
   ['pack-history', pack('demo/jk/1', 'history')],
   ['pack-alarms', pack('demo/jk/1', 'alarms')],
   ['pack-settings', pack('demo/jk/1', 'settings')],
@@ -40,7 +42,15 @@ const PAGES = [
 async function start(dataDir, env) {
   const child = spawn(
     process.execPath,
-    ['packages/cli/bin/openbms.js', 'start', '--data-dir', dataDir, '--port', '0'],
+    // SCREENSHOTS_PORT: a fixed port for sessions sharing the machine (else any free one).
+    [
+      'packages/cli/bin/openbms.js',
+      'start',
+      '--data-dir',
+      dataDir,
+      '--port',
+      process.env.SCREENSHOTS_PORT ?? '0',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   );
   for await (const line of createInterface({ input: child.stdout })) {
@@ -110,6 +120,16 @@ try {
         await page
           .locator('[data-testid="records-status"][data-done="end"]')
           .waitFor({ timeout: 60_000 });
+      }
+      if (action === 'live-rows') {
+        await page.waitForFunction(
+          () =>
+            Number(
+              document.querySelector('[data-testid="live-status"]')?.getAttribute('data-rows'),
+            ) >= 3,
+          undefined,
+          { timeout: 60_000 },
+        );
       }
       await page.locator('main, [data-testid="wall"]').first().waitFor();
       await page.screenshot({

@@ -13,6 +13,7 @@ export const serveSimulation: SimulationServer = async (plan) => {
   return {
     endpoint: listening.endpoint,
     answering: simulation.packs.map((p) => p.address),
+    clock: simulation.clock,
     close: () => listening.close(),
   };
 };

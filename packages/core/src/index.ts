@@ -9,3 +9,4 @@ export * from './parameter-rules.js';
 export * from './calibrations.js';
 export * from './records.js';
 export * from './text.js';
+export * from './zone.js';

@@ -148,8 +148,9 @@ export const METRICS: readonly MetricDef[] = [
 
 /**
  * Metrics the gateway derives (no device reports them): energy through the pack, integrated
- * from its power since the gateway started. They are meters (`total_increasing`: a restart
- * starts a new meter cycle, which Home Assistant's Energy dashboard accounts for).
+ * from its power over the device's time (wall time for a real BMS, the simulator's clock for
+ * a simulated one) and stored with every sample. They are meters (`total_increasing`), seeded
+ * from the pack's last stored sample when the gateway starts, so a restart goes on counting.
  */
 export const DERIVED_METRICS: readonly MetricDef[] = [
   m('energy_charged_kwh', 'number', 'Energy charged', 'kWh', {

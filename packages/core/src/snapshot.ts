@@ -66,6 +66,12 @@ export interface BatterySnapshot {
   discharge_current_limit_a?: number;
   alarms?: Alarm[];
   info?: DeviceInfo;
+  /**
+   * Derived by the gateway, never by a codec (DERIVED_METRICS): energy through the pack since
+   * its counters began, integrated from its power over the device's own time, kWh.
+   */
+  energy_charged_kwh?: number;
+  energy_discharged_kwh?: number;
 }
 
 /**

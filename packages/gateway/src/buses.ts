@@ -22,6 +22,11 @@ export interface BusRequest {
 /** An opened bus: what the poller connects to, and how to let it go when the gateway stops. */
 export interface OpenedBus {
   endpoint: string;
+  /**
+   * The devices' own clock, when it is not wall time (a simulated bus: the simulator's
+   * clock, 60x in the demo). The poller integrates energy over it.
+   */
+  deviceClock?: { now(): number };
   close(): Promise<void>;
 }
 
@@ -64,6 +69,8 @@ export interface SimulatedBusPlan {
 export interface ServedSimulation {
   endpoint: string;
   answering: readonly number[];
+  /** The simulation's clock (simulated ms since the epoch). */
+  clock?: { now(): number };
   close(): Promise<void>;
 }
 
@@ -113,6 +120,10 @@ export function withSimulatedBuses(
         `bus ${site}/${bus.id}: simulated ${bus.protocol} packs answer at ${served.answering.join(', ')}; set the packs' addresses to these`,
       );
     }
-    return { endpoint: served.endpoint, close: served.close };
+    return {
+      endpoint: served.endpoint,
+      ...(served.clock ? { deviceClock: served.clock } : {}),
+      close: served.close,
+    };
   };
 }

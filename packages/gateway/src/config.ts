@@ -21,7 +21,7 @@ import {
   tunnelConfigSchema,
 } from '@openbms/contract';
 import { BmsError, DEMO_SITE_NAME } from '@openbms/core';
-import { PROTOCOLS, getProtocol } from '@openbms/protocols';
+import { PARITIES, PROTOCOLS, STOP_BITS, getProtocol, lineIssues } from '@openbms/protocols';
 import type { PackRef } from './types.js';
 
 export const CONFIG_VERSION = 1;
@@ -89,6 +89,17 @@ const busSchema = z
     port: z.string().min(1),
     protocol: protocolId,
     baud: z.number().int().min(300).max(4_000_000).optional(),
+    /** Line framing: only where the family allows it (Modbus RTU); absent: the family's own. */
+    parity: z
+      .enum(['none', 'even', 'odd'], {
+        error: `parity must be one of ${PARITIES.join(', ')}`,
+      })
+      .optional(),
+    stop_bits: z
+      .union([z.literal(1), z.literal(2)], {
+        error: `stop_bits must be the number ${STOP_BITS.join(' or ')}`,
+      })
+      .optional(),
     poll_interval_s: z.number().min(0.2).max(3600).default(5),
     timeout_ms: z.number().int().min(10).max(60_000).optional(),
     retries: z.number().int().min(0).max(10).default(2),
@@ -117,6 +128,15 @@ const busSchema = z
         });
       }
     });
+    const family = PROTOCOLS.find((x) => x.id === getProtocolId(b.protocol));
+    if (family) {
+      const line = {
+        ...(b.parity !== undefined ? { parity: b.parity } : {}),
+        ...(b.stop_bits !== undefined ? { stopBits: b.stop_bits } : {}),
+      };
+      for (const i of lineIssues(family, line))
+        ctx.addIssue({ code: 'custom', path: [i.field], message: i.message });
+    }
     if (b.simulator && b.port !== 'sim') {
       ctx.addIssue({
         code: 'custom',

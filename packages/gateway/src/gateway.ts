@@ -44,6 +44,7 @@ import { InProcessGateway } from './seam/in-process.js';
 import type { BusInfo, LocalGatewayParts, SiteInfo } from './seam/types.js';
 import { StorageWatch, type StorageStatus } from './storage-watch.js';
 import { SampleWriter, type WriterStatus } from './writer.js';
+import { EnergyCounters } from './energy.js';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -108,6 +109,8 @@ export class Gateway implements LocalGatewayParts {
   /** Every registered integration (MQTT, Modbus, tunnel, metrics, notifications...). */
   private readonly integrations: IntegrationRunner;
   private readonly refs: PackRef[];
+  /** Each pack's charged/discharged kWh meters (in every snapshot, stored with each sample). */
+  private readonly energy = new EnergyCounters();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly clock: { now(): number };
   private readonly log: LogFn;
@@ -366,6 +369,7 @@ export class Gateway implements LocalGatewayParts {
     const open = this.opts.busFactory ?? realBuses;
     const opened = await open({ site, bus, packs, now: this.clock.now() });
     const endpoint = opened.endpoint;
+    await this.seedEnergy(packs);
     const poller = new BusPoller({
       endpoint,
       packs,
@@ -374,9 +378,15 @@ export class Gateway implements LocalGatewayParts {
       protocol: bus.protocol,
       pollIntervalMs: bus.poll_interval_s * 1000,
       retries: bus.retries,
-      ...(bus.baud ? { link: { baud: bus.baud } } : {}),
+      link: {
+        ...(bus.baud ? { baud: bus.baud } : {}),
+        ...(bus.parity ? { parity: bus.parity } : {}),
+        ...(bus.stop_bits ? { stopBits: bus.stop_bits } : {}),
+      },
       ...(bus.timeout_ms ? { timeoutMs: bus.timeout_ms } : {}),
       clock: this.clock,
+      ...(opened.deviceClock ? { deviceClock: opened.deviceClock } : {}),
+      energy: this.energy,
       onError: (e) => this.log('error', `bus ${site}/${bus.id}: ${String(e)}`),
     });
     this.running.push({ site, config: bus, endpoint, poller, opened });
@@ -385,6 +395,28 @@ export class Gateway implements LocalGatewayParts {
       'info',
       `bus ${site}/${bus.id}: ${bus.protocol}, ${packs.length} pack(s) on ${bus.port === 'sim' ? `simulator ${endpoint}` : endpoint}`,
     );
+  }
+
+  /**
+   * Starts the energy meters of these packs from their last stored samples, so a restart goes
+   * on counting. A store that cannot answer now leaves the meters at 0 (logged): the daily
+   * energy counts a counter that went down as a reset, never as negative energy.
+   */
+  private async seedEnergy(packs: readonly PackRef[]): Promise<void> {
+    const scope = localScope(this.identity);
+    for (const p of packs) {
+      if (this.energy.has(p.id)) continue;
+      try {
+        const last = await this.opts.storage.telemetry.latest(scope, p.id);
+        this.energy.seed(p.id, last?.snapshot);
+      } catch (e) {
+        this.log(
+          'warn',
+          `pack ${p.id}: energy meters start at 0 (last sample unreadable: ${e instanceof Error ? e.message : String(e)})`,
+        );
+        this.energy.seed(p.id, undefined);
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -419,7 +451,12 @@ export class Gateway implements LocalGatewayParts {
   }
 
   sites(): SiteInfo[] {
-    return sitesOf(this.opts.config).map((s) => ({ id: s.id, name: s.name ?? s.id }));
+    const tz = this.timeZone();
+    return sitesOf(this.opts.config).map((s) => ({
+      id: s.id,
+      name: s.name ?? s.id,
+      time_zone: tz,
+    }));
   }
 
   buses(): BusInfo[] {
@@ -429,6 +466,9 @@ export class Gateway implements LocalGatewayParts {
       port: b.config.port === 'sim' ? `sim (${b.endpoint})` : b.config.port,
       protocol: b.config.protocol,
       packs: this.refs.filter((p) => p.site === b.site && p.bus === b.config.id).map((p) => p.id),
+      baud: b.poller.link.baud,
+      parity: b.poller.link.parity,
+      stop_bits: b.poller.link.stopBits,
     }));
   }
 

@@ -17,6 +17,7 @@ import {
   lookupCanonical,
 } from './testing/vectors.js';
 import { PROTOCOLS, getProtocol } from './registry.js';
+import { PARITIES, STOP_BITS, lineChoices, lineIssues } from './line.js';
 import { bytesToHex, concatBytes, hexToBytes } from './util/bytes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -68,6 +69,17 @@ describe.each(PROTOCOLS.map((p) => [p.id, p] as const))('definition %s', (id, de
     expect(new Set(cmds).size).toBe(cmds.length);
     expect(def.link.baud).toBeGreaterThan(0);
     expect(def.link.timeoutMs).toBeGreaterThan(0);
+  });
+
+  it('offers its default line among the parity / stop bits it allows', () => {
+    const c = lineChoices(def);
+    expect(c.parity).toContain(def.link.parity);
+    expect(c.stopBits).toContain(def.link.stopBits);
+    expect(lineIssues(def, { parity: def.link.parity, stopBits: def.link.stopBits })).toEqual([]);
+    for (const p of PARITIES.filter((x) => !c.parity.includes(x)))
+      expect(lineIssues(def, { parity: p }).map((i) => i.field)).toEqual(['parity']);
+    for (const s of STOP_BITS.filter((x) => !c.stopBits.includes(x)))
+      expect(lineIssues(def, { stopBits: s }).map((i) => i.field)).toEqual(['stop_bits']);
   });
 
   it('round-trips every example request through encode and parseRequest', () => {

@@ -1,5 +1,6 @@
 export * from './types.js';
 export * from './registry.js';
+export * from './line.js';
 export * from './util/bytes.js';
 export * from './util/checksum.js';
 export * from './util/framer.js';

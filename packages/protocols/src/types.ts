@@ -1,11 +1,20 @@
 import type { ErrorCode, Reading, RecordKind } from '@openbms/core';
 
+export type Parity = 'none' | 'even' | 'odd';
+export type StopBits = 1 | 2;
+
 /** Serial link settings a family uses by default (the user can override them). */
 export interface LinkDefaults {
   baud: number;
   dataBits: 7 | 8;
-  parity: 'none' | 'even' | 'odd';
-  stopBits: 1 | 2;
+  parity: Parity;
+  stopBits: StopBits;
+  /**
+   * Parity and stop bits the family's devices can be set to, the defaults included. Absent:
+   * the family's framing is fixed at the defaults (its documents name one setting, e.g. 8N1
+   * for Pylontech, PACE, DALY, JBD, JK), and nothing else is offered or accepted.
+   */
+  lineOptions?: { parity: readonly Parity[]; stopBits: readonly StopBits[] };
   /** Address used when the user gives none. */
   defaultAddress: number;
   /** Reply timeout that works on real devices at the default baud. */

@@ -11,6 +11,7 @@ import {
   type AlarmStore,
   type AuditStore,
   type Origin,
+  type OrgStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -41,6 +42,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { controlRoutes } from './routes/control.js';
 import { docsRoutes, registerDocs } from './routes/docs.js';
+import { energyRoutes } from './routes/energy.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes, metricsRoutes } from './routes/metrics.js';
@@ -53,6 +55,7 @@ import { setupRoutes } from './routes/setup.js';
 import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { orgRoutes } from './routes/orgs.js';
 import { webRoutes } from './web.js';
 
 export interface ServerDeps {
@@ -61,6 +64,8 @@ export interface ServerDeps {
     audit: AuditStore;
     users: UserStore;
     telemetry: TelemetryStore;
+    /** Organisations and members (both adapters have them): the /orgs routes are served with them. */
+    orgs?: OrgStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -178,6 +183,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     alarms: deps.storage.alarms,
     audit: deps.storage.audit,
     users: deps.storage.users,
+    ...(deps.storage.orgs ? { orgs: deps.storage.orgs } : {}),
     telemetry: deps.storage.telemetry,
     origin,
     scope: { orgIds: [origin.orgId] },
@@ -246,6 +252,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       userRoutes(api, ctx);
       tokenRoutes(api, ctx);
       packRoutes(api, ctx);
+      energyRoutes(api, ctx);
       siteRoutes(api, ctx);
       alarmRoutes(api, ctx);
       auditRoutes(api, ctx);
@@ -257,6 +264,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       notificationRoutes(api, ctx);
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
+      if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs);
     },
     { prefix: '/api/v1' },
   );

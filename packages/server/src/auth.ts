@@ -9,9 +9,16 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { BmsError } from '@openbms/core';
-import type { Origin, Scope, User, UserStore } from '@openbms/storage';
+import type { OrgStore, Origin, Scope, User, UserStore } from '@openbms/storage';
 import type { FastifyRequest } from 'fastify';
-import { allows, type Access, type Membership, type Principal } from './policy.js';
+import {
+  allows,
+  effectiveMemberships,
+  type Access,
+  type FleetMembership,
+  type Membership,
+  type Principal,
+} from './policy.js';
 
 export type { Access, Principal };
 export { checkAccess } from './policy.js';
@@ -42,6 +49,8 @@ export function hashToken(secret: string): string {
 
 export interface TokenIssuer {
   users: UserStore;
+  /** Organisations and memberships (absent: a store without them; the account's role alone counts). */
+  orgs?: OrgStore;
   clock: () => number;
   sessionTtlMs: number;
 }
@@ -51,13 +60,43 @@ export function accountScope(orgId: string): Scope {
   return { orgIds: [orgId] };
 }
 
+/** What a user may act in: their fleet memberships and the ranks those give (policy.ts). */
+export interface Standing {
+  memberships: Membership[];
+  fleet: FleetMembership[];
+}
+
 /**
- * A user's organisations and roles. Accounts belong to one organisation today (the single
- * box's local one), where their role is the one stored with them; memberships of other
- * organisations come with the fleet's organisations.
+ * A user's standing, read from the store now: their fleet memberships
+ * (`OrgStore.membershipsOf`), the subtrees under them, and the account's own role in its
+ * organisation, ranked by `effectiveMemberships` (the one place that computes a principal's
+ * scope). Every request and every live stream's recheck comes through here.
  */
-export function membershipsOf(user: Pick<User, 'orgId' | 'role'>): Membership[] {
-  return [{ orgId: user.orgId, role: user.role }];
+export async function standingOf(
+  ctx: Pick<TokenIssuer, 'orgs'>,
+  user: Pick<User, 'id' | 'orgId' | 'role'>,
+): Promise<Standing> {
+  const home = { orgId: user.orgId, role: user.role };
+  if (!ctx.orgs) return { memberships: [home], fleet: [] };
+  const fleet = (await ctx.orgs.membershipsOf(user.id)).map((m) => ({
+    orgId: m.orgId,
+    role: m.role,
+  }));
+  const tree = fleet.length > 0 ? await ctx.orgs.subtree(fleet.map((m) => m.orgId)) : [];
+  return { memberships: effectiveMemberships(home, fleet, tree), fleet };
+}
+
+/**
+ * Reads a user's standing again and gives it to their open live streams (after a change of
+ * their memberships), so those act with it at once; a user gone has nothing to update.
+ */
+export async function refreshStanding(
+  ctx: Pick<TokenIssuer, 'orgs' | 'users'> & {
+    live: { setMemberships(userId: string, s: Standing): void };
+  },
+  user: Pick<User, 'id' | 'orgId' | 'role'>,
+): Promise<void> {
+  ctx.live.setMemberships(user.id, await standingOf(ctx, user));
 }
 
 /** Creates a session or API token of a user of `orgId`; returns the secret (shown once) and its id. */
@@ -81,6 +120,31 @@ export async function issueToken(
     ...(expiresAt !== undefined ? { expiresAt } : {}),
   });
   return { secret, id, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+}
+
+/** An organisation code as typed after the `@` of a login name (any letter case). */
+const LOGIN_CODE = /^(.+)@([0-9A-Za-z]{6})$/;
+const ORG_CODE = /^[0-9A-HJKMNP-TV-Z]{6}$/;
+
+/**
+ * The account a login name names (docs/fleet.md, "Logging in"). User names are unique within
+ * one organisation only, so a name alone names an account of the box's own organisation
+ * (today's login, unchanged: an account of it whose name is exactly what was typed always
+ * wins); `name@CODE` names the account `name` of the organisation whose code is CODE (codes
+ * are unique across the fleet, six characters of Crockford's base32, typed in any case).
+ * Exactly one account can match, or none.
+ */
+export async function accountByLogin(
+  ctx: Pick<TokenIssuer, 'users' | 'orgs'> & { scope: Scope },
+  login: string,
+): Promise<{ scope: Scope; username: string }> {
+  const own = { scope: ctx.scope, username: login };
+  const m = LOGIN_CODE.exec(login);
+  if (!m || !ctx.orgs) return own;
+  const code = m[2]!.toUpperCase();
+  if (!ORG_CODE.test(code) || (await ctx.users.get(ctx.scope, login))) return own;
+  const org = await ctx.orgs.byCode(code);
+  return org ? { scope: accountScope(org.id), username: m[1]! } : own;
 }
 
 /** The secret a request presents, if any. */
@@ -126,7 +190,7 @@ export async function resolveSecret(
     userId: user.id,
     username: user.username,
     orgId: user.orgId,
-    memberships: membershipsOf(user),
+    ...(await standingOf(ctx, user)),
     kind: token.kind,
     tokenId: id,
   };

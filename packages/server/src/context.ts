@@ -7,6 +7,7 @@ import type {
   Scope,
   TelemetryStore,
   UserStore,
+  OrgStore,
 } from '@openbms/storage';
 import type { TokenIssuer } from './auth.js';
 import type { BoxGateway } from './gateway-api.js';
@@ -21,6 +22,8 @@ export interface ServerContext extends TokenIssuer {
   alarms: AlarmStore;
   audit: AuditStore;
   users: UserStore;
+  /** Organisations and memberships, when the store has them (both adapters do). */
+  orgs?: OrgStore;
   telemetry: TelemetryStore;
   /**
    * This server's own identity: the box's organisation (whose accounts log in here, whose

@@ -74,6 +74,10 @@ export interface BoxGateway {
 /** What the bus setup routes need: the gateway's BusSetup satisfies it. */
 export interface BusSetupApi {
   ports(): Promise<unknown[]>;
+  /** The families with their default line and the parity / stop bits each allows. */
+  protocols(): unknown[];
+  /** Every change of every scan, pushed to admins on the live socket. */
+  onScan?(l: (job: { id: string }) => void): () => void;
   startScan(body: unknown): Promise<unknown>;
   scan(id: string): unknown;
   testRead(body: unknown): Promise<unknown>;

@@ -142,6 +142,27 @@ describe('the OpenAPI document', () => {
     ]);
     const login = doc.paths['/api/v1/auth/login']!['post']!;
     expect(login.security).toEqual([]);
+    // Members of any organisation log in: the login name's two forms are documented.
+    const credentials = (
+      login as unknown as {
+        requestBody: {
+          content: Record<
+            string,
+            { schema: { properties: Record<string, { description?: string }> } }
+          >;
+        };
+      }
+    ).requestBody.content['application/json']!.schema;
+    expect(credentials.properties['username']!.description).toMatch(/name@CODE/);
+    // The fleet's member routes: list and add; change a role and remove.
+    expect(Object.keys(doc.paths['/api/v1/orgs/{id}/members']!).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/api/v1/orgs/{id}/members/{user}']!).sort()).toEqual([
+      'delete',
+      'patch',
+    ]);
+    expect(doc.paths['/api/v1/orgs/{id}/members/{user}']!['delete']!.responses).toHaveProperty(
+      '403',
+    );
     expect(
       doc.paths['/api/v1/exports/daily/{pack}/{date}.csv']!['get']!.responses['200']!.content,
     ).toHaveProperty('text/csv');

@@ -9,6 +9,7 @@ import {
   Policy,
   allows,
   checkAccess,
+  effectiveMemberships,
   orgsAllowing,
   ownRole,
   requireRole,
@@ -44,6 +45,7 @@ const pat: Principal = {
     { orgId: 'A', role: 'viewer' },
     { orgId: 'B', role: 'operator' },
   ],
+  fleet: [],
   kind: 'session',
   tokenId: 'T1',
 };
@@ -119,5 +121,89 @@ describe('visibility', () => {
     expect((await policy.findPack(only('A', 'viewer'), 'home/b/1', 'viewer')).link.gatewayId).toBe(
       'GA',
     );
+  });
+});
+
+describe('the scope of fleet memberships (effectiveMemberships)', () => {
+  // P → M → D1 (→ I1 → C1), D2; the box's own organisation H beside the tree.
+  const tree = [
+    { id: 'P' },
+    { id: 'M', parentId: 'P' },
+    { id: 'D1', parentId: 'M' },
+    { id: 'D2', parentId: 'M' },
+    { id: 'I1', parentId: 'D1' },
+    { id: 'C1', parentId: 'I1' },
+  ];
+  const subtree = (...roots: string[]) => {
+    const inside = new Set(roots);
+    return tree.filter((o) => {
+      if (inside.has(o.id)) return true;
+      if (o.parentId !== undefined && inside.has(o.parentId)) inside.add(o.id);
+      return inside.has(o.id);
+    });
+  };
+  const ranks = (ms: { orgId: string; role: string }[]) =>
+    Object.fromEntries(ms.map((m) => [m.orgId, m.role]));
+
+  it("maps seed 000's roles onto the three ranks", () => {
+    const table = {
+      manager: 'admin',
+      administrator: 'admin',
+      operation_manager: 'operator',
+      om_user: 'operator',
+      installer: 'operator',
+      general_user: 'viewer',
+      marketing: 'viewer',
+      end_user: 'viewer',
+    } as const;
+    for (const [role, rank] of Object.entries(table)) {
+      const ms = effectiveMemberships(
+        { orgId: 'H', role: 'viewer' },
+        [{ orgId: 'C1', role: role as keyof typeof table }],
+        subtree('C1'),
+      );
+      expect(ranks(ms)).toEqual({ C1: rank, H: 'viewer' });
+    }
+  });
+
+  it("gives a member every organisation of the subtree, the highest rank above counting, never a sibling's", () => {
+    const ms = effectiveMemberships(
+      { orgId: 'D1', role: 'viewer' },
+      [
+        { orgId: 'D1', role: 'general_user' },
+        { orgId: 'I1', role: 'installer' },
+      ],
+      subtree('D1', 'I1'),
+    );
+    expect(ranks(ms)).toEqual({ D1: 'viewer', I1: 'operator', C1: 'operator' });
+    // A maker's administrator: both dealers and everything under them.
+    const maker = effectiveMemberships(
+      { orgId: 'M', role: 'admin' },
+      [{ orgId: 'M', role: 'administrator' }],
+      subtree('M'),
+    );
+    expect(ranks(maker)).toEqual({
+      M: 'admin',
+      D1: 'admin',
+      D2: 'admin',
+      I1: 'admin',
+      C1: 'admin',
+    });
+    // A lower role below does not lower what a membership above gives.
+    const below = effectiveMemberships(
+      { orgId: 'D1', role: 'operator' },
+      [
+        { orgId: 'D1', role: 'om_user' },
+        { orgId: 'C1', role: 'end_user' },
+      ],
+      subtree('D1', 'C1'),
+    );
+    expect(ranks(below)).toEqual({ D1: 'operator', I1: 'operator', C1: 'operator' });
+  });
+
+  it("keeps the account's own role where no membership is stored (the single box before the tree)", () => {
+    expect(effectiveMemberships({ orgId: 'H', role: 'operator' }, [], [])).toEqual([
+      { orgId: 'H', role: 'operator' },
+    ]);
   });
 });

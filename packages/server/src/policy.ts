@@ -20,7 +20,15 @@
  */
 import { BmsError } from '@openbms/core';
 import type { GatewayLink, PackStatus } from '@openbms/gateway';
-import type { Origin, Role, Scope, TelemetryStore } from '@openbms/storage';
+import {
+  localRole,
+  type Origin,
+  type Org,
+  type OrgRole,
+  type Role,
+  type Scope,
+  type TelemetryStore,
+} from '@openbms/storage';
 import type { GatewayRegistry } from './gateways.js';
 
 /** Who may call a route: anyone (`public`), or a principal with at least this role somewhere. */
@@ -39,15 +47,64 @@ export interface Principal {
   username: string;
   /** The organisation the account belongs to (where its name is unique, its tokens live). */
   orgId: string;
-  /** The organisations the user is a member of, with a role in each (their own among them). */
+  /**
+   * The organisations the user may act in, with the rank they have in each: every organisation
+   * of the subtrees of their fleet memberships (a member of a dealer is so in each of its
+   * installers and customers too, with the highest rank any membership above gives), and their
+   * own organisation with the account's role. Computed by `effectiveMemberships` only.
+   */
   memberships: readonly Membership[];
+  /** The user's own fleet memberships (seed 000's roles), as stored: the roots of what they see. */
+  fleet: readonly FleetMembership[];
   /** The credential used: a login session or an API token. */
   kind: 'session' | 'api';
   /** sha256 (hex) of the secret used: the token's id. */
   tokenId: string;
 }
 
+/** A stored membership with its fleet role (seed 000). */
+export interface FleetMembership {
+  orgId: string;
+  role: OrgRole;
+}
+
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+
+/**
+ * The one place a principal's scope is computed (docs/fleet.md, "Roles and rights"): each
+ * organisation of `tree` (the subtrees of the user's fleet memberships, parents before
+ * children, as `OrgStore.subtree` lists them) gets the highest rank of the memberships at or
+ * above it, each fleet role counted at its single-box rank (`localRole`: manager and
+ * administrator → admin, operation manager, O&M user and installer → operator, general user,
+ * marketing and end user → viewer). The account's own organisation keeps the account's role
+ * (the store keeps the two in step; an organisation that is not in the tree, such as a test's
+ * second organisation, is reached this way only), so the single box's users keep exactly
+ * their rights.
+ */
+export function effectiveMemberships(
+  home: { orgId: string; role: Role },
+  fleet: readonly FleetMembership[],
+  tree: readonly Pick<Org, 'id' | 'parentId'>[],
+): Membership[] {
+  const direct = new Map<string, Role>();
+  for (const m of fleet) direct.set(m.orgId, higher(direct.get(m.orgId), localRole(m.role)));
+  const rank = new Map<string, Role>();
+  for (const o of tree) {
+    const above = o.parentId !== undefined ? rank.get(o.parentId) : undefined;
+    const r = higher(direct.get(o.id), above);
+    if (r) rank.set(o.id, r);
+  }
+  rank.set(home.orgId, higher(rank.get(home.orgId), home.role));
+  return [...rank].map(([orgId, role]) => ({ orgId, role }));
+}
+
+function higher(a: Role | undefined, b: Role): Role;
+function higher(a: Role | undefined, b: Role | undefined): Role | undefined;
+function higher(a: Role | undefined, b: Role | undefined): Role | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return RANK[a] >= RANK[b] ? a : b;
+}
 
 export function roleAtLeast(role: Role, needed: Role): boolean {
   return RANK[role] >= RANK[needed];

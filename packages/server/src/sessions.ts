@@ -20,7 +20,7 @@
  */
 import type { Scope, TokenKind } from '@openbms/storage';
 import type { ServerContext } from './context.js';
-import type { Membership } from './policy.js';
+import type { Standing } from './auth.js';
 
 /** WebSocket close code for a stream whose session or token has ended. */
 export const CLOSE_SESSION_ENDED = 4401;
@@ -36,7 +36,12 @@ export interface LiveConnection {
    * The user's organisations or roles changed: the stream acts with these from now on (what
    * it may see is decided again for every event).
    */
-  setMemberships(memberships: readonly Membership[]): void;
+  setMemberships(standing: Standing): void;
+  /**
+   * Reads the stream's principal again from the store now (its token, user and memberships)
+   * and acts with it; closes the stream when the token or user is gone.
+   */
+  refresh(): Promise<void>;
 }
 
 /** The open live streams by token id; by user through their tokens. */
@@ -77,10 +82,23 @@ export class LiveRegistry {
   }
 
   /** Tells the user's remaining streams their new organisations and roles. */
-  setMemberships(userId: string, memberships: readonly Membership[]): void {
+  setMemberships(userId: string, standing: Standing): void {
     for (const set of this.byToken.values()) {
-      for (const c of set) if (c.userId === userId) c.setMemberships(memberships);
+      for (const c of set) if (c.userId === userId) c.setMemberships(standing);
     }
+  }
+
+  /**
+   * Every stream of a user reads its principal again (after a change of their memberships in
+   * an organisation other than their own, whose account the route does not hold); resolves
+   * when all have.
+   */
+  async refreshUser(userId: string): Promise<void> {
+    const all: Promise<void>[] = [];
+    for (const set of this.byToken.values()) {
+      for (const c of set) if (c.userId === userId) all.push(c.refresh());
+    }
+    await Promise.all(all);
   }
 
   private tokensOf(userId: string): string[] {

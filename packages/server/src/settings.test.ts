@@ -384,7 +384,7 @@ describe('settings API', () => {
     expect(r.body).toMatchObject({ applied: false, restart_required: true });
     const v = await call('GET', '/api/v1/settings', { token: admin });
     expect(v.body.pending_restart).toEqual(['sites']);
-    expect(gw.sites()).toEqual([{ id: 's', name: 's' }]);
+    expect(gw.sites()).toEqual([{ id: 's', name: 's', time_zone: gw.timeZone() }]);
   });
 
   it('starts notifications live; the test button sends through the chosen channel', async () => {

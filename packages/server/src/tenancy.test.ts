@@ -43,6 +43,8 @@ let url: string;
 const tok = { ada: '', otto: '', vera: '', bob: '', bea: '' };
 /** The scopes of the store calls the server made, with the principal it made them for. */
 const queried: { who: string; method: string; scope: Scope }[] = [];
+/** The `within` of the organisation store's calls (the fleet memberships' subtrees), likewise. */
+const within: { who: string; method: string; within: string[] }[] = [];
 let current = '';
 
 interface Res {
@@ -69,6 +71,21 @@ async function call(who: keyof typeof tok, method: string, path: string, body?: 
     // CSV, zip
   }
   return { status: r.status, body: parsed, text } as Res;
+}
+
+/** Records the `within` of every call to the organisation store (the first argument, an array). */
+function recordedWithin<T extends object>(store: T): T {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (Array.isArray(args[0]))
+          within.push({ who: current, method: String(key), within: args[0] as string[] });
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 /** Records the scope of every call to a store (the first argument shaped like a Scope). */
@@ -170,6 +187,8 @@ beforeAll(async () => {
       alarms: recorded(storage.alarms),
       audit: recorded(storage.audit),
       users: recorded(storage.users),
+      // The principal is read from the fleet memberships (the box's organisation is a root).
+      orgs: recordedWithin(storage.orgs),
       identity: A,
     },
     gateway: gwA,
@@ -500,7 +519,30 @@ describe("organisation A's principals see nothing of organisation B", () => {
     simsB.simulations()[1]!.bus.clearFaults();
   });
 
+  it("the fleet routes: A's principals see the box's organisation, B's (not in the tree) none of it", async () => {
+    const orgs = await call('vera', 'GET', '/api/v1/orgs');
+    expect(orgs.body.map((o: { id: string }) => o.id)).toEqual([A.orgId]);
+    const members = await call('ada', 'GET', `/api/v1/orgs/${A.orgId}/members`);
+    expect(
+      members.body.map((m: { username: string; role: string }) => [m.username, m.role]),
+    ).toEqual([
+      ['ada', 'manager'],
+      ['otto', 'operation_manager'],
+      ['vera', 'general_user'],
+    ]);
+    expect((await call('bob', 'GET', '/api/v1/orgs')).body).toEqual([]);
+    expect((await call('bob', 'GET', `/api/v1/orgs/${A.orgId}/members`)).status).toBe(404);
+    const add = await call('bob', 'POST', `/api/v1/orgs/${A.orgId}/members`, {
+      username: 'bob',
+      role: 'manager',
+    });
+    expect(add.status).toBe(404);
+  });
+
   it("every store query made for A's principals named organisation A only", () => {
     onlyOrgAQueried();
+    const mine = within.filter((q) => ['ada', 'otto', 'vera'].includes(q.who));
+    expect(mine.length).toBeGreaterThan(0);
+    for (const q of mine) expect(q.within, `${q.who} ${q.method}`).toEqual([A.orgId]);
   });
 });

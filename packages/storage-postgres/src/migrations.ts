@@ -95,11 +95,40 @@ export const MIGRATIONS: PgMigration[] = [
     `,
   },
   {
+    // Organisations (a tree, with its closure table: ADR 0016) and memberships (docs/fleet.md).
+    // The box's own organisation and its accounts' memberships are made at open (orgs.ts
+    // ensureRootOrg), as the identity may be stored only after the migrations ran.
+    id: '004-orgs',
+    sql: `
+      CREATE TABLE orgs (
+        id text COLLATE "C" PRIMARY KEY, parent_id text COLLATE "C" REFERENCES orgs (id),
+        kind text NOT NULL CHECK (kind IN ('platform', 'battery_maker', 'dealer', 'installer', 'customer', 'group')),
+        name text NOT NULL, code text COLLATE "C" NOT NULL UNIQUE, depth int NOT NULL,
+        created_at bigint NOT NULL);
+      CREATE INDEX orgs_parent ON orgs (parent_id);
+      CREATE TABLE org_closure (
+        ancestor text COLLATE "C" NOT NULL REFERENCES orgs (id),
+        descendant text COLLATE "C" NOT NULL REFERENCES orgs (id),
+        depth int NOT NULL,
+        PRIMARY KEY (ancestor, descendant));
+      CREATE INDEX org_closure_descendant ON org_closure (descendant, ancestor);
+      CREATE TABLE memberships (
+        user_id text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        org_id text COLLATE "C" NOT NULL REFERENCES orgs (id),
+        role text NOT NULL CHECK (role IN ('manager', 'administrator', 'operation_manager',
+          'om_user', 'installer', 'general_user', 'marketing', 'end_user')),
+        created_at bigint NOT NULL,
+        PRIMARY KEY (user_id, org_id));
+      CREATE INDEX memberships_org ON memberships (org_id, created_at);
+      CREATE UNIQUE INDEX memberships_one_manager ON memberships (org_id) WHERE role = 'manager';
+    `,
+  },
+  {
     // Daily files follow the site's time zone (issue 11): the per-UTC-day counters become
     // per-15-minute-slot counters, which add up to any zone's local days. Samples are counted
     // again per slot from the raw rows; a slot's characters, header and widest row come from
     // its old day, the characters in proportion to its samples. Raw rows are not touched.
-    id: '004-telemetry-slots',
+    id: '005-telemetry-slots',
     sql: `
       CREATE TABLE telemetry_slots (
         pack int NOT NULL, slot int NOT NULL, samples int NOT NULL, chars bigint NOT NULL,

@@ -184,7 +184,7 @@ describe('PostgreSQL schema', () => {
   });
 });
 
-describe('migration 004-telemetry-slots', () => {
+describe('migration 005-telemetry-slots', () => {
   it('upgrades a database with per-UTC-day counters to slots without losing a sample', async () => {
     const up = await createTestDatabase();
     try {
@@ -209,7 +209,7 @@ describe('migration 004-telemetry-slots', () => {
           SELECT pack, slot / 96, sum(samples), sum(chars), max(header), max(cols)
           FROM telemetry_slots GROUP BY pack, slot / 96`);
         await c.query('DROP TABLE telemetry_slots');
-        await c.query("DELETE FROM schema_migrations WHERE id = '004-telemetry-slots'");
+        await c.query("DELETE FROM schema_migrations WHERE id = '005-telemetry-slots'");
       });
       await s.close();
       s = await PostgresStorage.open({ url: up.url, identity: TEST_ORIGIN });

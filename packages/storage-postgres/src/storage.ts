@@ -12,12 +12,14 @@
 import type { PoolClient } from 'pg';
 import { BmsError } from '@openbms/core';
 import {
+  energyFromHistory,
   newId,
   recordChecks,
   type AlarmStore,
   type AuditStore,
   type DayOptions,
   type Origin,
+  type OrgStore,
   type Scope,
   type Storage,
   type StorageHealth,
@@ -35,6 +37,7 @@ import { applyRetention, rollup } from './telemetry-rollup.js';
 import { dailyFiles, deleteDay, latest, writeSamples } from './telemetry-write.js';
 import { redactUrl } from './url.js';
 import { pgUsers, type PgUserStore } from './users.js';
+import { ensureRootOrg, pgOrgs } from './orgs.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user[:password]@host[:port]/database[?...]` (checked by parseStorageUrl). */
@@ -54,6 +57,7 @@ export class PostgresStorage implements Storage {
   readonly alarms: AlarmStore;
   readonly audit: AuditStore;
   readonly users: PgUserStore;
+  readonly orgs: OrgStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
   private problem: StorageProblem | undefined;
@@ -86,10 +90,12 @@ export class PostgresStorage implements Storage {
         guard(() => deleteDay(ctx, recordChecks.gatewayScope(scope), packId, date, opts)),
       exportCsv: (scope, q) => guard(() => exportCsv(ctx, scope, q)),
       exportRows: (scope, q) => guard(() => exportRows(ctx, scope, q)),
+      energy: (scope, q) => guard(() => energyFromHistory((h) => history(ctx, scope, h), q)),
     };
     this.alarms = pgAlarms(db);
     this.audit = pgAudit(db);
     this.users = pgUsers(db);
+    this.orgs = pgOrgs(db);
   }
 
   /**
@@ -113,6 +119,7 @@ export class PostgresStorage implements Storage {
       } finally {
         c.release();
       }
+      await ensureRootOrg(db, identity.orgId, (opts.clock ?? Date.now)());
       holder.s = new PostgresStorage(opts, identity, db);
       return holder.s;
     } catch (e) {

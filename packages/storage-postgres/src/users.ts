@@ -19,6 +19,7 @@ import {
   type UserStore,
 } from '@openbms/storage';
 import type { PgDb } from './db.js';
+import { HOME_SQL, LOCK_ORG, orgRoleOf, sameRank } from './orgs.js';
 
 const ROLES = ['admin', 'operator', 'viewer'] as const;
 const KINDS = ['session', 'api'] as const;
@@ -90,13 +91,19 @@ export function pgUsers(db: PgDb): PgUserStore {
       const existing = await row(o.orgId, name);
       if (existing) throw taken(existing.username);
       try {
-        const rows = await db.query<UserRow>(
-          `cannot create user ${name}`,
-          `INSERT INTO users (id, org_id, gateway_id, username, role, password_hash, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-          [newId(), o.orgId, o.gatewayId, name, role, hash, createdAt],
-        );
-        return toUser(rows[0]!);
+        // The account joins its organisation (when that is one of ours: orgs.ts).
+        const r = await db.tx(`cannot create user ${name}`, async (t) => {
+          await t.query(LOCK_ORG, [o.orgId]);
+          const rows = await t.query<UserRow>(
+            `INSERT INTO users (id, org_id, gateway_id, username, role, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+            [newId(), o.orgId, o.gatewayId, name, role, hash, createdAt],
+          );
+          const u = rows.rows[0]!;
+          await t.query(HOME_SQL.join, [u.id, o.orgId, role, orgRoleOf(role), createdAt]);
+          return u;
+        });
+        return toUser(r);
       } catch (e) {
         // Made at the same moment by another connection.
         if (/users_org_name/.test((e as Error).message)) throw taken(name);
@@ -145,23 +152,40 @@ export function pgUsers(db: PgDb): PgUserStore {
     async setRole(scope: Scope, name: string, role: Role): Promise<void> {
       const { orgId } = c.orgScope(scope);
       const r = c.oneOf(role, 'role', ROLES);
-      await update(
-        name,
-        `cannot change the role of ${name}`,
-        `UPDATE users SET role = $1 WHERE org_id = $2 AND ${fold('username')} = ${fold('$3')} RETURNING 1`,
-        [r, orgId, name],
-      );
+      c.text(name, 'username', 64);
+      // The account's membership of its organisation follows (orgs.ts).
+      const found = await db.tx(`cannot change the role of ${name}`, async (t) => {
+        await t.query(LOCK_ORG, [orgId]);
+        const u = (
+          await t.query<{ id: string }>(
+            `UPDATE users SET role = $1 WHERE org_id = $2 AND ${fold('username')} = ${fold('$3')} RETURNING id`,
+            [r, orgId, name],
+          )
+        ).rows[0];
+        if (!u) return false;
+        await t.query(HOME_SQL.follow, [orgRoleOf(r), u.id, orgId, sameRank(r)]);
+        await t.query(HOME_SQL.ensureManager, [orgId]);
+        return true;
+      });
+      if (!found) throw notFound(name);
     },
 
     async delete(scope: Scope, name: string): Promise<void> {
       const { orgId } = c.orgScope(scope);
-      // The tokens go with the user (ON DELETE CASCADE), in the same statement.
-      await update(
-        name,
-        `cannot delete user ${name}`,
-        `DELETE FROM users WHERE org_id = $1 AND ${fold('username')} = ${fold('$2')} RETURNING 1`,
-        [orgId, name],
-      );
+      // The tokens and memberships go with the user (ON DELETE CASCADE), in the same statement;
+      // an organisation that lost its manager so gets its oldest administrator as the next.
+      c.text(name, 'username', 64);
+      const found = await db.tx(`cannot delete user ${name}`, async (t) => {
+        await t.query(LOCK_ORG, [orgId]);
+        const gone = await t.query(
+          `DELETE FROM users WHERE org_id = $1 AND ${fold('username')} = ${fold('$2')} RETURNING 1`,
+          [orgId, name],
+        );
+        if (gone.rows.length === 0) return false;
+        await t.query(HOME_SQL.ensureManager, [orgId]);
+        return true;
+      });
+      if (!found) throw notFound(name);
     },
 
     async createToken(scope: Scope, t: NewToken): Promise<void> {

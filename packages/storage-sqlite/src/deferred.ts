@@ -34,6 +34,7 @@ import { metaNumber, setMetaNumber } from './identity.js';
 import type { SqliteAlarms } from './records-alarms.js';
 import type { SqliteAudit } from './records-audit.js';
 import type { SqliteUsers } from './records-users.js';
+import type { SqliteOrgs } from './records-orgs.js';
 
 export const MAX_DEFERRED = 10_000;
 
@@ -62,6 +63,7 @@ export interface RecordStores {
   alarms: SqliteAlarms;
   audit: SqliteAudit;
   users: SqliteUsers;
+  orgs: SqliteOrgs;
 }
 
 /** Storage errors that go away by themselves or by the operator freeing space: worth waiting for. */

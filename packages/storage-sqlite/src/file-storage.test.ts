@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prng } from '@openbms/core';
-import { localScope, type Sample } from '@openbms/storage';
+import { localScope, type Membership, type Org, type Sample } from '@openbms/storage';
 import {
   TEST_ORIGIN,
   alarmContract,
@@ -273,22 +273,44 @@ function damage(path: string, count = 6, seed = 7): Buffer {
 }
 
 /** A closed database with a pack's samples, a user, an active alarm and a cleared one. */
-function populated(dir: string): { path: string; active: string; activeNo: number } {
+function populated(dir: string): {
+  path: string;
+  active: string;
+  activeNo: number;
+  orgs: Org[];
+  memberships: Membership[];
+} {
   const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 });
   s.telemetry.writeSamples(O, samples('s/b/1', T0, 6000));
-  s.users.create(O, { username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
+  const ann = s.users.create(O, { username: 'ann', role: 'admin', createdAt: T0 }, 'scrypt-hash');
+  // Organisations beyond the box's own, and a membership of one.
+  const maker = s.orgs.createRoot({ kind: 'battery_maker', name: 'Maker', createdAt: T0 });
+  const dealer = s.orgs.create([maker.id], {
+    parentId: maker.id,
+    kind: 'dealer',
+    name: 'Dealer',
+    createdAt: T0,
+  });
+  s.orgs.addMember([maker.id], {
+    userId: ann.id,
+    orgId: dealer.id,
+    role: 'installer',
+    createdAt: T0 + 1,
+  });
+  const orgs = [...s.orgs.subtree([O.orgId]), ...s.orgs.subtree([maker.id])];
+  const memberships = s.orgs.membershipsOf(ann.id);
   const base = { packId: 's/b/1', severity: 'fault', origin: 'gateway', message: 'lost' } as const;
   const old = s.alarms.raise(O, { ...base, code: 'comm_lost', raisedAt: T0 }).id;
   s.alarms.clear(S, old, T0 + 1000);
   const active = s.alarms.raise(O, { ...base, code: 'comm_lost', raisedAt: T0 + 2000 });
   s.close();
-  return { path: s.path, active: active.id, activeNo: active.localId };
+  return { path: s.path, active: active.id, activeNo: active.localId, orgs, memberships };
 }
 
 describe('a damaged database', () => {
   it('found by the start check: set aside byte for byte, a fresh file takes new samples, active alarms and accounts carried over', async () => {
     const dir = freshDir();
-    const { path, active, activeNo } = populated(dir);
+    const { path, active, activeNo, orgs, memberships } = populated(dir);
     const damaged = damage(path);
     const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 10_000 });
     const report = await s.checkIntegrity();
@@ -325,6 +347,10 @@ describe('a damaged database', () => {
     expect(next.localId).toBeGreaterThan(activeNo);
     expect(next.id > active).toBe(true);
     expect(s.users.get(S, 'ann')?.passwordHash).toBe('scrypt-hash');
+    // Organisations keep their codes (printed, shared), and accounts their memberships.
+    expect([...s.orgs.subtree([O.orgId]), ...s.orgs.subtree([orgs[1]!.id])]).toEqual(orgs);
+    expect(s.orgs.membershipsOf(s.users.get(S, 'ann')!.id)).toEqual(memberships);
+    expect(memberships.map((m) => m.role)).toEqual(['manager', 'installer']);
     expect((await s.checkIntegrity()).result).toBe('ok');
     // The problem lasts while the set-aside file is there.
     s.close();
@@ -484,5 +510,31 @@ describe('recovery: merging the set-aside file back', () => {
     }).series['soc_pct']!.t.length;
     expect(count).toBe(back.size);
     s2.close();
+  });
+});
+
+describe('merging a file with organisations', () => {
+  it('adds its organisations, their tree and its memberships; what the target has stays', () => {
+    const src = freshDir();
+    const { path, orgs, memberships } = populated(src);
+    const dir = freshDir();
+    const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 1000 });
+    try {
+      const ownRoot = s.orgs.subtree([O.orgId]);
+      const report = s.merge(path);
+      expect(report).toMatchObject({ users: 1, unreadable: [] });
+      const [, maker, dealer] = orgs;
+      // The target's own root (same id) keeps its code; the maker's tree comes whole.
+      expect(s.orgs.subtree([O.orgId])).toEqual(ownRoot);
+      expect(s.orgs.subtree([maker!.id])).toEqual([maker, dealer]);
+      expect(s.orgs.subtree([dealer!.id])).toEqual([dealer]);
+      const ann = s.users.get(S, 'ann')!;
+      expect(s.orgs.membershipsOf(ann.id)).toEqual(memberships);
+      // Twice: nothing more.
+      s.merge(path);
+      expect(s.orgs.membershipsOf(ann.id)).toEqual(memberships);
+    } finally {
+      s.close();
+    }
   });
 });

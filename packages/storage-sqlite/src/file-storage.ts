@@ -52,6 +52,7 @@ import {
   type TokenFilter,
   type TokenInfo,
   type User,
+  type OrgStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -66,7 +67,13 @@ import { mergeDatabase, type MergeReport } from './merge.js';
 import { DeferredRecords, type RecordStores } from './deferred.js';
 import { prepareDataDir, secureDbFile, secureDbSidecars } from './files.js';
 import { quickCheckInWorker, quickCheckSync, setAside, setAsideFiles } from './integrity.js';
-import { RECORDS_MIGRATIONS, SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
+import {
+  RECORDS_MIGRATIONS,
+  SqliteAlarms,
+  SqliteAudit,
+  SqliteOrgs,
+  SqliteUsers,
+} from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
 
 export interface SqliteStorageOptions {
@@ -135,36 +142,51 @@ function bind(db: Db): Inner {
     alarms: new SqliteAlarms(db),
     audit: new SqliteAudit(db),
     users: new SqliteUsers(db),
+    orgs: new SqliteOrgs(db),
   };
 }
 
 type Row = Record<string, unknown>;
 
+/** The account tables a damaged file's accounts are carried in, in the order they are written. */
+const ACCOUNT_TABLES = ['orgs', 'org_closure', 'users', 'tokens', 'memberships'] as const;
+type Accounts = Record<(typeof ACCOUNT_TABLES)[number], Row[]>;
+
 /**
  * The accounts of a damaged file, when its pages for them still read: carried into the fresh
- * file so nobody is locked out (and the first-admin setup does not open again to anyone).
+ * file so nobody is locked out (and the first-admin setup does not open again to anyone),
+ * with the organisations (their codes are printed and shared) and memberships.
  */
-function readAccounts(db: Db): { users: Row[]; tokens: Row[] } | undefined {
+function readAccounts(db: Db): Accounts | undefined {
   try {
-    return {
-      users: db.prepare('SELECT * FROM users').all() as Row[],
-      tokens: db.prepare('SELECT * FROM tokens').all() as Row[],
+    const out: Partial<Accounts> = {};
+    // Parents before children, so the fresh file's foreign keys hold as rows go in.
+    const order: Record<string, string> = {
+      orgs: ' ORDER BY depth',
+      org_closure: ' ORDER BY depth',
     };
+    for (const t of ACCOUNT_TABLES)
+      out[t] = db.prepare(`SELECT * FROM ${t}${order[t] ?? ''}`).all() as Row[];
+    return out as Accounts;
   } catch {
     return undefined;
   }
 }
 
-function writeAccounts(db: Db, a: { users: Row[]; tokens: Row[] }): void {
+function writeAccounts(db: Db, a: Accounts): void {
   const insert = (table: string, row: Row): void => {
     const cols = Object.keys(row);
+    // The fresh file made its own root for the same organisation id: the old one's code and name win.
+    const keep =
+      table === 'orgs'
+        ? ' ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, kind = excluded.kind, created_at = excluded.created_at'
+        : ' ON CONFLICT DO NOTHING';
     db.prepare(
-      `INSERT OR IGNORE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+      `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})${keep}`,
     ).run(...cols.map((c) => row[c]));
   };
   db.transaction(() => {
-    for (const u of a.users) insert('users', u);
-    for (const t of a.tokens) insert('tokens', t);
+    for (const t of ACCOUNT_TABLES) for (const r of a[t]) insert(t, r);
   })();
 }
 
@@ -175,6 +197,8 @@ export class FileStorage {
   readonly audit: FileAudit;
   /** Users and tokens, sessions kept in memory while the disk is full. */
   readonly users: FileUsers;
+  /** Organisations and memberships (changes need room: STORAGE_FULL otherwise). */
+  readonly orgs: FileOrgs;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -203,6 +227,7 @@ export class FileStorage {
     this.alarms = this.alarmFacade();
     this.audit = this.auditFacade();
     this.users = this.userFacade();
+    this.orgs = this.orgFacade();
   }
 
   // ------------------------------------------------------------------ opening
@@ -779,6 +804,29 @@ export class FileStorage {
     };
   }
 
+  /** Organisations: reads and changes go to the file, as account changes do. */
+  private orgFacade(): FileOrgs {
+    const read = <T>(what: string, fn: (o: SqliteOrgs) => T): T =>
+      this.run(false, what, (s) => fn(s.orgs));
+    const write = <T>(what: string, fn: (o: SqliteOrgs) => T): T =>
+      this.run('records', what, (s) => fn(s.orgs));
+    return {
+      createRoot: (org) => write('cannot create the organisation', (o) => o.createRoot(org)),
+      create: (within, org) =>
+        write('cannot create the organisation', (o) => o.create(within, org)),
+      get: (within, id) => read('cannot read organisations', (o) => o.get(within, id)),
+      subtree: (within) => read('cannot read organisations', (o) => o.subtree(within)),
+      byCode: (code) => read('cannot read organisations', (o) => o.byCode(code)),
+      addMember: (within, m) => write('cannot add the member', (o) => o.addMember(within, m)),
+      members: (within, orgId) => read('cannot read members', (o) => o.members(within, orgId)),
+      setRole: (within, orgId, userId, role) =>
+        write('cannot change the role', (o) => o.setRole(within, orgId, userId, role)),
+      removeMember: (within, orgId, userId) =>
+        write('cannot remove the member', (o) => o.removeMember(within, orgId, userId)),
+      membershipsOf: (userId) => read('cannot read memberships', (o) => o.membershipsOf(userId)),
+    };
+  }
+
   private waitable(e: unknown): boolean {
     const code = this.classify(e).code;
     return code === 'STORAGE_FULL' || code === 'STORAGE_READ_ONLY' || code === 'STORAGE_CORRUPT';
@@ -984,3 +1032,8 @@ export interface FileUsers {
   deleteUserTokens(scope: Scope, username: string, filter?: TokenFilter): string[];
   purgeExpiredTokens(now: number): number;
 }
+
+/** The OrgStore in the writer thread (synchronous). */
+export type FileOrgs = {
+  [K in keyof OrgStore]: (...a: Parameters<OrgStore[K]>) => Awaited<ReturnType<OrgStore[K]>>;
+};

@@ -11,13 +11,16 @@
  * late sample, an existing sample is kept); rollup rows older than the source's raw samples
  * (raw past its retention) are copied with their pack and layout ids mapped; alarm events
  * and audit entries keep their ids (a fresh file's ids continue above the damaged file's),
- * users and tokens are added when absent. Nothing present in the target is overwritten.
+ * users and tokens are added when absent, organisations and memberships too (accounts of the
+ * target's organisation without a membership get one with their role mapped, as records/006
+ * gives them). Nothing present in the target is overwritten.
  *
  * Run it with OpenBMS stopped: the gateway caches rollup watermarks and would not refold.
  */
 import { BmsError } from '@openbms/core';
 import { idFactory, type Origin, type Sample } from '@openbms/storage';
 import type { Db } from './db.js';
+import { HOME_SQL, orgRoleOf } from './records-orgs.js';
 import { ByteReader, ByteWriter } from './telemetry-codec.js';
 import { Layout, decodeRaw } from './telemetry-rows.js';
 import { ROLLUP_TIERS, STEP, TABLE } from './telemetry-schema.js';
@@ -303,7 +306,57 @@ export function mergeDatabase(
     }
     if (batch.length) write();
   };
+  // Organisations and memberships (WITHOUT ROWID tables: read whole, they are small).
+  const copyPlain = (table: string, order: string): void => {
+    if (!hasTable(src, table) || !hasTable(db, table)) return;
+    const cols = columns(db, table);
+    const rows = all(src, `SELECT * FROM ${table} ORDER BY ${order}`, report.unreadable, table);
+    db.transaction(() => {
+      for (const row of rows) {
+        const names = Object.keys(row).filter((c) => cols.has(c));
+        try {
+          db.prepare(
+            `INSERT OR IGNORE INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+          ).run(...names.map((c) => row[c]));
+        } catch (e) {
+          if (!String((e as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw e;
+          report.unreadable.push({
+            table,
+            after: -Infinity,
+            reason: `refused: ${(e as Error).message}`,
+          });
+        }
+      }
+    })();
+  };
+  copyPlain('orgs', 'depth');
+  copyPlain('org_closure', 'depth');
   copyRows('users', 'users');
+  copyPlain('memberships', 'created_at');
+  if (hasTable(db, 'memberships')) {
+    const lacking = db
+      .prepare(
+        `SELECT id, role, created_at FROM users u WHERE org_id = ? AND NOT EXISTS
+           (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.org_id = u.org_id)
+         ORDER BY created_at, username`,
+      )
+      .all(identity.orgId) as {
+      id: string;
+      role: 'admin' | 'operator' | 'viewer';
+      created_at: number;
+    }[];
+    const join = db.prepare(HOME_SQL.join);
+    db.transaction(() => {
+      for (const u of lacking)
+        join.run({
+          userId: u.id,
+          orgId: identity.orgId,
+          local: u.role,
+          mapped: orgRoleOf(u.role),
+          createdAt: u.created_at,
+        });
+    })();
+  }
   copyRows('tokens', 'tokens');
   copyRows('alarm_events', 'alarms');
   copyRows('audit_log', 'audit');

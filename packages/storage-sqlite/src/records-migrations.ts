@@ -12,7 +12,15 @@
  *
  * `records/005` adds the acting user's id to the audit log (`user_id`, NULL for entries that
  * no account made and for those made before).
+ *
+ * `records/006` adds organisations (a tree: `orgs` with its closure table `org_closure`, ADR
+ * 0016) and memberships. The file's own organisation becomes a root (a `customer` named
+ * "Local organisation", with a fresh code), and each account of it a member with its role
+ * mapped (`orgRoleOf`); the oldest admin is the manager, the person in charge. Accounts of
+ * other organisations (none on a single box) stay as they are.
  */
+import { randomBytes } from 'node:crypto';
+import { newOrgCode, orgRoleOf } from '@openbms/storage';
 import type { Migration } from './db.js';
 
 type Row = Record<string, unknown>;
@@ -195,6 +203,63 @@ export const RECORDS_MIGRATIONS: Migration[] = [
       // The audit log records the acting principal (ADR: principal and policy): its user id
       // beside the name. Entries made before stay without one (NULL); nothing is rebuilt.
       db.exec('ALTER TABLE audit_log ADD COLUMN user_id TEXT');
+    },
+  },
+  {
+    id: 'records/006',
+    up(db, { identity }) {
+      db.exec(`
+        CREATE TABLE orgs (
+          id         TEXT    NOT NULL PRIMARY KEY,
+          parent_id  TEXT    REFERENCES orgs (id),
+          kind       TEXT    NOT NULL CHECK (kind IN ('platform', 'battery_maker', 'dealer', 'installer', 'customer', 'group')),
+          name       TEXT    NOT NULL,
+          code       TEXT    NOT NULL UNIQUE,
+          depth      INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX orgs_parent ON orgs (parent_id);
+        CREATE TABLE org_closure (
+          ancestor   TEXT    NOT NULL REFERENCES orgs (id),
+          descendant TEXT    NOT NULL REFERENCES orgs (id),
+          depth      INTEGER NOT NULL,
+          PRIMARY KEY (ancestor, descendant)
+        ) WITHOUT ROWID;
+        CREATE INDEX org_closure_descendant ON org_closure (descendant, ancestor);
+        CREATE TABLE memberships (
+          user_id    TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          org_id     TEXT    NOT NULL REFERENCES orgs (id),
+          role       TEXT    NOT NULL CHECK (role IN ('manager', 'administrator', 'operation_manager',
+                               'om_user', 'installer', 'general_user', 'marketing', 'end_user')),
+          created_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, org_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX memberships_org ON memberships (org_id, created_at);
+        CREATE UNIQUE INDEX memberships_one_manager ON memberships (org_id) WHERE role = 'manager';
+      `);
+      const org = identity.orgId;
+      const users = db
+        .prepare(
+          'SELECT id, role, created_at FROM users WHERE org_id = ? ORDER BY created_at, username',
+        )
+        .all(org) as { id: string; role: 'admin' | 'operator' | 'viewer'; created_at: number }[];
+      const created = users[0]?.created_at ?? Date.now();
+      db.prepare(
+        "INSERT INTO orgs (id, parent_id, kind, name, code, depth, created_at) VALUES (?, NULL, 'customer', 'Local organisation', ?, 0, ?)",
+      ).run(org, newOrgCode(randomBytes), created);
+      db.prepare('INSERT INTO org_closure (ancestor, descendant, depth) VALUES (?, ?, 0)').run(
+        org,
+        org,
+      );
+      const member = db.prepare(
+        'INSERT INTO memberships (user_id, org_id, role, created_at) VALUES (?, ?, ?, ?)',
+      );
+      let manager = false;
+      for (const u of users) {
+        const role = u.role === 'admin' && !manager ? 'manager' : orgRoleOf(u.role);
+        if (role === 'manager') manager = true;
+        member.run(u.id, org, role, u.created_at);
+      }
     },
   },
 ];

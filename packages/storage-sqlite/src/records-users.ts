@@ -18,6 +18,7 @@ import {
   type User,
 } from '@openbms/storage';
 import { storageError, type Db } from './db.js';
+import { HOME_SQL, orgRoleOf, sameRank } from './records-orgs.js';
 import {
   type Stmt,
   oneOf,
@@ -91,6 +92,7 @@ const SQL = {
     FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.user_id = ? ORDER BY t.created_at, t.hash`,
   deleteToken: 'DELETE FROM tokens WHERE hash = ?',
   purge: 'DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?',
+  ...HOME_SQL,
 } as const;
 
 export class SqliteUsers {
@@ -144,6 +146,13 @@ export class SqliteUsers {
           hash,
           createdAt,
         ) as UserRow[];
+        this.s.join.run({
+          userId: r!.id,
+          orgId: o.orgId,
+          local: role,
+          mapped: orgRoleOf(role),
+          createdAt,
+        });
         return toUser(r!);
       })(),
     );
@@ -180,10 +189,16 @@ export class SqliteUsers {
   setRole(scope: Scope, name: string, role: Role): void {
     const { orgId } = orgScope(scope);
     const r = oneOf(role, 'role', ROLES);
-    this.update(
-      name,
-      `cannot change the role of ${name}`,
-      () => this.s.setRole.run(r, orgId, name).changes,
+    // The account's membership of its organisation follows (records-orgs.ts).
+    this.update(name, `cannot change the role of ${name}`, () =>
+      this.db.transaction(() => {
+        const u = this.s.get.get(orgId, name) as UserRow | undefined;
+        if (!u) return 0;
+        this.s.setRole.run(r, orgId, name);
+        this.s.follow.run({ mapped: orgRoleOf(r), userId: u.id, orgId, same: sameRank(r) });
+        this.s.ensureManager.run({ orgId });
+        return 1;
+      })(),
     );
   }
 
@@ -195,7 +210,9 @@ export class SqliteUsers {
         const u = this.s.get.get(orgId, name) as UserRow | undefined;
         if (!u) return 0;
         this.s.deleteTokensOf.run(u.id);
-        return this.s.delete.run(u.id).changes;
+        const n = this.s.delete.run(u.id).changes;
+        this.s.ensureManager.run({ orgId });
+        return n;
       })(),
     );
   }

@@ -14,7 +14,13 @@ import {
 } from '@openbms/storage/testing';
 import { openDb, type Db } from './db.js';
 import { migrateSchema } from './file-storage.js';
-import { RECORDS_MIGRATIONS, SqliteAlarms, SqliteAudit, SqliteUsers } from './records.js';
+import {
+  RECORDS_MIGRATIONS,
+  SqliteAlarms,
+  SqliteAudit,
+  SqliteOrgs,
+  SqliteUsers,
+} from './records.js';
 
 // Loaded untyped: the repository has no @types/better-sqlite3 yet (a plain import would not
 // type-check); only the read-only open below needs the constructor itself.
@@ -71,6 +77,7 @@ describe('sqlite records', () => {
       'records/003',
       'records/004',
       'records/005',
+      'records/006',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -85,6 +92,7 @@ describe('sqlite records', () => {
       'records/003',
       'records/004',
       'records/005',
+      'records/006',
     ]);
     db.close();
   });
@@ -215,6 +223,25 @@ describe('sqlite records', () => {
         "SELECT * FROM audit_log WHERE org_id IN (SELECT value FROM json_each('[]')) ORDER BY at DESC",
       ),
     ).toMatch(/USING INDEX audit_log_/);
+    db.close();
+  });
+});
+
+describe('sqlite organisations', () => {
+  it('draws a code again when the drawn one is taken, in the same transaction', () => {
+    const { db } = fresh();
+    const drawn = ['AAAAAA', 'AAAAAA', 'BBBBBB'];
+    const orgs = new SqliteOrgs(db, () => drawn.shift()!);
+    const first = orgs.createRoot({ kind: 'platform', name: 'P', createdAt: 1 });
+    const second = orgs.createRoot({ kind: 'platform', name: 'Q', createdAt: 2 });
+    expect([first.code, second.code]).toEqual(['AAAAAA', 'BBBBBB']);
+    expect(drawn).toEqual([]);
+    // A generator that only repeats itself: refused after a few tries, nothing half-made.
+    const stuck = new SqliteOrgs(db, () => 'AAAAAA');
+    expect(() => stuck.createRoot({ kind: 'platform', name: 'R', createdAt: 3 })).toThrow(
+      /no free organisation code/,
+    );
+    expect(db.prepare('SELECT count(*) AS n FROM org_closure').get()).toEqual({ n: 3 });
     db.close();
   });
 });

@@ -6,3 +6,4 @@ export { RECORDS_MIGRATIONS } from './records-migrations.js';
 export { SqliteAlarms } from './records-alarms.js';
 export { SqliteAudit } from './records-audit.js';
 export { SqliteUsers, type TokenInfo } from './records-users.js';
+export { SqliteOrgs } from './records-orgs.js';

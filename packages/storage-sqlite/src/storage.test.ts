@@ -27,6 +27,7 @@ import {
   chunksOf,
   contractSnapshot,
   expectCode,
+  orgContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -48,6 +49,7 @@ telemetryContract('sqlite threads', () => open());
 alarmContract('sqlite threads', () => open());
 auditContract('sqlite threads', () => open());
 userContract('sqlite threads', () => open());
+orgContract('sqlite threads', () => open());
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>
   Array.from({ length: count }, (_, i) => ({

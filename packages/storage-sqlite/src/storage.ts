@@ -28,6 +28,8 @@ import {
   type DayOptions,
   type ExportQuery,
   type FoundToken,
+  energyFromHistory,
+  type EnergyQuery,
   type HistoryQuery,
   type HistoryResult,
   type IntegrityReport,
@@ -50,6 +52,7 @@ import {
   type TokenInfo,
   type User,
   type UserStore,
+  type OrgStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -88,6 +91,7 @@ export class SqliteStorage implements Storage {
   readonly alarms: AlarmStore;
   readonly audit: AuditStore;
   readonly users: SqliteUserStore;
+  readonly orgs: OrgStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -115,6 +119,7 @@ export class SqliteStorage implements Storage {
     this.alarms = this.alarmPort();
     this.audit = this.auditPort();
     this.users = this.userPort();
+    this.orgs = this.orgPort();
   }
 
   /**
@@ -255,6 +260,8 @@ export class SqliteStorage implements Storage {
         const plan = await this.plan(scope, q);
         return { fields: [...plan.fields], batches: this.rowBatches(plan) };
       },
+      energy: (scope: Scope, q: EnergyQuery) =>
+        energyFromHistory((h) => this.read<HistoryResult>('telemetry.history', scope, h), q),
     };
   }
 
@@ -349,6 +356,26 @@ export class SqliteStorage implements Storage {
         return this.write<AuditEntry>('audit.append', origin, e);
       },
       list: (scope: Scope, q?: AuditQuery) => this.write<AuditEntry[]>('audit.list', scope, q),
+    };
+  }
+
+  /** Organisations and memberships: every call in the writer thread (they are small and transactional). */
+  private orgPort(): OrgStore {
+    const call =
+      <K extends keyof OrgStore>(method: K) =>
+      (...args: Parameters<OrgStore[K]>): ReturnType<OrgStore[K]> =>
+        this.write(`orgs.${method}`, ...args) as ReturnType<OrgStore[K]>;
+    return {
+      createRoot: call('createRoot'),
+      create: call('create'),
+      get: call('get'),
+      subtree: call('subtree'),
+      byCode: call('byCode'),
+      addMember: call('addMember'),
+      members: call('members'),
+      setRole: call('setRole'),
+      removeMember: call('removeMember'),
+      membershipsOf: call('membershipsOf'),
     };
   }
 

@@ -233,12 +233,54 @@ describe('upgrading a database written before the storage was tenant-aware (v0.s
     }
   });
 
+  it("makes the install's organisation a root and its accounts members with their roles mapped", async () => {
+    const { s } = await upgraded();
+    try {
+      const org = s.identity.orgId;
+      const [root, ...more] = await s.orgs.subtree([org]);
+      expect(more).toEqual([]);
+      expect(root).toMatchObject({
+        id: org,
+        kind: 'customer',
+        name: 'Local organisation',
+        depth: 0,
+        createdAt: T0,
+      });
+      expect(root!.parentId).toBeUndefined();
+      expect(root!.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
+      expect(await s.orgs.byCode(root!.code)).toEqual(root);
+      // admin (the oldest admin: the person in charge), operator, viewer.
+      const members = await s.orgs.members([org], org);
+      expect(members.map((m) => [m.username, m.role, m.createdAt])).toEqual([
+        ['admin', 'manager', T0],
+        ['Bob', 'operation_manager', T0 + 1000],
+        ['viewer', 'general_user', T0 + 2000],
+      ]);
+      const users = await s.users.list(localScope(s.identity));
+      expect(members.map((m) => m.userId)).toEqual(users.map((u) => u.id));
+      // The single box's roles are untouched; an account made now joins the organisation.
+      expect(users.map((u) => u.role)).toEqual(['admin', 'operator', 'viewer']);
+      const carol = await s.users.create(
+        s.identity,
+        { username: 'carol', role: 'admin', createdAt: T0 + 5 * DAY },
+        'h',
+      );
+      expect(await s.orgs.membershipsOf(carol.id)).toEqual([
+        { userId: carol.id, orgId: org, role: 'administrator', createdAt: T0 + 5 * DAY },
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('migrates once: opened again, the ids stay as they were', async () => {
     const { s, dir } = await upgraded();
     const before = {
       identity: s.identity,
       alarms: await s.alarms.list(localScope(s.identity)),
       users: await s.users.list(localScope(s.identity)),
+      orgs: await s.orgs.subtree([s.identity.orgId]),
+      members: await s.orgs.members([s.identity.orgId], s.identity.orgId),
     };
     await s.close();
     const again = await SqliteStorage.open({ dataDir: dir });
@@ -246,6 +288,10 @@ describe('upgrading a database written before the storage was tenant-aware (v0.s
       expect(again.identity).toEqual(before.identity);
       expect(await again.alarms.list(localScope(again.identity))).toEqual(before.alarms);
       expect(await again.users.list(localScope(again.identity))).toEqual(before.users);
+      expect(await again.orgs.subtree([again.identity.orgId])).toEqual(before.orgs);
+      expect(await again.orgs.members([again.identity.orgId], again.identity.orgId)).toEqual(
+        before.members,
+      );
     } finally {
       await again.close();
     }
@@ -285,6 +331,17 @@ describe('upgrading a database written before the storage was tenant-aware (v0.s
         [1, 'user.add'],
       ]);
       expect((await s.users.findToken('b'.repeat(64), T0))?.username).toBe('Bob');
+      // The merged accounts are members of the organisation, as the upgrade makes them.
+      expect(
+        (await s.orgs.members([s.identity.orgId], s.identity.orgId)).map((m) => [
+          m.username,
+          m.role,
+        ]),
+      ).toEqual([
+        ['admin', 'manager'],
+        ['Bob', 'operation_manager'],
+        ['viewer', 'general_user'],
+      ]);
       const h = await s.telemetry.history(S, {
         packId: 'home/rack/3',
         from: T0,

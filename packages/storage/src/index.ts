@@ -20,6 +20,7 @@
  */
 import type { Alarm, Reading } from '@openbms/core';
 import type { DayOptions } from './days.js';
+import type { OrgStore } from './orgs.js';
 
 /** Input checks every adapter applies (REQUEST_INVALID naming the field). */
 export * as recordChecks from './validate.js';
@@ -31,6 +32,39 @@ export { alarmFromRow, auditFromRow, type AlarmRow, type AuditRow } from './rows
 /** Local days of a site's time zone for the daily files, and the CSV headings people read. */
 export * as dayZones from './days.js';
 export type { DayOptions } from './days.js';
+/** Daily / monthly energy from the stored meters, one function every adapter answers with. */
+export {
+  checkEnergyQuery,
+  energyFromHistory,
+  energyPeriods,
+  MAX_ENERGY_DAYS,
+  MAX_ENERGY_PACKS,
+  type EnergyPeriod,
+  type EnergyQuery,
+  type EnergyResult,
+  type EnergyRow,
+} from './energy.js';
+import type { EnergyQuery, EnergyResult } from './energy.js';
+/** Organisations and memberships: the port, codes and role mapping (checks under `orgChecks`). */
+export {
+  ORG_KINDS,
+  ORG_ROLES,
+  ORG_CODE_ALPHABET,
+  MAX_ORG_DEPTH,
+  newOrgCode,
+  withFreshCode,
+  localRole,
+  orgRoleOf,
+  type Org,
+  type OrgKind,
+  type OrgRole,
+  type OrgStore,
+  type NewOrg,
+  type NewRootOrg,
+  type Membership,
+  type Member,
+} from './orgs.js';
+export * as orgChecks from './orgs.js';
 
 // ---------------------------------------------------------------- identity
 
@@ -196,6 +230,12 @@ export interface TelemetryStore {
   exportCsv(scope: Scope, q: ExportQuery): Promise<AsyncIterable<string>>;
   /** The same rows as numbers, for the XLSX export (or any other encoding). */
   exportRows(scope: Scope, q: ExportQuery): Promise<RowExport>;
+  /**
+   * Charged and discharged kWh per day or month (in `q.timeZone`) of the packs, each and in
+   * total, from the increases of the stored energy meters (needs `scope.gatewayId`; see
+   * energy.ts). REQUEST_INVALID naming the field for a malformed query.
+   */
+  energy(scope: Scope, q: EnergyQuery): Promise<EnergyResult>;
 }
 
 // ---------------------------------------------------------------- events, audit, accounts
@@ -424,6 +464,8 @@ export interface Storage {
   alarms: AlarmStore;
   audit: AuditStore;
   users: UserStore;
+  /** Organisations (a tree) and their members (docs/fleet.md). */
+  orgs: OrgStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */
   close(): Promise<void>;
   /** Problems now (absent: the backend never reports any). */

@@ -2,9 +2,10 @@
  * Telemetry input checks and series names shared by every adapter (SQLite, PostgreSQL), so
  * they accept and refuse the same input with the same REQUEST_INVALID / CONFIG_INVALID errors
  * naming the field. Series names come from the metric catalog: every numeric, integer or
- * boolean metric (booleans as 0/1) except the bus address, plus `cell_mv.<i>` / `temps_c.<i>`.
+ * boolean metric (booleans as 0/1) except the bus address, the gateway's derived meters
+ * (`energy_charged_kwh`, `energy_discharged_kwh`), plus `cell_mv.<i>` / `temps_c.<i>`.
  */
-import { BmsError, METRICS } from '@openbms/core';
+import { BmsError, DERIVED_METRICS, METRICS } from '@openbms/core';
 import type { ExportQuery, HistoryQuery, RetentionPolicy, Sample, Tier } from './index.js';
 
 export const TIERS: readonly Tier[] = ['raw', '1m', '15m', '1h'];
@@ -13,9 +14,9 @@ export const DAY_MS = 86_400_000;
 const SCALAR_TYPES = new Set(['number', 'integer', 'boolean']);
 
 /** Scalar series in catalog order (adding a metric to the catalog adds a series). */
-export const SCALAR_FIELDS: readonly string[] = METRICS.filter(
-  (m) => SCALAR_TYPES.has(m.type) && m.key !== 'address',
-).map((m) => m.key);
+export const SCALAR_FIELDS: readonly string[] = [...METRICS, ...DERIVED_METRICS]
+  .filter((m) => SCALAR_TYPES.has(m.type) && m.key !== 'address')
+  .map((m) => m.key);
 
 const SCALAR_RANK = new Map(SCALAR_FIELDS.map((k, i) => [k, i]));
 export const ARRAY_FIELD = /^(cell_mv|temps_c)\.(0|[1-9]\d{0,3})$/;

@@ -35,7 +35,9 @@ export async function startConsole(
     throw new Error('the web console is not built: run `npm run build` first');
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'openbms-e2e-'));
-  const args = [BIN, 'start', '--data-dir', dataDir, '--port', '0'];
+  // OPENBMS_E2E_PORT: a fixed port for sessions that share the machine (else any free one).
+  const port = process.env.OPENBMS_E2E_PORT ?? '0';
+  const args = [BIN, 'start', '--data-dir', dataDir, '--port', port];
   if (opts.config !== undefined) {
     const path = join(dataDir, 'openbms.yaml');
     writeFileSync(path, opts.config);

@@ -7,7 +7,13 @@ export const credentialsBody = {
   required: ['username', 'password'],
   additionalProperties: false,
   properties: {
-    username: { type: 'string', minLength: 1, maxLength: 64 },
+    username: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 71,
+      description:
+        "The login name: `name` for an account of the server's own organisation; `name@CODE` for the account `name` of the fleet organisation whose code is CODE (user names are unique within an organisation, codes across the fleet).",
+    },
     password: { type: 'string', minLength: 1, maxLength: 256 },
   },
 } as const;

@@ -4,6 +4,7 @@
  */
 export * from './common.js';
 export * from './packs.js';
+export * from './energy.js';
 export * from './alarms.js';
 export * from './auth.js';
 export * from './control.js';
@@ -20,3 +21,4 @@ export {
   type Severity,
 } from '../config/enums.js';
 export * from './live.js';
+export * from './orgs.js';

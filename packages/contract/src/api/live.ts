@@ -113,6 +113,48 @@ const errorMessage = {
   },
 } as const;
 
+const scanMessage = {
+  type: 'object',
+  required: ['type', 'scan'],
+  additionalProperties: false,
+  description:
+    "A bus scan's progress (admins of the box only): started, each address asked, each pack that answered, ended.",
+  properties: {
+    type: { const: 'scan' },
+    scan: {
+      type: 'object',
+      required: ['id', 'state', 'total', 'probed', 'found'],
+      additionalProperties: true,
+      properties: {
+        id: { type: 'string' },
+        port: { type: 'string' },
+        protocol: { type: 'string' },
+        state: { enum: ['running', 'done', 'failed'] },
+        total: { type: 'integer' },
+        probed: { type: 'integer' },
+        current: { type: 'integer', description: 'The address being asked now.' },
+        found: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['address'],
+            additionalProperties: true,
+            properties: {
+              address: { type: 'integer' },
+              model: { type: 'string' },
+              serial: { type: 'string' },
+              cell_count: { type: 'integer' },
+              voltage_v: { type: 'number' },
+              soc_pct: { type: 'number' },
+            },
+          },
+        },
+        error: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
 /** Every message the server sends on the live socket. */
 export const liveMessageSchema = {
   oneOf: [
@@ -123,6 +165,7 @@ export const liveMessageSchema = {
     alarmMessage,
     roleMessage,
     errorMessage,
+    scanMessage,
   ],
 } as const;
 
@@ -139,6 +182,7 @@ export type LiveMessage =
   | FromSchema<typeof onlineMessage>
   | FromSchema<typeof alarmMessage>
   | FromSchema<typeof roleMessage>
-  | FromSchema<typeof errorMessage>;
+  | FromSchema<typeof errorMessage>
+  | FromSchema<typeof scanMessage>;
 /** An alarm's state change as the live socket says it. */
 export type LiveAlarmState = FromSchema<typeof alarmMessage>['state'];

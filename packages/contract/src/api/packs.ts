@@ -62,7 +62,15 @@ export const siteSchema = {
   type: 'object',
   required: ['id', 'name'],
   additionalProperties: false,
-  properties: { id: { type: 'string' }, name: { type: 'string' } },
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    time_zone: {
+      type: 'string',
+      description:
+        "The IANA zone the site's times are shown in (location.timezone, else the host's).",
+    },
+  },
 } as const;
 
 export const busSchema = {
@@ -75,6 +83,9 @@ export const busSchema = {
     port: { type: 'string', description: 'Serial path or tcp://host:port.' },
     protocol: { type: 'string' },
     packs: { type: 'array', items: { type: 'string' } },
+    baud: { type: 'integer', description: "The line's baud rate (configured, else the family's)." },
+    parity: { enum: ['none', 'even', 'odd'] },
+    stop_bits: { enum: [1, 2] },
   },
 } as const;
 

@@ -12,8 +12,7 @@ afterEach(async () => {
 });
 
 // Timeouts and slack are large against scheduling jitter: the suite runs several files at once
-// on two cores (browsers included), where a timer can fire 200 ms late. The bounds still tell
-// one timeout per attempt (under TIMEOUT + SLACK) from a retry (two timeouts, 2 * TIMEOUT).
+// on two cores (browsers included), where a timer can fire several hundred ms late.
 const TIMEOUT = 500;
 const INTERVAL = 2500;
 const SLACK = 400;
@@ -48,31 +47,34 @@ describe('a 16-pack bus with one dead pack', () => {
     );
     expect(attempted).toEqual([1, 2, 3, 5]);
     // Each attempt costs one timeout (it is probed without retries), not one per try: one
-    // request per attempt, and well under the two timeouts a retry would take.
+    // request per attempt, and under the two timeouts a retry would take. (Timers fire late on
+    // a machine busy with other test files: the bounds leave up to a whole timeout of lateness.)
+    const deadMs = new Map<number, number>();
     for (const r of got) {
       const poll = r.polls.find((x) => x.packId === dead.id);
       if (!poll) continue;
       expect(poll.ms).toBeGreaterThanOrEqual(TIMEOUT - 1);
-      expect(poll.ms).toBeLessThan(TIMEOUT + SLACK);
+      expect(poll.ms).toBeLessThan(2 * TIMEOUT);
+      deadMs.set(r.round, poll.ms);
     }
     expect(p.poller.statusOf(dead.id)!.link.requests).toBe(attempted.length);
-    // A round with the dead pack takes at most one extra timeout. The slack covers the
-    // jitter of fifteen other polls on a busy machine, well below a second timeout.
+    // A round with the dead pack takes its one timeout longer, nothing more: the live packs do
+    // not wait for it. Its own poll time is measured, so a late timer is not counted twice.
     // (Round 1 reads device info and settings too: compare the fast rounds 2..6.)
     const fast = got.slice(1);
-    const without = fast.filter((r) => !attempted.includes(r.round)).map((r) => r.durationMs);
-    const withDead = fast.filter((r) => attempted.includes(r.round)).map((r) => r.durationMs);
-    const base = Math.min(...without);
-    for (const d of withDead) expect(d - base).toBeLessThanOrEqual(TIMEOUT + SLACK);
+    const base = Math.min(
+      ...fast.filter((r) => !attempted.includes(r.round)).map((r) => r.durationMs),
+    );
+    for (const r of fast.filter((x) => attempted.includes(x.round))) {
+      expect(r.durationMs - base - deadMs.get(r.round)!).toBeLessThanOrEqual(SLACK);
+    }
     // The fast rounds fit the interval, so each live pack is read once per interval: its
     // snapshots are INTERVAL apart, give or take the dead pack's one timeout.
     for (const r of fast) expect(r.durationMs).toBeLessThan(INTERVAL);
     for (const [id, times] of seen) {
       expect(times.length, id).toBeGreaterThanOrEqual(6);
       for (let i = 2; i < 6; i++) {
-        expect(Math.abs(times[i]! - times[i - 1]! - INTERVAL), id).toBeLessThanOrEqual(
-          TIMEOUT + SLACK,
-        );
+        expect(Math.abs(times[i]! - times[i - 1]! - INTERVAL), id).toBeLessThanOrEqual(2 * TIMEOUT);
       }
     }
     // The dead pack went offline after three failed polls, with the reason.

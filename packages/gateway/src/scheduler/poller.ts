@@ -15,6 +15,7 @@ import {
   type LinkStats,
   type Transport,
 } from '@openbms/transport';
+import type { EnergyCounters } from '../energy.js';
 import type { EventBus, PackRef, PackStatus } from '../types.js';
 import { CycleAborted, messageOf, runCycle } from './cycle.js';
 import { Mutex } from './mutex.js';
@@ -55,6 +56,13 @@ export interface BusPollerOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   clock?: Clock;
+  /**
+   * The devices' own time, which energy is integrated over (default: `clock`). A simulated
+   * bus runs on the simulator's clock (faster than wall time in the demo).
+   */
+  deviceClock?: Clock;
+  /** Energy meters: when given, every snapshot carries the pack's charged/discharged kWh. */
+  energy?: EnergyCounters;
   /** Builds the link (default createTransport); tests and the bench wrap it. */
   openTransport?: (endpoint: string, settings: LinkSettings) => Transport;
   /** Unexpected (non-BmsError) failures, for the log. The loop carries on regardless. */
@@ -108,6 +116,8 @@ export class BusPoller {
   private readonly packs: PackState[];
   private readonly events: EventBus;
   private readonly clock: Clock;
+  private readonly deviceClock: Clock;
+  private readonly energy: EnergyCounters | undefined;
   private readonly intervalMs: number;
   private readonly retries: number;
   private readonly reconnectMinMs: number;
@@ -149,6 +159,8 @@ export class BusPoller {
     this.packs = o.packs.map((p) => new PackState(p, hysteresis));
     this.events = o.events;
     this.clock = o.clock ?? { now: () => Date.now() };
+    this.deviceClock = o.deviceClock ?? this.clock;
+    this.energy = o.energy;
     this.open = o.openTransport ?? createTransport;
     this.onError = o.onError ?? (() => undefined);
   }
@@ -387,6 +399,7 @@ export class BusPoller {
       reading.protocol = this.def.id;
       reading.address ??= p.ref.address;
       reading.ts = new Date(now).toISOString();
+      this.energy?.add(p.ref.id, reading, now, this.deviceClock.now());
       const { snapshot, change } = p.succeeded(reading, full, r.slow, now);
       this.emitChange(p, change);
       this.events.emit({ type: 'snapshot', packId: p.ref.id, ts: now, snapshot });

@@ -44,6 +44,8 @@ import type { GatewayListener, PackStatus } from '../types.js';
 export interface SiteInfo {
   id: string;
   name: string;
+  /** The IANA zone the site's times are shown in (`location.timezone`, else the host's). */
+  time_zone: string;
 }
 
 export interface BusInfo {
@@ -54,6 +56,10 @@ export interface BusInfo {
   protocol: string;
   /** Ids of the packs on this bus. */
   packs: string[];
+  /** The line it runs with (the config's, else the family's defaults). */
+  baud?: number;
+  parity?: 'none' | 'even' | 'odd';
+  stop_bits?: 1 | 2;
 }
 
 /** Called with every envelope of a gateway's stream, in `seq` order. */

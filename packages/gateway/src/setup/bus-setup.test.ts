@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBmsError } from '@openbms/core';
 import { createSimulation, servePty, type Listening } from '@openbms/simulator';
-import { BusSetup } from './bus-setup.js';
+import { createTransport } from '@openbms/transport';
+import { BusSetup, type LineSettings } from './bus-setup.js';
 
 let pty: Listening;
 const busy: string[] = [];
@@ -72,5 +73,38 @@ describe('bus setup', () => {
       await refusal(setup.testRead({ port: pty.endpoint, protocol: 'pylontech', address: 2 })),
     ).toMatchObject({ code: 'COMMAND_REFUSED', message: expect.stringContaining('running bus') });
     busy.pop();
+  });
+
+  it('opens the port with the parity and stop bits asked for, where the family allows them', async () => {
+    const lines: LineSettings[] = [];
+    const s = new BusSetup({
+      busyPorts: () => [],
+      openTransport: (endpoint, line) => {
+        lines.push(line);
+        return createTransport(endpoint, line);
+      },
+    });
+    // Nothing speaks Modbus on this adapter: the read fails, the port was opened as asked.
+    await refusal(
+      s.testRead({
+        port: pty.endpoint,
+        protocol: 'modbus-rtu',
+        address: 1,
+        baud: 19200,
+        parity: 'odd',
+        stop_bits: 2,
+        timeout_ms: 50,
+      }),
+    );
+    expect(lines).toEqual([{ baud: 19200, dataBits: 8, parity: 'odd', stopBits: 2 }]);
+    // The family's own line when none is asked for.
+    await s.testRead({ port: pty.endpoint, protocol: 'pylontech', address: 2 });
+    expect(lines[1]).toEqual({ baud: 115200, dataBits: 8, parity: 'none', stopBits: 1 });
+    const bad = await refusal(
+      s.testRead({ port: pty.endpoint, protocol: 'pylontech', address: 2, parity: 'even' }),
+    );
+    expect(bad.code).toBe('REQUEST_INVALID');
+    expect(bad.message).toMatch(/^parity: .*pylontech.*8N1/);
+    expect(lines).toHaveLength(2); // refused before the port is opened
   });
 });

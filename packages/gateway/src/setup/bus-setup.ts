@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { BmsError, type Reading } from '@openbms/core';
-import { PROTOCOLS, getProtocol } from '@openbms/protocols';
+import { PROTOCOLS, getProtocol, lineChoices, lineIssues } from '@openbms/protocols';
 import {
   createTransport,
   listSerialPorts,
@@ -43,6 +43,13 @@ const linkFields = {
       message: `one of ${BAUDS.join(', ')}`,
     })
     .optional(),
+  /** Only where the family allows other than its own (see `protocols()`). */
+  parity: z
+    .enum(['none', 'even', 'odd'], { error: 'parity must be one of none, even, odd' })
+    .optional(),
+  stop_bits: z
+    .union([z.literal(1), z.literal(2)], { error: 'stop_bits must be the number 1 or 2' })
+    .optional(),
   timeout_ms: z.number().int().min(50).max(5000).optional(),
 };
 
@@ -58,6 +65,27 @@ export const testReadRequestSchema = z
 
 export type ScanRequest = z.infer<typeof scanRequestSchema>;
 export type TestReadRequest = z.infer<typeof testReadRequestSchema>;
+
+/** The line a scan or test read opens the port with. */
+export interface LineSettings {
+  baud: number;
+  dataBits: 7 | 8;
+  parity: 'none' | 'even' | 'odd';
+  stopBits: 1 | 2;
+}
+
+/** A family as the bus form offers it: its default line and the choices it allows. */
+export interface ProtocolChoice {
+  id: string;
+  title: string;
+  baud: number;
+  data_bits: 7 | 8;
+  parity: 'none' | 'even' | 'odd';
+  stop_bits: 1 | 2;
+  parities: readonly ('none' | 'even' | 'odd')[];
+  stop_bits_choices: readonly (1 | 2)[];
+  multi_drop: boolean;
+}
 
 /** One pack that answered a scan: what a person recognises it by. */
 export interface ScanFound {
@@ -77,6 +105,8 @@ export interface ScanJob {
   /** Addresses to try, tried so far, and those that answered. */
   total: number;
   probed: number;
+  /** The address being asked now (while running). */
+  current?: number;
   found: ScanFound[];
   error?: string;
 }
@@ -108,7 +138,7 @@ export interface BusSetupOptions {
   /** Ports the running buses poll: refused for a scan or a test read. */
   busyPorts: () => string[];
   listPorts?: () => Promise<SerialPortInfo[]>;
-  openTransport?: (endpoint: string, req: { baud: number }) => Transport;
+  openTransport?: (endpoint: string, line: LineSettings) => Transport;
 }
 
 /** Scans and test reads, one at a time per port; jobs are kept until the 20th newer one. */
@@ -116,11 +146,51 @@ export class BusSetup {
   private readonly jobs = new Map<string, ScanJob>();
   private readonly runs = new Map<string, Promise<void>>();
   private readonly portsInUse = new Set<string>();
+  private readonly scanListeners = new Set<(job: ScanJob) => void>();
 
   constructor(private readonly o: BusSetupOptions) {}
 
   ports(): Promise<SerialPortInfo[]> {
     return (this.o.listPorts ?? listSerialPorts)();
+  }
+
+  /**
+   * Every change of every scan (started, each address asked and answered, ended), for a push
+   * channel (the server's live socket sends them to admins). A listener that throws breaks no scan
+   * (its error is swallowed).
+   */
+  onScan(l: (job: ScanJob) => void): () => void {
+    this.scanListeners.add(l);
+    return () => this.scanListeners.delete(l);
+  }
+
+  private emit(job: ScanJob): void {
+    const copy = { ...job, found: [...job.found] };
+    for (const l of this.scanListeners) {
+      try {
+        l(copy);
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  /** The families a bus can speak, each with its default line and the line choices it allows. */
+  protocols(): ProtocolChoice[] {
+    return PROTOCOLS.map((def) => {
+      const c = lineChoices(def);
+      return {
+        id: def.id,
+        title: def.title,
+        baud: def.link.baud,
+        data_bits: def.link.dataBits,
+        parity: def.link.parity,
+        stop_bits: def.link.stopBits,
+        parities: c.parity,
+        stop_bits_choices: c.stopBits,
+        multi_drop: def.capabilities.multiDrop,
+      };
+    });
   }
 
   private claim(port: string): void {
@@ -145,15 +215,27 @@ export class BusSetup {
         `variant: "${req.variant}" is not a ${def.id} variant (${def.variants.join(', ') || 'none'})`,
         { issues: [{ path: 'variant', message: 'unknown variant' }] },
       );
-    const baud = req.baud ?? def.link.baud;
+    const issues = lineIssues(def, {
+      ...(req.parity !== undefined ? { parity: req.parity } : {}),
+      ...(req.stop_bits !== undefined ? { stopBits: req.stop_bits } : {}),
+    });
+    if (issues.length > 0)
+      throw new BmsError(
+        'REQUEST_INVALID',
+        issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+        {
+          issues: issues.map((i) => ({ path: i.field, message: i.message })),
+        },
+      );
+    const line = {
+      baud: req.baud ?? def.link.baud,
+      dataBits: def.link.dataBits,
+      parity: req.parity ?? def.link.parity,
+      stopBits: req.stop_bits ?? def.link.stopBits,
+    };
     const t = this.o.openTransport
-      ? this.o.openTransport(req.port, { baud })
-      : createTransport(req.port, {
-          baud,
-          dataBits: def.link.dataBits,
-          parity: def.link.parity,
-          stopBits: def.link.stopBits,
-        });
+      ? this.o.openTransport(req.port, line)
+      : createTransport(req.port, line);
     await t.open();
     return t;
   }
@@ -189,6 +271,8 @@ export class BusSetup {
     const run = (async () => {
       try {
         for (const address of addresses) {
+          job.current = address;
+          this.emit(job);
           try {
             const r = await readPack(
               transport,
@@ -197,6 +281,7 @@ export class BusSetup {
               { timeoutMs: req.timeout_ms ?? 300, retries: 0 },
             );
             job.found.push(summary(address, r.reading));
+            this.emit(job); // shown as it answers, before the next address is asked
           } catch (e) {
             if (e instanceof BmsError && e.code === 'TRANSPORT_CLOSED') throw e;
             // silent or garbled: nothing answered there
@@ -208,8 +293,10 @@ export class BusSetup {
         job.state = 'failed';
         job.error = e instanceof Error ? e.message : String(e);
       } finally {
+        delete job.current;
         await transport.close().catch(() => undefined);
         this.portsInUse.delete(req.port);
+        this.emit(job);
       }
     })();
     this.runs.set(job.id, run);

@@ -22,6 +22,7 @@ export function simulatedBuses(): SimulatedBuses {
     return {
       endpoint: listening.endpoint,
       answering: simulation.packs.map((p) => p.address),
+      clock: simulation.clock,
       close: async () => {
         const i = served.indexOf(simulation);
         if (i >= 0) served.splice(i, 1);

@@ -183,6 +183,10 @@ export const definition: ProtocolDefinition = {
     dataBits: 8,
     parity: 'none',
     stopBits: 1,
+    // The Modbus serial line specification (V1.02, 2.5.1) makes even parity the default every
+    // device supports and allows odd and none (none with 2 stop bits recommended); meters and
+    // inverters ship set to any of them, so a generic Modbus bus may use any.
+    lineOptions: { parity: ['none', 'even', 'odd'], stopBits: [1, 2] },
     defaultAddress: DEFAULT_UNIT,
     timeoutMs: 1000,
   },

@@ -2,6 +2,7 @@
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
+  accountByLogin,
   accountOrigin,
   accountScope,
   actedBy,
@@ -39,16 +40,17 @@ export function cookieSecure(ctx: ServerContext, reply: FastifyReply): boolean {
 }
 
 /**
- * Starts a session of a user of the box's organisation: stores its hash, sets the cookie,
- * returns the body of a login reply.
+ * Starts a session of a user of `orgId` (default: the box's organisation): stores its hash,
+ * sets the cookie, returns the body of a login reply.
  */
 export async function startSession(
   ctx: ServerContext,
   reply: FastifyReply,
   username: string,
   role: Role,
+  orgId = ctx.origin.orgId,
 ): Promise<SessionView> {
-  const s = await issueToken(ctx, ctx.origin.orgId, username, 'session');
+  const s = await issueToken(ctx, orgId, username, 'session');
   void reply.setCookie(SESSION_COOKIE, s.secret, {
     httpOnly: true,
     sameSite: 'strict',
@@ -115,20 +117,20 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req, reply) => {
-      const { username, password } = req.body;
-      if (!(await checkPassword(ctx, req.ip, ctx.scope, username, password, 'login'))) {
+      const { password } = req.body;
+      // `name` is an account of the box's organisation, `name@CODE` one of the organisation
+      // with that code (auth.ts, accountByLogin): exactly one account or none.
+      const { scope, username } = await accountByLogin(ctx, req.body.username);
+      if (!(await checkPassword(ctx, req.ip, scope, username, password, 'login'))) {
         throw new BmsError('AUTH_INVALID', 'wrong user name or password');
       }
-      const user = await ctx.users.get(ctx.scope, username);
+      const user = await ctx.users.get(scope, username);
       if (!user) throw new BmsError('AUTH_INVALID', 'wrong user name or password');
-      await ctx.record({
-        user: user.username,
-        userId: user.id,
-        action: 'login',
-        result: 'ok',
-        detail: req.ip,
-      });
-      return startSession(ctx, reply, user.username, user.role);
+      await ctx.record(
+        { user: user.username, userId: user.id, action: 'login', result: 'ok', detail: req.ip },
+        accountOrigin(ctx.origin, user),
+      );
+      return startSession(ctx, reply, user.username, user.role, user.orgId);
     },
   );
 

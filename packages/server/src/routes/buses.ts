@@ -32,6 +32,19 @@ export function busSetupRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async () => setupOf(ctx).ports(),
   );
+  app.get(
+    '/setup/protocols',
+    {
+      config: { access: 'admin', box: true },
+      schema: {
+        summary:
+          'Protocol families for a bus: default line (baud, data bits, parity, stop bits) and the parity / stop bits each allows',
+        tags: ['setup'],
+        response: { 200: { type: 'array', items: anyObject }, ...errorResponses(403, 404) },
+      },
+    },
+    async () => setupOf(ctx).protocols(),
+  );
   app.post<{ Body: unknown }>(
     '/setup/scans',
     {

@@ -6,7 +6,8 @@
  * Client -> server: `{"subscribe": ["<pack id>", ...] | "*"}`, `{"unsubscribe": [...] | "*"}`.
  * Server -> client: `{"type":"hello"}`, `{"type":"subscribed", packs, unknown}`, then
  * `{"type":"snapshot", pack_id, ts, sent_at, snapshot}` (ts: read from the pack; sent_at: sent), `{"type":"online", pack_id, ts, online}`,
- * `{"type":"alarm", state, alarm}`; bad messages get `{"type":"error", error, code}`;
+ * `{"type":"alarm", state, alarm}`, `{"type":"scan", scan}` (a bus scan's progress, to the box's
+ * admins only); bad messages get `{"type":"error", error, code}`;
  * `{"type":"role", role}` when the user's role changes while the stream stays open.
  *
  * A stream gets only what its principal may see (policy.ts): `"*"` means every pack of the
@@ -28,7 +29,7 @@ import type { ServerContext } from '../context.js';
 import { wsError } from '../errors.js';
 import { CLOSE_SESSION_ENDED } from '../sessions.js';
 import type { PackStatus } from '../gateway-api.js';
-import { ownRole, type Principal } from '../policy.js';
+import { allows, ownRole, type Principal } from '../policy.js';
 import { alarmView } from '../views.js';
 
 /** The part of a `ws` WebSocket the handler uses. */
@@ -172,6 +173,16 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         );
         if (e.type === 'snapshot') dropped = 0;
       };
+      // Bus scans of this box: to its admins only (as the scan routes).
+      const setup = ctx.box.busSetup;
+      if (setup?.onScan) {
+        offs.push(
+          setup.onScan((job) => {
+            if (!allows(me, 'admin', ctx.origin.orgId) || !stillAllowed()) return;
+            send({ type: 'scan', scan: job as Extract<LiveMessage, { type: 'scan' }>['scan'] });
+          }),
+        );
+      }
       try {
         for (const link of ctx.gateways.all()) offs.push(link.subscribe(onEnvelope));
       } catch (e) {
@@ -182,7 +193,17 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         userId: me.userId,
         tokenId: me.tokenId,
         close: (code, reason) => socket.close(code, reason),
-        setMemberships: (memberships) => setPrincipal({ ...me, memberships }),
+        setMemberships: (standing) => setPrincipal({ ...me, ...standing }),
+        refresh: () =>
+          resolveSecret(ctx, secret).then(
+            (now) => {
+              if (now) setPrincipal(now);
+            },
+            () => {
+              ended = true;
+              socket.close(CLOSE_SESSION_ENDED, 'session ended');
+            },
+          ),
       });
       const done = (): void => {
         for (const off of offs.splice(0)) off();

@@ -14,7 +14,7 @@ import {
   accountScope,
   actedBy,
   caller,
-  membershipsOf,
+  refreshStanding,
   type Principal,
 } from '../auth.js';
 import { requireRole } from '../policy.js';
@@ -132,7 +132,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
             ...keepOwn(u.id),
             reason: 'role changed: log in again',
           });
-          ctx.live.setMemberships(u.id, membershipsOf({ orgId: u.orgId, role }));
+          await refreshStanding(ctx, { ...u, role });
           await ctx.record(
             {
               ...actedBy(me),

@@ -45,6 +45,8 @@ export class FakeGateway implements LocalGatewayParts, BoxGateway {
   readonly link: InProcessGateway;
   /** Safe control, when a test gives the gateway one. */
   control?: ControlPort;
+  /** The site's zone, when a test sets one (absent: UTC). */
+  timeZone?: () => string;
   readonly listeners = new Set<GatewayListener>();
   readonly events = {
     on: (l: GatewayListener) => {
@@ -96,7 +98,11 @@ export class FakeGateway implements LocalGatewayParts, BoxGateway {
     return this.packList.find((p) => p.id === id);
   }
   sites(): SiteInfo[] {
-    return [...new Set(this.packList.map((p) => p.site))].map((id) => ({ id, name: `Site ${id}` }));
+    return [...new Set(this.packList.map((p) => p.site))].map((id) => ({
+      id,
+      name: `Site ${id}`,
+      time_zone: this.timeZone?.() ?? 'UTC',
+    }));
   }
   buses(): BusInfo[] {
     const ids = [...new Set(this.packList.map((p) => `${p.site}/${p.bus}`))];

@@ -2,16 +2,19 @@
  * A telemetry store stand-in: records the queries it gets (and the scope each came with) and
  * answers with canned data; exports come in two chunks, as a store streams them.
  */
-import type {
-  DailyFile,
-  DayOptions,
-  ExportQuery,
-  HistoryQuery,
-  HistoryResult,
-  RowExport,
-  Sample,
-  Scope,
-  TelemetryStore,
+import {
+  energyFromHistory,
+  type EnergyQuery,
+  type EnergyResult,
+  type DailyFile,
+  type DayOptions,
+  type ExportQuery,
+  type HistoryQuery,
+  type HistoryResult,
+  type RowExport,
+  type Sample,
+  type Scope,
+  type TelemetryStore,
 } from '@openbms/storage';
 
 export class FakeTelemetry implements TelemetryStore {
@@ -24,6 +27,10 @@ export class FakeTelemetry implements TelemetryStore {
   deleted: { packId: string; date: string }[] = [];
 
   async writeSamples(): Promise<void> {}
+  /** Computed as every store does, over this fake's canned history. */
+  async energy(scope: Scope, q: EnergyQuery): Promise<EnergyResult> {
+    return energyFromHistory((h) => this.history(scope, h), q);
+  }
   async rollup(): Promise<void> {}
   async applyRetention(): Promise<void> {}
   async history(scope: Scope, q: HistoryQuery): Promise<HistoryResult> {

@@ -29,8 +29,10 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `openbms_t_${randomBytes(6).toString('hex')}`;
+/** `prefix` names the database (`openbms_t_` by default) so a suite's leftovers can be told apart. */
+export async function createTestDatabase(prefix = 'openbms_t_'): Promise<TestDatabase> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(prefix)) throw new Error(`bad database name prefix ${prefix}`);
+  const name = `${prefix}${randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = `${BASE}/${name}`;
   return {

@@ -4,13 +4,17 @@
  * from the same plan and chunk steps `SqliteStorage` sends to its threads. For running the
  * contract suite on those classes directly.
  */
-import type {
-  ExportQuery,
-  Origin,
-  RowBatch,
-  Scope,
-  Storage,
-  TelemetryStore,
+import {
+  energyFromHistory,
+  type EnergyQuery,
+  type ExportQuery,
+  type HistoryQuery,
+  type HistoryResult,
+  type Origin,
+  type RowBatch,
+  type Scope,
+  type Storage,
+  type TelemetryStore,
 } from '@openbms/storage';
 import { promised } from '@openbms/storage/testing';
 import { FileStorage, type SqliteStorageOptions } from '../file-storage.js';
@@ -18,6 +22,7 @@ import type { ExportPlan } from '../telemetry.js';
 
 interface SyncTelemetry {
   writeSamples: (...a: never[]) => unknown;
+  history(scope: Scope, q: HistoryQuery): HistoryResult;
   planExport(scope: Scope, q: ExportQuery): ExportPlan;
   csvChunk(plan: ExportPlan, after: number): { text: string; next: number | null };
   rowChunk(
@@ -61,6 +66,10 @@ export function inThreadTelemetry(t: SyncTelemetry): TelemetryStore {
           };
         };
       }
+      if (prop === 'energy') {
+        return (scope: Scope, q: EnergyQuery) =>
+          energyFromHistory(async (h) => t.history(scope, h), q);
+      }
       return Reflect.get(target, prop, receiver) as unknown;
     },
   });
@@ -86,6 +95,7 @@ export function inThreadStorage(opts: SqliteStorageOptions): Storage & {
     alarms: promised(f.alarms),
     audit: promised(f.audit),
     users: promised(f.users),
+    orgs: promised(f.orgs) as unknown as Storage['orgs'],
     close: async () => f.close(),
     health: async () => f.health(),
     onHealth: (l) => f.onHealth(l),

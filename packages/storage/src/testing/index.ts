@@ -7,3 +7,4 @@ export * from './memory.js';
 export * from './promised.js';
 export * from './contract/records.js';
 export * from './contract/telemetry.js';
+export * from './contract/orgs.js';

@@ -6,18 +6,21 @@
  */
 import { useSyncExternalStore } from 'react';
 import { api } from './client';
-import type { AlarmView, LiveMessage, PackView } from '@openbms/contract/api';
+import type { AlarmView, LiveMessage, PackView, Snapshot } from '@openbms/contract/api';
 
 export type LiveState = 'connecting' | 'open' | 'closed';
 
 /** A message of the live socket (the contract's `liveMessageSchema`). */
 type Msg = LiveMessage;
+export type ScanProgress = Extract<LiveMessage, { type: 'scan' }>['scan'];
 
 class LiveStore {
   private map = new Map<string, PackView>();
   private list: PackView[] = [];
   private listeners = new Set<() => void>();
   private alarmListeners = new Set<(state: string, a: AlarmView) => void>();
+  private scanListeners = new Set<(scan: ScanProgress) => void>();
+  private snapshotListeners = new Set<(packId: string, ts: number, s: Snapshot) => void>();
   private ws: WebSocket | undefined;
   private retryMs = 500;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -36,6 +39,18 @@ class LiveStore {
   onAlarm(l: (state: string, a: AlarmView) => void): () => void {
     this.alarmListeners.add(l);
     return () => this.alarmListeners.delete(l);
+  }
+
+  /** Bus scan progress (sent to admins only): the address asked, the packs that answered. */
+  onScan(l: (scan: ScanProgress) => void): () => void {
+    this.scanListeners.add(l);
+    return () => this.scanListeners.delete(l);
+  }
+
+  /** Every snapshot as it arrives (one per poll of a pack), for logs that keep each one. */
+  onSnapshot(l: (packId: string, ts: number, s: Snapshot) => void): () => void {
+    this.snapshotListeners.add(l);
+    return () => this.snapshotListeners.delete(l);
   }
 
   private changed(): void {
@@ -109,6 +124,7 @@ class LiveStore {
         if (!p) return;
         this.map.set(m.pack_id, { ...p, snapshot: m.snapshot, online: true, last_seen: m.ts });
         this.changed();
+        for (const l of this.snapshotListeners) l(m.pack_id, m.ts, m.snapshot);
         // `npm run bench` measures gateway -> DOM: React commits the re-render in a microtask,
         // so a timer callback runs after the DOM shows this snapshot.
         const probe = (window as { __openbmsLatency?: number[] }).__openbmsLatency;
@@ -127,6 +143,9 @@ class LiveStore {
       }
       case 'alarm':
         for (const l of this.alarmListeners) l(m.state, m.alarm);
+        return;
+      case 'scan':
+        for (const l of this.scanListeners) l(m.scan);
         return;
       default:
         return;

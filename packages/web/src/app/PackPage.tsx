@@ -9,6 +9,7 @@ import { StatusTab } from '../features/pack/StatusTab';
 import type { TabProps } from './pack-tab';
 
 const HistoryTab = lazy(() => import('../features/history/HistoryTab'));
+const LiveTab = lazy(() => import('../features/live/LiveTab'));
 const AlarmsTab = lazy(() => import('../features/pack/AlarmsTab'));
 const ParamsTab = lazy(() => import('../features/params/ParamsTab'));
 const ControlTab = lazy(() => import('../features/control/ControlTab'));
@@ -18,6 +19,7 @@ const SystemTab = lazy(() => import('../features/pack/SystemTab'));
 const TABS: { id: string; component: ComponentType<TabProps> }[] = [
   { id: 'status', component: StatusTab },
   { id: 'cells', component: CellsTab },
+  { id: 'live', component: LiveTab },
   { id: 'history', component: HistoryTab },
   { id: 'alarms', component: AlarmsTab },
   { id: 'settings', component: ParamsTab },

@@ -9,8 +9,10 @@ import server from './server';
 import alarms from '../features/alarms/i18n';
 import buses from '../features/buses/i18n';
 import control from '../features/control/i18n';
+import energy from '../energy/i18n';
 import files from '../features/files/i18n';
 import history from '../features/history/i18n';
+import live from '../features/live/i18n';
 import overview from '../features/overview/i18n';
 import pack from '../features/pack/i18n';
 import parallel from '../features/parallel/i18n';
@@ -25,8 +27,10 @@ export const NAMESPACES: Record<string, Strings> = {
   alarms,
   buses,
   control,
+  energy,
   files,
   history,
+  live,
   overview,
   pack,
   parallel,

@@ -21,7 +21,10 @@ it('writing 0 to the charge MOS register switches the pack off through ControlSe
     c.setID(1);
     c.setTimeout(10_000);
     expect((await c.readHoldingRegisters(17, 1)).data).toEqual([1]);
-    await c.writeRegister(17, 0);
+    // A refused write says why (exception 4 alone does not): the command's own detail.
+    await c.writeRegister(17, 0).catch((e: unknown) => {
+      throw new Error(`${String(e)}: ${JSON.stringify(gw.control.commands('s/b/64'))}`);
+    });
     const cmd = gw.control.commands('s/b/64')[0]!;
     expect(cmd).toMatchObject({ user: 'modbus', action: 'mos.charge', status: 'done' });
     // Right after the acknowledged write (no poll in between): the read-back value, in the

@@ -4,10 +4,15 @@
  * unique_ids come from the base topic and the pack's stable id (`site/bus/address`, named
  * by `ids.ts`: one name per id), never from its display name, so a rename never breaks HA.
  */
-import { GATEWAY_ALARM_SCOPE, METRICS, type DeviceInfo, type MetricDef } from '@openbms/core';
+import {
+  DERIVED_METRICS,
+  GATEWAY_ALARM_SCOPE,
+  METRICS,
+  type DeviceInfo,
+  type MetricDef,
+} from '@openbms/core';
 import type { PackStatus } from '../../types.js';
 import { GATEWAY_VERSION } from '../../version.js';
-import { ENERGY_METRICS } from './energy.js';
 import { TopicNames, legacyName } from './ids.js';
 
 export interface DiscoveryMessage {
@@ -180,7 +185,7 @@ export function packDiscovery(
       payload: { ...payload, unique_id: `${uid}_${object}`, ...common },
     });
   };
-  for (const def of [...METRICS, ...ENERGY_METRICS]) {
+  for (const def of [...METRICS, ...DERIVED_METRICS]) {
     const v = state[def.key];
     if (v === undefined || SKIP.has(def.key)) continue;
     const base = { state_topic: t.state(pack.id) };

@@ -26,7 +26,6 @@ export {
   statePayload,
 } from './payloads.js';
 export { TopicNames, assignNames, escapedName, legacyName } from './ids.js';
-export { EnergyMeter } from './energy.js';
 export type { AlarmSummary } from './payloads.js';
 export { iotMqttPanelDashboard } from './panel.js';
 export type { IotMqttPanelDashboard, PanelDef } from './panel.js';

@@ -23,7 +23,6 @@ import {
   type DiscoveryMessage,
   type FamilyCapabilities,
 } from './discovery.js';
-import { EnergyMeter } from './energy.js';
 import { TopicNames, legacyName } from './ids.js';
 import {
   DailyMax,
@@ -130,7 +129,6 @@ export class MqttIntegration {
   private readonly lastPublish = new Map<string, number>();
   private readonly info = new Map<string, DeviceInfo>();
   private readonly daily = new Map<string, DailyMax>();
-  private readonly energy = new Map<string, EnergyMeter>();
   /** Discovery payloads sent, by topic, and the topics of each owner (pack id, system, gateway). */
   private readonly sent = new Map<string, string>();
   private readonly owned = new Map<string, Set<string>>();
@@ -166,16 +164,12 @@ export class MqttIntegration {
     this.ctx = { ...this.baseCtx, names };
   }
 
-  /** The state JSON of a pack: its snapshot's fields and the energy meters. */
+  /**
+   * The state JSON of a pack: its snapshot's fields, the energy meters included (the gateway
+   * counts them in device time and stores them with every sample, see ../../energy.ts).
+   */
   private state(p: PackStatus): Record<string, unknown> {
-    const out = statePayload(p.snapshot ?? {}, this.cfg.fields);
-    const e = this.energy.get(p.id)?.payload();
-    if (e) {
-      for (const [k, v] of Object.entries(e)) {
-        if (!this.cfg.fields || this.cfg.fields.includes(k)) out[k] = v;
-      }
-    }
-    return out;
+    return statePayload(p.snapshot ?? {}, this.cfg.fields);
   }
 
   status(): MqttStatus {
@@ -363,9 +357,6 @@ export class MqttIntegration {
       let d = this.daily.get(e.packId);
       if (!d) this.daily.set(e.packId, (d = new DailyMax(this.tz)));
       d.update(e.snapshot, this.clock.now());
-      let meter = this.energy.get(e.packId);
-      if (!meter) this.energy.set(e.packId, (meter = new EnergyMeter()));
-      meter.update(e.snapshot, this.clock.now());
       const last = this.lastPublish.get(e.packId);
       if (last !== undefined && this.clock.now() - last < this.cfg.interval_s * 1000) return;
       const p = this.o.packs().find((x) => x.id === e.packId);

@@ -665,5 +665,136 @@ export function telemetryContract(name: string, open: () => Handle | Promise<Han
       expect(await codeOf(() => write(bad))).toBe('REQUEST_INVALID');
       expect(await store.latest(S1, 'p')).toBeUndefined();
     });
+    // ------------------------------------------------------------ daily energy (issue 12)
+
+    /** Samples every 5 min for 2 days from T0; the meters grow 0.05 / 0.02 kWh a sample. */
+    const writeMeters = async (
+      packId: string,
+      meter: (i: number) => { c: number; d: number } = (i) => ({ c: i * 5, d: i * 2 }),
+    ): Promise<void> => {
+      const batch = Array.from({ length: 576 }, (_, i) => {
+        const m = meter(i);
+        return sample(packId, T0 + i * 5 * MIN, {
+          ...contractSnapshot(i),
+          // Whole hundredths, divided once: the stored values are exact.
+          energy_charged_kwh: m.c / 100,
+          energy_discharged_kwh: m.d / 100,
+        });
+      });
+      await write(batch);
+    };
+    const energyOf = (r: { period: string; charged_kwh: number; discharged_kwh: number }[]) =>
+      r.map((x) => [x.period, x.charged_kwh, x.discharged_kwh]);
+
+    it('gives charged and discharged kWh per day, cut in the site time zone', async () => {
+      await writeMeters('e');
+      // Asia/Kolkata is UTC+05:30: its days start at 18:30 UTC. T0 is 05:30 there on the 10th.
+      const tz = 'Asia/Kolkata';
+      const from = Date.UTC(2024, 0, 9, 18, 30);
+      const to = Date.UTC(2024, 0, 12, 18, 30);
+      const r = await store.energy(S1, { packIds: ['e'], from, to, period: 'day', timeZone: tz });
+      // A step goes to the day of the sample that ends it: 221, 288 and 66 steps.
+      expect(energyOf(r.total)).toEqual([
+        ['2024-01-10', 11.05, 4.42],
+        ['2024-01-11', 14.4, 5.76],
+        ['2024-01-12', 3.3, 1.32],
+      ]);
+      expect(r.total.map((x) => x.start)).toEqual([from, from + DAY, from + 2 * DAY]);
+      expect(energyOf(r.packs['e']!)).toEqual(energyOf(r.total));
+      expect(r).toMatchObject({ period: 'day', timeZone: tz });
+      // The same samples in UTC days: 287 and 288 steps.
+      const utc = await store.energy(S1, {
+        packIds: ['e'],
+        from: T0,
+        to: T0 + 2 * DAY,
+        period: 'day',
+        timeZone: 'UTC',
+      });
+      expect(energyOf(utc.total)).toEqual([
+        ['2024-01-10', 14.35, 5.74],
+        ['2024-01-11', 14.4, 5.76],
+      ]);
+    });
+
+    it('sums packs, fills empty days with 0, and counts a meter reset as no energy (never negative)', async () => {
+      await writeMeters('e');
+      // Pack r's meter restarts from 0 at sample 300 (a lost store): 25 h in, a bucket start.
+      await writeMeters('r', (i) =>
+        i < 300 ? { c: i * 5, d: i * 2 } : { c: (i - 300) * 5, d: 0 },
+      );
+      const r = await store.energy(S1, {
+        packIds: ['e', 'r', 'none'],
+        from: T0 - DAY,
+        to: T0 + 3 * DAY,
+        period: 'day',
+        timeZone: 'UTC',
+      });
+      expect(energyOf(r.packs['none']!)).toEqual([
+        ['2024-01-09', 0, 0],
+        ['2024-01-10', 0, 0],
+        ['2024-01-11', 0, 0],
+        ['2024-01-12', 0, 0],
+      ]);
+      // r on the 11th: 12 steps before the reset, none for the drop, 275 after it.
+      expect(energyOf(r.packs['r']!)).toEqual([
+        ['2024-01-09', 0, 0],
+        ['2024-01-10', 14.35, 5.74],
+        ['2024-01-11', 14.35, 0.24],
+        ['2024-01-12', 0, 0],
+      ]);
+      expect(energyOf(r.total)).toEqual([
+        ['2024-01-09', 0, 0],
+        ['2024-01-10', 28.7, 11.48],
+        ['2024-01-11', 28.75, 6],
+        ['2024-01-12', 0, 0],
+      ]);
+      for (const row of [...r.total, ...Object.values(r.packs).flat()]) {
+        expect(row.charged_kwh).toBeGreaterThanOrEqual(0);
+        expect(row.discharged_kwh).toBeGreaterThanOrEqual(0);
+      }
+    });
+
+    it('gives the same days and months from the rollups once the raw samples are gone', async () => {
+      await writeMeters('e');
+      const q = {
+        packIds: ['e'],
+        // Berlin's January and February (UTC+1).
+        from: Date.UTC(2023, 11, 31, 23),
+        to: Date.UTC(2024, 1, 29, 23),
+        timeZone: 'Europe/Berlin',
+      };
+      const daysBefore = await store.energy(S1, { ...q, period: 'day' });
+      const now = T0 + 10 * DAY;
+      await store.rollup(now);
+      await store.applyRetention(now, { raw: 1, '1m': 365, '15m': 730, '1h': Infinity });
+      expect(
+        series(
+          await history({ packId: 'e', from: T0, to: now, fields: ['soc_pct'], resolution: 'raw' }),
+          'soc_pct',
+        ).t,
+      ).toEqual([]);
+      const days = await store.energy(S1, { ...q, period: 'day' });
+      expect(days).toEqual(daysBefore);
+      expect(days.total.length).toBe(60); // every day of January and February 2024
+      const months = await store.energy(S1, { ...q, period: 'month' });
+      // Every step is in January in Berlin (UTC+1); the month starts at 23:00 UTC on Dec 31.
+      expect(energyOf(months.total)).toEqual([
+        ['2024-01', 28.75, 11.5],
+        ['2024-02', 0, 0],
+      ]);
+      expect(months.total[0]!.start).toBe(Date.UTC(2023, 11, 31, 23));
+    });
+
+    it('refuses a malformed energy query with REQUEST_INVALID', async () => {
+      const q = { packIds: ['e'], from: T0, to: T0 + DAY, period: 'day' as const, timeZone: 'UTC' };
+      const bad = async (over: Record<string, unknown>) =>
+        codeOf(() => store.energy(S1, { ...q, ...over } as never));
+      expect(await bad({ timeZone: 'Mars/Olympus' })).toBe('REQUEST_INVALID');
+      expect(await bad({ from: T0 + DAY })).toBe('REQUEST_INVALID');
+      expect(await bad({ period: 'week' })).toBe('REQUEST_INVALID');
+      expect(await bad({ packIds: [] })).toBe('REQUEST_INVALID');
+      expect(await bad({ from: '0' })).toBe('REQUEST_INVALID');
+      expect(await bad({ to: T0 + 800 * DAY })).toBe('REQUEST_INVALID');
+    });
   });
 }

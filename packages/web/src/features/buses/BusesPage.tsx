@@ -4,18 +4,38 @@
  * the protocol with a hint of the brands that speak it, the baud rate; Scan shows which
  * addresses answered (model, serial, cell count) while it runs; Test read shows one pack's
  * cells; the packs are named and the bus saved, polled at once without a restart.
- * Parity and stop bits are each family's own (the protocol fixes them), so not asked.
+ * Parity and stop bits are offered only where the family allows other than its own line
+ * (GET /setup/protocols: generic Modbus RTU); the others show their fixed line (8N1).
+ * The scan's progress comes pushed on the live socket (`scan` messages: the address being
+ * asked, k of n, each pack as it answers); it is read over HTTP only while the socket is down.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { BusView } from '@openbms/contract/api';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
+import { live, useLiveState } from '../../api/live';
 import { errorText } from '../../i18n/server-text';
 import { Card, ErrorBox } from '../../ui';
 
-const PROTOCOLS = ['pylontech', 'pace', 'jk', 'daly', 'daly-modbus', 'jbd', 'seplos'] as const;
 const BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
+
+type Parity = 'none' | 'even' | 'odd';
+/** A family as GET /setup/protocols gives it: its default line and the choices it allows. */
+interface Family {
+  id: string;
+  title: string;
+  baud: number;
+  data_bits: number;
+  parity: Parity;
+  stop_bits: 1 | 2;
+  parities: Parity[];
+  stop_bits_choices: (1 | 2)[];
+}
+
+/** "8N1": data bits, parity letter, stop bits. */
+export const lineText = (dataBits: number, parity: Parity, stopBits: number): string =>
+  `${dataBits}${parity[0]!.toUpperCase()}${stopBits}`;
 
 interface PortInfo {
   path: string;
@@ -33,6 +53,7 @@ interface Job {
   state: 'running' | 'done' | 'failed';
   total: number;
   probed: number;
+  current?: number;
   found: Found[];
   error?: string;
 }
@@ -41,11 +62,15 @@ export default function BusesPage(): ReactNode {
   const { t, i18n } = useTranslation('buses');
   const ports = useApi<PortInfo[]>('/setup/serial-ports');
   const buses = useApi<BusView[]>('/buses');
+  const families = useApi<Family[]>('/setup/protocols');
+  const { state: socket } = useLiveState();
   const [site, setSite] = useState('home');
   const [busId, setBusId] = useState('rs485');
   const [port, setPort] = useState('');
   const [protocol, setProtocol] = useState<string>('pylontech');
   const [baud, setBaud] = useState<number | undefined>(undefined);
+  const [parity, setParity] = useState<Parity | undefined>(undefined);
+  const [stopBits, setStopBits] = useState<1 | 2 | undefined>(undefined);
   const [job, setJob] = useState<Job | undefined>(undefined);
   const [names, setNames] = useState<Record<number, string>>({});
   const [use, setUse] = useState<Record<number, boolean>>({});
@@ -58,24 +83,61 @@ export default function BusesPage(): ReactNode {
     if (port === '' && first) setPort(first.path);
   }, [ports.data, port]);
 
-  // The scan's progress: read again while it runs (it moves by itself, one address a time).
+  const family = families.data?.find((f) => f.id === protocol);
+  // A choice the new protocol does not allow goes back to the protocol's own.
   useEffect(() => {
-    if (!job || job.state !== 'running') return;
+    if (!family) return;
+    if (parity !== undefined && !family.parities.includes(parity)) setParity(undefined);
+    if (stopBits !== undefined && !family.stop_bits_choices.includes(stopBits))
+      setStopBits(undefined);
+  }, [family, parity, stopBits]);
+
+  // The scan's progress, newest first by id: pushed on the live socket. A push may come
+  // before the POST's answer names the scan, so the latest of every id is kept.
+  const pushed = useRef(new Map<string, Job>());
+  const jobId = job?.id;
+  const take = (j: Job): void => {
+    setJob((cur) => (cur && cur.id === j.id && cur.probed <= j.probed ? j : cur));
+    if (j.state === 'done') {
+      setUse(Object.fromEntries(j.found.map((f) => [f.address, true])));
+      setNames(Object.fromEntries(j.found.map((f) => [f.address, `${busId} ${f.address}`])));
+    }
+  };
+  useEffect(
+    () =>
+      live.onScan((j) => {
+        pushed.current.set(j.id, j);
+        if (j.id === jobId) take(j);
+      }),
+    // take() reads busId only for the names; a scan ends long before a rename matters.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [jobId, busId],
+  );
+  useEffect(() => {
+    if (!jobId) return;
+    const early = pushed.current.get(jobId);
+    if (early) take(early);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [jobId]);
+  // Without the socket (reconnecting), the scan is read over HTTP until it is back.
+  useEffect(() => {
+    if (!job || job.state !== 'running' || socket === 'open') return;
     const timer = setTimeout(() => {
       api<Job>(`/setup/scans/${job.id}`)
-        .then((j) => {
-          setJob(j);
-          if (j.state === 'done') {
-            setUse(Object.fromEntries(j.found.map((f) => [f.address, true])));
-            setNames(Object.fromEntries(j.found.map((f) => [f.address, `${busId} ${f.address}`])));
-          }
-        })
+        .then(take)
         .catch((e: ApiError) => setError(errorText(i18n, e)));
-    }, 400);
+    }, 1000);
     return () => clearTimeout(timer);
-  }, [job, busId, i18n]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [job, socket, i18n]);
 
-  const link = () => ({ port, protocol, ...(baud ? { baud } : {}) });
+  const link = () => ({
+    port,
+    protocol,
+    ...(baud ? { baud } : {}),
+    ...(parity ? { parity } : {}),
+    ...(stopBits ? { stop_bits: stopBits } : {}),
+  });
   const fail = (e: unknown) => setError(errorText(i18n, e as ApiError));
 
   const scan = async () => {
@@ -143,7 +205,11 @@ export default function BusesPage(): ReactNode {
           <ul>
             {own.map((b) => (
               <li key={`${b.site}/${b.id}`} data-testid="bus-row" data-bus={`${b.site}/${b.id}`}>
-                <strong>{b.id}</strong> · {b.port} · {b.protocol} · {b.packs.length}{' '}
+                <strong>{b.id}</strong> · {b.port} · {b.protocol} ·{' '}
+                <span className="mono" data-testid="bus-line">
+                  {b.baud ?? ''} {b.parity && b.stop_bits ? lineText(8, b.parity, b.stop_bits) : ''}
+                </span>{' '}
+                · {t('packCount', { count: b.packs.length })}{' '}
                 <button
                   type="button"
                   onClick={() => {
@@ -151,6 +217,9 @@ export default function BusesPage(): ReactNode {
                     setBusId(b.id);
                     setPort(b.port);
                     setProtocol(b.protocol);
+                    setBaud(b.baud);
+                    setParity(b.parity);
+                    setStopBits(b.stop_bits);
                   }}
                 >
                   {t('edit')}
@@ -200,9 +269,9 @@ export default function BusesPage(): ReactNode {
               data-testid="bus-protocol"
               onChange={(e) => setProtocol(e.target.value)}
             >
-              {PROTOCOLS.map((p) => (
-                <option key={p} value={p}>
-                  {p} — {t(`hints.${p}`)}
+              {(families.data ?? []).map((f) => (
+                <option key={f.id} value={f.id}>
+                  {f.id} — {t(`hints.${f.id}`, { defaultValue: f.title })}
                 </option>
               ))}
             </select>
@@ -222,7 +291,60 @@ export default function BusesPage(): ReactNode {
               ))}
             </select>
           </label>
+          {family && family.parities.length > 1 && (
+            <label className="field">
+              <span>{t('parity')}</span>
+              <select
+                value={parity ?? ''}
+                data-testid="bus-parity"
+                onChange={(e) => setParity((e.target.value || undefined) as Parity | undefined)}
+              >
+                <option value="">
+                  {t('lineDefault', { value: t(`parities.${family.parity}`) })}
+                </option>
+                {family.parities.map((p) => (
+                  <option key={p} value={p}>
+                    {t(`parities.${p}`)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          {family && family.stop_bits_choices.length > 1 && (
+            <label className="field">
+              <span>{t('stopBits')}</span>
+              <select
+                value={stopBits ?? ''}
+                data-testid="bus-stop-bits"
+                onChange={(e) =>
+                  setStopBits(e.target.value ? (Number(e.target.value) as 1 | 2) : undefined)
+                }
+              >
+                <option value="">{t('lineDefault', { value: family.stop_bits })}</option>
+                {family.stop_bits_choices.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
         </div>
+        {family && (
+          <p className="muted small" data-testid="bus-line-hint">
+            {family.parities.length > 1 || family.stop_bits_choices.length > 1
+              ? t('lineChoice', {
+                  line: lineText(
+                    family.data_bits,
+                    parity ?? family.parity,
+                    stopBits ?? family.stop_bits,
+                  ),
+                })
+              : t('lineFixed', {
+                  line: lineText(family.data_bits, family.parity, family.stop_bits),
+                })}
+          </p>
+        )}
         <div className="form-actions">
           <button
             type="button"
@@ -238,7 +360,14 @@ export default function BusesPage(): ReactNode {
           <div data-testid="scan-progress" data-state={job.state}>
             <p role="status">
               {job.state === 'running'
-                ? t('scanning', { probed: job.probed, total: job.total })
+                ? job.current !== undefined
+                  ? t('scanningAt', {
+                      address: job.current,
+                      k: job.probed + 1,
+                      total: job.total,
+                      count: job.found.length,
+                    })
+                  : t('scanning', { probed: job.probed, total: job.total })
                 : job.state === 'done'
                   ? t('scanDone', { count: job.found.length })
                   : t('scanFailed', { error: job.error ?? '' })}

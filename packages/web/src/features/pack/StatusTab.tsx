@@ -3,18 +3,20 @@
  * figures, capacities, temperatures by sensor, switches and running state, the BMS's own
  * protection and fault flags in words. Only what the pack reports is shown.
  */
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Alarm } from '@openbms/core';
 import { packPath } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { HistoryView, PackView, Snapshot } from '@openbms/contract/api';
+import type { EnergyView, HistoryView, PackView, Snapshot } from '@openbms/contract/api';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, SocGauge, Stat, severityTone, type Tone } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';
 import { alarmLines, rawBool, runState, snapshotTime, temperatureSensors } from './readings';
-import { foldSnapshot, localMidnight, todayFromHistory, type Today } from './today';
+import { foldSnapshot, localMidnight, todayFromHistory, withEnergy, type Today } from './today';
 import { useNow } from './useNow';
+
+const EnergyChart = lazy(() => import('../../energy/EnergyChart'));
 import './pack.css';
 
 const STATE_TONE: Record<string, Tone> = {
@@ -38,6 +40,14 @@ export function StatusTab(props: TabProps): ReactNode {
         <Limits s={s} />
         <TodayCard pack={props.pack} />
       </div>
+      <Suspense fallback={null}>
+        <EnergyChart
+          path={`${packPath(props.pack.id)}/energy`}
+          exportTarget={`pack=${encodeURIComponent(props.pack.id)}`}
+          title={t('energy:title')}
+          testId="pack-energy"
+        />
+      </Suspense>
       <Times s={s} lastSeen={props.pack.last_seen} />
     </div>
   );
@@ -288,19 +298,26 @@ function Times(props: { s: Snapshot; lastSeen: number | null }): ReactNode {
   );
 }
 
-/** Seed 001's "max SOC today" with its time, plus the day's energy and worst cell delta. */
+/**
+ * Seed 001's "max SOC today" with its time, plus the day's energy (the energy route's today,
+ * the same figures as the chart) and worst cell delta.
+ */
 function TodayCard({ pack }: { pack: PackView }): ReactNode {
   const { t } = useTranslation('pack');
   const fmt = useFmt();
   const from = useMemo(() => localMidnight(Date.now()), []);
   const h = useApi<HistoryView>(
-    `${packPath(pack.id)}/history?from=${from}&fields=soc_pct,power_w,delta_cell_mv`,
+    `${packPath(pack.id)}/history?from=${from}&fields=soc_pct,delta_cell_mv`,
   );
+  const e = useApi<EnergyView>(`${packPath(pack.id)}/energy?count=1`);
   const [day, setDay] = useState<Today | undefined>(undefined);
-  useEffect(() => {
-    if (h.data) setDay(todayFromHistory(h.data));
-  }, [h.data]);
   const { snapshot, last_seen: at } = pack;
+  const latest = useRef(snapshot);
+  latest.current = snapshot;
+  useEffect(() => {
+    if (!h.data || !(e.data || e.error)) return;
+    setDay(withEnergy(todayFromHistory(h.data), e.data?.total.at(-1), latest.current ?? undefined));
+  }, [h.data, e.data, e.error]);
   useEffect(() => {
     if (snapshot && at) setDay((d) => (d ? foldSnapshot(d, snapshot, at) : d));
   }, [snapshot, at]);
@@ -319,8 +336,16 @@ function TodayCard({ pack }: { pack: PackView }): ReactNode {
           value={fmt.pct(day.minSoc?.pct, 0)}
           sub={day.minSoc ? fmt.time(day.minSoc.at) : undefined}
         />
-        <Stat label={t('today.charged')} value={fmt.unit(day.chargedKwh, 'kWh', 2)} />
-        <Stat label={t('today.discharged')} value={fmt.unit(day.dischargedKwh, 'kWh', 2)} />
+        <Stat
+          label={t('today.charged')}
+          value={fmt.unit(day.chargedKwh, 'kWh', 2)}
+          testId="today-charged"
+        />
+        <Stat
+          label={t('today.discharged')}
+          value={fmt.unit(day.dischargedKwh, 'kWh', 2)}
+          testId="today-discharged"
+        />
         <Stat label={t('today.worstDelta')} value={fmt.unit(day.worstDeltaMv, 'mV', 0)} />
       </div>
     </Card>

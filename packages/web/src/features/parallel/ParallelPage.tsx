@@ -5,7 +5,7 @@
  * WebSocket store; any bus opens here, even with one pack.
  */
 import { useFmt } from '../../i18n/format';
-import { useMemo, type ReactNode } from 'react';
+import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import { packPath } from '../../api/client';
@@ -25,6 +25,8 @@ import { useSiteModel } from '../../site/hooks';
 import { hasMasterByAddress, systemOf, type PackRow, type SystemRow } from '../../site/model';
 import '../../site/site.css';
 import './parallel.css';
+
+const EnergyChart = lazy(() => import('../../energy/EnergyChart'));
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`;
 
@@ -69,6 +71,15 @@ export default function ParallelPage(props: { site: string; bus: string }): Reac
         <MasterCard system={system} />
       </div>
       <PackTable system={system} />
+      <Suspense fallback={null}>
+        <EnergyChart
+          path={`/sites/${encodeURIComponent(props.site)}/energy`}
+          query={`bus=${encodeURIComponent(props.bus)}`}
+          exportTarget={`site=${encodeURIComponent(props.site)}`}
+          title={t('energy:systemTitle')}
+          testId="system-energy"
+        />
+      </Suspense>
       <GroupAlarms alarms={groupAlarms} rows={system.rows} loaded={alarms.loaded} />
     </div>
   );

@@ -366,6 +366,32 @@ describe("daily files in the site's time zone", () => {
   });
 });
 
+describe('daily files of sites in different zones', () => {
+  it("cuts each pack's files in its own site's zone, the box's zone for a site without one", async () => {
+    const pack = 'tz/bus/1';
+    const gw = h.gateway as unknown as { sites: () => unknown[] };
+    const sites = gw.sites;
+    // Site "tz" says Asia/Shanghai; "home" is not listed: the box's zone (none here: UTC).
+    gw.sites = () => [{ id: 'tz', name: 'Site tz', time_zone: 'Asia/Shanghai' }];
+    try {
+      const all = await list();
+      expect(all.filter((f) => f.pack_id === pack).map((f) => [f.date, f.samples])).toEqual([
+        ['2030-03-02', 60],
+      ]);
+      expect(all.filter((f) => f.pack_id === P2).map((f) => [f.date, f.samples])).toEqual([
+        ['2030-01-02', 4],
+        ['2030-01-03', 6],
+      ]);
+      const f = all.find((x) => x.pack_id === pack)!;
+      const text = Buffer.from(await bytes(f.url, viewer)).toString('utf8');
+      expect(text.trim().split('\n')).toHaveLength(1 + 60);
+      expect(f.bytes).toBe(Buffer.byteLength(text));
+    } finally {
+      gw.sites = sites;
+    }
+  });
+});
+
 describe('GET /exports/disk', () => {
   it('gives the free and total bytes of the data directory', async () => {
     const r = await h.call('GET', '/api/v1/exports/disk', { token: viewer });

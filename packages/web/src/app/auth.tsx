@@ -13,6 +13,7 @@ import { api, setUnauthorisedHandler, type ApiError } from '../api/client';
 import { live } from '../api/live';
 import type { CaptchaChallenge, Me, Role, SetupStatus } from '@openbms/contract/api';
 import { ErrorBox } from '../ui';
+import { errorText } from '../i18n/server-text';
 
 interface AuthState {
   me: Me | undefined;
@@ -145,7 +146,7 @@ function LoginForm(props: {
   captchaAlways: boolean;
   onDone: () => void;
 }): ReactNode {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [answer, setAnswer] = useState('');
@@ -231,7 +232,7 @@ function LoginForm(props: {
           <ErrorBox error={captcha.error} />
         </div>
       )}
-      <ErrorBox error={error} />
+      <ErrorBox error={error && errorText(i18n, error)} />
       <button type="submit" className="primary" disabled={busy}>
         {t('auth.login')}
       </button>

@@ -256,7 +256,17 @@ describe('gateway storage faults', () => {
     expect(st.problems[0]?.files?.[0]).toMatch(/openbms\.sqlite\.corrupt-\d{8}T\d{6}Z$/);
     const after = await snapshots(gw, 2);
     expect(await gw.writer.flush()).toBe(true);
-    expect((await storage.telemetry.latest(scope, PACK))?.ts).toBe(after[1]);
+    // Both are in the fresh file (a later poll may have been flushed with them, so the
+    // latest sample is at least the second one, not necessarily it).
+    const fresh = await storage.telemetry.history(scope, {
+      packId: PACK,
+      from: after[0]!,
+      to: after[1]! + 1,
+      fields: ['soc_pct'],
+      resolution: 'raw',
+    });
+    expect(fresh.series['soc_pct']?.t).toEqual(after);
+    expect((await storage.telemetry.latest(scope, PACK))!.ts).toBeGreaterThanOrEqual(after[1]!);
     // The alarm is stored in the fresh file, under the id the engine handed out.
     const active = gw.activeAlarms(GATEWAY_ALARM_SCOPE);
     expect((await storage.alarms.list(scope, { active: true })).map((e) => e.id)).toEqual(

@@ -4,11 +4,13 @@
  * The API's series names (`?fields=cell_mv.0`, history) stay 0-based: they index arrays.
  */
 
-/** `cell_mv.0` -> `cell_mv.1`; other names unchanged. */
-export function columnHeading(series: string): string {
-  const m = /^(.+)\.(\d+)$/.exec(series);
-  return m ? `${m[1]}.${Number(m[2]) + 1}` : series;
-}
+import { dayZones } from '@openbms/storage';
+
+/**
+ * `cell_mv.0` -> `cell_mv.1`; other names unchanged. Defined by the storage port, whose
+ * daily-file sizes count these headings.
+ */
+export const { columnHeading } = dayZones;
 
 /**
  * A CSV stream from the store with its header line (the first line) relabelled by

@@ -308,6 +308,90 @@ describe('range exports (CSV, XLSX): dates are whole days of the site zone, cell
   });
 });
 
+describe("daily files in the site's time zone", () => {
+  it('lists, downloads, zips and deletes local days of Asia/Shanghai; sizes are the downloads, 16 cells', async () => {
+    const pack = 'tz/bus/1';
+    // Every 20 minutes from 2030-03-01T12:00Z (20:00 in Shanghai, UTC+8) for 24 h.
+    const S0 = Date.UTC(2030, 2, 1, 12);
+    await storage.telemetry.writeSamples(
+      TEST_ORIGIN,
+      Array.from({ length: 72 }, (_, i) => ({
+        packId: pack,
+        ts: S0 + i * 20 * 60_000,
+        snapshot: {
+          voltage_v: 52 + i / 100,
+          soc_pct: 40 + i,
+          cell_mv: Array.from({ length: 16 }, (_, c) => 3290 + ((i + c) % 13)),
+        },
+      })),
+    );
+    const q = `?pack=${encodeURIComponent(pack)}`;
+    const box = h.gateway as { timeZone?: () => string };
+    const localDay = (t: string): string =>
+      new Date(t).toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });
+    box.timeZone = () => 'Asia/Shanghai';
+    try {
+      const files = await list(q);
+      // Local midnight is 16:00 UTC: 20:00..23:40 on the 1st, then 60 up to 19:40 on the 2nd.
+      expect(files.map((f) => [f.date, f.samples])).toEqual([
+        ['2030-03-01', 12],
+        ['2030-03-02', 60],
+      ]);
+      for (const f of files) {
+        const text = Buffer.from(await bytes(f.url, viewer)).toString('utf8');
+        const lines = text.trim().split('\n');
+        expect(lines[0]).toContain(',cell_mv.16');
+        expect(lines).toHaveLength(1 + f.samples);
+        for (const l of lines.slice(1)) expect(localDay(l.split(',')[0]!)).toBe(f.date);
+        // `bytes` is what the download weighs, to the byte.
+        expect(f.bytes).toBe(Buffer.byteLength(text));
+      }
+      const zip = unzipSync(await bytes(`/api/v1/exports/daily.zip${q}`, viewer));
+      expect(Object.keys(zip)).toEqual(['tz_bus_1_2030-03-01.csv', 'tz_bus_1_2030-03-02.csv']);
+      expect(Buffer.from(zip['tz_bus_1_2030-03-01.csv']!).toString()).toBe(
+        Buffer.from(await bytes(files[0]!.url, viewer)).toString(),
+      );
+      const del = await h.call('DELETE', files[0]!.url, { token: operator });
+      expect(del.status).toBe(200);
+      expect(del.body).toEqual({ ok: true, deleted: 12 });
+      expect((await list(q)).map((f) => [f.date, f.samples])).toEqual([['2030-03-02', 60]]);
+    } finally {
+      delete box.timeZone;
+    }
+    // Without a zone: UTC days, the 12 samples of Shanghai's 1 March gone from the 1st.
+    expect((await list(q)).map((f) => [f.date, f.samples])).toEqual([
+      ['2030-03-01', 24],
+      ['2030-03-02', 36],
+    ]);
+  });
+});
+
+describe('daily files of sites in different zones', () => {
+  it("cuts each pack's files in its own site's zone, the box's zone for a site without one", async () => {
+    const pack = 'tz/bus/1';
+    const gw = h.gateway as unknown as { sites: () => unknown[] };
+    const sites = gw.sites;
+    // Site "tz" says Asia/Shanghai; "home" is not listed: the box's zone (none here: UTC).
+    gw.sites = () => [{ id: 'tz', name: 'Site tz', time_zone: 'Asia/Shanghai' }];
+    try {
+      const all = await list();
+      expect(all.filter((f) => f.pack_id === pack).map((f) => [f.date, f.samples])).toEqual([
+        ['2030-03-02', 60],
+      ]);
+      expect(all.filter((f) => f.pack_id === P2).map((f) => [f.date, f.samples])).toEqual([
+        ['2030-01-02', 4],
+        ['2030-01-03', 6],
+      ]);
+      const f = all.find((x) => x.pack_id === pack)!;
+      const text = Buffer.from(await bytes(f.url, viewer)).toString('utf8');
+      expect(text.trim().split('\n')).toHaveLength(1 + 60);
+      expect(f.bytes).toBe(Buffer.byteLength(text));
+    } finally {
+      gw.sites = sites;
+    }
+  });
+});
+
 describe('GET /exports/disk', () => {
   it('gives the free and total bytes of the data directory', async () => {
     const r = await h.call('GET', '/api/v1/exports/disk', { token: viewer });

@@ -123,4 +123,23 @@ export const MIGRATIONS: PgMigration[] = [
       CREATE UNIQUE INDEX memberships_one_manager ON memberships (org_id) WHERE role = 'manager';
     `,
   },
+  {
+    // Daily files follow the site's time zone (issue 11): the per-UTC-day counters become
+    // per-15-minute-slot counters, which add up to any zone's local days. Samples are counted
+    // again per slot from the raw rows; a slot's characters, header and widest row come from
+    // its old day, the characters in proportion to its samples. Raw rows are not touched.
+    id: '005-telemetry-slots',
+    sql: `
+      CREATE TABLE telemetry_slots (
+        pack int NOT NULL, slot int NOT NULL, samples int NOT NULL, chars bigint NOT NULL,
+        header int NOT NULL, cols int NOT NULL, PRIMARY KEY (pack, slot));
+      INSERT INTO telemetry_slots (pack, slot, samples, chars, header, cols)
+        SELECT k.pack, k.slot, k.n, coalesce(d.chars * k.n / d.samples, 0),
+          coalesce(d.header, 4), coalesce(d.cols, 0)
+        FROM (SELECT pack, (ts / 900000)::int AS slot, count(*)::int AS n FROM telemetry_raw
+              GROUP BY pack, ts / 900000) k
+        LEFT JOIN telemetry_days d ON d.pack = k.pack AND d.day = k.slot / 96;
+      DROP TABLE telemetry_days;
+    `,
+  },
 ];

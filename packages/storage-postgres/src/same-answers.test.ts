@@ -80,3 +80,25 @@ describe('PostgreSQL and SQLite give the same history', () => {
     });
   }
 });
+
+describe('PostgreSQL and SQLite give the same daily files', () => {
+  // Offsets of whole, half and three-quarter hours, both sides of UTC, summer time or not.
+  const ZONES = [
+    'UTC',
+    'Europe/Berlin',
+    'Asia/Shanghai',
+    'America/St_Johns',
+    'Asia/Kathmandu',
+    'Pacific/Kiritimati',
+  ];
+  for (const timeZone of ZONES) {
+    it(`in ${timeZone}: dates, samples and sizes`, async () => {
+      const [a, b] = await Promise.all([
+        pg.telemetry.dailyFiles(S, undefined, { timeZone }),
+        lite.telemetry.dailyFiles(S, undefined, { timeZone }),
+      ]);
+      expect(a).toEqual(b);
+      expect(a.reduce((n, f) => n + f.samples, 0)).toBeGreaterThan(0);
+    });
+  }
+});

@@ -184,6 +184,71 @@ describe('PostgreSQL schema', () => {
   });
 });
 
+describe('migration 005-telemetry-slots', () => {
+  it('upgrades a database with per-UTC-day counters to slots without losing a sample', async () => {
+    const up = await createTestDatabase();
+    try {
+      const S = localScope(TEST_ORIGIN);
+      // 2026-03-28 21:00Z to 2026-03-30 03:00Z every 5 minutes: Berlin's 23 h day inside.
+      const F0 = Date.UTC(2026, 2, 28, 21);
+      const samples: Sample[] = Array.from({ length: 30 * 12 }, (_, i) => ({
+        packId: 'p',
+        ts: F0 + i * 300_000,
+        snapshot: contractSnapshot(i),
+      }));
+      let s = await PostgresStorage.open({ url: up.url, identity: TEST_ORIGIN });
+      await s.telemetry.writeSamples(TEST_ORIGIN, samples);
+      const utc = await s.telemetry.dailyFiles(S);
+      const berlin = await s.telemetry.dailyFiles(S, 'p', { timeZone: 'Europe/Berlin' });
+      // Back to the schema before 004: the per-UTC-day table, filled as the old writer did.
+      await s.db.tx('t', async (c) => {
+        await c.query(`CREATE TABLE telemetry_days (
+          pack int NOT NULL, day int NOT NULL, samples int NOT NULL, chars bigint NOT NULL,
+          header int NOT NULL, cols int NOT NULL, PRIMARY KEY (pack, day))`);
+        await c.query(`INSERT INTO telemetry_days
+          SELECT pack, slot / 96, sum(samples), sum(chars), max(header), max(cols)
+          FROM telemetry_slots GROUP BY pack, slot / 96`);
+        await c.query('DROP TABLE telemetry_slots');
+        await c.query("DELETE FROM schema_migrations WHERE id = '005-telemetry-slots'");
+      });
+      await s.close();
+      s = await PostgresStorage.open({ url: up.url, identity: TEST_ORIGIN });
+      try {
+        const tables = await s.db.query<{ n: string }>(
+          't',
+          "SELECT tablename AS n FROM pg_tables WHERE tablename IN ('telemetry_days', 'telemetry_slots')",
+        );
+        expect(tables.map((r) => r.n)).toEqual(['telemetry_slots']);
+        const count = (fs: { samples: number }[]) => fs.reduce((n, f) => n + f.samples, 0);
+        const after = await s.telemetry.dailyFiles(S);
+        expect(after.map((f) => [f.date, f.samples])).toEqual(utc.map((f) => [f.date, f.samples]));
+        expect(count(after)).toBe(samples.length);
+        const local = await s.telemetry.dailyFiles(S, 'p', { timeZone: 'Europe/Berlin' });
+        expect(local.map((f) => [f.date, f.samples])).toEqual([
+          ['2026-03-28', 24], // 22:00 to 23:55 local
+          ['2026-03-29', 23 * 12], // the 23 h day
+          ['2026-03-30', 60], // 00:00 to 04:55 local
+        ]);
+        expect(local.map((f) => [f.date, f.samples])).toEqual(
+          berlin.map((f) => [f.date, f.samples]),
+        );
+        // Characters were shared out in proportion: sizes stay within 1 % of the exact ones.
+        local.forEach((f, i) => {
+          expect(Math.abs(f.bytes - berlin[i]!.bytes) / berlin[i]!.bytes).toBeLessThan(0.01);
+        });
+        expect(
+          await s.telemetry.deleteDay(S, 'p', '2026-03-29', { timeZone: 'Europe/Berlin' }),
+        ).toBe(23 * 12);
+        expect(count(await s.telemetry.dailyFiles(S))).toBe(samples.length - 23 * 12);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await up.drop();
+    }
+  });
+});
+
 describe('redactUrl', () => {
   it('hides the password of a URL', () => {
     expect(redactUrl('postgres://bms:hunter2@db/openbms')).toBe('postgres://bms:***@db/openbms');

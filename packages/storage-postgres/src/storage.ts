@@ -17,6 +17,7 @@ import {
   recordChecks,
   type AlarmStore,
   type AuditStore,
+  type DayOptions,
   type Origin,
   type OrgStore,
   type Scope,
@@ -80,13 +81,13 @@ export class PostgresStorage implements Storage {
       applyRetention: (now, policy) => guard(() => applyRetention(ctx, now, policy)),
       history: (scope, q) => guard(() => history(ctx, scope, q)),
       latest: (scope, packId) => guard(() => latest(ctx, recordChecks.gatewayScope(scope), packId)),
-      dailyFiles: (scope: Scope, packId?: string) =>
+      dailyFiles: (scope: Scope, packId?: string, opts?: DayOptions) =>
         guard(() => {
           if (packId !== undefined) recordChecks.text(packId, 'packId', 200);
-          return dailyFiles(ctx, recordChecks.scope(scope), packId);
+          return dailyFiles(ctx, recordChecks.scope(scope), packId, opts);
         }),
-      deleteDay: (scope, packId, date) =>
-        guard(() => deleteDay(ctx, recordChecks.gatewayScope(scope), packId, date)),
+      deleteDay: (scope, packId, date, opts) =>
+        guard(() => deleteDay(ctx, recordChecks.gatewayScope(scope), packId, date, opts)),
       exportCsv: (scope, q) => guard(() => exportCsv(ctx, scope, q)),
       exportRows: (scope, q) => guard(() => exportRows(ctx, scope, q)),
       energy: (scope, q) => guard(() => energyFromHistory((h) => history(ctx, scope, h), q)),

@@ -9,7 +9,12 @@
  * transaction, so a sample written meanwhile lowers the watermark after it moved, never
  * before (it would be lost from the rollups otherwise).
  */
-import { DEFAULT_RETENTION, telemetryChecks, type RetentionPolicy } from '@openbms/storage';
+import {
+  DEFAULT_RETENTION,
+  dayZones,
+  telemetryChecks,
+  type RetentionPolicy,
+} from '@openbms/storage';
 import {
   DAY,
   ROLLUP_TIERS,
@@ -18,6 +23,8 @@ import {
   type RollupTier,
   type TelemetryCtx,
 } from './telemetry-context.js';
+
+const { SLOT_MS: SLOT } = dayZones;
 
 /** Source rows folded per statement: a day of raw, a week of 1 min, 30 days of 15 min. */
 const CHUNK: Record<RollupTier, number> = { '1m': DAY, '15m': 7 * DAY, '1h': 30 * DAY };
@@ -162,19 +169,19 @@ export async function applyRetention(
       await ctx.dropBefore(c, tier, cutoff);
       await c.query(`DELETE FROM ${TABLE[tier]} WHERE ts < $1`, [cutoff]);
       if (tier !== 'raw') return;
-      const day = Math.floor(cutoff / DAY);
-      await c.query('DELETE FROM telemetry_days WHERE day < $1', [day]);
-      // The day holding the cutoff keeps what is left of it (chars in proportion).
+      const slot = Math.floor(cutoff / SLOT);
+      await c.query('DELETE FROM telemetry_slots WHERE slot < $1', [slot]);
+      // The slot holding the cutoff keeps what is left of it (chars in proportion).
       await c.query(
-        `UPDATE telemetry_days d SET chars = (d.chars * k.n) / d.samples, samples = k.n
+        `UPDATE telemetry_slots d SET chars = (d.chars * k.n) / d.samples, samples = k.n
          FROM (SELECT pack, count(*)::int AS n FROM telemetry_raw WHERE ts >= $2 AND ts < $3 GROUP BY pack) k
-         WHERE d.day = $1 AND d.pack = k.pack AND d.samples <> k.n`,
-        [day, day * DAY, (day + 1) * DAY],
+         WHERE d.slot = $1 AND d.pack = k.pack AND d.samples <> k.n`,
+        [slot, slot * SLOT, (slot + 1) * SLOT],
       );
       await c.query(
-        `DELETE FROM telemetry_days d WHERE d.day = $1 AND NOT EXISTS
+        `DELETE FROM telemetry_slots d WHERE d.slot = $1 AND NOT EXISTS
            (SELECT 1 FROM telemetry_raw r WHERE r.pack = d.pack AND r.ts >= $2 AND r.ts < $3)`,
-        [day, day * DAY, (day + 1) * DAY],
+        [slot, slot * SLOT, (slot + 1) * SLOT],
       );
     });
   }

@@ -5,16 +5,25 @@
  * A batch is one multi-row INSERT (`unnest` of three array parameters: packs, times and each
  * row's values as an array literal) with ON CONFLICT DO NOTHING, so a sample written twice
  * (a batch retried after an outage) is skipped; RETURNING says which rows were new, and in
- * the same transaction the per-day counters, the latest snapshot per pack and the rollup
+ * the same transaction the per-slot counters (15 minutes of UTC time, summed per local day by
+ * `dailyFiles`), the latest snapshot per pack and the rollup
  * watermarks (for late samples) change. One statement per batch: measured faster here than
  * COPY into a staging table followed by the same INSERT (which ON CONFLICT needs).
  */
-import { telemetryChecks, type DailyFile, type Origin, type Sample } from '@openbms/storage';
+import {
+  dayZones,
+  telemetryChecks,
+  type DailyFile,
+  type DayOptions,
+  type Origin,
+  type Sample,
+} from '@openbms/storage';
 import { DAY, STEP, type TelemetryCtx } from './telemetry-context.js';
 
 const { SCALAR_FIELDS } = telemetryChecks;
 /** Characters of an ISO 8601 time (`2024-01-31T12:00:00.000Z`). */
 const ISO_LEN = 24;
+const { SLOT_MS: SLOT } = dayZones;
 const CELL = (i: number): string => `cell_mv.${i}`;
 const TEMP = (i: number): string => `temps_c.${i}`;
 
@@ -57,7 +66,7 @@ export function flatten(s: Sample['snapshot']): Flat {
 
 interface Day {
   pack: number;
-  day: number;
+  slot: number;
   samples: number;
   chars: number;
   header: number;
@@ -124,13 +133,12 @@ export async function writeSamples(
         const f = flat[i]!;
         let chars = 0;
         for (const v of f.values) chars += String(v).length;
-        let header = 4;
-        for (const n of f.names) header += n.length + 1;
-        const day = Math.floor(r.ts / DAY);
-        const key = `${r.pack}:${day}`;
+        const header = dayZones.csvHeaderLength(f.names);
+        const slot = Math.floor(r.ts / SLOT);
+        const key = `${r.pack}:${slot}`;
         const d = days.get(key);
         if (!d)
-          days.set(key, { pack: r.pack, day, samples: 1, chars, header, cols: f.values.length });
+          days.set(key, { pack: r.pack, slot, samples: 1, chars, header, cols: f.values.length });
         else {
           d.samples++;
           d.chars += chars;
@@ -146,15 +154,15 @@ export async function writeSamples(
       }
       const ds = [...days.values()];
       await c.query(
-        `INSERT INTO telemetry_days (pack, day, samples, chars, header, cols)
+        `INSERT INTO telemetry_slots (pack, slot, samples, chars, header, cols)
          SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::int8[], $5::int[], $6::int[])
-         ON CONFLICT (pack, day) DO UPDATE SET samples = telemetry_days.samples + excluded.samples,
-           chars = telemetry_days.chars + excluded.chars,
-           header = CASE WHEN excluded.cols > telemetry_days.cols THEN excluded.header ELSE telemetry_days.header END,
-           cols = greatest(telemetry_days.cols, excluded.cols)`,
+         ON CONFLICT (pack, slot) DO UPDATE SET samples = telemetry_slots.samples + excluded.samples,
+           chars = telemetry_slots.chars + excluded.chars,
+           header = CASE WHEN excluded.cols > telemetry_slots.cols THEN excluded.header ELSE telemetry_slots.header END,
+           cols = greatest(telemetry_slots.cols, excluded.cols)`,
         [
           ds.map((d) => d.pack),
-          ds.map((d) => d.day),
+          ds.map((d) => d.slot),
           ds.map((d) => d.samples),
           ds.map((d) => d.chars),
           ds.map((d) => d.header),
@@ -209,11 +217,33 @@ export async function latest(
   return rows[0] && { packId, ts: rows[0].ts, snapshot: rows[0].snapshot };
 }
 
+/** Scope conditions of the daily-file queries (`p` is telemetry_packs). */
+const IN_SCOPE = `p.org_id = ANY($1::text[]) AND ($2::text IS NULL OR p.gateway_id = $2)
+  AND ($3::text IS NULL OR p.name = $3)`;
+
+/**
+ * The daily files of the packs in scope: the slot counters summed per local day of
+ * `opts.timeZone`. The zone's offsets over the slots held come from the runtime's zone data
+ * (dayZones.zoneSpans, as in the SQLite adapter, so both give the same days), and one query
+ * adds each slot to the day its start falls on in local time.
+ */
 export async function dailyFiles(
   ctx: TelemetryCtx,
   scope: { orgIds: string[]; gatewayId: string | null },
   packId?: string,
+  opts?: DayOptions,
 ): Promise<DailyFile[]> {
+  const tz = dayZones.zoneOf(opts);
+  const params = [scope.orgIds, scope.gatewayId, packId ?? null];
+  const held = await ctx.db.query<{ lo: number | null; hi: number | null }>(
+    'cannot list daily files',
+    `SELECT min(d.slot) AS lo, max(d.slot) AS hi FROM telemetry_slots d
+     JOIN telemetry_packs p ON p.id = d.pack WHERE ${IN_SCOPE}`,
+    params,
+  );
+  const { lo, hi } = held[0] ?? { lo: null, hi: null };
+  if (lo === null || hi === null) return [];
+  const spans = dayZones.zoneSpans(lo * SLOT, (hi + 1) * SLOT, tz);
   const rows = await ctx.db.query<{
     gateway: string;
     name: string;
@@ -224,12 +254,16 @@ export async function dailyFiles(
     cols: number;
   }>(
     'cannot list daily files',
-    `SELECT p.gateway_id AS gateway, p.name, d.day, d.samples, d.chars, d.header, d.cols
-     FROM telemetry_days d JOIN telemetry_packs p ON p.id = d.pack
-     WHERE p.org_id = ANY($1::text[]) AND ($2::text IS NULL OR p.gateway_id = $2)
-       AND ($3::text IS NULL OR p.name = $3)
-     ORDER BY p.gateway_id, p.name, d.day`,
-    [scope.orgIds, scope.gatewayId, packId ?? null],
+    `SELECT p.gateway_id AS gateway, p.name, floor((d.slot::int8 * ${SLOT} + s.off) / ${DAY}.0)::int AS day,
+       sum(d.samples)::int AS samples, sum(d.chars)::int8 AS chars, max(d.cols) AS cols,
+       (array_agg(d.header ORDER BY d.cols DESC))[1] AS header
+     FROM telemetry_slots d JOIN telemetry_packs p ON p.id = d.pack
+     JOIN unnest($4::int8[], $5::int8[], $6::int8[]) AS s(st, en, off)
+       ON d.slot::int8 * ${SLOT} >= s.st AND d.slot::int8 * ${SLOT} < s.en
+     WHERE ${IN_SCOPE}
+     GROUP BY p.gateway_id, p.name, 3
+     ORDER BY p.gateway_id, p.name, 3`,
+    [...params, spans.map((z) => z.start), spans.map((z) => z.end), spans.map((z) => z.offset)],
   );
   return rows.map((r) => ({
     gatewayId: r.gateway,
@@ -237,29 +271,42 @@ export async function dailyFiles(
     date: new Date(r.day * DAY).toISOString().slice(0, 10),
     samples: r.samples,
     // the header line, then per row: time, one comma per column, the values, a newline
-    bytes: r.header + 1 + r.samples * (ISO_LEN + r.cols + 1) + r.chars,
+    bytes: r.header + 1 + r.samples * (ISO_LEN + r.cols + 1) + Number(r.chars),
   }));
 }
 
+/**
+ * Deletes one pack's raw samples of one local day of `opts.timeZone`: the samples whose local
+ * date it is, and the day's slot counters; returns how many.
+ */
 export async function deleteDay(
   ctx: TelemetryCtx,
   scope: { orgIds: string[]; gatewayId: string },
   packId: string,
   date: string,
+  opts?: DayOptions,
 ): Promise<number> {
   const day = telemetryChecks.parseDate(date);
+  const ranges = dayZones.dayRanges(day, dayZones.zoneOf(opts));
   const pack = await ctx.scopedPack(scope, packId);
   if (pack === undefined) return 0;
   return ctx.db.tx('cannot delete a day', async (c) => {
-    const n =
-      (
-        await c.query('DELETE FROM telemetry_raw WHERE pack = $1 AND ts >= $2 AND ts < $3', [
-          pack,
-          day * DAY,
-          (day + 1) * DAY,
-        ])
-      ).rowCount ?? 0;
-    await c.query('DELETE FROM telemetry_days WHERE pack = $1 AND day = $2', [pack, day]);
+    let n = 0;
+    for (const [from, to] of ranges) {
+      n +=
+        (
+          await c.query('DELETE FROM telemetry_raw WHERE pack = $1 AND ts >= $2 AND ts < $3', [
+            pack,
+            from,
+            to,
+          ])
+        ).rowCount ?? 0;
+      await c.query('DELETE FROM telemetry_slots WHERE pack = $1 AND slot >= $2 AND slot < $3', [
+        pack,
+        Math.ceil(from / SLOT),
+        Math.ceil(to / SLOT),
+      ]);
+    }
     return n;
   });
 }

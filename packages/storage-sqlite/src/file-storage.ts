@@ -31,6 +31,7 @@ import {
   type AuditEntry,
   type AuditQuery,
   type DailyFile,
+  type DayOptions,
   type ExportQuery,
   type FoundToken,
   type HistoryQuery,
@@ -649,10 +650,10 @@ export class FileStorage {
         read('cannot read history', (t) => t.history(scope, q)),
       latest: (scope: Scope, packId: string) =>
         read('cannot read the latest sample', (t) => t.latest(scope, packId)),
-      dailyFiles: (scope: Scope, packId?: string): DailyFile[] =>
-        read('cannot list daily files', (t) => t.dailyFiles(scope, packId)),
-      deleteDay: (scope: Scope, packId: string, date: string) =>
-        write('cannot delete a day', (t) => t.deleteDay(scope, packId, date)),
+      dailyFiles: (scope: Scope, packId?: string, opts?: DayOptions): DailyFile[] =>
+        read('cannot list daily files', (t) => t.dailyFiles(scope, packId, opts)),
+      deleteDay: (scope: Scope, packId: string, date: string, opts?: DayOptions) =>
+        write('cannot delete a day', (t) => t.deleteDay(scope, packId, date, opts)),
       planExport: (scope: Scope, q: ExportQuery) =>
         read('cannot export', (t) => t.planExport(scope, q)),
       startExport: (scope: Scope, q: ExportQuery) =>
@@ -989,8 +990,8 @@ export interface FileTelemetry {
   applyRetention(now: number, policy?: RetentionPolicy): void;
   history(scope: Scope, q: HistoryQuery): HistoryResult;
   latest(scope: Scope, packId: string): Sample | undefined;
-  dailyFiles(scope: Scope, packId?: string): DailyFile[];
-  deleteDay(scope: Scope, packId: string, date: string): number;
+  dailyFiles(scope: Scope, packId?: string, opts?: DayOptions): DailyFile[];
+  deleteDay(scope: Scope, packId: string, date: string, opts?: DayOptions): number;
   planExport(scope: Scope, q: ExportQuery): ExportPlan;
   startExport(scope: Scope, q: ExportQuery): { plan: ExportPlan; scanFrom: number | null };
   scanLayouts(plan: ExportPlan, from: number): { fields: string[]; next: number | null };

@@ -25,6 +25,7 @@ import {
   type AuditQuery,
   type AuditStore,
   type DailyFile,
+  type DayOptions,
   type ExportQuery,
   type FoundToken,
   energyFromHistory,
@@ -247,10 +248,10 @@ export class SqliteStorage implements Storage {
         this.read<HistoryResult>('telemetry.history', scope, q),
       latest: (scope: Scope, packId: string) =>
         this.read<Sample | undefined>('telemetry.latest', scope, packId),
-      dailyFiles: (scope: Scope, packId?: string) =>
-        this.read<DailyFile[]>('telemetry.dailyFiles', scope, packId),
-      deleteDay: (scope: Scope, packId: string, date: string) =>
-        this.write<number>('telemetry.deleteDay', scope, packId, date),
+      dailyFiles: (scope: Scope, packId?: string, opts?: DayOptions) =>
+        this.read<DailyFile[]>('telemetry.dailyFiles', scope, packId, opts),
+      deleteDay: (scope: Scope, packId: string, date: string, opts?: DayOptions) =>
+        this.write<number>('telemetry.deleteDay', scope, packId, date, opts),
       exportCsv: async (scope: Scope, q: ExportQuery) => {
         const plan = await this.plan(scope, q);
         return this.csvChunks(plan);

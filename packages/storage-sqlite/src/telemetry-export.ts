@@ -1,7 +1,7 @@
 /**
- * Files: the daily-file list (one entry per pack and UTC day, from the counters kept at
- * write time: samples, characters of the values, widest layout; the CSV size follows from
- * them without reading a row), deleting a day, the chunked export of raw samples (CSV text
+ * Files: the daily-file list (one entry per pack and local day of the zone asked for, from
+ * the counters kept per 15-minute slot at write time: samples, characters of the values,
+ * widest layout; the CSV size follows from them without reading a row), deleting a day, the chunked export of raw samples (CSV text
  * or rows of numbers), and the on-disk size of the raw tier.
  *
  * An export is planned first (range and fields checked, the pack found in scope, the columns
@@ -11,39 +11,70 @@
  */
 import {
   MAX_EXPORT_CHUNK_ROWS,
+  dayZones,
   telemetryChecks,
   type DailyFile,
+  type DayOptions,
   type ExportQuery,
   type Field,
 } from '@openbms/storage';
 import type { GatewayScope, TelemetryCtx } from './telemetry-context.js';
 import { sortFields } from './telemetry-fields.js';
 import { decodeRaw, type Layout } from './telemetry-rows.js';
-import { DAY } from './telemetry-schema.js';
+import { DAY, SLOT } from './telemetry-schema.js';
 /** Characters of an ISO 8601 time (`2024-01-31T12:00:00.000Z`). */
 const ISO_LEN = 24;
 
 const header = (fields: readonly string[]): string => ['time', ...fields].join(',');
 
-/** The daily files of the packs a scope sees (`gatewayId` optional), by gateway, pack and date. */
+/** Scope conditions of the daily-file queries (`p` is telemetry_packs). */
+const IN_SCOPE = `p.org_id IN (SELECT value FROM json_each(@orgs))
+  AND (@gateway IS NULL OR p.gateway_id = @gateway) AND (@pack IS NULL OR p.name = @pack)`;
+
+/**
+ * The daily files of the packs a scope sees (`gatewayId` optional), by gateway, pack and date:
+ * the slot counters summed per local day of `opts.timeZone`. The zone's offsets over the slots
+ * held are worked out first (dayZones.zoneSpans: a few per year), then one query adds each
+ * slot to the day its start falls on in local time.
+ */
 export function dailyFiles(
   ctx: TelemetryCtx,
   scope: { orgIds: readonly string[]; gatewayId: string | null },
   packId?: string,
+  opts?: DayOptions,
 ): DailyFile[] {
+  const tz = dayZones.zoneOf(opts);
   return ctx.read('cannot list daily files', () => {
+    const params = {
+      orgs: JSON.stringify(scope.orgIds),
+      gateway: scope.gatewayId,
+      pack: packId ?? null,
+    };
+    const held = ctx
+      .stmt(
+        `SELECT min(d.slot) AS lo, max(d.slot) AS hi FROM telemetry_slots d
+         JOIN telemetry_packs p ON p.id = d.pack WHERE ${IN_SCOPE}`,
+      )
+      .get(params) as { lo: number | null; hi: number | null };
+    if (held.lo === null || held.hi === null) return [];
+    const spans = dayZones.zoneSpans(held.lo * SLOT, (held.hi + 1) * SLOT, tz);
     const rows = ctx
       .stmt(
-        `SELECT p.gateway_id AS gateway, p.name, d.day, d.samples, d.chars, d.layout, d.cols FROM telemetry_days d
-         JOIN telemetry_packs p ON p.id = d.pack
-         WHERE p.org_id IN (SELECT value FROM json_each(@orgs))
-           AND (@gateway IS NULL OR p.gateway_id = @gateway) AND (@pack IS NULL OR p.name = @pack)
-         ORDER BY p.gateway_id, p.name, d.day`,
+        // With a single max() aggregate, SQLite takes the bare `layout` from the row holding
+        // the maximum: the day's widest layout.
+        `SELECT p.gateway_id AS gateway, p.name, (d.slot * ${SLOT} + s.off) / ${DAY} AS day,
+           sum(d.samples) AS samples, sum(d.chars) AS chars, max(d.cols) AS cols, d.layout AS layout
+         FROM telemetry_slots d JOIN telemetry_packs p ON p.id = d.pack
+         JOIN (SELECT json_extract(value, '$[0]') AS st, json_extract(value, '$[1]') AS en,
+                 json_extract(value, '$[2]') AS off FROM json_each(@spans)) s
+           ON d.slot * ${SLOT} >= s.st AND d.slot * ${SLOT} < s.en
+         WHERE ${IN_SCOPE}
+         GROUP BY p.gateway_id, p.name, day
+         ORDER BY p.gateway_id, p.name, day`,
       )
       .all({
-        orgs: JSON.stringify(scope.orgIds),
-        gateway: scope.gatewayId,
-        pack: packId ?? null,
+        ...params,
+        spans: JSON.stringify(spans.map((z) => [z.start, z.end, z.offset])),
       }) as {
       gateway: string;
       name: string;
@@ -60,7 +91,7 @@ export function dailyFiles(
       samples: r.samples,
       // header + newline, then per row: time, one comma per column, the values, newline
       bytes:
-        header(ctx.layout(r.layout).fields).length +
+        dayZones.csvHeaderLength(ctx.layout(r.layout).fields) +
         1 +
         r.samples * (ISO_LEN + r.cols + 1) +
         r.chars,
@@ -70,21 +101,31 @@ export function dailyFiles(
 
 export const { parseDate } = telemetryChecks;
 
-/** Deletes one pack's raw samples of one UTC day (rollups stay); returns how many. */
+/**
+ * Deletes one pack's raw samples of one local day of `opts.timeZone` (rollups stay): the
+ * samples whose local date it is, and the day's slot counters; returns how many.
+ */
 export function deleteDay(
   ctx: TelemetryCtx,
   scope: GatewayScope,
   packId: string,
   date: string,
+  opts?: DayOptions,
 ): number {
   const day = parseDate(date);
+  const ranges = dayZones.dayRanges(day, dayZones.zoneOf(opts));
   const pack = ctx.read('cannot delete a day', () => ctx.scopedPack(scope, packId));
   if (pack === undefined) return 0;
   return ctx.write('cannot delete a day', () => {
-    const n = ctx
-      .stmt('DELETE FROM telemetry_raw WHERE pack = ? AND ts >= ? AND ts < ?')
-      .run(pack, day * DAY, (day + 1) * DAY).changes;
-    ctx.stmt('DELETE FROM telemetry_days WHERE pack = ? AND day = ?').run(pack, day);
+    let n = 0;
+    for (const [from, to] of ranges) {
+      n += ctx
+        .stmt('DELETE FROM telemetry_raw WHERE pack = ? AND ts >= ? AND ts < ?')
+        .run(pack, from, to).changes;
+      ctx
+        .stmt('DELETE FROM telemetry_slots WHERE pack = ? AND slot >= ? AND slot < ?')
+        .run(pack, Math.ceil(from / SLOT), Math.ceil(to / SLOT));
+    }
     return n;
   });
 }

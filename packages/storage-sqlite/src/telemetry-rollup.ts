@@ -15,7 +15,15 @@ import {
 } from '@openbms/storage';
 import type { TelemetryCtx } from './telemetry-context.js';
 import { Aggregator, decodeRaw, decodeRollup, type Layout } from './telemetry-rows.js';
-import { DAY, ROLLUP_TIERS, STEP, TABLE, TIERS, type RollupTier } from './telemetry-schema.js';
+import {
+  DAY,
+  ROLLUP_TIERS,
+  SLOT,
+  STEP,
+  TABLE,
+  TIERS,
+  type RollupTier,
+} from './telemetry-schema.js';
 
 const SOURCE: Record<RollupTier, Tier> = { '1m': 'raw', '15m': '1m', '1h': '15m' };
 /** Source rows read at a time: about an hour of raw, a day of 1 min, a week of 15 min. */
@@ -112,19 +120,20 @@ export function applyRetention(
 
 /** Keeps the daily-file counters in step after raw rows before `cutoff` were deleted. */
 function trimDays(ctx: TelemetryCtx, pack: number, cutoff: number): void {
-  const day = Math.floor(cutoff / DAY);
-  ctx.stmt('DELETE FROM telemetry_days WHERE pack = ? AND day < ?').run(pack, day);
+  const slot = Math.floor(cutoff / SLOT);
+  ctx.stmt('DELETE FROM telemetry_slots WHERE pack = ? AND slot < ?').run(pack, slot);
   const left = (
     ctx
       .stmt('SELECT count(*) AS n FROM telemetry_raw WHERE pack = ? AND ts >= ? AND ts < ?')
-      .get(pack, day * DAY, (day + 1) * DAY) as { n: number }
+      .get(pack, slot * SLOT, (slot + 1) * SLOT) as { n: number }
   ).n;
-  if (left === 0) ctx.stmt('DELETE FROM telemetry_days WHERE pack = ? AND day = ?').run(pack, day);
+  if (left === 0)
+    ctx.stmt('DELETE FROM telemetry_slots WHERE pack = ? AND slot = ?').run(pack, slot);
   else {
     ctx
       .stmt(
-        'UPDATE telemetry_days SET chars = CAST(chars * 1.0 * ? / samples AS INTEGER), samples = ? WHERE pack = ? AND day = ?',
+        'UPDATE telemetry_slots SET chars = CAST(chars * 1.0 * ? / samples AS INTEGER), samples = ? WHERE pack = ? AND slot = ?',
       )
-      .run(left, left, pack, day);
+      .run(left, left, pack, slot);
   }
 }

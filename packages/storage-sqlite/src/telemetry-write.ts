@@ -1,7 +1,7 @@
 /**
  * writeSamples: one transaction per batch. Each sample becomes one raw row (interned pack,
  * ts, compact blob); a sample already stored (same pack and ts) is skipped, so a batch
- * retried after a failure is harmless. The per-day counters of the daily-file list, the
+ * retried after a failure is harmless. The per-slot counters of the daily-file list (15 minutes of UTC time), the
  * latest snapshot per pack and the rollup watermarks (for late samples) change in the same
  * transaction.
  */
@@ -9,11 +9,11 @@ import { telemetryChecks, type Origin, type Sample } from '@openbms/storage';
 import type { GatewayScope, TelemetryCtx } from './telemetry-context.js';
 import { extract } from './telemetry-fields.js';
 import { encodeRaw } from './telemetry-rows.js';
-import { DAY } from './telemetry-schema.js';
+import { SLOT } from './telemetry-schema.js';
 
 interface DayCount {
   pack: number;
-  day: number;
+  slot: number;
   samples: number;
   chars: number;
   layout: number;
@@ -41,10 +41,10 @@ export function writeSamples(ctx: TelemetryCtx, origin: Origin, samples: readonl
       if (insert.run(pack, s.ts, encodeRaw(ctx.w, layout, values)).changes === 0) continue;
       let chars = 0;
       for (let i = 0; i < count; i++) chars += String(values[i]).length;
-      const day = Math.floor(s.ts / DAY);
-      const dk = `${pack}:${day}`;
+      const slot = Math.floor(s.ts / SLOT);
+      const dk = `${pack}:${slot}`;
       const d = days.get(dk);
-      if (!d) days.set(dk, { pack, day, samples: 1, chars, layout: layout.id, cols: count });
+      if (!d) days.set(dk, { pack, slot, samples: 1, chars, layout: layout.id, cols: count });
       else {
         d.samples++;
         d.chars += chars;
@@ -58,11 +58,11 @@ export function writeSamples(ctx: TelemetryCtx, origin: Origin, samples: readonl
       ctx.lowerWatermarks(pack, s.ts);
     }
     const upDay = ctx.stmt(`
-      INSERT INTO telemetry_days (pack, day, samples, chars, layout, cols) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (pack, day) DO UPDATE SET samples = samples + excluded.samples, chars = chars + excluded.chars,
+      INSERT INTO telemetry_slots (pack, slot, samples, chars, layout, cols) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (pack, slot) DO UPDATE SET samples = samples + excluded.samples, chars = chars + excluded.chars,
         layout = CASE WHEN excluded.cols > cols THEN excluded.layout ELSE layout END,
         cols = max(cols, excluded.cols)`);
-    for (const d of days.values()) upDay.run(d.pack, d.day, d.samples, d.chars, d.layout, d.cols);
+    for (const d of days.values()) upDay.run(d.pack, d.slot, d.samples, d.chars, d.layout, d.cols);
     const upLatest = ctx.stmt(`
       INSERT INTO telemetry_latest (pack, ts, snapshot) VALUES (?, ?, ?)
       ON CONFLICT (pack) DO UPDATE SET ts = excluded.ts, snapshot = excluded.snapshot

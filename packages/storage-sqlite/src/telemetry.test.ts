@@ -156,7 +156,7 @@ describe('SqliteTelemetry on a real database file', () => {
     const ids = db
       .prepare("SELECT id FROM schema_migrations WHERE id LIKE 'telemetry/%'")
       .all() as { id: string }[];
-    expect(ids.map((r) => r.id)).toEqual(['telemetry/001', 'telemetry/002']);
+    expect(ids.map((r) => r.id)).toEqual(['telemetry/001', 'telemetry/002', 'telemetry/003']);
     db.close();
   });
 });

@@ -9,6 +9,7 @@
 import {
   recordChecks,
   type DailyFile,
+  type DayOptions,
   type ExportQuery,
   type HistoryQuery,
   type HistoryResult,
@@ -78,13 +79,13 @@ export class SqliteTelemetry {
     return latest(this.ctx, recordChecks.gatewayScope(scope), packId);
   }
 
-  dailyFiles(scope: Scope, packId?: string): DailyFile[] {
+  dailyFiles(scope: Scope, packId?: string, opts?: DayOptions): DailyFile[] {
     if (packId !== undefined) recordChecks.text(packId, 'packId', 200);
-    return dailyFiles(this.ctx, recordChecks.scope(scope), packId);
+    return dailyFiles(this.ctx, recordChecks.scope(scope), packId, opts);
   }
 
-  deleteDay(scope: Scope, packId: string, date: string): number {
-    return deleteDay(this.ctx, recordChecks.gatewayScope(scope), packId, date);
+  deleteDay(scope: Scope, packId: string, date: string, opts?: DayOptions): number {
+    return deleteDay(this.ctx, recordChecks.gatewayScope(scope), packId, date, opts);
   }
 
   /**

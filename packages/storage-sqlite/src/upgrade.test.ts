@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isId, localScope } from '@openbms/storage';
+import { dayZones, isId, localScope } from '@openbms/storage';
 import { chunksOf } from '@openbms/storage/testing';
 import { SqliteStorage } from './storage.js';
 
@@ -89,6 +89,28 @@ describe('upgrading a database written before the storage was tenant-aware (v0.s
         [s.identity.gatewayId, 'home/rack/3', '2025-11-03', 192],
         [s.identity.gatewayId, 'home/rack/3', '2025-11-04', 96],
       ]);
+      // telemetry/003 turned the per-UTC-day counters into 15-minute slots: the same samples
+      // fall on Shanghai's days (UTC+8: 08:00 UTC is 16:00 there), sizes within 10 % of the
+      // download (characters shared out in proportion to the samples).
+      const shanghai = await s.telemetry.dailyFiles(S, undefined, { timeZone: 'Asia/Shanghai' });
+      expect(shanghai.map((f) => [f.packId, f.date, f.samples])).toEqual([
+        ['home/rack/2', '2025-11-03', 96],
+        ['home/rack/2', '2025-11-04', 192],
+        ['home/rack/2', '2025-11-05', 120],
+        ['home/rack/3', '2025-11-03', 96],
+        ['home/rack/3', '2025-11-04', 192],
+      ]);
+      for (const f of shanghai) {
+        const [from, to] = dayZones.dayRanges(
+          Date.parse(`${f.date}T00:00:00Z`) / DAY,
+          'Asia/Shanghai',
+        )[0]!;
+        const text = (
+          await chunksOf(s.telemetry.exportCsv(S, { packId: f.packId, from, to: to - 1 }))
+        ).join('');
+        expect(text.split('\n').length - 2).toBe(f.samples);
+        expect(Math.abs(f.bytes - text.length) / text.length).toBeLessThan(0.1);
+      }
       const csv = (
         await chunksOf(
           s.telemetry.exportCsv(S, {

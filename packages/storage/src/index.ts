@@ -19,6 +19,7 @@
  * (gateway id, pack id).
  */
 import type { Alarm, Reading } from '@openbms/core';
+import type { DayOptions } from './days.js';
 import type { OrgStore } from './orgs.js';
 
 /** Input checks every adapter applies (REQUEST_INVALID naming the field). */
@@ -28,6 +29,9 @@ export * as telemetryChecks from './telemetry-checks.js';
 export { idFactory, isId, newId } from './ids.js';
 /** Row shapes of the SQL adapters' alarm and audit tables, and their mapping to records. */
 export { alarmFromRow, auditFromRow, type AlarmRow, type AuditRow } from './rows.js';
+/** Local days of a site's time zone for the daily files, and the CSV headings people read. */
+export * as dayZones from './days.js';
+export type { DayOptions } from './days.js';
 /** Daily / monthly energy from the stored meters, one function every adapter answers with. */
 export {
   checkEnergyQuery,
@@ -156,10 +160,14 @@ export interface DailyFile {
   /** The gateway whose pack it is. */
   gatewayId: string;
   packId: string;
-  /** YYYY-MM-DD (UTC). */
+  /** YYYY-MM-DD: the local day in the time zone asked for (`DayOptions.timeZone`, default UTC). */
   date: string;
   samples: number;
-  /** Size of the CSV the file would have, bytes (estimate is fine, within 10 %). */
+  /**
+   * Size of the day's CSV as downloaded (`exportCsv` of the day with its header relabelled by
+   * `dayZones.columnHeading`), bytes: exact while a day's samples carry one set of series,
+   * an estimate within 10 % otherwise.
+   */
   bytes: number;
 }
 
@@ -202,10 +210,17 @@ export interface TelemetryStore {
   history(scope: Scope, q: HistoryQuery): Promise<HistoryResult>;
   /** The most recent sample of a pack (needs `scope.gatewayId`). */
   latest(scope: Scope, packId: string): Promise<Sample | undefined>;
-  /** The daily files of the packs in scope, ordered by gateway, pack and date. */
-  dailyFiles(scope: Scope, packId?: string): Promise<DailyFile[]>;
-  /** Deletes one pack's raw samples of one UTC day (needs `scope.gatewayId`); returns how many. */
-  deleteDay(scope: Scope, packId: string, date: string): Promise<number>;
+  /**
+   * The daily files of the packs in scope, ordered by gateway, pack and date: one per pack and
+   * local day of `opts.timeZone` (IANA; default UTC), local midnight to local midnight (23 h or
+   * 25 h on a summer-time change). REQUEST_INVALID for a zone the runtime does not know.
+   */
+  dailyFiles(scope: Scope, packId?: string, opts?: DayOptions): Promise<DailyFile[]>;
+  /**
+   * Deletes one pack's raw samples of one local day of `opts.timeZone` (default UTC; needs
+   * `scope.gatewayId`), exactly the samples `dailyFiles` counts for that date; returns how many.
+   */
+  deleteDay(scope: Scope, packId: string, date: string, opts?: DayOptions): Promise<number>;
   /**
    * CSV of raw samples: `time,<fields>` then one row per sample, ISO 8601 UTC times, values as
    * JavaScript prints them, empty cells for series a sample lacks. Resolves once the query is

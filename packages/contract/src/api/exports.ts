@@ -30,9 +30,13 @@ export const dailyFileSchema = {
   additionalProperties: false,
   properties: {
     pack_id: { type: 'string' },
-    date: { type: 'string' },
+    date: {
+      type: 'string',
+      description:
+        "The day (YYYY-MM-DD) in the site's time zone (`location.timezone`, else the host's): local midnight to local midnight.",
+    },
     samples: { type: 'integer' },
-    bytes: { type: 'integer' },
+    bytes: { type: 'integer', description: 'Size of the CSV download, bytes.' },
     url: {
       type: 'string',
       description: 'Download path (GET) and delete path (DELETE).',
@@ -78,8 +82,14 @@ export const zipQuery = {
       maxLength: 200,
       description: 'One pack id; absent: every pack.',
     },
-    from: { ...dateSchema, description: 'First day (UTC, inclusive); absent: the oldest.' },
-    to: { ...dateSchema, description: 'Last day (UTC, inclusive); absent: the newest.' },
+    from: {
+      ...dateSchema,
+      description: "First day (the site's time zone, inclusive); absent: the oldest.",
+    },
+    to: {
+      ...dateSchema,
+      description: "Last day (the site's time zone, inclusive); absent: the newest.",
+    },
   },
 } as const;
 

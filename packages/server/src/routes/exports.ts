@@ -1,5 +1,5 @@
 /**
- * Exports: the per-pack daily CSV files (seed 001's file manager: list, download, delete,
+ * Exports: the per-pack daily CSV files, one per local day of the site's time zone (seed 001's file manager: list, download, delete,
  * all files of a filter as one zip, the free space of the data directory) and a CSV or an
  * Excel workbook for any range, of the packs the caller may see (policy.ts: another
  * organisation's pack is 404; lists are read in the caller's scope). Files are produced from the telemetry store on request and
@@ -33,6 +33,10 @@ import {
   ZIP_MAX_DAYS,
 } from '@openbms/contract/api';
 import { wallOf } from '@openbms/gateway';
+import { dayZones, type DailyFile as StoredDailyFile } from '@openbms/storage';
+
+/** A stored daily file and the zone its day was cut in. */
+type DailyFileIn = StoredDailyFile & { timeZone: string };
 import { relabelCsv } from '../columns.js';
 import { parseExportRange } from '../time.js';
 import { xlsxStream } from '../xlsx.js';
@@ -40,6 +44,15 @@ import { xlsxStream } from '../xlsx.js';
 const DAY_MS = 24 * 3600 * 1000;
 
 export { ZIP_MAX_DAYS };
+
+/**
+ * A daily file's instants in zone `tz`: local midnight to local midnight (dayZones.dayRanges;
+ * where a clock turns back across midnight, from the first instant of the date to the last).
+ */
+function dayRange(date: string, tz: string): { from: number; to: number } {
+  const ranges = dayZones.dayRanges(dayStart(date) / DAY_MS, tz);
+  return { from: ranges[0]![0], to: ranges[ranges.length - 1]![1] - 1 };
+}
 
 function dayStart(date: string, where = 'params', field = 'date'): number {
   const t = Date.parse(`${date}T00:00:00Z`);
@@ -77,10 +90,36 @@ function sendCsv(
 }
 
 export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const dayExists = async (found: FoundPack, pack: string, date: string): Promise<boolean> =>
-    (await ctx.telemetry.dailyFiles(found.scope, pack)).some(
-      (f) => f.date === date && f.packId === pack,
+  /**
+   * The zone daily files follow: the pack's site's, as its gateway says (the seam's
+   * `time_zone`: `location.timezone`, else the host's), else the box's, else UTC.
+   */
+  const boxZone = (): string => ctx.box.timeZone?.() ?? 'UTC';
+  const siteOf = (pack: string): string => pack.split('/')[0]!;
+  /** The zones of every served gateway's sites, by gateway and site id. */
+  const siteZones = async (): Promise<Map<string, Map<string, string>>> => {
+    const out = new Map<string, Map<string, string>>();
+    await Promise.all(
+      ctx.gateways.all().map(async (link) => {
+        try {
+          out.set(link.gatewayId, new Map((await link.sites()).map((s) => [s.id, s.time_zone])));
+        } catch {
+          // a gateway that does not answer now: its packs' files follow the box's zone
+        }
+      }),
     );
+    return out;
+  };
+  const zoneIn = (zones: Map<string, Map<string, string>>, gatewayId: string, pack: string) =>
+    zones.get(gatewayId)?.get(siteOf(pack)) ?? boxZone();
+  const packZone = async (found: FoundPack, pack: string): Promise<string> => {
+    const site = found.pack?.site ?? siteOf(pack);
+    try {
+      return (await found.link.sites()).find((s) => s.id === site)?.time_zone ?? boxZone();
+    } catch {
+      return boxZone();
+    }
+  };
   /** A day's file of a pack the caller may see (with `needed` in its organisation), else 404. */
   const dayOf = async (
     me: Principal,
@@ -89,15 +128,40 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     needed: 'viewer' | 'operator',
   ) => {
     const found = await ctx.policy.lookPack(me, pack, ctx.telemetry);
-    if (!found || !(await dayExists(found, pack, date)))
+    const timeZone = found ? await packZone(found, pack) : 'UTC';
+    const exists =
+      found !== undefined &&
+      (await ctx.telemetry.dailyFiles(found.scope, pack, { timeZone })).some(
+        (f) => f.date === date && f.packId === pack,
+      );
+    if (!found || !exists)
       throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
     requireRole(me, needed, found.link.orgId, `this on the daily files of "${pack}"`);
-    return found;
+    return { ...found, timeZone };
   };
-  /** The daily files of one pack or of every pack the caller may see, and the scope read. */
+  /**
+   * The daily files of one pack or of every pack the caller may see (each in its site's zone:
+   * one store query per zone met, usually one), and the scope read.
+   */
   const filesOf = async (me: Principal, pack: string | undefined) => {
     const scope = await ctx.policy.listScope(me, pack, ctx.telemetry);
-    return scope ? { files: await ctx.telemetry.dailyFiles(scope, pack), scope } : undefined;
+    if (!scope) return undefined;
+    const zones = await siteZones();
+    const met = new Set([boxZone(), ...[...zones.values()].flatMap((m) => [...m.values()])]);
+    const lists = await Promise.all(
+      [...met].map(async (timeZone) =>
+        (await ctx.telemetry.dailyFiles(scope, pack, { timeZone }))
+          .filter((f) => zoneIn(zones, f.gatewayId, f.packId) === timeZone)
+          .map((f) => ({ ...f, timeZone })),
+      ),
+    );
+    const key = (f: DailyFileIn): string[] => [f.gatewayId, f.packId, f.date];
+    const files = lists.flat().sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+      return 0;
+    });
+    return { files, scope };
   };
 
   app.get<{ Querystring: { pack?: string } }>(
@@ -105,7 +169,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Daily CSV files (one per pack per UTC day)',
+        summary: "Daily CSV files (one per pack per local day of the site's time zone)",
         tags: ['exports'],
         querystring: packQuery,
         response: { 200: { type: 'array', items: dailyFileSchema }, ...errorResponses() },
@@ -135,13 +199,14 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const { pack, date } = req.params;
-      const from = dayStart(date);
-      const { scope } = await dayOf(caller(req), pack, date, 'viewer');
+      dayStart(date);
+      const { scope, timeZone } = await dayOf(caller(req), pack, date, 'viewer');
+      const { from, to } = dayRange(date, timeZone);
       return sendCsv(
         ctx,
         reply,
         fileName(pack, date),
-        await ctx.telemetry.exportCsv(scope, { packId: pack, from, to: from + DAY_MS - 1 }),
+        await ctx.telemetry.exportCsv(scope, { packId: pack, from, to }),
       );
     },
   );
@@ -161,8 +226,8 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const me = caller(req);
       const { pack, date } = req.params;
       dayStart(date);
-      const { scope, link } = await dayOf(me, pack, date, 'operator');
-      const deleted = await ctx.telemetry.deleteDay(scope, pack, date);
+      const { scope, link, timeZone } = await dayOf(me, pack, date, 'operator');
+      const deleted = await ctx.telemetry.deleteDay(scope, pack, date, { timeZone });
       await ctx.record(
         {
           ...actedBy(me),
@@ -247,13 +312,11 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const entries = files.map((f, i) => ({
         name: names[i]!,
         content: async () => {
-          const start = dayStart(f.date);
           // The file's own gateway, within the organisations the caller may see.
           const scope = { orgIds: listed!.scope.orgIds, gatewayId: f.gatewayId };
           const csv = await ctx.telemetry.exportCsv(scope, {
             packId: f.packId,
-            from: start,
-            to: start + DAY_MS - 1,
+            ...dayRange(f.date, f.timeZone),
           });
           return relabelCsv(ctx.reads.chunks(csv));
         },

@@ -7,6 +7,7 @@ import {
   type EnergyQuery,
   type EnergyResult,
   type DailyFile,
+  type DayOptions,
   type ExportQuery,
   type HistoryQuery,
   type HistoryResult,
@@ -50,12 +51,16 @@ export class FakeTelemetry implements TelemetryStore {
     this.scopes.push(scope);
     return this.latestSample?.packId === packId ? this.latestSample : undefined;
   }
-  async dailyFiles(scope: Scope, packId?: string): Promise<DailyFile[]> {
+  /** The day options of every daily-file call, in order. */
+  readonly dayOptions: (DayOptions | undefined)[] = [];
+  async dailyFiles(scope: Scope, packId?: string, opts?: DayOptions): Promise<DailyFile[]> {
     this.scopes.push(scope);
+    this.dayOptions.push(opts);
     return this.files.filter((f) => packId === undefined || f.packId === packId);
   }
-  async deleteDay(scope: Scope, packId: string, date: string): Promise<number> {
+  async deleteDay(scope: Scope, packId: string, date: string, opts?: DayOptions): Promise<number> {
     this.scopes.push(scope);
+    this.dayOptions.push(opts);
     const f = this.files.find((x) => x.packId === packId && x.date === date);
     this.files = this.files.filter((x) => x !== f);
     this.deleted.push({ packId, date });

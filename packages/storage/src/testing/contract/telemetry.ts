@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '@openbms/core';
 import {
   MAX_EXPORT_CHUNK_ROWS,
+  dayZones,
   localScope,
   type ExportQuery,
   type HistoryQuery,
@@ -396,6 +397,103 @@ export function telemetryContract(name: string, open: () => Handle | Promise<Han
       expect((await raw('a', T0, T0 + 2 * DAY, ['soc_pct'])).series.soc_pct!.t).toHaveLength(80);
       expect(await store.deleteDay(S1, 'nope', '2024-01-10')).toBe(0);
       expect(await codeOf(() => store.deleteDay(S1, 'a', '2024-13-45'))).toBe('REQUEST_INVALID');
+    });
+
+    /** A day's CSV as a person downloads it: the header with cells numbered from 1. */
+    const download = async (packId: string, from: number, to: number): Promise<string> => {
+      const text = await csv(packId, from, to);
+      const nl = text.indexOf('\n');
+      return text.slice(0, nl).split(',').map(dayZones.columnHeading).join(',') + text.slice(nl);
+    };
+    /** The instants of a local day, as the server's download route reads them. */
+    const dayOf = (date: string, timeZone: string): [number, number] => {
+      const r = dayZones.dayRanges(Date.parse(`${date}T00:00:00Z`) / DAY, timeZone);
+      return [r[0]![0], r[r.length - 1]![1] - 1];
+    };
+    const listed = async (timeZone?: string, packId?: string) =>
+      (await store.dailyFiles(S1, packId, timeZone === undefined ? undefined : { timeZone })).map(
+        (f) => [f.packId, f.date, f.samples],
+      );
+
+    it('gives a daily file the exact size of its download, 16 cells numbered from 1', async () => {
+      // cell_mv.10 .. cell_mv.16 in the header: one character more than cell_mv.9 .. cell_mv.15
+      await writeSeries('p', T0 + 3 * HOUR, 300, 7 * SEC);
+      const [f] = await store.dailyFiles(S1, 'p');
+      const text = await download('p', T0, T0 + DAY - 1);
+      expect(text.split('\n')[0]).toContain(',cell_mv.16');
+      expect(f!.bytes).toBe(text.length);
+    });
+
+    it('cuts daily files at local midnight of the zone asked for, 23 h and 25 h days too', async () => {
+      // Europe/Berlin goes to summer time on 2024-03-31 (01:00 UTC: a 23 h day) and back on
+      // 2024-10-27 (01:00 UTC: a 25 h day); Asia/Shanghai is UTC+8 all year.
+      const Z0 = Date.UTC(2024, 2, 30, 20); // 21:00 in Berlin, 04:00 next day in Shanghai
+      await writeSeries('z', Z0, 180, 10 * MIN); // to 2024-04-01T01:50Z
+      const F0 = Date.UTC(2024, 9, 26, 21); // 23:00 in Berlin (summer time)
+      await writeSeries('f', F0, 54, 30 * MIN); // to 2024-10-27T23:30Z
+      expect(await listed(undefined, 'z')).toEqual([
+        ['z', '2024-03-30', 24],
+        ['z', '2024-03-31', 144],
+        ['z', '2024-04-01', 12],
+      ]);
+      expect(await listed('UTC', 'z')).toEqual(await listed(undefined, 'z'));
+      expect(await listed('Europe/Berlin')).toEqual([
+        ['f', '2024-10-26', 2], // 23:00, 23:30 local
+        ['f', '2024-10-27', 50], // 25 h of half hours
+        ['f', '2024-10-28', 2], // 00:00, 00:30 local
+        ['z', '2024-03-30', 18], // 21:00 to 23:50 local
+        ['z', '2024-03-31', 138], // 23 h of 10 minutes, from the sample at local midnight
+        ['z', '2024-04-01', 24],
+      ]);
+      expect(await listed('Asia/Shanghai', 'z')).toEqual([
+        ['z', '2024-03-31', 120],
+        ['z', '2024-04-01', 60],
+      ]);
+      for (const tz of ['Europe/Berlin', 'Asia/Shanghai']) {
+        for (const f of await store.dailyFiles(S1, undefined, { timeZone: tz })) {
+          const text = await download(f.packId, ...dayOf(f.date, tz));
+          expect(text.split('\n').length - 2, `${tz} ${f.packId} ${f.date}`).toBe(f.samples);
+          expect(f.bytes, `${tz} ${f.packId} ${f.date}`).toBe(text.length);
+        }
+      }
+
+      // Deleting Berlin's 2024-03-31 removes exactly its 138 samples: 2024-03-30T23:00Z up to
+      // 2024-03-31T22:00Z; the days around it and the other pack keep theirs.
+      const before = (await raw('z', Z0, Z0 + 2 * DAY, ['soc_pct'])).series.soc_pct!.t;
+      expect(await store.deleteDay(S1, 'z', '2024-03-31', { timeZone: 'Europe/Berlin' })).toBe(138);
+      const start = Date.UTC(2024, 2, 30, 23);
+      const end = Date.UTC(2024, 2, 31, 22);
+      expect((await raw('z', Z0, Z0 + 2 * DAY, ['soc_pct'])).series.soc_pct!.t).toEqual(
+        before.filter((t) => t < start || t >= end),
+      );
+      expect(await listed('Europe/Berlin')).toEqual([
+        ['f', '2024-10-26', 2],
+        ['f', '2024-10-27', 50],
+        ['f', '2024-10-28', 2],
+        ['z', '2024-03-30', 18],
+        ['z', '2024-04-01', 24],
+      ]);
+      expect(await listed('UTC', 'z')).toEqual([
+        ['z', '2024-03-30', 18],
+        ['z', '2024-03-31', 12], // 22:00 to 23:50 UTC
+        ['z', '2024-04-01', 12],
+      ]);
+      // The 25 h day: all 50 of its samples.
+      expect(await store.deleteDay(S1, 'f', '2024-10-27', { timeZone: 'Europe/Berlin' })).toBe(50);
+      expect(await listed('Europe/Berlin', 'f')).toEqual([
+        ['f', '2024-10-26', 2],
+        ['f', '2024-10-28', 2],
+      ]);
+      expect(await codeOf(() => store.dailyFiles(S1, 'z', { timeZone: 'Mars/Olympus' }))).toBe(
+        'REQUEST_INVALID',
+      );
+      expect(await codeOf(() => store.deleteDay(S1, 'z', '2024-04-01', { timeZone: '' }))).toBe(
+        'REQUEST_INVALID',
+      );
+      expect(await listed('Europe/Berlin', 'z')).toEqual([
+        ['z', '2024-03-30', 18],
+        ['z', '2024-04-01', 24],
+      ]);
     });
 
     it('exports CSV: header, ISO time, one row per raw sample, chosen or all fields', async () => {

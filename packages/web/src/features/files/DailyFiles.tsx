@@ -1,5 +1,5 @@
 /**
- * Seed 001's file manager: one CSV per pack and UTC day, shown a month at a time, with
+ * Seed 001's file manager: one CSV per pack and day of the site's time zone, shown a month at a time, with
  * download (any role) and delete (operator and up, as the API demands; the confirmation
  * names the pack and the day), the free space of the data disk, and the bulk actions on
  * what the filter shows: one zip of every file, and delete all (typed confirmation).

@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localScope } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -86,6 +87,11 @@ describe('accounts.captcha: always', () => {
     // The right answer no longer helps: the challenge was consumed by the wrong one.
     const late = await login(s, { password: 'correct horse', captcha_id: c.id, captcha: c.answer });
     expect(late.body.code).toBe('CAPTCHA_WRONG');
+    // Refusals are audited, with the code and the address.
+    const log = await storage!.audit.list(localScope(TEST_ORIGIN), { user: 'ada' });
+    expect(
+      log.filter((e) => e.action === 'login' && e.result === 'refused').map((e) => e.detail),
+    ).toEqual(['CAPTCHA_WRONG (127.0.0.1)', 'CAPTCHA_WRONG (127.0.0.1)']);
 
     const d = await challenge(s);
     expect(

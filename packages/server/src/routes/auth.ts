@@ -171,10 +171,24 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const { password } = req.body;
-      checkCaptcha(ctx, req.ip, req.body);
       // `name` is an account of the box's organisation, `name@CODE` one of the organisation
       // with that code (auth.ts, accountByLogin): exactly one account or none.
       const { scope, username } = await accountByLogin(ctx, req.body.username);
+      try {
+        checkCaptcha(ctx, req.ip, req.body);
+      } catch (e) {
+        // A refusal is a record of the organisation whose account was tried, as failures are.
+        await ctx.record(
+          {
+            user: username,
+            action: 'login',
+            result: 'refused',
+            detail: `${(e as BmsError).code} (${req.ip})`,
+          },
+          accountOrigin(ctx.origin, { orgId: scope.orgIds[0] ?? ctx.origin.orgId }),
+        );
+        throw e;
+      }
       if (!(await checkPassword(ctx, req.ip, scope, username, password, 'login'))) {
         ctx.captchas.failed(req.body.username, req.ip);
         throw new BmsError('AUTH_INVALID', 'wrong user name or password', {

@@ -32,6 +32,17 @@ function format(tz: string | undefined): Intl.DateTimeFormat {
   return f;
 }
 
+/** Whether the runtime knows `tz` as an IANA time zone (e.g. `Europe/Berlin`, `UTC`). */
+export function isTimeZone(tz: unknown): tz is string {
+  if (typeof tz !== 'string' || tz === '') return false;
+  try {
+    format(tz);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The wall time (as UTC ms) that a clock in `tz` shows at the real instant `ms`. */
 export function wallOf(ms: number, tz: string | undefined): number {
   const parts: Record<string, number> = {};

@@ -6,11 +6,11 @@
  * local midnight never cuts a slot (before that, a few zones had offsets in seconds: their
  * boundary slot goes whole to one day).
  *
- * Zone arithmetic uses the `Intl` API of the runtime (Node ships the IANA data with ICU);
- * what is written here is only the search for the instants where a zone's offset changes,
- * which `Intl` does not give.
+ * Zone arithmetic is core's (`wallOf`, over the runtime's `Intl` and its IANA data); what is
+ * written here is only the search for the instants where a zone's offset changes, which
+ * `Intl` does not give.
  */
-import { BmsError } from '@openbms/core';
+import { BmsError, isTimeZone, wallOf } from '@openbms/core';
 
 export const DAY_MS = 86_400_000;
 /** Width of a counting slot, ms. */
@@ -22,26 +22,6 @@ export interface DayOptions {
   timeZone?: string;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-function format(tz: string): Intl.DateTimeFormat {
-  let f = formats.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formats.set(tz, f);
-  }
-  return f;
-}
-
 /** The zone of `opts` (default UTC), checked: REQUEST_INVALID naming `timeZone` otherwise. */
 export function zoneOf(opts: DayOptions | undefined): string {
   if (opts === undefined) return 'UTC';
@@ -49,14 +29,7 @@ export function zoneOf(opts: DayOptions | undefined): string {
     throw new BmsError('REQUEST_INVALID', 'day options must be an object', { field: 'options' });
   const tz = opts.timeZone;
   if (tz === undefined) return 'UTC';
-  if (typeof tz === 'string' && tz !== '') {
-    try {
-      format(tz);
-      return tz;
-    } catch {
-      // not a zone the runtime knows: the error below
-    }
-  }
+  if (isTimeZone(tz)) return tz;
   throw new BmsError(
     'REQUEST_INVALID',
     `timeZone must be an IANA time zone such as "Europe/Berlin", got ${JSON.stringify(tz)}`,
@@ -66,21 +39,7 @@ export function zoneOf(opts: DayOptions | undefined): string {
 
 /** Local time minus UTC at instant `ms` in zone `tz`, ms. */
 export function offsetAt(ms: number, tz: string): number {
-  if (tz === 'UTC') return 0;
-  const p: Record<string, number> = {};
-  for (const part of format(tz).formatToParts(new Date(ms))) {
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  }
-  const wall = Date.UTC(
-    p['year']!,
-    p['month']! - 1,
-    p['day']!,
-    p['hour']!,
-    p['minute']!,
-    p['second']!,
-  );
-  const sub = ((ms % 1000) + 1000) % 1000;
-  return wall + sub - ms;
+  return tz === 'UTC' ? 0 : wallOf(ms, tz) - ms;
 }
 
 /** A stretch of time [start, end) over which a zone keeps one offset. */

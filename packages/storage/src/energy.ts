@@ -15,7 +15,7 @@
  * Every adapter answers through this one function over its own `history`, so SQLite and
  * PostgreSQL give the same answers; the contract suite checks both.
  */
-import { BmsError, realOf, wallOf } from '@openbms/core';
+import { BmsError, isTimeZone, realOf, wallOf } from '@openbms/core';
 import type { HistoryQuery, HistoryResult } from './index.js';
 
 export type EnergyPeriod = 'day' | 'month';
@@ -80,17 +80,8 @@ export function checkEnergyQuery(q: EnergyQuery): void {
   if (q.to - q.from > MAX_ENERGY_DAYS * DAY)
     invalid(`the range is at most ${MAX_ENERGY_DAYS} days`, 'to');
   if (q.period !== 'day' && q.period !== 'month') invalid('period must be day or month', 'period');
-  if (typeof q.timeZone !== 'string' || !isZone(q.timeZone))
+  if (!isTimeZone(q.timeZone))
     invalid(`timeZone "${String(q.timeZone)}" is not an IANA time zone`, 'timeZone');
-}
-
-function isZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return tz.length > 0;
-  } catch {
-    return false;
-  }
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');

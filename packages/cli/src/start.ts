@@ -238,6 +238,9 @@ export async function cmdStart(
       ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
+      ...(config.accounts
+        ? { captcha: { mode: config.accounts.captcha, after: config.accounts.captcha_after } }
+        : {}),
     });
     sink.log = server.log;
     await gateway.start();

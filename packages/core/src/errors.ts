@@ -54,6 +54,10 @@ export const ERROR_CODES = {
   // API and control
   AUTH_REQUIRED: 'The request has no valid session or API token.',
   AUTH_INVALID: 'Wrong user name or password.',
+  CAPTCHA_REQUIRED:
+    'The login needs a captcha (always, or after repeated failures): fetch one from GET /auth/captcha and send captcha_id and captcha.',
+  CAPTCHA_WRONG:
+    "The login's captcha answer is wrong, or its challenge is unknown, used or expired; each challenge answers one attempt.",
   FORBIDDEN: "The caller's role does not allow this operation on this data.",
   RATE_LIMITED: 'Too many attempts (e.g. logins) in a short time; try again later.',
   NOT_FOUND: 'No such pack, bus, site, alarm, user or resource.',

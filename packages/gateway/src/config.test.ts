@@ -198,3 +198,29 @@ describe('storage.url', () => {
     }
   });
 });
+
+describe('accounts', () => {
+  it('takes the captcha mode and count, with defaults, strictly', () => {
+    expect(validateConfig({ version: 1 }).accounts).toBeUndefined();
+    expect(validateConfig({ version: 1, accounts: {} }).accounts).toEqual({
+      captcha: 'after_failures',
+      captcha_after: 3,
+    });
+    expect(
+      validateConfig({ version: 1, accounts: { captcha: 'always', captcha_after: 20 } }).accounts,
+    ).toEqual({ captcha: 'always', captcha_after: 20 });
+    for (const [accounts, key] of [
+      [{ captcha: 'sometimes' }, 'accounts.captcha'],
+      [{ captcha: true }, 'accounts.captcha'],
+      [{ captcha_after: 0 }, 'accounts.captcha_after'],
+      [{ captcha_after: 21 }, 'accounts.captcha_after'],
+      [{ captcha_after: 2.5 }, 'accounts.captcha_after'],
+      [{ captcha_after: '3' }, 'accounts.captcha_after'],
+      [{ captcha_aftr: 3 }, 'captcha_aftr'],
+    ] as const) {
+      const e = errorOf(() => validateConfig({ version: 1, accounts }));
+      expect(e.code).toBe('CONFIG_INVALID');
+      expect(e.message).toContain(key);
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import {
   httpConfigSchema,
+  accountsConfigSchema,
   locationSchema,
   metricsConfigSchema,
   modbusClientConfigSchema,
@@ -163,6 +164,8 @@ export const configSchema = z
     demo: z.boolean().default(false),
     /** Listening address, TLS, trusted proxies, WebSocket origins (http-config.ts). */
     http: httpConfigSchema.default({ host: '127.0.0.1', port: 8080 }),
+    /** The login's captcha (accounts.captcha, accounts.captcha_after). */
+    accounts: accountsConfigSchema.optional(),
     storage: z
       .object({
         /**

@@ -37,6 +37,7 @@ import { Limiter, Serial } from './serial.js';
 import { LiveRegistry } from './sessions.js';
 import { DEFAULT_COST, type ScryptCost } from './passwords.js';
 import { FailureLimiter, type RateLimitOptions } from './rate-limit.js';
+import { Captchas, type CaptchaOptions } from './captcha.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
@@ -111,6 +112,11 @@ export interface ServerDeps {
   passwordCost?: ScryptCost;
   /** Failed logins allowed per IP + user name (default 5 per minute; per IP: 4x that). */
   loginLimit?: RateLimitOptions;
+  /**
+   * The login's captcha (config `accounts.captcha`, `accounts.captcha_after`; default after 3
+   * failures). Its `revealAnswerForTests` is for test harnesses only (captcha.ts).
+   */
+  captcha?: CaptchaOptions;
   /** The built web console (packages/web/dist) to serve at /; absent: the API only. */
   webRoot?: string;
   /** The directory holding the database (its free space is shown); absent: not reported. */
@@ -198,6 +204,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     passwordCost: deps.passwordCost ?? DEFAULT_COST,
     loginLimiter: new FailureLimiter(limit, clock),
     ipLimiter: new FailureLimiter({ ...limit, max: limit.max * 4 }, clock),
+    captchas: new Captchas(deps.captcha ?? {}, clock),
     secureCookie: deps.secureCookie ?? false,
     live: new LiveRegistry(),
     ...(deps.dataDir !== undefined ? { dataDir: deps.dataDir } : {}),

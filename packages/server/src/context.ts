@@ -15,6 +15,7 @@ import type { GatewayRegistry } from './gateways.js';
 import type { ScryptCost } from './passwords.js';
 import type { Policy } from './policy.js';
 import type { FailureLimiter } from './rate-limit.js';
+import type { Captchas } from './captcha.js';
 import type { Limiter, Serial } from './serial.js';
 import type { LiveRegistry } from './sessions.js';
 
@@ -50,6 +51,8 @@ export interface ServerContext extends TokenIssuer {
   loginLimiter: FailureLimiter;
   /** Failed logins per IP, whatever the user name (stops spraying many names). */
   ipLimiter: FailureLimiter;
+  /** The login's captcha: challenges, and the failure counts that decide when it is asked. */
+  captchas: Captchas;
   /** Always mark the session cookie Secure (it is anyway on requests that came over HTTPS). */
   secureCookie: boolean;
   /** The open live WebSockets, so ending a session closes its streams at once. */

@@ -20,6 +20,8 @@ import type {
 const STATUS: Partial<Record<ErrorCode, number>> = {
   AUTH_REQUIRED: 401,
   AUTH_INVALID: 401,
+  CAPTCHA_REQUIRED: 401,
+  CAPTCHA_WRONG: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
@@ -66,6 +68,8 @@ export interface ErrorBody {
   code: ErrorCode;
   field?: string;
   retry_after_s?: number;
+  /** A refused login: the next attempt must solve a captcha. */
+  captcha_required?: boolean;
   /** A refused or part-failed parameter write (see writeDetails). */
   issues?: unknown[];
   rolled_back?: unknown[];
@@ -182,6 +186,7 @@ export function errorAnswer(err: FastifyError, req: FastifyRequest): ErrorAnswer
         code: err.code,
         ...(typeof field === 'string' ? { field } : {}),
         ...(typeof retry === 'number' ? { retry_after_s: retry } : {}),
+        ...(err.details?.['captcha_required'] === true ? { captcha_required: true } : {}),
         ...writeDetails(err.details),
       },
       ...(status >= 500 ? { log: EXPECTED.has(err.code) ? ('warn' as const) : 'error' } : {}),

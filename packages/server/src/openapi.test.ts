@@ -154,6 +154,16 @@ describe('the OpenAPI document', () => {
       }
     ).requestBody.content['application/json']!.schema;
     expect(credentials.properties['username']!.description).toMatch(/name@CODE/);
+    // The captcha (accounts.captcha): the login's two optional fields and the public challenge.
+    expect(Object.keys(credentials.properties).sort()).toEqual([
+      'captcha',
+      'captcha_id',
+      'password',
+      'username',
+    ]);
+    const captcha = doc.paths['/api/v1/auth/captcha']!['get']!;
+    expect(captcha.security).toEqual([]);
+    expect(Object.keys(captcha.responses).sort()).toEqual(expect.arrayContaining(['200', '429']));
     // The fleet's member routes: list and add; change a role and remove.
     expect(Object.keys(doc.paths['/api/v1/orgs/{id}/members']!).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/api/v1/orgs/{id}/members/{user}']!).sort()).toEqual([

@@ -15,7 +15,44 @@ export const credentialsBody = {
         "The login name: `name` for an account of the server's own organisation; `name@CODE` for the account `name` of the fleet organisation whose code is CODE (user names are unique within an organisation, codes across the fleet).",
     },
     password: { type: 'string', minLength: 1, maxLength: 256 },
+    captcha_id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'The id of a challenge from GET /auth/captcha (when a captcha is required).',
+    },
+    captcha: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 16,
+      description:
+        "The characters the challenge's image shows (any case). A challenge answers one login attempt, right or wrong.",
+    },
   },
+} as const;
+
+export const captchaSchema = {
+  type: 'object',
+  required: ['id', 'svg', 'expires_at'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', description: 'Send it back as `captcha_id` with the login.' },
+    svg: { type: 'string', description: 'The challenge: an SVG image of 4 characters.' },
+    expires_at: {
+      type: 'integer',
+      description: 'ms since the epoch; after it the challenge is void.',
+    },
+  },
+} as const;
+
+export type CaptchaChallenge = FromSchema<typeof captchaSchema>;
+
+/** accounts.captcha: when the login asks for a captcha. */
+export const captchaModeSchema = {
+  type: 'string',
+  enum: ['always', 'after_failures', 'off'],
+  description:
+    'When the login asks for a captcha: always, after repeated failures (accounts.captcha_after, per login name or client address), or never.',
 } as const;
 
 export const sessionSchema = {
@@ -57,6 +94,7 @@ export const setupStatusSchema = {
   properties: {
     admin_exists: { type: 'boolean' },
     needs_setup: { type: 'boolean' },
+    captcha: captchaModeSchema,
     // The caller's session, so the web console can tell "log in" from "logged in"
     // without a 401 in the browser's console.
     user: {

@@ -18,7 +18,16 @@ export const errorSchema = {
   properties: {
     error: { type: 'string', description: 'What went wrong, in words.' },
     code: { type: 'string', description: 'Stable error code (docs/errors.md).' },
-    field: { type: 'string', description: 'The request field at fault (400 only).' },
+    field: {
+      type: 'string',
+      description:
+        'The request field at fault (400; `captcha` for CAPTCHA_REQUIRED / CAPTCHA_WRONG).',
+    },
+    captcha_required: {
+      type: 'boolean',
+      description:
+        'A refused login: true when the next attempt must solve a captcha (GET /auth/captcha).',
+    },
     retry_after_s: { type: 'integer', description: 'When rate limited: seconds to wait.' },
     issues: {
       type: 'array',
@@ -54,7 +63,7 @@ export const errorSchema = {
 
 const ERROR_STATUS = {
   400: 'Malformed request (REQUEST_INVALID); `field` names the culprit.',
-  401: 'No valid session or token (AUTH_REQUIRED), or wrong credentials (AUTH_INVALID).',
+  401: 'No valid session or token (AUTH_REQUIRED), or wrong credentials (AUTH_INVALID), or a login without the captcha it needs (CAPTCHA_REQUIRED) or with a wrong, used or expired one (CAPTCHA_WRONG).',
   403: 'The role does not allow this (FORBIDDEN).',
   404: 'No such resource (NOT_FOUND).',
   429: 'Too many attempts (RATE_LIMITED).',

@@ -16,12 +16,14 @@ import type { ServerContext } from '../context.js';
 import { hashPassword, verifyDummy, verifyPassword } from '../passwords.js';
 import { endToken, endUserTokens } from '../sessions.js';
 import {
+  captchaSchema,
   credentialsBody,
   errorResponses,
   meSchema,
   okSchema,
   passwordChangeBody,
   sessionSchema,
+  type CaptchaChallenge,
   type Credentials,
   type Me,
   type PasswordChange,
@@ -104,13 +106,64 @@ export async function checkPassword(
   return false;
 }
 
+/**
+ * The captcha gate of a login (accounts.captcha): a challenge sent along is used up, right or
+ * wrong; when one is required (always, or after failures of that name or address) a login
+ * without a right answer is refused before its password is looked at.
+ */
+function checkCaptcha(ctx: ServerContext, ip: string, body: Credentials): void {
+  const { captcha_id: id, captcha: answer } = body;
+  const solved = id !== undefined && answer !== undefined && ctx.captchas.check(id, answer);
+  if (!ctx.captchas.required(body.username, ip)) return;
+  if (id === undefined || answer === undefined) {
+    throw new BmsError(
+      'CAPTCHA_REQUIRED',
+      `captcha: this login needs a captcha; fetch one from GET /api/v1/auth/captcha and send ${id === undefined ? 'captcha_id and captcha' : 'captcha'}`,
+      { field: id === undefined ? 'captcha_id' : 'captcha', captcha_required: true },
+    );
+  }
+  if (!solved) {
+    throw new BmsError(
+      'CAPTCHA_WRONG',
+      'captcha: wrong answer, or the challenge is unknown, used or expired; fetch a new one',
+      { field: 'captcha', captcha_required: true },
+    );
+  }
+}
+
 export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get(
+    '/auth/captcha',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'A captcha challenge for the login (an SVG image; answer within 2 minutes, once)',
+        tags: ['auth'],
+        response: { 200: captchaSchema, ...errorResponses(429) },
+      },
+    },
+    async (req, reply): Promise<CaptchaChallenge> => {
+      // Per client address: drawing images costs CPU, and each challenge holds memory.
+      const wait = ctx.captchas.fetches.blockedFor(req.ip);
+      if (wait > 0) {
+        const s = Math.ceil(wait / 1000);
+        throw new BmsError('RATE_LIMITED', `too many captchas fetched; try again in ${s} s`, {
+          retry_after_s: s,
+        });
+      }
+      ctx.captchas.fetches.fail(req.ip); // counts a fetch
+      void reply.header('cache-control', 'no-store');
+      return ctx.captchas.issue();
+    },
+  );
+
   app.post<{ Body: Credentials }>(
     '/auth/login',
     {
       config: { access: 'public' },
       schema: {
-        summary: 'Log in: sets the session cookie and returns the session token',
+        summary:
+          'Log in: sets the session cookie and returns the session token (with a captcha when accounts.captcha asks for one)',
         tags: ['auth'],
         body: credentialsBody,
         response: { 200: sessionSchema, ...errorResponses(429) },
@@ -121,11 +174,30 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // `name` is an account of the box's organisation, `name@CODE` one of the organisation
       // with that code (auth.ts, accountByLogin): exactly one account or none.
       const { scope, username } = await accountByLogin(ctx, req.body.username);
+      try {
+        checkCaptcha(ctx, req.ip, req.body);
+      } catch (e) {
+        // A refusal is a record of the organisation whose account was tried, as failures are.
+        await ctx.record(
+          {
+            user: username,
+            action: 'login',
+            result: 'refused',
+            detail: `${(e as BmsError).code} (${req.ip})`,
+          },
+          accountOrigin(ctx.origin, { orgId: scope.orgIds[0] ?? ctx.origin.orgId }),
+        );
+        throw e;
+      }
       if (!(await checkPassword(ctx, req.ip, scope, username, password, 'login'))) {
-        throw new BmsError('AUTH_INVALID', 'wrong user name or password');
+        ctx.captchas.failed(req.body.username, req.ip);
+        throw new BmsError('AUTH_INVALID', 'wrong user name or password', {
+          ...(ctx.captchas.required(req.body.username, req.ip) ? { captcha_required: true } : {}),
+        });
       }
       const user = await ctx.users.get(scope, username);
       if (!user) throw new BmsError('AUTH_INVALID', 'wrong user name or password');
+      ctx.captchas.succeeded(req.body.username, req.ip);
       await ctx.record(
         { user: user.username, userId: user.id, action: 'login', result: 'ok', detail: req.ip },
         accountOrigin(ctx.origin, user),

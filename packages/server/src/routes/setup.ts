@@ -30,7 +30,7 @@ export function setupRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req): Promise<SetupStatus> => {
       const exists = (await ctx.users.count(ctx.scope)) > 0;
       const user = req.auth ? { username: req.auth.username, role: ownRole(req.auth) } : null;
-      return { admin_exists: exists, needs_setup: !exists, user };
+      return { admin_exists: exists, needs_setup: !exists, captcha: ctx.captchas.mode, user };
     },
   );
 

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** A refused login: the next attempt must solve a captcha. */
+    readonly captchaRequired = false,
   ) {
     super(message);
   }
@@ -66,6 +68,7 @@ export async function api<T>(
       typeof o.code === 'string' ? o.code : `HTTP_${res.status}`,
       typeof o.error === 'string' ? o.error : `${res.status} ${res.statusText}`,
       o.details ?? o.issues,
+      o.captcha_required === true,
     );
   }
   return data as T;

@@ -11,8 +11,9 @@ import {
 import { useTranslation } from 'react-i18next';
 import { api, setUnauthorisedHandler, type ApiError } from '../api/client';
 import { live } from '../api/live';
-import type { Me, Role, SetupStatus } from '@openbms/contract/api';
+import type { CaptchaChallenge, Me, Role, SetupStatus } from '@openbms/contract/api';
 import { ErrorBox } from '../ui';
+import { errorText } from '../i18n/server-text';
 
 interface AuthState {
   me: Me | undefined;
@@ -37,6 +38,7 @@ type Phase = 'checking' | 'setup' | 'login' | 'in';
 
 export function AuthGate(props: { children: ReactNode; header: ReactNode }): ReactNode {
   const [phase, setPhase] = useState<Phase>('checking');
+  const [captchaMode, setCaptchaMode] = useState<SetupStatus['captcha']>('after_failures');
   const [me, setMe] = useState<Me | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [fatal, setFatal] = useState<ApiError | undefined>(undefined);
@@ -45,6 +47,7 @@ export function AuthGate(props: { children: ReactNode; header: ReactNode }): Rea
     try {
       // GET /setup also says who the session belongs to: no 401 when simply logged out.
       const s = await api<SetupStatus>('/setup');
+      setCaptchaMode(s.captcha);
       if (s.needs_setup) return setPhase('setup');
       if (!s.user) return setPhase('login');
       setMe({ ...s.user, via: 'session' });
@@ -102,7 +105,7 @@ export function AuthGate(props: { children: ReactNode; header: ReactNode }): Rea
     return (
       <main className="auth-page">
         {props.header}
-        <LoginForm notice={notice} onDone={check} />
+        <LoginForm notice={notice} captchaAlways={captchaMode === 'always'} onDone={check} />
       </main>
     );
   return (
@@ -112,12 +115,44 @@ export function AuthGate(props: { children: ReactNode; header: ReactNode }): Rea
   );
 }
 
-function LoginForm(props: { notice?: string; onDone: () => void }): ReactNode {
-  const { t } = useTranslation();
+/** The login's captcha (GET /auth/captcha): each challenge answers one attempt. */
+function useCaptcha(always: boolean): {
+  challenge: CaptchaChallenge | undefined;
+  shown: boolean;
+  show: () => void;
+  refresh: () => void;
+  error: ApiError | undefined;
+} {
+  const [shown, setShown] = useState(always);
+  const [challenge, setChallenge] = useState<CaptchaChallenge | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const refresh = useCallback(() => {
+    api<CaptchaChallenge>('/auth/captcha').then(
+      (c) => {
+        setError(undefined);
+        setChallenge(c);
+      },
+      (e: unknown) => setError(e as ApiError),
+    );
+  }, []);
+  useEffect(() => {
+    if (shown) refresh();
+  }, [shown, refresh]);
+  return { challenge, shown, show: () => setShown(true), refresh, error };
+}
+
+function LoginForm(props: {
+  notice?: string;
+  captchaAlways: boolean;
+  onDone: () => void;
+}): ReactNode {
+  const { t, i18n } = useTranslation();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  const [answer, setAnswer] = useState('');
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const captcha = useCaptcha(props.captchaAlways);
   return (
     <form
       className="card auth-card"
@@ -125,11 +160,25 @@ function LoginForm(props: { notice?: string; onDone: () => void }): ReactNode {
         e.preventDefault();
         setBusy(true);
         setError(undefined);
+        const c = captcha.shown ? captcha.challenge : undefined;
         try {
-          await api('/auth/login', { body: { username, password } });
+          await api('/auth/login', {
+            body: {
+              username,
+              password,
+              ...(c && answer ? { captcha_id: c.id, captcha: answer } : {}),
+            },
+          });
           props.onDone();
         } catch (err) {
-          setError(err as ApiError);
+          const ae = err as ApiError;
+          setError(ae);
+          // The challenge sent is used up, right or wrong: show a new one when one is needed.
+          if (ae.captchaRequired) {
+            setAnswer('');
+            if (captcha.shown) captcha.refresh();
+            else captcha.show();
+          }
         } finally {
           setBusy(false);
         }
@@ -155,7 +204,35 @@ function LoginForm(props: { notice?: string; onDone: () => void }): ReactNode {
         onChange={(e) => setPassword(e.target.value)}
         required
       />
-      <ErrorBox error={error} />
+      {captcha.shown && (
+        <div className="captcha">
+          {captcha.challenge && (
+            <img
+              className="captcha-image"
+              src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(captcha.challenge.svg)}`}
+              alt={t('auth.captchaImage')}
+              width={150}
+              height={50}
+            />
+          )}
+          <button type="button" onClick={captcha.refresh}>
+            {t('auth.captchaRefresh')}
+          </button>
+          <Input
+            label={t('auth.captcha')}
+            name="captcha"
+            autoComplete="off"
+            autoCapitalize="characters"
+            spellCheck={false}
+            maxLength={16}
+            value={answer}
+            onChange={(e) => setAnswer(e.target.value)}
+            required
+          />
+          <ErrorBox error={captcha.error} />
+        </div>
+      )}
+      <ErrorBox error={error && errorText(i18n, error)} />
       <button type="submit" className="primary" disabled={busy}>
         {t('auth.login')}
       </button>

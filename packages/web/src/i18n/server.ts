@@ -55,6 +55,8 @@ const strings: Strings = {
       GATEWAY_UNAVAILABLE: 'The gateway did not answer in time',
       STORAGE_FULL: 'The disk is full',
       RATE_LIMITED: 'Too many attempts; try again later',
+      CAPTCHA_REQUIRED: 'Type the characters in the image',
+      CAPTCHA_WRONG: 'The characters do not match the image; try this new one',
     },
   },
   zh: {
@@ -100,6 +102,8 @@ const strings: Strings = {
       GATEWAY_UNAVAILABLE: '网关未及时应答',
       STORAGE_FULL: '磁盘已满',
       RATE_LIMITED: '尝试次数过多，请稍后再试',
+      CAPTCHA_REQUIRED: '请输入图中的字符',
+      CAPTCHA_WRONG: '验证码不正确，请按新图片重新输入',
     },
   },
 };

@@ -142,4 +142,19 @@ export const MIGRATIONS: PgMigration[] = [
       DROP TABLE telemetry_days;
     `,
   },
+  {
+    // Self-service accounts (storage accounts.ts): an optional e-mail address per user, unique
+    // across the database (stored lower-cased), and the pending sign-up/reset codes, here so
+    // that every API node on the database sees the code another one sent.
+    id: '006-accounts',
+    sql: `
+      ALTER TABLE users ADD COLUMN email text;
+      CREATE UNIQUE INDEX users_email ON users (email) WHERE email IS NOT NULL;
+      CREATE TABLE account_codes (
+        purpose text NOT NULL CHECK (purpose IN ('signup', 'reset')),
+        email text NOT NULL, hash text NOT NULL, tries int NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL, expires_at bigint NOT NULL,
+        PRIMARY KEY (purpose, email));
+    `,
+  },
 ];

@@ -20,6 +20,7 @@ import {
   type DayOptions,
   type Origin,
   type OrgStore,
+  type AccountStore,
   type Scope,
   type Storage,
   type StorageHealth,
@@ -38,6 +39,7 @@ import { dailyFiles, deleteDay, latest, writeSamples } from './telemetry-write.j
 import { redactUrl } from './url.js';
 import { pgUsers, type PgUserStore } from './users.js';
 import { ensureRootOrg, pgOrgs } from './orgs.js';
+import { pgAccounts } from './accounts.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user[:password]@host[:port]/database[?...]` (checked by parseStorageUrl). */
@@ -58,6 +60,7 @@ export class PostgresStorage implements Storage {
   readonly audit: AuditStore;
   readonly users: PgUserStore;
   readonly orgs: OrgStore;
+  readonly accounts: AccountStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
   private problem: StorageProblem | undefined;
@@ -96,6 +99,7 @@ export class PostgresStorage implements Storage {
     this.audit = pgAudit(db);
     this.users = pgUsers(db);
     this.orgs = pgOrgs(db);
+    this.accounts = pgAccounts(db);
   }
 
   /**

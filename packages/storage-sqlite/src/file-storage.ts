@@ -53,6 +53,7 @@ import {
   type TokenInfo,
   type User,
   type OrgStore,
+  type AccountStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -72,6 +73,7 @@ import {
   SqliteAlarms,
   SqliteAudit,
   SqliteOrgs,
+  SqliteAccounts,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -110,6 +112,7 @@ type WriteKind = 'telemetry' | 'records' | 'open';
 
 interface Inner extends RecordStores {
   telemetry: SqliteTelemetry;
+  accounts: SqliteAccounts;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -143,6 +146,7 @@ function bind(db: Db): Inner {
     audit: new SqliteAudit(db),
     users: new SqliteUsers(db),
     orgs: new SqliteOrgs(db),
+    accounts: new SqliteAccounts(db),
   };
 }
 
@@ -199,6 +203,7 @@ export class FileStorage {
   readonly users: FileUsers;
   /** Organisations and memberships (changes need room: STORAGE_FULL otherwise). */
   readonly orgs: FileOrgs;
+  readonly accounts: FileAccounts;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -228,6 +233,7 @@ export class FileStorage {
     this.audit = this.auditFacade();
     this.users = this.userFacade();
     this.orgs = this.orgFacade();
+    this.accounts = this.accountFacade();
   }
 
   // ------------------------------------------------------------------ opening
@@ -827,6 +833,21 @@ export class FileStorage {
     };
   }
 
+  /** E-mail addresses and sign-up/reset codes: read and written in the file, as accounts are. */
+  private accountFacade(): FileAccounts {
+    const read = <T>(what: string, fn: (o: SqliteAccounts) => T): T =>
+      this.run(false, what, (s) => fn(s.accounts));
+    const write = <T>(what: string, fn: (o: SqliteAccounts) => T): T =>
+      this.run('records', what, (s) => fn(s.accounts));
+    return {
+      putCode: (code, gap) => write('cannot store the code', (a) => a.putCode(code, gap)),
+      useCode: (p, email, hash, now, max) =>
+        write('cannot check the code', (a) => a.useCode(p, email, hash, now, max)),
+      userByEmail: (email) => read('cannot read users', (a) => a.userByEmail(email)),
+      setEmail: (id, email) => write('cannot set the e-mail address', (a) => a.setEmail(id, email)),
+    };
+  }
+
   private waitable(e: unknown): boolean {
     const code = this.classify(e).code;
     return code === 'STORAGE_FULL' || code === 'STORAGE_READ_ONLY' || code === 'STORAGE_CORRUPT';
@@ -1036,4 +1057,11 @@ export interface FileUsers {
 /** The OrgStore in the writer thread (synchronous). */
 export type FileOrgs = {
   [K in keyof OrgStore]: (...a: Parameters<OrgStore[K]>) => Awaited<ReturnType<OrgStore[K]>>;
+};
+
+/** The AccountStore in the writer thread (synchronous). */
+export type FileAccounts = {
+  [K in keyof AccountStore]: (
+    ...a: Parameters<AccountStore[K]>
+  ) => Awaited<ReturnType<AccountStore[K]>>;
 };

@@ -262,4 +262,24 @@ export const RECORDS_MIGRATIONS: Migration[] = [
       }
     },
   },
+  {
+    id: 'records/007',
+    up(db) {
+      // Self-service accounts (storage accounts.ts): an optional e-mail address per user,
+      // unique across the file (stored lower-cased), and the pending sign-up/reset codes.
+      db.exec(`
+        ALTER TABLE users ADD COLUMN email TEXT;
+        CREATE UNIQUE INDEX users_email ON users (email) WHERE email IS NOT NULL;
+        CREATE TABLE account_codes (
+          purpose    TEXT    NOT NULL CHECK (purpose IN ('signup', 'reset')),
+          email      TEXT    NOT NULL,
+          hash       TEXT    NOT NULL,
+          tries      INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          PRIMARY KEY (purpose, email)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

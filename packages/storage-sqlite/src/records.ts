@@ -7,3 +7,4 @@ export { SqliteAlarms } from './records-alarms.js';
 export { SqliteAudit } from './records-audit.js';
 export { SqliteUsers, type TokenInfo } from './records-users.js';
 export { SqliteOrgs } from './records-orgs.js';
+export { SqliteAccounts } from './records-accounts.js';

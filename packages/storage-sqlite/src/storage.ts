@@ -53,6 +53,7 @@ import {
   type User,
   type UserStore,
   type OrgStore,
+  type AccountStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -92,6 +93,7 @@ export class SqliteStorage implements Storage {
   readonly audit: AuditStore;
   readonly users: SqliteUserStore;
   readonly orgs: OrgStore;
+  readonly accounts: AccountStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -120,6 +122,7 @@ export class SqliteStorage implements Storage {
     this.audit = this.auditPort();
     this.users = this.userPort();
     this.orgs = this.orgPort();
+    this.accounts = this.accountPort();
   }
 
   /**
@@ -356,6 +359,20 @@ export class SqliteStorage implements Storage {
         return this.write<AuditEntry>('audit.append', origin, e);
       },
       list: (scope: Scope, q?: AuditQuery) => this.write<AuditEntry[]>('audit.list', scope, q),
+    };
+  }
+
+  /** E-mail addresses and codes: every call in the writer thread (small and transactional). */
+  private accountPort(): AccountStore {
+    const call =
+      <K extends keyof AccountStore>(method: K) =>
+      (...args: Parameters<AccountStore[K]>): ReturnType<AccountStore[K]> =>
+        this.write(`accounts.${method}`, ...args) as ReturnType<AccountStore[K]>;
+    return {
+      putCode: call('putCode'),
+      useCode: call('useCode'),
+      userByEmail: call('userByEmail'),
+      setEmail: call('setEmail'),
     };
   }
 

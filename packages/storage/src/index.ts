@@ -65,6 +65,17 @@ export {
   type Member,
 } from './orgs.js';
 export * as orgChecks from './orgs.js';
+export {
+  CODE_PURPOSES,
+  emailAddress,
+  emailTaken,
+  newCode,
+  type AccountStore,
+  type CodeCheck,
+  type CodePurpose,
+  type NewCode,
+} from './accounts.js';
+import type { AccountStore } from './accounts.js';
 
 // ---------------------------------------------------------------- identity
 
@@ -466,6 +477,8 @@ export interface Storage {
   users: UserStore;
   /** Organisations (a tree) and their members (docs/fleet.md). */
   orgs: OrgStore;
+  /** E-mail addresses and sign-up/reset codes (absent: this backend offers no self-service accounts). */
+  accounts?: AccountStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */
   close(): Promise<void>;
   /** Problems now (absent: the backend never reports any). */

@@ -1,0 +1,130 @@
+/** E-mail addresses and sign-up/reset codes in PostgreSQL (the AccountStore port, storage accounts.ts). */
+import { timingSafeEqual } from 'node:crypto';
+import {
+  emailAddress,
+  emailTaken,
+  newCode,
+  recordChecks as c,
+  type AccountStore,
+  type CodeCheck,
+  type User,
+} from '@openbms/storage';
+import type { PgDb } from './db.js';
+
+const sameHash = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+interface CodeRow {
+  hash: string;
+  tries: number;
+  created_at: number | string;
+  expires_at: number | string;
+}
+
+export function pgAccounts(db: PgDb): AccountStore {
+  return {
+    async putCode(code, minGapMs) {
+      const k = newCode(code);
+      const gap = c.time(minGapMs, 'minGapMs');
+      return db.tx('cannot store the code', async (t) => {
+        // Serialises two nodes sending a code to one address at the same moment.
+        await t.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`code:${k.purpose}:${k.email}`]);
+        const old = (
+          await t.query<CodeRow>(
+            'SELECT created_at FROM account_codes WHERE purpose = $1 AND email = $2',
+            [k.purpose, k.email],
+          )
+        ).rows[0];
+        if (old && k.createdAt - Number(old.created_at) < gap) return false;
+        await t.query(
+          `INSERT INTO account_codes (purpose, email, hash, tries, created_at, expires_at)
+           VALUES ($1, $2, $3, 0, $4, $5)
+           ON CONFLICT (purpose, email) DO UPDATE
+           SET hash = EXCLUDED.hash, tries = 0, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+          [k.purpose, k.email, k.hash, k.createdAt, k.expiresAt],
+        );
+        return true;
+      });
+    },
+
+    async useCode(purpose, email, hash, now, maxTries) {
+      if (purpose !== 'signup' && purpose !== 'reset')
+        throw c.invalid('purpose', 'must be signup or reset');
+      const address = emailAddress(email);
+      const h = c.text(hash, 'hash', 200);
+      c.time(now, 'now');
+      if (!Number.isInteger(maxTries) || maxTries < 1 || maxTries > 100)
+        throw c.invalid('maxTries', 'must be a whole number 1..100');
+      return db.tx('cannot check the code', async (t): Promise<CodeCheck> => {
+        const row = (
+          await t.query<CodeRow>(
+            'SELECT hash, tries, expires_at FROM account_codes WHERE purpose = $1 AND email = $2 FOR UPDATE',
+            [purpose, address],
+          )
+        ).rows[0];
+        const drop = () =>
+          t.query('DELETE FROM account_codes WHERE purpose = $1 AND email = $2', [purpose, address]);
+        if (!row) return 'none';
+        if (Number(row.expires_at) <= now) {
+          await drop();
+          return 'expired';
+        }
+        if (row.tries >= maxTries) return 'exhausted';
+        if (!sameHash(row.hash, h)) {
+          await t.query(
+            'UPDATE account_codes SET tries = tries + 1 WHERE purpose = $1 AND email = $2',
+            [purpose, address],
+          );
+          return 'wrong';
+        }
+        await drop();
+        return 'ok';
+      });
+    },
+
+    async userByEmail(email) {
+      const address = emailAddress(email);
+      const r = (
+        await db.query<{
+          id: string;
+          org_id: string;
+          gateway_id: string;
+          username: string;
+          role: User['role'];
+          created_at: number | string;
+        }>(
+          'cannot read users',
+          'SELECT id, org_id, gateway_id, username, role, created_at FROM users WHERE email = $1',
+          [address],
+        )
+      )[0];
+      return (
+        r && {
+          id: r.id,
+          orgId: r.org_id,
+          gatewayId: r.gateway_id,
+          username: r.username,
+          role: r.role,
+          createdAt: Number(r.created_at),
+        }
+      );
+    },
+
+    async setEmail(userId, email) {
+      const id = c.text(userId, 'userId', 64);
+      const address = email === null ? null : emailAddress(email);
+      try {
+        await db.query('cannot set the e-mail address', 'UPDATE users SET email = $1 WHERE id = $2', [
+          address,
+          id,
+        ]);
+      } catch (e) {
+        if (/users_email/.test((e as Error).message)) throw emailTaken();
+        throw e;
+      }
+    },
+  };
+}

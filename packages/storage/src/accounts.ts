@@ -1,0 +1,81 @@
+/**
+ * Self-service accounts (issue 14 "Accounts", docs/fleet.md): the e-mail address of a user
+ * and the one-time codes that sign-up and password reset send by e-mail.
+ *
+ * Codes live in the database, not in a server's memory, because several API nodes share one
+ * database: the code sent by one node is checked by whichever node the next request reaches.
+ * Only a hash of a code is stored (the server hashes; the store compares hashes). A code is
+ * for one purpose and one address; a new one replaces the previous. `useCode` is atomic: it
+ * counts a wrong try, refuses after `maxTries`, and deletes the code once it matched.
+ */
+import { BmsError } from '@openbms/core';
+import type { User } from './index.js';
+import { invalid, text, time } from './validate.js';
+
+export const CODE_PURPOSES = ['signup', 'reset'] as const;
+export type CodePurpose = (typeof CODE_PURPOSES)[number];
+
+export interface NewCode {
+  purpose: CodePurpose;
+  /** Lower-cased address (see `emailAddress`). */
+  email: string;
+  /** The code's hash (hex); never the code. */
+  hash: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** What `useCode` found: `ok` (matched, now deleted), or why not. */
+export type CodeCheck = 'ok' | 'wrong' | 'expired' | 'none' | 'exhausted';
+
+export interface AccountStore {
+  /**
+   * Stores a code, replacing the pending one for the same purpose and address, unless that
+   * one was made less than `minGapMs` before `code.createdAt`: then nothing changes and the
+   * answer is false (the per-address rate limit, shared by every node on the database).
+   */
+  putCode(code: NewCode, minGapMs: number): Promise<boolean>;
+  /**
+   * Checks `hash` against the pending code: `none` (no code), `expired` (deleted now),
+   * `exhausted` (`maxTries` wrong tries already: the code is dead until a new one is sent),
+   * `wrong` (one more try counted), `ok` (deleted: a code works once).
+   */
+  useCode(
+    purpose: CodePurpose,
+    email: string,
+    hash: string,
+    now: number,
+    maxTries: number,
+  ): Promise<CodeCheck>;
+  /** The user with this e-mail address (any organisation), or undefined. */
+  userByEmail(email: string): Promise<User | undefined>;
+  /** Sets (or, with null, clears) a user's address; an address another user has is REQUEST_INVALID (`email`). */
+  setEmail(userId: string, email: string | null): Promise<void>;
+}
+
+const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;
+
+/** An e-mail address as stored: 3-254 characters, one @, a dot in the domain; lower-cased. */
+export function emailAddress(value: unknown, field = 'email'): string {
+  if (typeof value !== 'string' || value.length > 254 || !EMAIL.test(value))
+    throw invalid(field, 'must be an e-mail address such as ann@example.com');
+  return value.toLowerCase();
+}
+
+export function newCode(value: unknown): NewCode {
+  if (typeof value !== 'object' || value === null) throw invalid('code', 'must be an object');
+  const c = value as Record<string, unknown>;
+  const purpose = c['purpose'];
+  if (purpose !== 'signup' && purpose !== 'reset')
+    throw invalid('purpose', 'must be signup or reset');
+  return {
+    purpose,
+    email: emailAddress(c['email']),
+    hash: text(c['hash'], 'hash', 200),
+    createdAt: time(c['createdAt'], 'createdAt'),
+    expiresAt: time(c['expiresAt'], 'expiresAt'),
+  };
+}
+
+export const emailTaken = (): BmsError =>
+  new BmsError('REQUEST_INVALID', 'email is used by another account', { field: 'email' });

@@ -4,6 +4,7 @@ import {
   emailAddress,
   emailTaken,
   newCode,
+  profile,
   recordChecks as c,
   type AccountStore,
   type CodeCheck,
@@ -113,14 +114,17 @@ export function pgAccounts(db: PgDb): AccountStore {
       );
     },
 
-    async setEmail(userId, email) {
+    async setProfile(userId, p) {
       const id = c.text(userId, 'userId', 64);
-      const address = email === null ? null : emailAddress(email);
+      const set = Object.entries(profile(p));
+      if (set.length === 0) return;
       try {
-        await db.query('cannot set the e-mail address', 'UPDATE users SET email = $1 WHERE id = $2', [
-          address,
-          id,
-        ]);
+        // Column names come from `profile`'s fixed keys, never from the caller.
+        await db.query(
+          'cannot change the account',
+          `UPDATE users SET ${set.map(([k], i) => `${k} = $${i + 1}`).join(', ')} WHERE id = $${set.length + 1}`,
+          [...set.map(([, v]) => v), id],
+        );
       } catch (e) {
         if (/users_email/.test((e as Error).message)) throw emailTaken();
         throw e;

@@ -143,12 +143,14 @@ export const MIGRATIONS: PgMigration[] = [
     `,
   },
   {
-    // Self-service accounts (storage accounts.ts): an optional e-mail address per user, unique
+    // Self-service accounts (storage accounts.ts): an optional e-mail address (plus time zone and phone) per user, unique
     // across the database (stored lower-cased), and the pending sign-up/reset codes, here so
     // that every API node on the database sees the code another one sent.
     id: '006-accounts',
     sql: `
       ALTER TABLE users ADD COLUMN email text;
+      ALTER TABLE users ADD COLUMN timezone text;
+      ALTER TABLE users ADD COLUMN phone text;
       CREATE UNIQUE INDEX users_email ON users (email) WHERE email IS NOT NULL;
       CREATE TABLE account_codes (
         purpose text NOT NULL CHECK (purpose IN ('signup', 'reset')),

@@ -844,7 +844,7 @@ export class FileStorage {
       useCode: (p, email, hash, now, max) =>
         write('cannot check the code', (a) => a.useCode(p, email, hash, now, max)),
       userByEmail: (email) => read('cannot read users', (a) => a.userByEmail(email)),
-      setEmail: (id, email) => write('cannot set the e-mail address', (a) => a.setEmail(id, email)),
+      setProfile: (id, p) => write('cannot change the account', (a) => a.setProfile(id, p)),
     };
   }
 

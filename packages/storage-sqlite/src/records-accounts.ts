@@ -4,6 +4,8 @@ import {
   emailAddress,
   emailTaken,
   newCode,
+  profile,
+  type Profile,
   type CodeCheck,
   type CodePurpose,
   type NewCode,
@@ -19,7 +21,6 @@ const SQL = {
   tried: 'UPDATE account_codes SET tries = tries + 1 WHERE purpose = ? AND email = ?',
   drop: 'DELETE FROM account_codes WHERE purpose = ? AND email = ?',
   byEmail: 'SELECT id, org_id, gateway_id, username, role, created_at FROM users WHERE email = ?',
-  setEmail: 'UPDATE users SET email = ? WHERE id = ?',
 } as const;
 
 interface CodeRow {
@@ -127,14 +128,18 @@ export class SqliteAccounts {
     );
   }
 
-  setEmail(userId: string, email: string | null): void {
+  setProfile(userId: string, p: Profile): void {
     const id = text(userId, 'userId', 64);
-    const address = email === null ? null : emailAddress(email);
+    const set = Object.entries(profile(p));
+    if (set.length === 0) return;
     try {
-      this.s.setEmail.run(address, id);
+      // Column names come from `profile`'s fixed keys, never from the caller.
+      this.db
+        .prepare(`UPDATE users SET ${set.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`)
+        .run(...set.map(([, v]) => v), id);
     } catch (e) {
       if (/UNIQUE constraint failed: users\.email/.test((e as Error).message)) throw emailTaken();
-      throw storageError(e, 'cannot set the e-mail address');
+      throw storageError(e, 'cannot change the account');
     }
   }
 }

@@ -265,10 +265,12 @@ export const RECORDS_MIGRATIONS: Migration[] = [
   {
     id: 'records/007',
     up(db) {
-      // Self-service accounts (storage accounts.ts): an optional e-mail address per user,
+      // Self-service accounts (storage accounts.ts): an optional e-mail address (plus time zone and phone) per user,
       // unique across the file (stored lower-cased), and the pending sign-up/reset codes.
       db.exec(`
         ALTER TABLE users ADD COLUMN email TEXT;
+        ALTER TABLE users ADD COLUMN timezone TEXT;
+        ALTER TABLE users ADD COLUMN phone TEXT;
         CREATE UNIQUE INDEX users_email ON users (email) WHERE email IS NOT NULL;
         CREATE TABLE account_codes (
           purpose    TEXT    NOT NULL CHECK (purpose IN ('signup', 'reset')),

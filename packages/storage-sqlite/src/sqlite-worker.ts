@@ -125,7 +125,7 @@ const WRITER_OPS = new Set([
   'accounts.putCode',
   'accounts.useCode',
   'accounts.userByEmail',
-  'accounts.setEmail',
+  'accounts.setProfile',
   'orgs.createRoot',
   'orgs.create',
   'orgs.get',

@@ -372,7 +372,7 @@ export class SqliteStorage implements Storage {
       putCode: call('putCode'),
       useCode: call('useCode'),
       userByEmail: call('userByEmail'),
-      setEmail: call('setEmail'),
+      setProfile: call('setProfile'),
     };
   }
 

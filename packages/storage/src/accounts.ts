@@ -49,8 +49,30 @@ export interface AccountStore {
   ): Promise<CodeCheck>;
   /** The user with this e-mail address (any organisation), or undefined. */
   userByEmail(email: string): Promise<User | undefined>;
-  /** Sets (or, with null, clears) a user's address; an address another user has is REQUEST_INVALID (`email`). */
-  setEmail(userId: string, email: string | null): Promise<void>;
+  /**
+   * Sets (or, with null, clears) what a user gave at sign-up: e-mail address, IANA time zone,
+   * phone; a field left out stays. An address another user has is REQUEST_INVALID (`email`).
+   */
+  setProfile(userId: string, profile: Profile): Promise<void>;
+}
+
+export interface Profile {
+  email?: string | null;
+  timezone?: string | null;
+  phone?: string | null;
+}
+
+/** The profile's fields checked and normalised (the address lower-cased). */
+export function profile(value: unknown): Profile {
+  if (typeof value !== 'object' || value === null) throw invalid('profile', 'must be an object');
+  const p = value as Record<string, unknown>;
+  const out: Profile = {};
+  if (p['email'] !== undefined) out.email = p['email'] === null ? null : emailAddress(p['email']);
+  if (p['timezone'] !== undefined)
+    out.timezone = p['timezone'] === null ? null : text(p['timezone'], 'timezone', 64);
+  if (p['phone'] !== undefined)
+    out.phone = p['phone'] === null ? null : text(p['phone'], 'phone', 32);
+  return out;
 }
 
 const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;

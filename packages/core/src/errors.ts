@@ -58,6 +58,10 @@ export const ERROR_CODES = {
     'The login needs a captcha (always, or after repeated failures): fetch one from GET /auth/captcha and send captcha_id and captcha.',
   CAPTCHA_WRONG:
     "The login's captcha answer is wrong, or its challenge is unknown, used or expired; each challenge answers one attempt.",
+  SIGNUP_DISABLED:
+    'Self-service sign-up or password reset by e-mail is not turned on on this server (config accounts.signup, accounts.email).',
+  CODE_INVALID:
+    'The e-mailed code is wrong, expired, already used, or was tried too often; ask for a new code.',
   FORBIDDEN: "The caller's role does not allow this operation on this data.",
   RATE_LIMITED: 'Too many attempts (e.g. logins) in a short time; try again later.',
   NOT_FOUND: 'No such pack, bus, site, alarm, user or resource.',

@@ -12,6 +12,7 @@ import {
   type AuditStore,
   type Origin,
   type OrgStore,
+  type AccountStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -57,6 +58,7 @@ import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
+import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { webRoutes } from './web.js';
 
 export interface ServerDeps {
@@ -67,6 +69,8 @@ export interface ServerDeps {
     telemetry: TelemetryStore;
     /** Organisations and members (both adapters have them): the /orgs routes are served with them. */
     orgs?: OrgStore;
+    /** E-mail addresses and sign-up/reset codes (both adapters have them). */
+    accounts?: AccountStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -117,6 +121,8 @@ export interface ServerDeps {
    * failures). Its `revealAnswerForTests` is for test harnesses only (captcha.ts).
    */
   captcha?: CaptchaOptions;
+  /** Sign-up and password reset by e-mailed code (config `accounts.signup`, `.email`, `.terms`); absent: off. */
+  signup?: SignupOptions;
   /** The built web console (packages/web/dist) to serve at /; absent: the API only. */
   webRoot?: string;
   /** The directory holding the database (its free space is shown); absent: not reported. */
@@ -272,6 +278,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs);
+      signupRoutes(api, ctx, deps.signup, deps.storage.accounts, deps.storage.orgs);
     },
     { prefix: '/api/v1' },
   );

@@ -32,7 +32,9 @@ export function pgAccounts(db: PgDb): AccountStore {
       const gap = c.time(minGapMs, 'minGapMs');
       return db.tx('cannot store the code', async (t) => {
         // Serialises two nodes sending a code to one address at the same moment.
-        await t.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`code:${k.purpose}:${k.email}`]);
+        await t.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `code:${k.purpose}:${k.email}`,
+        ]);
         const old = (
           await t.query<CodeRow>(
             'SELECT created_at FROM account_codes WHERE purpose = $1 AND email = $2',
@@ -67,7 +69,10 @@ export function pgAccounts(db: PgDb): AccountStore {
           )
         ).rows[0];
         const drop = () =>
-          t.query('DELETE FROM account_codes WHERE purpose = $1 AND email = $2', [purpose, address]);
+          t.query('DELETE FROM account_codes WHERE purpose = $1 AND email = $2', [
+            purpose,
+            address,
+          ]);
         if (!row) return 'none';
         if (Number(row.expires_at) <= now) {
           await drop();

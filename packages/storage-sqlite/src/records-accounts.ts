@@ -113,7 +113,14 @@ export class SqliteAccounts {
       'cannot read users',
       () =>
         this.s.byEmail.get(address) as
-          | { id: string; org_id: string; gateway_id: string; username: string; role: User['role']; created_at: number }
+          | {
+              id: string;
+              org_id: string;
+              gateway_id: string;
+              username: string;
+              role: User['role'];
+              created_at: number;
+            }
           | undefined,
     );
     return (

@@ -167,3 +167,111 @@ export type UserCreate = FromSchema<typeof userCreateBody>;
 export type UserUpdate = FromSchema<typeof userUpdateBody>;
 export type TokenCreate = FromSchema<typeof tokenCreateBody>;
 export type TokenCreated = FromSchema<typeof tokenCreatedSchema>;
+
+// ---------------------------------------------------------------- sign-up and reset by e-mail
+
+const emailSchema = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 254,
+  pattern: '^[^\\s@<>()",;:\\\\\\[\\]]+@[^\\s@<>()",;:\\\\\\[\\]]+\\.[^\\s@<>()",;:\\\\\\[\\]]+$',
+  description: 'An e-mail address (letter case ignored).',
+} as const;
+
+const codeSchema = {
+  type: 'string',
+  pattern: '^[0-9]{6}$',
+  description: 'The 6 digits of the newest e-mail (valid 10 minutes, once, 5 tries).',
+} as const;
+
+export const emailCodeBody = {
+  type: 'object',
+  required: ['email'],
+  additionalProperties: false,
+  properties: { email: emailSchema },
+} as const;
+
+export type EmailCodeRequest = FromSchema<typeof emailCodeBody>;
+
+export const codeSentSchema = {
+  type: 'object',
+  required: ['ok', 'expires_in_s'],
+  additionalProperties: false,
+  properties: {
+    ok: { type: 'boolean', const: true },
+    expires_in_s: { type: 'integer', description: 'How long a code sent now stays valid.' },
+  },
+  description:
+    'The same answer whether or not the address has an account: the mail says what to do next.',
+} as const;
+
+export const signupBody = {
+  type: 'object',
+  required: ['email', 'code', 'name', 'password', 'timezone', 'org_code', 'agree'],
+  additionalProperties: false,
+  properties: {
+    email: emailSchema,
+    code: codeSchema,
+    name: { ...usernameSchema, description: 'The login name, unique within the organisation.' },
+    password: passwordSchema,
+    timezone: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'An IANA time zone such as Europe/Berlin.',
+    },
+    phone: {
+      type: 'string',
+      minLength: 3,
+      maxLength: 32,
+      pattern: '^\\+?[0-9][0-9 ()-]*[0-9]$',
+      description: 'Optional: digits, spaces, ( ) - and a leading +.',
+    },
+    org_code: {
+      type: 'string',
+      pattern: '^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{6}$',
+      description: "The organisation's 6-character code (such as EC03B0; any case).",
+    },
+    agree: {
+      type: 'boolean',
+      const: true,
+      description: 'Agreement to the terms of service and privacy terms (must be true).',
+    },
+  },
+} as const;
+
+export type SignupRequest = FromSchema<typeof signupBody>;
+
+export const signupSchema = {
+  type: 'object',
+  required: ['username', 'login', 'org_code'],
+  additionalProperties: false,
+  properties: {
+    username: { type: 'string' },
+    login: { type: 'string', description: 'What to type at the login: name@ORGCODE.' },
+    org_code: { type: 'string' },
+  },
+} as const;
+
+export const resetBody = {
+  type: 'object',
+  required: ['email', 'code', 'password'],
+  additionalProperties: false,
+  properties: { email: emailSchema, code: codeSchema, password: passwordSchema },
+} as const;
+
+export type ResetRequest = FromSchema<typeof resetBody>;
+
+export const termsSchema = {
+  type: 'object',
+  required: ['signup'],
+  additionalProperties: false,
+  properties: {
+    signup: { type: 'boolean', description: 'Whether sign-up is open (accounts.signup).' },
+    reset: { type: 'boolean', description: 'Whether password reset by e-mail is available.' },
+    service: { type: 'string', description: 'The terms of service (accounts.terms.service).' },
+    privacy: { type: 'string', description: 'The privacy terms (accounts.terms.privacy).' },
+  },
+} as const;
+
+export type SignupTerms = FromSchema<typeof termsSchema>;

@@ -64,7 +64,7 @@ export const errorSchema = {
 const ERROR_STATUS = {
   400: 'Malformed request (REQUEST_INVALID); `field` names the culprit.',
   401: 'No valid session or token (AUTH_REQUIRED), or wrong credentials (AUTH_INVALID), or a login without the captcha it needs (CAPTCHA_REQUIRED) or with a wrong, used or expired one (CAPTCHA_WRONG).',
-  403: 'The role does not allow this (FORBIDDEN).',
+  403: 'The role does not allow this (FORBIDDEN); sign-up or reset by e-mail is off (SIGNUP_DISABLED).',
   404: 'No such resource (NOT_FOUND).',
   429: 'Too many attempts (RATE_LIMITED).',
   500: 'Server-side failure (e.g. STORAGE_FAILED); no stack trace is sent.',

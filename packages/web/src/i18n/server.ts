@@ -57,6 +57,8 @@ const strings: Strings = {
       RATE_LIMITED: 'Too many attempts; try again later',
       CAPTCHA_REQUIRED: 'Type the characters in the image',
       CAPTCHA_WRONG: 'The characters do not match the image; try this new one',
+      SIGNUP_DISABLED: 'Sign-up and password reset by e-mail are not available on this server',
+      CODE_INVALID: 'The code is wrong, expired or used; ask for a new one',
     },
   },
   zh: {
@@ -104,6 +106,8 @@ const strings: Strings = {
       RATE_LIMITED: '尝试次数过多，请稍后再试',
       CAPTCHA_REQUIRED: '请输入图中的字符',
       CAPTCHA_WRONG: '验证码不正确，请按新图片重新输入',
+      SIGNUP_DISABLED: '本服务器未开放注册和邮件找回密码',
+      CODE_INVALID: '验证码错误、已过期或已使用，请重新获取',
     },
   },
 };

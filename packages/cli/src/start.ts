@@ -20,7 +20,7 @@ import {
   type Config,
 } from '@openbms/gateway';
 import { getProtocol } from '@openbms/protocols';
-import { buildServer, hashPassword, logLevel } from '@openbms/server';
+import { accountMailer, buildServer, hashPassword, logLevel } from '@openbms/server';
 import { localScope, type Role } from '@openbms/storage';
 import { createTransport } from '@openbms/transport';
 import { busFactory } from './buses.js';
@@ -175,6 +175,7 @@ export async function cmdStart(
   let storage: BoxStorage | undefined;
   let gateway: Gateway | undefined;
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
+  let mailer: ReturnType<typeof accountMailer> | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -228,6 +229,8 @@ export async function cmdStart(
     });
     const web = webRoot();
     const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
+    // Sign-up and reset codes go out through accounts.email (docs/fleet.md).
+    mailer = config.accounts?.email ? accountMailer(config.accounts.email) : undefined;
     server = await buildServer({
       storage,
       identity: storage.identity,
@@ -239,7 +242,14 @@ export async function cmdStart(
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
       ...(config.accounts
-        ? { captcha: { mode: config.accounts.captcha, after: config.accounts.captcha_after } }
+        ? {
+            captcha: { mode: config.accounts.captcha, after: config.accounts.captcha_after },
+            signup: {
+              signup: config.accounts.signup,
+              ...(mailer ? { send: mailer.send } : {}),
+              ...(config.accounts.terms ? { terms: config.accounts.terms } : {}),
+            },
+          }
         : {}),
     });
     sink.log = server.log;
@@ -268,6 +278,7 @@ export async function cmdStart(
     return printError(e);
   } finally {
     await server?.close();
+    mailer?.close();
     await gateway?.stop();
     await storage?.close();
   }

@@ -4,3 +4,4 @@ export type { Access, Membership, Principal } from './policy.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { LOG_LEVELS, logLevel, type LogLevel, type LoggerOption } from './logging.js';
 export type { SignupOptions, OutgoingMail } from './routes/signup.js';
+export { accountMailer, type AccountMailer } from './mailer.js';

@@ -65,7 +65,7 @@ const secret = (what: string) =>
   z.string({ error: `${what} must be a string` }).min(1, `${what} must not be empty`);
 
 /** `name@host` or `Display Name <name@host>`. */
-const mailbox = z
+export const mailbox = z
   .string({ error: 'must be an e-mail address' })
   .regex(
     /^(?:[^<>@\s][^<>@]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/,

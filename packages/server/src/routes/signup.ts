@@ -70,7 +70,7 @@ const WHY: Record<Exclude<CodeCheck, 'ok'>, string> = {
 };
 
 const codeRefused = (r: Exclude<CodeCheck, 'ok'>): BmsError =>
-  new BmsError('CODE_INVALID', `code: ${WHY[r]}`, { field: 'code', reason: r });
+  new BmsError('CODE_INVALID', `code: ${WHY[r]}`, { field: 'code' });
 
 export function signupRoutes(
   app: FastifyInstance,
@@ -309,7 +309,7 @@ export function signupRoutes(
           ? {
               to: email,
               subject: `OpenBMS password reset code: ${code}`,
-              text: `Your code to set a new password for ${user.username} is ${code}. It is valid for 10 minutes. If you did not ask for it, ignore this mail: your password stays.\n`,
+              text: `Your password reset code is ${code} (account ${user.username}). It is valid for 10 minutes. If you did not ask for it, ignore this mail: your password stays.\n`,
             }
           : {
               to: email,

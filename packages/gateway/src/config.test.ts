@@ -200,15 +200,32 @@ describe('storage.url', () => {
 });
 
 describe('accounts', () => {
+  it('takes sign-up with its SMTP server and terms', () => {
+    const a = validateConfig({
+      version: 1,
+      accounts: {
+        signup: true,
+        email: { host: 'smtp.example.com', from: 'OpenBMS <bms@example.com>' },
+        terms: { service: 'S', privacy: 'P' },
+      },
+    }).accounts;
+    expect(a).toMatchObject({
+      signup: true,
+      email: { host: 'smtp.example.com', secure: false, starttls: true, timeout_s: 30 },
+      terms: { service: 'S', privacy: 'P' },
+    });
+  });
+
   it('takes the captcha mode and count, with defaults, strictly', () => {
     expect(validateConfig({ version: 1 }).accounts).toBeUndefined();
     expect(validateConfig({ version: 1, accounts: {} }).accounts).toEqual({
       captcha: 'after_failures',
       captcha_after: 3,
+      signup: false,
     });
     expect(
       validateConfig({ version: 1, accounts: { captcha: 'always', captcha_after: 20 } }).accounts,
-    ).toEqual({ captcha: 'always', captcha_after: 20 });
+    ).toEqual({ captcha: 'always', captcha_after: 20, signup: false });
     for (const [accounts, key] of [
       [{ captcha: 'sometimes' }, 'accounts.captcha'],
       [{ captcha: true }, 'accounts.captcha'],
@@ -217,6 +234,13 @@ describe('accounts', () => {
       [{ captcha_after: 2.5 }, 'accounts.captcha_after'],
       [{ captcha_after: '3' }, 'accounts.captcha_after'],
       [{ captcha_aftr: 3 }, 'captcha_aftr'],
+      [{ signup: 'yes' }, 'accounts.signup'],
+      [{ signup: true }, 'accounts.email'],
+      [{ email: { host: 'smtp.example.com' } }, 'accounts.email.from'],
+      [{ email: { host: 'h', from: 'a@b.c', port: '25' } }, 'accounts.email.port'],
+      [{ email: { host: 'h', from: 'a@b.c', username: 'u' } }, 'accounts.email.password'],
+      [{ email: { host: 'h', from: 'a@b.c', to: ['x@y.z'] } }, 'to'],
+      [{ terms: { service: 'x' } }, 'accounts.terms.privacy'],
     ] as const) {
       const e = errorOf(() => validateConfig({ version: 1, accounts }));
       expect(e.code).toBe('CONFIG_INVALID');

@@ -146,9 +146,15 @@ describe('roles admin > operator > viewer', () => {
       .map(([k]) => k)
       .sort();
     expect(publicOps).toEqual([
+      'get /api/v1/auth/captcha',
+      'get /api/v1/auth/signup',
       'get /api/v1/health',
       'get /api/v1/setup',
       'post /api/v1/auth/login',
+      'post /api/v1/auth/reset',
+      'post /api/v1/auth/reset/code',
+      'post /api/v1/auth/signup',
+      'post /api/v1/auth/signup/code',
       'post /api/v1/setup',
     ]);
   });

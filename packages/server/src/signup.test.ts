@@ -19,7 +19,14 @@ import { startHarness, type Harness } from './testing/harness.js';
 
 type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
 
-const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }>][] = [
+interface Opened {
+  storage: Store;
+  done(): Promise<void>;
+  /** Another node's store on the same database (PostgreSQL only: the fleet's API nodes). */
+  another?: () => Promise<Store>;
+}
+
+const ADAPTERS: [string, () => Promise<Opened>][] = [
   [
     'sqlite',
     async () => {
@@ -33,7 +40,11 @@ const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }
     async () => {
       const db = await createTestDatabase('fleet4_');
       const storage = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
-      return { storage, done: () => db.drop() };
+      return {
+        storage,
+        done: () => db.drop(),
+        another: () => PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN }),
+      };
     },
   ],
 ];
@@ -90,6 +101,7 @@ for (const [adapter, openStore] of ADAPTERS) {
   describe(`sign-up and reset by e-mailed code (${adapter})`, () => {
     let storage: Store;
     let done: () => Promise<void>;
+    let another: Opened['another'];
     let h: Harness;
     let smtp: Awaited<ReturnType<typeof smtpServer>>;
     let mailer: AccountMailer;
@@ -111,7 +123,7 @@ for (const [adapter, openStore] of ADAPTERS) {
       h.call('POST', `/api/v1/auth/${what}/code`, { body: { email } });
 
     beforeAll(async () => {
-      ({ storage, done } = await openStore());
+      ({ storage, done, another } = await openStore());
       smtp = await smtpServer();
       mailer = accountMailer({
         host: '127.0.0.1',
@@ -290,6 +302,39 @@ for (const [adapter, openStore] of ADAPTERS) {
       expect(nobody.body).toEqual(sent.body);
       expect((await smtp.next('nobody@example.com')).raw).not.toMatch(/code is \d{6}/);
     });
+
+    it.runIf(adapter === 'postgres')(
+      'checks on one API node the code another node sent (codes live in the database)',
+      async () => {
+        const other = await another!();
+        const b = await startHarness({
+          storage: other,
+          identity: TEST_ORIGIN,
+          signup: { signup: true, send: mailer.send },
+        });
+        try {
+          b.clock.set(h.clock.now());
+          expect((await askCode('fay@example.com')).status).toBe(200);
+          const code = codeIn(await smtp.next('fay@example.com'));
+          // The per-address limit is shared too.
+          const soon = await b.call('POST', '/api/v1/auth/signup/code', {
+            body: { email: 'fay@example.com' },
+          });
+          expect(soon.status).toBe(429);
+          const r = await b.call('POST', '/api/v1/auth/signup', {
+            body: signupBody('fay@example.com', code, 'fay'),
+          });
+          expect(r.status, r.text).toBe(200);
+          const login = await h.call('POST', '/api/v1/auth/login', {
+            body: { username: `fay@${org.code}`, password: 'long enough pw' },
+          });
+          expect(login.status).toBe(200);
+        } finally {
+          await b.close();
+          await other.close();
+        }
+      },
+    );
 
     it('refuses sign-up and reset with SIGNUP_DISABLED when they are off', async () => {
       const off = await startHarness({ storage, identity: TEST_ORIGIN });

@@ -42,6 +42,8 @@ export function pgAccounts(db: PgDb): AccountStore {
           )
         ).rows[0];
         if (old && k.createdAt - Number(old.created_at) < gap) return false;
+        // Codes nobody used are dropped once expired, so the table stays small.
+        await t.query('DELETE FROM account_codes WHERE expires_at <= $1', [k.createdAt]);
         await t.query(
           `INSERT INTO account_codes (purpose, email, hash, tries, created_at, expires_at)
            VALUES ($1, $2, $3, 0, $4, $5)

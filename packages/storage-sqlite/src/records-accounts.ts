@@ -20,6 +20,7 @@ const SQL = {
     'INSERT OR REPLACE INTO account_codes (purpose, email, hash, tries, created_at, expires_at) VALUES (?, ?, ?, 0, ?, ?)',
   tried: 'UPDATE account_codes SET tries = tries + 1 WHERE purpose = ? AND email = ?',
   drop: 'DELETE FROM account_codes WHERE purpose = ? AND email = ?',
+  purge: 'DELETE FROM account_codes WHERE expires_at <= ?',
   byEmail: 'SELECT id, org_id, gateway_id, username, role, created_at FROM users WHERE email = ?',
 } as const;
 
@@ -76,6 +77,8 @@ export class SqliteAccounts {
       this.db.transaction(() => {
         const old = this.s.code.get(c.purpose, c.email) as CodeRow | undefined;
         if (old && c.createdAt - old.created_at < gap) return false;
+        // Codes nobody used are dropped once expired, so the table stays small.
+        this.s.purge.run(c.createdAt);
         this.s.putCode.run(c.purpose, c.email, c.hash, c.createdAt, c.expiresAt);
         return true;
       })(),

@@ -146,6 +146,8 @@ describe('roles admin > operator > viewer', () => {
       .map(([k]) => k)
       .sort();
     expect(publicOps).toEqual([
+      // The login's picture code: fetched before anyone is logged in (rate-limited per address).
+      'get /api/v1/auth/captcha',
       'get /api/v1/health',
       'get /api/v1/setup',
       'post /api/v1/auth/login',

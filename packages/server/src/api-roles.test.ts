@@ -146,7 +146,9 @@ describe('roles admin > operator > viewer', () => {
       .map(([k]) => k)
       .sort();
     expect(publicOps).toEqual([
+      // The login's picture code: fetched before anyone is logged in (rate-limited per address).
       'get /api/v1/auth/captcha',
+      // Sign-up and reset by e-mailed code (routes/signup.ts): for people not logged in.
       'get /api/v1/auth/signup',
       'get /api/v1/health',
       'get /api/v1/setup',

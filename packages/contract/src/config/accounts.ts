@@ -22,44 +22,19 @@
  * ```
  */
 import { z } from 'zod';
-import { mailbox } from './notify.js';
+import { smtpLoginPair, smtpServerFields, smtpTlsFields } from './notify.js';
 
 export const CAPTCHA_MODES = ['always', 'after_failures', 'off'] as const;
 
 /** The SMTP server codes are mailed through: the shape of the e-mail notification channel's. */
 export const accountsEmailSchema = z
   .object({
-    host: z.string({ error: 'host must be the SMTP server name' }).min(1, 'host must not be empty'),
-    port: z
-      .number({ error: 'port must be a number' })
-      .int('port must be a whole number')
-      .min(1, 'port must be 1..65535')
-      .max(65_535, 'port must be 1..65535')
-      .optional(),
-    secure: z.boolean({ error: 'secure must be true or false' }).default(false),
-    starttls: z.boolean({ error: 'starttls must be true or false' }).default(true),
-    username: z.string().min(1, 'username must not be empty').optional(),
-    password: z
-      .string({ error: 'password must be a string' })
-      .min(1, 'password must not be empty')
-      .optional(),
-    from: mailbox,
-    /** PEM file with the CA that signed the server's certificate (self-signed servers). */
-    ca: z.string().min(1, 'ca must be a path to a PEM file').optional(),
-    /** Accept any server certificate. Not for the internet. */
-    insecure: z.boolean({ error: 'insecure must be true or false' }).default(false),
+    ...smtpServerFields,
+    ...smtpTlsFields,
     timeout_s: z.number().int().min(1).max(300).default(30),
   })
   .strict()
-  .superRefine((e, ctx) => {
-    if ((e.username === undefined) !== (e.password === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [e.username === undefined ? 'username' : 'password'],
-        message: 'username and password go together',
-      });
-    }
-  });
+  .superRefine(smtpLoginPair);
 
 export type AccountsEmailConfig = z.infer<typeof accountsEmailSchema>;
 

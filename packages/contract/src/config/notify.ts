@@ -234,44 +234,63 @@ const telegramSchema = z
   })
   .strict();
 
+/**
+ * How to reach an SMTP server: the fields the e-mail channel and the accounts' code mail
+ * (`accounts.email`) share; each adds its own (`to`, `timeout_s`).
+ */
+export const smtpServerFields = {
+  host: z.string({ error: 'host must be the SMTP server name' }).min(1, 'host must not be empty'),
+  /** Default 465 with secure, else 587. */
+  port: z
+    .number({ error: 'port must be a number' })
+    .int('port must be a whole number')
+    .min(1, 'port must be 1..65535')
+    .max(65_535, 'port must be 1..65535')
+    .optional(),
+  /** TLS from the first byte (SMTPS, usually port 465). */
+  secure: z.boolean({ error: 'secure must be true or false' }).default(false),
+  /**
+   * Require STARTTLS on a plain connection (usually port 587); refuse to send in clear.
+   * Meaningless with `secure` (already TLS). false: STARTTLS is still used when offered.
+   */
+  starttls: z.boolean({ error: 'starttls must be true or false' }).default(true),
+  username: z.string().min(1, 'username must not be empty').optional(),
+  password: secret('password').optional(),
+  from: mailbox,
+};
+
+/** The server certificate's checks, shared the same way. */
+export const smtpTlsFields = {
+  /** PEM file with the CA that signed the server's certificate (self-signed servers). */
+  ca: z.string().min(1, 'ca must be a path to a PEM file').optional(),
+  /** Accept any server certificate. Not for the internet. */
+  insecure: z.boolean({ error: 'insecure must be true or false' }).default(false),
+};
+
+/** `username` and `password` go together (both or neither). */
+export function smtpLoginPair(
+  e: { username?: string | undefined; password?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if ((e.username === undefined) !== (e.password === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [e.username === undefined ? 'username' : 'password'],
+      message: 'username and password go together',
+    });
+  }
+}
+
 const emailSchema = z
   .object({
     type: z.literal('email'),
     ...common,
-    host: z.string({ error: 'host must be the SMTP server name' }).min(1, 'host must not be empty'),
-    /** Default 465 with secure, else 587. */
-    port: z
-      .number({ error: 'port must be a number' })
-      .int('port must be a whole number')
-      .min(1, 'port must be 1..65535')
-      .max(65_535, 'port must be 1..65535')
-      .optional(),
-    /** TLS from the first byte (SMTPS, usually port 465). */
-    secure: z.boolean({ error: 'secure must be true or false' }).default(false),
-    /**
-     * Require STARTTLS on a plain connection (usually port 587); refuse to send in clear.
-     * Meaningless with `secure` (already TLS). false: STARTTLS is still used when offered.
-     */
-    starttls: z.boolean({ error: 'starttls must be true or false' }).default(true),
-    username: z.string().min(1, 'username must not be empty').optional(),
-    password: secret('password').optional(),
-    from: mailbox,
+    ...smtpServerFields,
     to: z.array(mailbox).min(1, 'to must list at least one address'),
-    /** PEM file with the CA that signed the server's certificate (self-signed servers). */
-    ca: z.string().min(1, 'ca must be a path to a PEM file').optional(),
-    /** Accept any server certificate. Not for the internet. */
-    insecure: z.boolean({ error: 'insecure must be true or false' }).default(false),
+    ...smtpTlsFields,
   })
   .strict()
-  .superRefine((e, ctx) => {
-    if ((e.username === undefined) !== (e.password === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [e.username === undefined ? 'username' : 'password'],
-        message: 'username and password go together',
-      });
-    }
-  });
+  .superRefine(smtpLoginPair);
 
 const headerName = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 

@@ -78,6 +78,7 @@ describe('sqlite records', () => {
       'records/004',
       'records/005',
       'records/006',
+      'records/007',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -93,6 +94,7 @@ describe('sqlite records', () => {
       'records/004',
       'records/005',
       'records/006',
+      'records/007',
     ]);
     db.close();
   });

@@ -15,50 +15,14 @@ import {
   ORG_ROLES,
   withFreshCode,
   type Member,
-  type Membership,
   type Org,
-  type OrgRole,
   type OrgStore,
+  membershipFromRow,
+  orgFromRow,
+  type MemberRow,
+  type OrgRow,
 } from '@openbms/storage';
 import type { PgDb } from './db.js';
-
-interface OrgRow {
-  id: string;
-  parent_id: string | null;
-  kind: Org['kind'];
-  name: string;
-  code: string;
-  depth: number;
-  created_at: number;
-}
-
-interface MemberRow {
-  user_id: string;
-  org_id: string;
-  role: OrgRole;
-  created_at: number;
-  username?: string;
-}
-
-const toOrg = (r: OrgRow): Org => {
-  const o: Org = {
-    id: r.id,
-    kind: r.kind,
-    name: r.name,
-    code: r.code,
-    depth: r.depth,
-    createdAt: r.created_at,
-  };
-  if (r.parent_id !== null) o.parentId = r.parent_id;
-  return o;
-};
-
-const toMembership = (r: MemberRow): Membership => ({
-  userId: r.user_id,
-  orgId: r.org_id,
-  role: r.role,
-  createdAt: r.created_at,
-});
 
 const WITHIN = (p: string): string =>
   `SELECT descendant FROM org_closure WHERE ancestor = ANY(${p}::text[])`;
@@ -171,7 +135,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
     } else {
       await withFreshCode(code, async (k) => (stored = await attempt(k)) !== undefined);
     }
-    return toOrg(stored!);
+    return orgFromRow(stored!);
   };
 
   const checkedWithin = (w: unknown): string[] => c.within(w);
@@ -216,7 +180,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
       const w = checkedWithin(within);
       c.ident(id, 'id');
       const r = await visible(w, id);
-      return r && toOrg(r);
+      return r && orgFromRow(r);
     },
 
     async subtree(within) {
@@ -226,7 +190,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
         `SELECT * FROM orgs WHERE id IN (${WITHIN('$1')}) ORDER BY depth, name COLLATE "C", id COLLATE "C"`,
         [w],
       );
-      return rows.map(toOrg);
+      return rows.map(orgFromRow);
     },
 
     async byCode(k) {
@@ -236,7 +200,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
         'SELECT * FROM orgs WHERE code = $1',
         [code0],
       );
-      return rows[0] && toOrg(rows[0]);
+      return rows[0] && orgFromRow(rows[0]);
     },
 
     async addMember(within, m) {
@@ -270,7 +234,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
          WHERE m.org_id = $1 ORDER BY m.created_at, u.username COLLATE "C", m.user_id COLLATE "C"`,
         [orgId],
       );
-      return rows.map((r): Member => ({ ...toMembership(r), username: r.username! }));
+      return rows.map((r): Member => ({ ...membershipFromRow(r), username: r.username! }));
     },
 
     async setRole(within, orgId, userId, role) {
@@ -303,7 +267,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
           userId,
           orgId,
         ]);
-        return { ...toMembership(m), role: r };
+        return { ...membershipFromRow(m), role: r };
       });
     },
 
@@ -326,7 +290,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
           userId,
           orgId,
         ]);
-        return toMembership(m);
+        return membershipFromRow(m);
       });
     },
 
@@ -337,7 +301,7 @@ export function pgOrgs(db: PgDb, code: () => string = () => newOrgCode(randomByt
         'SELECT * FROM memberships WHERE user_id = $1 ORDER BY created_at, org_id COLLATE "C"',
         [userId],
       );
-      return rows.map(toMembership);
+      return rows.map(membershipFromRow);
     },
   };
 }

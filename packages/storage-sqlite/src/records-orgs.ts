@@ -20,47 +20,13 @@ import {
   type NewRootOrg,
   type Org,
   type OrgRole,
+  membershipFromRow,
+  orgFromRow,
+  type MemberRow,
+  type OrgRow,
 } from '@openbms/storage';
 import { storageError, type Db } from './db.js';
 import type { Stmt } from './records-validate.js';
-
-interface OrgRow {
-  id: string;
-  parent_id: string | null;
-  kind: Org['kind'];
-  name: string;
-  code: string;
-  depth: number;
-  created_at: number;
-}
-
-interface MemberRow {
-  user_id: string;
-  org_id: string;
-  role: OrgRole;
-  created_at: number;
-  username?: string;
-}
-
-export const toOrg = (r: OrgRow): Org => {
-  const o: Org = {
-    id: r.id,
-    kind: r.kind,
-    name: r.name,
-    code: r.code,
-    depth: r.depth,
-    createdAt: r.created_at,
-  };
-  if (r.parent_id !== null) o.parentId = r.parent_id;
-  return o;
-};
-
-const toMembership = (r: MemberRow): Membership => ({
-  userId: r.user_id,
-  orgId: r.org_id,
-  role: r.role,
-  createdAt: r.created_at,
-});
 
 const WITHIN =
   'SELECT descendant FROM org_closure WHERE ancestor IN (SELECT value FROM json_each(@within))';
@@ -172,7 +138,7 @@ export class SqliteOrgs {
           }
         }
         this.s.closure.run({ id, parent: row.parent_id });
-        return toOrg(this.s.byId.get(id) as OrgRow);
+        return orgFromRow(this.s.byId.get(id) as OrgRow);
       })(),
     );
   }
@@ -212,21 +178,21 @@ export class SqliteOrgs {
     c.ident(id, 'id');
     const r = this.run('cannot read organisations', () => this.s.get.get({ id, within: w })) as
       OrgRow | undefined;
-    return r && toOrg(r);
+    return r && orgFromRow(r);
   }
 
   subtree(within: readonly string[]): Org[] {
     const w = JSON.stringify(c.within(within));
     return (
       this.run('cannot read organisations', () => this.s.subtree.all({ within: w })) as OrgRow[]
-    ).map(toOrg);
+    ).map(orgFromRow);
   }
 
   byCode(code: string): Org | undefined {
     const k = c.orgCode(code);
     const r = this.run('cannot read organisations', () => this.s.byCode.get(k)) as
       OrgRow | undefined;
-    return r && toOrg(r);
+    return r && orgFromRow(r);
   }
 
   private visible(within: readonly string[], orgId: string): OrgRow {
@@ -257,7 +223,7 @@ export class SqliteOrgs {
   members(within: readonly string[], orgId: string): Member[] {
     this.visible(within, orgId);
     const rows = this.run('cannot read members', () => this.s.members.all(orgId)) as MemberRow[];
-    return rows.map((r) => ({ ...toMembership(r), username: r.username! }));
+    return rows.map((r) => ({ ...membershipFromRow(r), username: r.username! }));
   }
 
   setRole(within: readonly string[], orgId: string, userId: string, role: OrgRole): Membership {
@@ -273,7 +239,7 @@ export class SqliteOrgs {
         this.s.setRole.run(r, userId, orgId);
         // The account's own organisation: its single-box role follows.
         this.s.setLocalRole.run(localRole(r), userId, orgId);
-        return { ...toMembership(m), role: r };
+        return { ...membershipFromRow(m), role: r };
       })(),
     );
   }
@@ -289,7 +255,7 @@ export class SqliteOrgs {
         const home = this.s.userExists.get(userId) as { org_id: string } | undefined;
         if (home?.org_id === orgId) throw c.removeHome();
         this.s.removeMember.run(userId, orgId);
-        return toMembership(m);
+        return membershipFromRow(m);
       })(),
     );
   }
@@ -298,6 +264,6 @@ export class SqliteOrgs {
     c.ident(userId, 'userId');
     return (
       this.run('cannot read memberships', () => this.s.membershipsOf.all(userId)) as MemberRow[]
-    ).map(toMembership);
+    ).map(membershipFromRow);
   }
 }

@@ -28,7 +28,16 @@ export * as recordChecks from './validate.js';
 export * as telemetryChecks from './telemetry-checks.js';
 export { idFactory, isId, newId } from './ids.js';
 /** Row shapes of the SQL adapters' alarm and audit tables, and their mapping to records. */
-export { alarmFromRow, auditFromRow, type AlarmRow, type AuditRow } from './rows.js';
+export {
+  alarmFromRow,
+  auditFromRow,
+  membershipFromRow,
+  orgFromRow,
+  type AlarmRow,
+  type AuditRow,
+  type MemberRow,
+  type OrgRow,
+} from './rows.js';
 /** Local days of a site's time zone for the daily files, and the CSV headings people read. */
 export * as dayZones from './days.js';
 export type { DayOptions } from './days.js';

@@ -1,9 +1,11 @@
 /**
- * The SQL row shapes of alarm events and audit entries, which both adapters' tables share
+ * The SQL row shapes of alarm events, audit entries, organisations and memberships, which both
+ * adapters' tables share
  * (storage-sqlite and storage-postgres use the same column names), and their mapping to the
  * port's records: NULL columns become absent optional fields.
  */
 import type { AlarmEvent, AuditEntry } from './index.js';
+import type { Membership, Org, OrgRole } from './orgs.js';
 
 export interface AlarmRow {
   id: string;
@@ -79,4 +81,39 @@ export function auditFromRow(r: AuditRow, user: string): AuditEntry {
   if (r.new_json !== null) e.new = JSON.parse(r.new_json) as unknown;
   if (r.detail !== null) e.detail = r.detail;
   return e;
+}
+
+export interface OrgRow {
+  id: string;
+  parent_id: string | null;
+  kind: Org['kind'];
+  name: string;
+  code: string;
+  depth: number;
+  created_at: number;
+}
+
+export interface MemberRow {
+  user_id: string;
+  org_id: string;
+  role: OrgRole;
+  created_at: number;
+  username?: string;
+}
+
+export function orgFromRow(r: OrgRow): Org {
+  const o: Org = {
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    code: r.code,
+    depth: r.depth,
+    createdAt: r.created_at,
+  };
+  if (r.parent_id !== null) o.parentId = r.parent_id;
+  return o;
+}
+
+export function membershipFromRow(r: MemberRow): Membership {
+  return { userId: r.user_id, orgId: r.org_id, role: r.role, createdAt: r.created_at };
 }

@@ -161,7 +161,8 @@ export function pgDevices(db: PgDb): DeviceStore {
           )
         ).rows;
         if (taken.length > 0) {
-          const i = seen.get(taken[0]!.serial_lc)!;
+          // The first row (in the file's order) whose serial is taken.
+          const i = Math.min(...taken.map((r) => seen.get(r.serial_lc)!));
           throw c.serialTaken(ds[i]!.serial, i);
         }
         for (const d of ds) {

@@ -358,7 +358,12 @@ export async function seedFleet(
     }
     // The first admin became the manager on creation; other roles are set now.
     if (a.role !== 'manager') await storage.orgs.setRole([org.id], org.id, id, a.role);
-    fleet.accounts.push({ login: `${a.username}@${org.code}`, role: a.role, org: org.name, password });
+    fleet.accounts.push({
+      login: `${a.username}@${org.code}`,
+      role: a.role,
+      org: org.name,
+      password,
+    });
   }
 
   async function walk(plan: OrgPlan, parent: Org | undefined): Promise<Org> {

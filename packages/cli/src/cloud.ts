@@ -65,7 +65,8 @@ function cloudConfig(path: string | undefined, dataDir: string, io: Io): Config 
 /** Prints the fleet, and the new accounts with their passwords (kept in a 0600 file too). */
 function report(io: Io, fleet: Fleet, dataDir: string, runs: boolean): void {
   const packs = fleet.gateways.reduce(
-    (n, g) => n + g.config.sites.reduce((m, s) => m + s.buses.reduce((k, b) => k + b.packs.length, 0), 0),
+    (n, g) =>
+      n + g.config.sites.reduce((m, s) => m + s.buses.reduce((k, b) => k + b.packs.length, 0), 0),
     0,
   );
   io.out(
@@ -198,4 +199,3 @@ export async function cmdCloud(
     await storage?.close();
   }
 }
-

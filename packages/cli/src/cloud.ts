@@ -185,8 +185,9 @@ export async function cmdCloud(
       `OpenBMS cloud listening on ${address} (web console ${address}/, API ${address}/api/v1, docs ${address}/api/docs); ` +
         `${gateways.length - 1} gateways run here; Ctrl-C stops\n`,
     );
+    // The cloud has no settings page for its own config: only the file and --host change it.
     for (const line of listenAdvice(config.http.host, address, values.config ?? 'the config'))
-      io.out(`${line}\n`);
+      io.out(`${line.replace('Settings > Web server, or ', '')}\n`);
     await (io.stopSignal ?? new Promise(() => undefined));
     io.out('stopping\n');
     return 0;

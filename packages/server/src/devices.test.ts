@@ -236,6 +236,24 @@ for (const [adapter, openStore] of ADAPTERS) {
       expect((await patch('abe', `/api/v1/devices/${id}`, { nickname: 'x' })).status).toBe(403);
     });
 
+    it('the routes are in the OpenAPI document', async () => {
+      const doc = await h.call('GET', '/api/docs/openapi.json');
+      expect(doc.status).toBe(200);
+      for (const path of [
+        '/api/v1/devices',
+        '/api/v1/devices/{id}',
+        '/api/v1/devices/{id}/bind',
+        '/api/v1/devices/{id}/unbind',
+        '/api/v1/devices/import',
+        '/api/v1/devices/export.csv',
+        '/api/v1/devices/export.xlsx',
+        '/api/v1/approvals',
+        '/api/v1/approvals/{id}/approve',
+        '/api/v1/approvals/{id}/reject',
+      ])
+        expect(Object.keys(doc.body.paths)).toContain(path);
+    });
+
     it('changes nickname, activation and expiry (admin rank)', async () => {
       const id = (await get('alice', '/api/v1/devices?q=SN002')).body.devices[0].id as string;
       const r = await patch('anna', `/api/v1/devices/${id}`, {

@@ -54,6 +54,7 @@ import {
   type UserStore,
   type OrgStore,
   type AccountStore,
+  type PlantStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -94,6 +95,7 @@ export class SqliteStorage implements Storage {
   readonly users: SqliteUserStore;
   readonly orgs: OrgStore;
   readonly accounts: AccountStore;
+  readonly plants: PlantStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -123,6 +125,7 @@ export class SqliteStorage implements Storage {
     this.users = this.userPort();
     this.orgs = this.orgPort();
     this.accounts = this.accountPort();
+    this.plants = this.plantPort();
   }
 
   /**
@@ -373,6 +376,28 @@ export class SqliteStorage implements Storage {
       useCode: call('useCode'),
       userByEmail: call('userByEmail'),
       setProfile: call('setProfile'),
+    };
+  }
+
+  /** Plants, visitors and collectors: every call in the writer thread (small and transactional). */
+  private plantPort(): PlantStore {
+    const call =
+      <K extends keyof PlantStore>(method: K) =>
+      (...args: Parameters<PlantStore[K]>): ReturnType<PlantStore[K]> =>
+        this.write(`plants.${method}`, ...args) as ReturnType<PlantStore[K]>;
+    return {
+      create: call('create'),
+      get: call('get'),
+      list: call('list'),
+      update: call('update'),
+      delete: call('delete'),
+      addVisitor: call('addVisitor'),
+      visitors: call('visitors'),
+      removeVisitor: call('removeVisitor'),
+      visitsOf: call('visitsOf'),
+      attachCollector: call('attachCollector'),
+      collectors: call('collectors'),
+      detachCollector: call('detachCollector'),
     };
   }
 

@@ -3,7 +3,6 @@
  * same tables and rules as the SQLite adapter. A plant is seen when its organisation lies in
  * the subtrees of `within` (the closure table) or when it is shared with the viewing user.
  */
-import { BmsError } from '@openbms/core';
 import {
   newId,
   plantChecks as c,
@@ -44,10 +43,7 @@ export function pgPlants(db: PgDb): PlantStore {
         `SELECT 1 FROM orgs WHERE id = $1 AND id IN (SELECT descendant FROM org_closure WHERE ancestor = ANY($2::text[]))`,
         [p.orgId, w],
       );
-      if (owner.length === 0)
-        throw new BmsError('NOT_FOUND', `no organisation ${JSON.stringify(p.orgId)}`, {
-          field: 'org_id',
-        });
+      if (owner.length === 0) throw c.ownerNotFound(p.orgId);
       const rows = await db.query<c.PlantRow>(
         `cannot create plant ${p.name}`,
         `INSERT INTO plants (id, org_id, name, business_type, plant_type, lat, lon, time_zone, created_at, created_by)
@@ -133,10 +129,7 @@ export function pgPlants(db: PgDb): PlantStore {
       const v = c.newVisitor(visitor);
       await within(w, pid);
       const user = await q('SELECT 1 FROM users WHERE id = $1', [v.userId]);
-      if (user.length === 0)
-        throw new BmsError('NOT_FOUND', `no user ${JSON.stringify(v.userId)}`, {
-          field: 'user_id',
-        });
+      if (user.length === 0) throw c.userNotFound(v.userId);
       const made = await db.query(
         'cannot share the plant',
         `INSERT INTO plant_visitors (plant_id, user_id, created_at, created_by)

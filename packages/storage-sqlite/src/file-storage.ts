@@ -868,8 +868,7 @@ export class FileStorage {
       delete: (w, id) => write('cannot delete the plant', (o) => o.delete(w, id)),
       addVisitor: (w, id, v) => write('cannot share the plant', (o) => o.addVisitor(w, id, v)),
       visitors: (w, id) => read('cannot read visitors', (o) => o.visitors(w, id)),
-      removeVisitor: (w, id, u) =>
-        write('cannot end the share', (o) => o.removeVisitor(w, id, u)),
+      removeVisitor: (w, id, u) => write('cannot end the share', (o) => o.removeVisitor(w, id, u)),
       visitsOf: (u) => read('cannot read visits', (o) => o.visitsOf(u)),
       attachCollector: (w, id, k) =>
         write('cannot attach the collector', (o) => o.attachCollector(w, id, k)),

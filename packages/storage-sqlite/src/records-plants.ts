@@ -188,13 +188,13 @@ export class SqlitePlants {
   visitsOf(userId: string): Visit[] {
     const uid = c.recordUser(userId);
     return this.run('cannot read visits', () =>
-      (this.s.visits.all(uid) as { plant_id: string; org_id: string; gateways: string | null }[]).map(
-        (r) => ({
-          plantId: r.plant_id,
-          orgId: r.org_id,
-          gatewayIds: r.gateways === null ? [] : (JSON.parse(r.gateways) as string[]).sort(),
-        }),
-      ),
+      (
+        this.s.visits.all(uid) as { plant_id: string; org_id: string; gateways: string | null }[]
+      ).map((r) => ({
+        plantId: r.plant_id,
+        orgId: r.org_id,
+        gatewayIds: r.gateways === null ? [] : (JSON.parse(r.gateways) as string[]).sort(),
+      })),
     );
   }
 

@@ -168,15 +168,15 @@ export interface PlantStore {
    * Attaches a gateway to a plant within. REQUEST_INVALID (`gateway_id`) when the gateway is a
    * collector of a plant already (this one or another: the other is not named).
    */
-  attachCollector(
-    within: readonly string[],
-    plantId: string,
-    c: NewCollector,
-  ): Promise<Collector>;
+  attachCollector(within: readonly string[], plantId: string, c: NewCollector): Promise<Collector>;
   /** A plant's collectors (the plant seen through `view`), oldest first. */
   collectors(view: PlantView, plantId: string): Promise<Collector[]>;
   /** Detaches a collector; returns it as it was. NOT_FOUND for a plant outside or a gateway not attached. */
-  detachCollector(within: readonly string[], plantId: string, gatewayId: string): Promise<Collector>;
+  detachCollector(
+    within: readonly string[],
+    plantId: string,
+    gatewayId: string,
+  ): Promise<Collector>;
 }
 
 // ---------------------------------------------------------------- checks
@@ -264,7 +264,9 @@ export function patched(before: Plant, value: unknown): CheckedPlant {
     businessType: has('businessType')
       ? oneOf(p['businessType'], 'business_type', BUSINESS_TYPES)
       : before.businessType,
-    plantType: has('plantType') ? oneOf(p['plantType'], 'plant_type', PLANT_TYPES) : before.plantType,
+    plantType: has('plantType')
+      ? oneOf(p['plantType'], 'plant_type', PLANT_TYPES)
+      : before.plantType,
     lat: at?.lat ?? null,
     lon: at?.lon ?? null,
     timeZone: has('timeZone') ? timeZone(p['timeZone']) : before.timeZone,
@@ -412,10 +414,17 @@ export const visitorNotFound = (userId: string): BmsError =>
   new BmsError('NOT_FOUND', `user ${JSON.stringify(userId)} does not visit this plant`);
 
 export const collectorNotFound = (gatewayId: string): BmsError =>
-  new BmsError('NOT_FOUND', `gateway ${JSON.stringify(gatewayId)} is not a collector of this plant`);
+  new BmsError(
+    'NOT_FOUND',
+    `gateway ${JSON.stringify(gatewayId)} is not a collector of this plant`,
+  );
 
 export const ownerNotFound = (orgId: string): BmsError =>
-  new BmsError('NOT_FOUND', `no organisation ${JSON.stringify(orgId)}`, { field: 'org_id' });
+  new BmsError('NOT_FOUND', `org_id: no organisation ${JSON.stringify(orgId)}`, {
+    field: 'org_id',
+  });
 
 export const userNotFound = (userId: string): BmsError =>
-  new BmsError('NOT_FOUND', `no user ${JSON.stringify(userId)}`, { field: 'user_id' });
+  new BmsError('NOT_FOUND', `user_id: no user ${JSON.stringify(userId)}`, {
+    field: 'user_id',
+  });

@@ -13,6 +13,7 @@ import {
   type Origin,
   type OrgStore,
   type AccountStore,
+  type PlantStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -58,6 +59,7 @@ import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
+import { plantRoutes } from './routes/plants.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { webRoutes } from './web.js';
 
@@ -71,6 +73,8 @@ export interface ServerDeps {
     orgs?: OrgStore;
     /** E-mail addresses and sign-up/reset codes (both adapters have them). */
     accounts?: AccountStore;
+    /** Plants, visitors and collectors (both adapters have them): the /plants routes are served with them. */
+    plants?: PlantStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -196,6 +200,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     audit: deps.storage.audit,
     users: deps.storage.users,
     ...(deps.storage.orgs ? { orgs: deps.storage.orgs } : {}),
+    ...(deps.storage.plants ? { plants: deps.storage.plants } : {}),
     telemetry: deps.storage.telemetry,
     origin,
     scope: { orgIds: [origin.orgId] },
@@ -278,6 +283,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs);
+      if (deps.storage.orgs && deps.storage.plants)
+        plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
       signupRoutes(api, ctx, deps.signup, deps.storage.accounts, deps.storage.orgs);
     },
     { prefix: '/api/v1' },

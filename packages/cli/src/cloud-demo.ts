@@ -13,8 +13,9 @@
  * Accounts get random passwords, printed by the node that made them (and kept in a 0600 file
  * of its data directory); an account found already keeps the password it was given.
  *
- * Plants and the device registry (other parts of issue 14) hook in at `DEMO_SITES` and
- * `seedDemoFleet`'s marked place once they are merged.
+ * Each customer's site is a plant of the customer (its location and time zone) with the site's
+ * gateway as its collector, made likewise once (the collector's key decides a race). The
+ * device registry (another part of issue 14) hooks in at `seedFleet`'s marked place.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { isBmsError } from '@openbms/core';
@@ -24,8 +25,10 @@ import {
   type Org,
   type OrgKind,
   type OrgRole,
+  type BusinessType,
   type OrgStore,
   type Origin,
+  type PlantStore,
   type UserStore,
 } from '@openbms/storage';
 
@@ -34,6 +37,8 @@ export interface FleetStorage {
   readonly identity: Origin;
   readonly orgs: OrgStore;
   readonly users: UserStore;
+  /** Plants (both adapters have them): each demo site becomes a plant with its gateway as collector. */
+  readonly plants?: PlantStore;
 }
 
 type Local = 'admin' | 'operator' | 'viewer';
@@ -57,6 +62,8 @@ interface OrgPlan {
 
 /** One customer's simulated site: buses of simulated packs (`port: sim`). */
 interface DemoSite {
+  /** The plant's business type (seed 000): residential unless said. */
+  business?: BusinessType;
   timezone: string;
   /** Degrees, north and east positive (the site's location). */
   lat: number;
@@ -79,7 +86,8 @@ const site = (
 
 /**
  * The demo fleet under the platform: 5 customers, 26 simulated packs. One place to extend:
- * plants and devices of the demo go with these rows once their stores exist.
+ * each site is also the customer's plant; devices of the demo go with these rows once their
+ * store exists.
  */
 export const DEMO_FLEET: OrgPlan[] = [
   {
@@ -111,11 +119,14 @@ export const DEMO_FLEET: OrgPlan[] = [
                 kind: 'customer',
                 name: 'Harbour Cafe',
                 accounts: [{ username: 'cafe', role: 'end_user' }],
-                site: site(
-                  ['Europe/Berlin', 53.55, 9.99],
-                  { id: 'rack', protocol: 'pace', packs: 4, soc: 55, seed: 11 },
-                  { id: 'jk', protocol: 'jk', packs: 1, soc: 70, seed: 12 },
-                ),
+                site: {
+                  ...site(
+                    ['Europe/Berlin', 53.55, 9.99],
+                    { id: 'rack', protocol: 'pace', packs: 4, soc: 55, seed: 11 },
+                    { id: 'jk', protocol: 'jk', packs: 1, soc: 70, seed: 12 },
+                  ),
+                  business: 'commercial',
+                },
               },
               {
                 key: 'customer-lin',
@@ -366,6 +377,40 @@ export async function seedFleet(
     });
   }
 
+  /**
+   * The customer's plant with its site's gateway as collector, made when no plant of the
+   * organisation has that collector. Without a lock: when another node attached the gateway
+   * to its own new plant meanwhile (the collector's key decided), ours is deleted again.
+   */
+  async function ensurePlant(org: Org, s: DemoSite, gatewayId: string): Promise<void> {
+    const plants = storage.plants;
+    if (!plants) return;
+    const within = [org.id];
+    for (const p of await plants.list({ within }))
+      if ((await plants.collectors({ within }, p.id)).some((k) => k.gatewayId === gatewayId))
+        return;
+    const plant = await plants.create(within, {
+      orgId: org.id,
+      name: org.name,
+      businessType: s.business ?? 'residential',
+      plantType: 'pv_storage',
+      lat: s.lat,
+      lon: s.lon,
+      timeZone: s.timezone,
+      createdAt: now(),
+    });
+    try {
+      await plants.attachCollector(within, plant.id, {
+        gatewayId,
+        name: `${org.name} site`,
+        createdAt: now(),
+      });
+    } catch (e) {
+      await plants.delete(within, plant.id);
+      if (!takenField(e, 'gateway_id')) throw e;
+    }
+  }
+
   async function walk(plan: OrgPlan, parent: Org | undefined): Promise<Org> {
     const org = await ensureOrg(plan, parent);
     fleet.orgs.push(org);
@@ -376,8 +421,9 @@ export async function seedFleet(
         orgName: org.name,
         config: siteConfig(org.name, plan.site),
       });
-      // Plants and devices: the customer's plant (this site) and its batteries are registered
-      // here once the plant and device stores are merged (docs/fleet.md, steps 4 and 5).
+      await ensurePlant(org, plan.site, gatewayIdOf(identity, org));
+      // Devices: the site's batteries are registered here once the device store is merged
+      // (docs/fleet.md, step 5).
     }
     for (const child of plan.children ?? []) await walk(child, org);
     return org;

@@ -257,15 +257,20 @@ export interface Fleet {
   gateways: DemoGateway[];
 }
 
-/** The config of one customer's site: `port: sim` buses the simulator serves. */
-export function siteConfig(orgName: string, s: DemoSite): Config {
+/**
+ * The config of one customer's site: `port: sim` buses the simulator serves. `siteId` is the
+ * first part of its packs' ids (`cafe/rack/1`): distinct per site, so a pack id names one pack
+ * across the whole fleet (a platform manager sees every site, and the pack routes refuse an id
+ * that two visible gateways have).
+ */
+export function siteConfig(siteId: string, orgName: string, s: DemoSite): Config {
   return validateConfig(
     {
       version: 1,
       location: { timezone: s.timezone, latitude: s.lat, longitude: s.lon },
       sites: [
         {
-          id: 'site',
+          id: siteId,
           name: orgName,
           buses: s.buses.map((b) => ({
             id: b.id,
@@ -419,7 +424,7 @@ export async function seedFleet(
       fleet.gateways.push({
         identity: { orgId: org.id, gatewayId: gatewayIdOf(identity, org) },
         orgName: org.name,
-        config: siteConfig(org.name, plan.site),
+        config: siteConfig(plan.key.replace(/^customer-/, ''), org.name, plan.site),
       });
       await ensurePlant(org, plan.site, gatewayIdOf(identity, org));
       // Devices: the site's batteries are registered here once the device store is merged

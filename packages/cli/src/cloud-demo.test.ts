@@ -1,7 +1,8 @@
 /**
  * `seedFleet` racing itself: two seeders at once on one store (two PostgreSQL connections
  * pools on one database, as two nodes have; and one SQLite store) make each organisation and
- * account once between them, agree on every id and code, and a third run makes nothing.
+ * account once between them, agree on every id and code, and a third run makes nothing. Each
+ * demo site is one plant of its customer, with the site's gateway its only collector.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,23 @@ const seed = (s: FleetStorage): Promise<Fleet> => seedFleet(s, { demo: true, has
 function expectSame(a: Fleet, b: Fleet): void {
   expect(a.orgs.map((o) => [o.id, o.code])).toEqual(b.orgs.map((o) => [o.id, o.code]));
   expect(a.gateways.map((g) => g.identity)).toEqual(b.gateways.map((g) => g.identity));
+}
+
+/** Each site's customer has one plant, located and zoned as the site, its gateway the collector. */
+async function expectPlants(s: Required<FleetStorage>, f: Fleet): Promise<void> {
+  for (const g of f.gateways) {
+    const within = [g.identity.orgId];
+    const plants = await s.plants.list({ within });
+    expect(plants, g.orgName).toHaveLength(1);
+    expect(plants[0]).toMatchObject({ orgId: g.identity.orgId, name: g.orgName });
+    expect(plants[0]!.lat).toEqual(expect.any(Number));
+    const collectors = await s.plants.collectors({ within }, plants[0]!.id);
+    expect(collectors.map((k) => k.gatewayId)).toEqual([g.identity.gatewayId]);
+  }
+  const cafe = f.gateways.find((g) => g.orgName === 'Harbour Cafe')!;
+  expect((await s.plants.list({ within: [cafe.identity.orgId] }))[0]!.businessType).toBe(
+    'commercial',
+  );
 }
 
 function expectOneFleet(a: Fleet, b: Fleet): void {
@@ -71,11 +89,13 @@ describe('seedFleet on PostgreSQL: two nodes at once', () => {
     const [fa, fb] = await Promise.all([seed(a), seed(b)]);
     expectOneFleet(fa, fb);
     expect(fa.platform.code).toBe(fleetCode(a.identity, 'platform'));
+    await expectPlants(a, fa);
     const again = await seed(b);
     expect(again.madeOrgs).toBe(0);
     expect(again.accounts).toEqual([]);
     expectSame(again, fa);
     await expectDevices(a, fa);
+    await expectPlants(b, again);
   }, 60_000);
 });
 
@@ -88,10 +108,12 @@ describe('seedFleet on SQLite', () => {
     try {
       const [fa, fb] = await Promise.all([seed(s), seed(s)]);
       expectOneFleet(fa, fb);
+      await expectPlants(s, fa);
       const again = await seed(s);
       expect(again.madeOrgs).toBe(0);
       await expectDevices(s, again);
       expectSame(again, fa);
+      await expectPlants(s, again);
       const bare = await seedFleet(s, { demo: false, hash });
       expect(bare.orgs).toEqual([fa.platform]);
       expect(bare.gateways).toEqual([]);

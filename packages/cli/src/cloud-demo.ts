@@ -13,8 +13,9 @@
  * Accounts get random passwords, printed by the node that made them (and kept in a 0600 file
  * of its data directory); an account found already keeps the password it was given.
  *
- * Each site's packs are registered in the device list (linked to their gateway and pack);
- * plants (another part of issue 14) hook in at `seedFleet`'s marked place once merged.
+ * Each customer's site is a plant of the customer (its location and time zone) with the site's
+ * gateway as its collector, made likewise once (the collector's key decides a race), and the
+ * site's packs are registered in the device list (linked to their gateway and pack).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { isBmsError } from '@openbms/core';
@@ -24,9 +25,11 @@ import {
   type Org,
   type OrgKind,
   type OrgRole,
+  type BusinessType,
   type OrgStore,
   type Origin,
   type DeviceStore,
+  type PlantStore,
   type UserStore,
 } from '@openbms/storage';
 
@@ -37,6 +40,8 @@ export interface FleetStorage {
   readonly users: UserStore;
   /** The device list (both adapters): the demo's packs are registered in it. */
   readonly devices?: DeviceStore;
+  /** Plants (both adapters have them): each demo site becomes a plant with its gateway as collector. */
+  readonly plants?: PlantStore;
 }
 
 type Local = 'admin' | 'operator' | 'viewer';
@@ -60,6 +65,8 @@ interface OrgPlan {
 
 /** One customer's simulated site: buses of simulated packs (`port: sim`). */
 interface DemoSite {
+  /** The plant's business type (seed 000): residential unless said. */
+  business?: BusinessType;
   timezone: string;
   /** Degrees, north and east positive (the site's location). */
   lat: number;
@@ -82,7 +89,8 @@ const site = (
 
 /**
  * The demo fleet under the platform: 5 customers, 26 simulated packs. One place to extend:
- * plants and devices of the demo go with these rows once their stores exist.
+ * each site is also the customer's plant; devices of the demo go with these rows once their
+ * store exists.
  */
 export const DEMO_FLEET: OrgPlan[] = [
   {
@@ -114,11 +122,14 @@ export const DEMO_FLEET: OrgPlan[] = [
                 kind: 'customer',
                 name: 'Harbour Cafe',
                 accounts: [{ username: 'cafe', role: 'end_user' }],
-                site: site(
-                  ['Europe/Berlin', 53.55, 9.99],
-                  { id: 'rack', protocol: 'pace', packs: 4, soc: 55, seed: 11 },
-                  { id: 'jk', protocol: 'jk', packs: 1, soc: 70, seed: 12 },
-                ),
+                site: {
+                  ...site(
+                    ['Europe/Berlin', 53.55, 9.99],
+                    { id: 'rack', protocol: 'pace', packs: 4, soc: 55, seed: 11 },
+                    { id: 'jk', protocol: 'jk', packs: 1, soc: 70, seed: 12 },
+                  ),
+                  business: 'commercial',
+                },
               },
               {
                 key: 'customer-lin',
@@ -405,6 +416,40 @@ export async function seedFleet(
     }
   }
 
+  /**
+   * The customer's plant with its site's gateway as collector, made when no plant of the
+   * organisation has that collector. Without a lock: when another node attached the gateway
+   * to its own new plant meanwhile (the collector's key decided), ours is deleted again.
+   */
+  async function ensurePlant(org: Org, s: DemoSite, gatewayId: string): Promise<void> {
+    const plants = storage.plants;
+    if (!plants) return;
+    const within = [org.id];
+    for (const p of await plants.list({ within }))
+      if ((await plants.collectors({ within }, p.id)).some((k) => k.gatewayId === gatewayId))
+        return;
+    const plant = await plants.create(within, {
+      orgId: org.id,
+      name: org.name,
+      businessType: s.business ?? 'residential',
+      plantType: 'pv_storage',
+      lat: s.lat,
+      lon: s.lon,
+      timeZone: s.timezone,
+      createdAt: now(),
+    });
+    try {
+      await plants.attachCollector(within, plant.id, {
+        gatewayId,
+        name: `${org.name} site`,
+        createdAt: now(),
+      });
+    } catch (e) {
+      await plants.delete(within, plant.id);
+      if (!takenField(e, 'gateway_id')) throw e;
+    }
+  }
+
   async function walk(plan: OrgPlan, parent: Org | undefined): Promise<Org> {
     const org = await ensureOrg(plan, parent);
     fleet.orgs.push(org);
@@ -416,11 +461,12 @@ export async function seedFleet(
         orgName: org.name,
         config: siteConfig(siteId, org.name, plan.site),
       });
+      // The customer's plant: this site, its gateway the collector.
+      await ensurePlant(org, plan.site, gatewayIdOf(identity, org));
       // Its batteries in the device list (docs/fleet.md "Devices"), linked to their live pack;
       // the serial derives from the gateway and the pack, so every start and node registers
       // each once (a serial taken: made before, or by another node meanwhile).
       if (storage.devices) await registerDevices(storage.devices, org, siteId, plan.site);
-      // The customer's plant (this site) is registered here once the plant store is merged.
     }
     for (const child of plan.children ?? []) await walk(child, org);
     return org;

@@ -14,6 +14,7 @@ import {
   type OrgStore,
   type AccountStore,
   type DeviceStore,
+  type PlantStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -60,6 +61,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
 import { deviceRoutes } from './routes/devices.js';
+import { plantRoutes } from './routes/plants.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { webRoutes } from './web.js';
 
@@ -75,6 +77,8 @@ export interface ServerDeps {
     accounts?: AccountStore;
     /** The fleet's device list and approvals (both adapters): the /devices and /approvals routes. */
     devices?: DeviceStore;
+    /** Plants, visitors and collectors (both adapters have them): the /plants routes are served with them. */
+    plants?: PlantStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -200,6 +204,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     audit: deps.storage.audit,
     users: deps.storage.users,
     ...(deps.storage.orgs ? { orgs: deps.storage.orgs } : {}),
+    ...(deps.storage.plants ? { plants: deps.storage.plants } : {}),
     telemetry: deps.storage.telemetry,
     origin,
     scope: { orgIds: [origin.orgId] },
@@ -284,6 +289,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs);
       if (deps.storage.orgs && deps.storage.devices)
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
+      if (deps.storage.orgs && deps.storage.plants)
+        plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
       signupRoutes(api, ctx, deps.signup, deps.storage.accounts, deps.storage.orgs);
     },
     { prefix: '/api/v1' },

@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { BmsError } from '@openbms/core';
-import type { OrgStore, Origin, Scope, User, UserStore } from '@openbms/storage';
+import type { OrgStore, Origin, PlantStore, Scope, User, UserStore, Visit } from '@openbms/storage';
 import type { FastifyRequest } from 'fastify';
 import {
   allows,
@@ -51,6 +51,8 @@ export interface TokenIssuer {
   users: UserStore;
   /** Organisations and memberships (absent: a store without them; the account's role alone counts). */
   orgs?: OrgStore;
+  /** Plants (absent: a store without them; nobody visits anything). */
+  plants?: PlantStore;
   clock: () => number;
   sessionTtlMs: number;
 }
@@ -64,6 +66,8 @@ export function accountScope(orgId: string): Scope {
 export interface Standing {
   memberships: Membership[];
   fleet: FleetMembership[];
+  /** The plants shared with the user (read-only) and their collectors' gateways. */
+  visits: Visit[];
 }
 
 /**
@@ -73,17 +77,18 @@ export interface Standing {
  * scope). Every request and every live stream's recheck comes through here.
  */
 export async function standingOf(
-  ctx: Pick<TokenIssuer, 'orgs'>,
+  ctx: Pick<TokenIssuer, 'orgs' | 'plants'>,
   user: Pick<User, 'id' | 'orgId' | 'role'>,
 ): Promise<Standing> {
   const home = { orgId: user.orgId, role: user.role };
-  if (!ctx.orgs) return { memberships: [home], fleet: [] };
+  const visits = ctx.plants ? await ctx.plants.visitsOf(user.id) : [];
+  if (!ctx.orgs) return { memberships: [home], fleet: [], visits };
   const fleet = (await ctx.orgs.membershipsOf(user.id)).map((m) => ({
     orgId: m.orgId,
     role: m.role,
   }));
   const tree = fleet.length > 0 ? await ctx.orgs.subtree(fleet.map((m) => m.orgId)) : [];
-  return { memberships: effectiveMemberships(home, fleet, tree), fleet };
+  return { memberships: effectiveMemberships(home, fleet, tree), fleet, visits };
 }
 
 /**
@@ -91,7 +96,7 @@ export async function standingOf(
  * their memberships), so those act with it at once; a user gone has nothing to update.
  */
 export async function refreshStanding(
-  ctx: Pick<TokenIssuer, 'orgs' | 'users'> & {
+  ctx: Pick<TokenIssuer, 'orgs' | 'plants' | 'users'> & {
     live: { setMemberships(userId: string, s: Standing): void };
   },
   user: Pick<User, 'id' | 'orgId' | 'role'>,

@@ -8,6 +8,7 @@ import type {
   TelemetryStore,
   UserStore,
   OrgStore,
+  PlantStore,
 } from '@openbms/storage';
 import type { TokenIssuer } from './auth.js';
 import type { BoxGateway } from './gateway-api.js';
@@ -25,6 +26,8 @@ export interface ServerContext extends TokenIssuer {
   users: UserStore;
   /** Organisations and memberships, when the store has them (both adapters do). */
   orgs?: OrgStore;
+  /** Plants, visitors and collectors, when the store has them (both adapters do). */
+  plants?: PlantStore;
   telemetry: TelemetryStore;
   /**
    * This server's own identity: the box's organisation (whose accounts log in here, whose

@@ -124,6 +124,36 @@ describe('visibility', () => {
   });
 });
 
+describe('plant visitors', () => {
+  /** Viewer in A, visiting a plant of B whose collector is GB2 (not GB). */
+  const vic: Principal = {
+    ...only('A', 'viewer'),
+    visits: [{ plantId: 'PL', orgId: 'B', gatewayIds: ['GB2'] }],
+  };
+
+  it("adds the visited plant's collectors for reads only", async () => {
+    expect(policy.gateways(vic).map((l) => l.gatewayId)).toEqual(['GA', 'GB2']);
+    expect(policy.gateways(vic, 'operator')).toEqual([]);
+    expect(policy.canSee(vic, 'GB2')).toBe(true);
+    expect(policy.canSee(vic, 'GB')).toBe(false);
+    expect((await policy.findPack(vic, 'b2/b/1', 'viewer')).link.gatewayId).toBe('GB2');
+    await expect(policy.findPack(vic, 'b2/b/1', 'operator')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(policy.findPack(vic, 'b/b/1', 'viewer')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('narrows the list scope to the gateways seen when an organisation is seen in part', () => {
+    expect(policy.dataScope(vic)).toEqual({ orgIds: ['A', 'B'], gatewayIds: ['GA', 'GB2'] });
+    const visitorOnly: Principal = { ...only('Z', 'viewer'), visits: vic.visits! };
+    expect(policy.dataScope(visitorOnly)).toEqual({ orgIds: ['B'], gatewayId: 'GB2' });
+    // A member of B who visits too: B is seen whole, no narrowing.
+    expect(policy.dataScope({ ...pat, visits: vic.visits! })).toEqual({ orgIds: ['A', 'B'] });
+  });
+});
+
 describe('the scope of fleet memberships (effectiveMemberships)', () => {
   // P → M → D1 (→ I1 → C1), D2; the box's own organisation H beside the tree.
   const tree = [

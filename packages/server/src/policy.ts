@@ -15,6 +15,13 @@
  * - The same rules apply to REST lists, single reads, history, exports, alarms, audit,
  *   commands and the live WebSocket (which asks `canSee` for every event).
  *
+ * - **Plant visitors** (docs/fleet.md "Plants"): a plant shared with a user lets them *read* its
+ *   collectors' gateways (packs, live data, history, alarms, exports) and nothing else of the
+ *   owner organisation: the principal carries the visited plants' gateway ids, `gateways`,
+ *   `canSee`, `dataScope` and `lookPack` add them for viewer reads only, and a scope over an
+ *   organisation seen only in part names its gateways (`Scope.gatewayIds`). Any write asks for
+ *   a rank in the owner organisation, which a visitor does not have: 403.
+ *
  * The single box is the one-organisation case: its users are members of the local
  * organisation with today's three roles, and it serves one gateway.
  */
@@ -28,6 +35,7 @@ import {
   type Role,
   type Scope,
   type TelemetryStore,
+  type Visit,
 } from '@openbms/storage';
 import type { GatewayRegistry } from './gateways.js';
 
@@ -56,6 +64,8 @@ export interface Principal {
   memberships: readonly Membership[];
   /** The user's own fleet memberships (seed 000's roles), as stored: the roots of what they see. */
   fleet: readonly FleetMembership[];
+  /** The plants shared with the user (read-only) with their collectors' gateways; absent: none. */
+  visits?: readonly Visit[];
   /** The credential used: a login session or an API token. */
   kind: 'session' | 'api';
   /** sha256 (hex) of the secret used: the token's id. */
@@ -180,6 +190,11 @@ export function subtreeRoots(p: Principal, needed: Role = 'viewer'): string[] {
   return [...roots];
 }
 
+/** Whether the principal visits a plant one of whose collectors is this gateway. */
+export function visits(p: Principal, gatewayId: string): boolean {
+  return p.visits?.some((v) => v.gatewayIds.includes(gatewayId)) ?? false;
+}
+
 /** A pack found for a principal: the gateway that has it and the scope its data is read in. */
 export interface FoundPack {
   link: GatewayLink;
@@ -201,15 +216,30 @@ export function gatewayOrigin(link: GatewayLink): Origin {
 export class Policy {
   constructor(private readonly registry: GatewayRegistry) {}
 
-  /** The gateways whose organisation the principal has at least `needed` in. */
+  /**
+   * The gateways whose organisation the principal has at least `needed` in; for `viewer`, also
+   * the collectors of the plants they visit.
+   */
   gateways(p: Principal, needed: Role = 'viewer'): GatewayLink[] {
-    return this.registry.all().filter((l) => allows(p, needed, l.orgId));
+    return this.registry
+      .all()
+      .filter((l) => allows(p, needed, l.orgId) || (needed === 'viewer' && visits(p, l.gatewayId)));
   }
 
   /** Whether the principal may see a gateway's events and data (the live WebSocket's filter). */
   canSee(p: Principal, gatewayId: string): boolean {
     const l = this.registry.get(gatewayId);
-    return l !== undefined && allows(p, 'viewer', l.orgId);
+    return l !== undefined && (allows(p, 'viewer', l.orgId) || visits(p, gatewayId));
+  }
+
+  /**
+   * Throws FORBIDDEN unless the principal may do what needs `needed` on a gateway it sees:
+   * reading (`viewer`) is what seeing it gives (a visitor reads their plant's collectors), and
+   * anything more needs the rank in the gateway's organisation.
+   */
+  requireOn(p: Principal, needed: Role, link: GatewayLink, what: string): void {
+    if (needed === 'viewer' && this.canSee(p, link.gatewayId)) return;
+    requireRole(p, needed, link.orgId, what);
   }
 
   /**
@@ -221,7 +251,11 @@ export class Policy {
     const links = this.gateways(p, needed);
     if (links.length === 1) return gatewayScope(links[0]!);
     const orgIds = [...new Set(links.map((l) => l.orgId))];
-    return orgIds.length > 0 ? { orgIds } : undefined;
+    if (orgIds.length === 0) return undefined;
+    // An organisation seen only in part (a visited plant's collectors, not the rest of its
+    // gateways): the records of the gateways seen, not the organisation's.
+    const partly = orgIds.some((o) => !allows(p, needed, o));
+    return partly ? { orgIds, gatewayIds: links.map((l) => l.gatewayId) } : { orgIds };
   }
 
   /**
@@ -265,7 +299,7 @@ export class Policy {
   ): Promise<FoundPack> {
     const found = await this.lookPack(p, packId, stored);
     if (!found) throw new BmsError('NOT_FOUND', `no pack "${packId}"`);
-    requireRole(p, needed, found.link.orgId, `acting on pack "${packId}"`);
+    this.requireOn(p, needed, found.link, `acting on pack "${packId}"`);
     return found;
   }
 

@@ -160,6 +160,31 @@ export const MIGRATIONS: PgMigration[] = [
     `,
   },
   {
+    // Plants (storage plants.ts): owned by an organisation, shared read-only with visitors,
+    // holding collectors (gateways, each of one plant at most: its id is the key).
+    id: '007-plants',
+    sql: `
+      CREATE TABLE plants (
+        id text COLLATE "C" PRIMARY KEY, org_id text COLLATE "C" NOT NULL REFERENCES orgs (id),
+        name text NOT NULL, business_type text NOT NULL, plant_type text NOT NULL,
+        lat float8, lon float8, time_zone text NOT NULL,
+        created_at bigint NOT NULL, created_by text COLLATE "C",
+        CHECK ((lat IS NULL) = (lon IS NULL)));
+      CREATE INDEX plants_org ON plants (org_id, name);
+      CREATE TABLE plant_visitors (
+        plant_id text COLLATE "C" NOT NULL REFERENCES plants (id) ON DELETE CASCADE,
+        user_id text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at bigint NOT NULL, created_by text COLLATE "C",
+        PRIMARY KEY (plant_id, user_id));
+      CREATE INDEX plant_visitors_user ON plant_visitors (user_id, plant_id);
+      CREATE TABLE plant_collectors (
+        gateway_id text COLLATE "C" PRIMARY KEY,
+        plant_id text COLLATE "C" NOT NULL REFERENCES plants (id),
+        name text, serial text, created_at bigint NOT NULL, created_by text COLLATE "C");
+      CREATE INDEX plant_collectors_plant ON plant_collectors (plant_id, created_at);
+    `,
+  },
+  {
     // The fleet's device list and the approvals that move devices (storage devices.ts,
     // docs/fleet.md "Devices"). Serial, bar code and nickname keep lower-cased copies (`*_lc`,
     // COLLATE "C") so "begins with" is a b-tree range; the serial's copy is unique (a serial is

@@ -34,12 +34,17 @@ const RESULTS = ['ok', 'refused', 'failed'] as const;
 /** The WHERE condition of a scope from parameter `$n` on; returns its SQL and parameters. */
 export function scopeWhere(scope: unknown, n: number): { sql: string; args: unknown[] } {
   const s = c.scope(scope);
-  return s.gatewayId === null
-    ? { sql: `org_id = ANY($${n}::text[])`, args: [s.orgIds] }
-    : {
-        sql: `org_id = ANY($${n}::text[]) AND gateway_id = $${n + 1}`,
-        args: [s.orgIds, s.gatewayId],
-      };
+  let sql = `org_id = ANY($${n}::text[])`;
+  const args: unknown[] = [s.orgIds];
+  if (s.gatewayId !== null) {
+    args.push(s.gatewayId);
+    sql += ` AND gateway_id = $${n + args.length - 1}`;
+  }
+  if (s.gatewayIds !== null) {
+    args.push(s.gatewayIds);
+    sql += ` AND gateway_id = ANY($${n + args.length - 1}::text[])`;
+  }
+  return { sql, args };
 }
 
 /** The next local number of a gateway for `kind` (inside the insert). */

@@ -22,6 +22,7 @@ import {
   type OrgStore,
   type AccountStore,
   type DeviceStore,
+  type PlantStore,
   type Scope,
   type Storage,
   type StorageHealth,
@@ -42,6 +43,7 @@ import { pgUsers, type PgUserStore } from './users.js';
 import { ensureRootOrg, pgOrgs } from './orgs.js';
 import { pgAccounts } from './accounts.js';
 import { pgDevices } from './devices.js';
+import { pgPlants } from './plants.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user[:password]@host[:port]/database[?...]` (checked by parseStorageUrl). */
@@ -64,6 +66,7 @@ export class PostgresStorage implements Storage {
   readonly orgs: OrgStore;
   readonly accounts: AccountStore;
   readonly devices: DeviceStore;
+  readonly plants: PlantStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
   private problem: StorageProblem | undefined;
@@ -104,6 +107,7 @@ export class PostgresStorage implements Storage {
     this.orgs = pgOrgs(db);
     this.accounts = pgAccounts(db);
     this.devices = pgDevices(db);
+    this.plants = pgPlants(db);
   }
 
   /**

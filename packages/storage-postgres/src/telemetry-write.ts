@@ -219,7 +219,7 @@ export async function latest(
 
 /** Scope conditions of the daily-file queries (`p` is telemetry_packs). */
 const IN_SCOPE = `p.org_id = ANY($1::text[]) AND ($2::text IS NULL OR p.gateway_id = $2)
-  AND ($3::text IS NULL OR p.name = $3)`;
+  AND ($3::text IS NULL OR p.name = $3) AND ($4::text[] IS NULL OR p.gateway_id = ANY($4::text[]))`;
 
 /**
  * The daily files of the packs in scope: the slot counters summed per local day of
@@ -229,12 +229,12 @@ const IN_SCOPE = `p.org_id = ANY($1::text[]) AND ($2::text IS NULL OR p.gateway_
  */
 export async function dailyFiles(
   ctx: TelemetryCtx,
-  scope: { orgIds: string[]; gatewayId: string | null },
+  scope: { orgIds: string[]; gatewayId: string | null; gatewayIds: string[] | null },
   packId?: string,
   opts?: DayOptions,
 ): Promise<DailyFile[]> {
   const tz = dayZones.zoneOf(opts);
-  const params = [scope.orgIds, scope.gatewayId, packId ?? null];
+  const params = [scope.orgIds, scope.gatewayId, packId ?? null, scope.gatewayIds];
   const held = await ctx.db.query<{ lo: number | null; hi: number | null }>(
     'cannot list daily files',
     `SELECT min(d.slot) AS lo, max(d.slot) AS hi FROM telemetry_slots d
@@ -258,7 +258,7 @@ export async function dailyFiles(
        sum(d.samples)::int AS samples, sum(d.chars)::int8 AS chars, max(d.cols) AS cols,
        (array_agg(d.header ORDER BY d.cols DESC))[1] AS header
      FROM telemetry_slots d JOIN telemetry_packs p ON p.id = d.pack
-     JOIN unnest($4::int8[], $5::int8[], $6::int8[]) AS s(st, en, off)
+     JOIN unnest($5::int8[], $6::int8[], $7::int8[]) AS s(st, en, off)
        ON d.slot::int8 * ${SLOT} >= s.st AND d.slot::int8 * ${SLOT} < s.en
      WHERE ${IN_SCOPE}
      GROUP BY p.gateway_id, p.name, 3

@@ -77,9 +77,11 @@ const own = (r: { orgId: string; gatewayId: string }): Scope => ({
   gatewayId: r.gatewayId,
 });
 
-type Checked = { orgIds: string[]; gatewayId: string | null };
+type Checked = { orgIds: string[]; gatewayId: string | null; gatewayIds: string[] | null };
 const inScope = (r: { orgId: string; gatewayId: string }, s: Checked): boolean =>
-  s.orgIds.includes(r.orgId) && (s.gatewayId === null || r.gatewayId === s.gatewayId);
+  s.orgIds.includes(r.orgId) &&
+  (s.gatewayId === null || r.gatewayId === s.gatewayId) &&
+  (s.gatewayIds === null || s.gatewayIds.includes(r.gatewayId));
 
 const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -55,6 +55,7 @@ import {
   type OrgStore,
   type AccountStore,
   type DeviceStore,
+  type PlantStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -76,6 +77,7 @@ import {
   SqliteOrgs,
   SqliteAccounts,
   SqliteDevices,
+  SqlitePlants,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -116,6 +118,7 @@ interface Inner extends RecordStores {
   telemetry: SqliteTelemetry;
   accounts: SqliteAccounts;
   devices: SqliteDevices;
+  plants: SqlitePlants;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -151,6 +154,7 @@ function bind(db: Db): Inner {
     orgs: new SqliteOrgs(db),
     accounts: new SqliteAccounts(db),
     devices: new SqliteDevices(db),
+    plants: new SqlitePlants(db),
   };
 }
 
@@ -209,6 +213,7 @@ export class FileStorage {
   readonly orgs: FileOrgs;
   readonly accounts: FileAccounts;
   readonly devices: FileDevices;
+  readonly plants: FilePlants;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -240,6 +245,7 @@ export class FileStorage {
     this.orgs = this.orgFacade();
     this.accounts = this.accountFacade();
     this.devices = this.deviceFacade();
+    this.plants = this.plantFacade();
   }
 
   // ------------------------------------------------------------------ opening
@@ -876,6 +882,30 @@ export class FileStorage {
     };
   }
 
+  /** Plants, visitors and collectors: read and written in the file, as organisations are. */
+  private plantFacade(): FilePlants {
+    const read = <T>(what: string, fn: (o: SqlitePlants) => T): T =>
+      this.run(false, what, (s) => fn(s.plants));
+    const write = <T>(what: string, fn: (o: SqlitePlants) => T): T =>
+      this.run('records', what, (s) => fn(s.plants));
+    return {
+      create: (w, p) => write('cannot create the plant', (o) => o.create(w, p)),
+      get: (v, id) => read('cannot read plants', (o) => o.get(v, id)),
+      list: (v) => read('cannot read plants', (o) => o.list(v)),
+      update: (w, id, p) => write('cannot change the plant', (o) => o.update(w, id, p)),
+      delete: (w, id) => write('cannot delete the plant', (o) => o.delete(w, id)),
+      addVisitor: (w, id, v) => write('cannot share the plant', (o) => o.addVisitor(w, id, v)),
+      visitors: (w, id) => read('cannot read visitors', (o) => o.visitors(w, id)),
+      removeVisitor: (w, id, u) => write('cannot end the share', (o) => o.removeVisitor(w, id, u)),
+      visitsOf: (u) => read('cannot read visits', (o) => o.visitsOf(u)),
+      attachCollector: (w, id, k) =>
+        write('cannot attach the collector', (o) => o.attachCollector(w, id, k)),
+      collectors: (v, id) => read('cannot read collectors', (o) => o.collectors(v, id)),
+      detachCollector: (w, id, g) =>
+        write('cannot detach the collector', (o) => o.detachCollector(w, id, g)),
+    };
+  }
+
   private waitable(e: unknown): boolean {
     const code = this.classify(e).code;
     return code === 'STORAGE_FULL' || code === 'STORAGE_READ_ONLY' || code === 'STORAGE_CORRUPT';
@@ -1085,6 +1115,11 @@ export interface FileUsers {
 /** The OrgStore in the writer thread (synchronous). */
 export type FileOrgs = {
   [K in keyof OrgStore]: (...a: Parameters<OrgStore[K]>) => Awaited<ReturnType<OrgStore[K]>>;
+};
+
+/** The PlantStore in the writer thread (synchronous). */
+export type FilePlants = {
+  [K in keyof PlantStore]: (...a: Parameters<PlantStore[K]>) => Awaited<ReturnType<PlantStore[K]>>;
 };
 
 /** The AccountStore in the writer thread (synchronous). */

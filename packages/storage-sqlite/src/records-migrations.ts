@@ -18,6 +18,10 @@
  * "Local organisation", with a fresh code), and each account of it a member with its role
  * mapped (`orgRoleOf`); the oldest admin is the manager, the person in charge. Accounts of
  * other organisations (none on a single box) stay as they are.
+ *
+ * `records/007` adds the accounts' e-mail addresses and the sign-up/reset codes; `records/008`
+ * plants (storage plants.ts), their visitors and their collectors (a gateway is a collector
+ * of at most one plant: its id is the key).
  */
 import { randomBytes } from 'node:crypto';
 import { newOrgCode, orgRoleOf } from '@openbms/storage';
@@ -281,6 +285,46 @@ export const RECORDS_MIGRATIONS: Migration[] = [
           expires_at INTEGER NOT NULL,
           PRIMARY KEY (purpose, email)
         ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    id: 'records/008',
+    up(db) {
+      // Plants (storage plants.ts): owned by an organisation, shared read-only with visitors,
+      // holding collectors (gateways, each of one plant at most). Times are ms; lat/lon degrees.
+      db.exec(`
+        CREATE TABLE plants (
+          id            TEXT    NOT NULL PRIMARY KEY,
+          org_id        TEXT    NOT NULL REFERENCES orgs (id),
+          name          TEXT    NOT NULL,
+          business_type TEXT    NOT NULL,
+          plant_type    TEXT    NOT NULL,
+          lat           REAL,
+          lon           REAL,
+          time_zone     TEXT    NOT NULL,
+          created_at    INTEGER NOT NULL,
+          created_by    TEXT,
+          CHECK ((lat IS NULL) = (lon IS NULL))
+        );
+        CREATE INDEX plants_org ON plants (org_id, name);
+        CREATE TABLE plant_visitors (
+          plant_id   TEXT    NOT NULL REFERENCES plants (id) ON DELETE CASCADE,
+          user_id    TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          created_at INTEGER NOT NULL,
+          created_by TEXT,
+          PRIMARY KEY (plant_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX plant_visitors_user ON plant_visitors (user_id, plant_id);
+        CREATE TABLE plant_collectors (
+          gateway_id TEXT    NOT NULL PRIMARY KEY,
+          plant_id   TEXT    NOT NULL REFERENCES plants (id),
+          name       TEXT,
+          serial     TEXT,
+          created_at INTEGER NOT NULL,
+          created_by TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX plant_collectors_plant ON plant_collectors (plant_id, created_at);
       `);
     },
   },

@@ -33,16 +33,20 @@ export interface Stmt {
 
 /**
  * The WHERE condition of a scope (columns `org_id`, `gateway_id`), checked: the
- * organisations as one JSON parameter, so one prepared statement serves any number of them.
+ * organisations (and `gatewayIds`) as JSON parameters, so one prepared statement serves any
+ * number of them.
  */
 export function scopeWhere(value: unknown, prefix = ''): { sql: string; args: unknown[] } {
   const s = scope(value);
-  const sql =
-    `${prefix}org_id IN (SELECT value FROM json_each(?))` +
-    (s.gatewayId === null ? '' : ` AND ${prefix}gateway_id = ?`);
-  return {
-    sql,
-    args:
-      s.gatewayId === null ? [JSON.stringify(s.orgIds)] : [JSON.stringify(s.orgIds), s.gatewayId],
-  };
+  let sql = `${prefix}org_id IN (SELECT value FROM json_each(?))`;
+  const args: unknown[] = [JSON.stringify(s.orgIds)];
+  if (s.gatewayId !== null) {
+    sql += ` AND ${prefix}gateway_id = ?`;
+    args.push(s.gatewayId);
+  }
+  if (s.gatewayIds !== null) {
+    sql += ` AND ${prefix}gateway_id IN (SELECT value FROM json_each(?))`;
+    args.push(JSON.stringify(s.gatewayIds));
+  }
+  return { sql, args };
 }

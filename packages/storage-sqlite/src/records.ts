@@ -9,3 +9,4 @@ export { SqliteUsers, type TokenInfo } from './records-users.js';
 export { SqliteOrgs } from './records-orgs.js';
 export { SqliteAccounts } from './records-accounts.js';
 export { SqliteDevices } from './records-devices.js';
+export { SqlitePlants } from './records-plants.js';

@@ -29,6 +29,7 @@ import {
   expectCode,
   orgContract,
   deviceContract,
+  plantContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -52,6 +53,7 @@ auditContract('sqlite threads', () => open());
 userContract('sqlite threads', () => open());
 orgContract('sqlite threads', () => open());
 deviceContract('sqlite threads', () => open());
+plantContract('sqlite threads', () => open());
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>
   Array.from({ length: count }, (_, i) => ({

@@ -55,6 +55,7 @@ import {
   type OrgStore,
   type AccountStore,
   type DeviceStore,
+  type PlantStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -96,6 +97,7 @@ export class SqliteStorage implements Storage {
   readonly orgs: OrgStore;
   readonly accounts: AccountStore;
   readonly devices: DeviceStore;
+  readonly plants: PlantStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -126,6 +128,7 @@ export class SqliteStorage implements Storage {
     this.orgs = this.orgPort();
     this.accounts = this.accountPort();
     this.devices = this.devicePort();
+    this.plants = this.plantPort();
   }
 
   /**
@@ -398,6 +401,28 @@ export class SqliteStorage implements Storage {
       approval: call('approval'),
       approvals: call('approvals'),
       decide: call('decide'),
+    };
+  }
+
+  /** Plants, visitors and collectors: every call in the writer thread (small and transactional). */
+  private plantPort(): PlantStore {
+    const call =
+      <K extends keyof PlantStore>(method: K) =>
+      (...args: Parameters<PlantStore[K]>): ReturnType<PlantStore[K]> =>
+        this.write(`plants.${method}`, ...args) as ReturnType<PlantStore[K]>;
+    return {
+      create: call('create'),
+      get: call('get'),
+      list: call('list'),
+      update: call('update'),
+      delete: call('delete'),
+      addVisitor: call('addVisitor'),
+      visitors: call('visitors'),
+      removeVisitor: call('removeVisitor'),
+      visitsOf: call('visitsOf'),
+      attachCollector: call('attachCollector'),
+      collectors: call('collectors'),
+      detachCollector: call('detachCollector'),
     };
   }
 

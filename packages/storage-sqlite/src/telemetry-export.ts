@@ -29,7 +29,8 @@ const header = (fields: readonly string[]): string => ['time', ...fields].join('
 
 /** Scope conditions of the daily-file queries (`p` is telemetry_packs). */
 const IN_SCOPE = `p.org_id IN (SELECT value FROM json_each(@orgs))
-  AND (@gateway IS NULL OR p.gateway_id = @gateway) AND (@pack IS NULL OR p.name = @pack)`;
+  AND (@gateway IS NULL OR p.gateway_id = @gateway) AND (@pack IS NULL OR p.name = @pack)
+  AND (@gateways IS NULL OR p.gateway_id IN (SELECT value FROM json_each(@gateways)))`;
 
 /**
  * The daily files of the packs a scope sees (`gatewayId` optional), by gateway, pack and date:
@@ -39,7 +40,11 @@ const IN_SCOPE = `p.org_id IN (SELECT value FROM json_each(@orgs))
  */
 export function dailyFiles(
   ctx: TelemetryCtx,
-  scope: { orgIds: readonly string[]; gatewayId: string | null },
+  scope: {
+    orgIds: readonly string[];
+    gatewayId: string | null;
+    gatewayIds: readonly string[] | null;
+  },
   packId?: string,
   opts?: DayOptions,
 ): DailyFile[] {
@@ -49,6 +54,7 @@ export function dailyFiles(
       orgs: JSON.stringify(scope.orgIds),
       gateway: scope.gatewayId,
       pack: packId ?? null,
+      gateways: scope.gatewayIds === null ? null : JSON.stringify(scope.gatewayIds),
     };
     const held = ctx
       .stmt(

@@ -114,6 +114,24 @@ export {
 } from './devices.js';
 export * as deviceChecks from './devices.js';
 import type { DeviceStore } from './devices.js';
+/** Plants, their visitors and collectors: the port (checks and row mapping under `plantChecks`). */
+export {
+  BUSINESS_TYPES,
+  PLANT_TYPES,
+  type BusinessType,
+  type PlantType,
+  type Plant,
+  type NewPlant,
+  type PlantPatch,
+  type PlantVisitor,
+  type Collector,
+  type NewCollector,
+  type Visit,
+  type PlantView,
+  type PlantStore,
+} from './plants.js';
+export * as plantChecks from './plants.js';
+import type { PlantStore } from './plants.js';
 
 // ---------------------------------------------------------------- identity
 
@@ -127,10 +145,14 @@ export interface Origin {
  * What a query may see: the records of these organisations (at least one), and of one
  * gateway when `gatewayId` is given. A query that names a pack needs `gatewayId` (pack ids
  * are unique within a gateway); a lookup by user name needs exactly one organisation.
+ * `gatewayIds` narrows the telemetry, alarm and audit records to those gateways' (a plant
+ * visitor sees the plant's collectors, not the rest of its organisation); with `gatewayId` it
+ * must include it. Accounts (`UserStore`) ignore it.
  */
 export interface Scope {
   orgIds: readonly string[];
   gatewayId?: string;
+  gatewayIds?: readonly string[];
 }
 
 /** The scope of one gateway's own records (what the single box passes everywhere). */
@@ -519,6 +541,8 @@ export interface Storage {
   accounts?: AccountStore;
   /** The fleet's device list and approvals (absent: this backend keeps no device list). */
   devices?: DeviceStore;
+  /** Plants, their visitors and collectors (absent: this backend has no plants). */
+  plants?: PlantStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */
   close(): Promise<void>;
   /** Problems now (absent: the backend never reports any). */

@@ -119,22 +119,38 @@ export function origin(value: unknown): { orgId: string; gatewayId: string } {
   };
 }
 
-/** What a query may see: `{orgIds: [at least one], gatewayId?}`. */
-export function scope(value: unknown): { orgIds: string[]; gatewayId: string | null } {
+/**
+ * What a query may see: `{orgIds: [at least one], gatewayId?, gatewayIds?}`. `gatewayIds`
+ * (1-1000) narrows the organisations' records to those gateways (a plant visitor sees its
+ * collectors, not the whole organisation); with `gatewayId` it must include that gateway.
+ */
+export function scope(value: unknown): {
+  orgIds: string[];
+  gatewayId: string | null;
+  gatewayIds: string[] | null;
+} {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalid('scope', 'must be an object like {orgIds, gatewayId?}');
+    throw invalid('scope', 'must be an object like {orgIds, gatewayId?, gatewayIds?}');
   const s = value as Record<string, unknown>;
   const orgs = s['orgIds'];
   if (!Array.isArray(orgs) || orgs.length === 0)
     throw invalid('scope.orgIds', 'must be a non-empty array of organisation ids');
   if (orgs.length > 1000) throw invalid('scope.orgIds', 'must hold at most 1000 ids');
-  return {
-    orgIds: orgs.map((o, i) => ident(o, `scope.orgIds[${i}]`)),
-    gatewayId:
-      s['gatewayId'] === undefined || s['gatewayId'] === null
-        ? null
-        : ident(s['gatewayId'], 'scope.gatewayId'),
-  };
+  const gatewayId =
+    s['gatewayId'] === undefined || s['gatewayId'] === null
+      ? null
+      : ident(s['gatewayId'], 'scope.gatewayId');
+  let gatewayIds: string[] | null = null;
+  const gws = s['gatewayIds'];
+  if (gws !== undefined && gws !== null) {
+    if (!Array.isArray(gws) || gws.length === 0)
+      throw invalid('scope.gatewayIds', 'must be a non-empty array of gateway ids');
+    if (gws.length > 1000) throw invalid('scope.gatewayIds', 'must hold at most 1000 ids');
+    gatewayIds = gws.map((g, i) => ident(g, `scope.gatewayIds[${i}]`));
+    if (gatewayId !== null && !gatewayIds.includes(gatewayId))
+      throw invalid('scope.gatewayIds', 'must include scope.gatewayId when both are given');
+  }
+  return { orgIds: orgs.map((o, i) => ident(o, `scope.orgIds[${i}]`)), gatewayId, gatewayIds };
 }
 
 /** A scope that names one gateway: what a query naming a pack (or a local id) needs. */

@@ -23,3 +23,4 @@ export {
 export * from './live.js';
 export * from './orgs.js';
 export * from './devices.js';
+export * from './plants.js';

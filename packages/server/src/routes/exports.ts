@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { actedBy, caller, type Principal } from '../auth.js';
-import { gatewayOrigin, requireRole, type FoundPack } from '../policy.js';
+import { gatewayOrigin, type FoundPack } from '../policy.js';
 import type { ServerContext } from '../context.js';
 import { uniqueNames, zipStream } from '../daily-zip.js';
 import { parseFields } from '../fields.js';
@@ -136,7 +136,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       );
     if (!found || !exists)
       throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
-    requireRole(me, needed, found.link.orgId, `this on the daily files of "${pack}"`);
+    ctx.policy.requireOn(me, needed, found.link, `this on the daily files of "${pack}"`);
     return { ...found, timeZone };
   };
   /**

@@ -9,3 +9,4 @@ export * from './contract/records.js';
 export * from './contract/telemetry.js';
 export * from './contract/orgs.js';
 export * from './contract/devices.js';
+export * from './contract/plants.js';

@@ -63,11 +63,14 @@ function expectOneFleet(a: Fleet, b: Fleet): void {
 async function expectDevices(s: FleetStorage, f: Fleet): Promise<void> {
   const page = await s.devices!.list([f.platform.id], { now: Date.now(), limit: 500 });
   expect(page.devices).toHaveLength(demoPackCount());
-  const gateways = new Set(f.gateways.map((g) => g.identity.gatewayId));
+  // Each device names a pack of its own gateway's site (`cafe/rack/1`), and no two the same.
+  const siteOf = new Map(f.gateways.map((g) => [g.identity.gatewayId, g.config.sites[0]!.id]));
   for (const d of page.devices) {
-    expect(gateways.has(d.gatewayId!)).toBe(true);
-    expect(d.packId).toMatch(/^site\/[^/]+\/\d+$/);
+    const site = siteOf.get(d.gatewayId!);
+    expect(site).toBeDefined();
+    expect(d.packId).toMatch(new RegExp(`^${site}/[^/]+/\\d+$`));
   }
+  expect(new Set(page.devices.map((d) => d.packId)).size).toBe(page.devices.length);
 }
 
 describe('seedFleet on PostgreSQL: two nodes at once', () => {

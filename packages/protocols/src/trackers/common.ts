@@ -9,7 +9,12 @@ export function fail(code: ErrorCode, field: string, message: string): never {
   throw new BmsError(code, `${field}: ${message}`, { field });
 }
 
-export function check(cond: unknown, code: ErrorCode, field: string, message: string): asserts cond {
+export function check(
+  cond: unknown,
+  code: ErrorCode,
+  field: string,
+  message: string,
+): asserts cond {
   if (!cond) fail(code, field, message);
 }
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { isBmsError, prng } from '@openbms/core';
 import type { Framer } from '../types.js';
-import { hexToBytes, loadTrackerVectors } from './testing/vectors.js';
+import { hexToBytes, loadTrackerVectors } from '../testing/trackers.js';
 import { createJt808Framer, decodeJt808, MAX_WIRE, unwrap, wrap } from './jt808/index.js';
 import { createGt06Framer, crcItu, decodeGt06, MAX_FRAME as GT06_MAX } from './gt06/index.js';
 import { createGb32960Framer, decodeGb32960, MAX_FRAME as GB_MAX } from './gb32960/index.js';
@@ -57,11 +57,14 @@ function mutate(src: Uint8Array, rand: () => number): Uint8Array {
   let b: Uint8Array;
   if (r < 0.4) {
     b = src.slice();
-    for (let k = 0, n = 1 + Math.floor(rand() * 4); k < n; k++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+    for (let k = 0, n = 1 + Math.floor(rand() * 4); k < n; k++)
+      b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
   } else if (r < 0.55) {
     b = src.slice(0, Math.floor(rand() * src.length));
   } else if (r < 0.7) {
-    const extra = Uint8Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256));
+    const extra = Uint8Array.from({ length: 1 + Math.floor(rand() * 40) }, () =>
+      Math.floor(rand() * 256),
+    );
     const at = Math.floor(rand() * src.length);
     b = new Uint8Array(src.length + extra.length);
     b.set(src.subarray(0, at));
@@ -99,9 +102,11 @@ describe.each(CASES)('fuzz %s', (name, decode, makeFramer, maxFrame) => {
         const out = decode(input);
         decoded++;
         const size = JSON.stringify(out).length;
-        if (size > 64 * 1024 + input.length * 64 && bad.length < 5) bad.push(`output of ${size} chars`);
+        if (size > 64 * 1024 + input.length * 64 && bad.length < 5)
+          bad.push(`output of ${size} chars`);
       } catch (e) {
-        if (!isBmsError(e) && foreign.length < 5) foreign.push(`${Buffer.from(input).toString('hex')}: ${String(e)}`);
+        if (!isBmsError(e) && foreign.length < 5)
+          foreign.push(`${Buffer.from(input).toString('hex')}: ${String(e)}`);
       }
       try {
         const cut = Math.floor(rand() * (input.length + 1));
@@ -109,7 +114,8 @@ describe.each(CASES)('fuzz %s', (name, decode, makeFramer, maxFrame) => {
         for (const part of [input.subarray(0, cut), input.subarray(cut)]) {
           for (const e of framer.push(part)) if (e.type === 'frame') emitted += e.bytes.length;
         }
-        if (i % 64 === 63) for (const e of framer.end()) if (e.type === 'frame') emitted += e.bytes.length;
+        if (i % 64 === 63)
+          for (const e of framer.end()) if (e.type === 'frame') emitted += e.bytes.length;
         if (framer.pending > maxFrame + 1) bad.push(`framer holds ${framer.pending} bytes`);
       } catch (e) {
         if (foreign.length < 5) foreign.push(`framer: ${String(e)}`);

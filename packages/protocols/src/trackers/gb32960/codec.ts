@@ -8,7 +8,17 @@ import { completeSnapshot, type Reading } from '@openbms/core';
 import type { Framer } from '../../types.js';
 import { ByteReader } from '../../util/bytes.js';
 import { createFramer, type Probe } from '../../util/framer.js';
-import { asciiBytes, asciiText, check, fail, hex, isoUtc, localToUtcMs, round, utcToLocalFields } from '../common.js';
+import {
+  asciiBytes,
+  asciiText,
+  check,
+  fail,
+  hex,
+  isoUtc,
+  localToUtcMs,
+  round,
+  utcToLocalFields,
+} from '../common.js';
 
 export const CMD = {
   vehicle_login: 0x01,
@@ -35,7 +45,8 @@ function bcc(buf: Uint8Array, start: number, end: number): number {
 }
 
 function probe(buf: Uint8Array, start: number, end: number): Probe {
-  if (end - start >= 2 && buf[start + 1] !== 0x23) return { kind: 'reject', code: 'FRAME_NO_START', reason: 'no ## start' };
+  if (end - start >= 2 && buf[start + 1] !== 0x23)
+    return { kind: 'reject', code: 'FRAME_NO_START', reason: 'no ## start' };
   if (end - start < 24) return { kind: 'more' };
   const len = (buf[start + 22]! << 8) | buf[start + 23]!;
   const total = 25 + len;
@@ -158,7 +169,12 @@ export type Gb32960Message = Gb32960Header &
         ress_code_length: number;
         ress_codes: string[];
       }
-    | { message: 'vehicle_logout'; time_local_gmt8: string; time_utc: string | null; logout_seq: number }
+    | {
+        message: 'vehicle_logout';
+        time_local_gmt8: string;
+        time_utc: string | null;
+        logout_seq: number;
+      }
     | ({ message: 'realtime' | 'resend' } & Report)
     | { message: 'heartbeat' | 'time_calibration' }
     | { message: 'other'; data_hex: string }
@@ -192,7 +208,14 @@ function dw(r: ByteReader, o: number, scale: number, digits = 1): number | null 
 }
 
 function time(r: ByteReader, o: number): { time_local_gmt8: string; time_utc: string | null } {
-  const f = [0, 1, 2, 3, 4, 5].map((k) => r.u8(o + k)) as [number, number, number, number, number, number];
+  const f = [0, 1, 2, 3, 4, 5].map((k) => r.u8(o + k)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const p = (n: number): string => String(n).padStart(2, '0');
   const text = `20${p(f[0])}-${p(f[1])}-${p(f[2])}T${p(f[3])}:${p(f[4])}:${p(f[5])}`;
   const ms = localToUtcMs(2000 + f[0], f[1], f[2], f[3], f[4], f[5], BEIJING);
@@ -207,7 +230,10 @@ function decodeReport(r: ByteReader): Report {
   while (o < n) {
     const type = r.u8(o);
     const name = TYPE_NAMES[type];
-    if (name === undefined || (rep as unknown as Record<string, unknown>)[blockKey(type)] !== undefined) {
+    if (
+      name === undefined ||
+      (rep as unknown as Record<string, unknown>)[blockKey(type)] !== undefined
+    ) {
       rep.info_types_in_order.push(`unknown_${type.toString(16).padStart(2, '0')}`);
       rep.custom_blocks_hex = hex(r.slice(o, n - o));
       break;
@@ -228,7 +254,10 @@ function decodeReport(r: ByteReader): Report {
           current_a: wire === null ? null : round(-wire, 1) + 0,
           soc_pct: b(r, o + 13),
           dcdc_status: r.u8(o + 14),
-          gear_hex: r.u8(o + 15).toString(16).padStart(2, '0'),
+          gear_hex: r
+            .u8(o + 15)
+            .toString(16)
+            .padStart(2, '0'),
           insulation_kohm: w(r, o + 16, 1, 0, 0),
           accelerator_pct: b(r, o + 18),
           brake_pct: b(r, o + 19),
@@ -264,7 +293,11 @@ function decodeReport(r: ByteReader): Report {
         break;
       }
       case 4:
-        rep.engine = { status: r.u8(o), crankshaft_rpm: w(r, o + 1, 1, 0, 0), fuel_rate: w(r, o + 3, 0.01, 0, 2) };
+        rep.engine = {
+          status: r.u8(o),
+          crankshaft_rpm: w(r, o + 1, 1, 0, 0),
+          fuel_rate: w(r, o + 3, 0.01, 0, 2),
+        };
         o += 5;
         break;
       case 5: {
@@ -373,26 +406,59 @@ function decodeReport(r: ByteReader): Report {
 
 function blockKey(type: number): string {
   return (
-    { 1: 'vehicle', 2: 'motors', 3: 'fuel_cell_hex', 4: 'engine', 5: 'location', 6: 'extremes', 7: 'alarms', 8: 'ress_voltages', 9: 'ress_temps' } as Record<
-      number,
-      string
-    >
+    {
+      1: 'vehicle',
+      2: 'motors',
+      3: 'fuel_cell_hex',
+      4: 'engine',
+      5: 'location',
+      6: 'extremes',
+      7: 'alarms',
+      8: 'ress_voltages',
+      9: 'ress_temps',
+    } as Record<number, string>
   )[type]!;
 }
 
 /** Checks a whole frame and returns its header; throws BmsError naming the field. */
 export function checkFrame(frame: Uint8Array): Gb32960Header {
-  check(frame.length >= 2 && frame[0] === 0x23 && frame[1] === 0x23, 'FRAME_NO_START', 'start_bytes', `expected 0x2323 ("##")`);
+  check(
+    frame.length >= 2 && frame[0] === 0x23 && frame[1] === 0x23,
+    'FRAME_NO_START',
+    'start_bytes',
+    `expected 0x2323 ("##")`,
+  );
   check(frame.length >= 25, 'FRAME_TRUNCATED', 'header', `${frame.length} bytes, need 25`);
   const len = (frame[22]! << 8) | frame[23]!;
-  check(frame.length >= 25 + len, 'FRAME_TRUNCATED', 'data_length', `incomplete: data length ${len} announced`);
-  check(frame.length === 25 + len, 'FRAME_MALFORMED', 'data_length', `${frame.length - 25 - len} bytes after the frame`);
+  check(
+    frame.length >= 25 + len,
+    'FRAME_TRUNCATED',
+    'data_length',
+    `incomplete: data length ${len} announced`,
+  );
+  check(
+    frame.length === 25 + len,
+    'FRAME_MALFORMED',
+    'data_length',
+    `${frame.length - 25 - len} bytes after the frame`,
+  );
   const x = bcc(frame, 2, frame.length - 1);
   const sent = frame[frame.length - 1]!;
-  check(x === sent, 'FRAME_CHECKSUM', 'bcc', `BCC 0x${sent.toString(16).padStart(2, '0')}, XOR of cmd..data is 0x${x.toString(16).padStart(2, '0')}`);
+  check(
+    x === sent,
+    'FRAME_CHECKSUM',
+    'bcc',
+    `BCC 0x${sent.toString(16).padStart(2, '0')}, XOR of cmd..data is 0x${x.toString(16).padStart(2, '0')}`,
+  );
   const vin = asciiText(frame.subarray(4, 21));
   check(vin !== undefined, 'FRAME_MALFORMED', 'vin', 'not ASCII');
-  return { cmd: frame[2]!, response_flag: frame[3]!, vin, encryption: frame[21]!, data_length: len };
+  return {
+    cmd: frame[2]!,
+    response_flag: frame[3]!,
+    vin,
+    encryption: frame[21]!,
+    data_length: len,
+  };
 }
 
 /** Decodes one whole frame (as the framer emits it); throws BmsError naming the field. */
@@ -409,7 +475,8 @@ export function decodeGb32960(frame: Uint8Array): Gb32960Message {
         const count = r.u8(28);
         const len = r.u8(29);
         const codes: string[] = [];
-        for (let i = 0; i < count && len > 0; i++) codes.push(asciiText(r.slice(30 + i * len, len)) ?? hex(r.slice(30 + i * len, len)));
+        for (let i = 0; i < count && len > 0; i++)
+          codes.push(asciiText(r.slice(30 + i * len, len)) ?? hex(r.slice(30 + i * len, len)));
         return {
           ...h,
           message: 'vehicle_login',
@@ -425,7 +492,11 @@ export function decodeGb32960(frame: Uint8Array): Gb32960Message {
         return { ...h, message: 'vehicle_logout', ...time(r, 0), logout_seq: r.u16be(6) };
       case CMD.realtime:
       case CMD.resend:
-        return { ...h, message: h.cmd === CMD.realtime ? 'realtime' : 'resend', ...decodeReport(r) };
+        return {
+          ...h,
+          message: h.cmd === CMD.realtime ? 'realtime' : 'resend',
+          ...decodeReport(r),
+        };
       case CMD.heartbeat:
         return { ...h, message: 'heartbeat' };
       case CMD.time_calibration:
@@ -436,7 +507,11 @@ export function decodeGb32960(frame: Uint8Array): Gb32960Message {
   } catch (e) {
     // A block that runs past the data unit: say which data unit it was.
     if (e instanceof Error && 'code' in e && e.code === 'FRAME_TRUNCATED') {
-      fail('FRAME_TRUNCATED', 'data_unit', `command 0x${h.cmd.toString(16).padStart(2, '0')}: ${e.message}`);
+      fail(
+        'FRAME_TRUNCATED',
+        'data_unit',
+        `command 0x${h.cmd.toString(16).padStart(2, '0')}: ${e.message}`,
+      );
     }
     throw e;
   }
@@ -473,7 +548,10 @@ export function toReading(m: Extract<Gb32960Message, { message: 'realtime' | 're
 
 // Encoding ----------------------------------------------------------------------------------
 
-export function encodeGb32960Frame(h: Omit<Gb32960Header, 'data_length'>, data: Uint8Array): Uint8Array {
+export function encodeGb32960Frame(
+  h: Omit<Gb32960Header, 'data_length'>,
+  data: Uint8Array,
+): Uint8Array {
   check(/^[\x20-\x7e]{17}$/.test(h.vin), 'INVALID_ARGUMENT', 'vin', '17 ASCII characters');
   check(data.length <= 0xffff, 'INVALID_ARGUMENT', 'data', 'longer than 65,535 bytes');
   const out = new Uint8Array(25 + data.length);
@@ -505,11 +583,20 @@ export interface ResponseOptions {
  * (login, logout), only the time (time calibration, acked reports), or empty (heartbeat).
  * null for frames that need no reply.
  */
-export function encodeResponse(frame: Uint8Array, nowMs: number, opts: ResponseOptions = {}): Uint8Array | null {
+export function encodeResponse(
+  frame: Uint8Array,
+  nowMs: number,
+  opts: ResponseOptions = {},
+): Uint8Array | null {
   const h = checkFrame(frame);
   if (h.response_flag !== RESPONSE.command) return null;
   const data = frame.subarray(24, 24 + h.data_length);
-  const head = { cmd: h.cmd, response_flag: opts.result ?? RESPONSE.success, vin: h.vin, encryption: 0x01 };
+  const head = {
+    cmd: h.cmd,
+    response_flag: opts.result ?? RESPONSE.success,
+    vin: h.vin,
+    encryption: 0x01,
+  };
   switch (h.cmd) {
     case CMD.vehicle_login:
     case CMD.vehicle_logout:
@@ -525,7 +612,9 @@ export function encodeResponse(frame: Uint8Array, nowMs: number, opts: ResponseO
       return encodeGb32960Frame(head, Uint8Array.from(timeBytes(nowMs)));
     case CMD.realtime:
     case CMD.resend:
-      return opts.ackReports ? encodeGb32960Frame(head, Uint8Array.from(data.subarray(0, 6))) : null;
+      return opts.ackReports
+        ? encodeGb32960Frame(head, Uint8Array.from(data.subarray(0, 6)))
+        : null;
     default:
       return null;
   }
@@ -535,9 +624,24 @@ export function encodeResponse(frame: Uint8Array, nowMs: number, opts: ResponseO
 
 export function encodeLogin(vin: string, timeMs: number, seq: number, iccid: string): Uint8Array {
   check(/^[0-9A-Za-z]{20}$/.test(iccid), 'INVALID_ARGUMENT', 'iccid', '20 letters or digits');
-  check(Number.isInteger(seq) && seq >= 0 && seq <= 0xffff, 'INVALID_ARGUMENT', 'login_seq', '0..65535');
-  const data = Uint8Array.from([...timeBytes(timeMs), seq >> 8, seq & 0xff, ...asciiBytes(iccid, 'iccid'), 1, 0]);
-  return encodeGb32960Frame({ cmd: CMD.vehicle_login, response_flag: RESPONSE.command, vin, encryption: 1 }, data);
+  check(
+    Number.isInteger(seq) && seq >= 0 && seq <= 0xffff,
+    'INVALID_ARGUMENT',
+    'login_seq',
+    '0..65535',
+  );
+  const data = Uint8Array.from([
+    ...timeBytes(timeMs),
+    seq >> 8,
+    seq & 0xff,
+    ...asciiBytes(iccid, 'iccid'),
+    1,
+    0,
+  ]);
+  return encodeGb32960Frame(
+    { cmd: CMD.vehicle_login, response_flag: RESPONSE.command, vin, encryption: 1 },
+    data,
+  );
 }
 
 export interface BatteryReportInput {
@@ -555,20 +659,57 @@ export interface BatteryReportInput {
 /** A real-time report with vehicle, location, cell-voltage and probe-temperature blocks. */
 export function encodeBatteryReport(vin: string, p: BatteryReportInput): Uint8Array {
   check(p.cell_mv.length <= 200, 'INVALID_ARGUMENT', 'cell_mv', 'at most 200 cells per frame');
-  check(p.temps_c.every((t) => t >= -40 && t <= 210), 'INVALID_ARGUMENT', 'temps_c', '-40..210');
+  check(
+    p.temps_c.every((t) => t >= -40 && t <= 210),
+    'INVALID_ARGUMENT',
+    'temps_c',
+    '-40..210',
+  );
   const u16 = (n: number): number[] => [(n >> 8) & 0xff, n & 0xff];
   const u32 = (n: number): number[] => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
   const volt = Math.round(p.pack_voltage_v * 10);
   const cur = Math.round((-p.current_a + 1000) * 10);
   check(cur >= 0 && cur <= 20000, 'INVALID_ARGUMENT', 'current_a', '-1000..1000');
   const out: number[] = [...timeBytes(p.time_ms)];
-  out.push(0x01, 1, p.current_a > 0 ? 1 : 3, 1, ...u16(0), ...u32(0), ...u16(volt), ...u16(cur), p.soc_pct, 1, 0, ...u16(0), 0, 0);
+  out.push(
+    0x01,
+    1,
+    p.current_a > 0 ? 1 : 3,
+    1,
+    ...u16(0),
+    ...u32(0),
+    ...u16(volt),
+    ...u16(cur),
+    p.soc_pct,
+    1,
+    0,
+    ...u16(0),
+    0,
+    0,
+  );
   if (p.lat !== undefined && p.lon !== undefined) {
     const st = (p.lat < 0 ? 2 : 0) | (p.lon < 0 ? 4 : 0);
-    out.push(5, st, ...u32(Math.round(Math.abs(p.lon) * 1e6)), ...u32(Math.round(Math.abs(p.lat) * 1e6)));
+    out.push(
+      5,
+      st,
+      ...u32(Math.round(Math.abs(p.lon) * 1e6)),
+      ...u32(Math.round(Math.abs(p.lat) * 1e6)),
+    );
   }
-  out.push(8, 1, 1, ...u16(volt), ...u16(cur), ...u16(p.cell_mv.length), ...u16(1), p.cell_mv.length);
+  out.push(
+    8,
+    1,
+    1,
+    ...u16(volt),
+    ...u16(cur),
+    ...u16(p.cell_mv.length),
+    ...u16(1),
+    p.cell_mv.length,
+  );
   for (const mv of p.cell_mv) out.push(...u16(mv));
   out.push(9, 1, 1, ...u16(p.temps_c.length), ...p.temps_c.map((t) => t + 40));
-  return encodeGb32960Frame({ cmd: CMD.realtime, response_flag: RESPONSE.command, vin, encryption: 1 }, Uint8Array.from(out));
+  return encodeGb32960Frame(
+    { cmd: CMD.realtime, response_flag: RESPONSE.command, vin, encryption: 1 },
+    Uint8Array.from(out),
+  );
 }

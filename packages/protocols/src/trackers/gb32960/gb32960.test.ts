@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BmsError } from '@openbms/core';
-import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../testing/vectors.js';
+import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../../testing/trackers.js';
 import {
   createGb32960Framer,
   decodeGb32960,
@@ -29,7 +29,9 @@ function flat(m: Gb32960Message): Record<string, unknown> {
   if (m.message === 'realtime' || m.message === 'resend') {
     Object.assign(out, m.vehicle, m.location, m.extremes);
     if (m.alarms) {
-      Object.assign(out, m.alarms, { fault_code_counts: m.alarms.fault_codes.map((l) => l.length) });
+      Object.assign(out, m.alarms, {
+        fault_code_counts: m.alarms.fault_codes.map((l) => l.length),
+      });
     }
     if (m.motors) {
       out.motor_count = m.motors.length;
@@ -77,7 +79,11 @@ describe('gb32960 vectors', () => {
     }
     const m = decodeGb32960(frame);
     expect(differences(flat(m), v.expected)).toEqual([]);
-    expect(createGb32960Framer().push(frame).map((e) => e.type)).toEqual(['frame']);
+    expect(
+      createGb32960Framer()
+        .push(frame)
+        .map((e) => e.type),
+    ).toEqual(['frame']);
     const template = v.expected_response_template;
     if (template) {
       // "2323 01 01 <vin> 01 001e <server time> <login data after the time, echoed> <BCC>"
@@ -101,7 +107,9 @@ describe('gb32960 vectors', () => {
 
   it('names the failing field for each malformed vector', () => {
     const got = Object.fromEntries(
-      vectors.filter((v) => v.expected.error === true).map((v) => [v.id, fieldOf(() => decodeGb32960(hexToBytes(v.frame_hex!)))]),
+      vectors
+        .filter((v) => v.expected.error === true)
+        .map((v) => [v.id, fieldOf(() => decodeGb32960(hexToBytes(v.frame_hex!)))]),
     );
     expect(got).toEqual({
       gb32960_error_bcc: 'FRAME_CHECKSUM bcc',
@@ -159,16 +167,34 @@ describe('gb32960 encoders', () => {
       }),
     );
     if (m.message !== 'realtime') throw new Error('not a report');
-    expect(toReading(m)).toMatchObject({ voltage_v: 52.3, current_a: -12.5, soc_pct: 64, cell_count: 16, temps_c: [21, 22, -5] });
+    expect(toReading(m)).toMatchObject({
+      voltage_v: 52.3,
+      current_a: -12.5,
+      soc_pct: 64,
+      cell_count: 16,
+      temps_c: [21, 22, -5],
+    });
     expect(m.location).toMatchObject({ lat: -33.865143, lon: 151.2099, valid: true });
     expect(m.vehicle?.current_wire_a).toBe(12.5);
   });
 
   it('answers heartbeat and time calibration', () => {
-    const hb = encodeGb32960Frame({ cmd: 7, response_flag: 0xfe, vin, encryption: 1 }, new Uint8Array(0));
-    expect(decodeGb32960(encodeResponse(hb, 0)!)).toMatchObject({ message: 'heartbeat', response_flag: 1, data_length: 0 });
-    const tc = encodeGb32960Frame({ cmd: 8, response_flag: 0xfe, vin, encryption: 1 }, new Uint8Array(0));
-    expect(bytesToHex(encodeResponse(tc, Date.UTC(2026, 11, 7, 12, 34, 56))!).slice(48, 60)).toBe('1a0c07142238');
+    const hb = encodeGb32960Frame(
+      { cmd: 7, response_flag: 0xfe, vin, encryption: 1 },
+      new Uint8Array(0),
+    );
+    expect(decodeGb32960(encodeResponse(hb, 0)!)).toMatchObject({
+      message: 'heartbeat',
+      response_flag: 1,
+      data_length: 0,
+    });
+    const tc = encodeGb32960Frame(
+      { cmd: 8, response_flag: 0xfe, vin, encryption: 1 },
+      new Uint8Array(0),
+    );
+    expect(bytesToHex(encodeResponse(tc, Date.UTC(2026, 11, 7, 12, 34, 56))!).slice(48, 60)).toBe(
+      '1a0c07142238',
+    );
   });
 
   it('refuses bad arguments naming the field', () => {
@@ -178,14 +204,22 @@ describe('gb32960 encoders', () => {
 });
 
 describe('gb32960 framer', () => {
-  const good = vectors.filter((v) => v.expected.error !== true).map((v) => hexToBytes(v.frame_hex!));
+  const good = vectors
+    .filter((v) => v.expected.error !== true)
+    .map((v) => hexToBytes(v.frame_hex!));
   const stream = Uint8Array.from(good.flatMap((g) => [0x23, 0x00, 0x23, 0x23, 0x01, ...g]));
   it('finds every frame among garbage, whole and in 7-byte chunks', () => {
-    expect(createGb32960Framer().push(stream).filter((e) => e.type === 'frame').map((e) => bytesToHex(e.bytes))).toEqual(good.map(bytesToHex));
+    expect(
+      createGb32960Framer()
+        .push(stream)
+        .filter((e) => e.type === 'frame')
+        .map((e) => bytesToHex(e.bytes)),
+    ).toEqual(good.map(bytesToHex));
     const f = createGb32960Framer();
     const frames: string[] = [];
     for (let i = 0; i < stream.length; i += 7) {
-      for (const e of f.push(stream.subarray(i, i + 7))) if (e.type === 'frame') frames.push(bytesToHex(e.bytes));
+      for (const e of f.push(stream.subarray(i, i + 7)))
+        if (e.type === 'frame') frames.push(bytesToHex(e.bytes));
     }
     for (const e of f.end()) if (e.type === 'frame') frames.push(bytesToHex(e.bytes));
     expect(frames).toEqual(good.map(bytesToHex));

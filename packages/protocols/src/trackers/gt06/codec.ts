@@ -105,10 +105,27 @@ interface Base {
 
 export type Gt06Message = Base &
   (
-    | { message: 'login'; imei: string; type_code?: string; tz_lang_hex?: string; timezone?: string; language_bits?: number }
+    | {
+        message: 'login';
+        imei: string;
+        type_code?: string;
+        tz_lang_hex?: string;
+        timezone?: string;
+        language_bits?: number;
+      }
     | ({ message: 'location' } & Gt06Gps &
-        Gt06Lbs & { acc_on?: boolean; upload_mode?: number; reupload?: boolean; mileage_m?: number; extra_hex?: string })
-    | ({ message: 'heartbeat' } & Gt06Status & { alarm_code: string; language: number; extra_hex?: string })
+        Gt06Lbs & {
+          acc_on?: boolean;
+          upload_mode?: number;
+          reupload?: boolean;
+          mileage_m?: number;
+          extra_hex?: string;
+        })
+    | ({ message: 'heartbeat' } & Gt06Status & {
+          alarm_code: string;
+          language: number;
+          extra_hex?: string;
+        })
     | ({ message: 'alarm' } & Gt06Gps &
         Gt06Lbs &
         Gt06Status & { alarm_code: string; alarm: string | null; language: number; fence?: number })
@@ -122,7 +139,12 @@ export type Gt06Message = Base &
         data_hex: string;
       }
     | { message: 'command_reply'; server_flag_hex: string; text: string; language?: number }
-    | { message: 'command'; direction: 'server_to_terminal'; server_flag_hex: string; command: string }
+    | {
+        message: 'command';
+        direction: 'server_to_terminal';
+        server_flag_hex: string;
+        command: string;
+      }
     | { message: 'time_request' }
     | { message: 'unknown'; content_hex: string }
   );
@@ -133,11 +155,23 @@ export interface DecodeGt06Options {
 }
 
 function gps(r: ByteReader, o: number, tz: number): Gt06Gps {
-  const [y, mo, d, h, mi, s] = [0, 1, 2, 3, 4, 5].map((k) => r.u8(o + k)) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = [0, 1, 2, 3, 4, 5].map((k) => r.u8(o + k)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   let time_utc: string | null = null;
   if (y + mo + d + h + mi + s !== 0) {
     const ms = localToUtcMs(2000 + y, mo, d, h, mi, s, tz);
-    check(ms !== undefined, 'FRAME_MALFORMED', 'date_time', `${[y, mo, d, h, mi, s].join(',')} is not a date`);
+    check(
+      ms !== undefined,
+      'FRAME_MALFORMED',
+      'date_time',
+      `${[y, mo, d, h, mi, s].join(',')} is not a date`,
+    );
     time_utc = isoUtc(ms);
   }
   const cs = r.u16be(o + 16);
@@ -160,7 +194,12 @@ function gps(r: ByteReader, o: number, tz: number): Gt06Gps {
 }
 
 function lbs(r: ByteReader, o: number): Gt06Lbs {
-  return { mcc: r.u16be(o), mnc: r.u8(o + 2), lac: r.u16be(o + 3), cell_id: (r.u8(o + 5) << 16) | r.u16be(o + 6) };
+  return {
+    mcc: r.u16be(o),
+    mnc: r.u8(o + 2),
+    lac: r.u16be(o + 3),
+    cell_id: (r.u8(o + 5) << 16) | r.u16be(o + 6),
+  };
 }
 
 function status(r: ByteReader, o: number): Gt06Status {
@@ -243,7 +282,12 @@ export function decodeGt06(frame: Uint8Array, opts: DecodeGt06Options = {}): Gt0
     case PROTOCOL.alarm_fence: {
       need(content, 19, 'lbs_length');
       const lbsLen = r.u8(18);
-      check(lbsLen === 0 || lbsLen >= 9, 'FRAME_MALFORMED', 'lbs_length', `${lbsLen}, expected 9 (or 0)`);
+      check(
+        lbsLen === 0 || lbsLen >= 9,
+        'FRAME_MALFORMED',
+        'lbs_length',
+        `${lbsLen}, expected 9 (or 0)`,
+      );
       const so = 18 + Math.max(lbsLen, 1);
       need(content, so + 5 + (protocol === PROTOCOL.alarm_fence ? 1 : 0), 'status');
       const code = r.u8(so + 3);
@@ -254,7 +298,8 @@ export function decodeGt06(frame: Uint8Array, opts: DecodeGt06Options = {}): Gt0
         ...(lbsLen >= 9 ? lbs(r, 19) : { mcc: 0, mnc: 0, lac: 0, cell_id: 0 }),
         ...status(r, so),
         alarm_code: code.toString(16).padStart(2, '0'),
-        alarm: code === 0 ? null : (ALARM_CODES[code] ?? `alarm_${code.toString(16).padStart(2, '0')}`),
+        alarm:
+          code === 0 ? null : (ALARM_CODES[code] ?? `alarm_${code.toString(16).padStart(2, '0')}`),
         language: r.u8(so + 4),
       };
       if (protocol === PROTOCOL.alarm_fence) m.fence = r.u8(so + 5);
@@ -264,7 +309,12 @@ export function decodeGt06(frame: Uint8Array, opts: DecodeGt06Options = {}): Gt0
       need(content, 1, 'info_type');
       const type = r.u8(0);
       const data = content.subarray(1);
-      const m: Extract<Gt06Message, { message: 'info' }> = { ...base, message: 'info', info_type: type, data_hex: hex(data) };
+      const m: Extract<Gt06Message, { message: 'info' }> = {
+        ...base,
+        message: 'info',
+        info_type: type,
+        data_hex: hex(data),
+      };
       if ((type === 0x00 || type === 0x0b) && data.length === 2) {
         m.ext_voltage_v = round(r.u16be(1) / 100, 2);
       } else if (type === 0x0a && data.length === 26) {
@@ -280,7 +330,12 @@ export function decodeGt06(frame: Uint8Array, opts: DecodeGt06Options = {}): Gt0
     case PROTOCOL.command_reply: {
       need(content, 5, 'command_length');
       const n = r.u8(0);
-      check(n >= 4 && 1 + n <= content.length, 'FRAME_MALFORMED', 'command_length', `${n} does not fit the content`);
+      check(
+        n >= 4 && 1 + n <= content.length,
+        'FRAME_MALFORMED',
+        'command_length',
+        `${n} does not fit the content`,
+      );
       const m: Gt06Message = {
         ...base,
         message: 'command_reply',
@@ -303,7 +358,12 @@ export function decodeGt06(frame: Uint8Array, opts: DecodeGt06Options = {}): Gt0
     case PROTOCOL.command: {
       need(content, 5, 'command_length');
       const n = r.u8(0);
-      check(n >= 4 && 1 + n <= content.length, 'FRAME_MALFORMED', 'command_length', `${n} does not fit the content`);
+      check(
+        n >= 4 && 1 + n <= content.length,
+        'FRAME_MALFORMED',
+        'command_length',
+        `${n} does not fit the content`,
+      );
       const text = r.slice(5, n - 4);
       return {
         ...base,
@@ -345,8 +405,20 @@ export function encodeCommand(
 ): Uint8Array {
   const text = asciiBytes(command, 'command');
   check(text.length > 0 && text.length <= 250, 'INVALID_ARGUMENT', 'command', '1..250 characters');
-  check(Number.isInteger(serverFlag) && serverFlag >= 0 && serverFlag <= 0xffffffff, 'INVALID_ARGUMENT', 'server_flag', 'a DWORD');
-  const out = [4 + text.length, serverFlag >>> 24, (serverFlag >>> 16) & 0xff, (serverFlag >>> 8) & 0xff, serverFlag & 0xff, ...text];
+  check(
+    Number.isInteger(serverFlag) && serverFlag >= 0 && serverFlag <= 0xffffffff,
+    'INVALID_ARGUMENT',
+    'server_flag',
+    'a DWORD',
+  );
+  const out = [
+    4 + text.length,
+    serverFlag >>> 24,
+    (serverFlag >>> 16) & 0xff,
+    (serverFlag >>> 8) & 0xff,
+    serverFlag & 0xff,
+    ...text,
+  ];
   if (language !== undefined) out.push(language >> 8, language & 0xff);
   return wrapFrame(PROTOCOL.command, Uint8Array.from(out), serial);
 }
@@ -384,12 +456,20 @@ export interface Gt06StatusInput {
 
 function statusBytes(s: Gt06StatusInput): number[] {
   const ti =
-    (s.armed ? 0x01 : 0) | (s.acc_on ? 0x02 : 0) | (s.charging ? 0x04 : 0) | (s.gps_fixed ? 0x40 : 0) | (s.oil_cut ? 0x80 : 0);
+    (s.armed ? 0x01 : 0) |
+    (s.acc_on ? 0x02 : 0) |
+    (s.charging ? 0x04 : 0) |
+    (s.gps_fixed ? 0x40 : 0) |
+    (s.oil_cut ? 0x80 : 0);
   return [ti, s.voltage_level & 0xff, s.gsm_level & 0xff];
 }
 
 export function encodeHeartbeat(s: Gt06StatusInput, serial: number, language = 2): Uint8Array {
-  return wrapFrame(PROTOCOL.heartbeat, Uint8Array.from([...statusBytes(s), 0, language & 0xff]), serial);
+  return wrapFrame(
+    PROTOCOL.heartbeat,
+    Uint8Array.from([...statusBytes(s), 0, language & 0xff]),
+    serial,
+  );
 }
 
 export interface Gt06PositionInput {
@@ -412,7 +492,11 @@ function gpsBytes(p: Gt06PositionInput): number[] {
   check(p.speed_kmh >= 0 && p.speed_kmh <= 255, 'INVALID_ARGUMENT', 'speed_kmh', '0..255');
   const la = Math.round(Math.abs(p.lat) * 1_800_000);
   const lo = Math.round(Math.abs(p.lon) * 1_800_000);
-  const cs = (p.course_deg % 360) | (p.lat >= 0 ? 0x400 : 0) | (p.lon < 0 ? 0x800 : 0) | (p.valid ? 0x1000 : 0);
+  const cs =
+    (p.course_deg % 360) |
+    (p.lat >= 0 ? 0x400 : 0) |
+    (p.lon < 0 ? 0x800 : 0) |
+    (p.valid ? 0x1000 : 0);
   const u32 = (n: number): number[] => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
   return [
     ...utcToLocalFields(p.time_ms, 0),
@@ -429,12 +513,30 @@ function lbsBytes(p: Gt06PositionInput): number[] {
   const mcc = p.mcc ?? 0;
   const lac = p.lac ?? 0;
   const cid = p.cell_id ?? 0;
-  return [mcc >> 8, mcc & 0xff, (p.mnc ?? 0) & 0xff, lac >> 8, lac & 0xff, (cid >> 16) & 0xff, (cid >> 8) & 0xff, cid & 0xff];
+  return [
+    mcc >> 8,
+    mcc & 0xff,
+    (p.mnc ?? 0) & 0xff,
+    lac >> 8,
+    lac & 0xff,
+    (cid >> 16) & 0xff,
+    (cid >> 8) & 0xff,
+    cid & 0xff,
+  ];
 }
 
 /** 0x22 location (UTC) with ACC, upload mode 0 and the re-upload flag. */
-export function encodeLocation(p: Gt06PositionInput, serial: number, accOn = false, reupload = false): Uint8Array {
-  return wrapFrame(PROTOCOL.location, Uint8Array.from([...gpsBytes(p), ...lbsBytes(p), accOn ? 1 : 0, 0, reupload ? 1 : 0]), serial);
+export function encodeLocation(
+  p: Gt06PositionInput,
+  serial: number,
+  accOn = false,
+  reupload = false,
+): Uint8Array {
+  return wrapFrame(
+    PROTOCOL.location,
+    Uint8Array.from([...gpsBytes(p), ...lbsBytes(p), accOn ? 1 : 0, 0, reupload ? 1 : 0]),
+    serial,
+  );
 }
 
 /** 0x26 alarm (UTC): GPS, LBS with its length byte, status, alarm code, language. */
@@ -447,7 +549,14 @@ export function encodeAlarm(
 ): Uint8Array {
   return wrapFrame(
     PROTOCOL.alarm,
-    Uint8Array.from([...gpsBytes(p), 9, ...lbsBytes(p), ...statusBytes(s), alarmCode & 0xff, language & 0xff]),
+    Uint8Array.from([
+      ...gpsBytes(p),
+      9,
+      ...lbsBytes(p),
+      ...statusBytes(s),
+      alarmCode & 0xff,
+      language & 0xff,
+    ]),
     serial,
   );
 }

@@ -47,7 +47,13 @@ export interface FrameShape {
 type Check =
   | { ok: true; shape: FrameShape }
   | { ok: false; more: true }
-  | { ok: false; more: false; code: 'FRAME_MALFORMED' | 'FRAME_CHECKSUM' | 'FRAME_TOO_LONG'; field: string; reason: string };
+  | {
+      ok: false;
+      more: false;
+      code: 'FRAME_MALFORMED' | 'FRAME_CHECKSUM' | 'FRAME_TOO_LONG';
+      field: string;
+      reason: string;
+    };
 
 function crcOk(buf: Uint8Array, start: number, total: number): boolean {
   const sent = (buf[start + total - 4]! << 8) | buf[start + total - 3]!;
@@ -64,20 +70,47 @@ function examine(buf: Uint8Array, start: number, end: number): Check {
   const len = long ? (buf[start + 2]! << 8) | buf[start + 3]! : buf[start + 2]!;
   const total = hl + len + 2;
   if (total > MAX_FRAME) {
-    return { ok: false, more: false, code: 'FRAME_TOO_LONG', field: 'length', reason: `${len} bytes announced` };
+    return {
+      ok: false,
+      more: false,
+      code: 'FRAME_TOO_LONG',
+      field: 'length',
+      reason: `${len} bytes announced`,
+    };
   }
   const shape = (length: number, lengthMismatch: boolean): Check => ({
     ok: true,
     shape: { protoAt: hl, length, lengthMismatch },
   });
-  if (len >= 5 && avail >= total && buf[start + total - 2] === 0x0d && buf[start + total - 1] === 0x0a) {
+  if (
+    len >= 5 &&
+    avail >= total &&
+    buf[start + total - 2] === 0x0d &&
+    buf[start + total - 1] === 0x0a
+  ) {
     if (crcOk(buf, start, total)) return shape(total, false);
-    const sent = ((buf[start + total - 4]! << 8) | buf[start + total - 3]!).toString(16).padStart(4, '0');
-    const calc = crcItu(buf, start + 2, start + total - 4).toString(16).padStart(4, '0');
-    return { ok: false, more: false, code: 'FRAME_CHECKSUM', field: 'crc', reason: `CRC field 0x${sent}, computed 0x${calc}` };
+    const sent = ((buf[start + total - 4]! << 8) | buf[start + total - 3]!)
+      .toString(16)
+      .padStart(4, '0');
+    const calc = crcItu(buf, start + 2, start + total - 4)
+      .toString(16)
+      .padStart(4, '0');
+    return {
+      ok: false,
+      more: false,
+      code: 'FRAME_CHECKSUM',
+      field: 'crc',
+      reason: `CRC field 0x${sent}, computed 0x${calc}`,
+    };
   }
   if (len < 5) {
-    return { ok: false, more: false, code: 'FRAME_MALFORMED', field: 'length', reason: `${len} is shorter than protocol + serial + CRC` };
+    return {
+      ok: false,
+      more: false,
+      code: 'FRAME_MALFORMED',
+      field: 'length',
+      reason: `${len} is shorter than protocol + serial + CRC`,
+    };
   }
   // Fallback: the first 0D 0A within SLACK bytes of where the length says the frame ends
   // that closes a frame with a correct CRC.
@@ -89,7 +122,13 @@ function examine(buf: Uint8Array, start: number, end: number): Check {
   }
   if (end - start >= total + SLACK || end - start >= MAX_FRAME) {
     const stop = `${buf[start + total - 2]!.toString(16).padStart(2, '0')}${buf[start + total - 1]!.toString(16).padStart(2, '0')}`;
-    return { ok: false, more: false, code: 'FRAME_MALFORMED', field: 'stop_bytes', reason: `stop bytes ${stop}, expected 0d0a` };
+    return {
+      ok: false,
+      more: false,
+      code: 'FRAME_MALFORMED',
+      field: 'stop_bytes',
+      reason: `stop bytes ${stop}, expected 0d0a`,
+    };
   }
   return { ok: false, more: true };
 }
@@ -105,16 +144,25 @@ export function checkFrame(frame: Uint8Array): FrameShape {
   );
   const c = examine(frame, 0, frame.length);
   if (c.ok) {
-    check(c.shape.length === frame.length, 'FRAME_MALFORMED', 'length', `${frame.length - c.shape.length} bytes after the frame`);
+    check(
+      c.shape.length === frame.length,
+      'FRAME_MALFORMED',
+      'length',
+      `${frame.length - c.shape.length} bytes after the frame`,
+    );
     return c.shape;
   }
   if (c.more) {
     const long = s0 === 0x79;
-    const len = frame.length > 3 ? (long ? ((frame[2]! << 8) | frame[3]!) : frame[2]!) : 0;
+    const len = frame.length > 3 ? (long ? (frame[2]! << 8) | frame[3]! : frame[2]!) : 0;
     // A complete-looking frame whose stop bytes are not 0D 0A.
     if (frame.length >= (long ? 4 : 3) + len + 2 && len >= 5) {
       const stop = frame.subarray(frame.length - 2);
-      fail('FRAME_MALFORMED', 'stop_bytes', `stop bytes ${Array.from(stop, (b) => b.toString(16).padStart(2, '0')).join('')}, expected 0d0a`);
+      fail(
+        'FRAME_MALFORMED',
+        'stop_bytes',
+        `stop bytes ${Array.from(stop, (b) => b.toString(16).padStart(2, '0')).join('')}, expected 0d0a`,
+      );
     }
     fail('FRAME_TRUNCATED', 'length', `incomplete: length field announces ${len} bytes`);
   }
@@ -142,11 +190,21 @@ export function createGt06Framer(): Framer {
 
 /** Wraps protocol + content + serial into a whole frame (short form when it fits). */
 export function wrapFrame(protocol: number, content: Uint8Array, serial: number): Uint8Array {
-  check(Number.isInteger(serial) && serial >= 0 && serial <= 0xffff, 'INVALID_ARGUMENT', 'serial', '0..65535');
+  check(
+    Number.isInteger(serial) && serial >= 0 && serial <= 0xffff,
+    'INVALID_ARGUMENT',
+    'serial',
+    '0..65535',
+  );
   const len = 1 + content.length + 2 + 2;
   const long = len > 0xff;
   const hl = long ? 4 : 3;
-  check(hl + len + 2 <= MAX_FRAME, 'INVALID_ARGUMENT', 'content', `${content.length} bytes, too long`);
+  check(
+    hl + len + 2 <= MAX_FRAME,
+    'INVALID_ARGUMENT',
+    'content',
+    `${content.length} bytes, too long`,
+  );
   const out = new Uint8Array(hl + len + 2);
   out[0] = out[1] = long ? 0x79 : 0x78;
   if (long) {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BmsError } from '@openbms/core';
-import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../testing/vectors.js';
+import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../../testing/trackers.js';
 import {
   createGt06Framer,
   crcItu,
@@ -49,7 +49,11 @@ describe('gt06 vectors', () => {
       expect(bytesToHex(reply!)).toBe('78780b8a0f0c1d0000150006f0860d0a');
     } else expect(reply && bytesToHex(reply)).toBe(v.expected_response_hex);
     // Every frame the codec accepts is also found by the framer.
-    expect(createGt06Framer().push(frame).map((e) => e.type)).toEqual(['frame']);
+    expect(
+      createGt06Framer()
+        .push(frame)
+        .map((e) => e.type),
+    ).toEqual(['frame']);
   });
 
   it('names the failing field for each malformed vector', () => {
@@ -74,7 +78,9 @@ describe('gt06 vectors', () => {
   });
 
   it('encodes the 0x80 command of the Traccar encoder test byte for byte', () => {
-    expect(bytesToHex(encodeCommand('Relay,1#', 0, 0))).toBe('787812800c0000000052656c61792c312300009dee0d0a');
+    expect(bytesToHex(encodeCommand('Relay,1#', 0, 0))).toBe(
+      '787812800c0000000052656c61792c312300009dee0d0a',
+    );
   });
 
   it('has the CRC-ITU check value of the vendor document', () => {
@@ -83,16 +89,27 @@ describe('gt06 vectors', () => {
 });
 
 describe('gt06 framer', () => {
-  const good = vectors.filter((v) => v.expected.error !== true).map((v) => hexToBytes(v.frame_hex!));
+  const good = vectors
+    .filter((v) => v.expected.error !== true)
+    .map((v) => hexToBytes(v.frame_hex!));
   const stream = Uint8Array.from(good.flatMap((g) => [0x78, 0x0d, 0x0a, 0x79, 0x79, ...g]));
 
   it('finds every frame among garbage, whole and byte by byte', () => {
-    const whole = createGt06Framer().push(stream).filter((e) => e.type === 'frame');
+    const whole = createGt06Framer()
+      .push(stream)
+      .filter((e) => e.type === 'frame');
     expect(whole.map((e) => bytesToHex(e.bytes))).toEqual(good.map(bytesToHex));
     const f = createGt06Framer();
     const frames: string[] = [];
-    for (const b of stream) for (const e of f.push(Uint8Array.of(b))) if (e.type === 'frame') frames.push(bytesToHex(e.bytes));
-    frames.push(...f.end().filter((e) => e.type === 'frame').map((e) => bytesToHex(e.bytes)));
+    for (const b of stream)
+      for (const e of f.push(Uint8Array.of(b)))
+        if (e.type === 'frame') frames.push(bytesToHex(e.bytes));
+    frames.push(
+      ...f
+        .end()
+        .filter((e) => e.type === 'frame')
+        .map((e) => bytesToHex(e.bytes)),
+    );
     expect(frames).toEqual(good.map(bytesToHex));
   });
 
@@ -121,8 +138,16 @@ describe('gt06 terminal encoders round-trip', () => {
   };
 
   it('login, heartbeat, location and alarm', () => {
-    expect(decodeGt06(encodeLogin('352887071911998', 4))).toMatchObject({ message: 'login', imei: '352887071911998', serial: 4 });
-    expect(decodeGt06(encodeHeartbeat({ armed: true, charging: true, voltage_level: 5, gsm_level: 3 }, 9))).toMatchObject({
+    expect(decodeGt06(encodeLogin('352887071911998', 4))).toMatchObject({
+      message: 'login',
+      imei: '352887071911998',
+      serial: 4,
+    });
+    expect(
+      decodeGt06(
+        encodeHeartbeat({ armed: true, charging: true, voltage_level: 5, gsm_level: 3 }, 9),
+      ),
+    ).toMatchObject({
       message: 'heartbeat',
       armed: true,
       charging: true,
@@ -147,13 +172,22 @@ describe('gt06 terminal encoders round-trip', () => {
       lac: 0x1234,
       cell_id: 0xabcdef,
     });
-    const al = decodeGt06(encodeAlarm(pos, { armed: true, voltage_level: 4, gsm_level: 4 }, 0x03, 11));
-    expect(al).toMatchObject({ message: 'alarm', alarm: 'vibration', armed: true, lat: -33.865143 });
+    const al = decodeGt06(
+      encodeAlarm(pos, { armed: true, voltage_level: 4, gsm_level: 4 }, 0x03, 11),
+    );
+    expect(al).toMatchObject({
+      message: 'alarm',
+      alarm: 'vibration',
+      armed: true,
+      lat: -33.865143,
+    });
     expect(bytesToHex(requiredResponse(al, 0)!).slice(0, 12)).toBe('78780526000b');
   });
 
   it('the time reply is UTC', () => {
-    expect(bytesToHex(encodeTimeResponse(Date.UTC(2015, 11, 29, 0, 0, 21), 6))).toBe('78780b8a0f0c1d0000150006f0860d0a');
+    expect(bytesToHex(encodeTimeResponse(Date.UTC(2015, 11, 29, 0, 0, 21), 6))).toBe(
+      '78780b8a0f0c1d0000150006f0860d0a',
+    );
   });
 
   it('refuses bad arguments naming the field', () => {

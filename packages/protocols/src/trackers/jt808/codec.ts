@@ -193,7 +193,12 @@ function decodeAuth(h: Jt808Header, body: Uint8Array): Extract<Jt808Message, { m
   }
   const r = new ByteReader(body);
   const n = r.u8(0);
-  check(body.length >= 1 + n + 35, 'FRAME_TRUNCATED', 'auth', `code length ${n} runs past the body`);
+  check(
+    body.length >= 1 + n + 35,
+    'FRAME_TRUNCATED',
+    'auth',
+    `code length ${n} runs past the body`,
+  );
   return {
     ...h,
     message: 'auth',
@@ -215,11 +220,21 @@ function decodeBatch(
   let o = 3;
   for (let i = 0; i < count; i++) {
     const len = r.u16be(o);
-    check(o + 2 + len <= body.length, 'FRAME_TRUNCATED', 'batch_item', `item ${i + 1} runs past the body`);
+    check(
+      o + 2 + len <= body.length,
+      'FRAME_TRUNCATED',
+      'batch_item',
+      `item ${i + 1} runs past the body`,
+    );
     positions.push(decodeLocation(r.slice(o + 2, len), opts));
     o += 2 + len;
   }
-  check(o === body.length, 'FRAME_MALFORMED', 'count', `${count} items leave ${body.length - o} bytes`);
+  check(
+    o === body.length,
+    'FRAME_MALFORMED',
+    'count',
+    `${count} items leave ${body.length - o} bytes`,
+  );
   return {
     ...h,
     message: 'location_batch',
@@ -256,7 +271,12 @@ export function decodeJt808(frame: Uint8Array, opts: DecodeJt808Options = {}): J
       return decodeAuth(h, body);
     case MSG.location: {
       const location = decodeLocation(body, opts);
-      return { ...h, device_id: h.device_id ?? location.imei ?? null, message: 'location', location };
+      return {
+        ...h,
+        device_id: h.device_id ?? location.imei ?? null,
+        message: 'location',
+        location,
+      };
     }
     case MSG.location_query_reply:
       return {
@@ -314,8 +334,18 @@ export function encodeJt808Frame(
   serial: number,
   body: Uint8Array,
 ): Uint8Array {
-  check(body.length <= 1023, 'INVALID_ARGUMENT', 'body', `${body.length} bytes, max 1023 (sub-package it)`);
-  check(Number.isInteger(serial) && serial >= 0 && serial <= 0xffff, 'INVALID_ARGUMENT', 'serial', '0..65535');
+  check(
+    body.length <= 1023,
+    'INVALID_ARGUMENT',
+    'body',
+    `${body.length} bytes, max 1023 (sub-package it)`,
+  );
+  check(
+    Number.isInteger(serial) && serial >= 0 && serial <= 0xffff,
+    'INVALID_ARGUMENT',
+    'serial',
+    '0..65535',
+  );
   const v2019 = t.protocol_version === '2019';
   const hl = v2019 ? 17 : 12;
   const inner = new Uint8Array(hl + body.length + 1);
@@ -332,7 +362,13 @@ export function encodeJt808Frame(
   return wrap(inner);
 }
 
-export const RESULT = { ok: 0, failure: 1, message_error: 2, not_supported: 3, alarm_confirmed: 4 } as const;
+export const RESULT = {
+  ok: 0,
+  failure: 1,
+  message_error: 2,
+  not_supported: 3,
+  alarm_confirmed: 4,
+} as const;
 
 /** 0x8001 platform general response to a terminal message. */
 export function encodeGeneralResponse(
@@ -340,7 +376,13 @@ export function encodeGeneralResponse(
   serverSerial: number,
   result: number = RESULT.ok,
 ): Uint8Array {
-  const body = Uint8Array.from([to.serial >> 8, to.serial & 0xff, to.msg_id >> 8, to.msg_id & 0xff, result]);
+  const body = Uint8Array.from([
+    to.serial >> 8,
+    to.serial & 0xff,
+    to.msg_id >> 8,
+    to.msg_id & 0xff,
+    result,
+  ]);
   return encodeJt808Frame(to, MSG.platform_response, serverSerial, body);
 }
 
@@ -373,7 +415,12 @@ export function encodeTerminalControl(
   command: number,
   params = '',
 ): Uint8Array {
-  check(Number.isInteger(command) && command >= 0 && command <= 255, 'INVALID_ARGUMENT', 'command', '0..255');
+  check(
+    Number.isInteger(command) && command >= 0 && command <= 255,
+    'INVALID_ARGUMENT',
+    'command',
+    '0..255',
+  );
   const p = asciiBytes(params, 'params');
   const body = new Uint8Array(1 + p.length);
   body[0] = command;
@@ -432,7 +479,8 @@ export function encodeHeartbeat(t: Jt808Terminal, serial: number): Uint8Array {
 }
 
 export function encodeAuth(t: Jt808Terminal, serial: number, authCode: string): Uint8Array {
-  if (t.protocol_version !== '2019') return encodeJt808Frame(t, MSG.auth, serial, asciiBytes(authCode, 'auth_code'));
+  if (t.protocol_version !== '2019')
+    return encodeJt808Frame(t, MSG.auth, serial, asciiBytes(authCode, 'auth_code'));
   fail('COMMAND_UNSUPPORTED', 'protocol_version', '2019 auth encoding is not built');
 }
 

@@ -137,7 +137,8 @@ function probe(buf: Uint8Array, start: number, end: number): Probe {
   if (close === start + 1) return { kind: 'reject', code: 'FRAME_NO_START', reason: 'empty frame' };
   const inner = unescapeInner(buf, start + 1, close);
   const problem = inner.problem ?? innerProblem(inner.bytes!);
-  if (problem) return { kind: 'reject', code: problem.code, reason: `${problem.field}: ${problem.reason}` };
+  if (problem)
+    return { kind: 'reject', code: problem.code, reason: `${problem.field}: ${problem.reason}` };
   return { kind: 'frame', length: close - start + 1 };
 }
 

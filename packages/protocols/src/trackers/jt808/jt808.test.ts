@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BmsError } from '@openbms/core';
-import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../testing/vectors.js';
+import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../../testing/trackers.js';
 import {
   CONTROL,
   createJt808Framer,
@@ -25,7 +25,10 @@ const vectors = loadTrackerVectors('jt808');
 
 /** The vector's view of a message: header, body fields and the location's fields on top. */
 function flat(m: Jt808Message): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...m, msg_id: `0x${m.msg_id.toString(16).padStart(4, '0')}` };
+  const out: Record<string, unknown> = {
+    ...m,
+    msg_id: `0x${m.msg_id.toString(16).padStart(4, '0')}`,
+  };
   if ('location' in m) Object.assign(out, m.location, { msg_id: out.msg_id });
   if (m.message === 'location') out.imei = m.location.imei;
   if ('location' in m) out.time_bcd_gmt8 = m.location.time_bcd;
@@ -91,15 +94,21 @@ describe('jt808 vectors', () => {
 });
 
 describe('jt808 framer', () => {
-  const good = vectors.filter((v) => v.expected.error !== true).map((v) => hexToBytes(v.frame_hex!));
+  const good = vectors
+    .filter((v) => v.expected.error !== true)
+    .map((v) => hexToBytes(v.frame_hex!));
   const stream = Uint8Array.from(good.flatMap((g) => [0x00, 0x7e, 0x7d, 0x03, ...g]));
 
   it('finds every frame among garbage, in one chunk and byte by byte', () => {
-    const one = createJt808Framer().push(stream).filter((e) => e.type === 'frame');
+    const one = createJt808Framer()
+      .push(stream)
+      .filter((e) => e.type === 'frame');
     expect(one.map((e) => bytesToHex(e.bytes))).toEqual(good.map(bytesToHex));
     const f = createJt808Framer();
     const frames: string[] = [];
-    for (const b of stream) for (const e of f.push(Uint8Array.of(b))) if (e.type === 'frame') frames.push(bytesToHex(e.bytes));
+    for (const b of stream)
+      for (const e of f.push(Uint8Array.of(b)))
+        if (e.type === 'frame') frames.push(bytesToHex(e.bytes));
     expect(frames).toEqual(good.map(bytesToHex));
   });
 
@@ -155,14 +164,30 @@ describe('jt808 encoders', () => {
   });
 
   it('round-trips a batch and a heartbeat', () => {
-    const pos = [0, 1, 2].map((i) => ({ valid: true, lat: 22.5 + i / 1000, lon: 114, time_ms: Date.UTC(2026, 5, 1, 0, 0, i) }));
+    const pos = [0, 1, 2].map((i) => ({
+      valid: true,
+      lat: 22.5 + i / 1000,
+      lon: 114,
+      time_ms: Date.UTC(2026, 5, 1, 0, 0, i),
+    }));
     const m = decodeJt808(encodeLocationBatch(t2013, 5, 1, pos));
-    expect(m.message === 'location_batch' && m.positions.map((p) => p.lat)).toEqual([22.5, 22.501, 22.502]);
-    expect(decodeJt808(encodeHeartbeat(t2019, 9))).toMatchObject({ message: 'heartbeat', serial: 9, device_id: '866496077582164' });
+    expect(m.message === 'location_batch' && m.positions.map((p) => p.lat)).toEqual([
+      22.5, 22.501, 22.502,
+    ]);
+    expect(decodeJt808(encodeHeartbeat(t2019, 9))).toMatchObject({
+      message: 'heartbeat',
+      serial: 9,
+      device_id: '866496077582164',
+    });
   });
 
   it('encodes the platform commands with the terminal header form', () => {
-    expect(bytesToHex(encodeLocateNow(t2013, 1))).toBe('7e8201000001351122112200015c7e'.replace('5c', xorOf('8201000001351122112200 01'.replace(/ /g, ''))));
+    expect(bytesToHex(encodeLocateNow(t2013, 1))).toBe(
+      '7e8201000001351122112200015c7e'.replace(
+        '5c',
+        xorOf('8201000001351122112200 01'.replace(/ /g, '')),
+      ),
+    );
     const ctl = decodeJt808(encodeTerminalControl(t2019, 2, CONTROL.factory_reset));
     expect(ctl).toMatchObject({ msg_id: 0x8105, protocol_version: '2019', serial: 2 });
     expect(ctl.message === 'unknown' && ctl.body_hex).toBe('05');
@@ -171,14 +196,18 @@ describe('jt808 encoders', () => {
     expect(() => encodeTextMessage(t2013, 3, 1, '苏')).toThrow(/text/);
     const reg = decodeJt808(encodeRegisterResponse({ ...t2013, serial: 5 }, 0, 3, 'x'));
     expect(reg.message === 'unknown' && reg.body_hex).toBe('000503');
-    const ack = decodeJt808(encodeGeneralResponse({ ...t2013, serial: 0xabcd, msg_id: 0x0200 }, 7, 4));
+    const ack = decodeJt808(
+      encodeGeneralResponse({ ...t2013, serial: 0xabcd, msg_id: 0x0200 }, 7, 4),
+    );
     expect(ack.message === 'unknown' && ack.body_hex).toBe('abcd020004');
   });
 
   it('refuses bad arguments naming the field', () => {
     expect(() => encodeLocateNow({ protocol_version: '2013', phone: '12x' }, 1)).toThrow(/phone/);
     expect(() => encodeLocateNow(t2013, 70000)).toThrow(/serial/);
-    expect(() => encodeLocationReport(t2013, 1, { valid: true, lat: 91, lon: 0, time_ms: 0 })).toThrow(/lat/);
+    expect(() =>
+      encodeLocationReport(t2013, 1, { valid: true, lat: 91, lon: 0, time_ms: 0 }),
+    ).toThrow(/lat/);
   });
 });
 

@@ -158,7 +158,11 @@ function splitQuery(query: string): [string, string][] {
   for (const part of query.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    out.push(eq < 0 ? [decodePart(part), ''] : [decodePart(part.slice(0, eq)), decodePart(part.slice(eq + 1))]);
+    out.push(
+      eq < 0
+        ? [decodePart(part), '']
+        : [decodePart(part.slice(0, eq)), decodePart(part.slice(eq + 1))],
+    );
   }
   return out;
 }
@@ -184,7 +188,8 @@ export function parseOsmandQuery(query: string, opts: OsmandOptions): OsmandPosi
   }
   const one = (k: string): string | undefined => seen.get(k)?.[0];
 
-  if (one('id') !== undefined && one('deviceid') !== undefined) invalid('id', 'both id and deviceid given');
+  if (one('id') !== undefined && one('deviceid') !== undefined)
+    invalid('id', 'both id and deviceid given');
   const id = one('id') ?? one('deviceid');
   if (id === undefined) invalid('id', 'no id/deviceid parameter');
   if (!ID.test(id)) invalid('id', 'letters, digits and . _ : - only (1..64)');
@@ -210,7 +215,8 @@ export function parseOsmandQuery(query: string, opts: OsmandOptions): OsmandPosi
     if (parts.length !== 2) invalid('location', 'expected "lat,lon"');
     [lat, lon] = parts as [string, string];
   }
-  if ((lat === undefined) !== (lon === undefined)) invalid(lat === undefined ? 'lat' : 'lon', 'lat and lon come together');
+  if ((lat === undefined) !== (lon === undefined))
+    invalid(lat === undefined ? 'lat' : 'lon', 'lat and lon come together');
   if (lat !== undefined && lon !== undefined) {
     p.lat = num('lat', lat, -90, 90);
     p.lon = num('lon', lon, -180, 180);
@@ -222,9 +228,11 @@ export function parseOsmandQuery(query: string, opts: OsmandOptions): OsmandPosi
     p.speed_raw = num('speed', speed, 0, 10_000);
     p.speed_kmh = speedKmh(p.speed_raw, opts.speedUnit ?? 'knots');
   }
-  if (one('bearing') !== undefined && one('heading') !== undefined) invalid('bearing', 'both bearing and heading given');
+  if (one('bearing') !== undefined && one('heading') !== undefined)
+    invalid('bearing', 'both bearing and heading given');
   const course = one('bearing') ?? one('heading');
-  if (course !== undefined) p.course_deg = num(one('bearing') !== undefined ? 'bearing' : 'heading', course, 0, 360);
+  if (course !== undefined)
+    p.course_deg = num(one('bearing') !== undefined ? 'bearing' : 'heading', course, 0, 360);
   const alt = one('altitude');
   if (alt !== undefined) p.altitude_m = num('altitude', alt, -20_000, 100_000);
   const acc = one('accuracy');
@@ -265,7 +273,14 @@ export function parseOsmandQuery(query: string, opts: OsmandOptions): OsmandPosi
   }
   for (const [k, [v]] of seen) {
     if (KNOWN.has(k)) continue;
-    p.extra[k] = v === 'true' ? true : v === 'false' ? false : NUMBER.test(v!) && Number.isFinite(Number(v)) ? Number(v) : v!;
+    p.extra[k] =
+      v === 'true'
+        ? true
+        : v === 'false'
+          ? false
+          : NUMBER.test(v!) && Number.isFinite(Number(v))
+            ? Number(v)
+            : v!;
   }
   if (p.lat === undefined) {
     if (!p.cells && !p.wifi) invalid('lat', 'no position (lat/lon, location, cell or wifi)');
@@ -286,14 +301,16 @@ function obj(v: unknown, field: string): Json {
 function optNum(o: Json, k: string, field: string, min: number, max: number): number | undefined {
   const v = o[k];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) invalid(field, `not a number in ${min}..${max}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    invalid(field, `not a number in ${min}..${max}`);
   return v;
 }
 
 function optStr(o: Json, k: string, field: string): string | undefined {
   const v = o[k];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length > MAX_VALUE) invalid(field, `not a string of at most ${MAX_VALUE} characters`);
+  if (typeof v !== 'string' || v.length > MAX_VALUE)
+    invalid(field, `not a string of at most ${MAX_VALUE} characters`);
   return v;
 }
 
@@ -319,12 +336,14 @@ export function parseOsmandJson(body: string, opts: OsmandOptions): OsmandPositi
   }
   const r = obj(root, 'body');
   const id = r.device_id;
-  if (typeof id !== 'string' || !ID.test(id)) invalid('device_id', 'missing or not 1..64 letters, digits, . _ : -');
+  if (typeof id !== 'string' || !ID.test(id))
+    invalid('device_id', 'missing or not 1..64 letters, digits, . _ : -');
   const l = obj(r.location, 'location');
   const c = obj(l.coords, 'location.coords');
   const lat = optNum(c, 'latitude', 'location.coords.latitude', -90, 90);
   const lon = optNum(c, 'longitude', 'location.coords.longitude', -180, 180);
-  if (lat === undefined || lon === undefined) invalid('location.coords', 'latitude and longitude required');
+  if (lat === undefined || lon === undefined)
+    invalid('location.coords', 'latitude and longitude required');
   const ts = optStr(l, 'timestamp', 'location.timestamp');
   const t = ts === undefined ? { ms: opts.receivedAtMs } : timeOf(ts, opts.tzOffsetMinutes ?? 0);
   const p: OsmandPosition = {
@@ -387,7 +406,8 @@ export function parseOsmandRequest(req: OsmandRequest, opts: OsmandOptions): Osm
   if (q >= 0 && q < req.target.length - 1) return parseOsmandQuery(req.target.slice(q + 1), opts);
   const type = (req.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json') return parseOsmandJson(req.body ?? '', opts);
-  if (type === 'application/x-www-form-urlencoded' || type === '') return parseOsmandQuery(req.body ?? '', opts);
+  if (type === 'application/x-www-form-urlencoded' || type === '')
+    return parseOsmandQuery(req.body ?? '', opts);
   invalid('content_type', `${type} is not JSON or a form`);
 }
 

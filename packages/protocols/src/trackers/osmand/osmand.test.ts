@@ -4,8 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BmsError } from '@openbms/core';
-import { differences, loadTrackerVectors } from '../testing/vectors.js';
-import { encodeOsmandQuery, parseOsmandQuery, parseOsmandRequest, type OsmandOptions } from './index.js';
+import { differences, loadTrackerVectors } from '../../testing/trackers.js';
+import {
+  encodeOsmandQuery,
+  parseOsmandQuery,
+  parseOsmandRequest,
+  type OsmandOptions,
+} from './index.js';
 
 const vectors = loadTrackerVectors('osmand');
 const RECEIVED = Date.UTC(2026, 11, 7, 12, 0, 0);
@@ -24,7 +29,9 @@ function errorOf(f: () => unknown): string {
 describe('osmand vectors', () => {
   it.each(vectors.map((v) => [v.id, v] as const))('%s', (_id, v) => {
     const [, target] = v.request!.split(' ');
-    const contentType = Object.entries(v.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+    const contentType = Object.entries(v.headers ?? {}).find(
+      ([k]) => k.toLowerCase() === 'content-type',
+    )?.[1];
     const parse = (): ReturnType<typeof parseOsmandRequest> =>
       parseOsmandRequest({ target: target!, contentType, body: v.body }, opts);
     if (v.expected.error === true) {
@@ -68,27 +75,43 @@ describe('osmand validation', () => {
 
   it('refuses bad JSON bodies naming the field', () => {
     const json = (body: string): string =>
-      errorOf(() => parseOsmandRequest({ target: '/', contentType: 'application/json', body }, opts));
+      errorOf(() =>
+        parseOsmandRequest({ target: '/', contentType: 'application/json', body }, opts),
+      );
     expect(json('{')).toBe('REQUEST_INVALID body');
     expect(json('{"device_id":"1","location":{"coords":{"latitude":"1","longitude":2}}}')).toBe(
       'REQUEST_INVALID location.coords.latitude',
     );
-    expect(json('{"location":{"coords":{"latitude":1,"longitude":2}}}')).toBe('REQUEST_INVALID device_id');
-    expect(errorOf(() => parseOsmandRequest({ target: '/', contentType: 'text/xml', body: '' }, opts))).toBe(
-      'REQUEST_INVALID content_type',
+    expect(json('{"location":{"coords":{"latitude":1,"longitude":2}}}')).toBe(
+      'REQUEST_INVALID device_id',
     );
+    expect(
+      errorOf(() => parseOsmandRequest({ target: '/', contentType: 'text/xml', body: '' }, opts)),
+    ).toBe('REQUEST_INVALID content_type');
   });
 
   it('reads a form body when the URL has no query, and the speed unit option', () => {
     const p = parseOsmandRequest(
-      { target: '/', contentType: 'application/x-www-form-urlencoded', body: 'id=7&lat=1&lon=2&speed=10' },
+      {
+        target: '/',
+        contentType: 'application/x-www-form-urlencoded',
+        body: 'id=7&lat=1&lon=2&speed=10',
+      },
       { ...opts, speedUnit: 'mps' },
     );
     expect(p).toMatchObject({ device_id: '7', lat: 1, lon: 2, speed_kmh: 36 });
   });
 
   it('round-trips the query builder', () => {
-    const q = encodeOsmandQuery({ id: 'bike-1', time_ms: Date.UTC(2026, 0, 1), lat: -33.8651, lon: 151.2099, speed_knots: 10, bearing: 90, batt: 50 });
+    const q = encodeOsmandQuery({
+      id: 'bike-1',
+      time_ms: Date.UTC(2026, 0, 1),
+      lat: -33.8651,
+      lon: 151.2099,
+      speed_knots: 10,
+      bearing: 90,
+      batt: 50,
+    });
     expect(parseOsmandQuery(q, opts)).toMatchObject({
       device_id: 'bike-1',
       time_utc: '2026-01-01T00:00:00Z',

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { matches } from '../../testing/vectors.js';
+import { matches } from './vectors.js';
 
-const here = join(dirname(fileURLToPath(import.meta.url)), '..');
+const here = join(dirname(fileURLToPath(import.meta.url)), '..', 'trackers');
 
 export interface TrackerVector {
   id: string;
@@ -47,4 +47,4 @@ export function differences(
   return out;
 }
 
-export { hexToBytes, bytesToHex } from '../../util/bytes.js';
+export { hexToBytes, bytesToHex } from '../util/bytes.js';

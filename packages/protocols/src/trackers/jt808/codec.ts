@@ -4,16 +4,7 @@
  * (0x8001, 0x8100, 0x8201, 0x8105, 0x8300) and for the terminal side (simulator).
  */
 import { ByteReader } from '../../util/bytes.js';
-import {
-  asciiBytes,
-  asciiText,
-  bcdDigits,
-  check,
-  digitsToBcd,
-  fail,
-  gbkText,
-  hex,
-} from '../common.js';
+import { asciiBytes, asciiText, bcdDigits, check, digitsToBcd, gbkText, hex } from '../common.js';
 import { headerLength, unwrap, wrap, xor } from './frame.js';
 import {
   decodeLocation,
@@ -247,16 +238,20 @@ function decodeBatch(
 
 /**
  * Decodes one whole wire frame (as the framer emits it). Throws BmsError naming the field
- * for a bad frame. Sub-packages after the first come out as `fragment` (reassembly by the
- * session: not in this codec).
+ * for a bad frame. Every sub-package comes out as `fragment`; `createJt808Reassembler` joins
+ * them into the whole message.
  */
 export function decodeJt808(frame: Uint8Array, opts: DecodeJt808Options = {}): Jt808Message {
   const inner = unwrap(frame);
   const r = new ByteReader(inner);
   const { headerLength: hl, ...h } = decodeHeader(r);
   const body = inner.subarray(hl, inner.length - 1);
+  if (h.package) return { ...h, message: 'fragment', body_hex: hex(body) };
+  return decodeBody(h, body, opts);
+}
+
+function decodeBody(h: Jt808Header, body: Uint8Array, opts: DecodeJt808Options): Jt808Message {
   if (h.encryption !== 0) return { ...h, message: 'unknown', body_hex: hex(body) };
-  if (h.package && h.package.index > 1) return { ...h, message: 'fragment', body_hex: hex(body) };
   const br = new ByteReader(body);
   switch (h.msg_id) {
     case MSG.heartbeat:
@@ -303,6 +298,99 @@ export function decodeJt808(frame: Uint8Array, opts: DecodeJt808Options = {}): J
   }
 }
 
+export interface Jt808Reassembler {
+  /**
+   * Takes a decoded message: a `fragment` is held until its message is whole, then the whole
+   * message is returned (decoded from the joined bodies); other messages pass through.
+   * Returns null while packages are missing.
+   */
+  add(m: Jt808Message): Jt808Message | null;
+  /** Bytes held in incomplete messages. */
+  readonly pending: number;
+}
+
+/**
+ * Joins sub-packaged messages of one connection. Bounded: at most `maxMessages` incomplete
+ * messages and `maxBytes` held; the oldest incomplete message is dropped beyond that, and a
+ * message announcing more than `maxPackages` packages is refused (BmsError naming the field).
+ */
+export function createJt808Reassembler(
+  opts: DecodeJt808Options & { maxMessages?: number; maxBytes?: number; maxPackages?: number } = {},
+): Jt808Reassembler {
+  const maxMessages = opts.maxMessages ?? 4;
+  const maxBytes = opts.maxBytes ?? 256 * 1024;
+  const maxPackages = opts.maxPackages ?? 256;
+  // Keyed by message id and the serial of package 1 (packages carry consecutive serials).
+  const open = new Map<
+    string,
+    { header: Jt808Header; parts: (Uint8Array | undefined)[]; got: number }
+  >();
+  let held = 0;
+  const drop = (key: string): void => {
+    const e = open.get(key);
+    if (!e) return;
+    for (const p of e.parts) held -= p?.length ?? 0;
+    open.delete(key);
+  };
+  return {
+    add(m) {
+      if (m.message !== 'fragment' || !m.package) return m;
+      const { total, index } = m.package;
+      check(
+        total <= maxPackages,
+        'FRAME_MALFORMED',
+        'package_total',
+        `${total}, at most ${maxPackages}`,
+      );
+      const key = `${m.msg_id}:${(m.serial - (index - 1) + 0x10000) & 0xffff}`;
+      let e = open.get(key);
+      if (!e) {
+        while (open.size >= maxMessages) drop(open.keys().next().value!);
+        const header: Jt808Header = {
+          msg_id: m.msg_id,
+          protocol_version: m.protocol_version,
+          phone: m.phone,
+          device_id: m.device_id,
+          serial: m.serial,
+          encryption: m.encryption,
+        };
+        if (m.version_byte !== undefined) header.version_byte = m.version_byte;
+        e = { header, parts: new Array<Uint8Array | undefined>(total), got: 0 };
+        open.set(key, e);
+      }
+      check(
+        e.parts.length === total,
+        'FRAME_MALFORMED',
+        'package_total',
+        'changed within one message',
+      );
+      const body = Uint8Array.from(m.body_hex.match(/../g) ?? [], (x) => parseInt(x, 16));
+      if (!e.parts[index - 1]) {
+        e.parts[index - 1] = body;
+        e.got++;
+        held += body.length;
+      }
+      while (held > maxBytes && open.size > 0) drop(open.keys().next().value!);
+      if (!open.has(key) || e.got < total) return null;
+      const whole = new Uint8Array(e.parts.reduce((n, p) => n + p!.length, 0));
+      let o = 0;
+      for (const p of e.parts) {
+        whole.set(p!, o);
+        o += p!.length;
+      }
+      drop(key);
+      return decodeBody(
+        { ...e.header, serial: (m.serial - (index - 1) + 0x10000) & 0xffff },
+        whole,
+        opts,
+      );
+    },
+    get pending() {
+      return held;
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Encoding
 
@@ -333,6 +421,7 @@ export function encodeJt808Frame(
   msgId: number,
   serial: number,
   body: Uint8Array,
+  pkg?: { total: number; index: number },
 ): Uint8Array {
   check(
     body.length <= 1023,
@@ -346,17 +435,30 @@ export function encodeJt808Frame(
     'serial',
     '0..65535',
   );
+  if (pkg) {
+    check(
+      Number.isInteger(pkg.total) &&
+        pkg.index >= 1 &&
+        pkg.index <= pkg.total &&
+        pkg.total <= 0xffff,
+      'INVALID_ARGUMENT',
+      'package',
+      'index 1..total, total at most 65535',
+    );
+  }
   const v2019 = t.protocol_version === '2019';
-  const hl = v2019 ? 17 : 12;
+  const sl = v2019 ? 17 : 12;
+  const hl = sl + (pkg ? 4 : 0);
   const inner = new Uint8Array(hl + body.length + 1);
-  const attrs = body.length | (v2019 ? 0x4000 : 0);
+  const attrs = body.length | (v2019 ? 0x4000 : 0) | (pkg ? 0x2000 : 0);
   inner.set([msgId >> 8, msgId & 0xff, attrs >> 8, attrs & 0xff], 0);
   if (v2019) {
     inner[4] = t.version_byte ?? 1;
     inner.set(phoneBytes(t), 5);
   } else inner.set(phoneBytes(t), 4);
-  inner[hl - 2] = serial >> 8;
-  inner[hl - 1] = serial & 0xff;
+  inner[sl - 2] = serial >> 8;
+  inner[sl - 1] = serial & 0xff;
+  if (pkg) inner.set([pkg.total >> 8, pkg.total & 0xff, pkg.index >> 8, pkg.index & 0xff], sl);
   inner.set(body, hl);
   inner[inner.length - 1] = xor(inner.subarray(0, inner.length - 1));
   return wrap(inner);
@@ -463,6 +565,7 @@ export function requiredResponse(
     case 'location':
     case 'location_batch':
     case 'passthrough':
+    case 'fragment':
       return encodeGeneralResponse(m, serverSerial, RESULT.ok);
     case 'unknown':
       // Uplink IDs below 0x8000 are acked so terminals stop retransmitting (protocols.md 1.5).
@@ -478,10 +581,31 @@ export function encodeHeartbeat(t: Jt808Terminal, serial: number): Uint8Array {
   return encodeJt808Frame(t, MSG.heartbeat, serial, new Uint8Array(0));
 }
 
-export function encodeAuth(t: Jt808Terminal, serial: number, authCode: string): Uint8Array {
+/** 0x0102 auth: 2013 = the code; 2019 = code length, code, IMEI[15], software version[20]. */
+export function encodeAuth(
+  t: Jt808Terminal,
+  serial: number,
+  authCode: string,
+  imei = '',
+  softwareVersion = '',
+): Uint8Array {
   if (t.protocol_version !== '2019')
     return encodeJt808Frame(t, MSG.auth, serial, asciiBytes(authCode, 'auth_code'));
-  fail('COMMAND_UNSUPPORTED', 'protocol_version', '2019 auth encoding is not built');
+  const code = asciiBytes(authCode, 'auth_code');
+  check(code.length <= 255, 'INVALID_ARGUMENT', 'auth_code', 'at most 255 characters');
+  check(imei.length <= 15, 'INVALID_ARGUMENT', 'imei', 'at most 15 characters');
+  check(
+    softwareVersion.length <= 20,
+    'INVALID_ARGUMENT',
+    'software_version',
+    'at most 20 characters',
+  );
+  const body = new Uint8Array(1 + code.length + 35);
+  body[0] = code.length;
+  body.set(code, 1);
+  body.set(asciiBytes(imei, 'imei'), 1 + code.length);
+  body.set(asciiBytes(softwareVersion, 'software_version'), 16 + code.length);
+  return encodeJt808Frame(t, MSG.auth, serial, body);
 }
 
 export function encodeLocationReport(

@@ -8,6 +8,10 @@ import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../../t
 import {
   CONTROL,
   createJt808Framer,
+  createJt808Reassembler,
+  encodeAuth,
+  encodeJt808Frame,
+  encodeLocation,
   decodeJt808,
   encodeGeneralResponse,
   encodeLocateNow,
@@ -216,3 +220,72 @@ function xorOf(h: string): string {
   for (const b of hexToBytes(h)) x ^= b;
   return x.toString(16).padStart(2, '0');
 }
+
+describe('jt808 sub-packages', () => {
+  const t = { protocol_version: '2013' as const, phone: '013511221122' };
+  const positions = Array.from({ length: 40 }, (_, i) => ({
+    valid: true,
+    lat: 22.5 + i / 1000,
+    lon: 114,
+    time_ms: Date.UTC(2026, 5, 1, 0, i),
+  }));
+  // A 0x0704 batch too long for one frame, cut into 100-byte packages (serials 50, 51, ...).
+  const parts = positions.map((p) => encodeLocation(p));
+  const body = Uint8Array.from([
+    0,
+    parts.length,
+    1,
+    ...parts.flatMap((p) => [p.length >> 8, p.length & 0xff, ...p]),
+  ]);
+  const chunks: Uint8Array[] = [];
+  for (let o = 0; o < body.length; o += 100) chunks.push(body.subarray(o, o + 100));
+  const frames = chunks.map((c, i) =>
+    encodeJt808Frame(t, 0x0704, 50 + i, c, { total: chunks.length, index: i + 1 }),
+  );
+
+  it('decodes each package as a fragment, acks it, and joins them in any order', () => {
+    const r = createJt808Reassembler();
+    const order = frames.map((_, i) => i).reverse();
+    const out: Jt808Message[] = [];
+    for (const i of order) {
+      const m = decodeJt808(frames[i]!);
+      expect(m).toMatchObject({
+        message: 'fragment',
+        package: { total: frames.length, index: i + 1 },
+      });
+      expect(decodeJt808(requiredResponse(m, 1)!)).toMatchObject({ msg_id: 0x8001 });
+      const whole = r.add(m);
+      if (whole) out.push(whole);
+    }
+    expect(out).toHaveLength(1);
+    const m = out[0]!;
+    expect(m).toMatchObject({ message: 'location_batch', serial: 50, count: 40 });
+    expect(m.message === 'location_batch' && m.positions.map((p) => p.lat)).toEqual(
+      positions.map((p) => p.lat),
+    );
+    expect(r.pending).toBe(0);
+    expect(Object.keys(m)).not.toContain('body_hex');
+    expect(Object.keys(m)).not.toContain('package');
+  });
+
+  it('stays bounded when packages never complete', () => {
+    const r = createJt808Reassembler({ maxMessages: 2, maxBytes: 1000 });
+    for (let k = 0; k < 50; k++) {
+      const f = encodeJt808Frame(t, 0x0704, k * 10, new Uint8Array(300), { total: 5, index: 1 });
+      expect(r.add(decodeJt808(f))).toBeNull();
+      expect(r.pending).toBeLessThanOrEqual(1000);
+    }
+    const huge = encodeJt808Frame(t, 0x0704, 1, new Uint8Array(1), { total: 5000, index: 1 });
+    expect(() => r.add(decodeJt808(huge))).toThrow(/package_total/);
+  });
+
+  it('round-trips a 2019 auth', () => {
+    const t19 = { protocol_version: '2019' as const, phone: '00000866496077582164' };
+    expect(decodeJt808(encodeAuth(t19, 3, 'code-1', '866496077582164', 'V1.2'))).toMatchObject({
+      message: 'auth',
+      auth_code: 'code-1',
+      imei: '866496077582164',
+      software_version: 'V1.2',
+    });
+  });
+});

@@ -186,12 +186,8 @@ describe('jt808 encoders', () => {
   });
 
   it('encodes the platform commands with the terminal header form', () => {
-    expect(bytesToHex(encodeLocateNow(t2013, 1))).toBe(
-      '7e8201000001351122112200015c7e'.replace(
-        '5c',
-        xorOf('8201000001351122112200 01'.replace(/ /g, '')),
-      ),
-    );
+    // 7E | id 8201 | attrs 0000 (empty body) | phone 013511221122 | serial 0001 | XOR b6 | 7E
+    expect(bytesToHex(encodeLocateNow(t2013, 1))).toBe('7e820100000135112211220001b67e');
     const ctl = decodeJt808(encodeTerminalControl(t2019, 2, CONTROL.factory_reset));
     expect(ctl).toMatchObject({ msg_id: 0x8105, protocol_version: '2019', serial: 2 });
     expect(ctl.message === 'unknown' && ctl.body_hex).toBe('05');
@@ -214,12 +210,6 @@ describe('jt808 encoders', () => {
     ).toThrow(/lat/);
   });
 });
-
-function xorOf(h: string): string {
-  let x = 0;
-  for (const b of hexToBytes(h)) x ^= b;
-  return x.toString(16).padStart(2, '0');
-}
 
 describe('jt808 sub-packages', () => {
   const t = { protocol_version: '2013' as const, phone: '013511221122' };

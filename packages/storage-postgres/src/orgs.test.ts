@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localScope } from '@openbms/storage';
-import { orgContract, TEST_ORIGIN } from '@openbms/storage/testing';
+import { orgContract, pointGroupContract, TEST_ORIGIN } from '@openbms/storage/testing';
 import { MIGRATIONS } from './migrations.js';
 import { pgOrgs } from './orgs.js';
 import { PostgresStorage } from './storage.js';
@@ -22,6 +22,12 @@ afterAll(async () => {
 });
 
 orgContract('postgres', async () => {
+  const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+  await db.reset();
+  return s;
+});
+
+pointGroupContract('postgres', async () => {
   const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
   await db.reset();
   return s;

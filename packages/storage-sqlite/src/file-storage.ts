@@ -54,6 +54,7 @@ import {
   type User,
   type OrgStore,
   type AccountStore,
+  type PointGroupStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -74,6 +75,7 @@ import {
   SqliteAudit,
   SqliteOrgs,
   SqliteAccounts,
+  SqlitePoints,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -113,6 +115,7 @@ type WriteKind = 'telemetry' | 'records' | 'open';
 interface Inner extends RecordStores {
   telemetry: SqliteTelemetry;
   accounts: SqliteAccounts;
+  points: SqlitePoints;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -147,6 +150,7 @@ function bind(db: Db): Inner {
     users: new SqliteUsers(db),
     orgs: new SqliteOrgs(db),
     accounts: new SqliteAccounts(db),
+    points: new SqlitePoints(db),
   };
 }
 
@@ -204,6 +208,7 @@ export class FileStorage {
   /** Organisations and memberships (changes need room: STORAGE_FULL otherwise). */
   readonly orgs: FileOrgs;
   readonly accounts: FileAccounts;
+  readonly points: FilePoints;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -234,6 +239,7 @@ export class FileStorage {
     this.users = this.userFacade();
     this.orgs = this.orgFacade();
     this.accounts = this.accountFacade();
+    this.points = this.pointFacade();
   }
 
   // ------------------------------------------------------------------ opening
@@ -848,6 +854,15 @@ export class FileStorage {
     };
   }
 
+  /** Point groups: read and written in the file, as accounts are. */
+  private pointFacade(): FilePoints {
+    return {
+      list: (ids) => this.run(false, 'cannot read point groups', (s) => s.points.list(ids)),
+      replace: (org, groups, now) =>
+        this.run('records', 'cannot save point groups', (s) => s.points.replace(org, groups, now)),
+    };
+  }
+
   private waitable(e: unknown): boolean {
     const code = this.classify(e).code;
     return code === 'STORAGE_FULL' || code === 'STORAGE_READ_ONLY' || code === 'STORAGE_CORRUPT';
@@ -1064,4 +1079,11 @@ export type FileAccounts = {
   [K in keyof AccountStore]: (
     ...a: Parameters<AccountStore[K]>
   ) => Awaited<ReturnType<AccountStore[K]>>;
+};
+
+/** The PointGroupStore in the writer thread (synchronous). */
+export type FilePoints = {
+  [K in keyof PointGroupStore]: (
+    ...a: Parameters<PointGroupStore[K]>
+  ) => Awaited<ReturnType<PointGroupStore[K]>>;
 };

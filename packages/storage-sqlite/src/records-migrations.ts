@@ -18,6 +18,9 @@
  * "Local organisation", with a fresh code), and each account of it a member with its role
  * mapped (`orgRoleOf`); the oldest admin is the manager, the person in charge. Accounts of
  * other organisations (none on a single box) stay as they are.
+ *
+ * `records/010` adds point groups (storage points.ts, seed 000 "Set of points"): one row per
+ * group of an organisation, its roles and per-model points as JSON.
  */
 import { randomBytes } from 'node:crypto';
 import { newOrgCode, orgRoleOf } from '@openbms/storage';
@@ -280,6 +283,26 @@ export const RECORDS_MIGRATIONS: Migration[] = [
           created_at INTEGER NOT NULL,
           expires_at INTEGER NOT NULL,
           PRIMARY KEY (purpose, email)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    id: 'records/010',
+    up(db) {
+      // Point groups (storage points.ts): an organisation's groups in order; roles as a JSON
+      // array, points as a JSON object (device model → points shown). No row: the default
+      // End User Group. (records/008 and 009 are other parts of the fleet.)
+      db.exec(`
+        CREATE TABLE point_groups (
+          org_id     TEXT    NOT NULL,
+          position   INTEGER NOT NULL,
+          name       TEXT    NOT NULL,
+          kind       TEXT    NOT NULL CHECK (kind IN ('end_user', 'custom')),
+          roles      TEXT    NOT NULL,
+          points     TEXT    NOT NULL,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (org_id, position)
         ) WITHOUT ROWID;
       `);
     },

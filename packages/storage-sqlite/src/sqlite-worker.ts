@@ -126,6 +126,8 @@ const WRITER_OPS = new Set([
   'accounts.useCode',
   'accounts.userByEmail',
   'accounts.setProfile',
+  'points.list',
+  'points.replace',
   'orgs.createRoot',
   'orgs.create',
   'orgs.get',

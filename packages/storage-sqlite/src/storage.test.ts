@@ -28,6 +28,7 @@ import {
   contractSnapshot,
   expectCode,
   orgContract,
+  pointGroupContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -50,6 +51,7 @@ alarmContract('sqlite threads', () => open());
 auditContract('sqlite threads', () => open());
 userContract('sqlite threads', () => open());
 orgContract('sqlite threads', () => open());
+pointGroupContract('sqlite threads', () => open());
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>
   Array.from({ length: count }, (_, i) => ({

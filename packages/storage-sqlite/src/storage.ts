@@ -54,6 +54,7 @@ import {
   type UserStore,
   type OrgStore,
   type AccountStore,
+  type PointGroupStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -94,6 +95,7 @@ export class SqliteStorage implements Storage {
   readonly users: SqliteUserStore;
   readonly orgs: OrgStore;
   readonly accounts: AccountStore;
+  readonly points: PointGroupStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -123,6 +125,7 @@ export class SqliteStorage implements Storage {
     this.users = this.userPort();
     this.orgs = this.orgPort();
     this.accounts = this.accountPort();
+    this.points = this.pointPort();
   }
 
   /**
@@ -374,6 +377,15 @@ export class SqliteStorage implements Storage {
       userByEmail: call('userByEmail'),
       setProfile: call('setProfile'),
     };
+  }
+
+  /** Point groups: every call in the writer thread (small; a save is one transaction). */
+  private pointPort(): PointGroupStore {
+    const call =
+      <K extends keyof PointGroupStore>(method: K) =>
+      (...args: Parameters<PointGroupStore[K]>): ReturnType<PointGroupStore[K]> =>
+        this.write(`points.${method}`, ...args) as ReturnType<PointGroupStore[K]>;
+    return { list: call('list'), replace: call('replace') };
   }
 
   /** Organisations and memberships: every call in the writer thread (they are small and transactional). */

@@ -87,6 +87,26 @@ export {
   type NewCode,
 } from './accounts.js';
 import type { AccountStore } from './accounts.js';
+export {
+  END_USER_GROUP,
+  IDENTITY_KEYS,
+  MAX_POINT_GROUPS,
+  MAX_POINT_MODELS,
+  POINTS,
+  POINT_GROUP_KINDS,
+  defaultGroups,
+  deviceModel,
+  groupsOf,
+  isPoint,
+  pointGroups,
+  pointOrg,
+  type PointGroup,
+  type PointGroupInput,
+  type PointGroupKind,
+  type PointGroupRow,
+  type PointGroupStore,
+} from './points.js';
+import type { PointGroupStore } from './points.js';
 
 // ---------------------------------------------------------------- identity
 
@@ -490,6 +510,8 @@ export interface Storage {
   orgs: OrgStore;
   /** E-mail addresses and sign-up/reset codes (absent: this backend offers no self-service accounts). */
   accounts?: AccountStore;
+  /** Point groups: the data points each role sees (absent: every role sees every point). */
+  points?: PointGroupStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */
   close(): Promise<void>;
   /** Problems now (absent: the backend never reports any). */

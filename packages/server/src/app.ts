@@ -13,6 +13,7 @@ import {
   type Origin,
   type OrgStore,
   type AccountStore,
+  type PointGroupStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -58,6 +59,7 @@ import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
+import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { webRoutes } from './web.js';
 
@@ -71,6 +73,8 @@ export interface ServerDeps {
     orgs?: OrgStore;
     /** E-mail addresses and sign-up/reset codes (both adapters have them). */
     accounts?: AccountStore;
+    /** Point groups (both adapters have them): the data points each role sees; without them every point. */
+    points?: PointGroupStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -200,7 +204,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     origin,
     scope: { orgIds: [origin.orgId] },
     gateways,
-    policy: new Policy(gateways),
+    policy: new Policy(gateways, {
+      orgs: deps.storage.orgs,
+      points: deps.storage.points,
+      clock,
+    }),
     box: deps.gateway,
     accounts: new Serial(),
     reads: new Limiter(HEAVY_READS),
@@ -278,6 +286,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs);
+      if (deps.storage.orgs && deps.storage.points)
+        pointGroupRoutes(api, ctx, deps.storage.orgs, deps.storage.points);
       signupRoutes(api, ctx, deps.signup, deps.storage.accounts, deps.storage.orgs);
     },
     { prefix: '/api/v1' },

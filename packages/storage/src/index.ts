@@ -89,7 +89,7 @@ export {
 import type { AccountStore } from './accounts.js';
 export {
   END_USER_GROUP,
-  IDENTITY_KEYS,
+  ALWAYS_SHOWN,
   MAX_POINT_GROUPS,
   MAX_POINT_MODELS,
   POINTS,

@@ -18,13 +18,17 @@ import { DERIVED_METRICS, METRICS } from '@openbms/core';
 import { ORG_ROLES, type OrgRole } from './orgs.js';
 import { ident, invalid, text } from './validate.js';
 
-/** Keys that say what and when a sample is: always shown, never a point to hide. */
-export const IDENTITY_KEYS: readonly string[] = ['protocol', 'address', 'ts', 'info'];
+/**
+ * Keys always shown, never a point to hide: what and when a sample is (`protocol`, `address`,
+ * `ts`, `info`), and the pack's alarms (codes and severities: a pack in protection is shown as
+ * such to everyone who sees the pack; docs/fleet.md says how an alarm's reading is hidden).
+ */
+export const ALWAYS_SHOWN: readonly string[] = ['protocol', 'address', 'ts', 'info', 'alarms'];
 
-/** Every point a group may list: the catalog's snapshot keys but the identity ones. */
+/** Every point a group may list: the catalog's snapshot keys but those always shown. */
 export const POINTS: readonly string[] = [...METRICS, ...DERIVED_METRICS]
   .map((m) => m.key)
-  .filter((k) => !IDENTITY_KEYS.includes(k));
+  .filter((k) => !ALWAYS_SHOWN.includes(k));
 
 const POINT_SET = new Set(POINTS);
 
@@ -96,8 +100,8 @@ export function deviceModel(value: unknown, field: string): string {
  * An organisation's groups, checked: 1..8 groups, exactly one End User Group (role
  * `end_user` alone) and it first, unique names (1-50 characters), each role in at most one
  * group, custom groups with 1..7 roles and never `end_user`, at most 64 models per group,
- * known points only (no duplicates). Fields are named as the API spells them:
- * `groups[1].roles[0]`.
+ * known points only (no duplicates). Fields are named as the API's schema errors name them:
+ * `groups.1.roles.0`.
  */
 export function pointGroups(value: unknown, field = 'groups'): PointGroupInput[] {
   if (!Array.isArray(value)) throw invalid(field, 'must be an array of groups');
@@ -106,7 +110,7 @@ export function pointGroups(value: unknown, field = 'groups'): PointGroupInput[]
   const names = new Set<string>();
   const taken = new Map<string, number>();
   const out = value.map((g: unknown, i): PointGroupInput => {
-    const f = `${field}[${i}]`;
+    const f = `${field}.${i}`;
     if (typeof g !== 'object' || g === null || Array.isArray(g))
       throw invalid(f, 'must be an object');
     const o = g as Record<string, unknown>;
@@ -126,13 +130,13 @@ export function pointGroups(value: unknown, field = 'groups'): PointGroupInput[]
     if (!Array.isArray(rawRoles) || rawRoles.length < 1 || rawRoles.length > ORG_ROLES.length)
       throw invalid(`${f}.roles`, `must be an array of 1..${ORG_ROLES.length} roles`);
     const roles = rawRoles.map((r: unknown, j) => {
-      const rf = `${f}.roles[${j}]`;
+      const rf = `${f}.roles.${j}`;
       if (typeof r !== 'string' || !(ORG_ROLES as readonly string[]).includes(r))
         throw invalid(rf, `must be one of ${ORG_ROLES.join(', ')}`);
       if ((kind === 'end_user') !== (r === 'end_user'))
         throw invalid(rf, 'the End User Group holds the end_user role alone, and only it');
       const before = taken.get(r);
-      if (before !== undefined) throw invalid(rf, `${r} is in groups[${before}] already`);
+      if (before !== undefined) throw invalid(rf, `${r} is in group ${before} already`);
       taken.set(r, i);
       return r as OrgRole;
     });
@@ -151,8 +155,8 @@ export function pointGroups(value: unknown, field = 'groups'): PointGroupInput[]
       const seen = new Set<string>();
       list.forEach((k: unknown, j) => {
         if (typeof k !== 'string' || !POINT_SET.has(k))
-          throw invalid(`${pf}[${j}]`, `is not a point (one of ${POINTS.join(', ')})`);
-        if (seen.has(k)) throw invalid(`${pf}[${j}]`, `"${k}" is listed twice`);
+          throw invalid(`${pf}.${j}`, `is not a point (one of ${POINTS.join(', ')})`);
+        if (seen.has(k)) throw invalid(`${pf}.${j}`, `"${k}" is listed twice`);
         seen.add(k);
       });
       points[model] = [...seen].sort();

@@ -98,13 +98,13 @@ export function pointGroupContract(name: string, open: Opener): void {
       const bad: [unknown, string][] = [
         [[], 'groups'],
         ['x', 'groups'],
-        [[{ ...endUsers(), kind: 'custom', roles: ['general_user'] }], 'groups[0].kind'],
-        [[endUsers(), endUsers()], 'groups[1].name'],
-        [[endUsers(), { ...endUsers(), name: 'Two' }], 'groups[1].kind'],
-        [[{ ...endUsers(), roles: ['end_user', 'marketing'] }], 'groups[0].roles[1]'],
+        [[{ ...endUsers(), kind: 'custom', roles: ['general_user'] }], 'groups.0.kind'],
+        [[endUsers(), endUsers()], 'groups.1.name'],
+        [[endUsers(), { ...endUsers(), name: 'Two' }], 'groups.1.kind'],
+        [[{ ...endUsers(), roles: ['end_user', 'marketing'] }], 'groups.0.roles.1'],
         [
           [endUsers(), { name: 'X', kind: 'custom', roles: ['boss'], points: {} }],
-          'groups[1].roles[0]',
+          'groups.1.roles.0',
         ],
         [
           [
@@ -112,14 +112,14 @@ export function pointGroupContract(name: string, open: Opener): void {
             { name: 'X', kind: 'custom', roles: ['marketing'], points: {} },
             { name: 'Y', kind: 'custom', roles: ['marketing'], points: {} },
           ],
-          'groups[2].roles[0]',
+          'groups.2.roles.0',
         ],
-        [[endUsers({ jk: ['cycles', 'nope'] })], 'groups[0].points.jk[1]'],
-        [[endUsers({ jk: ['cycles', 'cycles'] })], 'groups[0].points.jk[1]'],
-        [[endUsers({ 'JK!': ['cycles'] })], 'groups[0].points.JK!'],
-        [[{ ...endUsers(), extra: 1 }], 'groups[0].extra'],
-        [[{ ...endUsers(), name: '' }], 'groups[0].name'],
-        [[{ ...endUsers(), name: 'x'.repeat(51) }], 'groups[0].name'],
+        [[endUsers({ jk: ['cycles', 'nope'] })], 'groups.0.points.jk.1'],
+        [[endUsers({ jk: ['cycles', 'cycles'] })], 'groups.0.points.jk.1'],
+        [[endUsers({ 'JK!': ['cycles'] })], 'groups.0.points.JK!'],
+        [[{ ...endUsers(), extra: 1 }], 'groups.0.extra'],
+        [[{ ...endUsers(), name: '' }], 'groups.0.name'],
+        [[{ ...endUsers(), name: 'x'.repeat(51) }], 'groups.0.name'],
       ];
       for (const [groups, field] of bad) {
         await expectCode(

@@ -309,15 +309,12 @@ export interface PointStores {
 }
 
 /**
- * The device models a pack answers to, most specific first: `<protocol>/<info.model>` (the
- * model as the pack reports it), `<protocol>` (the protocol family), `*` (any model).
+ * The device models a pack answers to, most specific first: its protocol family (`jk`, set
+ * by the poller on every snapshot and known from the pack's configuration, so it never
+ * changes between two snapshots of one pack), then `*` (any model).
  */
-export function deviceModels(protocol: string | undefined, model: string | undefined): string[] {
-  const out: string[] = [];
-  if (protocol && model) out.push(`${protocol}/${model}`);
-  if (protocol) out.push(protocol);
-  out.push('*');
-  return out;
+export function deviceModels(protocol: string | undefined): string[] {
+  return protocol ? [protocol, '*'] : ['*'];
 }
 
 /**
@@ -450,14 +447,13 @@ export class PointPolicy {
     return visiblePoints(applicable, (id) => read.get(id) ?? [], models);
   }
 
-  /** The filter for a pack's snapshot: its device models from the pack (or its stored snapshot). */
+  /** The filter for a pack: its device model from the pack's configuration or a snapshot of it. */
   filterForPack(
     p: Pick<Principal, 'fleet'>,
     orgId: string,
     pack: { protocol?: string | undefined; snapshot?: Reading | undefined } | undefined,
   ): Promise<PointFilter> {
-    const protocol = pack?.snapshot?.protocol ?? pack?.protocol;
-    return this.filterFor(p, orgId, deviceModels(protocol, pack?.snapshot?.info?.model));
+    return this.filterFor(p, orgId, deviceModels(pack?.protocol ?? pack?.snapshot?.protocol));
   }
 
   private async isAtOrAbove(orgs: OrgStore, ancestor: string, orgId: string): Promise<boolean> {

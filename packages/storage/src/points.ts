@@ -6,9 +6,9 @@
  *   organisation that never saved its groups has that group alone, showing every point.
  * - The manager may add groups (`kind: custom`) for the other roles; a role is in at most one
  *   group of an organisation. A role in no group sees every point.
- * - A group lists, per device model (docs/fleet.md: `*`, `<protocol>` or
- *   `<protocol>/<info.model>`), the points it shows. A model the group does not list shows
- *   every point; the most specific listed model wins.
+ * - A group lists, per device model (docs/fleet.md: a pack's protocol family such as `jk`,
+ *   or `*` for any), the points it shows. A pack's own family wins over `*`; a group listing
+ *   neither shows the pack's every point.
  *
  * The groups of an organisation are saved whole (`replace`), in one transaction: what the
  * "Set of points" page edits is the whole table. Adapters keep one row per group with its
@@ -41,8 +41,8 @@ export const MAX_POINT_GROUPS = ORG_ROLES.length;
 export const MAX_POINT_MODELS = 64;
 export const END_USER_GROUP = 'End User Group';
 
-/** A device model: `*` (any), a protocol id, or `<protocol>/<model as the pack reports it>`. */
-const MODEL = /^(\*|[a-z0-9][a-z0-9-]{0,31}(\/[^\u0000-\u001f\u007f]{1,100})?)$/;
+/** A device model: `*` (any) or a protocol family id (`jk`, `daly-modbus`). */
+const MODEL = /^(\*|[a-z0-9][a-z0-9-]{0,31})$/;
 
 export interface PointGroupInput {
   name: string;
@@ -91,7 +91,7 @@ export function deviceModel(value: unknown, field: string): string {
   if (typeof value !== 'string' || !MODEL.test(value))
     throw invalid(
       field,
-      'must be a device model: *, a protocol id (jk) or protocol/model as the pack reports it (jk/JK-B2A24S)',
+      'must be a device model: * (any) or a protocol family id such as jk or daly-modbus',
     );
   return value;
 }

@@ -29,10 +29,10 @@ export const pointGroupBody = {
     points: {
       type: 'object',
       maxProperties: 64,
-      propertyNames: { minLength: 1, maxLength: 133 },
+      propertyNames: { minLength: 1, maxLength: 32 },
       additionalProperties: pointList,
       description:
-        'Device model (`*`, a protocol id such as `jk`, or `jk/<model as the pack reports it>`) → the points shown. A model not listed shows every point; the most specific listed one wins.',
+        'Device model (a protocol family such as `jk`, or `*` for any) → the points shown. A pack\'s own family wins over `*`; a group listing neither shows every point of the pack.',
     },
   },
 } as const;

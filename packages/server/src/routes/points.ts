@@ -138,7 +138,7 @@ export function pointGroupRoutes(
         if (link.orgId !== id && !(await orgs.get([id], link.orgId))) continue;
         for (const pack of await link.packs()) {
           const s = pack.snapshot;
-          const [model] = deviceModels(s?.protocol ?? pack.protocol, s?.info?.model);
+          const [model] = deviceModels(pack.protocol);
           const keys = models.get(model!) ?? new Set<string>();
           for (const k of Object.keys(s ?? {})) if (POINTS.includes(k)) keys.add(k);
           models.set(model!, keys);

@@ -50,7 +50,7 @@ export function pointGroupContract(name: string, open: Opener): void {
       const saved = await s.points.replace(
         ORG_A,
         [
-          endUsers({ jk: noCycles, 'jk/JK-B2A24S': ['soc_pct'] }),
+          endUsers({ jk: noCycles, 'daly-modbus': ['soc_pct'] }),
           {
             name: 'Field staff',
             kind: 'custom',
@@ -68,7 +68,7 @@ export function pointGroupContract(name: string, open: Opener): void {
         name: END_USER_GROUP,
         kind: 'end_user',
         roles: ['end_user'],
-        points: { jk: [...noCycles].sort(), 'jk/JK-B2A24S': ['soc_pct'] },
+        points: { jk: [...noCycles].sort(), 'daly-modbus': ['soc_pct'] },
         updatedAt: T0,
       });
       expect(a[1]!.roles).toEqual(['installer', 'om_user']);
@@ -117,6 +117,7 @@ export function pointGroupContract(name: string, open: Opener): void {
         [[endUsers({ jk: ['cycles', 'nope'] })], 'groups.0.points.jk.1'],
         [[endUsers({ jk: ['cycles', 'cycles'] })], 'groups.0.points.jk.1'],
         [[endUsers({ 'JK!': ['cycles'] })], 'groups.0.points.JK!'],
+        [[endUsers({ 'jk/JK-B2A24S': ['cycles'] })], 'groups.0.points.jk/JK-B2A24S'],
         [[{ ...endUsers(), extra: 1 }], 'groups.0.extra'],
         [[{ ...endUsers(), name: '' }], 'groups.0.name'],
         [[{ ...endUsers(), name: 'x'.repeat(51) }], 'groups.0.name'],

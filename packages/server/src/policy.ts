@@ -365,7 +365,8 @@ export function filterSnapshot<T extends Reading>(snapshot: T, filter: PointFilt
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(snapshot)) {
     if (!pointShown(filter, k)) continue;
-    out[k] = k === 'packs' && Array.isArray(v) ? v.map((p: Reading) => filterSnapshot(p, filter)) : v;
+    out[k] =
+      k === 'packs' && Array.isArray(v) ? v.map((p: Reading) => filterSnapshot(p, filter)) : v;
   }
   return out as T;
 }
@@ -437,7 +438,11 @@ export class PointPolicy {
    * (`deviceModels`): the one entry point of every output (REST, WebSocket, history, exports,
    * alarms, MQTT).
    */
-  async filterFor(p: Pick<Principal, 'fleet'>, orgId: string, models: readonly string[]): Promise<PointFilter> {
+  async filterFor(
+    p: Pick<Principal, 'fleet'>,
+    orgId: string,
+    models: readonly string[],
+  ): Promise<PointFilter> {
     const { orgs, points } = this.stores;
     if (!orgs || !points || p.fleet.length === 0) return 'all';
     const applicable: FleetMembership[] = [];

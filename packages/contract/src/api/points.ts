@@ -23,7 +23,8 @@ export const pointGroupBody = {
     kind: {
       type: 'string',
       enum: ['end_user', 'custom'],
-      description: 'end_user: the End User Group (first, once, role end_user alone); custom: any other.',
+      description:
+        'end_user: the End User Group (first, once, role end_user alone); custom: any other.',
     },
     roles: { type: 'array', minItems: 1, maxItems: 8, items: orgRoleSchema },
     points: {
@@ -32,7 +33,7 @@ export const pointGroupBody = {
       propertyNames: { minLength: 1, maxLength: 32 },
       additionalProperties: pointList,
       description:
-        'Device model (a protocol family such as `jk`, or `*` for any) → the points shown. A pack\'s own family wins over `*`; a group listing neither shows every point of the pack.',
+        "Device model (a protocol family such as `jk`, or `*` for any) → the points shown. A pack's own family wins over `*`; a group listing neither shows every point of the pack.",
     },
   },
 } as const;

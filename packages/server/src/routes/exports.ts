@@ -33,11 +33,7 @@ import {
   ZIP_MAX_DAYS,
 } from '@openbms/contract/api';
 import { wallOf } from '@openbms/gateway';
-import {
-  dayZones,
-  type DailyFile as StoredDailyFile,
-  type ExportQuery,
-} from '@openbms/storage';
+import { dayZones, type DailyFile as StoredDailyFile, type ExportQuery } from '@openbms/storage';
 
 /** A stored daily file and the zone its day was cut in. */
 type DailyFileIn = StoredDailyFile & { timeZone: string };
@@ -104,7 +100,9 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     found: Pick<FoundPack, 'link' | 'pack' | 'scope'>,
     q: ExportQuery,
   ): Promise<ExportQuery | undefined> => {
-    const latest = found.pack ?? { snapshot: (await ctx.telemetry.latest(found.scope, q.packId))?.snapshot };
+    const latest = found.pack ?? {
+      snapshot: (await ctx.telemetry.latest(found.scope, q.packId))?.snapshot,
+    };
     const shown = await ctx.policy.points.filterForPack(me, found.link.orgId, latest);
     if (shown === 'all') return q;
     const all =

@@ -98,7 +98,11 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const latest = pack?.snapshot ?? (await ctx.telemetry.latest(scope, id))?.snapshot;
       const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
       // Series of hidden points are left out (the policy's point groups), asked for or not.
-      const shown = await ctx.policy.points.filterForPack(me, link.orgId, pack ?? { snapshot: latest });
+      const shown = await ctx.policy.points.filterForPack(
+        me,
+        link.orgId,
+        pack ?? { snapshot: latest },
+      );
       const fields = parseFields(req.query.fields, latest).filter((f) =>
         pointShown(shown, f.split('.')[0]!),
       );

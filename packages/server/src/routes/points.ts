@@ -63,7 +63,8 @@ export function pointGroupRoutes(
     {
       config: { access: 'viewer' },
       schema: {
-        summary: "An organisation's point groups: which data points each role sees, per device model",
+        summary:
+          "An organisation's point groups: which data points each role sees, per device model",
         tags: ['organisations'],
         params: orgParams,
         response: { 200: pointGroupsSchema, ...errorResponses(404) },

@@ -14,6 +14,8 @@
  *   gets `FORBIDDEN`.
  * - The same rules apply to REST lists, single reads, history, exports, alarms, audit,
  *   commands and the live WebSocket (which asks `canSee` for every event).
+ * - **Data points** (seed 000's point groups, the last section of this file): which keys of a
+ *   pack's readings a principal sees, decided by `PointPolicy.filterFor` alone.
  *
  * The single box is the one-organisation case: its users are members of the local
  * organisation with today's three roles, and it serves one gateway.

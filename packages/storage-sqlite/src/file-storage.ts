@@ -158,7 +158,14 @@ type Row = Record<string, unknown>;
 
 /** The account tables a damaged file's accounts are carried in, in the order they are written. */
 const ACCOUNT_TABLES = ['orgs', 'org_closure', 'users', 'tokens', 'memberships'] as const;
-type Accounts = Record<(typeof ACCOUNT_TABLES)[number], Row[]>;
+type Accounts = Record<(typeof ACCOUNT_TABLES)[number], Row[]> & {
+  /**
+   * The organisations' point groups (records/010), read on their own: without them a fresh
+   * file would show end users every point their manager hid. Empty when the damaged file has
+   * none or its pages for them do not read.
+   */
+  point_groups?: Row[];
+};
 
 /**
  * The accounts of a damaged file, when its pages for them still read: carried into the fresh
@@ -175,6 +182,11 @@ function readAccounts(db: Db): Accounts | undefined {
     };
     for (const t of ACCOUNT_TABLES)
       out[t] = db.prepare(`SELECT * FROM ${t}${order[t] ?? ''}`).all() as Row[];
+    try {
+      out.point_groups = db.prepare('SELECT * FROM point_groups').all() as Row[];
+    } catch {
+      // a file from before point groups, or their pages damaged: the defaults apply
+    }
     return out as Accounts;
   } catch {
     return undefined;
@@ -195,6 +207,7 @@ function writeAccounts(db: Db, a: Accounts): void {
   };
   db.transaction(() => {
     for (const t of ACCOUNT_TABLES) for (const r of a[t]) insert(t, r);
+    for (const r of a.point_groups ?? []) insert('point_groups', r);
   })();
 }
 

@@ -311,6 +311,74 @@ for (const [adapter, openStore] of ADAPTERS) {
       expect((await get('eve', `/api/v1/packs/${enc(PACK)}`)).body.snapshot.cycles).toBe(120);
     });
 
+    it('an alarm about a hidden point is shown without its reading; about a shown one, whole', async () => {
+      const noCells = POINTS.filter((p) => p !== 'cell_mv');
+      expect(
+        (
+          await put('mia', {
+            groups: [
+              {
+                name: END_USER_GROUP,
+                kind: 'end_user',
+                roles: ['end_user'],
+                points: { pylontech: noCells },
+              },
+            ],
+          })
+        ).status,
+      ).toBe(200);
+      const ws = await LiveClient.connect(
+        `${h.url.replace('http', 'ws')}/api/v1/live?token=${tok['eve']}`,
+      );
+      expect(await ws.next()).toMatchObject({ type: 'hello' });
+      ws.send({ subscribe: [PACK] });
+      expect(await ws.next()).toMatchObject({ type: 'subscribed' });
+      expect(await ws.next()).toMatchObject({ type: 'snapshot' });
+      const cell = await gw.raise({
+        packId: PACK,
+        code: 'cell_ov',
+        severity: 'protection',
+        origin: 'bms',
+        raisedAt: T0 - 1000,
+        value: 3650,
+        message: 'cell 2 at 3650 mV',
+      });
+      const soc = await gw.raise({
+        packId: PACK,
+        code: 'soc_low',
+        severity: 'warning',
+        origin: 'bms',
+        raisedAt: T0 - 500,
+        value: 9,
+        message: 'SOC 9 %',
+      });
+      for (const q of ['?active=true', `?pack=${enc(PACK)}`]) {
+        const e = (await get('eve', `/api/v1/alarms${q}`)).body as { code: string }[];
+        const g = (await get('gus', `/api/v1/alarms${q}`)).body as { code: string }[];
+        const byCode = (l: { code: string }[], code: string) => l.find((a) => a.code === code);
+        expect(byCode(e, 'cell_ov'), q).not.toHaveProperty('value');
+        expect(byCode(e, 'cell_ov'), q).toMatchObject({ severity: 'protection' });
+        expect(JSON.stringify(byCode(e, 'cell_ov')), q).not.toMatch(/3650/);
+        expect(byCode(e, 'soc_low'), q).toMatchObject({ value: 9, message: 'SOC 9 %' });
+        expect(byCode(g, 'cell_ov'), q).toMatchObject({
+          value: 3650,
+          message: 'cell 2 at 3650 mV',
+        });
+      }
+      // The live stream alike, in order.
+      gw.emit({ type: 'alarm', state: 'raised', event: cell });
+      gw.emit({ type: 'alarm', state: 'raised', event: soc });
+      const first = await ws.next();
+      expect(first).toMatchObject({ type: 'alarm', alarm: { code: 'cell_ov' } });
+      expect(first.alarm).not.toHaveProperty('value');
+      expect(JSON.stringify(first)).not.toMatch(/3650/);
+      expect(await ws.next()).toMatchObject({
+        type: 'alarm',
+        alarm: { code: 'soc_low', value: 9 },
+      });
+      ws.close();
+    });
+
     it('are declared in the OpenAPI document', async () => {
       const doc = (await h.call('GET', '/api/docs/openapi.json')).body;
       const groups = doc.paths['/api/v1/orgs/{id}/point-groups'];

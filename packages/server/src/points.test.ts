@@ -17,6 +17,7 @@ import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { PostgresStorage } from '@openbms/storage-postgres';
 import { createTestDatabase } from '@openbms/storage-postgres/testing';
+import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from './passwords.js';
 import { FakeGateway, fakePack } from './testing/fake-gateway.js';
@@ -275,6 +276,26 @@ for (const [adapter, openStore] of ADAPTERS) {
         expect(g.text.split('\n')[0], path).toMatch(/cycles/);
       }
 
+      // The Excel workbook, the daily file and the zip of daily files alike.
+      const unzipped = (raw: ArrayBuffer) =>
+        Object.values(unzipSync(new Uint8Array(raw)))
+          .map((f) => strFromU8(f))
+          .join('\n');
+      const bytes = async (who: string, path: string) => {
+        const r = await fetch(h.url + path, { headers: { authorization: `Bearer ${tok[who]}` } });
+        expect(r.status, path).toBe(200);
+        return r.arrayBuffer();
+      };
+      const xlsx = `/api/v1/exports/xlsx?pack=${enc(PACK)}`;
+      expect(unzipped(await bytes('eve', xlsx))).not.toMatch(/cycles/i);
+      expect(unzipped(await bytes('gus', xlsx))).toMatch(/cycles/i);
+      const day = `/api/v1/exports/daily/${enc(PACK)}/2029-12-31.csv`;
+      expect((await get('eve', day)).text.split('\n')[0]).not.toMatch(/cycles/);
+      expect((await get('gus', day)).text.split('\n')[0]).toMatch(/cycles/);
+      const zip = `/api/v1/exports/daily.zip?pack=${enc(PACK)}`;
+      expect(unzipped(await bytes('eve', zip))).not.toMatch(/cycles/);
+      expect(unzipped(await bytes('gus', zip))).toMatch(/cycles/);
+
       // The live stream: the subscribe answer's current state and a new snapshot.
       for (const [ws, hidden] of [
         [eveLive, true],
@@ -377,6 +398,32 @@ for (const [adapter, openStore] of ADAPTERS) {
         alarm: { code: 'soc_low', value: 9 },
       });
       ws.close();
+    });
+
+    it('energy needs both energy meters among the points shown', async () => {
+      expect(
+        (
+          await put('mia', {
+            groups: [
+              {
+                name: END_USER_GROUP,
+                kind: 'end_user',
+                roles: ['end_user'],
+                points: { '*': ['soc_pct'] },
+              },
+            ],
+          })
+        ).status,
+      ).toBe(200);
+      const path = `/api/v1/packs/${enc(PACK)}/energy`;
+      const e = await get('eve', path);
+      expect(e.status).toBe(403);
+      expect(e.body.code).toBe('FORBIDDEN');
+      expect((await get('gus', path)).status).toBe(200);
+      // `*` applies to the Pylontech pack: only soc_pct is left.
+      expect(
+        Object.keys((await get('eve', `/api/v1/packs/${enc(PACK)}`)).body.snapshot).sort(),
+      ).toEqual(['protocol', 'soc_pct']);
     });
 
     it('are declared in the OpenAPI document', async () => {

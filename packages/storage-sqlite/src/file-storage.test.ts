@@ -539,7 +539,7 @@ describe('recovery: merging the set-aside file back', () => {
 describe('merging a file with organisations', () => {
   it('adds its organisations, their tree and its memberships; what the target has stays', () => {
     const src = freshDir();
-    const { path, orgs, memberships } = populated(src);
+    const { path, orgs, memberships, points } = populated(src);
     const dir = freshDir();
     const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 1000 });
     try {
@@ -553,9 +553,12 @@ describe('merging a file with organisations', () => {
       expect(s.orgs.subtree([dealer!.id])).toEqual([dealer]);
       const ann = s.users.get(S, 'ann')!;
       expect(s.orgs.membershipsOf(ann.id)).toEqual(memberships);
+      // The dealer's point groups come too.
+      expect(s.points.list([dealer!.id])).toEqual(points);
       // Twice: nothing more.
       s.merge(path);
       expect(s.orgs.membershipsOf(ann.id)).toEqual(memberships);
+      expect(s.points.list([dealer!.id])).toEqual(points);
     } finally {
       s.close();
     }

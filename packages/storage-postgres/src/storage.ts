@@ -21,6 +21,7 @@ import {
   type Origin,
   type OrgStore,
   type AccountStore,
+  type DeviceStore,
   type PointGroupStore,
   type Scope,
   type Storage,
@@ -41,6 +42,7 @@ import { redactUrl } from './url.js';
 import { pgUsers, type PgUserStore } from './users.js';
 import { ensureRootOrg, pgOrgs } from './orgs.js';
 import { pgAccounts } from './accounts.js';
+import { pgDevices } from './devices.js';
 import { pgPoints } from './points.js';
 
 export interface PostgresStorageOptions {
@@ -63,6 +65,7 @@ export class PostgresStorage implements Storage {
   readonly users: PgUserStore;
   readonly orgs: OrgStore;
   readonly accounts: AccountStore;
+  readonly devices: DeviceStore;
   readonly points: PointGroupStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
@@ -103,6 +106,7 @@ export class PostgresStorage implements Storage {
     this.users = pgUsers(db);
     this.orgs = pgOrgs(db);
     this.accounts = pgAccounts(db);
+    this.devices = pgDevices(db);
     this.points = pgPoints(db);
   }
 

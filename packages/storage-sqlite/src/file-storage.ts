@@ -54,6 +54,7 @@ import {
   type User,
   type OrgStore,
   type AccountStore,
+  type DeviceStore,
   type PointGroupStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
@@ -75,6 +76,7 @@ import {
   SqliteAudit,
   SqliteOrgs,
   SqliteAccounts,
+  SqliteDevices,
   SqlitePoints,
   SqliteUsers,
 } from './records.js';
@@ -115,6 +117,7 @@ type WriteKind = 'telemetry' | 'records' | 'open';
 interface Inner extends RecordStores {
   telemetry: SqliteTelemetry;
   accounts: SqliteAccounts;
+  devices: SqliteDevices;
   points: SqlitePoints;
 }
 
@@ -150,6 +153,7 @@ function bind(db: Db): Inner {
     users: new SqliteUsers(db),
     orgs: new SqliteOrgs(db),
     accounts: new SqliteAccounts(db),
+    devices: new SqliteDevices(db),
     points: new SqlitePoints(db),
   };
 }
@@ -221,6 +225,7 @@ export class FileStorage {
   /** Organisations and memberships (changes need room: STORAGE_FULL otherwise). */
   readonly orgs: FileOrgs;
   readonly accounts: FileAccounts;
+  readonly devices: FileDevices;
   readonly points: FilePoints;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
@@ -252,6 +257,7 @@ export class FileStorage {
     this.users = this.userFacade();
     this.orgs = this.orgFacade();
     this.accounts = this.accountFacade();
+    this.devices = this.deviceFacade();
     this.points = this.pointFacade();
   }
 
@@ -867,6 +873,28 @@ export class FileStorage {
     };
   }
 
+  /** The device list and approvals: read and written in the file, as organisations are. */
+  private deviceFacade(): FileDevices {
+    const read = <T>(what: string, fn: (o: SqliteDevices) => T): T =>
+      this.run(false, what, (s) => fn(s.devices));
+    const write = <T>(what: string, fn: (o: SqliteDevices) => T): T =>
+      this.run('records', what, (s) => fn(s.devices));
+    return {
+      create: (w, d) => write('cannot register the device', (o) => o.create(w, d)),
+      createMany: (w, ds) => write('cannot import the devices', (o) => o.createMany(w, ds)),
+      get: (w, id) => read('cannot read devices', (o) => o.get(w, id)),
+      update: (w, id, p) => write('cannot change the device', (o) => o.update(w, id, p)),
+      list: (w, q) => read('cannot list devices', (o) => o.list(w, q)),
+      counts: (w, q) => read('cannot count devices', (o) => o.counts(w, q)),
+      seen: (gw, ids, at) => write('cannot mark devices seen', (o) => o.seen(gw, ids, at)),
+      bind: (w, id, org) => write('cannot bind the device', (o) => o.bind(w, id, org)),
+      requestUnbind: (w, r) => write('cannot ask for the unbind', (o) => o.requestUnbind(w, r)),
+      approval: (q, id) => read('cannot read approvals', (o) => o.approval(q, id)),
+      approvals: (q) => read('cannot read approvals', (o) => o.approvals(q)),
+      decide: (id, d) => write('cannot decide the approval', (o) => o.decide(id, d)),
+    };
+  }
+
   /** Point groups: read and written in the file, as accounts are. */
   private pointFacade(): FilePoints {
     return {
@@ -1094,6 +1122,12 @@ export type FileAccounts = {
   ) => Awaited<ReturnType<AccountStore[K]>>;
 };
 
+/** The DeviceStore in the writer thread (synchronous). */
+export type FileDevices = {
+  [K in keyof DeviceStore]: (
+    ...a: Parameters<DeviceStore[K]>
+  ) => Awaited<ReturnType<DeviceStore[K]>>;
+};
 /** The PointGroupStore in the writer thread (synchronous). */
 export type FilePoints = {
   [K in keyof PointGroupStore]: (

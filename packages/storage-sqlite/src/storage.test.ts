@@ -28,6 +28,7 @@ import {
   contractSnapshot,
   expectCode,
   orgContract,
+  deviceContract,
   pointGroupContract,
   telemetryContract,
   userContract,
@@ -51,6 +52,7 @@ alarmContract('sqlite threads', () => open());
 auditContract('sqlite threads', () => open());
 userContract('sqlite threads', () => open());
 orgContract('sqlite threads', () => open());
+deviceContract('sqlite threads', () => open());
 pointGroupContract('sqlite threads', () => open());
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>

@@ -54,6 +54,7 @@ import {
   type UserStore,
   type OrgStore,
   type AccountStore,
+  type DeviceStore,
   type PointGroupStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
@@ -95,6 +96,7 @@ export class SqliteStorage implements Storage {
   readonly users: SqliteUserStore;
   readonly orgs: OrgStore;
   readonly accounts: AccountStore;
+  readonly devices: DeviceStore;
   readonly points: PointGroupStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
@@ -125,6 +127,7 @@ export class SqliteStorage implements Storage {
     this.users = this.userPort();
     this.orgs = this.orgPort();
     this.accounts = this.accountPort();
+    this.devices = this.devicePort();
     this.points = this.pointPort();
   }
 
@@ -376,6 +379,28 @@ export class SqliteStorage implements Storage {
       useCode: call('useCode'),
       userByEmail: call('userByEmail'),
       setProfile: call('setProfile'),
+    };
+  }
+
+  /** The device list and approvals: every call in the writer thread (indexed and small). */
+  private devicePort(): DeviceStore {
+    const call =
+      <K extends keyof DeviceStore>(method: K) =>
+      (...args: Parameters<DeviceStore[K]>): ReturnType<DeviceStore[K]> =>
+        this.write(`devices.${method}`, ...args) as ReturnType<DeviceStore[K]>;
+    return {
+      create: call('create'),
+      createMany: call('createMany'),
+      get: call('get'),
+      update: call('update'),
+      list: call('list'),
+      counts: call('counts'),
+      seen: call('seen'),
+      bind: call('bind'),
+      requestUnbind: call('requestUnbind'),
+      approval: call('approval'),
+      approvals: call('approvals'),
+      decide: call('decide'),
     };
   }
 

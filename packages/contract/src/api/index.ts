@@ -22,4 +22,5 @@ export {
 } from '../config/enums.js';
 export * from './live.js';
 export * from './orgs.js';
+export * from './devices.js';
 export * from './points.js';

@@ -374,11 +374,16 @@ export async function seedFleet(
     });
   }
 
-  async function registerDevices(devices: DeviceStore, org: Org, site: DemoSite): Promise<void> {
+  async function registerDevices(
+    devices: DeviceStore,
+    org: Org,
+    siteId: string,
+    site: DemoSite,
+  ): Promise<void> {
     const gatewayId = gatewayIdOf(identity, org);
     for (const b of site.buses) {
       for (let i = 0; i < b.packs; i++) {
-        const packId = `site/${b.id}/${firstAddress(b.protocol) + i}`;
+        const packId = `${siteId}/${b.id}/${firstAddress(b.protocol) + i}`;
         const serial = `DEMO-${org.code}-${b.id}-${i + 1}`.toUpperCase().replace(/[^A-Z0-9-]/g, '');
         try {
           await devices.create([org.id], {
@@ -405,15 +410,16 @@ export async function seedFleet(
     fleet.orgs.push(org);
     for (const a of plan.accounts) await ensureAccount(org, a);
     if (plan.site) {
+      const siteId = plan.key.replace(/^customer-/, '');
       fleet.gateways.push({
         identity: { orgId: org.id, gatewayId: gatewayIdOf(identity, org) },
         orgName: org.name,
-        config: siteConfig(plan.key.replace(/^customer-/, ''), org.name, plan.site),
+        config: siteConfig(siteId, org.name, plan.site),
       });
       // Its batteries in the device list (docs/fleet.md "Devices"), linked to their live pack;
       // the serial derives from the gateway and the pack, so every start and node registers
       // each once (a serial taken: made before, or by another node meanwhile).
-      if (storage.devices) await registerDevices(storage.devices, org, plan.site);
+      if (storage.devices) await registerDevices(storage.devices, org, siteId, plan.site);
       // The customer's plant (this site) is registered here once the plant store is merged.
     }
     for (const child of plan.children ?? []) await walk(child, org);

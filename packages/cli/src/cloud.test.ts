@@ -147,6 +147,12 @@ describe('openbms cloud on the defaults (SQLite)', () => {
     expect(new Set(packs.map((p) => p.id)).size).toBe(packs.length);
     const one = await call(first.url, `/api/v1/packs/${encodeURIComponent(packs[9]!.id)}`, admin);
     expect(one.status).toBe(200);
+    // The demo's batteries are in the device list, each linked to a pack the fleet serves.
+    const list = (await call(first.url, '/api/v1/devices?limit=100', admin)).body as {
+      devices: { pack_id?: string }[];
+    };
+    expect(list.devices).toHaveLength(demoPackCount());
+    expect(new Set(list.devices.map((d) => d.pack_id))).toEqual(new Set(packs.map((p) => p.id)));
 
     // North's dealer: itself, its installer and three customers; their 16 packs, never South's.
     const north = await login(first.url, ...pw('north'));

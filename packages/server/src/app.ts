@@ -15,6 +15,7 @@ import {
   type AccountStore,
   type DeviceStore,
   type PlantStore,
+  type PointGroupStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -62,6 +63,7 @@ import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
 import { deviceRoutes } from './routes/devices.js';
 import { plantRoutes } from './routes/plants.js';
+import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { webRoutes } from './web.js';
 
@@ -79,6 +81,8 @@ export interface ServerDeps {
     devices?: DeviceStore;
     /** Plants, visitors and collectors (both adapters have them): the /plants routes are served with them. */
     plants?: PlantStore;
+    /** Point groups (both adapters have them): the data points each role sees; without them every point. */
+    points?: PointGroupStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -209,7 +213,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     origin,
     scope: { orgIds: [origin.orgId] },
     gateways,
-    policy: new Policy(gateways),
+    policy: new Policy(gateways, {
+      orgs: deps.storage.orgs,
+      points: deps.storage.points,
+      clock,
+    }),
     box: deps.gateway,
     accounts: new Serial(),
     reads: new Limiter(HEAVY_READS),
@@ -291,6 +299,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
       if (deps.storage.orgs && deps.storage.plants)
         plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
+      if (deps.storage.orgs && deps.storage.points)
+        pointGroupRoutes(api, ctx, deps.storage.orgs, deps.storage.points);
       signupRoutes(api, ctx, deps.signup, deps.storage.accounts, deps.storage.orgs);
     },
     { prefix: '/api/v1' },

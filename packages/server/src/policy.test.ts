@@ -13,8 +13,15 @@ import {
   orgsAllowing,
   ownRole,
   requireRole,
+  deviceModels,
+  filterAlarm,
+  filterSnapshot,
+  pointShown,
+  visiblePoints,
+  type PointFilter,
   type Principal,
 } from './policy.js';
+import type { PointGroup } from '@openbms/storage';
 import { fakePack } from './testing/fake-gateway.js';
 
 /** A gateway that only answers `pack` (all the policy asks of it). */
@@ -235,5 +242,92 @@ describe('the scope of fleet memberships (effectiveMemberships)', () => {
     expect(effectiveMemberships({ orgId: 'H', role: 'operator' }, [], [])).toEqual([
       { orgId: 'H', role: 'operator' },
     ]);
+  });
+});
+
+describe('the point rule (visiblePoints)', () => {
+  const group = (
+    orgId: string,
+    roles: PointGroup['roles'],
+    points: PointGroup['points'],
+  ): PointGroup => ({ orgId, name: roles.join('+'), kind: 'custom', roles, points, updatedAt: 1 });
+  const groups: Record<string, PointGroup[]> = {
+    dealer: [group('dealer', ['om_user'], { '*': ['soc_pct'], jk: ['soc_pct', 'cycles'] })],
+    customer: [
+      group('customer', ['end_user'], { jk: ['voltage_v'] }),
+      group('customer', ['marketing'], {}),
+    ],
+  };
+  const of = (id: string) => groups[id] ?? [];
+  const set = (f: PointFilter) => (f === 'all' ? 'all' : [...f].sort());
+
+  it("takes the pack's family before *, and a group listing neither shows every point", () => {
+    const om = [{ orgId: 'dealer', role: 'om_user' as const }];
+    expect(set(visiblePoints(om, of, deviceModels('jk')))).toEqual(['cycles', 'soc_pct']);
+    expect(set(visiblePoints(om, of, deviceModels('daly')))).toEqual(['soc_pct']);
+    const eu = [{ orgId: 'customer', role: 'end_user' as const }];
+    expect(set(visiblePoints(eu, of, deviceModels('jk')))).toEqual(['voltage_v']);
+    expect(visiblePoints(eu, of, deviceModels('daly'))).toBe('all');
+    // A role in no group, a group listing no model, no membership on the path: every point.
+    expect(visiblePoints([{ orgId: 'customer', role: 'installer' }], of, ['jk', '*'])).toBe('all');
+    expect(visiblePoints([{ orgId: 'customer', role: 'marketing' }], of, ['jk', '*'])).toBe('all');
+    expect(visiblePoints([], of, ['jk', '*'])).toBe('all');
+  });
+
+  it('gives the union of the memberships on the path: a lower role below never takes away', () => {
+    const both = [
+      { orgId: 'dealer', role: 'om_user' as const },
+      { orgId: 'customer', role: 'end_user' as const },
+    ];
+    expect(set(visiblePoints(both, of, deviceModels('jk')))).toEqual([
+      'cycles',
+      'soc_pct',
+      'voltage_v',
+    ]);
+    expect(visiblePoints(both, of, deviceModels('daly'))).toBe('all');
+  });
+
+  it('filters snapshots (always showing identity and alarms) and hides the readings of alarms', () => {
+    const f: PointFilter = new Set(['soc_pct']);
+    expect(
+      filterSnapshot(
+        {
+          protocol: 'jk',
+          ts: 't',
+          soc_pct: 50,
+          cycles: 3,
+          alarms: [{ code: 'cell_ov', severity: 'warning' }],
+          packs: [{ soc_pct: 1, cycles: 2 }],
+        },
+        f,
+      ),
+    ).toEqual({
+      protocol: 'jk',
+      ts: 't',
+      soc_pct: 50,
+      alarms: [{ code: 'cell_ov', severity: 'warning' }],
+    });
+    // A parallel system's packs are filtered alike.
+    expect(
+      filterSnapshot({ packs: [{ soc_pct: 1, cycles: 2 }] }, new Set(['packs', 'soc_pct'])),
+    ).toEqual({ packs: [{ soc_pct: 1 }] });
+    expect(pointShown(f, 'info')).toBe(true);
+    const ev = {
+      id: 'x',
+      localId: 1,
+      orgId: 'o',
+      gatewayId: 'g',
+      packId: 'p',
+      severity: 'warning' as const,
+      raisedAt: 1,
+    };
+    const low = { ...ev, code: 'soc_low', origin: 'bms' as const, value: 9, message: 'SOC 9 %' };
+    expect(filterAlarm(low, f)).toEqual(low);
+    const ov = { ...ev, code: 'cell_ov', origin: 'bms' as const, value: 3650, message: '3650 mV' };
+    expect(filterAlarm(ov, f)).not.toHaveProperty('value');
+    expect(filterAlarm(ov, f).message).not.toMatch(/3650/);
+    const rule = { ...ev, code: 'soc_low', origin: 'rule' as const, value: 9, message: 'SOC 9 %' };
+    expect(filterAlarm(rule, f)).not.toHaveProperty('value');
+    expect(filterAlarm(rule, 'all')).toEqual(rule);
   });
 });

@@ -14,6 +14,8 @@
  *   gets `FORBIDDEN`.
  * - The same rules apply to REST lists, single reads, history, exports, alarms, audit,
  *   commands and the live WebSocket (which asks `canSee` for every event).
+ * - **Data points** (seed 000's point groups, the last section of this file): which keys of a
+ *   pack's readings a principal sees, decided by `PointPolicy.filterFor` alone.
  *
  * - **Plant visitors** (docs/fleet.md "Plants"): a plant shared with a user lets them *read* its
  *   collectors' gateways (packs, live data, history, alarms, exports) and nothing else of the
@@ -25,10 +27,15 @@
  * The single box is the one-organisation case: its users are members of the local
  * organisation with today's three roles, and it serves one gateway.
  */
-import { BmsError } from '@openbms/core';
+import { BmsError, alarmInfo, type Reading } from '@openbms/core';
 import type { GatewayLink, PackStatus } from '@openbms/gateway';
 import {
+  ALWAYS_SHOWN,
   localRole,
+  type AlarmEvent,
+  type OrgStore,
+  type PointGroup,
+  type PointGroupStore,
   type Origin,
   type Org,
   type OrgRole,
@@ -214,7 +221,15 @@ export function gatewayOrigin(link: GatewayLink): Origin {
 }
 
 export class Policy {
-  constructor(private readonly registry: GatewayRegistry) {}
+  /** The data points each principal sees (point groups); every point without the stores. */
+  readonly points: PointPolicy;
+
+  constructor(
+    private readonly registry: GatewayRegistry,
+    stores: PointStores = {},
+  ) {
+    this.points = new PointPolicy(stores);
+  }
 
   /**
    * The gateways whose organisation the principal has at least `needed` in; for `viewer`, also
@@ -326,5 +341,209 @@ export class Policy {
       );
     }
     return found[0];
+  }
+}
+
+// ------------------------------------------------------------------ data points (point groups)
+
+/**
+ * The data points a principal sees (seed 000 "Set of points", docs/fleet.md "Point groups").
+ * `all`, or the set of snapshot keys shown; keys in ALWAYS_SHOWN are shown whatever the set.
+ */
+export type PointFilter = 'all' | ReadonlySet<string>;
+
+export interface PointStores {
+  orgs?: OrgStore | undefined;
+  points?: PointGroupStore | undefined;
+  clock?: () => number;
+}
+
+/**
+ * The device models a pack answers to, most specific first: its protocol family (`jk`, set
+ * by the poller on every snapshot and known from the pack's configuration, so it never
+ * changes between two snapshots of one pack), then `*` (any model).
+ */
+export function deviceModels(protocol: string | undefined): string[] {
+  return protocol ? [protocol, '*'] : ['*'];
+}
+
+/**
+ * What one group shows of a device: the points of its most specific listed model, or `all`
+ * when it lists none of the device's models.
+ */
+export function groupPoints(g: Pick<PointGroup, 'points'>, models: readonly string[]): PointFilter {
+  for (const m of models) {
+    const listed = g.points[m];
+    if (listed) return new Set(listed);
+  }
+  return 'all';
+}
+
+/**
+ * THE point rule (the one function every output goes through, via PointPolicy.filterFor):
+ * the principal's fleet memberships at or above the pack's organisation (`applicable`, each
+ * with the groups of its own organisation) each give a set: the group holding the member's
+ * role there decides (a role in no group: every point). A principal sees the union: as with
+ * ranks, a lower role further down never takes away what a membership above shows. No
+ * applicable membership (the account's own organisation outside the tree, a store without
+ * organisations): every point.
+ */
+export function visiblePoints(
+  applicable: readonly FleetMembership[],
+  groupsOf: (orgId: string) => readonly PointGroup[],
+  models: readonly string[],
+): PointFilter {
+  if (applicable.length === 0) return 'all';
+  const union = new Set<string>();
+  for (const m of applicable) {
+    const group = groupsOf(m.orgId).find((g) => g.roles.includes(m.role));
+    if (!group) return 'all';
+    const shown = groupPoints(group, models);
+    if (shown === 'all') return 'all';
+    for (const k of shown) union.add(k);
+  }
+  return union;
+}
+
+export function pointShown(filter: PointFilter, key: string): boolean {
+  return filter === 'all' || ALWAYS_SHOWN.includes(key) || filter.has(key);
+}
+
+/** A snapshot with only the points shown (a parallel system's `packs` filtered alike). */
+export function filterSnapshot<T extends Reading>(snapshot: T, filter: PointFilter): T {
+  if (filter === 'all') return snapshot;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(snapshot)) {
+    if (!pointShown(filter, k)) continue;
+    out[k] =
+      k === 'packs' && Array.isArray(v) ? v.map((p: Reading) => filterSnapshot(p, filter)) : v;
+  }
+  return out as T;
+}
+
+/**
+ * The point an alarm code is about, where the taxonomy names one (its reading would tell
+ * that point's value). The other codes (insulation, comm_lost, hardware faults) name none.
+ */
+const ALARM_POINT: Record<string, string> = {
+  cell_ov: 'cell_mv',
+  cell_uv: 'cell_mv',
+  cell_diff: 'delta_cell_mv',
+  pack_ov: 'voltage_v',
+  pack_uv: 'voltage_v',
+  chg_oc: 'current_a',
+  dsg_oc: 'current_a',
+  short_circuit: 'current_a',
+  chg_ot: 'temps_c',
+  chg_ut: 'temps_c',
+  dsg_ot: 'temps_c',
+  dsg_ut: 'temps_c',
+  mos_ot: 'mos_temp_c',
+  env_ot: 'env_temp_c',
+  env_ut: 'env_temp_c',
+  soc_low: 'soc_pct',
+};
+
+/**
+ * An alarm event as a principal sees it: always there (that a pack is in protection is not a
+ * data point), but its reading (`value`, and the message, which may quote it) only when the
+ * point it is about is shown; a user rule's event, whose point the event does not name, keeps
+ * them only for a principal who sees every point. Without them the message is the code's label.
+ */
+export function filterAlarm(e: AlarmEvent, filter: PointFilter): AlarmEvent {
+  if (filter === 'all') return e;
+  const point = e.origin === 'rule' ? undefined : ALARM_POINT[e.code];
+  if (point !== undefined && pointShown(filter, point)) return e;
+  if (e.value === undefined && e.origin !== 'rule' && point === undefined) return e;
+  const { value: _value, ...rest } = e;
+  return { ...rest, message: alarmInfo(e.code)?.label ?? e.code };
+}
+
+/** How long the point groups read for one organisation are reused (one node's own changes count at once). */
+export const POINT_GROUPS_TTL_MS = 2000;
+
+/**
+ * The point groups as the policy reads them: per organisation, cached for POINT_GROUPS_TTL_MS
+ * (a live stream asks for every snapshot), forgotten at once when this node saves them; which
+ * organisations lie at or above another is asked of the store once per pair (organisations do
+ * not move).
+ */
+export class PointPolicy {
+  private readonly groups = new Map<string, { at: number; groups: readonly PointGroup[] }>();
+  private readonly above = new Map<string, boolean>();
+
+  constructor(private readonly stores: PointStores) {}
+
+  private now(): number {
+    return (this.stores.clock ?? Date.now)();
+  }
+
+  /** After a save: the organisation's groups are read again on the next use. */
+  forget(orgId: string): void {
+    this.groups.delete(orgId);
+  }
+
+  /**
+   * The filter for a principal and a pack of organisation `orgId` with device `models`
+   * (`deviceModels`): the one entry point of every output (REST, WebSocket, history, exports,
+   * alarms, MQTT).
+   */
+  async filterFor(
+    p: Pick<Principal, 'fleet'>,
+    orgId: string,
+    models: readonly string[],
+  ): Promise<PointFilter> {
+    const { orgs, points } = this.stores;
+    if (!orgs || !points || p.fleet.length === 0) return 'all';
+    const applicable: FleetMembership[] = [];
+    for (const m of p.fleet) if (await this.isAtOrAbove(orgs, m.orgId, orgId)) applicable.push(m);
+    if (applicable.length === 0) return 'all';
+    const read = await this.read(points, [...new Set(applicable.map((m) => m.orgId))]);
+    return visiblePoints(applicable, (id) => read.get(id) ?? [], models);
+  }
+
+  /** The filter for a pack: its device model from the pack's configuration or a snapshot of it. */
+  filterForPack(
+    p: Pick<Principal, 'fleet'>,
+    orgId: string,
+    pack: { protocol?: string | undefined; snapshot?: Reading | undefined } | undefined,
+  ): Promise<PointFilter> {
+    return this.filterFor(p, orgId, deviceModels(pack?.protocol ?? pack?.snapshot?.protocol));
+  }
+
+  private async isAtOrAbove(orgs: OrgStore, ancestor: string, orgId: string): Promise<boolean> {
+    if (ancestor === orgId) return true;
+    const key = `${ancestor} ${orgId}`;
+    let known = this.above.get(key);
+    if (known === undefined) {
+      known = (await orgs.get([ancestor], orgId)) !== undefined;
+      if (this.above.size > 100_000) this.above.clear();
+      this.above.set(key, known);
+    }
+    return known;
+  }
+
+  private async read(
+    store: PointGroupStore,
+    orgIds: readonly string[],
+  ): Promise<Map<string, readonly PointGroup[]>> {
+    const now = this.now();
+    const out = new Map<string, readonly PointGroup[]>();
+    const missing: string[] = [];
+    for (const id of orgIds) {
+      const c = this.groups.get(id);
+      if (c && now - c.at < POINT_GROUPS_TTL_MS && c.at <= now) out.set(id, c.groups);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const fresh = await store.list(missing);
+      for (const id of missing) {
+        const gs = fresh.filter((g) => g.orgId === id);
+        out.set(id, gs);
+        if (this.groups.size > 10_000) this.groups.clear();
+        this.groups.set(id, { at: now, groups: gs });
+      }
+    }
+    return out;
   }
 }

@@ -5,13 +5,15 @@
 import type { AlarmView, AuditView, LinkView, PackView, UserView } from '@openbms/contract/api';
 import type { AlarmEvent, AuditEntry, User } from '@openbms/storage';
 import type { PackStatus } from './gateway-api.js';
+import { filterSnapshot, type PointFilter } from './policy.js';
 
 /** `o` without its undefined values. */
 function defined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function packView(p: PackStatus): PackView {
+/** A pack as the API shows it, its snapshot with only the points `shown` (policy.ts). */
+export function packView(p: PackStatus, shown: PointFilter): PackView {
   return defined<PackView>({
     id: p.id,
     name: p.name,
@@ -23,7 +25,7 @@ export function packView(p: PackStatus): PackView {
     variant: p.variant,
     online: p.online,
     last_seen: p.lastSeen ?? null,
-    snapshot: p.snapshot ?? null,
+    snapshot: p.snapshot ? filterSnapshot(p.snapshot, shown) : null,
     link: defined<LinkView>({
       requests: p.link.requests,
       replies: p.link.replies,

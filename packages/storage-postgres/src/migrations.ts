@@ -222,4 +222,17 @@ export const MIGRATIONS: PgMigration[] = [
       CREATE INDEX approvals_asker ON approvals (requested_by, id);
     `,
   },
+  {
+    // Point groups (storage points.ts, seed 000 "Set of points"): an organisation's groups in
+    // order, roles and per-model points as JSON text (read whole, never searched). No row: the
+    // default End User Group. (007 and 008 are other parts of the fleet.)
+    id: '009-point-groups',
+    sql: `
+      CREATE TABLE point_groups (
+        org_id text COLLATE "C" NOT NULL, position int NOT NULL, name text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('end_user', 'custom')),
+        roles text NOT NULL, points text NOT NULL, updated_at bigint NOT NULL,
+        PRIMARY KEY (org_id, position));
+    `,
+  },
 ];

@@ -7,7 +7,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localScope } from '@openbms/storage';
-import { orgContract, plantContract, TEST_ORIGIN } from '@openbms/storage/testing';
+import {
+  orgContract,
+  plantContract,
+  pointGroupContract,
+  TEST_ORIGIN,
+} from '@openbms/storage/testing';
 import { MIGRATIONS } from './migrations.js';
 import { pgOrgs } from './orgs.js';
 import { PostgresStorage } from './storage.js';
@@ -28,6 +33,12 @@ orgContract('postgres', async () => {
 });
 
 plantContract('postgres', async () => {
+  const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+  await db.reset();
+  return s;
+});
+
+pointGroupContract('postgres', async () => {
   const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
   await db.reset();
   return s;

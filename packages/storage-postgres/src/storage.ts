@@ -23,6 +23,7 @@ import {
   type AccountStore,
   type DeviceStore,
   type PlantStore,
+  type PointGroupStore,
   type Scope,
   type Storage,
   type StorageHealth,
@@ -44,6 +45,7 @@ import { ensureRootOrg, pgOrgs } from './orgs.js';
 import { pgAccounts } from './accounts.js';
 import { pgDevices } from './devices.js';
 import { pgPlants } from './plants.js';
+import { pgPoints } from './points.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user[:password]@host[:port]/database[?...]` (checked by parseStorageUrl). */
@@ -67,6 +69,7 @@ export class PostgresStorage implements Storage {
   readonly accounts: AccountStore;
   readonly devices: DeviceStore;
   readonly plants: PlantStore;
+  readonly points: PointGroupStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
   private problem: StorageProblem | undefined;
@@ -108,6 +111,7 @@ export class PostgresStorage implements Storage {
     this.accounts = pgAccounts(db);
     this.devices = pgDevices(db);
     this.plants = pgPlants(db);
+    this.points = pgPoints(db);
   }
 
   /**

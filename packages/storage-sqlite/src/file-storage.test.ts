@@ -21,7 +21,13 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prng } from '@openbms/core';
-import { localScope, type Membership, type Org, type Sample } from '@openbms/storage';
+import {
+  localScope,
+  type Membership,
+  type Org,
+  type PointGroup,
+  type Sample,
+} from '@openbms/storage';
 import {
   TEST_ORIGIN,
   alarmContract,
@@ -279,6 +285,7 @@ function populated(dir: string): {
   activeNo: number;
   orgs: Org[];
   memberships: Membership[];
+  points: PointGroup[];
 } {
   const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 });
   s.telemetry.writeSamples(O, samples('s/b/1', T0, 6000));
@@ -299,18 +306,31 @@ function populated(dir: string): {
   });
   const orgs = [...s.orgs.subtree([O.orgId]), ...s.orgs.subtree([maker.id])];
   const memberships = s.orgs.membershipsOf(ann.id);
+  // The dealer's end users see no cycle count.
+  const points = s.points.replace(
+    dealer.id,
+    [
+      {
+        name: 'End User Group',
+        kind: 'end_user',
+        roles: ['end_user'],
+        points: { jk: ['soc_pct'] },
+      },
+    ],
+    T0,
+  );
   const base = { packId: 's/b/1', severity: 'fault', origin: 'gateway', message: 'lost' } as const;
   const old = s.alarms.raise(O, { ...base, code: 'comm_lost', raisedAt: T0 }).id;
   s.alarms.clear(S, old, T0 + 1000);
   const active = s.alarms.raise(O, { ...base, code: 'comm_lost', raisedAt: T0 + 2000 });
   s.close();
-  return { path: s.path, active: active.id, activeNo: active.localId, orgs, memberships };
+  return { path: s.path, active: active.id, activeNo: active.localId, orgs, memberships, points };
 }
 
 describe('a damaged database', () => {
   it('found by the start check: set aside byte for byte, a fresh file takes new samples, active alarms and accounts carried over', async () => {
     const dir = freshDir();
-    const { path, active, activeNo, orgs, memberships } = populated(dir);
+    const { path, active, activeNo, orgs, memberships, points } = populated(dir);
     const damaged = damage(path);
     const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 10_000 });
     const report = await s.checkIntegrity();
@@ -351,6 +371,9 @@ describe('a damaged database', () => {
     expect([...s.orgs.subtree([O.orgId]), ...s.orgs.subtree([orgs[1]!.id])]).toEqual(orgs);
     expect(s.orgs.membershipsOf(s.users.get(S, 'ann')!.id)).toEqual(memberships);
     expect(memberships.map((m) => m.role)).toEqual(['manager', 'installer']);
+    // Point groups too: what a manager hid stays hidden.
+    expect(s.points.list([points[0]!.orgId])).toEqual(points);
+    expect(points[0]!.points).toEqual({ jk: ['soc_pct'] });
     expect((await s.checkIntegrity()).result).toBe('ok');
     // The problem lasts while the set-aside file is there.
     s.close();
@@ -516,7 +539,7 @@ describe('recovery: merging the set-aside file back', () => {
 describe('merging a file with organisations', () => {
   it('adds its organisations, their tree and its memberships; what the target has stays', () => {
     const src = freshDir();
-    const { path, orgs, memberships } = populated(src);
+    const { path, orgs, memberships, points } = populated(src);
     const dir = freshDir();
     const s = new FileStorage({ identity: O, dataDir: dir, clock: () => T0 + 1000 });
     try {
@@ -530,9 +553,12 @@ describe('merging a file with organisations', () => {
       expect(s.orgs.subtree([dealer!.id])).toEqual([dealer]);
       const ann = s.users.get(S, 'ann')!;
       expect(s.orgs.membershipsOf(ann.id)).toEqual(memberships);
+      // The dealer's point groups come too.
+      expect(s.points.list([dealer!.id])).toEqual(points);
       // Twice: nothing more.
       s.merge(path);
       expect(s.orgs.membershipsOf(ann.id)).toEqual(memberships);
+      expect(s.points.list([dealer!.id])).toEqual(points);
     } finally {
       s.close();
     }

@@ -56,6 +56,7 @@ import {
   type AccountStore,
   type DeviceStore,
   type PlantStore,
+  type PointGroupStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -78,6 +79,7 @@ import {
   SqliteAccounts,
   SqliteDevices,
   SqlitePlants,
+  SqlitePoints,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -119,6 +121,7 @@ interface Inner extends RecordStores {
   accounts: SqliteAccounts;
   devices: SqliteDevices;
   plants: SqlitePlants;
+  points: SqlitePoints;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -155,6 +158,7 @@ function bind(db: Db): Inner {
     accounts: new SqliteAccounts(db),
     devices: new SqliteDevices(db),
     plants: new SqlitePlants(db),
+    points: new SqlitePoints(db),
   };
 }
 
@@ -162,7 +166,14 @@ type Row = Record<string, unknown>;
 
 /** The account tables a damaged file's accounts are carried in, in the order they are written. */
 const ACCOUNT_TABLES = ['orgs', 'org_closure', 'users', 'tokens', 'memberships'] as const;
-type Accounts = Record<(typeof ACCOUNT_TABLES)[number], Row[]>;
+type Accounts = Record<(typeof ACCOUNT_TABLES)[number], Row[]> & {
+  /**
+   * The organisations' point groups (records/010), read on their own: without them a fresh
+   * file would show end users every point their manager hid. Empty when the damaged file has
+   * none or its pages for them do not read.
+   */
+  point_groups?: Row[];
+};
 
 /**
  * The accounts of a damaged file, when its pages for them still read: carried into the fresh
@@ -179,6 +190,11 @@ function readAccounts(db: Db): Accounts | undefined {
     };
     for (const t of ACCOUNT_TABLES)
       out[t] = db.prepare(`SELECT * FROM ${t}${order[t] ?? ''}`).all() as Row[];
+    try {
+      out.point_groups = db.prepare('SELECT * FROM point_groups').all() as Row[];
+    } catch {
+      // a file from before point groups, or their pages damaged: the defaults apply
+    }
     return out as Accounts;
   } catch {
     return undefined;
@@ -199,6 +215,7 @@ function writeAccounts(db: Db, a: Accounts): void {
   };
   db.transaction(() => {
     for (const t of ACCOUNT_TABLES) for (const r of a[t]) insert(t, r);
+    for (const r of a.point_groups ?? []) insert('point_groups', r);
   })();
 }
 
@@ -214,6 +231,7 @@ export class FileStorage {
   readonly accounts: FileAccounts;
   readonly devices: FileDevices;
   readonly plants: FilePlants;
+  readonly points: FilePoints;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -246,6 +264,7 @@ export class FileStorage {
     this.accounts = this.accountFacade();
     this.devices = this.deviceFacade();
     this.plants = this.plantFacade();
+    this.points = this.pointFacade();
   }
 
   // ------------------------------------------------------------------ opening
@@ -906,6 +925,15 @@ export class FileStorage {
     };
   }
 
+  /** Point groups: read and written in the file, as accounts are. */
+  private pointFacade(): FilePoints {
+    return {
+      list: (ids) => this.run(false, 'cannot read point groups', (s) => s.points.list(ids)),
+      replace: (org, groups, now) =>
+        this.run('records', 'cannot save point groups', (s) => s.points.replace(org, groups, now)),
+    };
+  }
+
   private waitable(e: unknown): boolean {
     const code = this.classify(e).code;
     return code === 'STORAGE_FULL' || code === 'STORAGE_READ_ONLY' || code === 'STORAGE_CORRUPT';
@@ -1134,4 +1162,10 @@ export type FileDevices = {
   [K in keyof DeviceStore]: (
     ...a: Parameters<DeviceStore[K]>
   ) => Awaited<ReturnType<DeviceStore[K]>>;
+};
+/** The PointGroupStore in the writer thread (synchronous). */
+export type FilePoints = {
+  [K in keyof PointGroupStore]: (
+    ...a: Parameters<PointGroupStore[K]>
+  ) => Awaited<ReturnType<PointGroupStore[K]>>;
 };

@@ -11,7 +11,8 @@
  * late sample, an existing sample is kept); rollup rows older than the source's raw samples
  * (raw past its retention) are copied with their pack and layout ids mapped; alarm events
  * and audit entries keep their ids (a fresh file's ids continue above the damaged file's),
- * users and tokens are added when absent, organisations and memberships too (accounts of the
+ * users and tokens are added when absent, organisations and memberships too, and an
+ * organisation's point groups when the target has none of its own (accounts of the
  * target's organisation without a membership get one with their role mapped, as records/006
  * gives them). Nothing present in the target is overwritten.
  *
@@ -333,6 +334,35 @@ export function mergeDatabase(
   copyPlain('org_closure', 'depth');
   copyRows('users', 'users');
   copyPlain('memberships', 'created_at');
+  // Point groups: an organisation's come whole, and only when the target has none of its own
+  // (two halves of two saves would not make one set of groups).
+  if (hasTable(src, 'point_groups') && hasTable(db, 'point_groups')) {
+    const rows = all(
+      src,
+      'SELECT * FROM point_groups ORDER BY org_id, position',
+      report.unreadable,
+      'point_groups',
+    );
+    const has = db.prepare('SELECT 1 FROM point_groups WHERE org_id = ?');
+    const own = new Set(rows.map((r) => r['org_id']).filter((id) => has.get(id) !== undefined));
+    const insert = db.prepare(
+      'INSERT INTO point_groups (org_id, position, name, kind, roles, points, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    db.transaction(() => {
+      for (const r of rows) {
+        if (own.has(r['org_id'])) continue;
+        insert.run(
+          r['org_id'],
+          r['position'],
+          r['name'],
+          r['kind'],
+          r['roles'],
+          r['points'],
+          r['updated_at'],
+        );
+      }
+    })();
+  }
   if (hasTable(db, 'memberships')) {
     const lacking = db
       .prepare(

@@ -22,6 +22,8 @@
  * `records/007` adds the accounts' e-mail addresses and the sign-up/reset codes; `records/008`
  * plants (storage plants.ts), their visitors and their collectors (a gateway is a collector
  * of at most one plant: its id is the key).
+ * `records/010` adds point groups (storage points.ts, seed 000 "Set of points"): one row per
+ * group of an organisation, its roles and per-model points as JSON.
  */
 import { randomBytes } from 'node:crypto';
 import { newOrgCode, orgRoleOf } from '@openbms/storage';
@@ -379,6 +381,26 @@ export const RECORDS_MIGRATIONS: Migration[] = [
         CREATE UNIQUE INDEX approvals_one_pending ON approvals (device_id) WHERE state = 'pending';
         CREATE INDEX approvals_to ON approvals (to_org, id);
         CREATE INDEX approvals_asker ON approvals (requested_by, id);
+      `);
+    },
+  },
+  {
+    id: 'records/010',
+    up(db) {
+      // Point groups (storage points.ts): an organisation's groups in order; roles as a JSON
+      // array, points as a JSON object (device model → points shown). No row: the default
+      // End User Group. (records/008 and 009 are other parts of the fleet.)
+      db.exec(`
+        CREATE TABLE point_groups (
+          org_id     TEXT    NOT NULL,
+          position   INTEGER NOT NULL,
+          name       TEXT    NOT NULL,
+          kind       TEXT    NOT NULL CHECK (kind IN ('end_user', 'custom')),
+          roles      TEXT    NOT NULL,
+          points     TEXT    NOT NULL,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (org_id, position)
+        ) WITHOUT ROWID;
       `);
     },
   },

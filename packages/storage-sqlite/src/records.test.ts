@@ -81,6 +81,7 @@ describe('sqlite records', () => {
       'records/007',
       'records/008',
       'records/009',
+      'records/010',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -99,6 +100,7 @@ describe('sqlite records', () => {
       'records/007',
       'records/008',
       'records/009',
+      'records/010',
     ]);
     db.close();
   });

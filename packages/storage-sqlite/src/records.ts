@@ -10,3 +10,4 @@ export { SqliteOrgs } from './records-orgs.js';
 export { SqliteAccounts } from './records-accounts.js';
 export { SqliteDevices } from './records-devices.js';
 export { SqlitePlants } from './records-plants.js';
+export { SqlitePoints } from './records-points.js';

@@ -138,6 +138,8 @@ const WRITER_OPS = new Set([
   'devices.approval',
   'devices.approvals',
   'devices.decide',
+  'points.list',
+  'points.replace',
   'orgs.createRoot',
   'orgs.create',
   'orgs.get',

@@ -30,6 +30,7 @@ import {
   orgContract,
   deviceContract,
   plantContract,
+  pointGroupContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -54,6 +55,7 @@ userContract('sqlite threads', () => open());
 orgContract('sqlite threads', () => open());
 deviceContract('sqlite threads', () => open());
 plantContract('sqlite threads', () => open());
+pointGroupContract('sqlite threads', () => open());
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>
   Array.from({ length: count }, (_, i) => ({

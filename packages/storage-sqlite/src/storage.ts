@@ -56,6 +56,7 @@ import {
   type AccountStore,
   type DeviceStore,
   type PlantStore,
+  type PointGroupStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -98,6 +99,7 @@ export class SqliteStorage implements Storage {
   readonly accounts: AccountStore;
   readonly devices: DeviceStore;
   readonly plants: PlantStore;
+  readonly points: PointGroupStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -129,6 +131,7 @@ export class SqliteStorage implements Storage {
     this.accounts = this.accountPort();
     this.devices = this.devicePort();
     this.plants = this.plantPort();
+    this.points = this.pointPort();
   }
 
   /**
@@ -424,6 +427,15 @@ export class SqliteStorage implements Storage {
       collectors: call('collectors'),
       detachCollector: call('detachCollector'),
     };
+  }
+
+  /** Point groups: every call in the writer thread (small; a save is one transaction). */
+  private pointPort(): PointGroupStore {
+    const call =
+      <K extends keyof PointGroupStore>(method: K) =>
+      (...args: Parameters<PointGroupStore[K]>): ReturnType<PointGroupStore[K]> =>
+        this.write(`points.${method}`, ...args) as ReturnType<PointGroupStore[K]>;
+    return { list: call('list'), replace: call('replace') };
   }
 
   /** Organisations and memberships: every call in the writer thread (they are small and transactional). */

@@ -132,6 +132,26 @@ export {
 } from './plants.js';
 export * as plantChecks from './plants.js';
 import type { PlantStore } from './plants.js';
+export {
+  END_USER_GROUP,
+  ALWAYS_SHOWN,
+  MAX_POINT_GROUPS,
+  MAX_POINT_MODELS,
+  POINTS,
+  POINT_GROUP_KINDS,
+  defaultGroups,
+  deviceModel,
+  groupsOf,
+  isPoint,
+  pointGroups,
+  pointOrg,
+  type PointGroup,
+  type PointGroupInput,
+  type PointGroupKind,
+  type PointGroupRow,
+  type PointGroupStore,
+} from './points.js';
+import type { PointGroupStore } from './points.js';
 
 // ---------------------------------------------------------------- identity
 
@@ -543,6 +563,8 @@ export interface Storage {
   devices?: DeviceStore;
   /** Plants, their visitors and collectors (absent: this backend has no plants). */
   plants?: PlantStore;
+  /** Point groups: the data points each role sees (absent: every role sees every point). */
+  points?: PointGroupStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */
   close(): Promise<void>;
   /** Problems now (absent: the backend never reports any). */

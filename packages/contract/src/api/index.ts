@@ -24,3 +24,4 @@ export * from './live.js';
 export * from './orgs.js';
 export * from './devices.js';
 export * from './plants.js';
+export * from './points.js';

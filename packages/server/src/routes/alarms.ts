@@ -6,7 +6,8 @@
 import { BmsError } from '@openbms/core';
 import type { AlarmEvent } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
-import { actedBy, caller } from '../auth.js';
+import type { GatewayLink } from '@openbms/gateway';
+import { actedBy, caller, type Principal } from '../auth.js';
 import { sendCommand } from '../commands.js';
 import type { ServerContext } from '../context.js';
 import {
@@ -19,7 +20,14 @@ import {
   packQuery,
   type AlarmsQuery,
 } from '@openbms/contract/api';
-import { gatewayOrigin, gatewayScope, requireRole } from '../policy.js';
+import {
+  deviceModels,
+  filterAlarm,
+  gatewayOrigin,
+  gatewayScope,
+  requireRole,
+  type PointFilter,
+} from '../policy.js';
 import { parseTime } from '../time.js';
 import { alarmView } from '../views.js';
 
@@ -58,7 +66,7 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
         const links = ctx.policy.gateways(me);
         const active = (await Promise.all(links.map((l) => l.activeAlarms(q.pack)))).flat();
         if (links.length > 1) active.sort(newestFirst);
-        return active.slice(0, limit).map(alarmView);
+        return shownAlarms(me, active.slice(0, limit));
       }
       const scope = await ctx.policy.listScope(me, q.pack, ctx.telemetry);
       if (!scope) return [];
@@ -69,9 +77,36 @@ export function alarmRoutes(app: FastifyInstance, ctx: ServerContext): void {
         ...(to !== undefined ? { to } : {}),
         limit,
       });
-      return events.map(alarmView);
+      return shownAlarms(me, events);
     },
   );
+
+  /**
+   * Alarm events as the caller sees them (the policy's point groups: an event's reading only
+   * when its point is shown); one filter per pack.
+   */
+  /** A pack's live status, or for a pack no longer polled its latest stored snapshot (its device model). */
+  const packOf = async (link: GatewayLink, packId: string) =>
+    (await link.pack(packId)) ?? {
+      snapshot: (await ctx.telemetry.latest(gatewayScope(link), packId))?.snapshot,
+    };
+  const shownAlarms = async (me: Principal, events: readonly AlarmEvent[]) => {
+    const filters = new Map<string, Promise<PointFilter>>();
+    return Promise.all(
+      events.map(async (e) => {
+        const key = `${e.gatewayId} ${e.packId}`;
+        let f = filters.get(key);
+        if (!f) {
+          const link = ctx.gateways.get(e.gatewayId);
+          f = link
+            ? packOf(link, e.packId).then((p) => ctx.policy.points.filterForPack(me, link.orgId, p))
+            : ctx.policy.points.filterFor(me, e.orgId, deviceModels(undefined));
+          filters.set(key, f);
+        }
+        return alarmView(filterAlarm(e, await f));
+      }),
+    );
+  };
 
   app.get<{ Querystring: { pack?: string } }>(
     '/alarms/counts',

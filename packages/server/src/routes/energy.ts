@@ -30,7 +30,7 @@ import {
 import { caller, type Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { GatewayLink } from '../gateway-api.js';
-import { gatewayScope } from '../policy.js';
+import { gatewayScope, pointShown } from '../policy.js';
 import { xlsxStream } from '../xlsx.js';
 
 /** The range of `count` periods ending with the one that holds `now`, in `tz`. */
@@ -82,8 +82,24 @@ async function zoneOf(link: GatewayLink, site: string | undefined): Promise<stri
   return (await link.sites()).find((s) => s.id === site)?.time_zone;
 }
 
+/** Whether the principal sees a pack's energy meters (the policy's point groups). */
+async function energyShown(
+  ctx: ServerContext,
+  p: Principal,
+  orgId: string,
+  pack: Parameters<ServerContext['policy']['points']['filterForPack']>[2],
+): Promise<boolean> {
+  const f = await ctx.policy.points.filterForPack(p, orgId, pack);
+  return pointShown(f, 'energy_charged_kwh') && pointShown(f, 'energy_discharged_kwh');
+}
+
+const energyHidden = (what: string) =>
+  new BmsError('FORBIDDEN', `the energy of ${what} is not among the points your role sees`);
+
 async function packTarget(ctx: ServerContext, p: Principal, id: string): Promise<Target> {
   const found = await ctx.policy.findPack(p, id, 'viewer', ctx.telemetry);
+  const pack = found.pack ?? { snapshot: (await ctx.telemetry.latest(found.scope, id))?.snapshot };
+  if (!(await energyShown(ctx, p, found.link.orgId, pack))) throw energyHidden(`pack "${id}"`);
   const timeZone = await zoneOf(found.link, found.pack?.site);
   return { scope: found.scope, packIds: [id], name: id, ...(timeZone ? { timeZone } : {}) };
 }
@@ -101,10 +117,13 @@ async function siteTarget(
   for (const link of ctx.policy.gateways(p, 'viewer')) {
     const site = (await link.sites()).find((s) => s.id === id);
     if (!site) continue;
-    const packIds = (await link.packs())
-      .filter((x) => x.site === id && (bus === undefined || x.bus === bus))
-      .map((x) => x.id);
-    if (packIds.length === 0) break;
+    const packs = (await link.packs()).filter(
+      (x) => x.site === id && (bus === undefined || x.bus === bus),
+    );
+    if (packs.length === 0) break;
+    const shown = await Promise.all(packs.map((x) => energyShown(ctx, p, link.orgId, x)));
+    const packIds = packs.filter((_, i) => shown[i]).map((x) => x.id);
+    if (packIds.length === 0) throw energyHidden(`site "${id}"`);
     return {
       scope: gatewayScope(link),
       packIds,

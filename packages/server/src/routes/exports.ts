@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { actedBy, caller, type Principal } from '../auth.js';
-import { gatewayOrigin, type FoundPack } from '../policy.js';
+import { gatewayOrigin, pointShown, requireRole, type FoundPack } from '../policy.js';
 import type { ServerContext } from '../context.js';
 import { uniqueNames, zipStream } from '../daily-zip.js';
 import { parseFields } from '../fields.js';
@@ -33,7 +33,7 @@ import {
   ZIP_MAX_DAYS,
 } from '@openbms/contract/api';
 import { wallOf } from '@openbms/gateway';
-import { dayZones, type DailyFile as StoredDailyFile } from '@openbms/storage';
+import { dayZones, type DailyFile as StoredDailyFile, type ExportQuery } from '@openbms/storage';
 
 /** A stored daily file and the zone its day was cut in. */
 type DailyFileIn = StoredDailyFile & { timeZone: string };
@@ -90,6 +90,40 @@ function sendCsv(
 }
 
 export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  /**
+   * An export's query with the series of the points the caller sees only (the policy's point
+   * groups): the fields asked for, or else every series the range holds (the store's own plan
+   * of the export says which), without the hidden ones. Undefined: nothing left to show.
+   */
+  const shownQuery = async (
+    me: Principal,
+    found: Pick<FoundPack, 'link' | 'pack' | 'scope'>,
+    q: ExportQuery,
+  ): Promise<ExportQuery | undefined> => {
+    const latest = found.pack ?? {
+      snapshot: (await ctx.telemetry.latest(found.scope, q.packId))?.snapshot,
+    };
+    const shown = await ctx.policy.points.filterForPack(me, found.link.orgId, latest);
+    if (shown === 'all') return q;
+    const all =
+      q.fields && q.fields.length > 0
+        ? q.fields
+        : (await ctx.telemetry.exportRows(found.scope, q)).fields;
+    const fields = all.filter((f) => pointShown(shown, f.split('.')[0]!));
+    return fields.length > 0 ? { ...q, fields } : undefined;
+  };
+  /** The CSV of an export the caller sees nothing of: the time column alone. */
+  const timeOnly = async function* (): AsyncIterable<string> {
+    yield 'time\n';
+  };
+  const csvOf = async (
+    me: Principal,
+    found: Pick<FoundPack, 'link' | 'pack' | 'scope'>,
+    q: ExportQuery,
+  ): Promise<AsyncIterable<string>> => {
+    const shown = await shownQuery(me, found, q);
+    return shown ? ctx.telemetry.exportCsv(found.scope, shown) : timeOnly();
+  };
   /**
    * The zone daily files follow: the pack's site's, as its gateway says (the seam's
    * `time_zone`: `location.timezone`, else the host's), else the box's, else UTC.
@@ -200,13 +234,14 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req, reply) => {
       const { pack, date } = req.params;
       dayStart(date);
-      const { scope, timeZone } = await dayOf(caller(req), pack, date, 'viewer');
-      const { from, to } = dayRange(date, timeZone);
+      const me = caller(req);
+      const found = await dayOf(me, pack, date, 'viewer');
+      const { from, to } = dayRange(date, found.timeZone);
       return sendCsv(
         ctx,
         reply,
         fileName(pack, date),
-        await ctx.telemetry.exportCsv(scope, { packId: pack, from, to }),
+        await csvOf(me, found, { packId: pack, from, to }),
       );
     },
   );
@@ -278,7 +313,8 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
           );
         }
       }
-      const listed = await filesOf(caller(req), pack);
+      const me = caller(req);
+      const listed = await filesOf(me, pack);
       const files = (listed?.files ?? [])
         .filter(
           (f) =>
@@ -314,10 +350,12 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
         content: async () => {
           // The file's own gateway, within the organisations the caller may see.
           const scope = { orgIds: listed!.scope.orgIds, gatewayId: f.gatewayId };
-          const csv = await ctx.telemetry.exportCsv(scope, {
-            packId: f.packId,
-            ...dayRange(f.date, f.timeZone),
-          });
+          const link = ctx.gateways.get(f.gatewayId)!;
+          const csv = await csvOf(
+            me,
+            { link, pack: await link.pack(f.packId), scope },
+            { packId: f.packId, ...dayRange(f.date, f.timeZone) },
+          );
           return relabelCsv(ctx.reads.chunks(csv));
         },
       }));
@@ -376,19 +414,22 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
       async (req, reply) => {
         const { pack } = req.query;
-        const found = await ctx.policy.findPack(caller(req), pack, 'viewer', ctx.telemetry);
+        const me = caller(req);
+        const found = await ctx.policy.findPack(me, pack, 'viewer', ctx.telemetry);
         const scope = found.scope;
         const latest = found.pack?.snapshot ?? (await ctx.telemetry.latest(scope, pack))?.snapshot;
         const tz = ctx.box.timeZone?.() ?? 'UTC';
         const { from, to } = parseExportRange(req.query, ctx.clock(), DAY_MS, tz);
         const fields =
           req.query.fields !== undefined ? parseFields(req.query.fields, latest) : undefined;
-        const q = { packId: pack, from, to, ...(fields !== undefined ? { fields } : {}) };
+        const asked = { packId: pack, from, to, ...(fields !== undefined ? { fields } : {}) };
         const day = (ms: number): string => new Date(wallOf(ms, tz)).toISOString().slice(0, 10);
         const name = fileName(pack, `${day(from)}_${day(to)}`);
-        if (format === 'csv')
-          return sendCsv(ctx, reply, name, await ctx.telemetry.exportCsv(scope, q));
-        const rows = await ctx.telemetry.exportRows(scope, q);
+        if (format === 'csv') return sendCsv(ctx, reply, name, await csvOf(me, found, asked));
+        const q = await shownQuery(me, found, asked);
+        const rows = q
+          ? await ctx.telemetry.exportRows(scope, q)
+          : { fields: [], batches: (async function* () {})() };
         return reply
           .header('content-type', XLSX_TYPE)
           .header(

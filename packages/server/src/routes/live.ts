@@ -29,7 +29,14 @@ import type { ServerContext } from '../context.js';
 import { wsError } from '../errors.js';
 import { CLOSE_SESSION_ENDED } from '../sessions.js';
 import type { PackStatus } from '../gateway-api.js';
-import { allows, ownRole, type Principal } from '../policy.js';
+import {
+  allows,
+  filterAlarm,
+  filterSnapshot,
+  gatewayScope,
+  ownRole,
+  type Principal,
+} from '../policy.js';
 import { alarmView } from '../views.js';
 
 /** The part of a `ws` WebSocket the handler uses. */
@@ -115,6 +122,8 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const subs = new Set<string>();
       let lastCheck = ctx.clock();
       let dropped = 0;
+      /** Outgoing gateway events, in order (see onEnvelope). */
+      let out: Promise<void> = Promise.resolve();
 
       const send = (msg: LiveMessage) => {
         if (socket.readyState === OPEN) socket.send(JSON.stringify(msg));
@@ -164,14 +173,43 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
           dropped++;
           return;
         }
-        // sent_at: when the snapshot left the gateway (ts is when the pack was read), so a
-        // client can measure its own delay.
-        send(
-          msg.type === 'snapshot'
-            ? { ...msg, sent_at: ctx.clock(), ...(dropped > 0 ? { dropped_before: dropped } : {}) }
-            : msg,
-        );
-        if (e.type === 'snapshot') dropped = 0;
+        const link = ctx.gateways.get(e.gatewayId)!;
+        const who = me;
+        // The points the principal sees of the pack (policy: point groups) are read
+        // asynchronously (cached); messages wait in one queue so they keep their order.
+        out = out
+          .then(async () => {
+            let shown: LiveMessage = msg;
+            if (msg.type === 'snapshot') {
+              const f = await ctx.policy.points.filterForPack(who, link.orgId, {
+                snapshot: msg.snapshot,
+              });
+              shown = { ...msg, snapshot: filterSnapshot(msg.snapshot, f) };
+            } else if (msg.type === 'alarm' && e.type === 'alarm') {
+              const f = await ctx.policy.points.filterForPack(
+                who,
+                link.orgId,
+                (await link.pack(e.alarm.packId)) ?? {
+                  snapshot: (await ctx.telemetry.latest(gatewayScope(link), e.alarm.packId))
+                    ?.snapshot,
+                },
+              );
+              shown = { ...msg, alarm: alarmView(filterAlarm(e.alarm, f)) };
+            }
+            // sent_at: when the snapshot left the gateway (ts is when the pack was read), so a
+            // client can measure its own delay.
+            send(
+              shown.type === 'snapshot'
+                ? {
+                    ...shown,
+                    sent_at: ctx.clock(),
+                    ...(dropped > 0 ? { dropped_before: dropped } : {}),
+                  }
+                : shown,
+            );
+            if (e.type === 'snapshot') dropped = 0;
+          })
+          .catch((err: unknown) => send({ ...wsError(err, req).message }));
       };
       // Bus scans of this box: to its admins only (as the scan routes).
       const setup = ctx.box.busSetup;
@@ -241,8 +279,17 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }
         // The packs the principal may see now, read before anything changes, so the answer
         // and the subscriptions agree.
+        const owners = new Map<PackStatus, string>();
         const visible: PackStatus[] = add
-          ? (await Promise.all(ctx.policy.gateways(me).map((l) => l.packs()))).flat()
+          ? (
+              await Promise.all(
+                ctx.policy.gateways(me).map(async (l) => {
+                  const packs = await l.packs();
+                  for (const p of packs) owners.set(p, l.orgId);
+                  return packs;
+                }),
+              )
+            ).flat()
           : [];
         if (remove === '*') {
           all = false;
@@ -260,11 +307,13 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
           add === '*' ? visible : (add ?? []).flatMap((id) => visible.filter((p) => p.id === id));
         for (const p of fresh) {
           if (p.snapshot) {
+            const orgId = owners.get(p);
+            const f = await ctx.policy.points.filterForPack(me, orgId!, p);
             send({
               type: 'snapshot',
               pack_id: p.id,
               ts: p.lastSeen ?? ctx.clock(),
-              snapshot: p.snapshot,
+              snapshot: filterSnapshot(p.snapshot, f),
               online: p.online,
             });
           }

@@ -19,6 +19,7 @@ import {
 } from '@openbms/contract/api';
 import { parseRange } from '../time.js';
 import { packView } from '../views.js';
+import { pointShown } from '../policy.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -41,8 +42,18 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) => {
-      const links = ctx.policy.gateways(caller(req));
-      return (await Promise.all(links.map((l) => l.packs()))).flat().map(packView);
+      const me = caller(req);
+      const links = ctx.policy.gateways(me);
+      const views = await Promise.all(
+        links.map(async (l) =>
+          Promise.all(
+            (await l.packs()).map(async (p) =>
+              packView(p, await ctx.policy.points.filterForPack(me, l.orgId, p)),
+            ),
+          ),
+        ),
+      );
+      return views.flat();
     },
   );
 
@@ -58,9 +69,10 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req) => {
-      const { pack } = await ctx.policy.findPack(caller(req), req.params.id, 'viewer');
+      const me = caller(req);
+      const { pack, link } = await ctx.policy.findPack(me, req.params.id, 'viewer');
       if (!pack) throw new BmsError('NOT_FOUND', `no pack "${req.params.id}"`);
-      return packView(pack);
+      return packView(pack, await ctx.policy.points.filterForPack(me, link.orgId, pack));
     },
   );
 
@@ -81,10 +93,19 @@ export function packRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req): Promise<HistoryView> => {
       const id = req.params.id;
-      const { pack, scope } = await ctx.policy.findPack(caller(req), id, 'viewer', ctx.telemetry);
+      const me = caller(req);
+      const { pack, scope, link } = await ctx.policy.findPack(me, id, 'viewer', ctx.telemetry);
       const latest = pack?.snapshot ?? (await ctx.telemetry.latest(scope, id))?.snapshot;
       const { from, to } = parseRange(req.query, ctx.clock(), DAY_MS);
-      const fields = parseFields(req.query.fields, latest);
+      // Series of hidden points are left out (the policy's point groups), asked for or not.
+      const shown = await ctx.policy.points.filterForPack(
+        me,
+        link.orgId,
+        pack ?? { snapshot: latest },
+      );
+      const fields = parseFields(req.query.fields, latest).filter((f) =>
+        pointShown(shown, f.split('.')[0]!),
+      );
       const r = await ctx.reads.run(() =>
         ctx.telemetry.history(scope, {
           packId: id,

@@ -10,3 +10,4 @@ export * from './contract/telemetry.js';
 export * from './contract/orgs.js';
 export * from './contract/devices.js';
 export * from './contract/plants.js';
+export * from './contract/points.js';

@@ -196,6 +196,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     audit: deps.storage.audit,
     users: deps.storage.users,
     ...(deps.storage.orgs ? { orgs: deps.storage.orgs } : {}),
+    ...(deps.storage.accounts ? { accountStore: deps.storage.accounts } : {}),
     telemetry: deps.storage.telemetry,
     origin,
     scope: { orgIds: [origin.orgId] },

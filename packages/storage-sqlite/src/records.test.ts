@@ -79,6 +79,7 @@ describe('sqlite records', () => {
       'records/005',
       'records/006',
       'records/007',
+      'records/011',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -95,6 +96,7 @@ describe('sqlite records', () => {
       'records/005',
       'records/006',
       'records/007',
+      'records/011',
     ]);
     db.close();
   });

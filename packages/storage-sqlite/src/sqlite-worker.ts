@@ -126,6 +126,7 @@ const WRITER_OPS = new Set([
   'accounts.useCode',
   'accounts.userByEmail',
   'accounts.setProfile',
+  'accounts.profileOf',
   'orgs.createRoot',
   'orgs.create',
   'orgs.get',

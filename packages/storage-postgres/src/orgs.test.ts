@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localScope } from '@openbms/storage';
-import { orgContract, TEST_ORIGIN } from '@openbms/storage/testing';
+import { accountContract, orgContract, TEST_ORIGIN } from '@openbms/storage/testing';
 import { MIGRATIONS } from './migrations.js';
 import { pgOrgs } from './orgs.js';
 import { PostgresStorage } from './storage.js';
@@ -26,6 +26,16 @@ orgContract('postgres', async () => {
   await db.reset();
   return s;
 });
+
+accountContract(
+  'postgres',
+  async () => {
+    const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+    await db.reset();
+    return s;
+  },
+  TEST_ORIGIN,
+);
 
 describe('postgres: organisations of a database made before them', () => {
   const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);

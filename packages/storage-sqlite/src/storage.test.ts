@@ -22,6 +22,7 @@ import { prng } from '@openbms/core';
 import { isId, localScope, type Sample } from '@openbms/storage';
 import {
   TEST_ORIGIN,
+  accountContract,
   alarmContract,
   auditContract,
   chunksOf,
@@ -50,6 +51,7 @@ alarmContract('sqlite threads', () => open());
 auditContract('sqlite threads', () => open());
 userContract('sqlite threads', () => open());
 orgContract('sqlite threads', () => open());
+accountContract('sqlite threads', () => open(), O);
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>
   Array.from({ length: count }, (_, i) => ({

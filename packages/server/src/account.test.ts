@@ -155,10 +155,12 @@ for (const [adapter, openStore] of ADAPTERS) {
       const me = await h.call('GET', '/api/v1/auth/account', { token: ann });
       expect(me.status, me.text).toBe(200);
       expect(me.body).toEqual({
+        user_id: expect.any(String),
         username: 'ann',
         login: `ann@${org.code}`,
         org_code: org.code,
         role: 'viewer',
+        memberships: [{ org_id: org.id, role: 'end_user' }],
         email: 'ann@example.com',
         phone: null,
         timezone: 'Europe/Berlin',

@@ -1,6 +1,7 @@
 /** Login, sessions, first-start setup, users and API tokens. */
 import type { FromSchema } from 'json-schema-to-ts';
 import { passwordSchema, roleSchema, userSchema, usernameSchema } from './common.js';
+import { orgRoleSchema } from './orgs.js';
 
 export const credentialsBody = {
   type: 'object',
@@ -288,9 +289,20 @@ export type SignupTerms = FromSchema<typeof termsSchema>;
 /** My account: one's own profile (seed 003 "Mine", seed 000 "Registration & Login"). */
 export const accountSchema = {
   type: 'object',
-  required: ['username', 'login', 'role', 'email', 'phone', 'timezone', 'language'],
+  required: [
+    'user_id',
+    'username',
+    'login',
+    'role',
+    'memberships',
+    'email',
+    'phone',
+    'timezone',
+    'language',
+  ],
   additionalProperties: false,
   properties: {
+    user_id: { type: 'string' },
     username: { type: 'string' },
     login: {
       type: 'string',
@@ -299,6 +311,16 @@ export const accountSchema = {
     },
     org_code: { type: 'string', description: "The account's organisation's code." },
     role: roleSchema,
+    memberships: {
+      type: 'array',
+      description: 'My fleet memberships: the organisations I am a member of, with my role.',
+      items: {
+        type: 'object',
+        required: ['org_id', 'role'],
+        additionalProperties: false,
+        properties: { org_id: { type: 'string' }, role: orgRoleSchema },
+      },
+    },
     email: { type: ['string', 'null'] },
     phone: { type: ['string', 'null'] },
     timezone: { type: ['string', 'null'], description: 'IANA time zone.' },

@@ -78,10 +78,12 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext, codes: A
     const own = me.orgId === ctx.origin.orgId;
     const org = own ? undefined : await ctx.orgs?.get([me.orgId], me.orgId);
     return {
+      user_id: me.userId,
       username: me.username,
       login: org ? `${me.username}@${org.code}` : me.username,
       ...(org ? { org_code: org.code } : {}),
       role: ownRole(me),
+      memberships: me.fleet.map((m) => ({ org_id: m.orgId, role: m.role })),
       email: p.email,
       phone: p.phone,
       timezone: p.timezone,

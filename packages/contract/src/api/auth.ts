@@ -263,6 +263,8 @@ export const signupSchema = {
   },
 } as const;
 
+export type SignupResult = FromSchema<typeof signupSchema>;
+
 export const resetBody = {
   type: 'object',
   required: ['email', 'code', 'password'],

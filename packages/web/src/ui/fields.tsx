@@ -3,7 +3,7 @@
  * the field it names (ApiError.field, snake_case as the API names it), the resend countdown
  * of a mailed code, and the browser's time zones.
  */
-import { useEffect, useState, type InputHTMLAttributes, type ReactNode } from 'react';
+import { useEffect, useId, useState, type InputHTMLAttributes, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../api/client';
 import { errorText } from '../i18n/server-text';
@@ -23,11 +23,13 @@ export function Field(
   const { label, field, error, help, ...input } = props;
   const { i18n } = useTranslation();
   const mine = error?.field === field;
-  const id = `f-${field}`;
+  // The help and the error stay outside the label: the field's name is the label alone.
+  const id = useId();
   return (
-    <label className="field">
-      <span>{label}</span>
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
       <input
+        id={id}
         name={field}
         aria-invalid={mine || undefined}
         aria-describedby={mine ? `${id}-error` : help ? `${id}-help` : undefined}
@@ -49,7 +51,7 @@ export function Field(
           </small>
         )
       )}
-    </label>
+    </div>
   );
 }
 

@@ -2,7 +2,7 @@
  * My account (seed 003 "Mine"): the login name, e-mail (changed by a code mailed to the new
  * address), phone, time zone, language, the password, and log out everywhere.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
@@ -45,6 +45,7 @@ function ProfileCard(props: { account: Account; onSaved: (a: Account) => void })
   const [lang, setLang] = useState<string>(props.account.language ?? '');
   const [error, setError] = useState<FormError>(undefined);
   const [saved, setSaved] = useState(false);
+  const langId = useId();
   return (
     <Card title={t('mine.profile')} testId="profile">
       <form
@@ -79,10 +80,12 @@ function ProfileCard(props: { account: Account; onSaved: (a: Account) => void })
           onChange={(e) => setPhone(e.target.value)}
         />
         <ZoneField label={t('timezone')} value={zone} onChange={setZone} error={error} />
-        <label className="field">
-          <span>{t('mine.language')}</span>
+        <div className="field">
+          <label htmlFor={langId}>{t('mine.language')}</label>
           <select
+            id={langId}
             name="language"
+            data-testid="profile-language"
             value={lang}
             aria-invalid={error?.field === 'language' || undefined}
             onChange={(e) => setLang(e.target.value)}
@@ -94,7 +97,7 @@ function ProfileCard(props: { account: Account; onSaved: (a: Account) => void })
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <FormErrorBox error={error} fields={['phone', 'timezone']} />
         {saved && <p className="notice">{t('mine.saved')}</p>}
         <button type="submit" className="primary" data-testid="profile-save">

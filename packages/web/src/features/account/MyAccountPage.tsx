@@ -235,8 +235,8 @@ function PasswordCard(): ReactNode {
         />
         <FormErrorBox error={error} fields={['current_password', 'password']} />
         {done && <p className="notice">{t('auth.changed')}</p>}
-        <button type="submit" className="primary">
-          {t('save')}
+        <button type="submit" className="primary" data-testid="password-save">
+          {t('auth.changePassword')}
         </button>
       </form>
     </Card>

@@ -13,6 +13,7 @@ import { SIM_USAGE, cmdSim } from './sim.js';
 import { cmdDemo } from './demo.js';
 import { START_USAGE, cmdScan, cmdStart, cmdUser } from './start.js';
 import { DB_USAGE, cmdDb } from './db.js';
+import { CLOUD_USAGE, cmdCloud } from './cloud.js';
 
 /** Where the CLI writes; tests pass their own to capture output. */
 export interface Io {
@@ -50,6 +51,7 @@ Usage:
       --json              print the canonical JSON snapshot instead of a table
       --watch <s>         repeat every <s> seconds until Ctrl-C
 ${START_USAGE}
+${CLOUD_USAGE}
 ${DB_USAGE}
 ${SIM_USAGE}
   openbms demo [--speed <x>] [--interval <s>] [--once]
@@ -301,6 +303,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return cmdSim(io, rest, (e) => printError(io, e, false));
     case 'start':
       return cmdStart(io, rest, (e) => printError(io, e, false));
+    case 'cloud':
+      return cmdCloud(io, rest, (e) => printError(io, e, false));
     case 'scan':
       return cmdScan(io, rest, (e) => printError(io, e, args(rest).json));
     case 'user':

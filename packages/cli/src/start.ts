@@ -121,7 +121,7 @@ const START_CHECK_MS = 60_000;
  * The start-up check of the database (quick_check, in a worker): a damaged file is set aside
  * and a fresh one opened before anything is served. Problems are told, never fatal.
  */
-async function checkStorage(storage: BoxStorage, io: Io): Promise<void> {
+export async function checkStorage(storage: BoxStorage, io: Io): Promise<void> {
   for (const p of (await storage.health()).problems) io.err(`warning: storage: ${p.message}\n`);
   // PostgreSQL checks its own pages; there is no file to set aside.
   if (!('checkIntegrity' in storage)) return;
@@ -167,6 +167,51 @@ async function ensureAdmin(storage: BoxStorage, io: Io): Promise<void> {
   );
 }
 
+/** buildServer's captcha and sign-up options from the config's `accounts` (start and cloud). */
+export function accountOptions(
+  config: Config,
+  mailer: ReturnType<typeof accountMailer> | undefined,
+): Pick<Parameters<typeof buildServer>[0], 'captcha' | 'signup'> {
+  if (!config.accounts) return {};
+  return {
+    captcha: { mode: config.accounts.captcha, after: config.accounts.captcha_after },
+    signup: {
+      signup: config.accounts.signup,
+      ...(mailer ? { send: mailer.send } : {}),
+      ...(config.accounts.terms ? { terms: config.accounts.terms } : {}),
+    },
+  };
+}
+
+/** Listens, or says in the config's words why it cannot (a port in use...). */
+export async function listenOn(
+  server: Awaited<ReturnType<typeof buildServer>>,
+  config: Config,
+): Promise<string> {
+  try {
+    return await server.listen({ host: config.http.host, port: config.http.port });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new BmsError(
+      'CONFIG_INVALID',
+      code === 'EADDRINUSE'
+        ? `port ${config.http.port} on ${config.http.host} is already in use; choose another with --port or http.port`
+        : `cannot listen on ${config.http.host}:${config.http.port}: ${(e as Error).message}`,
+    );
+  }
+}
+
+/** --port and --host over the config's http section. */
+export function applyListenFlags(config: Config, port?: string, host?: string): void {
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new BmsError('CONFIG_INVALID', `--port must be 0..65535 (got "${port}")`);
+    config.http.port = n;
+  }
+  if (host) config.http.host = host;
+}
+
 export async function cmdStart(
   io: Io,
   args: string[],
@@ -189,13 +234,7 @@ export async function cmdStart(
     });
     const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
     const { config, file: configFile } = chooseConfig(values.config, dataDir, io);
-    if (values.port !== undefined) {
-      const port = Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new BmsError('CONFIG_INVALID', `--port must be 0..65535 (got "${values.port}")`);
-      config.http.port = port;
-    }
-    if (values.host) config.http.host = values.host;
+    applyListenFlags(config, values.port, values.host);
     // Before anything starts: a wrong certificate path is a config error, not a TLS failure
     // at the first browser visit.
     const tls = config.http.tls ? loadHttpTls(config.http.tls) : undefined;
@@ -241,31 +280,11 @@ export async function cmdStart(
       ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
-      ...(config.accounts
-        ? {
-            captcha: { mode: config.accounts.captcha, after: config.accounts.captcha_after },
-            signup: {
-              signup: config.accounts.signup,
-              ...(mailer ? { send: mailer.send } : {}),
-              ...(config.accounts.terms ? { terms: config.accounts.terms } : {}),
-            },
-          }
-        : {}),
+      ...accountOptions(config, mailer),
     });
     sink.log = server.log;
     await gateway.start();
-    let address: string;
-    try {
-      address = await server.listen({ host: config.http.host, port: config.http.port });
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      throw new BmsError(
-        'CONFIG_INVALID',
-        code === 'EADDRINUSE'
-          ? `port ${config.http.port} on ${config.http.host} is already in use; choose another with --port or http.port`
-          : `cannot listen on ${config.http.host}:${config.http.port}: ${(e as Error).message}`,
-      );
-    }
+    const address = await listenOn(server, config);
     io.out(
       `OpenBMS listening on ${address} (web console ${address}/, API ${address}/api/v1, docs ${address}/api/docs); Ctrl-C stops\n`,
     );

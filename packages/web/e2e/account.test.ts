@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import { Gateway, validateConfig } from '@openbms/gateway';
 import { accountMailer, buildServer, hashPassword, type AccountMailer } from '@openbms/server';
 import { codeIn, smtpServer } from '@openbms/server/testing';
-import type { Org } from '@openbms/storage';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +33,7 @@ let mailer: AccountMailer;
 let dir: string;
 let browser: Browser;
 let url: string;
-let dealer: Org;
+let dealer: { id: string; code: string };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openbms-e2e-account-'));

@@ -109,7 +109,8 @@ async function logIn(page: Page, username: string, password: string): Promise<vo
     page.getByRole('button', { name: 'Log in' }).click(),
   ]);
   expect(res.status()).toBe(200);
-  await page.getByTestId('logout').waitFor();
+  // In the phone's layout the button is in the closed menu: there, not visible.
+  await page.getByTestId('logout').waitFor({ state: 'attached' });
 }
 
 describe('accounts in the browser', () => {
@@ -171,15 +172,36 @@ describe('accounts in the browser', () => {
     await page.getByRole('heading', { name: '我的账户' }).waitFor();
     const account = await page.evaluate(() => fetch('/api/v1/auth/account').then((r) => r.json()));
     expect(account).toMatchObject({ phone: '+49 30 1234567', language: 'zh', role: 'viewer' });
+    if (process.env.OPENBMS_E2E_SHOTS)
+      await page.screenshot({
+        path: `${process.env.OPENBMS_E2E_SHOTS}/account.png`,
+        fullPage: true,
+      });
     expect(errors).toEqual([]);
     await context.close();
   });
 
-  it('resets the password by mailed code', async () => {
-    const { page, context, errors } = await openPage(browser, url, { login: false });
+  it('resets the password by mailed code (on a phone)', async () => {
+    const { page, context, errors } = await openPage(browser, url, {
+      login: false,
+      width: 390,
+      height: 844,
+    });
     page.setDefaultTimeout(10_000);
-    await page.goto('/');
+    await page.goto('/signup');
+    await page.getByTestId('signup').waitFor();
+    // Nothing wider than the phone's screen (the code button wraps under the address).
+    const fits = () =>
+      page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    expect(await fits()).toBe(true);
+    if (process.env.OPENBMS_E2E_SHOTS)
+      await page.screenshot({
+        path: `${process.env.OPENBMS_E2E_SHOTS}/signup-phone.png`,
+        fullPage: true,
+      });
+    await page.getByRole('link', { name: 'Back to the login' }).click();
     await page.getByTestId('reset-link').click();
+    expect(await fits()).toBe(true);
     await page.getByLabel('E-mail', { exact: true }).fill('ann@example.com');
     await page.getByTestId('send-code').click();
     const code = codeIn(await smtp.next('ann@example.com'));
@@ -213,6 +235,8 @@ describe('accounts in the browser', () => {
     expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
     const row = page.getByTestId(`org-${code}`);
     await row.waitFor();
+    if (process.env.OPENBMS_E2E_SHOTS)
+      await page.screenshot({ path: `${process.env.OPENBMS_E2E_SHOTS}/orgs.png`, fullPage: true });
     expect(await row.textContent()).toContain('Installer');
     const made = await storage.orgs.byCode(code);
     expect(made).toMatchObject({
@@ -224,6 +248,11 @@ describe('accounts in the browser', () => {
     // The dealer's members: ann (signed up with its code) is an end user; mia makes her O&M.
     await page.getByRole('link', { name: 'North Dealer' }).click();
     await page.getByTestId('member-ann').waitFor();
+    if (process.env.OPENBMS_E2E_SHOTS)
+      await page.screenshot({
+        path: `${process.env.OPENBMS_E2E_SHOTS}/members.png`,
+        fullPage: true,
+      });
     await page.getByTestId('role-ann').selectOption('om_user');
     await page.getByTestId('members-notice').filter({ hasText: 'ann is now O&M User' }).waitFor();
     const members = await storage.orgs.members([dealer.id], dealer.id);

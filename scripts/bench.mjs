@@ -261,6 +261,14 @@ console.log(
   `storage ingest data points/s: PostgreSQL ${figures.pg_ingest_datapoints_per_s}, SQLite ${figures.sqlite_ingest_datapoints_per_s}`,
 );
 
+// The fleet's device list: 100,000 devices in a 5,556-organisation tree on PostgreSQL, the
+// first page with a status filter and a search, list and counts (goal <= 50 ms).
+const { benchDevices } = await benchModule('storage-postgres/src/testing/bench-devices.ts');
+const fleet = await benchDevices();
+Object.assign(figures, fleet);
+for (const [k, v] of Object.entries(fleet))
+  console.log(`fleet   ${k.padEnd(28)} ${String(v).padStart(9)} ms`);
+
 // Gateway RSS: `openbms start` with 16 simulated packs on one bus, measured after a minute of
 // simulated polling (the process's own resident set, from /proc).
 async function gatewayRss() {

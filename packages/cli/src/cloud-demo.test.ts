@@ -41,6 +41,17 @@ function expectOneFleet(a: Fleet, b: Fleet): void {
   expect(demoPackCount()).toBe(26);
 }
 
+/** Every demo pack is in the device list once, linked to its gateway and pack (races and reruns included). */
+async function expectDevices(s: FleetStorage, f: Fleet): Promise<void> {
+  const page = await s.devices!.list([f.platform.id], { now: Date.now(), limit: 500 });
+  expect(page.devices).toHaveLength(demoPackCount());
+  const gateways = new Set(f.gateways.map((g) => g.identity.gatewayId));
+  for (const d of page.devices) {
+    expect(gateways.has(d.gatewayId!)).toBe(true);
+    expect(d.packId).toMatch(/^site\/[^/]+\/\d+$/);
+  }
+}
+
 describe('seedFleet on PostgreSQL: two nodes at once', () => {
   let db: TestDatabase;
   const stores: PostgresStorage[] = [];
@@ -64,6 +75,7 @@ describe('seedFleet on PostgreSQL: two nodes at once', () => {
     expect(again.madeOrgs).toBe(0);
     expect(again.accounts).toEqual([]);
     expectSame(again, fa);
+    await expectDevices(a, fa);
   }, 60_000);
 });
 
@@ -78,6 +90,7 @@ describe('seedFleet on SQLite', () => {
       expectOneFleet(fa, fb);
       const again = await seed(s);
       expect(again.madeOrgs).toBe(0);
+      await expectDevices(s, again);
       expectSame(again, fa);
       const bare = await seedFleet(s, { demo: false, hash });
       expect(bare.orgs).toEqual([fa.platform]);

@@ -13,8 +13,8 @@
  * Accounts get random passwords, printed by the node that made them (and kept in a 0600 file
  * of its data directory); an account found already keeps the password it was given.
  *
- * Plants and the device registry (other parts of issue 14) hook in at `DEMO_SITES` and
- * `seedDemoFleet`'s marked place once they are merged.
+ * Each site's packs are registered in the device list (linked to their gateway and pack);
+ * plants (another part of issue 14) hook in at `seedFleet`'s marked place once merged.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { isBmsError } from '@openbms/core';
@@ -26,6 +26,7 @@ import {
   type OrgRole,
   type OrgStore,
   type Origin,
+  type DeviceStore,
   type UserStore,
 } from '@openbms/storage';
 
@@ -34,6 +35,8 @@ export interface FleetStorage {
   readonly identity: Origin;
   readonly orgs: OrgStore;
   readonly users: UserStore;
+  /** The device list (both adapters): the demo's packs are registered in it. */
+  readonly devices?: DeviceStore;
 }
 
 type Local = 'admin' | 'operator' | 'viewer';
@@ -246,15 +249,20 @@ export interface Fleet {
   gateways: DemoGateway[];
 }
 
-/** The config of one customer's site: `port: sim` buses the simulator serves. */
-export function siteConfig(orgName: string, s: DemoSite): Config {
+/**
+ * The config of one customer's site: `port: sim` buses the simulator serves. `siteId` is the
+ * first part of its packs' ids (`cafe/rack/1`): distinct per site, so a pack id names one pack
+ * across the whole fleet (a platform manager sees every site, and the pack routes refuse an id
+ * that two visible gateways have).
+ */
+export function siteConfig(siteId: string, orgName: string, s: DemoSite): Config {
   return validateConfig(
     {
       version: 1,
       location: { timezone: s.timezone, latitude: s.lat, longitude: s.lon },
       sites: [
         {
-          id: 'site',
+          id: siteId,
           name: orgName,
           buses: s.buses.map((b) => ({
             id: b.id,
@@ -366,6 +374,32 @@ export async function seedFleet(
     });
   }
 
+  async function registerDevices(devices: DeviceStore, org: Org, site: DemoSite): Promise<void> {
+    const gatewayId = gatewayIdOf(identity, org);
+    for (const b of site.buses) {
+      for (let i = 0; i < b.packs; i++) {
+        const packId = `site/${b.id}/${firstAddress(b.protocol) + i}`;
+        const serial = `DEMO-${org.code}-${b.id}-${i + 1}`.toUpperCase().replace(/[^A-Z0-9-]/g, '');
+        try {
+          await devices.create([org.id], {
+            serial,
+            type: 'bms',
+            nickname: b.packs > 1 ? `${b.id} ${i + 1}` : `${b.id} pack`,
+            manufacturer: b.protocol,
+            joinedAt: now(),
+            createdBy: 'admin',
+            orgId: org.id,
+            activation: 'enabled',
+            gatewayId,
+            packId,
+          });
+        } catch (e) {
+          if (!takenField(e, 'serial')) throw e;
+        }
+      }
+    }
+  }
+
   async function walk(plan: OrgPlan, parent: Org | undefined): Promise<Org> {
     const org = await ensureOrg(plan, parent);
     fleet.orgs.push(org);
@@ -374,10 +408,13 @@ export async function seedFleet(
       fleet.gateways.push({
         identity: { orgId: org.id, gatewayId: gatewayIdOf(identity, org) },
         orgName: org.name,
-        config: siteConfig(org.name, plan.site),
+        config: siteConfig(plan.key.replace(/^customer-/, ''), org.name, plan.site),
       });
-      // Plants and devices: the customer's plant (this site) and its batteries are registered
-      // here once the plant and device stores are merged (docs/fleet.md, steps 4 and 5).
+      // Its batteries in the device list (docs/fleet.md "Devices"), linked to their live pack;
+      // the serial derives from the gateway and the pack, so every start and node registers
+      // each once (a serial taken: made before, or by another node meanwhile).
+      if (storage.devices) await registerDevices(storage.devices, org, plan.site);
+      // The customer's plant (this site) is registered here once the plant store is merged.
     }
     for (const child of plan.children ?? []) await walk(child, org);
     return org;

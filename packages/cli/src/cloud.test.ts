@@ -143,6 +143,10 @@ describe('openbms cloud on the defaults (SQLite)', () => {
     expect(orgs.filter((o) => o.kind === 'customer')).toHaveLength(5);
     const packs = (await call(first.url, '/api/v1/packs', admin)).body as PackJson[];
     expect(packs).toHaveLength(demoPackCount());
+    // Every pack id names one pack across the fleet: the platform manager opens any of them.
+    expect(new Set(packs.map((p) => p.id)).size).toBe(packs.length);
+    const one = await call(first.url, `/api/v1/packs/${encodeURIComponent(packs[9]!.id)}`, admin);
+    expect(one.status).toBe(200);
 
     // North's dealer: itself, its installer and three customers; their 16 packs, never South's.
     const north = await login(first.url, ...pw('north'));

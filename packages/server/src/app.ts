@@ -13,6 +13,7 @@ import {
   type Origin,
   type OrgStore,
   type AccountStore,
+  type DeviceStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -58,6 +59,7 @@ import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
+import { deviceRoutes } from './routes/devices.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { webRoutes } from './web.js';
 
@@ -71,6 +73,8 @@ export interface ServerDeps {
     orgs?: OrgStore;
     /** E-mail addresses and sign-up/reset codes (both adapters have them). */
     accounts?: AccountStore;
+    /** The fleet's device list and approvals (both adapters): the /devices and /approvals routes. */
+    devices?: DeviceStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -279,6 +283,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs);
+      if (deps.storage.orgs && deps.storage.devices)
+        deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
       signupRoutes(api, ctx, deps.signup, deps.storage.accounts, deps.storage.orgs);
     },
     { prefix: '/api/v1' },

@@ -166,6 +166,20 @@ export function requireRole(p: Principal, needed: Role, orgId: string, what: str
   );
 }
 
+/**
+ * The roots of the subtrees in which the principal has at least `needed`: their fleet
+ * memberships of that rank, and their own organisation when its rank suffices. What the
+ * device and approval queries take as `within` (the store applies it in SQL through the
+ * closure table, so nothing is expanded here); empty: nothing.
+ */
+export function subtreeRoots(p: Principal, needed: Role = 'viewer'): string[] {
+  const roots = new Set(
+    p.fleet.filter((m) => roleAtLeast(localRole(m.role), needed)).map((m) => m.orgId),
+  );
+  if (allows(p, needed, p.orgId)) roots.add(p.orgId);
+  return [...roots];
+}
+
 /** A pack found for a principal: the gateway that has it and the scope its data is read in. */
 export interface FoundPack {
   link: GatewayLink;

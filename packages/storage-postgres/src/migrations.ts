@@ -160,6 +160,44 @@ export const MIGRATIONS: PgMigration[] = [
     `,
   },
   {
+    // The fleet's device list and the approvals that move devices (storage devices.ts,
+    // docs/fleet.md "Devices"). Serial, bar code and nickname keep lower-cased copies (`*_lc`,
+    // COLLATE "C") so "begins with" is a b-tree range; the serial's copy is unique (a serial is
+    // registered once, any letter case). The list pages by id (ULIDs: newest first).
+    id: '008-devices',
+    sql: `
+      CREATE TABLE devices (
+        id text COLLATE "C" PRIMARY KEY,
+        serial text NOT NULL, serial_lc text COLLATE "C" NOT NULL UNIQUE,
+        barcode text, barcode_lc text COLLATE "C",
+        nickname text, nickname_lc text COLLATE "C",
+        type text NOT NULL CHECK (type IN ('bms', 'collector', 'tracker')),
+        model text, manufacturer text, produced_on text,
+        joined_at bigint NOT NULL, created_by text NOT NULL,
+        org_id text COLLATE "C" NOT NULL REFERENCES orgs (id),
+        activation text NOT NULL CHECK (activation IN ('enabled', 'not_enabled')),
+        expires_at bigint,
+        gateway_id text COLLATE "C", pack_id text COLLATE "C", last_seen_at bigint);
+      CREATE INDEX devices_org ON devices (org_id, id);
+      CREATE INDEX devices_barcode ON devices (barcode_lc) WHERE barcode_lc IS NOT NULL;
+      CREATE INDEX devices_nickname ON devices (nickname_lc) WHERE nickname_lc IS NOT NULL;
+      CREATE INDEX devices_pack ON devices (gateway_id, pack_id) WHERE gateway_id IS NOT NULL;
+      CREATE TABLE approvals (
+        id text COLLATE "C" PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('unbind')),
+        device_id text COLLATE "C" NOT NULL REFERENCES devices (id),
+        serial text NOT NULL,
+        from_org text COLLATE "C" NOT NULL, to_org text COLLATE "C" NOT NULL,
+        requested_by text COLLATE "C" NOT NULL, requested_by_name text NOT NULL,
+        requested_at bigint NOT NULL, reason text,
+        state text NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
+        decided_by text, decided_by_name text, decided_at bigint, decision_reason text);
+      CREATE UNIQUE INDEX approvals_one_pending ON approvals (device_id) WHERE state = 'pending';
+      CREATE INDEX approvals_to ON approvals (to_org, id);
+      CREATE INDEX approvals_asker ON approvals (requested_by, id);
+    `,
+  },
+  {
     // My account (storage accounts.ts): a user's language in the web console, and codes that
     // confirm a new e-mail address (purpose `email`).
     id: '010-user-prefs',

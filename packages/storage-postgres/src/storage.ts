@@ -21,6 +21,7 @@ import {
   type Origin,
   type OrgStore,
   type AccountStore,
+  type DeviceStore,
   type Scope,
   type Storage,
   type StorageHealth,
@@ -40,6 +41,7 @@ import { redactUrl } from './url.js';
 import { pgUsers, type PgUserStore } from './users.js';
 import { ensureRootOrg, pgOrgs } from './orgs.js';
 import { pgAccounts } from './accounts.js';
+import { pgDevices } from './devices.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user[:password]@host[:port]/database[?...]` (checked by parseStorageUrl). */
@@ -61,6 +63,7 @@ export class PostgresStorage implements Storage {
   readonly users: PgUserStore;
   readonly orgs: OrgStore;
   readonly accounts: AccountStore;
+  readonly devices: DeviceStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
   private problem: StorageProblem | undefined;
@@ -100,6 +103,7 @@ export class PostgresStorage implements Storage {
     this.users = pgUsers(db);
     this.orgs = pgOrgs(db);
     this.accounts = pgAccounts(db);
+    this.devices = pgDevices(db);
   }
 
   /**

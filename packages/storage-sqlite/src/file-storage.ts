@@ -54,6 +54,7 @@ import {
   type User,
   type OrgStore,
   type AccountStore,
+  type DeviceStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -74,6 +75,7 @@ import {
   SqliteAudit,
   SqliteOrgs,
   SqliteAccounts,
+  SqliteDevices,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -113,6 +115,7 @@ type WriteKind = 'telemetry' | 'records' | 'open';
 interface Inner extends RecordStores {
   telemetry: SqliteTelemetry;
   accounts: SqliteAccounts;
+  devices: SqliteDevices;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -147,6 +150,7 @@ function bind(db: Db): Inner {
     users: new SqliteUsers(db),
     orgs: new SqliteOrgs(db),
     accounts: new SqliteAccounts(db),
+    devices: new SqliteDevices(db),
   };
 }
 
@@ -204,6 +208,7 @@ export class FileStorage {
   /** Organisations and memberships (changes need room: STORAGE_FULL otherwise). */
   readonly orgs: FileOrgs;
   readonly accounts: FileAccounts;
+  readonly devices: FileDevices;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -234,6 +239,7 @@ export class FileStorage {
     this.users = this.userFacade();
     this.orgs = this.orgFacade();
     this.accounts = this.accountFacade();
+    this.devices = this.deviceFacade();
   }
 
   // ------------------------------------------------------------------ opening
@@ -849,6 +855,28 @@ export class FileStorage {
     };
   }
 
+  /** The device list and approvals: read and written in the file, as organisations are. */
+  private deviceFacade(): FileDevices {
+    const read = <T>(what: string, fn: (o: SqliteDevices) => T): T =>
+      this.run(false, what, (s) => fn(s.devices));
+    const write = <T>(what: string, fn: (o: SqliteDevices) => T): T =>
+      this.run('records', what, (s) => fn(s.devices));
+    return {
+      create: (w, d) => write('cannot register the device', (o) => o.create(w, d)),
+      createMany: (w, ds) => write('cannot import the devices', (o) => o.createMany(w, ds)),
+      get: (w, id) => read('cannot read devices', (o) => o.get(w, id)),
+      update: (w, id, p) => write('cannot change the device', (o) => o.update(w, id, p)),
+      list: (w, q) => read('cannot list devices', (o) => o.list(w, q)),
+      counts: (w, q) => read('cannot count devices', (o) => o.counts(w, q)),
+      seen: (gw, ids, at) => write('cannot mark devices seen', (o) => o.seen(gw, ids, at)),
+      bind: (w, id, org) => write('cannot bind the device', (o) => o.bind(w, id, org)),
+      requestUnbind: (w, r) => write('cannot ask for the unbind', (o) => o.requestUnbind(w, r)),
+      approval: (q, id) => read('cannot read approvals', (o) => o.approval(q, id)),
+      approvals: (q) => read('cannot read approvals', (o) => o.approvals(q)),
+      decide: (id, d) => write('cannot decide the approval', (o) => o.decide(id, d)),
+    };
+  }
+
   private waitable(e: unknown): boolean {
     const code = this.classify(e).code;
     return code === 'STORAGE_FULL' || code === 'STORAGE_READ_ONLY' || code === 'STORAGE_CORRUPT';
@@ -1065,4 +1093,11 @@ export type FileAccounts = {
   [K in keyof AccountStore]: (
     ...a: Parameters<AccountStore[K]>
   ) => Awaited<ReturnType<AccountStore[K]>>;
+};
+
+/** The DeviceStore in the writer thread (synchronous). */
+export type FileDevices = {
+  [K in keyof DeviceStore]: (
+    ...a: Parameters<DeviceStore[K]>
+  ) => Awaited<ReturnType<DeviceStore[K]>>;
 };

@@ -285,6 +285,60 @@ export const RECORDS_MIGRATIONS: Migration[] = [
     },
   },
   {
+    id: 'records/009',
+    up(db) {
+      // The fleet's device list and the approvals that move devices (storage devices.ts,
+      // docs/fleet.md "Devices"): as PostgreSQL's 008-devices.
+      db.exec(`
+        CREATE TABLE devices (
+          id           TEXT    NOT NULL PRIMARY KEY,
+          serial       TEXT    NOT NULL,
+          serial_lc    TEXT    NOT NULL UNIQUE,
+          barcode      TEXT,
+          barcode_lc   TEXT,
+          nickname     TEXT,
+          nickname_lc  TEXT,
+          type         TEXT    NOT NULL CHECK (type IN ('bms', 'collector', 'tracker')),
+          model        TEXT,
+          manufacturer TEXT,
+          produced_on  TEXT,
+          joined_at    INTEGER NOT NULL,
+          created_by   TEXT    NOT NULL,
+          org_id       TEXT    NOT NULL REFERENCES orgs (id),
+          activation   TEXT    NOT NULL CHECK (activation IN ('enabled', 'not_enabled')),
+          expires_at   INTEGER,
+          gateway_id   TEXT,
+          pack_id      TEXT,
+          last_seen_at INTEGER
+        );
+        CREATE INDEX devices_org ON devices (org_id, id);
+        CREATE INDEX devices_barcode ON devices (barcode_lc) WHERE barcode_lc IS NOT NULL;
+        CREATE INDEX devices_nickname ON devices (nickname_lc) WHERE nickname_lc IS NOT NULL;
+        CREATE INDEX devices_pack ON devices (gateway_id, pack_id) WHERE gateway_id IS NOT NULL;
+        CREATE TABLE approvals (
+          id                TEXT    NOT NULL PRIMARY KEY,
+          kind              TEXT    NOT NULL CHECK (kind IN ('unbind')),
+          device_id         TEXT    NOT NULL REFERENCES devices (id),
+          serial            TEXT    NOT NULL,
+          from_org          TEXT    NOT NULL,
+          to_org            TEXT    NOT NULL,
+          requested_by      TEXT    NOT NULL,
+          requested_by_name TEXT    NOT NULL,
+          requested_at      INTEGER NOT NULL,
+          reason            TEXT,
+          state             TEXT    NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
+          decided_by        TEXT,
+          decided_by_name   TEXT,
+          decided_at        INTEGER,
+          decision_reason   TEXT
+        );
+        CREATE UNIQUE INDEX approvals_one_pending ON approvals (device_id) WHERE state = 'pending';
+        CREATE INDEX approvals_to ON approvals (to_org, id);
+        CREATE INDEX approvals_asker ON approvals (requested_by, id);
+      `);
+    },
+  },
+  {
     id: 'records/011',
     up(db) {
       // My account (storage accounts.ts): a user's language in the web console, and codes that

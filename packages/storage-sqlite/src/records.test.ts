@@ -79,6 +79,7 @@ describe('sqlite records', () => {
       'records/005',
       'records/006',
       'records/007',
+      'records/009',
       'records/011',
     ]);
     const { db } = fresh();
@@ -96,6 +97,7 @@ describe('sqlite records', () => {
       'records/005',
       'records/006',
       'records/007',
+      'records/009',
       'records/011',
     ]);
     db.close();

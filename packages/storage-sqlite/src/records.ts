@@ -8,3 +8,4 @@ export { SqliteAudit } from './records-audit.js';
 export { SqliteUsers, type TokenInfo } from './records-users.js';
 export { SqliteOrgs } from './records-orgs.js';
 export { SqliteAccounts } from './records-accounts.js';
+export { SqliteDevices } from './records-devices.js';

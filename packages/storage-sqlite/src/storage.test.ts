@@ -29,6 +29,7 @@ import {
   contractSnapshot,
   expectCode,
   orgContract,
+  deviceContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -51,6 +52,7 @@ alarmContract('sqlite threads', () => open());
 auditContract('sqlite threads', () => open());
 userContract('sqlite threads', () => open());
 orgContract('sqlite threads', () => open());
+deviceContract('sqlite threads', () => open());
 accountContract('sqlite threads', () => open(), O);
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>

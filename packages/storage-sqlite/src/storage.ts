@@ -54,6 +54,7 @@ import {
   type UserStore,
   type OrgStore,
   type AccountStore,
+  type DeviceStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -94,6 +95,7 @@ export class SqliteStorage implements Storage {
   readonly users: SqliteUserStore;
   readonly orgs: OrgStore;
   readonly accounts: AccountStore;
+  readonly devices: DeviceStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -123,6 +125,7 @@ export class SqliteStorage implements Storage {
     this.users = this.userPort();
     this.orgs = this.orgPort();
     this.accounts = this.accountPort();
+    this.devices = this.devicePort();
   }
 
   /**
@@ -374,6 +377,28 @@ export class SqliteStorage implements Storage {
       userByEmail: call('userByEmail'),
       setProfile: call('setProfile'),
       profileOf: call('profileOf'),
+    };
+  }
+
+  /** The device list and approvals: every call in the writer thread (indexed and small). */
+  private devicePort(): DeviceStore {
+    const call =
+      <K extends keyof DeviceStore>(method: K) =>
+      (...args: Parameters<DeviceStore[K]>): ReturnType<DeviceStore[K]> =>
+        this.write(`devices.${method}`, ...args) as ReturnType<DeviceStore[K]>;
+    return {
+      create: call('create'),
+      createMany: call('createMany'),
+      get: call('get'),
+      update: call('update'),
+      list: call('list'),
+      counts: call('counts'),
+      seen: call('seen'),
+      bind: call('bind'),
+      requestUnbind: call('requestUnbind'),
+      approval: call('approval'),
+      approvals: call('approvals'),
+      decide: call('decide'),
     };
   }
 

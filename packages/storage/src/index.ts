@@ -90,6 +90,33 @@ export {
   type NewCode,
 } from './accounts.js';
 import type { AccountStore } from './accounts.js';
+/** The fleet's device list and its approvals (checks and row mapping under `deviceChecks`). */
+export {
+  ACTIVATIONS,
+  APPROVAL_STATES,
+  DEVICE_STATUSES,
+  DEVICE_TYPES,
+  MAX_DEVICE_PAGE,
+  ONLINE_WINDOW_MS,
+  type Activation,
+  type Approval,
+  type ApprovalQuery,
+  type ApprovalState,
+  type Decision,
+  type Device,
+  type DeviceCounts,
+  type DevicePage,
+  type DevicePatch,
+  type DeviceQuery,
+  type DeviceStatus,
+  type DeviceStore,
+  type DeviceType,
+  type ListedDevice,
+  type NewDevice,
+  type NewUnbind,
+} from './devices.js';
+export * as deviceChecks from './devices.js';
+import type { DeviceStore } from './devices.js';
 
 // ---------------------------------------------------------------- identity
 
@@ -493,6 +520,8 @@ export interface Storage {
   orgs: OrgStore;
   /** E-mail addresses and sign-up/reset codes (absent: this backend offers no self-service accounts). */
   accounts?: AccountStore;
+  /** The fleet's device list and approvals (absent: this backend keeps no device list). */
+  devices?: DeviceStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */
   close(): Promise<void>;
   /** Problems now (absent: the backend never reports any). */

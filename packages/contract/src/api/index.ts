@@ -22,3 +22,4 @@ export {
 } from '../config/enums.js';
 export * from './live.js';
 export * from './orgs.js';
+export * from './devices.js';

@@ -8,4 +8,5 @@ export * from './promised.js';
 export * from './contract/records.js';
 export * from './contract/telemetry.js';
 export * from './contract/orgs.js';
+export * from './contract/devices.js';
 export * from './contract/accounts.js';

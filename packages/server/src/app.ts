@@ -209,6 +209,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     users: deps.storage.users,
     ...(deps.storage.orgs ? { orgs: deps.storage.orgs } : {}),
     ...(deps.storage.plants ? { plants: deps.storage.plants } : {}),
+    ...(deps.storage.accounts ? { accountStore: deps.storage.accounts } : {}),
     telemetry: deps.storage.telemetry,
     origin,
     scope: { orgIds: [origin.orgId] },

@@ -9,7 +9,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { BmsError } from '@openbms/core';
-import type { OrgStore, Origin, PlantStore, Scope, User, UserStore, Visit } from '@openbms/storage';
+import {
+  emailAddress,
+  type AccountStore,
+  type OrgStore,
+  type Origin,
+  type PlantStore,
+  type Scope,
+  type User,
+  type UserStore,
+  type Visit,
+} from '@openbms/storage';
 import type { FastifyRequest } from 'fastify';
 import {
   allows,
@@ -53,6 +63,8 @@ export interface TokenIssuer {
   orgs?: OrgStore;
   /** Plants (absent: a store without them; nobody visits anything). */
   plants?: PlantStore;
+  /** E-mail addresses of accounts (absent: a store without them; no login by e-mail). */
+  accountStore?: AccountStore;
   clock: () => number;
   sessionTtlMs: number;
 }
@@ -137,19 +149,37 @@ const ORG_CODE = /^[0-9A-HJKMNP-TV-Z]{6}$/;
  * (today's login, unchanged: an account of it whose name is exactly what was typed always
  * wins); `name@CODE` names the account `name` of the organisation whose code is CODE (codes
  * are unique across the fleet, six characters of Crockford's base32, typed in any case).
+ * An e-mail address (an after-`@` part that is no organisation code: it has a dot) names the
+ * account with that address (addresses are unique across the store, lower-cased).
  * Exactly one account can match, or none.
  */
 export async function accountByLogin(
-  ctx: Pick<TokenIssuer, 'users' | 'orgs'> & { scope: Scope },
+  ctx: Pick<TokenIssuer, 'users' | 'orgs' | 'accountStore'> & { scope: Scope },
   login: string,
 ): Promise<{ scope: Scope; username: string }> {
   const own = { scope: ctx.scope, username: login };
   const m = LOGIN_CODE.exec(login);
-  if (!m || !ctx.orgs) return own;
-  const code = m[2]!.toUpperCase();
-  if (!ORG_CODE.test(code) || (await ctx.users.get(ctx.scope, login))) return own;
-  const org = await ctx.orgs.byCode(code);
-  return org ? { scope: accountScope(org.id), username: m[1]! } : own;
+  if (m) {
+    if (!ctx.orgs) return own;
+    const code = m[2]!.toUpperCase();
+    if (!ORG_CODE.test(code) || (await ctx.users.get(ctx.scope, login))) return own;
+    const org = await ctx.orgs.byCode(code);
+    return org ? { scope: accountScope(org.id), username: m[1]! } : own;
+  }
+  const email = asEmail(login);
+  if (email === undefined || !ctx.accountStore || (await ctx.users.get(ctx.scope, login)))
+    return own;
+  const user = await ctx.accountStore.userByEmail(email);
+  return user ? { scope: accountScope(user.orgId), username: user.username } : own;
+}
+
+/** The login as a stored e-mail address (lower-cased), or undefined when it is none. */
+function asEmail(login: string): string | undefined {
+  try {
+    return emailAddress(login);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The secret a request presents, if any. */

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import type { Org } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
@@ -16,6 +15,7 @@ import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountMailer, type AccountMailer } from './mailer.js';
 import { startHarness, type Harness } from './testing/harness.js';
+import { codeIn, smtpServer } from './testing/smtp.js';
 
 type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
 
@@ -48,54 +48,6 @@ const ADAPTERS: [string, () => Promise<Opened>][] = [
     },
   ],
 ];
-
-interface Mail {
-  to: string;
-  raw: string;
-}
-
-/** A real SMTP server on a free port; `next(to)` resolves with the next mail to that address. */
-async function smtpServer() {
-  const mails: Mail[] = [];
-  const waiting: { to: string; resolve: (m: Mail) => void }[] = [];
-  const server = new SMTPServer({
-    logger: false,
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        for (const r of session.envelope.rcptTo) {
-          const mail = { to: r.address, raw };
-          const i = waiting.findIndex((w) => w.to === r.address);
-          if (i >= 0) waiting.splice(i, 1)[0]!.resolve(mail);
-          else mails.push(mail);
-        }
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const addr = server.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    port,
-    next(to: string): Promise<Mail> {
-      const i = mails.findIndex((m) => m.to === to);
-      if (i >= 0) return Promise.resolve(mails.splice(i, 1)[0]!);
-      return new Promise((resolve) => waiting.push({ to, resolve }));
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-const codeIn = (m: Mail): string => {
-  const found = /code is (\d{6})/.exec(m.raw);
-  if (!found) throw new Error(`no code in the mail: ${m.raw}`);
-  return found[1]!;
-};
 
 for (const [adapter, openStore] of ADAPTERS) {
   describe(`sign-up and reset by e-mailed code (${adapter})`, () => {

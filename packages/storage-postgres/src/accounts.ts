@@ -4,8 +4,12 @@ import {
   emailAddress,
   emailTaken,
   newCode,
+  CODE_PURPOSES,
+  LANGUAGES,
   profile,
   recordChecks as c,
+  type CodePurpose,
+  type StoredProfile,
   type AccountStore,
   type CodeCheck,
   type User,
@@ -56,8 +60,8 @@ export function pgAccounts(db: PgDb): AccountStore {
     },
 
     async useCode(purpose, email, hash, now, maxTries) {
-      if (purpose !== 'signup' && purpose !== 'reset')
-        throw c.invalid('purpose', 'must be signup or reset');
+      if (!CODE_PURPOSES.includes(purpose as CodePurpose))
+        throw c.invalid('purpose', `must be one of ${CODE_PURPOSES.join(', ')}`);
       const address = emailAddress(email);
       const h = c.text(hash, 'hash', 200);
       c.time(now, 'now');
@@ -136,6 +140,20 @@ export function pgAccounts(db: PgDb): AccountStore {
         if (/users_email/.test((e as Error).message)) throw emailTaken();
         throw e;
       }
+    },
+
+    async profileOf(userId) {
+      const id = c.text(userId, 'userId', 64);
+      const r = (
+        await db.query<StoredProfile>(
+          'cannot read users',
+          'SELECT email, timezone, phone, language FROM users WHERE id = $1',
+          [id],
+        )
+      )[0];
+      if (!r) return undefined;
+      const language = LANGUAGES.find((l) => l === r.language) ?? null;
+      return { email: r.email, timezone: r.timezone, phone: r.phone, language };
     },
   };
 }

@@ -235,4 +235,15 @@ export const MIGRATIONS: PgMigration[] = [
         PRIMARY KEY (org_id, position));
     `,
   },
+  {
+    // My account (storage accounts.ts): a user's language in the web console, and codes that
+    // confirm a new e-mail address (purpose `email`).
+    id: '010-user-prefs',
+    sql: `
+      ALTER TABLE users ADD COLUMN language text CHECK (language IN ('en', 'zh'));
+      ALTER TABLE account_codes DROP CONSTRAINT account_codes_purpose_check;
+      ALTER TABLE account_codes ADD CONSTRAINT account_codes_purpose_check
+        CHECK (purpose IN ('signup', 'reset', 'email'));
+    `,
+  },
 ];

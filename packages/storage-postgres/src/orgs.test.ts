@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localScope } from '@openbms/storage';
 import {
+  accountContract,
   orgContract,
   plantContract,
   pointGroupContract,
@@ -43,6 +44,16 @@ pointGroupContract('postgres', async () => {
   await db.reset();
   return s;
 });
+
+accountContract(
+  'postgres',
+  async () => {
+    const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+    await db.reset();
+    return s;
+  },
+  TEST_ORIGIN,
+);
 
 describe('postgres: organisations of a database made before them', () => {
   const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);

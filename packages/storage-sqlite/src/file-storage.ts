@@ -876,6 +876,7 @@ export class FileStorage {
         write('cannot check the code', (a) => a.useCode(p, email, hash, now, max)),
       userByEmail: (email) => read('cannot read users', (a) => a.userByEmail(email)),
       setProfile: (id, p) => write('cannot change the account', (a) => a.setProfile(id, p)),
+      profileOf: (id) => read('cannot read users', (a) => a.profileOf(id)),
     };
   }
 

@@ -4,8 +4,11 @@ import {
   emailAddress,
   emailTaken,
   newCode,
+  CODE_PURPOSES,
+  LANGUAGES,
   profile,
   type Profile,
+  type StoredProfile,
   type CodeCheck,
   type CodePurpose,
   type NewCode,
@@ -22,6 +25,7 @@ const SQL = {
   drop: 'DELETE FROM account_codes WHERE purpose = ? AND email = ?',
   purge: 'DELETE FROM account_codes WHERE expires_at <= ?',
   byEmail: 'SELECT id, org_id, gateway_id, username, role, created_at FROM users WHERE email = ?',
+  profileOf: 'SELECT email, timezone, phone, language FROM users WHERE id = ?',
 } as const;
 
 interface CodeRow {
@@ -39,8 +43,9 @@ export function sameHash(a: string, b: string): boolean {
 }
 
 export function purpose(value: unknown): CodePurpose {
-  if (value !== 'signup' && value !== 'reset') throw invalid('purpose', 'must be signup or reset');
-  return value;
+  if (!CODE_PURPOSES.includes(value as CodePurpose))
+    throw invalid('purpose', `must be one of ${CODE_PURPOSES.join(', ')}`);
+  return value as CodePurpose;
 }
 
 export function tries(value: unknown): number {
@@ -151,5 +156,16 @@ export class SqliteAccounts {
       if (/UNIQUE constraint failed: users\.email/.test((e as Error).message)) throw emailTaken();
       throw storageError(e, 'cannot change the account');
     }
+  }
+
+  profileOf(userId: string): StoredProfile | undefined {
+    const id = text(userId, 'userId', 64);
+    const r = this.run(
+      'cannot read users',
+      () => this.s.profileOf.get(id) as StoredProfile | undefined,
+    );
+    if (!r) return undefined;
+    const language = LANGUAGES.find((l) => l === r.language) ?? null;
+    return { email: r.email, timezone: r.timezone, phone: r.phone, language };
   }
 }

@@ -404,4 +404,27 @@ export const RECORDS_MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    id: 'records/011',
+    up(db) {
+      // My account (storage accounts.ts): a user's language in the web console, and codes that
+      // confirm a new e-mail address (purpose `email`). The codes' table is made again for its
+      // wider CHECK (SQLite cannot change one); pending codes are copied.
+      db.exec(`
+        ALTER TABLE users ADD COLUMN language TEXT CHECK (language IN ('en', 'zh'));
+        CREATE TABLE account_codes_new (
+          purpose    TEXT    NOT NULL CHECK (purpose IN ('signup', 'reset', 'email')),
+          email      TEXT    NOT NULL,
+          hash       TEXT    NOT NULL,
+          tries      INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          PRIMARY KEY (purpose, email)
+        ) WITHOUT ROWID;
+        INSERT INTO account_codes_new SELECT purpose, email, hash, tries, created_at, expires_at FROM account_codes;
+        DROP TABLE account_codes;
+        ALTER TABLE account_codes_new RENAME TO account_codes;
+      `);
+    },
+  },
 ];

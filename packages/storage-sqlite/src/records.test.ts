@@ -82,6 +82,7 @@ describe('sqlite records', () => {
       'records/008',
       'records/009',
       'records/010',
+      'records/011',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -101,6 +102,7 @@ describe('sqlite records', () => {
       'records/008',
       'records/009',
       'records/010',
+      'records/011',
     ]);
     db.close();
   });
@@ -231,6 +233,41 @@ describe('sqlite records', () => {
         "SELECT * FROM audit_log WHERE org_id IN (SELECT value FROM json_each('[]')) ORDER BY at DESC",
       ),
     ).toMatch(/USING INDEX audit_log_/);
+    db.close();
+  });
+});
+
+describe('sqlite records/011 (user language, e-mail codes)', () => {
+  it('keeps the pending codes when the codes table is made again with the wider purposes', () => {
+    const db = openDb(join(dir, `m011-${++n}.sqlite`));
+    // The two tables as records/007 left them, with a pending code.
+    db.exec(`
+      CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT);
+      CREATE TABLE account_codes (
+        purpose TEXT NOT NULL CHECK (purpose IN ('signup', 'reset')), email TEXT NOT NULL,
+        hash TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL, PRIMARY KEY (purpose, email)) WITHOUT ROWID;
+      INSERT INTO account_codes VALUES ('reset', 'ann@example.com', 'h', 2, 10, 20);
+    `);
+    const m = RECORDS_MIGRATIONS.find((x) => x.id === 'records/011')!;
+    m.up(db, { identity: O, newId: () => 'x' });
+    expect(db.prepare('SELECT * FROM account_codes').all()).toEqual([
+      {
+        purpose: 'reset',
+        email: 'ann@example.com',
+        hash: 'h',
+        tries: 2,
+        created_at: 10,
+        expires_at: 20,
+      },
+    ]);
+    db.prepare("INSERT INTO account_codes VALUES ('email', 'a@b.c', 'h', 0, 1, 2)").run();
+    expect(() =>
+      db.prepare("INSERT INTO account_codes VALUES ('login', 'a@b.c', 'h', 0, 1, 2)").run(),
+    ).toThrow(/CHECK constraint/);
+    db.prepare("INSERT INTO users (id) VALUES ('u1')").run();
+    db.prepare("UPDATE users SET language = 'zh' WHERE id = 'u1'").run();
+    expect(() => db.prepare("UPDATE users SET language = 'fr'").run()).toThrow(/CHECK constraint/);
     db.close();
   });
 });

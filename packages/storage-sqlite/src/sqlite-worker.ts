@@ -140,6 +140,7 @@ const WRITER_OPS = new Set([
   'devices.decide',
   'points.list',
   'points.replace',
+  'accounts.profileOf',
   'orgs.createRoot',
   'orgs.create',
   'orgs.get',

@@ -22,6 +22,7 @@ import { prng } from '@openbms/core';
 import { isId, localScope, type Sample } from '@openbms/storage';
 import {
   TEST_ORIGIN,
+  accountContract,
   alarmContract,
   auditContract,
   chunksOf,
@@ -56,6 +57,7 @@ orgContract('sqlite threads', () => open());
 deviceContract('sqlite threads', () => open());
 plantContract('sqlite threads', () => open());
 pointGroupContract('sqlite threads', () => open());
+accountContract('sqlite threads', () => open(), O);
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>
   Array.from({ length: count }, (_, i) => ({

@@ -382,6 +382,7 @@ export class SqliteStorage implements Storage {
       useCode: call('useCode'),
       userByEmail: call('userByEmail'),
       setProfile: call('setProfile'),
+      profileOf: call('profileOf'),
     };
   }
 

@@ -12,7 +12,8 @@ import { BmsError } from '@openbms/core';
 import type { User } from './index.js';
 import { invalid, text, time } from './validate.js';
 
-export const CODE_PURPOSES = ['signup', 'reset'] as const;
+/** `email`: a code that confirms a new address of a logged-in user (My account). */
+export const CODE_PURPOSES = ['signup', 'reset', 'email'] as const;
 export type CodePurpose = (typeof CODE_PURPOSES)[number];
 
 export interface NewCode {
@@ -54,12 +55,27 @@ export interface AccountStore {
    * phone; a field left out stays. An address another user has is REQUEST_INVALID (`email`).
    */
   setProfile(userId: string, profile: Profile): Promise<void>;
+  /** A user's profile as stored (null: never given), or undefined for an unknown user. */
+  profileOf(userId: string): Promise<StoredProfile | undefined>;
 }
+
+/** The languages of the web console. */
+export const LANGUAGES = ['en', 'zh'] as const;
+export type Language = (typeof LANGUAGES)[number];
 
 export interface Profile {
   email?: string | null;
   timezone?: string | null;
   phone?: string | null;
+  /** The user's language in the web console. */
+  language?: Language | null;
+}
+
+export interface StoredProfile {
+  email: string | null;
+  timezone: string | null;
+  phone: string | null;
+  language: Language | null;
 }
 
 /** The profile's fields checked and normalised (the address lower-cased). */
@@ -72,6 +88,12 @@ export function profile(value: unknown): Profile {
     out.timezone = p['timezone'] === null ? null : text(p['timezone'], 'timezone', 64);
   if (p['phone'] !== undefined)
     out.phone = p['phone'] === null ? null : text(p['phone'], 'phone', 32);
+  const lang = p['language'];
+  if (lang !== undefined) {
+    if (lang !== null && !LANGUAGES.includes(lang as Language))
+      throw invalid('language', 'must be en or zh');
+    out.language = lang as Language | null;
+  }
   return out;
 }
 
@@ -88,10 +110,10 @@ export function newCode(value: unknown): NewCode {
   if (typeof value !== 'object' || value === null) throw invalid('code', 'must be an object');
   const c = value as Record<string, unknown>;
   const purpose = c['purpose'];
-  if (purpose !== 'signup' && purpose !== 'reset')
-    throw invalid('purpose', 'must be signup or reset');
+  if (!CODE_PURPOSES.includes(purpose as CodePurpose))
+    throw invalid('purpose', `must be one of ${CODE_PURPOSES.join(', ')}`);
   return {
-    purpose,
+    purpose: purpose as CodePurpose,
     email: emailAddress(c['email']),
     hash: text(c['hash'], 'hash', 200),
     createdAt: time(c['createdAt'], 'createdAt'),

@@ -76,12 +76,15 @@ export {
 export * as orgChecks from './orgs.js';
 export {
   CODE_PURPOSES,
+  LANGUAGES,
   emailAddress,
   emailTaken,
   newCode,
   profile,
   type AccountStore,
   type Profile,
+  type StoredProfile,
+  type Language,
   type CodeCheck,
   type CodePurpose,
   type NewCode,

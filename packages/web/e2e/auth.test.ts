@@ -48,7 +48,7 @@ describe('first run, login and account', () => {
     await page.getByRole('link', { name: 'owner' }).click();
     await page.getByLabel('Current password').fill('first-password-1');
     await page.getByLabel('New password').fill('second-password-2');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByText('Password changed.').waitFor();
     const login = (password: string) =>
       fetch(`${server.url}/api/v1/auth/login`, {

@@ -1,6 +1,7 @@
 /** Login, sessions, first-start setup, users and API tokens. */
 import type { FromSchema } from 'json-schema-to-ts';
 import { passwordSchema, roleSchema, userSchema, usernameSchema } from './common.js';
+import { orgRoleSchema } from './orgs.js';
 
 export const credentialsBody = {
   type: 'object',
@@ -10,9 +11,9 @@ export const credentialsBody = {
     username: {
       type: 'string',
       minLength: 1,
-      maxLength: 71,
+      maxLength: 254,
       description:
-        "The login name: `name` for an account of the server's own organisation; `name@CODE` for the account `name` of the fleet organisation whose code is CODE (user names are unique within an organisation, codes across the fleet).",
+        "The login name: `name` for an account of the server's own organisation; `name@CODE` for the account `name` of the fleet organisation whose code is CODE (user names are unique within an organisation, codes across the fleet); or the account's e-mail address.",
     },
     password: { type: 'string', minLength: 1, maxLength: 256 },
     captcha_id: {
@@ -178,7 +179,7 @@ const emailSchema = {
   description: 'An e-mail address (letter case ignored).',
 } as const;
 
-const codeSchema = {
+export const codeSchema = {
   type: 'string',
   pattern: '^[0-9]{6}$',
   description: 'The 6 digits of the newest e-mail (valid 10 minutes, once, 5 tries).',
@@ -205,6 +206,21 @@ export const codeSentSchema = {
     'The same answer whether or not the address has an account: the mail says what to do next.',
 } as const;
 
+const phoneSchema = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 32,
+  pattern: '^\\+?[0-9][0-9 ()-]*[0-9]$',
+  description: 'Optional: digits, spaces, ( ) - and a leading +.',
+} as const;
+
+const timezoneSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  description: 'An IANA time zone such as Europe/Berlin.',
+} as const;
+
 export const signupBody = {
   type: 'object',
   required: ['email', 'code', 'name', 'password', 'timezone', 'org_code', 'agree'],
@@ -220,13 +236,7 @@ export const signupBody = {
       maxLength: 64,
       description: 'An IANA time zone such as Europe/Berlin.',
     },
-    phone: {
-      type: 'string',
-      minLength: 3,
-      maxLength: 32,
-      pattern: '^\\+?[0-9][0-9 ()-]*[0-9]$',
-      description: 'Optional: digits, spaces, ( ) - and a leading +.',
-    },
+    phone: phoneSchema,
     org_code: {
       type: 'string',
       pattern: '^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{6}$',
@@ -253,6 +263,8 @@ export const signupSchema = {
   },
 } as const;
 
+export type SignupResult = FromSchema<typeof signupSchema>;
+
 export const resetBody = {
   type: 'object',
   required: ['email', 'code', 'password'],
@@ -275,3 +287,89 @@ export const termsSchema = {
 } as const;
 
 export type SignupTerms = FromSchema<typeof termsSchema>;
+
+/** My account: one's own profile (seed 003 "Mine", seed 000 "Registration & Login"). */
+export const accountSchema = {
+  type: 'object',
+  required: [
+    'user_id',
+    'username',
+    'login',
+    'role',
+    'memberships',
+    'email',
+    'phone',
+    'timezone',
+    'language',
+  ],
+  additionalProperties: false,
+  properties: {
+    user_id: { type: 'string' },
+    username: { type: 'string' },
+    login: {
+      type: 'string',
+      description:
+        "What to type at the login: the name, or name@ORGCODE for a fleet organisation's account.",
+    },
+    org_code: { type: 'string', description: "The account's organisation's code." },
+    role: roleSchema,
+    memberships: {
+      type: 'array',
+      description: 'My fleet memberships: the organisations I am a member of, with my role.',
+      items: {
+        type: 'object',
+        required: ['org_id', 'role'],
+        additionalProperties: false,
+        properties: { org_id: { type: 'string' }, role: orgRoleSchema },
+      },
+    },
+    email: { type: ['string', 'null'] },
+    phone: { type: ['string', 'null'] },
+    timezone: { type: ['string', 'null'], description: 'IANA time zone.' },
+    language: { type: ['string', 'null'], enum: ['en', 'zh', null] },
+  },
+} as const;
+
+export type Account = FromSchema<typeof accountSchema>;
+
+export const accountChangeBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    phone: {
+      anyOf: [phoneSchema, { type: 'null' }],
+      description: 'A phone number; null clears it.',
+    },
+    timezone: {
+      anyOf: [timezoneSchema, { type: 'null' }],
+      description: 'IANA time zone; null clears it.',
+    },
+    language: {
+      type: ['string', 'null'],
+      enum: ['en', 'zh', null],
+      description: 'en or zh; null: the browser decides.',
+    },
+  },
+} as const;
+
+export type AccountChange = FromSchema<typeof accountChangeBody>;
+
+export const emailChangeBody = {
+  type: 'object',
+  required: ['email', 'code'],
+  additionalProperties: false,
+  properties: { email: emailSchema, code: codeSchema },
+} as const;
+
+export type EmailChange = FromSchema<typeof emailChangeBody>;
+
+export const loggedOutSchema = {
+  type: 'object',
+  required: ['ok', 'ended'],
+  additionalProperties: false,
+  properties: {
+    ok: { type: 'boolean', const: true },
+    ended: { type: 'integer', description: 'How many sessions ended (this one included).' },
+  },
+} as const;

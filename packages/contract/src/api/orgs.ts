@@ -92,9 +92,9 @@ export const memberAddBody = {
     username: {
       type: 'string',
       minLength: 1,
-      maxLength: 71,
+      maxLength: 254,
       description:
-        "The login name: `name` for an account of the server's own organisation, `name@CODE` for the account `name` of the organisation whose code is CODE.",
+        "The login name: `name` for an account of the server's own organisation, `name@CODE` for the account `name` of the organisation whose code is CODE, or the account's e-mail address.",
     },
     role: orgRoleSchema,
   },

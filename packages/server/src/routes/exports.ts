@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { actedBy, caller, type Principal } from '../auth.js';
-import { gatewayOrigin, pointShown, requireRole, type FoundPack } from '../policy.js';
+import { gatewayOrigin, pointShown, type FoundPack } from '../policy.js';
 import type { ServerContext } from '../context.js';
 import { uniqueNames, zipStream } from '../daily-zip.js';
 import { parseFields } from '../fields.js';

@@ -36,6 +36,7 @@ import type { ServerContext } from '../context.js';
 import { hashPassword } from '../passwords.js';
 import { FailureLimiter } from '../rate-limit.js';
 import { endUserTokens } from '../sessions.js';
+import { accountRoutes } from './account.js';
 
 export const CODE_TTL_MS = 10 * 60 * 1000;
 export const CODE_TRIES = 5;
@@ -59,7 +60,7 @@ export interface SignupOptions {
   terms?: { service: string; privacy: string };
 }
 
-const codeHash = (purpose: CodePurpose, email: string, code: string): string =>
+export const codeHash = (purpose: CodePurpose, email: string, code: string): string =>
   createHash('sha256').update(`${purpose}\n${email}\n${code}`).digest('hex');
 
 const WHY: Record<Exclude<CodeCheck, 'ok'>, string> = {
@@ -69,7 +70,7 @@ const WHY: Record<Exclude<CodeCheck, 'ok'>, string> = {
   exhausted: `the code was tried ${CODE_TRIES} times; ask for a new one`,
 };
 
-const codeRefused = (r: Exclude<CodeCheck, 'ok'>): BmsError =>
+export const codeRefused = (r: Exclude<CodeCheck, 'ok'>): BmsError =>
   new BmsError('CODE_INVALID', `code: ${WHY[r]}`, { field: 'code' });
 
 export function signupRoutes(
@@ -112,6 +113,7 @@ export function signupRoutes(
     req: FastifyRequest,
     purpose: CodePurpose,
     email: string,
+    who = '',
   ): Promise<string> => {
     const wait = perIp.blockedFor(req.ip);
     if (wait > 0) throw limited(wait);
@@ -121,7 +123,7 @@ export function signupRoutes(
       {
         purpose,
         email,
-        hash: codeHash(purpose, email, code),
+        hash: codeHash(purpose, email, who + code),
         createdAt: now,
         expiresAt: now + CODE_TTL_MS,
       },
@@ -132,16 +134,30 @@ export function signupRoutes(
     return code;
   };
 
-  const check = async (store: AccountStore, purpose: CodePurpose, email: string, code: string) => {
+  /** `who`: what the code was bound to when sent (a user id and a newline for `email`). */
+  const check = async (
+    store: AccountStore,
+    purpose: CodePurpose,
+    email: string,
+    code: string,
+    who = '',
+  ) => {
     const r = await store.useCode(
       purpose,
       email,
-      codeHash(purpose, email, code),
+      codeHash(purpose, email, who + code),
       ctx.clock(),
       CODE_TRIES,
     );
     if (r !== 'ok') throw codeRefused(r);
   };
+
+  accountRoutes(app, ctx, {
+    ...(opts?.send && accounts ? { send: opts.send, store: accounts } : {}),
+    newCode,
+    check,
+    later,
+  });
 
   app.get(
     '/auth/signup',

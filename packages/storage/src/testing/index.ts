@@ -11,3 +11,4 @@ export * from './contract/orgs.js';
 export * from './contract/devices.js';
 export * from './contract/plants.js';
 export * from './contract/points.js';
+export * from './contract/accounts.js';

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly details?: unknown,
     /** A refused login: the next attempt must solve a captcha. */
     readonly captchaRequired = false,
+    /** The request's field at fault (snake_case, as the server names it). */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -69,6 +71,7 @@ export async function api<T>(
       typeof o.error === 'string' ? o.error : `${res.status} ${res.statusText}`,
       o.details ?? o.issues,
       o.captcha_required === true,
+      typeof o.field === 'string' ? o.field : undefined,
     );
   }
   return data as T;

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, Route, Switch } from 'wouter';
 import { OverviewPage } from '../features/overview/OverviewPage';
 import { Spinner } from '../ui';
-import { AccountPage, AuthGate } from './auth';
+import { AuthGate } from './auth';
 import { PrefsBar, Shell } from './Shell';
 
 const PackPage = lazy(() => import('./PackPage'));
@@ -14,6 +14,9 @@ const WallPage = lazy(() => import('../features/wall/WallPage'));
 const FilesPage = lazy(() => import('../features/files/FilesPage'));
 const SettingsPage = lazy(() => import('../features/settings/SettingsPage'));
 const BusesPage = lazy(() => import('../features/buses/BusesPage'));
+const MyAccountPage = lazy(() => import('../features/account/MyAccountPage'));
+const OrgsPage = lazy(() => import('../features/orgs/OrgsPage'));
+const MembersPage = lazy(() => import('../features/orgs/MembersPage'));
 
 /** A route parameter as the id it encodes (pack ids hold slashes: "demo/rack/2"). */
 export function decodeParam(s: string | undefined): string {
@@ -63,7 +66,9 @@ export function App(): ReactNode {
                   {(p) => <SettingsPage section={p.section} />}
                 </Route>
                 <Route path="/buses" component={BusesPage} />
-                <Route path="/account" component={AccountPage} />
+                <Route path="/account" component={MyAccountPage} />
+                <Route path="/orgs" component={OrgsPage} />
+                <Route path="/orgs/:id">{(p) => <MembersPage id={decodeParam(p.id)} />}</Route>
                 <Route component={NotFound} />
               </Switch>
             </Suspense>

@@ -64,6 +64,7 @@ export function Shell(props: { children: ReactNode }): ReactNode {
     { href: '/alarms', label: t('nav.alarms') },
     { href: '/files', label: t('nav.files') },
     ...(me?.role === 'admin' ? [{ href: '/buses', label: t('nav.buses') }] : []),
+    { href: '/orgs', label: t('nav.orgs') },
     { href: '/settings', label: t('nav.settings') },
     { href: '/wall', label: t('nav.wall') },
   ];

@@ -9,15 +9,29 @@ import {
   type ReactNode,
 } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link, useLocation } from 'wouter';
 import { api, setUnauthorisedHandler, type ApiError } from '../api/client';
+import { useApi } from '../api/hooks';
 import { live } from '../api/live';
-import type { CaptchaChallenge, Me, Role, SetupStatus } from '@openbms/contract/api';
+import type {
+  Account,
+  CaptchaChallenge,
+  Me,
+  Role,
+  SetupStatus,
+  SignupTerms,
+} from '@openbms/contract/api';
 import { ErrorBox } from '../ui';
+import { setLanguage } from '../i18n';
 import { errorText } from '../i18n/server-text';
+import { ResetPage } from '../features/account/ResetPage';
+import { SignupPage } from '../features/account/SignupPage';
 
 interface AuthState {
   me: Me | undefined;
   logout: () => Promise<void>;
+  /** The session ended elsewhere (log out everywhere): back to the login page. */
+  loggedOut: () => void;
   /** True when the user's role is at least `r`. */
   can: (r: Role) => boolean;
 }
@@ -26,6 +40,7 @@ const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 const AuthContext = createContext<AuthState>({
   me: undefined,
   logout: async () => undefined,
+  loggedOut: () => undefined,
   can: () => false,
 });
 
@@ -41,7 +56,10 @@ export function AuthGate(props: { children: ReactNode; header: ReactNode }): Rea
   const [captchaMode, setCaptchaMode] = useState<SetupStatus['captcha']>('after_failures');
   const [me, setMe] = useState<Me | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [prefill, setPrefill] = useState('');
   const [fatal, setFatal] = useState<ApiError | undefined>(undefined);
+  const [location, navigate] = useLocation();
+  const { t } = useTranslation('account');
 
   const check = useCallback(async () => {
     try {
@@ -70,15 +88,18 @@ export function AuthGate(props: { children: ReactNode; header: ReactNode }): Rea
     if (phase === 'in') live.start();
   }, [phase]);
 
+  const loggedOut = useCallback(() => {
+    live.stop();
+    setMe(undefined);
+    setPhase('login');
+  }, []);
   const logout = useCallback(async () => {
     try {
       await api('/auth/logout', { method: 'POST' });
     } finally {
-      live.stop();
-      setMe(undefined);
-      setPhase('login');
+      loggedOut();
     }
-  }, []);
+  }, [loggedOut]);
 
   if (fatal)
     return (
@@ -105,11 +126,35 @@ export function AuthGate(props: { children: ReactNode; header: ReactNode }): Rea
     return (
       <main className="auth-page">
         {props.header}
-        <LoginForm notice={notice} captchaAlways={captchaMode === 'always'} onDone={check} />
+        {location === '/signup' ? (
+          <SignupPage
+            onDone={(login) => {
+              setNotice(t('signedUp', { login }));
+              setPrefill(login);
+              navigate('/');
+            }}
+          />
+        ) : location === '/reset' ? (
+          <ResetPage
+            onDone={() => {
+              setNotice(t('resetDone'));
+              navigate('/');
+            }}
+          />
+        ) : (
+          <LoginForm
+            notice={notice}
+            username={prefill}
+            captchaAlways={captchaMode === 'always'}
+            onDone={check}
+          />
+        )}
       </main>
     );
   return (
-    <AuthContext.Provider value={{ me, logout, can: (r) => !!me && RANK[me.role] >= RANK[r] }}>
+    <AuthContext.Provider
+      value={{ me, logout, loggedOut, can: (r) => !!me && RANK[me.role] >= RANK[r] }}
+    >
       {props.children}
     </AuthContext.Provider>
   );
@@ -141,13 +186,25 @@ function useCaptcha(always: boolean): {
   return { challenge, shown, show: () => setShown(true), refresh, error };
 }
 
+/** After a login: the account's own language, when it chose one (My account). */
+async function applyAccountLanguage(): Promise<void> {
+  try {
+    const a = await api<Account>('/auth/account');
+    if (a.language === 'en' || a.language === 'zh') setLanguage(a.language);
+  } catch {
+    // A store without profiles: the browser's choice stays.
+  }
+}
+
 function LoginForm(props: {
   notice?: string;
+  username: string;
   captchaAlways: boolean;
   onDone: () => void;
 }): ReactNode {
   const { t, i18n } = useTranslation();
-  const [username, setUsername] = useState('');
+  const open = useApi<SignupTerms>('/auth/signup');
+  const [username, setUsername] = useState(props.username);
   const [password, setPassword] = useState('');
   const [answer, setAnswer] = useState('');
   const [error, setError] = useState<ApiError | undefined>(undefined);
@@ -169,6 +226,7 @@ function LoginForm(props: {
               ...(c && answer ? { captcha_id: c.id, captcha: answer } : {}),
             },
           });
+          await applyAccountLanguage();
           props.onDone();
         } catch (err) {
           const ae = err as ApiError;
@@ -187,7 +245,7 @@ function LoginForm(props: {
       <h1>{t('auth.login')}</h1>
       {props.notice && <p className="notice">{props.notice}</p>}
       <Input
-        label={t('auth.username')}
+        label={t('account:loginName')}
         name="username"
         autoComplete="username"
         value={username}
@@ -236,6 +294,20 @@ function LoginForm(props: {
       <button type="submit" className="primary" disabled={busy}>
         {t('auth.login')}
       </button>
+      {(open.data?.signup || open.data?.reset) && (
+        <p className="auth-links">
+          {open.data.signup && (
+            <Link href="/signup" data-testid="signup-link">
+              {t('account:signupLink')}
+            </Link>
+          )}
+          {open.data.reset && (
+            <Link href="/reset" data-testid="reset-link">
+              {t('account:forgotLink')}
+            </Link>
+          )}
+        </p>
+      )}
     </form>
   );
 }
@@ -305,61 +377,5 @@ function Input(props: { label: string } & InputHTMLAttributes<HTMLInputElement>)
       <span>{label}</span>
       <input {...input} />
     </label>
-  );
-}
-
-export function AccountPage(): ReactNode {
-  const { t } = useTranslation();
-  const { me } = useAuth();
-  const [current, setCurrent] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<ApiError | string | undefined>(undefined);
-  const [done, setDone] = useState(false);
-  return (
-    <div className="page narrow">
-      <form
-        className="card"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setDone(false);
-          if (password.length < 8) return setError(t('auth.tooShort'));
-          try {
-            await api('/auth/password', { body: { current_password: current, password } });
-            setError(undefined);
-            setDone(true);
-            setCurrent('');
-            setPassword('');
-          } catch (err) {
-            setError(err as ApiError);
-          }
-        }}
-      >
-        <h1>{t('auth.changePassword')}</h1>
-        {me && <p>{t('auth.loggedInAs', { user: me.username, role: t(`role.${me.role}`) })}</p>}
-        <Input
-          label={t('auth.current')}
-          type="password"
-          name="current"
-          autoComplete="current-password"
-          value={current}
-          onChange={(e) => setCurrent(e.target.value)}
-          required
-        />
-        <Input
-          label={t('auth.newPassword')}
-          type="password"
-          name="new"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          required
-        />
-        <ErrorBox error={error} />
-        {done && <p className="notice">{t('auth.changed')}</p>}
-        <button type="submit" className="primary">
-          {t('save')}
-        </button>
-      </form>
-    </div>
   );
 }

@@ -6,6 +6,7 @@
 import alarmNames from './alarms';
 import common from './common';
 import server from './server';
+import account from '../features/account/i18n';
 import alarms from '../features/alarms/i18n';
 import buses from '../features/buses/i18n';
 import control from '../features/control/i18n';
@@ -13,6 +14,7 @@ import energy from '../energy/i18n';
 import files from '../features/files/i18n';
 import history from '../features/history/i18n';
 import live from '../features/live/i18n';
+import orgs from '../features/orgs/i18n';
 import overview from '../features/overview/i18n';
 import pack from '../features/pack/i18n';
 import parallel from '../features/parallel/i18n';
@@ -23,6 +25,7 @@ import type { Strings } from './types';
 
 export const NAMESPACES: Record<string, Strings> = {
   common,
+  account,
   alarmNames,
   alarms,
   buses,
@@ -31,6 +34,7 @@ export const NAMESPACES: Record<string, Strings> = {
   files,
   history,
   live,
+  orgs,
   overview,
   pack,
   parallel,

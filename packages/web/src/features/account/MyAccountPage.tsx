@@ -1,0 +1,281 @@
+/**
+ * My account (seed 003 "Mine"): the login name, e-mail (changed by a code mailed to the new
+ * address), phone, time zone, language, the password, and log out everywhere.
+ */
+import { useEffect, useId, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, type ApiError } from '../../api/client';
+import { useApi } from '../../api/hooks';
+import type { Account } from '@openbms/contract/api';
+import { useAuth } from '../../app/auth';
+import { LANGUAGES, setLanguage, type Lang } from '../../i18n';
+import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
+import { Field, FormErrorBox, useCountdown, ZoneField, type FormError } from '../../ui/fields';
+
+export default function MyAccountPage(): ReactNode {
+  const { t } = useTranslation('account');
+  const account = useApi<Account>('/auth/account');
+  const [shown, setShown] = useState<Account | undefined>(undefined);
+  useEffect(() => setShown(account.data), [account.data]);
+  return (
+    <div className="page narrow account-page" data-testid="my-account">
+      <h1>{t('mine.title')}</h1>
+      {account.loading && !shown && <Spinner />}
+      {account.error && account.error.status === 404 && <p>{t('mine.noProfile')}</p>}
+      {account.error && account.error.status !== 404 && <ErrorBox error={account.error} />}
+      {shown && (
+        <>
+          <p>
+            {t('mine.loginAs')} <strong data-testid="login-name">{shown.login}</strong>
+          </p>
+          <ProfileCard account={shown} onSaved={setShown} />
+          <EmailCard account={shown} onChanged={setShown} />
+        </>
+      )}
+      <PasswordCard />
+      <SessionsCard />
+    </div>
+  );
+}
+
+function ProfileCard(props: { account: Account; onSaved: (a: Account) => void }): ReactNode {
+  const { t } = useTranslation('account');
+  const [phone, setPhone] = useState(props.account.phone ?? '');
+  const [zone, setZone] = useState(props.account.timezone ?? '');
+  const [lang, setLang] = useState<string>(props.account.language ?? '');
+  const [error, setError] = useState<FormError>(undefined);
+  const [saved, setSaved] = useState(false);
+  const langId = useId();
+  return (
+    <Card title={t('mine.profile')} testId="profile">
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(undefined);
+          setSaved(false);
+          try {
+            const a = await api<Account>('/auth/account', {
+              method: 'PATCH',
+              body: {
+                phone: phone || null,
+                timezone: zone || null,
+                language: lang === 'en' || lang === 'zh' ? lang : null,
+              },
+            });
+            if (a.language) setLanguage(a.language as Lang);
+            props.onSaved(a);
+            setSaved(true);
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <Field
+          label={t('phone')}
+          field="phone"
+          error={error}
+          type="tel"
+          autoComplete="tel"
+          value={phone}
+          onChange={(e) => setPhone(e.target.value)}
+        />
+        <ZoneField label={t('timezone')} value={zone} onChange={setZone} error={error} />
+        <div className="field">
+          <label htmlFor={langId}>{t('mine.language')}</label>
+          <select
+            id={langId}
+            name="language"
+            data-testid="profile-language"
+            value={lang}
+            aria-invalid={error?.field === 'language' || undefined}
+            onChange={(e) => setLang(e.target.value)}
+          >
+            <option value="">{t('mine.languageBrowser')}</option>
+            {LANGUAGES.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <FormErrorBox error={error} fields={['phone', 'timezone']} />
+        {saved && <p className="notice">{t('mine.saved')}</p>}
+        <button type="submit" className="primary" data-testid="profile-save">
+          {t('common:save')}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+function EmailCard(props: { account: Account; onChanged: (a: Account) => void }): ReactNode {
+  const { t } = useTranslation('account');
+  const [email, setEmail] = useState('');
+  const [code, setCode] = useState('');
+  const [sentTo, setSentTo] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<FormError>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const countdown = useCountdown();
+  return (
+    <Card title={t('mine.emailTitle')} testId="email">
+      <p data-testid="current-email">{props.account.email ?? t('mine.emailNone')}</p>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(undefined);
+          try {
+            const a = await api<Account>('/auth/account/email', { body: { email, code } });
+            props.onChanged(a);
+            setDone(a.email ?? email);
+            setSentTo(undefined);
+            setEmail('');
+            setCode('');
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <div className="code-row">
+          <Field
+            label={t('mine.newEmail')}
+            field="email"
+            error={error}
+            type="email"
+            autoComplete="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+          />
+          <button
+            type="button"
+            data-testid="send-code"
+            disabled={countdown.left > 0 || !email}
+            onClick={async () => {
+              setError(undefined);
+              setDone(undefined);
+              try {
+                await api('/auth/account/email/code', { body: { email } });
+                setSentTo(email);
+                countdown.start(60);
+              } catch (err) {
+                setError(err as ApiError);
+              }
+            }}
+          >
+            {countdown.left > 0 ? t('resendIn', { s: countdown.left }) : t('sendCode')}
+          </button>
+        </div>
+        {sentTo && <p className="notice">{t('codeSent', { email: sentTo })}</p>}
+        <Field
+          label={t('code')}
+          field="code"
+          error={error}
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9]{6}"
+          maxLength={6}
+          value={code}
+          onChange={(e) => setCode(e.target.value.trim())}
+          required
+        />
+        <FormErrorBox error={error} fields={['email', 'code']} />
+        {done && <p className="notice">{t('mine.emailChanged', { email: done })}</p>}
+        <button type="submit" className="primary" data-testid="email-confirm">
+          {t('mine.confirmEmail')}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+function PasswordCard(): ReactNode {
+  const { t } = useTranslation();
+  const [current, setCurrent] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<FormError>(undefined);
+  const [done, setDone] = useState(false);
+  return (
+    <Card title={t('auth.changePassword')} testId="password">
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setDone(false);
+          if (password.length < 8)
+            return setError({ message: t('auth.tooShort'), field: 'password' });
+          try {
+            await api('/auth/password', { body: { current_password: current, password } });
+            setError(undefined);
+            setDone(true);
+            setCurrent('');
+            setPassword('');
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <Field
+          label={t('auth.current')}
+          type="password"
+          field="current_password"
+          error={error}
+          autoComplete="current-password"
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          required
+        />
+        <Field
+          label={t('auth.newPassword')}
+          type="password"
+          field="password"
+          error={error}
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+        />
+        <FormErrorBox error={error} fields={['current_password', 'password']} />
+        {done && <p className="notice">{t('auth.changed')}</p>}
+        <button type="submit" className="primary" data-testid="password-save">
+          {t('auth.changePassword')}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+function SessionsCard(): ReactNode {
+  const { t } = useTranslation('account');
+  const { loggedOut } = useAuth();
+  const [asking, setAsking] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  return (
+    <Card title={t('mine.sessions')} testId="sessions">
+      <p className="muted">{t('mine.sessionsHelp')}</p>
+      <ErrorBox error={error} />
+      <button
+        type="button"
+        className="danger"
+        data-testid="logout-all"
+        onClick={() => setAsking(true)}
+      >
+        {t('mine.logoutAll')}
+      </button>
+      <Confirm
+        open={asking}
+        title={t('mine.logoutAllConfirm')}
+        confirmLabel={t('mine.logoutAll')}
+        danger
+        onCancel={() => setAsking(false)}
+        onConfirm={async () => {
+          setAsking(false);
+          try {
+            await api('/auth/logout/all', { method: 'POST' });
+            loggedOut();
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      />
+    </Card>
+  );
+}

@@ -40,7 +40,10 @@ export default function PlantPage(props: { id: string }): ReactNode {
         <Link href="/plants">{t('back')}</Link>
       </div>
     );
-  if (!p) return <div className="page">{plant.error ? <ErrorBox error={plant.error} /> : <Spinner />}</div>;
+  if (!p)
+    return (
+      <div className="page">{plant.error ? <ErrorBox error={plant.error} /> : <Spinner />}</div>
+    );
   const admin = p.access === 'admin';
   const owner = orgs.data?.find((o) => o.id === p.org_id);
   return (
@@ -195,7 +198,9 @@ function Collectors(props: { base: string; admin: boolean }): ReactNode {
                       <li key={b.id}>
                         <Link href={`${packPath(b.id)}/status`}>{b.name ?? b.id}</Link>{' '}
                         <span className="muted">
-                          {[b.protocol, b.bus, b.address].filter((x) => x !== undefined).join(' · ')}
+                          {[b.protocol, b.bus, b.address]
+                            .filter((x) => x !== undefined)
+                            .join(' · ')}
                         </span>{' '}
                         {!b.online && <Badge tone="muted">{t('offline')}</Badge>}
                       </li>

@@ -15,7 +15,6 @@ import {
   type PlantView,
 } from '@openbms/contract/api';
 import { Card, ErrorBox, Spinner } from '../../ui';
-import { canManage } from '../orgs/rights';
 import { PlantForm, toBody, type PlantDraft } from './PlantForm';
 import './plants.css';
 
@@ -30,7 +29,7 @@ export default function PlantsPage(): ReactNode {
     const m = new Map((orgs.data ?? []).map((o) => [o.id, o.name]));
     return (id: string) => m.get(id) ?? '';
   }, [orgs.data]);
-  const owners = (orgs.data ?? []).filter((o) => canManage(orgs.data ?? [], account.data, o.id));
+  const owners = manageable(orgs.data ?? [], account.data);
   const needle = q.trim().toLowerCase();
   const shown = (plants.data ?? []).filter(
     (p) =>
@@ -113,6 +112,25 @@ export default function PlantsPage(): ReactNode {
       {owners.length > 0 && <CreatePlant owners={owners} onCreated={plants.reload} />}
     </div>
   );
+}
+
+/**
+ * The organisations where I have the admin rank (a manager or administrator of it or of one
+ * above it), which may own a plant I create. The console only hides what the server would
+ * refuse; the server decides (policy.ts).
+ */
+export function manageable(orgs: readonly OrgView[], account: Account | undefined): OrgView[] {
+  if (!account) return [];
+  const admin = new Set(
+    account.memberships
+      .filter((m) => m.role === 'manager' || m.role === 'administrator')
+      .map((m) => m.org_id),
+  );
+  const byId = new Map(orgs.map((o) => [o.id, o]));
+  const ranked = (o: OrgView | undefined): boolean =>
+    o !== undefined &&
+    (admin.has(o.id) || (!!o.parent_id && ranked(byId.get(o.parent_id))));
+  return orgs.filter((o) => ranked(o));
 }
 
 function CreatePlant(props: { owners: OrgView[]; onCreated: () => void }): ReactNode {

@@ -18,7 +18,6 @@ import {
 } from '@openbms/contract/api';
 import { errorText } from '../../i18n/server-text';
 import { Card, ErrorBox, Spinner } from '../../ui';
-import { isManager } from '../orgs/rights';
 import './points.css';
 
 type Group = PointGroupsBody['groups'][number];
@@ -43,9 +42,14 @@ export default function PointGroupsPage(props: { id: string }): ReactNode {
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     if (saved.data)
-      setGroups(saved.data.groups.map(({ name, kind, roles, points }) => ({ name, kind, roles, points })));
+      setGroups(
+        saved.data.groups.map(({ name, kind, roles, points }) => ({ name, kind, roles, points })),
+      );
   }, [saved.data]);
-  const manager = isManager(account.data, props.id);
+  // Only the organisation's own manager saves (the server decides all the same).
+  const manager = !!account.data?.memberships.some(
+    (m) => m.org_id === props.id && m.role === 'manager',
+  );
   const org = orgs.data?.find((o) => o.id === props.id);
   const cat = catalog.data;
 
@@ -125,7 +129,12 @@ export default function PointGroupsPage(props: { id: string }): ReactNode {
             onClick={() =>
               setGroups([
                 ...groups,
-                { name: `${t('newGroup')} ${groups.length}`, kind: 'custom', roles: [], points: {} },
+                {
+                  name: `${t('newGroup')} ${groups.length}`,
+                  kind: 'custom',
+                  roles: [],
+                  points: {},
+                },
               ])
             }
           >
@@ -160,7 +169,9 @@ function GroupCard(props: {
   const g = props.group;
   const cat = props.catalog;
   const all = cat.points.map((p) => p.key);
-  const label = new Map(cat.points.map((p) => [p.key, p.unit ? `${p.label} (${p.unit})` : p.label]));
+  const label = new Map(
+    cat.points.map((p) => [p.key, p.unit ? `${p.label} (${p.unit})` : p.label]),
+  );
   const catModels = new Map(cat.models.map((m) => [m.model, m.points]));
   const models = [
     ANY,

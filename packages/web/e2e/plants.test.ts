@@ -170,6 +170,8 @@ describe('plants and point groups in the browser', () => {
     await page.getByRole('link', { name: 'Harbour Plant' }).click();
     await page.getByTestId('plant').waitFor();
     expect(await page.getByTestId('plant-type').textContent()).toBe('PV + storage');
+    // Now there is a plant: the menu lists Plants.
+    await expect.poll(() => navLinks(page)).toContain('Plants');
 
     // Attach the box's gateway: its battery is listed under the collector's dropdown.
     const attach = page.getByTestId('attach-collector');

@@ -64,7 +64,7 @@ export default function PlantPage(props: { id: string }): ReactNode {
       )}
       {!editing && <ErrorBox error={error} />}
       <Card
-        title={t('title')}
+        title={t('details')}
         testId="plant-details"
         actions={
           admin && !editing ? (

@@ -128,8 +128,7 @@ export function manageable(orgs: readonly OrgView[], account: Account | undefine
   );
   const byId = new Map(orgs.map((o) => [o.id, o]));
   const ranked = (o: OrgView | undefined): boolean =>
-    o !== undefined &&
-    (admin.has(o.id) || (!!o.parent_id && ranked(byId.get(o.parent_id))));
+    o !== undefined && (admin.has(o.id) || (!!o.parent_id && ranked(byId.get(o.parent_id))));
   return orgs.filter((o) => ranked(o));
 }
 

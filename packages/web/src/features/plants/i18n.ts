@@ -5,6 +5,7 @@ const strings: Strings = {
   en: {
     nav: 'Plants',
     title: 'Plants',
+    details: 'Details',
     intro: 'The plants you can see: those of your organisations and those shared with you.',
     search: 'Search',
     searchPlaceholder: 'Name or organisation',
@@ -83,6 +84,7 @@ const strings: Strings = {
   zh: {
     nav: '电站',
     title: '电站',
+    details: '详情',
     intro: '您可见的电站：您所在机构的电站，以及分享给您的电站。',
     search: '搜索',
     searchPlaceholder: '名称或机构',

@@ -169,8 +169,15 @@ function GroupCard(props: {
   const g = props.group;
   const cat = props.catalog;
   const all = cat.points.map((p) => p.key);
+  const { t: tf, i18n } = useTranslation('files');
+  // The server's labels are English; in Chinese the export page's metric names where it has one.
+  const zh = i18n.language.startsWith('zh');
   const label = new Map(
-    cat.points.map((p) => [p.key, p.unit ? `${p.label} (${p.unit})` : p.label]),
+    cat.points.map((p) => {
+      if (!zh || !i18n.exists(`files:metric.${p.key}`)) return [p.key, p.label];
+      const name = tf(`metric.${p.key}`);
+      return [p.key, p.unit ? `${name} (${p.unit})` : name];
+    }),
   );
   const catModels = new Map(cat.models.map((m) => [m.model, m.points]));
   const models = [

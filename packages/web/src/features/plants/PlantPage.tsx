@@ -9,6 +9,7 @@ import { Link, useLocation } from 'wouter';
 import { api, packPath, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import type {
+  GatewayView,
   CollectorView,
   OrgView,
   PlantPatchBody,
@@ -247,6 +248,9 @@ function AttachCollector(props: { path: string; onAttached: () => void }): React
   const [gateway, setGateway] = useState('');
   const [name, setName] = useState('');
   const [serial, setSerial] = useState('');
+  // The gateways I administer, offered as I type (GET /gateways); any id may still be typed.
+  const gateways = useApi<GatewayView[]>('/gateways');
+  const mine = (gateways.data ?? []).filter((g) => g.manage);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
   return (
@@ -282,10 +286,18 @@ function AttachCollector(props: { path: string; onAttached: () => void }): React
         error={error}
         autoComplete="off"
         maxLength={64}
+        list="plant-gateways"
         value={gateway}
         onChange={(e) => setGateway(e.target.value)}
         required
       />
+      <datalist id="plant-gateways">
+        {mine.map((g) => (
+          <option key={g.id} value={g.id}>
+            {g.sites.map((x) => x.name).join(', ')} ({t('packCount', { count: g.packs })})
+          </option>
+        ))}
+      </datalist>
       <Field
         label={t('collectorName')}
         field="name"

@@ -5,6 +5,7 @@ import { Link, useLocation } from 'wouter';
 import { useLiveState } from '../api/live';
 import { LANGUAGES, setLanguage, type Lang } from '../i18n';
 import { useAuth } from './auth';
+import { useDeviceNav } from '../features/devices/nav';
 import { useTheme, type Theme } from './prefs';
 
 export function PrefsBar(props: { standalone?: boolean }): ReactNode {
@@ -65,6 +66,7 @@ export function Shell(props: { children: ReactNode }): ReactNode {
     { href: '/files', label: t('nav.files') },
     ...(me?.role === 'admin' ? [{ href: '/buses', label: t('nav.buses') }] : []),
     { href: '/orgs', label: t('nav.orgs') },
+    ...useDeviceNav(),
     { href: '/settings', label: t('nav.settings') },
     { href: '/wall', label: t('nav.wall') },
   ];

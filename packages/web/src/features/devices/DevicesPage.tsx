@@ -18,7 +18,7 @@ import { download } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, ErrorBox, Spinner, Tabs } from '../../ui';
-import { canManage, treeOrder } from '../orgs/rights';
+import { canManage, treeOrder } from './rights';
 import { BindForm, EditForm, ImportForm, RegisterForm, UnbindForm } from './DeviceForms';
 import { ScanButton } from './Scan';
 import './devices.css';

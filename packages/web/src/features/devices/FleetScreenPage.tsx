@@ -19,7 +19,6 @@ import { useFmt } from '../../i18n/format';
 import { ErrorBox, Spinner, severityTone } from '../../ui';
 import { PlantMap } from './PlantMap';
 import '../../site/site.css';
-import '../wall/wall.css';
 import './devices.css';
 
 export const REFRESH_MS = 30_000;
@@ -97,13 +96,13 @@ export default function FleetScreenPage(): ReactNode {
   }, [refresh]);
   const full = typeof document.documentElement.requestFullscreen === 'function';
   return (
-    <div className="wall fleet-screen" data-theme="dark" data-testid="fleet-screen">
-      <header className="wall-head">
-        <div className="wall-title">
+    <div className="fleet-screen" data-theme="dark" data-testid="fleet-screen">
+      <header className="fs-head">
+        <div className="fs-title">
           <span className="logo" aria-hidden="true" />
           <h1>{t('fleet.title')}</h1>
           {screen && (
-            <span className="wall-sub" data-testid="fleet-updated">
+            <span className="fs-sub" data-testid="fleet-updated">
               {t('fleet.updated', { time: fmt.time(screen.at) })}
             </span>
           )}
@@ -117,7 +116,7 @@ export default function FleetScreenPage(): ReactNode {
               {t('fleet.fullscreen')}
             </button>
           )}
-          <Link href="/devices" className="wall-exit">
+          <Link href="/devices" className="fs-exit">
             {t('fleet.exit')}
           </Link>
         </div>
@@ -130,7 +129,7 @@ export default function FleetScreenPage(): ReactNode {
           <DevicePanel counts={screen.counts} />
           <AlarmPanel alarms={screen.alarms} />
           <EnergyPanel energy={screen.energy} />
-          <section className="wall-panel fleet-map" aria-label={t('fleet.map')}>
+          <section className="fs-panel fleet-map" aria-label={t('fleet.map')}>
             <h2>
               {t('fleet.map')}{' '}
               <span className="muted">{t('fleet.plants', { count: screen.plants.length })}</span>
@@ -158,10 +157,10 @@ function DevicePanel(props: { counts: DevicePageView['counts'] }): ReactNode {
     ['not_enabled', 'warn'],
   ] as const;
   return (
-    <section className="wall-panel fleet-devices" aria-label={t('fleet.devices')}>
+    <section className="fs-panel fleet-devices" aria-label={t('fleet.devices')}>
       <h2>{t('fleet.devices')}</h2>
       <div className="fleet-total">
-        <span className="wall-big" data-testid="fleet-count-all">
+        <span className="fs-big" data-testid="fleet-count-all">
           {fmt.num(c.all)}
         </span>
         <span className="muted">{t('fleet.total')}</span>
@@ -176,7 +175,7 @@ function DevicePanel(props: { counts: DevicePageView['counts'] }): ReactNode {
             />
           ))}
       </div>
-      <dl className="wall-kv fleet-kv">
+      <dl className="fs-kv fleet-kv">
         {parts.map(([k, tone]) => (
           <div key={k}>
             <dt>{t(`tabs.${k}`)}</dt>
@@ -196,10 +195,10 @@ function AlarmPanel(props: { alarms: AlarmView[] }): ReactNode {
   const fmt = useFmt();
   const shown = props.alarms.slice(0, MAX_ALARMS);
   return (
-    <section className="wall-panel fleet-alarms" aria-label={t('fleet.alarms')}>
+    <section className="fs-panel fleet-alarms" aria-label={t('fleet.alarms')}>
       <h2>
         {t('fleet.alarms')}{' '}
-        <span className="wall-big-inline" data-testid="fleet-alarm-count">
+        <span className="fs-big-inline" data-testid="fleet-alarm-count">
           {fmt.num(props.alarms.length)}
         </span>
       </h2>
@@ -231,7 +230,7 @@ function EnergyPanel(props: { energy: Energy }): ReactNode {
   const e = props.energy;
   const kwh = (v: number) => fmt.unit(v, 'kWh', v < 100 ? 2 : 0);
   return (
-    <section className="wall-panel fleet-energy" aria-label={t('fleet.energy')}>
+    <section className="fs-panel fleet-energy" aria-label={t('fleet.energy')}>
       <h2>{t('fleet.energy')}</h2>
       <table className="fleet-energy-table">
         <thead>

@@ -121,18 +121,24 @@ export default function FleetScreenPage(): ReactNode {
           </Link>
         </div>
       </header>
-      <ErrorBox error={error} />
       {!screen ? (
-        !error && <Spinner />
+        <div>{error ? <ErrorBox error={error} /> : <Spinner />}</div>
       ) : (
         <main className="fleet-main">
+          {error && (
+            <div className="fleet-error">
+              <ErrorBox error={error} />
+            </div>
+          )}
           <DevicePanel counts={screen.counts} />
           <AlarmPanel alarms={screen.alarms} />
           <EnergyPanel energy={screen.energy} />
           <section className="fs-panel fleet-map" aria-label={t('fleet.map')}>
             <h2>
               {t('fleet.map')}{' '}
-              <span className="muted">{t('fleet.plants', { count: screen.plants.length })}</span>
+              <span className="fs-big-inline" data-testid="fleet-plant-count">
+                {fmt.num(screen.plants.length)}
+              </span>
             </h2>
             {screen.plants.some((p) => p.lat !== undefined) ? (
               <PlantMap plants={screen.plants} label={t('fleet.map')} />

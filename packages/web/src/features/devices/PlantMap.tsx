@@ -88,7 +88,12 @@ export function PlantMap(props: { plants: readonly PlantView[]; label: string })
         <g key={p.id} className="plant-map-dot" data-testid={`plant-dot-${p.name}`}>
           <title>{`${p.name} (${p.lat.toFixed(2)}, ${p.lon.toFixed(2)})`}</title>
           <circle cx={x(p.lon)} cy={y(p.lat)} r={9} />
-          <text x={x(p.lon) + 14} y={y(p.lat) + 6}>
+          {/* Labels right of the dot, or left of it near the right edge. */}
+          <text
+            x={x(p.lon) > W * 0.75 ? x(p.lon) - 14 : x(p.lon) + 14}
+            y={y(p.lat) + 6}
+            textAnchor={x(p.lon) > W * 0.75 ? 'end' : 'start'}
+          >
             {p.name}
           </text>
         </g>

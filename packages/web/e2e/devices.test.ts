@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage } from './harness';
+import { launchBrowser, openPage, startConsole } from './harness';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/openbms.js', import.meta.url));
 
@@ -290,6 +290,23 @@ describe('the device list, approvals and the fleet screen', () => {
     expect(plants.length).toBe(3);
     for (const p of plants) await page.getByTestId(`plant-dot-${p.name}`).waitFor();
     expect(await page.getByTestId('fleet-today-in').textContent()).toMatch(/kWh$/);
+    // It reads again on its own: a device registered meanwhile shows (every 5 s here).
+    await page.goto('/fleet-screen?refresh=5');
+    await expect
+      .poll(() => page.getByTestId('fleet-count-all').textContent())
+      .toBe(String(counts.all));
+    const made = await page.evaluate(() =>
+      fetch('/api/v1/devices', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ serial: 'E2E-SCREEN-1', type: 'bms', activation: 'not_enabled' }),
+      }).then((r) => r.status),
+    );
+    expect(made).toBe(201);
+    await expect
+      .poll(() => page.getByTestId('fleet-count-not_enabled').textContent(), { timeout: 15_000 })
+      .toBe(String(counts.not_enabled + 1));
+    expect(await page.getByTestId('fleet-count-all').textContent()).toBe(String(counts.all + 1));
     // Nothing scrolls at 1920×1080.
     expect(
       await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight),
@@ -327,7 +344,41 @@ describe('the device list, approvals and the fleet screen', () => {
         path: `${process.env.OPENBMS_E2E_SHOTS}/devices-phone.png`,
         fullPage: true,
       });
+    // The fleet screen on the phone: its panels stacked, nothing wider than the screen.
+    await page.goto('/fleet-screen');
+    await page.getByTestId('fleet-count-all').waitFor();
+    expect(await page.getByTestId('fleet-count-all').textContent()).toBe(String(counts.all));
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    ).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });
+});
+
+describe('the single box', () => {
+  it('keeps its menu: no Devices or Approvals entry without a fleet', async () => {
+    const box = await startConsole();
+    try {
+      const { page, context, errors } = await openPage(browser, box.url);
+      page.setDefaultTimeout(15_000);
+      await page.goto('/');
+      await page.locator('#mainnav').getByRole('link', { name: 'Organisations' }).waitFor();
+      // The menu asks for the account, then the device counts and the organisations.
+      await expect
+        .poll(() =>
+          page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name)),
+        )
+        .toEqual(expect.arrayContaining([expect.stringMatching(/\/api\/v1\/orgs$/)]));
+      expect(await page.locator('#mainnav a[href="/devices"]').count()).toBe(0);
+      expect(await page.locator('#mainnav a[href="/approvals"]').count()).toBe(0);
+      // The page itself still opens by its address, with an empty list.
+      await page.goto('/devices');
+      await page.getByTestId('no-devices').waitFor();
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await box.stop();
+    }
+  }, 60_000);
 });

@@ -2,7 +2,8 @@
  * The fleet large screen (/fleet-screen; seed 002 "LargeScreen"): every device the caller sees
  * by status, the active alarms, the energy charged and discharged (today and the last 30
  * days, summed over the visible sites) and a map of the plants. Outside the console frame,
- * dark, with a full-screen button; it reads everything again every REFRESH_MS on its own.
+ * dark, with a full-screen button; it reads everything again every 30 s on its own
+ * (`?refresh=N` seconds).
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -22,6 +23,12 @@ import '../../site/site.css';
 import './devices.css';
 
 export const REFRESH_MS = 30_000;
+
+/** `?refresh=N` (seconds, 5..3600) sets how often a wall display reads again; else 30 s. */
+export function refreshMs(search: string): number {
+  const n = Number(new URLSearchParams(search).get('refresh'));
+  return Number.isInteger(n) && n >= 5 && n <= 3600 ? n * 1000 : REFRESH_MS;
+}
 const MAX_ALARMS = 10;
 
 interface Energy {
@@ -91,7 +98,7 @@ export default function FleetScreenPage(): ReactNode {
   }, []);
   useEffect(() => {
     refresh();
-    const timer = setInterval(refresh, REFRESH_MS);
+    const timer = setInterval(refresh, refreshMs(window.location.search));
     return () => clearInterval(timer);
   }, [refresh]);
   const full = typeof document.documentElement.requestFullscreen === 'function';

@@ -2,6 +2,7 @@
 // beyond the globe; and the list's filter query.
 import { describe, expect, it } from 'vitest';
 import { filterQuery } from './DevicesPage';
+import { refreshMs } from './FleetScreenPage';
 import { frame } from './PlantMap';
 
 describe('plant map frame', () => {
@@ -30,5 +31,15 @@ describe('device filter query', () => {
   it('names the tab always and the search and organisation when given', () => {
     expect(filterQuery('all', '', '')).toBe('status=all');
     expect(filterQuery('expired', 'DEMO-4F 2', 'org1')).toBe('status=expired&q=DEMO-4F+2&org=org1');
+  });
+});
+
+describe('fleet screen refresh', () => {
+  it('takes ?refresh= in whole seconds from 5 to 3600, else 30 s', () => {
+    expect(refreshMs('')).toBe(30_000);
+    expect(refreshMs('?refresh=5')).toBe(5_000);
+    expect(refreshMs('?refresh=4')).toBe(30_000);
+    expect(refreshMs('?refresh=2.5')).toBe(30_000);
+    expect(refreshMs('?refresh=x')).toBe(30_000);
   });
 });

@@ -20,6 +20,7 @@ const MembersPage = lazy(() => import('../features/orgs/MembersPage'));
 const PlantsPage = lazy(() => import('../features/plants/PlantsPage'));
 const PlantPage = lazy(() => import('../features/plants/PlantPage'));
 const PointGroupsPage = lazy(() => import('../features/points/PointGroupsPage'));
+const Devices = lazy(() => import('../features/devices/routes'));
 
 /** A route parameter as the id it encodes (pack ids hold slashes: "demo/rack/2"). */
 export function decodeParam(s: string | undefined): string {
@@ -52,6 +53,11 @@ export function App(): ReactNode {
             </Suspense>
           )}
         </Route>
+        <Route path="/fleet-screen">
+          <Suspense fallback={<Spinner />}>
+            <Devices page="screen" />
+          </Suspense>
+        </Route>
         <Route>
           <Shell>
             <Suspense fallback={<Spinner />}>
@@ -77,6 +83,8 @@ export function App(): ReactNode {
                 </Route>
                 <Route path="/plants" component={PlantsPage} />
                 <Route path="/plants/:id">{(p) => <PlantPage id={decodeParam(p.id)} />}</Route>
+                <Route path="/devices">{() => <Devices page="list" />}</Route>
+                <Route path="/approvals">{() => <Devices page="approvals" />}</Route>
                 <Route component={NotFound} />
               </Switch>
             </Suspense>

@@ -6,6 +6,7 @@ import { useLiveState } from '../api/live';
 import { LANGUAGES, setLanguage, type Lang } from '../i18n';
 import { useShowPlants } from '../features/plants/nav';
 import { useAuth } from './auth';
+import { useDeviceNav } from '../features/devices/nav';
 import { useTheme, type Theme } from './prefs';
 
 export function PrefsBar(props: { standalone?: boolean }): ReactNode {
@@ -68,6 +69,7 @@ export function Shell(props: { children: ReactNode }): ReactNode {
     ...(me?.role === 'admin' ? [{ href: '/buses', label: t('nav.buses') }] : []),
     ...(plants ? [{ href: '/plants', label: t('plants:nav') }] : []),
     { href: '/orgs', label: t('nav.orgs') },
+    ...useDeviceNav(),
     { href: '/settings', label: t('nav.settings') },
     { href: '/wall', label: t('nav.wall') },
   ];

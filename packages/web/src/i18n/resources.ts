@@ -10,6 +10,7 @@ import account from '../features/account/i18n';
 import alarms from '../features/alarms/i18n';
 import buses from '../features/buses/i18n';
 import control from '../features/control/i18n';
+import devices from '../features/devices/i18n';
 import energy from '../energy/i18n';
 import files from '../features/files/i18n';
 import history from '../features/history/i18n';
@@ -32,6 +33,7 @@ export const NAMESPACES: Record<string, Strings> = {
   alarms,
   buses,
   control,
+  devices,
   energy,
   files,
   history,

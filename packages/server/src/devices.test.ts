@@ -289,6 +289,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         requested_by: 'carl',
         reason: 'sold',
         can_decide: false,
+        mine: true,
       });
       const approval = ask.body.id as string;
       expect((await post('carl', `/api/v1/devices/${id}/unbind`)).body.field).toBe('id');
@@ -300,7 +301,7 @@ for (const [adapter, openStore] of ADAPTERS) {
       expect((await post('bert', `/api/v1/approvals/${approval}/approve`)).status).toBe(404);
       // Dealer A's inbox.
       const inbox = await get('alice', '/api/v1/approvals?state=pending');
-      expect(inbox.body).toMatchObject([{ id: approval, can_decide: true }]);
+      expect(inbox.body).toMatchObject([{ id: approval, can_decide: true, mine: false }]);
       expect((await get('carl', '/api/v1/approvals')).body).toMatchObject([{ id: approval }]);
       // Rejected: unchanged.
       const no = await post('alice', `/api/v1/approvals/${approval}/reject`, { reason: 'unpaid' });

@@ -190,6 +190,7 @@ export const approvalSchema = {
     decided_at: { type: 'integer' },
     decision_reason: { type: 'string' },
     can_decide: { type: 'boolean', description: 'Whether the caller may decide it now.' },
+    mine: { type: 'boolean', description: 'Whether the caller asked for it.' },
   },
 } as const;
 

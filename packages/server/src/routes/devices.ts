@@ -152,6 +152,7 @@ export function deviceRoutes(
     ...(a.decidedAt !== undefined ? { decided_at: a.decidedAt } : {}),
     ...(a.decisionReason !== undefined ? { decision_reason: a.decisionReason } : {}),
     can_decide: a.state === 'pending' && a.requestedBy !== p.userId && allows(p, 'admin', a.toOrg),
+    mine: a.requestedBy === p.userId,
   });
 
   const notFound = (id: string) => new BmsError('NOT_FOUND', `no device "${id}"`);

@@ -5,7 +5,7 @@
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
-import type { Account, ApprovalView, OrgView } from '@openbms/contract/api';
+import type { ApprovalView, OrgView } from '@openbms/contract/api';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import { useFmt } from '../../i18n/format';
@@ -16,14 +16,12 @@ export default function ApprovalsPage(): ReactNode {
   const { t } = useTranslation('devices');
   const list = useApi<ApprovalView[]>('/approvals');
   const orgs = useApi<OrgView[]>('/orgs');
-  const account = useApi<Account>('/auth/account');
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const names = new Map((orgs.data ?? []).map((o) => [o.id, o.name]));
   const orgName = (id: string) => names.get(id) ?? t('approvals.above');
   const all = list.data ?? [];
-  const me = account.data?.username;
   const toDecide = all.filter((a) => a.can_decide === true);
-  const mine = all.filter((a) => !a.can_decide && a.requested_by === me && a.state === 'pending');
+  const mine = all.filter((a) => !a.can_decide && a.mine === true && a.state === 'pending');
   const decided = all.filter((a) => !toDecide.includes(a) && !mine.includes(a));
   const section = (title: string, rows: ApprovalView[], testId: string, decide: boolean) => (
     <Card title={title} testId={testId}>

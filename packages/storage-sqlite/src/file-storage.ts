@@ -893,6 +893,7 @@ export class FileStorage {
       update: (w, id, p) => write('cannot change the device', (o) => o.update(w, id, p)),
       list: (w, q) => read('cannot list devices', (o) => o.list(w, q)),
       counts: (w, q) => read('cannot count devices', (o) => o.counts(w, q)),
+      countIn: (org) => read('cannot count devices', (o) => o.countIn(org)),
       seen: (gw, ids, at) => write('cannot mark devices seen', (o) => o.seen(gw, ids, at)),
       bind: (w, id, org) => write('cannot bind the device', (o) => o.bind(w, id, org)),
       requestUnbind: (w, r) => write('cannot ask for the unbind', (o) => o.requestUnbind(w, r)),

@@ -238,7 +238,16 @@ export class FileStorage {
   private inner: Inner;
   private mode: Mode = 'normal';
   private readonly clock: () => number;
-  private readonly deferred = new DeferredRecords((e) => this.classify(e));
+  private readonly deferred = new DeferredRecords(
+    (e) => this.classify(e),
+    (roots) => {
+      try {
+        return new Set(this.inner.orgs.subtree(roots).map((o) => o.id));
+      } catch {
+        return new Set(); // the file cannot be read now: the waiting records of roots stay unseen
+      }
+    },
+  );
   private full: StorageProblem | undefined;
   /** The kinds of write that found the disk full since (each must succeed again). */
   private readonly fullKinds = new Set<WriteKind>();

@@ -294,7 +294,9 @@ const { benchApi } = await benchModule('server/src/testing/bench-api.ts');
 const api = await benchApi();
 Object.assign(figures, api);
 for (const [k, v] of Object.entries(api))
-  console.log(`fleet   ${k.padEnd(28)} ${String(v).padStart(9)}${k.endsWith('_ms') ? ' ms' : ' requests/s'}`);
+  console.log(
+    `fleet   ${k.padEnd(28)} ${String(v).padStart(9)}${k.endsWith('_ms') ? ' ms' : ' requests/s'}`,
+  );
 
 // Gateway RSS: `openbms start` with 16 simulated packs on one bus, measured after a minute of
 // simulated polling (the process's own resident set, from /proc).

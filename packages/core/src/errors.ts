@@ -66,7 +66,7 @@ export const ERROR_CODES = {
   RATE_LIMITED:
     "Too many attempts (e.g. logins) in a short time, or an organisation's API requests per minute are used up; try again later.",
   LIMIT_REACHED:
-    "An organisation has as many users or devices as its limit allows (config fleet.limits); the refusal names the limit.",
+    'An organisation has as many users or devices as its limit allows (config fleet.limits); the refusal names the limit.',
   NOT_FOUND: 'No such pack, bus, site, alarm, user or resource.',
   REQUEST_INVALID: 'A malformed API request (schema violation); the message names the field.',
   CAPABILITY_MISSING: 'The protocol family of this pack cannot do the requested operation.',

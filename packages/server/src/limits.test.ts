@@ -133,7 +133,7 @@ for (const [adapter, openStore] of ADAPTERS) {
       await done?.();
     });
 
-    it("a dealer over its requests per minute gets 429 naming the limit; its sibling is not slowed", async () => {
+    it('a dealer over its requests per minute gets 429 naming the limit; its sibling is not slowed', async () => {
       h.clock.advance(60_000); // every allowance full
       for (let i = 0; i < 5; i++) expect((await get('alice', '/api/v1/devices')).status).toBe(200);
       const over = await get('alice', '/api/v1/devices');

@@ -123,8 +123,9 @@ export async function benchApi(): Promise<Record<string, number>> {
     const seconds = (performance.now() - start) / 1000;
     latencies.sort((a, b) => a - b);
     const at = (q: number) =>
-      Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]! * 10) /
-      10;
+      Math.round(
+        latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]! * 10,
+      ) / 10;
     return {
       fleet_api_rps: Math.round(done / seconds),
       fleet_api_p50_ms: at(0.5),

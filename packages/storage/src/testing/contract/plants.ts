@@ -351,9 +351,9 @@ export function plantContract(name: string, open: Opener): void {
       expect(await auditOrgs({ orgIds: [], roots: [maker.id], gatewayIds: [GW_A] })).toEqual(
         [c1.id, i1.id].sort(),
       );
-      expect(
-        await s.alarms.counts({ orgIds: [], roots: [d2.id] }).then((c) => c['cell_ov']),
-      ).toBe(1);
+      expect(await s.alarms.counts({ orgIds: [], roots: [d2.id] }).then((c) => c['cell_ov'])).toBe(
+        1,
+      );
       // A root is an organisation id; neither list may be empty alone, nor hold 1,001.
       await expectCode(() => s.audit.list({ orgIds: [] }), 'REQUEST_INVALID', 'scope.orgIds');
       await expectCode(

@@ -307,7 +307,7 @@ export function plantContract(name: string, open: Opener): void {
       await s.close();
     });
 
-    it('finds the alarm and audit records of whole subtrees through the closure, in SQL', async () => {
+    it('finds the alarm, audit and daily-file records of whole subtrees through the closure, in SQL', async () => {
       const maker = await s.orgs.createRoot({ kind: 'battery_maker', name: 'M', createdAt: T0 });
       const under = (p: Org, kind: Org['kind'], n: string) =>
         s.orgs.create([p.id], { parentId: p.id, kind, name: n, createdAt: T0 });
@@ -328,6 +328,9 @@ export function plantContract(name: string, open: Opener): void {
           message: orgId,
         });
         await s.audit.append(o, { at: T0, user: 'u', action: 'x', result: 'ok', detail: orgId });
+        await s.telemetry.writeSamples(o, [
+          { packId: `p-${orgId}`, ts: T0, snapshot: contractSnapshot(0) },
+        ]);
       };
       await write(c1.id, GW_A);
       await write(i1.id, GW_A);
@@ -346,6 +349,11 @@ export function plantContract(name: string, open: Opener): void {
       const both = { orgIds: [outside], roots: [d1.id, d2.id] };
       expect(await alarmOrgs(both)).toEqual([c1.id, c2.id, i1.id, outside].sort());
       expect(await auditOrgs(both)).toEqual([c1.id, c2.id, i1.id, outside].sort());
+      // Telemetry's daily files alike.
+      const fileOrgs = async (scope: Parameters<TelemetryStore['dailyFiles']>[0]) =>
+        (await s.telemetry.dailyFiles(scope)).map((d) => d.packId.slice(2)).sort();
+      expect(await fileOrgs(d1Scope)).toEqual([c1.id, i1.id].sort());
+      expect(await fileOrgs(both)).toEqual([c1.id, c2.id, i1.id, outside].sort());
       // The whole tree from its root; narrowed to one gateway as ever.
       expect(await alarmOrgs({ orgIds: [], roots: [maker.id] })).toHaveLength(4);
       expect(await auditOrgs({ orgIds: [], roots: [maker.id], gatewayIds: [GW_A] })).toEqual(

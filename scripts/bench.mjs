@@ -23,6 +23,24 @@ const MIN_MS = Number(process.env.OPENBMS_BENCH_MS ?? 1000);
  * The bundle goes under node_modules/.cache so those imports resolve from the repository.
  */
 const BENCH_OUT = fileURLToPath(new URL('../node_modules/.cache/openbms-bench/', import.meta.url));
+/**
+ * `@openbms/<pkg>/testing` (test helpers, in no package's exports; vitest aliases it the same
+ * way) is bundled from its source; everything else stays external. The storage's helpers
+ * come from `memory.ts` alone: its index also exports the contract suites, which load vitest.
+ */
+const TESTING_ENTRY = { storage: 'memory.ts' };
+const testHelpers = {
+  name: 'openbms-testing',
+  setup(b) {
+    b.onResolve({ filter: /^@openbms\/[a-z-]+\/testing$/ }, (a) => {
+      const pkg = a.path.split('/')[1];
+      const file = TESTING_ENTRY[pkg] ?? 'index.ts';
+      return {
+        path: fileURLToPath(new URL(`../packages/${pkg}/src/testing/${file}`, import.meta.url)),
+      };
+    });
+  },
+};
 async function benchModule(src) {
   const entry = fileURLToPath(new URL(`../packages/${src}`, import.meta.url));
   const outfile = join(BENCH_OUT, `${src.replace(/[^a-z0-9]+/gi, '-')}.mjs`);
@@ -35,6 +53,7 @@ async function benchModule(src) {
     target: 'node20',
     outfile,
     logLevel: 'warning',
+    plugins: [testHelpers],
   });
   return import(pathToFileURL(outfile).href);
 }
@@ -268,6 +287,16 @@ const fleet = await benchDevices();
 Object.assign(figures, fleet);
 for (const [k, v] of Object.entries(fleet))
   console.log(`fleet   ${k.padEnd(28)} ${String(v).padStart(9)} ms`);
+
+// The fleet API under load: GET of a device list page by 50 concurrent clients against the
+// real server on PostgreSQL (10,000 devices, the platform's whole fleet in scope).
+const { benchApi } = await benchModule('server/src/testing/bench-api.ts');
+const api = await benchApi();
+Object.assign(figures, api);
+for (const [k, v] of Object.entries(api))
+  console.log(
+    `fleet   ${k.padEnd(28)} ${String(v).padStart(9)}${k.endsWith('_ms') ? ' ms' : ' requests/s'}`,
+  );
 
 // Gateway RSS: `openbms start` with 16 simulated packs on one bus, measured after a minute of
 // simulated polling (the process's own resident set, from /proc).

@@ -10,6 +10,7 @@
  * makes a node API-only, and the demo's sites should run on one node only (two nodes running
  * the same site would both poll and store it).
  */
+import { fleetLimitsSchema } from '@openbms/contract';
 import { existsSync, mkdirSync, appendFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -177,6 +178,8 @@ export async function cmdCloud(
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
       ...accountOptions(config, mailer),
+      // The fleet always runs with its limits (the defaults without a fleet section), audited.
+      limits: config.fleet?.limits ?? fleetLimitsSchema.parse({}),
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();

@@ -281,6 +281,7 @@ export async function cmdStart(
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
       ...accountOptions(config, mailer),
+      ...(config.fleet ? { limits: config.fleet.limits } : {}),
     });
     sink.log = server.log;
     await gateway.start();

@@ -63,7 +63,10 @@ export const ERROR_CODES = {
   CODE_INVALID:
     'The e-mailed code is wrong, expired, already used, or was tried too often; ask for a new code.',
   FORBIDDEN: "The caller's role does not allow this operation on this data.",
-  RATE_LIMITED: 'Too many attempts (e.g. logins) in a short time; try again later.',
+  RATE_LIMITED:
+    "Too many attempts (e.g. logins) in a short time, or an organisation's API requests per minute are used up; try again later.",
+  LIMIT_REACHED:
+    'An organisation has as many users or devices as its limit allows (config fleet.limits); the refusal names the limit.',
   NOT_FOUND: 'No such pack, bus, site, alarm, user or resource.',
   REQUEST_INVALID: 'A malformed API request (schema violation); the message names the field.',
   CAPABILITY_MISSING: 'The protocol family of this pack cannot do the requested operation.',

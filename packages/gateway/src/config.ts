@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   httpConfigSchema,
   accountsConfigSchema,
+  fleetConfigSchema,
   locationSchema,
   metricsConfigSchema,
   modbusClientConfigSchema,
@@ -166,6 +167,8 @@ export const configSchema = z
     http: httpConfigSchema.default({ host: '127.0.0.1', port: 8080 }),
     /** The login's captcha (accounts.captcha, accounts.captcha_after). */
     accounts: accountsConfigSchema.optional(),
+    /** The fleet's per-organisation limits (fleet.limits; docs/fleet.md). */
+    fleet: fleetConfigSchema.optional(),
     storage: z
       .object({
         /**

@@ -4,6 +4,7 @@
  * It owns no state besides login rate limiting; every datum comes from the storage ports and
  * the gateways it is given (their links: the seam).
  */
+import type { FleetLimitsConfig } from '@openbms/contract';
 import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
@@ -66,6 +67,7 @@ import { plantRoutes } from './routes/plants.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { webRoutes } from './web.js';
+import { auditLimits, resolveLimits } from './limits.js';
 
 export interface ServerDeps {
   storage: {
@@ -139,6 +141,12 @@ export interface ServerDeps {
   webRoot?: string;
   /** The directory holding the database (its free space is shown); absent: not reported. */
   dataDir?: string;
+  /**
+   * Per-organisation limits (config `fleet.limits`; limits.ts). Given: a change since the last
+   * start is audited. Absent: the defaults, not audited (the single box without a `fleet`
+   * section).
+   */
+  limits?: FleetLimitsConfig;
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -202,6 +210,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       "the server needs the gateway's identity (organisation and gateway ids): pass `identity`, or a storage that has its own",
     );
   }
+  const limits = await resolveLimits(deps.limits, deps.storage.orgs, clock);
+  if (deps.limits) await auditLimits(deps.storage.audit, origin, deps.limits, clock());
   const gateways = new GatewayRegistry([deps.gateway.link, ...(deps.gateways ?? [])]);
   const ctx: ServerContext = {
     alarms: deps.storage.alarms,
@@ -221,6 +231,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }),
     box: deps.gateway,
     accounts: new Serial(),
+    limits,
     reads: new Limiter(HEAVY_READS),
     clock,
     startedAt: clock(),
@@ -272,6 +283,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     req.auth = await resolveSecret(ctx, presentedSecret(req, inQuery));
     const what = `${req.method} ${req.routeOptions.url ?? ''}`;
     checkAccess(access, req.auth, what);
+    // After the role check: a request refused for its role costs no allowance.
+    if (req.auth) limits.takeRequest(req.auth.orgId);
     if (req.routeOptions.config.box === true && req.auth)
       requireRole(req.auth, access, origin.orgId, what);
   });

@@ -19,6 +19,7 @@ import type { FailureLimiter } from './rate-limit.js';
 import type { Captchas } from './captcha.js';
 import type { Limiter, Serial } from './serial.js';
 import type { LiveRegistry } from './sessions.js';
+import type { OrgLimits } from './limits.js';
 
 export interface ServerContext extends TokenIssuer {
   alarms: AlarmStore;
@@ -45,6 +46,8 @@ export interface ServerContext extends TokenIssuer {
   box: BoxGateway;
   /** Account changes (setup, users, passwords) one at a time: a check and its change never interleave. */
   accounts: Serial;
+  /** Per-organisation limits: members, devices, API requests per minute (limits.ts). */
+  limits: OrgLimits;
   /** Heavy reads in flight at once (history, export chunks); see serial.ts. */
   reads: Limiter;
   clock: () => number;

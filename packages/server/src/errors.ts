@@ -27,6 +27,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CODE_INVALID: 400,
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
+  LIMIT_REACHED: 403,
   REQUEST_INVALID: 400,
   // Safe control (routes/control.ts; see the README's "Control" section).
   PARAM_UNKNOWN: 422,
@@ -70,6 +71,8 @@ export interface ErrorBody {
   code: ErrorCode;
   field?: string;
   retry_after_s?: number;
+  /** RATE_LIMITED / LIMIT_REACHED by an organisation's limit: its name (`requests_per_minute`, `users`, `devices`). */
+  limit?: string;
   /** A refused login: the next attempt must solve a captcha. */
   captcha_required?: boolean;
   /** A refused or part-failed parameter write (see writeDetails). */
@@ -188,6 +191,7 @@ export function errorAnswer(err: FastifyError, req: FastifyRequest): ErrorAnswer
         code: err.code,
         ...(typeof field === 'string' ? { field } : {}),
         ...(typeof retry === 'number' ? { retry_after_s: retry } : {}),
+        ...(typeof err.details?.['limit'] === 'string' ? { limit: err.details['limit'] } : {}),
         ...(err.details?.['captcha_required'] === true ? { captcha_required: true } : {}),
         ...writeDetails(err.details),
       },

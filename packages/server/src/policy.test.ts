@@ -108,6 +108,17 @@ describe('visibility', () => {
     expect(policy.dataScope(only('Z', 'admin'))).toBeUndefined();
     expect(policy.orgScope(pat, 'operator')).toEqual({ orgIds: ['B'] });
     expect(policy.orgScope(pat, 'admin')).toBeUndefined();
+    // With fleet memberships: the subtrees' roots (joined through org_closure in SQL) and the
+    // account's own organisation by id, however large the subtrees.
+    const fleetPat: Principal = {
+      ...pat,
+      fleet: [
+        { orgId: 'B', role: 'administrator' },
+        { orgId: 'D', role: 'end_user' },
+      ],
+    };
+    expect(policy.orgScope(fleetPat, 'operator')).toEqual({ orgIds: [], roots: ['B'] });
+    expect(policy.orgScope(fleetPat, 'viewer')).toEqual({ orgIds: ['A'], roots: ['B', 'D', 'A'] });
   });
 
   it("another organisation's pack is NOT_FOUND; seen but not allowed is FORBIDDEN; two gateways' is ambiguous", async () => {

@@ -291,11 +291,19 @@ export class Policy {
 
   /**
    * The scope of an organisation's records (the audit log): every organisation the principal
-   * has `needed` in, whichever gateway or server wrote them. Undefined: none.
+   * has `needed` in, whichever gateway or server wrote them: for a principal with fleet
+   * memberships, the roots of those subtrees (the store joins `org_closure` in SQL, so a
+   * subtree of any size is one scope; docs/fleet.md plan item 2) and the account's own
+   * organisation by id (it may lie outside any tree). Undefined: none.
    */
   orgScope(p: Principal, needed: Role): Scope | undefined {
-    const orgIds = orgsAllowing(p, needed);
-    return orgIds.length > 0 ? { orgIds } : undefined;
+    const roots = subtreeRoots(p, needed);
+    // Without fleet memberships (the single box) the organisations are few: by id, as ever.
+    if (p.fleet.length === 0 || roots.length === 0) {
+      const orgIds = orgsAllowing(p, needed);
+      return orgIds.length > 0 ? { orgIds } : undefined;
+    }
+    return { orgIds: allows(p, needed, p.orgId) ? [p.orgId] : [], roots };
   }
 
   /**

@@ -265,6 +265,16 @@ export function pgDevices(db: PgDb): DeviceStore {
       };
     },
 
+    async countIn(orgId) {
+      const id = c.ident(orgId, 'orgId');
+      const rows = await db.query<{ n: number }>(
+        'cannot count devices',
+        'SELECT count(*)::int AS n FROM devices WHERE org_id = $1',
+        [id],
+      );
+      return rows[0]!.n;
+    },
+
     async seen(gatewayId, packIds, at) {
       const gw = c.ident(gatewayId, 'gatewayId');
       if (!Array.isArray(packIds) || packIds.length > 10_000)

@@ -36,6 +36,12 @@ export function scopeWhere(scope: unknown, n: number): { sql: string; args: unkn
   const s = c.scope(scope);
   let sql = `org_id = ANY($${n}::text[])`;
   const args: unknown[] = [s.orgIds];
+  if (s.roots !== null) {
+    // The subtrees by the closure semi-join (ADR 0017), no ids expanded here.
+    args.push(s.roots);
+    sql = `(${sql} OR org_id IN (SELECT descendant FROM org_closure
+      WHERE ancestor = ANY($${n + args.length - 1}::text[])))`;
+  }
   if (s.gatewayId !== null) {
     args.push(s.gatewayId);
     sql += ` AND gateway_id = $${n + args.length - 1}`;

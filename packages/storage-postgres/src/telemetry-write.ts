@@ -218,7 +218,10 @@ export async function latest(
 }
 
 /** Scope conditions of the daily-file queries (`p` is telemetry_packs). */
-const IN_SCOPE = `p.org_id = ANY($1::text[]) AND ($2::text IS NULL OR p.gateway_id = $2)
+// `roots` ($5, Scope.roots): the subtrees' organisations by the closure semi-join, in SQL.
+const IN_SCOPE = `(p.org_id = ANY($1::text[]) OR ($5::text[] IS NOT NULL AND p.org_id IN
+    (SELECT descendant FROM org_closure WHERE ancestor = ANY($5::text[]))))
+  AND ($2::text IS NULL OR p.gateway_id = $2)
   AND ($3::text IS NULL OR p.name = $3) AND ($4::text[] IS NULL OR p.gateway_id = ANY($4::text[]))`;
 
 /**
@@ -229,12 +232,17 @@ const IN_SCOPE = `p.org_id = ANY($1::text[]) AND ($2::text IS NULL OR p.gateway_
  */
 export async function dailyFiles(
   ctx: TelemetryCtx,
-  scope: { orgIds: string[]; gatewayId: string | null; gatewayIds: string[] | null },
+  scope: {
+    orgIds: string[];
+    roots: string[] | null;
+    gatewayId: string | null;
+    gatewayIds: string[] | null;
+  },
   packId?: string,
   opts?: DayOptions,
 ): Promise<DailyFile[]> {
   const tz = dayZones.zoneOf(opts);
-  const params = [scope.orgIds, scope.gatewayId, packId ?? null, scope.gatewayIds];
+  const params = [scope.orgIds, scope.gatewayId, packId ?? null, scope.gatewayIds, scope.roots];
   const held = await ctx.db.query<{ lo: number | null; hi: number | null }>(
     'cannot list daily files',
     `SELECT min(d.slot) AS lo, max(d.slot) AS hi FROM telemetry_slots d
@@ -258,7 +266,7 @@ export async function dailyFiles(
        sum(d.samples)::int AS samples, sum(d.chars)::int8 AS chars, max(d.cols) AS cols,
        (array_agg(d.header ORDER BY d.cols DESC))[1] AS header
      FROM telemetry_slots d JOIN telemetry_packs p ON p.id = d.pack
-     JOIN unnest($5::int8[], $6::int8[], $7::int8[]) AS s(st, en, off)
+     JOIN unnest($6::int8[], $7::int8[], $8::int8[]) AS s(st, en, off)
        ON d.slot::int8 * ${SLOT} >= s.st AND d.slot::int8 * ${SLOT} < s.en
      WHERE ${IN_SCOPE}
      GROUP BY p.gateway_id, p.name, 3

@@ -77,11 +77,12 @@ const own = (r: { orgId: string; gatewayId: string }): Scope => ({
   gatewayId: r.gatewayId,
 });
 
-type Checked = { orgIds: string[]; gatewayId: string | null; gatewayIds: string[] | null };
-const inScope = (r: { orgId: string; gatewayId: string }, s: Checked): boolean =>
-  s.orgIds.includes(r.orgId) &&
-  (s.gatewayId === null || r.gatewayId === s.gatewayId) &&
-  (s.gatewayIds === null || s.gatewayIds.includes(r.gatewayId));
+type Checked = {
+  orgIds: string[];
+  roots: string[] | null;
+  gatewayId: string | null;
+  gatewayIds: string[] | null;
+};
 
 const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -118,7 +119,31 @@ export class DeferredRecords {
   private lastError: BmsError | undefined;
 
   /** `classify` turns a failure into the storage error the facade sees (a full disk behind an I/O error...). */
-  constructor(private readonly classify: (e: unknown) => BmsError) {}
+  /** The organisations of a scope's subtrees, per checked scope (one query's). */
+  private readonly subtrees = new WeakMap<Checked, ReadonlySet<string>>();
+
+  /**
+   * @param subtree the organisations under some roots, from the file's closure table; for the
+   *   waiting records alone (the stored ones are filtered in SQL). Empty when it cannot be read.
+   */
+  constructor(
+    private readonly classify: (e: unknown) => BmsError,
+    private readonly subtree: (roots: readonly string[]) => ReadonlySet<string> = () => new Set(),
+  ) {}
+
+  private inScope(r: { orgId: string; gatewayId: string }, s: Checked): boolean {
+    let org = s.orgIds.includes(r.orgId);
+    if (!org && s.roots !== null) {
+      let under = this.subtrees.get(s);
+      if (!under) this.subtrees.set(s, (under = this.subtree(s.roots)));
+      org = under.has(r.orgId);
+    }
+    return (
+      org &&
+      (s.gatewayId === null || r.gatewayId === s.gatewayId) &&
+      (s.gatewayIds === null || s.gatewayIds.includes(r.gatewayId))
+    );
+  }
 
   private retryable(e: unknown): boolean {
     return WAIT_FOR.has(this.classify(e).code);
@@ -239,7 +264,7 @@ export class DeferredRecords {
   /** An event this layer knows (waiting, or active) and the scope may see. */
   private known(scope: Checked, id: string): AlarmEvent | undefined {
     const e = this.active.get(id) ?? this.alarmsWaiting.get(id);
-    return e && inScope(e, scope) ? e : undefined;
+    return e && this.inScope(e, scope) ? e : undefined;
   }
 
   clear(s: RecordStores | undefined, scope: Scope, id: string, at: number): void {
@@ -278,7 +303,7 @@ export class DeferredRecords {
     recordChecks.text(by, 'by', 64);
     recordChecks.time(at, 'at');
     const waiting = this.alarmsWaiting.get(id);
-    if (waiting && !inScope(waiting, sc)) return false;
+    if (waiting && !this.inScope(waiting, sc)) return false;
     if (s && !waiting) {
       try {
         const ok = s.alarms.acknowledge(scope, id, by, at);
@@ -308,7 +333,7 @@ export class DeferredRecords {
   waitingEvent(scope: Scope, ref: { id: string } | { localId: number }): AlarmEvent | undefined {
     const sc = recordChecks.scope(scope);
     for (const e of this.alarmsWaiting.values()) {
-      if (!inScope(e, sc)) continue;
+      if (!this.inScope(e, sc)) continue;
       if ('id' in ref ? e.id === ref.id : e.localId === ref.localId) return copy(e);
     }
     return undefined;
@@ -323,7 +348,7 @@ export class DeferredRecords {
     return [...all.values()]
       .filter(
         (e) =>
-          inScope(e, sc) &&
+          this.inScope(e, sc) &&
           (q.packId === undefined || e.packId === q.packId) &&
           (q.active === undefined || (e.clearedAt === undefined) === q.active) &&
           (q.from === undefined || e.raisedAt >= q.from) &&
@@ -343,7 +368,7 @@ export class DeferredRecords {
     const out = { ...stored };
     for (const [id, e] of this.alarmsWaiting) {
       if (!this.queue.some((op) => op.kind === 'raise' && op.ev.id === id)) continue;
-      if (!inScope(e, sc) || (packId !== undefined && e.packId !== packId)) continue;
+      if (!this.inScope(e, sc) || (packId !== undefined && e.packId !== packId)) continue;
       if (!((e.level ?? 0) >= 2 || e.severity !== 'warning')) continue;
       out[e.code] = (out[e.code] ?? 0) + 1;
     }
@@ -390,7 +415,7 @@ export class DeferredRecords {
     return [...stored, ...this.auditWaiting.map((e) => ({ ...e }))]
       .filter(
         (e) =>
-          inScope(e, sc) &&
+          this.inScope(e, sc) &&
           (q.packId === undefined || e.packId === q.packId) &&
           (q.user === undefined || e.user === q.user),
       )

@@ -238,7 +238,16 @@ export class FileStorage {
   private inner: Inner;
   private mode: Mode = 'normal';
   private readonly clock: () => number;
-  private readonly deferred = new DeferredRecords((e) => this.classify(e));
+  private readonly deferred = new DeferredRecords(
+    (e) => this.classify(e),
+    (roots) => {
+      try {
+        return new Set(this.inner.orgs.subtree(roots).map((o) => o.id));
+      } catch {
+        return new Set(); // the file cannot be read now: the waiting records of roots stay unseen
+      }
+    },
+  );
   private full: StorageProblem | undefined;
   /** The kinds of write that found the disk full since (each must succeed again). */
   private readonly fullKinds = new Set<WriteKind>();
@@ -893,6 +902,7 @@ export class FileStorage {
       update: (w, id, p) => write('cannot change the device', (o) => o.update(w, id, p)),
       list: (w, q) => read('cannot list devices', (o) => o.list(w, q)),
       counts: (w, q) => read('cannot count devices', (o) => o.counts(w, q)),
+      countIn: (org) => read('cannot count devices', (o) => o.countIn(org)),
       seen: (gw, ids, at) => write('cannot mark devices seen', (o) => o.seen(gw, ids, at)),
       bind: (w, id, org) => write('cannot bind the device', (o) => o.bind(w, id, org)),
       requestUnbind: (w, r) => write('cannot ask for the unbind', (o) => o.requestUnbind(w, r)),

@@ -249,6 +249,19 @@ export class SqliteDevices {
     });
   }
 
+  countIn(orgId: string): number {
+    const id = c.ident(orgId, 'orgId');
+    return this.run(
+      'cannot count devices',
+      () =>
+        (
+          this.db.prepare('SELECT count(*) AS n FROM devices WHERE org_id = ?').get(id) as {
+            n: number;
+          }
+        ).n,
+    );
+  }
+
   seen(gatewayId: string, packIds: readonly string[], at: number): number {
     const gw = c.ident(gatewayId, 'gatewayId');
     if (!Array.isArray(packIds) || packIds.length > 10_000)

@@ -34,12 +34,17 @@ export interface Stmt {
 /**
  * The WHERE condition of a scope (columns `org_id`, `gateway_id`), checked: the
  * organisations (and `gatewayIds`) as JSON parameters, so one prepared statement serves any
- * number of them.
+ * number of them; `roots` adds their subtrees by the closure semi-join (ADR 0017).
  */
 export function scopeWhere(value: unknown, prefix = ''): { sql: string; args: unknown[] } {
   const s = scope(value);
   let sql = `${prefix}org_id IN (SELECT value FROM json_each(?))`;
   const args: unknown[] = [JSON.stringify(s.orgIds)];
+  if (s.roots !== null) {
+    sql = `(${sql} OR ${prefix}org_id IN (SELECT descendant FROM org_closure
+      WHERE ancestor IN (SELECT value FROM json_each(?))))`;
+    args.push(JSON.stringify(s.roots));
+  }
   if (s.gatewayId !== null) {
     sql += ` AND ${prefix}gateway_id = ?`;
     args.push(s.gatewayId);

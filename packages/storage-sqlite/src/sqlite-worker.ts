@@ -132,6 +132,7 @@ const WRITER_OPS = new Set([
   'devices.update',
   'devices.list',
   'devices.counts',
+  'devices.countIn',
   'devices.seen',
   'devices.bind',
   'devices.requestUnbind',

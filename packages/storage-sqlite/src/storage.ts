@@ -399,6 +399,7 @@ export class SqliteStorage implements Storage {
       update: call('update'),
       list: call('list'),
       counts: call('counts'),
+      countIn: call('countIn'),
       seen: call('seen'),
       bind: call('bind'),
       requestUnbind: call('requestUnbind'),

@@ -28,7 +28,11 @@ const ISO_LEN = 24;
 const header = (fields: readonly string[]): string => ['time', ...fields].join(',');
 
 /** Scope conditions of the daily-file queries (`p` is telemetry_packs). */
-const IN_SCOPE = `p.org_id IN (SELECT value FROM json_each(@orgs))
+// `@roots` (Scope.roots): the subtrees' organisations by the closure semi-join, in SQL (the
+// closure table is in the same file).
+const IN_SCOPE = `(p.org_id IN (SELECT value FROM json_each(@orgs)) OR (@roots IS NOT NULL AND
+    p.org_id IN (SELECT descendant FROM org_closure
+      WHERE ancestor IN (SELECT value FROM json_each(@roots)))))
   AND (@gateway IS NULL OR p.gateway_id = @gateway) AND (@pack IS NULL OR p.name = @pack)
   AND (@gateways IS NULL OR p.gateway_id IN (SELECT value FROM json_each(@gateways)))`;
 
@@ -42,6 +46,7 @@ export function dailyFiles(
   ctx: TelemetryCtx,
   scope: {
     orgIds: readonly string[];
+    roots: readonly string[] | null;
     gatewayId: string | null;
     gatewayIds: readonly string[] | null;
   },
@@ -52,6 +57,7 @@ export function dailyFiles(
   return ctx.read('cannot list daily files', () => {
     const params = {
       orgs: JSON.stringify(scope.orgIds),
+      roots: scope.roots === null ? null : JSON.stringify(scope.roots),
       gateway: scope.gatewayId,
       pack: packId ?? null,
       gateways: scope.gatewayIds === null ? null : JSON.stringify(scope.gatewayIds),

@@ -163,6 +163,11 @@ export interface DeviceStore {
   list(within: readonly string[], q: DeviceQuery): Promise<DevicePage>;
   /** How many devices each filter tab holds (same `q` and `org`; `status` ignored). */
   counts(within: readonly string[], q: DeviceQuery): Promise<DeviceCounts>;
+  /**
+   * How many devices one organisation holds itself (its subtree's not counted). Not scoped:
+   * the server's per-organisation limit (`fleet.limits.devices`) asks it, never a caller.
+   */
+  countIn(orgId: string): Promise<number>;
   /** Marks packs of a gateway seen at `at` (run status). Returns how many devices. */
   seen(gatewayId: string, packIds: readonly string[], at: number): Promise<number>;
   /** Moves a device within to an organisation within; returns it as it was. */

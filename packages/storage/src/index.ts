@@ -173,7 +173,14 @@ export interface Origin {
  * must include it. Accounts (`UserStore`) ignore it.
  */
 export interface Scope {
+  /** Organisations by id (at most 1,000; may be empty when `roots` is given). */
   orgIds: readonly string[];
+  /**
+   * Subtree roots (at most 1,000): every organisation under them too, found in SQL through
+   * `org_closure` (no ids expanded in the application). Applied by the records stores (alarm
+   * events, the audit log); accounts and telemetry read `orgIds` only.
+   */
+  roots?: readonly string[];
   gatewayId?: string;
   gatewayIds?: readonly string[];
 }

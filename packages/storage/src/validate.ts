@@ -120,21 +120,36 @@ export function origin(value: unknown): { orgId: string; gatewayId: string } {
 }
 
 /**
- * What a query may see: `{orgIds: [at least one], gatewayId?, gatewayIds?}`. `gatewayIds`
- * (1-1000) narrows the organisations' records to those gateways (a plant visitor sees its
- * collectors, not the whole organisation); with `gatewayId` it must include that gateway.
+ * What a query may see: `{orgIds, roots?, gatewayId?, gatewayIds?}`, at least one organisation
+ * id in `orgIds` or `roots`. `roots` (1-1000 subtree roots) adds every organisation of their
+ * subtrees, which the adapters find through `org_closure` in SQL (records: alarm events and
+ * the audit log). `gatewayIds` (1-1000) narrows the organisations' records to those gateways
+ * (a plant visitor sees its collectors, not the whole organisation); with `gatewayId` it must
+ * include that gateway.
  */
 export function scope(value: unknown): {
   orgIds: string[];
+  roots: string[] | null;
   gatewayId: string | null;
   gatewayIds: string[] | null;
 } {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalid('scope', 'must be an object like {orgIds, gatewayId?, gatewayIds?}');
+    throw invalid('scope', 'must be an object like {orgIds, roots?, gatewayId?, gatewayIds?}');
   const s = value as Record<string, unknown>;
+  let roots: string[] | null = null;
+  const rs = s['roots'];
+  if (rs !== undefined && rs !== null) {
+    if (!Array.isArray(rs) || rs.length === 0)
+      throw invalid('scope.roots', 'must be a non-empty array of organisation ids');
+    if (rs.length > 1000) throw invalid('scope.roots', 'must hold at most 1000 ids');
+    roots = rs.map((r, i) => ident(r, `scope.roots[${i}]`));
+  }
   const orgs = s['orgIds'];
-  if (!Array.isArray(orgs) || orgs.length === 0)
-    throw invalid('scope.orgIds', 'must be a non-empty array of organisation ids');
+  if (!Array.isArray(orgs) || (orgs.length === 0 && roots === null))
+    throw invalid(
+      'scope.orgIds',
+      'must be an array of organisation ids, not empty unless scope.roots is given',
+    );
   if (orgs.length > 1000) throw invalid('scope.orgIds', 'must hold at most 1000 ids');
   const gatewayId =
     s['gatewayId'] === undefined || s['gatewayId'] === null
@@ -150,7 +165,12 @@ export function scope(value: unknown): {
     if (gatewayId !== null && !gatewayIds.includes(gatewayId))
       throw invalid('scope.gatewayIds', 'must include scope.gatewayId when both are given');
   }
-  return { orgIds: orgs.map((o, i) => ident(o, `scope.orgIds[${i}]`)), gatewayId, gatewayIds };
+  return {
+    orgIds: orgs.map((o, i) => ident(o, `scope.orgIds[${i}]`)),
+    roots,
+    gatewayId,
+    gatewayIds,
+  };
 }
 
 /** A scope that names one gateway: what a query naming a pack (or a local id) needs. */

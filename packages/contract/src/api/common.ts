@@ -29,6 +29,11 @@ export const errorSchema = {
         'A refused login: true when the next attempt must solve a captcha (GET /auth/captcha).',
     },
     retry_after_s: { type: 'integer', description: 'When rate limited: seconds to wait.' },
+    limit: {
+      type: 'string',
+      description:
+        "RATE_LIMITED or LIMIT_REACHED by an organisation's limit (config fleet.limits): `requests_per_minute`, `users` or `devices`.",
+    },
     issues: {
       type: 'array',
       description: 'A refused parameter write: every problem (rule, parameter ids, message).',

@@ -3,6 +3,7 @@ export * from './accounts.js';
 export * from './checks.js';
 export * from './cidr.js';
 export * from './enums.js';
+export * from './fleet.js';
 export * from './http.js';
 export * from './metrics.js';
 export * from './modbus.js';

@@ -264,6 +264,7 @@ export function deviceRoutes(
     async (req, reply) => {
       const p = caller(req);
       const { id: orgId, within } = await targetOrg(p, req.body.org_id, 'registering a device');
+      ctx.limits.requireRoom(orgId, 'devices', await devices.countIn(orgId));
       const made = await asApi(devices.create(within, newDevice(p, req.body, orgId)));
       await ctx.record(
         {
@@ -694,6 +695,11 @@ export function deviceRoutes(
             rowError(e, i + 2);
           }
         });
+        // Each target organisation's devices limit, before anything is written.
+        const adding = new Map<string, number>();
+        for (const d of ds) adding.set(d.orgId, (adding.get(d.orgId) ?? 0) + 1);
+        for (const [org, n] of adding)
+          ctx.limits.requireRoom(org, 'devices', await devices.countIn(org), n);
         let imported: number;
         try {
           imported = await devices.createMany(within, ds);

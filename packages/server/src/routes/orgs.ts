@@ -377,6 +377,7 @@ export function orgRoutes(
       }
       const { ms, within } = await mustManage(me, id, 'adding a member');
       const members = await orgs.members(within, id);
+      ctx.limits.requireRoom(id, 'users', members.length);
       // The person in charge hands their role over themselves (PATCH); an organisation that
       // has none yet gets its first from whoever manages it.
       if (

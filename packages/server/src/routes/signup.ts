@@ -34,6 +34,7 @@ import {
 import { accountOrigin, accountScope } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { hashPassword } from '../passwords.js';
+import { requireUserRoom } from '../limits.js';
 import { FailureLimiter } from '../rate-limit.js';
 import { endUserTokens } from '../sessions.js';
 import { accountRoutes } from './account.js';
@@ -250,6 +251,7 @@ export function signupRoutes(
         );
       // Checked before the code is used up, so a taken name does not cost a code.
       if (await ctx.users.get(scope, b.name)) throw nameTaken();
+      await requireUserRoom(ctx, org.id);
       if (await on.accounts.userByEmail(email))
         throw new BmsError(
           'REQUEST_INVALID',

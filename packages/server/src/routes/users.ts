@@ -30,6 +30,7 @@ import {
   usernameParams,
 } from '@openbms/contract/api';
 import { userView } from '../views.js';
+import { requireUserRoom } from '../limits.js';
 
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** The organisation whose accounts the admin manages: their own (403 unless admin there). */
@@ -80,6 +81,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
           field: 'username',
         });
       }
+      await requireUserRoom(ctx, me.orgId);
       const user = { username, role, createdAt: ctx.clock() };
       const whose = accountOrigin(ctx.origin, me);
       await ctx.users.create(whose, user, await hashPassword(password, ctx.passwordCost));

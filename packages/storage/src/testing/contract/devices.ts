@@ -133,6 +133,14 @@ export function deviceContract(name: string, open: Opener): void {
       const counts = await devices.counts([f.maker.id], { now });
       expect(counts).toEqual({ all: n, online: 3, offline: n - 3, expired: 4, not_enabled: 5 });
       expect(await devices.counts([f.d1.id], { now })).toMatchObject({ all: 11 });
+      // One organisation's own devices, its subtree's not counted (the devices limit).
+      expect(await devices.countIn(f.c1.id)).toBe(11);
+      expect(await devices.countIn(f.d2.id)).toBe(n - 11);
+      expect(await devices.countIn(f.d1.id)).toBe(0);
+      await expect(devices.countIn(42 as unknown as string)).rejects.toMatchObject({
+        code: 'REQUEST_INVALID',
+        details: { field: 'orgId' },
+      });
       expect(
         (await devices.list([f.maker.id], { now, status: 'online' })).devices.map((d) => d.serial),
       ).toEqual(['SN003', 'SN002', 'SN001']);

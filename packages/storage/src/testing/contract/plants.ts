@@ -3,7 +3,8 @@
  * seen by the subtree of their organisation and by their visitors only, changed within only;
  * visitors by user; a gateway a collector of one plant at most; a plant with collectors not
  * deleted; bad input naming the field; and telemetry, alarm and audit queries narrowed to the
- * gateways of `gatewayIds`. Every adapter runs it with an `open()` giving fresh stores.
+ * gateways of `gatewayIds`; alarm and audit queries over whole subtrees by `Scope.roots`.
+ * Every adapter runs it with an `open()` giving fresh stores.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
@@ -294,6 +295,85 @@ export function plantContract(name: string, open: Opener): void {
       expect(await s.plants.get({ within: [f.d1.id] }, p.id)).toBeUndefined();
       // Its visitors went with it.
       expect(await s.plants.visitsOf(f.visitor.id)).toEqual([]);
+    });
+  });
+
+  describe(`${name}: Scope.roots`, () => {
+    let s: Stores;
+    beforeEach(async () => {
+      s = await open();
+    });
+    afterEach(async () => {
+      await s.close();
+    });
+
+    it('finds the alarm, audit and daily-file records of whole subtrees through the closure, in SQL', async () => {
+      const maker = await s.orgs.createRoot({ kind: 'battery_maker', name: 'M', createdAt: T0 });
+      const under = (p: Org, kind: Org['kind'], n: string) =>
+        s.orgs.create([p.id], { parentId: p.id, kind, name: n, createdAt: T0 });
+      const d1 = await under(maker, 'dealer', 'D1');
+      const d2 = await under(maker, 'dealer', 'D2');
+      const i1 = await under(d1, 'installer', 'I1');
+      const c1 = await under(i1, 'customer', 'C1');
+      const c2 = await under(d2, 'customer', 'C2');
+      const outside = '01JD00000000000000000ORG98'; // in no tree (a single box's organisation)
+      const write = async (orgId: string, gatewayId: string) => {
+        const o: Origin = { orgId, gatewayId };
+        await s.alarms.raise(o, {
+          packId: 'p1',
+          code: 'cell_ov',
+          severity: 'protection',
+          origin: 'bms',
+          raisedAt: T0,
+          message: orgId,
+        });
+        await s.audit.append(o, { at: T0, user: 'u', action: 'x', result: 'ok', detail: orgId });
+        await s.telemetry.writeSamples(o, [
+          { packId: `p-${orgId}`, ts: T0, snapshot: contractSnapshot(0) },
+        ]);
+      };
+      await write(c1.id, GW_A);
+      await write(i1.id, GW_A);
+      await write(c2.id, GW_B);
+      await write(maker.id, GW);
+      await write(outside, GW);
+      const alarmOrgs = async (scope: Parameters<AlarmStore['list']>[0]) =>
+        (await s.alarms.list(scope)).map((e) => e.orgId).sort();
+      const auditOrgs = async (scope: Parameters<AuditStore['list']>[0]) =>
+        (await s.audit.list(scope)).map((e) => e.orgId).sort();
+      // Dealer 1's subtree: its installer and the customer two levels down; not dealer 2's.
+      const d1Scope = { orgIds: [], roots: [d1.id] };
+      expect(await alarmOrgs(d1Scope)).toEqual([c1.id, i1.id].sort());
+      expect(await auditOrgs(d1Scope)).toEqual([c1.id, i1.id].sort());
+      // Roots and ids together: the subtrees and the organisations named.
+      const both = { orgIds: [outside], roots: [d1.id, d2.id] };
+      expect(await alarmOrgs(both)).toEqual([c1.id, c2.id, i1.id, outside].sort());
+      expect(await auditOrgs(both)).toEqual([c1.id, c2.id, i1.id, outside].sort());
+      // Telemetry's daily files alike.
+      const fileOrgs = async (scope: Parameters<TelemetryStore['dailyFiles']>[0]) =>
+        (await s.telemetry.dailyFiles(scope)).map((d) => d.packId.slice(2)).sort();
+      expect(await fileOrgs(d1Scope)).toEqual([c1.id, i1.id].sort());
+      expect(await fileOrgs(both)).toEqual([c1.id, c2.id, i1.id, outside].sort());
+      // The whole tree from its root; narrowed to one gateway as ever.
+      expect(await alarmOrgs({ orgIds: [], roots: [maker.id] })).toHaveLength(4);
+      expect(await auditOrgs({ orgIds: [], roots: [maker.id], gatewayIds: [GW_A] })).toEqual(
+        [c1.id, i1.id].sort(),
+      );
+      expect(await s.alarms.counts({ orgIds: [], roots: [d2.id] }).then((c) => c['cell_ov'])).toBe(
+        1,
+      );
+      // A root is an organisation id; neither list may be empty alone, nor hold 1,001.
+      await expectCode(() => s.audit.list({ orgIds: [] }), 'REQUEST_INVALID', 'scope.orgIds');
+      await expectCode(
+        () => s.audit.list({ orgIds: [], roots: [] }),
+        'REQUEST_INVALID',
+        'scope.roots',
+      );
+      await expectCode(
+        () => s.audit.list({ orgIds: [], roots: Array.from({ length: 1001 }, () => d1.id) }),
+        'REQUEST_INVALID',
+        'scope.roots',
+      );
     });
   });
 

@@ -114,6 +114,9 @@ interface Ids {
   annId: string;
   vicId: string;
   day: string;
+  /** The visited plant's pack and its site. */
+  pack: string;
+  site: string;
 }
 
 const ALL = (w: Want): Row['want'] => ({ ann: w, bob: w, vic: w, eve: w });
@@ -253,13 +256,13 @@ const ROUTES: Record<string, Row> = {
   // A pack nobody sees has no daily files: 400 `pack`, exactly as for an unknown pack.
   'GET /api/v1/exports/daily.zip': {
     want: { ann: 200, bob: 400, vic: 200, eve: 200 },
-    query: () => `?pack=${enc(A1)}`,
+    query: (ids) => `?pack=${enc(ids.pack)}`,
   },
   'GET /api/v1/exports/disk': { want: LIST },
-  'GET /api/v1/exports/csv': { want: PLANT_READ, query: () => `?pack=${enc(A1)}` },
-  'GET /api/v1/exports/xlsx': { want: PLANT_READ, query: () => `?pack=${enc(A1)}` },
-  'GET /api/v1/exports/energy/csv': { want: PLANT_READ, query: () => `?pack=${enc(A1)}` },
-  'GET /api/v1/exports/energy/xlsx': { want: PLANT_READ, query: () => `?pack=${enc(A1)}` },
+  'GET /api/v1/exports/csv': { want: PLANT_READ, query: (ids) => `?pack=${enc(ids.pack)}` },
+  'GET /api/v1/exports/xlsx': { want: PLANT_READ, query: (ids) => `?pack=${enc(ids.pack)}` },
+  'GET /api/v1/exports/energy/csv': { want: PLANT_READ, query: (ids) => `?pack=${enc(ids.pack)}` },
+  'GET /api/v1/exports/energy/xlsx': { want: PLANT_READ, query: (ids) => `?pack=${enc(ids.pack)}` },
   'GET /api/v1/live': { want: LIST, ws: true },
   // Control (the real PACE simulator answers reads).
   'GET /api/v1/commands': { want: LIST },
@@ -379,8 +382,8 @@ const CODES: Record<Who, string> = { ann: '', bob: '', vic: '', eve: '' };
 function fill(path: string, ids: Ids): string {
   const first = path.startsWith('/api/') ? path.split('/')[3] : '';
   const byFirst: Record<string, string> = {
-    packs: A1,
-    sites: 'alpha1',
+    packs: ids.pack,
+    sites: ids.site,
     alarms: String(ids.alarm1),
     orgs: ids.cA.id,
     devices: ids.device,
@@ -396,13 +399,13 @@ function fill(path: string, ids: Ids): string {
       name === 'id'
         ? byFirst[first ?? '']
         : ({
-            pack: A1,
+            pack: ids.pack,
             date: ids.day,
             user: first === 'plants' ? ids.vicId : ids.annId,
             gateway_id: ids.gwA1,
             username: 'ann',
             section: 'mqtt',
-            site: 'alpha1',
+            site: ids.site,
             bus: 'rack',
           } as Record<string, string>)[name];
     if (v === undefined) throw new Error(`no id for {${name}} in ${path}`);
@@ -660,6 +663,8 @@ for (const [adapter, openStore] of ADAPTERS) {
         annId: users['ann']!.id,
         vicId: users['vic']!.id,
         day: new Date().toISOString().slice(0, 10),
+        pack: A1,
+        site: 'alpha1',
       };
       doc = (await call(tok['ann']!, 'GET', '/api/docs/openapi.json')).body;
     });
@@ -769,6 +774,42 @@ for (const [adapter, openStore] of ADAPTERS) {
           'GET /api/v1/exports/daily.zip',
         ].sort(),
       );
+    });
+
+    it('bob: A’s thing is refused exactly as an unknown one (status, code, field)', async () => {
+      const org = (): Org => ({ ...ids.dB, id: newId(), code: 'ZZZZZZ' });
+      const unknown: Ids = {
+        ...ids,
+        dA: org(),
+        iA: org(),
+        cA: org(),
+        plant1: newId(),
+        plant2: newId(),
+        device: newId(),
+        approval: newId(),
+        alarm1: 999_999,
+        token: 'f'.repeat(64),
+        annId: newId(),
+        vicId: newId(),
+        gwA1: newId(),
+        gwA2: newId(),
+        pack: 'zulu/rack/9',
+        site: 'zulu',
+      };
+      let compared = 0;
+      for (const [key, row] of Object.entries(ROUTES)) {
+        if (row.ws || row.last || row.want.bob !== 404) continue;
+        const [method, path] = key.split(' ') as [string, string];
+        const answer = async (i: Ids) => {
+          const raw = row.raw ? { type: row.raw.type, body: row.raw.body(i) } : undefined;
+          const q = row.query?.(i) ?? '';
+          const r = await call(tok['bob']!, method, fill(path, i) + q, row.body?.(i, 'bob'), raw);
+          return { status: r.status, code: r.body?.code, field: r.body?.field };
+        };
+        expect.soft(await answer(ids), key).toEqual(await answer(unknown));
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(40);
     });
 
     for (const who of ['bob', 'vic', 'eve'] as const) {

@@ -30,7 +30,9 @@ import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import type { FastifyInstance } from 'fastify';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordsCsv } from '@openbms/core';
 import { buildServer } from './app.js';
+import { filterRecord } from './routes/control.js';
 import { hashPassword } from './passwords.js';
 import { TEST_COST } from './testing/harness.js';
 import { LiveClient } from './testing/ws-client.js';
@@ -398,20 +400,47 @@ function fill(path: string, ids: Ids): string {
     const v =
       name === 'id'
         ? byFirst[first ?? '']
-        : ({
-            pack: ids.pack,
-            date: ids.day,
-            user: first === 'plants' ? ids.vicId : ids.annId,
-            gateway_id: ids.gwA1,
-            username: 'ann',
-            section: 'mqtt',
-            site: ids.site,
-            bus: 'rack',
-          } as Record<string, string>)[name];
+        : (
+            {
+              pack: ids.pack,
+              date: ids.day,
+              user: first === 'plants' ? ids.vicId : ids.annId,
+              gateway_id: ids.gwA1,
+              username: 'ann',
+              section: 'mqtt',
+              site: ids.site,
+              bus: 'rack',
+            } as Record<string, string>
+          )[name];
     if (v === undefined) throw new Error(`no id for {${name}} in ${path}`);
     return enc(v);
   });
 }
+
+it('an on-board record keeps only the points shown; its raw part goes unless every point is', () => {
+  const r = {
+    index: 0,
+    kind: 'data' as const,
+    wall_ms: 1,
+    cycles: 7,
+    soc_pct: 50,
+    cell_mv: [3300],
+    raw: { cycle_count: 7 },
+    alarms: [{ code: 'soc_low', severity: 'warning' as const }],
+  };
+  const shown = new Set(POINTS.filter((p) => p !== HIDDEN));
+  expect(filterRecord(r, shown)).toEqual({
+    index: 0,
+    kind: 'data',
+    wall_ms: 1,
+    soc_pct: 50,
+    cell_mv: [3300],
+    alarms: [{ code: 'soc_low', severity: 'warning' }],
+  });
+  expect(filterRecord(r, 'all')).toBe(r);
+  expect(recordsCsv([r], (k) => shown.has(k)).split('\r\n')[0]).not.toMatch(HIDDEN);
+  expect(recordsCsv([r]).split('\r\n')[0]).toMatch(HIDDEN);
+});
 
 for (const [adapter, openStore] of ADAPTERS) {
   describe(`the tenancy walk over every route (${adapter})`, () => {
@@ -484,7 +513,10 @@ for (const [adapter, openStore] of ADAPTERS) {
       const r = await fetch(`${url}/api/v1/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: `${username}@${org.code}`, password: `${username}-password` }),
+        body: JSON.stringify({
+          username: `${username}@${org.code}`,
+          password: `${username}-password`,
+        }),
       });
       const b = (await r.json()) as { token: string };
       expect(r.status, username).toBe(200);
@@ -621,14 +653,17 @@ for (const [adapter, openStore] of ADAPTERS) {
       const token = await ann('POST', '/api/v1/tokens', { name: 'alpha-script' });
       expect(token.status).toBe(201);
       const raise = (g: Gateway, packId: string, code: string) =>
-        storage.alarms.raise({ orgId: g.link.orgId, gatewayId: g.link.gatewayId }, {
-          packId,
-          code,
-          severity: 'warning',
-          origin: 'bms',
-          raisedAt: Date.now(),
-          message: `alpha alarm on ${packId}`,
-        });
+        storage.alarms.raise(
+          { orgId: g.link.orgId, gatewayId: g.link.gatewayId },
+          {
+            packId,
+            code,
+            severity: 'warning',
+            origin: 'bms',
+            raisedAt: Date.now(),
+            message: `alpha alarm on ${packId}`,
+          },
+        );
       const alarm1 = await raise(gA1, A1, 'soc_low');
       const alarm2 = await raise(gA2, A2, 'soc_low');
       // The customer's End User Group without `cycles`, saved by its manager.
@@ -736,7 +771,9 @@ for (const [adapter, openStore] of ADAPTERS) {
         expect.soft(r.text.includes(s), `${who} ${key} shows A's "${s}": ${r.text}`).toBe(false);
       }
       if (who === 'eve' && !row.names) {
-        expect.soft(r.text.includes(HIDDEN), `${who} ${key} shows ${HIDDEN}: ${r.text}`).toBe(false);
+        expect
+          .soft(r.text.includes(HIDDEN), `${who} ${key} shows ${HIDDEN}: ${r.text}`)
+          .toBe(false);
       }
       // Nobody but ann ever changes an A thing.
       if (who !== 'ann' && r.status < 300 && !['GET'].includes(key.split(' ')[0]!)) {
@@ -860,7 +897,11 @@ for (const [adapter, openStore] of ADAPTERS) {
         // `unknown`, exactly like a pack that does not exist.
         expect(sub['unknown'], who).toEqual([A1, A2, B1].filter((p) => !want[who].includes(p)));
         const text = JSON.stringify(msgs);
-        check(who, 'GET /api/v1/live', ROUTES['GET /api/v1/live']!, { status: 200, text, body: msgs });
+        check(who, 'GET /api/v1/live', ROUTES['GET /api/v1/live']!, {
+          status: 200,
+          text,
+          body: msgs,
+        });
       }
       expect(seen).toEqual({ bob: [B1], vic: [A1], eve: [A1, A2].sort() });
     });

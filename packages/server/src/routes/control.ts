@@ -461,7 +461,11 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const { link, filter } = await recordsOf(req);
-      const page = await link.readRecords(req.params.id, req.query.start ?? 0, req.query.count ?? 10);
+      const page = await link.readRecords(
+        req.params.id,
+        req.query.start ?? 0,
+        req.query.count ?? 10,
+      );
       return recordsView({ ...page, records: page.records.map((r) => filterRecord(r, filter)) });
     },
   );

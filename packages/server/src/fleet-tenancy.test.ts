@@ -320,6 +320,10 @@ const ROUTES: Record<string, Row> = {
   },
   'PATCH /api/v1/orgs/{id}/members/{user}': { want: ORG_WRITE, body: () => ({ role: 'manager' }) },
   'DELETE /api/v1/orgs/{id}/members/{user}': { want: ORG_WRITE },
+  'POST /api/v1/orgs/{id}/customers': {
+    want: ORG_WRITE,
+    body: () => ({ name: 'Sneaky customer', username: 'sneak', password: 'sneaky-password' }),
+  },
   'GET /api/v1/orgs/{id}/point-groups': { want: THING_READ, names: true },
   'PUT /api/v1/orgs/{id}/point-groups': {
     want: ORG_WRITE,

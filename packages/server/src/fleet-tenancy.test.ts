@@ -69,22 +69,19 @@ const B1 = 'bravo/rack/1'; // B's customer's pack
 const enc = encodeURIComponent;
 
 type Who = 'ann' | 'bob' | 'vic' | 'eve';
-const WALKERS: Who[] = ['ann', 'bob', 'vic', 'eve'];
 
 /** What a walker gets: a status, or `ok` (any 2xx). */
 type Want = number | 'ok';
 
 /**
- * One operation of the document: what each walker gets, the query and body that make it
- * reach the route's scope check (a valid body: a schema refusal would hide a leak), and
+ * One operation of the document: the status each walker gets (bob, vic and eve always; ann
+ * for reads, which prove the ids real), the query and body that make it reach the route's
+ * scope check (a valid body: a schema refusal would hide a leak), and
  *
- * - `scoped`: the answer is about A's thing named in the path or body (ann sees it);
- * - `box`: a route of the server's own installation (the platform's box); nobody of the fleet
- *   below has a rank there: 403;
- * - `self`: the caller's own account or session; nothing of another tenant can be in it;
- * - `names`: the answer lists point *names* (the catalog), never readings: exempt from the
+ * - `names`: the answer lists point *names* (a catalogue), never readings: exempt from the
  *   hidden-point check;
- * - `last`: ends the caller's session or changes its password: walked last, on a fresh session.
+ * - `last`: ends the caller's session or sets its password: walked last, on a fresh session;
+ * - `ws`: the live WebSocket, walked by its own test.
  */
 interface Row {
   want: Partial<Record<Who, Want>>;
@@ -593,7 +590,7 @@ for (const [adapter, openStore] of ADAPTERS) {
       await account(dB, 'bob', 'admin');
       await account(cV, 'vic', 'viewer', 'vic@example.com');
 
-      const box = await gatewayOnly(platform);
+      const box = await gatewayOnly();
       const gA1 = await gateway(cA, 'alpha1');
       const gA2 = await gateway(cA, 'alpha2');
       await gateway(cB, 'bravo');
@@ -709,7 +706,7 @@ for (const [adapter, openStore] of ADAPTERS) {
     });
 
     /** The platform's own gateway: no packs of its own (as `openbms cloud` runs it by default). */
-    async function gatewayOnly(org: Org): Promise<Gateway> {
+    async function gatewayOnly(): Promise<Gateway> {
       const g = new Gateway({
         config: validateConfig({ version: 1, sites: [] }),
         storage,
@@ -779,10 +776,6 @@ for (const [adapter, openStore] of ADAPTERS) {
           .soft(r.text.includes(HIDDEN), `${who} ${key} shows ${HIDDEN}: ${r.text}`)
           .toBe(false);
       }
-      // Nobody but ann ever changes an A thing.
-      if (who !== 'ann' && r.status < 300 && !['GET'].includes(key.split(' ')[0]!)) {
-        expect(row.want[who], `${who} ${key} succeeded`).toBeDefined();
-      }
     }
 
     it('the table of expectations covers exactly the operations of the OpenAPI document', () => {
@@ -791,6 +784,9 @@ for (const [adapter, openStore] of ADAPTERS) {
         .sort();
       expect(inDoc.length).toBeGreaterThan(100);
       expect(Object.keys(ROUTES).sort()).toEqual(inDoc);
+      for (const [key, row] of Object.entries(ROUTES)) {
+        for (const who of ['bob', 'vic', 'eve'] as const) expect(row.want[who], key).toBeDefined();
+      }
     });
 
     it('the ids are real: ann reads every A thing the walk names, the hidden point among them', async () => {

@@ -17,6 +17,8 @@ import live from '../features/live/i18n';
 import orgs from '../features/orgs/i18n';
 import overview from '../features/overview/i18n';
 import pack from '../features/pack/i18n';
+import plants from '../features/plants/i18n';
+import points from '../features/points/i18n';
 import parallel from '../features/parallel/i18n';
 import params from '../features/params/i18n';
 import settings from '../features/settings/i18n';
@@ -37,6 +39,8 @@ export const NAMESPACES: Record<string, Strings> = {
   orgs,
   overview,
   pack,
+  plants,
+  points,
   parallel,
   params,
   server,

@@ -71,17 +71,23 @@ function field(v: unknown): string {
 /**
  * The records as CSV (RFC 4180, CRLF line ends), one row per record: position, kind, BMS time,
  * event, the canonical values, the alarm codes, then one column per cell and temperature
- * sensor (as many as the widest record has).
+ * sensor (as many as the widest record has). `shown` leaves out the columns of the values a
+ * reader may not see (the server's point groups: `cell_mv` and `temps_c` stand for their
+ * per-cell and per-sensor columns); by default every column.
  */
-export function recordsCsv(records: readonly BmsRecord[]): string {
-  const cells = Math.max(0, ...records.map((r) => r.cell_mv?.length ?? 0));
-  const temps = Math.max(0, ...records.map((r) => r.temps_c?.length ?? 0));
+export function recordsCsv(
+  records: readonly BmsRecord[],
+  shown: (key: string) => boolean = () => true,
+): string {
+  const scalars = SCALARS.filter((k) => shown(k));
+  const cells = shown('cell_mv') ? Math.max(0, ...records.map((r) => r.cell_mv?.length ?? 0)) : 0;
+  const temps = shown('temps_c') ? Math.max(0, ...records.map((r) => r.temps_c?.length ?? 0)) : 0;
   const head = [
     'index',
     'kind',
     'bms_time',
     'event',
-    ...SCALARS,
+    ...scalars,
     'alarms',
     ...Array.from({ length: cells }, (_, i) => `cell${i + 1}_mv`),
     ...Array.from({ length: temps }, (_, i) => `temp${i + 1}_c`),
@@ -91,7 +97,7 @@ export function recordsCsv(records: readonly BmsRecord[]): string {
     r.kind,
     r.wall_ms !== undefined ? wallText(r.wall_ms) : '',
     r.event ?? '',
-    ...SCALARS.map((k) => r[k]),
+    ...scalars.map((k) => r[k]),
     (r.alarms ?? [])
       .map((a) => (a.level !== undefined ? `${a.code}:${a.level}` : a.code))
       .join(' '),

@@ -70,7 +70,10 @@ export const plantSchema = {
     lon: { type: 'number' },
     time_zone: { type: 'string' },
     created_at: { type: 'integer' },
-    created_by: { type: 'string', description: 'The user id of who created it.' },
+    created_by: {
+      type: 'string',
+      description: 'The user id of who created it (to members of the owner, not to visitors).',
+    },
     access: {
       type: 'string',
       enum: ['admin', 'operator', 'viewer', 'visitor'],

@@ -15,7 +15,10 @@ import type {
   CommandResult,
   WriteResultWire,
 } from '@openbms/contract/gateway';
+import { POINTS } from '@openbms/storage';
+import { recordsCsv, type BmsRecord } from '@openbms/core';
 import { caller } from '../auth.js';
+import { pointShown, type PointFilter } from '../policy.js';
 import { sendCommand } from '../commands.js';
 import type { ServerContext } from '../context.js';
 import type {
@@ -195,6 +198,22 @@ const inverterView = (v: ControlInverterProtocolView): InverterView => ({
 const fileName = (packId: string, what = 'parameters.json'): string =>
   `${packId.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${what}`;
 
+/**
+ * A record with only the points a reader sees: a hidden point's value goes, and so does the
+ * device's own `raw` part (its fields are named by the family, not by point), unless every
+ * point is shown. Position, kind, times, event and alarm codes stay (an alarm's code is shown
+ * to whoever sees the pack, as for alarm events).
+ */
+export function filterRecord<R extends BmsRecord>(r: R, filter: PointFilter): R {
+  if (filter === 'all') return r;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (k === 'raw' || (POINTS.includes(k) && !pointShown(filter, k))) continue;
+    out[k] = v;
+  }
+  return out as R;
+}
+
 // ---------------------------------------------------------------- routes
 
 interface Id {
@@ -208,6 +227,16 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** The pack's gateway, for a caller with `needed` in its organisation. */
   const gatewayOf = async (req: FastifyRequest<Id>, needed: 'viewer' | 'operator') =>
     (await ctx.policy.findPack(caller(req), req.params.id, needed)).link;
+  /**
+   * The pack's gateway for a reader of its on-board records, and the points the reader sees
+   * (the records hold the readings of their time: the point groups apply as to history).
+   */
+  const recordsOf = async (req: FastifyRequest<Id>) => {
+    const me = caller(req);
+    const found = await ctx.policy.findPack(me, req.params.id, 'viewer');
+    const filter = await ctx.policy.points.filterForPack(me, found.link.orgId, found.pack);
+    return { link: found.link, filter };
+  };
   /** Sends a command to the pack's gateway for the caller (operator in its organisation). */
   const command = async <O extends CommandOp>(
     req: FastifyRequest<Id>,
@@ -430,12 +459,15 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: recordsSchema, ...controlErrors(409, 501, 503, 504) },
       },
     },
-    async (req) =>
-      recordsView(
-        await (
-          await gatewayOf(req, 'viewer')
-        ).readRecords(req.params.id, req.query.start ?? 0, req.query.count ?? 10),
-      ),
+    async (req) => {
+      const { link, filter } = await recordsOf(req);
+      const page = await link.readRecords(
+        req.params.id,
+        req.query.start ?? 0,
+        req.query.count ?? 10,
+      );
+      return recordsView({ ...page, records: page.records.map((r) => filterRecord(r, filter)) });
+    },
   );
 
   app.get<Id & { Querystring: { max?: number } }>(
@@ -455,9 +487,26 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req, reply) => {
-      const { csv } = await (
-        await gatewayOf(req, 'viewer')
-      ).exportRecords(req.params.id, req.query.max ?? 500);
+      const { link, filter } = await recordsOf(req);
+      const max = req.query.max ?? 500;
+      let csv: string;
+      if (filter === 'all') ({ csv } = await link.exportRecords(req.params.id, max));
+      else {
+        // Read page by page as the gateway's export does, then write only the columns shown.
+        const per = (await link.capabilities(req.params.id)).records?.perRead ?? 10;
+        const all: BmsRecord[] = [];
+        let next: number | null = 0;
+        while (next !== null && all.length < max) {
+          const page: ControlRecordsPage = await link.readRecords(
+            req.params.id,
+            next,
+            Math.min(per, max - all.length),
+          );
+          all.push(...page.records.map((r) => filterRecord(r, filter)));
+          next = page.next;
+        }
+        csv = recordsCsv(all, (k) => pointShown(filter, k));
+      }
       void reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header(

@@ -57,18 +57,25 @@ import { actedBy, caller, type Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { allows, roleIn } from '../policy.js';
 
-const plantView = (p: Plant, me: Principal): PlantView => ({
-  id: p.id,
-  org_id: p.orgId,
-  name: p.name,
-  business_type: p.businessType,
-  plant_type: p.plantType,
-  ...(p.lat !== undefined && p.lon !== undefined ? { lat: p.lat, lon: p.lon } : {}),
-  time_zone: p.timeZone,
-  created_at: p.createdAt,
-  ...(p.createdBy !== undefined ? { created_by: p.createdBy } : {}),
-  access: roleIn(me, p.orgId) ?? 'visitor',
-});
+/**
+ * A plant as the caller sees it. A visitor (not a member of the owner) gets the plant, not who
+ * of the owner's staff created it: that user id is the owner's, like its member list.
+ */
+const plantView = (p: Plant, me: Principal): PlantView => {
+  const role = roleIn(me, p.orgId);
+  return {
+    id: p.id,
+    org_id: p.orgId,
+    name: p.name,
+    business_type: p.businessType,
+    plant_type: p.plantType,
+    ...(p.lat !== undefined && p.lon !== undefined ? { lat: p.lat, lon: p.lon } : {}),
+    time_zone: p.timeZone,
+    created_at: p.createdAt,
+    ...(p.createdBy !== undefined && role !== undefined ? { created_by: p.createdBy } : {}),
+    access: role ?? 'visitor',
+  };
+};
 
 const visitorView = (v: PlantVisitor): VisitorView => ({
   plant_id: v.plantId,

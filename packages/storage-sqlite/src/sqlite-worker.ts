@@ -140,6 +140,8 @@ const WRITER_OPS = new Set([
   'devices.decide',
   'points.list',
   'points.replace',
+  'positions.add',
+  'positions.list',
   'accounts.profileOf',
   'orgs.createRoot',
   'orgs.create',

@@ -11,7 +11,12 @@ import { isBmsError } from '@openbms/core';
 import { gb32960, gt06, jt808, osmand } from '@openbms/protocols/trackers';
 import type { TrackersConfig } from '../config.js';
 import type { TrackerDevice, TrackerFix, TrackerIngest } from './ingest.js';
-import { listen, type Connection, type ConnectionHandler, type TrackerListener } from './listener.js';
+import {
+  listen,
+  type Connection,
+  type ConnectionHandler,
+  type TrackerListener,
+} from './listener.js';
 
 export type TrackerProtocol = 'jt808' | 'gt06' | 'osmand' | 'gb32960';
 

@@ -180,7 +180,7 @@ export const trackersConfigSchema = z
         max_connections: z.number().int().min(1).max(200_000).default(20_000),
         max_per_ip: z.number().int().min(1).max(200_000).default(100),
         /** A connection silent this long is closed (trackers send heartbeats every few minutes). */
-        idle_s: z.number().int().min(5).max(3600).default(600),
+        idle_s: z.number().int().min(1).max(3600).default(600),
       })
       .strict()
       .default({ max_connections: 20_000, max_per_ip: 100, idle_s: 600 }),

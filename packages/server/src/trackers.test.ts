@@ -60,6 +60,8 @@ const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }
 const HOST = '127.0.0.1';
 const MAX_PER_IP = 12;
 
+type FramerLike = { push(c: Uint8Array): { type: string; bytes: Uint8Array }[] };
+
 /** A raw TCP client that hands out the frames a framer finds in what the server sends. */
 class RawClient {
   private frames: Uint8Array[] = [];
@@ -67,7 +69,7 @@ class RawClient {
   closed: Promise<void>;
   constructor(
     readonly socket: Socket,
-    framer: { push(c: Uint8Array): { type: string; bytes: Uint8Array }[] },
+    framer: FramerLike,
   ) {
     socket.on('data', (c: Buffer) => {
       for (const ev of framer.push(new Uint8Array(c)))
@@ -77,11 +79,7 @@ class RawClient {
     socket.on('error', () => undefined);
     this.closed = new Promise((r) => socket.on('close', () => r()));
   }
-  static async open(
-    port: number,
-    framer: RawClient['socket'] extends never ? never : any,
-  ): Promise<RawClient> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
+  static async open(port: number, framer: FramerLike): Promise<RawClient> {
     const s = createConnection({ host: HOST, port });
     await new Promise<void>((res, rej) => {
       s.once('connect', res);

@@ -299,7 +299,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       notificationRoutes(api, ctx);
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
-      if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs);
+      if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.devices)
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
       if (deps.storage.devices && deps.storage.positions)

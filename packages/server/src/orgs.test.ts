@@ -180,6 +180,107 @@ for (const [adapter, openStore] of ADAPTERS) {
       expect((await storage.orgs.subtree([f.d2.id])).length).toBe(3);
     });
 
+    it('POST /orgs/:id/customers: a customer organisation and its login in one step, by a manager or administrator', async () => {
+      const body = {
+        name: 'Sea View Flats',
+        username: 'seaview',
+        password: 'correct horse battery',
+        phone: '+44 20 7946 0000',
+        email: `Sea.View.${adapter}@Example.com`,
+        timezone: 'Europe/London',
+      };
+      const r = await h.call('POST', `/api/v1/orgs/${f.i1.id}/customers`, {
+        token: tok['dan'],
+        body,
+      });
+      expect(r.status).toBe(201);
+      expect(r.body.login).toBe(`seaview@${r.body.code}`);
+      // The organisation: a customer under the installer, seen by its dealer, not by the sibling.
+      const mine = (await h.call('GET', '/api/v1/orgs', { token: tok['vic'] })).body as Org[];
+      expect(mine.find((o) => o.id === r.body.org_id)).toMatchObject({
+        kind: 'customer',
+        name: 'Sea View Flats',
+        parent_id: f.i1.id,
+      });
+      const theirs = (await h.call('GET', '/api/v1/orgs', { token: tok['eve'] })).body as Org[];
+      expect(theirs.map((o) => o.id)).not.toContain(r.body.org_id);
+      // The login works, by name@CODE and by e-mail (any case); an end user there.
+      const byName = await h.call('POST', '/api/v1/auth/login', {
+        body: { username: r.body.login, password: body.password },
+      });
+      expect(byName.status).toBe(200);
+      const byMail = await h.call('POST', '/api/v1/auth/login', {
+        body: { username: body.email.toUpperCase(), password: body.password },
+      });
+      expect(byMail.status).toBe(200);
+      const members = await h.call('GET', `/api/v1/orgs/${r.body.org_id}/members`, {
+        token: tok['dora'],
+      });
+      expect(members.body).toMatchObject([{ username: 'seaview', role: 'end_user' }]);
+      const profile = await storage.accounts!.profileOf(r.body.user_id);
+      expect(profile).toMatchObject({
+        email: body.email.toLowerCase(),
+        phone: body.phone,
+        timezone: 'Europe/London',
+      });
+      const audit = await storage.audit.list({ orgIds: [r.body.org_id] });
+      expect(audit.filter((a) => a.action === 'customer.create')).toMatchObject([
+        {
+          action: 'customer.create',
+          user: 'dan',
+          result: 'ok',
+          new: { username: 'seaview', role: 'end_user', parent_id: f.i1.id },
+        },
+      ]);
+      // The address is taken now; nothing is made for the refused request.
+      const before = (await h.call('GET', '/api/v1/orgs', { token: tok['dora'] })).body.length;
+      const again = await h.call('POST', `/api/v1/orgs/${f.i1.id}/customers`, {
+        token: tok['dora'],
+        body: { ...body, name: 'Another', username: 'another' },
+      });
+      expect(again.status).toBe(400);
+      expect(again.body.field).toBe('email');
+      const zone = await h.call('POST', `/api/v1/orgs/${f.i1.id}/customers`, {
+        token: tok['dora'],
+        body: {
+          ...body,
+          email: undefined,
+          name: 'Another',
+          username: 'another',
+          timezone: 'Mars/Base',
+        },
+      });
+      expect(zone.status).toBe(400);
+      expect(zone.body.field).toBe('timezone');
+      expect((await h.call('GET', '/api/v1/orgs', { token: tok['dora'] })).body).toHaveLength(
+        before,
+      );
+      // A general user may not; the sibling dealer gets 404; strict bodies name the field.
+      const viewer = await h.call('POST', `/api/v1/orgs/${f.i1.id}/customers`, {
+        token: tok['vic'],
+        body: { name: 'X', username: 'x', password: 'long enough pw' },
+      });
+      expect(viewer.status).toBe(403);
+      const sibling = await h.call('POST', `/api/v1/orgs/${f.i1.id}/customers`, {
+        token: tok['eve'],
+        body: { name: 'X', username: 'x', password: 'long enough pw' },
+      });
+      expect(sibling.status).toBe(404);
+      for (const [bad, field] of [
+        [{ name: 'X', username: 'x' }, 'password'],
+        [{ name: 'X', username: 'x', password: 'long enough pw', role: 'manager' }, 'role'],
+        [{ name: 'X', username: 'x', password: 12345678 }, 'password'],
+        [{ name: 'X', username: 'x', password: 'long enough pw', phone: 'call me' }, 'phone'],
+      ] as const) {
+        const e = await h.call('POST', `/api/v1/orgs/${f.i1.id}/customers`, {
+          token: tok['dora'],
+          body: bad,
+        });
+        expect(e.status).toBe(400);
+        expect(e.body.field).toBe(field);
+      }
+    });
+
     it('POST /orgs: strict bodies, the field named', async () => {
       const post = (body: unknown) => h.call('POST', '/api/v1/orgs', { token: tok['dora'], body });
       const cases: [unknown, string][] = [

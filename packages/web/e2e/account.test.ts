@@ -226,7 +226,7 @@ describe('accounts in the browser', () => {
     await page.getByRole('link', { name: 'Organisations' }).click();
     await page.getByTestId(`org-${dealer.code}`).waitFor();
 
-    await page.getByLabel('Under').selectOption(dealer.id);
+    await page.getByTestId('create-org').getByLabel('Under').selectOption(dealer.id);
     await page.getByLabel('Name', { exact: true }).fill('Lakeside Installer');
     await page.getByLabel('Kind').selectOption('installer');
     await page.getByTestId('create-org-submit').click();
@@ -244,6 +244,22 @@ describe('accounts in the browser', () => {
       kind: 'installer',
       parentId: dealer.id,
     });
+
+    // A customer account in one step (seed 002 §7.5): the customer logs in with what is shown.
+    const customer = page.getByTestId('create-customer');
+    await customer.getByLabel('Under').selectOption(dealer.id);
+    await customer.getByLabel('Customer name').fill('Quay Bakery');
+    await customer.getByLabel('Login name').fill('quay');
+    await customer.getByLabel('Password').fill('quay-password-1');
+    await customer.getByLabel('Phone (optional)').fill('+44 1632 960000');
+    await page.getByTestId('create-customer-submit').click();
+    const shown = (await page.getByTestId('customer-created').textContent()) ?? '';
+    const login = /log in as (quay@[0-9A-Z]{6})/.exec(shown)?.[1] ?? '';
+    expect(login).not.toBe('');
+    const bakery = await storage.orgs.byCode(login.slice(5));
+    expect(bakery).toMatchObject({ name: 'Quay Bakery', kind: 'customer', parentId: dealer.id });
+    const quay = await storage.orgs.members([bakery!.id], bakery!.id);
+    expect(quay).toMatchObject([{ username: 'quay', role: 'end_user' }]);
 
     // The dealer's members: ann (signed up with its code) is an end user; mia makes her O&M.
     await page.getByRole('link', { name: 'North Dealer' }).click();

@@ -1,6 +1,14 @@
 /** Login, sessions, first-start setup, users and API tokens. */
 import type { FromSchema } from 'json-schema-to-ts';
-import { passwordSchema, roleSchema, userSchema, usernameSchema } from './common.js';
+import {
+  emailSchema,
+  passwordSchema,
+  phoneSchema,
+  roleSchema,
+  timezoneSchema,
+  userSchema,
+  usernameSchema,
+} from './common.js';
 import { orgRoleSchema } from './orgs.js';
 
 export const credentialsBody = {
@@ -171,14 +179,6 @@ export type TokenCreated = FromSchema<typeof tokenCreatedSchema>;
 
 // ---------------------------------------------------------------- sign-up and reset by e-mail
 
-const emailSchema = {
-  type: 'string',
-  minLength: 3,
-  maxLength: 254,
-  pattern: '^[^\\s@<>()",;:\\\\\\[\\]]+@[^\\s@<>()",;:\\\\\\[\\]]+\\.[^\\s@<>()",;:\\\\\\[\\]]+$',
-  description: 'An e-mail address (letter case ignored).',
-} as const;
-
 export const codeSchema = {
   type: 'string',
   pattern: '^[0-9]{6}$',
@@ -204,21 +204,6 @@ export const codeSentSchema = {
   },
   description:
     'The same answer whether or not the address has an account: the mail says what to do next.',
-} as const;
-
-const phoneSchema = {
-  type: 'string',
-  minLength: 3,
-  maxLength: 32,
-  pattern: '^\\+?[0-9][0-9 ()-]*[0-9]$',
-  description: 'Optional: digits, spaces, ( ) - and a leading +.',
-} as const;
-
-const timezoneSchema = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 64,
-  description: 'An IANA time zone such as Europe/Berlin.',
 } as const;
 
 export const signupBody = {

@@ -150,3 +150,26 @@ export type ErrorView = FromSchema<typeof errorSchema>;
 export type Role = FromSchema<typeof roleSchema>;
 export type UserView = FromSchema<typeof userSchema>;
 export type OkView = FromSchema<typeof okSchema>;
+
+export const emailSchema = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 254,
+  pattern: '^[^\\s@<>()",;:\\\\\\[\\]]+@[^\\s@<>()",;:\\\\\\[\\]]+\\.[^\\s@<>()",;:\\\\\\[\\]]+$',
+  description: 'An e-mail address (letter case ignored).',
+} as const;
+
+export const phoneSchema = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 32,
+  pattern: '^\\+?[0-9][0-9 ()-]*[0-9]$',
+  description: 'Optional: digits, spaces, ( ) - and a leading +.',
+} as const;
+
+export const timezoneSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  description: 'An IANA time zone such as Europe/Berlin.',
+} as const;

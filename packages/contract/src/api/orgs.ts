@@ -5,6 +5,13 @@
  * server's route test.
  */
 import type { FromSchema } from 'json-schema-to-ts';
+import {
+  emailSchema,
+  passwordSchema,
+  phoneSchema,
+  timezoneSchema,
+  usernameSchema,
+} from './common.js';
 
 export const orgKindSchema = {
   type: 'string',
@@ -113,6 +120,40 @@ export const memberSchema = {
   },
 } as const;
 
+/**
+ * A customer account made by the organisation above it (seed 002 §7.5 "group users add customer
+ * accounts"): a `customer` organisation and its login in one step.
+ */
+export const customerCreateBody = {
+  type: 'object',
+  required: ['name', 'username', 'password'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 100, description: "The customer's name." },
+    username: {
+      ...usernameSchema,
+      description: "The customer's login name (unique within the new organisation).",
+    },
+    password: passwordSchema,
+    phone: phoneSchema,
+    email: { ...emailSchema, description: 'Optional; unique across the fleet (login by e-mail).' },
+    timezone: timezoneSchema,
+  },
+} as const;
+
+export const customerCreatedSchema = {
+  type: 'object',
+  required: ['org_id', 'code', 'user_id', 'login'],
+  additionalProperties: false,
+  properties: {
+    org_id: { type: 'string' },
+    code: { type: 'string' },
+    user_id: { type: 'string' },
+    login: { type: 'string', description: 'What the customer types to log in: `name@CODE`.' },
+  },
+} as const;
+
+export type CustomerCreate = FromSchema<typeof customerCreateBody>;
 export type OrgView = FromSchema<typeof orgSchema>;
 export type OrgCreate = FromSchema<typeof orgCreateBody>;
 export type MemberView = FromSchema<typeof memberSchema>;

@@ -13,12 +13,17 @@
  *   a manager or administrator of the organisation or of one above it adds and removes
  *   members (making someone manager stays the manager's, unless there is none yet).
  *
+ * - `POST /orgs/:id/customers {name, username, password, phone?, email?, timezone?}` →
+ *   `{org_id, code, user_id, login}`: a customer account in one step (seed 002 §7.5, "group
+ *   users add customer accounts"): a `customer` organisation under `:id` and its login, an
+ *   `end_user` there; by a manager or administrator of `:id` or above.
+ *
  * A membership change counts from the member's next request (the principal is read from the
  * store on every request, auth.ts) and at once on their open live streams.
  *
  * Every change is audited under the organisation it concerns.
  */
-import { BmsError, isBmsError } from '@openbms/core';
+import { BmsError, isBmsError, isTimeZone } from '@openbms/core';
 import {
   localRole,
   type Membership,
@@ -26,9 +31,12 @@ import {
   type OrgKind,
   type OrgRole,
   type OrgStore,
+  type AccountStore,
 } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
 import {
+  customerCreateBody,
+  customerCreatedSchema,
   errorResponses,
   memberAddBody,
   memberRoleBody,
@@ -38,12 +46,14 @@ import {
   orgMemberParams,
   orgParams,
   orgSchema,
+  type CustomerCreate,
   type MemberAdd,
   type MemberView,
   type OrgView,
 } from '@openbms/contract/api';
 import { accountByLogin, actedBy, caller, type Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import { hashPassword } from '../passwords.js';
 import { endUserTokens } from '../sessions.js';
 
 const orgView = (o: Org): OrgView => ({
@@ -81,7 +91,12 @@ async function asApi<T>(call: Promise<T>, fields = API_FIELDS): Promise<T> {
 /** Roles that manage an organisation's children. */
 const MANAGING: readonly OrgRole[] = ['manager', 'administrator'];
 
-export function orgRoutes(app: FastifyInstance, ctx: ServerContext, orgs: OrgStore): void {
+export function orgRoutes(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  orgs: OrgStore,
+  accounts?: AccountStore,
+): void {
   /**
    * The caller's fleet memberships, read with the principal (auth.ts, the one place);
    * `within` = their organisations (empty: sees nothing).
@@ -161,6 +176,107 @@ export function orgRoutes(app: FastifyInstance, ctx: ServerContext, orgs: OrgSto
         whose(org.id),
       );
       return reply.status(201).send({ id: org.id, code: org.code });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: CustomerCreate }>(
+    '/orgs/:id/customers',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary:
+          'Add a customer account: a customer organisation under this one and its login (an end user there)',
+        tags: ['organisations'],
+        params: orgParams,
+        body: customerCreateBody,
+        response: { 201: customerCreatedSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (req, reply) => {
+      const me = caller(req);
+      const { id } = req.params;
+      const b = req.body;
+      const { ms } = await mustManage(me, id, 'adding a customer account');
+      // Everything that can be refused is checked before anything is made.
+      if (b.timezone !== undefined && !isTimeZone(b.timezone))
+        throw new BmsError(
+          'REQUEST_INVALID',
+          'timezone must be an IANA time zone such as Europe/Berlin',
+          {
+            field: 'timezone',
+          },
+        );
+      const email = b.email?.toLowerCase();
+      if ((email !== undefined || b.phone !== undefined || b.timezone !== undefined) && !accounts)
+        throw new BmsError(
+          'REQUEST_INVALID',
+          'this server keeps no e-mail, phone or time zone of accounts',
+          {
+            field: email !== undefined ? 'email' : b.phone !== undefined ? 'phone' : 'timezone',
+          },
+        );
+      if (email !== undefined && (await accounts!.userByEmail(email)))
+        throw new BmsError('REQUEST_INVALID', 'email: this address has an account already', {
+          field: 'email',
+        });
+      const hash = await hashPassword(b.password, ctx.passwordCost);
+      const managed = ms.filter((m) => MANAGING.includes(m.role)).map((m) => m.orgId);
+      const org = await asApi(
+        orgs.create(managed, {
+          parentId: id,
+          name: b.name,
+          kind: 'customer',
+          createdAt: ctx.clock(),
+        }),
+        { ...API_FIELDS, name: 'name' },
+      );
+      const user = await ctx.accounts.run(async () => {
+        const u = await ctx.users.create(
+          whose(org.id),
+          { username: b.username, role: 'viewer', createdAt: ctx.clock() },
+          hash,
+        );
+        try {
+          await orgs.setRole([org.id], org.id, u.id, 'end_user');
+          if (
+            accounts &&
+            (email !== undefined || b.phone !== undefined || b.timezone !== undefined)
+          )
+            await accounts.setProfile(u.id, {
+              ...(email !== undefined ? { email } : {}),
+              ...(b.phone !== undefined ? { phone: b.phone } : {}),
+              ...(b.timezone !== undefined ? { timezone: b.timezone } : {}),
+            });
+        } catch (e) {
+          // The address taken meanwhile: the account is not kept half made.
+          await ctx.users.delete({ orgIds: [org.id] }, u.username).catch(() => undefined);
+          throw e;
+        }
+        return u;
+      });
+      await ctx.record(
+        {
+          ...actedBy(me),
+          action: 'customer.create',
+          new: {
+            org_id: org.id,
+            parent_id: id,
+            name: b.name,
+            code: org.code,
+            username: user.username,
+            role: 'end_user',
+            ...(email !== undefined ? { email } : {}),
+          },
+          result: 'ok',
+        },
+        whose(org.id),
+      );
+      return reply.status(201).send({
+        org_id: org.id,
+        code: org.code,
+        user_id: user.id,
+        login: `${user.username}@${org.code}`,
+      });
     },
   );
 

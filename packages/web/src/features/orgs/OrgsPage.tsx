@@ -66,6 +66,7 @@ export default function OrgsPage(): ReactNode {
         </Card>
       )}
       {parents.length > 0 && <CreateOrg parents={parents} onCreated={orgs.reload} />}
+      {parents.length > 0 && <CreateCustomer parents={parents} onCreated={orgs.reload} />}
     </div>
   );
 }
@@ -144,6 +145,121 @@ function CreateOrg(props: { parents: OrgView[]; onCreated: () => void }): ReactN
         )}
         <button type="submit" className="primary" data-testid="create-org-submit">
           {t('createButton')}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+/**
+ * Seed 002 §7.5 "group users add customer accounts": a customer organisation under one I manage
+ * and its login (user name, password, phone) in one step (POST /orgs/:id/customers).
+ */
+function CreateCustomer(props: { parents: OrgView[]; onCreated: () => void }): ReactNode {
+  const { t } = useTranslation('orgs');
+  const [parent, setParent] = useState(props.parents[0]!.id);
+  const [form, setForm] = useState({ name: '', username: '', password: '', phone: '', email: '' });
+  const [error, setError] = useState<FormError>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) =>
+    setForm({ ...form, [k]: e.target.value });
+  return (
+    <Card title={t('customer.title')} testId="create-customer">
+      <p className="muted">{t('customer.intro')}</p>
+      <form
+        className="org-create"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(undefined);
+          setDone(undefined);
+          const phone = form.phone.trim();
+          const email = form.email.trim();
+          try {
+            const r = await api<{ login: string }>(
+              `/orgs/${encodeURIComponent(parent)}/customers`,
+              {
+                body: {
+                  name: form.name.trim(),
+                  username: form.username.trim(),
+                  password: form.password,
+                  ...(phone ? { phone } : {}),
+                  ...(email ? { email } : {}),
+                  timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+                },
+              },
+            );
+            setDone(t('customer.created', { login: r.login }));
+            setForm({ name: '', username: '', password: '', phone: '', email: '' });
+            props.onCreated();
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <label className="field">
+          <span>{t('parent')}</span>
+          <select name="parent" value={parent} onChange={(e) => setParent(e.target.value)}>
+            {props.parents.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name} ({o.code})
+              </option>
+            ))}
+          </select>
+        </label>
+        <Field
+          label={t('customer.name')}
+          field="name"
+          error={error}
+          maxLength={100}
+          value={form.name}
+          onChange={set('name')}
+          required
+        />
+        <Field
+          label={t('customer.username')}
+          field="username"
+          error={error}
+          maxLength={64}
+          autoComplete="off"
+          value={form.username}
+          onChange={set('username')}
+          required
+        />
+        <Field
+          label={t('customer.password')}
+          field="password"
+          error={error}
+          type="password"
+          minLength={8}
+          autoComplete="new-password"
+          value={form.password}
+          onChange={set('password')}
+          required
+        />
+        <Field
+          label={t('customer.phone')}
+          field="phone"
+          error={error}
+          type="tel"
+          value={form.phone}
+          onChange={set('phone')}
+        />
+        <Field
+          label={t('customer.email')}
+          field="email"
+          error={error}
+          type="email"
+          value={form.email}
+          onChange={set('email')}
+        />
+        <FormErrorBox error={error} fields={['name', 'username', 'password', 'phone', 'email']} />
+        {done && (
+          <p className="notice" data-testid="customer-created">
+            {done}
+          </p>
+        )}
+        <button type="submit" className="primary" data-testid="create-customer-submit">
+          {t('customer.button')}
         </button>
       </form>
     </Card>

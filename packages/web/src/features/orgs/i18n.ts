@@ -16,6 +16,18 @@ const strings: Strings = {
     parent: 'Under',
     createButton: 'Create',
     created: 'Created {{name}}, code {{code}}.',
+    customer: {
+      title: 'Add a customer account',
+      intro:
+        'A customer organisation and its login in one step; the customer logs in with the name shown, as an end user.',
+      name: 'Customer name',
+      username: 'Login name',
+      password: 'Password',
+      phone: 'Phone (optional)',
+      email: 'E-mail (optional)',
+      button: 'Add customer',
+      created: 'Customer account made: log in as {{login}}.',
+    },
     kinds: {
       platform: 'Platform',
       battery_maker: 'Battery maker',
@@ -64,6 +76,17 @@ const strings: Strings = {
     parent: '上级',
     createButton: '创建',
     created: '已创建 {{name}}，代码 {{code}}。',
+    customer: {
+      title: '添加客户账号',
+      intro: '一步创建客户机构及其登录账号；客户以所示名称登录，角色为终端用户。',
+      name: '客户名称',
+      username: '登录名',
+      password: '密码',
+      phone: '手机号码（可选）',
+      email: '邮箱（可选）',
+      button: '添加客户',
+      created: '客户账号已创建：以 {{login}} 登录。',
+    },
     kinds: {
       platform: '平台',
       battery_maker: '电池厂商',

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { BmsError } from '@openbms/core';
-import { generateRoute, TrackerSim } from '@openbms/simulator';
+import { ride, TrackerSim } from '@openbms/simulator';
 import type { Io } from './main.js';
 
 const whole = (name: string, v: string | undefined, min: number, max: number, dflt: number) => {
@@ -48,29 +48,32 @@ export async function cmdSimTracker(
     const count = whole('count', values.count, 1, 10_000, 1);
     const interval = whole('interval', values.interval, 1, 3600, 5);
     const seed = whole('seed', values.seed, 0, 1_000_000, 1);
-    const t0 = Date.now();
-    for (let i = 0; i < count; i++) {
-      const id =
-        protocol === 'jt808' ? String(13_800_000_000 + i) : `35${String(i).padStart(13, '0')}`;
-      const sim = new TrackerSim({ protocol, host: m[1]!, port: Number(m[2]), id });
-      await sim.connect();
-      sims.push(sim);
+    const stop = io.stopSignal ?? new Promise<void>(() => undefined);
+    void stop.then(() => (stopped = true));
+    // Connections are opened 50 at a time (each registers and authenticates first).
+    for (let i = 0; i < count && !stopped; i += 50) {
+      const batch = Array.from({ length: Math.min(50, count - i) }, (_, k) => {
+        const n = i + k;
+        const id =
+          protocol === 'jt808' ? String(13_800_000_000 + n) : `35${String(n).padStart(13, '0')}`;
+        return new TrackerSim({ protocol, host: m[1]!, port: Number(m[2]), id });
+      });
+      sims.push(...batch);
+      await Promise.all(batch.map((s) => s.connect()));
     }
     io.out(
       `${count} ${protocol} tracker${count > 1 ? 's' : ''} connected to ${values.server}, reporting every ${interval} s; Ctrl-C stops\n`,
     );
-    const rides = sims.map((sim, i) => {
-      const route = generateRoute({ seed: seed + i, t0, stepS: interval, legs: 500 });
-      return (async () => {
-        for (const p of route.points) {
-          const wait = p.t - Date.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          if (stopped) return;
-          await sim.report(p);
-        }
-      })();
+    const t0 = Date.now();
+    const rides = sims.map(async (sim, i) => {
+      for (const p of ride({ seed: seed + i, t0, stepS: interval })) {
+        const wait = p.t - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (stopped) return;
+        await sim.report(p);
+      }
     });
-    await Promise.race([io.stopSignal ?? new Promise(() => undefined), Promise.all(rides)]);
+    await Promise.race([stop, Promise.all(rides)]);
     return 0;
   } catch (e) {
     return printError(e);

@@ -58,45 +58,56 @@ function move(p: { lat: number; lon: number }, m: number, bearing: number) {
 /** Fixes are sent with 6 decimals (JT/T 808's resolution); the length is measured on those. */
 const q6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-export function generateRoute(o: RouteOptions = {}): Route {
+/**
+ * The fixes of a ride, one at a time (`legs` absent: without end), so a long run or many
+ * trackers hold one fix each, not whole routes.
+ */
+export function* ride(o: RouteOptions = {}): Generator<RoutePoint> {
   const rand = prng(o.seed ?? 1);
   const step = o.stepS ?? 5;
   let t = o.t0 ?? Date.UTC(2030, 0, 1, 8);
   let here = o.start ?? { lat: 22.543096, lon: 114.057865 };
   let course = rand() * 360;
-  const points: RoutePoint[] = [];
-  let lengthM = 0;
-  let last: { lat: number; lon: number } | undefined;
-  const push = (p: { lat: number; lon: number }, speed: number, stopped: boolean): void => {
-    const fix = { lat: q6(p.lat), lon: q6(p.lon) };
-    if (!stopped) {
-      if (last) lengthM += haversine(last, fix);
-      last = fix;
-    }
-    points.push({
+  const point = (p: { lat: number; lon: number }, speed: number, stopped: boolean): RoutePoint => {
+    const r = {
       t,
-      ...fix,
+      lat: q6(p.lat),
+      lon: q6(p.lon),
       speedKmh: stopped ? 0 : speed,
       course: Math.round(course) % 360,
       stopped,
-    });
+    };
     t += step * 1000;
+    return r;
   };
-  push(here, 0, false);
-  for (let leg = 0; leg < (o.legs ?? 6); leg++) {
+  yield point(here, 0, false);
+  for (let leg = 0; o.legs === undefined || leg < o.legs; leg++) {
     course = (course + (rand() - 0.5) * 120 + 360) % 360;
     const speed = 12 + rand() * 13;
     const legM = 300 + rand() * 1200;
     const perStep = (speed / 3.6) * step;
     for (let done = 0; done < legM; done += perStep) {
       here = move(here, perStep, course);
-      push(here, speed, false);
+      yield point(here, speed, false);
     }
     if (rand() < 0.5) {
       // A stop: a minute of fixes wandering up to 4 m around the point, then on from it.
-      for (let i = 0; i < 60 / step; i++) push(move(here, rand() * 4, rand() * 360), 0, true);
-      push(here, 0, false);
+      for (let i = 0; i < 60 / step; i++)
+        yield point(move(here, rand() * 4, rand() * 360), 0, true);
+      yield point(here, 0, false);
     }
+  }
+}
+
+/** A whole route (default 6 legs) and the length ridden (the stops' wander excluded). */
+export function generateRoute(o: RouteOptions = {}): Route {
+  const points = [...ride({ ...o, legs: o.legs ?? 6 })];
+  let lengthM = 0;
+  let last: RoutePoint | undefined;
+  for (const p of points) {
+    if (p.stopped) continue;
+    if (last) lengthM += haversine(last, p);
+    last = p;
   }
   return { points, lengthM };
 }

@@ -260,6 +260,21 @@ for (const [adapter, openStore] of ADAPTERS) {
       expect((await call('alice', 'PATCH', base, {})).status).toBe(400);
     });
 
+    it('GET /gateways: the collectors a caller sees, and whether they may attach them', async () => {
+      const ids = (r: { body: { id: string }[] }) => r.body.map((g) => g.id);
+      const alice = await get('alice', '/api/v1/gateways');
+      expect(alice.status).toBe(200);
+      expect(ids(alice)).toEqual([fleetGw.link.gatewayId]);
+      expect(alice.body[0]).toMatchObject({ org_id: f.cA.id, packs: 1, manage: true });
+      // A general user of the same dealer sees it and may not attach it; Dealer B sees none.
+      expect((await get('abe', '/api/v1/gateways')).body).toMatchObject([
+        { id: fleetGw.link.gatewayId, manage: false },
+      ]);
+      expect(ids(await get('bert', '/api/v1/gateways'))).not.toContain(fleetGw.link.gatewayId);
+      expect(ids(await get('bert', '/api/v1/gateways'))).not.toContain(TEST_ORIGIN.gatewayId);
+      expect((await h.call('GET', '/api/v1/gateways')).status).toBe(401);
+    });
+
     it('collectors: a gateway the caller administers, of one plant at most, listed with its packs', async () => {
       const path = `/api/v1/plants/${home.id}/collectors`;
       const box = TEST_ORIGIN.gatewayId;

@@ -73,6 +73,24 @@ export const siteSchema = {
   },
 } as const;
 
+/** A gateway (collector) the caller sees: what attaching one to a plant picks from. */
+export const gatewaySchema = {
+  type: 'object',
+  required: ['id', 'org_id', 'controls', 'sites', 'packs', 'manage'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', description: "The gateway's id (a plant's collector key)." },
+    org_id: { type: 'string', description: 'The organisation it belongs to.' },
+    controls: { type: 'boolean', description: 'Whether it runs control commands.' },
+    sites: { type: 'array', items: siteSchema },
+    packs: { type: 'integer', description: 'How many packs it polls.' },
+    manage: {
+      type: 'boolean',
+      description: 'Whether the caller administers it (may attach it to a plant).',
+    },
+  },
+} as const;
+
 export const busSchema = {
   type: 'object',
   required: ['id', 'site', 'port', 'protocol', 'packs'],
@@ -185,6 +203,7 @@ export type PackView = Omit<FromSchema<typeof packSchema>, 'snapshot'> & {
 };
 export type SiteView = FromSchema<typeof siteSchema>;
 export type BusView = FromSchema<typeof busSchema>;
+export type GatewayView = FromSchema<typeof gatewaySchema>;
 export type HistorySeries = FromSchema<typeof seriesSchema>;
 export type HistoryView = FromSchema<typeof historySchema>;
 export type HistoryQuery = FromSchema<typeof historyQuery>;

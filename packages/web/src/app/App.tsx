@@ -17,6 +17,10 @@ const BusesPage = lazy(() => import('../features/buses/BusesPage'));
 const MyAccountPage = lazy(() => import('../features/account/MyAccountPage'));
 const OrgsPage = lazy(() => import('../features/orgs/OrgsPage'));
 const MembersPage = lazy(() => import('../features/orgs/MembersPage'));
+const PlantsPage = lazy(() => import('../features/plants/PlantsPage'));
+const PlantPage = lazy(() => import('../features/plants/PlantPage'));
+const PointGroupsPage = lazy(() => import('../features/points/PointGroupsPage'));
+const Devices = lazy(() => import('../features/devices/routes'));
 
 /** A route parameter as the id it encodes (pack ids hold slashes: "demo/rack/2"). */
 export function decodeParam(s: string | undefined): string {
@@ -49,6 +53,11 @@ export function App(): ReactNode {
             </Suspense>
           )}
         </Route>
+        <Route path="/fleet-screen">
+          <Suspense fallback={<Spinner />}>
+            <Devices page="screen" />
+          </Suspense>
+        </Route>
         <Route>
           <Shell>
             <Suspense fallback={<Spinner />}>
@@ -69,6 +78,13 @@ export function App(): ReactNode {
                 <Route path="/account" component={MyAccountPage} />
                 <Route path="/orgs" component={OrgsPage} />
                 <Route path="/orgs/:id">{(p) => <MembersPage id={decodeParam(p.id)} />}</Route>
+                <Route path="/orgs/:id/points">
+                  {(p) => <PointGroupsPage id={decodeParam(p.id)} />}
+                </Route>
+                <Route path="/plants" component={PlantsPage} />
+                <Route path="/plants/:id">{(p) => <PlantPage id={decodeParam(p.id)} />}</Route>
+                <Route path="/devices">{() => <Devices page="list" />}</Route>
+                <Route path="/approvals">{() => <Devices page="approvals" />}</Route>
                 <Route component={NotFound} />
               </Switch>
             </Suspense>

@@ -4,7 +4,9 @@ import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'wouter';
 import { useLiveState } from '../api/live';
 import { LANGUAGES, setLanguage, type Lang } from '../i18n';
+import { useShowPlants } from '../features/plants/nav';
 import { useAuth } from './auth';
+import { useDeviceNav } from '../features/devices/nav';
 import { useTheme, type Theme } from './prefs';
 
 export function PrefsBar(props: { standalone?: boolean }): ReactNode {
@@ -59,12 +61,15 @@ export function Shell(props: { children: ReactNode }): ReactNode {
   const { me, logout } = useAuth();
   const [location] = useLocation();
   const [open, setOpen] = useState(false);
+  const plants = useShowPlants();
   const nav = [
     { href: '/', label: t('nav.overview') },
     { href: '/alarms', label: t('nav.alarms') },
     { href: '/files', label: t('nav.files') },
     ...(me?.role === 'admin' ? [{ href: '/buses', label: t('nav.buses') }] : []),
+    ...(plants ? [{ href: '/plants', label: t('plants:nav') }] : []),
     { href: '/orgs', label: t('nav.orgs') },
+    ...useDeviceNav(),
     { href: '/settings', label: t('nav.settings') },
     { href: '/wall', label: t('nav.wall') },
   ];

@@ -10,6 +10,7 @@ import account from '../features/account/i18n';
 import alarms from '../features/alarms/i18n';
 import buses from '../features/buses/i18n';
 import control from '../features/control/i18n';
+import devices from '../features/devices/i18n';
 import energy from '../energy/i18n';
 import files from '../features/files/i18n';
 import history from '../features/history/i18n';
@@ -17,6 +18,8 @@ import live from '../features/live/i18n';
 import orgs from '../features/orgs/i18n';
 import overview from '../features/overview/i18n';
 import pack from '../features/pack/i18n';
+import plants from '../features/plants/i18n';
+import points from '../features/points/i18n';
 import parallel from '../features/parallel/i18n';
 import params from '../features/params/i18n';
 import settings from '../features/settings/i18n';
@@ -30,6 +33,7 @@ export const NAMESPACES: Record<string, Strings> = {
   alarms,
   buses,
   control,
+  devices,
   energy,
   files,
   history,
@@ -37,6 +41,8 @@ export const NAMESPACES: Record<string, Strings> = {
   orgs,
   overview,
   pack,
+  plants,
+  points,
   parallel,
   params,
   server,

@@ -57,6 +57,8 @@ export default function MembersPage(props: { id: string }): ReactNode {
     <div className="page" data-testid="members">
       <p>
         <Link href="/orgs">{t('back')}</Link>
+        {' · '}
+        <Link href={`/orgs/${encodeURIComponent(props.id)}/points`}>{t('points:link')}</Link>
       </p>
       <h1>
         {org ? t('membersOf', { name: org.name }) : t('members')}{' '}

@@ -25,7 +25,9 @@ export default function OrgsPage(): ReactNode {
   return (
     <div className="page" data-testid="orgs">
       <h1>{t('title')}</h1>
-      <p className="muted">{t('intro')}</p>
+      <p className="muted">
+        {t('intro')} <Link href="/plants">{t('plants:title')}</Link>
+      </p>
       <ErrorBox error={orgs.error} />
       {orgs.loading && !orgs.data && <Spinner />}
       {orgs.data && (

@@ -36,6 +36,8 @@ import {
   webRoot,
 } from './start.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
+import { startTrackers } from './trackers.js';
+import type { TrackerServers } from '@openbms/gateway';
 
 export const CLOUD_USAGE = `  openbms cloud [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
                 [--no-demo] [--no-gateways]
@@ -106,6 +108,7 @@ export async function cmdCloud(
   const gateways: Gateway[] = [];
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   let mailer: ReturnType<typeof accountMailer> | undefined;
+  let trackers: TrackerServers | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -183,6 +186,11 @@ export async function cmdCloud(
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();
+    trackers = await startTrackers(config, storage, identity, io, (lvl, message) =>
+      lvl === 'info'
+        ? io.out(`trackers: ${message}\n`)
+        : sink.log?.[lvl]({ component: 'trackers' }, message),
+    );
     const address = await listenOn(server, config);
     io.out(
       `OpenBMS cloud listening on ${address} (web console ${address}/, API ${address}/api/v1, docs ${address}/api/docs); ` +
@@ -197,6 +205,7 @@ export async function cmdCloud(
   } catch (e) {
     return printError(e);
   } finally {
+    await trackers?.close();
     await server?.close();
     mailer?.close();
     for (const g of gateways) await g.stop();

@@ -12,6 +12,7 @@ import {
   type Listening,
 } from '@openbms/simulator';
 import type { Io } from './main.js';
+import { cmdSimTracker } from './sim-tracker.js';
 
 export const SIM_USAGE = `  openbms sim --protocol <id> [options]   simulated packs speaking a protocol on TCP or a pty
       --variant <name>      device layout where a family has several (jk: JK02_32S, JK02_24S;
@@ -29,7 +30,11 @@ export const SIM_USAGE = `  openbms sim --protocol <id> [options]   simulated pa
       --soc <pct>           initial state of charge (default 60)
       --start <ISO time>    simulated start instant (default now)
       --faults <list>       comma-separated kind[:arg][@address], e.g. corrupt:0.2,offline@3
-  While it runs, type "help" for the control console (faults, status).`;
+  While it runs, type "help" for the control console (faults, status).
+  openbms sim --tracker jt808|gt06 --server tcp://host:port [options]   e-bike GPS trackers
+      --count <n>           trackers, each on its own connection, 1..10000 (default 1)
+      --interval <s>        seconds between position reports (default 5)
+      --seed <n>            makes the routes reproducible (default 1)`;
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -44,6 +49,8 @@ export async function cmdSim(
   args: string[],
   printError: (e: unknown) => number,
 ): Promise<number> {
+  if (args.some((a) => a === '--tracker' || a.startsWith('--tracker=')))
+    return cmdSimTracker(io, args, printError);
   let served: Listening | undefined;
   try {
     const { values } = parseArgs({

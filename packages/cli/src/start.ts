@@ -26,6 +26,8 @@ import { createTransport } from '@openbms/transport';
 import { busFactory } from './buses.js';
 import type { Io } from './main.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
+import { startTrackers } from './trackers.js';
+import type { TrackerServers } from '@openbms/gateway';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
                                          gateway + API; data and the config file (openbms.yaml)
@@ -221,6 +223,7 @@ export async function cmdStart(
   let gateway: Gateway | undefined;
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   let mailer: ReturnType<typeof accountMailer> | undefined;
+  let trackers: TrackerServers | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -285,6 +288,11 @@ export async function cmdStart(
     });
     sink.log = server.log;
     await gateway.start();
+    trackers = await startTrackers(config, storage, storage.identity, io, (lvl, message) =>
+      lvl === 'info'
+        ? io.out(`trackers: ${message}\n`)
+        : sink.log?.[lvl]({ component: 'trackers' }, message),
+    );
     const address = await listenOn(server, config);
     io.out(
       `OpenBMS listening on ${address} (web console ${address}/, API ${address}/api/v1, docs ${address}/api/docs); Ctrl-C stops\n`,
@@ -297,6 +305,7 @@ export async function cmdStart(
   } catch (e) {
     return printError(e);
   } finally {
+    await trackers?.close();
     await server?.close();
     mailer?.close();
     await gateway?.stop();

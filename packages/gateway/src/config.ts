@@ -158,6 +158,38 @@ const siteSchema = z
 
 const days = z.union([z.number().positive(), z.literal('forever')]);
 
+/** One tracker server: its port (0: any free one), the address it binds, the devices' clock zone. */
+const trackerServer = z
+  .object({
+    port: z.number().int().min(0).max(65535),
+    host: z.string().min(1).max(255).default('0.0.0.0'),
+  })
+  .strict();
+const trackerTcpServer = trackerServer
+  .extend({ tz_offset_minutes: z.number().int().min(-720).max(840).optional() })
+  .strict();
+
+/** GPS tracker servers (issue 17, docs/trackers.md): each present protocol is served. */
+export const trackersConfigSchema = z
+  .object({
+    jt808: trackerTcpServer.optional(),
+    gt06: trackerTcpServer.optional(),
+    osmand: trackerServer.optional(),
+    gb32960: trackerServer.optional(),
+    limits: z
+      .object({
+        max_connections: z.number().int().min(1).max(200_000).default(20_000),
+        max_per_ip: z.number().int().min(1).max(200_000).default(100),
+        /** A connection silent this long is closed (trackers send heartbeats every few minutes). */
+        idle_s: z.number().int().min(1).max(3600).default(600),
+      })
+      .strict()
+      .default({ max_connections: 20_000, max_per_ip: 100, idle_s: 600 }),
+  })
+  .strict();
+
+export type TrackersConfig = z.infer<typeof trackersConfigSchema>;
+
 export const configSchema = z
   .object({
     version: z.literal(CONFIG_VERSION),
@@ -219,6 +251,8 @@ export const configSchema = z
     tunnel: tunnelConfigSchema.optional(),
     /** Notification channels: ntfy, Pushover, e-mail, webhook (integrations/notify). */
     notifications: notificationsConfigSchema.optional(),
+    /** GPS tracker servers: JT/T 808, GT06, GB/T 32960 (TCP) and OsmAnd (HTTP). */
+    trackers: trackersConfigSchema.optional(),
     /** Where the site is: sunrise/sunset reports and the quiet hours' time zone. */
     location: locationSchema.transform(withZone).optional(),
   })

@@ -18,3 +18,4 @@ export * from './integrations/notify/index.js';
 export * from './buses.js';
 export * from './seam/index.js';
 export * from './setup/bus-setup.js';
+export * from './trackers/index.js';

@@ -17,6 +17,7 @@ import {
   type DeviceStore,
   type PlantStore,
   type PointGroupStore,
+  type PositionStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -63,6 +64,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
 import { deviceRoutes } from './routes/devices.js';
+import { positionRoutes } from './routes/positions.js';
 import { plantRoutes } from './routes/plants.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
@@ -85,6 +87,8 @@ export interface ServerDeps {
     plants?: PlantStore;
     /** Point groups (both adapters have them): the data points each role sees; without them every point. */
     points?: PointGroupStore;
+    /** Tracker positions (both adapters): the /devices/:id/positions and /mileage routes. */
+    positions?: PositionStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -311,6 +315,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.devices)
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
+      if (deps.storage.devices && deps.storage.positions)
+        positionRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
       if (deps.storage.orgs && deps.storage.plants)
         plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.points)

@@ -10,3 +10,4 @@ export * from './serve.js';
 export * from './simulation.js';
 export * from './control.js';
 export { DEVICES, deviceFor } from './devices/index.js';
+export * from './tracker.js';

@@ -246,4 +246,19 @@ export const MIGRATIONS: PgMigration[] = [
         CHECK (purpose IN ('signup', 'reset', 'email'));
     `,
   },
+  {
+    // Tracker positions (storage positions.ts, issue 17): keyed by device and device time, so
+    // a duplicate frame is stored once and a track is a range of the key. No foreign key: a
+    // tracker's fixes are kept as it reports them. (PostGIS is not needed for tracks and
+    // mileage; geofences may add a geography column later.)
+    id: '011-positions',
+    sql: `
+      CREATE TABLE positions (
+        device_id text COLLATE "C" NOT NULL, t bigint NOT NULL, received_at bigint NOT NULL,
+        lat double precision NOT NULL, lon double precision NOT NULL,
+        speed_kmh double precision, course double precision, alt_m double precision,
+        satellites int, extras text,
+        PRIMARY KEY (device_id, t));
+    `,
+  },
 ];

@@ -12,6 +12,7 @@ import {
   orgContract,
   plantContract,
   pointGroupContract,
+  positionContract,
   TEST_ORIGIN,
 } from '@openbms/storage/testing';
 import { MIGRATIONS } from './migrations.js';
@@ -34,6 +35,12 @@ orgContract('postgres', async () => {
 });
 
 plantContract('postgres', async () => {
+  const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+  await db.reset();
+  return s;
+});
+
+positionContract('postgres', async () => {
   const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
   await db.reset();
   return s;

@@ -23,6 +23,7 @@ import {
   type AccountStore,
   type DeviceStore,
   type PlantStore,
+  type PositionStore,
   type PointGroupStore,
   type Scope,
   type Storage,
@@ -45,6 +46,7 @@ import { ensureRootOrg, pgOrgs } from './orgs.js';
 import { pgAccounts } from './accounts.js';
 import { pgDevices } from './devices.js';
 import { pgPlants } from './plants.js';
+import { pgPositions } from './positions.js';
 import { pgPoints } from './points.js';
 
 export interface PostgresStorageOptions {
@@ -69,6 +71,7 @@ export class PostgresStorage implements Storage {
   readonly accounts: AccountStore;
   readonly devices: DeviceStore;
   readonly plants: PlantStore;
+  readonly positions: PositionStore;
   readonly points: PointGroupStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
@@ -111,6 +114,7 @@ export class PostgresStorage implements Storage {
     this.accounts = pgAccounts(db);
     this.devices = pgDevices(db);
     this.plants = pgPlants(db);
+    this.positions = pgPositions(db);
     this.points = pgPoints(db);
   }
 

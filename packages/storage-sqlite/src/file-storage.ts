@@ -57,6 +57,7 @@ import {
   type DeviceStore,
   type PlantStore,
   type PointGroupStore,
+  type PositionStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -80,6 +81,7 @@ import {
   SqliteDevices,
   SqlitePlants,
   SqlitePoints,
+  SqlitePositions,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -122,6 +124,7 @@ interface Inner extends RecordStores {
   devices: SqliteDevices;
   plants: SqlitePlants;
   points: SqlitePoints;
+  positions: SqlitePositions;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -159,6 +162,7 @@ function bind(db: Db): Inner {
     devices: new SqliteDevices(db),
     plants: new SqlitePlants(db),
     points: new SqlitePoints(db),
+    positions: new SqlitePositions(db),
   };
 }
 
@@ -232,6 +236,7 @@ export class FileStorage {
   readonly devices: FileDevices;
   readonly plants: FilePlants;
   readonly points: FilePoints;
+  readonly positions: FilePositions;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -274,6 +279,10 @@ export class FileStorage {
     this.devices = this.deviceFacade();
     this.plants = this.plantFacade();
     this.points = this.pointFacade();
+    this.positions = {
+      add: (ps) => this.run('records', 'cannot store positions', (s) => s.positions.add(ps)),
+      list: (id, q) => this.run(false, 'cannot read positions', (s) => s.positions.list(id, q)),
+    };
   }
 
   // ------------------------------------------------------------------ opening
@@ -1179,4 +1188,11 @@ export type FilePoints = {
   [K in keyof PointGroupStore]: (
     ...a: Parameters<PointGroupStore[K]>
   ) => Awaited<ReturnType<PointGroupStore[K]>>;
+};
+
+/** The PositionStore in the writer thread (synchronous). */
+export type FilePositions = {
+  [K in keyof PositionStore]: (
+    ...a: Parameters<PositionStore[K]>
+  ) => Awaited<ReturnType<PositionStore[K]>>;
 };

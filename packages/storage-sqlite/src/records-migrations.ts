@@ -427,4 +427,27 @@ export const RECORDS_MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    id: 'records/012',
+    up(db) {
+      // Tracker positions (storage positions.ts, issue 17): keyed by device and device time,
+      // so a duplicate frame is stored once and a track is a range of the key. Extras as JSON
+      // text. No foreign key: a tracker's fixes are kept as it reports them.
+      db.exec(`
+        CREATE TABLE positions (
+          device_id   TEXT    NOT NULL,
+          t           INTEGER NOT NULL,
+          received_at INTEGER NOT NULL,
+          lat         REAL    NOT NULL,
+          lon         REAL    NOT NULL,
+          speed_kmh   REAL,
+          course      REAL,
+          alt_m       REAL,
+          satellites  INTEGER,
+          extras      TEXT,
+          PRIMARY KEY (device_id, t)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

@@ -83,6 +83,7 @@ describe('sqlite records', () => {
       'records/009',
       'records/010',
       'records/011',
+      'records/012',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -103,6 +104,7 @@ describe('sqlite records', () => {
       'records/009',
       'records/010',
       'records/011',
+      'records/012',
     ]);
     db.close();
   });

@@ -11,3 +11,4 @@ export { SqliteAccounts } from './records-accounts.js';
 export { SqliteDevices } from './records-devices.js';
 export { SqlitePlants } from './records-plants.js';
 export { SqlitePoints } from './records-points.js';
+export { SqlitePositions } from './records-positions.js';

@@ -141,6 +141,8 @@ const WRITER_OPS = new Set([
   'devices.decide',
   'points.list',
   'points.replace',
+  'positions.add',
+  'positions.list',
   'accounts.profileOf',
   'orgs.createRoot',
   'orgs.create',

@@ -32,6 +32,7 @@ import {
   deviceContract,
   plantContract,
   pointGroupContract,
+  positionContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -57,6 +58,7 @@ orgContract('sqlite threads', () => open());
 deviceContract('sqlite threads', () => open());
 plantContract('sqlite threads', () => open());
 pointGroupContract('sqlite threads', () => open());
+positionContract('sqlite threads', () => open());
 accountContract('sqlite threads', () => open(), O);
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>

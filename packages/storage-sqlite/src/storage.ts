@@ -57,6 +57,8 @@ import {
   type DeviceStore,
   type PlantStore,
   type PointGroupStore,
+  type Position,
+  type PositionStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -100,6 +102,7 @@ export class SqliteStorage implements Storage {
   readonly devices: DeviceStore;
   readonly plants: PlantStore;
   readonly points: PointGroupStore;
+  readonly positions: PositionStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -132,6 +135,10 @@ export class SqliteStorage implements Storage {
     this.devices = this.devicePort();
     this.plants = this.plantPort();
     this.points = this.pointPort();
+    this.positions = {
+      add: (ps) => this.write<number>('positions.add', ps),
+      list: (id, q) => this.write<Position[]>('positions.list', id, q),
+    };
   }
 
   /**

@@ -117,6 +117,16 @@ export {
 } from './devices.js';
 export * as deviceChecks from './devices.js';
 import type { DeviceStore } from './devices.js';
+/** Tracker positions (issue 17): the port, checks and row mapping under `positionChecks`. */
+export {
+  MAX_POSITIONS,
+  MAX_POSITION_BATCH,
+  type Position,
+  type PositionQuery,
+  type PositionStore,
+} from './positions.js';
+export * as positionChecks from './positions.js';
+import type { PositionStore } from './positions.js';
 /** Plants, their visitors and collectors: the port (checks and row mapping under `plantChecks`). */
 export {
   BUSINESS_TYPES,
@@ -573,6 +583,8 @@ export interface Storage {
   devices?: DeviceStore;
   /** Plants, their visitors and collectors (absent: this backend has no plants). */
   plants?: PlantStore;
+  /** GPS tracker positions (absent: this backend keeps none). */
+  positions?: PositionStore;
   /** Point groups: the data points each role sees (absent: every role sees every point). */
   points?: PointGroupStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */

@@ -25,3 +25,4 @@ export * from './orgs.js';
 export * from './devices.js';
 export * from './plants.js';
 export * from './points.js';
+export * from './positions.js';

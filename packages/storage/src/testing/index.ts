@@ -12,3 +12,4 @@ export * from './contract/devices.js';
 export * from './contract/plants.js';
 export * from './contract/points.js';
 export * from './contract/accounts.js';
+export * from './contract/positions.js';

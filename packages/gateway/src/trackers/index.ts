@@ -1,0 +1,4 @@
+export * from './mileage.js';
+export * from './ingest.js';
+export * from './listener.js';
+export * from './servers.js';

@@ -1,0 +1,145 @@
+/**
+ * Where tracker messages go once decoded (issue 17; docs/trackers.md): the device list entry
+ * of the tracker (made when unknown), its positions, and GB/T 32960 battery readings as
+ * telemetry samples. Protocol-free: the servers (servers.ts) hand over a serial (IMEI, phone
+ * number or VIN), fixes and readings.
+ *
+ * - **Unknown trackers** are registered as type `tracker`, activation `not_enabled`, owned by
+ *   the receiving organisation (`identity.orgId`: the node's own, the platform on `openbms
+ *   cloud`), linked to the node's gateway and the pack `tracker/<serial>`, so the device list
+ *   shows them under "Not enabled" with their run status. A tracker found anywhere in the
+ *   receiving organisation's subtree is used as it is (an expired one keeps reporting).
+ * - **Positions**: fixes without a valid GPS position (or exactly 0,0) are not stored.
+ * - **Readings**: stored as telemetry samples of the pack `tracker/<serial>` of the node's
+ *   gateway, in the organisation that owns the tracker.
+ */
+import type { Reading } from '@openbms/core';
+import { isBmsError } from '@openbms/core';
+import type { Origin, Position, Storage } from '@openbms/storage';
+
+/** How often (at most) a tracker's device entry is marked seen. */
+const SEEN_EVERY_MS = 30_000;
+/** Devices kept in memory (serial → device); the oldest dropped beyond this. */
+const CACHE_MAX = 50_000;
+
+export interface TrackerFix {
+  t: number;
+  lat: number;
+  lon: number;
+  valid: boolean;
+  speedKmh?: number;
+  course?: number;
+  altM?: number;
+  satellites?: number;
+  extras?: Record<string, unknown>;
+}
+
+export interface TrackerDevice {
+  id: string;
+  orgId: string;
+  packId: string;
+}
+
+export interface TrackerIngestOptions {
+  storage: Pick<Storage, 'devices' | 'positions' | 'telemetry'>;
+  /** The receiving organisation and the node's gateway. */
+  identity: Origin;
+  clock?: () => number;
+}
+
+export const trackerPackId = (serial: string): string => `tracker/${serial}`;
+
+export class TrackerIngest {
+  private readonly cache = new Map<string, TrackerDevice & { seenAt: number }>();
+  private readonly clock: () => number;
+  /** Counters for logs and metrics. */
+  readonly counts = { positions: 0, duplicates: 0, readings: 0, registered: 0 };
+
+  constructor(private readonly opts: TrackerIngestOptions) {
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  /** The tracker's device entry, registered as "not enabled" when unknown. */
+  async device(serial: string, protocol: string): Promise<TrackerDevice> {
+    const key = serial.toLowerCase();
+    const hit = this.cache.get(key);
+    const now = this.clock();
+    if (hit) {
+      if (now - hit.seenAt >= SEEN_EVERY_MS) {
+        hit.seenAt = now;
+        await this.opts.storage.devices!.seen(this.opts.identity.gatewayId, [hit.packId], now);
+      }
+      return hit;
+    }
+    const d = (await this.find(serial)) ?? (await this.register(serial, protocol, now));
+    const entry = { ...d, seenAt: now };
+    await this.opts.storage.devices!.seen(this.opts.identity.gatewayId, [d.packId], now);
+    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, entry);
+    return entry;
+  }
+
+  private async find(serial: string): Promise<TrackerDevice | undefined> {
+    const page = await this.opts.storage.devices!.list([this.opts.identity.orgId], {
+      q: serial,
+      limit: 20,
+      now: this.clock(),
+    });
+    const d = page.devices.find((x) => x.serial.toLowerCase() === serial.toLowerCase());
+    return d && { id: d.id, orgId: d.orgId, packId: d.packId ?? trackerPackId(d.serial) };
+  }
+
+  private async register(serial: string, protocol: string, now: number): Promise<TrackerDevice> {
+    try {
+      const d = await this.opts.storage.devices!.create([this.opts.identity.orgId], {
+        serial,
+        type: 'tracker',
+        joinedAt: now,
+        createdBy: `tracker:${protocol}`,
+        orgId: this.opts.identity.orgId,
+        activation: 'not_enabled',
+        gatewayId: this.opts.identity.gatewayId,
+        packId: trackerPackId(serial),
+      });
+      this.counts.registered++;
+      return { id: d.id, orgId: d.orgId, packId: d.packId! };
+    } catch (e) {
+      // Another connection (or node) registered it meanwhile: use that one.
+      if (isBmsError(e) && e.details?.['field'] === 'serial') {
+        const again = await this.find(serial);
+        if (again) return again;
+      }
+      throw e;
+    }
+  }
+
+  /** Stores the valid fixes; returns how many were new (the rest were duplicates). */
+  async positions(d: TrackerDevice, fixes: readonly TrackerFix[]): Promise<number> {
+    const receivedAt = this.clock();
+    const ps: Position[] = [];
+    for (const f of fixes) {
+      if (!f.valid || (f.lat === 0 && f.lon === 0) || !Number.isFinite(f.t)) continue;
+      const p: Position = { deviceId: d.id, t: f.t, receivedAt, lat: f.lat, lon: f.lon };
+      if (f.speedKmh !== undefined) p.speedKmh = f.speedKmh;
+      if (f.course !== undefined) p.course = f.course;
+      if (f.altM !== undefined) p.altM = f.altM;
+      if (f.satellites !== undefined) p.satellites = f.satellites;
+      if (f.extras !== undefined && Object.keys(f.extras).length > 0) p.extras = f.extras;
+      ps.push(p);
+    }
+    if (ps.length === 0) return 0;
+    const added = await this.opts.storage.positions!.add(ps);
+    this.counts.positions += added;
+    this.counts.duplicates += ps.length - added;
+    return added;
+  }
+
+  /** Stores a battery reading as a telemetry sample of the tracker's pack. */
+  async reading(d: TrackerDevice, ts: number, snapshot: Reading): Promise<void> {
+    await this.opts.storage.telemetry.writeSamples(
+      { orgId: d.orgId, gatewayId: this.opts.identity.gatewayId },
+      [{ packId: d.packId, ts, snapshot }],
+    );
+    this.counts.readings++;
+  }
+}

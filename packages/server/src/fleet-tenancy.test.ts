@@ -246,6 +246,8 @@ const ROUTES: Record<string, Row> = {
   'GET /api/v1/sites': { want: LIST },
   'GET /api/v1/sites/{id}/energy': { want: PLANT_READ },
   'GET /api/v1/buses': { want: LIST },
+  // The gateways (collectors) each caller sees: the lists are checked for A's ids below.
+  'GET /api/v1/gateways': { want: LIST },
   'GET /api/v1/alarms': { want: LIST },
   'GET /api/v1/alarms/counts': { want: LIST },
   'POST /api/v1/alarms/{id}/ack': { want: PLANT_WRITE },
@@ -332,6 +334,9 @@ const ROUTES: Record<string, Row> = {
   // Devices and approvals.
   'GET /api/v1/devices': { want: LIST },
   'GET /api/v1/devices/{id}': { want: THING_READ },
+  // A tracker's positions and mileage: by the device's organisation, as the device itself.
+  'GET /api/v1/devices/{id}/positions': { want: THING_READ },
+  'GET /api/v1/devices/{id}/mileage': { want: THING_READ },
   'POST /api/v1/devices': {
     want: { bob: 404, vic: 403, eve: 403 },
     body: (ids) => ({ serial: 'SNEAKY-1', type: 'bms', org_id: ids.cA.id }),

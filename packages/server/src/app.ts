@@ -68,6 +68,7 @@ import { positionRoutes } from './routes/positions.js';
 import { plantRoutes } from './routes/plants.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
+import { alarmMail } from './alarm-mail.js';
 import { webRoutes } from './web.js';
 import { auditLimits, resolveLimits } from './limits.js';
 
@@ -141,6 +142,8 @@ export interface ServerDeps {
   captcha?: CaptchaOptions;
   /** Sign-up and password reset by e-mailed code (config `accounts.signup`, `.email`, `.terms`); absent: off. */
   signup?: SignupOptions;
+  /** Alarm e-mails to opted-in users (through `signup.send`): at most this many per user per hour (default 20). */
+  alarmMailsPerHour?: number;
   /** The built web console (packages/web/dist) to serve at /; absent: the API only. */
   webRoot?: string;
   /** The directory holding the database (its free space is shown); absent: not reported. */
@@ -328,6 +331,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   metricsRoutes(app, ctx);
   docsRoutes(app);
   if (deps.webRoot) spa = await webRoutes(app, deps.webRoot);
+  // Alarm e-mails to the users who asked for them (My account), through accounts.email.
+  if (deps.signup?.send && deps.storage.accounts) {
+    const mails = alarmMail(ctx, deps.storage.accounts, deps.signup.send, {
+      ...(deps.alarmMailsPerHour !== undefined ? { maxPerHour: deps.alarmMailsPerHour } : {}),
+      log: app.log,
+    });
+    app.addHook('onClose', async () => {
+      mails.close();
+      await mails.idle();
+    });
+  }
   return app;
 }
 

@@ -6,7 +6,9 @@ import {
   newCode,
   CODE_PURPOSES,
   LANGUAGES,
-  profile,
+  profileColumns,
+  storedNotify,
+  type NotifyRecipient,
   recordChecks as c,
   type CodePurpose,
   type StoredProfile,
@@ -127,7 +129,7 @@ export function pgAccounts(db: PgDb): AccountStore {
 
     async setProfile(userId, p) {
       const id = c.text(userId, 'userId', 64);
-      const set = Object.entries(profile(p));
+      const set = profileColumns(p);
       if (set.length === 0) return;
       try {
         // Column names come from `profile`'s fixed keys, never from the caller.
@@ -145,15 +147,51 @@ export function pgAccounts(db: PgDb): AccountStore {
     async profileOf(userId) {
       const id = c.text(userId, 'userId', 64);
       const r = (
-        await db.query<StoredProfile>(
+        await db.query<Omit<StoredProfile, 'notify'> & { notify: string | null }>(
           'cannot read users',
-          'SELECT email, timezone, phone, language FROM users WHERE id = $1',
+          'SELECT email, timezone, phone, language, notify FROM users WHERE id = $1',
           [id],
         )
       )[0];
       if (!r) return undefined;
       const language = LANGUAGES.find((l) => l === r.language) ?? null;
-      return { email: r.email, timezone: r.timezone, phone: r.phone, language };
+      const notify = storedNotify(r.notify);
+      return { email: r.email, timezone: r.timezone, phone: r.phone, language, notify };
+    },
+
+    async notifyRecipients() {
+      const rows = await db.query<{
+        id: string;
+        org_id: string;
+        gateway_id: string;
+        username: string;
+        role: User['role'];
+        created_at: number | string;
+        email: string;
+        notify: string;
+      }>(
+        'cannot read users',
+        'SELECT id, org_id, gateway_id, username, role, created_at, email, notify FROM users WHERE email IS NOT NULL AND notify IS NOT NULL ORDER BY id',
+        [],
+      );
+      const out: NotifyRecipient[] = [];
+      for (const r of rows) {
+        const notify = storedNotify(r.notify);
+        if (!notify?.alarmsEmail) continue;
+        out.push({
+          user: {
+            id: r.id,
+            orgId: r.org_id,
+            gatewayId: r.gateway_id,
+            username: r.username,
+            role: r.role,
+            createdAt: Number(r.created_at),
+          },
+          email: r.email,
+          notify,
+        });
+      }
+      return out;
     },
   };
 }

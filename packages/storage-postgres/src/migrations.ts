@@ -261,4 +261,10 @@ export const MIGRATIONS: PgMigration[] = [
         PRIMARY KEY (device_id, t));
     `,
   },
+  {
+    // A user's notification settings (storage accounts.ts NotifySettings) as JSON text; null:
+    // none.
+    id: '012-user-notify',
+    sql: `ALTER TABLE users ADD COLUMN notify text;`,
+  },
 ];

@@ -895,6 +895,7 @@ export class FileStorage {
       userByEmail: (email) => read('cannot read users', (a) => a.userByEmail(email)),
       setProfile: (id, p) => write('cannot change the account', (a) => a.setProfile(id, p)),
       profileOf: (id) => read('cannot read users', (a) => a.profileOf(id)),
+      notifyRecipients: () => read('cannot read users', (a) => a.notifyRecipients()),
     };
   }
 

@@ -6,7 +6,9 @@ import {
   newCode,
   CODE_PURPOSES,
   LANGUAGES,
-  profile,
+  profileColumns,
+  storedNotify,
+  type NotifyRecipient,
   type Profile,
   type StoredProfile,
   type CodeCheck,
@@ -25,7 +27,9 @@ const SQL = {
   drop: 'DELETE FROM account_codes WHERE purpose = ? AND email = ?',
   purge: 'DELETE FROM account_codes WHERE expires_at <= ?',
   byEmail: 'SELECT id, org_id, gateway_id, username, role, created_at FROM users WHERE email = ?',
-  profileOf: 'SELECT email, timezone, phone, language FROM users WHERE id = ?',
+  profileOf: 'SELECT email, timezone, phone, language, notify FROM users WHERE id = ?',
+  notifyUsers:
+    'SELECT id, org_id, gateway_id, username, role, created_at, email, notify FROM users WHERE email IS NOT NULL AND notify IS NOT NULL ORDER BY id',
 } as const;
 
 interface CodeRow {
@@ -145,7 +149,7 @@ export class SqliteAccounts {
 
   setProfile(userId: string, p: Profile): void {
     const id = text(userId, 'userId', 64);
-    const set = Object.entries(profile(p));
+    const set = profileColumns(p);
     if (set.length === 0) return;
     try {
       // Column names come from `profile`'s fixed keys, never from the caller.
@@ -162,10 +166,49 @@ export class SqliteAccounts {
     const id = text(userId, 'userId', 64);
     const r = this.run(
       'cannot read users',
-      () => this.s.profileOf.get(id) as StoredProfile | undefined,
+      () =>
+        this.s.profileOf.get(id) as
+          | (Omit<StoredProfile, 'notify'> & { notify: string | null })
+          | undefined,
     );
     if (!r) return undefined;
     const language = LANGUAGES.find((l) => l === r.language) ?? null;
-    return { email: r.email, timezone: r.timezone, phone: r.phone, language };
+    const notify = storedNotify(r.notify);
+    return { email: r.email, timezone: r.timezone, phone: r.phone, language, notify };
+  }
+
+  notifyRecipients(): NotifyRecipient[] {
+    const rows = this.run(
+      'cannot read users',
+      () =>
+        this.s.notifyUsers.all() as {
+          id: string;
+          org_id: string;
+          gateway_id: string;
+          username: string;
+          role: User['role'];
+          created_at: number;
+          email: string;
+          notify: string;
+        }[],
+    );
+    const out: NotifyRecipient[] = [];
+    for (const r of rows) {
+      const notify = storedNotify(r.notify);
+      if (!notify?.alarmsEmail) continue;
+      out.push({
+        user: {
+          id: r.id,
+          orgId: r.org_id,
+          gatewayId: r.gateway_id,
+          username: r.username,
+          role: r.role,
+          createdAt: r.created_at,
+        },
+        email: r.email,
+        notify,
+      });
+    }
+    return out;
   }
 }

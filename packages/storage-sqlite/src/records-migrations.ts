@@ -450,4 +450,12 @@ export const RECORDS_MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    id: 'records/013',
+    up(db) {
+      // A user's notification settings (storage accounts.ts NotifySettings) as JSON text;
+      // null: none.
+      db.exec(`ALTER TABLE users ADD COLUMN notify TEXT;`);
+    },
+  },
 ];

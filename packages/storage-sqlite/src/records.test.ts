@@ -84,6 +84,7 @@ describe('sqlite records', () => {
       'records/010',
       'records/011',
       'records/012',
+      'records/013',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -105,6 +106,7 @@ describe('sqlite records', () => {
       'records/010',
       'records/011',
       'records/012',
+      'records/013',
     ]);
     db.close();
   });

@@ -144,6 +144,7 @@ const WRITER_OPS = new Set([
   'positions.add',
   'positions.list',
   'accounts.profileOf',
+  'accounts.notifyRecipients',
   'orgs.createRoot',
   'orgs.create',
   'orgs.get',

@@ -390,6 +390,7 @@ export class SqliteStorage implements Storage {
       userByEmail: call('userByEmail'),
       setProfile: call('setProfile'),
       profileOf: call('profileOf'),
+      notifyRecipients: call('notifyRecipients'),
     };
   }
 

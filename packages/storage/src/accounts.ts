@@ -57,6 +57,73 @@ export interface AccountStore {
   setProfile(userId: string, profile: Profile): Promise<void>;
   /** A user's profile as stored (null: never given), or undefined for an unknown user. */
   profileOf(userId: string): Promise<StoredProfile | undefined>;
+  /**
+   * The users (any organisation) who asked for alarm e-mails (`notify.alarmsEmail`) and have an
+   * e-mail address: whom the server's alarm mailer considers (the policy then decides, per
+   * user, which alarms they may see).
+   */
+  notifyRecipients(): Promise<NotifyRecipient[]>;
+}
+
+/** The alarm severities a user may choose as the least that is mailed (core's `Severity`). */
+export const NOTIFY_SEVERITIES = ['warning', 'protection', 'fault'] as const;
+export type NotifySeverity = (typeof NOTIFY_SEVERITIES)[number];
+
+/** A user's notification settings (My account). */
+export interface NotifySettings {
+  /** E-mail me when an alarm is raised on a pack I may see. */
+  alarmsEmail: boolean;
+  /** The least severity mailed (`warning` < `protection` < `fault`). */
+  minSeverity: NotifySeverity;
+  /** Also mail when such an alarm clears. */
+  alarmCleared: boolean;
+}
+
+export interface NotifyRecipient {
+  user: User;
+  email: string;
+  notify: NotifySettings;
+}
+
+/** The settings checked strictly (every field, no other). */
+export function notifySettings(value: unknown): NotifySettings {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('notify', 'must be an object');
+  const n = value as Record<string, unknown>;
+  for (const k of Object.keys(n))
+    if (!['alarmsEmail', 'minSeverity', 'alarmCleared'].includes(k))
+      throw invalid(`notify.${k}`, 'is not a notification setting');
+  if (typeof n['alarmsEmail'] !== 'boolean') throw invalid('notify.alarmsEmail', 'must be a boolean');
+  if (!NOTIFY_SEVERITIES.includes(n['minSeverity'] as NotifySeverity))
+    throw invalid('notify.minSeverity', `must be one of ${NOTIFY_SEVERITIES.join(', ')}`);
+  if (typeof n['alarmCleared'] !== 'boolean')
+    throw invalid('notify.alarmCleared', 'must be a boolean');
+  return {
+    alarmsEmail: n['alarmsEmail'],
+    minSeverity: n['minSeverity'] as NotifySeverity,
+    alarmCleared: n['alarmCleared'],
+  };
+}
+
+/** The stored text (JSON) of the settings read back; anything unreadable counts as none. */
+export function storedNotify(text: string | null | undefined): NotifySettings | null {
+  if (typeof text !== 'string') return null;
+  try {
+    return notifySettings(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A profile change as column/value pairs for an UPDATE (both adapters): the fields checked by
+ * `profile`, the notification settings as JSON text in the `notify` column.
+ */
+export function profileColumns(p: Profile): [string, string | null][] {
+  return Object.entries(profile(p)).map(([k, v]) => [
+    k,
+    k === 'notify' ? (v === null ? null : JSON.stringify(v)) : (v as string | null),
+  ]);
 }
 
 /** The languages of the web console. */
@@ -69,6 +136,8 @@ export interface Profile {
   phone?: string | null;
   /** The user's language in the web console. */
   language?: Language | null;
+  /** Notification settings (null: none, nothing is mailed). */
+  notify?: NotifySettings | null;
 }
 
 export interface StoredProfile {
@@ -76,6 +145,7 @@ export interface StoredProfile {
   timezone: string | null;
   phone: string | null;
   language: Language | null;
+  notify: NotifySettings | null;
 }
 
 /** The profile's fields checked and normalised (the address lower-cased). */
@@ -94,6 +164,8 @@ export function profile(value: unknown): Profile {
       throw invalid('language', 'must be en or zh');
     out.language = lang as Language | null;
   }
+  if (p['notify'] !== undefined)
+    out.notify = p['notify'] === null ? null : notifySettings(p['notify']);
   return out;
 }
 

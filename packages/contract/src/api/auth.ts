@@ -274,6 +274,28 @@ export const termsSchema = {
 export type SignupTerms = FromSchema<typeof termsSchema>;
 
 /** My account: one's own profile (seed 003 "Mine", seed 000 "Registration & Login"). */
+/** My notification settings (My account): alarm e-mails to my address. */
+export const notifySchema = {
+  type: 'object',
+  required: ['alarms_email', 'min_severity', 'alarm_cleared'],
+  additionalProperties: false,
+  properties: {
+    alarms_email: {
+      type: 'boolean',
+      description:
+        'E-mail me when an alarm is raised on a pack I may see (needs my e-mail address and accounts.email on the server).',
+    },
+    min_severity: {
+      type: 'string',
+      enum: ['warning', 'protection', 'fault'],
+      description: 'The least severity mailed: warning < protection < fault.',
+    },
+    alarm_cleared: { type: 'boolean', description: 'Also mail when such an alarm clears.' },
+  },
+} as const;
+
+export type NotifyView = FromSchema<typeof notifySchema>;
+
 export const accountSchema = {
   type: 'object',
   required: [
@@ -286,6 +308,7 @@ export const accountSchema = {
     'phone',
     'timezone',
     'language',
+    'notify',
   ],
   additionalProperties: false,
   properties: {
@@ -312,6 +335,7 @@ export const accountSchema = {
     phone: { type: ['string', 'null'] },
     timezone: { type: ['string', 'null'], description: 'IANA time zone.' },
     language: { type: ['string', 'null'], enum: ['en', 'zh', null] },
+    notify: notifySchema,
   },
 } as const;
 
@@ -334,6 +358,10 @@ export const accountChangeBody = {
       type: ['string', 'null'],
       enum: ['en', 'zh', null],
       description: 'en or zh; null: the browser decides.',
+    },
+    notify: {
+      ...notifySchema,
+      description: 'My notification settings, all three fields together.',
     },
   },
 } as const;

@@ -88,6 +88,13 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext, codes: A
       phone: p.phone,
       timezone: p.timezone,
       language: p.language,
+      notify: p.notify
+        ? {
+            alarms_email: p.notify.alarmsEmail,
+            min_severity: p.notify.minSeverity,
+            alarm_cleared: p.notify.alarmCleared,
+          }
+        : { alarms_email: false, min_severity: 'protection', alarm_cleared: false },
     };
   };
 
@@ -96,7 +103,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext, codes: A
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'My account: login name, e-mail, phone, time zone, language',
+        summary: 'My account: login name, e-mail, phone, time zone, language, notification settings',
         tags: ['auth'],
         response: { 200: accountSchema, ...errorResponses(404) },
       },
@@ -109,7 +116,8 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext, codes: A
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Change my phone, time zone or language (the e-mail address needs a code)',
+        summary:
+          'Change my phone, time zone, language or notification settings (the e-mail address needs a code)',
         tags: ['auth'],
         body: accountChangeBody,
         response: { 200: accountSchema, ...errorResponses(404) },
@@ -130,10 +138,33 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext, codes: A
       const s = store();
       const before = await s.profileOf(me.userId);
       if (!before) throw new BmsError('AUTH_REQUIRED', 'the account is gone (log in again)');
+      if (b.notify?.alarms_email) {
+        if (!codes.send)
+          throw new BmsError(
+            'REQUEST_INVALID',
+            'notify.alarms_email: e-mail is not available on this server (accounts.email is not set)',
+            { field: 'notify.alarms_email' },
+          );
+        if (!before.email)
+          throw new BmsError(
+            'REQUEST_INVALID',
+            'notify.alarms_email: set and confirm your e-mail address first',
+            { field: 'notify.alarms_email' },
+          );
+      }
       const change: Profile = {
         ...(b.phone !== undefined ? { phone: b.phone } : {}),
         ...(b.timezone !== undefined ? { timezone: b.timezone } : {}),
         ...(b.language !== undefined ? { language: b.language } : {}),
+        ...(b.notify !== undefined
+          ? {
+              notify: {
+                alarmsEmail: b.notify.alarms_email,
+                minSeverity: b.notify.min_severity,
+                alarmCleared: b.notify.alarm_cleared,
+              },
+            }
+          : {}),
       };
       await s.setProfile(me.userId, change);
       const old = Object.fromEntries(

@@ -77,6 +77,7 @@ export function accountContract(name: string, open: Opener, origin: Origin): voi
         timezone: null,
         phone: null,
         language: null,
+        notify: null,
       });
       await a.setProfile(ann.id, { email: 'Ann@Example.com', timezone: 'Asia/Shanghai' });
       await a.setProfile(ann.id, { language: 'zh', phone: '+86 1' });
@@ -85,6 +86,7 @@ export function accountContract(name: string, open: Opener, origin: Origin): voi
         timezone: 'Asia/Shanghai',
         phone: '+86 1',
         language: 'zh',
+        notify: null,
       });
       expect((await a.userByEmail('ANN@example.com'))?.username).toBe('ann');
       await expectCode(
@@ -101,6 +103,47 @@ export function accountContract(name: string, open: Opener, origin: Origin): voi
       expect(await a.profileOf('01JD0000000000000000000NOPE')).toBeUndefined();
       await s.users.delete(localScope(origin), 'ann');
       expect(await a.userByEmail('ann@example.com')).toBeUndefined();
+    });
+
+    it('keeps notification settings; the recipients are the opted-in users with an address', async () => {
+      const mk = (username: string) =>
+        s.users.create(origin, { username, role: 'viewer', createdAt: T0 }, 'h');
+      const ann = await mk('ann');
+      const bob = await mk('bob');
+      const cy = await mk('cy');
+      expect(await a.notifyRecipients()).toEqual([]);
+      const on = { alarmsEmail: true, minSeverity: 'protection', alarmCleared: false } as const;
+      await a.setProfile(ann.id, { email: 'ann@example.com', notify: on });
+      // Opted in without an address, and opted out with one: neither is a recipient.
+      await a.setProfile(bob.id, { notify: { ...on, minSeverity: 'fault' } });
+      await a.setProfile(cy.id, { email: 'cy@example.com', notify: { ...on, alarmsEmail: false } });
+      expect((await a.profileOf(ann.id))?.notify).toEqual(on);
+      expect((await a.profileOf(bob.id))?.notify).toEqual({ ...on, minSeverity: 'fault' });
+      const r = await a.notifyRecipients();
+      expect(r.map((x) => [x.user.username, x.user.id, x.email, x.notify])).toEqual([
+        ['ann', ann.id, 'ann@example.com', on],
+      ]);
+      // Another change keeps the settings; null clears them.
+      await a.setProfile(ann.id, { phone: '+1' });
+      expect((await a.profileOf(ann.id))?.notify).toEqual(on);
+      await a.setProfile(ann.id, { notify: null });
+      expect((await a.profileOf(ann.id))?.notify).toBeNull();
+      expect(await a.notifyRecipients()).toEqual([]);
+      await expectCode(
+        () => a.setProfile(ann.id, { notify: { ...on, minSeverity: 'loud' } as never }),
+        'REQUEST_INVALID',
+        'notify.minSeverity',
+      );
+      await expectCode(
+        () => a.setProfile(ann.id, { notify: { ...on, extra: 1 } as never }),
+        'REQUEST_INVALID',
+        'notify.extra',
+      );
+      await expectCode(
+        () => a.setProfile(ann.id, { notify: { ...on, alarmsEmail: 'yes' } as never }),
+        'REQUEST_INVALID',
+        'notify.alarmsEmail',
+      );
     });
 
     it('refuses bad input, naming the field', async () => {

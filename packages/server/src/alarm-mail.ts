@@ -1,0 +1,132 @@
+/**
+ * Alarm e-mails to users (My account's notification settings, issue 14 "Accounts"): every
+ * gateway's live alarm events, mailed to each user who opted in (`notify.alarmsEmail`), has an
+ * e-mail address, and may see the alarm exactly as the alarm list would show it to them: the
+ * user's standing is read now (`standingOf`), the policy decides whether they see the gateway
+ * (a dealer's member their subtree's, a visitor the visited plant's, never another tenant's),
+ * and the point groups decide whether the reading is told (`filterAlarm`).
+ *
+ * One mail per alarm, state and user (a replayed event is not mailed twice), at most
+ * `maxPerHour` mails per user in any hour: beyond that the mail is dropped with a log line,
+ * so an alarm storm cannot flood anybody's mailbox. Events are handled one at a time, in the
+ * order they come, so mails to one address keep the alarms' order.
+ */
+import { alarmInfo, GATEWAY_ALARM_SCOPE } from '@openbms/core';
+import type { GatewayEnvelope } from '@openbms/contract';
+import type { AccountStore, AlarmEvent, NotifySeverity } from '@openbms/storage';
+import { standingOf } from './auth.js';
+import type { ServerContext } from './context.js';
+import { filterAlarm, gatewayScope, type Principal } from './policy.js';
+import type { OutgoingMail } from './routes/signup.js';
+
+const RANK: Record<NotifySeverity, number> = { warning: 0, protection: 1, fault: 2 };
+const HOUR_MS = 3_600_000;
+/** How many (alarm, state, user) keys are remembered against a replay. */
+const SEEN_MAX = 10_000;
+
+export interface AlarmMailOptions {
+  /** Mails per user per hour (default 20). */
+  maxPerHour?: number;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export interface AlarmMail {
+  /** Resolves once every event received so far has been handled (its mails sent or dropped). */
+  idle(): Promise<void>;
+  close(): void;
+}
+
+export function alarmMail(
+  ctx: ServerContext,
+  accounts: AccountStore,
+  send: (m: OutgoingMail) => Promise<void>,
+  opts: AlarmMailOptions,
+): AlarmMail {
+  const max = opts.maxPerHour ?? 20;
+  const sent = new Map<string, number[]>();
+  const seen = new Set<string>();
+  let queue: Promise<void> = Promise.resolve();
+
+  /** Whether the user may have one more mail now (and counts it). */
+  const allowed = (userId: string): boolean => {
+    const now = ctx.clock();
+    const times = (sent.get(userId) ?? []).filter((t) => now - t < HOUR_MS);
+    if (times.length >= max) {
+      sent.set(userId, times);
+      return false;
+    }
+    times.push(now);
+    sent.set(userId, times);
+    return true;
+  };
+
+  const handle = async (e: Extract<GatewayEnvelope, { type: 'alarm' }>): Promise<void> => {
+    if (e.state === 'acknowledged') return;
+    const link = ctx.gateways.get(e.gatewayId);
+    if (!link) return;
+    const alarm = e.alarm as AlarmEvent;
+    const recipients = await accounts.notifyRecipients();
+    let pack: Parameters<ServerContext['policy']['points']['filterForPack']>[2] | undefined;
+    for (const r of recipients) {
+      if (RANK[alarm.severity] < RANK[r.notify.minSeverity]) continue;
+      if (e.state === 'cleared' && !r.notify.alarmCleared) continue;
+      const key = `${r.user.id} ${e.gatewayId} ${alarm.localId} ${e.state}`;
+      if (seen.has(key)) continue;
+      const me: Principal = {
+        userId: r.user.id,
+        username: r.user.username,
+        orgId: r.user.orgId,
+        ...(await standingOf(ctx, r.user)),
+        kind: 'session',
+        tokenId: '',
+      };
+      if (!ctx.policy.canSee(me, e.gatewayId)) continue;
+      if (seen.size >= SEEN_MAX) seen.delete(seen.values().next().value!);
+      seen.add(key);
+      if (!allowed(r.user.id)) {
+        opts.log.warn(
+          { userId: r.user.id, alarm: alarm.id, max },
+          'alarm mail dropped: the user had their hourly limit of alarm mails',
+        );
+        continue;
+      }
+      pack ??= (await link.pack(alarm.packId)) ?? {
+        snapshot: (await ctx.telemetry.latest(gatewayScope(link), alarm.packId))?.snapshot,
+      };
+      const shown = filterAlarm(alarm, await ctx.policy.points.filterForPack(me, link.orgId, pack));
+      await send(mailOf(r.email, e.state, shown)).catch((err: unknown) =>
+        opts.log.error({ err, userId: r.user.id, alarm: alarm.id }, 'alarm mail failed'),
+      );
+    }
+  };
+
+  const onEnvelope = (e: GatewayEnvelope): void => {
+    if (e.type !== 'alarm') return;
+    queue = queue
+      .then(() => handle(e))
+      .catch((err: unknown) => opts.log.error({ err }, 'alarm mail failed'));
+  };
+  const offs = ctx.gateways.all().map((l) => l.subscribe(onEnvelope));
+  return {
+    idle: () => queue,
+    close: () => {
+      for (const off of offs) off();
+    },
+  };
+}
+
+function mailOf(to: string, state: 'raised' | 'cleared', a: AlarmEvent): OutgoingMail {
+  const where = a.packId === GATEWAY_ALARM_SCOPE ? `gateway ${a.gatewayId}` : `pack ${a.packId}`;
+  const label = alarmInfo(a.code)?.label ?? a.code;
+  const at = new Date(state === 'cleared' ? (a.clearedAt ?? a.raisedAt) : a.raisedAt);
+  return {
+    to,
+    subject: `OpenBMS ${a.severity}: ${label} ${state} on ${where}`,
+    text:
+      `${state === 'raised' ? 'Alarm raised' : 'Alarm cleared'}: ${a.message}\n` +
+      `Severity: ${a.severity}\nCode: ${a.code}\nWhere: ${where}\n` +
+      (a.value !== undefined ? `Value: ${a.value}\n` : '') +
+      `At: ${at.toISOString()}\n\n` +
+      'You receive this because alarm e-mails are on in My account; turn them off there.\n',
+  };
+}

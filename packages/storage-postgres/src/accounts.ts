@@ -171,7 +171,7 @@ export function pgAccounts(db: PgDb): AccountStore {
         notify: string;
       }>(
         'cannot read users',
-        'SELECT id, org_id, gateway_id, username, role, created_at, email, notify FROM users WHERE email IS NOT NULL AND notify IS NOT NULL ORDER BY id',
+        'SELECT id, org_id, gateway_id, username, role, created_at, email, notify FROM users WHERE email IS NOT NULL AND notify IS NOT NULL ORDER BY created_at, id',
         [],
       );
       const out: NotifyRecipient[] = [];

@@ -29,7 +29,7 @@ const SQL = {
   byEmail: 'SELECT id, org_id, gateway_id, username, role, created_at FROM users WHERE email = ?',
   profileOf: 'SELECT email, timezone, phone, language, notify FROM users WHERE id = ?',
   notifyUsers:
-    'SELECT id, org_id, gateway_id, username, role, created_at, email, notify FROM users WHERE email IS NOT NULL AND notify IS NOT NULL ORDER BY id',
+    'SELECT id, org_id, gateway_id, username, role, created_at, email, notify FROM users WHERE email IS NOT NULL AND notify IS NOT NULL ORDER BY created_at, id',
 } as const;
 
 interface CodeRow {

@@ -60,7 +60,7 @@ export interface AccountStore {
   /**
    * The users (any organisation) who asked for alarm e-mails (`notify.alarmsEmail`) and have an
    * e-mail address: whom the server's alarm mailer considers (the policy then decides, per
-   * user, which alarms they may see).
+   * user, which alarms they may see). Oldest accounts first (creation time, then id).
    */
   notifyRecipients(): Promise<NotifyRecipient[]>;
 }

@@ -39,6 +39,8 @@ export async function smtpServer() {
       if (i >= 0) return Promise.resolve(mails.splice(i, 1)[0]!);
       return new Promise((resolve) => waiting.push({ to, resolve }));
     },
+    /** How many mails to this address were received and not yet taken by `next`. */
+    pending: (to: string): number => mails.filter((m) => m.to === to).length,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -165,6 +165,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         phone: null,
         timezone: 'Europe/Berlin',
         language: null,
+        notify: { alarms_email: false, min_severity: 'protection', alarm_cleared: false },
       });
       const patch = (body: unknown) =>
         h.call('PATCH', '/api/v1/auth/account', { token: ann, body });

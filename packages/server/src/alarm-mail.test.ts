@@ -142,8 +142,14 @@ describe('alarm e-mails to users (sqlite)', { timeout: 10_000 }, () => {
       alarm_cleared: false,
     });
     for (const [body, field] of [
-      [{ notify: { alarms_email: true, min_severity: 'loud', alarm_cleared: false } }, 'min_severity'],
-      [{ notify: { alarms_email: 'yes', min_severity: 'fault', alarm_cleared: false } }, 'alarms_email'],
+      [
+        { notify: { alarms_email: true, min_severity: 'loud', alarm_cleared: false } },
+        'min_severity',
+      ],
+      [
+        { notify: { alarms_email: 'yes', min_severity: 'fault', alarm_cleared: false } },
+        'alarms_email',
+      ],
       [{ notify: { alarms_email: true, min_severity: 'fault' } }, 'alarm_cleared'],
       [{ notify: { ...optIn('fault').notify, sms: true } }, 'sms'],
       [{ notify: 'on' }, 'notify'],
@@ -179,19 +185,24 @@ describe('alarm e-mails to users (sqlite)', { timeout: 10_000 }, () => {
       min_severity: 'warning',
       alarm_cleared: false,
     });
-    expect((await h.call('GET', '/api/v1/auth/account', { token: tok['ann'] })).body.notify).toEqual(
-      ok.body.notify,
-    );
+    expect(
+      (await h.call('GET', '/api/v1/auth/account', { token: tok['ann'] })).body.notify,
+    ).toEqual(ok.body.notify);
     const audit = await storage.audit.list({ orgIds: [users['ann']!.orgId] });
-    expect(audit.find((e) => e.action === 'user.profile' && e.userId === users['ann']!.id)).toMatchObject({
+    expect(
+      audit.find((e) => e.action === 'user.profile' && e.userId === users['ann']!.id),
+    ).toMatchObject({
       new: { notify: { alarmsEmail: true, minSeverity: 'warning', alarmCleared: false } },
     });
     expect((await patch('bob', optIn('warning', true))).status).toBe(200);
     expect((await patch('cat', optIn('fault'))).status).toBe(200);
     // dan keeps alarm e-mails off.
     expect(
-      (await patch('dan', { notify: { alarms_email: false, min_severity: 'warning', alarm_cleared: true } }))
-        .status,
+      (
+        await patch('dan', {
+          notify: { alarms_email: false, min_severity: 'warning', alarm_cleared: true },
+        })
+      ).status,
     ).toBe(200);
   });
 
@@ -222,7 +233,8 @@ describe('alarm e-mails to users (sqlite)', { timeout: 10_000 }, () => {
     await raise(gwA, PA, 'soc_low', 'warning');
     expect(await mailTo('ann')).toContain('Code: soc_low');
     // Everything before ann's last mail is handled: nothing else went out.
-    for (const who of ['bob', 'cat', 'dan', 'eli']) expect(smtp.pending(`${who}@example.com`)).toBe(0);
+    for (const who of ['bob', 'cat', 'dan', 'eli'])
+      expect(smtp.pending(`${who}@example.com`)).toBe(0);
   });
 
   it('mails a user at most the hourly limit; the rest is dropped until the hour has passed', async () => {

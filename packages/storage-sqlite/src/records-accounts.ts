@@ -168,8 +168,7 @@ export class SqliteAccounts {
       'cannot read users',
       () =>
         this.s.profileOf.get(id) as
-          | (Omit<StoredProfile, 'notify'> & { notify: string | null })
-          | undefined,
+          (Omit<StoredProfile, 'notify'> & { notify: string | null }) | undefined,
     );
     if (!r) return undefined;
     const language = LANGUAGES.find((l) => l === r.language) ?? null;

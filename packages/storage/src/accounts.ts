@@ -93,7 +93,8 @@ export function notifySettings(value: unknown): NotifySettings {
   for (const k of Object.keys(n))
     if (!['alarmsEmail', 'minSeverity', 'alarmCleared'].includes(k))
       throw invalid(`notify.${k}`, 'is not a notification setting');
-  if (typeof n['alarmsEmail'] !== 'boolean') throw invalid('notify.alarmsEmail', 'must be a boolean');
+  if (typeof n['alarmsEmail'] !== 'boolean')
+    throw invalid('notify.alarmsEmail', 'must be a boolean');
   if (!NOTIFY_SEVERITIES.includes(n['minSeverity'] as NotifySeverity))
     throw invalid('notify.minSeverity', `must be one of ${NOTIFY_SEVERITIES.join(', ')}`);
   if (typeof n['alarmCleared'] !== 'boolean')

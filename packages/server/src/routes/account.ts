@@ -103,7 +103,8 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext, codes: A
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'My account: login name, e-mail, phone, time zone, language, notification settings',
+        summary:
+          'My account: login name, e-mail, phone, time zone, language, notification settings',
         tags: ['auth'],
         response: { 200: accountSchema, ...errorResponses(404) },
       },

@@ -1,6 +1,7 @@
 /**
  * My account (seed 003 "Mine"): the login name, e-mail (changed by a code mailed to the new
- * address), phone, time zone, language, the password, and log out everywhere.
+ * address), phone, time zone, language, notification settings (alarm e-mails), the password,
+ * and log out everywhere.
  */
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -30,6 +31,7 @@ export default function MyAccountPage(): ReactNode {
           </p>
           <ProfileCard account={shown} onSaved={setShown} />
           <EmailCard account={shown} onChanged={setShown} />
+          <NotifyCard account={shown} onSaved={setShown} />
         </>
       )}
       <PasswordCard />
@@ -101,6 +103,86 @@ function ProfileCard(props: { account: Account; onSaved: (a: Account) => void })
         <FormErrorBox error={error} fields={['phone', 'timezone']} />
         {saved && <p className="notice">{t('mine.saved')}</p>}
         <button type="submit" className="primary" data-testid="profile-save">
+          {t('common:save')}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+const SEVERITIES = ['warning', 'protection', 'fault'] as const;
+
+/** Alarm e-mails: on or off, the least severity, and whether clears are mailed too. */
+function NotifyCard(props: { account: Account; onSaved: (a: Account) => void }): ReactNode {
+  const { t } = useTranslation('account');
+  const [n, setN] = useState(props.account.notify);
+  const [error, setError] = useState<FormError>(undefined);
+  const [saved, setSaved] = useState(false);
+  const sevId = useId();
+  return (
+    <Card title={t('mine.notifyTitle')} testId="notify">
+      <p className="muted">{t('mine.notifyHelp')}</p>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(undefined);
+          setSaved(false);
+          try {
+            const a = await api<Account>('/auth/account', { method: 'PATCH', body: { notify: n } });
+            props.onSaved(a);
+            setN(a.notify);
+            setSaved(true);
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <div className="field">
+          <label>
+            <input
+              type="checkbox"
+              name="alarms_email"
+              data-testid="notify-alarms-email"
+              checked={n.alarms_email}
+              aria-invalid={error?.field === 'notify.alarms_email' || undefined}
+              onChange={(e) => setN({ ...n, alarms_email: e.target.checked })}
+            />{' '}
+            {t('mine.alarmsEmail')}
+          </label>
+        </div>
+        <div className="field">
+          <label htmlFor={sevId}>{t('mine.minSeverity')}</label>
+          <select
+            id={sevId}
+            name="min_severity"
+            data-testid="notify-min-severity"
+            value={n.min_severity}
+            onChange={(e) =>
+              setN({ ...n, min_severity: e.target.value as (typeof SEVERITIES)[number] })
+            }
+          >
+            {SEVERITIES.map((s) => (
+              <option key={s} value={s}>
+                {t(`mine.severity.${s}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label>
+            <input
+              type="checkbox"
+              name="alarm_cleared"
+              data-testid="notify-alarm-cleared"
+              checked={n.alarm_cleared}
+              onChange={(e) => setN({ ...n, alarm_cleared: e.target.checked })}
+            />{' '}
+            {t('mine.alarmCleared')}
+          </label>
+        </div>
+        <FormErrorBox error={error} fields={[]} />
+        {saved && <p className="notice">{t('mine.saved')}</p>}
+        <button type="submit" className="primary" data-testid="notify-save">
           {t('common:save')}
         </button>
       </form>

@@ -59,6 +59,13 @@ const strings: Strings = {
       logoutAll: 'Log out everywhere',
       logoutAllConfirm: 'Log out on every device?',
       noProfile: 'This server keeps no profiles.',
+      notifyTitle: 'Notifications',
+      notifyHelp:
+        'Alarm e-mails go to your e-mail address, for the packs you may see (at most 20 an hour).',
+      alarmsEmail: 'E-mail me when an alarm is raised',
+      minSeverity: 'Least severity',
+      severity: { warning: 'Warning', protection: 'Protection', fault: 'Fault' },
+      alarmCleared: 'Also when the alarm clears',
     },
   },
   zh: {
@@ -117,6 +124,12 @@ const strings: Strings = {
       logoutAll: '退出所有设备',
       logoutAllConfirm: '确定在所有设备上退出登录？',
       noProfile: '本服务器不保存个人资料。',
+      notifyTitle: '通知',
+      notifyHelp: '告警邮件发送到您的邮箱，仅限您可查看的电池包（每小时最多 20 封）。',
+      alarmsEmail: '产生告警时给我发邮件',
+      minSeverity: '最低级别',
+      severity: { warning: '警告', protection: '保护', fault: '故障' },
+      alarmCleared: '告警消除时也通知',
     },
   },
 };

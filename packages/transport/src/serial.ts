@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { BmsError } from '@openbms/core';
 import { Listeners, type LinkSettings, type Transport } from './transport.js';
@@ -104,17 +106,82 @@ const USB_CHIPS: Record<string, string> = {
   '067b:2303': 'Prolific PL2303',
 };
 
-/** The machine's serial ports (serialport's list) with the USB chip named where known. */
+/**
+ * The machine's serial ports (serialport's list) with the USB chip named where known. On Linux
+ * `serialport` lists them through `udevadm`; where that is not installed (containers, minimal
+ * installs) the same facts are read from sysfs instead (`sysfsSerialPorts`).
+ */
 export async function listSerialPorts(): Promise<SerialPortInfo[]> {
-  const ports = await SerialPort.list();
-  return ports.map((p) => {
-    const out: SerialPortInfo = { path: p.path };
-    if (p.manufacturer) out.manufacturer = p.manufacturer;
-    if (p.serialNumber) out.serialNumber = p.serialNumber;
-    if (p.vendorId) out.vendorId = p.vendorId.toLowerCase();
-    if (p.productId) out.productId = p.productId.toLowerCase();
-    const chip = out.vendorId && out.productId && USB_CHIPS[`${out.vendorId}:${out.productId}`];
-    if (chip) out.chip = chip;
-    return out;
-  });
+  let ports: Awaited<ReturnType<typeof SerialPort.list>>;
+  try {
+    ports = await SerialPort.list();
+  } catch (e) {
+    if (process.platform !== 'linux' || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return sysfsSerialPorts();
+  }
+  return ports.map((p) =>
+    named({
+      path: p.path,
+      ...(p.manufacturer ? { manufacturer: p.manufacturer } : {}),
+      ...(p.serialNumber ? { serialNumber: p.serialNumber } : {}),
+      ...(p.vendorId ? { vendorId: p.vendorId.toLowerCase() } : {}),
+      ...(p.productId ? { productId: p.productId.toLowerCase() } : {}),
+    }),
+  );
+}
+
+function named(out: SerialPortInfo): SerialPortInfo {
+  const chip = out.vendorId && out.productId && USB_CHIPS[`${out.vendorId}:${out.productId}`];
+  return chip ? { ...out, chip } : out;
+}
+
+/**
+ * Serial ports from sysfs, as udev would list them: every `tty` with a device behind it
+ * (`<root>/<name>/device`), except the legacy 8250 placeholders every kernel makes (`ttyS0`..
+ * bound to the `serial8250` platform device with nothing there); a USB adapter's ids,
+ * maker and serial number come from the USB device above the interface. Hand-written: no
+ * library reads this without udev, and it is a directory walk.
+ */
+export function sysfsSerialPorts(root = '/sys/class/tty', dev = '/dev'): SerialPortInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const out: SerialPortInfo[] = [];
+  for (const name of names.sort()) {
+    const link = join(root, name, 'device');
+    if (!existsSync(link)) continue;
+    let device: string;
+    try {
+      device = realpathSync(link);
+    } catch {
+      continue;
+    }
+    if (device.endsWith('/serial8250')) continue;
+    const info: SerialPortInfo = { path: join(dev, name) };
+    // Up from the interface to the USB device that has the ids (at most a few levels).
+    for (let d = device, i = 0; i < 4 && d !== dirname(d); d = dirname(d), i++) {
+      const read = (f: string): string | undefined => {
+        try {
+          return readFileSync(join(d, f), 'utf8').trim() || undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const vendor = read('idVendor');
+      if (!vendor) continue;
+      const product = read('idProduct');
+      const maker = read('manufacturer');
+      const serial = read('serial');
+      info.vendorId = vendor.toLowerCase();
+      if (product) info.productId = product.toLowerCase();
+      if (maker) info.manufacturer = maker;
+      if (serial) info.serialNumber = serial;
+      break;
+    }
+    out.push(named(info));
+  }
+  return out;
 }

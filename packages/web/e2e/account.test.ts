@@ -165,6 +165,15 @@ describe('accounts in the browser', () => {
     expect(await page.getByTestId('current-email').textContent()).toBe('ann@example.com');
     expect(await page.getByLabel('Time zone').inputValue()).toBe('Europe/Berlin');
 
+    // Alarm e-mails: on, from faults, clears too.
+    await page.getByTestId('notify-alarms-email').check();
+    await page.getByTestId('notify-min-severity').selectOption('fault');
+    await page.getByTestId('notify-alarm-cleared').check();
+    await page.getByTestId('notify-save').click();
+    await page.getByTestId('notify').getByText('Saved.').waitFor();
+    const mine = await page.evaluate(() => fetch('/api/v1/auth/account').then((r) => r.json()));
+    expect(mine.notify).toEqual({ alarms_email: true, min_severity: 'fault', alarm_cleared: true });
+
     // The profile: phone and language (the console switches to it).
     await page.getByLabel('Phone (optional)').fill('+49 30 1234567');
     await page.getByTestId('profile-language').selectOption('zh');

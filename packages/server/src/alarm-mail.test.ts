@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newId, type Org, type User } from '@openbms/storage';
+import { END_USER_GROUP, POINTS, newId, type Org, type User } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { AlarmEvent } from '@openbms/storage';
@@ -35,6 +35,7 @@ describe('alarm e-mails to users (sqlite)', { timeout: 10_000 }, () => {
   let smtp: Awaited<ReturnType<typeof smtpServer>>;
   let mailer: AccountMailer;
   let gwA: FakeGateway;
+  let custA: Org;
   let gwB: FakeGateway;
   const users: Record<string, User> = {};
   const tok: Record<string, string> = {};
@@ -81,6 +82,7 @@ describe('alarm e-mails to users (sqlite)', { timeout: 10_000 }, () => {
     const dB = await under(maker, 'dealer', 'Dealer B');
     const cA = await under(dA, 'customer', 'Customer A');
     const cB = await under(dB, 'customer', 'Customer B');
+    custA = cA;
     gwA = new FakeGateway([fakePack(PA)], storage.alarms, () => T0, {
       orgId: cA.id,
       gatewayId: newId(),
@@ -249,5 +251,49 @@ describe('alarm e-mails to users (sqlite)', { timeout: 10_000 }, () => {
     await raise(gwA, PA, 'chg_oc', 'protection');
     expect(await mailTo('ann')).toContain('Code: chg_oc');
     expect(smtp.pending('ann@example.com')).toBe(0);
+  });
+
+  it("leaves the reading out for a user whose point groups hide the alarm's point", async () => {
+    // eve: an end user of A's customer, whose End User Group hides cell_mv.
+    const hash = await hashPassword('eve-password', TEST_COST);
+    const eve = await storage.users.create(
+      { orgId: custA.id, gatewayId: TEST_ORIGIN.gatewayId },
+      { username: 'eve', role: 'viewer', createdAt: T0 + 1_000 },
+      hash,
+    );
+    await storage.orgs.setRole([custA.id], custA.id, eve.id, 'end_user');
+    await storage.points.replace(
+      custA.id,
+      [
+        {
+          name: END_USER_GROUP,
+          kind: 'end_user',
+          roles: ['end_user'],
+          points: { '*': POINTS.filter((p) => p !== 'cell_mv') },
+        },
+      ],
+      T0,
+    );
+    await storage.accounts.setProfile(eve.id, {
+      email: 'eve@example.com',
+      notify: { alarmsEmail: true, minSeverity: 'warning', alarmCleared: false },
+    });
+    const ev = await gwA.raise({
+      packId: PA,
+      code: 'cell_ov',
+      severity: 'protection',
+      origin: 'bms',
+      raisedAt: T0 + ++n,
+      value: 3712,
+      message: 'cell 3 at 3712 mV',
+    });
+    gwA.emit({ type: 'alarm', state: 'raised', event: ev });
+    // ann sees every point: the reading; eve (mailed after her) does not.
+    const anns = await mailTo('ann');
+    expect(anns).toContain('Value: 3712');
+    expect(anns).toContain('cell 3 at 3712 mV');
+    const eves = await mailTo('eve');
+    expect(eves).toContain('Code: cell_ov');
+    expect(eves).not.toContain('3712');
   });
 });

@@ -213,7 +213,6 @@ export function groupsOf(orgIds: readonly string[], rows: readonly PointGroupRow
  */
 export type PointFilter = 'all' | ReadonlySet<string>;
 
-
 /**
  * The device models a pack answers to, most specific first: its protocol family (`jk`, set
  * by the poller on every snapshot and known from the pack's configuration, so it never

@@ -701,7 +701,8 @@ const strings: Strings = {
       retainHint: '代理服务器为新订阅者保留最后一条数据。',
       pointsAs: '按角色发布数据点',
       pointsAsAll: '全部数据点',
-      pointsAsHint: '只发布网关所属组织中该角色可见的数据点（按其数据点分组），包括状态消息和 Home Assistant 实体。',
+      pointsAsHint:
+        '只发布网关所属组织中该角色可见的数据点（按其数据点分组），包括状态消息和 Home Assistant 实体。',
       fields: '状态消息中的数据项',
       fieldsAll: '设备上报的全部数据',
       fieldsChosen: '仅所选数据项',

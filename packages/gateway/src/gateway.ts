@@ -184,6 +184,9 @@ export class Gateway implements LocalGatewayParts {
         bus: (name) => this.running.find((b) => `${b.site}/${b.config.id}` === name)?.poller,
         buses: () => this.running.map((b) => `${b.site}/${b.config.id}`),
         clock: this.clock,
+        ...(opts.storage.points
+          ? { pointGroups: () => opts.storage.points!.list([identity.orgId]) }
+          : {}),
       },
       this.log,
     );

@@ -14,7 +14,7 @@
  * "Set of points" page edits is the whole table. Adapters keep one row per group with its
  * roles and points as JSON, and refuse the same input through `pointGroups` below.
  */
-import { DERIVED_METRICS, METRICS } from '@openbms/core';
+import { DERIVED_METRICS, METRICS, type Reading } from '@openbms/core';
 import { ORG_ROLES, type OrgRole } from './orgs.js';
 import { ident, invalid, text } from './validate.js';
 
@@ -202,4 +202,83 @@ export function groupsOf(orgIds: readonly string[], rows: readonly PointGroupRow
     by.set(r.org_id, list);
   }
   return [...new Set(orgIds)].flatMap((id) => by.get(id) ?? defaultGroups(id));
+}
+
+// ------------------------------------------------------------------ the point rule
+// Pure, shared by the server's policy (server/src/policy.ts) and the gateway's MQTT bridge.
+
+/**
+ * The data points a principal sees (seed 000 "Set of points", docs/fleet.md "Point groups").
+ * `all`, or the set of snapshot keys shown; keys in ALWAYS_SHOWN are shown whatever the set.
+ */
+export type PointFilter = 'all' | ReadonlySet<string>;
+
+/**
+ * The device models a pack answers to, most specific first: its protocol family (`jk`, set
+ * by the poller on every snapshot and known from the pack's configuration, so it never
+ * changes between two snapshots of one pack), then `*` (any model).
+ */
+export function deviceModels(protocol: string | undefined): string[] {
+  return protocol ? [protocol, '*'] : ['*'];
+}
+
+/**
+ * What one group shows of a device: the points of its most specific listed model, or `all`
+ * when it lists none of the device's models.
+ */
+export function groupPoints(g: Pick<PointGroup, 'points'>, models: readonly string[]): PointFilter {
+  for (const m of models) {
+    const listed = g.points[m];
+    if (listed) return new Set(listed);
+  }
+  return 'all';
+}
+
+/**
+ * THE point rule (the one function every output goes through: the server's
+ * PointPolicy.filterFor, and the gateway's MQTT bridge with `mqtt.points_as`):
+ * the principal's fleet memberships at or above the pack's organisation (`applicable`, each
+ * with the groups of its own organisation) each give a set: the group holding the member's
+ * role there decides (a role in no group: every point). A principal sees the union: as with
+ * ranks, a lower role further down never takes away what a membership above shows. No
+ * applicable membership (the account's own organisation outside the tree, a store without
+ * organisations): every point.
+ */
+/** A membership as the rule reads it: a role in an organisation. */
+export interface PointRole {
+  orgId: string;
+  role: OrgRole;
+}
+
+export function visiblePoints(
+  applicable: readonly PointRole[],
+  groupsOf: (orgId: string) => readonly PointGroup[],
+  models: readonly string[],
+): PointFilter {
+  if (applicable.length === 0) return 'all';
+  const union = new Set<string>();
+  for (const m of applicable) {
+    const group = groupsOf(m.orgId).find((g) => g.roles.includes(m.role));
+    if (!group) return 'all';
+    const shown = groupPoints(group, models);
+    if (shown === 'all') return 'all';
+    for (const k of shown) union.add(k);
+  }
+  return union;
+}
+
+export function pointShown(filter: PointFilter, key: string): boolean {
+  return filter === 'all' || ALWAYS_SHOWN.includes(key) || filter.has(key);
+}
+
+/** A snapshot with only the points shown (a parallel system's `packs` filtered alike). */
+export function filterSnapshot<T extends Reading>(snapshot: T, filter: PointFilter): T {
+  if (filter === 'all') return snapshot;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(snapshot)) {
+    if (!pointShown(filter, k)) continue;
+    out[k] =
+      k === 'packs' && Array.isArray(v) ? v.map((p: Reading) => filterSnapshot(p, filter)) : v;
+  }
+  return out as T;
 }

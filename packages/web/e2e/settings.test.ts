@@ -185,6 +185,7 @@ describe('MQTT settings', () => {
     await page.getByLabel('QoS').selectOption({ label: '1 — at least once' });
     await page.getByLabel('Heartbeat message (Status, ts, cnt, mem)').check();
     await page.getByLabel('Only the chosen values').check();
+    await page.getByLabel('Publish the points of').selectOption({ label: 'End User' });
     await page.getByTestId('save').click();
     const saved = page.getByTestId('save-result');
     await expect.poll(() => saved.getAttribute('data-state')).toBe('applied');
@@ -200,6 +201,7 @@ describe('MQTT settings', () => {
       qos: 1,
       compat: { heartbeat: true },
       fields: ['voltage_v', 'current_a', 'power_w', 'soc_pct', 'cell_mv', 'alarms'],
+      points_as: 'end_user',
     });
     // The file holds the secret; the page shows only that it is set.
     expect(readFileSync(join(server.dataDir, 'openbms.yaml'), 'utf8')).toContain('broker-secret-1');

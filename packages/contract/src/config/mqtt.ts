@@ -2,6 +2,7 @@
  * The `mqtt:` section of the config file (zod v4, strict: unknown keys are errors).
  */
 import { z } from 'zod';
+import { orgRoleSchema } from '../api/orgs.js';
 import { isMqttTopic, MQTT_FIELDS } from './checks.js';
 
 export { MQTT_FIELDS } from './checks.js';
@@ -61,6 +62,17 @@ export const mqttConfigSchema = z
         }),
       )
       .min(1)
+      .optional(),
+    /**
+     * Publish as this role of the gateway's organisation (seed 000's roles): only the points
+     * that role sees under the organisation's point groups (docs/fleet.md "Point groups"), in
+     * state, discovery and every payload. Absent: every point.
+     */
+    points_as: z
+      .enum(orgRoleSchema.enum, {
+        error: (iss) =>
+          `unknown role "${String(iss.input)}"; accepted: ${orgRoleSchema.enum.join(', ')}`,
+      })
       .optional(),
     /** Seed 001 payloads, so dashboards built for the dongle keep working. */
     compat: z

@@ -48,6 +48,19 @@ export const FORM_SCHEMAS: Record<FormSection, JsonSchema> = {
       retain: { default: false, type: 'boolean' },
       interval_s: { default: 5, type: 'number', minimum: 0.2, maximum: 86400 },
       fields: { minItems: 1, type: 'array', items: { type: 'string' } },
+      points_as: {
+        type: 'string',
+        enum: [
+          'manager',
+          'administrator',
+          'operation_manager',
+          'om_user',
+          'installer',
+          'general_user',
+          'marketing',
+          'end_user',
+        ],
+      },
       compat: {
         default: {},
         type: 'object',

@@ -9,7 +9,7 @@
  * Types only (no runtime code), so every side can depend on it without a cycle.
  */
 import type { ZodType } from 'zod';
-import type { AlarmEvent, HistoryQuery, HistoryResult } from '@openbms/storage';
+import type { AlarmEvent, HistoryQuery, HistoryResult, PointGroup } from '@openbms/storage';
 import type { Config } from '../config.js';
 import type { SecretSpec } from '../config-file.js';
 import type { ControlService } from '../control/index.js';
@@ -44,6 +44,11 @@ export interface IntegrationContext<S = unknown> {
   /** The running buses, as `<site>/<bus>`. */
   buses(): string[];
   clock: { now(): number };
+  /**
+   * The point groups of the gateway's own organisation, read from its storage now (the MQTT
+   * bridge's `points_as`); absent when the storage keeps no point groups.
+   */
+  pointGroups?(): Promise<readonly PointGroup[]>;
   /** The gateway's log, each line prefixed with the integration's `logName`. */
   log: IntegrationLog;
 }

@@ -31,6 +31,7 @@ export class MqttRuntime implements IntegrationRuntime {
       log: ctx.log,
       clock: ctx.clock,
       timeZone: ctx.config().location?.timezone ?? hostTimeZone(),
+      ...(ctx.pointGroups ? { pointGroups: () => ctx.pointGroups!() } : {}),
     });
     this.client.start();
   }

@@ -300,6 +300,8 @@ export function systemDiscovery(
   site: string,
   bus: string,
   ctx: DiscoveryContext,
+  /** Whether an aggregate's point is shown (`mqtt.points_as`); a hidden one has no entity. */
+  shown: (key: string) => boolean = () => true,
 ): DiscoveryMessage[] {
   const t = topics(ctx.base, ctx.names);
   const uid = systemIdentifier(ctx, site, bus);
@@ -313,7 +315,7 @@ export function systemDiscovery(
   };
   const state_topic = t.system(site, bus);
   const common = { state_topic, availability_topic: t.status, device, origin: ORIGIN };
-  const out: DiscoveryMessage[] = SYSTEM_METRICS.map((key) => {
+  const out: DiscoveryMessage[] = SYSTEM_METRICS.filter(shown).map((key) => {
     const def = METRICS.find((m) => m.key === key)!;
     return {
       topic: `${ctx.prefix}/sensor/${node}/${key}/config`,

@@ -10,7 +10,15 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { hostTimeZone } from '../../control/clock.js';
 import { GATEWAY_ALARM_SCOPE, type DeviceInfo } from '@openbms/core';
-import type { AlarmEvent } from '@openbms/storage';
+import {
+  deviceModels,
+  filterSnapshot,
+  pointShown,
+  visiblePoints,
+  type AlarmEvent,
+  type PointFilter,
+  type PointGroup,
+} from '@openbms/storage';
 import type { EventBus, GatewayEvent, PackStatus } from '../../types.js';
 import {
   gatewayDiscovery,
@@ -63,7 +71,18 @@ export interface MqttIntegrationOptions {
   clock?: { now(): number };
   /** The site's IANA time zone (heartbeat time, daily maxima); default the host's. */
   timeZone?: string;
+  /**
+   * The point groups of the gateway's organisation (storage), for `points_as`; absent: no
+   * groups (every role sees every point, as the server's policy has it without a store).
+   */
+  pointGroups?(): Promise<readonly PointGroup[]>;
 }
+
+/**
+ * How long the point groups read for `points_as` are reused: read again at the first publish
+ * after this (as the server's policy caches them, POINT_GROUPS_TTL_MS in server/src/policy.ts).
+ */
+export const MQTT_POINT_GROUPS_TTL_MS = 2000;
 
 export interface MqttStatus {
   connected: boolean;
@@ -137,6 +156,11 @@ export class MqttIntegration {
   /** The index is published only once the subscription to it is acknowledged (so the previous one is read first). */
   private indexReady = false;
   private lastIndex = '';
+  /** `points_as`: the groups last read (undefined until the first read: nothing published). */
+  private groups: readonly PointGroup[] | undefined;
+  private groupsKey = '';
+  private groupsAt = 0;
+  private groupsReading = false;
 
   constructor(private readonly o: MqttIntegrationOptions) {
     this.cfg = o.config;
@@ -170,6 +194,74 @@ export class MqttIntegration {
    */
   private state(p: PackStatus): Record<string, unknown> {
     return statePayload(p.snapshot ?? {}, this.cfg.fields);
+  }
+
+  // ------------------------------------------------------------------ point groups
+
+  /**
+   * What `points_as` sees of a pack: the server's point rule (`visiblePoints`, storage) for
+   * that role of the gateway's organisation, with the pack's device models. `all` without
+   * `points_as`; undefined while the groups were never read (the pack is not published yet).
+   */
+  private filterOf(p: PackStatus): PointFilter | undefined {
+    const role = this.cfg.points_as;
+    if (role === undefined) return 'all';
+    this.readGroups();
+    const groups = this.groups;
+    if (groups === undefined) return undefined;
+    return visiblePoints(
+      [{ orgId: 'self', role }],
+      () => groups,
+      deviceModels(p.protocol ?? p.snapshot?.protocol),
+    );
+  }
+
+  /** A pack as `points_as` sees it (its snapshot without the hidden points), or undefined. */
+  private view(p: PackStatus): PackStatus | undefined {
+    const f = this.filterOf(p);
+    if (f === undefined) return undefined;
+    if (f === 'all' || !p.snapshot) return p;
+    return { ...p, snapshot: filterSnapshot(p.snapshot, f) };
+  }
+
+  /**
+   * Reads the groups again when older than MQTT_POINT_GROUPS_TTL_MS (in the background; the
+   * publish at hand uses the ones known). A change publishes everything again, so discovery
+   * drops the entities of points now hidden.
+   */
+  private readGroups(): void {
+    if (this.cfg.points_as === undefined || this.groupsReading) return;
+    const now = this.clock.now();
+    if (this.groups !== undefined && now - this.groupsAt < MQTT_POINT_GROUPS_TTL_MS) return;
+    const read = this.o.pointGroups;
+    if (!read) {
+      this.groups = [];
+      this.groupsAt = now;
+      return;
+    }
+    this.groupsReading = true;
+    read().then(
+      (gs) => {
+        this.groupsReading = false;
+        this.groupsAt = this.clock.now();
+        const key = JSON.stringify(gs.map((g) => [g.roles, g.points]));
+        const first = this.groups === undefined;
+        this.groups = gs;
+        if (!first && key === this.groupsKey) return;
+        this.groupsKey = key;
+        if (!first) this.daily.clear(); // maxima of points now hidden are not kept
+        if (this.started()) this.tick(true);
+      },
+      (e: unknown) => {
+        this.groupsReading = false;
+        this.groupsAt = this.clock.now();
+        this.error(`MQTT: reading the point groups failed: ${msg(e)}`);
+      },
+    );
+  }
+
+  private started(): boolean {
+    return this.client !== undefined;
   }
 
   status(): MqttStatus {
@@ -235,8 +327,8 @@ export class MqttIntegration {
     const c = this.client;
     if (!c?.connected) return;
     const jobs: Promise<unknown>[] = [];
-    for (const p of this.o.packs()) {
-      if (!p.snapshot) continue;
+    for (const p of this.o.packs().map((x) => this.view(x))) {
+      if (!p?.snapshot) continue;
       const payload = JSON.stringify(this.state(p));
       jobs.push(c.publishAsync(this.t.state(p.id), payload, this.stateOpts()));
       this.count();
@@ -354,12 +446,14 @@ export class MqttIntegration {
     if (e.type === 'snapshot') {
       if (e.snapshot.info)
         this.info.set(e.packId, { ...this.info.get(e.packId), ...e.snapshot.info });
+      const p = this.o.packs().find((x) => x.id === e.packId);
+      // The daily maxima see only the points shown (none while the groups are unknown).
+      const f = p ? this.filterOf(p) : 'all';
       let d = this.daily.get(e.packId);
       if (!d) this.daily.set(e.packId, (d = new DailyMax(this.tz)));
-      d.update(e.snapshot, this.clock.now());
+      d.update(filterSnapshot(e.snapshot, f ?? new Set()), this.clock.now());
       const last = this.lastPublish.get(e.packId);
       if (last !== undefined && this.clock.now() - last < this.cfg.interval_s * 1000) return;
-      const p = this.o.packs().find((x) => x.id === e.packId);
       if (p) this.publishPack(p);
     } else if (e.type === 'online') {
       this.pubAvailability(e.packId, e.online);
@@ -386,6 +480,8 @@ export class MqttIntegration {
     const now = this.clock.now();
     const packs = this.o.packs();
     this.refreshNames(packs);
+    // What `points_as` sees; a pack whose points are not known yet is not published.
+    const seen = packs.flatMap((p) => this.view(p) ?? []);
     if (this.cfg.homeassistant.enabled) this.discoverFixed(packs);
     if (all) this.pubGatewayAlarms();
     for (const p of packs) {
@@ -403,15 +499,16 @@ export class MqttIntegration {
       }
     }
     if (this.cfg.homeassistant.enabled) {
-      for (const [key, group] of buses(packs)) {
+      for (const [key, group] of buses(seen)) {
         const [site, bus] = key.split('\n') as [string, string];
         this.pub(this.t.system(site, bus), JSON.stringify(systemState(group)), this.stateOpts());
       }
     }
   }
 
-  private publishPack(p: PackStatus): void {
-    if (!p.snapshot || !this.client?.connected) return;
+  private publishPack(pack: PackStatus): void {
+    const p = this.view(pack);
+    if (!p?.snapshot || !this.client?.connected) return;
     this.lastPublish.set(p.id, this.clock.now());
     this.refreshNames();
     const state = this.state(p);
@@ -438,9 +535,13 @@ export class MqttIntegration {
   /** The gateway and one device per bus (they do not depend on snapshots). */
   private discoverFixed(packs: PackStatus[]): void {
     this.sendOwned('gateway', gatewayDiscovery(this.ctx));
-    for (const key of buses(packs).keys()) {
+    for (const [key, group] of buses(packs)) {
       const [site, bus] = key.split('\n') as [string, string];
-      this.sendOwned(`system:${site}/${bus}`, systemDiscovery(site, bus, this.ctx));
+      // An aggregate has an entity when `points_as` sees its point on a pack of the bus.
+      const filters = group.map((p) => this.filterOf(p));
+      if (filters.includes(undefined)) continue; // groups not read yet
+      const shown = (k: string): boolean => filters.some((f) => pointShown(f!, k));
+      this.sendOwned(`system:${site}/${bus}`, systemDiscovery(site, bus, this.ctx, shown));
     }
     this.pubIndex();
   }

@@ -126,6 +126,7 @@ function UrlParts(): ReactNode {
 
 export function MqttSection(): ReactNode {
   const { t } = useTranslation('settings');
+  const { t: tOrgs } = useTranslation('orgs');
   const fmt = useFmt();
   const { view, reload } = useSettings();
   const saved = (view?.sections.mqtt ?? null) as Obj | null;
@@ -217,6 +218,14 @@ export function MqttSection(): ReactNode {
               />
             </div>
             <CheckField path="retain" label={t('mqtt.retain')} hint={t('mqtt.retainHint')} />
+            <SelectField
+              path="points_as"
+              label={t('mqtt.pointsAs')}
+              hint={t('mqtt.pointsAsHint')}
+              blank={t('mqtt.pointsAsAll')}
+              className="narrow-field wide"
+              options={optionsOf<string>(SCHEMA, 'points_as', (r) => tOrgs(`roles.${r}`))}
+            />
             <SubsetField
               path="fields"
               legend={t('mqtt.fields')}

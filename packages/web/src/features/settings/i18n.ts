@@ -188,6 +188,10 @@ const strings: Strings = {
       qos2: '2 — exactly once',
       retain: 'Retain state messages',
       retainHint: 'The broker keeps the last value for new subscribers.',
+      pointsAs: 'Publish the points of',
+      pointsAsAll: 'Every point',
+      pointsAsHint:
+        "Only the data points this role of the gateway's organisation sees (its point groups): in the state messages and Home Assistant entities.",
       fields: 'Values in the state message',
       fieldsAll: 'Everything the device reports',
       fieldsChosen: 'Only the chosen values',
@@ -695,6 +699,10 @@ const strings: Strings = {
       qos2: '2 — 恰好一次',
       retain: '保留状态消息',
       retainHint: '代理服务器为新订阅者保留最后一条数据。',
+      pointsAs: '按角色发布数据点',
+      pointsAsAll: '全部数据点',
+      pointsAsHint:
+        '只发布网关所属组织中该角色可见的数据点（按其数据点分组），包括状态消息和 Home Assistant 实体。',
       fields: '状态消息中的数据项',
       fieldsAll: '设备上报的全部数据',
       fieldsChosen: '仅所选数据项',

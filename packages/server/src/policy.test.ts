@@ -6,7 +6,9 @@ import type { GatewayLink, PackStatus } from '@openbms/gateway';
 import { describe, expect, it } from 'vitest';
 import { GatewayRegistry } from './gateways.js';
 import {
+  POINT_GROUPS_TTL_MS,
   Policy,
+  PointPolicy,
   allows,
   checkAccess,
   effectiveMemberships,
@@ -21,7 +23,7 @@ import {
   type PointFilter,
   type Principal,
 } from './policy.js';
-import type { PointGroup } from '@openbms/storage';
+import type { OrgStore, PointGroup, PointGroupStore } from '@openbms/storage';
 import { fakePack } from './testing/fake-gateway.js';
 
 /** A gateway that only answers `pack` (all the policy asks of it). */
@@ -340,5 +342,72 @@ describe('the point rule (visiblePoints)', () => {
     const rule = { ...ev, code: 'soc_low', origin: 'rule' as const, value: 9, message: 'SOC 9 %' };
     expect(filterAlarm(rule, f)).not.toHaveProperty('value');
     expect(filterAlarm(rule, 'all')).toEqual(rule);
+  });
+});
+
+describe('PointPolicy while the store is away', () => {
+  // The End User Group of org O shows the voltage of jk packs only (cycles hidden).
+  const hidden: PointGroup = {
+    orgId: 'O',
+    name: 'End User Group',
+    kind: 'end_user',
+    roles: ['end_user'],
+    points: { jk: ['voltage_v'] },
+    updatedAt: 1,
+  };
+  const user = { fleet: [{ orgId: 'O', role: 'end_user' as const }] };
+  const orgs = { get: async () => ({}) } as unknown as OrgStore;
+
+  it('keeps the groups last read when a refresh fails, answers at once, and reads them again once back', async () => {
+    let now = 1000;
+    let away = false;
+    let reads = 0;
+    let group = hidden;
+    const hanging: (() => void)[] = [];
+    const points = {
+      list: async () => {
+        reads++;
+        if (away) {
+          // An unreachable database: the read hangs until its timeout, then fails.
+          await new Promise<void>((r) => hanging.push(r));
+          throw new Error('connection refused');
+        }
+        return [group];
+      },
+    } as unknown as PointGroupStore;
+    const policy = new PointPolicy({ orgs, points, clock: () => now });
+    const shown = async () =>
+      [...((await policy.filterFor(user, 'O', ['jk', '*'])) as Set<string>)].sort();
+    const settle = () => new Promise((r) => setImmediate(r));
+    expect(await shown()).toEqual(['voltage_v']);
+    away = true;
+    now += POINT_GROUPS_TTL_MS + 1;
+    // Stale: served at once (the refresh hangs in the background), still hiding cycles.
+    expect(await shown()).toEqual(['voltage_v']);
+    expect(await shown()).toEqual(['voltage_v']);
+    expect(reads).toBe(2); // one refresh in flight, not one per request
+    hanging.shift()!();
+    await settle();
+    // The refresh failed: the groups last read still hold.
+    expect(await shown()).toEqual(['voltage_v']);
+    // Back, with the manager's newer groups: the next refresh brings them.
+    away = false;
+    group = { ...hidden, points: { jk: ['soc_pct', 'voltage_v'] } };
+    for (const r of hanging.splice(0)) r();
+    await settle();
+    now += POINT_GROUPS_TTL_MS + 1;
+    await shown();
+    await settle();
+    expect(await shown()).toEqual(['soc_pct', 'voltage_v']);
+  });
+
+  it('fails, never shows every point, when the groups were never read', async () => {
+    const points = {
+      list: async () => {
+        throw new Error('connection refused');
+      },
+    } as unknown as PointGroupStore;
+    const policy = new PointPolicy({ orgs, points });
+    await expect(policy.filterFor(user, 'O', ['jk'])).rejects.toThrow('connection refused');
   });
 });

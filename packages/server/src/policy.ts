@@ -424,6 +424,10 @@ export const POINT_GROUPS_TTL_MS = 2000;
 export class PointPolicy {
   private readonly groups = new Map<string, { at: number; groups: readonly PointGroup[] }>();
   private readonly above = new Map<string, boolean>();
+  /** How many times each organisation's groups were saved here (a read begun before a save is not kept). */
+  private readonly saves = new Map<string, number>();
+  /** Organisations whose groups are being read again in the background. */
+  private readonly refreshing = new Set<string>();
 
   constructor(private readonly stores: PointStores) {}
 
@@ -434,6 +438,7 @@ export class PointPolicy {
   /** After a save: the organisation's groups are read again on the next use. */
   forget(orgId: string): void {
     this.groups.delete(orgId);
+    this.saves.set(orgId, (this.saves.get(orgId) ?? 0) + 1);
   }
 
   /**
@@ -476,6 +481,13 @@ export class PointPolicy {
     return known;
   }
 
+  /**
+   * The groups of `orgIds`: fresh ones from the cache; stale ones are served as they are while
+   * one read brings them up to date in the background, so a store that is slow or away (a
+   * database outage) never holds back the live stream or a page, and a failed refresh keeps the
+   * groups last read (never every point: what a manager hid stays hidden). Only groups never
+   * read are awaited (and a store that fails then fails the request).
+   */
   private async read(
     store: PointGroupStore,
     orgIds: readonly string[],
@@ -483,19 +495,48 @@ export class PointPolicy {
     const now = this.now();
     const out = new Map<string, readonly PointGroup[]>();
     const missing: string[] = [];
+    const stale: string[] = [];
     for (const id of orgIds) {
       const c = this.groups.get(id);
-      if (c && now - c.at < POINT_GROUPS_TTL_MS && c.at <= now) out.set(id, c.groups);
-      else missing.push(id);
+      if (!c) missing.push(id);
+      else {
+        out.set(id, c.groups);
+        if (!(now - c.at < POINT_GROUPS_TTL_MS && c.at <= now)) stale.push(id);
+      }
+    }
+    const refresh = stale.filter((id) => !this.refreshing.has(id));
+    if (refresh.length > 0) {
+      for (const id of refresh) this.refreshing.add(id);
+      void this.fetch(store, refresh, now)
+        .catch(() => undefined)
+        .finally(() => {
+          for (const id of refresh) this.refreshing.delete(id);
+        });
     }
     if (missing.length > 0) {
-      const fresh = await store.list(missing);
-      for (const id of missing) {
-        const gs = fresh.filter((g) => g.orgId === id);
-        out.set(id, gs);
-        if (this.groups.size > 10_000) this.groups.clear();
-        this.groups.set(id, { at: now, groups: gs });
-      }
+      const fresh = await this.fetch(store, missing, now);
+      for (const [id, gs] of fresh) out.set(id, gs);
+    }
+    return out;
+  }
+
+  private async fetch(
+    store: PointGroupStore,
+    orgIds: readonly string[],
+    now: number,
+  ): Promise<Map<string, readonly PointGroup[]>> {
+    const before = orgIds.map((id) => this.saves.get(id) ?? 0);
+    const fresh = await store.list(orgIds);
+    const out = new Map<string, readonly PointGroup[]>();
+    for (const [i, id] of orgIds.entries()) {
+      const gs = fresh.filter((g) => g.orgId === id);
+      out.set(id, gs);
+      // Saved here meanwhile (`forget`), or read by a newer call: not kept over it.
+      if ((this.saves.get(id) ?? 0) !== before[i]) continue;
+      const had = this.groups.get(id);
+      if (had && had.at > now) continue;
+      if (this.groups.size > 10_000) this.groups.clear();
+      this.groups.set(id, { at: now, groups: gs });
     }
     return out;
   }

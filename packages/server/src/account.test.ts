@@ -3,39 +3,15 @@
  * everywhere) on the real server over a real SQLite store and a real PostgreSQL database, the
  * codes mailed through a real SMTP server by the production mailer (docs/fleet.md "My account").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Org } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
-import { openSqliteStorage } from '@openbms/storage-sqlite';
-import { PostgresStorage } from '@openbms/storage-postgres';
-import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountMailer, type AccountMailer } from './mailer.js';
 import { startHarness, type Harness } from './testing/harness.js';
 import { codeIn, smtpServer } from './testing/smtp.js';
+import { storeAdapters, type Store } from './testing/adapters.js';
 
-type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
-
-const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'openbms-account-'));
-      const storage = await openSqliteStorage({ dataDir: dir, identity: TEST_ORIGIN });
-      return { storage, done: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase('webauth_');
-      const storage = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
-      return { storage, done: () => db.drop() };
-    },
-  ],
-];
+const ADAPTERS = storeAdapters('webauth');
 
 const PW = 'long enough pw';
 

@@ -11,39 +11,15 @@
  * organisation); nobody decides their own request; imports refused naming row and column;
  * CSV and XLSX exports that read back; every step audited.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Org, type User } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
-import { openSqliteStorage } from '@openbms/storage-sqlite';
-import { PostgresStorage } from '@openbms/storage-postgres';
-import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvRecords, xlsxRecords } from './device-files.js';
 import { hashPassword } from './passwords.js';
 import { startHarness, TEST_COST, type Harness } from './testing/harness.js';
+import { storeAdapters, type Store } from './testing/adapters.js';
 
-type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
-
-const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'openbms-devices-'));
-      const storage = await openSqliteStorage({ dataDir: dir, identity: TEST_ORIGIN });
-      return { storage, done: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase('devsrv_');
-      const storage = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
-      return { storage, done: () => db.drop() };
-    },
-  ],
-];
+const ADAPTERS = storeAdapters('devsrv');
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 

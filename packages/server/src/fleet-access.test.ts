@@ -11,40 +11,16 @@
  * A's; adding, changing and removing memberships counts from the member's next request; the
  * member routes are strict, name the field and are audited.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { newId, type Org, type User } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
-import { openSqliteStorage } from '@openbms/storage-sqlite';
-import { PostgresStorage } from '@openbms/storage-postgres';
-import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from './passwords.js';
 import { FakeGateway, fakePack } from './testing/fake-gateway.js';
 import { startHarness, TEST_COST, type Harness } from './testing/harness.js';
 import { LiveClient } from './testing/ws-client.js';
+import { storeAdapters, type Store } from './testing/adapters.js';
 
-type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
-
-const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'openbms-fleet2-'));
-      const storage = await openSqliteStorage({ dataDir: dir, identity: TEST_ORIGIN });
-      return { storage, done: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase('fleet2_');
-      const storage = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
-      return { storage, done: () => db.drop() };
-    },
-  ],
-];
+const ADAPTERS = storeAdapters('fleet2');
 
 const FLEET_PACK = 'fleet/bus/1';
 const BOX_PACK = 'home/bus1/1';

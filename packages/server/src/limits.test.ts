@@ -10,40 +10,16 @@
  * device are 403 LIMIT_REACHED (a device import too, writing nothing) while its parent's own
  * count is apart; every change of the limits is audited once; an unknown code stops the start.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fleetConfigSchema, fleetLimitsSchema, type FleetLimitsConfig } from '@openbms/contract';
 import { type Org, type User } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
-import { openSqliteStorage } from '@openbms/storage-sqlite';
-import { PostgresStorage } from '@openbms/storage-postgres';
-import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLimits, LIMITS_ACTION, LIMITS_ACTOR } from './limits.js';
 import { hashPassword } from './passwords.js';
 import { startHarness, TEST_COST, type Harness } from './testing/harness.js';
+import { storeAdapters, type Store } from './testing/adapters.js';
 
-type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
-
-const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'openbms-limits-'));
-      const storage = await openSqliteStorage({ dataDir: dir, identity: TEST_ORIGIN });
-      return { storage, done: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase('limsrv_');
-      const storage = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
-      return { storage, done: () => db.drop() };
-    },
-  ],
-];
+const ADAPTERS = storeAdapters('limsrv');
 
 describe('the fleet.limits config section', () => {
   it('has defaults, and refuses bad values naming the key', () => {

@@ -8,39 +8,15 @@
  * audited under the organisation it concerns.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { orgKindSchema, orgRoleSchema } from '@openbms/contract/api';
 import { ORG_KINDS, ORG_ROLES, localScope, type Org, type User } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
-import { openSqliteStorage } from '@openbms/storage-sqlite';
-import { PostgresStorage } from '@openbms/storage-postgres';
-import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './testing/harness.js';
 import { LiveClient } from './testing/ws-client.js';
+import { storeAdapters, type Store } from './testing/adapters.js';
 
-type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
-
-const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'openbms-orgs-'));
-      const storage = await openSqliteStorage({ dataDir: dir, identity: TEST_ORIGIN });
-      return { storage, done: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase('fleet_');
-      const storage = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
-      return { storage, done: () => db.drop() };
-    },
-  ],
-];
+const ADAPTERS = storeAdapters('fleet');
 
 for (const [adapter, openStore] of ADAPTERS) {
   describe(`organisation routes (${adapter})`, () => {

@@ -12,42 +12,18 @@
  * member gets 404 on A's plant, its visitors and collectors; bad input names the field;
  * everything is audited.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { businessTypeSchema, plantTypeSchema } from '@openbms/contract/api';
 import { BUSINESS_TYPES, newId, PLANT_TYPES, type Org, type User } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
-import { openSqliteStorage } from '@openbms/storage-sqlite';
-import { PostgresStorage } from '@openbms/storage-postgres';
-import { createTestDatabase } from '@openbms/storage-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from './passwords.js';
 import type { ControlPort } from './gateway-api.js';
 import { FakeGateway, fakePack } from './testing/fake-gateway.js';
 import { startHarness, TEST_COST, type Harness } from './testing/harness.js';
 import { LiveClient } from './testing/ws-client.js';
+import { storeAdapters, type Store } from './testing/adapters.js';
 
-type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
-
-const ADAPTERS: [string, () => Promise<{ storage: Store; done(): Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'openbms-plants-'));
-      const storage = await openSqliteStorage({ dataDir: dir, identity: TEST_ORIGIN });
-      return { storage, done: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase('plants_');
-      const storage = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
-      return { storage, done: () => db.drop() };
-    },
-  ],
-];
+const ADAPTERS = storeAdapters('plants');
 
 const FLEET_PACK = 'fleet/bus/1';
 const BOX_PACK = 'home/bus1/1';

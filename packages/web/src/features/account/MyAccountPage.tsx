@@ -11,7 +11,8 @@ import type { Account } from '@openbms/contract/api';
 import { useAuth } from '../../app/auth';
 import { LANGUAGES, setLanguage, type Lang } from '../../i18n';
 import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
-import { Field, FormErrorBox, useCountdown, ZoneField, type FormError } from '../../ui/fields';
+import { Field, FormErrorBox, ZoneField, type FormError } from '../../ui/fields';
+import { EmailCodeFields } from './EmailCodeFields';
 
 export default function MyAccountPage(): ReactNode {
   const { t } = useTranslation('account');
@@ -194,10 +195,10 @@ function EmailCard(props: { account: Account; onChanged: (a: Account) => void })
   const { t } = useTranslation('account');
   const [email, setEmail] = useState('');
   const [code, setCode] = useState('');
-  const [sentTo, setSentTo] = useState<string | undefined>(undefined);
+  // A new key after a change starts the code fields afresh (no notice, no countdown).
+  const [round, setRound] = useState(0);
   const [error, setError] = useState<FormError>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
-  const countdown = useCountdown();
   return (
     <Card title={t('mine.emailTitle')} testId="email">
       <p data-testid="current-email">{props.account.email ?? t('mine.emailNone')}</p>
@@ -209,7 +210,7 @@ function EmailCard(props: { account: Account; onChanged: (a: Account) => void })
             const a = await api<Account>('/auth/account/email', { body: { email, code } });
             props.onChanged(a);
             setDone(a.email ?? email);
-            setSentTo(undefined);
+            setRound((r) => r + 1);
             setEmail('');
             setCode('');
           } catch (err) {
@@ -217,48 +218,17 @@ function EmailCard(props: { account: Account; onChanged: (a: Account) => void })
           }
         }}
       >
-        <div className="code-row">
-          <Field
-            label={t('mine.newEmail')}
-            field="email"
-            error={error}
-            type="email"
-            autoComplete="email"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            required
-          />
-          <button
-            type="button"
-            data-testid="send-code"
-            disabled={countdown.left > 0 || !email}
-            onClick={async () => {
-              setError(undefined);
-              setDone(undefined);
-              try {
-                await api('/auth/account/email/code', { body: { email } });
-                setSentTo(email);
-                countdown.start(60);
-              } catch (err) {
-                setError(err as ApiError);
-              }
-            }}
-          >
-            {countdown.left > 0 ? t('resendIn', { s: countdown.left }) : t('sendCode')}
-          </button>
-        </div>
-        {sentTo && <p className="notice">{t('codeSent', { email: sentTo })}</p>}
-        <Field
-          label={t('code')}
-          field="code"
+        <EmailCodeFields
+          key={round}
+          path="/auth/account/email/code"
+          label={t('mine.newEmail')}
+          email={email}
+          onEmail={setEmail}
+          code={code}
+          onCode={setCode}
           error={error}
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          pattern="[0-9]{6}"
-          maxLength={6}
-          value={code}
-          onChange={(e) => setCode(e.target.value.trim())}
-          required
+          onError={setError}
+          onSent={() => setDone(undefined)}
         />
         <FormErrorBox error={error} fields={['email', 'code']} />
         {done && <p className="notice">{t('mine.emailChanged', { email: done })}</p>}

@@ -6,19 +6,18 @@ import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import type { SignupTerms } from '@openbms/contract/api';
 import { Spinner } from '../../ui';
-import { Field, FormErrorBox, useCountdown, type FormError } from '../../ui/fields';
+import { Field, FormErrorBox, type FormError } from '../../ui/fields';
+import { EmailCodeFields } from './EmailCodeFields';
 
 export function ResetPage(props: { onDone: () => void }): ReactNode {
   const { t } = useTranslation('account');
   const info = useApi<SignupTerms>('/auth/signup');
   const [email, setEmail] = useState('');
-  const [sentTo, setSentTo] = useState<string | undefined>(undefined);
   const [code, setCode] = useState('');
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [error, setError] = useState<FormError>(undefined);
   const [busy, setBusy] = useState(false);
-  const countdown = useCountdown();
 
   if (info.loading) return <Spinner />;
   if (!info.data?.reset)
@@ -50,48 +49,17 @@ export function ResetPage(props: { onDone: () => void }): ReactNode {
       }}
     >
       <h1>{t('resetTitle')}</h1>
-      <div className="code-row">
-        <Field
-          label={t('email')}
-          field="email"
-          error={error}
-          type="email"
-          autoComplete="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          required
-          autoFocus
-        />
-        <button
-          type="button"
-          data-testid="send-code"
-          disabled={busy || countdown.left > 0 || !email}
-          onClick={async () => {
-            setError(undefined);
-            try {
-              await api('/auth/reset/code', { body: { email } });
-              setSentTo(email);
-              countdown.start(60);
-            } catch (err) {
-              setError(err as ApiError);
-            }
-          }}
-        >
-          {countdown.left > 0 ? t('resendIn', { s: countdown.left }) : t('sendCode')}
-        </button>
-      </div>
-      {sentTo && <p className="notice">{t('codeSent', { email: sentTo })}</p>}
-      <Field
-        label={t('code')}
-        field="code"
+      <EmailCodeFields
+        path="/auth/reset/code"
+        label={t('email')}
+        email={email}
+        onEmail={setEmail}
+        code={code}
+        onCode={setCode}
         error={error}
-        inputMode="numeric"
-        autoComplete="one-time-code"
-        pattern="[0-9]{6}"
-        maxLength={6}
-        value={code}
-        onChange={(e) => setCode(e.target.value.trim())}
-        required
+        onError={setError}
+        busy={busy}
+        autoFocus
       />
       <Field
         label={t('newPassword')}

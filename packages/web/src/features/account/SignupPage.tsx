@@ -11,14 +11,8 @@ import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import type { SignupResult, SignupTerms } from '@openbms/contract/api';
 import { Spinner } from '../../ui';
-import {
-  browserZone,
-  Field,
-  FormErrorBox,
-  useCountdown,
-  ZoneField,
-  type FormError,
-} from '../../ui/fields';
+import { browserZone, Field, FormErrorBox, ZoneField, type FormError } from '../../ui/fields';
+import { EmailCodeFields } from './EmailCodeFields';
 
 const FIELDS = ['email', 'code', 'name', 'password', 'timezone', 'phone', 'org_code', 'agree'];
 
@@ -26,7 +20,6 @@ export function SignupPage(props: { onDone: (login: string) => void }): ReactNod
   const { t } = useTranslation('account');
   const info = useApi<SignupTerms>('/auth/signup');
   const [email, setEmail] = useState('');
-  const [sentTo, setSentTo] = useState<string | undefined>(undefined);
   const [code, setCode] = useState('');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -37,7 +30,6 @@ export function SignupPage(props: { onDone: (login: string) => void }): ReactNod
   const [agree, setAgree] = useState(false);
   const [error, setError] = useState<FormError>(undefined);
   const [busy, setBusy] = useState(false);
-  const countdown = useCountdown();
 
   if (info.loading) return <Spinner />;
   if (!info.data?.signup)
@@ -48,23 +40,6 @@ export function SignupPage(props: { onDone: (login: string) => void }): ReactNod
         <Link href="/">{t('backToLogin')}</Link>
       </div>
     );
-
-  const sendCode = async () => {
-    setError(undefined);
-    setBusy(true);
-    try {
-      await api('/auth/signup/code', { body: { email } });
-      setSentTo(email);
-      countdown.start(60);
-    } catch (e) {
-      const ae = e as ApiError;
-      setError(ae);
-      const wait = (ae.details as { retry_after_s?: unknown } | undefined)?.retry_after_s;
-      if (typeof wait === 'number') countdown.start(wait);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <form
@@ -99,39 +74,17 @@ export function SignupPage(props: { onDone: (login: string) => void }): ReactNod
       }}
     >
       <h1>{t('signupTitle')}</h1>
-      <div className="code-row">
-        <Field
-          label={t('email')}
-          field="email"
-          error={error}
-          type="email"
-          autoComplete="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          required
-          autoFocus
-        />
-        <button
-          type="button"
-          data-testid="send-code"
-          disabled={busy || countdown.left > 0 || !email}
-          onClick={() => void sendCode()}
-        >
-          {countdown.left > 0 ? t('resendIn', { s: countdown.left }) : t('sendCode')}
-        </button>
-      </div>
-      {sentTo && <p className="notice">{t('codeSent', { email: sentTo })}</p>}
-      <Field
-        label={t('code')}
-        field="code"
+      <EmailCodeFields
+        path="/auth/signup/code"
+        label={t('email')}
+        email={email}
+        onEmail={setEmail}
+        code={code}
+        onCode={setCode}
         error={error}
-        inputMode="numeric"
-        autoComplete="one-time-code"
-        pattern="[0-9]{6}"
-        maxLength={6}
-        value={code}
-        onChange={(e) => setCode(e.target.value.trim())}
-        required
+        onError={setError}
+        busy={busy}
+        autoFocus
       />
       <Field
         label={t('name')}

@@ -497,6 +497,24 @@ for (const [adapter, openStore] of ADAPTERS) {
       after.close();
     });
 
+    it('refuses a new unknown tracker once the Not enabled list is full; known ones keep reporting', async () => {
+      const into = { orgId: dealerB.id, gatewayId: TEST_ORIGIN.gatewayId };
+      const capped = new TrackerIngest({ storage, identity: into, maxNotEnabled: 2 });
+      const first = await capped.device('CAP0000001', 'jt808');
+      await capped.device('CAP0000002', 'jt808');
+      await expect(capped.device('CAP0000003', 'jt808')).rejects.toMatchObject({
+        code: 'LIMIT_REACHED',
+        details: { limit: 'not_enabled' },
+      });
+      expect(capped.counts).toMatchObject({ registered: 2, refused: 1 });
+      // Known ones: from the cache, and found in the store by a fresh ingest (another node).
+      expect((await capped.device('CAP0000001', 'jt808')).id).toBe(first.id);
+      const other = new TrackerIngest({ storage, identity: into, maxNotEnabled: 2 });
+      expect((await other.device('cap0000001', 'jt808')).id).toBe(first.id);
+      const page = await storage.devices.list([dealerB.id], { q: 'CAP', now: Date.now() });
+      expect(page.devices.map((d) => d.serial).sort()).toEqual(['CAP0000001', 'CAP0000002']);
+    });
+
     it('answers 404 for a tracker outside the caller’s subtree, and refuses a bad range naming the field', async () => {
       const d = (await deviceOf('13800000007'))!;
       const r = await get('bert', `/api/v1/devices/${d.id}/positions?from=${T0}&to=${T0 + 1000}`);

@@ -8,17 +8,22 @@
  *   the receiving organisation (`identity.orgId`: the node's own, the platform on `openbms
  *   cloud`), linked to the node's gateway and the pack `tracker/<serial>`, so the device list
  *   shows them under "Not enabled" with their run status. A tracker found anywhere in the
- *   receiving organisation's subtree is used as it is (an expired one keeps reporting).
+ *   receiving organisation's subtree is used as it is (an expired one keeps reporting). At most
+ *   `maxNotEnabled` (default 10,000) wait in the receiving organisation's "Not enabled" list:
+ *   beyond that a new serial is refused (LIMIT_REACHED, its connection closed), so a stream of
+ *   made-up IMEIs cannot fill the device list; known trackers keep reporting.
  * - **Positions**: fixes without a valid GPS position (or exactly 0,0) are not stored.
  * - **Readings**: stored as telemetry samples of the pack `tracker/<serial>` of the node's
  *   gateway, in the organisation that owns the tracker.
  */
 import type { Reading } from '@openbms/core';
-import { isBmsError } from '@openbms/core';
+import { BmsError, isBmsError } from '@openbms/core';
 import type { Origin, Position, Storage } from '@openbms/storage';
 
 /** How often (at most) a tracker's device entry is marked seen. */
 const SEEN_EVERY_MS = 30_000;
+/** Unknown trackers that may wait in the receiving organisation's "Not enabled" list. */
+export const MAX_NOT_ENABLED = 10_000;
 /** Devices kept in memory (serial → device); the oldest dropped beyond this. */
 const CACHE_MAX = 50_000;
 
@@ -45,6 +50,8 @@ export interface TrackerIngestOptions {
   /** The receiving organisation and the node's gateway. */
   identity: Origin;
   clock?: () => number;
+  /** How many not-enabled devices the receiving organisation may hold (MAX_NOT_ENABLED). */
+  maxNotEnabled?: number;
 }
 
 export const trackerPackId = (serial: string): string => `tracker/${serial}`;
@@ -53,7 +60,7 @@ export class TrackerIngest {
   private readonly cache = new Map<string, TrackerDevice & { seenAt: number }>();
   private readonly clock: () => number;
   /** Counters for logs and metrics. */
-  readonly counts = { positions: 0, duplicates: 0, readings: 0, registered: 0 };
+  readonly counts = { positions: 0, duplicates: 0, readings: 0, registered: 0, refused: 0 };
 
   constructor(private readonly opts: TrackerIngestOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -90,6 +97,16 @@ export class TrackerIngest {
   }
 
   private async register(serial: string, protocol: string, now: number): Promise<TrackerDevice> {
+    const max = this.opts.maxNotEnabled ?? MAX_NOT_ENABLED;
+    const waiting = await this.opts.storage.devices!.counts([this.opts.identity.orgId], { now });
+    if (waiting.not_enabled >= max) {
+      this.counts.refused++;
+      throw new BmsError(
+        'LIMIT_REACHED',
+        `tracker ${serial} (${protocol}) is unknown and ${waiting.not_enabled} trackers already wait to be enabled (at most ${max}): enable or delete some first`,
+        { limit: 'not_enabled' },
+      );
+    }
     try {
       const d = await this.opts.storage.devices!.create([this.opts.identity.orgId], {
         serial,

@@ -423,6 +423,21 @@ export function encodeCommand(
   return wrapFrame(PROTOCOL.command, Uint8Array.from(out), serial);
 }
 
+/**
+ * The 0x80 command texts we send for the platform's instructions (docs/trackers.md
+ * "Instructions"). GT06 commands are the vendor's SMS syntax and differ between makers and
+ * firmware; these are our choice: the common Concox words `DWXX#` (locate), `RESET#`
+ * (restart) and `FACTORY#` (factory reset), and `DEFENSE,1#` / `DEFENSE,0#` for arm / disarm
+ * (vendor-specific everywhere). A model with other words needs its own table.
+ */
+export const COMMAND_WORDS = {
+  locate: 'DWXX#',
+  restart: 'RESET#',
+  factory_reset: 'FACTORY#',
+  arm: 'DEFENSE,1#',
+  disarm: 'DEFENSE,0#',
+} as const;
+
 /** Packets the protocol requires an answer to (login, heartbeat, alarms, time request). */
 export function requiredResponse(m: Gt06Message, nowMs: number): Uint8Array | null {
   switch (m.message) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BmsError } from '@openbms/core';
 import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../../testing/trackers.js';
 import {
+  COMMAND_WORDS,
   createGt06Framer,
   crcItu,
   decodeGt06,
@@ -81,6 +82,17 @@ describe('gt06 vectors', () => {
     expect(bytesToHex(encodeCommand('Relay,1#', 0, 0))).toBe(
       '787812800c0000000052656c61792c312300009dee0d0a',
     );
+  });
+
+  it('encodes an instruction word with its server flag byte for byte', () => {
+    // 78 78 | len 14 | 80 | cmd len 0e | flag 00000001 | "DEFENSE,1#" | serial 0001 | CRC | 0D 0A
+    expect(bytesToHex(encodeCommand(COMMAND_WORDS.arm, 1, 1))).toBe(
+      '787814800e00000001444546454e53452c31230001abf50d0a',
+    );
+    for (const w of Object.values(COMMAND_WORDS)) {
+      const m = decodeGt06(encodeCommand(w, 0xfffffffe, 7));
+      expect(m).toMatchObject({ message: 'command', server_flag_hex: 'fffffffe', command: w });
+    }
   });
 
   it('has the CRC-ITU check value of the vendor document', () => {

@@ -510,6 +510,12 @@ export function encodeLocateNow(to: Jt808Terminal, serverSerial: number): Uint8A
 /** Standard 0x8105 command words (vendors add their own, e.g. arm/disarm). */
 export const CONTROL = { reset: 0x04, factory_reset: 0x05 } as const;
 
+/**
+ * Vendor 0x8105 command words of G10LS-style wireless trackers (protocols.md 1.6): arm
+ * (defence on) 0x66, disarm 0x67. Not in the standard: other vendors use other words.
+ */
+export const VENDOR_CONTROL_G10LS = { arm: 0x66, disarm: 0x67 } as const;
+
 /** 0x8105 terminal control: command byte + `;`-separated parameters (ASCII here). */
 export function encodeTerminalControl(
   to: Jt808Terminal,

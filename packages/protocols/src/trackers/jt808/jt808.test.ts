@@ -7,12 +7,14 @@ import { BmsError } from '@openbms/core';
 import { bytesToHex, differences, hexToBytes, loadTrackerVectors } from '../../testing/trackers.js';
 import {
   CONTROL,
+  VENDOR_CONTROL_G10LS,
   createJt808Framer,
   createJt808Reassembler,
   encodeAuth,
   encodeJt808Frame,
   encodeLocation,
   decodeJt808,
+  decodeLocation,
   encodeGeneralResponse,
   encodeLocateNow,
   encodeLocationBatch,
@@ -200,6 +202,31 @@ describe('jt808 encoders', () => {
       encodeGeneralResponse({ ...t2013, serial: 0xabcd, msg_id: 0x0200 }, 7, 4),
     );
     expect(ack.message === 'unknown' && ack.body_hex).toBe('abcd020004');
+  });
+
+  it('encodes the instructions: restart and the G10LS arm/disarm words byte for byte', () => {
+    // 7E | 8105 | attrs 0001 | phone 013511221122 | serial | command byte | XOR | 7E
+    expect(bytesToHex(encodeTerminalControl(t2013, 1, VENDOR_CONTROL_G10LS.arm))).toBe(
+      '7e81050001013511221122000166d67e',
+    );
+    expect(bytesToHex(encodeTerminalControl(t2013, 2, CONTROL.reset))).toBe(
+      '7e81050001013511221122000204b77e',
+    );
+    expect(VENDOR_CONTROL_G10LS.disarm).toBe(0x67);
+  });
+
+  it('reads and writes the G10LS armed item 0xF3', () => {
+    const base = { valid: true, lat: 22.5, lon: 114, time_ms: Date.UTC(2030, 0, 1) };
+    for (const armed of [true, false]) {
+      const body = encodeLocation({ ...base, armed });
+      expect(bytesToHex(body.subarray(28))).toBe(armed ? 'f30101' : 'f30100');
+      expect(decodeLocation(body).armed).toBe(armed);
+    }
+    expect(decodeLocation(encodeLocation(base)).armed).toBeUndefined();
+    // another length or value is not the armed item: kept raw
+    const odd = encodeLocation({ ...base, items: [{ id: 0xf3, value: Uint8Array.of(2) }] });
+    expect(decodeLocation(odd)).toMatchObject({ items: [{ id: 0xf3, value_hex: '02' }] });
+    expect(decodeLocation(odd).armed).toBeUndefined();
   });
 
   it('refuses bad arguments naming the field', () => {

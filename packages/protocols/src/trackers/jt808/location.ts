@@ -90,6 +90,8 @@ export interface Jt808Location {
   charging?: boolean;
   iccid?: string;
   imei?: string;
+  /** G10LS vendor item 0xF3 (length 1): armed (1) / disarmed (0). */
+  armed?: boolean;
   /** Vendor zone text (0xEB ASCII, e.g. "UTC+08:00"). */
   timezone_item?: string;
   /** Additional items not decoded above (kept raw, in order). */
@@ -196,6 +198,10 @@ function decodeItem(id: number, v: Uint8Array, loc: Jt808Location): boolean {
       return true;
     case 0xeb:
       return decodeEb(v, loc);
+    case 0xf3: // vendor (G10LS): armed 1 / disarmed 0
+      if (v.length !== 1 || v[0]! > 1) return false;
+      loc.armed = v[0] === 1;
+      return true;
     case 0xf6: {
       // vendor (Traccar): IMEI as BCD[8] with a leading 0 nibble
       if (v.length !== 8) return false;
@@ -274,6 +280,8 @@ export interface LocationInput {
   mileage_km?: number;
   rssi?: number;
   satellites?: number;
+  /** G10LS armed state, sent as vendor item 0xF3 (1 armed, 0 disarmed). */
+  armed?: boolean;
   /** Extra raw items appended as they are (e.g. vendor battery items). */
   items?: { id: number; value: Uint8Array }[];
 }
@@ -309,6 +317,7 @@ export function encodeLocation(p: LocationInput, opts: LocationOptions = {}): Ui
   if (p.mileage_km !== undefined) out.push(0x01, 4, ...u32(Math.round(p.mileage_km * 10)));
   if (p.rssi !== undefined) out.push(0x30, 1, p.rssi & 0xff);
   if (p.satellites !== undefined) out.push(0x31, 1, p.satellites & 0xff);
+  if (p.armed !== undefined) out.push(0xf3, 1, p.armed ? 1 : 0);
   for (const it of p.items ?? []) {
     check(it.value.length <= 255, 'INVALID_ARGUMENT', 'items', 'item longer than 255 bytes');
     out.push(it.id & 0xff, it.value.length, ...it.value);

@@ -267,4 +267,24 @@ export const MIGRATIONS: PgMigration[] = [
     id: '012-user-notify',
     sql: `ALTER TABLE users ADD COLUMN notify text;`,
   },
+  {
+    // Instructions to GPS trackers (storage instructions.ts, issue 17) and each tracker's
+    // armed state. The partial index serves the nodes' poll for queued instructions.
+    id: '013-instructions',
+    sql: `
+      CREATE TABLE instructions (
+        id text COLLATE "C" PRIMARY KEY, device_id text COLLATE "C" NOT NULL,
+        org_id text COLLATE "C" NOT NULL, kind text NOT NULL,
+        state text NOT NULL CHECK (state IN ('queued', 'sent', 'replied', 'failed', 'expired')),
+        created_at bigint NOT NULL, created_by text NOT NULL, created_by_name text NOT NULL,
+        expires_at bigint NOT NULL, sent_at bigint, sent_by text, replied_at bigint,
+        result text, reply text);
+      CREATE INDEX instructions_device ON instructions (device_id, created_at);
+      CREATE INDEX instructions_open ON instructions (state, device_id)
+        WHERE state IN ('queued', 'sent');
+      CREATE TABLE tracker_state (
+        device_id text COLLATE "C" PRIMARY KEY, armed boolean NOT NULL,
+        armed_at bigint NOT NULL, armed_source text NOT NULL);
+    `,
+  },
 ];

@@ -58,6 +58,7 @@ import {
   type PlantStore,
   type PointGroupStore,
   type PositionStore,
+  type InstructionStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -82,6 +83,7 @@ import {
   SqlitePlants,
   SqlitePoints,
   SqlitePositions,
+  SqliteInstructions,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -125,6 +127,7 @@ interface Inner extends RecordStores {
   plants: SqlitePlants;
   points: SqlitePoints;
   positions: SqlitePositions;
+  instructions: SqliteInstructions;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -163,6 +166,7 @@ function bind(db: Db): Inner {
     plants: new SqlitePlants(db),
     points: new SqlitePoints(db),
     positions: new SqlitePositions(db),
+    instructions: new SqliteInstructions(db),
   };
 }
 
@@ -237,6 +241,7 @@ export class FileStorage {
   readonly plants: FilePlants;
   readonly points: FilePoints;
   readonly positions: FilePositions;
+  readonly instructions: FileInstructions;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -282,6 +287,23 @@ export class FileStorage {
     this.positions = {
       add: (ps) => this.run('records', 'cannot store positions', (s) => s.positions.add(ps)),
       list: (id, q) => this.run(false, 'cannot read positions', (s) => s.positions.list(id, q)),
+    };
+    const w = 'records' as const;
+    const ins = (s: Inner) => s.instructions;
+    this.instructions = {
+      create: (i) => this.run(w, 'cannot store the instruction', (s) => ins(s).create(i)),
+      get: (id) => this.run(false, 'cannot read instructions', (s) => ins(s).get(id)),
+      list: (d, n) => this.run(false, 'cannot read instructions', (s) => ins(s).list(d, n)),
+      queued: (ds, now) =>
+        this.run(false, 'cannot read instructions', (s) => ins(s).queued(ds, now)),
+      claim: (id, node, at) =>
+        this.run(w, 'cannot update the instruction', (s) => ins(s).claim(id, node, at)),
+      finish: (id, o) => this.run(w, 'cannot update the instruction', (s) => ins(s).finish(id, o)),
+      expire: (now) => this.run(w, 'cannot update instructions', (s) => ins(s).expire(now)),
+      timeOut: (b, at) => this.run(w, 'cannot update instructions', (s) => ins(s).timeOut(b, at)),
+      setArmed: (st) => this.run(w, 'cannot store the armed state', (s) => ins(s).setArmed(st)),
+      trackerState: (d) =>
+        this.run(false, 'cannot read the armed state', (s) => ins(s).trackerState(d)),
     };
   }
 
@@ -1192,6 +1214,12 @@ export type FilePoints = {
 };
 
 /** The PositionStore in the writer thread (synchronous). */
+export type FileInstructions = {
+  [K in keyof InstructionStore]: (
+    ...a: Parameters<InstructionStore[K]>
+  ) => Awaited<ReturnType<InstructionStore[K]>>;
+};
+
 export type FilePositions = {
   [K in keyof PositionStore]: (
     ...a: Parameters<PositionStore[K]>

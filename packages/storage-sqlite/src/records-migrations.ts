@@ -458,4 +458,37 @@ export const RECORDS_MIGRATIONS: Migration[] = [
       db.exec(`ALTER TABLE users ADD COLUMN notify TEXT;`);
     },
   },
+  {
+    id: 'records/014',
+    up(db) {
+      // Instructions to GPS trackers (storage instructions.ts, issue 17) and each tracker's
+      // armed state. The partial index serves the nodes' poll for queued instructions.
+      db.exec(`
+        CREATE TABLE instructions (
+          id              TEXT    NOT NULL PRIMARY KEY,
+          device_id       TEXT    NOT NULL,
+          org_id          TEXT    NOT NULL,
+          kind            TEXT    NOT NULL,
+          state           TEXT    NOT NULL,
+          created_at      INTEGER NOT NULL,
+          created_by      TEXT    NOT NULL,
+          created_by_name TEXT    NOT NULL,
+          expires_at      INTEGER NOT NULL,
+          sent_at         INTEGER,
+          sent_by         TEXT,
+          replied_at      INTEGER,
+          result          TEXT,
+          reply           TEXT
+        );
+        CREATE INDEX instructions_device ON instructions (device_id, created_at);
+        CREATE INDEX instructions_open ON instructions (state, device_id) WHERE state IN ('queued', 'sent');
+        CREATE TABLE tracker_state (
+          device_id    TEXT    NOT NULL PRIMARY KEY,
+          armed        INTEGER NOT NULL,
+          armed_at     INTEGER NOT NULL,
+          armed_source TEXT    NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

@@ -59,6 +59,9 @@ import {
   type PointGroupStore,
   type Position,
   type PositionStore,
+  type Instruction,
+  type InstructionStore,
+  type TrackerState,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -103,6 +106,7 @@ export class SqliteStorage implements Storage {
   readonly plants: PlantStore;
   readonly points: PointGroupStore;
   readonly positions: PositionStore;
+  readonly instructions: InstructionStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -138,6 +142,18 @@ export class SqliteStorage implements Storage {
     this.positions = {
       add: (ps) => this.write<number>('positions.add', ps),
       list: (id, q) => this.write<Position[]>('positions.list', id, q),
+    };
+    this.instructions = {
+      create: (i) => this.write<Instruction>('instructions.create', i),
+      get: (id) => this.write<Instruction | undefined>('instructions.get', id),
+      list: (d, n) => this.write<Instruction[]>('instructions.list', d, n),
+      queued: (ds, now) => this.write<Instruction[]>('instructions.queued', ds, now),
+      claim: (id, node, at) => this.write<boolean>('instructions.claim', id, node, at),
+      finish: (id, o) => this.write<boolean>('instructions.finish', id, o),
+      expire: (now) => this.write<number>('instructions.expire', now),
+      timeOut: (b, at) => this.write<number>('instructions.timeOut', b, at),
+      setArmed: (st) => this.write<void>('instructions.setArmed', st),
+      trackerState: (d) => this.write<TrackerState | undefined>('instructions.trackerState', d),
     };
   }
 

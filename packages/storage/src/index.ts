@@ -134,6 +134,20 @@ export {
 } from './positions.js';
 export * as positionChecks from './positions.js';
 import type { PositionStore } from './positions.js';
+/** Instructions to GPS trackers and their armed state (issue 17): port and checks under `instructionChecks`. */
+export {
+  INSTRUCTION_KINDS,
+  INSTRUCTION_STATES,
+  type Instruction,
+  type InstructionKind,
+  type InstructionOutcome,
+  type InstructionState,
+  type InstructionStore,
+  type NewInstruction,
+  type TrackerState,
+} from './instructions.js';
+export * as instructionChecks from './instructions.js';
+import type { InstructionStore } from './instructions.js';
 /** Plants, their visitors and collectors: the port (checks and row mapping under `plantChecks`). */
 export {
   BUSINESS_TYPES,
@@ -599,6 +613,8 @@ export interface Storage {
   plants?: PlantStore;
   /** GPS tracker positions (absent: this backend keeps none). */
   positions?: PositionStore;
+  /** Instructions sent to GPS trackers, their replies and armed state (absent: none). */
+  instructions?: InstructionStore;
   /** Point groups: the data points each role sees (absent: every role sees every point). */
   points?: PointGroupStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */

@@ -1,9 +1,11 @@
 /**
  * The tracker servers of `openbms cloud` and `openbms start` (config `trackers`, docs/trackers.md):
  * started when the config names any, owned by the node's identity (unknown trackers join its
- * organisation, not enabled).
+ * organisation, not enabled). The node sends the instructions queued for the trackers it holds
+ * (polling the store, so an instruction made on another node of the same database arrives).
  */
 import {
+  InstructionDispatcher,
   startTrackerServers,
   TrackerIngest,
   type Config,
@@ -23,6 +25,9 @@ export async function startTrackers(
   if (!config.trackers) return undefined;
   const servers = await startTrackerServers(config.trackers, {
     ingest: new TrackerIngest({ storage, identity }),
+    instructions: storage.instructions
+      ? new InstructionDispatcher({ store: storage.instructions, node: identity.gatewayId, log })
+      : null,
     log,
   });
   const ports = Object.entries(servers.ports).map(([k, p]) => `${k} ${p}`);

@@ -18,6 +18,7 @@ import {
   type PlantStore,
   type PointGroupStore,
   type PositionStore,
+  type InstructionStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -65,6 +66,7 @@ import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
 import { deviceRoutes } from './routes/devices.js';
 import { positionRoutes } from './routes/positions.js';
+import { instructionRoutes } from './routes/instructions.js';
 import { plantRoutes } from './routes/plants.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
@@ -90,6 +92,8 @@ export interface ServerDeps {
     points?: PointGroupStore;
     /** Tracker positions (both adapters): the /devices/:id/positions and /mileage routes. */
     positions?: PositionStore;
+    /** Instructions to trackers (both adapters): the /devices/:id/instructions routes. */
+    instructions?: InstructionStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -320,6 +324,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
       if (deps.storage.devices && deps.storage.positions)
         positionRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
+      if (deps.storage.devices && deps.storage.instructions)
+        instructionRoutes(api, ctx, deps.storage.devices, deps.storage.instructions);
       if (deps.storage.orgs && deps.storage.plants)
         plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.points)

@@ -337,6 +337,13 @@ const ROUTES: Record<string, Row> = {
   // A tracker's positions and mileage: by the device's organisation, as the device itself.
   'GET /api/v1/devices/{id}/positions': { want: THING_READ },
   'GET /api/v1/devices/{id}/mileage': { want: THING_READ },
+  // A tracker's instructions: listed as the device is read; a restart needs the operator
+  // role in the device's organisation (eve, a viewer there: 403; vic does not see it: 404).
+  'GET /api/v1/devices/{id}/instructions': { want: THING_READ },
+  'POST /api/v1/devices/{id}/instructions': {
+    want: { bob: 404, vic: 404, eve: 403 },
+    body: () => ({ kind: 'restart' }),
+  },
   'POST /api/v1/devices': {
     want: { bob: 404, vic: 403, eve: 403 },
     body: (ids) => ({ serial: 'SNEAKY-1', type: 'bms', org_id: ids.cA.id }),

@@ -5,6 +5,13 @@
  * locations with battery items) or GT06 (login, 0x22 locations, heartbeats). It answers the
  * server's commands: JT/T 808 0x8201 (locate now → 0x0201), 0x8105/0x8300 (→ 0x0001), GT06
  * 0x80 (→ 0x15 reply). The route is made from a seed, so a test knows its exact length.
+ *
+ * Anti-theft (seed 003): the battery is armed and disarmed by the instructions (JT/T 808
+ * 0x8105 vendor words 0x66/0x67, GT06 `DEFENSE,1#` / `DEFENSE,0#`) and reports the state
+ * (JT/T 808 item 0xF3, GT06 terminal-info bit 0). `shake()` is a vibration: armed, and
+ * standing still for 3 minutes since it was armed or last moved, it raises the vibration
+ * alarm (JT/T 808 alarm bit 16 as G10LS-style units do, GT06 alarm packet 0x26 code 0x03);
+ * otherwise it reports a plain fix. Its clock is injectable, so a test need not wait.
  */
 import { createConnection, type Socket } from 'node:net';
 import { BmsError, prng } from '@openbms/core';
@@ -124,7 +131,18 @@ export interface TrackerSimOptions {
   socPct?: number;
   /** How long to wait for a reply (ms, default 5000). */
   replyTimeoutMs?: number;
+  /** The battery's clock (ms), for the anti-theft timing and shake fixes (default Date.now). */
+  clock?: () => number;
 }
+
+/** Standing this long after arming (or last moving), a vibration raises the alarm. */
+export const STILL_BEFORE_ALARM_MS = 3 * 60_000;
+/** JT/T 808 alarm bit of vibration on G10LS-style wireless trackers (protocols.md 1.6). */
+export const JT808_VIBRATION_BIT = 16;
+/** GT06 alarm code of vibration (protocols.md 2.9). */
+export const GT06_VIBRATION_CODE = 0x03;
+/** Where a battery that has not reported yet says it is. */
+const HOME = { lat: 22.543096, lon: 114.057865 };
 
 interface Waiter {
   match: (m: unknown) => boolean;
@@ -144,9 +162,60 @@ export class TrackerSim {
   readonly commands: string[] = [];
   /** The auth code the JT/T 808 server handed out. */
   authCode: string | undefined;
+  /** Anti-theft armed (by the arm/disarm instructions). */
+  armed = false;
+  private readonly clock: () => number;
+  /** Since when it stands still (arming restarts the wait). */
+  private stillSince: number;
 
   constructor(private readonly o: TrackerSimOptions) {
     this.terminal = { protocol_version: '2013', phone: o.id.padStart(12, '0') };
+    this.clock = o.clock ?? Date.now;
+    this.stillSince = this.clock();
+  }
+
+  private setArmed(on: boolean): void {
+    this.armed = on;
+    if (on) this.stillSince = this.clock();
+  }
+
+  /**
+   * A vibration. Armed and still for STILL_BEFORE_ALARM_MS: reports the vibration alarm
+   * (JT/T 808 0x0200 with alarm bit 16; GT06 0x26 with code 0x03) and returns true; otherwise
+   * reports a plain fix and returns false. The fix is where it stands, at the clock's time.
+   */
+  async shake(): Promise<boolean> {
+    const now = this.clock();
+    const alarm = this.armed && now - this.stillSince >= STILL_BEFORE_ALARM_MS;
+    const here = this.current ?? { ...HOME, course: 0 };
+    const p: RoutePoint = {
+      t: now,
+      lat: here.lat,
+      lon: here.lon,
+      speedKmh: 0,
+      course: here.course,
+      stopped: true,
+    };
+    this.current = p;
+    if (this.o.protocol === 'jt808') {
+      await this.request(
+        jt808.encodeLocationReport(this.terminal, this.next(), {
+          ...this.locationOf(p),
+          alarm_flags: alarm ? 2 ** JT808_VIBRATION_BIT : 0,
+        }),
+        ack(jt808.MSG.location),
+      );
+    } else if (alarm) {
+      await this.request(
+        gt06.encodeAlarm(this.gtOf(p), this.gtStatus(), GT06_VIBRATION_CODE, this.next()),
+        (m) => (m as gt06.Gt06Message).protocol === gt06.PROTOCOL.alarm,
+      );
+    } else await this.report(p);
+    return alarm;
+  }
+
+  private gtStatus(): gt06.Gt06StatusInput {
+    return { voltage_level: 5, gsm_level: 4, gps_fixed: true, armed: this.armed };
   }
 
   async connect(): Promise<void> {
@@ -212,6 +281,7 @@ export class TrackerSim {
   /** Sends the fix and waits for the server's acknowledgement. */
   async report(p: RoutePoint): Promise<void> {
     this.current = p;
+    if (!p.stopped && p.speedKmh > 0) this.stillSince = this.clock();
     if (this.o.protocol === 'jt808') {
       await this.request(
         jt808.encodeLocationReport(this.terminal, this.next(), this.locationOf(p)),
@@ -222,7 +292,7 @@ export class TrackerSim {
       // the server has handled the location before it (one connection, in order).
       this.send(gt06.encodeLocation(this.gtOf(p), this.next(), !p.stopped));
       await this.request(
-        gt06.encodeHeartbeat({ voltage_level: 5, gsm_level: 4, gps_fixed: true }, this.next()),
+        gt06.encodeHeartbeat(this.gtStatus(), this.next()),
         (m) => (m as gt06.Gt06Message).protocol === 0x13,
       );
     }
@@ -281,6 +351,7 @@ export class TrackerSim {
       satellites: 9,
       rssi: 24,
       status_flags: p.stopped ? 0 : 1,
+      armed: this.armed,
     };
   }
 
@@ -330,9 +401,11 @@ export class TrackerSim {
   private command(m: unknown): void {
     if (this.o.protocol === 'jt808') {
       const j = m as jt808.Jt808Message;
-      if (j.msg_id === jt808.MSG.locate_now && this.current) {
+      if (j.msg_id === jt808.MSG.locate_now) {
         this.commands.push('locate_now');
-        const loc = jt808.encodeLocation(this.locationOf(this.current));
+        const here = this.current ?? { ...HOME, course: 0 };
+        const fix = { ...here, t: this.clock(), speedKmh: 0, stopped: true };
+        const loc = jt808.encodeLocation(this.locationOf(fix));
         const body = new Uint8Array(2 + loc.length);
         body.set([j.serial >> 8, j.serial & 0xff], 0);
         body.set(loc, 2);
@@ -341,6 +414,11 @@ export class TrackerSim {
         );
       } else if (j.msg_id === jt808.MSG.terminal_control || j.msg_id === jt808.MSG.text_message) {
         this.commands.push(j.msg_id === jt808.MSG.terminal_control ? 'terminal_control' : 'text');
+        const word = j.message === 'unknown' ? parseInt(j.body_hex.slice(0, 2), 16) : -1;
+        if (j.msg_id === jt808.MSG.terminal_control) {
+          if (word === jt808.VENDOR_CONTROL_G10LS.arm) this.setArmed(true);
+          else if (word === jt808.VENDOR_CONTROL_G10LS.disarm) this.setArmed(false);
+        }
         const body = Uint8Array.from([
           j.serial >> 8,
           j.serial & 0xff,
@@ -356,7 +434,8 @@ export class TrackerSim {
       const g = m as gt06.Gt06Message;
       if (g.message === 'command') {
         this.commands.push(g.command);
-        const text = Array.from(`OK:${g.command}`, (c) => c.charCodeAt(0) & 0x7f);
+        const answer = this.gtAnswer(g.command);
+        const text = Array.from(answer, (c) => c.charCodeAt(0) & 0x7f);
         const flag = Array.from(g.server_flag_hex.match(/../g) ?? [], (x) => parseInt(x, 16));
         this.send(
           gt06.wrapFrame(
@@ -365,7 +444,35 @@ export class TrackerSim {
             this.next(),
           ),
         );
+        // A locate is followed by a fresh fix where it stands.
+        if (g.command === gt06.COMMAND_WORDS.locate) {
+          const here = this.current ?? { ...HOME, course: 0 };
+          const fix = { ...here, t: this.clock(), speedKmh: 0, stopped: true };
+          this.send(gt06.encodeLocation(this.gtOf(fix), this.next()));
+        }
       }
+    }
+  }
+
+  /** The reply text to a GT06 command (our words, gt06.COMMAND_WORDS). */
+  private gtAnswer(command: string): string {
+    const w = gt06.COMMAND_WORDS;
+    const here = this.current ?? HOME;
+    switch (command) {
+      case w.locate:
+        return `Lat:N${here.lat.toFixed(6)},Lon:E${here.lon.toFixed(6)}`;
+      case w.arm:
+        this.setArmed(true);
+        return 'Defense on OK';
+      case w.disarm:
+        this.setArmed(false);
+        return 'Defense off OK';
+      case w.restart:
+        return 'Restart OK';
+      case w.factory_reset:
+        return 'Factory reset OK';
+      default:
+        return `Unknown command ${command}`;
     }
   }
 

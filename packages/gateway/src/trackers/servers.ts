@@ -12,6 +12,12 @@ import { gb32960, gt06, jt808, osmand } from '@openbms/protocols/trackers';
 import type { TrackersConfig } from '../config.js';
 import type { TrackerDevice, TrackerFix, TrackerIngest } from './ingest.js';
 import {
+  jt808Session,
+  gt06Session,
+  type InstructionDispatcher,
+  type TrackerSession,
+} from './instructions.js';
+import {
   listen,
   type Connection,
   type ConnectionHandler,
@@ -37,6 +43,8 @@ export interface TrackerServers {
 
 export interface TrackerServerOptions {
   ingest: TrackerIngest;
+  /** Instructions to trackers (docs/trackers.md "Instructions"): started and stopped with the servers. */
+  instructions?: InstructionDispatcher | null;
   clock?: () => number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -74,8 +82,16 @@ function jt808Connection(
 ): ConnectionHandler {
   const framer = jt808.createJt808Framer();
   let serial = 0;
+  const nextSerial = (): number => {
+    const s = serial;
+    serial = (serial + 1) & 0xffff;
+    return s;
+  };
   let device: TrackerDevice | undefined;
+  let session: TrackerSession | undefined;
+  const d = o.instructions;
   return {
+    end: () => session && d?.offline(session),
     async data(chunk) {
       for (const ev of framer.push(chunk)) {
         if (ev.type === 'discard') {
@@ -103,14 +119,20 @@ function jt808Connection(
           else if (m.message === 'location_batch')
             await o.ingest.positions(device, m.positions.map(jt808Fix));
         }
+        if (device && d && session) await jt808Answer(d, session, m);
         const reply = jt808.requiredResponse(
           m,
           serial,
           m.message === 'register' && device ? device.id : undefined,
         );
         if (reply) {
-          serial = (serial + 1) & 0xffff;
+          nextSerial();
           conn.send(reply);
+        }
+        if (device && d && m.message !== 'register' && session?.deviceId !== device.id) {
+          if (session) d.offline(session);
+          session = jt808Session(conn, device, m, nextSerial);
+          await d.online(session);
         }
       }
     },
@@ -130,6 +152,43 @@ function gt06Fix(m: gt06.Gt06Gps, extras: Record<string, unknown>): TrackerFix {
   };
 }
 
+/** The terminal's answers to instructions and its armed state (docs/trackers.md "Instructions"). */
+async function jt808Answer(
+  d: InstructionDispatcher,
+  s: TrackerSession,
+  m: jt808.Jt808Message,
+): Promise<void> {
+  if (m.message === 'terminal_response') {
+    const result = JT808_RESULTS[m.result] ?? `result_${m.result}`;
+    await d.reply(s, `${m.reply_serial}:${m.reply_id}`, {
+      ok: m.result === 0,
+      result,
+      text: result,
+    });
+  } else if (m.message === 'location_query_reply') {
+    const l = m.location;
+    const text = l.valid
+      ? `${l.lat},${l.lon} at ${l.time_utc ?? 'no time'}`
+      : `no fix (last ${l.lat},${l.lon})`;
+    await d.reply(s, `${m.reply_serial}:${jt808.MSG.locate_now}`, { ok: true, result: 'ok', text });
+  }
+  if (m.message === 'location' && m.location.armed !== undefined)
+    await d.armedReport(s.deviceId, m.location.armed);
+}
+
+const JT808_RESULTS: Record<number, string> = {
+  0: 'ok',
+  1: 'failure',
+  2: 'message_error',
+  3: 'not_supported',
+};
+
+/** A GT06 command reply: a failure when the text says so, else ok (the words vary by vendor). */
+function gt06ReplyOutcome(text: string): { ok: boolean; result: string; text: string } {
+  const bad = /fail|error|invalid|unknown|not support/i.test(text);
+  return { ok: !bad, result: bad ? 'failure' : 'ok', text };
+}
+
 /** One GT06 connection: the login names the device; login, heartbeat and alarms are acked. */
 function gt06Connection(
   conn: Connection,
@@ -139,7 +198,10 @@ function gt06Connection(
 ): ConnectionHandler {
   const framer = gt06.createGt06Framer();
   let device: TrackerDevice | undefined;
+  let session: TrackerSession | undefined;
+  const d = o.instructions;
   return {
+    end: () => session && d?.offline(session),
     async data(chunk) {
       for (const ev of framer.push(chunk)) {
         if (ev.type === 'discard') {
@@ -167,8 +229,19 @@ function gt06Connection(
             gt06Fix(m, { alarm: m.alarm, alarm_code: m.alarm_code, armed: m.armed }),
           ]);
         }
+        if (device && d && session) {
+          if (m.message === 'heartbeat' || m.message === 'alarm')
+            await d.armedReport(device.id, m.armed);
+          else if (m.message === 'command_reply')
+            await d.reply(session, m.server_flag_hex, gt06ReplyOutcome(m.text));
+        }
         const reply = gt06.requiredResponse(m, o.clock());
         if (reply) conn.send(reply);
+        if (device && d && m.message === 'login') {
+          if (session) d.offline(session);
+          session = gt06Session(conn, device);
+          await d.online(session);
+        }
       }
     },
   };
@@ -346,6 +419,7 @@ export async function startTrackerServers(
   const o: Required<TrackerServerOptions> = {
     clock: Date.now,
     log: () => undefined,
+    instructions: null,
     ...opts,
   };
   const zero = (): TrackerCounters => ({ frames: 0, discarded: 0, malformed: 0 });
@@ -404,11 +478,13 @@ export async function startTrackerServers(
     throw e;
   }
   for (const [k, l] of Object.entries(listeners)) ports[k as TrackerProtocol] = l.port;
+  o.instructions?.start();
   return {
     ports,
     counters,
     listeners,
     close: async () => {
+      await o.instructions?.stop();
       await Promise.all(Object.values(listeners).map((l) => l.close()));
     },
   };

@@ -230,6 +230,23 @@ for (const [adapter, openStore] of ADAPTERS) {
         'expired',
         'replied',
       ]);
+      // Power-cycled, the battery comes back disarmed (on node 2) and says so in its report
+      // (item 0xF3 = 0): the state follows the report.
+      s.close();
+      const again = await sim('jt808', serial, 1);
+      h.clock.advance(1000);
+      await again.report({
+        t: h.clock.now(),
+        lat: 22.6,
+        lon: 114.1,
+        speedKmh: 0,
+        course: 0,
+        stopped: true,
+      });
+      expect((await list('root', d.id)).body).toMatchObject({
+        armed: false,
+        armed_source: 'report',
+      });
     });
 
     it('fails an instruction the tracker never answers', async () => {

@@ -125,6 +125,9 @@ export function newInstruction(value: unknown): NewInstruction {
   };
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
 export function outcome(value: unknown): {
   state: 'replied' | 'failed';
   at: number;
@@ -141,11 +144,7 @@ export function outcome(value: unknown): {
     at: Math.round(time(v['at'], 'at')),
     result: text(v['result'], 'result', 100),
     // A terminal's text: control characters become spaces, the rest is kept up to the limit.
-    // eslint-disable-next-line no-control-regex
-    reply:
-      typeof r === 'string'
-        ? r.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_REPLY_CHARS)
-        : null,
+    reply: typeof r === 'string' ? r.replace(CONTROL_CHARS, ' ').slice(0, MAX_REPLY_CHARS) : null,
   };
 }
 

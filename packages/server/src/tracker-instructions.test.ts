@@ -13,6 +13,7 @@
  * viewer's restart is 403, another dealer's 404, a malformed body 400 naming the field,
  * air_upgrade 409 naming firmware updates; each accepted instruction is audited.
  */
+import { createConnection } from 'node:net';
 import {
   InstructionDispatcher,
   startTrackerServers,
@@ -249,34 +250,73 @@ for (const [adapter, openStore] of ADAPTERS) {
       });
     });
 
-    it('fails an instruction the tracker never answers', async () => {
-      // A raw terminal: registers and authenticates, then reads nothing it is sent.
-      const { createConnection } = await import('node:net');
-      const term: jt808.Jt808Terminal = { protocol_version: '2013', phone: '013900000003' };
+    /** A raw JT/T 808 terminal on node 2: registered and authenticated; answers only as told. */
+    async function rawTerminal(phone: string) {
+      const term: jt808.Jt808Terminal = { protocol_version: '2013', phone };
       const c = createConnection({ host: HOST, port: nodes[1]!.servers.ports.jt808! });
       await new Promise<void>((r) => c.once('connect', () => r()));
       const framer = jt808.createJt808Framer();
-      const frames: Uint8Array[] = [];
+      const frames: jt808.Jt808Message[] = [];
       c.on('data', (b: Buffer) => {
         for (const ev of framer.push(new Uint8Array(b)))
-          if (ev.type === 'frame') frames.push(ev.bytes);
+          if (ev.type === 'frame') frames.push(jt808.decodeJt808(ev.bytes));
       });
-      const body = new Uint8Array(41);
-      c.write(jt808.encodeJt808Frame(term, jt808.MSG.register, 0, body));
+      c.write(jt808.encodeJt808Frame(term, jt808.MSG.register, 0, new Uint8Array(41)));
       await until('the register reply', async () => (frames.length >= 1 ? true : undefined));
-      const d = await deviceOf('13900000003');
+      const d = await deviceOf(phone.replace(/^0+/, ''));
       c.write(jt808.encodeAuth(term, 1, d.id));
       await until('the session', async () => nodes[1]!.dispatcher.sessions.get(d.id));
-      const r = await post('root', d.id, { kind: 'restart' });
-      await until('the instruction to be sent', async () =>
-        frames.some((f) => jt808.decodeJt808(f).msg_id === jt808.MSG.terminal_control)
-          ? true
-          : undefined,
-      );
+      /** The next downlink of this message id. */
+      const downlink = (msgId: number) =>
+        until(`downlink ${msgId.toString(16)}`, async () => {
+          const i = frames.findIndex((f) => f.msg_id === msgId);
+          return i < 0 ? undefined : frames.splice(i, 1)[0]!;
+        });
+      /** A 0x0001 general response. */
+      const answer = (serial: number, to: jt808.Jt808Message, result: number) =>
+        c.write(
+          jt808.encodeJt808Frame(
+            term,
+            jt808.MSG.terminal_response,
+            serial,
+            Uint8Array.of(
+              to.serial >> 8,
+              to.serial & 0xff,
+              to.msg_id >> 8,
+              to.msg_id & 0xff,
+              result,
+            ),
+          ),
+        );
+      return { c, d, downlink, answer };
+    }
+
+    it('fails an instruction the tracker never answers, or refuses; ignores answers to anything else', async () => {
+      const t = await rawTerminal('013900000003');
+      const r = await post('root', t.d.id, { kind: 'restart' });
+      const sent = await t.downlink(jt808.MSG.terminal_control);
       h.clock.advance(61_000);
       await nodes[0]!.dispatcher.poll(); // any node times it out
-      expect(await settled(d.id, r.body.id)).toMatchObject({ state: 'failed', result: 'no_reply' });
-      c.destroy();
+      expect(await settled(t.d.id, r.body.id)).toMatchObject({
+        state: 'failed',
+        result: 'no_reply',
+      });
+      // A late answer changes nothing.
+      t.answer(2, sent, 0);
+      const arm = await post('root', t.d.id, { kind: 'arm' });
+      const armSent = await t.downlink(jt808.MSG.terminal_control);
+      expect(armSent.message === 'unknown' && armSent.body_hex).toBe('66'); // the G10LS arm word
+      // An answer naming another serial is not this instruction's.
+      t.answer(3, { ...armSent, serial: (armSent.serial + 100) & 0xffff }, 0);
+      t.answer(4, armSent, 3); // "not supported"
+      expect(await settled(t.d.id, arm.body.id)).toMatchObject({
+        state: 'failed',
+        result: 'not_supported',
+      });
+      expect((await storage.instructions.get(r.body.id))!.result).toBe('no_reply');
+      // A refused arm leaves the armed state unknown.
+      expect((await list('root', t.d.id)).body.armed).toBeNull();
+      t.c.destroy();
     });
 
     it('checks roles, the subtree and the body', async () => {

@@ -81,7 +81,7 @@ const POLL_CHUNK = 500;
 export class InstructionDispatcher {
   readonly sessions = new TrackerSessions();
   /** Instructions sent and awaiting their reply, per session. */
-  private readonly pending = new Map<TrackerSession, Map<string, Instruction>>();
+  private readonly pending = new Map<TrackerSession, Map<string, { i: Instruction; at: number }>>();
   /** The armed state last stored per device (reports are stored only when it changes). */
   private readonly armedKnown = new Map<string, boolean>();
   private readonly clock: () => number;
@@ -133,8 +133,11 @@ export class InstructionDispatcher {
     this.counts.polls++;
     try {
       const now = this.clock();
+      const before = now - (this.o.replyTimeoutMs ?? 60_000);
       await this.o.store.expire(now);
-      await this.o.store.timeOut(now - (this.o.replyTimeoutMs ?? 60_000), now);
+      await this.o.store.timeOut(before, now);
+      // What timed out is no longer awaited (a late answer is ignored).
+      for (const m of this.pending.values()) for (const [k, p] of m) if (p.at < before) m.delete(k);
       const ids = this.sessions.deviceIds();
       for (let i = 0; i < ids.length; i += POLL_CHUNK)
         await this.sendQueued(ids.slice(i, i + POLL_CHUNK));
@@ -175,7 +178,7 @@ export class InstructionDispatcher {
     this.counts.sent++;
     let m = this.pending.get(s);
     if (!m) this.pending.set(s, (m = new Map()));
-    m.set(key, i);
+    m.set(key, { i, at });
   }
 
   /**
@@ -184,16 +187,17 @@ export class InstructionDispatcher {
    */
   async reply(s: TrackerSession, key: string, r: InstructionReply): Promise<boolean> {
     const m = this.pending.get(s);
-    const i = m?.get(key);
+    const i = m?.get(key)?.i;
     if (!m || !i) return false;
     m.delete(key);
     const at = this.clock();
-    await this.o.store.finish(i.id, {
+    const stored = await this.o.store.finish(i.id, {
       state: r.ok ? 'replied' : 'failed',
       at,
       result: r.result,
       ...(r.text !== undefined ? { reply: r.text } : {}),
     });
+    if (!stored) return true; // final already (timed out by a poll): the answer comes too late
     if (r.ok) this.counts.replied++;
     else this.counts.failed++;
     if (r.ok && (i.kind === 'arm' || i.kind === 'disarm')) {

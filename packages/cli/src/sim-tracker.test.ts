@@ -1,7 +1,7 @@
 /**
  * `openbms sim --tracker` (docs/trackers.md "Simulator"): the real CLI (the built binary, a
- * child process) against real tracker servers on a real SQLite store with the instruction
- * dispatcher. Proven for JT/T 808 and GT06: every simulated battery registers and its
+ * child process) against real tracker servers (started as `openbms cloud` starts them, with
+ * the instruction dispatcher) on a real SQLite store. Proven for JT/T 808 and GT06: every simulated battery registers and its
  * positions are stored as it rides; instructions queued for them (locate, arm, restart) are
  * sent and answered, and the arm's reply sets the armed state; Ctrl-C (SIGINT) ends
  * it with status 0. Bad arguments are refused naming the option.
@@ -11,17 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  InstructionDispatcher,
-  startTrackerServers,
-  TrackerIngest,
-  trackersConfigSchema,
-  type TrackerServers,
-} from '@openbms/gateway';
+import { trackersConfigSchema, type TrackerServers } from '@openbms/gateway';
 import type { Instruction, Org } from '@openbms/storage';
 import { openSqliteStorage, type SqliteStorage } from '@openbms/storage-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './main.js';
+import { startTrackers } from './trackers.js';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
 const HOST = '127.0.0.1';
@@ -52,20 +47,13 @@ describe('openbms sim --tracker', () => {
       createdAt: Date.now(),
     });
     const identity = { orgId: platform.id, gatewayId: storage.identity.gatewayId };
-    servers = await startTrackerServers(
-      trackersConfigSchema.parse({
-        jt808: { port: 0, host: HOST },
-        gt06: { port: 0, host: HOST },
-      }),
-      {
-        ingest: new TrackerIngest({ storage, identity }),
-        instructions: new InstructionDispatcher({
-          store: storage.instructions,
-          node: identity.gatewayId,
-          pollMs: 100,
-        }),
-      },
-    );
+    // The tracker servers exactly as `openbms cloud` / `openbms start` start them.
+    const trackers = trackersConfigSchema.parse({
+      jt808: { port: 0, host: HOST },
+      gt06: { port: 0, host: HOST },
+    });
+    const io = { out: () => undefined, err: () => undefined, stdin: () => Promise.resolve('') };
+    servers = (await startTrackers({ trackers }, storage, identity, io, () => undefined))!;
   });
 
   afterAll(async () => {

@@ -16,7 +16,7 @@ import type { Io } from './main.js';
 import type { BoxStorage } from './storage.js';
 
 export async function startTrackers(
-  config: Config,
+  config: Pick<Config, 'trackers'>,
   storage: BoxStorage,
   identity: Origin,
   io: Io,

@@ -140,6 +140,34 @@ describe('openbms sim --tracker', () => {
     });
   }
 
+  it('--still keeps the batteries standing and --shake-every shakes them (no alarm unarmed)', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'sim', '--tracker', 'jt808', '--server', `tcp://${HOST}:${servers.ports.jt808}`].concat(
+        ['--count', '1', '--interval', '1', '--seed', '9', '--still', '--shake-every', '1'],
+      ),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      // The first battery of the earlier run: a new serial would be the same 13800000000.
+      const d = await until('the device', () => deviceOf('13800000000'));
+      const since = Date.now();
+      const fixes = await until('4 standing fixes', async () => {
+        const ps = await storage.positions.list(d.id, { from: since, to: since + 86_400_000 });
+        return ps.length >= 4 ? ps : undefined;
+      });
+      expect(new Set(fixes.map((p) => `${p.lat},${p.lon}`)).size).toBe(1);
+      expect(fixes.every((p) => p.extras!['alarm_flags'] === 0)).toBe(true);
+      expect(out).not.toContain('vibration alarm sent');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  });
+
   it('refuses bad arguments naming the option', async () => {
     let err = '';
     const io = {
@@ -159,5 +187,13 @@ describe('openbms sim --tracker', () => {
       await run(['sim', '--tracker', 'jt808', '--server', 'tcp://127.0.0.1:1', '--count', '0'], io),
     ).not.toBe(0);
     expect(err).toMatch(/--count/);
+    err = '';
+    expect(
+      await run(
+        ['sim', '--tracker', 'jt808', '--server', 'tcp://127.0.0.1:1', '--shake-every', '5'],
+        io,
+      ),
+    ).not.toBe(0);
+    expect(err).toMatch(/--shake-every needs --still/);
   });
 });

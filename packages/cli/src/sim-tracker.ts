@@ -1,8 +1,11 @@
 /**
  * `openbms sim --tracker jt808|gt06 --server tcp://HOST:PORT [--count N] [--interval S]
- * [--seed N]`: N simulated e-bike batteries with GPS trackers (packages/simulator tracker.ts)
- * riding generated routes and reporting every S seconds to a tracker server, each on its own
- * connection, until Ctrl-C. For demos and load (docs/trackers.md).
+ * [--seed N] [--still [--shake-every S]]`: N simulated e-bike batteries with GPS trackers
+ * (packages/simulator tracker.ts) riding generated routes and reporting every S seconds to a
+ * tracker server, each on its own connection, until Ctrl-C. For demos and load
+ * (docs/trackers.md). `--still` keeps them standing where they start (the anti-theft demo:
+ * arm one from the API, and after 3 minutes a shake from `--shake-every` sends the vibration
+ * alarm; each alarm sent is printed).
  */
 import { parseArgs } from 'node:util';
 import { BmsError } from '@openbms/core';
@@ -26,6 +29,7 @@ export async function cmdSimTracker(
   printError: (e: unknown) => number,
 ): Promise<number> {
   const sims: TrackerSim[] = [];
+  const ids: string[] = [];
   let stopped = false;
   try {
     const { values } = parseArgs({
@@ -37,6 +41,8 @@ export async function cmdSimTracker(
         count: { type: 'string' },
         interval: { type: 'string' },
         seed: { type: 'string' },
+        still: { type: 'boolean' },
+        'shake-every': { type: 'string' },
       },
     });
     const protocol = values.tracker;
@@ -48,6 +54,12 @@ export async function cmdSimTracker(
     const count = whole('count', values.count, 1, 10_000, 1);
     const interval = whole('interval', values.interval, 1, 3600, 5);
     const seed = whole('seed', values.seed, 0, 1_000_000, 1);
+    const shakeEvery = whole('shake-every', values['shake-every'], 1, 86_400, 0);
+    if (shakeEvery > 0 && !values.still)
+      throw new BmsError(
+        'CONFIG_INVALID',
+        '--shake-every needs --still (a riding battery is not still)',
+      );
     const stop = io.stopSignal ?? new Promise<void>(() => undefined);
     void stop.then(() => (stopped = true));
     // Connections are opened 50 at a time (each registers and authenticates first).
@@ -56,6 +68,7 @@ export async function cmdSimTracker(
         const n = i + k;
         const id =
           protocol === 'jt808' ? String(13_800_000_000 + n) : `35${String(n).padStart(13, '0')}`;
+        ids.push(id);
         return new TrackerSim({ protocol, host: m[1]!, port: Number(m[2]), id });
       });
       sims.push(...batch);
@@ -66,6 +79,21 @@ export async function cmdSimTracker(
     );
     const t0 = Date.now();
     const rides = sims.map(async (sim, i) => {
+      if (values.still) {
+        // Standing at the route's first point; shaken every `shakeEvery` seconds.
+        const here = ride({ seed: seed + i, t0 }).next().value!;
+        let lastShake = t0;
+        for (let t = t0; !stopped; t += interval * 1000) {
+          const wait = t - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          if (stopped) return;
+          if (shakeEvery > 0 && t - lastShake >= shakeEvery * 1000) {
+            lastShake = t;
+            if (await sim.shake()) io.out(`tracker ${ids[i]}: vibration alarm sent\n`);
+          } else await sim.report({ ...here, t: Date.now(), speedKmh: 0, stopped: true });
+        }
+        return;
+      }
       for (const p of ride({ seed: seed + i, t0, stepS: interval })) {
         const wait = p.t - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));

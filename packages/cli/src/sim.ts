@@ -34,7 +34,10 @@ export const SIM_USAGE = `  openbms sim --protocol <id> [options]   simulated pa
   openbms sim --tracker jt808|gt06 --server tcp://host:port [options]   e-bike GPS trackers
       --count <n>           trackers, each on its own connection, 1..10000 (default 1)
       --interval <s>        seconds between position reports (default 5)
-      --seed <n>            makes the routes reproducible (default 1)`;
+      --seed <n>            makes the routes reproducible (default 1)
+      --still               the batteries stand where they start instead of riding
+      --shake-every <s>     with --still: each battery is shaken every s seconds; armed and
+                            still for 3 minutes it sends the vibration alarm`;
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

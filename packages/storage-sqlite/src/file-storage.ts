@@ -919,6 +919,8 @@ export class FileStorage {
       approval: (q, id) => read('cannot read approvals', (o) => o.approval(q, id)),
       approvals: (q) => read('cannot read approvals', (o) => o.approvals(q)),
       decide: (id, d) => write('cannot decide the approval', (o) => o.decide(id, d)),
+      renew: (w, r) => write('cannot renew the devices', (o) => o.renew(w, r)),
+      renewals: (w, q) => read('cannot read renewals', (o) => o.renewals(w, q)),
     };
   }
 

@@ -139,6 +139,8 @@ const WRITER_OPS = new Set([
   'devices.approval',
   'devices.approvals',
   'devices.decide',
+  'devices.renew',
+  'devices.renewals',
   'points.list',
   'points.replace',
   'positions.add',

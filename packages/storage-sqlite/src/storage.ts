@@ -414,6 +414,8 @@ export class SqliteStorage implements Storage {
       approval: call('approval'),
       approvals: call('approvals'),
       decide: call('decide'),
+      renew: call('renew'),
+      renewals: call('renewals'),
     };
   }
 

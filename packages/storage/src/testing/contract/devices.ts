@@ -131,7 +131,14 @@ export function deviceContract(name: string, open: Opener): void {
       expect(await devices.seen(GW, ['p/1', 'p/2', 'p/3'], now - 1000)).toBe(3);
       expect(await devices.seen(GW, ['p/4'], now - ONLINE_WINDOW_MS - 1)).toBe(1);
       const counts = await devices.counts([f.maker.id], { now });
-      expect(counts).toEqual({ all: n, online: 3, offline: n - 3, expired: 4, not_enabled: 5 });
+      expect(counts).toEqual({
+        all: n,
+        online: 3,
+        offline: n - 3,
+        expired: 4,
+        expiring: 0,
+        not_enabled: 5,
+      });
       expect(await devices.counts([f.d1.id], { now })).toMatchObject({ all: 11 });
       // One organisation's own devices, its subtree's not counted (the devices limit).
       expect(await devices.countIn(f.c1.id)).toBe(11);

@@ -337,6 +337,13 @@ const ROUTES: Record<string, Row> = {
   // A tracker's positions and mileage: by the device's organisation, as the device itself.
   'GET /api/v1/devices/{id}/positions': { want: THING_READ },
   'GET /api/v1/devices/{id}/mileage': { want: THING_READ },
+  // Renewals: a change of the device (manager or administrator of its organisation).
+  'POST /api/v1/devices/renew': {
+    want: THING_WRITE,
+    body: (ids) => ({ ids: [ids.device], period: '1y' }),
+  },
+  'GET /api/v1/devices/{id}/renewals': { want: THING_READ },
+  'GET /api/v1/renewals': { want: LIST },
   'POST /api/v1/devices': {
     want: { bob: 404, vic: 403, eve: 403 },
     body: (ids) => ({ serial: 'SNEAKY-1', type: 'bms', org_id: ids.cA.id }),

@@ -82,10 +82,16 @@ export async function trackerBench() {
     ],
     {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, OPENBMS_ADMIN_USER: '', OPENBMS_ADMIN_PASSWORD: '' },
     },
   );
+  // The server's log (a line per request) is kept for a failure's message, not printed.
+  const log = [];
+  createInterface({ input: server.stderr }).on('line', (l) => {
+    log.push(l);
+    if (log.length > 40) log.shift();
+  });
   let load;
   try {
     const out = createInterface({ input: server.stdout });
@@ -195,6 +201,8 @@ export async function trackerBench() {
       track_1day_ms: Math.round(times[3] * 10) / 10,
     };
     return figures;
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : e}\nthe server's last log lines:\n${log.join('\n')}`);
   } finally {
     load?.kill('SIGTERM');
     const exited = new Promise((r) => server.once('exit', r));

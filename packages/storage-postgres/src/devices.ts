@@ -127,6 +127,20 @@ export function pgDevices(db: PgDb): DeviceStore {
   };
 
   return {
+    async bySerial(within, serial) {
+      const w = checkWithin(within);
+      const key = c.serial(serial).toLowerCase();
+      const r = (
+        await db.query<DeviceRow>(
+          'cannot read devices',
+          `SELECT ${COLS} FROM devices d JOIN orgs o ON o.id = d.org_id
+           WHERE d.serial_lc = $1 AND d.org_id IN (${WITHIN('$2')})`,
+          [key, w],
+        )
+      )[0];
+      return r && c.listedFromRow(r);
+    },
+
     async create(within, device) {
       const w = checkWithin(within);
       const d = c.newDevice(device);

@@ -162,6 +162,22 @@ export class SqliteDevices {
     return r && c.listedFromRow(r);
   }
 
+  bySerial(within: readonly string[], serial: string): ListedDevice | undefined {
+    const w = checkWithin(within);
+    const key = c.serial(serial).toLowerCase();
+    const r = this.run(
+      'cannot read devices',
+      () =>
+        this.db
+          .prepare(
+            `SELECT ${COLS} FROM devices d JOIN orgs o ON o.id = d.org_id
+             WHERE d.serial_lc = ? AND d.org_id IN (${WITHIN('?')})`,
+          )
+          .get(key, w) as c.DeviceRow | undefined,
+    );
+    return r && c.listedFromRow(r);
+  }
+
   update(within: readonly string[], id: string, patch: DevicePatch): Device {
     const w = checkWithin(within);
     const key = c.ident(id, 'id');

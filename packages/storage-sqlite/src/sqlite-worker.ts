@@ -129,6 +129,7 @@ const WRITER_OPS = new Set([
   'devices.create',
   'devices.createMany',
   'devices.get',
+  'devices.bySerial',
   'devices.update',
   'devices.list',
   'devices.counts',

@@ -404,6 +404,7 @@ export class SqliteStorage implements Storage {
       create: call('create'),
       createMany: call('createMany'),
       get: call('get'),
+      bySerial: call('bySerial'),
       update: call('update'),
       list: call('list'),
       counts: call('counts'),

@@ -172,6 +172,11 @@ export interface DeviceStore {
    */
   createMany(within: readonly string[], ds: readonly NewDevice[]): Promise<number>;
   get(within: readonly string[], id: string): Promise<ListedDevice | undefined>;
+  /**
+   * The device with this serial (any letter case) when it lies within: one lookup of the
+   * unique serial index (the tracker servers identify every connection by serial).
+   */
+  bySerial(within: readonly string[], serial: string): Promise<ListedDevice | undefined>;
   update(within: readonly string[], id: string, patch: DevicePatch): Promise<Device>;
   /** A page, newest first (joined_at, then id descending). */
   list(within: readonly string[], q: DeviceQuery): Promise<DevicePage>;

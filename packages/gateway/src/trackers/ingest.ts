@@ -86,13 +86,9 @@ export class TrackerIngest {
     return entry;
   }
 
+  /** The tracker's entry: one lookup of the unique serial index (not a search of the list). */
   private async find(serial: string): Promise<TrackerDevice | undefined> {
-    const page = await this.opts.storage.devices!.list([this.opts.identity.orgId], {
-      q: serial,
-      limit: 20,
-      now: this.clock(),
-    });
-    const d = page.devices.find((x) => x.serial.toLowerCase() === serial.toLowerCase());
+    const d = await this.opts.storage.devices!.bySerial([this.opts.identity.orgId], serial);
     return d && { id: d.id, orgId: d.orgId, packId: d.packId ?? trackerPackId(d.serial) };
   }
 

@@ -96,7 +96,10 @@ class Tracker {
 
   request(frame, replyTo) {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to 0x${replyTo.toString(16)}`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no reply to 0x${replyTo.toString(16)}`)),
+        60_000,
+      );
       this.waiting.set(replyTo, (v) => {
         clearTimeout(timer);
         this.waiting.delete(replyTo);
@@ -211,7 +214,8 @@ if (Number.isFinite(DAY_FROM) && trackers[0].open) {
   const fixes = 8640;
   for (let j = 0; j < fixes; j += BATCH) {
     const ps = [];
-    for (let k = j; k < Math.min(fixes, j + BATCH); k++) ps.push(tr.location(DAY_FROM + k * 10_000));
+    for (let k = j; k < Math.min(fixes, j + BATCH); k++)
+      ps.push(tr.location(DAY_FROM + k * 10_000));
     const ok = await tr.request(
       jt808.encodeLocationBatch(tr.terminal, tr.next(), 1, ps),
       jt808.MSG.location_batch,

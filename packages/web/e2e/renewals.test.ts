@@ -133,7 +133,10 @@ describe('renewals in the device list', () => {
       ['E2E-TRK-OLD', newOld],
       ['E2E-TRK-SOON', newSoon],
     ] as const)
-      await page.getByTestId(`device-${serial}`).filter({ hasText: `until ${date}` }).waitFor();
+      await page
+        .getByTestId(`device-${serial}`)
+        .filter({ hasText: `until ${date}` })
+        .waitFor();
     const list = await apiGet<{ devices: Device[] }>(page, '/devices?q=E2E-TRK');
     const by = new Map(list.devices.map((d) => [d.serial, d]));
     const years2 = (t: number) => {

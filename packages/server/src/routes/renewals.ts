@@ -44,7 +44,11 @@ const view = (r: Renewal): RenewalView => ({
   at: r.at,
 });
 
-export function renewalRoutes(app: FastifyInstance, ctx: ServerContext, devices: DeviceStore): void {
+export function renewalRoutes(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  devices: DeviceStore,
+): void {
   app.post<{ Body: RenewBody }>(
     '/devices/renew',
     {

@@ -87,13 +87,17 @@ export function deviceContract(name: string, open: Opener): void {
         'orgId',
       );
       // Found by serial in any letter case, within the subtree only.
-      expect((await devices.bySerial([f.maker.id], 'f05e5838'))).toMatchObject({
+      expect(await devices.bySerial([f.maker.id], 'f05e5838')).toMatchObject({
         id: a.id,
         orgName: 'Customer 1',
       });
       expect(await devices.bySerial([f.d2.id], 'F05E5838')).toBeUndefined();
       expect(await devices.bySerial([f.d1.id], 'NOPE')).toBeUndefined();
-      await expectCode(() => devices.bySerial([f.d1.id], 'bad serial'), 'REQUEST_INVALID', 'serial');
+      await expectCode(
+        () => devices.bySerial([f.d1.id], 'bad serial'),
+        'REQUEST_INVALID',
+        'serial',
+      );
       await expectCode(
         () => devices.create([f.d1.id], dev(f.c1.id, 'bad serial')),
         'REQUEST_INVALID',

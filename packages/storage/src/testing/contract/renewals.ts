@@ -83,9 +83,7 @@ export function renewalContract(name: string, open: Opener): void {
         byName: 'ann',
         at: NOW,
       });
-      expect((await devices.get([f.d1.id], valid.id))!.expiresAt).toBe(
-        inAYear(NOW) + 40 * DAY,
-      );
+      expect((await devices.get([f.d1.id], valid.id))!.expiresAt).toBe(inAYear(NOW) + 40 * DAY);
 
       const two = await renew([f.maker.id], [expired.id], '2y', NOW + DAY);
       expect(two[0]!.previousExpiresAt).toBe(inAYear(NOW));
@@ -106,11 +104,16 @@ export function renewalContract(name: string, open: Opener): void {
       });
       expect(hist.map((r) => r.period)).toEqual(['2y', '1y']);
       const all = await devices.renewals([f.maker.id], { from: NOW, to: NOW + 1 });
-      expect(all.map((r) => r.serial).sort()).toEqual(['T-EXPIRED', 'T-LIFE', 'T-UNSET', 'T-VALID']);
+      expect(all.map((r) => r.serial).sort()).toEqual([
+        'T-EXPIRED',
+        'T-LIFE',
+        'T-UNSET',
+        'T-VALID',
+      ]);
       expect(await devices.renewals([f.d2.id], { from: 0, to: NOW * 2 })).toEqual([]);
-      expect(
-        await devices.renewals([f.d1.id], { from: NOW, to: NOW * 2, limit: 2 }),
-      ).toHaveLength(2);
+      expect(await devices.renewals([f.d1.id], { from: NOW, to: NOW * 2, limit: 2 })).toHaveLength(
+        2,
+      );
     });
 
     it('renews all or none: a device outside the subtree is NOT_FOUND and nothing changes', async () => {
@@ -134,7 +137,12 @@ export function renewalContract(name: string, open: Opener): void {
       await expectCode(() => renew([f.d1.id], [], '1y'), 'REQUEST_INVALID', 'ids');
       await expectCode(() => renew([f.d1.id], [a.id, a.id], '1y'), 'REQUEST_INVALID', 'ids');
       await expectCode(
-        () => renew([f.d1.id], Array.from({ length: 501 }, () => a.id), '1y'),
+        () =>
+          renew(
+            [f.d1.id],
+            Array.from({ length: 501 }, () => a.id),
+            '1y',
+          ),
         'REQUEST_INVALID',
         'ids',
       );

@@ -37,7 +37,12 @@ export function useSubmit(
   return [submit, error, busy, setError];
 }
 
-export function Buttons(props: { onClose: () => void; label: string; busy: boolean; testId: string }) {
+export function Buttons(props: {
+  onClose: () => void;
+  label: string;
+  busy: boolean;
+  testId: string;
+}) {
   const { t } = useTranslation('devices');
   return (
     <div className="dialog-actions">

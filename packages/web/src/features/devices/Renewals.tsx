@@ -46,8 +46,7 @@ export function RenewForm(props: {
     });
     props.onDone(r);
   });
-  const until = (ms: number | undefined) =>
-    ms === undefined ? t('renew.never') : fmt.date(ms);
+  const until = (ms: number | undefined) => (ms === undefined ? t('renew.never') : fmt.date(ms));
   return (
     <Modal
       title={t('renew.title', { count: props.devices.length })}
@@ -115,8 +114,7 @@ export function RenewalHistory(props: { device: DeviceView; onClose: () => void 
   const list = useApi<RenewalView[]>(
     `/devices/${encodeURIComponent(props.device.id)}/renewals?from=0`,
   );
-  const until = (ms: number | undefined) =>
-    ms === undefined ? t('renew.never') : fmt.date(ms);
+  const until = (ms: number | undefined) => (ms === undefined ? t('renew.never') : fmt.date(ms));
   return (
     <Modal
       title={t('renew.historyTitle', { serial: props.device.serial })}

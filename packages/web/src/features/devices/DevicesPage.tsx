@@ -262,6 +262,7 @@ export default function DevicesPage(): ReactNode {
                         type="checkbox"
                         aria-label={t('selectPage')}
                         data-testid="select-page"
+                        disabled={manageable.length === 0}
                         checked={
                           list.data.devices.length > 0 &&
                           list.data.devices.every((d) => selected.has(d.id))

@@ -190,6 +190,7 @@ export async function cmdCloud(
       lvl === 'info'
         ? io.out(`trackers: ${message}\n`)
         : sink.log?.[lvl]({ component: 'trackers' }, message),
+      box,
     );
     const address = await listenOn(server, config);
     io.out(

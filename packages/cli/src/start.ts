@@ -292,6 +292,7 @@ export async function cmdStart(
       lvl === 'info'
         ? io.out(`trackers: ${message}\n`)
         : sink.log?.[lvl]({ component: 'trackers' }, message),
+      gateway,
     );
     const address = await listenOn(server, config);
     io.out(

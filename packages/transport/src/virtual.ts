@@ -19,6 +19,17 @@ export interface VirtualLink {
 /** The links registered now, by endpoint (`tracker://<serial>`, compared without case). */
 export class VirtualLinks {
   private readonly links = new Map<string, VirtualLink>();
+  private readonly registered = new Listeners<[string]>();
+
+  /** Subscribes to registrations (the endpoint as registered); returns the unsubscribe function. */
+  onRegister(listener: (endpoint: string) => void): () => void {
+    return this.registered.add(listener);
+  }
+
+  /** The endpoints registered now. */
+  endpoints(): string[] {
+    return [...this.links.keys()];
+  }
 
   /**
    * Registers a link under `endpoint` (replacing one registered before: a tracker that came
@@ -27,6 +38,7 @@ export class VirtualLinks {
   register(endpoint: string, link: VirtualLink): () => void {
     const key = endpoint.toLowerCase();
     this.links.set(key, link);
+    this.registered.emit(endpoint);
     return () => {
       if (this.links.get(key) === link) this.links.delete(key);
     };

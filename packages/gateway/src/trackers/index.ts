@@ -2,3 +2,4 @@ export * from './mileage.js';
 export * from './ingest.js';
 export * from './listener.js';
 export * from './servers.js';
+export * from './bms.js';

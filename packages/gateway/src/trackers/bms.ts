@@ -10,8 +10,8 @@
  *   status, the GB/T 32960 readings and the polled samples are one pack.
  * - A bus stays once made: while the tracker is away its transport cannot open, the poller
  *   reports the pack offline (comm_lost) and retries; it polls again when the tracker is back.
- * - Enabling, disabling or removing a tracker is seen at its next connection or at the next
- *   `refresh` (every minute).
+ * - Enabling, disabling or removing a connected tracker is seen at the next `refresh` (every
+ *   15 s by default: one paged read of the online devices), else at its next connection.
  */
 import { getProtocol } from '@openbms/protocols';
 import {
@@ -20,7 +20,7 @@ import {
   virtualLinks,
   type VirtualLinks,
 } from '@openbms/transport';
-import type { DeviceStore, Origin } from '@openbms/storage';
+import type { DeviceStore, ListedDevice, Origin } from '@openbms/storage';
 import type { BusConfig, TrackersConfig } from '../config.js';
 import type { RuntimeSite } from '../gateway.js';
 import type { PackRef } from '../types.js';
@@ -43,7 +43,7 @@ export interface TrackerBmsOptions {
   links?: VirtualLinks;
   clock?: () => number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
-  /** How often enabled/disabled trackers are looked at again (ms, default 60,000). */
+  /** How often enabled/disabled trackers are looked at again (ms, default 15,000). */
   refreshMs?: number;
 }
 
@@ -68,9 +68,9 @@ export class TrackerBms {
   start(): Promise<void> {
     this.off = this.links.onRegister((endpoint) => {
       const serial = parseTrackerUrl(endpoint);
-      if (serial) void this.queue(() => this.consider([serial]));
+      if (serial) void this.queue(() => this.consider(serial));
     });
-    const every = this.o.refreshMs ?? 60_000;
+    const every = this.o.refreshMs ?? 15_000;
     this.timer = setInterval(() => void this.refresh(), every);
     this.timer.unref?.();
     return this.refresh();
@@ -81,12 +81,35 @@ export class TrackerBms {
     clearInterval(this.timer);
   }
 
-  /** Looks again at the trackers polled and those connected (activation, removal). */
+  /**
+   * Looks again at the trackers connected now (one paged read of the online devices, not a
+   * query per tracker): an enabled one gets its bus, a disabled or removed one loses it. A
+   * tracker away is looked at again when it connects.
+   */
   refresh(): Promise<void> {
-    return this.queue(() => {
-      const connected = this.links.endpoints().flatMap((e) => parseTrackerUrl(e) ?? []);
-      const known = [...this.polled.values()].map((p) => p.serial);
-      return this.consider([...new Set([...known, ...connected])]);
+    return this.queue(async () => {
+      const connected = new Set(
+        this.links.endpoints().flatMap((e) => parseTrackerUrl(e)?.toLowerCase() ?? []),
+      );
+      const me = this.o.gateway.identity;
+      const found = new Map<string, ListedDevice>();
+      let after: string | undefined;
+      do {
+        const page = await this.o.devices.list([me.orgId], {
+          status: 'online',
+          limit: 500,
+          now: (this.o.clock ?? Date.now)(),
+          ...(after ? { after } : {}),
+        });
+        for (const d of page.devices) {
+          const key = d.serial.toLowerCase();
+          if (d.type === 'tracker' && connected.has(key)) found.set(key, d);
+        }
+        after = page.next;
+      } while (after);
+      let changed = false;
+      for (const key of connected) changed = this.decide(key, found.get(key)) || changed;
+      if (changed) await this.apply();
     });
   }
 
@@ -103,35 +126,39 @@ export class TrackerBms {
     return run;
   }
 
-  private async consider(serials: readonly string[]): Promise<void> {
-    let changed = false;
+  /** Looks at one tracker that has just connected. */
+  private async consider(serial: string): Promise<void> {
+    const key = serial.toLowerCase();
+    const page = await this.o.devices.list([this.o.gateway.identity.orgId], {
+      q: serial,
+      limit: 20,
+      now: (this.o.clock ?? Date.now)(),
+    });
+    const d = page.devices.find((x) => x.serial.toLowerCase() === key && x.type === 'tracker');
+    if (this.decide(key, d)) await this.apply();
+  }
+
+  /** Polls the tracker when its entry says so (enabled, on this gateway); true on a change. */
+  private decide(key: string, d: ListedDevice | undefined): boolean {
     const me = this.o.gateway.identity;
-    for (const serial of serials) {
-      const key = serial.toLowerCase();
-      const page = await this.o.devices.list([me.orgId], {
-        q: serial,
-        limit: 20,
-        now: (this.o.clock ?? Date.now)(),
-      });
-      const d = page.devices.find((x) => x.serial.toLowerCase() === key && x.type === 'tracker');
-      const wanted =
-        d &&
-        d.activation === 'enabled' &&
-        d.gatewayId === me.gatewayId &&
-        d.packId &&
-        BUS_ID.test(serial)
-          ? { serial, packId: d.packId, name: d.nickname ?? serial }
-          : undefined;
-      const had = this.polled.get(key);
-      if (wanted && (!had || had.packId !== wanted.packId || had.name !== wanted.name)) {
-        this.polled.set(key, wanted);
-        changed = true;
-      } else if (!wanted && had) {
-        this.polled.delete(key);
-        changed = true;
-      }
+    const wanted =
+      d &&
+      d.activation === 'enabled' &&
+      d.gatewayId === me.gatewayId &&
+      d.packId &&
+      BUS_ID.test(d.serial)
+        ? { serial: d.serial, packId: d.packId, name: d.nickname ?? d.serial }
+        : undefined;
+    const had = this.polled.get(key);
+    if (wanted && (!had || had.packId !== wanted.packId || had.name !== wanted.name)) {
+      this.polled.set(key, wanted);
+      return true;
     }
-    if (changed) await this.apply();
+    if (!wanted && had) {
+      this.polled.delete(key);
+      return true;
+    }
+    return false;
   }
 
   private async apply(): Promise<void> {

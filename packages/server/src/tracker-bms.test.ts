@@ -17,13 +17,18 @@ import {
   startTrackerServers,
   TrackerBms,
   TrackerIngest,
+  trackerEndpoint,
   trackerPackId,
   trackersConfigSchema,
   validateConfig,
+  virtualLinks,
   type GatewayEvent,
   type TrackerServers,
 } from '@openbms/gateway';
 import { createSimulation, TrackerSim, type Simulation } from '@openbms/simulator';
+import { jt808 } from '@openbms/protocols/trackers';
+
+import { createConnection } from 'node:net';
 import { localScope, type Org, type Origin, type User } from '@openbms/storage';
 import { TEST_ORIGIN } from '@openbms/storage/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -254,6 +259,42 @@ for (const [adapter, openStore] of storeAdapters('trkbms')) {
         () => (gw.activeAlarms(id).some((a) => a.code === 'comm_lost') ? undefined : true),
         'comm_lost cleared',
       );
+    });
+
+    it('opens the link only for an auth with the code the server handed out', async () => {
+      const phone = String(base + 50);
+      const term: jt808.Jt808Terminal = {
+        protocol_version: '2013',
+        phone: phone.padStart(12, '0'),
+      };
+      const socket = createConnection({ host: HOST, port: servers.ports.jt808! });
+      await new Promise<void>((res, rej) => socket.once('connect', res).once('error', rej));
+      const framer = jt808.createJt808Framer();
+      const acks: jt808.Jt808Message[] = [];
+      let wake: (() => void) | undefined;
+      socket.on('data', (c: Buffer) => {
+        for (const ev of framer.push(new Uint8Array(c)))
+          if (ev.type === 'frame') acks.push(jt808.decodeJt808(ev.bytes));
+        wake?.();
+      });
+      const ask = async (frame: Uint8Array): Promise<jt808.Jt808Message> => {
+        const n = acks.length;
+        socket.write(frame);
+        while (acks.length === n) await new Promise<void>((r) => (wake = r));
+        return acks[n]!;
+      };
+      try {
+        expect(await ask(jt808.encodeAuth(term, 1, 'guessed-code'))).toMatchObject({
+          msg_id: jt808.MSG.platform_response,
+        });
+        expect(virtualLinks.has(trackerEndpoint(phone))).toBe(false);
+        const page = await storage.devices.list([platform.id], { q: phone, now: Date.now() });
+        const d = page.devices.find((x) => x.serial === phone)!;
+        await ask(jt808.encodeAuth(term, 2, d.id));
+        expect(virtualLinks.has(trackerEndpoint(phone))).toBe(true);
+      } finally {
+        socket.destroy();
+      }
     });
 
     it('distributes parameter values to 3 tracker packs with a result each; a viewer gets 403', async () => {

@@ -73,7 +73,8 @@ function jt808Fix(l: jt808.Jt808Location): TrackerFix {
 
 /**
  * One JT/T 808 connection: register → 0x8100 (auth code: the device's id), the rest → 0x8001.
- * Once the terminal has authenticated, its serial port 1 is the link `tracker://<serial>`:
+ * Once the terminal has authenticated with the code it was given, its serial port 1 is the
+ * link `tracker://<serial>`:
  * bytes written to it go out as 0x8900 (type 0x41), its 0x0900 type 0x41 payloads come in
  * (docs/trackers.md "BMS through the tracker"); the link goes when the connection closes.
  */
@@ -135,7 +136,8 @@ function jt808Connection(
             : undefined;
         const id = m.device_id ?? imei;
         if (id) device = await o.ingest.device(id, 'jt808');
-        if (device && id && m.message === 'auth') openLink(m, id);
+        // The link opens on an auth with the code 0x8100 handed out (the device's id) only.
+        if (device && id && m.message === 'auth' && m.auth_code === device.id) openLink(m, id);
         if (m.message === 'passthrough' && m.data_type === jt808.PASSTHROUGH.serial_1 && unregister)
           uplink.emit(jt808.passthroughBytes(m));
         if (device) {

@@ -186,10 +186,16 @@ export async function cmdCloud(
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();
-    trackers = await startTrackers(config, storage, identity, io, (lvl, message) =>
-      lvl === 'info'
-        ? io.out(`trackers: ${message}\n`)
-        : sink.log?.[lvl]({ component: 'trackers' }, message),
+    trackers = await startTrackers(
+      config,
+      storage,
+      identity,
+      io,
+      (lvl, message) =>
+        lvl === 'info'
+          ? io.out(`trackers: ${message}\n`)
+          : sink.log?.[lvl]({ component: 'trackers' }, message),
+      box,
     );
     const address = await listenOn(server, config);
     io.out(

@@ -37,7 +37,10 @@ export const SIM_USAGE = `  openbms sim --protocol <id> [options]   simulated pa
       --seed <n>            makes the routes reproducible (default 1)
       --still               the batteries stand where they start instead of riding
       --shake-every <s>     with --still: each battery is shaken every s seconds; armed and
-                            still for 3 minutes it sends the vibration alarm`;
+                            still for 3 minutes it sends the vibration alarm
+      --bms <family>        JT/T 808: each battery's simulated BMS of that family (e.g. jbd)
+                            behind the tracker's serial pass-through (0x8900 / 0x0900)
+      --bms-chemistry <c>   lfp (16 cells, default) or nmc (13 cells)`;
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

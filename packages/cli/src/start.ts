@@ -288,10 +288,16 @@ export async function cmdStart(
     });
     sink.log = server.log;
     await gateway.start();
-    trackers = await startTrackers(config, storage, storage.identity, io, (lvl, message) =>
-      lvl === 'info'
-        ? io.out(`trackers: ${message}\n`)
-        : sink.log?.[lvl]({ component: 'trackers' }, message),
+    trackers = await startTrackers(
+      config,
+      storage,
+      storage.identity,
+      io,
+      (lvl, message) =>
+        lvl === 'info'
+          ? io.out(`trackers: ${message}\n`)
+          : sink.log?.[lvl]({ component: 'trackers' }, message),
+      gateway,
     );
     const address = await listenOn(server, config);
     io.out(

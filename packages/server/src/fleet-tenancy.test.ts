@@ -275,6 +275,11 @@ const ROUTES: Record<string, Row> = {
     body: () => ({ values: { cell_ov_l1_mv: 3600 }, dry_run: true }),
   },
   'GET /api/v1/packs/{id}/parameters/export': { want: PLANT_READ },
+  // Every pack is looked up with the role before anything is sent: bob 404, viewers 403.
+  'POST /api/v1/parameters/distribute': {
+    want: PLANT_WRITE,
+    body: (ids) => ({ pack_ids: [ids.pack], values: { cell_ov_l1_mv: 3600 } }),
+  },
   'POST /api/v1/packs/{id}/parameters/diff': {
     want: PLANT_WRITE,
     body: () => ({ file: { format: 'openbms-parameters', version: 1 } }),

@@ -12,10 +12,15 @@
  * standing still for 3 minutes since it was armed or last moved, it raises the vibration
  * alarm (JT/T 808 alarm bit 16 as G10LS-style units do, GT06 alarm packet 0x26 code 0x03);
  * otherwise it reports a plain fix. Its clock is injectable, so a test need not wait.
+ *
+ * With `bms` (a simulated bus of one pack, `createSimulation`), the JT/T 808 tracker carries
+ * that battery's BMS on its serial port 1: the bytes of each 0x8900 type 0x41 go into the
+ * simulated BMS (after a 0x0001 ack), and its answers come back as 0x0900 type 0x41.
  */
 import { createConnection, type Socket } from 'node:net';
 import { BmsError, prng } from '@openbms/core';
 import { gt06, jt808 } from '@openbms/protocols/trackers';
+import type { SimBus } from './bus.js';
 
 export interface RoutePoint {
   t: number;
@@ -133,6 +138,8 @@ export interface TrackerSimOptions {
   replyTimeoutMs?: number;
   /** The battery's clock (ms), for the anti-theft timing and shake fixes (default Date.now). */
   clock?: () => number;
+  /** JT/T 808: the battery's simulated BMS behind the serial-port pass-through. */
+  bms?: SimBus;
 }
 
 /** Standing this long after arming (or last moving), a vibration raises the alarm. */
@@ -167,6 +174,7 @@ export class TrackerSim {
   private readonly clock: () => number;
   /** Since when it stands still (arming restarts the wait). */
   private stillSince: number;
+  private bmsSession: { receive(chunk: Uint8Array): void; stop(): void } | undefined;
 
   constructor(private readonly o: TrackerSimOptions) {
     this.terminal = { protocol_version: '2013', phone: o.id.padStart(12, '0') };
@@ -228,10 +236,19 @@ export class TrackerSim {
     s.on('error', () => undefined);
     s.on('data', (chunk: Buffer) => this.received(new Uint8Array(chunk)));
     s.on('close', () => {
+      this.bmsSession?.stop();
+      this.bmsSession = undefined;
       for (const w of this.waiters.splice(0))
         w.resolve(new BmsError('TRANSPORT_CLOSED', 'the server closed the connection'));
     });
     if (this.o.protocol === 'jt808') {
+      if (this.o.bms)
+        this.bmsSession = this.o.bms.serve({
+          write: (b) =>
+            this.send(
+              jt808.encodePassthroughUp(this.terminal, this.next(), jt808.PASSTHROUGH.serial_1, b),
+            ),
+        });
       const reg = await this.request(
         this.registerFrame(),
         (m) => (m as jt808.Jt808Message).msg_id === jt808.MSG.register_response,
@@ -401,7 +418,11 @@ export class TrackerSim {
   private command(m: unknown): void {
     if (this.o.protocol === 'jt808') {
       const j = m as jt808.Jt808Message;
-      if (j.msg_id === jt808.MSG.locate_now) {
+      if (j.msg_id === jt808.MSG.passthrough_down && 'body_hex' in j) {
+        const body = jt808.passthroughBytes({ data_hex: j.body_hex });
+        this.send(generalAck(this.terminal, this.next(), j));
+        if (body[0] === jt808.PASSTHROUGH.serial_1) this.bmsSession?.receive(body.subarray(1));
+      } else if (j.msg_id === jt808.MSG.locate_now) {
         this.commands.push('locate_now');
         const here = this.current ?? { ...HOME, course: 0 };
         const fix = { ...here, t: this.clock(), speedKmh: 0, stopped: true };
@@ -419,16 +440,7 @@ export class TrackerSim {
           if (word === jt808.VENDOR_CONTROL_G10LS.arm) this.setArmed(true);
           else if (word === jt808.VENDOR_CONTROL_G10LS.disarm) this.setArmed(false);
         }
-        const body = Uint8Array.from([
-          j.serial >> 8,
-          j.serial & 0xff,
-          j.msg_id >> 8,
-          j.msg_id & 0xff,
-          0,
-        ]);
-        this.send(
-          jt808.encodeJt808Frame(this.terminal, jt808.MSG.terminal_response, this.next(), body),
-        );
+        this.send(generalAck(this.terminal, this.next(), j));
       }
     } else {
       const g = m as gt06.Gt06Message;
@@ -492,3 +504,19 @@ const ack =
       parseInt(j.body_hex.slice(4, 8), 16) === msgId
     );
   };
+
+/** The terminal's 0x0001 general response (result 0) to a platform message. */
+function generalAck(
+  t: jt808.Jt808Terminal,
+  serial: number,
+  to: { serial: number; msg_id: number },
+): Uint8Array {
+  const body = Uint8Array.from([
+    to.serial >> 8,
+    to.serial & 0xff,
+    to.msg_id >> 8,
+    to.msg_id & 0xff,
+    0,
+  ]);
+  return jt808.encodeJt808Frame(t, jt808.MSG.terminal_response, serial, body);
+}

@@ -3,7 +3,7 @@
  * started when the config names any, owned by the node's identity (unknown trackers join its
  * organisation, not enabled). The node sends the instructions queued for the trackers it holds
  * (polling the store, so an instruction made on another node of the same database arrives).
- * organisation, not enabled). With `trackers.bms`, the node's gateway also polls the BMS of
+ * With `trackers.bms`, the node's gateway also polls the BMS of
  * every enabled tracker battery through the tracker's pass-through (site `tracker`).
  */
 import {

@@ -236,11 +236,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     origin,
     scope: { orgIds: [origin.orgId] },
     gateways,
-    policy: new Policy(gateways, {
-      orgs: deps.storage.orgs,
-      points: deps.storage.points,
-      clock,
-    }),
+    policy: new Policy(
+      gateways,
+      {
+        orgs: deps.storage.orgs,
+        points: deps.storage.points,
+        clock,
+      },
+      deps.storage.devices,
+    ),
     box: deps.gateway,
     accounts: new Serial(),
     limits,

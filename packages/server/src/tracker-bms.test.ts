@@ -352,5 +352,51 @@ for (const [adapter, openStore] of storeAdapters('trkbms')) {
         value,
       ]);
     });
+
+    it("serves a dealer its own tracker battery's BMS (device-linked pack); another dealer gets 404", async () => {
+      const under = (name: string) =>
+        storage.orgs.create([platform.id], {
+          parentId: platform.id,
+          kind: 'dealer',
+          name,
+          createdAt: T0,
+        });
+      const [mine, other] = [await under('Dealer M'), await under('Dealer O')];
+      await account(mine, 'dan', 'operator');
+      await account(mine, 'dora', 'viewer');
+      await account(other, 'otto', 'admin');
+      const phone = phones[1]!;
+      const page = await storage.devices.list([platform.id], { q: phone, now: Date.now() });
+      const d = page.devices.find((x) => x.serial === phone)!;
+      await storage.devices.bind([platform.id], d.id, mine.id);
+      const p = P(phone);
+
+      // The pack is on the node's gateway (the platform's), found through the dealer's device.
+      const live = await h.call('GET', `/api/v1/packs/${p}`, { token: tok['dan'] });
+      expect(live.status, live.text).toBe(200);
+      expect(live.body.snapshot.cell_mv).toHaveLength(16);
+      const seen = await h.call('GET', `/api/v1/packs/${p}/parameters`, { token: tok['dora'] });
+      expect(seen.status, seen.text).toBe(200);
+      const old = seen.body.values['cell_ov_l2_mv'] as number;
+      // Their organisation's roles decide: a viewer may not write, an operator may.
+      const viewer = await h.call('PUT', `/api/v1/packs/${p}/parameters`, {
+        token: tok['dora'],
+        body: { values: { cell_ov_l2_mv: old - 10 } },
+      });
+      expect(viewer.status, viewer.text).toBe(403);
+      const ok = await h.call('PUT', `/api/v1/packs/${p}/parameters`, {
+        token: tok['dan'],
+        body: { values: { cell_ov_l2_mv: old - 10 } },
+      });
+      expect(ok.status, ok.text).toBe(200);
+      expect(sims[1]!.packs[0]!.parameters()['cell_ov_l2_mv']).toBe(old - 10);
+      // Another dealer's battery does not exist for them; nor does a battery not bound to them.
+      for (const path of [`/api/v1/packs/${p}`, `/api/v1/packs/${p}/parameters`]) {
+        const r = await h.call('GET', path, { token: tok['otto'] });
+        expect(r.status, r.text).toBe(404);
+      }
+      const unbound = await h.call('GET', `/api/v1/packs/${P(phones[2]!)}`, { token: tok['dan'] });
+      expect(unbound.status, unbound.text).toBe(404);
+    });
   });
 }

@@ -932,6 +932,7 @@ export class FileStorage {
       createMany: (w, ds) => write('cannot import the devices', (o) => o.createMany(w, ds)),
       get: (w, id) => read('cannot read devices', (o) => o.get(w, id)),
       bySerial: (w, s) => read('cannot read devices', (o) => o.bySerial(w, s)),
+      byPack: (w, gws, p) => read('cannot read devices', (o) => o.byPack(w, gws, p)),
       update: (w, id, p) => write('cannot change the device', (o) => o.update(w, id, p)),
       list: (w, q) => read('cannot list devices', (o) => o.list(w, q)),
       counts: (w, q) => read('cannot count devices', (o) => o.counts(w, q)),

@@ -130,6 +130,7 @@ const WRITER_OPS = new Set([
   'devices.createMany',
   'devices.get',
   'devices.bySerial',
+  'devices.byPack',
   'devices.update',
   'devices.list',
   'devices.counts',

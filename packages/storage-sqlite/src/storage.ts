@@ -421,6 +421,7 @@ export class SqliteStorage implements Storage {
       createMany: call('createMany'),
       get: call('get'),
       bySerial: call('bySerial'),
+      byPack: call('byPack'),
       update: call('update'),
       list: call('list'),
       counts: call('counts'),

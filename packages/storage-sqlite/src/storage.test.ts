@@ -33,6 +33,7 @@ import {
   plantContract,
   pointGroupContract,
   positionContract,
+  geofenceContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -59,6 +60,7 @@ deviceContract('sqlite threads', () => open());
 plantContract('sqlite threads', () => open());
 pointGroupContract('sqlite threads', () => open());
 positionContract('sqlite threads', () => open());
+geofenceContract('sqlite threads', () => open());
 accountContract('sqlite threads', () => open(), O);
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>

@@ -37,7 +37,7 @@ import {
 } from './start.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
 import { startTrackers } from './trackers.js';
-import type { TrackerServers } from '@openbms/gateway';
+import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const CLOUD_USAGE = `  openbms cloud [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
                 [--no-demo] [--no-gateways]
@@ -169,6 +169,7 @@ export async function cmdCloud(
     mailer = config.accounts?.email ? accountMailer(config.accounts.email) : undefined;
     const web = webRoot();
     const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
+    const trackerAlarms = new TrackerAlarmHub();
     server = await buildServer({
       storage,
       identity,
@@ -181,15 +182,22 @@ export async function cmdCloud(
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
       ...accountOptions(config, mailer),
+      trackerAlarms,
       // The fleet always runs with its limits (the defaults without a fleet section), audited.
       limits: config.fleet?.limits ?? fleetLimitsSchema.parse({}),
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();
-    trackers = await startTrackers(config, storage, identity, io, (lvl, message) =>
-      lvl === 'info'
-        ? io.out(`trackers: ${message}\n`)
-        : sink.log?.[lvl]({ component: 'trackers' }, message),
+    trackers = await startTrackers(
+      config,
+      storage,
+      identity,
+      io,
+      (lvl, message) =>
+        lvl === 'info'
+          ? io.out(`trackers: ${message}\n`)
+          : sink.log?.[lvl]({ component: 'trackers' }, message),
+      trackerAlarms,
     );
     const address = await listenOn(server, config);
     io.out(

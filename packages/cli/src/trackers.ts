@@ -6,6 +6,7 @@
 import {
   startTrackerServers,
   TrackerIngest,
+  type TrackerAlarmHub,
   type Config,
   type TrackerServers,
 } from '@openbms/gateway';
@@ -19,10 +20,11 @@ export async function startTrackers(
   identity: Origin,
   io: Io,
   log: (level: 'info' | 'warn' | 'error', message: string) => void,
+  alarms?: TrackerAlarmHub,
 ): Promise<TrackerServers | undefined> {
   if (!config.trackers) return undefined;
   const servers = await startTrackerServers(config.trackers, {
-    ingest: new TrackerIngest({ storage, identity }),
+    ingest: new TrackerIngest({ storage, identity, ...(alarms ? { onAlarm: alarms.emit } : {}) }),
     log,
   });
   const ports = Object.entries(servers.ports).map(([k, p]) => `${k} ${p}`);

@@ -172,7 +172,11 @@ const trackerTcpServer = trackerServer
 /** GPS tracker servers (issue 17, docs/trackers.md): each present protocol is served. */
 export const trackersConfigSchema = z
   .object({
-    jt808: trackerTcpServer.optional(),
+    /** `alarm_model`: how alarm bits 15-17 are read (trackers/alarm-map.ts JT808_MODELS). */
+    jt808: trackerTcpServer
+      .extend({ alarm_model: z.enum(['g10ls', 'traccar']).optional() })
+      .strict()
+      .optional(),
     gt06: trackerTcpServer.optional(),
     osmand: trackerServer.optional(),
     gb32960: trackerServer.optional(),

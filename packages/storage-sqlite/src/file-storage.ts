@@ -287,6 +287,8 @@ export class FileStorage {
     this.positions = {
       add: (ps) => this.run('records', 'cannot store positions', (s) => s.positions.add(ps)),
       list: (id, q) => this.run(false, 'cannot read positions', (s) => s.positions.list(id, q)),
+      latestAt: (id, t) =>
+        this.run(false, 'cannot read positions', (s) => s.positions.latestAt(id, t)),
     };
     const g = 'geofences';
     this.geofences = {

@@ -45,4 +45,19 @@ export class SqlitePositions {
       throw storageError(e, 'cannot read positions');
     }
   }
+
+  latestAt(deviceId: string, t: number): Position | undefined {
+    const id = c.ident(deviceId, 'deviceId');
+    const at = c.time(t, 't');
+    try {
+      const r = this.db
+        .prepare(
+          `SELECT ${c.POSITION_COLUMNS} FROM positions WHERE device_id = ? AND t <= ? ORDER BY t DESC LIMIT 1`,
+        )
+        .get(id, at) as c.PositionRow | undefined;
+      return r && c.positionFromRow(r);
+    } catch (e) {
+      throw storageError(e, 'cannot read positions');
+    }
+  }
 }

@@ -140,6 +140,7 @@ export class SqliteStorage implements Storage {
     this.positions = {
       add: (ps) => this.write<number>('positions.add', ps),
       list: (id, q) => this.write<Position[]>('positions.list', id, q),
+      latestAt: (id, t) => this.write<Position | undefined>('positions.latestAt', id, t),
     };
     this.geofences = {
       create: (w, f) => this.write('geofences.create', w, f),

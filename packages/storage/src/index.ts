@@ -84,6 +84,8 @@ export {
   profileColumns,
   notifySettings,
   storedNotify,
+  alarmTypeOn,
+  isSwitchableAlarm,
   NOTIFY_SEVERITIES,
   type NotifySettings,
   type NotifySeverity,
@@ -413,6 +415,12 @@ export type NewAlarm = Omit<
 
 export interface AlarmQuery {
   packId?: string;
+  /** Only packs whose id starts with this (e.g. `tracker/`: the tracker alarms). */
+  packPrefix?: string;
+  /** Only this code. */
+  code?: string;
+  /** Not these codes (at most 200: the types a user turned off). */
+  notCodes?: readonly string[];
   active?: boolean;
   from?: number;
   to?: number;

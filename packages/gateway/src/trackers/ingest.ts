@@ -208,15 +208,15 @@ export class TrackerIngest {
 
   /**
    * A status message without a fix (GT06 heartbeat): `codes` are the alarms it reports on now;
-   * active edge alarms it no longer reports are cleared at `t` (the receive time).
+   * active alarms it no longer reports are cleared, and those it reports raised, at `t` (the
+   * receive time) or the last fix's device time if that is later. It carries no device time,
+   * so it does not move the device's order (a fix sent just before it still counts).
    */
   async status(d: TrackerDevice, t: number, codes: readonly string[]): Promise<void> {
     if (!this.opts.storage.alarms) return;
     await this.serial(d.id, async () => {
       const st = await this.stateOf(d);
-      if (t <= st.lastT) return;
-      st.lastT = t;
-      await this.level(d, st, t, new Set(codes));
+      await this.level(d, st, Math.max(t, st.lastT), new Set(codes));
     });
   }
 

@@ -335,8 +335,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           deps.storage.accounts,
         );
       }
-      if (deps.storage.devices && deps.storage.geofences)
-        geofenceRoutes(api, ctx, deps.storage.geofences, deps.storage.devices);
+      if (deps.storage.devices && deps.storage.geofences && deps.storage.orgs)
+        geofenceRoutes(api, ctx, deps.storage.geofences, deps.storage.devices, deps.storage.orgs);
       if (deps.storage.orgs && deps.storage.plants)
         plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.points)

@@ -104,6 +104,8 @@ interface Ids {
   plant2: string;
   device: string;
   serial: string;
+  /** A's geofence (in A's customer, listing A's device). */
+  fence: string;
   approval: string;
   alarm1: number;
   alarm2: number;
@@ -337,6 +339,22 @@ const ROUTES: Record<string, Row> = {
   // A tracker's positions and mileage: by the device's organisation, as the device itself.
   'GET /api/v1/devices/{id}/positions': { want: THING_READ },
   'GET /api/v1/devices/{id}/mileage': { want: THING_READ },
+  // Tracker alarms and geofences (docs/trackers.md): by the device's / fence's organisation.
+  'GET /api/v1/devices/{id}/alarms': { want: THING_READ },
+  'GET /api/v1/tracker-alarms': { want: LIST },
+  'GET /api/v1/geofences': { want: LIST },
+  'POST /api/v1/geofences': {
+    want: { bob: 404, vic: 403, eve: 403 },
+    body: (ids) => ({
+      org_id: ids.cA.id,
+      name: 'Sneaky fence',
+      shape: { kind: 'circle', lat: 1, lon: 1, radius_m: 100 },
+      alarm: 'both',
+    }),
+  },
+  'GET /api/v1/geofences/{id}': { want: THING_READ },
+  'PATCH /api/v1/geofences/{id}': { want: THING_WRITE, body: () => ({ name: 'mine now' }) },
+  'DELETE /api/v1/geofences/{id}': { want: THING_WRITE },
   'POST /api/v1/devices': {
     want: { bob: 404, vic: 403, eve: 403 },
     body: (ids) => ({ serial: 'SNEAKY-1', type: 'bms', org_id: ids.cA.id }),
@@ -395,6 +413,7 @@ function fill(path: string, ids: Ids): string {
     alarms: String(ids.alarm1),
     orgs: ids.cA.id,
     devices: ids.device,
+    geofences: ids.fence,
     approvals: ids.approval,
     plants: ids.plant1,
     tokens: ids.token,
@@ -656,6 +675,14 @@ for (const [adapter, openStore] of ADAPTERS) {
         reason: 'alpha-reason',
       });
       expect(unbind.status, unbind.text).toBe(201);
+      const fence = await ann('POST', '/api/v1/geofences', {
+        org_id: cA.id,
+        name: 'alpha-fence',
+        shape: { kind: 'circle', lat: 22.5, lon: 113.9, radius_m: 300 },
+        alarm: 'both',
+        device_ids: [dev.body.id],
+      });
+      expect(fence.status, fence.text).toBe(201);
       const token = await ann('POST', '/api/v1/tokens', { name: 'alpha-script' });
       expect(token.status).toBe(201);
       const raise = (g: Gateway, packId: string, code: string) =>
@@ -695,6 +722,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         plant2,
         device: dev.body.id,
         serial: dev.body.serial,
+        fence: fence.body.id,
         approval: unbind.body.id,
         alarm1: alarm1.localId,
         alarm2: alarm2.localId,
@@ -828,6 +856,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         plant1: newId(),
         plant2: newId(),
         device: newId(),
+        fence: newId(),
         approval: newId(),
         alarm1: 999_999,
         token: 'f'.repeat(64),

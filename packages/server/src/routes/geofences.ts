@@ -14,6 +14,7 @@ import {
   type FenceShape,
   type Geofence,
   type GeofenceStore,
+  type OrgStore,
 } from '@openbms/storage';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -86,6 +87,7 @@ export function geofenceRoutes(
   ctx: ServerContext,
   fences: GeofenceStore,
   devices: DeviceStore,
+  orgs: OrgStore,
 ): void {
   const notFound = (id: string) => new BmsError('NOT_FOUND', `no geofence "${id}"`);
 
@@ -151,7 +153,7 @@ export function geofenceRoutes(
   app.post<{ Body: GeofenceBody }>(
     '/geofences',
     {
-      config: { access: 'viewer' },
+      config: { access: 'operator' },
       schema: {
         summary: 'Create a geofence (circle or polygon) alarming on enter, exit or both',
         tags: ['geofences'],
@@ -164,7 +166,9 @@ export function geofenceRoutes(
       const b = req.body;
       const orgId = b.org_id ?? p.orgId;
       const within = subtreeRoots(p);
-      if (within.length === 0) throw new BmsError('NOT_FOUND', `no organisation "${orgId}"`);
+      // An organisation the caller does not see is 404 (like an unknown one), before the role.
+      if (within.length === 0 || !(await orgs.get(within, orgId)))
+        throw new BmsError('NOT_FOUND', `no organisation "${orgId}"`, { field: 'org_id' });
       requireRole(p, 'operator', orgId, 'creating a geofence');
       await checkDevices(p, b.device_ids);
       const g = await asApi(
@@ -189,7 +193,7 @@ export function geofenceRoutes(
   app.patch<{ Params: { id: string }; Body: GeofencePatchBody }>(
     '/geofences/:id',
     {
-      config: { access: 'viewer' },
+      config: { access: 'operator' },
       schema: {
         summary:
           'Change a geofence (a new shape forgets the inside/outside states: the next fix sets them)',
@@ -232,7 +236,7 @@ export function geofenceRoutes(
   app.delete<{ Params: { id: string } }>(
     '/geofences/:id',
     {
-      config: { access: 'viewer' },
+      config: { access: 'operator' },
       schema: {
         summary: 'Delete a geofence (its states go with it; its alarms stay in the history)',
         tags: ['geofences'],

@@ -36,7 +36,7 @@ import {
   webRoot,
 } from './start.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
-import { startTrackers } from './trackers.js';
+import { mapOptions, startTrackers } from './trackers.js';
 import type { TrackerServers } from '@openbms/gateway';
 
 export const CLOUD_USAGE = `  openbms cloud [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
@@ -183,6 +183,7 @@ export async function cmdCloud(
       ...accountOptions(config, mailer),
       // The fleet always runs with its limits (the defaults without a fleet section), audited.
       limits: config.fleet?.limits ?? fleetLimitsSchema.parse({}),
+      map: mapOptions(config),
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();

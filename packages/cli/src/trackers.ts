@@ -13,6 +13,20 @@ import type { Origin } from '@openbms/storage';
 import type { Io } from './main.js';
 import type { BoxStorage } from './storage.js';
 
+/** The console's map tiles from config `web.map` (buildServer's `map`). */
+export function mapOptions(config: Config): {
+  tiles?: string;
+  attribution: string;
+  maxZoom: number;
+} {
+  const m = config.web?.map;
+  return {
+    ...(m?.tiles !== undefined ? { tiles: m.tiles } : {}),
+    attribution: m?.attribution ?? '',
+    maxZoom: m?.max_zoom ?? 19,
+  };
+}
+
 export async function startTrackers(
   config: Config,
   storage: BoxStorage,

@@ -143,6 +143,7 @@ const WRITER_OPS = new Set([
   'points.replace',
   'positions.add',
   'positions.list',
+  'positions.latest',
   'accounts.profileOf',
   'accounts.notifyRecipients',
   'orgs.createRoot',

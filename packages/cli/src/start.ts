@@ -26,7 +26,7 @@ import { createTransport } from '@openbms/transport';
 import { busFactory } from './buses.js';
 import type { Io } from './main.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
-import { startTrackers } from './trackers.js';
+import { mapOptions, startTrackers } from './trackers.js';
 import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
@@ -287,6 +287,7 @@ export async function cmdStart(
       ...accountOptions(config, mailer),
       trackerAlarms,
       ...(config.fleet ? { limits: config.fleet.limits } : {}),
+      map: mapOptions(config),
     });
     sink.log = server.log;
     await gateway.start();

@@ -13,6 +13,7 @@ import {
   httpConfigSchema,
   accountsConfigSchema,
   fleetConfigSchema,
+  webConfigSchema,
   locationSchema,
   metricsConfigSchema,
   modbusClientConfigSchema,
@@ -257,6 +258,8 @@ export const configSchema = z
     notifications: notificationsConfigSchema.optional(),
     /** GPS tracker servers: JT/T 808, GT06, GB/T 32960 (TCP) and OsmAnd (HTTP). */
     trackers: trackersConfigSchema.optional(),
+    /** The web console's map tiles (web.map; docs/trackers.md). */
+    web: webConfigSchema.optional(),
     /** Where the site is: sunrise/sunset reports and the quiet hours' time zone. */
     location: locationSchema.transform(withZone).optional(),
   })

@@ -4,7 +4,7 @@
  * It owns no state besides login rate limiting; every datum comes from the storage ports and
  * the gateways it is given (their links: the seam).
  */
-import type { FleetLimitsConfig } from '@openbms/contract';
+import { mapTileSource, type FleetLimitsConfig } from '@openbms/contract';
 import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
@@ -69,6 +69,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { positionRoutes } from './routes/positions.js';
 import { geofenceRoutes } from './routes/geofences.js';
 import { trackerAlarmRoutes } from './routes/tracker-alarms.js';
+import { mapRoutes, trackerRoutes, type MapOptions } from './routes/trackers.js';
 import { plantRoutes } from './routes/plants.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
@@ -161,9 +162,26 @@ export interface ServerDeps {
    * section).
    */
   limits?: FleetLimitsConfig;
+  /**
+   * The console's map tiles (config `web.map`; GET /map). Their origin is added to the
+   * Content-Security-Policy's img-src. Absent: no tiles (the console draws a graticule).
+   */
+  map?: MapOptions;
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+/** The img-src the map's tiles need (none without tiles). */
+function mapImageSources(map: MapOptions | undefined): string[] {
+  if (map?.tiles === undefined) return [];
+  const src = mapTileSource(map.tiles);
+  if (src === undefined)
+    throw new BmsError(
+      'CONFIG_INVALID',
+      `web.map.tiles: ${JSON.stringify(map.tiles)} is not a tile URL template`,
+    );
+  return [src];
+}
 
 /** History queries and export chunks in flight at once (serial.ts says why one). */
 const HEAVY_READS = 1;
@@ -271,7 +289,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   let spa = false;
   installErrorHandlers(app, { spa: () => spa });
   installJsonBodyParser(app);
-  await registerSecurityHeaders(app);
+  await registerSecurityHeaders(app, mapImageSources(deps.map));
   await app.register(fastifyCookie);
   await registerDocs(app);
   await app.register(fastifyWebsocket, {
@@ -327,6 +345,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
       if (deps.storage.devices && deps.storage.positions) {
         positionRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
+        trackerRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
         trackerAlarmRoutes(
           api,
           ctx,
@@ -337,6 +356,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       if (deps.storage.devices && deps.storage.geofences && deps.storage.orgs)
         geofenceRoutes(api, ctx, deps.storage.geofences, deps.storage.devices, deps.storage.orgs);
+      mapRoutes(api, deps.map);
       if (deps.storage.orgs && deps.storage.plants)
         plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.points)

@@ -339,6 +339,11 @@ const ROUTES: Record<string, Row> = {
   // A tracker's positions and mileage: by the device's organisation, as the device itself.
   'GET /api/v1/devices/{id}/positions': { want: THING_READ },
   'GET /api/v1/devices/{id}/mileage': { want: THING_READ },
+  'GET /api/v1/devices/{id}/position': { want: THING_READ },
+  // The fleet map: each caller's own trackers (the lists are checked for A's ids below).
+  'GET /api/v1/trackers/positions': { want: LIST },
+  // The map's tiles: the same for every signed-in user.
+  'GET /api/v1/map': { want: ALL(200) },
   // Tracker alarms and geofences (docs/trackers.md): by the device's / fence's organisation.
   'GET /api/v1/devices/{id}/alarms': { want: THING_READ },
   'GET /api/v1/tracker-alarms': { want: LIST },

@@ -287,6 +287,7 @@ export class FileStorage {
     this.positions = {
       add: (ps) => this.run('records', 'cannot store positions', (s) => s.positions.add(ps)),
       list: (id, q) => this.run(false, 'cannot read positions', (s) => s.positions.list(id, q)),
+      latest: (ids) => this.run(false, 'cannot read positions', (s) => s.positions.latest(ids)),
       latestAt: (id, t) =>
         this.run(false, 'cannot read positions', (s) => s.positions.latestAt(id, t)),
     };

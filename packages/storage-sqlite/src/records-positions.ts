@@ -60,4 +60,25 @@ export class SqlitePositions {
       throw storageError(e, 'cannot read positions');
     }
   }
+
+  latest(deviceIds: readonly string[]): Position[] {
+    const ids = c.deviceIds(deviceIds);
+    if (ids.length === 0) return [];
+    try {
+      // One primary-key probe per device (max(t) of its key range), then the row itself.
+      const rows = this.db
+        .prepare(
+          `SELECT ${c.POSITION_COLUMNS.split(', ')
+            .map((x) => `p.${x}`)
+            .join(', ')}
+             FROM json_each(?) j
+             JOIN positions p ON p.device_id = j.value
+              AND p.t = (SELECT max(t) FROM positions WHERE device_id = j.value)`,
+        )
+        .all(JSON.stringify(ids)) as c.PositionRow[];
+      return rows.map(c.positionFromRow);
+    } catch (e) {
+      throw storageError(e, 'cannot read positions');
+    }
+  }
 }

@@ -143,6 +143,7 @@ const WRITER_OPS = new Set([
   'points.replace',
   'positions.add',
   'positions.list',
+  'positions.latest',
   'positions.latestAt',
   'geofences.create',
   'geofences.get',

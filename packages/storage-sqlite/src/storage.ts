@@ -140,6 +140,7 @@ export class SqliteStorage implements Storage {
     this.positions = {
       add: (ps) => this.write<number>('positions.add', ps),
       list: (id, q) => this.write<Position[]>('positions.list', id, q),
+      latest: (ids) => this.write<Position[]>('positions.latest', ids),
       latestAt: (id, t) => this.write<Position | undefined>('positions.latestAt', id, t),
     };
     this.geofences = {

@@ -128,6 +128,7 @@ export * as deviceChecks from './devices.js';
 import type { DeviceStore } from './devices.js';
 /** Tracker positions (issue 17): the port, checks and row mapping under `positionChecks`. */
 export {
+  MAX_LATEST,
   MAX_POSITIONS,
   MAX_POSITION_BATCH,
   type Position,

@@ -390,6 +390,14 @@ function DeviceRow(props: {
     <tr data-testid={`device-${d.serial}`}>
       <td {...col('serial')}>
         <code>{d.serial}</code>
+        {d.type === 'tracker' && (
+          <>
+            {' '}
+            <Link href={`/trackers/${encodeURIComponent(d.id)}`} data-testid="tracker-link">
+              {t('trackers:mapLink')}
+            </Link>
+          </>
+        )}
         {d.barcode && <div className="muted small">{d.barcode}</div>}
       </td>
       <td {...col('nickname')}>{d.nickname ?? ''}</td>

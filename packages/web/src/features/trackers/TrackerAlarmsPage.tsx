@@ -36,8 +36,11 @@ function AlarmSettings(props: { onSaved: () => void }): ReactNode {
       },
     });
   });
+  // Shown at once when switched (saved in the background; put back when the save fails).
+  const [local, setLocal] = useState<Record<string, boolean> | undefined>(undefined);
   if (!account.data) return <ErrorBox error={account.error} />;
-  const types = save.result?.notify.alarm_types ?? account.data.notify.alarm_types ?? {};
+  const stored = save.result?.notify.alarm_types ?? account.data.notify.alarm_types ?? {};
+  const types = local ?? stored;
   return (
     <Card title={t('alarms.settings')} testId="alarm-settings">
       <p className="muted small">{t('alarms.settingsIntro')}</p>
@@ -51,13 +54,15 @@ function AlarmSettings(props: { onSaved: () => void }): ReactNode {
                   type="checkbox"
                   role="switch"
                   checked={on}
-                  disabled={save.pending}
                   aria-checked={on}
                   data-testid={`switch-${a.code}`}
                   onChange={async (e) => {
                     const next = { ...types, [a.code]: e.target.checked };
                     if (e.target.checked) delete next[a.code];
-                    if (await save.run(next)) props.onSaved();
+                    setLocal(next);
+                    const saved = await save.run(next);
+                    setLocal(undefined);
+                    if (saved) props.onSaved();
                   }}
                 />{' '}
                 {t(`code.${a.code}`)}

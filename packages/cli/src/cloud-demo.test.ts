@@ -17,7 +17,6 @@ import {
   trackersConfigSchema,
   type TrackerServers,
 } from '@openbms/gateway';
-import type { PositionStore } from '@openbms/storage';
 import {
   DEMO_CITY,
   DEMO_RIDERS,
@@ -162,17 +161,8 @@ describe('seedFleet on SQLite', () => {
  * registered once in demo organisations, enabled; each uploads the last half hour it rode and
  * reports on; started again, each resumes where its last fix is (no jump across the city).
  */
-const stores: [
-  string,
-  () => Promise<{
-    s: FleetStorage &
-      Required<Pick<FleetStorage, 'devices'>> & {
-        positions: PositionStore;
-        close(): Promise<void>;
-      };
-    done(): Promise<void>;
-  }>,
-][] = [
+type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
+const stores: [string, () => Promise<{ s: Store; done(): Promise<void> }>][] = [
   [
     'sqlite',
     async () => {
@@ -201,7 +191,7 @@ for (const [name, open] of stores) {
         const identity = { orgId: fleet.platform.id, gatewayId: s.identity.gatewayId };
         servers = await startTrackerServers(
           trackersConfigSchema.parse({ jt808: { port: 0, host: '127.0.0.1' } }),
-          { ingest: new TrackerIngest({ storage: s as never, identity }) },
+          { ingest: new TrackerIngest({ storage: s, identity }) },
         );
         const riders = await registerDemoRiders(s.devices, fleet.orgs, identity, Date.now());
         expect(riders).toHaveLength(DEMO_RIDERS);

@@ -381,6 +381,26 @@ for (const [adapter, openStore] of ADAPTERS) {
       // the old fix is stored (the track has it), it only changed no state
       const track = await storage.positions.list(d.id, { from: base, to: base + DAY });
       expect(track.map((p) => p.t)).toEqual([1, 2, 3, 4, 5].map((i) => base + i * 10_000));
+
+      // A new shape forgets the state: the next fix (outside the moved circle) sets it without
+      // an alarm and ends the open enter event; entering the moved circle then raises one.
+      const moved = await call('ann', 'PATCH', `/api/v1/geofences/${fence.id}`, {
+        shape: circle({ lat: 31.21, lon: 121.5 }, 200),
+      });
+      expect(moved.status, moved.text).toBe(200);
+      const c2 = await RawClient.open(servers.ports.jt808!, jt808.createJt808Framer());
+      try {
+        await c2.ask(jt808.encodeLocationReport(term, n++, inside(6))); // outside the new one
+        await c2.ask(jt808.encodeLocationReport(term, n++, outside(7))); // inside the new one
+      } finally {
+        c2.close();
+      }
+      const after = await alarmsOf('ann', d.id);
+      expect(after.map((a) => [a.code, a.raised_at, a.cleared_at])).toEqual([
+        ['geofence_enter', base + 70_000, undefined],
+        ['geofence_enter', base + 50_000, base + 60_000], // ended by the new shape's first fix
+        ['geofence_exit', base + 30_000, base + 50_000],
+      ]);
     });
 
     it('a vibration bit raises one alarm per episode; a user who turned vibration off neither sees nor gets it', async () => {

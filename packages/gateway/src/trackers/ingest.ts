@@ -330,12 +330,21 @@ export class TrackerIngest {
   private async fences(d: TrackerDevice, st: DeviceAlarmState, f: TrackerFix): Promise<void> {
     const store = this.opts.storage.geofences!;
     const now = this.clock();
-    if (!st.fences || now - st.fences.at >= (this.opts.fenceTtlMs ?? 10_000)) {
+    if (!st.fences) {
       const [list, states] = await Promise.all([
         store.forDevice(d.id, d.orgId),
         store.states(d.id),
       ]);
       st.fences = { at: now, list, inside: new Map(states.map((s) => [s.fenceId, s.inside])) };
+    } else if (now - st.fences.at >= (this.opts.fenceTtlMs ?? 10_000)) {
+      // One query per device and period: the states stay in memory (this node writes them);
+      // a fence new to the device, or whose shape changed (its stored states were dropped),
+      // starts unknown, so its next fix sets the state without an alarm.
+      const before = new Map(st.fences.list.map((x) => [x.id, JSON.stringify(x.shape)]));
+      const list = await store.forDevice(d.id, d.orgId);
+      for (const x of list)
+        if (before.get(x.id) !== JSON.stringify(x.shape)) st.fences.inside.delete(x.id);
+      st.fences = { at: now, list, inside: st.fences.inside };
     }
     for (const fence of st.fences.list) {
       const inside = insideFence(fence.shape, f.lat, f.lon);
@@ -348,10 +357,11 @@ export class TrackerIngest {
         continue;
       }
       st.fences.inside.set(fence.id, inside);
-      if (was === undefined) continue; // the first fix this fence sees: no alarm
       const code = inside ? 'geofence_enter' : 'geofence_exit';
       const other = inside ? 'geofence_exit' : 'geofence_enter';
+      // An open event that says the opposite (left from before a new shape) ends here.
       await this.clear(d, st, `${other} ${fence.id}`, f.t);
+      if (was === undefined) continue; // the first fix this fence sees: no alarm
       if (fence.alarm === 'both' || code === `geofence_${fence.alarm}`)
         await this.raise(d, st, code, f.t, fence);
     }

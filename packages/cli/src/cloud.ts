@@ -200,8 +200,8 @@ export async function cmdCloud(
     const demo = values['no-demo'] !== true && runs;
     trackers =
       demo && !config.trackers
-        ? await startDemoTrackers(config, storage, identity, io, trackerLog, trackerAlarms)
-        : await startTrackers(config, storage, identity, io, trackerLog, trackerAlarms);
+        ? await startDemoTrackers(config, storage, identity, io, trackerLog, box, trackerAlarms)
+        : await startTrackers(config, storage, identity, io, trackerLog, box, trackerAlarms);
     const jt808 = trackers?.ports.jt808;
     if (demo && jt808 !== undefined) {
       const list = await registerDemoRiders(storage.devices, fleet.orgs, identity, Date.now());

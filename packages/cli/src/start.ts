@@ -300,6 +300,7 @@ export async function cmdStart(
         lvl === 'info'
           ? io.out(`trackers: ${message}\n`)
           : sink.log?.[lvl]({ component: 'trackers' }, message),
+      gateway,
       trackerAlarms,
     );
     const address = await listenOn(server, config);

@@ -70,6 +70,7 @@ import { positionRoutes } from './routes/positions.js';
 import { geofenceRoutes } from './routes/geofences.js';
 import { trackerAlarmRoutes } from './routes/tracker-alarms.js';
 import { mapRoutes, trackerRoutes, type MapOptions } from './routes/trackers.js';
+import { renewalRoutes } from './routes/renewals.js';
 import { plantRoutes } from './routes/plants.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
@@ -343,6 +344,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.devices)
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
+      if (deps.storage.devices) renewalRoutes(api, ctx, deps.storage.devices);
       if (deps.storage.devices && deps.storage.positions) {
         positionRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
         trackerRoutes(api, ctx, deps.storage.devices, deps.storage.positions);

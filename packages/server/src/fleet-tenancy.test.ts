@@ -277,6 +277,11 @@ const ROUTES: Record<string, Row> = {
     body: () => ({ values: { cell_ov_l1_mv: 3600 }, dry_run: true }),
   },
   'GET /api/v1/packs/{id}/parameters/export': { want: PLANT_READ },
+  // Every pack is looked up with the role before anything is sent: bob 404, viewers 403.
+  'POST /api/v1/parameters/distribute': {
+    want: PLANT_WRITE,
+    body: (ids) => ({ pack_ids: [ids.pack], values: { cell_ov_l1_mv: 3600 } }),
+  },
   'POST /api/v1/packs/{id}/parameters/diff': {
     want: PLANT_WRITE,
     body: () => ({ file: { format: 'openbms-parameters', version: 1 } }),
@@ -360,6 +365,13 @@ const ROUTES: Record<string, Row> = {
   'GET /api/v1/geofences/{id}': { want: THING_READ },
   'PATCH /api/v1/geofences/{id}': { want: THING_WRITE, body: () => ({ name: 'mine now' }) },
   'DELETE /api/v1/geofences/{id}': { want: THING_WRITE },
+  // Renewals: a change of the device (manager or administrator of its organisation).
+  'POST /api/v1/devices/renew': {
+    want: THING_WRITE,
+    body: (ids) => ({ ids: [ids.device], period: '1y' }),
+  },
+  'GET /api/v1/devices/{id}/renewals': { want: THING_READ },
+  'GET /api/v1/renewals': { want: LIST },
   'POST /api/v1/devices': {
     want: { bob: 404, vic: 403, eve: 403 },
     body: (ids) => ({ serial: 'SNEAKY-1', type: 'bms', org_id: ids.cA.id }),

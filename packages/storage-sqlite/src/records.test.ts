@@ -86,6 +86,7 @@ describe('sqlite records', () => {
       'records/012',
       'records/013',
       'records/015',
+      'records/017',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -109,6 +110,7 @@ describe('sqlite records', () => {
       'records/012',
       'records/013',
       'records/015',
+      'records/017',
     ]);
     db.close();
   });

@@ -34,6 +34,7 @@ import {
   pointGroupContract,
   positionContract,
   geofenceContract,
+  renewalContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -57,6 +58,7 @@ auditContract('sqlite threads', () => open());
 userContract('sqlite threads', () => open());
 orgContract('sqlite threads', () => open());
 deviceContract('sqlite threads', () => open());
+renewalContract('sqlite threads', () => open());
 plantContract('sqlite threads', () => open());
 pointGroupContract('sqlite threads', () => open());
 positionContract('sqlite threads', () => open());

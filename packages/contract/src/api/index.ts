@@ -27,3 +27,4 @@ export * from './plants.js';
 export * from './points.js';
 export * from './positions.js';
 export * from './geofences.js';
+export * from './renewals.js';

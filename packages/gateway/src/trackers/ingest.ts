@@ -31,7 +31,15 @@
  */
 import type { Reading } from '@openbms/core';
 import { BmsError, isBmsError, trackerAlarmInfo } from '@openbms/core';
-import type { AlarmEvent, Geofence, Origin, Position, Scope, Storage } from '@openbms/storage';
+import {
+  MAX_POSITION_BATCH,
+  type AlarmEvent,
+  type Geofence,
+  type Origin,
+  type Position,
+  type Scope,
+  type Storage,
+} from '@openbms/storage';
 import { insideFence } from './geofence.js';
 
 /** How often (at most) a tracker's device entry is marked seen. */
@@ -98,6 +106,12 @@ const FENCE_CODES = new Set(['geofence_enter', 'geofence_exit']);
 
 export const trackerPackId = (serial: string): string => `tracker/${serial}`;
 
+/** One call's fixes waiting to be written, and how to tell it the outcome. */
+interface Queued {
+  ps: Position[];
+  done: (e?: unknown) => void;
+}
+
 export class TrackerIngest {
   private readonly cache = new Map<string, TrackerDevice & { seenAt: number }>();
   private readonly clock: () => number;
@@ -112,7 +126,12 @@ export class TrackerIngest {
     registered: 0,
     refused: 0,
     alarms: 0,
+    /** Position writes (transactions): fewer than fixes when they are grouped. */
+    writes: 0,
   };
+  /** Fixes waiting for the write in flight (group commit, `positions`). */
+  private readonly queue: Queued[] = [];
+  private writing = false;
 
   constructor(private readonly opts: TrackerIngestOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -138,13 +157,9 @@ export class TrackerIngest {
     return entry;
   }
 
+  /** The tracker's entry: one lookup of the unique serial index (not a search of the list). */
   private async find(serial: string): Promise<TrackerDevice | undefined> {
-    const page = await this.opts.storage.devices!.list([this.opts.identity.orgId], {
-      q: serial,
-      limit: 20,
-      now: this.clock(),
-    });
-    const d = page.devices.find((x) => x.serial.toLowerCase() === serial.toLowerCase());
+    const d = await this.opts.storage.devices!.bySerial([this.opts.identity.orgId], serial);
     return d && { id: d.id, orgId: d.orgId, packId: d.packId ?? trackerPackId(d.serial) };
   }
 
@@ -182,7 +197,16 @@ export class TrackerIngest {
     }
   }
 
-  /** Stores the valid fixes; returns how many were new (the rest were duplicates). */
+  /**
+   * Stores the valid fixes (resolved once they are in the database: the caller acks then);
+   * returns how many were stored, new or kept already (`counts` tells new from duplicates).
+   *
+   * Group commit: one write is in flight at a time; the fixes of every connection that arrive
+   * meanwhile wait and go together as the next write (at most MAX_POSITION_BATCH). An idle
+   * server writes a fix at once; a busy one writes fewer, larger transactions instead of one
+   * per fix. A write refused (a bad fix) is retried call by call, so one tracker's fix cannot
+   * fail another's.
+   */
   async positions(d: TrackerDevice, fixes: readonly TrackerFix[]): Promise<number> {
     const receivedAt = this.clock();
     const ps: Position[] = [];
@@ -196,14 +220,47 @@ export class TrackerIngest {
       if (f.extras !== undefined && Object.keys(f.extras).length > 0) p.extras = f.extras;
       ps.push(p);
     }
-    let added = 0;
-    if (ps.length > 0) {
-      added = await this.opts.storage.positions!.add(ps);
-      this.counts.positions += added;
-      this.counts.duplicates += ps.length - added;
-    }
+    if (ps.length > 0)
+      await new Promise<void>((resolve, reject) => {
+        this.queue.push({ ps, done: (e) => (e === undefined ? resolve() : reject(e)) });
+        if (!this.writing) void this.drain();
+      });
     if (this.opts.storage.alarms) await this.serial(d.id, () => this.evaluate(d, fixes));
-    return added;
+    return ps.length;
+  }
+
+  /** Writes the queued fixes, batch after batch, until none wait. */
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = [this.queue.shift()!];
+        let n = batch[0]!.ps.length;
+        while (this.queue.length > 0 && n + this.queue[0]!.ps.length <= MAX_POSITION_BATCH) {
+          const e = this.queue.shift()!;
+          batch.push(e);
+          n += e.ps.length;
+        }
+        this.counts.writes++;
+        await this.write(batch);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async write(batch: Queued[]): Promise<void> {
+    const all = batch.length === 1 ? batch[0]!.ps : batch.flatMap((e) => e.ps);
+    try {
+      const added = await this.opts.storage.positions!.add(all);
+      this.counts.positions += added;
+      this.counts.duplicates += all.length - added;
+    } catch (e) {
+      if (batch.length === 1) return batch[0]!.done(e);
+      for (const one of batch) await this.write([one]);
+      return;
+    }
+    for (const one of batch) one.done();
   }
 
   /**

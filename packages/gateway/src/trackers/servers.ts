@@ -9,6 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import type { Socket } from 'node:net';
 import { isBmsError } from '@openbms/core';
 import { gb32960, gt06, jt808, osmand } from '@openbms/protocols/trackers';
+import { Listeners, trackerEndpoint, virtualLinks, type VirtualLinks } from '@openbms/transport';
 import type { TrackersConfig } from '../config.js';
 import {
   DEFAULT_JT808_MODEL,
@@ -46,6 +47,11 @@ export interface TrackerServerOptions {
   ingest: TrackerIngest;
   clock?: () => number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Where an authenticated JT/T 808 terminal's serial-port pass-through is registered as
+   * `tracker://<serial>` (default: the process's registry, which `createTransport` opens).
+   */
+  links?: VirtualLinks;
 }
 
 const timeOf = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
@@ -73,7 +79,13 @@ function jt808Fix(l: jt808.Jt808Location, model?: string): TrackerFix {
   };
 }
 
-/** One JT/T 808 connection: register → 0x8100 (auth code: the device's id), the rest → 0x8001. */
+/**
+ * One JT/T 808 connection: register → 0x8100 (auth code: the device's id), the rest → 0x8001.
+ * Once the terminal has authenticated with the code it was given, its serial port 1 is the
+ * link `tracker://<serial>`:
+ * bytes written to it go out as 0x8900 (type 0x41), its 0x0900 type 0x41 payloads come in
+ * (docs/trackers.md "BMS through the tracker"); the link goes when the connection closes.
+ */
 function jt808Connection(
   conn: Connection,
   o: Required<TrackerServerOptions>,
@@ -84,7 +96,34 @@ function jt808Connection(
   const framer = jt808.createJt808Framer();
   let serial = 0;
   let device: TrackerDevice | undefined;
+  const uplink = new Listeners<[Uint8Array]>();
+  const ended = new Listeners<[]>();
+  let unregister: (() => void) | undefined;
+  const openLink = (m: jt808.Jt808Message, id: string): void => {
+    unregister?.();
+    const to: jt808.Jt808Terminal = {
+      protocol_version: m.protocol_version,
+      phone: m.phone,
+      ...(m.version_byte !== undefined ? { version_byte: m.version_byte } : {}),
+    };
+    unregister = o.links.register(trackerEndpoint(id), {
+      send(bytes) {
+        for (let at = 0; at < bytes.length; at += jt808.PASSTHROUGH_MAX) {
+          const part = bytes.subarray(at, at + jt808.PASSTHROUGH_MAX);
+          conn.send(jt808.encodePassthroughDown(to, serial, jt808.PASSTHROUGH.serial_1, part));
+          serial = (serial + 1) & 0xffff;
+        }
+      },
+      onData: (fn) => uplink.add(fn),
+      onClose: (fn) => ended.add(fn),
+    });
+  };
   return {
+    end() {
+      unregister?.();
+      unregister = undefined;
+      ended.emit();
+    },
     async data(chunk) {
       for (const ev of framer.push(chunk)) {
         if (ev.type === 'discard') {
@@ -106,6 +145,10 @@ function jt808Connection(
             : undefined;
         const id = m.device_id ?? imei;
         if (id) device = await o.ingest.device(id, 'jt808');
+        // The link opens on an auth with the code 0x8100 handed out (the device's id) only.
+        if (device && id && m.message === 'auth' && m.auth_code === device.id) openLink(m, id);
+        if (m.message === 'passthrough' && m.data_type === jt808.PASSTHROUGH.serial_1 && unregister)
+          uplink.emit(jt808.passthroughBytes(m));
         if (device) {
           if (m.message === 'location' || m.message === 'location_query_reply')
             await o.ingest.positions(device, [jt808Fix(m.location, model)]);
@@ -371,6 +414,7 @@ export async function startTrackerServers(
   const o: Required<TrackerServerOptions> = {
     clock: Date.now,
     log: () => undefined,
+    links: virtualLinks,
     ...opts,
   };
   const zero = (): TrackerCounters => ({ frames: 0, discarded: 0, malformed: 0 });

@@ -14,3 +14,4 @@ export * from './contract/points.js';
 export * from './contract/accounts.js';
 export * from './contract/positions.js';
 export * from './contract/geofences.js';
+export * from './contract/renewals.js';

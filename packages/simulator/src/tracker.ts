@@ -125,8 +125,12 @@ export interface TrackerSimOptions {
   port: number;
   /** JT/T 808: the phone number (up to 12 digits); GT06: the 15-digit IMEI. */
   id: string;
-  /** The battery's state of charge, %, reported with each fix (JT/T 808 0xE4 item). */
+  /**
+   * The battery's state of charge, %, reported with each JT/T 808 fix (vendor item 0xE3:
+   * battery % and voltage) while set; `batteryV` its voltage (default 48 V nominal).
+   */
   socPct?: number;
+  batteryV?: number;
   /** How long to wait for a reply (ms, default 5000). */
   replyTimeoutMs?: number;
   /** JT/T 808: the battery's simulated BMS behind the serial-port pass-through. */
@@ -151,10 +155,14 @@ export class TrackerSim {
   readonly commands: string[] = [];
   /** The auth code the JT/T 808 server handed out. */
   authCode: string | undefined;
+  /** What the next fixes report of the battery (JT/T 808); change it as the ride drains it. */
+  battery: { socPct: number; volts: number } | undefined;
   private bmsSession: { receive(chunk: Uint8Array): void; stop(): void } | undefined;
 
   constructor(private readonly o: TrackerSimOptions) {
     this.terminal = { protocol_version: '2013', phone: o.id.padStart(12, '0') };
+    this.battery =
+      o.socPct !== undefined ? { socPct: o.socPct, volts: o.batteryV ?? 48 } : undefined;
   }
 
   async connect(): Promise<void> {
@@ -298,6 +306,7 @@ export class TrackerSim {
       satellites: 9,
       rssi: 24,
       status_flags: p.stopped ? 0 : 1,
+      ...(this.battery ? { items: [batteryItem(this.battery.socPct, this.battery.volts)] } : {}),
     };
   }
 
@@ -384,6 +393,13 @@ export class TrackerSim {
   close(): void {
     this.socket?.destroy();
   }
+}
+
+/** Vendor item 0xE3: reserved, battery %, battery voltage (0.01 V, big-endian), 2 reserved. */
+function batteryItem(socPct: number, volts: number): { id: number; value: Uint8Array } {
+  const cv = Math.max(0, Math.min(0xffff, Math.round(volts * 100)));
+  const soc = Math.max(0, Math.min(100, Math.round(socPct)));
+  return { id: 0xe3, value: Uint8Array.from([0, soc, cv >> 8, cv & 0xff, 0, 0]) };
 }
 
 /** Matches the 0x8001 general response to a message id (the decoder leaves downlink bodies raw). */

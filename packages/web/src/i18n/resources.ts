@@ -23,6 +23,8 @@ import points from '../features/points/i18n';
 import parallel from '../features/parallel/i18n';
 import params from '../features/params/i18n';
 import settings from '../features/settings/i18n';
+import trackers from '../features/trackers/i18n';
+import trackerAlarms from '../features/trackers/i18n-alarms';
 import wall from '../features/wall/i18n';
 import type { Strings } from './types';
 
@@ -47,5 +49,7 @@ export const NAMESPACES: Record<string, Strings> = {
   params,
   server,
   settings,
+  trackers,
+  trackerAlarms,
   wall,
 };

@@ -582,6 +582,10 @@ for (const [adapter, openStore] of ADAPTERS) {
                   port: 'sim',
                   protocol: 'pace',
                   poll_interval_s: 0.2,
+                  // Generous on a loaded machine: a comm_lost alarm of B's own gateway would
+                  // take the local number A's alarm has, and bob's ack of it would be his.
+                  timeout_ms: 15_000,
+                  retries: 5,
                   simulator: { speed: 0, profile: 'idle' },
                   packs: [{ address: 1, name: 'Pack 1' }],
                 },

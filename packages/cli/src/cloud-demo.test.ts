@@ -12,6 +12,19 @@ import { openSqliteStorage } from '@openbms/storage-sqlite';
 import { PostgresStorage } from '@openbms/storage-postgres';
 import { createTestDatabase, type TestDatabase } from '@openbms/storage-postgres/testing';
 import {
+  startTrackerServers,
+  TrackerIngest,
+  trackersConfigSchema,
+  type TrackerServers,
+} from '@openbms/gateway';
+import {
+  DEMO_CITY,
+  DEMO_RIDERS,
+  RIDE_STEP_S,
+  registerDemoRiders,
+  startDemoRiders,
+} from './demo-trackers.js';
+import {
   demoPackCount,
   fleetCode,
   seedFleet,
@@ -142,3 +155,125 @@ describe('seedFleet on SQLite', () => {
     }
   });
 });
+
+/**
+ * The demo's riding trackers (demo-trackers.ts) on each store, through a real JT/T 808 server:
+ * registered once in demo organisations, enabled; each uploads the last half hour it rode and
+ * reports on; started again, each resumes where its last fix is (no jump across the city).
+ */
+type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
+const stores: [string, () => Promise<{ s: Store; done(): Promise<void> }>][] = [
+  [
+    'sqlite',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'openbms-riders-'));
+      const s = await openSqliteStorage({ dataDir: dir });
+      return { s, done: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      const db = await createTestDatabase('riders_');
+      const s = await PostgresStorage.open({ url: db.url });
+      return { s, done: () => db.drop() };
+    },
+  ],
+];
+
+for (const [name, open] of stores) {
+  describe(`the demo's riding trackers (${name})`, () => {
+    it('ride around the city from their last fix, each in its demo organisation', async () => {
+      const { s, done } = await open();
+      let servers: TrackerServers | undefined;
+      try {
+        const fleet = await seed(s);
+        const identity = { orgId: fleet.platform.id, gatewayId: s.identity.gatewayId };
+        servers = await startTrackerServers(
+          trackersConfigSchema.parse({ jt808: { port: 0, host: '127.0.0.1' } }),
+          { ingest: new TrackerIngest({ storage: s, identity }) },
+        );
+        const riders = await registerDemoRiders(s.devices, fleet.orgs, identity, Date.now());
+        expect(riders).toHaveLength(DEMO_RIDERS);
+        // Registered once: a second start finds them.
+        expect(await registerDemoRiders(s.devices, fleet.orgs, identity, Date.now())).toEqual(
+          riders,
+        );
+        const listed = await s.devices.list([fleet.platform.id], {
+          now: Date.now(),
+          type: 'tracker',
+          limit: 100,
+        });
+        expect(listed.devices).toHaveLength(DEMO_RIDERS);
+        for (const d of listed.devices) {
+          expect(d.activation).toBe('enabled');
+          expect(fleet.orgs.find((o) => o.id === d.orgId)!.kind).not.toBe('platform');
+        }
+        const warnings: string[] = [];
+        const start = (): ReturnType<typeof startDemoRiders> =>
+          startDemoRiders({
+            host: '127.0.0.1',
+            port: servers!.ports.jt808!,
+            riders,
+            devices: s.devices,
+            positions: s.positions,
+            within: [fleet.platform.id],
+            log: (_l, m) => warnings.push(m),
+          });
+        const first = start();
+        await first.ready;
+        const ids = listed.devices.map((d) => d.id);
+        const now = Date.now();
+        const last = await s.positions.latest(ids);
+        expect(last).toHaveLength(DEMO_RIDERS);
+        for (const p of last) {
+          expect(now - p.t).toBeLessThan(10_000);
+          expect(Math.abs(p.lat - DEMO_CITY.lat)).toBeLessThan(0.3);
+          expect(p.extras?.['battery_pct']).toEqual(expect.any(Number));
+          // The half hour before the start, every 5 s.
+          const track = await s.positions.list(p.deviceId, {
+            from: now - 31 * 60_000,
+            to: now + 1,
+          });
+          expect(track.length).toBeGreaterThanOrEqual((30 * 60) / RIDE_STEP_S - 2);
+        }
+        await first.close();
+        const before = new Map((await s.positions.latest(ids)).map((p) => [p.deviceId, p]));
+        const again = start();
+        await again.ready;
+        // Each reports on (a fix every RIDE_STEP_S)...
+        await expect
+          .poll(
+            async () =>
+              (await s.positions.latest(ids)).filter((p) => p.t > before.get(p.deviceId)!.t).length,
+            { timeout: 20_000, interval: 500 },
+          )
+          .toBe(DEMO_RIDERS);
+        await again.close();
+        for (const id of ids) {
+          const b = before.get(id)!;
+          const [next] = await s.positions.list(id, {
+            from: b.t + 1,
+            to: Date.now() + 1,
+            limit: 1,
+          });
+          // ...from where it was: its next fix is at most one step's ride away.
+          expect(haversineM(b, next!)).toBeLessThan(60);
+        }
+        expect(warnings).toEqual([]);
+      } finally {
+        await servers?.close();
+        await s.close();
+        await done();
+      }
+    }, 90_000);
+  });
+}
+
+function haversineM(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+  const r = (d: number) => (d * Math.PI) / 180;
+  const h =
+    Math.sin(r(b.lat - a.lat) / 2) ** 2 +
+    Math.cos(r(a.lat)) * Math.cos(r(b.lat)) * Math.sin(r(b.lon - a.lon) / 2) ** 2;
+  return 2 * 6_371_008.8 * Math.asin(Math.sqrt(h));
+}

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@openbms/storage-postgres/testing';
 import { ACCOUNTS_FILE } from './cloud.js';
 import { demoPackCount } from './cloud-demo.js';
+import { DEMO_CITY, DEMO_RIDERS } from './demo-trackers.js';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
 const children: ChildProcess[] = [];
@@ -147,12 +148,15 @@ describe('openbms cloud on the defaults (SQLite)', () => {
     expect(new Set(packs.map((p) => p.id)).size).toBe(packs.length);
     const one = await call(first.url, `/api/v1/packs/${encodeURIComponent(packs[9]!.id)}`, admin);
     expect(one.status).toBe(200);
-    // The demo's batteries are in the device list, each linked to a pack the fleet serves.
+    // The demo's batteries are in the device list, each linked to a pack the fleet serves;
+    // so are its riding e-bike trackers.
     const list = (await call(first.url, '/api/v1/devices?limit=100', admin)).body as {
-      devices: { pack_id?: string }[];
+      devices: { pack_id?: string; type: string }[];
     };
-    expect(list.devices).toHaveLength(demoPackCount());
-    expect(new Set(list.devices.map((d) => d.pack_id))).toEqual(new Set(packs.map((p) => p.id)));
+    const bms = list.devices.filter((d) => d.type === 'bms');
+    expect(bms).toHaveLength(demoPackCount());
+    expect(new Set(bms.map((d) => d.pack_id))).toEqual(new Set(packs.map((p) => p.id)));
+    expect(list.devices.filter((d) => d.type === 'tracker')).toHaveLength(DEMO_RIDERS);
 
     // North's dealer: itself, its installer and three customers; their 16 packs, never South's.
     const north = await login(first.url, ...pw('north'));
@@ -183,6 +187,48 @@ describe('openbms cloud on the defaults (SQLite)', () => {
     expect(members).toMatchObject([{ username: 'fitter', role: 'installer' }]);
   }, 60_000);
 
+  it('has its demo e-bike trackers ride around the city, each seen by its own organisations only', async () => {
+    const text = first.out.join('\n');
+    const port = Number(/^trackers: jt808 (\d+)$/m.exec(text)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(text).toContain(
+      `demo trackers: ${DEMO_RIDERS} e-bike batteries riding around ${DEMO_CITY.name}`,
+    );
+    expect(text).toContain(`to port ${port}`);
+    const admin = await login(first.url, 'admin', pwOf(first, 'admin'));
+    type Fleet = {
+      trackers: {
+        serial: string;
+        org_name: string;
+        fix: { lat: number; lon: number; t: number };
+      }[];
+    };
+    const all = async (who: { token: string }) =>
+      ((await call(first.url, '/api/v1/trackers/positions', who)).body as Fleet).trackers;
+    // Each rider has uploaded its backfill and reports on (their start is not awaited).
+    await expect.poll(async () => (await all(admin)).length, { timeout: 30_000 }).toBe(DEMO_RIDERS);
+    for (const x of await all(admin)) {
+      expect(Math.abs(x.fix.lat - DEMO_CITY.lat), x.serial).toBeLessThan(0.3);
+      expect(Math.abs(x.fix.lon - DEMO_CITY.lon), x.serial).toBeLessThan(0.5);
+      expect(Date.now() - x.fix.t, x.serial).toBeLessThan(60_000);
+    }
+    const northOrgs = ['Harbour Cafe', 'Hill School', 'Lin Family', 'North Energy Dealer'];
+    const north = await all(await login(first.url, ...pwEntry(first, 'north')));
+    expect(north.length).toBeGreaterThan(0);
+    for (const x of north) expect(northOrgs).toContain(x.org_name);
+    const south = await all(await login(first.url, ...pwEntry(first, 'ops')));
+    expect(south.length).toBeGreaterThan(0);
+    for (const x of south) expect(['Green Farm Co-op', 'Park Homes']).toContain(x.org_name);
+    expect(north.length + south.length).toBe(DEMO_RIDERS);
+    // They move: a later fix of the first rider.
+    const before = (await all(admin))[0]!;
+    await expect
+      .poll(async () => (await all(admin)).find((x) => x.serial === before.serial)!.fix.t, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(before.fix.t);
+  }, 90_000);
+
   it('a second start on the same data directory reuses the fleet: no new organisation, account or password', async () => {
     const orgsBefore = (
       await call(first.url, '/api/v1/orgs', await login(first.url, 'admin', pwOf(first, 'admin')))
@@ -199,12 +245,21 @@ describe('openbms cloud on the defaults (SQLite)', () => {
     expect((await call(again.url, '/api/v1/orgs', admin)).body).toEqual(orgsBefore);
     // The same gateways (their ids derive from the database), the same packs.
     expect((await call(again.url, '/api/v1/packs', admin)).body).toHaveLength(packsBefore.length);
+    // The same demo trackers, riding on.
+    const devices = (await call(again.url, '/api/v1/devices?limit=100', admin)).body as {
+      devices: { type: string }[];
+    };
+    expect(devices.devices.filter((d) => d.type === 'tracker')).toHaveLength(DEMO_RIDERS);
     await stop(again);
   }, 60_000);
 });
 
 function pwOf(n: Node, name: string): string {
   return [...n.accounts].find(([l]) => l.startsWith(`${name}@`))![1];
+}
+
+function pwEntry(n: Node, name: string): [string, string] {
+  return [...n.accounts].find(([l]) => l.startsWith(`${name}@`))!;
 }
 
 describe('openbms cloud: two nodes on one PostgreSQL database', () => {
@@ -286,6 +341,25 @@ describe('openbms cloud: two nodes on one PostgreSQL database', () => {
     expect((await call(a.url, '/api/v1/auth/me', { cookie: session.cookie })).status).toBe(401);
     await Promise.all([stop(a), stop(b)]);
   }, 120_000);
+});
+
+describe('openbms cloud --no-demo', () => {
+  it('starts no tracker server and no demo tracker', async () => {
+    const n = await cloud([
+      '--data-dir',
+      mkdtempSync(join(tmpdir(), 'openbms-cloud-nodemo-')),
+      '--no-demo',
+    ]);
+    const text = n.out.join('\n');
+    expect(text).not.toMatch(/^trackers:/m);
+    expect(text).not.toContain('demo trackers');
+    const admin = await login(n.url, 'admin', pwOf(n, 'admin'));
+    expect((await call(n.url, '/api/v1/trackers/positions', admin)).body).toEqual({
+      trackers: [],
+      truncated: false,
+    });
+    await stop(n);
+  }, 60_000);
 });
 
 describe('openbms cloud: a bad config', () => {

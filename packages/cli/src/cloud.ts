@@ -36,8 +36,9 @@ import {
   webRoot,
 } from './start.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
-import { startTrackers } from './trackers.js';
-import type { TrackerServers } from '@openbms/gateway';
+import { dialHost, mapOptions, startDemoTrackers, startTrackers } from './trackers.js';
+import { DEMO_CITY, registerDemoRiders, startDemoRiders, type Riders } from './demo-trackers.js';
+import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const CLOUD_USAGE = `  openbms cloud [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
                 [--no-demo] [--no-gateways]
@@ -109,6 +110,7 @@ export async function cmdCloud(
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   let mailer: ReturnType<typeof accountMailer> | undefined;
   let trackers: TrackerServers | undefined;
+  let riders: Riders | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -169,6 +171,7 @@ export async function cmdCloud(
     mailer = config.accounts?.email ? accountMailer(config.accounts.email) : undefined;
     const web = webRoot();
     const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
+    const trackerAlarms = new TrackerAlarmHub();
     server = await buildServer({
       storage,
       identity,
@@ -181,22 +184,41 @@ export async function cmdCloud(
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
       ...accountOptions(config, mailer),
+      trackerAlarms,
       // The fleet always runs with its limits (the defaults without a fleet section), audited.
       limits: config.fleet?.limits ?? fleetLimitsSchema.parse({}),
+      map: mapOptions(config),
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();
-    trackers = await startTrackers(
-      config,
-      storage,
-      identity,
-      io,
-      (lvl, message) =>
-        lvl === 'info'
-          ? io.out(`trackers: ${message}\n`)
-          : sink.log?.[lvl]({ component: 'trackers' }, message),
-      box,
-    );
+    const trackerLog = (lvl: 'info' | 'warn' | 'error', message: string): void => {
+      if (lvl === 'info') io.out(`trackers: ${message}\n`);
+      else sink.log?.[lvl]({ component: 'trackers' }, message);
+    };
+    // The demo's e-bike batteries ride on this node's JT/T 808 server (the config's, or one
+    // made for them), as gateways do: not on an API-only node.
+    const demo = values['no-demo'] !== true && runs;
+    trackers =
+      demo && !config.trackers
+        ? await startDemoTrackers(config, storage, identity, io, trackerLog, box, trackerAlarms)
+        : await startTrackers(config, storage, identity, io, trackerLog, box, trackerAlarms);
+    const jt808 = trackers?.ports.jt808;
+    if (demo && jt808 !== undefined) {
+      const list = await registerDemoRiders(storage.devices, fleet.orgs, identity, Date.now());
+      riders = startDemoRiders({
+        host: dialHost(config.trackers?.jt808?.host ?? config.http.host),
+        port: jt808,
+        riders: list,
+        devices: storage.devices,
+        positions: storage.positions,
+        within: [fleet.platform.id],
+        log: (lvl, message) => sink.log?.[lvl]({ component: 'demo-trackers' }, message),
+      });
+      io.out(
+        `demo trackers: ${list.length} e-bike batteries riding around ${DEMO_CITY.name} ` +
+          `(${DEMO_CITY.lat}, ${DEMO_CITY.lon}), reporting over JT/T 808 to port ${jt808}; the console's Map shows them\n`,
+      );
+    }
     const address = await listenOn(server, config);
     io.out(
       `OpenBMS cloud listening on ${address} (web console ${address}/, API ${address}/api/v1, docs ${address}/api/docs); ` +
@@ -211,6 +233,7 @@ export async function cmdCloud(
   } catch (e) {
     return printError(e);
   } finally {
+    await riders?.close();
     await trackers?.close();
     await server?.close();
     mailer?.close();

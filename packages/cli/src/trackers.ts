@@ -11,6 +11,8 @@ import {
   startTrackerServers,
   TrackerBms,
   TrackerIngest,
+  trackersConfigSchema,
+  type TrackerAlarmHub,
   type Config,
   type Gateway,
   type TrackerServers,
@@ -19,6 +21,54 @@ import type { Origin } from '@openbms/storage';
 import type { Io } from './main.js';
 import type { BoxStorage } from './storage.js';
 
+/** The address to reach a server listening on `host` from this machine. */
+export const dialHost = (host: string): string =>
+  host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+
+/** The JT/T 808 port the demo's tracker server tries first (else any free one). */
+export const DEMO_JT808_PORT = 7808;
+
+/**
+ * The config's tracker servers, or on the demo without any a JT/T 808 server on the HTTP
+ * address (DEMO_JT808_PORT, or a free port when that is taken) for the demo's riders.
+ */
+export async function startDemoTrackers(
+  config: Config,
+  storage: BoxStorage,
+  identity: Origin,
+  io: Io,
+  log: (level: 'info' | 'warn' | 'error', message: string) => void,
+  gateway?: Gateway,
+  alarms?: TrackerAlarmHub,
+): Promise<TrackerServers> {
+  const host = dialHost(config.http.host);
+  const on = (port: number): Config => ({
+    ...config,
+    trackers: trackersConfigSchema.parse({ jt808: { port, host } }),
+  });
+  try {
+    return (await startTrackers(on(DEMO_JT808_PORT), storage, identity, io, log, gateway, alarms))!;
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EADDRINUSE' && !/EADDRINUSE|in use/i.test(String(e)))
+      throw e;
+    return (await startTrackers(on(0), storage, identity, io, log, gateway, alarms))!;
+  }
+}
+
+/** The console's map tiles from config `web.map` (buildServer's `map`). */
+export function mapOptions(config: Config): {
+  tiles?: string;
+  attribution: string;
+  maxZoom: number;
+} {
+  const m = config.web?.map;
+  return {
+    ...(m?.tiles !== undefined ? { tiles: m.tiles } : {}),
+    attribution: m?.attribution ?? '',
+    maxZoom: m?.max_zoom ?? 19,
+  };
+}
+
 export async function startTrackers(
   config: Pick<Config, 'trackers'>,
   storage: BoxStorage,
@@ -26,10 +76,11 @@ export async function startTrackers(
   io: Io,
   log: (level: 'info' | 'warn' | 'error', message: string) => void,
   gateway?: Gateway,
+  alarms?: TrackerAlarmHub,
 ): Promise<TrackerServers | undefined> {
   if (!config.trackers) return undefined;
   const servers = await startTrackerServers(config.trackers, {
-    ingest: new TrackerIngest({ storage, identity }),
+    ingest: new TrackerIngest({ storage, identity, ...(alarms ? { onAlarm: alarms.emit } : {}) }),
     instructions: storage.instructions
       ? new InstructionDispatcher({ store: storage.instructions, node: identity.gatewayId, log })
       : null,

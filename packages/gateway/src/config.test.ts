@@ -248,3 +248,42 @@ describe('accounts', () => {
     }
   });
 });
+
+describe('web.map (the console map tiles)', () => {
+  it('takes a tile URL template with its attribution, and refuses other URLs and unknown keys naming them', () => {
+    expect(validateConfig({ version: 1 }).web).toBeUndefined();
+    expect(validateConfig({ version: 1, web: {} }).web).toEqual({
+      map: { attribution: '', max_zoom: 19 },
+    });
+    expect(
+      validateConfig({
+        version: 1,
+        web: {
+          map: {
+            tiles: 'https://{s}.tile.example.org/{z}/{x}/{y}.png',
+            attribution: '© OpenStreetMap contributors',
+            max_zoom: 18,
+          },
+        },
+      }).web?.map,
+    ).toEqual({
+      tiles: 'https://{s}.tile.example.org/{z}/{x}/{y}.png',
+      attribution: '© OpenStreetMap contributors',
+      max_zoom: 18,
+    });
+    for (const [map, key] of [
+      [{ tiles: 'https://tile.example.org/{z}/{x}.png' }, 'web.map.tiles'],
+      [{ tiles: 'ftp://tile.example.org/{z}/{x}/{y}.png' }, 'web.map.tiles'],
+      [{ tiles: 'https://tile.{s}.example.org/{z}/{x}/{y}.png' }, 'web.map.tiles'],
+      [{ tiles: 'javascript:alert(1)//{z}/{x}/{y}' }, 'web.map.tiles'],
+      [{ max_zoom: 30 }, 'web.map.max_zoom'],
+      [{ tile: 'x' }, 'tile'],
+    ] as const)
+      expect(errorOf(() => validateConfig({ version: 1, web: { map } })).message, key).toContain(
+        key,
+      );
+    expect(errorOf(() => validateConfig({ version: 1, web: { maps: {} } })).message).toContain(
+      'maps',
+    );
+  });
+});

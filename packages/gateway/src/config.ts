@@ -13,6 +13,7 @@ import {
   httpConfigSchema,
   accountsConfigSchema,
   fleetConfigSchema,
+  webConfigSchema,
   locationSchema,
   metricsConfigSchema,
   modbusClientConfigSchema,
@@ -192,7 +193,11 @@ const trackerBmsSchema = z
 export const trackersConfigSchema = z
   .object({
     bms: trackerBmsSchema.optional(),
-    jt808: trackerTcpServer.optional(),
+    /** `alarm_model`: how alarm bits 15-17 are read (trackers/alarm-map.ts JT808_MODELS). */
+    jt808: trackerTcpServer
+      .extend({ alarm_model: z.enum(['g10ls', 'traccar']).optional() })
+      .strict()
+      .optional(),
     gt06: trackerTcpServer.optional(),
     osmand: trackerServer.optional(),
     gb32960: trackerServer.optional(),
@@ -273,6 +278,8 @@ export const configSchema = z
     notifications: notificationsConfigSchema.optional(),
     /** GPS tracker servers: JT/T 808, GT06, GB/T 32960 (TCP) and OsmAnd (HTTP). */
     trackers: trackersConfigSchema.optional(),
+    /** The web console's map tiles (web.map; docs/trackers.md). */
+    web: webConfigSchema.optional(),
     /** Where the site is: sunrise/sunset reports and the quiet hours' time zone. */
     location: locationSchema.transform(withZone).optional(),
   })

@@ -4,7 +4,7 @@
  * It owns no state besides login rate limiting; every datum comes from the storage ports and
  * the gateways it is given (their links: the seam).
  */
-import type { FleetLimitsConfig } from '@openbms/contract';
+import { mapTileSource, type FleetLimitsConfig } from '@openbms/contract';
 import AjvCompiler from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
@@ -19,10 +19,12 @@ import {
   type PointGroupStore,
   type PositionStore,
   type InstructionStore,
+  type GeofenceStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
 import { BmsError } from '@openbms/core';
+import type { TrackerAlarmNotice } from '@openbms/gateway';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
 import { GatewayRegistry } from './gateways.js';
@@ -67,6 +69,9 @@ import { orgRoutes } from './routes/orgs.js';
 import { deviceRoutes } from './routes/devices.js';
 import { positionRoutes } from './routes/positions.js';
 import { instructionRoutes } from './routes/instructions.js';
+import { geofenceRoutes } from './routes/geofences.js';
+import { trackerAlarmRoutes } from './routes/tracker-alarms.js';
+import { mapRoutes, trackerRoutes, type MapOptions } from './routes/trackers.js';
 import { renewalRoutes } from './routes/renewals.js';
 import { plantRoutes } from './routes/plants.js';
 import { pointGroupRoutes } from './routes/points.js';
@@ -95,6 +100,7 @@ export interface ServerDeps {
     positions?: PositionStore;
     /** Instructions to trackers (both adapters): the /devices/:id/instructions routes. */
     instructions?: InstructionStore;
+    geofences?: GeofenceStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -149,6 +155,8 @@ export interface ServerDeps {
   signup?: SignupOptions;
   /** Alarm e-mails to opted-in users (through `signup.send`): at most this many per user per hour (default 20). */
   alarmMailsPerHour?: number;
+  /** Tracker alarm notices (the tracker ingest's `onAlarm`), for the alarm e-mails. */
+  trackerAlarms?: { subscribe(fn: (n: TrackerAlarmNotice) => void): () => void };
   /** The built web console (packages/web/dist) to serve at /; absent: the API only. */
   webRoot?: string;
   /** The directory holding the database (its free space is shown); absent: not reported. */
@@ -159,9 +167,26 @@ export interface ServerDeps {
    * section).
    */
   limits?: FleetLimitsConfig;
+  /**
+   * The console's map tiles (config `web.map`; GET /map). Their origin is added to the
+   * Content-Security-Policy's img-src. Absent: no tiles (the console draws a graticule).
+   */
+  map?: MapOptions;
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+/** The img-src the map's tiles need (none without tiles). */
+function mapImageSources(map: MapOptions | undefined): string[] {
+  if (map?.tiles === undefined) return [];
+  const src = mapTileSource(map.tiles);
+  if (src === undefined)
+    throw new BmsError(
+      'CONFIG_INVALID',
+      `web.map.tiles: ${JSON.stringify(map.tiles)} is not a tile URL template`,
+    );
+  return [src];
+}
 
 /** History queries and export chunks in flight at once (serial.ts says why one). */
 const HEAVY_READS = 1;
@@ -273,7 +298,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   let spa = false;
   installErrorHandlers(app, { spa: () => spa });
   installJsonBodyParser(app);
-  await registerSecurityHeaders(app);
+  await registerSecurityHeaders(app, mapImageSources(deps.map));
   await app.register(fastifyCookie);
   await registerDocs(app);
   await app.register(fastifyWebsocket, {
@@ -328,8 +353,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.storage.orgs && deps.storage.devices)
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
       if (deps.storage.devices) renewalRoutes(api, ctx, deps.storage.devices);
-      if (deps.storage.devices && deps.storage.positions)
+      if (deps.storage.devices && deps.storage.positions) {
         positionRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
+        trackerRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
+        trackerAlarmRoutes(
+          api,
+          ctx,
+          deps.storage.devices,
+          deps.storage.positions,
+          deps.storage.accounts,
+        );
+      }
+      if (deps.storage.devices && deps.storage.geofences && deps.storage.orgs)
+        geofenceRoutes(api, ctx, deps.storage.geofences, deps.storage.devices, deps.storage.orgs);
+      mapRoutes(api, deps.map);
       if (deps.storage.devices && deps.storage.instructions)
         instructionRoutes(api, ctx, deps.storage.devices, deps.storage.instructions);
       if (deps.storage.orgs && deps.storage.plants)
@@ -347,6 +384,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.signup?.send && deps.storage.accounts) {
     const mails = alarmMail(ctx, deps.storage.accounts, deps.signup.send, {
       ...(deps.alarmMailsPerHour !== undefined ? { maxPerHour: deps.alarmMailsPerHour } : {}),
+      ...(deps.trackerAlarms && deps.storage.devices
+        ? {
+            trackers: {
+              subscribe: (fn: (n: TrackerAlarmNotice) => void) => deps.trackerAlarms!.subscribe(fn),
+              devices: deps.storage.devices,
+            },
+          }
+        : {}),
       log: app.log,
     });
     app.addHook('onClose', async () => {

@@ -104,6 +104,8 @@ interface Ids {
   plant2: string;
   device: string;
   serial: string;
+  /** A's geofence (in A's customer, listing A's device). */
+  fence: string;
   approval: string;
   alarm1: number;
   alarm2: number;
@@ -349,6 +351,27 @@ const ROUTES: Record<string, Row> = {
     want: { bob: 404, vic: 404, eve: 403 },
     body: () => ({ kind: 'restart' }),
   },
+  'GET /api/v1/devices/{id}/position': { want: THING_READ },
+  // The fleet map: each caller's own trackers (the lists are checked for A's ids below).
+  'GET /api/v1/trackers/positions': { want: LIST },
+  // The map's tiles: the same for every signed-in user.
+  'GET /api/v1/map': { want: ALL(200) },
+  // Tracker alarms and geofences (docs/trackers.md): by the device's / fence's organisation.
+  'GET /api/v1/devices/{id}/alarms': { want: THING_READ },
+  'GET /api/v1/tracker-alarms': { want: LIST },
+  'GET /api/v1/geofences': { want: LIST },
+  'POST /api/v1/geofences': {
+    want: { bob: 404, vic: 403, eve: 403 },
+    body: (ids) => ({
+      org_id: ids.cA.id,
+      name: 'Sneaky fence',
+      shape: { kind: 'circle', lat: 1, lon: 1, radius_m: 100 },
+      alarm: 'both',
+    }),
+  },
+  'GET /api/v1/geofences/{id}': { want: THING_READ },
+  'PATCH /api/v1/geofences/{id}': { want: THING_WRITE, body: () => ({ name: 'mine now' }) },
+  'DELETE /api/v1/geofences/{id}': { want: THING_WRITE },
   // Renewals: a change of the device (manager or administrator of its organisation).
   'POST /api/v1/devices/renew': {
     want: THING_WRITE,
@@ -414,6 +437,7 @@ function fill(path: string, ids: Ids): string {
     alarms: String(ids.alarm1),
     orgs: ids.cA.id,
     devices: ids.device,
+    geofences: ids.fence,
     approvals: ids.approval,
     plants: ids.plant1,
     tokens: ids.token,
@@ -565,6 +589,10 @@ for (const [adapter, openStore] of ADAPTERS) {
                   port: 'sim',
                   protocol: 'pace',
                   poll_interval_s: 0.2,
+                  // Generous on a loaded machine: a comm_lost alarm of B's own gateway would
+                  // take the local number A's alarm has, and bob's ack of it would be his.
+                  timeout_ms: 15_000,
+                  retries: 5,
                   simulator: { speed: 0, profile: 'idle' },
                   packs: [{ address: 1, name: 'Pack 1' }],
                 },
@@ -675,6 +703,14 @@ for (const [adapter, openStore] of ADAPTERS) {
         reason: 'alpha-reason',
       });
       expect(unbind.status, unbind.text).toBe(201);
+      const fence = await ann('POST', '/api/v1/geofences', {
+        org_id: cA.id,
+        name: 'alpha-fence',
+        shape: { kind: 'circle', lat: 22.5, lon: 113.9, radius_m: 300 },
+        alarm: 'both',
+        device_ids: [dev.body.id],
+      });
+      expect(fence.status, fence.text).toBe(201);
       const token = await ann('POST', '/api/v1/tokens', { name: 'alpha-script' });
       expect(token.status).toBe(201);
       const raise = (g: Gateway, packId: string, code: string) =>
@@ -714,6 +750,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         plant2,
         device: dev.body.id,
         serial: dev.body.serial,
+        fence: fence.body.id,
         approval: unbind.body.id,
         alarm1: alarm1.localId,
         alarm2: alarm2.localId,
@@ -847,6 +884,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         plant1: newId(),
         plant2: newId(),
         device: newId(),
+        fence: newId(),
         approval: newId(),
         alarm1: 999_999,
         token: 'f'.repeat(64),

@@ -53,7 +53,7 @@ export function cspWith(extra: Directives): {
 
 export const HSTS = 'max-age=31536000';
 
-const OPTIONS = {
+const BASE = {
   ...cspWith({}),
   strictTransportSecurity: false, // per request, below
   xFrameOptions: { action: 'deny' },
@@ -61,7 +61,12 @@ const OPTIONS = {
 } satisfies HelmetOptions;
 
 /** Registers the headers; call before any route so every response carries them. */
-export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+export async function registerSecurityHeaders(
+  app: FastifyInstance,
+  imgSrc: readonly string[] = [],
+): Promise<void> {
+  // The map's tile server (config web.map.tiles), when one is configured.
+  const OPTIONS = imgSrc.length > 0 ? { ...BASE, ...cspWith({ 'img-src': [...imgSrc] }) } : BASE;
   // Fastify answers a malformed URL (bad percent-encoding, too long a parameter) before any
   // hook runs, so the same headers are first put on every raw response here; the plugin's
   // hook then covers WebSocket upgrades (which bypass 'request') and per-route policies.

@@ -132,8 +132,12 @@ export interface TrackerSimOptions {
   port: number;
   /** JT/T 808: the phone number (up to 12 digits); GT06: the 15-digit IMEI. */
   id: string;
-  /** The battery's state of charge, %, reported with each fix (JT/T 808 0xE4 item). */
+  /**
+   * The battery's state of charge, %, reported with each JT/T 808 fix (vendor item 0xE3:
+   * battery % and voltage) while set; `batteryV` its voltage (default 48 V nominal).
+   */
   socPct?: number;
+  batteryV?: number;
   /** How long to wait for a reply (ms, default 5000). */
   replyTimeoutMs?: number;
   /** The battery's clock (ms), for the anti-theft timing and shake fixes (default Date.now). */
@@ -174,10 +178,14 @@ export class TrackerSim {
   private readonly clock: () => number;
   /** Since when it stands still (arming restarts the wait). */
   private stillSince: number;
+  /** What the next fixes report of the battery (JT/T 808); change it as the ride drains it. */
+  battery: { socPct: number; volts: number } | undefined;
   private bmsSession: { receive(chunk: Uint8Array): void; stop(): void } | undefined;
 
   constructor(private readonly o: TrackerSimOptions) {
     this.terminal = { protocol_version: '2013', phone: o.id.padStart(12, '0') };
+    this.battery =
+      o.socPct !== undefined ? { socPct: o.socPct, volts: o.batteryV ?? 48 } : undefined;
     this.clock = o.clock ?? Date.now;
     this.stillSince = this.clock();
   }
@@ -369,6 +377,7 @@ export class TrackerSim {
       rssi: 24,
       status_flags: p.stopped ? 0 : 1,
       armed: this.armed,
+      ...(this.battery ? { items: [batteryItem(this.battery.socPct, this.battery.volts)] } : {}),
     };
   }
 
@@ -491,6 +500,13 @@ export class TrackerSim {
   close(): void {
     this.socket?.destroy();
   }
+}
+
+/** Vendor item 0xE3: reserved, battery %, battery voltage (0.01 V, big-endian), 2 reserved. */
+function batteryItem(socPct: number, volts: number): { id: number; value: Uint8Array } {
+  const cv = Math.max(0, Math.min(0xffff, Math.round(volts * 100)));
+  const soc = Math.max(0, Math.min(100, Math.round(socPct)));
+  return { id: 0xe3, value: Uint8Array.from([0, soc, cv >> 8, cv & 0xff, 0, 0]) };
 }
 
 /** Matches the 0x8001 general response to a message id (the decoder leaves downlink bodies raw). */

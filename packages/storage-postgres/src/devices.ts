@@ -39,6 +39,7 @@ function filters(
   p: (v: unknown) => string,
 ): string[] {
   const where = [`d.org_id IN (${WITHIN(p(q.org !== null ? [q.org] : within))})`];
+  if (q.type !== null) where.push(`d.type = ${p(q.type)}`);
   if (q.q !== null) {
     const { lo, hi } = c.prefixRange(q.q);
     const a = p(lo);

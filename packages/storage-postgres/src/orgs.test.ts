@@ -14,6 +14,7 @@ import {
   pointGroupContract,
   positionContract,
   instructionContract,
+  geofenceContract,
   TEST_ORIGIN,
 } from '@openbms/storage/testing';
 import { MIGRATIONS } from './migrations.js';
@@ -48,6 +49,12 @@ positionContract('postgres', async () => {
 });
 
 instructionContract('postgres', async () => {
+  const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+  await db.reset();
+  return s;
+});
+
+geofenceContract('postgres', async () => {
   const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
   await db.reset();
   return s;

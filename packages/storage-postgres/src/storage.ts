@@ -25,6 +25,7 @@ import {
   type PlantStore,
   type PositionStore,
   type InstructionStore,
+  type GeofenceStore,
   type PointGroupStore,
   type Scope,
   type Storage,
@@ -49,6 +50,7 @@ import { pgDevices } from './devices.js';
 import { pgPlants } from './plants.js';
 import { pgPositions } from './positions.js';
 import { pgInstructions } from './instructions.js';
+import { pgGeofences } from './geofences.js';
 import { pgPoints } from './points.js';
 
 export interface PostgresStorageOptions {
@@ -75,6 +77,7 @@ export class PostgresStorage implements Storage {
   readonly plants: PlantStore;
   readonly positions: PositionStore;
   readonly instructions: InstructionStore;
+  readonly geofences: GeofenceStore;
   readonly points: PointGroupStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
@@ -119,6 +122,7 @@ export class PostgresStorage implements Storage {
     this.plants = pgPlants(db);
     this.positions = pgPositions(db);
     this.instructions = pgInstructions(db);
+    this.geofences = pgGeofences(db);
     this.points = pgPoints(db);
   }
 

@@ -59,6 +59,7 @@ import {
   type PointGroupStore,
   type PositionStore,
   type InstructionStore,
+  type GeofenceStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -84,6 +85,7 @@ import {
   SqlitePoints,
   SqlitePositions,
   SqliteInstructions,
+  SqliteGeofences,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -128,6 +130,7 @@ interface Inner extends RecordStores {
   points: SqlitePoints;
   positions: SqlitePositions;
   instructions: SqliteInstructions;
+  geofences: SqliteGeofences;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -167,6 +170,7 @@ function bind(db: Db): Inner {
     points: new SqlitePoints(db),
     positions: new SqlitePositions(db),
     instructions: new SqliteInstructions(db),
+    geofences: new SqliteGeofences(db),
   };
 }
 
@@ -242,6 +246,7 @@ export class FileStorage {
   readonly points: FilePoints;
   readonly positions: FilePositions;
   readonly instructions: FileInstructions;
+  readonly geofences: FileGeofences;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -287,6 +292,22 @@ export class FileStorage {
     this.positions = {
       add: (ps) => this.run('records', 'cannot store positions', (s) => s.positions.add(ps)),
       list: (id, q) => this.run(false, 'cannot read positions', (s) => s.positions.list(id, q)),
+      latest: (ids) => this.run(false, 'cannot read positions', (s) => s.positions.latest(ids)),
+      latestAt: (id, t) =>
+        this.run(false, 'cannot read positions', (s) => s.positions.latestAt(id, t)),
+    };
+    const g = 'geofences';
+    this.geofences = {
+      create: (w, f) => this.run('records', `cannot store ${g}`, (s) => s.geofences.create(w, f)),
+      get: (w, id) => this.run(false, `cannot read ${g}`, (s) => s.geofences.get(w, id)),
+      list: (w, q) => this.run(false, `cannot read ${g}`, (s) => s.geofences.list(w, q)),
+      update: (w, id, p) =>
+        this.run('records', `cannot store ${g}`, (s) => s.geofences.update(w, id, p)),
+      delete: (w, id) => this.run('records', `cannot store ${g}`, (s) => s.geofences.delete(w, id)),
+      forDevice: (d, o) => this.run(false, `cannot read ${g}`, (s) => s.geofences.forDevice(d, o)),
+      states: (d) => this.run(false, `cannot read ${g}`, (s) => s.geofences.states(d)),
+      setState: (d, f, i, t) =>
+        this.run('records', `cannot store ${g}`, (s) => s.geofences.setState(d, f, i, t)),
     };
     const w = 'records' as const;
     const ins = (s: Inner) => s.instructions;
@@ -1228,4 +1249,11 @@ export type FilePositions = {
   [K in keyof PositionStore]: (
     ...a: Parameters<PositionStore[K]>
   ) => Awaited<ReturnType<PositionStore[K]>>;
+};
+
+/** The GeofenceStore in the writer thread (synchronous). */
+export type FileGeofences = {
+  [K in keyof GeofenceStore]: (
+    ...a: Parameters<GeofenceStore[K]>
+  ) => Awaited<ReturnType<GeofenceStore[K]>>;
 };

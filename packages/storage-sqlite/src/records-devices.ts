@@ -245,6 +245,10 @@ export class SqliteDevices {
       since: q.now - ONLINE_WINDOW_MS,
     };
     const where = [`d.org_id IN (${WITHIN('@roots')})`];
+    if (q.type !== null) {
+      where.push('d.type = @type');
+      args['type'] = q.type;
+    }
     if (q.q !== null) {
       const { lo, hi } = c.prefixRange(q.q);
       Object.assign(args, { lo, hi });

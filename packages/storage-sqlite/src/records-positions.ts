@@ -45,4 +45,40 @@ export class SqlitePositions {
       throw storageError(e, 'cannot read positions');
     }
   }
+
+  latestAt(deviceId: string, t: number): Position | undefined {
+    const id = c.ident(deviceId, 'deviceId');
+    const at = c.time(t, 't');
+    try {
+      const r = this.db
+        .prepare(
+          `SELECT ${c.POSITION_COLUMNS} FROM positions WHERE device_id = ? AND t <= ? ORDER BY t DESC LIMIT 1`,
+        )
+        .get(id, at) as c.PositionRow | undefined;
+      return r && c.positionFromRow(r);
+    } catch (e) {
+      throw storageError(e, 'cannot read positions');
+    }
+  }
+
+  latest(deviceIds: readonly string[]): Position[] {
+    const ids = c.deviceIds(deviceIds);
+    if (ids.length === 0) return [];
+    try {
+      // One primary-key probe per device (max(t) of its key range), then the row itself.
+      const rows = this.db
+        .prepare(
+          `SELECT ${c.POSITION_COLUMNS.split(', ')
+            .map((x) => `p.${x}`)
+            .join(', ')}
+             FROM json_each(?) j
+             JOIN positions p ON p.device_id = j.value
+              AND p.t = (SELECT max(t) FROM positions WHERE device_id = j.value)`,
+        )
+        .all(JSON.stringify(ids)) as c.PositionRow[];
+      return rows.map(c.positionFromRow);
+    } catch (e) {
+      throw storageError(e, 'cannot read positions');
+    }
+  }
 }

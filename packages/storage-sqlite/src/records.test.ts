@@ -86,6 +86,7 @@ describe('sqlite records', () => {
       'records/012',
       'records/013',
       'records/014',
+      'records/015',
       'records/017',
     ]);
     const { db } = fresh();
@@ -110,6 +111,7 @@ describe('sqlite records', () => {
       'records/012',
       'records/013',
       'records/014',
+      'records/015',
       'records/017',
     ]);
     db.close();

@@ -13,3 +13,4 @@ export { SqlitePlants } from './records-plants.js';
 export { SqlitePoints } from './records-points.js';
 export { SqlitePositions } from './records-positions.js';
 export { SqliteInstructions } from './records-instructions.js';
+export { SqliteGeofences } from './records-geofences.js';

@@ -34,6 +34,7 @@ import {
   pointGroupContract,
   positionContract,
   instructionContract,
+  geofenceContract,
   renewalContract,
   telemetryContract,
   userContract,
@@ -63,6 +64,7 @@ plantContract('sqlite threads', () => open());
 pointGroupContract('sqlite threads', () => open());
 positionContract('sqlite threads', () => open());
 instructionContract('sqlite threads', () => open());
+geofenceContract('sqlite threads', () => open());
 accountContract('sqlite threads', () => open(), O);
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>

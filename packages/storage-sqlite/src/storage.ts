@@ -62,6 +62,7 @@ import {
   type Instruction,
   type InstructionStore,
   type TrackerState,
+  type GeofenceStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -107,6 +108,7 @@ export class SqliteStorage implements Storage {
   readonly points: PointGroupStore;
   readonly positions: PositionStore;
   readonly instructions: InstructionStore;
+  readonly geofences: GeofenceStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -142,6 +144,18 @@ export class SqliteStorage implements Storage {
     this.positions = {
       add: (ps) => this.write<number>('positions.add', ps),
       list: (id, q) => this.write<Position[]>('positions.list', id, q),
+      latest: (ids) => this.write<Position[]>('positions.latest', ids),
+      latestAt: (id, t) => this.write<Position | undefined>('positions.latestAt', id, t),
+    };
+    this.geofences = {
+      create: (w, f) => this.write('geofences.create', w, f),
+      get: (w, id) => this.write('geofences.get', w, id),
+      list: (w, q) => this.write('geofences.list', w, q),
+      update: (w, id, p) => this.write('geofences.update', w, id, p),
+      delete: (w, id) => this.write('geofences.delete', w, id),
+      forDevice: (d, o) => this.write('geofences.forDevice', d, o),
+      states: (d) => this.write('geofences.states', d),
+      setState: (d, f, i, t) => this.write('geofences.setState', d, f, i, t),
     };
     this.instructions = {
       create: (i) => this.write<Instruction>('instructions.create', i),

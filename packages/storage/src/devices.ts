@@ -96,6 +96,8 @@ export interface DeviceQuery {
   q?: string;
   /** Narrows to this organisation's subtree (must lie within). */
   org?: string;
+  /** Only devices of this type. */
+  type?: DeviceType;
   /** The id of the last device of the previous page. */
   after?: string;
   limit?: number;
@@ -332,6 +334,7 @@ export function deviceQuery(value: unknown): {
   status: DeviceStatus;
   q: string | null;
   org: string | null;
+  type: DeviceType | null;
   after: string | null;
   limit: number;
   now: number;
@@ -344,6 +347,7 @@ export function deviceQuery(value: unknown): {
     status: o['status'] === undefined ? 'all' : oneOf(o['status'], 'status', DEVICE_STATUSES),
     q: o['q'] === undefined || o['q'] === '' ? null : text(o['q'], 'q', 64),
     org: o['org'] === undefined ? null : ident(o['org'], 'org'),
+    type: o['type'] === undefined ? null : oneOf(o['type'], 'type', DEVICE_TYPES),
     after: o['after'] === undefined ? null : ident(o['after'], 'after'),
     limit,
     now: time(o['now'], 'now'),

@@ -84,6 +84,8 @@ export {
   profileColumns,
   notifySettings,
   storedNotify,
+  alarmTypeOn,
+  isSwitchableAlarm,
   NOTIFY_SEVERITIES,
   type NotifySettings,
   type NotifySeverity,
@@ -139,6 +141,7 @@ export {
 export * as renewalChecks from './renewals.js';
 /** Tracker positions (issue 17): the port, checks and row mapping under `positionChecks`. */
 export {
+  MAX_LATEST,
   MAX_POSITIONS,
   MAX_POSITION_BATCH,
   type Position,
@@ -161,6 +164,23 @@ export {
 } from './instructions.js';
 export * as instructionChecks from './instructions.js';
 import type { InstructionStore } from './instructions.js';
+/** Geofences of trackers and their inside/outside states (issue 17): checks under `geofenceChecks`. */
+export {
+  FENCE_ALARMS,
+  MAX_FENCE_DEVICES,
+  MAX_FENCE_VERTICES,
+  MAX_FENCE_RADIUS_M,
+  MIN_FENCE_RADIUS_M,
+  type FenceAlarm,
+  type FenceShape,
+  type FenceState,
+  type Geofence,
+  type GeofencePatch,
+  type GeofenceStore,
+  type NewGeofence,
+} from './geofences.js';
+export * as geofenceChecks from './geofences.js';
+import type { GeofenceStore } from './geofences.js';
 /** Plants, their visitors and collectors: the port (checks and row mapping under `plantChecks`). */
 export {
   BUSINESS_TYPES,
@@ -423,6 +443,12 @@ export type NewAlarm = Omit<
 
 export interface AlarmQuery {
   packId?: string;
+  /** Only packs whose id starts with this (e.g. `tracker/`: the tracker alarms). */
+  packPrefix?: string;
+  /** Only this code. */
+  code?: string;
+  /** Not these codes (at most 200: the types a user turned off). */
+  notCodes?: readonly string[];
   active?: boolean;
   from?: number;
   to?: number;
@@ -628,6 +654,8 @@ export interface Storage {
   positions?: PositionStore;
   /** Instructions sent to GPS trackers, their replies and armed state (absent: none). */
   instructions?: InstructionStore;
+  /** Tracker geofences and their states (absent: this backend keeps none). */
+  geofences?: GeofenceStore;
   /** Point groups: the data points each role sees (absent: every role sees every point). */
   points?: PointGroupStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */

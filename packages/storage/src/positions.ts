@@ -10,6 +10,8 @@
  */
 import { invalid, ident, time } from './validate.js';
 
+export { ident, time };
+
 export interface Position {
   /** The device (device list id). */
   deviceId: string;
@@ -47,7 +49,17 @@ export interface PositionStore {
   add(ps: readonly Position[]): Promise<number>;
   /** A device's fixes with from <= t < to, by device time. */
   list(deviceId: string, q: PositionQuery): Promise<Position[]>;
+  /** The device's latest fix with device time <= t (where an alarm happened), or undefined. */
+  latestAt(deviceId: string, t: number): Promise<Position | undefined>;
+  /**
+   * The last fix (greatest device time) of each device named, at most MAX_LATEST ids; devices
+   * without a fix are absent. In no particular order.
+   */
+  latest(deviceIds: readonly string[]): Promise<Position[]>;
 }
+
+/** The most devices one `latest` asks about. */
+export const MAX_LATEST = 10_000;
 
 // ---------------------------------------------------------------- checks
 
@@ -137,6 +149,12 @@ export function positionQuery(
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_POSITIONS)
     throw invalid('limit', `must be a whole number 1..${MAX_POSITIONS}`);
   return { deviceId: ident(deviceId, 'deviceId'), from, to, limit };
+}
+
+export function deviceIds(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > MAX_LATEST)
+    throw invalid('deviceIds', `must be an array of at most ${MAX_LATEST}`);
+  return value.map((v, i) => ident(v, `deviceIds[${i}]`));
 }
 
 // ---------------------------------------------------------------- rows

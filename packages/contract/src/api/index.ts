@@ -27,4 +27,5 @@ export * from './plants.js';
 export * from './points.js';
 export * from './positions.js';
 export * from './instructions.js';
+export * from './geofences.js';
 export * from './renewals.js';

@@ -78,3 +78,98 @@ export const mileageSchema = {
   },
 } as const;
 export type MileageView = FromSchema<typeof mileageSchema>;
+
+/** GET /map: the console's map tiles (config `web.map`; docs/trackers.md "Map and playback"). */
+export const mapConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['attribution', 'max_zoom'],
+  properties: {
+    tiles: {
+      type: 'string',
+      description:
+        'Tile URL template (`{z}`, `{x}`, `{y}`, optional `{s}`); absent: no tiles, the console draws a graticule.',
+    },
+    attribution: { type: 'string', description: 'Shown in the map’s corner (the tiles’ licence).' },
+    max_zoom: { type: 'integer', minimum: 0, maximum: 22 },
+  },
+} as const;
+export type MapConfigView = FromSchema<typeof mapConfigSchema>;
+
+export const fleetPositionsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: {
+      type: 'string',
+      enum: ['all', 'online', 'offline', 'expired', 'not_enabled'],
+      default: 'all',
+      description: 'The device list’s status tabs.',
+    },
+    org: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'Only this organisation’s subtree (one the caller sees).',
+    },
+  },
+} as const;
+export type FleetPositionsQuery = FromSchema<typeof fleetPositionsQuery>;
+
+export const fleetPositionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['device_id', 'serial', 'org_id', 'org_name', 'online', 'activation', 'fix'],
+  properties: {
+    device_id: { type: 'string' },
+    serial: { type: 'string' },
+    nickname: { type: 'string' },
+    org_id: { type: 'string' },
+    org_name: { type: 'string' },
+    online: { type: 'boolean', description: 'Reported within the last 2 minutes.' },
+    activation: { type: 'string', enum: ['enabled', 'not_enabled'] },
+    expires_at: { type: 'integer' },
+    last_seen_at: { type: 'integer' },
+    fix: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['t', 'received_at', 'lat', 'lon'],
+      description: 'The last fix by device time.',
+      properties: {
+        ...positionSchema.properties,
+        received_at: { type: 'integer' },
+        soc: {
+          type: 'number',
+          description: 'Battery state of charge, % (when the tracker reports it).',
+        },
+        voltage: { type: 'number', description: 'Battery voltage, V (when reported).' },
+      },
+    },
+  },
+} as const;
+export type FleetPositionView = FromSchema<typeof fleetPositionSchema>;
+
+export const fleetPositionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['trackers', 'truncated'],
+  properties: {
+    trackers: {
+      type: 'array',
+      items: fleetPositionSchema,
+      description: 'Tracker devices with at least one fix (at most 10,000).',
+    },
+    truncated: {
+      type: 'boolean',
+      description: 'More than 10,000 tracker devices matched: narrow with `org` or `status`.',
+    },
+  },
+} as const;
+export type FleetPositionsView = FromSchema<typeof fleetPositionsSchema>;
+
+export const lastPositionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { fix: fleetPositionSchema.properties.fix },
+} as const;
+export type LastPositionView = FromSchema<typeof lastPositionSchema>;

@@ -11,3 +11,4 @@ export * from './mqtt.js';
 export * from './notify.js';
 export * from './tunnel.js';
 export * from './storage-url.js';
+export * from './web.js';

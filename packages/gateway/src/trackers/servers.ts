@@ -11,6 +11,13 @@ import { isBmsError } from '@openbms/core';
 import { gb32960, gt06, jt808, osmand } from '@openbms/protocols/trackers';
 import { Listeners, trackerEndpoint, virtualLinks, type VirtualLinks } from '@openbms/transport';
 import type { TrackersConfig } from '../config.js';
+import {
+  DEFAULT_JT808_MODEL,
+  gb32960AlarmCodes,
+  GT06_ALARMS,
+  gt06TerminalAlarm,
+  jt808AlarmCodes,
+} from './alarm-map.js';
 import type { TrackerDevice, TrackerFix, TrackerIngest } from './ingest.js';
 import {
   jt808Session,
@@ -57,7 +64,7 @@ export interface TrackerServerOptions {
 
 const timeOf = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
 
-function jt808Fix(l: jt808.Jt808Location): TrackerFix {
+function jt808Fix(l: jt808.Jt808Location, model?: string): TrackerFix {
   const extras: Record<string, unknown> = {
     alarm_flags: l.alarm_flags,
     status_flags: l.status_flags,
@@ -76,6 +83,7 @@ function jt808Fix(l: jt808.Jt808Location): TrackerFix {
     altM: l.altitude_m,
     ...(l.satellites !== undefined ? { satellites: l.satellites } : {}),
     extras,
+    alarms: [...jt808AlarmCodes(l.alarm_flags, l.vendor_alarms, model)],
   };
 }
 
@@ -91,6 +99,7 @@ function jt808Connection(
   o: Required<TrackerServerOptions>,
   tz: number,
   n: TrackerCounters,
+  model: string,
 ): ConnectionHandler {
   const framer = jt808.createJt808Framer();
   let serial = 0;
@@ -158,9 +167,12 @@ function jt808Connection(
           uplink.emit(jt808.passthroughBytes(m));
         if (device) {
           if (m.message === 'location' || m.message === 'location_query_reply')
-            await o.ingest.positions(device, [jt808Fix(m.location)]);
+            await o.ingest.positions(device, [jt808Fix(m.location, model)]);
           else if (m.message === 'location_batch')
-            await o.ingest.positions(device, m.positions.map(jt808Fix));
+            await o.ingest.positions(
+              device,
+              m.positions.map((p) => jt808Fix(p, model)),
+            );
         }
         if (device && d && session) await jt808Answer(d, session, m);
         const reply = jt808.requiredResponse(
@@ -268,9 +280,21 @@ function gt06Connection(
           if (m.reupload) extras['reupload'] = true;
           await o.ingest.positions(device, [gt06Fix(m, extras)]);
         } else if (device && m.message === 'alarm') {
+          const code = GT06_ALARMS[parseInt(m.alarm_code, 16)];
           await o.ingest.positions(device, [
-            gt06Fix(m, { alarm: m.alarm, alarm_code: m.alarm_code, armed: m.armed }),
+            {
+              ...gt06Fix(m, { alarm: m.alarm, alarm_code: m.alarm_code, armed: m.armed }),
+              ...(code ? { raise: [code] } : {}),
+            },
           ]);
+        } else if (device && m.message === 'heartbeat') {
+          // The status names the alarm on now (terminal-info bits 5-3, the alarm byte): the
+          // alarms raised by alarm packets and no longer reported are cleared.
+          const on = [
+            gt06TerminalAlarm(parseInt(m.terminal_info_hex, 16)),
+            GT06_ALARMS[parseInt(m.alarm_code, 16)],
+          ].filter((c): c is string => c !== undefined);
+          await o.ingest.status(device, o.clock(), on);
         }
         if (device && d && session) {
           if (m.message === 'heartbeat' || m.message === 'alarm')
@@ -325,6 +349,7 @@ function gb32960Connection(
                   lon: m.location.lon,
                   valid: m.location.valid,
                   ...(m.vehicle?.speed_kmh != null ? { speedKmh: m.vehicle.speed_kmh } : {}),
+                  ...(m.alarms ? { alarms: [...gb32960AlarmCodes(m.alarms.alarm_flags)] } : {}),
                 },
               ]);
             if (Number.isFinite(t)) await o.ingest.reading(device, t, gb32960.toReading(m));
@@ -485,7 +510,14 @@ export async function startTrackerServers(
         c.host,
         c.port,
         limits,
-        (conn) => jt808Connection(conn, o, c.tz_offset_minutes ?? 480, counters.jt808),
+        (conn) =>
+          jt808Connection(
+            conn,
+            o,
+            c.tz_offset_minutes ?? 480,
+            counters.jt808,
+            c.alarm_model ?? DEFAULT_JT808_MODEL,
+          ),
         onError('jt808'),
       );
     }

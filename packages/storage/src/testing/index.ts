@@ -14,4 +14,5 @@ export * from './contract/points.js';
 export * from './contract/accounts.js';
 export * from './contract/positions.js';
 export * from './contract/instructions.js';
+export * from './contract/geofences.js';
 export * from './contract/renewals.js';

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ONLINE_WINDOW_MS,
+  type DeviceQuery,
   type DeviceStore,
   type NewDevice,
   type Org,
@@ -208,6 +209,32 @@ export function deviceContract(name: string, open: Opener): void {
       expect(seenIds).toHaveLength(n);
       expect(seenIds[0]).toBe('SN022');
       expect(new Set(seenIds).size).toBe(n);
+    });
+
+    it('lists one type of device, with the status and organisation filters', async () => {
+      const f = await fleet();
+      await devices.create([f.maker.id], dev(f.d1.id, 'BMS-1'));
+      await devices.create([f.maker.id], dev(f.d1.id, 'TRK-1', { type: 'tracker' }));
+      await devices.create(
+        [f.maker.id],
+        dev(f.d2.id, 'TRK-2', { type: 'tracker', activation: 'not_enabled' }),
+      );
+      const now = T0 + 1000;
+      const serials = async (q: Omit<DeviceQuery, 'now'>) =>
+        (await devices.list([f.maker.id], { now, ...q })).devices.map((d) => d.serial);
+      expect(await serials({ type: 'tracker' })).toEqual(['TRK-2', 'TRK-1']);
+      expect(await serials({ type: 'bms' })).toEqual(['BMS-1']);
+      expect(await serials({ type: 'tracker', status: 'not_enabled' })).toEqual(['TRK-2']);
+      expect(await serials({ type: 'tracker', org: f.d1.id })).toEqual(['TRK-1']);
+      expect(await devices.counts([f.maker.id], { now, type: 'tracker' })).toMatchObject({
+        all: 2,
+        not_enabled: 1,
+      });
+      await expectCode(
+        () => devices.list([f.maker.id], { now, type: 'car' as DeviceQuery['type'] }),
+        'REQUEST_INVALID',
+        'type',
+      );
     });
 
     it('imports all or nothing, naming the row', async () => {

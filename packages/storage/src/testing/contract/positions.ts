@@ -62,6 +62,15 @@ export function positionContract(name: string, open: Opener): void {
       expect(await s.positions.list(DEV_A, { from: T0 + 1, to: T0 + 10_000 })).toEqual([]);
     });
 
+    it('finds the latest fix at or before a time (where an alarm happened)', async () => {
+      await s.positions.add([fix(DEV_A, 0), fix(DEV_A, 2), fix(DEV_B, 1)]);
+      expect(await s.positions.latestAt(DEV_A, T0 + 19_999)).toEqual(fix(DEV_A, 0));
+      expect(await s.positions.latestAt(DEV_A, T0 + 20_000)).toEqual(fix(DEV_A, 2));
+      expect(await s.positions.latestAt(DEV_A, T0 + 99_000)).toEqual(fix(DEV_A, 2));
+      expect(await s.positions.latestAt(DEV_A, T0 - 1)).toBeUndefined();
+      expect(await s.positions.latestAt(DEV_B, T0 + 5_000)).toBeUndefined();
+    });
+
     it('refuses bad input naming the field, storing nothing of the batch', async () => {
       await expectCode(
         () => s.positions.add([fix(DEV_A, 0, { lat: 91 })]),
@@ -94,6 +103,25 @@ export function positionContract(name: string, open: Opener): void {
         'to',
       );
       expect(await s.positions.list(DEV_A, { from: 0, to: T0 * 2 })).toEqual([]);
+      await expectCode(
+        () => s.positions.latest(['ok', 5 as unknown as string]),
+        'REQUEST_INVALID',
+        'deviceIds[1]',
+      );
+    });
+
+    it('answers the last fix by device time of each device named, whatever order they arrived in', async () => {
+      const last = fix(DEV_A, 5, { speedKmh: 18, satellites: 7, extras: { soc: 64 } });
+      await s.positions.add([fix(DEV_A, 1), last, fix(DEV_A, 3)]);
+      await s.positions.add([fix(DEV_A, 4)]); // late, but earlier in device time
+      await s.positions.add([fix(DEV_B, 0)]);
+      const got = await s.positions.latest([DEV_A, DEV_B, '01JD00000000000000000NOFIX']);
+      expect([...got].sort((a, b) => a.deviceId.localeCompare(b.deviceId))).toEqual([
+        last,
+        fix(DEV_B, 0),
+      ]);
+      expect(await s.positions.latest([DEV_B])).toEqual([fix(DEV_B, 0)]);
+      expect(await s.positions.latest([])).toEqual([]);
     });
   });
 }

@@ -456,6 +456,14 @@ function DeviceRow(props: {
       </td>
       <td {...col('serial')}>
         <code>{d.serial}</code>
+        {d.type === 'tracker' && (
+          <>
+            {' '}
+            <Link href={`/trackers/${encodeURIComponent(d.id)}`} data-testid="tracker-link">
+              {t('trackers:mapLink')}
+            </Link>
+          </>
+        )}
         {d.barcode && <div className="muted small">{d.barcode}</div>}
       </td>
       <td {...col('nickname')}>{d.nickname ?? ''}</td>

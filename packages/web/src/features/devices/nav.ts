@@ -22,6 +22,7 @@ export function useDeviceNav(): { href: string; label: string }[] {
   const waiting = (inbox.data ?? []).filter((a) => a.can_decide).length;
   return [
     { href: '/devices', label: t('nav.devices') },
+    { href: '/trackers', label: t('trackers:nav') },
     ...(admin
       ? [
           {

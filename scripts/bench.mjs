@@ -298,6 +298,15 @@ for (const [k, v] of Object.entries(api))
     `fleet   ${k.padEnd(28)} ${String(v).padStart(9)}${k.endsWith('_ms') ? ' ms' : ' requests/s'}`,
   );
 
+// GPS trackers: `openbms cloud --no-demo` holding 10,000 JT/T 808 trackers over real TCP,
+// each reporting every 10 s, from a load generator in another process; then one battery's
+// day of positions through the API (scripts/bench-trackers.mjs).
+const { trackerBench } = await import('./bench-trackers.mjs');
+const tr = await trackerBench();
+Object.assign(figures, tr);
+for (const [k, v] of Object.entries(tr))
+  console.log(`tracker ${k.padEnd(28)} ${String(v).padStart(9)}`);
+
 // Gateway RSS: `openbms start` with 16 simulated packs on one bus, measured after a minute of
 // simulated polling (the process's own resident set, from /proc).
 async function gatewayRss() {

@@ -66,6 +66,7 @@ import { orgRoutes } from './routes/orgs.js';
 import { deviceRoutes } from './routes/devices.js';
 import { positionRoutes } from './routes/positions.js';
 import { mapRoutes, trackerRoutes, type MapOptions } from './routes/trackers.js';
+import { renewalRoutes } from './routes/renewals.js';
 import { plantRoutes } from './routes/plants.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
@@ -336,6 +337,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.devices)
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);
+      if (deps.storage.devices) renewalRoutes(api, ctx, deps.storage.devices);
       if (deps.storage.devices && deps.storage.positions) {
         positionRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
         trackerRoutes(api, ctx, deps.storage.devices, deps.storage.positions);

@@ -153,6 +153,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         online: 1,
         offline: 12,
         expired: 4,
+        expiring: 0,
         not_enabled: 3,
       });
       expect(serials(all)).toEqual(['SN011', 'SN010', 'SN009', 'SN008', 'SN007']);

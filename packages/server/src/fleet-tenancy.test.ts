@@ -342,6 +342,13 @@ const ROUTES: Record<string, Row> = {
   'GET /api/v1/trackers/positions': { want: LIST },
   // The map's tiles: the same for every signed-in user.
   'GET /api/v1/map': { want: ALL(200) },
+  // Renewals: a change of the device (manager or administrator of its organisation).
+  'POST /api/v1/devices/renew': {
+    want: THING_WRITE,
+    body: (ids) => ({ ids: [ids.device], period: '1y' }),
+  },
+  'GET /api/v1/devices/{id}/renewals': { want: THING_READ },
+  'GET /api/v1/renewals': { want: LIST },
   'POST /api/v1/devices': {
     want: { bob: 404, vic: 403, eve: 403 },
     body: (ids) => ({ serial: 'SNEAKY-1', type: 'bms', org_id: ids.cA.id }),

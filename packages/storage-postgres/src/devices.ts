@@ -7,8 +7,10 @@
 import { BmsError } from '@openbms/core';
 import {
   deviceChecks as c,
+  EXPIRING_WINDOW_MS,
   newId,
   ONLINE_WINDOW_MS,
+  renewalChecks as rc,
   type Approval,
   type DeviceStore,
   type ListedDevice,
@@ -49,7 +51,12 @@ function filters(
   return where;
 }
 
-function statusSql(status: string, now: () => string, since: () => string): string {
+function statusSql(
+  status: string,
+  now: () => string,
+  since: () => string,
+  soon: () => string,
+): string {
   switch (status) {
     case 'online':
       return `d.last_seen_at >= ${since()}`;
@@ -57,6 +64,8 @@ function statusSql(status: string, now: () => string, since: () => string): stri
       return `(d.last_seen_at IS NULL OR d.last_seen_at < ${since()})`;
     case 'expired':
       return `d.expires_at <= ${now()}`;
+    case 'expiring':
+      return `(d.expires_at > ${now()} AND d.expires_at <= ${soon()})`;
     case 'not_enabled':
       return `d.activation = 'not_enabled'`;
     default:
@@ -119,6 +128,20 @@ export function pgDevices(db: PgDb): DeviceStore {
   };
 
   return {
+    async bySerial(within, serial) {
+      const w = checkWithin(within);
+      const key = c.serial(serial).toLowerCase();
+      const r = (
+        await db.query<DeviceRow>(
+          'cannot read devices',
+          `SELECT ${COLS} FROM devices d JOIN orgs o ON o.id = d.org_id
+           WHERE d.serial_lc = $1 AND d.org_id IN (${WITHIN('$2')})`,
+          [key, w],
+        )
+      )[0];
+      return r && c.listedFromRow(r);
+    },
+
     async create(within, device) {
       const w = checkWithin(within);
       const d = c.newDevice(device);
@@ -216,6 +239,7 @@ export function pgDevices(db: PgDb): DeviceStore {
             q.status,
             () => p(q.now),
             () => p(q.now - ONLINE_WINDOW_MS),
+            () => p(q.now + EXPIRING_WINDOW_MS),
           ),
         );
       if (q.after !== null) where.push(`d.id < ${p(q.after)}`);
@@ -244,15 +268,18 @@ export function pgDevices(db: PgDb): DeviceStore {
       const where = filters(w, q, p);
       const nowP = p(q.now);
       const sinceP = p(q.now - ONLINE_WINDOW_MS);
+      const soonP = p(q.now + EXPIRING_WINDOW_MS);
       const now = () => nowP;
       const since = () => sinceP;
+      const soon = () => soonP;
       const n = (s: string) =>
-        `coalesce(sum(CASE WHEN ${statusSql(s, now, since)} THEN 1 ELSE 0 END), 0)::int`;
+        `coalesce(sum(CASE WHEN ${statusSql(s, now, since, soon)} THEN 1 ELSE 0 END), 0)::int`;
       const r = (
         await db.query<Record<string, number>>(
           'cannot count devices',
           `SELECT count(*)::int AS "all", ${n('online')} AS online, ${n('offline')} AS offline,
-             ${n('expired')} AS expired, ${n('not_enabled')} AS not_enabled
+             ${n('expired')} AS expired, ${n('expiring')} AS expiring,
+             ${n('not_enabled')} AS not_enabled
            FROM devices d WHERE ${where.join(' AND ')}`,
           values,
         )
@@ -262,6 +289,7 @@ export function pgDevices(db: PgDb): DeviceStore {
         online: r['online']!,
         offline: r['offline']!,
         expired: r['expired']!,
+        expiring: r['expiring']!,
         not_enabled: r['not_enabled']!,
       };
     },
@@ -401,6 +429,87 @@ export function pgDevices(db: PgDb): DeviceStore {
         ).rows[0]!;
         return c.approvalFromRow(row);
       });
+    },
+
+    async renew(within, renewal) {
+      const w = checkWithin(within);
+      const r = rc.newRenewal(renewal);
+      return db.tx('cannot renew the devices', async (t) => {
+        const found = (
+          await t.query<DeviceRow>(
+            `SELECT * FROM devices d WHERE id = ANY($1::text[]) AND d.org_id IN (${WITHIN('$2')})
+             ORDER BY id FOR UPDATE`,
+            [r.ids, w],
+          )
+        ).rows;
+        const byId = new Map(found.map((d) => [d.id, d]));
+        const missing = r.ids.find((id) => !byId.has(id));
+        if (missing !== undefined)
+          throw new BmsError('NOT_FOUND', `no device ${JSON.stringify(missing)}`, {
+            field: 'ids',
+            id: missing,
+          });
+        const out: rc.RenewalRow[] = r.ids.map((id) => {
+          const d = byId.get(id)!;
+          const before = d.expires_at === null ? null : Number(d.expires_at);
+          return {
+            id: newId(r.at),
+            device_id: d.id,
+            serial: d.serial,
+            org_id: d.org_id,
+            period: r.period,
+            previous_expires_at: before,
+            new_expires_at: rc.renewedExpiry(before, r.period, r.at),
+            by_user: r.by,
+            by_name: r.byName,
+            at: r.at,
+          };
+        });
+        await t.query(
+          `UPDATE devices d SET expires_at = v.e FROM
+             unnest($1::text[], $2::bigint[]) AS v(id, e) WHERE d.id = v.id`,
+          [out.map((x) => x.device_id), out.map((x) => x.new_expires_at)],
+        );
+        await t.query(
+          `INSERT INTO renewals (${rc.RENEWAL_COLUMNS})
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+             $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[])`,
+          [
+            out.map((x) => x.id),
+            out.map((x) => x.device_id),
+            out.map((x) => x.serial),
+            out.map((x) => x.org_id),
+            out.map((x) => x.period),
+            out.map((x) => x.previous_expires_at),
+            out.map((x) => x.new_expires_at),
+            out.map((x) => x.by_user),
+            out.map((x) => x.by_name),
+            out.map((x) => x.at),
+          ],
+        );
+        return out.map(rc.renewalFromRow);
+      });
+    },
+
+    async renewals(within, query) {
+      const w = checkWithin(within);
+      const q = rc.renewalQuery(query);
+      if (q.deviceId !== null) {
+        const seen = await db.query(
+          'cannot read devices',
+          `SELECT 1 FROM devices d WHERE id = $1 AND d.org_id IN (${WITHIN('$2')})`,
+          [q.deviceId, w],
+        );
+        if (seen.length === 0) throw c.deviceNotFound(q.deviceId);
+      }
+      const rows = await db.query<rc.RenewalRow>(
+        'cannot read renewals',
+        `SELECT ${rc.RENEWAL_COLUMNS} FROM renewals WHERE
+           ${q.deviceId !== null ? 'device_id = $1' : `org_id IN (${WITHIN('$1')})`}
+           AND at >= $2 AND at < $3 ORDER BY id DESC LIMIT $4`,
+        [q.deviceId ?? w, q.from, q.to, q.limit],
+      );
+      return rows.map(rc.renewalFromRow);
     },
   };
 }

@@ -267,4 +267,21 @@ export const MIGRATIONS: PgMigration[] = [
     id: '012-user-notify',
     sql: `ALTER TABLE users ADD COLUMN notify text;`,
   },
+  {
+    // Renewal history (storage renewals.ts, issue 17): one row per device renewed, the expiry
+    // before and after (NULL: none / lifetime), who and when, and the device's organisation
+    // then (the fleet-level history is scoped by it). (013-015 are other tracker parts.)
+    id: '016-renewals',
+    sql: `
+      CREATE TABLE renewals (
+        id text COLLATE "C" PRIMARY KEY,
+        device_id text COLLATE "C" NOT NULL, serial text NOT NULL,
+        org_id text COLLATE "C" NOT NULL,
+        period text NOT NULL CHECK (period IN ('1y', '2y', 'lifetime')),
+        previous_expires_at bigint, new_expires_at bigint,
+        by_user text COLLATE "C" NOT NULL, by_name text NOT NULL, at bigint NOT NULL);
+      CREATE INDEX renewals_device ON renewals (device_id, id);
+      CREATE INDEX renewals_org ON renewals (org_id, at);
+    `,
+  },
 ];

@@ -910,6 +910,7 @@ export class FileStorage {
       create: (w, d) => write('cannot register the device', (o) => o.create(w, d)),
       createMany: (w, ds) => write('cannot import the devices', (o) => o.createMany(w, ds)),
       get: (w, id) => read('cannot read devices', (o) => o.get(w, id)),
+      bySerial: (w, s) => read('cannot read devices', (o) => o.bySerial(w, s)),
       update: (w, id, p) => write('cannot change the device', (o) => o.update(w, id, p)),
       list: (w, q) => read('cannot list devices', (o) => o.list(w, q)),
       counts: (w, q) => read('cannot count devices', (o) => o.counts(w, q)),
@@ -920,6 +921,8 @@ export class FileStorage {
       approval: (q, id) => read('cannot read approvals', (o) => o.approval(q, id)),
       approvals: (q) => read('cannot read approvals', (o) => o.approvals(q)),
       decide: (id, d) => write('cannot decide the approval', (o) => o.decide(id, d)),
+      renew: (w, r) => write('cannot renew the devices', (o) => o.renew(w, r)),
+      renewals: (w, q) => read('cannot read renewals', (o) => o.renewals(w, q)),
     };
   }
 

@@ -6,8 +6,13 @@
 import { BmsError } from '@openbms/core';
 import {
   deviceChecks as c,
+  EXPIRING_WINDOW_MS,
   newId,
   ONLINE_WINDOW_MS,
+  renewalChecks as rc,
+  type NewRenewal,
+  type Renewal,
+  type RenewalQuery,
   type Approval,
   type Decision,
   type Device,
@@ -45,6 +50,8 @@ function statusSql(status: string): string {
       return '(d.last_seen_at IS NULL OR d.last_seen_at < @since)';
     case 'expired':
       return 'd.expires_at <= @now';
+    case 'expiring':
+      return '(d.expires_at > @now AND d.expires_at <= @soon)';
     case 'not_enabled':
       return "d.activation = 'not_enabled'";
     default:
@@ -155,6 +162,22 @@ export class SqliteDevices {
     return r && c.listedFromRow(r);
   }
 
+  bySerial(within: readonly string[], serial: string): ListedDevice | undefined {
+    const w = checkWithin(within);
+    const key = c.serial(serial).toLowerCase();
+    const r = this.run(
+      'cannot read devices',
+      () =>
+        this.db
+          .prepare(
+            `SELECT ${COLS} FROM devices d JOIN orgs o ON o.id = d.org_id
+             WHERE d.serial_lc = ? AND d.org_id IN (${WITHIN('?')})`,
+          )
+          .get(key, w) as c.DeviceRow | undefined,
+    );
+    return r && c.listedFromRow(r);
+  }
+
   update(within: readonly string[], id: string, patch: DevicePatch): Device {
     const w = checkWithin(within);
     const key = c.ident(id, 'id');
@@ -195,6 +218,7 @@ export class SqliteDevices {
     const args: Record<string, unknown> = {
       roots: q.org !== null ? JSON.stringify([q.org]) : w,
       now: q.now,
+      soon: q.now + EXPIRING_WINDOW_MS,
       since: q.now - ONLINE_WINDOW_MS,
     };
     const where = [`d.org_id IN (${WITHIN('@roots')})`];
@@ -246,7 +270,8 @@ export class SqliteDevices {
       return this.db
         .prepare(
           `SELECT count(*) AS "all", ${n('online')} AS online, ${n('offline')} AS offline,
-             ${n('expired')} AS expired, ${n('not_enabled')} AS not_enabled
+             ${n('expired')} AS expired, ${n('expiring')} AS expiring,
+             ${n('not_enabled')} AS not_enabled
            FROM devices d WHERE ${where.join(' AND ')}`,
         )
         .get(args) as DeviceCounts;
@@ -410,5 +435,86 @@ export class SqliteDevices {
         );
       })(),
     );
+  }
+
+  renew(within: readonly string[], renewal: NewRenewal): Renewal[] {
+    const w = checkWithin(within);
+    const r = rc.newRenewal(renewal);
+    return this.run('cannot renew the devices', () =>
+      this.db.transaction(() => {
+        const find = this.db.prepare(
+          `SELECT * FROM devices d WHERE id = ? AND d.org_id IN (${WITHIN('?')})`,
+        );
+        const rows = r.ids.map((id) => {
+          const row = find.get(id, w) as c.DeviceRow | undefined;
+          if (!row)
+            throw new BmsError('NOT_FOUND', `no device ${JSON.stringify(id)}`, {
+              field: 'ids',
+              id,
+            });
+          return row;
+        });
+        const set = this.db.prepare('UPDATE devices SET expires_at = ? WHERE id = ?');
+        const add = this.db.prepare(
+          `INSERT INTO renewals (${rc.RENEWAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        return rows.map((d) => {
+          const before = d.expires_at === null ? null : Number(d.expires_at);
+          const after = rc.renewedExpiry(before, r.period, r.at);
+          set.run(after, d.id);
+          const row: rc.RenewalRow = {
+            id: newId(r.at),
+            device_id: d.id,
+            serial: d.serial,
+            org_id: d.org_id,
+            period: r.period,
+            previous_expires_at: before,
+            new_expires_at: after,
+            by_user: r.by,
+            by_name: r.byName,
+            at: r.at,
+          };
+          add.run(
+            row.id,
+            row.device_id,
+            row.serial,
+            row.org_id,
+            row.period,
+            row.previous_expires_at,
+            row.new_expires_at,
+            row.by_user,
+            row.by_name,
+            row.at,
+          );
+          return rc.renewalFromRow(row);
+        });
+      })(),
+    );
+  }
+
+  renewals(within: readonly string[], query: RenewalQuery): Renewal[] {
+    const w = checkWithin(within);
+    const q = rc.renewalQuery(query);
+    return this.run('cannot read renewals', () => {
+      if (q.deviceId !== null) {
+        this.lockedDevice(w, q.deviceId);
+        return (
+          this.db
+            .prepare(
+              `SELECT ${rc.RENEWAL_COLUMNS} FROM renewals WHERE device_id = ? AND at >= ? AND at < ?
+               ORDER BY id DESC LIMIT ?`,
+            )
+            .all(q.deviceId, q.from, q.to, q.limit) as rc.RenewalRow[]
+        ).map(rc.renewalFromRow);
+      }
+      return (
+        this.db
+          .prepare(
+            `SELECT ${rc.RENEWAL_COLUMNS} FROM renewals WHERE org_id IN (${WITHIN('?')})
+               AND at >= ? AND at < ? ORDER BY id DESC LIMIT ?`,
+          )
+          .all(w, q.from, q.to, q.limit) as rc.RenewalRow[]
+      ).map(rc.renewalFromRow);
+    });
   }
 }

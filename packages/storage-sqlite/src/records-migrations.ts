@@ -458,4 +458,28 @@ export const RECORDS_MIGRATIONS: Migration[] = [
       db.exec(`ALTER TABLE users ADD COLUMN notify TEXT;`);
     },
   },
+  {
+    id: 'records/017',
+    up(db) {
+      // Renewal history (storage renewals.ts, issue 17): one row per device renewed, with the
+      // expiry before and after (NULL: none / lifetime), who and when, and the device's
+      // organisation then (the fleet-level history is scoped by it).
+      db.exec(`
+        CREATE TABLE renewals (
+          id                  TEXT    PRIMARY KEY,
+          device_id           TEXT    NOT NULL,
+          serial              TEXT    NOT NULL,
+          org_id              TEXT    NOT NULL,
+          period              TEXT    NOT NULL CHECK (period IN ('1y', '2y', 'lifetime')),
+          previous_expires_at INTEGER,
+          new_expires_at      INTEGER,
+          by_user             TEXT    NOT NULL,
+          by_name             TEXT    NOT NULL,
+          at                  INTEGER NOT NULL
+        );
+        CREATE INDEX renewals_device ON renewals (device_id, id);
+        CREATE INDEX renewals_org ON renewals (org_id, at);
+      `);
+    },
+  },
 ];

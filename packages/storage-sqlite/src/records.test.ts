@@ -85,6 +85,7 @@ describe('sqlite records', () => {
       'records/011',
       'records/012',
       'records/013',
+      'records/017',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -107,6 +108,7 @@ describe('sqlite records', () => {
       'records/011',
       'records/012',
       'records/013',
+      'records/017',
     ]);
     db.close();
   });

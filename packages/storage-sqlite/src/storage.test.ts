@@ -33,6 +33,7 @@ import {
   plantContract,
   pointGroupContract,
   positionContract,
+  renewalContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -56,6 +57,7 @@ auditContract('sqlite threads', () => open());
 userContract('sqlite threads', () => open());
 orgContract('sqlite threads', () => open());
 deviceContract('sqlite threads', () => open());
+renewalContract('sqlite threads', () => open());
 plantContract('sqlite threads', () => open());
 pointGroupContract('sqlite threads', () => open());
 positionContract('sqlite threads', () => open());

@@ -405,6 +405,7 @@ export class SqliteStorage implements Storage {
       create: call('create'),
       createMany: call('createMany'),
       get: call('get'),
+      bySerial: call('bySerial'),
       update: call('update'),
       list: call('list'),
       counts: call('counts'),
@@ -415,6 +416,8 @@ export class SqliteStorage implements Storage {
       approval: call('approval'),
       approvals: call('approvals'),
       decide: call('decide'),
+      renew: call('renew'),
+      renewals: call('renewals'),
     };
   }
 

@@ -14,6 +14,7 @@
  * the filter stays indexed; a device without a gateway/pack link is offline.
  */
 import { BmsError } from '@openbms/core';
+import type { NewRenewal, Renewal, RenewalQuery } from './renewals.js';
 import { invalid, ident, oneOf, optText, text, time } from './validate.js';
 
 export { invalid, ident, text, time };
@@ -24,12 +25,25 @@ export type DeviceType = (typeof DEVICE_TYPES)[number];
 export const ACTIVATIONS = ['enabled', 'not_enabled'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
-/** The list's filter tabs (seed 003: All, Online, Offline, Expired, Not enabled). */
-export const DEVICE_STATUSES = ['all', 'online', 'offline', 'expired', 'not_enabled'] as const;
+/**
+ * The list's filter tabs (seed 003: All, Online, Offline, Expired, Not enabled), and
+ * `expiring`: an expiry within EXPIRING_WINDOW_MS after now, not yet passed (renew these).
+ */
+export const DEVICE_STATUSES = [
+  'all',
+  'online',
+  'offline',
+  'expired',
+  'expiring',
+  'not_enabled',
+] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
 /** A pack seen this recently (ms before the query's `now`) is online. */
 export const ONLINE_WINDOW_MS = 120_000;
+
+/** A device whose expiry falls within this after now (and has not passed) is `expiring`. */
+export const EXPIRING_WINDOW_MS = 30 * 86_400_000;
 
 /** The most rows one list page holds. */
 export const MAX_DEVICE_PAGE = 500;
@@ -160,6 +174,11 @@ export interface DeviceStore {
    */
   createMany(within: readonly string[], ds: readonly NewDevice[]): Promise<number>;
   get(within: readonly string[], id: string): Promise<ListedDevice | undefined>;
+  /**
+   * The device with this serial (any letter case) when it lies within: one lookup of the
+   * unique serial index (the tracker servers identify every connection by serial).
+   */
+  bySerial(within: readonly string[], serial: string): Promise<ListedDevice | undefined>;
   update(within: readonly string[], id: string, patch: DevicePatch): Promise<Device>;
   /** A page, newest first (joined_at, then id descending). */
   list(within: readonly string[], q: DeviceQuery): Promise<DevicePage>;
@@ -185,6 +204,17 @@ export interface DeviceStore {
    * one decided already is REQUEST_INVALID (`id`).
    */
   decide(id: string, d: Decision): Promise<Approval>;
+  /**
+   * Renews every device of `r.ids` (all within) or none: each expiry moves as
+   * `renewedExpiry` says and a history row is written, in one transaction. An id not within
+   * is NOT_FOUND (`field: ids`, `id`) and nothing changes. Answers the rows, in `ids` order.
+   */
+  renew(within: readonly string[], r: NewRenewal): Promise<Renewal[]>;
+  /**
+   * Renewal history, newest first: one device's (NOT_FOUND when the device is not within),
+   * or every renewal made while the device belonged to an organisation within.
+   */
+  renewals(within: readonly string[], q: RenewalQuery): Promise<Renewal[]>;
 }
 
 // ---------------------------------------------------------------- checks

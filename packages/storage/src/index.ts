@@ -103,6 +103,7 @@ export {
   APPROVAL_STATES,
   DEVICE_STATUSES,
   DEVICE_TYPES,
+  EXPIRING_WINDOW_MS,
   MAX_DEVICE_PAGE,
   ONLINE_WINDOW_MS,
   type Activation,
@@ -124,6 +125,18 @@ export {
 } from './devices.js';
 export * as deviceChecks from './devices.js';
 import type { DeviceStore } from './devices.js';
+/** Service renewals (issue 17): types, checks and row mapping under `renewalChecks`. */
+export {
+  MAX_RENEWALS,
+  MAX_RENEW_IDS,
+  RENEWAL_PERIODS,
+  renewedExpiry,
+  type NewRenewal,
+  type Renewal,
+  type RenewalPeriod,
+  type RenewalQuery,
+} from './renewals.js';
+export * as renewalChecks from './renewals.js';
 /** Tracker positions (issue 17): the port, checks and row mapping under `positionChecks`. */
 export {
   MAX_LATEST,

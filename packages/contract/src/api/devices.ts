@@ -18,7 +18,8 @@ export const deviceTypeSchema = { type: 'string', enum: ['bms', 'collector', 'tr
 export const activationSchema = { type: 'string', enum: ['enabled', 'not_enabled'] } as const;
 export const deviceStatusSchema = {
   type: 'string',
-  enum: ['all', 'online', 'offline', 'expired', 'not_enabled'],
+  enum: ['all', 'online', 'offline', 'expired', 'expiring', 'not_enabled'],
+  description: 'expiring: the expiry falls within the next 30 days (not passed yet).',
 } as const;
 
 export const deviceSchema = {
@@ -63,13 +64,14 @@ export const deviceSchema = {
 
 export const deviceCountsSchema = {
   type: 'object',
-  required: ['all', 'online', 'offline', 'expired', 'not_enabled'],
+  required: ['all', 'online', 'offline', 'expired', 'expiring', 'not_enabled'],
   additionalProperties: false,
   properties: {
     all: { type: 'integer' },
     online: { type: 'integer' },
     offline: { type: 'integer' },
     expired: { type: 'integer' },
+    expiring: { type: 'integer' },
     not_enabled: { type: 'integer' },
   },
 } as const;

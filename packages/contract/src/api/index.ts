@@ -26,3 +26,4 @@ export * from './devices.js';
 export * from './plants.js';
 export * from './points.js';
 export * from './positions.js';
+export * from './renewals.js';

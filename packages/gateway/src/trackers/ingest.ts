@@ -18,7 +18,7 @@
  */
 import type { Reading } from '@openbms/core';
 import { BmsError, isBmsError } from '@openbms/core';
-import type { Origin, Position, Storage } from '@openbms/storage';
+import { MAX_POSITION_BATCH, type Origin, type Position, type Storage } from '@openbms/storage';
 
 /** How often (at most) a tracker's device entry is marked seen. */
 const SEEN_EVERY_MS = 30_000;
@@ -56,11 +56,28 @@ export interface TrackerIngestOptions {
 
 export const trackerPackId = (serial: string): string => `tracker/${serial}`;
 
+/** One call's fixes waiting to be written, and how to tell it the outcome. */
+interface Queued {
+  ps: Position[];
+  done: (e?: unknown) => void;
+}
+
 export class TrackerIngest {
   private readonly cache = new Map<string, TrackerDevice & { seenAt: number }>();
   private readonly clock: () => number;
   /** Counters for logs and metrics. */
-  readonly counts = { positions: 0, duplicates: 0, readings: 0, registered: 0, refused: 0 };
+  readonly counts = {
+    positions: 0,
+    duplicates: 0,
+    readings: 0,
+    registered: 0,
+    refused: 0,
+    /** Position writes (transactions): fewer than fixes when they are grouped. */
+    writes: 0,
+  };
+  /** Fixes waiting for the write in flight (group commit, `positions`). */
+  private readonly queue: Queued[] = [];
+  private writing = false;
 
   constructor(private readonly opts: TrackerIngestOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -86,13 +103,9 @@ export class TrackerIngest {
     return entry;
   }
 
+  /** The tracker's entry: one lookup of the unique serial index (not a search of the list). */
   private async find(serial: string): Promise<TrackerDevice | undefined> {
-    const page = await this.opts.storage.devices!.list([this.opts.identity.orgId], {
-      q: serial,
-      limit: 20,
-      now: this.clock(),
-    });
-    const d = page.devices.find((x) => x.serial.toLowerCase() === serial.toLowerCase());
+    const d = await this.opts.storage.devices!.bySerial([this.opts.identity.orgId], serial);
     return d && { id: d.id, orgId: d.orgId, packId: d.packId ?? trackerPackId(d.serial) };
   }
 
@@ -130,7 +143,16 @@ export class TrackerIngest {
     }
   }
 
-  /** Stores the valid fixes; returns how many were new (the rest were duplicates). */
+  /**
+   * Stores the valid fixes (resolved once they are in the database: the caller acks then);
+   * returns how many were stored, new or kept already (`counts` tells new from duplicates).
+   *
+   * Group commit: one write is in flight at a time; the fixes of every connection that arrive
+   * meanwhile wait and go together as the next write (at most MAX_POSITION_BATCH). An idle
+   * server writes a fix at once; a busy one writes fewer, larger transactions instead of one
+   * per fix. A write refused (a bad fix) is retried call by call, so one tracker's fix cannot
+   * fail another's.
+   */
   async positions(d: TrackerDevice, fixes: readonly TrackerFix[]): Promise<number> {
     const receivedAt = this.clock();
     const ps: Position[] = [];
@@ -145,10 +167,45 @@ export class TrackerIngest {
       ps.push(p);
     }
     if (ps.length === 0) return 0;
-    const added = await this.opts.storage.positions!.add(ps);
-    this.counts.positions += added;
-    this.counts.duplicates += ps.length - added;
-    return added;
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ ps, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      if (!this.writing) void this.drain();
+    });
+    return ps.length;
+  }
+
+  /** Writes the queued fixes, batch after batch, until none wait. */
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = [this.queue.shift()!];
+        let n = batch[0]!.ps.length;
+        while (this.queue.length > 0 && n + this.queue[0]!.ps.length <= MAX_POSITION_BATCH) {
+          const e = this.queue.shift()!;
+          batch.push(e);
+          n += e.ps.length;
+        }
+        this.counts.writes++;
+        await this.write(batch);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async write(batch: Queued[]): Promise<void> {
+    const all = batch.length === 1 ? batch[0]!.ps : batch.flatMap((e) => e.ps);
+    try {
+      const added = await this.opts.storage.positions!.add(all);
+      this.counts.positions += added;
+      this.counts.duplicates += all.length - added;
+    } catch (e) {
+      if (batch.length === 1) return batch[0]!.done(e);
+      for (const one of batch) await this.write([one]);
+      return;
+    }
+    for (const one of batch) one.done();
   }
 
   /** Stores a battery reading as a telemetry sample of the tracker's pack. */

@@ -190,7 +190,7 @@ export function deviceRoutes(
       const p = caller(req);
       const within = subtreeRoots(p);
       const q = query(req.query);
-      const none = { all: 0, online: 0, offline: 0, expired: 0, not_enabled: 0 };
+      const none = { all: 0, online: 0, offline: 0, expired: 0, expiring: 0, not_enabled: 0 };
       if (within.length === 0) return { devices: [], counts: none };
       await touch(q.now);
       const page = await asApi(devices.list(within, q));

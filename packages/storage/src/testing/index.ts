@@ -13,3 +13,4 @@ export * from './contract/plants.js';
 export * from './contract/points.js';
 export * from './contract/accounts.js';
 export * from './contract/positions.js';
+export * from './contract/renewals.js';

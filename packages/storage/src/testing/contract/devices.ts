@@ -87,6 +87,18 @@ export function deviceContract(name: string, open: Opener): void {
         'REQUEST_INVALID',
         'orgId',
       );
+      // Found by serial in any letter case, within the subtree only.
+      expect(await devices.bySerial([f.maker.id], 'f05e5838')).toMatchObject({
+        id: a.id,
+        orgName: 'Customer 1',
+      });
+      expect(await devices.bySerial([f.d2.id], 'F05E5838')).toBeUndefined();
+      expect(await devices.bySerial([f.d1.id], 'NOPE')).toBeUndefined();
+      await expectCode(
+        () => devices.bySerial([f.d1.id], 'bad serial'),
+        'REQUEST_INVALID',
+        'serial',
+      );
       await expectCode(
         () => devices.create([f.d1.id], dev(f.c1.id, 'bad serial')),
         'REQUEST_INVALID',
@@ -132,7 +144,14 @@ export function deviceContract(name: string, open: Opener): void {
       expect(await devices.seen(GW, ['p/1', 'p/2', 'p/3'], now - 1000)).toBe(3);
       expect(await devices.seen(GW, ['p/4'], now - ONLINE_WINDOW_MS - 1)).toBe(1);
       const counts = await devices.counts([f.maker.id], { now });
-      expect(counts).toEqual({ all: n, online: 3, offline: n - 3, expired: 4, not_enabled: 5 });
+      expect(counts).toEqual({
+        all: n,
+        online: 3,
+        offline: n - 3,
+        expired: 4,
+        expiring: 0,
+        not_enabled: 5,
+      });
       expect(await devices.counts([f.d1.id], { now })).toMatchObject({ all: 11 });
       // One organisation's own devices, its subtree's not counted (the devices limit).
       expect(await devices.countIn(f.c1.id)).toBe(11);

@@ -17,7 +17,7 @@ export const dayMs = (s: string): number | undefined =>
 const msDay = (ms: number | undefined): string =>
   ms === undefined ? '' : new Date(ms).toISOString().slice(0, 10);
 
-function useSubmit(
+export function useSubmit(
   f: () => Promise<void>,
 ): [(e: FormEvent) => void, FormError, boolean, (e: FormError) => void] {
   const [error, setError] = useState<FormError>(undefined);
@@ -37,7 +37,12 @@ function useSubmit(
   return [submit, error, busy, setError];
 }
 
-function Buttons(props: { onClose: () => void; label: string; busy: boolean; testId: string }) {
+export function Buttons(props: {
+  onClose: () => void;
+  label: string;
+  busy: boolean;
+  testId: string;
+}) {
   const { t } = useTranslation('devices');
   return (
     <div className="dialog-actions">

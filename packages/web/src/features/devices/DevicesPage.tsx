@@ -2,7 +2,8 @@
  * The device list (seed 002 EMS "Device / List", seed 003 "List"): filter tabs with their
  * counts, search by device no. or bar code (or scan it), one organisation's subtree, the
  * devices of lower-level organisations folded under them, keyset pages, import and export,
- * and per device (for a manager or administrator of its organisation): edit, bind, unbind.
+ * and per device (for a manager or administrator of its organisation): edit, bind, unbind;
+ * selected devices are renewed (1 year, 2 years, lifetime) and each shows its renewals.
  */
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -20,16 +21,17 @@ import { useFmt } from '../../i18n/format';
 import { Badge, Card, ErrorBox, Spinner, Tabs } from '../../ui';
 import { canManage, treeOrder } from './rights';
 import { BindForm, EditForm, ImportForm, RegisterForm, UnbindForm } from './DeviceForms';
+import { RenewForm, RenewalHistory } from './Renewals';
 import { ScanButton } from './Scan';
 import './devices.css';
 
-const STATUSES = ['all', 'online', 'offline', 'expired', 'not_enabled'] as const;
+const STATUSES = ['all', 'online', 'offline', 'expired', 'expiring', 'not_enabled'] as const;
 type Status = (typeof STATUSES)[number];
 const SIZES = [20, 50, 100] as const;
 
 type Dialog =
-  | { kind: 'register' | 'import' }
-  | { kind: 'edit' | 'bind' | 'unbind'; device: DeviceView }
+  | { kind: 'register' | 'import' | 'renew' }
+  | { kind: 'edit' | 'bind' | 'unbind' | 'renewals'; device: DeviceView }
   | undefined;
 
 /** The query string of the list and the exports (without paging). */
@@ -52,6 +54,14 @@ export default function DevicesPage(): ReactNode {
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [lowerShown, setLowerShown] = useState(true);
   const [folded, setFolded] = useState<Set<string>>(new Set());
+  /** The devices chosen for a renewal (kept across pages and filters until renewed). */
+  const [selected, setSelected] = useState<Map<string, DeviceView>>(new Map());
+  const select = (d: DeviceView, on: boolean) => {
+    const next = new Map(selected);
+    if (on) next.set(d.id, d);
+    else next.delete(d.id);
+    setSelected(next);
+  };
 
   const filter = filterQuery(status, q, org);
   const cursor = cursors[cursors.length - 1];
@@ -201,6 +211,16 @@ export default function DevicesPage(): ReactNode {
             </button>
           </>
         )}
+        {selected.size > 0 && (
+          <button
+            type="button"
+            className="primary"
+            onClick={() => setDialog({ kind: 'renew' })}
+            data-testid="renew"
+          >
+            {t('renew.button', { count: selected.size })}
+          </button>
+        )}
         <button type="button" onClick={() => download(`/devices/export.csv?${filter}`)}>
           {t('exportCsv')}
         </button>
@@ -237,6 +257,25 @@ export default function DevicesPage(): ReactNode {
               <table className="device-table">
                 <thead>
                   <tr>
+                    <th className="device-select">
+                      <input
+                        type="checkbox"
+                        aria-label={t('selectPage')}
+                        data-testid="select-page"
+                        disabled={manageable.length === 0}
+                        checked={
+                          list.data.devices.length > 0 &&
+                          list.data.devices.every((d) => selected.has(d.id))
+                        }
+                        onChange={(e) => {
+                          const next = new Map(selected);
+                          for (const d of list.data!.devices)
+                            if (!e.target.checked) next.delete(d.id);
+                            else if (canManage(tree, account.data, d.org_id)) next.set(d.id, d);
+                          setSelected(next);
+                        }}
+                      />
+                    </th>
                     <th>{t('col.serial')}</th>
                     <th>{t('col.nickname')}</th>
                     <th>{t('col.org')}</th>
@@ -261,7 +300,7 @@ export default function DevicesPage(): ReactNode {
                     >
                       {key !== '' && (
                         <tr className="group-row">
-                          <th colSpan={12} scope="rowgroup">
+                          <th colSpan={13} scope="rowgroup">
                             <button
                               type="button"
                               className="linkish"
@@ -290,6 +329,8 @@ export default function DevicesPage(): ReactNode {
                             d={d}
                             pending={pendingIds.has(d.id)}
                             manage={canManage(tree, account.data, d.org_id)}
+                            selected={selected.has(d.id)}
+                            onSelect={(on) => select(d, on)}
                             unbindable={
                               tree.find((o) => o.id === d.org_id)?.parent_id !== undefined
                             }
@@ -364,6 +405,19 @@ export default function DevicesPage(): ReactNode {
           onDone={(d) => done(t('bound', { serial: d.serial, org: d.org_name }))}
         />
       )}
+      {dialog?.kind === 'renew' && (
+        <RenewForm
+          devices={[...selected.values()]}
+          onClose={() => setDialog(undefined)}
+          onDone={(r) => {
+            setSelected(new Map());
+            done(t('renew.done', { count: r.renewed.length }));
+          }}
+        />
+      )}
+      {dialog?.kind === 'renewals' && (
+        <RenewalHistory device={dialog.device} onClose={() => setDialog(undefined)} />
+      )}
       {dialog?.kind === 'unbind' && (
         <UnbindForm
           device={dialog.device}
@@ -380,6 +434,8 @@ function DeviceRow(props: {
   pending: boolean;
   manage: boolean;
   unbindable: boolean;
+  selected: boolean;
+  onSelect: (on: boolean) => void;
   onDialog: (d: Dialog) => void;
 }): ReactNode {
   const { t } = useTranslation('devices');
@@ -388,6 +444,16 @@ function DeviceRow(props: {
   const col = (k: string) => ({ 'data-label': t(`col.${k}`) });
   return (
     <tr data-testid={`device-${d.serial}`}>
+      <td className="device-select">
+        {props.manage && (
+          <input
+            type="checkbox"
+            aria-label={t('select', { serial: d.serial })}
+            checked={props.selected}
+            onChange={(e) => props.onSelect(e.target.checked)}
+          />
+        )}
+      </td>
       <td {...col('serial')}>
         <code>{d.serial}</code>
         {d.type === 'tracker' && (
@@ -429,6 +495,9 @@ function DeviceRow(props: {
       <td {...col('creator')}>{d.created_by}</td>
       <td {...col('actions')} className="device-actions">
         {props.pending && <Badge tone="warn">{t('pending')}</Badge>}
+        <button type="button" onClick={() => props.onDialog({ kind: 'renewals', device: d })}>
+          {t('renew.history')}
+        </button>
         {props.manage && (
           <>
             <button type="button" onClick={() => props.onDialog({ kind: 'edit', device: d })}>

@@ -38,7 +38,7 @@ import {
 import { openBoxStorage, type BoxStorage } from './storage.js';
 import { dialHost, mapOptions, startDemoTrackers, startTrackers } from './trackers.js';
 import { DEMO_CITY, registerDemoRiders, startDemoRiders, type Riders } from './demo-trackers.js';
-import type { TrackerServers } from '@openbms/gateway';
+import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const CLOUD_USAGE = `  openbms cloud [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
                 [--no-demo] [--no-gateways]
@@ -171,6 +171,7 @@ export async function cmdCloud(
     mailer = config.accounts?.email ? accountMailer(config.accounts.email) : undefined;
     const web = webRoot();
     const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
+    const trackerAlarms = new TrackerAlarmHub();
     server = await buildServer({
       storage,
       identity,
@@ -183,6 +184,7 @@ export async function cmdCloud(
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
       ...accountOptions(config, mailer),
+      trackerAlarms,
       // The fleet always runs with its limits (the defaults without a fleet section), audited.
       limits: config.fleet?.limits ?? fleetLimitsSchema.parse({}),
       map: mapOptions(config),
@@ -198,8 +200,8 @@ export async function cmdCloud(
     const demo = values['no-demo'] !== true && runs;
     trackers =
       demo && !config.trackers
-        ? await startDemoTrackers(config, storage, identity, io, trackerLog)
-        : await startTrackers(config, storage, identity, io, trackerLog);
+        ? await startDemoTrackers(config, storage, identity, io, trackerLog, box, trackerAlarms)
+        : await startTrackers(config, storage, identity, io, trackerLog, box, trackerAlarms);
     const jt808 = trackers?.ports.jt808;
     if (demo && jt808 !== undefined) {
       const list = await registerDemoRiders(storage.devices, fleet.orgs, identity, Date.now());

@@ -1,12 +1,12 @@
 /**
  * `openbms sim --tracker jt808|gt06 --server tcp://HOST:PORT [--count N] [--interval S]
- * [--seed N]`: N simulated e-bike batteries with GPS trackers (packages/simulator tracker.ts)
+ * [--seed N] [--bms FAMILY [--bms-chemistry lfp|nmc]]`: N simulated e-bike batteries with GPS trackers (packages/simulator tracker.ts)
  * riding generated routes and reporting every S seconds to a tracker server, each on its own
  * connection, until Ctrl-C. For demos and load (docs/trackers.md).
  */
 import { parseArgs } from 'node:util';
 import { BmsError } from '@openbms/core';
-import { ride, TrackerSim } from '@openbms/simulator';
+import { createSimulation, ride, TrackerSim } from '@openbms/simulator';
 import type { Io } from './main.js';
 
 const whole = (name: string, v: string | undefined, min: number, max: number, dflt: number) => {
@@ -37,6 +37,8 @@ export async function cmdSimTracker(
         count: { type: 'string' },
         interval: { type: 'string' },
         seed: { type: 'string' },
+        bms: { type: 'string' },
+        'bms-chemistry': { type: 'string' },
       },
     });
     const protocol = values.tracker;
@@ -48,6 +50,30 @@ export async function cmdSimTracker(
     const count = whole('count', values.count, 1, 10_000, 1);
     const interval = whole('interval', values.interval, 1, 3600, 5);
     const seed = whole('seed', values.seed, 0, 1_000_000, 1);
+    const chemistry = values['bms-chemistry'] ?? 'lfp';
+    if (chemistry !== 'lfp' && chemistry !== 'nmc')
+      throw new BmsError(
+        'CONFIG_INVALID',
+        `--bms-chemistry must be lfp or nmc (got "${chemistry}")`,
+      );
+    if (values.bms !== undefined && protocol !== 'jt808')
+      throw new BmsError(
+        'CONFIG_INVALID',
+        '--bms needs --tracker jt808 (its pass-through carries the BMS)',
+      );
+    // Each battery's BMS: an e-bike pack (20 Ah) of the family, riding the e-bike load profile.
+    const bmsOf = (n: number) =>
+      values.bms === undefined
+        ? undefined
+        : createSimulation({
+            protocol: values.bms,
+            chemistry,
+            cells: chemistry === 'lfp' ? 16 : 13,
+            capacityAh: 20,
+            profile: 'ebike',
+            seed: seed + n,
+            initialSocPct: 40 + ((seed + n) % 50),
+          }).bus;
     const stop = io.stopSignal ?? new Promise<void>(() => undefined);
     void stop.then(() => (stopped = true));
     // Connections are opened 50 at a time (each registers and authenticates first).
@@ -56,7 +82,14 @@ export async function cmdSimTracker(
         const n = i + k;
         const id =
           protocol === 'jt808' ? String(13_800_000_000 + n) : `35${String(n).padStart(13, '0')}`;
-        return new TrackerSim({ protocol, host: m[1]!, port: Number(m[2]), id });
+        const bms = bmsOf(n);
+        return new TrackerSim({
+          protocol,
+          host: m[1]!,
+          port: Number(m[2]),
+          id,
+          ...(bms ? { bms } : {}),
+        });
       });
       sims.push(...batch);
       await Promise.all(batch.map((s) => s.connect()));

@@ -34,7 +34,10 @@ export const SIM_USAGE = `  openbms sim --protocol <id> [options]   simulated pa
   openbms sim --tracker jt808|gt06 --server tcp://host:port [options]   e-bike GPS trackers
       --count <n>           trackers, each on its own connection, 1..10000 (default 1)
       --interval <s>        seconds between position reports (default 5)
-      --seed <n>            makes the routes reproducible (default 1)`;
+      --seed <n>            makes the routes reproducible (default 1)
+      --bms <family>        JT/T 808: each battery's simulated BMS of that family (e.g. jbd)
+                            behind the tracker's serial pass-through (0x8900 / 0x0900)
+      --bms-chemistry <c>   lfp (16 cells, default) or nmc (13 cells)`;
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

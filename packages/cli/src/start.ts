@@ -27,7 +27,7 @@ import { busFactory } from './buses.js';
 import type { Io } from './main.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
 import { mapOptions, startTrackers } from './trackers.js';
-import type { TrackerServers } from '@openbms/gateway';
+import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
                                          gateway + API; data and the config file (openbms.yaml)
@@ -273,6 +273,7 @@ export async function cmdStart(
     const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
     // Sign-up and reset codes go out through accounts.email (docs/fleet.md).
     mailer = config.accounts?.email ? accountMailer(config.accounts.email) : undefined;
+    const trackerAlarms = new TrackerAlarmHub();
     server = await buildServer({
       storage,
       identity: storage.identity,
@@ -284,15 +285,23 @@ export async function cmdStart(
       ...(trustProxy !== undefined ? { trustProxy } : {}),
       ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
       ...accountOptions(config, mailer),
+      trackerAlarms,
       ...(config.fleet ? { limits: config.fleet.limits } : {}),
       map: mapOptions(config),
     });
     sink.log = server.log;
     await gateway.start();
-    trackers = await startTrackers(config, storage, storage.identity, io, (lvl, message) =>
-      lvl === 'info'
-        ? io.out(`trackers: ${message}\n`)
-        : sink.log?.[lvl]({ component: 'trackers' }, message),
+    trackers = await startTrackers(
+      config,
+      storage,
+      storage.identity,
+      io,
+      (lvl, message) =>
+        lvl === 'info'
+          ? io.out(`trackers: ${message}\n`)
+          : sink.log?.[lvl]({ component: 'trackers' }, message),
+      gateway,
+      trackerAlarms,
     );
     const address = await listenOn(server, config);
     io.out(

@@ -1,13 +1,17 @@
 /**
  * The tracker servers of `openbms cloud` and `openbms start` (config `trackers`, docs/trackers.md):
  * started when the config names any, owned by the node's identity (unknown trackers join its
- * organisation, not enabled).
+ * organisation, not enabled). With `trackers.bms`, the node's gateway also polls the BMS of
+ * every enabled tracker battery through the tracker's pass-through (site `tracker`).
  */
 import {
   startTrackerServers,
+  TrackerBms,
   TrackerIngest,
   trackersConfigSchema,
+  type TrackerAlarmHub,
   type Config,
+  type Gateway,
   type TrackerServers,
 } from '@openbms/gateway';
 import type { Origin } from '@openbms/storage';
@@ -31,6 +35,8 @@ export async function startDemoTrackers(
   identity: Origin,
   io: Io,
   log: (level: 'info' | 'warn' | 'error', message: string) => void,
+  gateway?: Gateway,
+  alarms?: TrackerAlarmHub,
 ): Promise<TrackerServers> {
   const host = dialHost(config.http.host);
   const on = (port: number): Config => ({
@@ -38,11 +44,11 @@ export async function startDemoTrackers(
     trackers: trackersConfigSchema.parse({ jt808: { port, host } }),
   });
   try {
-    return (await startTrackers(on(DEMO_JT808_PORT), storage, identity, io, log))!;
+    return (await startTrackers(on(DEMO_JT808_PORT), storage, identity, io, log, gateway, alarms))!;
   } catch (e) {
     if ((e as { code?: string }).code !== 'EADDRINUSE' && !/EADDRINUSE|in use/i.test(String(e)))
       throw e;
-    return (await startTrackers(on(0), storage, identity, io, log))!;
+    return (await startTrackers(on(0), storage, identity, io, log, gateway, alarms))!;
   }
 }
 
@@ -66,13 +72,28 @@ export async function startTrackers(
   identity: Origin,
   io: Io,
   log: (level: 'info' | 'warn' | 'error', message: string) => void,
+  gateway?: Gateway,
+  alarms?: TrackerAlarmHub,
 ): Promise<TrackerServers | undefined> {
   if (!config.trackers) return undefined;
   const servers = await startTrackerServers(config.trackers, {
-    ingest: new TrackerIngest({ storage, identity }),
+    ingest: new TrackerIngest({ storage, identity, ...(alarms ? { onAlarm: alarms.emit } : {}) }),
     log,
   });
   const ports = Object.entries(servers.ports).map(([k, p]) => `${k} ${p}`);
   if (ports.length > 0) io.out(`trackers: ${ports.join(', ')}\n`);
-  return servers;
+  const bmsConfig = config.trackers.bms;
+  if (!bmsConfig || !gateway || !storage.devices) return servers;
+  const bms = new TrackerBms({ gateway, devices: storage.devices, config: bmsConfig, log });
+  await bms.start();
+  io.out(
+    `trackers: the BMS of enabled trackers is polled through JT/T 808 pass-through (${bmsConfig.protocol}, every ${bmsConfig.poll_interval_s} s)\n`,
+  );
+  return {
+    ...servers,
+    close: async () => {
+      bms.stop();
+      await servers.close();
+    },
+  };
 }

@@ -10,3 +10,4 @@ export * from './calibrations.js';
 export * from './records.js';
 export * from './text.js';
 export * from './zone.js';
+export * from './tracker-alarms.js';

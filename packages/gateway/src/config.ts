@@ -170,10 +170,34 @@ const trackerTcpServer = trackerServer
   .extend({ tz_offset_minutes: z.number().int().min(-720).max(840).optional() })
   .strict();
 
+/**
+ * The BMS of tracker batteries, polled through each JT/T 808 tracker's serial pass-through
+ * (docs/trackers.md "BMS through the tracker"). The chemistry has no default: the safe limits
+ * every write is checked against depend on it, and either guess would be unsafe for the other.
+ */
+const trackerBmsSchema = z
+  .object({
+    protocol: protocolId,
+    chemistry: z.enum(['lfp', 'nmc']),
+    variant: z.string().optional(),
+    /** The BMS's bus address behind the tracker (JBD: none, 0). */
+    address: z.number().int().min(0).max(255).default(0),
+    poll_interval_s: z.number().min(1).max(3600).default(30),
+    /** A cellular round trip: seconds, not the milliseconds of a local bus. */
+    timeout_ms: z.number().int().min(100).max(60_000).default(5000),
+    retries: z.number().int().min(0).max(10).default(1),
+  })
+  .strict();
+
 /** GPS tracker servers (issue 17, docs/trackers.md): each present protocol is served. */
 export const trackersConfigSchema = z
   .object({
-    jt808: trackerTcpServer.optional(),
+    bms: trackerBmsSchema.optional(),
+    /** `alarm_model`: how alarm bits 15-17 are read (trackers/alarm-map.ts JT808_MODELS). */
+    jt808: trackerTcpServer
+      .extend({ alarm_model: z.enum(['g10ls', 'traccar']).optional() })
+      .strict()
+      .optional(),
     gt06: trackerTcpServer.optional(),
     osmand: trackerServer.optional(),
     gb32960: trackerServer.optional(),

@@ -77,6 +77,17 @@ export interface GatewayOptions {
   profilesDir?: string;
 }
 
+/**
+ * A site whose buses are set at run time, not read from the config file (the BMS of tracker
+ * batteries, reached through each tracker's link: trackers/bms.ts). Its packs carry their own
+ * ids (the device list's pack link), not `<site>/<bus>/<address>`.
+ */
+export interface RuntimeSite {
+  id: string;
+  name?: string;
+  buses: { bus: BusConfig; packs: PackRef[] }[];
+}
+
 interface RunningBus {
   site: string;
   config: BusConfig;
@@ -109,6 +120,8 @@ export class Gateway implements LocalGatewayParts {
   /** Every registered integration (MQTT, Modbus, tunnel, metrics, notifications...). */
   private readonly integrations: IntegrationRunner;
   private readonly refs: PackRef[];
+  /** Sites set at run time (setRuntimeSite), by id. */
+  private readonly runtime = new Map<string, RuntimeSite>();
   /** Each pack's charged/discharged kWh meters (in every snapshot, stored with each sample). */
   private readonly energy = new EnergyCounters();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -215,6 +228,9 @@ export class Gateway implements LocalGatewayParts {
     this.writer.start();
     for (const site of sitesOf(this.opts.config)) {
       for (const bus of site.buses) await this.startBus(site.id, bus);
+    }
+    for (const site of this.runtime.values()) {
+      for (const b of site.buses) await this.startBus(site.id, b.bus);
     }
     await this.integrations.start();
     const policy = retentionOf(this.opts.config);
@@ -332,14 +348,38 @@ export class Gateway implements LocalGatewayParts {
     return this.applySites(settings.file.read().sites);
   }
 
+  /**
+   * Sets (or, with no buses, removes) a site whose buses are not in the config file, and
+   * applies it live as saveBus does: a bus that went or changed stops, a new one starts
+   * polling, the others go on untouched. A configured site of the same id is refused.
+   */
+  setRuntimeSite(site: RuntimeSite): Promise<{ started: string[]; stopped: string[] }> {
+    const run = this.siteChange.then(() => {
+      if (sitesOf(this.opts.config).some((s) => s.id === site.id))
+        throw new BmsError(
+          'CONFIG_INVALID',
+          `site "${site.id}" is configured already; it cannot also be set at run time`,
+        );
+      if (site.buses.length === 0) this.runtime.delete(site.id);
+      else this.runtime.set(site.id, site);
+      return this.applySites(this.opts.config.sites, false);
+    });
+    this.siteChange = run.catch(() => undefined);
+    return run;
+  }
+
   /** Runs the buses of these sites: stops what went or changed, starts what is new. */
   private async applySites(
     sites: Config['sites'],
+    fromFile = true,
   ): Promise<{ started: string[]; stopped: string[] }> {
     const config = this.opts.config;
     const wanted = new Map<string, { site: string; bus: BusConfig }>();
     for (const s of sitesOf({ ...config, sites })) {
       for (const b of s.buses) wanted.set(`${s.id}/${b.id}`, { site: s.id, bus: b });
+    }
+    for (const s of this.runtime.values()) {
+      for (const b of s.buses) wanted.set(`${s.id}/${b.bus.id}`, { site: s.id, bus: b.bus });
     }
     const stopped: string[] = [];
     for (const b of [...this.running]) {
@@ -355,7 +395,7 @@ export class Gateway implements LocalGatewayParts {
       stopped.push(key);
     }
     config.sites = sites;
-    this.refs.splice(0, this.refs.length, ...packsOf(config));
+    this.refs.splice(0, this.refs.length, ...this.allRefs());
     const started: string[] = [];
     if (this.started) {
       for (const [key, w] of wanted) {
@@ -363,8 +403,16 @@ export class Gateway implements LocalGatewayParts {
         started.push(key);
       }
     }
-    this.settings?.markApplied('sites');
+    if (fromFile) this.settings?.markApplied('sites');
     return { started, stopped };
+  }
+
+  /** The configured packs, then those of the run-time sites. */
+  private allRefs(): PackRef[] {
+    return [
+      ...packsOf(this.opts.config),
+      ...[...this.runtime.values()].flatMap((s) => s.buses.flatMap((b) => b.packs)),
+    ];
   }
 
   private async startBus(site: string, bus: BusConfig): Promise<void> {
@@ -455,7 +503,7 @@ export class Gateway implements LocalGatewayParts {
 
   sites(): SiteInfo[] {
     const tz = this.timeZone();
-    return sitesOf(this.opts.config).map((s) => ({
+    return [...sitesOf(this.opts.config), ...this.runtime.values()].map((s) => ({
       id: s.id,
       name: s.name ?? s.id,
       time_zone: tz,

@@ -10,13 +10,26 @@
  * `maxPerHour` mails per user in any hour: beyond that the mail is dropped with a log line,
  * so an alarm storm cannot flood anybody's mailbox. Events are handled one at a time, in the
  * order they come, so mails to one address keep the alarms' order.
+ *
+ * Tracker alarms (docs/trackers.md "Alarms") come from the tracker ingest (`trackerAlarms`),
+ * not from a gateway: they go to the users who see the tracker in the device list (their
+ * subtrees, `subtreeRoots`). Either kind is mailed only when the user left its type on
+ * (`notify.alarmTypes`, seed 003's alarm settings).
  */
-import { alarmInfo, GATEWAY_ALARM_SCOPE } from '@openbms/core';
+import { alarmInfo, GATEWAY_ALARM_SCOPE, trackerAlarmInfo } from '@openbms/core';
 import type { GatewayEnvelope } from '@openbms/contract';
-import type { AccountStore, AlarmEvent, NotifySeverity } from '@openbms/storage';
+import type { TrackerAlarmNotice } from '@openbms/gateway';
+import {
+  alarmTypeOn,
+  type AccountStore,
+  type AlarmEvent,
+  type DeviceStore,
+  type NotifyRecipient,
+  type NotifySeverity,
+} from '@openbms/storage';
 import { standingOf } from './auth.js';
 import type { ServerContext } from './context.js';
-import { filterAlarm, gatewayScope, type Principal } from './policy.js';
+import { filterAlarm, gatewayScope, subtreeRoots, type Principal } from './policy.js';
 import type { OutgoingMail } from './routes/signup.js';
 
 const RANK: Record<NotifySeverity, number> = { warning: 0, protection: 1, fault: 2 };
@@ -28,6 +41,11 @@ export interface AlarmMailOptions {
   /** Mails per user per hour (default 20). */
   maxPerHour?: number;
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** Tracker alarm notices (the tracker ingest's hub) and the device list that scopes them. */
+  trackers?: {
+    subscribe(fn: (n: TrackerAlarmNotice) => void): () => void;
+    devices: DeviceStore;
+  };
 }
 
 export interface AlarmMail {
@@ -60,6 +78,47 @@ export function alarmMail(
     return true;
   };
 
+  const principalOf = async (r: NotifyRecipient): Promise<Principal> => ({
+    userId: r.user.id,
+    username: r.user.username,
+    orgId: r.user.orgId,
+    ...(await standingOf(ctx, r.user)),
+    kind: 'session',
+    tokenId: '',
+  });
+  /** Whether this recipient wants this alarm in this state (severity, cleared, type). */
+  const wants = (r: NotifyRecipient, alarm: AlarmEvent, state: 'raised' | 'cleared'): boolean =>
+    RANK[alarm.severity] >= RANK[r.notify.minSeverity] &&
+    (state === 'raised' || r.notify.alarmCleared) &&
+    alarmTypeOn(r.notify, alarm.code);
+  const remember = (key: string): boolean => {
+    if (seen.has(key)) return false;
+    if (seen.size >= SEEN_MAX) seen.delete(seen.values().next().value!);
+    seen.add(key);
+    return true;
+  };
+
+  const handleTracker = async (n: TrackerAlarmNotice): Promise<void> => {
+    const devices = opts.trackers!.devices;
+    for (const r of await accounts.notifyRecipients()) {
+      if (!wants(r, n.event, n.state)) continue;
+      const me = await principalOf(r);
+      const roots = subtreeRoots(me);
+      if (roots.length === 0 || !(await devices.get(roots, n.deviceId))) continue;
+      if (!remember(`${r.user.id} tracker ${n.event.id} ${n.state}`)) continue;
+      if (!allowed(r.user.id)) {
+        opts.log.warn(
+          { userId: r.user.id, alarm: n.event.id, max },
+          'alarm mail dropped: the user had their hourly limit of alarm mails',
+        );
+        continue;
+      }
+      await send(mailOf(r.email, n.state, n.event)).catch((err: unknown) =>
+        opts.log.error({ err, userId: r.user.id, alarm: n.event.id }, 'alarm mail failed'),
+      );
+    }
+  };
+
   const handle = async (e: Extract<GatewayEnvelope, { type: 'alarm' }>): Promise<void> => {
     if (e.state === 'acknowledged') return;
     const link = ctx.gateways.get(e.gatewayId);
@@ -68,21 +127,12 @@ export function alarmMail(
     const recipients = await accounts.notifyRecipients();
     let pack: Parameters<ServerContext['policy']['points']['filterForPack']>[2] | undefined;
     for (const r of recipients) {
-      if (RANK[alarm.severity] < RANK[r.notify.minSeverity]) continue;
-      if (e.state === 'cleared' && !r.notify.alarmCleared) continue;
+      if (!wants(r, alarm, e.state)) continue;
       const key = `${r.user.id} ${e.gatewayId} ${alarm.localId} ${e.state}`;
       if (seen.has(key)) continue;
-      const me: Principal = {
-        userId: r.user.id,
-        username: r.user.username,
-        orgId: r.user.orgId,
-        ...(await standingOf(ctx, r.user)),
-        kind: 'session',
-        tokenId: '',
-      };
+      const me = await principalOf(r);
       if (!ctx.policy.canSee(me, e.gatewayId)) continue;
-      if (seen.size >= SEEN_MAX) seen.delete(seen.values().next().value!);
-      seen.add(key);
+      remember(key);
       if (!allowed(r.user.id)) {
         opts.log.warn(
           { userId: r.user.id, alarm: alarm.id, max },
@@ -107,6 +157,14 @@ export function alarmMail(
       .catch((err: unknown) => opts.log.error({ err }, 'alarm mail failed'));
   };
   const offs = ctx.gateways.all().map((l) => l.subscribe(onEnvelope));
+  if (opts.trackers)
+    offs.push(
+      opts.trackers.subscribe((n) => {
+        queue = queue
+          .then(() => handleTracker(n))
+          .catch((err: unknown) => opts.log.error({ err }, 'alarm mail failed'));
+      }),
+    );
   return {
     idle: () => queue,
     close: () => {
@@ -116,8 +174,13 @@ export function alarmMail(
 }
 
 function mailOf(to: string, state: 'raised' | 'cleared', a: AlarmEvent): OutgoingMail {
-  const where = a.packId === GATEWAY_ALARM_SCOPE ? `gateway ${a.gatewayId}` : `pack ${a.packId}`;
-  const label = alarmInfo(a.code)?.label ?? a.code;
+  const where =
+    a.packId === GATEWAY_ALARM_SCOPE
+      ? `gateway ${a.gatewayId}`
+      : a.packId.startsWith('tracker/')
+        ? `tracker ${a.packId.slice('tracker/'.length)}`
+        : `pack ${a.packId}`;
+  const label = alarmInfo(a.code)?.label ?? trackerAlarmInfo(a.code)?.label ?? a.code;
   const at = new Date(state === 'cleared' ? (a.clearedAt ?? a.raisedAt) : a.raisedAt);
   return {
     to,

@@ -18,10 +18,12 @@ import {
   type PlantStore,
   type PointGroupStore,
   type PositionStore,
+  type GeofenceStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
 import { BmsError } from '@openbms/core';
+import type { TrackerAlarmNotice } from '@openbms/gateway';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
 import { GatewayRegistry } from './gateways.js';
@@ -65,6 +67,8 @@ import { userRoutes } from './routes/users.js';
 import { orgRoutes } from './routes/orgs.js';
 import { deviceRoutes } from './routes/devices.js';
 import { positionRoutes } from './routes/positions.js';
+import { geofenceRoutes } from './routes/geofences.js';
+import { trackerAlarmRoutes } from './routes/tracker-alarms.js';
 import { mapRoutes, trackerRoutes, type MapOptions } from './routes/trackers.js';
 import { renewalRoutes } from './routes/renewals.js';
 import { plantRoutes } from './routes/plants.js';
@@ -92,6 +96,7 @@ export interface ServerDeps {
     points?: PointGroupStore;
     /** Tracker positions (both adapters): the /devices/:id/positions and /mileage routes. */
     positions?: PositionStore;
+    geofences?: GeofenceStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -146,6 +151,8 @@ export interface ServerDeps {
   signup?: SignupOptions;
   /** Alarm e-mails to opted-in users (through `signup.send`): at most this many per user per hour (default 20). */
   alarmMailsPerHour?: number;
+  /** Tracker alarm notices (the tracker ingest's `onAlarm`), for the alarm e-mails. */
+  trackerAlarms?: { subscribe(fn: (n: TrackerAlarmNotice) => void): () => void };
   /** The built web console (packages/web/dist) to serve at /; absent: the API only. */
   webRoot?: string;
   /** The directory holding the database (its free space is shown); absent: not reported. */
@@ -250,11 +257,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     origin,
     scope: { orgIds: [origin.orgId] },
     gateways,
-    policy: new Policy(gateways, {
-      orgs: deps.storage.orgs,
-      points: deps.storage.points,
-      clock,
-    }),
+    policy: new Policy(
+      gateways,
+      {
+        orgs: deps.storage.orgs,
+        points: deps.storage.points,
+        clock,
+      },
+      deps.storage.devices,
+    ),
     box: deps.gateway,
     accounts: new Serial(),
     limits,
@@ -341,7 +352,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.storage.devices && deps.storage.positions) {
         positionRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
         trackerRoutes(api, ctx, deps.storage.devices, deps.storage.positions);
+        trackerAlarmRoutes(
+          api,
+          ctx,
+          deps.storage.devices,
+          deps.storage.positions,
+          deps.storage.accounts,
+        );
       }
+      if (deps.storage.devices && deps.storage.geofences && deps.storage.orgs)
+        geofenceRoutes(api, ctx, deps.storage.geofences, deps.storage.devices, deps.storage.orgs);
       mapRoutes(api, deps.map);
       if (deps.storage.orgs && deps.storage.plants)
         plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
@@ -358,6 +378,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.signup?.send && deps.storage.accounts) {
     const mails = alarmMail(ctx, deps.storage.accounts, deps.signup.send, {
       ...(deps.alarmMailsPerHour !== undefined ? { maxPerHour: deps.alarmMailsPerHour } : {}),
+      ...(deps.trackerAlarms && deps.storage.devices
+        ? {
+            trackers: {
+              subscribe: (fn: (n: TrackerAlarmNotice) => void) => deps.trackerAlarms!.subscribe(fn),
+              devices: deps.storage.devices,
+            },
+          }
+        : {}),
       log: app.log,
     });
     app.addHook('onClose', async () => {

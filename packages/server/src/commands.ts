@@ -36,6 +36,23 @@ export async function sendCommand<O extends CommandOp>(
   op: O,
   args: CommandOf<O>['args'],
 ): Promise<CommandResult> {
+  const result = await sendCommandResult(link, principal, packId, op, args);
+  if (result.status !== 'done') throw resultError(result);
+  return result;
+}
+
+/**
+ * As sendCommand, but a command the gateway refused or that failed there comes back as its
+ * result instead of an error (a batch reports each pack's outcome). A gateway that did not
+ * answer still throws.
+ */
+export function sendCommandResult<O extends CommandOp>(
+  link: GatewayLink,
+  principal: Principal,
+  packId: string,
+  op: O,
+  args: CommandOf<O>['args'],
+): Promise<CommandResult> {
   const command = {
     v: SEAM_VERSION,
     txn: newId(),
@@ -45,7 +62,5 @@ export async function sendCommand<O extends CommandOp>(
     args,
     principal: { userId: principal.userId, username: principal.username, orgId: link.orgId },
   } as GatewayCommand;
-  const result = await link.send(command);
-  if (result.status !== 'done') throw resultError(result);
-  return result;
+  return link.send(command);
 }

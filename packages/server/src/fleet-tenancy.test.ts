@@ -104,6 +104,8 @@ interface Ids {
   plant2: string;
   device: string;
   serial: string;
+  /** A's geofence (in A's customer, listing A's device). */
+  fence: string;
   approval: string;
   alarm1: number;
   alarm2: number;
@@ -275,6 +277,11 @@ const ROUTES: Record<string, Row> = {
     body: () => ({ values: { cell_ov_l1_mv: 3600 }, dry_run: true }),
   },
   'GET /api/v1/packs/{id}/parameters/export': { want: PLANT_READ },
+  // Every pack is looked up with the role before anything is sent: bob 404, viewers 403.
+  'POST /api/v1/parameters/distribute': {
+    want: PLANT_WRITE,
+    body: (ids) => ({ pack_ids: [ids.pack], values: { cell_ov_l1_mv: 3600 } }),
+  },
   'POST /api/v1/packs/{id}/parameters/diff': {
     want: PLANT_WRITE,
     body: () => ({ file: { format: 'openbms-parameters', version: 1 } }),
@@ -342,6 +349,22 @@ const ROUTES: Record<string, Row> = {
   'GET /api/v1/trackers/positions': { want: LIST },
   // The map's tiles: the same for every signed-in user.
   'GET /api/v1/map': { want: ALL(200) },
+  // Tracker alarms and geofences (docs/trackers.md): by the device's / fence's organisation.
+  'GET /api/v1/devices/{id}/alarms': { want: THING_READ },
+  'GET /api/v1/tracker-alarms': { want: LIST },
+  'GET /api/v1/geofences': { want: LIST },
+  'POST /api/v1/geofences': {
+    want: { bob: 404, vic: 403, eve: 403 },
+    body: (ids) => ({
+      org_id: ids.cA.id,
+      name: 'Sneaky fence',
+      shape: { kind: 'circle', lat: 1, lon: 1, radius_m: 100 },
+      alarm: 'both',
+    }),
+  },
+  'GET /api/v1/geofences/{id}': { want: THING_READ },
+  'PATCH /api/v1/geofences/{id}': { want: THING_WRITE, body: () => ({ name: 'mine now' }) },
+  'DELETE /api/v1/geofences/{id}': { want: THING_WRITE },
   // Renewals: a change of the device (manager or administrator of its organisation).
   'POST /api/v1/devices/renew': {
     want: THING_WRITE,
@@ -407,6 +430,7 @@ function fill(path: string, ids: Ids): string {
     alarms: String(ids.alarm1),
     orgs: ids.cA.id,
     devices: ids.device,
+    geofences: ids.fence,
     approvals: ids.approval,
     plants: ids.plant1,
     tokens: ids.token,
@@ -668,6 +692,14 @@ for (const [adapter, openStore] of ADAPTERS) {
         reason: 'alpha-reason',
       });
       expect(unbind.status, unbind.text).toBe(201);
+      const fence = await ann('POST', '/api/v1/geofences', {
+        org_id: cA.id,
+        name: 'alpha-fence',
+        shape: { kind: 'circle', lat: 22.5, lon: 113.9, radius_m: 300 },
+        alarm: 'both',
+        device_ids: [dev.body.id],
+      });
+      expect(fence.status, fence.text).toBe(201);
       const token = await ann('POST', '/api/v1/tokens', { name: 'alpha-script' });
       expect(token.status).toBe(201);
       const raise = (g: Gateway, packId: string, code: string) =>
@@ -707,6 +739,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         plant2,
         device: dev.body.id,
         serial: dev.body.serial,
+        fence: fence.body.id,
         approval: unbind.body.id,
         alarm1: alarm1.localId,
         alarm2: alarm2.localId,
@@ -840,6 +873,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         plant1: newId(),
         plant2: newId(),
         device: newId(),
+        fence: newId(),
         approval: newId(),
         alarm1: 999_999,
         token: 'f'.repeat(64),

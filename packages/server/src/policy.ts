@@ -23,6 +23,11 @@
  *   `canSee`, `dataScope` and `lookPack` add them for viewer reads only, and a scope over an
  *   organisation seen only in part names its gateways (`Scope.gatewayIds`). Any write asks for
  *   a rank in the owner organisation, which a visitor does not have: 403.
+ * - **Device-linked packs**: a pack of a gateway the principal does not see, linked in the
+ *   device list to a device in their subtrees (a dealer's tracker battery whose BMS the
+ *   node's gateway polls), is found by `lookPack` too: read in the gateway's scope, acted on
+ *   with the principal's role in the device's organisation. Pack lists and the live
+ *   WebSocket (gateway-wide) do not include it; its pack routes answer it.
  *
  * The single box is the one-organisation case: its users are members of the local
  * organisation with today's three roles, and it serves one gateway.
@@ -36,6 +41,7 @@ import {
   visiblePoints,
   type PointFilter,
   type AlarmEvent,
+  type DeviceStore,
   type OrgStore,
   type PointGroup,
   type PointGroupStore,
@@ -211,6 +217,12 @@ export interface FoundPack {
   /** Its live status; undefined for a pack the gateway no longer polls (stored data only). */
   pack: PackStatus | undefined;
   scope: Scope;
+  /**
+   * Found through the device list rather than the gateway: a device within the principal's
+   * subtrees is linked to this pack of a gateway of another organisation (a tracker battery's
+   * BMS, polled by the node's gateway). Its organisation's roles decide, not the gateway's.
+   */
+  deviceOrgId?: string;
 }
 
 /** The scope of one gateway's own records. */
@@ -230,6 +242,8 @@ export class Policy {
   constructor(
     private readonly registry: GatewayRegistry,
     stores: PointStores = {},
+    /** The device list: packs linked to devices a principal sees are theirs (`lookPack`). */
+    private readonly devices?: DeviceStore,
   ) {
     this.points = new PointPolicy(stores);
   }
@@ -325,8 +339,14 @@ export class Policy {
   ): Promise<FoundPack> {
     const found = await this.lookPack(p, packId, stored);
     if (!found) throw new BmsError('NOT_FOUND', `no pack "${packId}"`);
-    this.requireOn(p, needed, found.link, `acting on pack "${packId}"`);
+    this.requireOnPack(p, needed, found, `acting on pack "${packId}"`);
     return found;
+  }
+
+  /** As `requireOn` for a pack found by `lookPack`: a device-linked pack asks its device's organisation. */
+  requireOnPack(p: Principal, needed: Role, found: FoundPack, what: string): void {
+    if (found.deviceOrgId === undefined) return this.requireOn(p, needed, found.link, what);
+    requireRole(p, needed, found.deviceOrgId, what);
   }
 
   /** As findPack, undefined instead of NOT_FOUND (lists filtered by a pack that is not there). */
@@ -351,7 +371,34 @@ export class Policy {
         { field: 'pack' },
       );
     }
-    return found[0];
+    return found[0] ?? (await this.linkedPack(p, packId, links));
+  }
+
+  /**
+   * A pack of a gateway the principal does not see, linked in the device list to a device in
+   * their subtrees (seed 003: a dealer's tracker battery whose BMS the node's gateway polls).
+   * Its data stays in the gateway's scope; its device's organisation decides who may act.
+   */
+  private async linkedPack(
+    p: Principal,
+    packId: string,
+    seen: readonly GatewayLink[],
+  ): Promise<FoundPack | undefined> {
+    const roots = subtreeRoots(p);
+    if (!this.devices || roots.length === 0) return undefined;
+    const others = this.registry
+      .all()
+      .filter((l) => !seen.includes(l))
+      .slice(0, 100);
+    if (others.length === 0) return undefined;
+    const d = await this.devices.byPack(
+      roots,
+      others.map((l) => l.gatewayId),
+      packId,
+    );
+    const link = d?.gatewayId === undefined ? undefined : this.registry.get(d.gatewayId);
+    if (!d || !link) return undefined;
+    return { link, pack: await link.pack(packId), scope: gatewayScope(link), deviceOrgId: d.orgId };
   }
 }
 

@@ -5,10 +5,15 @@
  * locations with battery items) or GT06 (login, 0x22 locations, heartbeats). It answers the
  * server's commands: JT/T 808 0x8201 (locate now → 0x0201), 0x8105/0x8300 (→ 0x0001), GT06
  * 0x80 (→ 0x15 reply). The route is made from a seed, so a test knows its exact length.
+ *
+ * With `bms` (a simulated bus of one pack, `createSimulation`), the JT/T 808 tracker carries
+ * that battery's BMS on its serial port 1: the bytes of each 0x8900 type 0x41 go into the
+ * simulated BMS (after a 0x0001 ack), and its answers come back as 0x0900 type 0x41.
  */
 import { createConnection, type Socket } from 'node:net';
 import { BmsError, prng } from '@openbms/core';
 import { gt06, jt808 } from '@openbms/protocols/trackers';
+import type { SimBus } from './bus.js';
 
 export interface RoutePoint {
   t: number;
@@ -128,6 +133,8 @@ export interface TrackerSimOptions {
   batteryV?: number;
   /** How long to wait for a reply (ms, default 5000). */
   replyTimeoutMs?: number;
+  /** JT/T 808: the battery's simulated BMS behind the serial-port pass-through. */
+  bms?: SimBus;
 }
 
 interface Waiter {
@@ -150,6 +157,7 @@ export class TrackerSim {
   authCode: string | undefined;
   /** What the next fixes report of the battery (JT/T 808); change it as the ride drains it. */
   battery: { socPct: number; volts: number } | undefined;
+  private bmsSession: { receive(chunk: Uint8Array): void; stop(): void } | undefined;
 
   constructor(private readonly o: TrackerSimOptions) {
     this.terminal = { protocol_version: '2013', phone: o.id.padStart(12, '0') };
@@ -167,10 +175,19 @@ export class TrackerSim {
     s.on('error', () => undefined);
     s.on('data', (chunk: Buffer) => this.received(new Uint8Array(chunk)));
     s.on('close', () => {
+      this.bmsSession?.stop();
+      this.bmsSession = undefined;
       for (const w of this.waiters.splice(0))
         w.resolve(new BmsError('TRANSPORT_CLOSED', 'the server closed the connection'));
     });
     if (this.o.protocol === 'jt808') {
+      if (this.o.bms)
+        this.bmsSession = this.o.bms.serve({
+          write: (b) =>
+            this.send(
+              jt808.encodePassthroughUp(this.terminal, this.next(), jt808.PASSTHROUGH.serial_1, b),
+            ),
+        });
       const reg = await this.request(
         this.registerFrame(),
         (m) => (m as jt808.Jt808Message).msg_id === jt808.MSG.register_response,
@@ -339,7 +356,11 @@ export class TrackerSim {
   private command(m: unknown): void {
     if (this.o.protocol === 'jt808') {
       const j = m as jt808.Jt808Message;
-      if (j.msg_id === jt808.MSG.locate_now && this.current) {
+      if (j.msg_id === jt808.MSG.passthrough_down && 'body_hex' in j) {
+        const body = jt808.passthroughBytes({ data_hex: j.body_hex });
+        this.send(generalAck(this.terminal, this.next(), j));
+        if (body[0] === jt808.PASSTHROUGH.serial_1) this.bmsSession?.receive(body.subarray(1));
+      } else if (j.msg_id === jt808.MSG.locate_now && this.current) {
         this.commands.push('locate_now');
         const loc = jt808.encodeLocation(this.locationOf(this.current));
         const body = new Uint8Array(2 + loc.length);
@@ -350,16 +371,7 @@ export class TrackerSim {
         );
       } else if (j.msg_id === jt808.MSG.terminal_control || j.msg_id === jt808.MSG.text_message) {
         this.commands.push(j.msg_id === jt808.MSG.terminal_control ? 'terminal_control' : 'text');
-        const body = Uint8Array.from([
-          j.serial >> 8,
-          j.serial & 0xff,
-          j.msg_id >> 8,
-          j.msg_id & 0xff,
-          0,
-        ]);
-        this.send(
-          jt808.encodeJt808Frame(this.terminal, jt808.MSG.terminal_response, this.next(), body),
-        );
+        this.send(generalAck(this.terminal, this.next(), j));
       }
     } else {
       const g = m as gt06.Gt06Message;
@@ -401,3 +413,19 @@ const ack =
       parseInt(j.body_hex.slice(4, 8), 16) === msgId
     );
   };
+
+/** The terminal's 0x0001 general response (result 0) to a platform message. */
+function generalAck(
+  t: jt808.Jt808Terminal,
+  serial: number,
+  to: { serial: number; msg_id: number },
+): Uint8Array {
+  const body = Uint8Array.from([
+    to.serial >> 8,
+    to.serial & 0xff,
+    to.msg_id >> 8,
+    to.msg_id & 0xff,
+    0,
+  ]);
+  return jt808.encodeJt808Frame(t, jt808.MSG.terminal_response, serial, body);
+}

@@ -142,6 +142,22 @@ export function pgDevices(db: PgDb): DeviceStore {
       return r && c.listedFromRow(r);
     },
 
+    async byPack(within, gatewayIds, packId) {
+      const w = checkWithin(within);
+      const link = c.packLink(gatewayIds, packId);
+      if (link.gatewayIds.length === 0) return undefined;
+      const r = (
+        await db.query<DeviceRow>(
+          'cannot read devices',
+          `SELECT ${COLS} FROM devices d JOIN orgs o ON o.id = d.org_id
+           WHERE d.gateway_id = ANY($1::text[]) AND d.pack_id = $2 AND d.org_id IN (${WITHIN('$3')})
+           ORDER BY d.id LIMIT 1`,
+          [link.gatewayIds, link.packId, w],
+        )
+      )[0];
+      return r && c.listedFromRow(r);
+    },
+
     async create(within, device) {
       const w = checkWithin(within);
       const d = c.newDevice(device);

@@ -268,6 +268,31 @@ export const MIGRATIONS: PgMigration[] = [
     sql: `ALTER TABLE users ADD COLUMN notify text;`,
   },
   {
+    // Tracker geofences (storage geofences.ts, issue 17): the shape as JSON text; the devices a
+    // fence lists; the inside/outside state per (device, fence) with the device time of the fix
+    // that set it (only a later fix moves it). No foreign key to devices: a fence may list a
+    // tracker deleted later (it then matches nothing).
+    id: '014-geofences',
+    sql: `
+      CREATE TABLE geofences (
+        id text COLLATE "C" PRIMARY KEY, org_id text COLLATE "C" NOT NULL REFERENCES orgs (id),
+        name text NOT NULL, shape text NOT NULL,
+        alarm text NOT NULL CHECK (alarm IN ('enter', 'exit', 'both')),
+        org_wide boolean NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL);
+      CREATE INDEX geofences_org ON geofences (org_id);
+      CREATE TABLE geofence_devices (
+        fence_id text COLLATE "C" NOT NULL REFERENCES geofences (id) ON DELETE CASCADE,
+        device_id text COLLATE "C" NOT NULL,
+        PRIMARY KEY (fence_id, device_id));
+      CREATE INDEX geofence_devices_device ON geofence_devices (device_id);
+      CREATE TABLE geofence_states (
+        device_id text COLLATE "C" NOT NULL,
+        fence_id text COLLATE "C" NOT NULL REFERENCES geofences (id) ON DELETE CASCADE,
+        inside boolean NOT NULL, t bigint NOT NULL,
+        PRIMARY KEY (device_id, fence_id));
+    `,
+  },
+  {
     // Renewal history (storage renewals.ts, issue 17): one row per device renewed, the expiry
     // before and after (NULL: none / lifetime), who and when, and the device's organisation
     // then (the fleet-level history is scoped by it). (013-015 are other tracker parts.)

@@ -13,6 +13,7 @@ import {
   plantContract,
   pointGroupContract,
   positionContract,
+  geofenceContract,
   TEST_ORIGIN,
 } from '@openbms/storage/testing';
 import { MIGRATIONS } from './migrations.js';
@@ -41,6 +42,12 @@ plantContract('postgres', async () => {
 });
 
 positionContract('postgres', async () => {
+  const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+  await db.reset();
+  return s;
+});
+
+geofenceContract('postgres', async () => {
   const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
   await db.reset();
   return s;

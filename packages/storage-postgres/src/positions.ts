@@ -35,6 +35,14 @@ export function pgPositions(db: PgDb): PositionStore {
       );
       return rows.map(c.positionFromRow);
     },
+    async latestAt(deviceId, t) {
+      const rows = await db.query<c.PositionRow>(
+        'cannot read positions',
+        `SELECT ${c.POSITION_COLUMNS} FROM positions WHERE device_id = $1 AND t <= $2 ORDER BY t DESC LIMIT 1`,
+        [c.ident(deviceId, 'deviceId'), c.time(t, 't')],
+      );
+      return rows[0] && c.positionFromRow(rows[0]);
+    },
     async latest(deviceIds) {
       const ids = c.deviceIds(deviceIds);
       if (ids.length === 0) return [];

@@ -135,6 +135,19 @@ export function pgAlarms(db: PgDb): AlarmStore {
         where.push(sql.replace('?', `$${args.length}`));
       };
       if (q.packId !== undefined) add('pack_id = ?', c.text(q.packId, 'packId'));
+      if (q.packPrefix !== undefined) {
+        const prefix = c.text(q.packPrefix, 'packPrefix', 200);
+        add(`left(pack_id, ${prefix.length}) = ?`, prefix);
+      }
+      if (q.code !== undefined) add('code = ?', c.text(q.code, 'code', 100));
+      if (q.notCodes !== undefined && q.notCodes.length > 0) {
+        if (!Array.isArray(q.notCodes) || q.notCodes.length > 200)
+          throw c.invalid('notCodes', 'must be an array of at most 200 codes');
+        add(
+          'code <> ALL(?::text[])',
+          q.notCodes.map((x, i) => c.text(x, `notCodes[${i}]`, 100)),
+        );
+      }
       if (q.active !== undefined)
         where.push(q.active ? 'cleared_at IS NULL' : 'cleared_at IS NOT NULL');
       const from = c.optTime(q.from, 'from');

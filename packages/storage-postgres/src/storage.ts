@@ -24,6 +24,7 @@ import {
   type DeviceStore,
   type PlantStore,
   type PositionStore,
+  type GeofenceStore,
   type PointGroupStore,
   type Scope,
   type Storage,
@@ -47,6 +48,7 @@ import { pgAccounts } from './accounts.js';
 import { pgDevices } from './devices.js';
 import { pgPlants } from './plants.js';
 import { pgPositions } from './positions.js';
+import { pgGeofences } from './geofences.js';
 import { pgPoints } from './points.js';
 
 export interface PostgresStorageOptions {
@@ -72,6 +74,7 @@ export class PostgresStorage implements Storage {
   readonly devices: DeviceStore;
   readonly plants: PlantStore;
   readonly positions: PositionStore;
+  readonly geofences: GeofenceStore;
   readonly points: PointGroupStore;
   /** The URL without its password (for logs and messages). */
   readonly where: string;
@@ -115,6 +118,7 @@ export class PostgresStorage implements Storage {
     this.devices = pgDevices(db);
     this.plants = pgPlants(db);
     this.positions = pgPositions(db);
+    this.geofences = pgGeofences(db);
     this.points = pgPoints(db);
   }
 

@@ -58,6 +58,7 @@ import {
   type PlantStore,
   type PointGroupStore,
   type PositionStore,
+  type GeofenceStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
 import {
@@ -82,6 +83,7 @@ import {
   SqlitePlants,
   SqlitePoints,
   SqlitePositions,
+  SqliteGeofences,
   SqliteUsers,
 } from './records.js';
 import { SqliteTelemetry, TELEMETRY_MIGRATIONS, type ExportPlan } from './telemetry.js';
@@ -125,6 +127,7 @@ interface Inner extends RecordStores {
   plants: SqlitePlants;
   points: SqlitePoints;
   positions: SqlitePositions;
+  geofences: SqliteGeofences;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -163,6 +166,7 @@ function bind(db: Db): Inner {
     plants: new SqlitePlants(db),
     points: new SqlitePoints(db),
     positions: new SqlitePositions(db),
+    geofences: new SqliteGeofences(db),
   };
 }
 
@@ -237,6 +241,7 @@ export class FileStorage {
   readonly plants: FilePlants;
   readonly points: FilePoints;
   readonly positions: FilePositions;
+  readonly geofences: FileGeofences;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -283,6 +288,21 @@ export class FileStorage {
       add: (ps) => this.run('records', 'cannot store positions', (s) => s.positions.add(ps)),
       list: (id, q) => this.run(false, 'cannot read positions', (s) => s.positions.list(id, q)),
       latest: (ids) => this.run(false, 'cannot read positions', (s) => s.positions.latest(ids)),
+      latestAt: (id, t) =>
+        this.run(false, 'cannot read positions', (s) => s.positions.latestAt(id, t)),
+    };
+    const g = 'geofences';
+    this.geofences = {
+      create: (w, f) => this.run('records', `cannot store ${g}`, (s) => s.geofences.create(w, f)),
+      get: (w, id) => this.run(false, `cannot read ${g}`, (s) => s.geofences.get(w, id)),
+      list: (w, q) => this.run(false, `cannot read ${g}`, (s) => s.geofences.list(w, q)),
+      update: (w, id, p) =>
+        this.run('records', `cannot store ${g}`, (s) => s.geofences.update(w, id, p)),
+      delete: (w, id) => this.run('records', `cannot store ${g}`, (s) => s.geofences.delete(w, id)),
+      forDevice: (d, o) => this.run(false, `cannot read ${g}`, (s) => s.geofences.forDevice(d, o)),
+      states: (d) => this.run(false, `cannot read ${g}`, (s) => s.geofences.states(d)),
+      setState: (d, f, i, t) =>
+        this.run('records', `cannot store ${g}`, (s) => s.geofences.setState(d, f, i, t)),
     };
   }
 
@@ -911,6 +931,7 @@ export class FileStorage {
       createMany: (w, ds) => write('cannot import the devices', (o) => o.createMany(w, ds)),
       get: (w, id) => read('cannot read devices', (o) => o.get(w, id)),
       bySerial: (w, s) => read('cannot read devices', (o) => o.bySerial(w, s)),
+      byPack: (w, gws, p) => read('cannot read devices', (o) => o.byPack(w, gws, p)),
       update: (w, id, p) => write('cannot change the device', (o) => o.update(w, id, p)),
       list: (w, q) => read('cannot list devices', (o) => o.list(w, q)),
       counts: (w, q) => read('cannot count devices', (o) => o.counts(w, q)),
@@ -1200,4 +1221,11 @@ export type FilePositions = {
   [K in keyof PositionStore]: (
     ...a: Parameters<PositionStore[K]>
   ) => Awaited<ReturnType<PositionStore[K]>>;
+};
+
+/** The GeofenceStore in the writer thread (synchronous). */
+export type FileGeofences = {
+  [K in keyof GeofenceStore]: (
+    ...a: Parameters<GeofenceStore[K]>
+  ) => Awaited<ReturnType<GeofenceStore[K]>>;
 };

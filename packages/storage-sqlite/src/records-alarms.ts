@@ -32,6 +32,15 @@ import {
 } from './records-validate.js';
 
 const SEVERITIES = ['warning', 'protection', 'fault'] as const;
+
+/** `notCodes`: at most 200 codes. */
+function codeList(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length > 200)
+    throw new BmsError('REQUEST_INVALID', 'notCodes must be an array of at most 200 codes', {
+      field: 'notCodes',
+    });
+  return v.map((x, i) => text(x, `notCodes[${i}]`, 100));
+}
 const ORIGINS = ['bms', 'rule', 'gateway'] as const;
 
 /** The ids a new event gets: handed out by the storage facade (deferred.ts), or made here. */
@@ -149,6 +158,19 @@ export class SqliteAlarms {
     if (q.packId !== undefined) {
       where.push('pack_id = ?');
       args.push(text(q.packId, 'packId'));
+    }
+    if (q.packPrefix !== undefined) {
+      const prefix = text(q.packPrefix, 'packPrefix', 200);
+      where.push('substr(pack_id, 1, ?) = ?');
+      args.push(prefix.length, prefix);
+    }
+    if (q.code !== undefined) {
+      where.push('code = ?');
+      args.push(text(q.code, 'code', 100));
+    }
+    if (q.notCodes !== undefined && q.notCodes.length > 0) {
+      where.push('code NOT IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(codeList(q.notCodes)));
     }
     if (q.active !== undefined)
       where.push(q.active ? 'cleared_at IS NULL' : 'cleared_at IS NOT NULL');

@@ -178,6 +178,29 @@ export class SqliteDevices {
     return r && c.listedFromRow(r);
   }
 
+  byPack(
+    within: readonly string[],
+    gatewayIds: readonly string[],
+    packId: string,
+  ): ListedDevice | undefined {
+    const w = checkWithin(within);
+    const link = c.packLink(gatewayIds, packId);
+    if (link.gatewayIds.length === 0) return undefined;
+    const r = this.run(
+      'cannot read devices',
+      () =>
+        this.db
+          .prepare(
+            `SELECT ${COLS} FROM devices d JOIN orgs o ON o.id = d.org_id
+             WHERE d.gateway_id IN (SELECT value FROM json_each(?)) AND d.pack_id = ?
+               AND d.org_id IN (${WITHIN('?')})
+             ORDER BY d.id LIMIT 1`,
+          )
+          .get(JSON.stringify(link.gatewayIds), link.packId, w) as c.DeviceRow | undefined,
+    );
+    return r && c.listedFromRow(r);
+  }
+
   update(within: readonly string[], id: string, patch: DevicePatch): Device {
     const w = checkWithin(within);
     const key = c.ident(id, 'id');

@@ -459,6 +459,41 @@ export const RECORDS_MIGRATIONS: Migration[] = [
     },
   },
   {
+    id: 'records/015',
+    up(db) {
+      // Tracker geofences (storage geofences.ts, issue 17): the shape as JSON text; the devices
+      // a fence lists; the inside/outside state per (device, fence) with the device time of the
+      // fix that set it (only a later fix moves it). No foreign key to devices: a fence may
+      // list a tracker that is deleted later (it then matches nothing).
+      db.exec(`
+        CREATE TABLE geofences (
+          id         TEXT    PRIMARY KEY,
+          org_id     TEXT    NOT NULL REFERENCES orgs (id),
+          name       TEXT    NOT NULL,
+          shape      TEXT    NOT NULL,
+          alarm      TEXT    NOT NULL CHECK (alarm IN ('enter', 'exit', 'both')),
+          org_wide   INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX geofences_org ON geofences (org_id);
+        CREATE TABLE geofence_devices (
+          fence_id  TEXT NOT NULL REFERENCES geofences (id) ON DELETE CASCADE,
+          device_id TEXT NOT NULL,
+          PRIMARY KEY (fence_id, device_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX geofence_devices_device ON geofence_devices (device_id);
+        CREATE TABLE geofence_states (
+          device_id TEXT    NOT NULL,
+          fence_id  TEXT    NOT NULL REFERENCES geofences (id) ON DELETE CASCADE,
+          inside    INTEGER NOT NULL,
+          t         INTEGER NOT NULL,
+          PRIMARY KEY (device_id, fence_id)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
     id: 'records/017',
     up(db) {
       // Renewal history (storage renewals.ts, issue 17): one row per device renewed, with the

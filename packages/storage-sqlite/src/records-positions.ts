@@ -46,6 +46,21 @@ export class SqlitePositions {
     }
   }
 
+  latestAt(deviceId: string, t: number): Position | undefined {
+    const id = c.ident(deviceId, 'deviceId');
+    const at = c.time(t, 't');
+    try {
+      const r = this.db
+        .prepare(
+          `SELECT ${c.POSITION_COLUMNS} FROM positions WHERE device_id = ? AND t <= ? ORDER BY t DESC LIMIT 1`,
+        )
+        .get(id, at) as c.PositionRow | undefined;
+      return r && c.positionFromRow(r);
+    } catch (e) {
+      throw storageError(e, 'cannot read positions');
+    }
+  }
+
   latest(deviceIds: readonly string[]): Position[] {
     const ids = c.deviceIds(deviceIds);
     if (ids.length === 0) return [];

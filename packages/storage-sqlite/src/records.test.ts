@@ -85,6 +85,7 @@ describe('sqlite records', () => {
       'records/011',
       'records/012',
       'records/013',
+      'records/015',
       'records/017',
     ]);
     const { db } = fresh();
@@ -108,6 +109,7 @@ describe('sqlite records', () => {
       'records/011',
       'records/012',
       'records/013',
+      'records/015',
       'records/017',
     ]);
     db.close();

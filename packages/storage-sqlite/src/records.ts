@@ -12,3 +12,4 @@ export { SqliteDevices } from './records-devices.js';
 export { SqlitePlants } from './records-plants.js';
 export { SqlitePoints } from './records-points.js';
 export { SqlitePositions } from './records-positions.js';
+export { SqliteGeofences } from './records-geofences.js';

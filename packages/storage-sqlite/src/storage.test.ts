@@ -33,6 +33,7 @@ import {
   plantContract,
   pointGroupContract,
   positionContract,
+  geofenceContract,
   renewalContract,
   telemetryContract,
   userContract,
@@ -61,6 +62,7 @@ renewalContract('sqlite threads', () => open());
 plantContract('sqlite threads', () => open());
 pointGroupContract('sqlite threads', () => open());
 positionContract('sqlite threads', () => open());
+geofenceContract('sqlite threads', () => open());
 accountContract('sqlite threads', () => open(), O);
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>

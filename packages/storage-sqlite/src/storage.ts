@@ -59,6 +59,7 @@ import {
   type PointGroupStore,
   type Position,
   type PositionStore,
+  type GeofenceStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
 import type { MergeReport } from './merge.js';
@@ -103,6 +104,7 @@ export class SqliteStorage implements Storage {
   readonly plants: PlantStore;
   readonly points: PointGroupStore;
   readonly positions: PositionStore;
+  readonly geofences: GeofenceStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -139,6 +141,17 @@ export class SqliteStorage implements Storage {
       add: (ps) => this.write<number>('positions.add', ps),
       list: (id, q) => this.write<Position[]>('positions.list', id, q),
       latest: (ids) => this.write<Position[]>('positions.latest', ids),
+      latestAt: (id, t) => this.write<Position | undefined>('positions.latestAt', id, t),
+    };
+    this.geofences = {
+      create: (w, f) => this.write('geofences.create', w, f),
+      get: (w, id) => this.write('geofences.get', w, id),
+      list: (w, q) => this.write('geofences.list', w, q),
+      update: (w, id, p) => this.write('geofences.update', w, id, p),
+      delete: (w, id) => this.write('geofences.delete', w, id),
+      forDevice: (d, o) => this.write('geofences.forDevice', d, o),
+      states: (d) => this.write('geofences.states', d),
+      setState: (d, f, i, t) => this.write('geofences.setState', d, f, i, t),
     };
   }
 
@@ -406,6 +419,7 @@ export class SqliteStorage implements Storage {
       createMany: call('createMany'),
       get: call('get'),
       bySerial: call('bySerial'),
+      byPack: call('byPack'),
       update: call('update'),
       list: call('list'),
       counts: call('counts'),

@@ -8,7 +8,7 @@
  * for one purpose and one address; a new one replaces the previous. `useCode` is atomic: it
  * counts a wrong try, refuses after `maxTries`, and deletes the code once it matched.
  */
-import { BmsError } from '@openbms/core';
+import { BmsError, isAlarmCode, isTrackerAlarmCode } from '@openbms/core';
 import type { User } from './index.js';
 import { invalid, text, time } from './validate.js';
 
@@ -77,7 +77,20 @@ export interface NotifySettings {
   minSeverity: NotifySeverity;
   /** Also mail when such an alarm clears. */
   alarmCleared: boolean;
+  /**
+   * Alarm types turned off (false) or on (true) by code (seed 003 "alarm settings"); a code
+   * not named is on. An alarm of a type turned off is neither listed nor mailed to this user.
+   */
+  alarmTypes?: Record<string, boolean>;
 }
+
+/** The alarm codes a user may switch: the BMS taxonomy and the tracker catalogue. */
+export const isSwitchableAlarm = (code: string): boolean =>
+  isAlarmCode(code) || isTrackerAlarmCode(code);
+
+/** Whether a user's settings let alarms of `code` through (no settings: every type). */
+export const alarmTypeOn = (n: NotifySettings | null | undefined, code: string): boolean =>
+  !n?.alarmTypes || n.alarmTypes[code] !== false;
 
 export interface NotifyRecipient {
   user: User;
@@ -91,7 +104,7 @@ export function notifySettings(value: unknown): NotifySettings {
     throw invalid('notify', 'must be an object');
   const n = value as Record<string, unknown>;
   for (const k of Object.keys(n))
-    if (!['alarmsEmail', 'minSeverity', 'alarmCleared'].includes(k))
+    if (!['alarmsEmail', 'minSeverity', 'alarmCleared', 'alarmTypes'].includes(k))
       throw invalid(`notify.${k}`, 'is not a notification setting');
   if (typeof n['alarmsEmail'] !== 'boolean')
     throw invalid('notify.alarmsEmail', 'must be a boolean');
@@ -99,11 +112,25 @@ export function notifySettings(value: unknown): NotifySettings {
     throw invalid('notify.minSeverity', `must be one of ${NOTIFY_SEVERITIES.join(', ')}`);
   if (typeof n['alarmCleared'] !== 'boolean')
     throw invalid('notify.alarmCleared', 'must be a boolean');
-  return {
+  const out: NotifySettings = {
     alarmsEmail: n['alarmsEmail'],
     minSeverity: n['minSeverity'] as NotifySeverity,
     alarmCleared: n['alarmCleared'],
   };
+  const types = n['alarmTypes'];
+  if (types !== undefined) {
+    if (typeof types !== 'object' || types === null || Array.isArray(types))
+      throw invalid('notify.alarmTypes', 'must be an object of alarm code: boolean');
+    const entries = Object.entries(types as Record<string, unknown>);
+    if (entries.length > 200) throw invalid('notify.alarmTypes', 'must name at most 200 codes');
+    for (const [code, on] of entries) {
+      if (!isSwitchableAlarm(code))
+        throw invalid(`notify.alarmTypes.${code}`, 'is not an alarm code');
+      if (typeof on !== 'boolean') throw invalid(`notify.alarmTypes.${code}`, 'must be a boolean');
+    }
+    out.alarmTypes = Object.fromEntries(entries) as Record<string, boolean>;
+  }
+  return out;
 }
 
 /** The stored text (JSON) of the settings read back; anything unreadable counts as none. */

@@ -179,6 +179,16 @@ export interface DeviceStore {
    * unique serial index (the tracker servers identify every connection by serial).
    */
   bySerial(within: readonly string[], serial: string): Promise<ListedDevice | undefined>;
+  /**
+   * The device within linked to this pack on one of these gateways (at most 100), if any: a
+   * pack polled by a gateway of another organisation (a tracker battery's BMS on the node's
+   * gateway) is its device's organisation's to see (policy.ts `lookPack`).
+   */
+  byPack(
+    within: readonly string[],
+    gatewayIds: readonly string[],
+    packId: string,
+  ): Promise<ListedDevice | undefined>;
   update(within: readonly string[], id: string, patch: DevicePatch): Promise<Device>;
   /** A page, newest first (joined_at, then id descending). */
   list(within: readonly string[], q: DeviceQuery): Promise<DevicePage>;
@@ -227,6 +237,19 @@ export function serial(value: unknown, field = 'serial'): string {
   if (!/^[A-Za-z0-9._:/-]+$/.test(s))
     throw invalid(field, 'must be letters, digits and - _ . : / only');
   return s;
+}
+
+/** The arguments of `byPack`, checked: 1-100 gateway ids and a pack id. */
+export function packLink(
+  gatewayIds: unknown,
+  packId: unknown,
+): { gatewayIds: string[]; packId: string } {
+  if (!Array.isArray(gatewayIds) || gatewayIds.length > 100)
+    throw invalid('gatewayIds', 'must be an array of at most 100 gateway ids');
+  return {
+    gatewayIds: gatewayIds.map((g, i) => ident(g, `gatewayIds[${i}]`)),
+    packId: text(packId, 'packId', 200),
+  };
 }
 
 export function date(value: unknown, field: string): string {

@@ -84,6 +84,8 @@ export {
   profileColumns,
   notifySettings,
   storedNotify,
+  alarmTypeOn,
+  isSwitchableAlarm,
   NOTIFY_SEVERITIES,
   type NotifySettings,
   type NotifySeverity,
@@ -148,6 +150,23 @@ export {
 } from './positions.js';
 export * as positionChecks from './positions.js';
 import type { PositionStore } from './positions.js';
+/** Geofences of trackers and their inside/outside states (issue 17): checks under `geofenceChecks`. */
+export {
+  FENCE_ALARMS,
+  MAX_FENCE_DEVICES,
+  MAX_FENCE_VERTICES,
+  MAX_FENCE_RADIUS_M,
+  MIN_FENCE_RADIUS_M,
+  type FenceAlarm,
+  type FenceShape,
+  type FenceState,
+  type Geofence,
+  type GeofencePatch,
+  type GeofenceStore,
+  type NewGeofence,
+} from './geofences.js';
+export * as geofenceChecks from './geofences.js';
+import type { GeofenceStore } from './geofences.js';
 /** Plants, their visitors and collectors: the port (checks and row mapping under `plantChecks`). */
 export {
   BUSINESS_TYPES,
@@ -410,6 +429,12 @@ export type NewAlarm = Omit<
 
 export interface AlarmQuery {
   packId?: string;
+  /** Only packs whose id starts with this (e.g. `tracker/`: the tracker alarms). */
+  packPrefix?: string;
+  /** Only this code. */
+  code?: string;
+  /** Not these codes (at most 200: the types a user turned off). */
+  notCodes?: readonly string[];
   active?: boolean;
   from?: number;
   to?: number;
@@ -613,6 +638,8 @@ export interface Storage {
   plants?: PlantStore;
   /** GPS tracker positions (absent: this backend keeps none). */
   positions?: PositionStore;
+  /** Tracker geofences and their states (absent: this backend keeps none). */
+  geofences?: GeofenceStore;
   /** Point groups: the data points each role sees (absent: every role sees every point). */
   points?: PointGroupStore;
   /** Writes what it can of what waits, then closes (later calls fail with STORAGE_FAILED). */

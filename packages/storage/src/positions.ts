@@ -10,6 +10,8 @@
  */
 import { invalid, ident, time } from './validate.js';
 
+export { ident, time };
+
 export interface Position {
   /** The device (device list id). */
   deviceId: string;
@@ -47,6 +49,8 @@ export interface PositionStore {
   add(ps: readonly Position[]): Promise<number>;
   /** A device's fixes with from <= t < to, by device time. */
   list(deviceId: string, q: PositionQuery): Promise<Position[]>;
+  /** The device's latest fix with device time <= t (where an alarm happened), or undefined. */
+  latestAt(deviceId: string, t: number): Promise<Position | undefined>;
   /**
    * The last fix (greatest device time) of each device named, at most MAX_LATEST ids; devices
    * without a fix are absent. In no particular order.

@@ -4,3 +4,4 @@ export * from './serial.js';
 export * from './exchange.js';
 export * from './open.js';
 export * from './pty.js';
+export * from './virtual.js';

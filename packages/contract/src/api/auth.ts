@@ -291,6 +291,13 @@ export const notifySchema = {
       description: 'The least severity mailed: warning < protection < fault.',
     },
     alarm_cleared: { type: 'boolean', description: 'Also mail when such an alarm clears.' },
+    alarm_types: {
+      type: 'object',
+      maxProperties: 200,
+      additionalProperties: { type: 'boolean' },
+      description:
+        'Alarm types on (true) or off (false) by alarm code (BMS taxonomy or tracker catalogue); a code not named is on. Types turned off are left out of my alarm lists and e-mails. Absent in a change: kept as they were.',
+    },
   },
 } as const;
 

@@ -434,6 +434,50 @@ export const writeBody = {
   properties: { values: valuesSchema, dry_run: { type: 'boolean' } },
 } as const;
 
+/** Most packs one Distribute reaches (seed 003 "Distribute": a batch of the same settings). */
+export const DISTRIBUTE_MAX_PACKS = 200;
+
+export const distributeBody = {
+  type: 'object',
+  required: ['pack_ids', 'values'],
+  additionalProperties: false,
+  properties: {
+    pack_ids: {
+      type: 'array',
+      minItems: 1,
+      maxItems: DISTRIBUTE_MAX_PACKS,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 200 },
+      description: 'The packs to write, each once.',
+    },
+    values: valuesSchema,
+  },
+} as const;
+
+export const distributeResultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['results'],
+  properties: {
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['pack_id', 'status', 'detail'],
+        properties: {
+          pack_id: { type: 'string' },
+          status: { type: 'string', enum: ['done', 'refused', 'failed'] },
+          code: { type: 'string', description: 'The error code when not done.' },
+          detail: { type: 'string' },
+          field: { type: 'string', description: 'The parameter at fault, when one is.' },
+          write: writeResultSchema,
+        },
+      },
+    },
+  },
+} as const;
+
 export const readParametersSchema = {
   type: 'object',
   required: ['values'],
@@ -480,6 +524,8 @@ export type WriteResult = FromSchema<typeof writeResultSchema>;
 export type ParamFile = FromSchema<typeof fileSchema>;
 export type ParamDiff = FromSchema<typeof diffSchema>;
 export type WriteBody = FromSchema<typeof writeBody>;
+export type DistributeBody = FromSchema<typeof distributeBody>;
+export type DistributeResult = FromSchema<typeof distributeResultSchema>;
 export type ReadParameters = FromSchema<typeof readParametersSchema>;
 export type ConfirmBody = FromSchema<typeof confirmBody>;
 export type MosBody = FromSchema<typeof mosBody>;

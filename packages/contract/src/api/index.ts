@@ -26,4 +26,5 @@ export * from './devices.js';
 export * from './plants.js';
 export * from './points.js';
 export * from './positions.js';
+export * from './geofences.js';
 export * from './renewals.js';

@@ -9,7 +9,15 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import type { Socket } from 'node:net';
 import { isBmsError } from '@openbms/core';
 import { gb32960, gt06, jt808, osmand } from '@openbms/protocols/trackers';
+import { Listeners, trackerEndpoint, virtualLinks, type VirtualLinks } from '@openbms/transport';
 import type { TrackersConfig } from '../config.js';
+import {
+  DEFAULT_JT808_MODEL,
+  gb32960AlarmCodes,
+  GT06_ALARMS,
+  gt06TerminalAlarm,
+  jt808AlarmCodes,
+} from './alarm-map.js';
 import type { TrackerDevice, TrackerFix, TrackerIngest } from './ingest.js';
 import {
   listen,
@@ -39,11 +47,16 @@ export interface TrackerServerOptions {
   ingest: TrackerIngest;
   clock?: () => number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Where an authenticated JT/T 808 terminal's serial-port pass-through is registered as
+   * `tracker://<serial>` (default: the process's registry, which `createTransport` opens).
+   */
+  links?: VirtualLinks;
 }
 
 const timeOf = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
 
-function jt808Fix(l: jt808.Jt808Location): TrackerFix {
+function jt808Fix(l: jt808.Jt808Location, model?: string): TrackerFix {
   const extras: Record<string, unknown> = {
     alarm_flags: l.alarm_flags,
     status_flags: l.status_flags,
@@ -62,20 +75,55 @@ function jt808Fix(l: jt808.Jt808Location): TrackerFix {
     altM: l.altitude_m,
     ...(l.satellites !== undefined ? { satellites: l.satellites } : {}),
     extras,
+    alarms: [...jt808AlarmCodes(l.alarm_flags, l.vendor_alarms, model)],
   };
 }
 
-/** One JT/T 808 connection: register → 0x8100 (auth code: the device's id), the rest → 0x8001. */
+/**
+ * One JT/T 808 connection: register → 0x8100 (auth code: the device's id), the rest → 0x8001.
+ * Once the terminal has authenticated with the code it was given, its serial port 1 is the
+ * link `tracker://<serial>`:
+ * bytes written to it go out as 0x8900 (type 0x41), its 0x0900 type 0x41 payloads come in
+ * (docs/trackers.md "BMS through the tracker"); the link goes when the connection closes.
+ */
 function jt808Connection(
   conn: Connection,
   o: Required<TrackerServerOptions>,
   tz: number,
   n: TrackerCounters,
+  model: string,
 ): ConnectionHandler {
   const framer = jt808.createJt808Framer();
   let serial = 0;
   let device: TrackerDevice | undefined;
+  const uplink = new Listeners<[Uint8Array]>();
+  const ended = new Listeners<[]>();
+  let unregister: (() => void) | undefined;
+  const openLink = (m: jt808.Jt808Message, id: string): void => {
+    unregister?.();
+    const to: jt808.Jt808Terminal = {
+      protocol_version: m.protocol_version,
+      phone: m.phone,
+      ...(m.version_byte !== undefined ? { version_byte: m.version_byte } : {}),
+    };
+    unregister = o.links.register(trackerEndpoint(id), {
+      send(bytes) {
+        for (let at = 0; at < bytes.length; at += jt808.PASSTHROUGH_MAX) {
+          const part = bytes.subarray(at, at + jt808.PASSTHROUGH_MAX);
+          conn.send(jt808.encodePassthroughDown(to, serial, jt808.PASSTHROUGH.serial_1, part));
+          serial = (serial + 1) & 0xffff;
+        }
+      },
+      onData: (fn) => uplink.add(fn),
+      onClose: (fn) => ended.add(fn),
+    });
+  };
   return {
+    end() {
+      unregister?.();
+      unregister = undefined;
+      ended.emit();
+    },
     async data(chunk) {
       for (const ev of framer.push(chunk)) {
         if (ev.type === 'discard') {
@@ -97,11 +145,18 @@ function jt808Connection(
             : undefined;
         const id = m.device_id ?? imei;
         if (id) device = await o.ingest.device(id, 'jt808');
+        // The link opens on an auth with the code 0x8100 handed out (the device's id) only.
+        if (device && id && m.message === 'auth' && m.auth_code === device.id) openLink(m, id);
+        if (m.message === 'passthrough' && m.data_type === jt808.PASSTHROUGH.serial_1 && unregister)
+          uplink.emit(jt808.passthroughBytes(m));
         if (device) {
           if (m.message === 'location' || m.message === 'location_query_reply')
-            await o.ingest.positions(device, [jt808Fix(m.location)]);
+            await o.ingest.positions(device, [jt808Fix(m.location, model)]);
           else if (m.message === 'location_batch')
-            await o.ingest.positions(device, m.positions.map(jt808Fix));
+            await o.ingest.positions(
+              device,
+              m.positions.map((p) => jt808Fix(p, model)),
+            );
         }
         const reply = jt808.requiredResponse(
           m,
@@ -163,9 +218,21 @@ function gt06Connection(
           if (m.reupload) extras['reupload'] = true;
           await o.ingest.positions(device, [gt06Fix(m, extras)]);
         } else if (device && m.message === 'alarm') {
+          const code = GT06_ALARMS[parseInt(m.alarm_code, 16)];
           await o.ingest.positions(device, [
-            gt06Fix(m, { alarm: m.alarm, alarm_code: m.alarm_code, armed: m.armed }),
+            {
+              ...gt06Fix(m, { alarm: m.alarm, alarm_code: m.alarm_code, armed: m.armed }),
+              ...(code ? { raise: [code] } : {}),
+            },
           ]);
+        } else if (device && m.message === 'heartbeat') {
+          // The status names the alarm on now (terminal-info bits 5-3, the alarm byte): the
+          // alarms raised by alarm packets and no longer reported are cleared.
+          const on = [
+            gt06TerminalAlarm(parseInt(m.terminal_info_hex, 16)),
+            GT06_ALARMS[parseInt(m.alarm_code, 16)],
+          ].filter((c): c is string => c !== undefined);
+          await o.ingest.status(device, o.clock(), on);
         }
         const reply = gt06.requiredResponse(m, o.clock());
         if (reply) conn.send(reply);
@@ -209,6 +276,7 @@ function gb32960Connection(
                   lon: m.location.lon,
                   valid: m.location.valid,
                   ...(m.vehicle?.speed_kmh != null ? { speedKmh: m.vehicle.speed_kmh } : {}),
+                  ...(m.alarms ? { alarms: [...gb32960AlarmCodes(m.alarms.alarm_flags)] } : {}),
                 },
               ]);
             if (Number.isFinite(t)) await o.ingest.reading(device, t, gb32960.toReading(m));
@@ -346,6 +414,7 @@ export async function startTrackerServers(
   const o: Required<TrackerServerOptions> = {
     clock: Date.now,
     log: () => undefined,
+    links: virtualLinks,
     ...opts,
   };
   const zero = (): TrackerCounters => ({ frames: 0, discarded: 0, malformed: 0 });
@@ -367,7 +436,14 @@ export async function startTrackerServers(
         c.host,
         c.port,
         limits,
-        (conn) => jt808Connection(conn, o, c.tz_offset_minutes ?? 480, counters.jt808),
+        (conn) =>
+          jt808Connection(
+            conn,
+            o,
+            c.tz_offset_minutes ?? 480,
+            counters.jt808,
+            c.alarm_model ?? DEFAULT_JT808_MODEL,
+          ),
         onError('jt808'),
       );
     }

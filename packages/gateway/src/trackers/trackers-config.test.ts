@@ -40,6 +40,28 @@ describe('trackers config', () => {
     expect(refusal({ limits: { max_per_ip: 0 } })).toContain('trackers.limits.max_per_ip');
     expect(refusal({ traccar: { port: 1 } })).toContain('trackers: unknown key "traccar"');
   });
+
+  it('takes the tracker BMS with its defaults; the chemistry must be named, the family known', () => {
+    const c = validateConfig({
+      version: 1,
+      trackers: { bms: { protocol: 'jbd', chemistry: 'nmc' } },
+    });
+    expect(c.trackers?.bms).toEqual({
+      protocol: 'jbd',
+      chemistry: 'nmc',
+      address: 0,
+      poll_interval_s: 30,
+      timeout_ms: 5000,
+      retries: 1,
+    });
+    expect(refusal({ bms: { protocol: 'jbd' } })).toContain('trackers.bms.chemistry');
+    expect(refusal({ bms: { protocol: 'nope', chemistry: 'lfp' } })).toContain(
+      'trackers.bms.protocol',
+    );
+    expect(refusal({ bms: { protocol: 'jbd', chemistry: 'lfp', port: 1 } })).toContain(
+      'trackers.bms: unknown key "port"',
+    );
+  });
 });
 
 describe('mileage', () => {

@@ -19,7 +19,8 @@ import { POINTS } from '@openbms/storage';
 import { recordsCsv, type BmsRecord } from '@openbms/core';
 import { caller } from '../auth.js';
 import { pointShown, type PointFilter } from '../policy.js';
-import { sendCommand } from '../commands.js';
+import { sendCommand, sendCommandResult } from '../commands.js';
+import { BmsError, isBmsError } from '@openbms/core';
 import type { ServerContext } from '../context.js';
 import type {
   ControlCapabilities,
@@ -28,6 +29,7 @@ import type {
   ControlInverterProtocolView,
   ControlParameterDiff,
   ControlRecordsPage,
+  GatewayLink,
 } from '../gateway-api.js';
 import {
   calibrateBody,
@@ -43,6 +45,9 @@ import {
   confirmBody,
   diffBody,
   diffSchema,
+  distributeBody,
+  distributeResultSchema,
+  type DistributeResult,
   errorResponses,
   errorSchema,
   fileSchema,
@@ -326,6 +331,65 @@ export function controlRoutes(app: FastifyInstance, ctx: ServerContext): void {
           })
         ).write,
       ),
+  );
+
+  app.post<{ Body: { pack_ids: string[]; values: Record<string, number> } }>(
+    '/parameters/distribute',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Distribute: writes the same parameter values to several packs (seed 003)',
+        description:
+          'Every pack is found and the role checked first (operator in its organisation; an ' +
+          'unknown or unseen pack is 404, a pack where the caller is only a viewer 403: nothing ' +
+          'is sent then). Then each pack gets the single write of PUT /packs/{id}/parameters: ' +
+          'validated against its range, step, chemistry limits and what the pack holds, ' +
+          'interlocked, written, read back and audited. The answer lists each pack: done, ' +
+          'refused (nothing sent to it: code and field say why) or failed (transport, read-back). ' +
+          'Values that fail validation are refused by every pack, so no pack is written.',
+        tags,
+        body: distributeBody,
+        response: { 200: distributeResultSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (req): Promise<DistributeResult> => {
+      const me = caller(req);
+      const found: { id: string; link: GatewayLink }[] = [];
+      for (const id of req.body.pack_ids) {
+        found.push({ id, link: (await ctx.policy.findPack(me, id, 'operator')).link });
+      }
+      const results: DistributeResult['results'] = new Array(found.length);
+      let next = 0;
+      // A few packs at a time: each waits on its own bus, packs on one bus queue there.
+      const worker = async (): Promise<void> => {
+        while (next < found.length) {
+          const i = next++;
+          const { id, link } = found[i]!;
+          try {
+            const r = await sendCommandResult(link, me, id, 'parameters.write', {
+              values: req.body.values,
+              dry_run: false,
+            });
+            // A parameter refusal names the parameter (`id`); a request refusal its field.
+            const field = r.details?.['id'] ?? r.details?.['field'];
+            results[i] = {
+              pack_id: id,
+              status: r.status,
+              detail: r.detail,
+              ...(r.code ? { code: r.code } : {}),
+              ...(typeof field === 'string' ? { field } : {}),
+              ...(r.status === 'done' ? { write: writeView(r.write) } : {}),
+            };
+          } catch (e) {
+            const err = isBmsError(e) ? e : new BmsError('INTERNAL', 'the command failed');
+            if (!isBmsError(e)) req.log.error(e);
+            results[i] = { pack_id: id, status: 'failed', code: err.code, detail: err.message };
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(8, found.length) }, worker));
+      return { results };
+    },
   );
 
   app.get<Id>(

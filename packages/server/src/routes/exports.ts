@@ -170,7 +170,7 @@ export function exportRoutes(app: FastifyInstance, ctx: ServerContext): void {
       );
     if (!found || !exists)
       throw new BmsError('NOT_FOUND', `no daily file for "${pack}" on ${date}`);
-    ctx.policy.requireOn(me, needed, found.link, `this on the daily files of "${pack}"`);
+    ctx.policy.requireOnPack(me, needed, found, `this on the daily files of "${pack}"`);
     return { ...found, timeZone };
   };
   /**

@@ -13,4 +13,5 @@ export * from './contract/plants.js';
 export * from './contract/points.js';
 export * from './contract/accounts.js';
 export * from './contract/positions.js';
+export * from './contract/geofences.js';
 export * from './contract/renewals.js';

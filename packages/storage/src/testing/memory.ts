@@ -159,6 +159,9 @@ export class MemoryAlarms implements AlarmStore {
         (e) =>
           inScope(e, s) &&
           (pack === undefined || e.packId === pack) &&
+          (q.packPrefix === undefined || e.packId.startsWith(q.packPrefix)) &&
+          (q.code === undefined || e.code === q.code) &&
+          (q.notCodes === undefined || !q.notCodes.includes(e.code)) &&
           (q.active === undefined || (e.clearedAt === undefined) === q.active) &&
           (from === undefined || e.raisedAt >= from) &&
           (to === undefined || e.raisedAt <= to),

@@ -22,6 +22,7 @@ const PlantPage = lazy(() => import('../features/plants/PlantPage'));
 const PointGroupsPage = lazy(() => import('../features/points/PointGroupsPage'));
 const Devices = lazy(() => import('../features/devices/routes'));
 const Trackers = lazy(() => import('../features/trackers/routes'));
+const TrackerAlarms = lazy(() => import('../features/trackers/alarm-routes'));
 
 /** A route parameter as the id it encodes (pack ids hold slashes: "demo/rack/2"). */
 export function decodeParam(s: string | undefined): string {
@@ -86,6 +87,8 @@ export function App(): ReactNode {
                 <Route path="/plants/:id">{(p) => <PlantPage id={decodeParam(p.id)} />}</Route>
                 <Route path="/devices">{() => <Devices page="list" />}</Route>
                 <Route path="/approvals">{() => <Devices page="approvals" />}</Route>
+                <Route path="/geofences">{() => <TrackerAlarms page="geofences" />}</Route>
+                <Route path="/tracker-alarms">{() => <TrackerAlarms page="alarms" />}</Route>
                 <Route path="/trackers">{() => <Trackers />}</Route>
                 <Route path="/trackers/:id/:tab?">
                   {(p) => <Trackers id={decodeParam(p.id)} {...(p.tab ? { tab: p.tab } : {})} />}

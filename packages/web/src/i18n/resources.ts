@@ -24,6 +24,7 @@ import parallel from '../features/parallel/i18n';
 import params from '../features/params/i18n';
 import settings from '../features/settings/i18n';
 import trackers from '../features/trackers/i18n';
+import trackerAlarms from '../features/trackers/i18n-alarms';
 import wall from '../features/wall/i18n';
 import type { Strings } from './types';
 
@@ -49,5 +50,6 @@ export const NAMESPACES: Record<string, Strings> = {
   server,
   settings,
   trackers,
+  trackerAlarms,
   wall,
 };

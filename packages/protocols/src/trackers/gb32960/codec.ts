@@ -654,6 +654,8 @@ export interface BatteryReportInput {
   temps_c: readonly number[];
   lat?: number;
   lon?: number;
+  /** General alarm flags (§4.2): an alarm block (0x07) with no fault code lists is added. */
+  alarm_flags?: number;
 }
 
 /** A real-time report with vehicle, location, cell-voltage and probe-temperature blocks. */
@@ -696,6 +698,8 @@ export function encodeBatteryReport(vin: string, p: BatteryReportInput): Uint8Ar
       ...u32(Math.round(Math.abs(p.lat) * 1e6)),
     );
   }
+  if (p.alarm_flags !== undefined)
+    out.push(7, p.alarm_flags === 0 ? 0 : 1, ...u32(p.alarm_flags >>> 0), 0, 0, 0, 0);
   out.push(
     8,
     1,

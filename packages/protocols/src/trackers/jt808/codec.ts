@@ -30,7 +30,17 @@ export const MSG = {
   terminal_control: 0x8105,
   locate_now: 0x8201,
   text_message: 0x8300,
+  passthrough_down: 0x8900,
 } as const;
+
+/**
+ * Pass-through content types (first body byte of 0x0900 / 0x8900). 0x41 is serial port 1
+ * (G10LS): the channel a battery module's BMS frames travel on (protocols.md 1.6).
+ */
+export const PASSTHROUGH = { serial_1: 0x41, serial_2: 0x42 } as const;
+
+/** Most bytes one pass-through frame carries (the body's 1,023 less the type byte). */
+export const PASSTHROUGH_MAX = 1022;
 
 export interface Jt808Header {
   msg_id: number;
@@ -575,7 +585,52 @@ export function requiredResponse(
   }
 }
 
+/** The body of a pass-through message: the content type byte, then the bytes as they are. */
+function passthroughBody(type: number, data: Uint8Array): Uint8Array {
+  check(
+    Number.isInteger(type) && type >= 0 && type <= 255,
+    'INVALID_ARGUMENT',
+    'data_type',
+    '0..255',
+  );
+  check(
+    data.length <= PASSTHROUGH_MAX,
+    'INVALID_ARGUMENT',
+    'data',
+    `${data.length} bytes, at most ${PASSTHROUGH_MAX} in one frame`,
+  );
+  const body = new Uint8Array(1 + data.length);
+  body[0] = type;
+  body.set(data, 1);
+  return body;
+}
+
+/** 0x8900 downlink pass-through: bytes for the terminal's serial port (`type`, e.g. 0x41). */
+export function encodePassthroughDown(
+  to: Jt808Terminal,
+  serverSerial: number,
+  type: number,
+  data: Uint8Array,
+): Uint8Array {
+  return encodeJt808Frame(to, MSG.passthrough_down, serverSerial, passthroughBody(type, data));
+}
+
+/** The bytes of a decoded pass-through message (its `data_hex`). */
+export function passthroughBytes(m: { data_hex: string }): Uint8Array {
+  return Uint8Array.from(m.data_hex.match(/../g) ?? [], (x) => parseInt(x, 16));
+}
+
 // Terminal side (simulator, tests) ---------------------------------------------------------
+
+/** 0x0900 uplink pass-through: what the terminal's serial port `type` received. */
+export function encodePassthroughUp(
+  t: Jt808Terminal,
+  serial: number,
+  type: number,
+  data: Uint8Array,
+): Uint8Array {
+  return encodeJt808Frame(t, MSG.passthrough, serial, passthroughBody(type, data));
+}
 
 export function encodeHeartbeat(t: Jt808Terminal, serial: number): Uint8Array {
   return encodeJt808Frame(t, MSG.heartbeat, serial, new Uint8Array(0));

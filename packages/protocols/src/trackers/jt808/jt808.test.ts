@@ -21,6 +21,10 @@ import {
   encodeRegisterResponse,
   encodeTerminalControl,
   encodeTextMessage,
+  encodePassthroughDown,
+  encodePassthroughUp,
+  passthroughBytes,
+  PASSTHROUGH,
   requiredResponse,
   type Jt808Message,
 } from './index.js';
@@ -279,3 +283,55 @@ describe('jt808 sub-packages', () => {
     });
   });
 });
+
+describe('jt808 pass-through (0x0900 up, 0x8900 down)', () => {
+  const t = { protocol_version: '2013' as const, phone: '013800000001' };
+  // A JBD basic-info request, plus the two bytes JT/T 808 must escape (0x7e, 0x7d).
+  const bms = Uint8Array.from([0xdd, 0xa5, 0x03, 0x00, 0xff, 0xfd, 0x77, 0x7e, 0x7d]);
+
+  it('carries the bytes behind the content type, escaped on the wire', () => {
+    const down = encodePassthroughDown(t, 7, PASSTHROUGH.serial_1, bms);
+    // Header: id 0x8900, attributes = body length 10, BCD phone, serial 7; body: 0x41, bytes.
+    expect(bytesToHex(down)).toBe(
+      '7e' +
+        '8900' +
+        '000a' +
+        '013800000001' +
+        '0007' +
+        '41' +
+        'dda50300fffd77' +
+        '7d02' +
+        '7d01' +
+        bytesToHex(
+          Uint8Array.from([
+            xorOf([0x89, 0x00, 0x00, 0x0a, 0x01, 0x38, 0, 0, 0, 0x01, 0, 7, 0x41, ...bms]),
+          ]),
+        ) +
+        '7e',
+    );
+    const m = decodeJt808(down);
+    expect(m).toMatchObject({ msg_id: 0x8900, serial: 7, message: 'unknown' });
+  });
+
+  it('decodes an uplink as passthrough with its type and bytes, acked with 0x8001', () => {
+    const up = encodePassthroughUp(t, 12, PASSTHROUGH.serial_1, bms);
+    const m = decodeJt808(up);
+    expect(m).toMatchObject({ message: 'passthrough', data_type: 0x41, serial: 12 });
+    expect(m.message === 'passthrough' && passthroughBytes(m)).toEqual(bms);
+    const ack = decodeJt808(requiredResponse(m, 3)!);
+    expect(ack).toMatchObject({ msg_id: 0x8001, serial: 3 });
+    expect(ack.message === 'unknown' && ack.body_hex).toBe('000c090000');
+  });
+
+  it('refuses a type or a size that does not fit, naming the field', () => {
+    expect(() => encodePassthroughDown(t, 1, 256, bms)).toThrow(/data_type/);
+    expect(() => encodePassthroughUp(t, 1, 0x41, new Uint8Array(1023))).toThrow(/data/);
+    expect(decodeJt808(encodePassthroughUp(t, 1, 0x41, new Uint8Array(1022)))).toMatchObject({
+      message: 'passthrough',
+    });
+  });
+});
+
+function xorOf(bytes: number[]): number {
+  return bytes.reduce((a, b) => a ^ b, 0);
+}

@@ -94,6 +94,18 @@ export function deviceContract(name: string, open: Opener): void {
       });
       expect(await devices.bySerial([f.d2.id], 'F05E5838')).toBeUndefined();
       expect(await devices.bySerial([f.d1.id], 'NOPE')).toBeUndefined();
+      // Found by its pack link, on the gateways named, within the subtree only.
+      expect(await devices.byPack([f.maker.id], [GW, 'other-gw'], 'site/bus/1')).toMatchObject({
+        id: a.id,
+      });
+      expect(await devices.byPack([f.maker.id], ['other-gw'], 'site/bus/1')).toBeUndefined();
+      expect(await devices.byPack([f.d2.id], [GW], 'site/bus/1')).toBeUndefined();
+      expect(await devices.byPack([f.maker.id], [], 'site/bus/1')).toBeUndefined();
+      await expectCode(
+        () => devices.byPack([f.maker.id], 'gw' as unknown as string[], 'site/bus/1'),
+        'REQUEST_INVALID',
+        'gatewayIds',
+      );
       await expectCode(
         () => devices.bySerial([f.d1.id], 'bad serial'),
         'REQUEST_INVALID',

@@ -62,6 +62,15 @@ export function positionContract(name: string, open: Opener): void {
       expect(await s.positions.list(DEV_A, { from: T0 + 1, to: T0 + 10_000 })).toEqual([]);
     });
 
+    it('finds the latest fix at or before a time (where an alarm happened)', async () => {
+      await s.positions.add([fix(DEV_A, 0), fix(DEV_A, 2), fix(DEV_B, 1)]);
+      expect(await s.positions.latestAt(DEV_A, T0 + 19_999)).toEqual(fix(DEV_A, 0));
+      expect(await s.positions.latestAt(DEV_A, T0 + 20_000)).toEqual(fix(DEV_A, 2));
+      expect(await s.positions.latestAt(DEV_A, T0 + 99_000)).toEqual(fix(DEV_A, 2));
+      expect(await s.positions.latestAt(DEV_A, T0 - 1)).toBeUndefined();
+      expect(await s.positions.latestAt(DEV_B, T0 + 5_000)).toBeUndefined();
+    });
+
     it('refuses bad input naming the field, storing nothing of the batch', async () => {
       await expectCode(
         () => s.positions.add([fix(DEV_A, 0, { lat: 91 })]),

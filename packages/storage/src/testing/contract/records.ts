@@ -162,6 +162,20 @@ export function alarmContract(name: string, open: Opener<{ alarms: AlarmStore }>
       expect(await a.list(S1, { packId: 'nobody' })).toEqual([]);
     });
 
+    it('lists by pack-id prefix, by code, and without the codes a user turned off', async () => {
+      const a = alarms();
+      const t1 = await raise({ packId: 'tracker/861', code: 'vibration', raisedAt: T0 + MIN });
+      const t2 = await raise({ packId: 'tracker/862', code: 'power_cut', raisedAt: T0 + 2 * MIN });
+      const b = await raise({ packId: 'tracker_x/1/1', code: 'vibration', raisedAt: T0 + 3 * MIN });
+      const listed = async (q: Parameters<AlarmStore['list']>[1]) =>
+        (await a.list(S1, q)).map((e) => e.id);
+      expect(await listed({ packPrefix: 'tracker/' })).toEqual([t2, t1]);
+      expect(await listed({ code: 'vibration' })).toEqual([b, t1]);
+      expect(await listed({ packPrefix: 'tracker/', notCodes: ['vibration'] })).toEqual([t2]);
+      expect(await listed({ notCodes: ['vibration', 'power_cut'] })).toEqual([]);
+      expect(await listed({ notCodes: [] })).toEqual([b, t2, t1]);
+    });
+
     it('orders events raised at the same instant by id, newest first', async () => {
       const a = alarms();
       const x = await raise();

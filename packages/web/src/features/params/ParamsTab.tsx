@@ -15,6 +15,7 @@ import { useAuth } from '../../app/auth';
 import { useFmt } from '../../i18n/format';
 import { Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import type { TabProps } from '../../app/pack-tab';
+import { DistributeCard } from './DistributeCard';
 import { ImportDiff, type ImportState } from './ImportDiff';
 import { InverterCard } from './InverterCard';
 import { UnverifiedCard } from './UnverifiedCard';
@@ -100,6 +101,7 @@ export default function ParamsTab(props: TabProps): ReactNode {
   );
   const [imported, setImported] = useState<ImportState | undefined>(undefined);
   const [restoreOpen, setRestoreOpen] = useState(false);
+  const [distributing, setDistributing] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const c = caps.data;
@@ -516,6 +518,14 @@ export default function ParamsTab(props: TabProps): ReactNode {
                 >
                   {t('clearEdits')}
                 </button>
+                <button
+                  type="button"
+                  disabled={busy}
+                  onClick={() => setDistributing(true)}
+                  data-testid="params-distribute-open"
+                >
+                  {t('distributeOpen')}
+                </button>
               </div>
               <p id="write-why" className="muted small" data-testid="params-blocked" role="status">
                 {phase === 'checking'
@@ -540,6 +550,16 @@ export default function ParamsTab(props: TabProps): ReactNode {
             rows={rowById}
             reread={results.reread}
             onClose={() => setResults(undefined)}
+          />
+        )}
+
+        {distributing && canWrite && (
+          <DistributeCard
+            packId={pack.id}
+            protocol={c.protocol}
+            values={pick(parsed, selectedIds)}
+            blocked={selBlocked}
+            onClose={() => setDistributing(false)}
           />
         )}
 

@@ -102,7 +102,7 @@ export const fleetPositionsQuery = {
   properties: {
     status: {
       type: 'string',
-      enum: ['all', 'online', 'offline', 'expired', 'not_enabled'],
+      enum: ['all', 'online', 'offline', 'expired', 'expiring', 'not_enabled'],
       default: 'all',
       description: 'The device list’s status tabs.',
     },

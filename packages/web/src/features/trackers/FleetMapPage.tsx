@@ -16,7 +16,7 @@ import { MapView, type MapMarker } from './MapView';
 import { trackerPath } from './TrackerPage';
 import './trackers.css';
 
-const STATUSES = ['all', 'online', 'offline', 'expired', 'not_enabled'] as const;
+const STATUSES = ['all', 'online', 'offline', 'expiring', 'expired', 'not_enabled'] as const;
 type Status = (typeof STATUSES)[number];
 const REFRESH_MS = 15_000;
 const LIST_ROWS = 200;

@@ -4,8 +4,9 @@
  * draws through it, so the library stays behind this one component.
  *
  * Tiles come from the server's config (`web.map.tiles`, GET /api/v1/map); without them (the
- * default, or offline) the map is drawn on a blank background with a graticule and a scale,
- * so it still reads as a map and tests need no internet.
+ * default), or while none has loaded and some failed (offline), the map is drawn on a blank
+ * background with a graticule and a scale, so it still reads as a map and tests need no
+ * internet.
  *
  * Markers are kept by id between renders (a moving marker is moved, not redrawn). Up to
  * SVG_MARKERS markers are SVG paths carrying `data-marker` (the id), so tests and assistive
@@ -105,6 +106,8 @@ interface Drawn {
   overlays: L.LayerGroup;
   graticule: L.LayerGroup;
   tiles?: L.TileLayer;
+  /** No tile has loaded and some failed (offline, blocked): the graticule is drawn too. */
+  tilesDown: boolean;
   svg: L.Renderer;
   canvas: L.Renderer;
 }
@@ -130,6 +133,7 @@ function drawGraticule(d: Drawn): void {
     opacity: 0.35,
     interactive: false,
     renderer: d.svg,
+    className: 'map-graticule',
   };
   const south = Math.max(-85, b.getSouth() - step);
   const north = Math.min(85, b.getNorth() + step);
@@ -179,6 +183,7 @@ export function MapView(props: MapViewProps): ReactNode {
       markers: new Map(),
       overlays: L.layerGroup().addTo(map),
       graticule: L.layerGroup().addTo(map),
+      tilesDown: false,
       svg: L.svg(),
       canvas: L.canvas({ padding: 0.2 }),
     };
@@ -187,7 +192,7 @@ export function MapView(props: MapViewProps): ReactNode {
       handlers.current.onMapClick?.(e.latlng.lat, e.latlng.lng),
     );
     const regrid = () => {
-      if (!d.tiles) drawGraticule(d);
+      if (!d.tiles || d.tilesDown) drawGraticule(d);
     };
     map.on('moveend zoomend resize', regrid);
     regrid();
@@ -212,12 +217,28 @@ export function MapView(props: MapViewProps): ReactNode {
     const t = JSON.parse(tilesKey) as MapTiles | null;
     d.tiles?.remove();
     delete d.tiles;
+    d.tilesDown = false;
     if (t) {
       d.graticule.clearLayers();
+      let loaded = false;
+      d.tilesDown = false;
       d.tiles = L.tileLayer(t.url, {
         attribution: escapeHtml(t.attribution ?? ''),
         maxZoom: t.maxZoom ?? 19,
-      }).addTo(d.map);
+      })
+        .on('tileload', () => {
+          loaded = true;
+          if (d.tilesDown) {
+            d.tilesDown = false;
+            d.graticule.clearLayers();
+          }
+        })
+        .on('tileerror', () => {
+          if (loaded || d.tilesDown) return;
+          d.tilesDown = true;
+          drawGraticule(d);
+        })
+        .addTo(d.map);
       d.tiles.bringToBack();
     } else {
       drawGraticule(d);

@@ -36,7 +36,7 @@ import {
   webRoot,
 } from './start.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
-import { dialHost, mapOptions, startDemoTrackers, startTrackers } from './trackers.js';
+import { DEMO_BMS, dialHost, mapOptions, startDemoTrackers, startTrackers } from './trackers.js';
 import { DEMO_CITY, registerDemoRiders, startDemoRiders, type Riders } from './demo-trackers.js';
 import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
@@ -203,6 +203,7 @@ export async function cmdCloud(
         ? await startDemoTrackers(config, storage, identity, io, trackerLog, box, trackerAlarms)
         : await startTrackers(config, storage, identity, io, trackerLog, box, trackerAlarms);
     const jt808 = trackers?.ports.jt808;
+    const riderBms = config.trackers ? config.trackers.bms : DEMO_BMS;
     if (demo && jt808 !== undefined) {
       const list = await registerDemoRiders(storage.devices, fleet.orgs, identity, Date.now());
       riders = startDemoRiders({
@@ -212,6 +213,10 @@ export async function cmdCloud(
         devices: storage.devices,
         positions: storage.positions,
         within: [fleet.platform.id],
+        // The riders carry a BMS when this node polls one through the trackers.
+        ...(riderBms && box
+          ? { bms: { protocol: riderBms.protocol, chemistry: riderBms.chemistry } }
+          : {}),
         log: (lvl, message) => sink.log?.[lvl]({ component: 'demo-trackers' }, message),
       });
       io.out(

@@ -13,7 +13,13 @@
  * - Riders are plain TCP clients of the server: the same path a real tracker takes.
  */
 import { prng } from '@openbms/core';
-import { ride, TrackerSim, type RoutePoint } from '@openbms/simulator';
+import {
+  createSimulation,
+  ride,
+  TrackerSim,
+  type RoutePoint,
+  type SimBus,
+} from '@openbms/simulator';
 import type { DeviceStore, Org, Origin, PositionStore } from '@openbms/storage';
 import { trackerPackId } from '@openbms/gateway';
 
@@ -95,6 +101,11 @@ export interface RidersOptions {
   within: readonly string[];
   log: (level: 'info' | 'warn', message: string) => void;
   clock?: () => number;
+  /**
+   * Each rider carries a simulated BMS of this family behind its JT/T 808 pass-through (the
+   * demo's `trackers.bms` polls it), so the tracker page's BMS tab has a battery to show.
+   */
+  bms?: { protocol: string; chemistry: 'lfp' | 'nmc' };
 }
 
 export interface Riders {
@@ -142,6 +153,18 @@ export function startDemoRiders(o: RidersOptions): Riders {
     const t0 = Math.max(since, (last?.t ?? 0) + RIDE_STEP_S * 1000);
     const route = ride({ seed: 2000 + i + Math.floor(now / 86_400_000), start, t0, stepS: 5 });
     let soc = 95 - i * 4;
+    // One BMS per rider for the whole run (its state outlives a reconnection).
+    const bms: SimBus | undefined = o.bms
+      ? createSimulation({
+          protocol: o.bms.protocol,
+          chemistry: o.bms.chemistry,
+          cells: o.bms.chemistry === 'lfp' ? 16 : 13,
+          capacityAh: 20,
+          profile: 'ebike',
+          seed: 3000 + i,
+          initialSocPct: soc,
+        }).bus
+      : undefined;
     let pending: RoutePoint | undefined;
     let first = true;
     while (!closed) {
@@ -152,6 +175,7 @@ export function startDemoRiders(o: RidersOptions): Riders {
         id: r.serial,
         socPct: soc,
         batteryV: 40 + soc * 0.14,
+        ...(bms ? { bms } : {}),
       });
       sims.add(sim);
       try {

@@ -28,6 +28,9 @@ export const dialHost = (host: string): string =>
 /** The JT/T 808 port the demo's tracker server tries first (else any free one). */
 export const DEMO_JT808_PORT = 7808;
 
+/** The demo riders' BMS (a JBD e-bike pack), polled through their pass-through. */
+export const DEMO_BMS = { protocol: 'jbd', chemistry: 'lfp', poll_interval_s: 30 } as const;
+
 /**
  * The config's tracker servers, or on the demo without any a JT/T 808 server on the HTTP
  * address (DEMO_JT808_PORT, or a free port when that is taken) for the demo's riders.
@@ -44,7 +47,7 @@ export async function startDemoTrackers(
   const host = dialHost(config.http.host);
   const on = (port: number): Config => ({
     ...config,
-    trackers: trackersConfigSchema.parse({ jt808: { port, host } }),
+    trackers: trackersConfigSchema.parse({ jt808: { port, host }, bms: DEMO_BMS }),
   });
   try {
     return (await startTrackers(on(DEMO_JT808_PORT), storage, identity, io, log, gateway, alarms))!;

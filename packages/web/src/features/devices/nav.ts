@@ -23,6 +23,8 @@ export function useDeviceNav(): { href: string; label: string }[] {
   return [
     { href: '/devices', label: t('nav.devices') },
     { href: '/trackers', label: t('trackers:nav') },
+    { href: '/tracker-alarms', label: t('trackers:navAlarms') },
+    { href: '/geofences', label: t('trackers:navFences') },
     ...(admin
       ? [
           {

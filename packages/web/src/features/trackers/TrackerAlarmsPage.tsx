@@ -76,7 +76,10 @@ function AlarmSettings(props: { onSaved: () => void }): ReactNode {
   );
 }
 
-export default function TrackerAlarmsPage(): ReactNode {
+/** The fleet's tracker alarms; with `device`, one battery's (its tracker page's Alarms tab). */
+export default function TrackerAlarmsPage(
+  props: { device?: { id: string; serial: string } } = {},
+): ReactNode {
   const { t } = useTranslation('trackerAlarms');
   const fmt = useFmt();
   const [range, setRange] = useState(() => {
@@ -84,10 +87,10 @@ export default function TrackerAlarmsPage(): ReactNode {
     return { from: to - 7 * DAY, to };
   });
   const [code, setCode] = useState('');
-  const [q, setQ] = useState('');
+  const [q, setQ] = useState(props.device?.serial ?? '');
   const [picked, setPicked] = useState<string | undefined>(undefined);
   const list = useApi<TrackerAlarmView[]>(
-    `/tracker-alarms?from=${range.from}&to=${range.to}&limit=1000${code ? `&code=${encodeURIComponent(code)}` : ''}`,
+    `${props.device ? `/devices/${encodeURIComponent(props.device.id)}/alarms` : '/tracker-alarms'}?from=${range.from}&to=${range.to}&limit=1000${code ? `&code=${encodeURIComponent(code)}` : ''}`,
   );
   const shown = useMemo(
     () =>

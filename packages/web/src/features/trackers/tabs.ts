@@ -22,4 +22,11 @@ export const TRACKER_TABS: readonly TrackerTab[] = [
   { id: 'map', label: 'trackers:tab.map', Panel: lazy(() => import('./MapTab')) },
   { id: 'track', label: 'trackers:tab.track', Panel: lazy(() => import('./TrackTab')) },
   { id: 'mileage', label: 'trackers:tab.mileage', Panel: lazy(() => import('./MileageTab')) },
+  { id: 'bms', label: 'trackers:tab.bms', Panel: lazy(() => import('../../app/TrackerBmsTab')) },
+  { id: 'alarms', label: 'trackers:tab.alarms', Panel: lazy(() => import('./AlarmsTab')) },
+  {
+    id: 'instructions',
+    label: 'trackers:tab.instructions',
+    Panel: lazy(() => import('./InstructionsTab')),
+  },
 ];

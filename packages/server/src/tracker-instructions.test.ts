@@ -49,6 +49,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
   }
 }
 
+const DAY_MS = 86_400_000;
 for (const [adapter, openStore] of ADAPTERS) {
   describe(`tracker instructions (${adapter})`, () => {
     let storage: Store;
@@ -83,6 +84,22 @@ for (const [adapter, openStore] of ADAPTERS) {
       h.call('POST', `/api/v1/devices/${id}/instructions`, { token: tok[who], body });
     const list = (who: string, id: string) =>
       h.call('GET', `/api/v1/devices/${id}/instructions`, { token: tok[who] });
+    /** The battery's vibration alarms in its alarm list (docs/trackers.md "Alarms"). */
+    const vibrations = async (id: string) => {
+      // Around the simulated clock (the trackers' time), not the wall clock's last 7 days.
+      const now = h.clock.now();
+      const r = await h.call(
+        'GET',
+        `/api/v1/devices/${id}/alarms?all=true&from=${now - DAY_MS}&to=${now + DAY_MS}`,
+        {
+          token: tok['root'],
+        },
+      );
+      expect(r.status, r.text).toBe(200);
+      return (r.body as { code: string; raised_at: number; lat?: number; lon?: number }[]).filter(
+        (a) => a.code === 'vibration',
+      );
+    };
     /** The instruction once it has left `queued`/`sent`. */
     const settled = (deviceId: string, id: string) =>
       until(`instruction ${id} to settle`, async () => {
@@ -368,6 +385,10 @@ for (const [adapter, openStore] of ADAPTERS) {
       const shaken = await fixAt(h.clock.now());
       expect(Number(shaken!.extras!['alarm_flags']) & (1 << 16)).toBe(1 << 16);
       expect((shaken!.extras!['alarms'] as string[]).length).toBe(1);
+      // ...which is a vibration alarm in the battery's alarm list, at the shaken fix's place.
+      expect(await vibrations(d.id)).toEqual([
+        expect.objectContaining({ raised_at: shaken!.t, lat: shaken!.lat, lon: shaken!.lon }),
+      ]);
       // The report's 0xF3 item says armed: the stored state follows the report.
       expect((await list('root', d.id)).body).toMatchObject({ armed: true });
       const disarm = await post('otto', d.id, { kind: 'disarm' });
@@ -377,6 +398,8 @@ for (const [adapter, openStore] of ADAPTERS) {
       const calm = await fixAt(h.clock.now());
       expect(calm!.extras!['alarm_flags']).toBe(0);
       expect((await list('root', d.id)).body).toMatchObject({ armed: false });
+      // Disarmed, the shake raised no new alarm.
+      expect(await vibrations(d.id)).toHaveLength(1);
     });
 
     it('GT06: locate, arm and the vibration alarm (code 0x03) with the replies stored; disarmed no alarm', async () => {
@@ -407,6 +430,7 @@ for (const [adapter, openStore] of ADAPTERS) {
         alarm_code: '03',
         armed: true,
       });
+      expect(await vibrations(d.id)).toHaveLength(1);
       const disarm = await post('root', d.id, { kind: 'disarm' });
       expect(await settled(d.id, disarm.body.id)).toMatchObject({
         state: 'replied',
@@ -417,6 +441,7 @@ for (const [adapter, openStore] of ADAPTERS) {
       const calm = await fixAt(h.clock.now());
       expect(calm).toBeDefined();
       expect(calm!.extras?.['alarm']).toBeUndefined();
+      expect(await vibrations(d.id)).toHaveLength(1);
       // the heartbeat after the fix carries terminal-info bit 0 clear: the state says disarmed
       expect((await list('root', d.id)).body).toMatchObject({ armed: false });
     });

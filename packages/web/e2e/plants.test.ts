@@ -201,7 +201,8 @@ describe('plants and point groups in the browser', () => {
     const v = visitor.page;
     v.setDefaultTimeout(10_000);
     await logIn(v, 'vera@example.com', 'vera-password-1');
-    expect(await navLinks(v)).toContain('Plants');
+    // The menu lists Plants once its plant list has answered (asked after the login).
+    await expect.poll(() => navLinks(v)).toContain('Plants');
     await v.goto('/plants');
     await v.getByTestId('plant-Harbour Plant').waitFor();
     expect(await v.locator('table.plant-list tbody tr').count()).toBe(1);

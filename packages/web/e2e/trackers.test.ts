@@ -169,6 +169,9 @@ describe('the tracker pages', () => {
     expect(await info.getByTestId('info-id').textContent()).toBe(PHONE);
     expect(await info.getByTestId('info-soc').textContent()).toBe('77 %');
     expect(await info.getByTestId('info-satellites').textContent()).toBe('9');
+    // Seed 003's tracker status: the signal the tracker reported (item 0x30) and the fix kind.
+    expect(await info.getByTestId('info-signal').textContent()).toBe('24 / 31');
+    expect(await info.getByTestId('info-locate').textContent()).toBe('Located by GPS');
     const geo = await info.getByTestId('navigate-geo').getAttribute('href');
     expect(geo).toBe(
       `geo:${last.lat.toFixed(6)},${last.lon.toFixed(6)}?q=${last.lat.toFixed(6)},${last.lon.toFixed(6)}`,

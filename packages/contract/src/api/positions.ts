@@ -143,6 +143,11 @@ export const fleetPositionSchema = {
           description: 'Battery state of charge, % (when the tracker reports it).',
         },
         voltage: { type: 'number', description: 'Battery voltage, V (when reported).' },
+        signal: {
+          type: 'number',
+          description: 'Mobile signal strength the tracker reported (JT/T 808 item 0x30, 0-31).',
+        },
+        iccid: { type: 'string', description: "The SIM card's ICCID (when reported)." },
       },
     },
   },

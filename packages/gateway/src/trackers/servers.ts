@@ -71,7 +71,7 @@ function jt808Fix(l: jt808.Jt808Location, model?: string): TrackerFix {
   };
   if (l.alarms.length + l.vendor_alarms.length > 0)
     extras['alarms'] = [...l.alarms, ...l.vendor_alarms];
-  for (const k of ['mileage_km', 'battery_pct', 'battery_v', 'rssi', 'charging'] as const)
+  for (const k of ['mileage_km', 'battery_pct', 'battery_v', 'rssi', 'iccid', 'charging'] as const)
     if (l[k] !== undefined) extras[k] = l[k];
   return {
     t: timeOf(l.time_utc),

@@ -54,6 +54,8 @@ const num = (v: unknown): number | undefined =>
 export function fixView(p: Position): FleetPositionView['fix'] {
   const soc = num(p.extras?.['battery_pct']) ?? num(p.extras?.['soc_pct']);
   const voltage = num(p.extras?.['battery_v']);
+  const signal = num(p.extras?.['rssi']);
+  const iccid = p.extras?.['iccid'];
   return {
     t: p.t,
     received_at: p.receivedAt,
@@ -65,6 +67,8 @@ export function fixView(p: Position): FleetPositionView['fix'] {
     ...(p.satellites !== undefined ? { satellites: p.satellites } : {}),
     ...(soc !== undefined ? { soc } : {}),
     ...(voltage !== undefined ? { voltage } : {}),
+    ...(signal !== undefined ? { signal } : {}),
+    ...(typeof iccid === 'string' && iccid.length <= 32 ? { iccid } : {}),
   };
 }
 

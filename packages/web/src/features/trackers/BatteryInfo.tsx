@@ -79,6 +79,9 @@ export function BatteryInfo(props: {
         {row('speed', fmt.unit(f.speed_kmh, 'km/h', 1))}
         {f.course !== undefined && row('course', fmt.unit(f.course, '°'))}
         {row('satellites', fmt.num(f.satellites))}
+        {row('locate', t('info.gpsFix'))}
+        {f.signal !== undefined && row('signal', `${fmt.num(f.signal)} / 31`)}
+        {f.iccid !== undefined && row('sim', <code>{f.iccid}</code>)}
         {row('position', `${f.lat.toFixed(6)}, ${f.lon.toFixed(6)}`)}
       </dl>
       <NavigateLinks lat={f.lat} lon={f.lon} />

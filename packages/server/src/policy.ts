@@ -23,9 +23,10 @@
  *   `canSee`, `dataScope` and `lookPack` add them for viewer reads only, and a scope over an
  *   organisation seen only in part names its gateways (`Scope.gatewayIds`). Any write asks for
  *   a rank in the owner organisation, which a visitor does not have: 403.
- * - **Device-linked packs**: a pack of a gateway the principal does not see, linked in the
- *   device list to a device in their subtrees (a dealer's tracker battery whose BMS the
- *   node's gateway polls), is found by `lookPack` too: read in the gateway's scope, acted on
+ * - **Device-linked packs**: a pack of a gateway the principal does not see that is the own
+ *   pack (`tracker/<serial>`) of a tracker device in their subtrees (a dealer's tracker
+ *   battery whose BMS the node's gateway polls) is found by `lookPack` too (a device merely
+ *   registered with a link to another pack grants nothing): read in the gateway's scope, acted on
  *   with the principal's role in the device's organisation. Pack lists and the live
  *   WebSocket (gateway-wide) do not include it; its pack routes answer it.
  *

@@ -397,6 +397,23 @@ for (const [adapter, openStore] of storeAdapters('trkbms')) {
       }
       const unbound = await h.call('GET', `/api/v1/packs/${P(phones[2]!)}`, { token: tok['dan'] });
       expect(unbound.status, unbound.text).toBe(404);
+      // Nor can another dealer's administrator make it theirs by registering a device linked
+      // to that pack: only a tracker's own pack (tracker/<its serial>) is found through it.
+      for (const type of ['bms', 'tracker']) {
+        const grab = await h.call('POST', '/api/v1/devices', {
+          token: tok['otto'],
+          body: {
+            serial: `GRAB-${type}`,
+            type,
+            gateway_id: origin.gatewayId,
+            pack_id: packOf(phone),
+          },
+        });
+        expect(grab.status, grab.text).toBe(201);
+        expect((await h.call('GET', `/api/v1/packs/${p}`, { token: tok['otto'] })).status).toBe(
+          404,
+        );
+      }
     });
   });
 }

@@ -150,7 +150,9 @@ export function pgDevices(db: PgDb): DeviceStore {
         await db.query<DeviceRow>(
           'cannot read devices',
           `SELECT ${COLS} FROM devices d JOIN orgs o ON o.id = d.org_id
-           WHERE d.gateway_id = ANY($1::text[]) AND d.pack_id = $2 AND d.org_id IN (${WITHIN('$3')})
+           WHERE d.gateway_id = ANY($1::text[]) AND d.pack_id = $2
+             AND d.type = 'tracker' AND d.pack_id = 'tracker/' || d.serial
+             AND d.org_id IN (${WITHIN('$3')})
            ORDER BY d.id LIMIT 1`,
           [link.gatewayIds, link.packId, w],
         )

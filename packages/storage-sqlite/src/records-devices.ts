@@ -193,6 +193,7 @@ export class SqliteDevices {
           .prepare(
             `SELECT ${COLS} FROM devices d JOIN orgs o ON o.id = d.org_id
              WHERE d.gateway_id IN (SELECT value FROM json_each(?)) AND d.pack_id = ?
+               AND d.type = 'tracker' AND d.pack_id = 'tracker/' || d.serial
                AND d.org_id IN (${WITHIN('?')})
              ORDER BY d.id LIMIT 1`,
           )

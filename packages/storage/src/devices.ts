@@ -180,9 +180,11 @@ export interface DeviceStore {
    */
   bySerial(within: readonly string[], serial: string): Promise<ListedDevice | undefined>;
   /**
-   * The device within linked to this pack on one of these gateways (at most 100), if any: a
-   * pack polled by a gateway of another organisation (a tracker battery's BMS on the node's
-   * gateway) is its device's organisation's to see (policy.ts `lookPack`).
+   * The tracker device within whose own pack this is (`tracker/<its serial>`, serials being
+   * unique across the fleet) on one of these gateways (at most 100), if any: a tracker
+   * battery's BMS polled by the node's gateway is its device's organisation's to see
+   * (policy.ts `lookPack`). A device merely registered with a link to someone else's pack
+   * (any pack id not its own serial's) grants nothing.
    */
   byPack(
     within: readonly string[],

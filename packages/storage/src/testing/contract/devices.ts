@@ -94,15 +94,26 @@ export function deviceContract(name: string, open: Opener): void {
       });
       expect(await devices.bySerial([f.d2.id], 'F05E5838')).toBeUndefined();
       expect(await devices.bySerial([f.d1.id], 'NOPE')).toBeUndefined();
-      // Found by its pack link, on the gateways named, within the subtree only.
-      expect(await devices.byPack([f.maker.id], [GW, 'other-gw'], 'site/bus/1')).toMatchObject({
-        id: a.id,
+      // A tracker is found by its own pack (tracker/<serial>), on the gateways named, within
+      // the subtree only; a device linked to a pack not its own serial's is never found.
+      const trk = await devices.create(
+        [f.d1.id],
+        dev(f.c1.id, 'T-77', { type: 'tracker', gatewayId: GW, packId: 'tracker/T-77' }),
+      );
+      await devices.create(
+        [f.d1.id],
+        dev(f.c1.id, 'GRAB', { type: 'tracker', gatewayId: GW, packId: 'tracker/T-78' }),
+      );
+      expect(await devices.byPack([f.maker.id], [GW, 'other-gw'], 'tracker/T-77')).toMatchObject({
+        id: trk.id,
       });
-      expect(await devices.byPack([f.maker.id], ['other-gw'], 'site/bus/1')).toBeUndefined();
-      expect(await devices.byPack([f.d2.id], [GW], 'site/bus/1')).toBeUndefined();
-      expect(await devices.byPack([f.maker.id], [], 'site/bus/1')).toBeUndefined();
+      expect(await devices.byPack([f.maker.id], [GW], 'tracker/T-78')).toBeUndefined();
+      expect(await devices.byPack([f.maker.id], [GW], 'site/bus/1')).toBeUndefined();
+      expect(await devices.byPack([f.maker.id], ['other-gw'], 'tracker/T-77')).toBeUndefined();
+      expect(await devices.byPack([f.d2.id], [GW], 'tracker/T-77')).toBeUndefined();
+      expect(await devices.byPack([f.maker.id], [], 'tracker/T-77')).toBeUndefined();
       await expectCode(
-        () => devices.byPack([f.maker.id], 'gw' as unknown as string[], 'site/bus/1'),
+        () => devices.byPack([f.maker.id], 'gw' as unknown as string[], 'tracker/T-77'),
         'REQUEST_INVALID',
         'gatewayIds',
       );

@@ -110,15 +110,17 @@ describe('the Control tab', () => {
     const { page, context, errors } = await openPage(browser, server.url);
     await page.goto(packUrl(DSG, 'control'));
     const discharge = page.getByTestId('mos-discharge');
-    await expect.poll(() => discharge.getAttribute('data-state')).toBe('on');
+    await expect.poll(() => discharge.getAttribute('data-state'), { timeout: 15_000 }).toBe('on');
 
     await page.getByTestId('mos-discharge-toggle').click();
     await page.locator('dialog[open]').getByRole('button', { name: 'Switch off' }).click();
     const outcome = page.getByTestId('mos-discharge-outcome');
-    await expect.poll(() => outcome.getAttribute('data-ok')).toBe('true');
+    await expect.poll(() => outcome.getAttribute('data-ok'), { timeout: 15_000 }).toBe('true');
     expect(await outcome.textContent()).toBe('Discharge MOS switched off; read back: Off.');
-    await expect.poll(() => discharge.getAttribute('data-state')).toBe('off');
-    await expect.poll(async () => (await snapshot(context.request, DSG)).discharge_mos).toBe(false);
+    await expect.poll(() => discharge.getAttribute('data-state'), { timeout: 15_000 }).toBe('off');
+    await expect
+      .poll(async () => (await snapshot(context.request, DSG)).discharge_mos, { timeout: 15_000 })
+      .toBe(false);
     // With the discharge path open, the load draws nothing.
     await expect
       .poll(async () => Math.abs((await snapshot(context.request, DSG)).current_a ?? 99))
@@ -134,7 +136,7 @@ describe('the Control tab', () => {
     await expect
       .poll(() => outcome.textContent())
       .toBe('Discharge MOS switched on; read back: On.');
-    await expect.poll(() => discharge.getAttribute('data-state')).toBe('on');
+    await expect.poll(() => discharge.getAttribute('data-state'), { timeout: 15_000 }).toBe('on');
     expect((await snapshot(context.request, DSG)).discharge_mos).toBe(true);
     expect(unexpected(errors)).toEqual([]);
     await context.close();

@@ -8,3 +8,4 @@
 export * from './common.js';
 export * from './events.js';
 export * from './commands.js';
+export * from './uplink.js';

@@ -181,6 +181,15 @@ export {
 } from './geofences.js';
 export * as geofenceChecks from './geofences.js';
 import type { GeofenceStore } from './geofences.js';
+/** Remote collectors of the fleet cloud (issue 15): claim, credentials, revocation. */
+export {
+  REMOTE_COLLECTOR_STATES,
+  type HelloOutcome,
+  type RemoteCollector,
+  type RemoteCollectorState,
+  type RemoteCollectorStore,
+} from './remote-collectors.js';
+import type { RemoteCollectorStore } from './remote-collectors.js';
 /** Plants, their visitors and collectors: the port (checks and row mapping under `plantChecks`). */
 export {
   BUSINESS_TYPES,
@@ -654,6 +663,8 @@ export interface Storage {
   positions?: PositionStore;
   /** Instructions sent to GPS trackers, their replies and armed state (absent: none). */
   instructions?: InstructionStore;
+  /** Remote collectors of the fleet cloud (issue 15). */
+  remoteCollectors?: RemoteCollectorStore;
   /** Tracker geofences and their states (absent: this backend keeps none). */
   geofences?: GeofenceStore;
   /** Point groups: the data points each role sees (absent: every role sees every point). */

@@ -5,3 +5,4 @@ export { hashPassword, verifyPassword } from './passwords.js';
 export { LOG_LEVELS, logLevel, type LogLevel, type LoggerOption } from './logging.js';
 export type { SignupOptions, OutgoingMail } from './routes/signup.js';
 export { accountMailer, type AccountMailer } from './mailer.js';
+export type { UplinkPort } from './uplink.js';

@@ -13,6 +13,7 @@ import {
   httpConfigSchema,
   accountsConfigSchema,
   fleetConfigSchema,
+  cloudConfigSchema,
   webConfigSchema,
   locationSchema,
   metricsConfigSchema,
@@ -226,6 +227,8 @@ export const configSchema = z
     accounts: accountsConfigSchema.optional(),
     /** The fleet's per-organisation limits (fleet.limits; docs/fleet.md). */
     fleet: fleetConfigSchema.optional(),
+    /** This site is a collector of a fleet cloud (cloud.url; docs/collectors.md). */
+    cloud: cloudConfigSchema.optional(),
     storage: z
       .object({
         /**

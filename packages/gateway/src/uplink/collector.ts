@@ -388,7 +388,7 @@ export class Collector {
     const c = this.client;
     if (!c?.connected) return;
     this.lastStatusAt = Date.now();
-    const status: CollectorStatus & { dropped: number } = {
+    const status: CollectorStatus = {
       v: SEAM_VERSION,
       online: true,
       ts: this.lastStatusAt,

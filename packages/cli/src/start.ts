@@ -290,6 +290,22 @@ export async function cmdStart(
       trackerAlarms,
       ...(config.fleet ? { limits: config.fleet.limits } : {}),
       map: mapOptions(config),
+      // Read at each request: the uplink starts after the server is built.
+      ...(config.cloud
+        ? {
+            collectorLink: () => {
+              const c = uplink?.collector;
+              return c
+                ? {
+                    serial: c.identity.serial,
+                    claim_code: c.identity.claim_code,
+                    claimed: c.claimed,
+                    cloud_url: config.cloud!.url,
+                  }
+                : undefined;
+            },
+          }
+        : {}),
     });
     sink.log = server.log;
     await gateway.start();

@@ -6,3 +6,4 @@ export { LOG_LEVELS, logLevel, type LogLevel, type LoggerOption } from './loggin
 export type { SignupOptions, OutgoingMail } from './routes/signup.js';
 export { accountMailer, type AccountMailer } from './mailer.js';
 export type { UplinkPort } from './uplink.js';
+export type { CollectorLinkView } from './routes/link.js';

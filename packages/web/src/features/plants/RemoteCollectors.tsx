@@ -34,6 +34,8 @@ export function RemoteCollectors(props: {
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [revoking, setRevoking] = useState<RemoteCollectorView | undefined>(undefined);
   const rows = list.data?.collectors;
+  // A server that takes no collectors (a single box, not a cloud): nothing to show.
+  if (list.error?.status === 404 || list.error?.status === 503) return null;
   return (
     <Card
       title={t('remote.title')}

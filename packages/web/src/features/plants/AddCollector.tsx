@@ -14,11 +14,11 @@ import {
   normalizeSerial,
   parseClaim,
   SERIAL_PATTERN,
+  type RemoteCollectorView,
 } from '@openbms/contract/api';
 import { api, type ApiError } from '../../api/client';
 import { Field, FormErrorBox, type FormError } from '../../ui/fields';
 import { Modal } from '../../ui/Modal';
-import type { RemoteCollectorView } from './remote';
 import { cameraProblem, openCamera, qrReader, type CameraProblem } from './qr';
 
 type Claim = { serial: string; claim_code: string };

@@ -6,12 +6,12 @@
  */
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { RemoteCollectorView } from '@openbms/contract/api';
 import { api, type ApiError } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import { useFmt } from '../../i18n/format';
 import { Badge, Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import { AddCollectorDialog } from './AddCollector';
-import type { RemoteCollectorView } from './remote';
 
 type Link = 'online' | 'offline' | 'unknown';
 const linkOf = (c: RemoteCollectorView): Link =>
@@ -26,14 +26,14 @@ export function RemoteCollectors(props: {
 }): ReactNode {
   const { t } = useTranslation('plants');
   const fmt = useFmt();
-  const list = useApi<{ collectors: RemoteCollectorView[] }>(
+  const list = useApi<RemoteCollectorView[]>(
     `/collectors?plant_id=${encodeURIComponent(props.plantId)}`,
   );
   const [adding, setAdding] = useState(false);
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [revoking, setRevoking] = useState<RemoteCollectorView | undefined>(undefined);
-  const rows = list.data?.collectors;
+  const rows = list.data;
   // A server that takes no collectors (a single box, not a cloud): nothing to show.
   if (list.error?.status === 404 || list.error?.status === 503) return null;
   return (

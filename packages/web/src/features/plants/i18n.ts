@@ -105,7 +105,8 @@ const strings: Strings = {
       badCode: 'A claim code is 8 letters or digits, e.g. AB12-CD34.',
       notFound:
         "No collector with this serial and claim code has contacted this cloud yet — check both, and that the collector's cloud.url points here.",
-      claimed: 'This collector is claimed already (here or by another organisation).',
+      claimed:
+        'This collector is claimed already (here or by another organisation), or was revoked: a revoked collector cannot be added again.',
       notClaim: 'This QR code is not an OpenBMS collector claim: "{{text}}".',
       camera: {
         refused:
@@ -230,7 +231,7 @@ const strings: Strings = {
       badCode: '认领码为 8 位字母或数字，例如 AB12-CD34。',
       notFound:
         '尚无此序列号和认领码的采集器连接过本云平台——请核对两者，并确认采集器的 cloud.url 指向此处。',
-      claimed: '此采集器已被认领（在本机构或其他机构）。',
+      claimed: '此采集器已被认领（在本机构或其他机构），或已被撤销：已撤销的采集器不能再次添加。',
       notClaim: '此二维码不是 OpenBMS 采集器认领码：“{{text}}”。',
       camera: {
         refused: '摄像头权限被拒绝。请在浏览器中为本站允许摄像头，或手动输入序列号和认领码。',

@@ -124,13 +124,11 @@ export default function PlantPage(props: { id: string }): ReactNode {
           </dl>
         )}
       </Card>
-      {p.access !== 'visitor' && (
-        <RemoteCollectors
-          plantId={p.id}
-          admin={admin}
-          onChange={() => setCollectorsTick((n) => n + 1)}
-        />
-      )}
+      <RemoteCollectors
+        plantId={p.id}
+        admin={admin}
+        onChange={() => setCollectorsTick((n) => n + 1)}
+      />
       <Collectors key={collectorsTick} base={base} admin={admin} />
       {p.access !== 'visitor' && <Visitors base={base} admin={admin} />}
       {admin && (

@@ -60,7 +60,9 @@ export function RemoteCollectors(props: {
           {notice}
         </p>
       )}
-      {rows && rows.length === 0 && <p className="muted">{t('remote.none')}</p>}
+      {rows && rows.length === 0 && (
+        <p className="muted">{t(props.admin ? 'remote.none' : 'remote.noneHere')}</p>
+      )}
       {rows && rows.length > 0 && (
         <div className="table-wrap">
           <table className="remote-collectors">

@@ -75,6 +75,7 @@ const strings: Strings = {
     remote: {
       title: 'Remote collectors',
       none: 'No remote collector yet. Add one with its serial number and claim code.',
+      noneHere: 'No remote collector.',
       serial: 'Serial number',
       state: 'State',
       link: 'Link',
@@ -202,6 +203,7 @@ const strings: Strings = {
     remote: {
       title: '远程采集器',
       none: '暂无远程采集器。可通过序列号和认领码添加。',
+      noneHere: '暂无远程采集器。',
       serial: '序列号',
       state: '状态',
       link: '连接',

@@ -258,7 +258,7 @@ describe('adding remote collectors in the browser', () => {
     expect(told).toContain(`revoked ${TYPED.serial}`);
     expect(errors).toEqual([]);
     await context.close();
-  }, 30_000);
+  }, 45_000);
 
   it('says so when the camera is refused, and when a QR code is not a collector claim (in Chinese)', async () => {
     // The camera's answers come from the page here: a refusal, then a canvas showing a QR
@@ -317,5 +317,5 @@ describe('adding remote collectors in the browser', () => {
     await dialog.getByTestId('scan-stop').click();
     expect(errors).toEqual([]);
     await context.close();
-  }, 20_000);
+  }, 30_000);
 });

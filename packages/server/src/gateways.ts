@@ -83,8 +83,14 @@ export class GatewayRegistry {
     return [...this.byId.values()];
   }
 
+  /**
+   * Gateways that run control commands may join while the server runs (the fleet cloud's
+   * collectors): the control routes exist from the start then.
+   */
+  controlsLater = false;
+
   /** Whether any gateway runs control commands (the control routes exist when one does). */
   controls(): boolean {
-    return this.all().some((l) => l.controls);
+    return this.controlsLater || this.all().some((l) => l.controls);
   }
 }

@@ -15,7 +15,13 @@ import {
   type ReadMethod,
 } from '@openbms/contract/gateway';
 import { BmsError } from '@openbms/core';
-import type { EnvelopeListener, GatewayLink, PackStatus, SiteInfo, BusInfo } from '@openbms/gateway';
+import type {
+  EnvelopeListener,
+  GatewayLink,
+  PackStatus,
+  SiteInfo,
+  BusInfo,
+} from '@openbms/gateway';
 import { StreamCursor } from '@openbms/gateway';
 import type { AlarmStore } from '@openbms/storage';
 import type { RemoteCollector } from '@openbms/storage';
@@ -134,7 +140,15 @@ export class CollectorLink implements GatewayLink {
       protocol: 'unknown',
       chemistry: 'lfp',
       online: false,
-      link: { requests: 0, replies: 0, retries: 0, timeouts: 0, checksum_errors: 0, polls: 0, failures: 0 },
+      link: {
+        requests: 0,
+        replies: 0,
+        retries: 0,
+        timeouts: 0,
+        checksum_errors: 0,
+        polls: 0,
+        failures: 0,
+      },
     };
   }
 
@@ -178,7 +192,10 @@ export class CollectorLink implements GatewayLink {
       if (Array.isArray(list)) {
         for (const p of list) {
           const known = this.state.get(p.id);
-          this.state.set(p.id, known?.snapshot && !p.snapshot ? { ...p, snapshot: known.snapshot } : p);
+          this.state.set(
+            p.id,
+            known?.snapshot && !p.snapshot ? { ...p, snapshot: known.snapshot } : p,
+          );
         }
       }
     }
@@ -263,7 +280,9 @@ export class CollectorLink implements GatewayLink {
     return {
       ...r,
       packId: fleetPackId(this.serial, r.packId),
-      ...(r.command ? { command: { ...r.command, packId: fleetPackId(this.serial, r.command.packId) } } : {}),
+      ...(r.command
+        ? { command: { ...r.command, packId: fleetPackId(this.serial, r.command.packId) } }
+        : {}),
     };
   }
 }

@@ -81,6 +81,7 @@ export class CollectorUplink implements UplinkPort, Requester {
 
   constructor(private readonly o: CollectorUplinkOptions) {
     this.clock = o.clock ?? Date.now;
+    o.registry.controlsLater = true; // collectors run commands
   }
 
   /** Refused and dropped messages by reason, and stored envelopes (`stored`). */
@@ -99,6 +100,7 @@ export class CollectorUplink implements UplinkPort, Requester {
       live: (s, p) => void this.live(s, p),
       status: (s, p) => void this.status(s, p),
       reply: (s, p) => this.reply(s, p),
+      gone: (s) => this.links.get(s)?.setOnline(false, this.clock()),
     };
     await this.refresh();
     await this.o.transport.start(h);
@@ -200,7 +202,8 @@ export class CollectorUplink implements UplinkPort, Requester {
     const hit = this.cache.get(serial);
     if (hit && now - hit.at < CACHE_MS) return hit.c;
     const c = await this.o.collectors.get(serial);
-    const claimed = c && c.state === 'claimed' && c.orgId !== undefined ? (c as Claimed) : undefined;
+    const claimed =
+      c && c.state === 'claimed' && c.orgId !== undefined ? (c as Claimed) : undefined;
     this.cache.set(serial, { c: claimed, at: now });
     return claimed;
   }
@@ -242,11 +245,15 @@ export class CollectorUplink implements UplinkPort, Requester {
 
   private refuse(reason: string, serial: string, why: string): void {
     this.count(reason);
-    this.o.log('warn', `uplink from ${serial.slice(0, 20)} refused (${reason}): ${why.slice(0, 200)}`);
+    this.o.log(
+      'warn',
+      `uplink from ${serial.slice(0, 20)} refused (${reason}): ${why.slice(0, 200)}`,
+    );
   }
 
   /** Stores one `up` batch and acknowledges it; never rejects. */
   async ingest(serial: string, payload: Buffer, alsoLive = false): Promise<void> {
+    this.count('received');
     try {
       const ok = await this.check(serial, payload);
       if (!ok) return;
@@ -329,7 +336,12 @@ export class CollectorUplink implements UplinkPort, Requester {
       if (a.clearedAt !== undefined && stored.clearedAt === undefined)
         await this.o.alarms.clear(scope, stored.id, a.clearedAt);
       if (a.acknowledgedAt !== undefined && stored.acknowledgedAt === undefined)
-        await this.o.alarms.acknowledge(scope, stored.id, a.acknowledgedBy ?? 'collector', a.acknowledgedAt);
+        await this.o.alarms.acknowledge(
+          scope,
+          stored.id,
+          a.acknowledgedBy ?? 'collector',
+          a.acknowledgedAt,
+        );
     }
   }
 
@@ -397,9 +409,11 @@ export class CollectorUplink implements UplinkPort, Requester {
 
   /** Publishes a downlink to a collector and waits for its reply (the links call it). */
   request(serial: string, body: DownlinkBody, timeoutMs: number): Promise<unknown> {
-    if (this.closed) return Promise.reject(new BmsError('GATEWAY_UNAVAILABLE', 'the cloud node is stopping'));
+    if (this.closed)
+      return Promise.reject(new BmsError('GATEWAY_UNAVAILABLE', 'the cloud node is stopping'));
     const id = newId();
-    const what = body.kind === 'command' ? `${body.command.op} (txn ${body.command.txn})` : body.method;
+    const what =
+      body.kind === 'command' ? `${body.command.op} (txn ${body.command.txn})` : body.method;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -415,11 +429,19 @@ export class CollectorUplink implements UplinkPort, Requester {
         );
       }, timeoutMs);
       this.pending.set(id, { serial, resolve, reject, timer });
-      const down = { v: 1, id, replyTo: this.o.nodeId, expiresAt: this.clock() + timeoutMs, ...body };
+      const down = {
+        v: 1,
+        id,
+        replyTo: this.o.nodeId,
+        expiresAt: this.clock() + timeoutMs,
+        ...body,
+      };
       this.o.transport.publish(uplinkTopics(serial).cmd, encodeUplink(down)).catch((e: unknown) => {
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(new BmsError('GATEWAY_UNAVAILABLE', `cannot reach the broker: ${(e as Error).message}`));
+        reject(
+          new BmsError('GATEWAY_UNAVAILABLE', `cannot reach the broker: ${(e as Error).message}`),
+        );
       });
     });
   }

@@ -29,6 +29,8 @@ export interface UplinkHandlers {
   live(serial: string, payload: Buffer): void;
   status(serial: string, payload: Buffer): void;
   reply(serial: string, payload: Buffer): void;
+  /** The collector's connection ended (the embedded broker knows; a clean disconnect sends no will). */
+  gone(serial: string): void;
 }
 
 /** Refused attempts and dropped messages, by reason (exposed by the uplink's `counts()`). */
@@ -53,9 +55,7 @@ export function mayPublish(serial: string, topic: string): boolean {
   const base = `${UPLINK_ROOT}/${serial}/`;
   if (!topic.startsWith(base)) return false;
   const rest = topic.slice(base.length);
-  return (
-    rest === 'up' || rest === 'status' || /^res\/[0-9A-Za-z_-]{1,64}$/.test(rest)
-  );
+  return rest === 'up' || rest === 'status' || /^res\/[0-9A-Za-z_-]{1,64}$/.test(rest);
 }
 
 export function maySubscribe(serial: string, topic: string): boolean {
@@ -91,6 +91,7 @@ export class EmbeddedBroker implements UplinkTransport {
   private readonly aedes: Aedes;
   private server: NetServer | undefined;
   private readonly clients = new Map<string, AedesClient>();
+  private handlers: UplinkHandlers | undefined;
 
   constructor(private readonly opts: EmbeddedOptions) {
     const counts = opts.counts;
@@ -128,18 +129,22 @@ export class EmbeddedBroker implements UplinkTransport {
       authorizeSubscribe: (client, sub, done) => {
         if (!maySubscribe(client.id, sub.topic)) {
           count(counts, 'subscribe_refused');
-          return done(authError(`may not subscribe to ${sub.topic}`, NOT_AUTHORIZED));
+          return done(null, null); // SUBACK 128 (failure); the connection stays
         }
         done(null, sub);
       },
     });
     this.aedes.on('clientReady', (c) => this.clients.set(c.id, c));
     this.aedes.on('clientDisconnect', (c) => {
-      if (this.clients.get(c.id) === c) this.clients.delete(c.id);
+      if (this.clients.get(c.id) !== c) return;
+      this.clients.delete(c.id);
+      this.handlers?.gone(c.id);
     });
   }
 
   async start(h: UplinkHandlers): Promise<void> {
+    this.handlers = h;
+    await this.aedes.listen(); // aedes 1.x handles connections only after it
     const sub = (topic: string, on: (serial: string, payload: Buffer) => void): Promise<void> =>
       new Promise((resolve) =>
         this.aedes.subscribe(
@@ -190,6 +195,7 @@ export class EmbeddedBroker implements UplinkTransport {
     if (c) {
       this.clients.delete(serial);
       c.close();
+      this.handlers?.gone(serial);
     }
   }
 

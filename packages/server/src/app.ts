@@ -273,6 +273,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     origin,
     scope: { orgIds: [origin.orgId] },
     gateways,
+    ...(deps.uplink ? { uplink: deps.uplink } : {}),
     policy: new Policy(
       gateways,
       {

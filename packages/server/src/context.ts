@@ -12,6 +12,7 @@ import type {
 } from '@openbms/storage';
 import type { TokenIssuer } from './auth.js';
 import type { BoxGateway } from './gateway-api.js';
+import type { UplinkPort } from './uplink.js';
 import type { GatewayRegistry } from './gateways.js';
 import type { ScryptCost } from './passwords.js';
 import type { Policy } from './policy.js';
@@ -40,6 +41,8 @@ export interface ServerContext extends TokenIssuer {
   scope: Scope;
   /** Every gateway the server serves, by id (the box's first). */
   gateways: GatewayRegistry;
+  /** The node's collector uplink (`openbms cloud`), when it runs one. */
+  uplink?: UplinkPort;
   /** Who may see and do what (principal, organisation, role). */
   policy: Policy;
   /** The box's gateway: its link and the machine's own services (settings, metrics...). */

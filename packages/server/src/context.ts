@@ -12,7 +12,6 @@ import type {
 } from '@openbms/storage';
 import type { TokenIssuer } from './auth.js';
 import type { BoxGateway } from './gateway-api.js';
-import type { UplinkPort } from './uplink.js';
 import type { GatewayRegistry } from './gateways.js';
 import type { ScryptCost } from './passwords.js';
 import type { Policy } from './policy.js';
@@ -21,6 +20,7 @@ import type { Captchas } from './captcha.js';
 import type { Limiter, Serial } from './serial.js';
 import type { LiveRegistry } from './sessions.js';
 import type { OrgLimits } from './limits.js';
+import type { UplinkPort } from './uplink.js';
 
 export interface ServerContext extends TokenIssuer {
   alarms: AlarmStore;
@@ -41,8 +41,6 @@ export interface ServerContext extends TokenIssuer {
   scope: Scope;
   /** Every gateway the server serves, by id (the box's first). */
   gateways: GatewayRegistry;
-  /** The node's collector uplink (`openbms cloud`), when it runs one. */
-  uplink?: UplinkPort;
   /** Who may see and do what (principal, organisation, role). */
   policy: Policy;
   /** The box's gateway: its link and the machine's own services (settings, metrics...). */
@@ -66,6 +64,8 @@ export interface ServerContext extends TokenIssuer {
   secureCookie: boolean;
   /** The open live WebSockets, so ending a session closes its streams at once. */
   live: LiveRegistry;
+  /** The node's collector uplink (`openbms cloud`); absent: this server takes no collectors. */
+  uplink?: UplinkPort;
   /** The directory holding the database, when the store is a local file (disk space). */
   dataDir?: string;
   /**

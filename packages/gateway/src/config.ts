@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   httpConfigSchema,
   accountsConfigSchema,
+  brokerConfigSchema,
   fleetConfigSchema,
   cloudConfigSchema,
   webConfigSchema,
@@ -229,6 +230,8 @@ export const configSchema = z
     fleet: fleetConfigSchema.optional(),
     /** This site is a collector of a fleet cloud (cloud.url; docs/collectors.md). */
     cloud: cloudConfigSchema.optional(),
+    /** The fleet cloud's MQTT broker for collectors (`openbms cloud`; docs/collectors.md). */
+    broker: brokerConfigSchema.optional(),
     storage: z
       .object({
         /**

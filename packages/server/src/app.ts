@@ -127,6 +127,11 @@ export interface ServerDeps {
    */
   gateways?: readonly GatewayLink[];
   /**
+   * The registry to serve the gateways from (default: a new one). `openbms cloud` passes its
+   * own, which its collector uplink adds collectors' links to while the server runs.
+   */
+  registry?: GatewayRegistry;
+  /**
    * The node's collector uplink (`openbms cloud`: the embedded or external broker; uplink.ts).
    * Absent: a collector's hello answers 503 (this server takes no collectors).
    */
@@ -264,7 +269,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
   const limits = await resolveLimits(deps.limits, deps.storage.orgs, clock);
   if (deps.limits) await auditLimits(deps.storage.audit, origin, deps.limits, clock());
-  const gateways = new GatewayRegistry([deps.gateway.link, ...(deps.gateways ?? [])]);
+  let gateways: GatewayRegistry;
+  if (deps.registry) {
+    gateways = deps.registry;
+    for (const l of [deps.gateway.link, ...(deps.gateways ?? [])]) gateways.add(l);
+  } else gateways = new GatewayRegistry([deps.gateway.link, ...(deps.gateways ?? [])]);
   const ctx: ServerContext = {
     alarms: deps.storage.alarms,
     audit: deps.storage.audit,

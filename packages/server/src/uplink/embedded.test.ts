@@ -233,6 +233,21 @@ describe('ingest', () => {
     expect(await samples(fleet('yard/rs/2'))).toBe(1);
   });
 
+  it('an envelope whose fleet pack id would be too long is dropped, counted and acknowledged; the rest of its batch is stored', async () => {
+    // 195 characters pass the wire schema (200) but not the stores once the serial prefixes it.
+    const long = `yard/${'x'.repeat(190)}`;
+    const t0 = Date.now() - 50_000;
+    const before = uplink.counts()['rejected'] ?? 0;
+    const stored = await samples(fleet('yard/rs/2'));
+    const acks = a.acks.length;
+    await a.send(gwA, [snap(20, long, t0), snap(21, 'yard/rs/2', t0)]);
+    await a.until(() => a.acks.length === acks + 1, 5000, 'the ack');
+    expect(a.acks[acks]).toEqual([{ run, from: 20, to: 21 }]);
+    expect(await samples(fleet('yard/rs/2'))).toBe(stored + 1);
+    expect((uplink.counts()['rejected'] ?? 0) - before).toBe(1);
+    expect(logged.some((m) => m.includes('(rejected)'))).toBe(true);
+  });
+
   it('an alarm event stored twice is one alarm, cleared once', async () => {
     const raisedAt = Date.now() - 30_000;
     const alarm = {

@@ -23,7 +23,7 @@ import {
   type SeqRange,
   type UplinkBatch,
 } from '@openbms/contract/gateway';
-import { BmsError, ERROR_CODE_LIST, type ErrorCode } from '@openbms/core';
+import { BmsError, ERROR_CODE_LIST, isBmsError, type ErrorCode } from '@openbms/core';
 import { decodeUplink, encodeUplink } from '@openbms/gateway';
 import {
   newId,
@@ -212,7 +212,7 @@ export class CollectorUplink implements UplinkPort, Requester {
   private async check(
     serial: string,
     payload: Buffer,
-  ): Promise<{ c: Claimed; batch: UplinkBatch } | undefined> {
+  ): Promise<{ c: Claimed; batch: UplinkBatch; all: GatewayEnvelope[] } | undefined> {
     if (!SERIAL_PATTERN.test(serial)) {
       this.refuse('unknown_collector', serial, 'not a serial');
       return undefined;
@@ -240,7 +240,21 @@ export class CollectorUplink implements UplinkPort, Requester {
       this.refuse('foreign_gateway', serial, "names another gateway than the collector's own");
       return undefined;
     }
-    return { c, batch: { ...batch, events: batch.events.map((e) => rewrite(e, c)) } };
+    // A pack id the wire allows (200 characters) can be too long once the serial prefixes it:
+    // such an envelope can never be stored, so it is dropped, counted and acknowledged with
+    // the rest (kept, the outbox would send it for ever).
+    const all = batch.events.map((e) => rewrite(e, c));
+    const events = all.filter((e) => {
+      const id = envelopePackId(e);
+      if (id.length <= MAX_FLEET_PACK_ID) return true;
+      this.refuse(
+        'rejected',
+        serial,
+        `pack id ${id.slice(0, 60)}... is over ${MAX_FLEET_PACK_ID} characters with the serial`,
+      );
+      return false;
+    });
+    return { c, batch: { ...batch, events }, all };
   }
 
   private refuse(reason: string, serial: string, why: string): void {
@@ -264,7 +278,7 @@ export class CollectorUplink implements UplinkPort, Requester {
       // returns (its input is one stream), so waiting here would wait for ever. A lost ack
       // costs a resend that storage ignores.
       this.o.transport
-        .publish(uplinkTopics(serial).ack, encodeUplink({ v: 1, ranges: ranges(ok.batch.events) }))
+        .publish(uplinkTopics(serial).ack, encodeUplink({ v: 1, ranges: ranges(ok.all) }))
         .catch((e: unknown) => {
           this.count('ack_failed');
           this.o.log('warn', `cannot acknowledge a batch of ${serial}: ${(e as Error).message}`);
@@ -292,7 +306,7 @@ export class CollectorUplink implements UplinkPort, Requester {
       if (e.type === 'snapshot') samples.push({ packId: e.packId, ts: e.ts, snapshot: e.snapshot });
       else if (e.type === 'alarm') alarms.push(e);
     }
-    if (samples.length > 0) await this.o.telemetry.writeSamples(origin, samples);
+    if (samples.length > 0) await this.writeSamples(c, origin, samples);
     if (alarms.length > 0) {
       const before = this.alarmQueue.get(c.serial) ?? Promise.resolve();
       const mine = before.catch(() => undefined).then(() => this.storeAlarms(c, alarms));
@@ -301,6 +315,39 @@ export class CollectorUplink implements UplinkPort, Requester {
         await mine;
       } finally {
         if (this.alarmQueue.get(c.serial) === mine) this.alarmQueue.delete(c.serial);
+      }
+    }
+  }
+
+  /**
+   * Writes a batch's samples. When the store refuses the batch as invalid (a snapshot the
+   * schema let through but the telemetry store cannot keep: an unknown series, a bad value),
+   * the samples go one by one: the good ones are stored, and each refused one is counted
+   * (`rejected`) and logged, then acknowledged with the rest: sending it again could never
+   * store it, and an outbox that kept it would resend it for ever. Any other error (storage
+   * full or down) propagates: nothing is acknowledged and the collector sends it all again.
+   */
+  private async writeSamples(
+    c: Claimed,
+    origin: { orgId: string; gatewayId: string },
+    samples: Sample[],
+  ): Promise<void> {
+    try {
+      await this.o.telemetry.writeSamples(origin, samples);
+      return;
+    } catch (e) {
+      if (!isBmsError(e) || e.code !== 'REQUEST_INVALID') throw e;
+    }
+    for (const sample of samples) {
+      try {
+        await this.o.telemetry.writeSamples(origin, [sample]);
+      } catch (e) {
+        if (!isBmsError(e) || e.code !== 'REQUEST_INVALID') throw e;
+        this.count('rejected');
+        this.o.log(
+          'warn',
+          `a sample of ${c.serial} (${sample.packId.slice(0, 120)} at ${sample.ts}) cannot be stored and is dropped: ${e.message.slice(0, 200)}`,
+        );
       }
     }
   }
@@ -450,6 +497,15 @@ export class CollectorUplink implements UplinkPort, Requester {
       });
     });
   }
+}
+
+/** The longest pack id the stores keep (the wire's limit too, before the serial is added). */
+const MAX_FLEET_PACK_ID = 200;
+
+function envelopePackId(e: GatewayEnvelope): string {
+  if (e.type === 'alarm') return e.alarm.packId;
+  if (e.type === 'command') return e.command.packId;
+  return e.packId;
 }
 
 /** An envelope as the cloud keeps it: fleet pack ids, the alarm in the collector's cloud organisation. */

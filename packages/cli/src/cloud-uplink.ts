@@ -91,7 +91,21 @@ export function makeUplink(opts: {
     log: opts.log,
   });
   const start = async (): Promise<string> => {
-    await uplink.start();
+    try {
+      await uplink.start();
+    } catch (e) {
+      // A home server often runs Mosquitto on 1883 already: say what to do about it.
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE' && !b.url) {
+        const port = b.port ?? (b.tls ? 8883 : 1883);
+        throw new BmsError(
+          'CONFIG_INVALID',
+          `the collectors' broker cannot listen on port ${port}: it is in use (another MQTT broker such as Mosquitto?). ` +
+            `Give it another port (broker.port in the config, or --broker-port <n>), or use that broker (broker.url)`,
+          { field: 'broker.port' },
+        );
+      }
+      throw e;
+    }
     const url = publicBrokerUrl(opts.config, transport.port() ?? b.port ?? 1883);
     uplink.setBrokerUrl(url);
     return b.url

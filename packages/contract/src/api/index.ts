@@ -21,6 +21,8 @@ export {
   type Severity,
 } from '../config/enums.js';
 export * from './live.js';
+// The collector serial and claim code helpers (zod-free) for the web's "Add collector".
+export * from '../gateway/claim.js';
 export * from './orgs.js';
 export * from './devices.js';
 export * from './plants.js';
@@ -29,3 +31,4 @@ export * from './positions.js';
 export * from './instructions.js';
 export * from './geofences.js';
 export * from './renewals.js';
+export * from './collectors.js';

@@ -57,10 +57,11 @@ export async function startConsole(
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const deadline = setTimeout(
-      () => reject(new Error(`openbms start did not listen:\n${out}`)),
-      30_000,
-    );
+    const deadline = setTimeout(() => {
+      // Not left running (polling its simulated packs) for the files after this one.
+      proc.kill('SIGKILL');
+      reject(new Error(`openbms start did not listen:\n${out}`));
+    }, 30_000);
     const check = (): void => {
       const m = /listening on (http:\/\/[^\s]+) /.exec(out);
       if (m) {

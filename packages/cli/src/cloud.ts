@@ -11,6 +11,7 @@
  * the same site would both poll and store it).
  */
 import { fleetLimitsSchema } from '@openbms/contract';
+import { BmsError } from '@openbms/core';
 import { existsSync, mkdirSync, appendFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +24,15 @@ import {
   validateConfig,
   type Config,
 } from '@openbms/gateway';
-import { accountMailer, buildServer, hashPassword, logLevel } from '@openbms/server';
+import {
+  accountMailer,
+  buildServer,
+  GatewayRegistry,
+  hashPassword,
+  logLevel,
+  type CollectorUplink,
+} from '@openbms/server';
+import { makeUplink } from './cloud-uplink.js';
 import { busFactory } from './buses.js';
 import { seedFleet, type Fleet } from './cloud-demo.js';
 import type { Io } from './main.js';
@@ -41,14 +50,16 @@ import { DEMO_CITY, registerDemoRiders, startDemoRiders, type Riders } from './d
 import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const CLOUD_USAGE = `  openbms cloud [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
-                [--no-demo] [--no-gateways]
+                [--broker-port <n>] [--no-demo] [--no-gateways]
                                          the fleet server: organisations, accounts and the
                                          gateways of every customer; data in --data-dir
                                          (default ./.openbms-cloud): SQLite, or the PostgreSQL
                                          database of storage.url, shared by several nodes. The
                                          first start makes the platform and a demo fleet
                                          (--no-demo: the platform only) and prints the accounts'
-                                         passwords once; --no-gateways: API only, no gateways run`;
+                                         passwords once; --no-gateways: API only, no gateways run;
+                                         collectors connect to the embedded MQTT broker on
+                                         --broker-port (broker.port, default 1883; 0: any free)`;
 
 const DEFAULT_DATA_DIR = '.openbms-cloud';
 /** The file (0600) the passwords of the accounts a start made are appended to. */
@@ -111,6 +122,7 @@ export async function cmdCloud(
   let mailer: ReturnType<typeof accountMailer> | undefined;
   let trackers: TrackerServers | undefined;
   let riders: Riders | undefined;
+  let uplink: CollectorUplink | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -122,11 +134,21 @@ export async function cmdCloud(
         host: { type: 'string' },
         'no-demo': { type: 'boolean' },
         'no-gateways': { type: 'boolean' },
+        'broker-port': { type: 'string' },
       },
     });
     const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
     const config = cloudConfig(values.config, dataDir, io);
     applyListenFlags(config, values.port, values.host);
+    if (values['broker-port'] !== undefined) {
+      const n = Number(values['broker-port']);
+      if (!Number.isInteger(n) || n < 0 || n > 65535)
+        throw new BmsError(
+          'CONFIG_INVALID',
+          `--broker-port must be 0..65535 (got "${values['broker-port']}")`,
+        );
+      config.broker = { ...config.broker, port: n };
+    }
     const tls = config.http.tls ? loadHttpTls(config.http.tls) : undefined;
     const opened = await openBoxStorage(config, dataDir, (w) => io.err(`warning: ${w}\n`));
     storage = opened.storage;
@@ -172,7 +194,28 @@ export async function cmdCloud(
     const web = webRoot();
     const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
     const trackerAlarms = new TrackerAlarmHub();
+    // The registry the collectors' links join while the server runs (claims, other nodes').
+    const registry = new GatewayRegistry([]);
+    const collectors = storage.remoteCollectors;
+    const uplinkLog = (lvl: 'info' | 'warn', message: string): void => {
+      if (lvl === 'info') io.out(`uplink: ${message}\n`);
+      else if (sink.log) sink.log.warn({ component: 'uplink' }, message);
+      else io.err(`warning: uplink: ${message}\n`);
+    };
+    const made = collectors
+      ? makeUplink({
+          config,
+          collectors,
+          telemetry: storage.telemetry,
+          alarms: storage.alarms,
+          registry,
+          log: uplinkLog,
+        })
+      : undefined;
+    uplink = made?.uplink;
     server = await buildServer({
+      registry,
+      ...(uplink ? { uplink } : {}),
       storage,
       identity,
       gateway: box,
@@ -191,6 +234,10 @@ export async function cmdCloud(
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();
+    if (made) io.out(`${await made.start()}\n`);
+    else if (config.broker) {
+      io.err('warning: broker: this storage keeps no collectors; the uplink does not run\n');
+    }
     const trackerLog = (lvl: 'info' | 'warn' | 'error', message: string): void => {
       if (lvl === 'info') io.out(`trackers: ${message}\n`);
       else sink.log?.[lvl]({ component: 'trackers' }, message);
@@ -240,6 +287,7 @@ export async function cmdCloud(
   } finally {
     await riders?.close();
     await trackers?.close();
+    await uplink?.close();
     await server?.close();
     mailer?.close();
     for (const g of gateways) await g.stop();

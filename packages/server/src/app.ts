@@ -53,6 +53,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { controlRoutes } from './routes/control.js';
 import { docsRoutes, registerDocs } from './routes/docs.js';
+import { linkRoutes, type CollectorLinkView } from './routes/link.js';
 import { energyRoutes } from './routes/energy.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
@@ -126,6 +127,11 @@ export interface ServerDeps {
    */
   gateways?: readonly GatewayLink[];
   /**
+   * The registry to serve the gateways from (default: a new one). `openbms cloud` passes its
+   * own, which its collector uplink adds collectors' links to while the server runs.
+   */
+  registry?: GatewayRegistry;
+  /**
    * The node's collector uplink (`openbms cloud`: the embedded or external broker; uplink.ts).
    * Absent: a collector's hello answers 503 (this server takes no collectors).
    */
@@ -173,6 +179,8 @@ export interface ServerDeps {
   webRoot?: string;
   /** The directory holding the database (its free space is shown); absent: not reported. */
   dataDir?: string;
+  /** This box as a collector of a fleet cloud (GET /link; `openbms start` with cloud.url). */
+  collectorLink?: () => CollectorLinkView | undefined;
   /**
    * Per-organisation limits (config `fleet.limits`; limits.ts). Given: a change since the last
    * start is audited. Absent: the defaults, not audited (the single box without a `fleet`
@@ -261,7 +269,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
   const limits = await resolveLimits(deps.limits, deps.storage.orgs, clock);
   if (deps.limits) await auditLimits(deps.storage.audit, origin, deps.limits, clock());
-  const gateways = new GatewayRegistry([deps.gateway.link, ...(deps.gateways ?? [])]);
+  let gateways: GatewayRegistry;
+  if (deps.registry) {
+    gateways = deps.registry;
+    for (const l of [deps.gateway.link, ...(deps.gateways ?? [])]) gateways.add(l);
+  } else gateways = new GatewayRegistry([deps.gateway.link, ...(deps.gateways ?? [])]);
   const ctx: ServerContext = {
     alarms: deps.storage.alarms,
     audit: deps.storage.audit,
@@ -362,6 +374,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       notificationRoutes(api, ctx);
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
+      linkRoutes(api, deps.collectorLink);
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.devices)
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);

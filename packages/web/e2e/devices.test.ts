@@ -29,6 +29,8 @@ const accounts = new Map<string, string>();
 const login = (name: string): string => [...accounts.keys()].find((k) => k.startsWith(`${name}@`))!;
 
 beforeAll(async () => {
+  // The browser starts while the cloud does.
+  const launching = launchBrowser();
   dir = mkdtempSync(join(tmpdir(), 'openbms-e2e-devices-'));
   proc = spawn(process.execPath, [BIN, 'cloud', '--data-dir', dir, '--port', '0'], {
     cwd: dir,
@@ -56,7 +58,7 @@ beforeAll(async () => {
     /^ {2}(\S+@\S+)\s+(\S+)\s/gm,
   ))
     accounts.set(m[1]!, m[2]!);
-  browser = await launchBrowser();
+  browser = await launching;
 }, 90_000);
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 /**
  * Browser tests: a real `openbms start` process on the demo site (simulated packs over
  * TCP, SQLite in a temp dir) and Debian's Chromium driven by playwright-core. Each test file
- * gets its own server and browser; `page()` fails the test on any console error.
+ * gets its own server and browser; each page its own browser context (the admin's session is
+ * shared between a browser's pages, see logInAdmin).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,10 +57,11 @@ export async function startConsole(
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const deadline = setTimeout(
-      () => reject(new Error(`openbms start did not listen:\n${out}`)),
-      30_000,
-    );
+    const deadline = setTimeout(() => {
+      // Not left running (polling its simulated packs) for the files after this one.
+      proc.kill('SIGKILL');
+      reject(new Error(`openbms start did not listen:\n${out}`));
+    }, 30_000);
     const check = (): void => {
       const m = /listening on (http:\/\/[^\s]+) /.exec(out);
       if (m) {
@@ -144,11 +146,34 @@ export async function openPage(
     else errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
-  if (opts.login !== false) {
-    const r = await context.request.post('/api/v1/auth/login', { data: ADMIN });
-    if (!r.ok()) throw new Error(`login failed: ${r.status()} ${await r.text()}`);
-  }
+  if (opts.login !== false) await logInAdmin(context, browser, base);
   return { page, context, errors, http };
+}
+
+type Cookies = Awaited<ReturnType<BrowserContext['cookies']>>;
+
+/** The admin's session cookies per browser and console, so a file logs in once, not per page. */
+const adminSessions = new WeakMap<Browser, Map<string, Cookies>>();
+
+/**
+ * Logs the context in as the admin. The console hashes passwords at its production scrypt
+ * cost (a second or more per login on a busy machine), so a session from an earlier page
+ * of the same browser is reused while the console still accepts it (GET /auth/me); a test
+ * that logged it out or a console that forgot it gets a new login.
+ */
+async function logInAdmin(context: BrowserContext, browser: Browser, base: string): Promise<void> {
+  let byBase = adminSessions.get(browser);
+  if (!byBase) adminSessions.set(browser, (byBase = new Map()));
+  const cookies = byBase.get(base);
+  if (cookies) {
+    await context.addCookies(cookies);
+    const me = await context.request.get('/api/v1/auth/me');
+    if (me.ok() && ((await me.json()) as { username: string }).username === ADMIN.username) return;
+    await context.clearCookies();
+  }
+  const r = await context.request.post('/api/v1/auth/login', { data: ADMIN });
+  if (!r.ok()) throw new Error(`login failed: ${r.status()} ${await r.text()}`);
+  byBase.set(base, await context.cookies());
 }
 
 /** The first pack id of a protocol in the demo site. */

@@ -65,101 +65,24 @@ async function allRecords(req: APIRequestContext, id: string): Promise<Record[]>
   return out;
 }
 
+/**
+ * Whether the BMS holds at least `n` records now: one read of the record at position n - 1
+ * (positions run 0..length-1 without gaps), so waiting for records does not read them all
+ * over the simulated link again and again.
+ */
+async function holdsAtLeast(req: APIRequestContext, id: string, n: number): Promise<boolean> {
+  const p = await getJson<Page>(req, `/packs/${enc(id)}/records?start=${n - 1}&count=1`);
+  return p.records.length === 1;
+}
+
 /** Console errors other than the browser's own note about an expected 4xx answer. */
 const unexpected = (errors: string[]) =>
   errors.filter(
     (e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e),
   );
 
-describe('the Records tab (seed 004)', () => {
-  it('reads every record, newest first, filters data and alarm records, and exports CSV', async () => {
-    const { page, context, errors } = await openPage(browser, server.url);
-    await expect
-      .poll(async () => (await allRecords(context.request, LOCKED)).length, { timeout: 30_000 })
-      .toBeGreaterThanOrEqual(12);
-    await page.goto(packUrl(LOCKED, 'records'));
-    await page.getByTestId('records-read').click();
-    const status = page.getByTestId('records-status');
-    await expect.poll(() => status.getAttribute('data-done'), { timeout: 30_000 }).toBe('end');
-    const count = Number(await status.getAttribute('data-count'));
-    expect(count).toBeGreaterThanOrEqual(12);
-    const rows = page.getByTestId('record-row');
-    expect(await rows.count()).toBe(count);
-    const indexes = await rows.evaluateAll((els) =>
-      els.map((e) => Number(e.getAttribute('data-index'))),
-    );
-    expect(indexes).toEqual(Array.from({ length: count }, (_, i) => i));
-    // The two lists of seed 004.
-    await page.getByRole('tab', { name: /^Data records/ }).click();
-    const kinds = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
-    expect(kinds.every((k) => k === 'data')).toBe(true);
-    await page.getByRole('tab', { name: /^All/ }).click();
-    // Export: the CSV of what was read.
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByTestId('records-export').click(),
-    ]);
-    expect(download.suggestedFilename()).toBe('lab-pace-1-records.csv');
-    const path = await download.path();
-    const { readFileSync } = await import('node:fs');
-    const lines = readFileSync(path!, 'utf8').trimEnd().split('\r\n');
-    expect(lines[0]).toMatch(/^index,kind,bms_time,event,voltage_v,current_a,soc_pct/);
-    expect(lines).toHaveLength(count + 1);
-    // Clear list empties the table here only.
-    await page.getByTestId('records-clear').click();
-    await page.getByTestId('records-empty').waitFor();
-    expect((await allRecords(context.request, LOCKED)).length).toBeGreaterThanOrEqual(count);
-    expect(unexpected(errors)).toEqual([]);
-    await context.close();
-  }, 90_000);
-
-  it('stops reading between pages', async () => {
-    const { page, context, errors } = await openPage(browser, server.url);
-    await expect
-      .poll(async () => (await allRecords(context.request, LOCKED)).length, { timeout: 30_000 })
-      .toBeGreaterThanOrEqual(25);
-    // Slow each page down so Stop lands while the read goes on.
-    await page.route('**/records?**', async (route) => {
-      await new Promise((r) => setTimeout(r, 400));
-      await route.continue();
-    });
-    await page.goto(packUrl(LOCKED, 'records'));
-    await page.getByTestId('records-read').click();
-    const status = page.getByTestId('records-status');
-    await expect.poll(() => status.getAttribute('data-count'), { timeout: 20_000 }).toBe('10');
-    await page.getByTestId('records-stop').click();
-    await expect.poll(() => status.getAttribute('data-done'), { timeout: 20_000 }).toBe('stopped');
-    const got = Number(await status.getAttribute('data-count'));
-    expect(got).toBeGreaterThanOrEqual(10);
-    expect(got).toBeLessThan((await allRecords(context.request, LOCKED)).length);
-    expect(unexpected(errors)).toEqual([]);
-    await context.close();
-  }, 60_000);
-
-  it('erases on the BMS only where unverified commands are allowed, after a typed confirmation', async () => {
-    const { page, context, errors } = await openPage(browser, server.url);
-    await page.goto(packUrl(LOCKED, 'records'));
-    expect(await page.getByTestId('records-erase').isDisabled()).toBe(true);
-    expect(await page.getByTestId('erase-why').textContent()).toContain('allow_unverified');
-
-    await page.goto(packUrl(OPEN, 'records'));
-    await expect
-      .poll(async () => (await allRecords(context.request, OPEN)).length, { timeout: 30_000 })
-      .toBeGreaterThan(0);
-    await page.getByTestId('records-erase').click();
-    const dialog = page.locator('dialog[open]');
-    await dialog.waitFor();
-    expect(await dialog.getByRole('button', { name: 'Erase on the BMS' }).isDisabled()).toBe(true);
-    await dialog.locator('input').fill('Open pack');
-    await dialog.getByRole('button', { name: 'Erase on the BMS' }).click();
-    await page.getByTestId('records-notice').waitFor();
-    // Erased: what is left is at most the record written since (one a second here).
-    expect((await allRecords(context.request, OPEN)).length).toBeLessThanOrEqual(2);
-    expect(unexpected(errors)).toEqual([]);
-    await context.close();
-  }, 60_000);
-});
-
+// The clock, inverter and calibration tests come first: they need no records, and the
+// simulated packs write one a second meanwhile, so the Records tests find enough at once.
 describe('the BMS clock, the inverter protocol and calibration', () => {
   it('shows the BMS clock and sets it to this computer’s time, read back', async () => {
     const { page, context, errors } = await openPage(browser, server.url);
@@ -240,6 +163,94 @@ describe('the BMS clock, the inverter protocol and calibration', () => {
         return all.find((p) => p.id === OPEN)?.snapshot?.cycles;
       })
       .toBe(321);
+    expect(unexpected(errors)).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
+
+describe('the Records tab (seed 004)', () => {
+  it('reads every record, newest first, filters data and alarm records, and exports CSV', async () => {
+    const { page, context, errors } = await openPage(browser, server.url);
+    await expect
+      .poll(() => holdsAtLeast(context.request, LOCKED, 12), { timeout: 30_000 })
+      .toBe(true);
+    await page.goto(packUrl(LOCKED, 'records'));
+    await page.getByTestId('records-read').click();
+    const status = page.getByTestId('records-status');
+    await expect.poll(() => status.getAttribute('data-done'), { timeout: 30_000 }).toBe('end');
+    const count = Number(await status.getAttribute('data-count'));
+    expect(count).toBeGreaterThanOrEqual(12);
+    const rows = page.getByTestId('record-row');
+    expect(await rows.count()).toBe(count);
+    const indexes = await rows.evaluateAll((els) =>
+      els.map((e) => Number(e.getAttribute('data-index'))),
+    );
+    expect(indexes).toEqual(Array.from({ length: count }, (_, i) => i));
+    // The two lists of seed 004.
+    await page.getByRole('tab', { name: /^Data records/ }).click();
+    const kinds = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    expect(kinds.every((k) => k === 'data')).toBe(true);
+    await page.getByRole('tab', { name: /^All/ }).click();
+    // Export: the CSV of what was read.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('records-export').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('lab-pace-1-records.csv');
+    const path = await download.path();
+    const { readFileSync } = await import('node:fs');
+    const lines = readFileSync(path!, 'utf8').trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^index,kind,bms_time,event,voltage_v,current_a,soc_pct/);
+    expect(lines).toHaveLength(count + 1);
+    // Clear list empties the table here only.
+    await page.getByTestId('records-clear').click();
+    await page.getByTestId('records-empty').waitFor();
+    expect(await holdsAtLeast(context.request, LOCKED, count)).toBe(true);
+    expect(unexpected(errors)).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it('stops reading between pages', async () => {
+    const { page, context, errors } = await openPage(browser, server.url);
+    await expect
+      .poll(() => holdsAtLeast(context.request, LOCKED, 25), { timeout: 30_000 })
+      .toBe(true);
+    // Slow each page down so Stop lands while the read goes on.
+    await page.route('**/records?**', async (route) => {
+      await new Promise((r) => setTimeout(r, 400));
+      await route.continue();
+    });
+    await page.goto(packUrl(LOCKED, 'records'));
+    await page.getByTestId('records-read').click();
+    const status = page.getByTestId('records-status');
+    await expect.poll(() => status.getAttribute('data-count'), { timeout: 20_000 }).toBe('10');
+    await page.getByTestId('records-stop').click();
+    await expect.poll(() => status.getAttribute('data-done'), { timeout: 20_000 }).toBe('stopped');
+    const got = Number(await status.getAttribute('data-count'));
+    expect(got).toBeGreaterThanOrEqual(10);
+    // The BMS holds more than what was read: there is a record at position `got`.
+    expect(await holdsAtLeast(context.request, LOCKED, got + 1)).toBe(true);
+    expect(unexpected(errors)).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('erases on the BMS only where unverified commands are allowed, after a typed confirmation', async () => {
+    const { page, context, errors } = await openPage(browser, server.url);
+    await page.goto(packUrl(LOCKED, 'records'));
+    expect(await page.getByTestId('records-erase').isDisabled()).toBe(true);
+    expect(await page.getByTestId('erase-why').textContent()).toContain('allow_unverified');
+
+    await page.goto(packUrl(OPEN, 'records'));
+    await expect.poll(() => holdsAtLeast(context.request, OPEN, 1), { timeout: 30_000 }).toBe(true);
+    await page.getByTestId('records-erase').click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    expect(await dialog.getByRole('button', { name: 'Erase on the BMS' }).isDisabled()).toBe(true);
+    await dialog.locator('input').fill('Open pack');
+    await dialog.getByRole('button', { name: 'Erase on the BMS' }).click();
+    await page.getByTestId('records-notice').waitFor();
+    // Erased: what is left is at most the record written since (one a second here).
+    expect((await allRecords(context.request, OPEN)).length).toBeLessThanOrEqual(2);
     expect(unexpected(errors)).toEqual([]);
     await context.close();
   }, 60_000);

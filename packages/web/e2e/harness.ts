@@ -61,7 +61,7 @@ export async function startConsole(
       // Not left running (polling its simulated packs) for the files after this one.
       proc.kill('SIGKILL');
       reject(new Error(`openbms start did not listen:\n${out}`));
-    }, 30_000);
+    }, 60_000);
     const check = (): void => {
       const m = /listening on (http:\/\/[^\s]+) /.exec(out);
       if (m) {

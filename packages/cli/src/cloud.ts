@@ -23,7 +23,16 @@ import {
   validateConfig,
   type Config,
 } from '@openbms/gateway';
-import { accountMailer, buildServer, hashPassword, logLevel } from '@openbms/server';
+import {
+  accountMailer,
+  buildServer,
+  GatewayRegistry,
+  hashPassword,
+  logLevel,
+  type CollectorUplink,
+} from '@openbms/server';
+import { makeUplink } from './cloud-uplink.js';
+import type { RemoteCollectorStore } from '@openbms/storage';
 import { busFactory } from './buses.js';
 import { seedFleet, type Fleet } from './cloud-demo.js';
 import type { Io } from './main.js';
@@ -111,6 +120,7 @@ export async function cmdCloud(
   let mailer: ReturnType<typeof accountMailer> | undefined;
   let trackers: TrackerServers | undefined;
   let riders: Riders | undefined;
+  let uplink: CollectorUplink | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -172,7 +182,29 @@ export async function cmdCloud(
     const web = webRoot();
     const { trust_proxy: trustProxy, allowed_origins: allowedOrigins } = config.http;
     const trackerAlarms = new TrackerAlarmHub();
+    // The registry the collectors' links join while the server runs (claims, other nodes').
+    const registry = new GatewayRegistry([]);
+    // (The adapters' remote collector stores come with the storage branch of issue 15.)
+    const collectors = (storage as { remoteCollectors?: RemoteCollectorStore }).remoteCollectors;
+    const uplinkLog = (lvl: 'info' | 'warn', message: string): void => {
+      if (lvl === 'info') io.out(`uplink: ${message}\n`);
+      else if (sink.log) sink.log.warn({ component: 'uplink' }, message);
+      else io.err(`warning: uplink: ${message}\n`);
+    };
+    const made = collectors
+      ? makeUplink({
+          config,
+          collectors,
+          telemetry: storage.telemetry,
+          alarms: storage.alarms,
+          registry,
+          log: uplinkLog,
+        })
+      : undefined;
+    uplink = made?.uplink;
     server = await buildServer({
+      registry,
+      ...(uplink ? { uplink } : {}),
       storage,
       identity,
       gateway: box,
@@ -191,6 +223,9 @@ export async function cmdCloud(
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();
+    if (made) io.out(`${await made.start()}\n`); else if (config.broker) {
+      io.err('warning: broker: this storage keeps no collectors; the uplink does not run\n');
+    }
     const trackerLog = (lvl: 'info' | 'warn' | 'error', message: string): void => {
       if (lvl === 'info') io.out(`trackers: ${message}\n`);
       else sink.log?.[lvl]({ component: 'trackers' }, message);
@@ -240,6 +275,7 @@ export async function cmdCloud(
   } finally {
     await riders?.close();
     await trackers?.close();
+    await uplink?.close();
     await server?.close();
     mailer?.close();
     for (const g of gateways) await g.stop();

@@ -76,6 +76,11 @@ export const ERROR_CODES = {
     'An unexpected failure inside OpenBMS (a bug); the server logs it, the caller gets no details.',
   GATEWAY_UNAVAILABLE:
     'The gateway did not answer in time (offline, or the link to it is down); the outcome of a command sent to it is unknown.',
+  // Remote collectors (issue 15, docs/collectors.md)
+  CONFLICT:
+    'The resource is not in a state that allows this any more (a collector claimed or revoked already, or claimed by someone else first).',
+  UPLINK_UNAVAILABLE:
+    'This server takes no remote collectors: it runs no collector uplink (`openbms cloud` with a broker).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   httpConfigSchema,
   accountsConfigSchema,
+  brokerConfigSchema,
   fleetConfigSchema,
   webConfigSchema,
   locationSchema,
@@ -226,6 +227,8 @@ export const configSchema = z
     accounts: accountsConfigSchema.optional(),
     /** The fleet's per-organisation limits (fleet.limits; docs/fleet.md). */
     fleet: fleetConfigSchema.optional(),
+    /** The fleet cloud's MQTT broker for collectors (`openbms cloud`; docs/collectors.md). */
+    broker: brokerConfigSchema.optional(),
     storage: z
       .object({
         /**

@@ -156,7 +156,8 @@ export function alarmMail(
       .then(() => handle(e))
       .catch((err: unknown) => opts.log.error({ err }, 'alarm mail failed'));
   };
-  const offs = ctx.gateways.all().map((l) => l.subscribe(onEnvelope));
+  // Every gateway's, also those registered later (collectors claimed while the server runs).
+  const offs = [ctx.gateways.subscribeAll(onEnvelope)];
   if (opts.trackers)
     offs.push(
       opts.trackers.subscribe((n) => {

@@ -28,6 +28,7 @@ import type { TrackerAlarmNotice } from '@openbms/gateway';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
 import { GatewayRegistry } from './gateways.js';
+import type { UplinkPort } from './uplink.js';
 import { Policy, requireRole } from './policy.js';
 import type { ServerContext } from './context.js';
 import { installJsonBodyParser } from './body.js';
@@ -120,6 +121,13 @@ export interface ServerDeps {
    * members only.
    */
   gateways?: readonly GatewayLink[];
+  /**
+   * The registry to serve the gateways from (default: a new one). `openbms cloud` passes its
+   * own, which its collector uplink adds collectors' links to while the server runs.
+   */
+  registry?: GatewayRegistry;
+  /** The node's collector uplink (issue 15): the collector routes use it. */
+  uplink?: UplinkPort;
   /** ms since the epoch; injectable for tests. Default Date.now. */
   clock?: () => number;
   /** true: JSON logs on stdout at info; an object picks the level and/or the stream. */
@@ -249,7 +257,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
   const limits = await resolveLimits(deps.limits, deps.storage.orgs, clock);
   if (deps.limits) await auditLimits(deps.storage.audit, origin, deps.limits, clock());
-  const gateways = new GatewayRegistry([deps.gateway.link, ...(deps.gateways ?? [])]);
+  let gateways: GatewayRegistry;
+  if (deps.registry) {
+    gateways = deps.registry;
+    for (const l of [deps.gateway.link, ...(deps.gateways ?? [])]) gateways.add(l);
+  } else gateways = new GatewayRegistry([deps.gateway.link, ...(deps.gateways ?? [])]);
   const ctx: ServerContext = {
     alarms: deps.storage.alarms,
     audit: deps.storage.audit,

@@ -44,6 +44,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TRANSPORT_TIMEOUT: 504,
   // A gateway that did not answer in time (a remote one: the outcome of a command is unknown).
   GATEWAY_UNAVAILABLE: 504,
+  // Remote collectors (routes/collectors.ts).
+  CONFLICT: 409,
+  UPLINK_UNAVAILABLE: 503,
   // Storage (the disk or the database, not the request).
   STORAGE_FULL: 507,
   STORAGE_CORRUPT: 503,

@@ -329,4 +329,24 @@ export const MIGRATIONS: PgMigration[] = [
       CREATE INDEX renewals_org ON renewals (org_id, at);
     `,
   },
+  {
+    // Remote collectors of the fleet cloud (storage remote-collectors.ts, issue 15): one row
+    // per serial, the claim code and the uplink secret as hashes only; a gateway id belongs to
+    // one collector. Organisation and plant are set by the claim (no foreign keys: a revoked
+    // collector outlives its plant).
+    id: '017-remote-collectors',
+    sql: `
+      CREATE TABLE remote_collectors (
+        serial text COLLATE "C" PRIMARY KEY,
+        gateway_id text COLLATE "C" NOT NULL UNIQUE,
+        state text NOT NULL CHECK (state IN ('unclaimed', 'claimed', 'revoked')),
+        org_id text COLLATE "C", plant_id text COLLATE "C",
+        claim_hash text NOT NULL, secret_hash text, version text,
+        first_seen_at bigint NOT NULL, last_seen_at bigint NOT NULL,
+        claimed_at bigint, claimed_by text, revoked_at bigint, revoked_by text,
+        credentials_at bigint);
+      CREATE INDEX remote_collectors_org ON remote_collectors (org_id, serial)
+        WHERE org_id IS NOT NULL;
+    `,
+  },
 ];

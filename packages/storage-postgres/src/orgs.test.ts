@@ -15,6 +15,7 @@ import {
   positionContract,
   instructionContract,
   geofenceContract,
+  remoteCollectorContract,
   TEST_ORIGIN,
 } from '@openbms/storage/testing';
 import { MIGRATIONS } from './migrations.js';
@@ -55,6 +56,12 @@ instructionContract('postgres', async () => {
 });
 
 geofenceContract('postgres', async () => {
+  const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
+  await db.reset();
+  return s;
+});
+
+remoteCollectorContract('postgres', async () => {
   const s = await PostgresStorage.open({ url: db.url, identity: TEST_ORIGIN });
   await db.reset();
   return s;

@@ -25,6 +25,7 @@ import {
   type PlantStore,
   type PositionStore,
   type InstructionStore,
+  type RemoteCollectorStore,
   type GeofenceStore,
   type PointGroupStore,
   type Scope,
@@ -50,6 +51,7 @@ import { pgDevices } from './devices.js';
 import { pgPlants } from './plants.js';
 import { pgPositions } from './positions.js';
 import { pgInstructions } from './instructions.js';
+import { pgRemoteCollectors } from './remote-collectors.js';
 import { pgGeofences } from './geofences.js';
 import { pgPoints } from './points.js';
 
@@ -77,6 +79,7 @@ export class PostgresStorage implements Storage {
   readonly plants: PlantStore;
   readonly positions: PositionStore;
   readonly instructions: InstructionStore;
+  readonly remoteCollectors: RemoteCollectorStore;
   readonly geofences: GeofenceStore;
   readonly points: PointGroupStore;
   /** The URL without its password (for logs and messages). */
@@ -122,6 +125,7 @@ export class PostgresStorage implements Storage {
     this.plants = pgPlants(db);
     this.positions = pgPositions(db);
     this.instructions = pgInstructions(db);
+    this.remoteCollectors = pgRemoteCollectors(db);
     this.geofences = pgGeofences(db);
     this.points = pgPoints(db);
   }

@@ -59,6 +59,7 @@ import {
   type PointGroupStore,
   type PositionStore,
   type InstructionStore,
+  type RemoteCollectorStore,
   type GeofenceStore,
 } from '@openbms/storage';
 import { causeOf, migrate, openDb, openReadOnly, storageError, type Db } from './db.js';
@@ -85,6 +86,7 @@ import {
   SqlitePoints,
   SqlitePositions,
   SqliteInstructions,
+  SqliteRemoteCollectors,
   SqliteGeofences,
   SqliteUsers,
 } from './records.js';
@@ -131,6 +133,7 @@ interface Inner extends RecordStores {
   positions: SqlitePositions;
   instructions: SqliteInstructions;
   geofences: SqliteGeofences;
+  remoteCollectors: SqliteRemoteCollectors;
 }
 
 const MIGRATIONS = [...TELEMETRY_MIGRATIONS, ...RECORDS_MIGRATIONS];
@@ -171,6 +174,7 @@ function bind(db: Db): Inner {
     positions: new SqlitePositions(db),
     instructions: new SqliteInstructions(db),
     geofences: new SqliteGeofences(db),
+    remoteCollectors: new SqliteRemoteCollectors(db),
   };
 }
 
@@ -247,6 +251,7 @@ export class FileStorage {
   readonly positions: FilePositions;
   readonly instructions: FileInstructions;
   readonly geofences: FileGeofences;
+  readonly remoteCollectors: FileRemoteCollectors;
   /** Whose records this file holds and new ones get (identity.ts). */
   identity!: Origin;
 
@@ -325,6 +330,21 @@ export class FileStorage {
       setArmed: (st) => this.run(w, 'cannot store the armed state', (s) => ins(s).setArmed(st)),
       trackerState: (d) =>
         this.run(false, 'cannot read the armed state', (s) => ins(s).trackerState(d)),
+    };
+    const rc = (s: Inner) => s.remoteCollectors;
+    const rcRead = 'cannot read collectors';
+    this.remoteCollectors = {
+      hello: (i) => this.run(w, 'cannot record the hello', (s) => rc(s).hello(i)),
+      claim: (i) => this.run(w, 'cannot claim the collector', (s) => rc(s).claim(i)),
+      setCredentials: (k, x, at) =>
+        this.run(w, 'cannot store the credentials', (s) => rc(s).setCredentials(k, x, at)),
+      verify: (k, x) => this.run(false, rcRead, (s) => rc(s).verify(k, x)),
+      revoke: (k, by, at) =>
+        this.run(w, 'cannot revoke the collector', (s) => rc(s).revoke(k, by, at)),
+      get: (k) => this.run(false, rcRead, (s) => rc(s).get(k)),
+      byGateway: (g) => this.run(false, rcRead, (s) => rc(s).byGateway(g)),
+      list: (within) => this.run(false, rcRead, (s) => rc(s).list(within)),
+      seen: (k, at) => this.run(w, 'cannot note the collector seen', (s) => rc(s).seen(k, at)),
     };
   }
 
@@ -1236,6 +1256,13 @@ export type FilePoints = {
   [K in keyof PointGroupStore]: (
     ...a: Parameters<PointGroupStore[K]>
   ) => Awaited<ReturnType<PointGroupStore[K]>>;
+};
+
+/** The RemoteCollectorStore in the writer thread (synchronous). */
+export type FileRemoteCollectors = {
+  [K in keyof RemoteCollectorStore]: (
+    ...a: Parameters<RemoteCollectorStore[K]>
+  ) => Awaited<ReturnType<RemoteCollectorStore[K]>>;
 };
 
 /** The PositionStore in the writer thread (synchronous). */

@@ -550,4 +550,34 @@ export const RECORDS_MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    id: 'records/018',
+    up(db) {
+      // Remote collectors of the fleet cloud (storage remote-collectors.ts, issue 15): one row
+      // per serial, the claim code and the uplink secret as hashes only; a gateway id belongs
+      // to one collector. Organisation and plant are set by the claim (no foreign keys: a
+      // revoked collector outlives its plant).
+      db.exec(`
+        CREATE TABLE remote_collectors (
+          serial         TEXT    PRIMARY KEY,
+          gateway_id     TEXT    NOT NULL UNIQUE,
+          state          TEXT    NOT NULL CHECK (state IN ('unclaimed', 'claimed', 'revoked')),
+          org_id         TEXT,
+          plant_id       TEXT,
+          claim_hash     TEXT    NOT NULL,
+          secret_hash    TEXT,
+          version        TEXT,
+          first_seen_at  INTEGER NOT NULL,
+          last_seen_at   INTEGER NOT NULL,
+          claimed_at     INTEGER,
+          claimed_by     TEXT,
+          revoked_at     INTEGER,
+          revoked_by     TEXT,
+          credentials_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX remote_collectors_org ON remote_collectors (org_id, serial)
+          WHERE org_id IS NOT NULL;
+      `);
+    },
+  },
 ];

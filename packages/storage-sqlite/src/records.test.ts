@@ -88,6 +88,7 @@ describe('sqlite records', () => {
       'records/014',
       'records/015',
       'records/017',
+      'records/018',
     ]);
     const { db } = fresh();
     migrateSchema(db, () => O);
@@ -113,6 +114,7 @@ describe('sqlite records', () => {
       'records/014',
       'records/015',
       'records/017',
+      'records/018',
     ]);
     db.close();
   });

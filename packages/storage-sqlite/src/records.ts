@@ -14,3 +14,4 @@ export { SqlitePoints } from './records-points.js';
 export { SqlitePositions } from './records-positions.js';
 export { SqliteInstructions } from './records-instructions.js';
 export { SqliteGeofences } from './records-geofences.js';
+export { SqliteRemoteCollectors } from './records-remote-collectors.js';

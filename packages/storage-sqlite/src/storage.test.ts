@@ -36,6 +36,7 @@ import {
   instructionContract,
   geofenceContract,
   renewalContract,
+  remoteCollectorContract,
   telemetryContract,
   userContract,
 } from '@openbms/storage/testing';
@@ -65,6 +66,7 @@ pointGroupContract('sqlite threads', () => open());
 positionContract('sqlite threads', () => open());
 instructionContract('sqlite threads', () => open());
 geofenceContract('sqlite threads', () => open());
+remoteCollectorContract('sqlite threads', () => open());
 accountContract('sqlite threads', () => open(), O);
 
 const samples = (packId: string, from: number, count: number, every = 1000): Sample[] =>

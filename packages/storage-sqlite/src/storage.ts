@@ -62,6 +62,9 @@ import {
   type Instruction,
   type InstructionStore,
   type TrackerState,
+  type HelloOutcome,
+  type RemoteCollector,
+  type RemoteCollectorStore,
   type GeofenceStore,
 } from '@openbms/storage';
 import type { SqliteStorageOptions as FileOptions } from './file-storage.js';
@@ -109,6 +112,7 @@ export class SqliteStorage implements Storage {
   readonly positions: PositionStore;
   readonly instructions: InstructionStore;
   readonly geofences: GeofenceStore;
+  readonly remoteCollectors: RemoteCollectorStore;
   /** The database file (`:memory:` in tests). */
   readonly path: string;
   /** Whose records this storage writes (ADR: identity): the single box's organisation and gateway. */
@@ -168,6 +172,18 @@ export class SqliteStorage implements Storage {
       timeOut: (b, at) => this.write<number>('instructions.timeOut', b, at),
       setArmed: (st) => this.write<void>('instructions.setArmed', st),
       trackerState: (d) => this.write<TrackerState | undefined>('instructions.trackerState', d),
+    };
+    type Rc = RemoteCollector;
+    this.remoteCollectors = {
+      hello: (i) => this.write<HelloOutcome>('remoteCollectors.hello', i),
+      claim: (i) => this.write<Rc>('remoteCollectors.claim', i),
+      setCredentials: (k, x, at) => this.write<void>('remoteCollectors.setCredentials', k, x, at),
+      verify: (k, x) => this.write<Rc | undefined>('remoteCollectors.verify', k, x),
+      revoke: (k, by, at) => this.write<Rc>('remoteCollectors.revoke', k, by, at),
+      get: (k) => this.write<Rc | undefined>('remoteCollectors.get', k),
+      byGateway: (g) => this.write<Rc | undefined>('remoteCollectors.byGateway', g),
+      list: (within) => this.write<Rc[]>('remoteCollectors.list', within),
+      seen: (k, at) => this.write<void>('remoteCollectors.seen', k, at),
     };
   }
 

@@ -189,6 +189,7 @@ export {
   type RemoteCollectorState,
   type RemoteCollectorStore,
 } from './remote-collectors.js';
+export * as remoteCollectorChecks from './remote-collectors.js';
 import type { RemoteCollectorStore } from './remote-collectors.js';
 /** Plants, their visitors and collectors: the port (checks and row mapping under `plantChecks`). */
 export {
@@ -663,7 +664,7 @@ export interface Storage {
   positions?: PositionStore;
   /** Instructions sent to GPS trackers, their replies and armed state (absent: none). */
   instructions?: InstructionStore;
-  /** Remote collectors of the fleet cloud (issue 15). */
+  /** Remote collectors of the fleet cloud (issue 15; absent: this backend takes none). */
   remoteCollectors?: RemoteCollectorStore;
   /** Tracker geofences and their states (absent: this backend keeps none). */
   geofences?: GeofenceStore;

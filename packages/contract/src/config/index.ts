@@ -1,5 +1,6 @@
 /** The config file's section schemas (zod 4), shared by the gateway, the server and the web. */
 export * from './accounts.js';
+export * from './broker.js';
 export * from './checks.js';
 export * from './cidr.js';
 export * from './enums.js';

@@ -222,7 +222,8 @@ export function liveRoutes(app: FastifyInstance, ctx: ServerContext): void {
         );
       }
       try {
-        for (const link of ctx.gateways.all()) offs.push(link.subscribe(onEnvelope));
+        // Every gateway's, also those registered later (a collector claimed meanwhile).
+        offs.push(ctx.gateways.subscribeAll(onEnvelope));
       } catch (e) {
         for (const off of offs) off();
         throw e;

@@ -16,3 +16,4 @@ export * from './contract/positions.js';
 export * from './contract/instructions.js';
 export * from './contract/geofences.js';
 export * from './contract/renewals.js';
+export * from './contract/remote-collectors.js';

@@ -14,7 +14,12 @@ import {
   type GatewayRegistry,
   type UplinkTransport,
 } from '@openbms/server';
-import { newId, type AlarmStore, type RemoteCollectorStore, type TelemetryStore } from '@openbms/storage';
+import {
+  newId,
+  type AlarmStore,
+  type RemoteCollectorStore,
+  type TelemetryStore,
+} from '@openbms/storage';
 
 /** The broker URL collectors are told: `public_url`, the external `url`, else derived. */
 export function publicBrokerUrl(config: Config, port: number): string {

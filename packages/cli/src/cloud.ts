@@ -32,7 +32,6 @@ import {
   type CollectorUplink,
 } from '@openbms/server';
 import { makeUplink } from './cloud-uplink.js';
-import type { RemoteCollectorStore } from '@openbms/storage';
 import { busFactory } from './buses.js';
 import { seedFleet, type Fleet } from './cloud-demo.js';
 import type { Io } from './main.js';
@@ -184,8 +183,7 @@ export async function cmdCloud(
     const trackerAlarms = new TrackerAlarmHub();
     // The registry the collectors' links join while the server runs (claims, other nodes').
     const registry = new GatewayRegistry([]);
-    // (The adapters' remote collector stores come with the storage branch of issue 15.)
-    const collectors = (storage as { remoteCollectors?: RemoteCollectorStore }).remoteCollectors;
+    const collectors = storage.remoteCollectors;
     const uplinkLog = (lvl: 'info' | 'warn', message: string): void => {
       if (lvl === 'info') io.out(`uplink: ${message}\n`);
       else if (sink.log) sink.log.warn({ component: 'uplink' }, message);
@@ -223,7 +221,8 @@ export async function cmdCloud(
     });
     sink.log = server.log;
     for (const g of gateways) await g.start();
-    if (made) io.out(`${await made.start()}\n`); else if (config.broker) {
+    if (made) io.out(`${await made.start()}\n`);
+    else if (config.broker) {
       io.err('warning: broker: this storage keeps no collectors; the uplink does not run\n');
     }
     const trackerLog = (lvl: 'info' | 'warn' | 'error', message: string): void => {

@@ -29,12 +29,12 @@ export class GatewayRegistry {
   }
 
   /**
-   * Serves one more gateway (a collector claimed, or found at start). INTERNAL when the id is
+   * Serves one more gateway (a collector claimed, or found at start). CONFLICT when the id is
    * registered already.
    */
   add(link: GatewayLink): void {
     if (this.byId.has(link.gatewayId)) {
-      throw new BmsError('INTERNAL', `gateway ${link.gatewayId} is registered already`);
+      throw new BmsError('CONFLICT', `gateway ${link.gatewayId} is registered already`);
     }
     this.byId.set(link.gatewayId, link);
     for (const l of this.listeners) l.added(link);

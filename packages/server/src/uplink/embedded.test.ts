@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { uplinkTopics, type GatewayEnvelope } from '@openbms/contract/gateway';
 import { encodeUplink } from '@openbms/gateway';
-import { newId } from '@openbms/storage';
+import { newId, type RemoteCollectorStore } from '@openbms/storage';
 import { contractSnapshot } from '@openbms/storage/testing';
 import { openSqliteStorage } from '@openbms/storage-sqlite';
 import type { FastifyInstance } from 'fastify';
@@ -21,21 +21,22 @@ import { FakeGateway, fakePack } from '../testing/fake-gateway.js';
 import { TEST_COST } from '../testing/harness.js';
 import { LiveClient } from '../testing/ws-client.js';
 import { CollectorUplink } from './service.js';
-import { MemoryCollectorStore, TestCollector } from './testing.js';
+import { claimedCollector, TestCollector } from './testing.js';
 import { EmbeddedBroker } from './transport.js';
 
 const A = 'OB00000000A1';
 const B = 'OB00000000B2';
 const R = 'OB00000000C3';
-const secretA = 'secret-a';
-const secretB = 'secret-b';
+const secretA = 'secret-a'.padEnd(40, 'a');
+const secretB = 'secret-b'.padEnd(40, 'b');
+const SECRET_R = 'secret-r'.padEnd(40, 'r');
 const gwA = newId();
 const gwB = newId();
 const gwR = newId();
 const run = newId();
 
 let storage: Awaited<ReturnType<typeof openSqliteStorage>>;
-let store: MemoryCollectorStore;
+let store: RemoteCollectorStore;
 let uplink: CollectorUplink;
 let app: FastifyInstance;
 let url: string;
@@ -80,11 +81,11 @@ async function samples(packId: string): Promise<number> {
 
 beforeAll(async () => {
   storage = await openSqliteStorage({ dataDir: mkdtempSync(join(tmpdir(), 'obt-uplink-')) });
-  store = new MemoryCollectorStore();
+  store = storage.remoteCollectors;
   const orgId = storage.identity.orgId;
-  await store.add({ serial: A, gatewayId: gwA, orgId, secret: secretA });
-  await store.add({ serial: B, gatewayId: gwB, orgId, secret: secretB });
-  await store.add({ serial: R, gatewayId: gwR, orgId, secret: 'secret-r' });
+  await claimedCollector(store, { serial: A, gatewayId: gwA, orgId, secret: secretA });
+  await claimedCollector(store, { serial: B, gatewayId: gwB, orgId, secret: secretB });
+  await claimedCollector(store, { serial: R, gatewayId: gwR, orgId, secret: SECRET_R });
   await store.revoke(R, 'u', Date.now());
   const registry = new GatewayRegistry([]);
   const counts: Record<string, number> = {};
@@ -169,7 +170,7 @@ describe('the embedded broker refuses what is not the collector itself', () => {
     );
     // B's valid credentials presented under A's client id.
     await expect(TestCollector.connect(mqttUrl, B, secretB, { clientId: A })).rejects.toThrow();
-    await expect(TestCollector.connect(mqttUrl, R, 'secret-r')).rejects.toThrow();
+    await expect(TestCollector.connect(mqttUrl, R, SECRET_R)).rejects.toThrow();
     expect(uplink.counts()['auth_refused']).toBe(before + 3);
   });
 

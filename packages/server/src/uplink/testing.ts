@@ -1,11 +1,8 @@
 /**
  * Test helpers of the cloud uplink: a collector played by a real mqtt.js client that speaks
  * the protocol of docs/collectors.md (batches on `up`, acks, status with its will, downlinks
- * answered on `res/<node>`), and a remote collector store in memory with the port's rules
- * (claimed, revoked, credentials by SHA-256 hash), for tests of the uplink that do not test the
- * storage adapters.
+ * answered on `res/<node>`), and a claimed collector made in a real store.
  */
-import { createHash } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   downlinkSchema,
@@ -15,116 +12,26 @@ import {
   type GatewayEnvelope,
   type SeqRange,
 } from '@openbms/contract/gateway';
-import { BmsError } from '@openbms/core';
 import { decodeUplink, encodeUplink } from '@openbms/gateway';
-import type { HelloOutcome, RemoteCollector, RemoteCollectorStore } from '@openbms/storage';
+import { newId, type RemoteCollectorStore } from '@openbms/storage';
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-export class MemoryCollectorStore implements RemoteCollectorStore {
-  private readonly rows = new Map<string, RemoteCollector & { code: string; secret?: string }>();
-
-  async hello(i: {
-    serial: string;
-    claimCode: string;
-    gatewayId: string;
-    version?: string;
-    at: number;
-  }): Promise<HelloOutcome> {
-    const known = this.rows.get(i.serial);
-    if (known) return { collector: { ...known }, codeMatches: known.code === sha256(i.claimCode) };
-    const row = {
-      serial: i.serial,
-      gatewayId: i.gatewayId,
-      state: 'unclaimed' as const,
-      firstSeenAt: i.at,
-      lastSeenAt: i.at,
-      code: sha256(i.claimCode),
-    };
-    this.rows.set(i.serial, row);
-    return { collector: { ...row }, codeMatches: true };
-  }
-
-  async claim(i: {
-    serial: string;
-    claimCode: string;
-    orgId: string;
-    plantId: string;
-    by: string;
-    at: number;
-  }): Promise<RemoteCollector> {
-    const r = this.rows.get(i.serial);
-    if (!r || r.code !== sha256(i.claimCode))
-      throw new BmsError('NOT_FOUND', 'no such collector', { field: 'serial' });
-    if (r.state !== 'unclaimed') throw new BmsError('REQUEST_INVALID', 'claimed already');
-    Object.assign(r, {
-      state: 'claimed',
-      orgId: i.orgId,
-      plantId: i.plantId,
-      claimedAt: i.at,
-      claimedBy: i.by,
-    });
-    return { ...r };
-  }
-
-  async setCredentials(serial: string, secretHash: string, at: number): Promise<void> {
-    const r = this.rows.get(serial);
-    if (!r) throw new BmsError('NOT_FOUND', 'no such collector');
-    r.secret = secretHash;
-    r.credentialsAt = at;
-  }
-
-  async verify(serial: string, secret: string): Promise<RemoteCollector | undefined> {
-    const r = this.rows.get(serial);
-    return r && r.state === 'claimed' && r.secret === sha256(secret) ? { ...r } : undefined;
-  }
-
-  async revoke(serial: string, by: string, at: number): Promise<RemoteCollector> {
-    const r = this.rows.get(serial);
-    if (!r) throw new BmsError('NOT_FOUND', 'no such collector');
-    Object.assign(r, { state: 'revoked', revokedAt: at, revokedBy: by });
-    return { ...r };
-  }
-
-  async get(serial: string): Promise<RemoteCollector | undefined> {
-    const r = this.rows.get(serial);
-    return r && { ...r };
-  }
-
-  async byGateway(gatewayId: string): Promise<RemoteCollector | undefined> {
-    return [...this.rows.values()].find((r) => r.gatewayId === gatewayId);
-  }
-
-  async list(orgIds?: readonly string[]): Promise<RemoteCollector[]> {
-    return [...this.rows.values()].filter(
-      (r) => r.state === 'claimed' && (!orgIds || orgIds.includes(r.orgId ?? '')),
-    );
-  }
-
-  async seen(serial: string, at: number): Promise<void> {
-    const r = this.rows.get(serial);
-    if (r) r.lastSeenAt = at;
-  }
-
-  /** A claimed collector with these credentials, in one step (tests). */
-  async add(c: {
-    serial: string;
-    gatewayId: string;
-    orgId: string;
-    secret: string;
-  }): Promise<void> {
-    const at = Date.now();
-    await this.hello({ serial: c.serial, claimCode: 'ABCD1234', gatewayId: c.gatewayId, at });
-    await this.claim({
-      serial: c.serial,
-      claimCode: 'ABCD1234',
-      orgId: c.orgId,
-      plantId: 'p',
-      by: 'u',
-      at,
-    });
-    await this.setCredentials(c.serial, sha256(c.secret), at);
-  }
+/** A claimed collector with these uplink credentials, made through the store's own steps. */
+export async function claimedCollector(
+  store: RemoteCollectorStore,
+  c: { serial: string; gatewayId: string; orgId: string; secret: string },
+): Promise<void> {
+  const at = Date.now();
+  const claimCode = 'ABCD1234';
+  await store.hello({ serial: c.serial, claimCode, gatewayId: c.gatewayId, at });
+  await store.claim({
+    serial: c.serial,
+    claimCode,
+    orgId: c.orgId,
+    plantId: newId(),
+    by: newId(),
+    at,
+  });
+  await store.setCredentials(c.serial, c.secret, at);
 }
 
 /** What a test collector answers a downlink with (undefined: it does not answer). */

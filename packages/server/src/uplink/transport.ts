@@ -11,7 +11,7 @@
  *   broker spreads batches over the nodes; the PUBACK goes after the handler has stored), and
  *   without sharing `up` at QoS 0 for the live view, `status` and its own reply topic.
  */
-import { createServer as createTcpServer, type Server as NetServer } from 'node:net';
+import { createServer as createTcpServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client as AedesClient } from 'aedes';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
@@ -161,7 +161,7 @@ export class EmbeddedBroker implements UplinkTransport {
     await sub(`${UPLINK_ROOT}/+/up`, (serial, payload) => void h.store(serial, payload, true));
     await sub(`${UPLINK_ROOT}/+/status`, (s, p) => h.status(s, p));
     await sub(`${UPLINK_ROOT}/+/res/${this.opts.nodeId}`, (s, p) => h.reply(s, p));
-    const handle = (socket: import('node:net').Socket): void => {
+    const handle = (socket: Socket): void => {
       this.aedes.handle(socket);
     };
     this.server = this.opts.tls

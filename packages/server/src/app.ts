@@ -20,6 +20,7 @@ import {
   type PositionStore,
   type InstructionStore,
   type GeofenceStore,
+  type RemoteCollectorStore,
   type TelemetryStore,
   type UserStore,
 } from '@openbms/storage';
@@ -75,6 +76,7 @@ import { trackerAlarmRoutes } from './routes/tracker-alarms.js';
 import { mapRoutes, trackerRoutes, type MapOptions } from './routes/trackers.js';
 import { renewalRoutes } from './routes/renewals.js';
 import { plantRoutes } from './routes/plants.js';
+import { collectorRoutes, type CollectorRouteOptions } from './routes/collectors.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { alarmMail } from './alarm-mail.js';
@@ -102,6 +104,8 @@ export interface ServerDeps {
     /** Instructions to trackers (both adapters): the /devices/:id/instructions routes. */
     instructions?: InstructionStore;
     geofences?: GeofenceStore;
+    /** Remote collectors (both adapters): the /collectors routes (with plants and orgs). */
+    remoteCollectors?: RemoteCollectorStore;
     /** An embedded store's own gateway (SqliteStorage has it). */
     identity?: Origin;
   };
@@ -126,8 +130,13 @@ export interface ServerDeps {
    * own, which its collector uplink adds collectors' links to while the server runs.
    */
   registry?: GatewayRegistry;
-  /** The node's collector uplink (issue 15): the collector routes use it. */
+  /**
+   * The node's collector uplink (`openbms cloud`: the embedded or external broker; uplink.ts).
+   * Absent: a collector's hello answers 503 (this server takes no collectors).
+   */
   uplink?: UplinkPort;
+  /** Rate limits of the collector routes (hellos per IP, wrong codes); tests lower them. */
+  collectorLimits?: CollectorRouteOptions;
   /** ms since the epoch; injectable for tests. Default Date.now. */
   clock?: () => number;
   /** true: JSON logs on stdout at info; an object picks the level and/or the stream. */
@@ -296,6 +305,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     secureCookie: deps.secureCookie ?? false,
     live: new LiveRegistry(),
     ...(deps.dataDir !== undefined ? { dataDir: deps.dataDir } : {}),
+    ...(deps.uplink ? { uplink: deps.uplink } : {}),
     async record(e, whose = origin) {
       try {
         await deps.storage.audit.append(whose, { ...e, at: clock() });
@@ -383,6 +393,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         instructionRoutes(api, ctx, deps.storage.devices, deps.storage.instructions);
       if (deps.storage.orgs && deps.storage.plants)
         plantRoutes(api, ctx, deps.storage.plants, deps.storage.orgs, deps.storage.accounts);
+      if (deps.storage.remoteCollectors && deps.storage.plants && deps.storage.orgs)
+        collectorRoutes(
+          api,
+          ctx,
+          deps.storage.remoteCollectors,
+          deps.storage.plants,
+          deps.storage.devices,
+          deps.collectorLimits,
+        );
       if (deps.storage.orgs && deps.storage.points)
         pointGroupRoutes(api, ctx, deps.storage.orgs, deps.storage.points);
       signupRoutes(api, ctx, deps.signup, deps.storage.accounts, deps.storage.orgs);

@@ -20,6 +20,7 @@ import type { Captchas } from './captcha.js';
 import type { Limiter, Serial } from './serial.js';
 import type { LiveRegistry } from './sessions.js';
 import type { OrgLimits } from './limits.js';
+import type { UplinkPort } from './uplink.js';
 
 export interface ServerContext extends TokenIssuer {
   alarms: AlarmStore;
@@ -63,6 +64,8 @@ export interface ServerContext extends TokenIssuer {
   secureCookie: boolean;
   /** The open live WebSockets, so ending a session closes its streams at once. */
   live: LiveRegistry;
+  /** The node's collector uplink (`openbms cloud`); absent: this server takes no collectors. */
+  uplink?: UplinkPort;
   /** The directory holding the database, when the store is a local file (disk space). */
   dataDir?: string;
   /**

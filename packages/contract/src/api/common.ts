@@ -71,9 +71,10 @@ const ERROR_STATUS = {
   401: 'No valid session or token (AUTH_REQUIRED), or wrong credentials (AUTH_INVALID), or a login without the captcha it needs (CAPTCHA_REQUIRED) or with a wrong, used or expired one (CAPTCHA_WRONG).',
   403: 'The role does not allow this (FORBIDDEN); sign-up or reset by e-mail is off (SIGNUP_DISABLED).',
   404: 'No such resource (NOT_FOUND).',
+  409: 'The resource is not in a state that allows this any more (CONFLICT): a collector claimed or revoked already.',
   429: 'Too many attempts (RATE_LIMITED).',
   500: 'Server-side failure (e.g. STORAGE_FAILED); no stack trace is sent.',
-  503: 'The database met a damaged page (STORAGE_CORRUPT): it was set aside and a fresh one opened; or the database server cannot be reached (STORAGE_UNAVAILABLE); ask again.',
+  503: 'The database met a damaged page (STORAGE_CORRUPT): it was set aside and a fresh one opened; or the database server cannot be reached (STORAGE_UNAVAILABLE); ask again. A collector hello to a server that takes no collectors (UPLINK_UNAVAILABLE).',
   507: 'The disk holding the database is full (STORAGE_FULL): nothing was written.',
 } as const;
 

@@ -29,3 +29,4 @@ export * from './positions.js';
 export * from './instructions.js';
 export * from './geofences.js';
 export * from './renewals.js';
+export * from './collectors.js';

@@ -14,6 +14,7 @@ import { cmdDemo } from './demo.js';
 import { START_USAGE, cmdScan, cmdStart, cmdUser } from './start.js';
 import { DB_USAGE, cmdDb } from './db.js';
 import { CLOUD_USAGE, cmdCloud } from './cloud.js';
+import { LINK_USAGE, cmdCollector, cmdLink } from './link.js';
 
 /** Where the CLI writes; tests pass their own to capture output. */
 export interface Io {
@@ -51,6 +52,7 @@ Usage:
       --json              print the canonical JSON snapshot instead of a table
       --watch <s>         repeat every <s> seconds until Ctrl-C
 ${START_USAGE}
+${LINK_USAGE}
 ${CLOUD_USAGE}
 ${DB_USAGE}
 ${SIM_USAGE}
@@ -303,6 +305,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return cmdSim(io, rest, (e) => printError(io, e, false));
     case 'start':
       return cmdStart(io, rest, (e) => printError(io, e, false));
+    case 'link':
+      return cmdLink(io, rest, (e) => printError(io, e, args(rest).json));
+    case 'collector':
+      return cmdCollector(io, rest, (e) => printError(io, e, false));
     case 'cloud':
       return cmdCloud(io, rest, (e) => printError(io, e, false));
     case 'scan':

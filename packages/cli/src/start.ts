@@ -27,6 +27,7 @@ import { busFactory } from './buses.js';
 import type { Io } from './main.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
 import { mapOptions, startTrackers } from './trackers.js';
+import { startUplink, type Uplink } from './link.js';
 import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
@@ -224,6 +225,7 @@ export async function cmdStart(
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   let mailer: ReturnType<typeof accountMailer> | undefined;
   let trackers: TrackerServers | undefined;
+  let uplink: Uplink | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -288,6 +290,22 @@ export async function cmdStart(
       trackerAlarms,
       ...(config.fleet ? { limits: config.fleet.limits } : {}),
       map: mapOptions(config),
+      // Read at each request: the uplink starts after the server is built.
+      ...(config.cloud
+        ? {
+            collectorLink: () => {
+              const c = uplink?.collector;
+              return c
+                ? {
+                    serial: c.identity.serial,
+                    claim_code: c.identity.claim_code,
+                    claimed: c.claimed,
+                    cloud_url: config.cloud!.url,
+                  }
+                : undefined;
+            },
+          }
+        : {}),
     });
     sink.log = server.log;
     await gateway.start();
@@ -303,6 +321,12 @@ export async function cmdStart(
       gateway,
       trackerAlarms,
     );
+    // A collector of a fleet cloud (cloud.url): its gateway's events go up, commands come down.
+    uplink = startUplink(config, dataDir, gateway, io, (lvl, message) =>
+      lvl === 'info'
+        ? io.out(`${message}\n`)
+        : sink.log?.[lvl]({ component: 'uplink' }, message),
+    );
     const address = await listenOn(server, config);
     io.out(
       `OpenBMS listening on ${address} (web console ${address}/, API ${address}/api/v1, docs ${address}/api/docs); Ctrl-C stops\n`,
@@ -316,6 +340,7 @@ export async function cmdStart(
     return printError(e);
   } finally {
     await trackers?.close();
+    await uplink?.close();
     await server?.close();
     mailer?.close();
     await gateway?.stop();

@@ -14,6 +14,7 @@ import {
   accountsConfigSchema,
   brokerConfigSchema,
   fleetConfigSchema,
+  cloudConfigSchema,
   webConfigSchema,
   locationSchema,
   metricsConfigSchema,
@@ -229,6 +230,8 @@ export const configSchema = z
     fleet: fleetConfigSchema.optional(),
     /** The fleet cloud's MQTT broker for collectors (`openbms cloud`; docs/collectors.md). */
     broker: brokerConfigSchema.optional(),
+    /** This site is a collector of a fleet cloud (cloud.url; docs/collectors.md). */
+    cloud: cloudConfigSchema.optional(),
     storage: z
       .object({
         /**

@@ -19,3 +19,4 @@ export * from './buses.js';
 export * from './seam/index.js';
 export * from './setup/bus-setup.js';
 export * from './trackers/index.js';
+export * from './uplink/index.js';

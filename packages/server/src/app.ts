@@ -54,6 +54,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { controlRoutes } from './routes/control.js';
 import { docsRoutes, registerDocs } from './routes/docs.js';
+import { linkRoutes, type CollectorLinkView } from './routes/link.js';
 import { energyRoutes } from './routes/energy.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
@@ -178,6 +179,8 @@ export interface ServerDeps {
   webRoot?: string;
   /** The directory holding the database (its free space is shown); absent: not reported. */
   dataDir?: string;
+  /** This box as a collector of a fleet cloud (GET /link; `openbms start` with cloud.url). */
+  collectorLink?: () => CollectorLinkView | undefined;
   /**
    * Per-organisation limits (config `fleet.limits`; limits.ts). Given: a change since the last
    * start is audited. Absent: the defaults, not audited (the single box without a `fleet`
@@ -371,6 +374,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       notificationRoutes(api, ctx);
       settingsRoutes(api, ctx);
       busSetupRoutes(api, ctx);
+      linkRoutes(api, deps.collectorLink);
       if (deps.storage.orgs) orgRoutes(api, ctx, deps.storage.orgs, deps.storage.accounts);
       if (deps.storage.orgs && deps.storage.devices)
         deviceRoutes(api, ctx, deps.storage.devices, deps.storage.orgs);

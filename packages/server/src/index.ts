@@ -10,3 +10,4 @@ export { GatewayRegistry } from './gateways.js';
 export { CollectorUplink, type CollectorUplinkOptions } from './uplink/service.js';
 export { CollectorLink } from './uplink/link.js';
 export { EmbeddedBroker, ExternalBroker, type UplinkTransport } from './uplink/transport.js';
+export type { CollectorLinkView } from './routes/link.js';

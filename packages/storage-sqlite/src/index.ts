@@ -21,3 +21,4 @@ export type { MergeReport, Unreadable } from './merge.js';
 export function openSqliteStorage(opts: SqliteStorageOptions): Promise<SqliteStorage> {
   return SqliteStorage.open(opts);
 }
+export { SqliteOutbox, OUTBOX_FILE, type SqliteOutboxOptions } from './outbox.js';

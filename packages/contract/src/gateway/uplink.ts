@@ -164,6 +164,8 @@ export const collectorStatusSchema = z.object({
   version: z.string().max(64).optional(),
   /** Envelopes waiting in its outbox. */
   backlog: z.number().int().nonnegative().optional(),
+  /** Envelopes its outbox deleted unsent because it was full, since it was made. */
+  dropped: z.number().int().nonnegative().optional(),
 });
 export type CollectorStatus = z.infer<typeof collectorStatusSchema>;
 

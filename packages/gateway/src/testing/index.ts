@@ -7,3 +7,4 @@ export { opensslIn, selfSignedCert, type TestCert } from './tls.js';
 export { HttpReceiver } from './notify.js';
 export { BROKER, Watcher, namespace } from './mqtt.js';
 export { JsonWireLink } from './json-wire.js';
+export { TestBroker, freePort } from './mosquitto.js';

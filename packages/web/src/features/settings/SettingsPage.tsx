@@ -11,6 +11,7 @@ import type { Role } from '@openbms/contract/api';
 import { useAuth } from '../../app/auth';
 import { Card, ErrorBox, Spinner } from '../../ui';
 import { AuditSection } from './AuditSection';
+import { CollectorSection } from './CollectorSection';
 import { ConfigBanner, SettingsContext } from './common';
 import { MetricsSection } from './MetricsSection';
 import { WebServerSection } from './WebServerSection';
@@ -41,6 +42,7 @@ export const SECTIONS: SectionDef[] = [
   { id: 'notifications', role: 'operator', config: true, render: () => <NotificationsSection /> },
   { id: 'metrics', role: 'admin', config: true, render: () => <MetricsSection /> },
   { id: 'web', role: 'admin', config: true, render: () => <WebServerSection /> },
+  { id: 'collector', role: 'admin', config: false, render: () => <CollectorSection /> },
   { id: 'audit', role: 'admin', config: false, render: () => <AuditSection /> },
 ];
 

@@ -14,7 +14,23 @@ const strings: Strings = {
       notifications: 'Notifications',
       metrics: 'Prometheus metrics',
       web: 'Web server',
+      collector: 'Fleet cloud',
       audit: 'Audit log',
+    },
+    collector: {
+      title: 'Collector of a fleet cloud',
+      intro:
+        'This box sends its batteries to the fleet cloud {{url}}. To add it there, choose “Add collector” in a plant and type the serial number and claim code, or scan the QR code with the phone’s camera.',
+      notCollector:
+        'This box is not linked to a fleet cloud. To link it, set cloud.url in the config file and restart OpenBMS.',
+      serial: 'Serial number',
+      claimCode: 'Claim code',
+      status: 'Status',
+      claimed: 'Claimed',
+      unclaimed: 'Not claimed yet',
+      qr: 'QR code with the serial number and claim code',
+      secret:
+        'Whoever has the claim code can add this collector to their cloud until it is claimed: show it only to its owner.',
     },
     refused: {
       title: 'Not available for your role',
@@ -528,7 +544,21 @@ const strings: Strings = {
       notifications: '消息推送',
       metrics: 'Prometheus 指标',
       web: 'Web 服务',
+      collector: '云平台',
       audit: '操作日志',
+    },
+    collector: {
+      title: '云平台采集器',
+      intro:
+        '本设备将电池数据上传到云平台 {{url}}。在云平台的电站中选择“添加采集器”，输入序列号和认领码，或用手机摄像头扫描二维码即可添加。',
+      notCollector: '本设备尚未连接云平台。如需连接，请在配置文件中设置 cloud.url 并重启 OpenBMS。',
+      serial: '序列号',
+      claimCode: '认领码',
+      status: '状态',
+      claimed: '已认领',
+      unclaimed: '尚未认领',
+      qr: '包含序列号和认领码的二维码',
+      secret: '在被认领之前，任何持有认领码的人都可以把本采集器添加到自己的云平台：请只向设备所有者展示。',
     },
     refused: {
       title: '您的角色无权访问',

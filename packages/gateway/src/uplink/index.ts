@@ -1,0 +1,3 @@
+export * from './collector.js';
+export * from './identity.js';
+export * from './outbox.js';

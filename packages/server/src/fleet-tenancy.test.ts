@@ -12,6 +12,9 @@
  *   `cycles` in any answer (JSON, CSV, XLSX and zip bodies, the on-board records, the live
  *   WebSocket).
  *
+ * A's remote collector (docs/collectors.md) said hello and was claimed by ann into Alpha One, so
+ * vic sees it too; the server's uplink is a small stand-in `UplinkPort` (a fixed broker URL).
+ *
  * `ROUTES` is the table of expectations, one row per operation; the walk first checks that the
  * table and the document name the same operations, so a route added without a row fails here.
  *
@@ -35,6 +38,7 @@ import { buildServer } from './app.js';
 import { filterRecord } from './routes/control.js';
 import { hashPassword } from './passwords.js';
 import { TEST_COST } from './testing/harness.js';
+import type { UplinkPort } from './uplink.js';
 import { LiveClient } from './testing/ws-client.js';
 
 type Store = Awaited<ReturnType<typeof openSqliteStorage>> | PostgresStorage;
@@ -118,6 +122,10 @@ interface Ids {
   /** The visited plant's pack and its site. */
   pack: string;
   site: string;
+  /** A's remote collector (claimed into the visited plant): serial, claim code, gateway id. */
+  collector: string;
+  collectorCode: string;
+  collectorGw: string;
 }
 
 const ALL = (w: Want): Row['want'] => ({ ann: w, bob: w, vic: w, eve: w });
@@ -423,6 +431,32 @@ const ROUTES: Record<string, Row> = {
     body: (ids) => ({ gateway_id: ids.gwA2 }),
   },
   'DELETE /api/v1/plants/{id}/collectors/{gateway_id}': { want: PLANT_WRITE },
+  // Remote collectors: {serial} is A's, claimed into the visited plant. A hello is public:
+  // each walker's own new serial (unclaimed).
+  'POST /api/v1/collectors/hello': {
+    want: ALL(202),
+    body: (_ids, who) => ({
+      serial: {
+        ann: 'OBA0A0000001',
+        bob: 'OBB0B0000001',
+        vic: 'OBV0C0000001',
+        eve: 'OBE0E0000001',
+      }[who],
+      claim_code: 'WA1K2345',
+      gateway_id: `walk-gw-${who}`,
+    }),
+  },
+  'POST /api/v1/collectors/claim': {
+    want: PLANT_WRITE,
+    body: (ids) => ({
+      serial: ids.collector,
+      claim_code: ids.collectorCode,
+      plant_id: ids.plant1,
+    }),
+  },
+  'GET /api/v1/collectors': { want: LIST },
+  'GET /api/v1/collectors/{serial}': { want: PLANT_READ },
+  'POST /api/v1/collectors/{serial}/revoke': { want: PLANT_WRITE },
 };
 
 /** The walkers' organisation codes, for the login row (filled in beforeAll). */
@@ -455,6 +489,7 @@ function fill(path: string, ids: Ids): string {
               date: ids.day,
               user: first === 'plants' ? ids.vicId : ids.annId,
               gateway_id: ids.gwA1,
+              serial: ids.collector,
               username: 'ann',
               section: 'mqtt',
               site: ids.site,
@@ -646,8 +681,15 @@ for (const [adapter, openStore] of ADAPTERS) {
       const gA1 = await gateway(cA, 'alpha1');
       const gA2 = await gateway(cA, 'alpha2');
       await gateway(cB, 'bravo');
+      const uplink: UplinkPort = {
+        brokerUrl: () => 'mqtt://127.0.0.1:1883',
+        online: () => undefined,
+        claimed: async () => undefined,
+        revoked: async () => undefined,
+      };
       app = await buildServer({
         storage,
+        uplink,
         identity: identity!,
         gateway: box,
         gateways: gws.filter((g) => g !== box).map((g) => g.link),
@@ -686,6 +728,20 @@ for (const [adapter, openStore] of ADAPTERS) {
         (await ann('POST', `/api/v1/plants/${plant1}/visitors`, { email: 'vic@example.com' }))
           .status,
       ).toBe(201);
+      // A's remote collector: says hello, ann claims it into Alpha One (the visited plant).
+      const collector = { serial: 'OBA1PHA00001', code: 'A1PHA234', gw: newId() };
+      const hello = await call('', 'POST', '/api/v1/collectors/hello', {
+        serial: collector.serial,
+        claim_code: collector.code,
+        gateway_id: collector.gw,
+      });
+      expect(hello.status, hello.text).toBe(202);
+      const claimed = await ann('POST', '/api/v1/collectors/claim', {
+        serial: collector.serial,
+        claim_code: collector.code,
+        plant_id: plant1,
+      });
+      expect(claimed.status, claimed.text).toBe(201);
       const dev = await ann('POST', '/api/v1/devices', {
         serial: 'ALPHA-SERIAL-1',
         type: 'bms',
@@ -762,6 +818,9 @@ for (const [adapter, openStore] of ADAPTERS) {
         day: new Date().toISOString().slice(0, 10),
         pack: A1,
         site: 'alpha1',
+        collector: collector.serial,
+        collectorCode: collector.code,
+        collectorGw: collector.gw,
       };
       doc = (await call(tok['ann']!, 'GET', '/api/docs/openapi.json')).body;
     });
@@ -787,7 +846,16 @@ for (const [adapter, openStore] of ADAPTERS) {
 
     /** What of A must never reach a walker (the visitor may see its plant's part). */
     function secrets(who: Who): string[] {
-      const plantPart = [ids.plant1, 'Alpha One', ids.gwA1, A1, 'alpha1', 'Customer Alpha'];
+      const plantPart = [
+        ids.plant1,
+        'Alpha One',
+        ids.gwA1,
+        A1,
+        'alpha1',
+        'Customer Alpha',
+        ids.collector,
+        ids.collectorGw,
+      ];
       const all = [
         ...plantPart,
         ids.dA.id,
@@ -894,6 +962,8 @@ for (const [adapter, openStore] of ADAPTERS) {
         gwA2: newId(),
         pack: 'zulu/rack/9',
         site: 'zulu',
+        collector: 'OBZZZZZZZZZZ',
+        collectorGw: newId(),
       };
       let compared = 0;
       for (const [key, row] of Object.entries(ROUTES)) {

@@ -42,9 +42,13 @@ interface Node {
 }
 
 async function cloud(args: string[]): Promise<Node> {
-  const child = spawn(process.execPath, [BIN, 'cloud', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'cloud', '--port', '0', '--broker-port', '0', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -121,6 +125,10 @@ describe('openbms cloud on the defaults (SQLite)', () => {
     const text = first.out.join('\n');
     expect(text).toContain(`fleet: ${ORGS} organisations (${ORGS} made now)`);
     expect(text).toContain(`5 demo sites with ${demoPackCount()} simulated packs`);
+    // Collectors connect to the embedded broker (--broker-port 0: a free port).
+    expect(text).toMatch(
+      /collectors: embedded MQTT broker on port \d+; collectors are told mqtt:\/\/127\.0\.0\.1:\d+/,
+    );
     expect(first.accounts.size).toBe(ACCOUNTS);
     // Random passwords: 16 characters, all different.
     const passwords = [...first.accounts.values()];

@@ -11,6 +11,7 @@
  * the same site would both poll and store it).
  */
 import { fleetLimitsSchema } from '@openbms/contract';
+import { BmsError } from '@openbms/core';
 import { existsSync, mkdirSync, appendFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,14 +50,16 @@ import { DEMO_CITY, registerDemoRiders, startDemoRiders, type Riders } from './d
 import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const CLOUD_USAGE = `  openbms cloud [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
-                [--no-demo] [--no-gateways]
+                [--broker-port <n>] [--no-demo] [--no-gateways]
                                          the fleet server: organisations, accounts and the
                                          gateways of every customer; data in --data-dir
                                          (default ./.openbms-cloud): SQLite, or the PostgreSQL
                                          database of storage.url, shared by several nodes. The
                                          first start makes the platform and a demo fleet
                                          (--no-demo: the platform only) and prints the accounts'
-                                         passwords once; --no-gateways: API only, no gateways run`;
+                                         passwords once; --no-gateways: API only, no gateways run;
+                                         collectors connect to the embedded MQTT broker on
+                                         --broker-port (broker.port, default 1883; 0: any free)`;
 
 const DEFAULT_DATA_DIR = '.openbms-cloud';
 /** The file (0600) the passwords of the accounts a start made are appended to. */
@@ -131,11 +134,21 @@ export async function cmdCloud(
         host: { type: 'string' },
         'no-demo': { type: 'boolean' },
         'no-gateways': { type: 'boolean' },
+        'broker-port': { type: 'string' },
       },
     });
     const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
     const config = cloudConfig(values.config, dataDir, io);
     applyListenFlags(config, values.port, values.host);
+    if (values['broker-port'] !== undefined) {
+      const n = Number(values['broker-port']);
+      if (!Number.isInteger(n) || n < 0 || n > 65535)
+        throw new BmsError(
+          'CONFIG_INVALID',
+          `--broker-port must be 0..65535 (got "${values['broker-port']}")`,
+        );
+      config.broker = { ...config.broker, port: n };
+    }
     const tls = config.http.tls ? loadHttpTls(config.http.tls) : undefined;
     const opened = await openBoxStorage(config, dataDir, (w) => io.err(`warning: ${w}\n`));
     storage = opened.storage;

@@ -29,7 +29,6 @@ import type { TrackerAlarmNotice } from '@openbms/gateway';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { checkAccess, presentedSecret, resolveSecret } from './auth.js';
 import { GatewayRegistry } from './gateways.js';
-import type { UplinkPort } from './uplink.js';
 import { Policy, requireRole } from './policy.js';
 import type { ServerContext } from './context.js';
 import { installJsonBodyParser } from './body.js';

@@ -14,4 +14,22 @@ export interface UplinkPort {
   claimed(serial: string): Promise<void>;
   /** A collector was revoked: end its connection and stop serving it. */
   revoked(serial: string): Promise<void>;
+  /**
+   * Uplink messages by outcome since start (`received`, `stored`, `malformed`, `auth_refused`,
+   * `publish_refused`...), for /metrics.
+   */
+  counts?(): Readonly<Record<string, number>>;
+}
+
+/** The uplink's counts as Prometheus text (empty without counts). */
+export function uplinkMetrics(uplink: UplinkPort | undefined): string {
+  const counts = uplink?.counts?.();
+  if (!counts) return '';
+  const lines = [
+    '# HELP openbms_uplink_messages_total Collector uplink messages and connections by outcome.',
+    '# TYPE openbms_uplink_messages_total counter',
+  ];
+  for (const [outcome, n] of Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)))
+    lines.push(`openbms_uplink_messages_total{outcome="${outcome.replace(/[^a-z_]/g, '_')}"} ${n}`);
+  return `${lines.join('\n')}\n`;
 }

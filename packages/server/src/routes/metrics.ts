@@ -3,6 +3,7 @@ import { errorResponses, iotPanelSchema, tunnelStatusSchema } from '@openbms/con
 import { BmsError } from '@openbms/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
+import { uplinkMetrics } from '../uplink.js';
 
 export function metricsRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const m = ctx.box.metrics;
@@ -18,7 +19,10 @@ export function metricsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         tags: ['health'],
       },
     },
-    async (_req, reply) => reply.header('content-type', m.contentType).send(await m.render()),
+    async (_req, reply) =>
+      reply
+        .header('content-type', m.contentType)
+        .send((await m.render()) + uplinkMetrics(ctx.uplink)),
   );
 }
 

@@ -20,6 +20,7 @@ import { GatewayRegistry } from '../gateways.js';
 import { FakeGateway, fakePack } from '../testing/fake-gateway.js';
 import { TEST_COST } from '../testing/harness.js';
 import { LiveClient } from '../testing/ws-client.js';
+import { uplinkMetrics } from '../uplink.js';
 import { CollectorUplink } from './service.js';
 import { claimedCollector, TestCollector } from './testing.js';
 import { EmbeddedBroker } from './transport.js';
@@ -172,6 +173,10 @@ describe('the embedded broker refuses what is not the collector itself', () => {
     await expect(TestCollector.connect(mqttUrl, B, secretB, { clientId: A })).rejects.toThrow();
     await expect(TestCollector.connect(mqttUrl, R, SECRET_R)).rejects.toThrow();
     expect(uplink.counts()['auth_refused']).toBe(before + 3);
+    // /metrics shows the counts (appended to the box's exposition).
+    expect(uplinkMetrics(uplink)).toContain(
+      `openbms_uplink_messages_total{outcome="auth_refused"} ${before + 3}\n`,
+    );
   });
 
   it('a collector cannot publish or subscribe under another serial, nor write another gateway’s data', async () => {

@@ -260,10 +260,15 @@ export class CollectorUplink implements UplinkPort, Requester {
       if (alsoLive) this.deliver(serial, ok.batch);
       await this.store(ok.c, ok.batch);
       this.count('stored', ok.batch.events.length);
-      await this.o.transport.publish(
-        uplinkTopics(serial).ack,
-        encodeUplink({ v: 1, ranges: ranges(ok.batch.events) }),
-      );
+      // Not awaited: mqtt.js handles the broker's PUBACK of the ack only after this handler
+      // returns (its input is one stream), so waiting here would wait for ever. A lost ack
+      // costs a resend that storage ignores.
+      this.o.transport
+        .publish(uplinkTopics(serial).ack, encodeUplink({ v: 1, ranges: ranges(ok.batch.events) }))
+        .catch((e: unknown) => {
+          this.count('ack_failed');
+          this.o.log('warn', `cannot acknowledge a batch of ${serial}: ${(e as Error).message}`);
+        });
       this.noteSeen(serial);
     } catch (e) {
       // Storage refused (full, unavailable): no ack, the collector sends it again.

@@ -297,6 +297,15 @@ export class ExternalBroker implements UplinkTransport {
     return undefined;
   }
 
+  /** Ends the connection abruptly, without DISCONNECT (tests: a node killed). */
+  drop(): void {
+    const c = this.client;
+    if (!c) return;
+    c.options.reconnectPeriod = 0;
+    c.stream.destroy();
+    c.end(true);
+  }
+
   async close(): Promise<void> {
     await this.client?.endAsync();
   }

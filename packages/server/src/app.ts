@@ -77,6 +77,7 @@ import { mapRoutes, trackerRoutes, type MapOptions } from './routes/trackers.js'
 import { renewalRoutes } from './routes/renewals.js';
 import { plantRoutes } from './routes/plants.js';
 import { collectorRoutes, type CollectorRouteOptions } from './routes/collectors.js';
+import type { UplinkPort } from './uplink.js';
 import { pointGroupRoutes } from './routes/points.js';
 import { signupRoutes, type SignupOptions } from './routes/signup.js';
 import { alarmMail } from './alarm-mail.js';

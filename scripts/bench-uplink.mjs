@@ -34,6 +34,8 @@ const COLLECTORS = Number(process.env.UPLINK_BENCH_COLLECTORS ?? 2000);
 const SECONDS = Number(process.env.UPLINK_BENCH_S ?? 60);
 const STEP_S = Number(process.env.UPLINK_BENCH_STEP_S ?? 30);
 const PACKS = 16;
+/** UPLINK_BENCH_VERBOSE=1: the load generator's events on stderr as they come. */
+const VERBOSE = process.env.UPLINK_BENCH_VERBOSE === '1';
 const INTERVAL_MS = 5000;
 /** The lag p95 a rate must keep to count as sustained (the issue's target). */
 const LAG_P95_MAX_MS = 2000;
@@ -141,6 +143,7 @@ async function runLoad(server, db, collectorsFile, broker, count, intervalMs, se
   let result;
   let connected;
   for await (const line of createInterface({ input: load.stdout })) {
+    if (VERBOSE) process.stderr.write(`load: ${line}\n`);
     const m = /^(event|result) (?:(\S+) )?(.*)$/.exec(line);
     if (!m) continue;
     if (m[1] === 'result') result = JSON.parse(m[3]);
@@ -197,10 +200,12 @@ export async function uplinkBench() {
   // The server's log is kept for a failure's message, not printed.
   const log = [];
   const keep = (l) => {
+    if (VERBOSE) process.stderr.write(`cloud: ${l}\n`);
     log.push(l);
     if (log.length > 40) log.shift();
   };
   createInterface({ input: server.stderr }).on('line', keep);
+  server.once('exit', (code, signal) => keep(`(the cloud exited: ${signal ?? code})`));
   let db;
   try {
     const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();

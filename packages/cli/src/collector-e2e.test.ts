@@ -57,8 +57,8 @@ beforeAll(async () => {
     broker: { port: brokerPort },
   });
   [a, b] = await Promise.all([
-    startCollector({ dir: tmp('collector-a'), cloudUrl: cloud.url, packs: [1, 2] }),
-    startCollector({ dir: tmp('collector-b'), cloudUrl: cloud.url, packs: [1] }),
+    startCollector({ dir: tmp('collector-a'), cloudUrl: cloud.url, buses: ['a', 'b'] }),
+    startCollector({ dir: tmp('collector-b'), cloudUrl: cloud.url, buses: ['a'] }),
   ]);
   const plant = await makePlant(cloud, 'E2E farm');
   [serialA, serialB] = await Promise.all([
@@ -84,13 +84,13 @@ describe('a collector claimed into a plant', () => {
       60_000,
     );
     expect(packs.map((p) => p.id).sort()).toEqual([
-      fleet(serialA, 's1/b/1'),
-      fleet(serialA, 's1/b/2'),
+      fleet(serialA, 's1/a/64'),
+      fleet(serialA, 's1/b/64'),
     ]);
     // The cloud's copy is the collector's reading of the same pack.
-    const local = await a.api('GET', `/api/v1/packs/${enc('s1/b/1')}`);
+    const local = await a.api('GET', `/api/v1/packs/${enc('s1/a/64')}`);
     expect(local.status).toBe(200);
-    const remote = packs.find((p) => p.id === fleet(serialA, 's1/b/1'))!;
+    const remote = packs.find((p) => p.id === fleet(serialA, 's1/a/64'))!;
     expect(remote.snapshot!['cell_count']).toBe(local.body.snapshot.cell_count);
     // The collectors list shows it claimed and online.
     const list = await cloud.api('GET', '/api/v1/collectors');
@@ -101,7 +101,7 @@ describe('a collector claimed into a plant', () => {
   });
 
   it('its history fills in the cloud', async () => {
-    const id = fleet(serialA, 's1/b/2');
+    const id = fleet(serialA, 's1/b/64');
     const from = Date.now() - 10 * 60_000;
     const points = await eventually(
       'three raw points of history',
@@ -111,8 +111,7 @@ describe('a collector claimed into a plant', () => {
           `/api/v1/packs/${enc(id)}/history?from=${from}&resolution=raw&fields=voltage_v`,
         );
         if (r.status !== 200) throw new Error(`${r.status} ${JSON.stringify(r.body)}`);
-        const s = (r.body.series as { name?: string; points?: unknown[] }[])[0];
-        const n = s?.points?.length ?? 0;
+        const n = (r.body.series as Record<string, { t: number[] }>)['voltage_v']?.t.length ?? 0;
         return n >= 3 ? r.body : undefined;
       },
       30_000,
@@ -123,16 +122,16 @@ describe('a collector claimed into a plant', () => {
   it("a SOC command through the cloud is done, read back, and in the collector's own record", async () => {
     const r = await cloud.api(
       'POST',
-      `/api/v1/packs/${enc(fleet(serialA, 's1/b/1'))}/commands/soc`,
+      `/api/v1/packs/${enc(fleet(serialA, 's1/a/64'))}/commands/soc`,
       {
         pct: 55,
       },
     );
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body.command).toMatchObject({ pack_id: fleet(serialA, 's1/b/1'), status: 'done' });
+    expect(r.body.command).toMatchObject({ pack_id: fleet(serialA, 's1/a/64'), status: 'done' });
     expect(r.body.readback.soc_pct).toBeCloseTo(55, 0);
     // The collector ran it through its own control path: its command record has it, done.
-    const local = await a.api('GET', `/api/v1/commands?pack=${enc('s1/b/1')}`);
+    const local = await a.api('GET', `/api/v1/commands?pack=${enc('s1/a/64')}`);
     expect(local.status).toBe(200);
     const done = (local.body as { action: string; status: string; txn?: string }[]).filter(
       (c) => /soc/.test(c.action) && c.status === 'done',
@@ -143,7 +142,7 @@ describe('a collector claimed into a plant', () => {
   });
 
   it('a MOS command through the cloud is done with its read-back', async () => {
-    const id = enc(fleet(serialA, 's1/b/2'));
+    const id = enc(fleet(serialA, 's1/b/64'));
     const off = await cloud.api('POST', `/api/v1/packs/${id}/commands/mos`, {
       which: 'discharge',
       on: false,
@@ -163,7 +162,7 @@ describe('a collector claimed into a plant', () => {
 
   it('a command for a collector that went away is refused with the reason', async () => {
     await b.proc.kill('SIGTERM');
-    const id = enc(fleet(serialB, 's1/b/1'));
+    const id = enc(fleet(serialB, 's1/a/64'));
     await eventually('collector B offline in the cloud', async () => {
       const r = await cloud.api('GET', `/api/v1/packs/${id}`);
       return r.status === 200 && r.body.online === false ? true : undefined;

@@ -47,7 +47,7 @@ import {
 const OUTAGE_MS = Number(process.env.COLLECTOR_OUTAGE_MS ?? 35_000);
 /** How long the cloud has, after a fault, to hold every sample the collector holds. */
 const CATCH_UP_MS = 90_000;
-const PACKS = ['s1/b/1', 's1/b/2'];
+const PACKS = ['s1/a/64', 's1/b/64'];
 
 const dirs: string[] = [];
 const tmp = (name: string): string => {
@@ -152,7 +152,7 @@ async function embeddedSetup(): Promise<{
   const collector = await startCollector({
     dir: tmp('collector'),
     cloudUrl: cloud.url,
-    packs: [1, 2],
+    buses: ['a', 'b'],
   });
   const serial = await claim(cloud, collector.opts.dir, await makePlant(cloud, 'Faults'));
   // Data flows: the cloud holds samples of both packs.
@@ -281,7 +281,7 @@ describe('collector faults (real processes)', () => {
         ws.once('open', resolve);
         ws.once('error', reject);
       });
-      const id = `${serial}/s1/b/1`;
+      const id = `${serial}/s1/a/64`;
       // Node A serves the collector once it has read the claimed collectors (at start).
       ws.send(JSON.stringify({ subscribe: [id] }));
       await eventually('subscribed on node A', () =>

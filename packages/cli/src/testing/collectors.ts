@@ -261,8 +261,8 @@ export interface CollectorOptions {
   /** `start` (with its console, on `httpPort`) or the light `collector`. */
   mode?: 'start' | 'collector';
   httpPort?: number;
-  /** The site's packs: DALY addresses on one simulated bus `s1/b`. */
-  packs?: number[];
+  /** The site's buses, one simulated DALY pack each (`s1/<bus>/64`); default a and b. */
+  buses?: string[];
 }
 
 export interface Collector {
@@ -278,7 +278,15 @@ export const COLLECTOR_ADMIN = { user: 'admin', password: 'a-long-collector-secr
 /** `openbms start` (or `openbms collector`) with simulated DALY packs and `cloud: {url}`. */
 export async function startCollector(opts: CollectorOptions): Promise<Collector> {
   const config = join(opts.dir, 'openbms.yaml');
-  const packs = (opts.packs ?? [1, 2]).map((a) => `          - { address: ${a} }`).join('\n');
+  // One simulated DALY pack per bus (DALY's simulator answers at address 64): `s1/<bus>/64`.
+  const buses = (opts.buses ?? ['a', 'b']).flatMap((bus) => [
+    `      - id: ${bus}`,
+    '        port: sim',
+    '        protocol: daly',
+    '        poll_interval_s: 1',
+    '        simulator: { profile: "constant:0", speed: 1 }',
+    '        packs: [{ address: 64 }]',
+  ]);
   writeFileSync(
     config,
     [
@@ -286,13 +294,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
       'sites:',
       '  - id: s1',
       '    buses:',
-      '      - id: b',
-      '        port: sim',
-      '        protocol: daly',
-      '        poll_interval_s: 1',
-      '        simulator: { profile: "constant:0", speed: 1 }',
-      '        packs:',
-      packs,
+      ...buses,
       'cloud:',
       `  url: ${opts.cloudUrl}`,
       '',
@@ -346,11 +348,9 @@ export const restartCollector = (c: Collector): Promise<Collector> =>
 
 /** `openbms link --show --json` in the collector's data directory: its serial and claim code. */
 export function linkShow(dir: string): { serial: string; claim_code: string } {
-  const r = spawnSync(
-    process.execPath,
-    [BIN, 'link', '--show', '--json', '--data-dir', dir, '--config', join(dir, 'openbms.yaml')],
-    { encoding: 'utf8' },
-  );
+  const r = spawnSync(process.execPath, [BIN, 'link', '--show', '--json', '--data-dir', dir], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`openbms link --show: ${r.status} ${r.stderr}`);
   return JSON.parse(r.stdout) as { serial: string; claim_code: string };
 }

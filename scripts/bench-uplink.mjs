@@ -12,7 +12,9 @@
 //   the cloud's CPU.
 // - Then the rate is raised (the interval halved, UPLINK_BENCH_STEP_S seconds each) until the
 //   lag p95 passes 2 s, or acks fall behind (lost, or more left unacknowledged at the end of
-//   the steady phase than 2 s of the offered load), and the highest rate that kept up is printed as the ceiling.
+//   the steady phase than 2 s of the offered load), and the highest rate that kept up is
+//   printed as the ceiling. When the base rate does not keep up, the interval is doubled
+//   instead until a rate does (at most UPLINK_BENCH_STEPS runs; ceiling 0: none did).
 //
 // Set-up, not the measured path: the collectors are made known, claimed and given credentials
 // by writing their rows into the cloud's database (the `remote_collectors` table, hashed as the
@@ -39,6 +41,8 @@ const VERBOSE = process.env.UPLINK_BENCH_VERBOSE === '1';
 const INTERVAL_MS = 5000;
 /** The lag p95 a rate must keep to count as sustained (the issue's target). */
 const LAG_P95_MAX_MS = 2000;
+/** The most runs spent looking for the ceiling. */
+const MAX_STEPS = Number(process.env.UPLINK_BENCH_STEPS ?? 4);
 /** The shortest interval tried while looking for the ceiling. */
 const MIN_INTERVAL_MS = 100;
 
@@ -254,15 +258,18 @@ export async function uplinkBench() {
       cloud_cpu_pct: base.steady.cpuPct,
     };
 
-    // The ceiling: halve the interval until the cloud falls behind.
-    let best =
-      r.lag_p95_ms <= LAG_P95_MAX_MS && figures.uplink_lost === 0
-        ? { interval: INTERVAL_MS, dps: figures.fleet_ingest_datapoints_per_s }
-        : undefined;
+    // The ceiling: from the base rate, halve the interval until the cloud falls behind; when
+    // the base rate is not sustained already, double it until it is (at most MAX_STEPS runs).
+    const sustained = (p95, lost, behind) => p95 <= LAG_P95_MAX_MS && lost === 0 && !behind;
+    let best = sustained(r.lag_p95_ms, figures.uplink_lost, false)
+      ? { interval: INTERVAL_MS, dps: figures.fleet_ingest_datapoints_per_s }
+      : undefined;
+    const up = best !== undefined;
     let interval = INTERVAL_MS;
     const steps = [];
-    while (best && best.interval === interval && interval / 2 >= MIN_INTERVAL_MS) {
-      interval = Math.round(interval / 2);
+    for (let k = 0; k < MAX_STEPS; k++) {
+      interval = up ? Math.round(interval / 2) : interval * 2;
+      if (interval < MIN_INTERVAL_MS) break;
       const before = storedSamples(db);
       const s = await runLoad(server, db, file, broker, COLLECTORS, interval, STEP_S);
       const lost = s.result.lost + Math.max(0, s.result.samples - (storedSamples(db) - before));
@@ -271,7 +278,9 @@ export async function uplinkBench() {
       const offeredPerS = (COLLECTORS * PACKS * 1000) / interval;
       const behind = s.steady.sent - s.steady.acked > (offeredPerS * LAG_P95_MAX_MS) / 1000;
       steps.push({ interval, dps, p95: s.result.lag_p95_ms, lost, behind, rss: s.steady.rss });
-      if (s.result.lag_p95_ms <= LAG_P95_MAX_MS && lost === 0 && !behind) best = { interval, dps };
+      const ok = sustained(s.result.lag_p95_ms, lost, behind);
+      if (ok) best = { interval, dps };
+      if (up ? !ok : ok) break;
     }
     figures.uplink_ceiling_interval_ms = best?.interval ?? 0;
     figures.uplink_ceiling_datapoints_per_s = best?.dps ?? 0;

@@ -210,8 +210,8 @@ describe('credentials', () => {
     const mine = creds(a.opts.dir);
     const theirs = creds(b.opts.dir);
     expect(mine.username).toBe(serialA);
-    // The real collector holds the connection under its client id; a second one with the
-    // same id would take it over, so the accepted case uses B's own (B is connected too).
+    // Its own credentials are taken (this takes B's session over for a moment: B reconnects).
+    expect(await connack(serialB, serialB, theirs.password)).toBe(0);
     expect(await connack(serialA, serialA, theirs.password)).toBe(4);
     expect(await connack(serialB, serialA, mine.password)).toBe(4);
     expect(await connack(serialA, serialA, 'not-a-password')).toBe(4);

@@ -252,9 +252,17 @@ describe('collector faults (real processes)', () => {
         broker,
         storageUrl: db.url,
       });
-      // Node B alone ingests at first: A's live stream can only get B's data.
       const collector = await startCollector({ dir: tmp('collector'), cloudUrl: nodeA.url });
       const serial = await claim(nodeA, collector.opts.dir, await makePlant(nodeA, 'Scale-out'));
+      // Its credentials come from node A's hello answer (the collector's cloud.url); then node A
+      // stops and node B alone ingests for a while.
+      const stored = async (after: number) => {
+        const t = await cloudTimes({ pg: db!.url }, serial, after, Number.MAX_SAFE_INTEGER);
+        return PACKS.every((p) => (t.get(p)?.length ?? 0) >= 2)
+          ? Math.max(...PACKS.map((p) => t.get(p)![0]!))
+          : undefined;
+      };
+      const from = await eventually('node A stores samples', () => stored(0), 60_000);
       await nodeA.proc.kill('SIGTERM');
       const nodeB = await startCloud({
         dir: tmp('node-b'),
@@ -263,16 +271,8 @@ describe('collector faults (real processes)', () => {
         storageUrl: db.url,
         accountsDir: nodeA.opts.dir,
       });
-      const from = await eventually(
-        'node B stores samples',
-        async () => {
-          const t = await cloudTimes({ pg: db!.url }, serial, 0, Number.MAX_SAFE_INTEGER);
-          return PACKS.every((p) => (t.get(p)?.length ?? 0) >= 2)
-            ? Math.max(...PACKS.map((p) => t.get(p)![0]!))
-            : undefined;
-        },
-        60_000,
-      );
+      const bAlone = Date.now();
+      await eventually('node B alone stores samples', () => stored(bAlone), 60_000);
       const a = await restartCloud(nodeA);
       const ws = new WebSocket(`${a.url.replace('http', 'ws')}/api/v1/live?token=${a.token}`);
       const messages: Record<string, unknown>[] = [];

@@ -89,7 +89,8 @@ export async function startConsole(
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** Chromium, headless; `args` adds switches (a fake camera, say) to the usual ones. */
+export async function launchBrowser(args: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -102,6 +103,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-quic',
       '--no-first-run',
       '--disable-sync',
+      ...args,
     ],
   });
 }

@@ -21,6 +21,8 @@ export {
   type Severity,
 } from '../config/enums.js';
 export * from './live.js';
+// The collector serial and claim code helpers (zod-free) for the web's "Add collector".
+export * from '../gateway/claim.js';
 export * from './orgs.js';
 export * from './devices.js';
 export * from './plants.js';

@@ -27,68 +27,17 @@
 import { z } from 'zod';
 import { gatewayCommandSchema } from './commands.js';
 import { idSchema, msSchema, versionSchema } from './common.js';
+import { SERIAL_PATTERN } from './claim.js';
 import { gatewayEventSchema } from './events.js';
 
 /** The root of every uplink topic; the version changes with an incompatible protocol. */
 export const UPLINK_ROOT = 'openbms/v1';
 
-/**
- * A collector's serial number: `OB` and 10 Crockford base-32 characters (no I, L, O, U), made
- * by the collector on its first start and kept in its data directory.
- */
-export const SERIAL_PATTERN = /^OB[0-9A-HJKMNP-TV-Z]{10}$/;
+export * from './claim.js';
+
 export const serialSchema = z
   .string()
   .regex(SERIAL_PATTERN, 'must be a collector serial: OB and 10 characters of 0-9 A-Z');
-
-/**
- * A claim code: 8 Crockford base-32 characters, shown as XXXX-XXXX. `normalizeClaimCode`
- * accepts what a person types (lower case, spaces, dashes, O for 0, I and L for 1).
- */
-export const CLAIM_CODE_PATTERN = /^[0-9A-HJKMNP-TV-Z]{8}$/;
-
-export function normalizeClaimCode(text: string): string {
-  return text.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-}
-
-/** A claim code as people read it: XXXX-XXXX. */
-export function formatClaimCode(code: string): string {
-  return `${code.slice(0, 4)}-${code.slice(4)}`;
-}
-
-/** What the collector's QR code holds: `OBMS1:<serial>:<claim code>`. */
-export function claimQrText(serial: string, claimCode: string): string {
-  return `OBMS1:${serial}:${claimCode}`;
-}
-
-/**
- * Reads a scanned or pasted claim: the QR text, or the JSON `openbms link --show --json`
- * prints. Undefined when it is neither (the caller says so to the user).
- */
-export function parseClaim(text: string): { serial: string; claim_code: string } | undefined {
-  const t = text.trim();
-  const qr = /^OBMS1:([^:]+):([^:]+)$/.exec(t);
-  let serial: unknown;
-  let code: unknown;
-  if (qr) {
-    serial = qr[1];
-    code = qr[2];
-  } else {
-    try {
-      const j = JSON.parse(t) as { serial?: unknown; claim_code?: unknown };
-      serial = j?.serial;
-      code = j?.claim_code;
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof serial !== 'string' || typeof code !== 'string') return undefined;
-  const s = serial.toUpperCase();
-  const c = normalizeClaimCode(code);
-  return SERIAL_PATTERN.test(s) && CLAIM_CODE_PATTERN.test(c)
-    ? { serial: s, claim_code: c }
-    : undefined;
-}
 
 export interface UplinkTopics {
   up: string;

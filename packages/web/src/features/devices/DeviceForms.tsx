@@ -9,7 +9,7 @@ import type { DeviceView, OrgView } from '@openbms/contract/api';
 import { api, type ApiError } from '../../api/client';
 import { ErrorBox } from '../../ui';
 import { Field, FormErrorBox, type FormError } from '../../ui/fields';
-import { Modal } from './Modal';
+import { Modal } from '../../ui/Modal';
 
 /** A date input's YYYY-MM-DD as the ms of that day's start (UTC), or undefined when empty. */
 export const dayMs = (s: string): number | undefined =>
@@ -140,7 +140,12 @@ export function RegisterForm(props: {
     />
   );
   return (
-    <Modal title={t('register')} onClose={props.onClose} testId="register-dialog">
+    <Modal
+      className="device-dialog"
+      title={t('register')}
+      onClose={props.onClose}
+      testId="register-dialog"
+    >
       <form onSubmit={submit} className="device-form">
         {input('serial', { required: true, maxLength: 64 })}
         <label className="field">
@@ -234,6 +239,7 @@ export function EditForm(props: {
   });
   return (
     <Modal
+      className="device-dialog"
       title={t('editTitle', { serial: d.serial })}
       onClose={props.onClose}
       testId="edit-dialog"
@@ -289,6 +295,7 @@ export function BindForm(props: {
   });
   return (
     <Modal
+      className="device-dialog"
       title={t('bindTitle', { serial: props.device.serial })}
       onClose={props.onClose}
       testId="bind-dialog"
@@ -325,6 +332,7 @@ export function UnbindForm(props: {
   });
   return (
     <Modal
+      className="device-dialog"
       title={t('unbindTitle', { serial: d.serial })}
       onClose={props.onClose}
       testId="unbind-dialog"
@@ -367,7 +375,12 @@ export function ImportForm(props: {
     props.onDone(r.imported);
   });
   return (
-    <Modal title={t('importTitle')} onClose={props.onClose} testId="import-dialog">
+    <Modal
+      className="device-dialog"
+      title={t('importTitle')}
+      onClose={props.onClose}
+      testId="import-dialog"
+    >
       <form onSubmit={submit} className="device-form">
         <p className="muted">{t('importHelp')}</p>
         <label className="field">

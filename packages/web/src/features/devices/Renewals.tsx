@@ -14,7 +14,7 @@ import { useFmt } from '../../i18n/format';
 import { ErrorBox, Spinner } from '../../ui';
 import { FormErrorBox } from '../../ui/fields';
 import { Buttons, useSubmit } from './DeviceForms';
-import { Modal } from './Modal';
+import { Modal } from '../../ui/Modal';
 
 export const PERIODS = ['1y', '2y', 'lifetime'] as const;
 export type Period = (typeof PERIODS)[number];
@@ -49,6 +49,7 @@ export function RenewForm(props: {
   const until = (ms: number | undefined) => (ms === undefined ? t('renew.never') : fmt.date(ms));
   return (
     <Modal
+      className="device-dialog"
       title={t('renew.title', { count: props.devices.length })}
       onClose={props.onClose}
       testId="renew-dialog"
@@ -117,6 +118,7 @@ export function RenewalHistory(props: { device: DeviceView; onClose: () => void 
   const until = (ms: number | undefined) => (ms === undefined ? t('renew.never') : fmt.date(ms));
   return (
     <Modal
+      className="device-dialog"
       title={t('renew.historyTitle', { serial: props.device.serial })}
       onClose={props.onClose}
       testId="renewals-dialog"

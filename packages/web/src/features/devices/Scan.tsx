@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorBox } from '../../ui';
-import { Modal } from './Modal';
+import { Modal } from '../../ui/Modal';
 
 interface Detector {
   detect(source: HTMLVideoElement): Promise<{ rawValue: string }[]>;
@@ -65,7 +65,12 @@ export function ScanDialog(props: { onCode: (code: string) => void; onClose: () 
     };
   }, [t]);
   return (
-    <Modal title={t('scanTitle')} onClose={props.onClose} testId="scan-dialog">
+    <Modal
+      className="device-dialog"
+      title={t('scanTitle')}
+      onClose={props.onClose}
+      testId="scan-dialog"
+    >
       <p className="muted">{t('scanHint')}</p>
       <video ref={video} className="scan-video" muted playsInline />
       <ErrorBox error={error} />

@@ -1,7 +1,8 @@
 /**
  * One plant: its fields (edited and deleted with the admin rank in the owner), its collectors
  * each with a dropdown of its batteries (seed 000: "click the dropdown of the collector, then
- * the BMS") linking to the pack pages, and its visitors. A visitor sees it read-only.
+ * the BMS") linking to the pack pages, its remote collectors (added by serial number and claim
+ * code or QR code: RemoteCollectors.tsx) and its visitors. A visitor sees it read-only.
  */
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -20,6 +21,7 @@ import { useFmt } from '../../i18n/format';
 import { Badge, Card, Confirm, ErrorBox, Spinner } from '../../ui';
 import { Field, FormErrorBox } from '../../ui/fields';
 import { PlantForm, toBody } from './PlantForm';
+import { RemoteCollectors } from './RemoteCollectors';
 import './plants.css';
 
 export default function PlantPage(props: { id: string }): ReactNode {
@@ -32,6 +34,8 @@ export default function PlantPage(props: { id: string }): ReactNode {
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [deleting, setDeleting] = useState(false);
+  // A claimed or revoked remote collector changes the plant's collectors: load them again.
+  const [collectorsTick, setCollectorsTick] = useState(0);
   const p = plant.data;
 
   if (plant.error?.status === 404)
@@ -120,7 +124,12 @@ export default function PlantPage(props: { id: string }): ReactNode {
           </dl>
         )}
       </Card>
-      <Collectors base={base} admin={admin} />
+      <RemoteCollectors
+        plantId={p.id}
+        admin={admin}
+        onChange={() => setCollectorsTick((n) => n + 1)}
+      />
+      <Collectors key={collectorsTick} base={base} admin={admin} />
       {p.access !== 'visitor' && <Visitors base={base} admin={admin} />}
       {admin && (
         <p>

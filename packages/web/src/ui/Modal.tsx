@@ -1,4 +1,7 @@
-/** A modal form on the native <dialog> (focus trap and Escape for free), open while mounted. */
+/**
+ * A modal form on the native <dialog> (focus trap and Escape for free), open while mounted.
+ * `className` sizes it (the default `.dialog` is 480 px wide at most).
+ */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
 export function Modal(props: {
@@ -6,6 +9,7 @@ export function Modal(props: {
   onClose: () => void;
   children: ReactNode;
   testId?: string;
+  className?: string;
 }): ReactNode {
   const ref = useRef<HTMLDialogElement>(null);
   const id = useId();
@@ -17,7 +21,7 @@ export function Modal(props: {
   return (
     <dialog
       ref={ref}
-      className="dialog device-dialog"
+      className={props.className ? `dialog ${props.className}` : 'dialog'}
       aria-labelledby={id}
       data-testid={props.testId}
       onCancel={(e) => {

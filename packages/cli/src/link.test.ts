@@ -10,12 +10,12 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUplink, encodeUplink } from '@openbms/gateway';
 import { TestBroker } from '@openbms/gateway/testing';
 import { uplinkBatchSchema } from '@openbms/contract/gateway';
+import { SqliteOutbox } from '@openbms/storage-sqlite';
 
 const BIN = fileURLToPath(new URL('../bin/openbms.js', import.meta.url));
 const children: ChildProcess[] = [];
@@ -93,9 +93,13 @@ describe('openbms collector', () => {
   });
 
   function collector(dir: string, config: string): { child: ChildProcess; out: () => string } {
-    const child = spawn(process.execPath, [BIN, 'collector', '--config', config, '--data-dir', dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'collector', '--config', config, '--data-dir', dir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -144,10 +148,9 @@ describe('openbms collector', () => {
       await new Promise((r) => first.child.once('exit', r));
 
       // Nothing was acknowledged: every envelope the cloud saw is still in the outbox.
-      const db = new Database(join(dir, 'outbox.sqlite'), { readonly: true });
-      const kept = (db.prepare('SELECT run, seq FROM outbox').all() as { run: string; seq: number }[])
-        .map((r) => `${r.run}#${r.seq}`);
-      db.close();
+      const box = SqliteOutbox.open({ dataDir: dir, maxBytes: 1e9 });
+      const kept = box.next(1_000_000, { resendAfterMs: 0 }).map((r) => `${r.run}#${r.seq}`);
+      box.close();
       const keptSet = new Set(kept);
       for (const k of seen) expect(keptSet.has(k), k).toBe(true);
 

@@ -8,17 +8,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { claimQrText, formatClaimCode } from '@openbms/contract/gateway';
 import { BmsError } from '@openbms/core';
-import {
-  Collector,
-  Gateway,
-  ensureCollectorIdentity,
-  type CollectorIdentity,
-  type Config,
-} from '@openbms/gateway';
-import { SqliteOutbox } from '@openbms/storage-sqlite';
+import { Gateway, ensureCollectorIdentity, type CollectorIdentity } from '@openbms/gateway';
 import { busFactory } from './buses.js';
 import type { Io } from './main.js';
 import { checkStorage, chooseConfig } from './start.js';
+import { startUplink, type Uplink } from './uplink.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
 
 export const LINK_USAGE = `  openbms link --show [--json] [--data-dir <dir>]
@@ -58,64 +52,13 @@ export async function cmdLink(
       },
     });
     const id = ensureCollectorIdentity(values['data-dir'] ?? DEFAULT_DATA_DIR);
-    if (values.json) io.out(JSON.stringify({ serial: id.serial, claim_code: id.claim_code }) + '\n');
+    if (values.json)
+      io.out(JSON.stringify({ serial: id.serial, claim_code: id.claim_code }) + '\n');
     else io.out(identityLines(id).join('\n') + '\n');
     return 0;
   } catch (e) {
     return printError(e);
   }
-}
-
-export interface Uplink {
-  collector: Collector;
-  close(): Promise<void>;
-}
-
-/**
- * Starts the uplink of `gateway` to `config.cloud` (nothing when there is no cloud section):
- * the outbox in `<dataDir>/outbox.sqlite` and the collector. Says the serial and, while it
- * is not claimed, the claim code (the owner reads it here or on the console).
- */
-export function startUplink(
-  config: Config,
-  dataDir: string,
-  gateway: Gateway,
-  io: Io,
-  log: (level: 'info' | 'warn' | 'error', message: string) => void,
-): Uplink | undefined {
-  const cloud = config.cloud;
-  if (!cloud) return undefined;
-  const outbox = SqliteOutbox.open({ dataDir, maxBytes: cloud.outbox_max_mb * 1024 * 1024 });
-  let collector: Collector;
-  try {
-    collector = new Collector({
-      link: gateway.link,
-      outbox,
-      dataDir,
-      cloudUrl: cloud.url,
-      drainBatchesPerS: cloud.drain_batches_per_s,
-      log,
-    });
-  } catch (e) {
-    outbox.close();
-    throw e;
-  }
-  const id = collector.identity;
-  io.out(
-    `collector: ${id.serial}, uplink to ${cloud.url} (outbox ${join(dataDir, 'outbox.sqlite')}, ${outbox.count()} waiting)\n`,
-  );
-  if (!id.credentials)
-    io.out(
-      `collector: not claimed yet: add it in the cloud with serial ${id.serial} and claim code ${formatClaimCode(id.claim_code)}\n`,
-    );
-  collector.start();
-  return {
-    collector,
-    async close() {
-      await collector.stop();
-      outbox.close();
-    },
-  };
 }
 
 export async function cmdCollector(

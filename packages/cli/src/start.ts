@@ -27,7 +27,7 @@ import { busFactory } from './buses.js';
 import type { Io } from './main.js';
 import { openBoxStorage, type BoxStorage } from './storage.js';
 import { mapOptions, startTrackers } from './trackers.js';
-import { startUplink, type Uplink } from './link.js';
+import { startUplink, type Uplink } from './uplink.js';
 import { TrackerAlarmHub, type TrackerServers } from '@openbms/gateway';
 
 export const START_USAGE = `  openbms start [--config <file>] [--data-dir <dir>] [--port <n>] [--host <addr>]
@@ -323,9 +323,7 @@ export async function cmdStart(
     );
     // A collector of a fleet cloud (cloud.url): its gateway's events go up, commands come down.
     uplink = startUplink(config, dataDir, gateway, io, (lvl, message) =>
-      lvl === 'info'
-        ? io.out(`${message}\n`)
-        : sink.log?.[lvl]({ component: 'uplink' }, message),
+      lvl === 'info' ? io.out(`${message}\n`) : sink.log?.[lvl]({ component: 'uplink' }, message),
     );
     const address = await listenOn(server, config);
     io.out(

@@ -70,8 +70,7 @@ export class SqliteOutbox {
     this.droppedTotal =
       (
         db.prepare("SELECT value FROM outbox_meta WHERE key = 'dropped'").get() as
-          | { value: number }
-          | undefined
+          { value: number } | undefined
       )?.value ?? 0;
     this.insert = db.prepare(
       'INSERT OR IGNORE INTO outbox (run, seq, ts, body) VALUES (@run, @seq, @ts, @body)',

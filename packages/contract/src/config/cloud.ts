@@ -19,8 +19,9 @@ export const DEFAULT_DRAIN_BATCHES_PER_S = 4;
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /** The cloud's URL: https, or http to this computer (tests, a cloud on the same box). */
-export const cloudUrlSchema = z.string({ error: 'url must be the cloud\'s https URL' }).superRefine(
-  (v, ctx) => {
+export const cloudUrlSchema = z
+  .string({ error: "url must be the cloud's https URL" })
+  .superRefine((v, ctx) => {
     let u: URL;
     try {
       u = new URL(v);
@@ -44,8 +45,7 @@ export const cloudUrlSchema = z.string({ error: 'url must be the cloud\'s https 
           ? 'url must use https (http only for localhost / 127.0.0.1)'
           : `url must be an https URL (got ${u.protocol.replace(/:$/, '')})`,
     });
-  },
-);
+  });
 
 export const cloudConfigSchema = z
   .object({

@@ -265,9 +265,13 @@ describe('downlinks', () => {
   });
 
   it('answers a read, and a read error with its code', async () => {
-    cloud.publish(topics.cmd, down({ id: 'READ-1', kind: 'read', method: 'pack', args: ['s/b/210'] }), {
-      qos: 1,
-    });
+    cloud.publish(
+      topics.cmd,
+      down({ id: 'READ-1', kind: 'read', method: 'pack', args: ['s/b/210'] }),
+      {
+        qos: 1,
+      },
+    );
     expect(await replyTo('READ-1')).toMatchObject({ ok: true, value: { id: 's/b/210' } });
     cloud.publish(
       topics.cmd,

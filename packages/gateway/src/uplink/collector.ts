@@ -307,7 +307,10 @@ export class Collector {
   private claimedWith(credentials: CollectorCredentials): void {
     this.identity.credentials = credentials;
     writeCollectorIdentity(this.opts.dataDir, this.identity);
-    this.log('info', `uplink: collector ${this.serial} is claimed; connecting to ${credentials.broker}`);
+    this.log(
+      'info',
+      `uplink: collector ${this.serial} is claimed; connecting to ${credentials.broker}`,
+    );
     this.attempt = 0;
     this.connect();
   }
@@ -527,7 +530,8 @@ export class Collector {
     const c = this.client;
     if (c?.connected) c.publish(topic, payload, { qos: 1 });
     // Sent at the next connection, while its sender may still wait.
-    else if (this.pendingReplies.length < 1000) this.pendingReplies.push({ topic, payload, expiresAt });
+    else if (this.pendingReplies.length < 1000)
+      this.pendingReplies.push({ topic, payload, expiresAt });
   }
 }
 

@@ -5,9 +5,13 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import QRCode from 'qrcode';
-import { claimQrText, formatClaimCode } from '@openbms/contract/gateway';
 import { useApi } from '../../api/hooks';
 import { Badge, Card, ErrorBox, Spinner } from '../../ui';
+
+// As @openbms/contract/gateway's claimQrText and formatClaimCode (the web takes no zod
+// schemas from there): what the cloud's QR scanner reads, and the code as people read it.
+const claimQrText = (serial: string, code: string): string => `OBMS1:${serial}:${code}`;
+const formatClaimCode = (code: string): string => `${code.slice(0, 4)}-${code.slice(4)}`;
 
 interface LinkView {
   serial: string;
@@ -70,7 +74,10 @@ export function CollectorSection(): ReactNode {
                 )}
               </dd>
             </dl>
-            <Qr text={claimQrText(link.data.serial, link.data.claim_code)} label={t('collector.qr')} />
+            <Qr
+              text={claimQrText(link.data.serial, link.data.claim_code)}
+              label={t('collector.qr')}
+            />
             <p className="muted small">{t('collector.secret')}</p>
           </>
         )}

@@ -228,10 +228,10 @@ export const configSchema = z
     accounts: accountsConfigSchema.optional(),
     /** The fleet's per-organisation limits (fleet.limits; docs/fleet.md). */
     fleet: fleetConfigSchema.optional(),
-    /** The fleet cloud's MQTT broker for collectors (`openbms cloud`; docs/collectors.md). */
-    broker: brokerConfigSchema.optional(),
     /** This site is a collector of a fleet cloud (cloud.url; docs/collectors.md). */
     cloud: cloudConfigSchema.optional(),
+    /** The fleet cloud's MQTT broker for collectors (`openbms cloud`; docs/collectors.md). */
+    broker: brokerConfigSchema.optional(),
     storage: z
       .object({
         /**

@@ -6,8 +6,8 @@ export { LOG_LEVELS, logLevel, type LogLevel, type LoggerOption } from './loggin
 export type { SignupOptions, OutgoingMail } from './routes/signup.js';
 export { accountMailer, type AccountMailer } from './mailer.js';
 export type { UplinkPort } from './uplink.js';
+export type { CollectorLinkView } from './routes/link.js';
 export { GatewayRegistry } from './gateways.js';
 export { CollectorUplink, type CollectorUplinkOptions } from './uplink/service.js';
 export { CollectorLink } from './uplink/link.js';
 export { EmbeddedBroker, ExternalBroker, type UplinkTransport } from './uplink/transport.js';
-export type { CollectorLinkView } from './routes/link.js';

@@ -307,6 +307,19 @@ Object.assign(figures, tr);
 for (const [k, v] of Object.entries(tr))
   console.log(`tracker ${k.padEnd(28)} ${String(v).padStart(9)}`);
 
+// Collector uplink: `openbms cloud --no-demo` with its embedded MQTT broker, 2,000 collectors
+// × 16 packs every 5 s from a load generator speaking the real uplink protocol in another
+// process, then the rate raised to the ceiling (scripts/bench-uplink.mjs).
+const { uplinkBench } = await import('./bench-uplink.mjs');
+const up = await uplinkBench();
+Object.assign(figures, up.figures);
+for (const s of up.steps)
+  console.log(
+    `uplink  every ${String(s.interval).padStart(5)} ms: ${s.dps} data points/s, lag p95 ${s.p95} ms, lost ${s.lost}${s.behind ? ', acks behind' : ''}`,
+  );
+for (const [k, v] of Object.entries(up.figures))
+  console.log(`uplink  ${k.padEnd(32)} ${String(v).padStart(9)}`);
+
 // Gateway RSS: `openbms start` with 16 simulated packs on one bus, measured after a minute of
 // simulated polling (the process's own resident set, from /proc).
 async function gatewayRss() {

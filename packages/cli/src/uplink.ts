@@ -37,6 +37,7 @@ export function startUplink(
       dataDir,
       cloudUrl: cloud.url,
       drainBatchesPerS: cloud.drain_batches_per_s,
+      timing: { helloMs: cloud.hello_interval_s * 1000 },
       log,
     });
   } catch (e) {

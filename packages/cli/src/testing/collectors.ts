@@ -297,6 +297,8 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
       ...buses,
       'cloud:',
       `  url: ${opts.cloudUrl}`,
+      // Claims take effect at the next hello: tests do not wait the default 30 s for it.
+      '  hello_interval_s: 1',
       '',
     ].join('\n'),
   );

@@ -13,6 +13,7 @@ describe('cloud config', () => {
       url: 'https://cloud.example.com',
       outbox_max_mb: 256,
       drain_batches_per_s: 4,
+      hello_interval_s: 30,
     });
     expect(issue({ url: 'http://127.0.0.1:8080' })).toBe('');
     expect(issue({ url: 'http://localhost:8080' })).toBe('');
@@ -26,6 +27,12 @@ describe('cloud config', () => {
     expect(issue({})).toMatch(/^url:/);
     expect(issue({ url: 'https://c.example.com', outbox_max_mb: 0 })).toMatch(
       /^outbox_max_mb: outbox_max_mb must be at least 1/,
+    );
+    expect(issue({ url: 'https://c.example.com', hello_interval_s: '5' })).toMatch(
+      /^hello_interval_s: hello_interval_s must be a number of seconds/,
+    );
+    expect(issue({ url: 'https://c.example.com', hello_interval_s: 0.5 })).toMatch(
+      /^hello_interval_s: hello_interval_s must be a whole number/,
     );
     expect(issue({ url: 'https://c.example.com', urll: 'x' })).toMatch(/urll/);
   });

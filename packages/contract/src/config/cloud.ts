@@ -7,6 +7,7 @@
  *   url: https://cloud.example.com   # the cloud's web address (http only for localhost)
  *   outbox_max_mb: 256               # the outbox's bound on disk; 1..100000
  *   drain_batches_per_s: 4           # at most this many `up` messages a second; 1..100
+ *   hello_interval_s: 30             # between hellos until claimed (a claim takes effect then); 1..3600
  * ```
  */
 import { z } from 'zod';
@@ -15,6 +16,9 @@ import { z } from 'zod';
 export const DEFAULT_OUTBOX_MAX_MB = 256;
 /** How many `up` messages a collector publishes a second at most when it says nothing. */
 export const DEFAULT_DRAIN_BATCHES_PER_S = 4;
+
+/** Seconds between a collector's hellos until it is claimed, when the config says nothing. */
+export const DEFAULT_HELLO_INTERVAL_S = 30;
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -61,6 +65,12 @@ export const cloudConfigSchema = z
       .min(1, 'drain_batches_per_s must be at least 1')
       .max(100, 'drain_batches_per_s must be at most 100')
       .default(DEFAULT_DRAIN_BATCHES_PER_S),
+    hello_interval_s: z
+      .number({ error: 'hello_interval_s must be a number of seconds' })
+      .int('hello_interval_s must be a whole number of seconds')
+      .min(1, 'hello_interval_s must be at least 1')
+      .max(3600, 'hello_interval_s must be at most 3600')
+      .default(DEFAULT_HELLO_INTERVAL_S),
   })
   .strict();
 

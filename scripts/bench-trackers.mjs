@@ -73,6 +73,8 @@ export async function trackerBench() {
       process.execPath,
       'packages/cli/bin/openbms.js',
       'cloud',
+      '--broker-port',
+      '0',
       '--no-demo',
       '--config',
       config,

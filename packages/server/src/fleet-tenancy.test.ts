@@ -217,6 +217,7 @@ const ROUTES: Record<string, Row> = {
   'DELETE /api/v1/users/{username}': { want: { bob: 404, vic: 403, eve: 403 } },
   'GET /api/v1/audit': { want: { ann: 200, bob: 200, vic: 403, eve: 403 } },
   'GET /metrics': { want: BOX() },
+  'GET /api/v1/link': { want: BOX() },
   'GET /api/v1/settings': { want: BOX() },
   'PUT /api/v1/settings/{section}': { want: BOX(), body: () => ({ enabled: false }) },
   'POST /api/v1/settings/{section}/test': { want: BOX(), body: () => ({}) },

@@ -58,7 +58,10 @@ async function open(endpoint: string, baud: number) {
   return t;
 }
 
-const EX: ExchangeOptions = { timeoutMs: 500, retries: 1, gapMs: 1 };
+// A loaded CI machine can delay a pseudo-terminal's reply past half a second; the retry then
+// meets the late first reply (one CI run read address 14's status that way). Two seconds keep
+// the exchange one request, one reply.
+const EX: ExchangeOptions = { timeoutMs: 2000, retries: 1, gapMs: 1 };
 
 async function readAndCompare(def: ReturnType<typeof getProtocol>, t: Transport, pack: SimPack) {
   const { reading, stats } = await readPack(t, def, { address: pack.address }, EX);

@@ -32,11 +32,15 @@ beforeAll(async () => {
   // The browser starts while the cloud does.
   const launching = launchBrowser();
   dir = mkdtempSync(join(tmpdir(), 'openbms-e2e-devices-'));
-  proc = spawn(process.execPath, [BIN, 'cloud', '--data-dir', dir, '--port', '0'], {
-    cwd: dir,
-    stdio: 'pipe',
-    env: { ...process.env, OPENBMS_ADMIN_USER: '', OPENBMS_ADMIN_PASSWORD: '' },
-  });
+  proc = spawn(
+    process.execPath,
+    [BIN, 'cloud', '--broker-port', '0', '--data-dir', dir, '--port', '0'],
+    {
+      cwd: dir,
+      stdio: 'pipe',
+      env: { ...process.env, OPENBMS_ADMIN_USER: '', OPENBMS_ADMIN_PASSWORD: '' },
+    },
+  );
   let out = '';
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   url = await new Promise<string>((resolve, reject) => {

@@ -39,7 +39,19 @@ beforeAll(async () => {
   );
   proc = spawn(
     process.execPath,
-    [BIN, 'cloud', '--data-dir', dir, '--port', '0', '--config', config, '--no-demo'],
+    [
+      BIN,
+      'cloud',
+      '--broker-port',
+      '0',
+      '--data-dir',
+      dir,
+      '--port',
+      '0',
+      '--config',
+      config,
+      '--no-demo',
+    ],
     { cwd: dir, stdio: 'pipe', env: { ...process.env } },
   );
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -26,11 +26,15 @@ let admin: { username: string; password: string };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openbms-e2e-renew-'));
-  proc = spawn(process.execPath, [BIN, 'cloud', '--no-demo', '--data-dir', dir, '--port', '0'], {
-    cwd: dir,
-    stdio: 'pipe',
-    env: { ...process.env, OPENBMS_ADMIN_USER: '', OPENBMS_ADMIN_PASSWORD: '' },
-  });
+  proc = spawn(
+    process.execPath,
+    [BIN, 'cloud', '--broker-port', '0', '--no-demo', '--data-dir', dir, '--port', '0'],
+    {
+      cwd: dir,
+      stdio: 'pipe',
+      env: { ...process.env, OPENBMS_ADMIN_USER: '', OPENBMS_ADMIN_PASSWORD: '' },
+    },
+  );
   let out = '';
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   url = await new Promise<string>((resolve, reject) => {

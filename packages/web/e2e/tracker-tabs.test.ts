@@ -44,11 +44,15 @@ async function signIn(context: BrowserContext): Promise<void> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openbms-e2e-tracker-tabs-'));
-  proc = spawn(process.execPath, [BIN, 'cloud', '--data-dir', dir, '--port', '0'], {
-    cwd: dir,
-    stdio: 'pipe',
-    env: { ...process.env },
-  });
+  proc = spawn(
+    process.execPath,
+    [BIN, 'cloud', '--broker-port', '0', '--data-dir', dir, '--port', '0'],
+    {
+      cwd: dir,
+      stdio: 'pipe',
+      env: { ...process.env },
+    },
+  );
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   url = await new Promise<string>((resolve, reject) => {
     const deadline = setTimeout(() => reject(new Error(`no listen:\n${out}`)), 60_000);

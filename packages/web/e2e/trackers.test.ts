@@ -73,7 +73,7 @@ beforeAll(async () => {
   );
   proc = spawn(
     process.execPath,
-    [BIN, 'cloud', '--data-dir', dir, '--port', '0', '--config', config],
+    [BIN, 'cloud', '--broker-port', '0', '--data-dir', dir, '--port', '0', '--config', config],
     { cwd: dir, stdio: 'pipe', env: { ...process.env } },
   );
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

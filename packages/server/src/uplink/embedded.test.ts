@@ -22,7 +22,7 @@ import { TEST_COST } from '../testing/harness.js';
 import { LiveClient } from '../testing/ws-client.js';
 import { uplinkMetrics } from '../uplink.js';
 import { CollectorUplink } from './service.js';
-import { claimedCollector, TestCollector } from './testing.js';
+import { claimedCollector, TestCollector } from '../testing/uplink.js';
 import { EmbeddedBroker } from './transport.js';
 
 const A = 'OB00000000A1';

@@ -18,7 +18,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayRegistry } from '../gateways.js';
 import { CollectorUplink } from './service.js';
-import { claimedCollector, TestCollector } from './testing.js';
+import { claimedCollector, TestCollector } from '../testing/uplink.js';
 import { ExternalBroker } from './transport.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
